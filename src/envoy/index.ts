@@ -1,0 +1,7 @@
+export { protoRoot, messageType, typeForUrl } from './registry';
+export { encodeMessage, decodeMessage, pack } from './pack';
+export type { MessageName, TypeMap, OutputTypeMap } from './pack';
+export { PreparedResource, prepare, contentVersion } from './resource';
+export * from './type-urls';
+export * from './wire';
+export { verifyTypeUrls } from './verify';

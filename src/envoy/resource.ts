@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { encodeAny, encodeDeltaResource, lenField } from './wire';
+import { encodeMessage, type MessageName, type TypeMap } from './pack';
+import { messageName, typeUrlOf } from './type-urls';
+
+/**
+ * One resource, encoded once. Its version is a hash of its bytes, so equal
+ * content always has equal versions, across proxies and restarts. The framed
+ * forms used on the wire are built on first use and then shared by every
+ * connection that receives this version.
+ */
+export class PreparedResource {
+  readonly version: string;
+  private sotw?: Buffer;
+  private delta?: Buffer;
+
+  constructor(
+    readonly typeUrl: string,
+    readonly name: string,
+    readonly body: Buffer,
+  ) {
+    this.version = contentVersion(body);
+  }
+
+  /** `resources` entry of a DiscoveryResponse. */
+  sotwField(): Buffer {
+    return (this.sotw ??= lenField(2, encodeAny(this.typeUrl, this.body)));
+  }
+
+  /** `resources` entry of a DeltaDiscoveryResponse. */
+  deltaField(): Buffer {
+    return (this.delta ??= lenField(2, encodeDeltaResource(this.name, this.version, encodeAny(this.typeUrl, this.body))));
+  }
+
+  get messageName(): string {
+    return messageName(this.typeUrl);
+  }
+
+  get size(): number {
+    return this.body.length;
+  }
+}
+
+export function contentVersion(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
+}
+
+/** Encodes a typed message into a PreparedResource. */
+export function prepare<N extends MessageName>(name: N, resourceName: string, message: TypeMap[N]): PreparedResource {
+  return new PreparedResource(typeUrlOf(name), resourceName, encodeMessage(name, message));
+}

@@ -1,0 +1,112 @@
+import type { PreparedResource } from '../envoy';
+
+export type ResourceMap = ReadonlyMap<string, PreparedResource>;
+
+/** Names of one type under one key whose content changed or that were removed. */
+export interface CacheChange {
+  key: string;
+  typeUrl: string;
+  names: ReadonlySet<string>;
+}
+
+export type CacheListener = (changes: readonly CacheChange[]) => void;
+
+const EMPTY: ResourceMap = new Map();
+
+/**
+ * Resources by proxy key, then type URL, then name. The cache only stores and
+ * diffs; it knows nothing of streams. Identical resources (same type, name and
+ * content version) are interned, so proxies sharing config share its bytes.
+ */
+export class SnapshotCache {
+  private readonly entries = new Map<string, Map<string, Map<string, PreparedResource>>>();
+  private readonly interned = new Map<string, WeakRef<PreparedResource>>();
+  private readonly finalizer = new FinalizationRegistry<string>((id) => {
+    const ref = this.interned.get(id);
+    if (ref && ref.deref() === undefined) this.interned.delete(id);
+  });
+  private readonly listeners = new Set<CacheListener>();
+
+  /**
+   * Replaces the resources of the given types under `key`; types not named
+   * keep their resources. Notifies listeners of what actually changed.
+   */
+  set(key: string, byType: ReadonlyMap<string, Iterable<PreparedResource>>): CacheChange[] {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = new Map();
+      this.entries.set(key, entry);
+    }
+    const changes: CacheChange[] = [];
+    for (const [typeUrl, resources] of byType) {
+      const before = entry.get(typeUrl) ?? new Map<string, PreparedResource>();
+      const after = new Map<string, PreparedResource>();
+      const changed = new Set<string>();
+      for (const r of resources) {
+        const old = before.get(r.name);
+        if (old && old.version === r.version) {
+          after.set(r.name, old);
+        } else {
+          after.set(r.name, this.intern(r));
+          changed.add(r.name);
+        }
+      }
+      for (const name of before.keys()) if (!after.has(name)) changed.add(name);
+      if (after.size > 0) entry.set(typeUrl, after);
+      else entry.delete(typeUrl);
+      if (changed.size > 0) changes.push({ key, typeUrl, names: changed });
+    }
+    if (entry.size === 0) this.entries.delete(key);
+    this.emit(changes);
+    return changes;
+  }
+
+  /** Removes everything stored under `key`. */
+  delete(key: string): CacheChange[] {
+    const entry = this.entries.get(key);
+    if (!entry) return [];
+    this.entries.delete(key);
+    const changes = [...entry].map(([typeUrl, m]) => ({ key, typeUrl, names: new Set(m.keys()) }));
+    this.emit(changes);
+    return changes;
+  }
+
+  get(key: string | undefined, typeUrl: string): ResourceMap {
+    if (key === undefined) return EMPTY;
+    return this.entries.get(key)?.get(typeUrl) ?? EMPTY;
+  }
+
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Total encoded bytes under `key` per type (pilot_xds_config_size_bytes). */
+  sizeOf(key: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [typeUrl, m] of this.entries.get(key) ?? []) {
+      let n = 0;
+      for (const r of m.values()) n += r.size;
+      out.set(typeUrl, n);
+    }
+    return out;
+  }
+
+  subscribe(listener: CacheListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(changes: CacheChange[]): void {
+    if (changes.length === 0) return;
+    for (const l of this.listeners) l(changes);
+  }
+
+  private intern(r: PreparedResource): PreparedResource {
+    const id = `${r.typeUrl}\u0000${r.name}\u0000${r.version}`;
+    const existing = this.interned.get(id)?.deref();
+    if (existing) return existing;
+    this.interned.set(id, new WeakRef(r));
+    this.finalizer.register(r, id);
+    return r;
+  }
+}

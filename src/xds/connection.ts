@@ -1,0 +1,216 @@
+import type { Logger } from 'pino';
+import { PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import type { SnapshotCache } from './cache';
+import type { XdsMetrics } from './metrics';
+import type { ProxyInfo } from './node';
+import { NackRecord, sortedNames, TypeState } from './type-state';
+
+/** The writable half of a gRPC stream, as much of it as we use. */
+export interface ResponseSink {
+  write(chunk: Buffer): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+export interface ConnectionDeps {
+  cache: SnapshotCache;
+  metrics: XdsMetrics;
+  log: Logger;
+  /** Longest wait for ACKs before the next push goes out anyway. */
+  ackTimeoutMs: number;
+  controlPlane?: Buffer;
+}
+
+/** One response ready to write, and what it carried. */
+export interface Frame {
+  typeUrl: string;
+  nonce: string;
+  bytes: Buffer;
+  names: string[];
+  removed: string[];
+  size: number;
+}
+
+let nextId = 0;
+
+/**
+ * State shared by SotW and Delta streams: identity, per-type state, and push
+ * flow control. A push goes out only when the previous one is fully ACKed or
+ * NACKed (or timed out) and the stream is not backed up; pushes that arrive
+ * meanwhile are merged into one, computed from the cache when it is sent, so
+ * a slow proxy gets the latest config once instead of every intermediate one.
+ */
+export abstract class Connection {
+  readonly id = `conn-${++nextId}`;
+  readonly connectedAt = new Date();
+  proxy?: ProxyInfo;
+  key?: string;
+  readonly states = new Map<string, TypeState>();
+  private readonly awaiting = new Map<string, string>();
+  private readonly pending = new Set<string>();
+  private pendingSince?: number;
+  private inFlightSince?: number;
+  private blocked = false;
+  private ackTimer?: NodeJS.Timeout;
+  private closed = false;
+  private nonceSeq = 0;
+  abstract readonly protocol: 'sotw' | 'delta';
+
+  constructor(
+    protected readonly sink: ResponseSink,
+    protected readonly deps: ConnectionDeps,
+  ) {}
+
+  state(typeUrl: string): TypeState {
+    let s = this.states.get(typeUrl);
+    if (!s) {
+      s = new TypeState(typeUrl);
+      this.states.set(typeUrl, s);
+    }
+    return s;
+  }
+
+  get label(): string {
+    return this.proxy?.proxyId ?? this.id;
+  }
+
+  /** A push is waiting for ACKs or for the stream to drain. */
+  get busy(): boolean {
+    return this.awaiting.size > 0 || this.blocked;
+  }
+
+  get pendingTypes(): ReadonlySet<string> {
+    return this.pending;
+  }
+
+  /** Queues a push of `types`; merged with any push not yet sent. */
+  schedulePush(types: Iterable<string>, changedAt: number): void {
+    if (this.closed) return;
+    for (const t of types) if (this.states.get(t)?.requested) this.pending.add(t);
+    if (this.pending.size === 0) return;
+    this.pendingSince = Math.min(this.pendingSince ?? changedAt, changedAt);
+    this.flush();
+  }
+
+  protected flush(): void {
+    if (this.closed || this.busy || this.pending.size === 0) return;
+    const types = new Set(this.pending);
+    const since = this.pendingSince ?? Date.now();
+    this.pending.clear();
+    this.pendingSince = undefined;
+    // A changed cluster sits warming until it gets a new assignment, so
+    // endpoint state must follow any cluster update.
+    if (types.has(TypeUrl.Cluster) && this.states.get(TypeUrl.Endpoint)?.requested) types.add(TypeUrl.Endpoint);
+    const ordered = PUSH_ORDER.filter((t) => types.has(t));
+    const frames = this.computePush(ordered);
+    if (frames.length === 0) return;
+    this.deps.metrics.triggers.inc({ type: 'config' });
+    this.inFlightSince = since;
+    for (const f of frames) this.write(f, true);
+  }
+
+  /** Whether a type after `t` in this push is subscribed (so removals of `t` must wait). */
+  protected laterRequested(types: readonly string[], t: string): boolean {
+    const i = types.indexOf(t);
+    return types.slice(i + 1).some((u) => this.states.get(u)?.requested);
+  }
+
+  /** Computes the responses of one push, in the order they must be written. */
+  protected abstract computePush(types: readonly string[]): Frame[];
+
+  protected nonce(): string {
+    return `${this.id}-${++this.nonceSeq}`;
+  }
+
+  /** Writes a response; `track` holds later pushes until it is ACKed. */
+  protected write(f: Frame, track: boolean): void {
+    if (this.closed) return;
+    const st = this.state(f.typeUrl);
+    st.nonceSent = f.nonce;
+    st.lastSentAt = new Date();
+    const type = shortType(f.typeUrl).toLowerCase();
+    this.deps.metrics.pushes.inc({ type });
+    this.deps.metrics.configSize.observe({ type }, f.size);
+    if (track) {
+      this.awaiting.set(f.nonce, f.typeUrl);
+      this.armAckTimer();
+    }
+    this.deps.log.debug(
+      { proxy: this.label, type: shortType(f.typeUrl), nonce: f.nonce, resources: f.names.length, removed: f.removed.length },
+      'sending',
+    );
+    if (!this.sink.write(f.bytes) && !this.blocked) {
+      this.blocked = true;
+      this.sink.once('drain', () => {
+        this.blocked = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Bookkeeping for a request echoing `nonce`: ACK when no error, else NACK. */
+  protected settle(st: TypeState, nonce: string, error: { code: number; message: string } | undefined, version: string, names: string[]): void {
+    if (error) {
+      const rec: NackRecord = { nonce, message: error.message, code: error.code, names, at: new Date() };
+      st.error = rec;
+      this.deps.metrics.rejects.inc({ type: shortType(st.typeUrl).toLowerCase() });
+      this.deps.log.warn(
+        { proxy: this.label, type: shortType(st.typeUrl), nonce, resources: names, error: error.message },
+        'proxy rejected configuration',
+      );
+    } else {
+      st.error = undefined;
+      st.nonceAcked = nonce;
+      st.versionAcked = version;
+    }
+    this.release(nonce);
+  }
+
+  /** A response is settled (ACKed/NACKed or superseded): maybe send what waited. */
+  protected release(nonce: string): void {
+    if (!this.awaiting.delete(nonce)) return;
+    if (this.awaiting.size === 0) {
+      this.clearAckTimer();
+      if (this.inFlightSince !== undefined) {
+        this.deps.metrics.convergence.observe((Date.now() - this.inFlightSince) / 1000);
+        this.inFlightSince = undefined;
+      }
+      this.flush();
+    }
+  }
+
+  isAwaiting(nonce: string): boolean {
+    return this.awaiting.has(nonce);
+  }
+
+  private armAckTimer(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.awaiting.size === 0) return;
+      this.deps.log.warn(
+        { proxy: this.label, nonces: sortedNames(this.awaiting.keys()) },
+        'no ACK within the ack timeout; sending pending config anyway',
+      );
+      this.awaiting.clear();
+      this.flush();
+    }, this.deps.ackTimeoutMs);
+    this.ackTimer.unref();
+  }
+
+  private clearAckTimer(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+  /** Drops timers and queued work; the stream is gone. */
+  close(): void {
+    this.closed = true;
+    this.clearAckTimer();
+    this.awaiting.clear();
+    this.pending.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,116 @@
+import type { OutputTypeMap, PreparedResource } from '../envoy';
+import { encodeDeltaResponse, TypeUrl } from '../envoy';
+import { Connection, type Frame } from './connection';
+import type { TypeState } from './type-state';
+
+export type DeltaDiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DeltaDiscoveryRequest'];
+
+/**
+ * Incremental ADS: we track the name -> version map the client holds and send
+ * only differences; absence and deletion travel as `removed_resources`.
+ */
+export class DeltaConnection extends Connection {
+  readonly protocol = 'delta' as const;
+
+  handle(req: DeltaDiscoveryRequest): void {
+    const st = this.state(req.type_url);
+    const firstOfType = !st.requested;
+    st.requested = true;
+    if (firstOfType) {
+      // A reconnecting client tells us what it still holds; resources at
+      // those exact versions need not be sent again.
+      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) st.held.set(name, { version });
+    }
+    const added: string[] = [];
+    let wildcardAdded = false;
+    for (const n of req.resource_names_subscribe) {
+      if (n === '*') {
+        if (st.wildcardCapable && !st.wildcard) wildcardAdded = st.wildcard = true;
+      } else {
+        st.names.add(n);
+        added.push(n);
+      }
+    }
+    if (firstOfType && req.resource_names_subscribe.length === 0 && st.wildcardCapable) {
+      // Legacy wildcard: a first request naming nothing asks for everything.
+      st.wildcard = wildcardAdded = true;
+    }
+    for (const n of req.resource_names_unsubscribe) {
+      if (n === '*') st.wildcard = false;
+      else if (st.names.delete(n) || st.held.has(n)) st.held.delete(n);
+    }
+
+    if (req.response_nonce !== '') {
+      const err = req.error_detail ? { code: req.error_detail.code, message: req.error_detail.message } : undefined;
+      if (req.response_nonce === st.nonceSent) this.settle(st, req.response_nonce, err, '', st.namesSent);
+      else this.release(req.response_nonce);
+    }
+
+    const current = this.deps.cache.get(this.key, st.typeUrl);
+    if (firstOfType) {
+      const updates = st.outdated(current);
+      const removed = [...st.held.keys()].filter((n) => !current.has(n));
+      for (const n of st.names) if (!current.has(n) && !st.held.has(n)) removed.push(n);
+      this.write(this.frame(st, updates, removed), true);
+      return;
+    }
+    if (added.length === 0 && !wildcardAdded) return;
+    // A new subscription is answered even if the client might hold it already.
+    const send = new Map<string, PreparedResource>();
+    const absent: string[] = [];
+    for (const n of added) {
+      const r = current.get(n);
+      if (r) send.set(n, r);
+      else absent.push(n);
+    }
+    if (wildcardAdded) for (const r of st.outdated(current)) send.set(r.name, r);
+    if (send.size > 0 || absent.length > 0) this.write(this.frame(st, [...send.values()], absent), true);
+  }
+
+  private frame(st: TypeState, resources: readonly PreparedResource[], removed: readonly string[]): Frame {
+    const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const r of sorted) st.held.set(r.name, { version: r.version, resource: r });
+    for (const n of removed) st.held.delete(n);
+    const nonce = this.nonce();
+    st.namesSent = sorted.map((r) => r.name);
+    let size = 0;
+    for (const r of sorted) size += r.size;
+    const bytes = encodeDeltaResponse({
+      systemVersionInfo: '',
+      typeUrl: st.typeUrl,
+      nonce,
+      resourceFields: sorted.map((r) => r.deltaField()),
+      removed: [...removed].sort(),
+      controlPlane: this.deps.controlPlane,
+    });
+    return { typeUrl: st.typeUrl, nonce, bytes, names: st.namesSent, removed: [...removed], size };
+  }
+
+  protected computePush(types: readonly string[]): Frame[] {
+    const first: Frame[] = [];
+    const last: Frame[] = [];
+    let clustersSent: string[] = [];
+    for (const t of types) {
+      const st = this.states.get(t);
+      if (!st?.requested) continue;
+      const current = this.deps.cache.get(this.key, t);
+      const send = new Map(st.outdated(current).map((r) => [r.name, r]));
+      if (t === TypeUrl.Endpoint) {
+        // A cluster update leaves the cluster warming until a fresh
+        // assignment arrives, so re-send those even if unchanged.
+        for (const n of clustersSent) {
+          const r = current.get(n);
+          if (r && st.wants(n)) send.set(n, r);
+        }
+      }
+      const removed = [...st.held.keys()].filter((n) => !current.has(n));
+      // Removals go after every addition, in reverse type order: routes stop
+      // pointing at a cluster before the cluster disappears.
+      const split = removed.length > 0 && this.laterRequested(types, t);
+      if (send.size > 0 || (removed.length > 0 && !split)) first.push(this.frame(st, [...send.values()], split ? [] : removed));
+      if (split) last.unshift(this.frame(st, [], removed));
+      if (t === TypeUrl.Cluster) clustersSent = [...send.keys()];
+    }
+    return [...first, ...last];
+  }
+}

@@ -1,0 +1,66 @@
+import type { CacheChange } from './cache';
+
+export interface DebounceOptions {
+  /** Quiet period: flush once no change arrived for this long. */
+  quietMs: number;
+  /** Upper bound: flush at most this long after the first change of a burst. */
+  maxMs: number;
+}
+
+export const DEFAULT_DEBOUNCE: DebounceOptions = { quietMs: 100, maxMs: 10_000 };
+
+export type PushBatch = Map<string, { types: Set<string>; since: number }>;
+
+/**
+ * Collects cache changes per proxy key and type and hands them over as one
+ * batch after the burst settles, so a flurry of edits becomes one push.
+ */
+export class PushQueue {
+  private batch: PushBatch = new Map();
+  private firstAt?: number;
+  private quietTimer?: NodeJS.Timeout;
+  private maxTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly opts: DebounceOptions,
+    private readonly onFlush: (batch: PushBatch) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  add(changes: readonly CacheChange[]): void {
+    if (this.closed || changes.length === 0) return;
+    const at = this.now();
+    for (const c of changes) {
+      let e = this.batch.get(c.key);
+      if (!e) {
+        e = { types: new Set(), since: at };
+        this.batch.set(c.key, e);
+      }
+      e.types.add(c.typeUrl);
+    }
+    this.firstAt ??= at;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => this.flush(), this.opts.quietMs);
+    this.maxTimer ??= setTimeout(() => this.flush(), this.opts.maxMs);
+  }
+
+  /** Hands over everything collected now. */
+  flush(): void {
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.quietTimer = this.maxTimer = undefined;
+    this.firstAt = undefined;
+    if (this.batch.size === 0) return;
+    const batch = this.batch;
+    this.batch = new Map();
+    this.onFlush(batch);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.batch.clear();
+  }
+}

@@ -1,0 +1,81 @@
+import type { OutputTypeMap, TypeMap } from '../envoy';
+import type { Connection } from './connection';
+import type { TypeState } from './type-state';
+
+type ClientConfig = TypeMap['envoy.service.status.v3.ClientConfig'];
+type NodeMatcher = OutputTypeMap['envoy.type.matcher.v3.NodeMatcher'];
+type StringMatcher = OutputTypeMap['envoy.type.matcher.v3.StringMatcher'];
+
+function timestamp(d: Date | undefined): TypeMap['google.protobuf.Timestamp'] | undefined {
+  if (!d) return undefined;
+  const ms = d.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+}
+
+function clientStatus(st: TypeState): 'NACKED' | 'REQUESTED' | 'ACKED' {
+  if (st.error) return 'NACKED';
+  if (st.nonceSent === '') return 'REQUESTED';
+  return st.nonceAcked === st.nonceSent ? 'ACKED' : 'REQUESTED';
+}
+
+/**
+ * One ClientConfig per proxy, in the shape Istio's syncz debug type and CSDS
+ * use: node id `<pod>.<ns>` and, per type, a config status computed from the
+ * stream's nonces and the last rejection.
+ */
+export function clientConfigOf(conn: Connection): ClientConfig {
+  const proxy = conn.proxy;
+  const configs: NonNullable<ClientConfig['generic_xds_configs']> = [];
+  for (const st of [...conn.states.values()].sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))) {
+    configs.push({
+      type_url: st.typeUrl,
+      version_info: st.versionAcked || st.versionSent,
+      config_status: st.status(),
+      client_status: clientStatus(st),
+      last_updated: timestamp(st.lastSentAt),
+      error_state: st.error
+        ? { details: st.error.message, last_update_attempt: timestamp(st.error.at), version_info: st.error.nonce }
+        : undefined,
+    });
+  }
+  return {
+    node: {
+      id: proxy?.proxyId ?? conn.id,
+      cluster: proxy?.cluster ?? '',
+      metadata: proxy?.raw.metadata ?? undefined,
+    },
+    generic_xds_configs: configs,
+  };
+}
+
+/** Connections that asked for configuration (debug-only streams are not proxies). */
+export function proxiesOf(conns: Iterable<Connection>): Connection[] {
+  return [...conns]
+    .filter((c) => c.proxy && c.states.size > 0)
+    .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+function matchString(m: StringMatcher | null, s: string): boolean {
+  if (!m) return true;
+  switch (m.match_pattern) {
+    case 'exact':
+      return m.ignore_case ? s.toLowerCase() === (m.exact ?? '').toLowerCase() : s === m.exact;
+    case 'prefix':
+      return s.startsWith(m.prefix ?? '');
+    case 'suffix':
+      return s.endsWith(m.suffix ?? '');
+    case 'contains':
+      return s.includes(m.contains ?? '');
+    case 'safe_regex':
+      return new RegExp(`^(?:${m.safe_regex?.regex ?? ''})$`).test(s);
+    default:
+      return true;
+  }
+}
+
+/** CSDS node matchers: a connection matches when any matcher accepts its node id. */
+export function matchesNode(conn: Connection, matchers: NodeMatcher[]): boolean {
+  if (matchers.length === 0) return true;
+  const ids = [conn.proxy?.nodeId ?? '', conn.proxy?.proxyId ?? ''];
+  return matchers.some((m) => ids.some((id) => matchString(m.node_id, id)));
+}
