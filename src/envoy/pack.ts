@@ -2,6 +2,7 @@ import type * as protobuf from 'protobufjs';
 import type { OutputTypeMap, TypeMap } from './generated/type-map';
 import type { Any } from './generated/google/protobuf/Any';
 import { messageType } from './registry';
+import { checkWire } from './wire-check';
 import { typeUrlOf } from './type-urls';
 
 export type MessageName = keyof TypeMap;
@@ -39,5 +40,6 @@ const OUTPUT_OPTIONS: protobuf.IConversionOptions = {
  */
 export function decodeMessage<N extends MessageName>(name: N, bytes: Uint8Array): OutputTypeMap[N] {
   const type = messageType(name);
+  checkWire(name, bytes);
   return type.toObject(type.decode(bytes), OUTPUT_OPTIONS) as OutputTypeMap[N];
 }

@@ -1,6 +1,9 @@
 import type { OutputTypeMap, TypeMap } from '../envoy';
 import type { Connection } from './connection';
-import type { TypeState } from './type-state';
+import { TypeState } from './type-state';
+import { TypeUrl } from '../envoy';
+
+const ENVOY_TYPES = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route];
 
 type ClientConfig = TypeMap['envoy.service.status.v3.ClientConfig'];
 type NodeMatcher = OutputTypeMap['envoy.type.matcher.v3.NodeMatcher'];
@@ -26,7 +29,11 @@ function clientStatus(st: TypeState): 'NACKED' | 'REQUESTED' | 'ACKED' {
 export function clientConfigOf(conn: Connection): ClientConfig {
   const proxy = conn.proxy;
   const configs: NonNullable<ClientConfig['generic_xds_configs']> = [];
-  for (const st of [...conn.states.values()].sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))) {
+  // The four Envoy types are always listed (NOT_SENT until requested), as
+  // proxy-status shows a column for each.
+  const states = new Map(conn.states);
+  for (const t of ENVOY_TYPES) if (!states.has(t)) states.set(t, new TypeState(t));
+  for (const st of [...states.values()].sort((a, b) => (a.typeUrl < b.typeUrl ? -1 : 1))) {
     configs.push({
       type_url: st.typeUrl,
       version_info: st.versionAcked || st.versionSent,

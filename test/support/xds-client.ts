@@ -125,8 +125,11 @@ abstract class BaseClient<Resp> {
   protected readonly call: grpc.ClientDuplexStream<unknown, Resp>;
   readonly inbox = new Inbox<Resp>();
 
-  constructor(address: string, ctor: typeof grpc.Client, method: string, options: grpc.ClientOptions = {}) {
-    this.client = new ctor(address, grpc.credentials.createInsecure(), options);
+  private readonly ownsClient: boolean;
+
+  constructor(address: string, ctor: typeof grpc.Client, method: string, options: grpc.ClientOptions = {}, shared?: grpc.Client) {
+    this.ownsClient = !shared;
+    this.client = shared ?? new ctor(address, grpc.credentials.createInsecure(), options);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     this.call = (this.client as any)[method]();
     this.call.on('data', (r: Resp) => this.inbox.push(r));
@@ -159,7 +162,7 @@ abstract class BaseClient<Resp> {
   close(): void {
     this.call.end();
     this.call.cancel();
-    this.client.close();
+    if (this.ownsClient) this.client.close();
   }
 }
 
@@ -172,8 +175,9 @@ export class SotwClient extends BaseClient<SotwResponse> {
     address: string,
     private readonly node: NodeSpec,
     options?: grpc.ClientOptions,
+    shared?: grpc.Client,
   ) {
-    super(address, AdsClient, 'StreamAggregatedResources', options);
+    super(address, AdsClient, 'StreamAggregatedResources', options, shared);
   }
 
   send(req: {
@@ -222,8 +226,9 @@ export class DeltaClient extends BaseClient<DeltaResponse> {
     address: string,
     private readonly node: NodeSpec,
     options?: grpc.ClientOptions,
+    shared?: grpc.Client,
   ) {
-    super(address, AdsClient, 'DeltaAggregatedResources', options);
+    super(address, AdsClient, 'DeltaAggregatedResources', options, shared);
     this.call.on('data', (r: DeltaResponse) => this.apply(r));
   }
 
@@ -266,6 +271,11 @@ export class DeltaClient extends BaseClient<DeltaResponse> {
   heldVersions(typeUrl: string): Record<string, string> {
     return Object.fromEntries(this.held.get(typeUrl) ?? []);
   }
+}
+
+/** One channel for many streams (HTTP/2 multiplexed), as a fleet test needs. */
+export function adsChannel(address: string): grpc.Client {
+  return new AdsClient(address, grpc.credentials.createInsecure());
 }
 
 /** CSDS client. */

@@ -1,0 +1,80 @@
+import * as protobuf from 'protobufjs';
+import { messageType } from './registry';
+
+// protobufjs decodes leniently: it trusts the schema over the wire type and
+// reads a negative length as empty. Requests from the network are walked
+// first so that malformed bytes are reported, not silently misread.
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+const FIXED32 = 5;
+
+const WIRE_OF: Record<string, number> = {
+  double: FIXED64,
+  fixed64: FIXED64,
+  sfixed64: FIXED64,
+  float: FIXED32,
+  fixed32: FIXED32,
+  sfixed32: FIXED32,
+  string: LEN,
+  bytes: LEN,
+};
+
+function expectedWire(field: protobuf.Field): number[] {
+  if (field.map || field.resolvedType instanceof protobuf.Type) return [LEN];
+  const w = WIRE_OF[field.type] ?? VARINT;
+  // Repeated scalars may arrive packed or not.
+  return field.repeated && w !== LEN ? [w, LEN] : [w];
+}
+
+/** Throws with a path-naming message when `bytes` is not a well-formed `typeName`. */
+export function checkWire(typeName: string, bytes: Uint8Array): void {
+  walk(messageType(typeName), bytes, typeName, 0);
+}
+
+function walk(type: protobuf.Type, bytes: Uint8Array, path: string, depth: number): void {
+  if (depth > 32) throw new Error(`${path}: nested too deeply`);
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const num = tag >>> 3;
+    const wire = tag & 7;
+    if (num === 0) throw new Error(`${path}: field number 0`);
+    const field = type.fieldsById[num];
+    const where = `${path}.${field?.name ?? `#${num}`}`;
+    if (field && !expectedWire(field).includes(wire)) throw new Error(`${where}: wire type ${wire} does not fit ${field.type}`);
+    switch (wire) {
+      case VARINT:
+        r.uint64();
+        break;
+      case FIXED64:
+        r.skip(8);
+        break;
+      case FIXED32:
+        r.skip(4);
+        break;
+      case LEN: {
+        const len = r.uint32();
+        if (len < 0 || r.pos + len > r.len) throw new Error(`${where}: length ${len} runs past the end`);
+        const body = bytes.subarray(r.pos, r.pos + len);
+        r.pos += len;
+        if (field && !field.map && field.resolvedType instanceof protobuf.Type) walk(field.resolvedType, body, where, depth + 1);
+        else if (field?.type === 'string' && !isUtf8(body)) throw new Error(`${where}: not valid UTF-8`);
+        break;
+      }
+      default:
+        throw new Error(`${where}: invalid wire type ${wire}`);
+    }
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+function isUtf8(b: Uint8Array): boolean {
+  try {
+    decoder.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
