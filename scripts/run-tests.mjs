@@ -20,7 +20,9 @@ function walk(dir) {
   return out;
 }
 
-const files = walk(testDir).filter((f) => filters.length === 0 || filters.some((x) => relative(testDir, f).includes(x)));
+const files = walk(testDir).filter(
+  (f) => filters.length === 0 || filters.some((x) => relative(testDir, f).includes(x)),
+);
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

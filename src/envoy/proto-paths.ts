@@ -6,12 +6,7 @@ import { dirname, join } from 'node:path';
 export function envoyIncludeDirs(): string[] {
   const pkg = require.resolve('@grpc/grpc-js-xds/package.json');
   const deps = join(dirname(pkg), 'deps');
-  return [
-    join(deps, 'envoy-api'),
-    join(deps, 'xds'),
-    join(deps, 'googleapis'),
-    join(deps, 'protoc-gen-validate'),
-  ];
+  return [join(deps, 'envoy-api'), join(deps, 'xds'), join(deps, 'googleapis'), join(deps, 'protoc-gen-validate')];
 }
 
 // Our own proto directory, found relative to this file in both src/ and dist/.

@@ -29,7 +29,10 @@ export class PreparedResource {
 
   /** `resources` entry of a DeltaDiscoveryResponse. */
   deltaField(): Buffer {
-    return (this.delta ??= lenField(2, encodeDeltaResource(this.name, this.version, encodeAny(this.typeUrl, this.body))));
+    return (this.delta ??= lenField(
+      2,
+      encodeDeltaResource(this.name, this.version, encodeAny(this.typeUrl, this.body)),
+    ));
   }
 
   get messageName(): string {

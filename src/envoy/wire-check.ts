@@ -43,7 +43,8 @@ function walk(type: protobuf.Type, bytes: Uint8Array, path: string, depth: numbe
     if (num === 0) throw new Error(`${path}: field number 0`);
     const field = type.fieldsById[num];
     const where = `${path}.${field?.name ?? `#${num}`}`;
-    if (field && !expectedWire(field).includes(wire)) throw new Error(`${where}: wire type ${wire} does not fit ${field.type}`);
+    if (field && !expectedWire(field).includes(wire))
+      throw new Error(`${where}: wire type ${wire} does not fit ${field.type}`);
     switch (wire) {
       case VARINT:
         r.uint64();
@@ -59,7 +60,8 @@ function walk(type: protobuf.Type, bytes: Uint8Array, path: string, depth: numbe
         if (len < 0 || r.pos + len > r.len) throw new Error(`${where}: length ${len} runs past the end`);
         const body = bytes.subarray(r.pos, r.pos + len);
         r.pos += len;
-        if (field && !field.map && field.resolvedType instanceof protobuf.Type) walk(field.resolvedType, body, where, depth + 1);
+        if (field && !field.map && field.resolvedType instanceof protobuf.Type)
+          walk(field.resolvedType, body, where, depth + 1);
         else if (field?.type === 'string' && !isUtf8(body)) throw new Error(`${where}: not valid UTF-8`);
         break;
       }

@@ -135,7 +135,13 @@ export abstract class Connection {
       this.armAckTimer();
     }
     this.deps.log.debug(
-      { proxy: this.label, type: shortType(f.typeUrl), nonce: f.nonce, resources: f.names.length, removed: f.removed.length },
+      {
+        proxy: this.label,
+        type: shortType(f.typeUrl),
+        nonce: f.nonce,
+        resources: f.names.length,
+        removed: f.removed.length,
+      },
       'sending',
     );
     if (!this.sink.write(f.bytes) && !this.blocked) {
@@ -148,7 +154,13 @@ export abstract class Connection {
   }
 
   /** Bookkeeping for a request echoing `nonce`: ACK when no error, else NACK. */
-  protected settle(st: TypeState, nonce: string, error: { code: number; message: string } | undefined, version: string, names: string[]): void {
+  protected settle(
+    st: TypeState,
+    nonce: string,
+    error: { code: number; message: string } | undefined,
+    version: string,
+    names: string[],
+  ): void {
     if (error) {
       const rec: NackRecord = { nonce, message: error.message, code: error.code, names, at: new Date() };
       st.error = rec;

@@ -107,7 +107,8 @@ export class DeltaConnection extends Connection {
       // Removals go after every addition, in reverse type order: routes stop
       // pointing at a cluster before the cluster disappears.
       const split = removed.length > 0 && this.laterRequested(types, t);
-      if (send.size > 0 || (removed.length > 0 && !split)) first.push(this.frame(st, [...send.values()], split ? [] : removed));
+      if (send.size > 0 || (removed.length > 0 && !split))
+        first.push(this.frame(st, [...send.values()], split ? [] : removed));
       if (split) last.unshift(this.frame(st, [], removed));
       if (t === TypeUrl.Cluster) clustersSent = [...send.keys()];
     }

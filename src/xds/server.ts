@@ -205,7 +205,8 @@ export class XdsServer {
     }
     if (!isResourceType(typeUrl)) {
       const st = conn.states.get(typeUrl);
-      if (!st) this.log.warn({ proxy: conn.label, type: typeUrl }, 'request for a type this server does not serve; ignored');
+      if (!st)
+        this.log.warn({ proxy: conn.label, type: typeUrl }, 'request for a type this server does not serve; ignored');
       return;
     }
     if (conn instanceof SotwConnection) conn.handle(req as Parameters<SotwConnection['handle']>[0]);
@@ -239,7 +240,10 @@ export class XdsServer {
       try {
         call.write(this.clientStatus(bytes));
       } catch (e) {
-        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `malformed ClientStatusRequest: ${errText(e)}` });
+        call.emit('error', {
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `malformed ClientStatusRequest: ${errText(e)}`,
+        });
       }
     });
     call.on('end', () => call.end());

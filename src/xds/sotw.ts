@@ -56,7 +56,8 @@ export class SotwConnection extends Connection {
     const before = new Set(st.names);
     const explicit = names.filter((n) => n !== '*');
     st.wildcard =
-      st.wildcardCapable && (names.includes('*') || (names.length === 0 && !st.everNamed && (firstOfType || st.wildcard)));
+      st.wildcardCapable &&
+      (names.includes('*') || (names.length === 0 && !st.everNamed && (firstOfType || st.wildcard)));
     if (explicit.length > 0) st.everNamed = true;
     st.names.clear();
     for (const n of explicit) st.names.add(n);
@@ -149,6 +150,10 @@ export class SotwConnection extends Connection {
 /** A version for the set the client holds: a hash of its names and versions. */
 function versionOf(held: ReadonlyMap<string, Held>): string {
   const h = createHash('sha256');
-  for (const n of sortedNames(held.keys())) h.update(n).update('\0').update(held.get(n)?.version ?? '').update('\0');
+  for (const n of sortedNames(held.keys()))
+    h.update(n)
+      .update('\0')
+      .update(held.get(n)?.version ?? '')
+      .update('\0');
   return h.digest('base64url').slice(0, 16);
 }

@@ -16,7 +16,17 @@ function compile(body: string): { code: number; out: string } {
     const tsc = require.resolve('typescript/bin/tsc');
     const r = spawnSync(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--esModuleInterop', '--resolveJsonModule', '--types', 'node', file],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--esModuleInterop',
+        '--resolveJsonModule',
+        '--types',
+        'node',
+        file,
+      ],
       { cwd: root, encoding: 'utf8' },
     );
     return { code: r.status ?? 1, out: r.stdout + r.stderr };

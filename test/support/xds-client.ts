@@ -89,7 +89,9 @@ class Inbox<T> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new Error(`no ${what} within ${timeoutMs} ms${this.error ? ` (stream error: ${this.error.message})` : ''}`));
+        reject(
+          new Error(`no ${what} within ${timeoutMs} ms${this.error ? ` (stream error: ${this.error.message})` : ''}`),
+        );
       }, timeoutMs);
       const done = (x: T) => {
         clearTimeout(t);
@@ -127,7 +129,13 @@ abstract class BaseClient<Resp> {
 
   private readonly ownsClient: boolean;
 
-  constructor(address: string, ctor: typeof grpc.Client, method: string, options: grpc.ClientOptions = {}, shared?: grpc.Client) {
+  constructor(
+    address: string,
+    ctor: typeof grpc.Client,
+    method: string,
+    options: grpc.ClientOptions = {},
+    shared?: grpc.Client,
+  ) {
     this.ownsClient = !shared;
     this.client = shared ?? new ctor(address, grpc.credentials.createInsecure(), options);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any

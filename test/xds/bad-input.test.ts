@@ -79,7 +79,10 @@ describe('bad requests', () => {
   it('ignores a type it does not serve with a log line and keeps the stream', async () => {
     const c = new SotwClient(x.address, { id: NODE });
     try {
-      c.send({ type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', resource_names: ['x'] });
+      c.send({
+        type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        resource_names: ['x'],
+      });
       await c.expectNone(200);
       assert.ok(x.logs.some((l) => l.msg.includes('does not serve') && String(l.type).endsWith('Secret')));
       c.send({ type_url: TypeUrl.Cluster });

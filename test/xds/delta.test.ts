@@ -170,7 +170,8 @@ describe('Delta ADS', () => {
     });
     const got = await collect(c);
     const short = (r: DeltaResponse) =>
-      `${r.type_url.split('.').pop()}:+${names(r).join(',')}` + (r.removed_resources.length ? `-${r.removed_resources.join(',')}` : '');
+      `${r.type_url.split('.').pop()}:+${names(r).join(',')}` +
+      (r.removed_resources.length ? `-${r.removed_resources.join(',')}` : '');
     assert.deepEqual(got.map(short), [
       'Cluster:+keep,new',
       'ClusterLoadAssignment:+keep,new',

@@ -12,7 +12,9 @@ grpcXds.register();
 
 function bootstrap(port: number, nodeId: string): string {
   return JSON.stringify({
-    xds_servers: [{ server_uri: `127.0.0.1:${port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    xds_servers: [
+      { server_uri: `127.0.0.1:${port}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] },
+    ],
     node: { id: nodeId, locality: { region: 'test', zone: 'z1' } },
   });
 }
@@ -119,13 +121,16 @@ describe('@grpc/grpc-js-xds against our server', () => {
         [TypeUrl.Route]: [
           prepare('envoy.config.route.v3.RouteConfiguration', 'echo-routes', {
             name: 'echo-routes',
-            virtual_hosts: [{ name: 'echo', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'echo-b' } }] }],
+            virtual_hosts: [
+              { name: 'echo', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'echo-b' } }] },
+            ],
           }),
         ],
       });
       const deadline = Date.now() + 5000;
       let got = '';
-      while (Date.now() < deadline && (got = await hello(client)) !== 'backend-b') await new Promise((r) => setTimeout(r, 20));
+      while (Date.now() < deadline && (got = await hello(client)) !== 'backend-b')
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(got, 'backend-b');
     } finally {
       client.close();
@@ -142,7 +147,10 @@ describe('@grpc/grpc-js-xds against our server', () => {
     try {
       client.getChannel().getConnectivityState(true);
       await waitFor(
-        () => x.server.syncz().some((cfg) => cfg.node?.id === node && cfg.generic_xds_configs?.some((g) => g.config_status === 'ERROR')),
+        () =>
+          x.server
+            .syncz()
+            .some((cfg) => cfg.node?.id === node && cfg.generic_xds_configs?.some((g) => g.config_status === 'ERROR')),
         5000,
         'syncz to show the NACK',
       );

@@ -27,7 +27,10 @@ describe('stream lifecycle', () => {
 
     let version = 0;
     async function round(n: number) {
-      const clients = Array.from({ length: n }, (_, i) => new DeltaClient(x.address, { id: keys[i % keys.length]! }, {}, channel));
+      const clients = Array.from(
+        { length: n },
+        (_, i) => new DeltaClient(x.address, { id: keys[i % keys.length]! }, {}, channel),
+      );
       for (const c of clients) c.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
       await Promise.all(clients.map((c) => c.next(10_000)));
       // New content for everyone; nobody ACKs, so pushes stay queued or in flight.
@@ -45,7 +48,10 @@ describe('stream lifecycle', () => {
 
     assert.equal(x.server.connections.size, 0);
     const gauge = await x.server.metrics.connected.get();
-    assert.ok(gauge.values.every((v) => v.value === 0), 'pilot_xds back to 0');
+    assert.ok(
+      gauge.values.every((v) => v.value === 0),
+      'pilot_xds back to 0',
+    );
     const growth = end - baseline;
     assert.ok(growth < 3 * 1024 * 1024, `heap grew by ${(growth / 1024).toFixed(0)} KiB over 1,000 streams`);
     channel.close();

@@ -7,10 +7,17 @@ describe('push debounce', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const batches: PushBatch[] = [];
-      const q = new PushQueue({ quietMs: 100, maxMs: 1000 }, (b) => batches.push(b), () => 0);
+      const q = new PushQueue(
+        { quietMs: 100, maxMs: 1000 },
+        (b) => batches.push(b),
+        () => 0,
+      );
       q.add([{ key: 'w1', typeUrl: 'CDS', names: new Set(['a']) }]);
       mock.timers.tick(50);
-      q.add([{ key: 'w1', typeUrl: 'RDS', names: new Set(['r']) }, { key: 'w2', typeUrl: 'EDS', names: new Set(['e']) }]);
+      q.add([
+        { key: 'w1', typeUrl: 'RDS', names: new Set(['r']) },
+        { key: 'w2', typeUrl: 'EDS', names: new Set(['e']) },
+      ]);
       mock.timers.tick(99);
       assert.equal(batches.length, 0, 'a new change restarts the quiet period');
       mock.timers.tick(1);

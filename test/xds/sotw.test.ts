@@ -6,7 +6,8 @@ import { cluster, endpoints, route } from '../support/resources';
 import { startXds, waitFor } from '../support/xds-harness';
 
 const NODE = 'sidecar~10.0.0.1~app-1.default~default.svc.cluster.local';
-const names = (r: SotwResponse) => r.resources.map((a) => unpack<{ name?: string; cluster_name?: string }>(a)).map((m) => m.name ?? m.cluster_name);
+const names = (r: SotwResponse) =>
+  r.resources.map((a) => unpack<{ name?: string; cluster_name?: string }>(a)).map((m) => m.name ?? m.cluster_name);
 
 describe('SotW ADS', () => {
   let x: Awaited<ReturnType<typeof startXds>>;
@@ -23,7 +24,8 @@ describe('SotW ADS', () => {
     for (const c of clients) c.close();
     await x.close();
   });
-  const reset = () => x.set(NODE, { [TypeUrl.Cluster]: [], [TypeUrl.Endpoint]: [], [TypeUrl.Listener]: [], [TypeUrl.Route]: [] });
+  const reset = () =>
+    x.set(NODE, { [TypeUrl.Cluster]: [], [TypeUrl.Endpoint]: [], [TypeUrl.Listener]: [], [TypeUrl.Route]: [] });
 
   it('answers the first request of a type even when the client claims the current version', async () => {
     reset();
@@ -85,7 +87,12 @@ describe('SotW ADS', () => {
     const r2 = await c.next();
     assert.deepEqual(names(r2), ['r1']);
     // A request still answering r1 (stale) adds r2: not answered now...
-    c.send({ type_url: TypeUrl.Route, resource_names: ['r1', 'r2'], response_nonce: r1.nonce, version_info: r1.version_info });
+    c.send({
+      type_url: TypeUrl.Route,
+      resource_names: ['r1', 'r2'],
+      response_nonce: r1.nonce,
+      version_info: r1.version_info,
+    });
     await c.expectNone(200);
     // ...but once the current response is ACKed with the same names, r2 is sent.
     c.ack(r2, ['r1', 'r2']);
@@ -267,7 +274,10 @@ describe('SotW ADS', () => {
     }
     assert.ok(got.length <= 2, `expected at most 2 responses, got ${got.length}`);
     const last = got[got.length - 1]!;
-    assert.deepEqual(names(last).map((n) => n?.slice(0, 5)), ['big19']);
+    assert.deepEqual(
+      names(last).map((n) => n?.slice(0, 5)),
+      ['big19'],
+    );
     await waitFor(() => conn?.busy === false, 2000, 'slow stream to settle');
   });
 });
