@@ -5,3 +5,4 @@ export { PreparedResource, prepare, contentVersion } from './resource';
 export * from './type-urls';
 export * from './wire';
 export { verifyTypeUrls } from './verify';
+export { validateMessage, type Violation } from './validate';
