@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Json } from '../envoy';
+import type { DebugViews } from './views';
+
+interface Route {
+  path: string;
+  summary: string;
+  handle(url: URL, res: ServerResponse): void | Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: Json): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body, null, 2) + '\n');
+}
+
+/** The endpoints, in the order /debug lists them. */
+function routes(v: DebugViews): Route[] {
+  return [
+    {
+      path: '/ready',
+      summary: '200 once the initial sync is done',
+      handle: (_u, res) => {
+        res.writeHead(v.ready() ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(v.ready() ? 'ready\n' : 'not ready\n');
+      },
+    },
+    {
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      handle: async (_u, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(await v.metrics());
+      },
+    },
+    {
+      path: '/debug/syncz',
+      summary: 'sync status of every connected proxy',
+      handle: (_u, res) => json(res, 200, v.syncz()),
+    },
+    {
+      path: '/debug/adsz',
+      summary: 'connected streams and their subscriptions',
+      handle: (_u, res) => json(res, 200, v.adsz()),
+    },
+    {
+      path: '/debug/config_dump',
+      summary: 'configuration served to ?proxyID=<pod>.<ns>',
+      handle: (u, res) => {
+        const id = u.searchParams.get('proxyID');
+        if (!id)
+          return json(res, 400, { error: 'proxyID query parameter is required, e.g. ?proxyID=waypoint-abc.default' });
+        const dump = v.configDump(id);
+        return dump === undefined ? json(res, 404, { error: `proxy ${id} is not connected` }) : json(res, 200, dump);
+      },
+    },
+    {
+      path: '/debug/ambientz',
+      summary: 'every service and workload binding with its reason',
+      handle: (_u, res) => json(res, 200, v.ambientz()),
+    },
+  ];
+}
+
+export interface DebugServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves the debug endpoints on `host:port` (port 0 picks one). */
+export async function startDebugServer(
+  views: DebugViews,
+  opts: { host: string; port: number; log: Logger },
+): Promise<DebugServer> {
+  const table = routes(views);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://debug');
+    if (req.method !== 'GET') return json(res, 405, { error: 'only GET is served' });
+    if (url.pathname === '/debug' || url.pathname === '/debug/') {
+      return json(
+        res,
+        200,
+        table.map((r) => ({ path: r.path, summary: r.summary })),
+      );
+    }
+    const route = table.find((r) => r.path === url.pathname);
+    if (!route) return json(res, 404, { error: `no debug endpoint ${url.pathname}; see /debug` });
+    Promise.resolve(route.handle(url, res)).catch((e: unknown) => {
+      opts.log.error({ path: url.pathname, error: String(e) }, 'debug endpoint failed');
+      if (!res.headersSent) json(res, 500, { error: String(e) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
