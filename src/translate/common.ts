@@ -1,0 +1,40 @@
+import type { TypeMap } from '../envoy';
+
+// Small building blocks shared by the resource builders.
+
+export type ConfigSource = TypeMap['envoy.config.core.v3.ConfigSource'];
+
+/** Everything dynamic comes over the same ADS stream. */
+export const ADS: ConfigSource = { ads: {}, resource_api_version: 'V3' };
+
+export function seconds(ms: number): TypeMap['google.protobuf.Duration'] {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export function sdsSecret(name: string): TypeMap['envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig'] {
+  return { name, sds_config: ADS };
+}
+
+type Struct = TypeMap['google.protobuf.Struct'];
+type Value = TypeMap['google.protobuf.Value'];
+
+/** A protobuf Struct from plain JSON-like data. */
+export function struct(obj: Record<string, unknown>): Struct {
+  const fields: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(obj)) fields[k] = value(v);
+  return { fields };
+}
+
+function value(v: unknown): Value {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(value) } };
+  if (v && typeof v === 'object') return { structValue: struct(v as Record<string, unknown>) };
+  return { nullValue: 'NULL_VALUE' };
+}
+
+/** Stable, locale-independent ordering for names. */
+export function byName<T extends { name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

@@ -1,0 +1,71 @@
+import type { TypeMap } from '../envoy';
+import type { EndpointIR, WaypointIR } from './ir';
+import { struct } from './common';
+import * as names from './names';
+import { chainProtocols } from './clusters';
+
+type Assignment = TypeMap['envoy.config.endpoint.v3.ClusterLoadAssignment'];
+type LbEndpoint = TypeMap['envoy.config.endpoint.v3.LbEndpoint'];
+
+/**
+ * In-mesh pods are reached through the connect_originate internal listener,
+ * which opens an HBONE tunnel to the address in the endpoint's metadata.
+ * Pods outside the mesh get a plain socket address.
+ */
+function lbEndpoint(e: EndpointIR): LbEndpoint {
+  const target = names.hostPort(e.ip, e.port);
+  const w = e.workload;
+  return {
+    endpoint: {
+      address: e.inMesh
+        ? { envoy_internal_address: { server_listener_name: names.CONNECT_ORIGINATE, endpoint_id: target } }
+        : { socket_address: { address: e.ip, port_value: e.port } },
+    },
+    health_status: e.ready ? 'HEALTHY' : 'UNHEALTHY',
+    load_balancing_weight: { value: 1 },
+    metadata: {
+      filter_metadata: {
+        [names.ORIGINAL_DST_METADATA]: struct({ local: target }),
+        [names.ISTIO_METADATA]: struct({
+          workload: names.workloadMetadata(w.name, w.namespace, w.canonicalName, w.canonicalRevision, w.cluster),
+        }),
+      },
+    },
+  };
+}
+
+function localityOf(e: EndpointIR): { region: string; zone: string; sub_zone: string } {
+  const [region = '', zone = '', subZone = ''] = (e.locality ?? '').split('/');
+  return { region, zone, sub_zone: subZone };
+}
+
+export function assignment(cluster: string, endpoints: readonly EndpointIR[]): Assignment {
+  const groups = new Map<string, EndpointIR[]>();
+  const sorted = [...endpoints].sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));
+  for (const e of sorted) {
+    const key = e.locality ?? '';
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(e);
+  }
+  return {
+    cluster_name: cluster,
+    endpoints: [...groups.keys()].sort().map((k) => {
+      const es = groups.get(k) ?? [];
+      return { locality: localityOf(es[0] as EndpointIR), lb_endpoints: es.map(lbEndpoint) };
+    }),
+  };
+}
+
+/** One assignment per EDS cluster, named like the cluster. */
+export function buildEndpoints(ir: WaypointIR): Assignment[] {
+  const out: Assignment[] = [];
+  for (const svc of ir.services) {
+    for (const p of svc.ports) {
+      for (const proto of chainProtocols(p.protocol))
+        out.push(assignment(names.inboundVip(p.port, proto, svc.hostname), p.endpoints));
+    }
+  }
+  for (const o of ir.outbound) out.push(assignment(o.cluster, o.endpoints));
+  return out.sort((a, b) => ((a.cluster_name ?? '') < (b.cluster_name ?? '') ? -1 : 1));
+}

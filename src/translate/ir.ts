@@ -1,0 +1,209 @@
+// The intermediate form between Kubernetes objects and Envoy resources: what
+// one waypoint serves, with every reference already resolved. Building it
+// (from the World and the ambient index) decides *what*; turning it into
+// Envoy messages decides *how*. Each stage is pure and tested on its own.
+
+export type PortProtocol = 'http' | 'tcp' | 'sniff';
+
+export interface WorkloadRef {
+  name: string;
+  namespace: string;
+  canonicalName: string;
+  canonicalRevision: string;
+  cluster: string;
+}
+
+export interface EndpointIR {
+  ip: string;
+  port: number;
+  /** Enrolled in ambient: reached through connect_originate (HBONE); else plain TCP. */
+  inMesh: boolean;
+  ready: boolean;
+  workload: WorkloadRef;
+  /** `region/zone/subzone`, when known. */
+  locality?: string;
+}
+
+export interface StringMatchIR {
+  kind: 'exact' | 'prefix' | 'suffix' | 'regex' | 'contains' | 'present';
+  value: string;
+  ignoreCase?: boolean;
+}
+
+export interface HeaderMatchIR {
+  name: string;
+  match: StringMatchIR;
+  invert?: boolean;
+}
+
+export interface RouteMatchIR {
+  path?: { kind: 'exact' | 'prefix' | 'regex'; value: string };
+  headers: HeaderMatchIR[];
+  queryParams: { name: string; match: StringMatchIR }[];
+  method?: string;
+  /** gRPC: `/<service>/<method>` exact or `/<service>/` prefix, already folded into path. */
+}
+
+export interface HeaderMutationIR {
+  set: { name: string; value: string }[];
+  add: { name: string; value: string }[];
+  remove: string[];
+}
+
+export interface BackendIR {
+  cluster: string;
+  weight: number;
+  requestHeaders?: HeaderMutationIR;
+  responseHeaders?: HeaderMutationIR;
+}
+
+export interface RetryIR {
+  attempts: number;
+  perTryTimeoutMs?: number;
+  /** HTTP status codes to retry on, plus Envoy's `retry_on` conditions. */
+  codes: number[];
+  retryOn: string[];
+  backoffBaseMs?: number;
+}
+
+export interface RedirectIR {
+  scheme?: string;
+  hostname?: string;
+  port?: number;
+  path?: { kind: 'full' | 'prefix'; value: string };
+  statusCode: number;
+}
+
+export interface RewriteIR {
+  hostname?: string;
+  path?: { kind: 'full' | 'prefix'; value: string };
+}
+
+export interface HttpRouteIR {
+  /** `<ns>.<route>.<rule index>` */
+  name: string;
+  match: RouteMatchIR;
+  backends: BackendIR[];
+  /** A rule whose backends all failed to resolve answers 500, as Gateway API requires. */
+  directResponse?: { status: number; body?: string };
+  redirect?: RedirectIR;
+  rewrite?: RewriteIR;
+  requestHeaders?: HeaderMutationIR;
+  responseHeaders?: HeaderMutationIR;
+  mirrors: { cluster: string; percent?: number }[];
+  timeoutMs?: number;
+  backendTimeoutMs?: number;
+  retry?: RetryIR;
+  grpc: boolean;
+}
+
+export interface TcpRouteIR {
+  name: string;
+  backends: BackendIR[];
+  /** TLS routes match on SNI; TCP routes match everything. */
+  sni?: string[];
+}
+
+/** One AuthorizationPolicy rule set ready for RBAC, produced by the authz builder. */
+export interface AuthzPolicyIR {
+  namespace: string;
+  name: string;
+  action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  dryRun: boolean;
+  provider?: string;
+  rules: AuthzRuleIR[];
+}
+
+export interface AuthzRuleIR {
+  from: AuthzSourceIR[];
+  to: AuthzOperationIR[];
+  when: { key: string; values: string[]; notValues: string[] }[];
+}
+
+export interface AuthzSourceIR {
+  principals: string[];
+  notPrincipals: string[];
+  requestPrincipals: string[];
+  notRequestPrincipals: string[];
+  namespaces: string[];
+  notNamespaces: string[];
+  ipBlocks: string[];
+  notIpBlocks: string[];
+  remoteIpBlocks: string[];
+  notRemoteIpBlocks: string[];
+}
+
+export interface AuthzOperationIR {
+  hosts: string[];
+  notHosts: string[];
+  ports: string[];
+  notPorts: string[];
+  methods: string[];
+  notMethods: string[];
+  paths: string[];
+  notPaths: string[];
+}
+
+export interface JwtRuleIR {
+  /** `<ns>/<RequestAuthentication name>/<index>`: the provider's identity. */
+  key: string;
+  issuer: string;
+  audiences: string[];
+  jwksUri?: string;
+  jwks?: string;
+  fromHeaders: { name: string; prefix: string }[];
+  fromParams: string[];
+  fromCookies: string[];
+  forwardOriginalToken: boolean;
+  outputPayloadToHeader?: string;
+  outputClaimToHeaders: { header: string; claim: string }[];
+}
+
+export interface AccessLogIR {
+  path: string;
+  format?: string;
+}
+
+/** Everything that applies to one chain (service port, or the waypoint's direct chains). */
+export interface ChainPolicyIR {
+  authz: AuthzPolicyIR[];
+  jwt: JwtRuleIR[];
+  accessLogs: AccessLogIR[];
+}
+
+export interface ServicePortIR {
+  port: number;
+  name: string;
+  protocol: PortProtocol;
+  endpoints: EndpointIR[];
+  httpRoutes: HttpRouteIR[];
+  tcpRoutes: TcpRouteIR[];
+  tlsRoutes: TcpRouteIR[];
+  policy: ChainPolicyIR;
+}
+
+export interface ServiceIR {
+  hostname: string;
+  namespace: string;
+  name: string;
+  vips: string[];
+  ports: ServicePortIR[];
+}
+
+/** A route backend the waypoint does not own: an `outbound|…` cluster. */
+export interface OutboundClusterIR {
+  cluster: string;
+  hostname: string;
+  port: number;
+  endpoints: EndpointIR[];
+}
+
+export interface WaypointIR {
+  namespace: string;
+  name: string;
+  trustDomain: string;
+  services: ServiceIR[];
+  outbound: OutboundClusterIR[];
+  /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */
+  direct: ChainPolicyIR;
+}

@@ -1,0 +1,216 @@
+import { pack, type TypeMap } from '../envoy';
+import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpRouteIR, WaypointIR } from './ir';
+import { ADS, sdsSecret } from './common';
+import { accessLogs } from './accesslog';
+import { httpFilters, networkFilters } from './chain-filters';
+import { chainProtocols } from './clusters';
+import { CONNECT_AUTHORITY, PEER_METADATA } from './istio-extensions';
+import { chainMatcher, type ChainSelector } from './matcher';
+import * as names from './names';
+
+type Listener = TypeMap['envoy.config.listener.v3.Listener'];
+type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
+
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal. */
+function connectTerminate(): Listener {
+  return {
+    name: names.CONNECT_TERMINATE,
+    address: { socket_address: { address: '0.0.0.0', port_value: names.HBONE_PORT } },
+    filter_chains: [
+      {
+        name: names.CONNECT_TERMINATE,
+        transport_socket: {
+          name: 'tls',
+          typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+            require_client_certificate: { value: true },
+            common_tls_context: {
+              tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
+              alpn_protocols: ['h2'],
+              tls_certificate_sds_secret_configs: [sdsSecret('default')],
+              validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+            },
+          }),
+        },
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: pack(HCM, {
+              stat_prefix: names.CONNECT_TERMINATE,
+              http2_protocol_options: { allow_connect: true },
+              upgrade_configs: [{ upgrade_type: 'CONNECT' }],
+              route_config: {
+                name: names.CONNECT_TERMINATE,
+                virtual_hosts: [
+                  {
+                    name: names.CONNECT_TERMINATE,
+                    domains: ['*'],
+                    routes: [
+                      {
+                        name: names.CONNECT_TERMINATE,
+                        match: { connect_matcher: {} },
+                        route: {
+                          cluster: names.MAIN_INTERNAL,
+                          upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }],
+                        },
+                      },
+                    ],
+                  },
+                ],
+              },
+              http_filters: [
+                { name: PEER_METADATA.name, typed_config: PEER_METADATA.config() },
+                { name: CONNECT_AUTHORITY.name, typed_config: CONNECT_AUTHORITY.config() },
+                {
+                  name: 'envoy.filters.http.router',
+                  typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}),
+                },
+              ],
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Opens HBONE tunnels to the original destination carried in endpoint metadata. */
+function connectOriginate(): Listener {
+  return {
+    name: names.CONNECT_ORIGINATE,
+    internal_listener: {},
+    filter_chains: [
+      {
+        name: names.CONNECT_ORIGINATE,
+        filters: [
+          {
+            name: 'envoy.filters.network.tcp_proxy',
+            typed_config: pack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', {
+              stat_prefix: names.CONNECT_ORIGINATE,
+              cluster: names.CONNECT_ORIGINATE,
+              tunneling_config: { hostname: '%DOWNSTREAM_LOCAL_ADDRESS%' },
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+interface ChainArgs {
+  name: string;
+  policy: ChainPolicyIR;
+  trustDomain: string;
+}
+
+function httpChain(a: ChainArgs): FilterChain {
+  return {
+    name: a.name,
+    filters: [
+      {
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: pack(HCM, {
+          stat_prefix: a.name,
+          rds: { config_source: ADS, route_config_name: a.name },
+          http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
+          access_log: accessLogs(a.policy.accessLogs),
+          use_remote_address: { value: false },
+          normalize_path: { value: true },
+          merge_slashes: true,
+          path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+        }),
+      },
+    ],
+  };
+}
+
+function tcpProxy(
+  statPrefix: string,
+  cluster: string,
+  routes: readonly TcpRouteIR[],
+  logs: ChainPolicyIR['accessLogs'],
+) {
+  const backends = routes[0]?.backends ?? [];
+  const target =
+    backends.length > 1
+      ? { weighted_clusters: { clusters: backends.map((b) => ({ name: b.cluster, weight: b.weight })) } }
+      : { cluster: backends[0]?.cluster ?? cluster };
+  return {
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: pack('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', {
+      stat_prefix: statPrefix,
+      ...target,
+      access_log: accessLogs(logs),
+    }),
+  };
+}
+
+function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[]): FilterChain {
+  const ctx = { kind: 'tcp' as const, statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain };
+  return { name: a.name, filters: [...networkFilters(ctx), tcpProxy(a.name, cluster, routes, a.policy.accessLogs)] };
+}
+
+/** The chains of one service port and how the matcher selects them. */
+function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: FilterChain[]; select: ChainSelector } {
+  const chains: FilterChain[] = [];
+  const select: ChainSelector = {};
+  for (const proto of chainProtocols(p.protocol)) {
+    const name = names.inboundVip(p.port, proto, svc.hostname);
+    if (proto === 'http') {
+      chains.push(httpChain({ name, policy: p.policy, trustDomain: td }));
+      select.http = name;
+    } else {
+      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td }, name, p.tcpRoutes));
+      select.tcp = name;
+    }
+  }
+  // TLS routes are tried first, and only for SNI equal to the service hostname.
+  if (p.tlsRoutes.length > 0 && select.tcp) {
+    const name = `inbound-vip|${p.port}|tls|${svc.hostname}`;
+    chains.push(
+      tcpChain({ name, policy: p.policy, trustDomain: td }, names.inboundVip(p.port, 'tcp', svc.hostname), p.tlsRoutes),
+    );
+    select.tls = { sni: svc.hostname, chain: name };
+  }
+  return { chains, select };
+}
+
+function mainInternal(ir: WaypointIR): Listener {
+  const chains: FilterChain[] = [];
+  const byVip = new Map<string, Map<number, ChainSelector>>();
+  for (const svc of ir.services) {
+    for (const p of svc.ports) {
+      const { chains: cs, select } = portChains(svc, p, ir.trustDomain);
+      chains.push(...cs);
+      for (const vip of svc.vips) {
+        let ports = byVip.get(vip);
+        if (!ports) byVip.set(vip, (ports = new Map()));
+        ports.set(p.port, select);
+      }
+    }
+  }
+  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain }));
+  chains.push(tcpChain({ name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain }, names.ENCAP, []));
+  return {
+    name: names.MAIN_INTERNAL,
+    internal_listener: {},
+    listener_filters: [
+      {
+        name: 'envoy.filters.listener.original_dst',
+        typed_config: pack('envoy.extensions.filters.listener.original_dst.v3.OriginalDst', {}),
+      },
+      {
+        name: 'envoy.filters.listener.http_inspector',
+        typed_config: pack('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}),
+      },
+    ],
+    use_original_dst: { value: true },
+    filter_chains: chains.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1)),
+    filter_chain_matcher: chainMatcher(byVip, { http: names.DIRECT_HTTP, tcp: names.DIRECT_TCP }),
+  };
+}
+
+export function buildListeners(ir: WaypointIR): Listener[] {
+  return [connectOriginate(), connectTerminate(), mainInternal(ir)];
+}

@@ -1,0 +1,68 @@
+// Every Envoy resource name and well-known constant a waypoint depends on,
+// built in one place. Real waypoint Envoys, ztunnel and istioctl key on these
+// exact spellings.
+
+export const CONNECT_TERMINATE = 'connect_terminate';
+export const MAIN_INTERNAL = 'main_internal';
+export const CONNECT_ORIGINATE = 'connect_originate';
+export const ENCAP = 'encap';
+export const DIRECT_HTTP = 'direct-http';
+export const DIRECT_TCP = 'direct-tcp';
+
+export const HBONE_PORT = 15008;
+
+/** Filter state key holding the peer's SPIFFE identity after mTLS ended on connect_terminate. */
+export const PEER_PRINCIPAL_KEY = 'io.istio.peer_principal';
+export const ORIGINAL_DST_METADATA = 'envoy.filters.listener.original_dst';
+export const ISTIO_METADATA = 'istio';
+
+export type ChainProtocol = 'http' | 'tcp';
+
+/** `inbound-vip|<port>|<http|tcp>[/<subset>]|<hostname>`: a service port the waypoint owns (chain and cluster). */
+export function inboundVip(port: number, protocol: ChainProtocol, hostname: string, subset = ''): string {
+  return `inbound-vip|${port}|${protocol}${subset ? `/${subset}` : ''}|${hostname}`;
+}
+
+/** `outbound|<port>|<subset>|<hostname>`: a route backend the waypoint does not own. */
+export function outbound(port: number, hostname: string, subset = ''): string {
+  return `outbound|${port}|${subset}|${hostname}`;
+}
+
+/** Virtual host of an inbound HTTP chain's route configuration. */
+export function inboundVirtualHost(port: number): string {
+  return `inbound|http|${port}`;
+}
+
+/** Route entry name for rule `index` of a route object. */
+export function routeName(namespace: string, name: string, index: number): string {
+  return `${namespace}.${name}.${index}`;
+}
+
+/** RBAC policy key for rule `index` of an AuthorizationPolicy. */
+export function rbacPolicyKey(namespace: string, name: string, index: number): string {
+  return `ns[${namespace}]-policy[${name}]-rule[${index}]`;
+}
+
+export const DRY_RUN_ALLOW_PREFIX = 'istio_dry_run_allow_';
+export const DRY_RUN_DENY_PREFIX = 'istio_dry_run_deny_';
+
+/** Service FQDN in the mesh's default domain. */
+export function serviceHostname(name: string, namespace: string, domain = 'cluster.local'): string {
+  return `${name}.${namespace}.svc.${domain}`;
+}
+
+/** `istio.workload` endpoint metadata: `<name>;<ns>;<canonical-name>;<canonical-rev>;<cluster>`. */
+export function workloadMetadata(
+  name: string,
+  namespace: string,
+  canonicalName: string,
+  canonicalRevision: string,
+  cluster: string,
+): string {
+  return [name, namespace, canonicalName, canonicalRevision, cluster].join(';');
+}
+
+/** `<ip>:<port>`, bracketing IPv6 addresses. */
+export function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

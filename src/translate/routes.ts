@@ -1,0 +1,215 @@
+import type { TypeMap } from '../envoy';
+import type { HeaderMutationIR, HttpRouteIR, StringMatchIR, WaypointIR } from './ir';
+import { seconds } from './common';
+import * as names from './names';
+import { chainProtocols } from './clusters';
+
+type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
+type Route = TypeMap['envoy.config.route.v3.Route'];
+type RouteMatch = TypeMap['envoy.config.route.v3.RouteMatch'];
+type StringMatcher = TypeMap['envoy.type.matcher.v3.StringMatcher'];
+type HeaderValueOption = TypeMap['envoy.config.core.v3.HeaderValueOption'];
+
+export function stringMatcher(m: StringMatchIR): StringMatcher {
+  const ignore_case = m.ignoreCase ?? false;
+  switch (m.kind) {
+    case 'exact':
+      return { exact: m.value, ignore_case };
+    case 'prefix':
+      return { prefix: m.value, ignore_case };
+    case 'suffix':
+      return { suffix: m.value, ignore_case };
+    case 'contains':
+      return { contains: m.value, ignore_case };
+    case 'regex':
+      return { safe_regex: { regex: m.value } };
+    case 'present':
+      return { safe_regex: { regex: '.*' } };
+  }
+}
+
+function routeMatch(r: HttpRouteIR): RouteMatch {
+  const m = r.match;
+  const match: RouteMatch = {};
+  if (!m.path) match.prefix = '/';
+  else if (m.path.kind === 'exact') match.path = m.path.value;
+  else if (m.path.kind === 'regex') match.safe_regex = { regex: m.path.value };
+  // A Gateway API prefix matches whole path segments: /foo matches /foo and /foo/bar, not /foobar.
+  else if (m.path.value === '/' || m.path.value === '') match.prefix = '/';
+  else match.path_separated_prefix = m.path.value.replace(/\/+$/, '');
+  const headers: NonNullable<RouteMatch['headers']> = m.headers.map((h) =>
+    h.match.kind === 'present'
+      ? { name: h.name, present_match: true, invert_match: h.invert ?? false }
+      : { name: h.name, string_match: stringMatcher(h.match), invert_match: h.invert ?? false },
+  );
+  if (m.method) headers.push({ name: ':method', string_match: { exact: m.method } });
+  if (headers.length > 0) match.headers = headers;
+  if (m.queryParams.length > 0) {
+    match.query_parameters = m.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q.match) }));
+  }
+  if (r.grpc) match.grpc = {};
+  return match;
+}
+
+function toAdd(m: HeaderMutationIR | undefined): HeaderValueOption[] {
+  if (!m) return [];
+  return [
+    ...m.set.map((h) => ({
+      header: { key: h.name, value: h.value },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' as const,
+    })),
+    ...m.add.map((h) => ({
+      header: { key: h.name, value: h.value },
+      append_action: 'APPEND_IF_EXISTS_OR_ADD' as const,
+    })),
+  ];
+}
+
+function headerFields(prefix: 'request' | 'response', m: HeaderMutationIR | undefined): Partial<Route> {
+  const add = toAdd(m);
+  const remove = m?.remove ?? [];
+  const out: Partial<Route> = {};
+  if (add.length > 0) out[`${prefix}_headers_to_add`] = add;
+  if (remove.length > 0) out[`${prefix}_headers_to_remove`] = remove;
+  return out;
+}
+
+function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
+  const action: NonNullable<Route['route']> = {};
+  const only = r.backends.length === 1 ? r.backends[0] : undefined;
+  if (only && !only.requestHeaders && !only.responseHeaders) {
+    action.cluster = only.cluster;
+  } else {
+    action.weighted_clusters = {
+      clusters: r.backends.map((b) => ({
+        name: b.cluster,
+        weight: { value: b.weight },
+        ...(b.requestHeaders
+          ? { request_headers_to_add: toAdd(b.requestHeaders), request_headers_to_remove: b.requestHeaders.remove }
+          : {}),
+        ...(b.responseHeaders
+          ? { response_headers_to_add: toAdd(b.responseHeaders), response_headers_to_remove: b.responseHeaders.remove }
+          : {}),
+      })),
+    };
+  }
+  // Gateway API: no timeout unless one is set (Envoy's default would be 15 s).
+  action.timeout = seconds(r.timeoutMs ?? 0);
+  if (r.grpc) action.max_stream_duration = { grpc_timeout_header_max: seconds(0) };
+  if (r.rewrite?.hostname) action.host_rewrite_literal = r.rewrite.hostname;
+  if (r.rewrite?.path?.kind === 'prefix') {
+    const p = r.rewrite.path.value;
+    if (p === '/') {
+      const from = r.match.path?.value.replace(/\/+$/, '') ?? '';
+      action.regex_rewrite = { pattern: { regex: `^${escapeRegex(from)}/*` }, substitution: '/' };
+    } else {
+      action.prefix_rewrite = p;
+    }
+  } else if (r.rewrite?.path?.kind === 'full') {
+    action.regex_rewrite = { pattern: { regex: '^/.*$' }, substitution: r.rewrite.path.value };
+  }
+  if (r.retry) {
+    const retryOn = [...r.retry.retryOn];
+    if (r.retry.codes.length > 0) retryOn.push('retriable-status-codes');
+    action.retry_policy = {
+      retry_on: retryOn.join(','),
+      num_retries: { value: r.retry.attempts },
+      retriable_status_codes: r.retry.codes,
+      ...(r.retry.perTryTimeoutMs !== undefined ? { per_try_timeout: seconds(r.retry.perTryTimeoutMs) } : {}),
+      ...(r.retry.backoffBaseMs !== undefined
+        ? { retry_back_off: { base_interval: seconds(r.retry.backoffBaseMs) } }
+        : {}),
+    };
+  }
+  if (r.mirrors.length > 0) {
+    action.request_mirror_policies = r.mirrors.map((m) => ({
+      cluster: m.cluster,
+      ...(m.percent !== undefined
+        ? {
+            runtime_fraction: {
+              default_value: { numerator: Math.round(m.percent * 10_000), denominator: 'MILLION' as const },
+            },
+          }
+        : {}),
+    }));
+  }
+  return action;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function envoyRoute(r: HttpRouteIR): Route {
+  const route: Route = {
+    name: r.name,
+    match: routeMatch(r),
+    ...headerFields('request', r.requestHeaders),
+    ...headerFields('response', r.responseHeaders),
+  };
+  if (r.redirect) {
+    const d = r.redirect;
+    route.redirect = {
+      ...(d.scheme ? { scheme_redirect: d.scheme } : {}),
+      ...(d.hostname ? { host_redirect: d.hostname } : {}),
+      ...(d.port !== undefined ? { port_redirect: d.port } : {}),
+      ...(d.path?.kind === 'full' ? { path_redirect: d.path.value } : {}),
+      ...(d.path?.kind === 'prefix' ? { prefix_rewrite: d.path.value } : {}),
+      response_code: redirectCode(d.statusCode),
+    };
+  } else if (r.directResponse || r.backends.length === 0) {
+    route.direct_response = { status: r.directResponse?.status ?? 500 };
+  } else {
+    route.route = routeAction(r);
+  }
+  return route;
+}
+
+function redirectCode(status: number) {
+  switch (status) {
+    case 301:
+      return 'MOVED_PERMANENTLY' as const;
+    case 303:
+      return 'SEE_OTHER' as const;
+    case 307:
+      return 'TEMPORARY_REDIRECT' as const;
+    case 308:
+      return 'PERMANENT_REDIRECT' as const;
+    default:
+      return 'FOUND' as const;
+  }
+}
+
+function routeConfig(name: string, port: number, routes: Route[]): RouteConfiguration {
+  return {
+    name,
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: names.inboundVirtualHost(port), domains: ['*'], routes }],
+  };
+}
+
+/**
+ * One RouteConfiguration per HTTP chain, named like the chain. Without any
+ * HTTPRoute the service's own traffic goes to its own cluster.
+ */
+export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
+  const out: RouteConfiguration[] = [];
+  for (const svc of ir.services) {
+    for (const p of svc.ports) {
+      if (!chainProtocols(p.protocol).includes('http')) continue;
+      const name = names.inboundVip(p.port, 'http', svc.hostname);
+      const routes = p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name)];
+      out.push(routeConfig(name, p.port, routes));
+    }
+  }
+  out.push({
+    name: names.DIRECT_HTTP,
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+  });
+  return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+}
+
+function defaultRoute(cluster: string): Route {
+  return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: seconds(0) } };
+}
