@@ -1,0 +1,60 @@
+import type { KubeObject } from './meta';
+
+export type Namespace = KubeObject<'Namespace', unknown, { phase?: string }>;
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  appProtocol?: string;
+}
+
+export interface ServiceSpec {
+  type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ports?: ServicePort[];
+  selector?: Record<string, string>;
+  externalName?: string;
+}
+
+export type Service = KubeObject<'Service', ServiceSpec, { conditions?: import('./meta').Condition[] }>;
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: string;
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  serviceAccountName?: string;
+  hostNetwork?: boolean;
+  containers?: { name: string; image?: string; ports?: ContainerPort[] }[];
+}
+
+export interface PodStatus {
+  phase?: string;
+  podIP?: string;
+  podIPs?: { ip: string }[];
+  conditions?: { type: string; status: string }[];
+}
+
+export type Pod = KubeObject<'Pod', PodSpec, PodStatus>;
+
+export interface EndpointSliceEndpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  hostname?: string;
+  nodeName?: string;
+  zone?: string;
+  targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
+}
+
+/** EndpointSlice keeps its fields at the top level, not under spec. */
+export interface EndpointSlice extends KubeObject<'EndpointSlice'> {
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints?: EndpointSliceEndpoint[];
+  ports?: { name?: string; port?: number; protocol?: string; appProtocol?: string }[];
+}

@@ -1,0 +1,136 @@
+import type { Condition, KubeObject } from './meta';
+
+// Istio kinds, with the fields the control plane reads.
+
+export interface PolicyTargetReference {
+  group?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface WorkloadSelector {
+  matchLabels?: Record<string, string>;
+}
+
+export interface Targeting {
+  selector?: WorkloadSelector;
+  targetRef?: PolicyTargetReference;
+  targetRefs?: PolicyTargetReference[];
+}
+
+export interface AuthzSource {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
+}
+
+export interface AuthzOperation {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface AuthzRule {
+  from?: { source?: AuthzSource }[];
+  to?: { operation?: AuthzOperation }[];
+  when?: { key: string; values?: string[]; notValues?: string[] }[];
+}
+
+export interface AuthorizationPolicySpec extends Targeting {
+  action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  provider?: { name: string };
+  rules?: AuthzRule[];
+}
+
+export interface IstioStatus {
+  conditions?: Condition[];
+  validationMessages?: unknown[];
+}
+
+export type AuthorizationPolicy = KubeObject<'AuthorizationPolicy', AuthorizationPolicySpec, IstioStatus>;
+
+export interface JWTRule {
+  issuer: string;
+  audiences?: string[];
+  jwksUri?: string;
+  jwks?: string;
+  fromHeaders?: { name: string; prefix?: string }[];
+  fromParams?: string[];
+  fromCookies?: string[];
+  outputPayloadToHeader?: string;
+  forwardOriginalToken?: boolean;
+  outputClaimToHeaders?: { header: string; claim: string }[];
+}
+
+export type RequestAuthentication = KubeObject<
+  'RequestAuthentication',
+  Targeting & { jwtRules?: JWTRule[] },
+  IstioStatus
+>;
+
+export interface TelemetrySpec extends Targeting {
+  accessLogging?: { providers?: { name: string }[]; disabled?: boolean; filter?: { expression?: string } }[];
+  metrics?: unknown[];
+  tracing?: unknown[];
+}
+
+export type Telemetry = KubeObject<'Telemetry', TelemetrySpec, IstioStatus>;
+export type WasmPlugin = KubeObject<
+  'WasmPlugin',
+  Targeting & { url?: string; phase?: string; pluginConfig?: unknown },
+  IstioStatus
+>;
+export type EnvoyFilter = KubeObject<
+  'EnvoyFilter',
+  { workloadSelector?: WorkloadSelector; targetRefs?: PolicyTargetReference[]; configPatches?: unknown[] },
+  IstioStatus
+>;
+
+export interface ServiceEntrySpec {
+  hosts: string[];
+  addresses?: string[];
+  ports?: { number: number; protocol?: string; name: string; targetPort?: number }[];
+  location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  endpoints?: { address?: string; ports?: Record<string, number>; labels?: Record<string, string> }[];
+  workloadSelector?: { labels?: Record<string, string> };
+}
+
+export type ServiceEntry = KubeObject<'ServiceEntry', ServiceEntrySpec, IstioStatus>;
+export type WorkloadEntry = KubeObject<
+  'WorkloadEntry',
+  {
+    address?: string;
+    ports?: Record<string, number>;
+    labels?: Record<string, string>;
+    serviceAccount?: string;
+    network?: string;
+    locality?: string;
+  },
+  IstioStatus
+>;
+export type DestinationRule = KubeObject<
+  'DestinationRule',
+  {
+    host: string;
+    subsets?: { name: string; labels?: Record<string, string> }[];
+    trafficPolicy?: unknown;
+    workloadSelector?: WorkloadSelector;
+  },
+  IstioStatus
+>;

@@ -1,0 +1,56 @@
+// Labels, annotations, class names and condition reasons that users and
+// other Istio components depend on. Spelled once, here.
+
+export const WAYPOINT_CLASS = 'istio-waypoint';
+export const MESH_CONTROLLER = 'istio.io/mesh-controller';
+export const WAYPOINT_LISTENER = { name: 'mesh', port: 15008, protocol: 'HBONE' } as const;
+
+export const LABEL = {
+  waypointFor: 'istio.io/waypoint-for',
+  useWaypoint: 'istio.io/use-waypoint',
+  useWaypointNamespace: 'istio.io/use-waypoint-namespace',
+  dataplaneMode: 'istio.io/dataplane-mode',
+  rev: 'istio.io/rev',
+  gatewayName: 'gateway.networking.k8s.io/gateway-name',
+  gatewayClassName: 'gateway.networking.k8s.io/gateway-class-name',
+  managed: 'gateway.istio.io/managed',
+  serviceName: 'kubernetes.io/service-name',
+  canonicalName: 'service.istio.io/canonical-name',
+  canonicalRevision: 'service.istio.io/canonical-revision',
+  appName: 'app.kubernetes.io/name',
+  app: 'app',
+  appVersion: 'app.kubernetes.io/version',
+  version: 'version',
+  sidecarInject: 'sidecar.istio.io/inject',
+} as const;
+
+export const ANNOTATION = {
+  redirection: 'ambient.istio.io/redirection',
+  dryRun: 'istio.io/dry-run',
+} as const;
+
+export const MANAGED_BY_US = 'istio.io-mesh-controller';
+export const AMBIENT = 'ambient';
+export const NONE = 'none';
+
+export type TrafficType = 'service' | 'workload' | 'all' | 'none';
+export const TRAFFIC_TYPES: readonly TrafficType[] = ['service', 'workload', 'all', 'none'];
+
+/** Reasons of the istio.io/WaypointBound condition. */
+export const BIND_REASON = {
+  accepted: 'WaypointAccepted',
+  notReady: 'WaypointIsNotReady',
+  attachmentDenied: 'AttachmentDenied',
+  unsupportedTrafficType: 'UnsupportedTrafficType',
+} as const;
+
+export const CONDITION = {
+  waypointBound: 'istio.io/WaypointBound',
+  waypointAccepted: 'WaypointAccepted',
+} as const;
+
+/** The root namespace: policies here with a GatewayClass target apply to every waypoint. */
+export const ROOT_NAMESPACE = 'istio-system';
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+export const DEFAULT_CLUSTER_ID = 'Kubernetes';
+export const DEFAULT_DOMAIN = 'cluster.local';

@@ -1,0 +1,148 @@
+import { freeze, produce } from 'immer';
+import type { EndpointSlice, Namespace, Pod, Service } from './core';
+import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './gateway';
+import type {
+  AuthorizationPolicy,
+  DestinationRule,
+  EnvoyFilter,
+  RequestAuthentication,
+  ServiceEntry,
+  Telemetry,
+  WasmPlugin,
+  WorkloadEntry,
+} from './istio';
+import { keyOf, objectKey, type KubeObject } from './meta';
+
+/** Kind name → its type. */
+export interface KindMap {
+  Namespace: Namespace;
+  Service: Service;
+  Pod: Pod;
+  EndpointSlice: EndpointSlice;
+  Gateway: Gateway;
+  GatewayClass: GatewayClass;
+  HTTPRoute: HTTPRoute;
+  GRPCRoute: GRPCRoute;
+  TCPRoute: TCPRoute;
+  TLSRoute: TLSRoute;
+  ReferenceGrant: ReferenceGrant;
+  AuthorizationPolicy: AuthorizationPolicy;
+  RequestAuthentication: RequestAuthentication;
+  Telemetry: Telemetry;
+  WasmPlugin: WasmPlugin;
+  EnvoyFilter: EnvoyFilter;
+  ServiceEntry: ServiceEntry;
+  WorkloadEntry: WorkloadEntry;
+  DestinationRule: DestinationRule;
+}
+
+export type KindName = keyof KindMap;
+
+type ByKey<T> = { readonly [key: string]: T };
+
+/**
+ * An immutable snapshot of every input object. Updates go through immer, so
+ * an update to one object leaves every other kind's table (and every other
+ * object) the same reference: derived views can be cached per table.
+ */
+export interface World {
+  readonly objects: { readonly [K in KindName]?: ByKey<KindMap[K]> };
+  readonly generation: number;
+}
+
+export type Change =
+  { op: 'upsert'; object: KubeObject } | { op: 'delete'; kind: string; namespace?: string; name: string };
+
+export const EMPTY_WORLD: World = freeze({ objects: {}, generation: 0 }, true);
+
+/** Applies changes in order; returns the new World and the keys whose object changed. */
+export function applyChanges(world: World, changes: readonly Change[]): { world: World; changed: Set<string> } {
+  const changed = new Set<string>();
+  const next = produce(world, (draft) => {
+    const tables = draft.objects as Record<string, Record<string, KubeObject>>;
+    for (const c of changes) {
+      if (c.op === 'upsert') {
+        const key = keyOf(c.object);
+        const table = (tables[c.object.kind] ??= {});
+        const before = world.objects[c.object.kind as KindName]?.[key];
+        if (before !== undefined && sameContent(before, c.object)) continue;
+        table[key] = c.object;
+        changed.add(key);
+      } else {
+        const key = objectKey(c.kind, c.namespace, c.name);
+        const table = tables[c.kind];
+        if (table && key in table) {
+          delete table[key];
+          changed.add(key);
+        }
+      }
+    }
+    if (changed.size > 0) draft.generation = world.generation + 1;
+  });
+  return { world: next, changed };
+}
+
+// Sources re-deliver unchanged objects (resyncs, file touches); they must not
+// count as changes. Object key order is stable per source, so JSON compares.
+function sameContent(a: KubeObject, b: KubeObject): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function list<K extends KindName>(world: World, kind: K): KindMap[K][] {
+  const table = world.objects[kind] as ByKey<KindMap[K]> | undefined;
+  return table ? Object.values(table) : [];
+}
+
+export function get<K extends KindName>(
+  world: World,
+  kind: K,
+  namespace: string | undefined,
+  name: string,
+): KindMap[K] | undefined {
+  const table = world.objects[kind] as ByKey<KindMap[K]> | undefined;
+  return table?.[objectKey(kind, namespace, name)];
+}
+
+const memo = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * Caches a view derived from one kind's table. Since unchanged tables keep
+ * their identity across Worlds, the view is rebuilt only when that kind changed.
+ */
+export function derived<K extends KindName, T>(
+  world: World,
+  kind: K,
+  name: string,
+  build: (items: KindMap[K][]) => T,
+): T {
+  const table: object = (world.objects[kind] as object | undefined) ?? emptyTable(kind);
+  let views = memo.get(table);
+  if (!views) memo.set(table, (views = new Map()));
+  if (views.has(name)) return views.get(name) as T;
+  const v = build(list(world, kind));
+  views.set(name, v);
+  return v;
+}
+
+// One stable empty table per kind, so views of an absent kind are cached too.
+const EMPTY_TABLES = new Map<string, object>();
+function emptyTable(kind: string): object {
+  let t = EMPTY_TABLES.get(kind);
+  if (!t) EMPTY_TABLES.set(kind, (t = {}));
+  return t;
+}
+
+/** Objects of `kind` in `namespace`, cached per World. */
+export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): KindMap[K][] {
+  const byNs = derived(world, kind, 'byNamespace', (items) => {
+    const m = new Map<string, KindMap[K][]>();
+    for (const o of items) {
+      const ns = o.metadata.namespace ?? '';
+      let l = m.get(ns);
+      if (!l) m.set(ns, (l = []));
+      l.push(o);
+    }
+    return m;
+  });
+  return byNs.get(namespace) ?? [];
+}
