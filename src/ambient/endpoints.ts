@@ -1,0 +1,81 @@
+import {
+  inNamespace,
+  LABEL,
+  matchesLabels,
+  type EndpointSlice,
+  type Pod,
+  type Service,
+  type ServicePort,
+  type World,
+} from '../model';
+
+export interface ServiceEndpoint {
+  ip: string;
+  port: number;
+  ready: boolean;
+  pod?: Pod;
+}
+
+/** Pods a Service selects (same namespace, running or not). */
+export function podsOfService(svc: Service, world: World): Pod[] {
+  return inNamespace(world, 'Pod', svc.metadata.namespace ?? 'default').filter((p) =>
+    matchesLabels(svc.spec?.selector, p.metadata.labels),
+  );
+}
+
+function podIps(p: Pod): string[] {
+  const ips = (p.status?.podIPs ?? []).map((x) => x.ip);
+  if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
+  return ips;
+}
+
+function podReady(p: Pod): boolean {
+  const c = p.status?.conditions?.find((x) => x.type === 'Ready');
+  return c ? c.status === 'True' : p.status?.phase === 'Running';
+}
+
+function resolveTargetPort(sp: ServicePort, pod: Pod | undefined): number | undefined {
+  const t = sp.targetPort;
+  if (t === undefined) return sp.port;
+  if (typeof t === 'number') return t;
+  if (/^\d+$/.test(t)) return Number(t);
+  for (const c of pod?.spec?.containers ?? [])
+    for (const cp of c.ports ?? []) if (cp.name === t) return cp.containerPort;
+  return undefined;
+}
+
+/**
+ * Endpoints of one service port. EndpointSlices are the truth when they
+ * exist (a cluster); a manifest directory often has none, so pods selected
+ * by the service stand in for them.
+ */
+export function endpointsOf(svc: Service, sp: ServicePort, world: World): ServiceEndpoint[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  const pods = inNamespace(world, 'Pod', ns);
+  const podByName = new Map(pods.map((p) => [p.metadata.name, p]));
+  const slices = inNamespace(world, 'EndpointSlice', ns).filter(
+    (s: EndpointSlice) => s.metadata.labels?.[LABEL.serviceName] === svc.metadata.name,
+  );
+  const out: ServiceEndpoint[] = [];
+  if (slices.length > 0) {
+    for (const s of slices) {
+      if (s.addressType === 'FQDN') continue;
+      const port =
+        (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ??
+        (s.ports?.length === 1 ? s.ports[0] : undefined);
+      for (const e of s.endpoints ?? []) {
+        const pod = e.targetRef?.kind === 'Pod' ? podByName.get(e.targetRef.name ?? '') : undefined;
+        const p = port?.port ?? resolveTargetPort(sp, pod);
+        if (p === undefined) continue;
+        for (const ip of e.addresses) out.push({ ip, port: p, ready: e.conditions?.ready !== false, pod });
+      }
+    }
+  } else {
+    for (const pod of podsOfService(svc, world)) {
+      const p = resolveTargetPort(sp, pod);
+      if (p === undefined) continue;
+      for (const ip of podIps(pod)) out.push({ ip, port: p, ready: podReady(pod), pod });
+    }
+  }
+  return out.sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));
+}
