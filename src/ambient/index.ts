@@ -59,8 +59,12 @@ export function buildAmbientIndex(world: World, opts: WaypointOptions): AmbientI
     if (!l) into.set(k, (l = []));
     l.push(o);
   };
-  for (const s of [...list(world, 'Service'), ...list(world, 'ServiceEntry')])
-    record(s, bind(s, 'service', world, waypoints), services);
+  for (const s of [...list(world, 'Service'), ...list(world, 'ServiceEntry')]) {
+    // A waypoint's own Service must not send its traffic through a waypoint.
+    const own = s.metadata.labels?.[LABEL.gatewayName];
+    const implementsWaypoint = own !== undefined && waypoints.has(`${s.metadata.namespace ?? 'default'}/${own}`);
+    record(s, implementsWaypoint ? { kind: 'unbound' } : bind(s, 'service', world, waypoints), services);
+  }
   for (const p of [...list(world, 'Pod'), ...list(world, 'WorkloadEntry')]) {
     const b: Binding = isWaypointPod(p) ? { kind: 'unbound' } : bind(p, 'workload', world, waypoints);
     record(p, b, workloads);

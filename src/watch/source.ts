@@ -1,0 +1,32 @@
+import type { Change } from '../model';
+
+/** A problem with one input document or object, precise enough to fix it. */
+export interface SourceError {
+  source: string;
+  file?: string;
+  line?: number;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  message: string;
+}
+
+export function describeError(e: SourceError): string {
+  const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ''}` : e.source;
+  const what = e.kind ? ` ${e.kind}${e.name ? ` ${e.namespace ? `${e.namespace}/` : ''}${e.name}` : ''}` : '';
+  return `${where}:${what} ${e.message}`.replace(/: +/g, ': ');
+}
+
+export type ChangeListener = (changes: Change[]) => void;
+
+/** Where input objects come from: a manifest directory, a cluster, or a test. */
+export interface ConfigSource {
+  readonly name: string;
+  /** Resolves once the initial state has been delivered (the source is synced). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  onChanges(listener: ChangeListener): void;
+  /** Current problems (bad documents, duplicates, unreachable kinds). */
+  errors(): readonly SourceError[];
+  readonly synced: boolean;
+}

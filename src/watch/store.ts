@@ -1,0 +1,54 @@
+import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
+import type { ConfigSource } from './source';
+
+export type WorldListener = (world: World, changed: ReadonlySet<string>) => void;
+
+/**
+ * Holds the current World. Changes arriving in one burst (the same tick, or
+ * within `coalesceMs`) are applied together: one new World, one notification
+ * carrying the union of changed keys.
+ */
+export class ConfigStore {
+  private current: World = EMPTY_WORLD;
+  private pending: Change[] = [];
+  private timer?: NodeJS.Timeout | 'immediate';
+  private readonly listeners: WorldListener[] = [];
+
+  constructor(private readonly coalesceMs = 0) {}
+
+  get world(): World {
+    return this.current;
+  }
+
+  attach(source: ConfigSource): void {
+    source.onChanges((changes) => this.enqueue(changes));
+  }
+
+  subscribe(l: WorldListener): void {
+    this.listeners.push(l);
+  }
+
+  enqueue(changes: readonly Change[]): void {
+    this.pending.push(...changes);
+    if (this.timer) return;
+    if (this.coalesceMs <= 0) {
+      this.timer = 'immediate';
+      setImmediate(() => this.flush());
+    } else {
+      this.timer = setTimeout(() => this.flush(), this.coalesceMs);
+    }
+  }
+
+  /** Applies everything queued now. */
+  flush(): void {
+    if (this.timer && this.timer !== 'immediate') clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const { world, changed } = applyChanges(this.current, batch);
+    this.current = world;
+    if (changed.size === 0) return;
+    for (const l of this.listeners) l(world, changed);
+  }
+}
