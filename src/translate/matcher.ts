@@ -75,11 +75,15 @@ export function chainMatcher(
       },
     };
   }
+  const fallback = forSelector({ http: direct.http, tcp: direct.tcp });
+  // With no service VIPs (a workload-only waypoint) there is nothing to look
+  // up by address: the protocol alone picks a direct chain.
+  if (Object.keys(vipMap).length === 0 && fallback.matcher) return fallback.matcher;
   return {
     matcher_tree: {
       input: { name: 'ip', typed_config: pack(`${NETWORK_INPUTS}.DestinationIPInput`, {}) },
       exact_match_map: { map: vipMap },
     },
-    on_no_match: forSelector({ http: direct.http, tcp: direct.tcp }),
+    on_no_match: fallback,
   };
 }

@@ -1,0 +1,35 @@
+import type { AmbientIndex, Waypoint } from '../ambient';
+import { DEFAULT_CLUSTER_ID, DEFAULT_DOMAIN, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, type World } from '../model';
+import type { Reads } from './reads';
+import type { StatusSink } from './status';
+
+export interface TranslateOptions {
+  trustDomain: string;
+  rootNamespace: string;
+  clusterId: string;
+  domain: string;
+}
+
+export const DEFAULT_OPTIONS: TranslateOptions = {
+  trustDomain: DEFAULT_TRUST_DOMAIN,
+  rootNamespace: ROOT_NAMESPACE,
+  clusterId: DEFAULT_CLUSTER_ID,
+  domain: DEFAULT_DOMAIN,
+};
+
+/** Everything one waypoint's translation may consult; `reads` records what it did. */
+export interface WaypointContext {
+  world: World;
+  index: AmbientIndex;
+  waypoint: Waypoint;
+  opts: TranslateOptions;
+  reads: Reads;
+}
+
+/** Inputs for computing statuses (not tied to one waypoint). */
+export interface StatusContext {
+  world: World;
+  index: AmbientIndex;
+  opts: TranslateOptions;
+  statuses: StatusSink;
+}

@@ -1,0 +1,79 @@
+import { endpointsOf, isEnrolled } from '../ambient';
+import { get, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
+import type { EndpointIR, PortProtocol, WorkloadRef } from './ir';
+import { serviceHostname } from './names';
+import type { WaypointContext } from './context';
+import type { Reads } from './reads';
+
+const HTTP_APP = new Set([
+  'http',
+  'http2',
+  'grpc',
+  'grpc-web',
+  'kubernetes.io/h2c',
+  'kubernetes.io/ws',
+  'kubernetes.io/wss',
+]);
+const TCP_APP = new Set(['tcp', 'tls', 'https', 'mongo', 'redis', 'mysql', 'kubernetes.io/tls']);
+
+/**
+ * The protocol a port carries: appProtocol first, then the name prefix
+ * (`http-…`, `grpc-…`, `tcp-…`), else unknown and sniffed.
+ */
+export function portProtocol(p: ServicePort): PortProtocol {
+  const app = p.appProtocol?.toLowerCase();
+  if (app && HTTP_APP.has(app)) return 'http';
+  if (app && TCP_APP.has(app)) return 'tcp';
+  const prefix = (p.name ?? '').toLowerCase().split('-')[0] ?? '';
+  if (['http', 'http2', 'grpc', 'grpc-web'].includes(prefix)) return 'http';
+  if (['tcp', 'tls', 'https', 'mongo', 'redis', 'mysql'].includes(prefix)) return 'tcp';
+  if (p.protocol === 'UDP' || p.protocol === 'SCTP') return 'tcp';
+  return 'sniff';
+}
+
+export function hostnameOf(svc: Service, domain: string): string {
+  return serviceHostname(svc.metadata.name, svc.metadata.namespace ?? 'default', domain);
+}
+
+export function vipsOf(svc: Service): string[] {
+  const ips = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
+  return ips.filter((ip) => ip !== '' && ip !== 'None');
+}
+
+function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): WorkloadRef {
+  const l = pod?.metadata.labels ?? {};
+  const name = pod?.metadata.name ?? svc.metadata.name;
+  return {
+    name,
+    namespace: pod?.metadata.namespace ?? svc.metadata.namespace ?? 'default',
+    canonicalName: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? name,
+    canonicalRevision: l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? 'latest',
+    cluster: clusterId,
+  };
+}
+
+/** Endpoints of a service port, with what the waypoint needs to reach each. */
+export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  reads.namespace('EndpointSlice', ns);
+  reads.namespace('Pod', ns);
+  reads.object('Namespace', undefined, ns);
+  return endpointsOf(svc, p, world).map((e) => ({
+    ip: e.ip,
+    port: e.port,
+    inMesh: e.pod ? isEnrolled(e.pod, world) : false,
+    ready: e.ready,
+    workload: workloadRef(e.pod, svc, clusterId),
+  }));
+}
+
+/** The Services this waypoint serves (ServiceEntries need addresses and are handled elsewhere). */
+export function servedServices(ctx: WaypointContext): Service[] {
+  const out: Service[] = [];
+  for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
+    if (s.kind !== 'Service') continue;
+    const svc = get(ctx.world, 'Service', s.metadata.namespace, s.metadata.name);
+    if (svc) out.push(svc);
+  }
+  return out;
+}

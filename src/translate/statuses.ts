@@ -1,0 +1,239 @@
+import { boundCondition, waypointKey } from '../ambient';
+import {
+  CONDITION,
+  get,
+  list,
+  MESH_CONTROLLER,
+  WAYPOINT_CLASS,
+  type KubeObject,
+  type ParentReference,
+  type PolicyTargetReference,
+  type Targeting,
+} from '../model';
+import { checkBackendRef } from './backends';
+import type { StatusContext } from './context';
+import type { AnyRoute } from './route-attach';
+import { condition } from './status';
+import { targetRefsOf } from './targeting';
+
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
+  const routeNs = route.metadata.namespace ?? 'default';
+  const ns = ref.namespace ?? routeNs;
+  const gen = route.metadata.generation;
+  const svc = get(ctx.world, 'Service', ns, ref.name);
+  const conds = [];
+  if (!svc) {
+    conds.push(condition('Accepted', false, 'NoMatchingParent', `Service ${ns}/${ref.name} not found`, gen));
+  } else {
+    const b = ctx.index.bindings.get(`Service/${ns}/${ref.name}`);
+    if (b?.kind === 'bound') {
+      const wp = `${b.waypoint.namespace}/${b.waypoint.name}`;
+      if (routeNs !== ns && routeNs !== b.waypoint.namespace) {
+        conds.push(
+          condition(
+            'Accepted',
+            false,
+            'NotAllowedByListeners',
+            `waypoint ${wp} applies routes from namespace ${ns} or ${b.waypoint.namespace} only`,
+            gen,
+          ),
+        );
+      } else {
+        conds.push(condition('Accepted', true, 'Accepted', `Route was valid, bound to waypoint ${wp}`, gen));
+      }
+    } else if (b?.reason) {
+      conds.push(condition('Accepted', false, b.reason.reason, b.reason.message, gen));
+    } else {
+      conds.push(
+        condition(
+          'Accepted',
+          true,
+          'MissingUseWaypointLabel',
+          `Route was valid but has no effect: neither Service ${ns}/${ref.name} nor namespace ${ns} has the istio.io/use-waypoint label`,
+          gen,
+        ),
+      );
+    }
+  }
+  const problems: { reason: string; message: string }[] = [];
+  for (const rule of route.spec?.rules ?? []) {
+    for (const br of rule.backendRefs ?? []) {
+      const c = checkBackendRef(ctx.world, route, br);
+      if (!c.ok) problems.push(c);
+    }
+    for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
+      if (f.type === 'ExtensionRef')
+        problems.push({
+          reason: 'UnsupportedValue',
+          message: 'ExtensionRef filters are not supported; the rule answers 500',
+        });
+    }
+  }
+  conds.push(
+    problems.length === 0
+      ? condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', gen)
+      : condition(
+          'ResolvedRefs',
+          false,
+          problems[0]?.reason ?? 'BackendNotFound',
+          problems.map((p) => p.message).join('; '),
+          gen,
+        ),
+  );
+  return conds;
+}
+
+function isServiceParent(ref: ParentReference): boolean {
+  const group = ref.group ?? GATEWAY_GROUP;
+  return (group === '' || group === 'core') && ref.kind === 'Service';
+}
+
+function routeStatuses(ctx: StatusContext): void {
+  for (const kind of ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const) {
+    for (const route of list(ctx.world, kind) as AnyRoute[]) {
+      const parents = (route.spec?.parentRefs ?? []).filter(isServiceParent);
+      if (parents.length === 0) continue;
+      ctx.statuses.add({
+        kind,
+        namespace: route.metadata.namespace,
+        name: route.metadata.name,
+        parents: parents.map((p) => ({
+          parentRef: p,
+          controllerName: MESH_CONTROLLER,
+          conditions: routeParentConditions(ctx, route, p),
+        })),
+      });
+    }
+  }
+}
+
+function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTargetReference) {
+  const ns = policy.metadata.namespace ?? 'default';
+  const gen = policy.metadata.generation;
+  const group = t.group ?? '';
+  const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
+  const bad = (reason: string, msg: string) => condition(CONDITION.waypointAccepted, false, reason, msg, gen);
+  if (t.kind === 'Service' && (group === '' || group === 'core')) {
+    if (!get(ctx.world, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
+    const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);
+    return wp
+      ? ok(`bound to ${waypointKey(wp)}`)
+      : bad('AncestorNotBound', `Service ${ns}/${t.name} is not bound to a waypoint`);
+  }
+  if (t.kind === 'Gateway' && group === GATEWAY_GROUP) {
+    const gw = get(ctx.world, 'Gateway', ns, t.name);
+    if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
+    if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS)
+      return bad('TargetNotFound', `Gateway ${ns}/${t.name} is not a waypoint (class ${gw.spec?.gatewayClassName})`);
+    return ok(`bound to ${ns}/${t.name}`);
+  }
+  if (t.kind === 'GatewayClass' && group === GATEWAY_GROUP) {
+    if (t.name !== WAYPOINT_CLASS) return bad('TargetNotFound', `GatewayClass ${t.name} is not ${WAYPOINT_CLASS}`);
+    if (ns !== ctx.opts.rootNamespace)
+      return bad('Invalid', `GatewayClass targets are honoured only in the root namespace ${ctx.opts.rootNamespace}`);
+    return ok(`bound to every waypoint`);
+  }
+  return bad('Invalid', `unsupported targetRef ${group}/${t.kind} ${t.name}`);
+}
+
+function policyProblems(
+  policy: KubeObject & { spec?: Targeting & { action?: string; provider?: { name: string } } },
+): string[] {
+  const out: string[] = [];
+  if (policy.spec?.selector && targetRefsOf(policy.spec).length > 0)
+    out.push('selector and targetRefs are mutually exclusive');
+  if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
+    out.push(
+      `CUSTOM provider ${policy.spec.provider?.name ?? '(none)'} is not configured; matching requests are denied`,
+    );
+  }
+  return out;
+}
+
+function policyStatuses(ctx: StatusContext): void {
+  for (const kind of [
+    'AuthorizationPolicy',
+    'RequestAuthentication',
+    'Telemetry',
+    'WasmPlugin',
+    'EnvoyFilter',
+  ] as const) {
+    for (const p of list(ctx.world, kind) as (KubeObject & { spec?: Targeting })[]) {
+      const targets = targetRefsOf(p.spec);
+      if (targets.length === 0) continue;
+      const unsupported = kind === 'WasmPlugin' || kind === 'EnvoyFilter';
+      const problems = policyProblems(p);
+      ctx.statuses.add({
+        kind,
+        namespace: p.metadata.namespace,
+        name: p.metadata.name,
+        parents: targets.map((t) => {
+          let c = targetCondition(ctx, p, t);
+          if (unsupported)
+            c = condition(
+              CONDITION.waypointAccepted,
+              false,
+              'Invalid',
+              `${kind} is not supported on waypoints by istiod-lite; it is not applied`,
+              p.metadata.generation,
+            );
+          else if (problems.length > 0 && c.status === 'True')
+            c = condition(CONDITION.waypointAccepted, false, 'Invalid', problems.join('; '), p.metadata.generation);
+          return {
+            parentRef: { group: t.group, kind: t.kind, name: t.name, namespace: p.metadata.namespace },
+            controllerName: MESH_CONTROLLER,
+            conditions: [c],
+          };
+        }),
+      });
+    }
+  }
+}
+
+function serviceStatuses(ctx: StatusContext): void {
+  for (const svc of list(ctx.world, 'Service')) {
+    const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+    const c = b && boundCondition(b);
+    if (!c) continue;
+    ctx.statuses.add({
+      kind: 'Service',
+      namespace: svc.metadata.namespace,
+      name: svc.metadata.name,
+      conditions: [{ type: CONDITION.waypointBound, ...c }],
+    });
+  }
+}
+
+function gatewayStatuses(ctx: StatusContext): void {
+  for (const wp of ctx.index.waypoints.values()) {
+    const gen = wp.gateway.metadata.generation;
+    ctx.statuses.add({
+      kind: 'Gateway',
+      namespace: wp.namespace,
+      name: wp.name,
+      conditions: [condition('Accepted', true, 'Accepted', 'Resource accepted', gen)],
+      parents: (wp.gateway.spec?.listeners ?? []).map((l) => {
+        const p = wp.listenerProblems.find((x) => x.listener === l.name);
+        return {
+          parentRef: { name: l.name, port: l.port },
+          controllerName: MESH_CONTROLLER,
+          conditions: [
+            p
+              ? condition('Accepted', false, p.reason, p.message, gen)
+              : condition('Accepted', true, 'Accepted', 'No errors found', gen),
+          ],
+        };
+      }),
+    });
+  }
+}
+
+/** Every status the control plane reports, computed from the World alone. */
+export function computeStatuses(ctx: StatusContext): void {
+  gatewayStatuses(ctx);
+  serviceStatuses(ctx);
+  routeStatuses(ctx);
+  policyStatuses(ctx);
+}

@@ -1,0 +1,130 @@
+import {
+  inNamespace,
+  type AuthorizationPolicy,
+  type KubeObject,
+  type RequestAuthentication,
+  type Targeting,
+  type Telemetry,
+} from '../model';
+import type { AccessLogIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
+import type { WaypointContext } from './context';
+import { authzPolicyIR } from './authz';
+import { jwtRulesIR } from './authn';
+import { httpRoutesFor } from './http-routes';
+import { tcpRoutesFor } from './tcp-routes';
+import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
+import { endpointIRs, hostnameOf, portProtocol, servedServices, vipsOf } from './services';
+
+type Targeted = KubeObject & { spec?: Targeting };
+
+/** Policies of one kind, split into waypoint-wide ones and those per service. */
+interface Attached<T> {
+  waypoint: T[];
+  byService: Map<string, T[]>;
+}
+
+function collect<T extends Targeted>(
+  ctx: WaypointContext,
+  kind: 'AuthorizationPolicy' | 'RequestAuthentication' | 'Telemetry',
+  namespaces: string[],
+  rootDefault = false,
+): Attached<T> {
+  const out: Attached<T> = { waypoint: [], byService: new Map() };
+  for (const ns of namespaces) {
+    ctx.reads.namespace(kind, ns);
+    const items = (inNamespace(ctx.world, kind, ns) as unknown as T[]).sort((a, b) =>
+      a.metadata.name < b.metadata.name ? -1 : 1,
+    );
+    for (const p of items) {
+      // A root-namespace default with no target applies mesh-wide (Telemetry).
+      if (rootDefault && ns === ctx.opts.rootNamespace && !p.spec?.selector && targetRefsOf(p.spec).length === 0) {
+        out.waypoint.push(p);
+        continue;
+      }
+      for (const a of attachmentsOn(ctx, p)) {
+        if (a.scope === 'waypoint') out.waypoint.push(p);
+        else {
+          const key = `${a.namespace}/${a.name}`;
+          let l = out.byService.get(key);
+          if (!l) out.byService.set(key, (l = []));
+          l.push(p);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function accessLogsOf(telemetries: Telemetry[]): AccessLogIR[] {
+  let enabled = false;
+  for (const t of telemetries) {
+    for (const a of t.spec?.accessLogging ?? []) {
+      const providers = a.providers ?? [];
+      if (providers.length > 0 && !providers.some((p) => p.name === 'envoy')) continue;
+      enabled = !a.disabled;
+    }
+  }
+  return enabled ? [{ path: '/dev/stdout' }] : [];
+}
+
+/** Everything one waypoint serves, with every reference resolved. */
+export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
+  const wp = ctx.waypoint;
+  ctx.reads.object('Gateway', wp.namespace, wp.name);
+  ctx.reads.all('GatewayClass');
+  const services = servedServices(ctx);
+  for (const s of services) ctx.reads.object('Service', s.metadata.namespace, s.metadata.name);
+  const namespaces = policyNamespaces(
+    ctx,
+    services.map((s) => s.metadata.namespace ?? 'default'),
+  );
+  const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
+  const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
+  const telemetry = collect<Telemetry>(ctx, 'Telemetry', namespaces, true);
+  const td = ctx.opts.trustDomain;
+  const policyFor = (svcKey?: string): ChainPolicyIR => {
+    const a = [...authz.waypoint, ...(svcKey ? (authz.byService.get(svcKey) ?? []) : [])];
+    const r = [...authn.waypoint, ...(svcKey ? (authn.byService.get(svcKey) ?? []) : [])];
+    const t = [...telemetry.waypoint, ...(svcKey ? (telemetry.byService.get(svcKey) ?? []) : [])];
+    return { authz: a.map((p) => authzPolicyIR(p, td)), jwt: r.flatMap(jwtRulesIR), accessLogs: accessLogsOf(t) };
+  };
+  const outbound = new Map<string, OutboundClusterIR>();
+  const serviceIRs: ServiceIR[] = [];
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    const policy = policyFor(`${ns}/${svc.metadata.name}`);
+    const ports = [];
+    for (const p of svc.spec?.ports ?? []) {
+      if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+      const protocol = portProtocol(p);
+      const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
+      const tcp = protocol === 'http' ? { tcp: [], tls: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
+      for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
+      ports.push({
+        port: p.port,
+        name: p.name ?? '',
+        protocol,
+        endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
+        httpRoutes: http.routes,
+        tcpRoutes: tcp.tcp,
+        tlsRoutes: tcp.tls,
+        policy,
+      });
+    }
+    serviceIRs.push({
+      hostname: hostnameOf(svc, ctx.opts.domain),
+      namespace: ns,
+      name: svc.metadata.name,
+      vips: vipsOf(svc),
+      ports,
+    });
+  }
+  return {
+    namespace: wp.namespace,
+    name: wp.name,
+    trustDomain: td,
+    services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
+    outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
+    direct: policyFor(),
+  };
+}
