@@ -179,7 +179,7 @@ export function httpRoutesFor(
       const matches =
         route.kind === 'GRPCRoute'
           ? grpcMatches(rule as NonNullable<NonNullable<GRPCRoute['spec']>['rules']>[number])
-          : httpMatches(route, rule);
+          : httpMatches(route, rule as NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number]);
       const httpRule =
         route.kind === 'HTTPRoute' ? (rule as NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number]) : undefined;
       const timeoutMs = parseGatewayDuration(httpRule?.timeouts?.request);

@@ -35,7 +35,7 @@ export function attachedRoutes<K extends RouteKind>(
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    for (const r of inNamespace(ctx.world, kind, ns) as Extract<AnyRoute, { kind: K }>[]) {
+    for (const r of inNamespace(ctx.world, kind, ns) as unknown as Extract<AnyRoute, { kind: K }>[]) {
       if ((r.spec?.parentRefs ?? []).some((p) => refersToService(p, ns, svc, port))) out.push(r);
     }
   }
