@@ -36,7 +36,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
             'Accepted',
             false,
             'NotAllowedByListeners',
-            `waypoint ${wp} applies routes from namespace ${ns} or ${b.waypoint.namespace} only`,
+            `waypoint ${wp} applies only routes from namespace ${[...new Set([ns, b.waypoint.namespace])].join(' or ')}`,
             gen,
           ),
         );

@@ -1,0 +1,54 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { describeError } from '../../src/watch/source';
+import { loadManifests } from '../../src/watch/load';
+import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
+import { renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
+import { validateMessage } from '../../src/envoy';
+import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
+
+async function produce(caseDir: string): Promise<{ files: Map<string, string>; violations: string[] }> {
+  const inputs = readdirSync(caseDir)
+    .filter((f) => /^input.*\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(caseDir, f));
+  const { world, errors } = await loadManifests(inputs);
+  const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
+  const files = new Map<string, string>();
+  const violations: string[] = [];
+  for (const w of result.waypoints.values()) {
+    const rendered = renderWaypoint(w);
+    for (const section of RENDER_SECTIONS)
+      files.set(`${w.namespace}.${w.name}.${section}.yaml`, render(rendered[section]));
+    for (const [, rs] of w.resources) {
+      for (const r of rs)
+        for (const v of validateMessage(r.messageName, r.body))
+          violations.push(`${w.key} ${r.name}: ${v.path}: ${v.message}`);
+    }
+  }
+  files.set('statuses.yaml', render(result.statuses));
+  if (errors.length > 0)
+    files.set(
+      'errors.yaml',
+      render(errors.map((e) => describeError({ ...e, file: e.file?.slice(caseDir.length + 1) }))),
+    );
+  return { files, violations };
+}
+
+describe('golden translations', () => {
+  const cases = caseNames();
+  it('has cases', () => assert.ok(cases.length > 0));
+  for (const name of cases) {
+    it(name, async () => {
+      const dir = join(CASES_DIR, name);
+      const first = await produce(dir);
+      const again = await produce(dir);
+      assert.deepEqual([...again.files], [...first.files], 'translation is byte-stable across runs');
+      assert.deepEqual(first.violations, [], 'every resource satisfies Envoy validate.rules');
+      const problems = checkOutputs(dir, first.files);
+      assert.deepEqual(problems, []);
+    });
+  }
+});
