@@ -1,0 +1,37 @@
+import { COMMANDS, findCommand } from './commands';
+import { CommandError, UsageError } from './errors';
+
+function usage(): string {
+  const lines = ['usage: istiod-lite <command> [flags]', '', 'commands:'];
+  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
+  lines.push('', 'Commands are also accepted under "x" (istiod-lite x waypoint apply …), as istioctl spells them.');
+  return lines.join('\n');
+}
+
+/** Entry point: runs a command and sets the exit status (2 for usage errors). */
+export async function main(argv: string[]): Promise<void> {
+  let args = argv;
+  if (args[0] === 'x' || args[0] === 'experimental') args = args.slice(1);
+  const [name, ...rest] = args;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    process.exitCode = name ? 0 : 2;
+    return;
+  }
+  const cmd = findCommand(name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command "${name}"`);
+    await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n\n${cmd?.usage ?? usage()}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof CommandError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { startDebugServer } from '../debug/server';
+import { adszJson, configDumpJson, synczJson } from '../debug/views';
+import { SnapshotCache, XdsServer } from '../xds';
+import type { Command } from './commands';
+import { CommandError } from './errors';
+import { parse, parseDuration, parsePort, oneOf } from './flags';
+import { createLogger, LOG_LEVELS } from './log';
+import { startPipeline, type Pipeline } from './pipeline';
+
+const USAGE = `usage: istiod-lite serve [flags]
+
+Serves waypoint configuration over ADS. With --kubeconfig (or inside a
+cluster) it watches Kubernetes; otherwise it serves the manifests in
+--config-dir (default: the bundled examples/bookinfo) and reloads them on change.
+
+flags:
+  --kubeconfig PATH        watch the cluster this kubeconfig points at
+  --config-dir DIR         serve the manifests in DIR (YAML/JSON, recursive)
+  --listen-address ADDR    address the xDS ports bind to (default 0.0.0.0)
+  --xds-port N             plaintext xDS port (default 15010)
+  --xds-tls-port N         TLS xDS port (default 15012; needs --tls-cert-file and --tls-key-file)
+  --tls-cert-file PATH     server certificate (PEM) for the TLS port
+  --tls-key-file PATH      server private key (PEM) for the TLS port
+  --tls-ca-file PATH       CA bundle; when given, clients must present a certificate it signed
+  --debug-address ADDR     address the debug port binds to (default 127.0.0.1)
+  --debug-port N           debug and metrics HTTP port (default 15014)
+  --debounce-after DUR     quiet period before a push (default 100ms)
+  --debounce-max DUR       longest a push waits under constant change (default 10s)
+  --log-level LEVEL        ${LOG_LEVELS.join('|')} (default info)`;
+
+const FLAGS = {
+  kubeconfig: { type: 'string' },
+  'config-dir': { type: 'string' },
+  'listen-address': { type: 'string', default: '0.0.0.0' },
+  'xds-port': { type: 'string', default: '15010' },
+  'xds-tls-port': { type: 'string', default: '15012' },
+  'tls-cert-file': { type: 'string' },
+  'tls-key-file': { type: 'string' },
+  'tls-ca-file': { type: 'string' },
+  'debug-address': { type: 'string', default: '127.0.0.1' },
+  'debug-port': { type: 'string', default: '15014' },
+  'debounce-after': { type: 'string', default: '100ms' },
+  'debounce-max': { type: 'string', default: '10s' },
+  'log-level': { type: 'string', default: 'info' },
+} as const;
+
+export interface ServeOptions {
+  kubeconfig?: string;
+  configDir?: string;
+  listenAddress: string;
+  xdsPort: number;
+  xdsTlsPort: number;
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  debugAddress: string;
+  debugPort: number;
+  debounce: { quietMs: number; maxMs: number };
+}
+
+function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
+  const { values, positionals } = parse(argv, FLAGS, false);
+  void positionals;
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new CommandError(`--${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const cert = values['tls-cert-file'];
+  const key = values['tls-key-file'];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new CommandError('--tls-cert-file and --tls-key-file go together');
+  }
+  const ca = values['tls-ca-file'];
+  return {
+    logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
+    opts: {
+      kubeconfig: values.kubeconfig,
+      configDir: values['config-dir'],
+      listenAddress: values['listen-address'],
+      xdsPort: parsePort('xds-port', values['xds-port']),
+      xdsTlsPort: parsePort('xds-tls-port', values['xds-tls-port']),
+      tls:
+        cert && key
+          ? {
+              cert: read('tls-cert-file', cert),
+              key: read('tls-key-file', key),
+              ca: ca ? read('tls-ca-file', ca) : undefined,
+            }
+          : undefined,
+      debugAddress: values['debug-address'],
+      debugPort: parsePort('debug-port', values['debug-port']),
+      debounce: {
+        quietMs: parseDuration('debounce-after', values['debounce-after']),
+        maxMs: parseDuration('debounce-max', values['debounce-max']),
+      },
+    },
+  };
+}
+
+export interface RunningServer {
+  xdsPort: number;
+  xdsTlsPort?: number;
+  debugPort: number;
+  pipeline: Pipeline;
+  xds: XdsServer;
+  stop(): Promise<void>;
+}
+
+/** Starts everything `serve` runs; resolves once the ports are bound. */
+export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
+  const cache = new SnapshotCache();
+  const pipeline = await startPipeline(opts, cache, log);
+  const xds = new XdsServer({
+    cache,
+    logger: log.child({ component: 'xds' }),
+    debounce: opts.debounce,
+    proxyKey: pipeline.proxyKey,
+  });
+  pipeline.onKeysChanged(() => xds.refreshKeys());
+  const xdsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsPort}`);
+  let xdsTlsPort: number | undefined;
+  if (opts.tls) {
+    const creds = grpc.ServerCredentials.createSsl(
+      opts.tls.ca ?? null,
+      [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }],
+      opts.tls.ca !== undefined,
+    );
+    xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds);
+  }
+  const debug = await startDebugServer(
+    {
+      syncz: () => synczJson(xds),
+      adsz: () => adszJson(xds),
+      configDump: (id) => configDumpJson(xds, cache, id),
+      ambientz: () => pipeline.ambientz(),
+      metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
+      ready: () => pipeline.ready(),
+    },
+    { host: opts.debugAddress, port: opts.debugPort, log: log.child({ component: 'debug' }) },
+  );
+  log.info({ xdsPort, xdsTlsPort, debugPort: debug.port, source: pipeline.sourceName }, 'serving');
+  return {
+    xdsPort,
+    xdsTlsPort,
+    debugPort: debug.port,
+    pipeline,
+    xds,
+    async stop() {
+      await debug.close();
+      await xds.close();
+      await pipeline.stop();
+    },
+  };
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the control plane',
+  usage: USAGE,
+  async run(argv) {
+    const { opts, logLevel } = options(argv);
+    const log = createLogger(logLevel);
+    const server = await startServer(opts, log);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        void server.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};
