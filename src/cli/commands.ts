@@ -1,4 +1,10 @@
+import { analyzeCommand } from './analyze';
+import { proxyConfigCommand } from './proxy-config';
+import { proxyStatusCommand } from './proxy-status';
 import { serveCommand } from './serve';
+import { translateCommand } from './translate-cmd';
+import { waypointCommand } from './waypoint';
+import { ztunnelConfigCommand } from './ztunnel-config';
 
 export interface Command {
   name: string;
@@ -8,7 +14,15 @@ export interface Command {
 }
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [serveCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  waypointCommand,
+  proxyStatusCommand,
+  proxyConfigCommand,
+  ztunnelConfigCommand,
+  analyzeCommand,
+  translateCommand,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -1,0 +1,172 @@
+import { isEnrolled } from '../ambient';
+import { LABEL, list, matchesLabels, type World } from '../model';
+import { DEFAULT_OPTIONS, statusesOf, type ObjectStatus } from '../translate';
+import type { AmbientIndex } from '../ambient';
+import type { Command } from './commands';
+import { parse } from './flags';
+import { write } from './output';
+import { loadWorld } from './world-loader';
+
+const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
+
+Finds the waypoint mistakes that make L7 policy silently not apply. Exit
+status 1 when there are errors.`;
+
+export interface Message {
+  level: 'Error' | 'Warning' | 'Info';
+  code: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  text: string;
+}
+
+// Istio's codes where Istio has one; ours (ISL…) for the rest.
+const CODE = {
+  negativeCondition: 'IST0171',
+  selectorOnWaypoint: 'IST0166',
+  referenceNotFound: 'IST0101',
+  notEnrolled: 'ISL0001',
+  routeWithoutWaypoint: 'ISL0002',
+  unsupportedKind: 'ISL0003',
+} as const;
+
+function fromStatuses(statuses: readonly ObjectStatus[]): Message[] {
+  const out: Message[] = [];
+  for (const s of statuses) {
+    const at = { kind: s.kind, namespace: s.namespace, name: s.name };
+    for (const c of s.conditions ?? []) {
+      if (c.type === 'istio.io/WaypointBound' && c.status === 'False') {
+        out.push({
+          level: 'Error',
+          code: CODE.negativeCondition,
+          ...at,
+          text: `${c.type}=False (${c.reason}): ${c.message}`,
+        });
+      }
+    }
+    for (const p of s.parents ?? []) {
+      for (const c of p.conditions) {
+        if (c.reason === 'MissingUseWaypointLabel') {
+          out.push({ level: 'Warning', code: CODE.routeWithoutWaypoint, ...at, text: c.message });
+        } else if (
+          c.status === 'False' &&
+          (c.reason === 'BackendNotFound' || c.reason === 'TargetNotFound' || c.reason === 'NoMatchingParent')
+        ) {
+          out.push({ level: 'Error', code: CODE.referenceNotFound, ...at, text: c.message });
+        } else if (
+          c.status === 'False' &&
+          c.type === 'WaypointAccepted' &&
+          s.kind !== 'WasmPlugin' &&
+          s.kind !== 'EnvoyFilter'
+        ) {
+          out.push({
+            level: 'Error',
+            code: CODE.negativeCondition,
+            ...at,
+            text: `${c.type}=False (${c.reason}): ${c.message}`,
+          });
+        } else if (c.status === 'False' && c.type === 'WaypointAccepted') {
+          out.push({ level: 'Warning', code: CODE.unsupportedKind, ...at, text: c.message });
+        } else if (c.status === 'False') {
+          out.push({
+            level: 'Error',
+            code: CODE.negativeCondition,
+            ...at,
+            text: `${c.type}=False (${c.reason}): ${c.message}`,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A selector policy whose selector matches a waypoint pod: waypoints ignore selectors. */
+function selectorsOnWaypoints(world: World): Message[] {
+  const out: Message[] = [];
+  for (const p of list(world, 'AuthorizationPolicy')) {
+    const sel = p.spec?.selector?.matchLabels;
+    if (!sel) continue;
+    const pods = list(world, 'Pod').filter(
+      (x) =>
+        x.metadata.namespace === p.metadata.namespace &&
+        x.metadata.labels?.[LABEL.gatewayName] &&
+        matchesLabels(sel, x.metadata.labels),
+    );
+    if (pods.length === 0) continue;
+    out.push({
+      level: 'Warning',
+      code: CODE.selectorOnWaypoint,
+      kind: 'AuthorizationPolicy',
+      namespace: p.metadata.namespace,
+      name: p.metadata.name,
+      text: `selects waypoint pod ${pods[0]?.metadata.name}; waypoints ignore selectors, attach with targetRefs to the Gateway or Service instead`,
+    });
+  }
+  return out;
+}
+
+/** use-waypoint on a namespace that is not in ambient: the waypoint never sees its traffic. */
+function notEnrolled(world: World): Message[] {
+  const out: Message[] = [];
+  for (const ns of list(world, 'Namespace')) {
+    const l = ns.metadata.labels ?? {};
+    if (l[LABEL.useWaypoint] && l[LABEL.useWaypoint] !== 'none' && l[LABEL.dataplaneMode] !== 'ambient') {
+      const pods = list(world, 'Pod').filter((p) => p.metadata.namespace === ns.metadata.name);
+      if (pods.length > 0 && pods.some((p) => isEnrolled(p, world))) continue;
+      out.push({
+        level: 'Warning',
+        code: CODE.notEnrolled,
+        kind: 'Namespace',
+        name: ns.metadata.name,
+        text: `has istio.io/use-waypoint=${l[LABEL.useWaypoint]} but is not in the ambient mesh (label istio.io/dataplane-mode=ambient); traffic will not reach the waypoint`,
+      });
+    }
+  }
+  return out;
+}
+
+export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
+  const msgs = [
+    ...fromStatuses(statusesOf(world, index, DEFAULT_OPTIONS)),
+    ...selectorsOnWaypoints(world),
+    ...notEnrolled(world),
+  ];
+  return msgs.sort((a, b) =>
+    `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),
+  );
+}
+
+export function formatMessage(m: Message): string {
+  return `${m.level} [${m.code}] (${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}) ${m.text}`;
+}
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'find configuration mistakes that keep waypoints from applying policy',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        filename: { type: 'string', short: 'f', multiple: true },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        'all-namespaces': { type: 'boolean', short: 'A' },
+      },
+      false,
+    );
+    const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+    const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default');
+    const msgs = analyzeWorld(world, index).filter(
+      (m) => !ns || m.namespace === ns || (m.kind === 'Namespace' && m.name === ns),
+    );
+    if (msgs.length === 0) {
+      write(`✔ No validation issues found when analyzing ${ns ? `namespace: ${ns}` : 'all namespaces'}.\n`);
+      return;
+    }
+    for (const m of msgs) write(formatMessage(m) + '\n');
+    if (msgs.some((m) => m.level === 'Error')) process.exitCode = 1;
+  },
+};

@@ -1,0 +1,50 @@
+import * as k8s from '@kubernetes/client-node';
+import { CommandError } from './errors';
+
+/** A client for commands that talk to the cluster; unreachable means a clear error, fast. */
+export function kubeClient(kubeconfig?: string): { kc: k8s.KubeConfig; objects: k8s.KubernetesObjectApi } {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (kubeconfig) kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new CommandError(
+      `cannot load kubeconfig${kubeconfig ? ` ${kubeconfig}` : ''}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (!kc.getCurrentCluster())
+    throw new CommandError('no Kubernetes cluster configured (use --kubeconfig or set KUBECONFIG)');
+  return { kc, objects: k8s.KubernetesObjectApi.makeApiClient(kc) };
+}
+
+/** Runs a cluster call with a deadline and turns failures into messages a user can act on. */
+export async function call<T>(what: string, server: string, fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new CommandError(`${what}: no answer from ${server} within ${timeoutMs / 1000}s`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([fn(), deadline]);
+  } catch (e) {
+    if (e instanceof CommandError) throw e;
+    const code = (e as { code?: number }).code;
+    if (code === 404) throw new NotFound(what);
+    const body = (e as { body?: unknown }).body;
+    const detail =
+      typeof body === 'string'
+        ? body
+        : body && typeof body === 'object' && 'message' in body
+          ? String((body as { message: unknown }).message)
+          : e instanceof Error
+            ? e.message
+            : String(e);
+    throw new CommandError(`${what}: ${detail}`);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+export class NotFound extends CommandError {}

@@ -1,0 +1,42 @@
+import { buildAmbientIndex, type AmbientIndex } from '../ambient';
+import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
+import { loadManifests } from '../watch/load';
+import { describeError } from '../watch/source';
+import { bundledExample } from './pipeline';
+import { createKubeSource } from './kube';
+import { CommandError } from './errors';
+import pino from 'pino';
+
+/**
+ * The World an offline command works on: manifests (-f), a cluster
+ * (--kubeconfig, listed once), or the bundled example.
+ */
+export async function loadWorld(opts: {
+  files?: string[];
+  kubeconfig?: string;
+}): Promise<{ world: World; index: AmbientIndex; kube: boolean }> {
+  if (opts.kubeconfig) {
+    const src = createKubeSource({ kubeconfig: opts.kubeconfig, log: pino({ level: 'silent' }) });
+    const changes: Change[] = [];
+    src.onChanges((c) => changes.push(...c));
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new CommandError(`cannot list from ${src.name} within 15s`)), 15_000).unref(),
+    );
+    try {
+      await Promise.race([src.start(), timeout]);
+    } finally {
+      await src.stop();
+    }
+    const world = applyChanges(EMPTY_WORLD, changes).world;
+    return { world, index: buildAmbientIndex(world, { assumeReady: false }), kube: true };
+  }
+  const files = opts.files && opts.files.length > 0 ? opts.files : [bundledExample()];
+  let loaded;
+  try {
+    loaded = await loadManifests(files);
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+  for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+  return { world: loaded.world, index: buildAmbientIndex(loaded.world, { assumeReady: true }), kube: false };
+}

@@ -1,0 +1,87 @@
+import { endpointsOf, isEnrolled, type AmbientIndex } from '../ambient';
+import { list, type World } from '../model';
+import type { Command } from './commands';
+import { UsageError } from './errors';
+import { oneOf, parse } from './flags';
+import { formatted, table, write } from './output';
+import { loadWorld } from './world-loader';
+import { vipsOf } from '../translate/services';
+
+const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH] [-n NS | -A] [-o table|json|yaml]
+
+Shows what ztunnel learns about services and workloads: addresses and the
+waypoint each is bound to ("None" when unbound).`;
+
+function waypointName(index: AmbientIndex, key: string): string {
+  const b = index.bindings.get(key);
+  return b?.kind === 'bound' ? b.waypoint.name : 'None';
+}
+
+export function serviceRows(world: World, index: AmbientIndex, ns?: string): string[][] {
+  return list(world, 'Service')
+    .filter((s) => !ns || s.metadata.namespace === ns)
+    .sort((a, b) =>
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+    )
+    .map((s) => {
+      const eps = (s.spec?.ports ?? []).slice(0, 1).flatMap((p) => endpointsOf(s, p, world));
+      const ready = eps.filter((e) => e.ready).length;
+      return [
+        s.metadata.namespace ?? '',
+        s.metadata.name,
+        vipsOf(s).join(',') || 'None',
+        waypointName(index, `Service/${s.metadata.namespace}/${s.metadata.name}`),
+        `${ready}/${eps.length}`,
+      ];
+    });
+}
+
+export function workloadRows(world: World, index: AmbientIndex, ns?: string): string[][] {
+  return list(world, 'Pod')
+    .filter((p) => !ns || p.metadata.namespace === ns)
+    .filter((p) => p.status?.podIP)
+    .sort((a, b) =>
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+    )
+    .map((p) => [
+      p.metadata.namespace ?? '',
+      p.metadata.name,
+      p.status?.podIP ?? '',
+      p.spec?.nodeName ?? '',
+      waypointName(index, `Pod/${p.metadata.namespace}/${p.metadata.name}`),
+      isEnrolled(p, world) ? 'HBONE' : 'TCP',
+    ]);
+}
+
+export const ztunnelConfigCommand: Command = {
+  name: 'ztunnel-config',
+  summary: 'show services and workloads as ztunnel sees them, with their waypoints',
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      filename: { type: 'string', short: 'f', multiple: true },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      output: { type: 'string', short: 'o', default: 'table' },
+    });
+    const what = oneOf('kind', positionals[0] ?? '', ['service', 'workload', 'services', 'workloads'] as const);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+    const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
+    const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+    const ns = values['all-namespaces'] ? undefined : values.namespace;
+    const service = what.startsWith('service');
+    const header = service
+      ? ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS']
+      : ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'];
+    const rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
+    if (format === 'table') write(table(header, rows));
+    else
+      write(
+        formatted(
+          rows.map((r) => Object.fromEntries(header.map((h, i) => [h.toLowerCase().replace(/ /g, '_'), r[i]]))),
+          format,
+        ),
+      );
+  },
+};
