@@ -12,6 +12,7 @@ import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
 import { ambientzJson, proxyKeyFor } from './proxy-key';
 import { CommandError } from './errors';
 import { createKubeSource } from './kube';
+import { KubeSource } from '../watch/kube';
 
 export interface PipelineOptions {
   kubeconfig?: string;
@@ -98,6 +99,13 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     }
   });
   store.attach(source);
+  if (source instanceof KubeSource) {
+    try {
+      log.info({ version: await source.probe() }, 'connected to Kubernetes');
+    } catch (e) {
+      throw new CommandError(e instanceof Error ? e.message : String(e));
+    }
+  }
   await source.start();
   for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();

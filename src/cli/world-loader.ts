@@ -19,6 +19,11 @@ export async function loadWorld(opts: {
     const src = createKubeSource({ kubeconfig: opts.kubeconfig, log: pino({ level: 'silent' }) });
     const changes: Change[] = [];
     src.onChanges((c) => changes.push(...c));
+    try {
+      await src.probe();
+    } catch (e) {
+      throw new CommandError(e instanceof Error ? e.message : String(e));
+    }
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new CommandError(`cannot list from ${src.name} within 15s`)), 15_000).unref(),
     );

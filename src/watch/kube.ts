@@ -83,6 +83,23 @@ export class KubeSource implements ConfigSource {
     for (const l of this.listeners) l(changes);
   }
 
+  /** Fails with a clear message when the API server does not answer /version in time. */
+  async probe(timeoutMs = 10_000): Promise<string> {
+    const api = this.kc.makeApiClient(k8s.VersionApi);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from ${this.name} within ${timeoutMs / 1000}s`)), timeoutMs);
+    });
+    try {
+      const v = await Promise.race([api.getCode(), deadline]);
+      return v.gitVersion;
+    } catch (e) {
+      throw new Error(`cannot reach ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
   /** Resolves once every kind has delivered its initial list (or is known to be absent). */
   async start(): Promise<void> {
     const objects = k8s.KubernetesObjectApi.makeApiClient(this.kc);

@@ -1,0 +1,162 @@
+import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TypeUrl } from '../../src/envoy';
+import { DeltaClient, unpack } from '../support/xds-client';
+import { PROJECT_ROOT, runCli, startServe, type Served } from './serve-process';
+
+const NODE = 'waypoint~10.42.2.10~reviews-svc-waypoint-c49f9f569-b492t.default~default.svc.cluster.local';
+const REVIEWS_ROUTE = 'inbound-vip|9080|http|reviews.default.svc.cluster.local';
+
+describe('istiod-lite serve, end to end on a manifest directory', () => {
+  let dir: string;
+  let served: Served;
+  let client: DeltaClient;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'istiod-lite-e2e-'));
+    cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
+    served = await startServe(['--config-dir', dir, '--debounce-after', '20ms']);
+  });
+  after(async () => {
+    client?.close();
+    const code = await served?.stop();
+    assert.equal(code, 0, 'SIGTERM shuts down cleanly');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers /ready once synced and exposes metrics', async () => {
+    const ready = await fetch(`http://127.0.0.1:${served.debugPort}/ready`);
+    assert.equal(ready.status, 200);
+    const metrics = await (await fetch(`http://127.0.0.1:${served.debugPort}/metrics`)).text();
+    assert.match(metrics, /^# TYPE pilot_xds gauge$/m);
+    assert.match(metrics, /^istiod_lite_waypoints 3$/m);
+  });
+
+  it('serves a waypoint node its configuration, then only the changed route after an edit on disk', async () => {
+    client = new DeltaClient(`127.0.0.1:${served.xdsPort}`, {
+      id: NODE,
+      metadata: {
+        NAMESPACE: 'default',
+        LABELS: { 'gateway.networking.k8s.io/gateway-name': 'reviews-svc-waypoint' },
+        CLUSTER_ID: 'Kubernetes',
+        ISTIO_VERSION: '1.30.3',
+      },
+    });
+    client.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    const cds = await client.next();
+    client.ack(cds);
+    const clusters = cds.resources.map((r) => r.name);
+    assert.ok(clusters.includes('inbound-vip|9080|http|reviews.default.svc.cluster.local'), clusters.join(','));
+    assert.ok(clusters.includes('outbound|9080||reviews-v1.default.svc.cluster.local'));
+    const edsNames = clusters.filter((c) => c.startsWith('inbound-vip') || c.startsWith('outbound'));
+    client.send({ type_url: TypeUrl.Endpoint, subscribe: edsNames });
+    client.ack(await client.next());
+    client.send({ type_url: TypeUrl.Listener, subscribe: ['*'] });
+    const lds = await client.next();
+    client.ack(lds);
+    assert.deepEqual(lds.resources.map((r) => r.name).sort(), [
+      'connect_originate',
+      'connect_terminate',
+      'main_internal',
+    ]);
+    client.send({ type_url: TypeUrl.Route, subscribe: [REVIEWS_ROUTE] });
+    const rds = await client.next();
+    client.ack(rds);
+    const weights = (r: typeof rds) =>
+      unpack<{
+        virtual_hosts: {
+          routes: { route: { weighted_clusters: { clusters: { name: string; weight: { value: number } }[] } } }[];
+        }[];
+      }>(r.resources[0]!.resource!).virtual_hosts[0]!.routes[0]!.route.weighted_clusters.clusters.map(
+        (c) => `${c.name}=${c.weight.value}`,
+      );
+    assert.deepEqual(weights(rds), [
+      'outbound|9080||reviews-v1.default.svc.cluster.local=90',
+      'outbound|9080||reviews-v2.default.svc.cluster.local=10',
+    ]);
+    await client.expectNone(300);
+
+    const file = join(dir, 'policies.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('weight: 90', 'weight: 50').replace('weight: 10', 'weight: 50'),
+    );
+    const next = await client.next(5000);
+    assert.equal(next.type_url, TypeUrl.Route, 'a route edit is an RDS push');
+    assert.deepEqual(
+      next.resources.map((r) => r.name),
+      [REVIEWS_ROUTE],
+    );
+    assert.deepEqual(weights(next), [
+      'outbound|9080||reviews-v1.default.svc.cluster.local=50',
+      'outbound|9080||reviews-v2.default.svc.cluster.local=50',
+    ]);
+    client.ack(next);
+    await client.expectNone(500);
+  });
+
+  it('shows the proxy SYNCED in proxy-status and its routes in proxy-config', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    const ps = await runCli(['proxy-status', '--xds-address', `127.0.0.1:${served.xdsPort}`]);
+    assert.equal(ps.code, 0, ps.stderr);
+    const lines = ps.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^NAME\s+CLUSTER\s+CDS\s+LDS\s+EDS\s+RDS\s+ECDS\s+ISTIOD\s+VERSION$/);
+    const row = lines.find((l) => l.startsWith('reviews-svc-waypoint-c49f9f569-b492t.default'));
+    assert.ok(row, ps.stdout);
+    assert.match(row, /Kubernetes\s+SYNCED\s+SYNCED\s+SYNCED\s+SYNCED\s+NOT SENT\s+istiod-lite\s+1\.30\.3/);
+    const pc = await runCli([
+      'proxy-config',
+      'routes',
+      'reviews-svc-waypoint-c49f9f569-b492t.default',
+      '--debug-address',
+      `127.0.0.1:${served.debugPort}`,
+    ]);
+    assert.equal(pc.code, 0, pc.stderr);
+    assert.match(pc.stdout, /inbound-vip\|9080\|http\|reviews\.default\.svc\.cluster\.local\s+inbound\|http\|9080\s+1/);
+  });
+
+  it('keeps serving the last good route when the edit is broken, and says which document', async () => {
+    const file = join(dir, 'policies.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('weight: 50\n', 'weight: fifty\n'));
+    await client.expectNone(800);
+    const line = served.logs.find(
+      (l) => l.msg === 'skipping bad manifest' && String(l.error).includes('HTTPRoute default/reviews'),
+    );
+    assert.ok(line, 'the bad document is logged with its kind and name');
+    assert.match(String(line.error), /policies\.yaml:\d+/);
+  });
+});
+
+describe('serve: bad invocations', () => {
+  it('exits 2 with usage on an unknown flag', async () => {
+    const r = await runCli(['serve', '--no-such-flag']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown option '--no-such-flag'/);
+  });
+
+  it('exits non-zero quickly with a clear message when the kubeconfig points nowhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-kc-'));
+    const kc = join(dir, 'kubeconfig');
+    writeFileSync(
+      kc,
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n',
+    );
+    try {
+      const start = Date.now();
+      const r = await runCli(['serve', '--kubeconfig', kc, '--xds-port', '0', '--debug-port', '0']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot reach kubernetes http:\/\/127\.0\.0\.1:1/);
+      assert.ok(Date.now() - start < 15_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('proxy-status against no server fails within seconds', async () => {
+    const r = await runCli(['proxy-status', '--xds-address', '127.0.0.1:1', '--timeout', '3']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot reach the control plane at 127\.0\.0\.1:1|no answer from the control plane/);
+  });
+});
