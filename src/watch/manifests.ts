@@ -93,7 +93,8 @@ export function parseManifestFile(file: string, text: string, maxDocBytes = DEFA
     return out;
   }
   for (const doc of docs) {
-    const start = doc.range?.[0] ?? 0;
+    // Report the first line of content, not the `---` separator before it.
+    const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
     const line = lc.linePos(start).line;
     if (doc.errors.length > 0) {
       out.unreadable = true;

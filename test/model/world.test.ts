@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
+
+const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
+const svc = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'a' },
+  spec: { ports: [{ port: 80 }] },
+});
+
+describe('World', () => {
+  it('shares structure: an update leaves every other table and object the same reference', () => {
+    const w1 = applyChanges(
+      EMPTY_WORLD,
+      [ns('a'), ns('b'), svc('x'), svc('y')].map((object) => ({ op: 'upsert' as const, object })),
+    ).world;
+    const { world: w2, changed } = applyChanges(w1, [{ op: 'upsert', object: ns('a', { l: '1' }) }]);
+    assert.deepEqual([...changed], ['Namespace/a']);
+    assert.equal(w2.objects.Service, w1.objects.Service, 'untouched kind keeps its table');
+    assert.equal(
+      w2.objects.Namespace?.['Namespace/b'],
+      w1.objects.Namespace?.['Namespace/b'],
+      'untouched object keeps its identity',
+    );
+    assert.notEqual(w2.objects.Namespace, w1.objects.Namespace);
+    assert.throws(() => ((w2.objects.Namespace as Record<string, unknown>)['Namespace/z'] = 1), 'worlds are frozen');
+  });
+
+  it('does not count an identical re-delivery as a change, and reports deletions', () => {
+    const w1 = applyChanges(EMPTY_WORLD, [{ op: 'upsert', object: svc('x') }]).world;
+    const same = applyChanges(w1, [{ op: 'upsert', object: svc('x') }]);
+    assert.equal(same.changed.size, 0);
+    assert.equal(same.world, w1);
+    const del = applyChanges(w1, [{ op: 'delete', kind: 'Service', namespace: 'a', name: 'x' }]);
+    assert.deepEqual([...del.changed], ['Service/a/x']);
+  });
+});
