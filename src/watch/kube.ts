@@ -109,15 +109,15 @@ export class KubeSource implements ConfigSource {
       // The informer emits the list's items right after this promise settles;
       // a macrotask scheduled here runs after them, so "synced" is true only
       // once every initial object has been delivered.
-      let watchedRef: Watched | undefined;
+      const holder: { w?: Watched } = {};
       const list = () =>
         objects.list(apiVersion, kind.kind).then((l) => {
-          setImmediate(() => watchedRef && this.markSynced(watchedRef));
+          setImmediate(() => holder.w && this.markSynced(holder.w));
           return l;
         });
       const informer = k8s.makeInformer(this.kc, path(kind), list);
       const w: Watched = { kind, informer, synced: false, missing: false, backoffMs: this.opts.minBackoffMs ?? 500 };
-      watchedRef = w;
+      holder.w = w;
       const upsert = (o: k8s.KubernetesObject) =>
         this.emit([
           { op: 'upsert', object: { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject },

@@ -19,6 +19,10 @@ function compile(body: string): { code: number; out: string } {
       [
         tsc,
         '--noEmit',
+        '--target',
+        'ES2022',
+        '--module',
+        'commonjs',
         '--strict',
         '--skipLibCheck',
         '--esModuleInterop',
