@@ -259,6 +259,8 @@ export class KubeServer {
 
   private parse(body: string, req: IncomingMessage): Obj {
     const type = String(req.headers['content-type'] ?? '');
+    if (type.includes('protobuf'))
+      throw new HttpError(415, 'UnsupportedMediaType', 'this test server speaks JSON and YAML only');
     try {
       return (type.includes('yaml') ? YAML.parse(body) : JSON.parse(body)) as Obj;
     } catch (e) {
