@@ -1,0 +1,88 @@
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import YAML from 'yaml';
+import { PROJECT_ROOT, runCli } from './serve-process';
+
+describe('translate and analyze commands', () => {
+  it('prints every waypoint of the bundled example as protojson, with statuses', async () => {
+    const r = await runCli(['translate', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = YAML.parse(r.stdout) as {
+      waypoints: { waypoint: string; routes: { name: string; '@type': string }[] }[];
+      statuses: { kind: string; name: string }[];
+    };
+    assert.deepEqual(
+      doc.waypoints.map((w) => w.waypoint),
+      ['default/reviews-svc-waypoint', 'default/reviews-v2-pod-waypoint', 'default/waypoint'],
+    );
+    const rds = doc.waypoints[0]!.routes.find(
+      (x) => x.name === 'inbound-vip|9080|http|reviews.default.svc.cluster.local',
+    );
+    assert.equal(rds?.['@type'], 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration');
+    assert.ok(doc.statuses.some((s) => s.kind === 'HTTPRoute' && s.name === 'reviews'));
+  });
+
+  it('selects one waypoint and fails clearly for an unknown one', async () => {
+    const one = await runCli([
+      'translate',
+      '-f',
+      join(PROJECT_ROOT, 'examples', 'bookinfo'),
+      '--waypoint',
+      'default/waypoint',
+      '-o',
+      'json',
+    ]);
+    assert.equal(one.code, 0);
+    assert.equal((JSON.parse(one.stdout) as { waypoints: unknown[] }).waypoints.length, 1);
+    const bad = await runCli([
+      'translate',
+      '-f',
+      join(PROJECT_ROOT, 'examples', 'bookinfo'),
+      '--waypoint',
+      'default/nope',
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /no waypoint default\/nope/);
+  });
+
+  it('analyze finds nothing wrong with the guide scenario and reports mistakes with codes', async () => {
+    const ok = await runCli(['analyze', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
+    assert.equal(ok.code, 0);
+    assert.equal(ok.stdout, '✔ No validation issues found when analyzing namespace: default.\n');
+    const bad = await runCli([
+      'analyze',
+      '-A',
+      '-f',
+      join(PROJECT_ROOT, 'test', 'golden', 'cases', 'authz-target-problems', 'input.yaml'),
+      '-f',
+      join(PROJECT_ROOT, 'test', 'golden', 'cases', 'http-route-missing-use-waypoint', 'input.yaml'),
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /Error \[IST0101\] \(AuthorizationPolicy app\/missing\) Service app\/ghost not found/);
+    assert.match(
+      bad.stdout,
+      /Error \[IST0171\] \(AuthorizationPolicy app\/unbound\) WaypointAccepted=False \(AncestorNotBound\)/,
+    );
+  });
+
+  it('ztunnel-config reproduces the guide tables from manifests', async () => {
+    const svc = await runCli(['ztunnel-config', 'service', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
+    assert.match(svc.stdout, /^NAMESPACE\s+SERVICE NAME\s+SERVICE VIP\s+WAYPOINT\s+ENDPOINTS$/m);
+    assert.match(svc.stdout, /^default\s+reviews\s+10\.43\.162\.105\s+reviews-svc-waypoint\s+3\/3$/m);
+    const wl = await runCli(['ztunnel-config', 'workload', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
+    assert.match(
+      wl.stdout,
+      /^default\s+reviews-v2-5b667bcbf8-gj7nz\s+10\.42\.0\.5\s+k3d-k3s-default-agent-0\s+reviews-v2-pod-waypoint\s+HBONE$/m,
+    );
+  });
+
+  it('waypoint generate prints the Gateway the guide shows', async () => {
+    const r = await runCli(['x', 'waypoint', 'generate', '-n', 'default']);
+    assert.equal(r.code, 0);
+    assert.equal(
+      r.stdout,
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  labels:\n    istio.io/waypoint-for: service\n  name: waypoint\n  namespace: default\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n',
+    );
+  });
+});
