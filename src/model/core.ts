@@ -58,3 +58,8 @@ export interface EndpointSlice extends KubeObject<'EndpointSlice'> {
   endpoints?: EndpointSliceEndpoint[];
   ports?: { name?: string; port?: number; protocol?: string; appProtocol?: string }[];
 }
+
+/** ConfigMap keeps `data` at the top level. */
+export interface ConfigMap extends KubeObject<'ConfigMap'> {
+  data?: Record<string, string>;
+}

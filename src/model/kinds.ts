@@ -1,4 +1,5 @@
 import type { KubeObject } from './meta';
+import { MESH_CONFIGMAP } from './labels';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -9,6 +10,8 @@ export interface KindInfo {
   plural: string;
   namespaced: boolean;
   validate(o: KubeObject): string[];
+  /** Objects of this kind we keep; others (say, unrelated ConfigMaps) are not our input. */
+  relevant?(o: KubeObject): boolean;
 }
 
 type Check = (o: Record<string, unknown>, errs: string[]) => void;
@@ -111,6 +114,8 @@ const backendRefs = (rulePath: string): Check =>
 /** Every kind the control plane reads, in one registry. */
 export const KINDS: readonly KindInfo[] = [
   kind('Namespace', '', ['v1'], 'namespaces', false),
+  // Only the mesh config (`istio` ConfigMap) matters: it declares extension providers.
+  { ...kind('ConfigMap', '', ['v1'], 'configmaps', true), relevant: (o) => o.metadata.name === MESH_CONFIGMAP },
   kind('Service', '', ['v1'], 'services', true, [arr('spec.ports', (p, path, errs) => port(p, path, errs, 'port'))]),
   kind('Pod', '', ['v1'], 'pods', true, [obj('spec'), obj('status')]),
   kind('EndpointSlice', 'discovery.k8s.io', ['v1'], 'endpointslices', true, [

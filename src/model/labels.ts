@@ -54,3 +54,6 @@ export const ROOT_NAMESPACE = 'istio-system';
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const DEFAULT_CLUSTER_ID = 'Kubernetes';
 export const DEFAULT_DOMAIN = 'cluster.local';
+
+/** The ConfigMap (in the root namespace) whose `mesh` key holds the mesh config. */
+export const MESH_CONFIGMAP = 'istio';

@@ -1,5 +1,5 @@
 import { freeze, produce } from 'immer';
-import type { EndpointSlice, Namespace, Pod, Service } from './core';
+import type { ConfigMap, EndpointSlice, Namespace, Pod, Service } from './core';
 import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './gateway';
 import type {
   AuthorizationPolicy,
@@ -16,6 +16,7 @@ import { keyOf, objectKey, type KubeObject } from './meta';
 /** Kind name → its type. */
 export interface KindMap {
   Namespace: Namespace;
+  ConfigMap: ConfigMap;
   Service: Service;
   Pod: Pod;
   EndpointSlice: EndpointSlice;

@@ -1,5 +1,6 @@
 import { pack, type TypeMap } from '../envoy';
-import type { AuthzPolicyIR, ChainPolicyIR } from './ir';
+import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR } from './ir';
+import { seconds } from './common';
 import { jwtFilter } from './jwt';
 import { rbacRules, type ChainKind } from './rbac';
 import { ISTIO_STATS, METADATA_EXCHANGE, PEER_METADATA } from './istio-extensions';
@@ -17,14 +18,120 @@ export interface ChainContext {
 
 type RbacStage = 'AUDIT' | 'DENY' | 'ALLOW';
 
-function stagePolicies(
-  policies: readonly AuthzPolicyIR[],
-  stage: RbacStage,
-): { enforced: AuthzPolicyIR[]; dryRun: AuthzPolicyIR[] } {
-  // CUSTOM without a usable provider fails closed: it is enforced as DENY.
-  const matches = (p: AuthzPolicyIR) => p.action === stage || (stage === 'DENY' && p.action === 'CUSTOM');
-  const all = policies.filter(matches);
-  return { enforced: all.filter((p) => !p.dryRun), dryRun: all.filter((p) => p.dryRun) };
+/** The one ext_authz provider a chain uses: the first CUSTOM policy's (Istio allows one). */
+function customProvider(ctx: ChainContext): ExtAuthzIR | undefined {
+  return ctx.policy.authz.find((p) => p.action === 'CUSTOM' && p.custom)?.custom;
+}
+
+function stagePolicies(ctx: ChainContext, stage: RbacStage): { enforced: AuthzPolicyIR[]; dryRun: AuthzPolicyIR[] } {
+  const chosen = customProvider(ctx)?.provider;
+  // A CUSTOM policy that cannot go to its provider fails closed: enforced as DENY.
+  const unusable = (p: AuthzPolicyIR) =>
+    p.action === 'CUSTOM' &&
+    (!p.custom || p.custom.provider !== chosen || (ctx.kind === 'tcp' && p.custom.kind !== 'grpc'));
+  const matches = (p: AuthzPolicyIR) => p.action === stage || (stage === 'DENY' && unusable(p));
+  const all = ctx.policy.authz.filter(matches);
+  return { enforced: all.filter((p) => !p.dryRun || unusable(p)), dryRun: all.filter((p) => p.dryRun && !unusable(p)) };
+}
+
+/** CUSTOM policies that do reach their provider on this chain. */
+function customPolicies(ctx: ChainContext): AuthzPolicyIR[] {
+  const chosen = customProvider(ctx);
+  if (!chosen || (ctx.kind === 'tcp' && chosen.kind !== 'grpc')) return [];
+  return ctx.policy.authz.filter((p) => p.action === 'CUSTOM' && p.custom?.provider === chosen.provider);
+}
+
+const EXT_AUTHZ_PREFIX = 'istio_ext_authz_';
+const EXT_AUTHZ_POLICY_PREFIX = 'istio-ext-authz-';
+
+/**
+ * ext_authz is called only for requests a CUSTOM policy matches: a shadow
+ * RBAC filter marks them in dynamic metadata, which enables ext_authz.
+ */
+function enabledBy(filter: string) {
+  return {
+    filter,
+    path: [{ key: `${EXT_AUTHZ_PREFIX}shadow_effective_policy_id` }],
+    value: { string_match: { prefix: EXT_AUTHZ_POLICY_PREFIX } },
+  };
+}
+
+function grpcService(c: ExtAuthzIR) {
+  return { envoy_grpc: { cluster_name: c.cluster, authority: c.host }, timeout: seconds(c.timeoutMs) };
+}
+
+function headerPatterns(names: string[]) {
+  return { patterns: names.map((exact) => ({ exact, ignore_case: true })) };
+}
+
+function customShadow(ctx: ChainContext, policies: AuthzPolicyIR[]) {
+  return {
+    shadow_rules: rbacRules(policies, 'DENY', ctx.trustDomain, ctx.kind, EXT_AUTHZ_POLICY_PREFIX),
+    shadow_rules_stat_prefix: EXT_AUTHZ_PREFIX,
+  };
+}
+
+function httpExtAuthz(ctx: ChainContext): HttpFilter[] {
+  const policies = customPolicies(ctx);
+  const c = customProvider(ctx);
+  if (policies.length === 0 || !c) return [];
+  const common = {
+    transport_api_version: 'V3' as const,
+    failure_mode_allow: c.failOpen,
+    ...(c.statusOnError !== undefined ? { status_on_error: { code: c.statusOnError as never } } : {}),
+    filter_enabled_metadata: enabledBy('envoy.filters.http.rbac'),
+  };
+  const config =
+    c.kind === 'grpc'
+      ? pack('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', { ...common, grpc_service: grpcService(c) })
+      : pack('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', {
+          ...common,
+          allowed_headers: headerPatterns(c.includeRequestHeadersInCheck),
+          http_service: {
+            server_uri: {
+              uri: `http://${c.host}:${c.port}${c.pathPrefix ?? ''}`,
+              cluster: c.cluster,
+              timeout: seconds(c.timeoutMs),
+            },
+            path_prefix: c.pathPrefix ?? '',
+            authorization_response: {
+              allowed_upstream_headers: headerPatterns(c.headersToUpstreamOnAllow),
+              allowed_client_headers: headerPatterns(c.headersToDownstreamOnDeny),
+            },
+          },
+        });
+  return [
+    {
+      name: 'envoy.filters.http.rbac',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', customShadow(ctx, policies)),
+    },
+    { name: 'envoy.filters.http.ext_authz', typed_config: config },
+  ];
+}
+
+function networkExtAuthz(ctx: ChainContext): NetworkFilter[] {
+  const policies = customPolicies(ctx);
+  const c = customProvider(ctx);
+  if (policies.length === 0 || !c) return [];
+  return [
+    {
+      name: 'envoy.filters.network.rbac',
+      typed_config: pack('envoy.extensions.filters.network.rbac.v3.RBAC', {
+        stat_prefix: ctx.statPrefix,
+        ...customShadow(ctx, policies),
+      }),
+    },
+    {
+      name: 'envoy.filters.network.ext_authz',
+      typed_config: pack('envoy.extensions.filters.network.ext_authz.v3.ExtAuthz', {
+        stat_prefix: ctx.statPrefix,
+        grpc_service: grpcService(c),
+        failure_mode_allow: c.failOpen,
+        transport_api_version: 'V3',
+        filter_enabled_metadata: enabledBy('envoy.filters.network.rbac'),
+      }),
+    },
+  ];
 }
 
 const ACTION = { AUDIT: 'LOG', DENY: 'DENY', ALLOW: 'ALLOW' } as const;
@@ -32,7 +139,7 @@ const SHADOW_PREFIX = { AUDIT: '', DENY: names.DRY_RUN_DENY_PREFIX, ALLOW: names
 
 /** The RBAC config of one stage, or undefined when no policy of that action applies. */
 function rbacStage(ctx: ChainContext, stage: RbacStage) {
-  const { enforced, dryRun } = stagePolicies(ctx.policy.authz, stage);
+  const { enforced, dryRun } = stagePolicies(ctx, stage);
   if (enforced.length === 0 && dryRun.length === 0) return undefined;
   return {
     ...(enforced.length > 0 ? { rules: rbacRules(enforced, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
@@ -67,11 +174,13 @@ function networkRbac(stage: RbacStage) {
 }
 
 /**
- * HTTP filters of a service chain, in the one order that matters: JWT
+ * HTTP filters of a service chain, in the one order that matters: CUSTOM
+ * (ext_authz) first, then JWT
  * verification before RBAC (RBAC reads its result), AUDIT before DENY before
  * ALLOW, telemetry after policy, router last.
  */
-const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | undefined> = [
+const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter[] | undefined> = [
+  httpExtAuthz,
   (ctx) => jwtFilter(ctx.policy.jwt),
   httpRbac('AUDIT'),
   httpRbac('DENY'),
@@ -85,8 +194,9 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | undefined>
 ];
 
 /** Network filters of a TCP chain before its tcp_proxy, in order. */
-const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | undefined> = [
+const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | NetworkFilter[] | undefined> = [
   () => ({ name: METADATA_EXCHANGE.name, typed_config: METADATA_EXCHANGE.config() }),
+  networkExtAuthz,
   networkRbac('AUDIT'),
   networkRbac('DENY'),
   networkRbac('ALLOW'),
@@ -94,9 +204,9 @@ const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | unde
 ];
 
 export function httpFilters(ctx: ChainContext): HttpFilter[] {
-  return HTTP_FILTERS.map((f) => f(ctx)).filter((f): f is HttpFilter => f !== undefined);
+  return HTTP_FILTERS.flatMap((f) => f(ctx) ?? []);
 }
 
 export function networkFilters(ctx: ChainContext): NetworkFilter[] {
-  return NETWORK_FILTERS.map((f) => f(ctx)).filter((f): f is NetworkFilter => f !== undefined);
+  return NETWORK_FILTERS.flatMap((f) => f(ctx) ?? []);
 }

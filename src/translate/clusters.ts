@@ -53,6 +53,17 @@ function edsCluster(name: string): Cluster {
   };
 }
 
+function http2Options(): Cluster['typed_extension_protocol_options'] {
+  return {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': pack(
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      {
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    ),
+  };
+}
+
 /** HBONE: HTTP/2 CONNECT over mutual TLS to the destination's port 15008. */
 function connectOriginate(): Cluster {
   return {
@@ -134,7 +145,11 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
         out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname)));
     }
   }
-  for (const o of ir.outbound) out.push(edsCluster(o.cluster));
+  for (const o of ir.outbound) {
+    out.push(
+      o.http2 ? { ...edsCluster(o.cluster), typed_extension_protocol_options: http2Options() } : edsCluster(o.cluster),
+    );
+  }
   for (const j of jwksHosts(ir)) if (!out.some((c) => c.name === j.cluster)) out.push(jwksCluster(j));
   return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }

@@ -111,7 +111,24 @@ export interface AuthzPolicyIR {
   action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
   dryRun: boolean;
   provider?: string;
+  /** For CUSTOM: the resolved ext_authz service; absent means fail closed. */
+  custom?: ExtAuthzIR;
   rules: AuthzRuleIR[];
+}
+
+export interface ExtAuthzIR {
+  provider: string;
+  kind: 'grpc' | 'http';
+  cluster: string;
+  host: string;
+  port: number;
+  timeoutMs: number;
+  failOpen: boolean;
+  statusOnError?: number;
+  pathPrefix?: string;
+  includeRequestHeadersInCheck: string[];
+  headersToUpstreamOnAllow: string[];
+  headersToDownstreamOnDeny: string[];
 }
 
 export interface AuthzRuleIR {
@@ -196,6 +213,8 @@ export interface OutboundClusterIR {
   hostname: string;
   port: number;
   endpoints: EndpointIR[];
+  /** The backend speaks gRPC (ext_authz): the cluster must use HTTP/2. */
+  http2?: boolean;
 }
 
 export interface WaypointIR {

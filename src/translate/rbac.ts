@@ -243,12 +243,13 @@ export function rbacRules(
   action: 'ALLOW' | 'DENY' | 'LOG',
   trustDomain: string,
   kind: ChainKind,
+  keyPrefix = '',
 ): RBAC {
   const out: Record<string, Policy> = {};
   for (const p of policies) {
     p.rules.forEach((rule, i) => {
       const policy = rulePolicy(rule, trustDomain, kind, action !== 'ALLOW');
-      if (policy) out[names.rbacPolicyKey(p.namespace, p.name, i)] = policy;
+      if (policy) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, i)] = policy;
     });
   }
   return { action, policies: out };

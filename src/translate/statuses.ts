@@ -15,6 +15,7 @@ import type { StatusContext } from './context';
 import type { AnyRoute } from './route-attach';
 import { condition } from './status';
 import { targetRefsOf } from './targeting';
+import { extAuthzProviders } from './mesh-config';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -139,15 +140,19 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
 }
 
 function policyProblems(
+  ctx: StatusContext,
   policy: KubeObject & { spec?: Targeting & { action?: string; provider?: { name: string } } },
 ): string[] {
   const out: string[] = [];
   if (policy.spec?.selector && targetRefsOf(policy.spec).length > 0)
     out.push('selector and targetRefs are mutually exclusive');
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
-    out.push(
-      `CUSTOM provider ${policy.spec.provider?.name ?? '(none)'} is not configured; matching requests are denied`,
-    );
+    const name = policy.spec.provider?.name;
+    if (!name || !extAuthzProviders(ctx.world, ctx.opts.rootNamespace).has(name)) {
+      out.push(
+        `CUSTOM provider ${name ?? '(none)'} is not in the mesh config's extensionProviders; matching requests are denied`,
+      );
+    }
   }
   return out;
 }
@@ -164,7 +169,7 @@ function policyStatuses(ctx: StatusContext): void {
       const targets = targetRefsOf(p.spec);
       if (targets.length === 0) continue;
       const unsupported = kind === 'WasmPlugin' || kind === 'EnvoyFilter';
-      const problems = policyProblems(p);
+      const problems = policyProblems(ctx, p);
       ctx.statuses.add({
         kind,
         namespace: p.metadata.namespace,

@@ -1,12 +1,16 @@
 import {
+  get,
   inNamespace,
+  type Service,
   type AuthorizationPolicy,
   type KubeObject,
   type RequestAuthentication,
   type Targeting,
   type Telemetry,
 } from '../model';
-import type { AccessLogIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
+import type { AccessLogIR, AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
+import { extAuthzProviders } from './mesh-config';
+import { outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR } from './authn';
@@ -67,6 +71,15 @@ function accessLogsOf(telemetries: Telemetry[]): AccessLogIR[] {
   return enabled ? [{ path: '/dev/stdout' }] : [];
 }
 
+/** The Service behind a provider hostname (`<name>.<ns>.svc.<domain>`). */
+function providerService(ctx: WaypointContext, host: string): Service | undefined {
+  const suffix = `.svc.${ctx.opts.domain}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const [name = '', ns = ''] = host.slice(0, -suffix.length).split('.');
+  ctx.reads.object('Service', ns, name);
+  return get(ctx.world, 'Service', ns, name);
+}
+
 /** Everything one waypoint serves, with every reference resolved. */
 export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const wp = ctx.waypoint;
@@ -82,13 +95,29 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
   const telemetry = collect<Telemetry>(ctx, 'Telemetry', namespaces, true);
   const td = ctx.opts.trustDomain;
+  const outbound = new Map<string, OutboundClusterIR>();
+  const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
+    const ir = authzPolicyIR(p, td);
+    if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
+    const prov = providers.get(ir.provider);
+    const target = prov && providerService(ctx, prov.host);
+    if (!prov || !target) return ir;
+    const cluster = outboundName(prov.port, prov.host);
+    if (!outbound.has(cluster)) {
+      const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
+      const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
+      outbound.set(cluster, { cluster, hostname: prov.host, port: prov.port, endpoints, http2: prov.kind === 'grpc' });
+    }
+    const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
+    return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs: timeoutMs ?? 600_000, ...rest } };
+  };
   const policyFor = (svcKey?: string): ChainPolicyIR => {
     const a = [...authz.waypoint, ...(svcKey ? (authz.byService.get(svcKey) ?? []) : [])];
     const r = [...authn.waypoint, ...(svcKey ? (authn.byService.get(svcKey) ?? []) : [])];
     const t = [...telemetry.waypoint, ...(svcKey ? (telemetry.byService.get(svcKey) ?? []) : [])];
-    return { authz: a.map((p) => authzPolicyIR(p, td)), jwt: r.flatMap(jwtRulesIR), accessLogs: accessLogsOf(t) };
+    return { authz: a.map(withProvider), jwt: r.flatMap(jwtRulesIR), accessLogs: accessLogsOf(t) };
   };
-  const outbound = new Map<string, OutboundClusterIR>();
   const serviceIRs: ServiceIR[] = [];
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';

@@ -119,9 +119,11 @@ export class KubeSource implements ConfigSource {
       const w: Watched = { kind, informer, synced: false, missing: false, backoffMs: this.opts.minBackoffMs ?? 500 };
       holder.w = w;
       const upsert = (o: k8s.KubernetesObject) =>
-        this.emit([
-          { op: 'upsert', object: { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject },
-        ]);
+        kind.relevant && !kind.relevant(o as KubeObject)
+          ? undefined
+          : this.emit([
+              { op: 'upsert', object: { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject },
+            ]);
       informer.on('add', upsert);
       informer.on('update', upsert);
       informer.on('delete', (o) =>

@@ -29,6 +29,7 @@ export function checkDocument(raw: unknown): {
   kind?: string;
   name?: string;
   namespace?: string;
+  irrelevant?: boolean;
 } {
   if (!isObject(raw)) return { problems: ['document is not an object'] };
   const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
@@ -52,6 +53,8 @@ export function checkDocument(raw: unknown): {
     };
   }
   if (!name) return { ...ident, problems: ['metadata.name: required'] };
+  if (info.relevant && !info.relevant(raw as unknown as KubeObject))
+    return { ...ident, problems: [], irrelevant: true };
   const object = raw as unknown as KubeObject;
   if (info.namespaced && !namespace) object.metadata.namespace = 'default';
   if (!info.namespaced && namespace) delete object.metadata.namespace;
@@ -113,6 +116,7 @@ export function parseManifestFile(file: string, text: string, maxDocBytes = DEFA
     if (js === null || js === undefined) continue;
     for (const raw of expand(js)) {
       const r = checkDocument(raw);
+      if (r.irrelevant) continue;
       if (r.object) {
         out.docs.push({ object: r.object, line });
         continue;

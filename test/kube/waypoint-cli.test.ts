@@ -24,10 +24,16 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
   it('applies a waypoint and enrolls the namespace, printing what the guide prints', async () => {
     const r = await runCli(['x', 'waypoint', 'apply', '-n', 'default', '--enroll-namespace', '--kubeconfig', kc]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'waypoint default/waypoint applied\nnamespace default labeled with "istio.io/use-waypoint: waypoint"\n');
+    assert.equal(
+      r.stdout,
+      'waypoint default/waypoint applied\nnamespace default labeled with "istio.io/use-waypoint: waypoint"\n',
+    );
     const gw = srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint');
     assert.equal((gw?.spec as { gatewayClassName: string }).gatewayClassName, 'istio-waypoint');
-    assert.equal(srv.get('v1', 'Namespace', undefined, 'default')?.metadata.labels?.['istio.io/use-waypoint'], 'waypoint');
+    assert.equal(
+      srv.get('v1', 'Namespace', undefined, 'default')?.metadata.labels?.['istio.io/use-waypoint'],
+      'waypoint',
+    );
   });
 
   it('refuses to change an existing waypoint without --overwrite', async () => {
@@ -40,11 +46,22 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
 
   it('lists waypoints and their status', async () => {
     const gw = srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint')!;
-    srv.put({ ...gw, status: { conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Resource programmed' }] } });
+    srv.put({
+      ...gw,
+      status: {
+        conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Resource programmed' }],
+      },
+    });
     const list = await runCli(['waypoint', 'list', '-n', 'default', '--kubeconfig', kc]);
-    assert.equal(list.stdout, 'NAME       REVISION   TRAFFIC TYPE   PROGRAMMED\nwaypoint   default    all            True\n');
+    assert.equal(
+      list.stdout,
+      'NAME       REVISION   TRAFFIC TYPE   PROGRAMMED\nwaypoint   default    all            True\n',
+    );
     const status = await runCli(['waypoint', 'status', '-n', 'default', '--kubeconfig', kc]);
-    assert.match(status.stdout, /^NAMESPACE\s+NAME\s+STATUS\s+TYPE\s+REASON\s+MESSAGE\ndefault\s+waypoint\s+True\s+Programmed\s+Programmed\s+Resource programmed\n$/);
+    assert.match(
+      status.stdout,
+      /^NAMESPACE\s+NAME\s+STATUS\s+TYPE\s+REASON\s+MESSAGE\ndefault\s+waypoint\s+True\s+Programmed\s+Programmed\s+Resource programmed\n$/,
+    );
   });
 
   it('deletes by name, and says so when the waypoint is not there', async () => {
