@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Json } from '../envoy';
 import type { ConfigSource } from '../watch/source';
 import { describeError } from '../watch/source';
 import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
 import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
 import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
-import { ambientzJson, proxyKeyFor } from './proxy-key';
+import { ambientzJson, proxyKeyFor, ZTUNNEL_KEY } from './proxy-key';
+import { buildWorkloadApi } from '../translate/workload-api';
+import { TypeUrl, type Json } from '../envoy';
 import { CommandError } from './errors';
 import { createKubeSource } from './kube';
 import { KubeSource } from '../watch/kube';
@@ -71,7 +72,8 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     registers: [registry],
   });
   const store = new ConfigStore();
-  const translator = new IncrementalTranslator({ ...DEFAULT_OPTIONS, assumeReady: !kube });
+  const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
+  const translator = new IncrementalTranslator(translateOptions);
   const keyListeners: (() => void)[] = [];
   let statuses: ObjectStatus[] = [];
   let translatedOnce = false;
@@ -85,6 +87,19 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       if (out) cache.set(key, out.resources);
     }
     for (const key of step.removed) cache.delete(key);
+    // The workload API is one view for every ztunnel; waypoints also get the
+    // Workload entries of their peers (for telemetry). Unchanged entries keep
+    // their versions, so a pod change pushes just that entry.
+    const api = buildWorkloadApi(world, step.index, translateOptions);
+    cache.set(
+      ZTUNNEL_KEY,
+      new Map([
+        [TypeUrl.Address, api.get(TypeUrl.Address) ?? []],
+        [TypeUrl.Authorization, api.get(TypeUrl.Authorization) ?? []],
+      ]),
+    );
+    for (const key of step.index.waypoints.keys())
+      cache.set(key, new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]));
     statuses = step.statuses;
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);

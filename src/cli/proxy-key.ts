@@ -10,7 +10,11 @@ import type { ProxyInfo } from '../xds';
  * pod-name prefix (`<waypoint>-<replicaset>-<pod>`). Unknown proxies get no
  * configuration rather than someone else's.
  */
+/** Every ztunnel gets the same workload-API view. */
+export const ZTUNNEL_KEY = 'ztunnel';
+
 export function proxyKeyFor(p: ProxyInfo, index: AmbientIndex | undefined, log?: Logger): string | undefined {
+  if (p.proxyType === 'ztunnel') return ZTUNNEL_KEY;
   if (!index) return undefined;
   const ns = p.namespace || p.metadata['NAMESPACE'] || '';
   const label = p.labels[LABEL.gatewayName];

@@ -5,9 +5,12 @@ import { UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
+import { queryDelta } from './xds-query';
+import { tablesFromAddresses } from './ztunnel-view';
+import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
 
-const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH] [-n NS | -A] [-o table|json|yaml]
+const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH | --xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
 
 Shows what ztunnel learns about services and workloads: addresses and the
 waypoint each is bound to ("None" when unbound).`;
@@ -46,7 +49,7 @@ export function workloadRows(world: World, index: AmbientIndex, ns?: string): st
     .map((p) => [
       p.metadata.namespace ?? '',
       p.metadata.name,
-      p.status?.podIP ?? '',
+      (p.status?.podIPs?.map((x) => x.ip) ?? [p.status?.podIP ?? '']).join(','),
       p.spec?.nodeName ?? '',
       waypointName(index, `Pod/${p.metadata.namespace}/${p.metadata.name}`),
       isEnrolled(p, world) ? 'HBONE' : 'TCP',
@@ -61,6 +64,7 @@ export const ztunnelConfigCommand: Command = {
     const { values, positionals } = parse(argv, {
       filename: { type: 'string', short: 'f', multiple: true },
       kubeconfig: { type: 'string' },
+      'xds-address': { type: 'string' },
       namespace: { type: 'string', short: 'n' },
       'all-namespaces': { type: 'boolean', short: 'A' },
       output: { type: 'string', short: 'o', default: 'table' },
@@ -68,13 +72,25 @@ export const ztunnelConfigCommand: Command = {
     const what = oneOf('kind', positionals[0] ?? '', ['service', 'workload', 'services', 'workloads'] as const);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
     const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
-    const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
     const ns = values['all-namespaces'] ? undefined : values.namespace;
     const service = what.startsWith('service');
     const header = service
       ? ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS']
       : ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'];
-    const rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
+    let rows: string[][];
+    if (values['xds-address']) {
+      // What a ztunnel receives over xDS, rather than what we compute locally.
+      const res = await queryDelta(
+        values['xds-address'],
+        TypeUrl.Address,
+        `ztunnel~127.0.0.1~ztunnel-config-${process.pid}.istio-system~istio-system.svc.cluster.local`,
+      );
+      const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
+      rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
+    } else {
+      const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+      rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
+    }
     if (format === 'table') write(table(header, rows));
     else
       write(

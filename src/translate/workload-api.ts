@@ -1,0 +1,179 @@
+import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
+import { prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import {
+  inNamespace,
+  LABEL,
+  list,
+  matchesLabels,
+  type AuthorizationPolicy,
+  type Pod,
+  type Service,
+  type World,
+} from '../model';
+import type { TranslateOptions } from './context';
+import { HBONE_PORT, serviceHostname } from './names';
+import { hostnameOf, vipsOf } from './services';
+import { targetRefsOf } from './targeting';
+import { authorizationMsg } from './ztunnel-authz';
+
+type WorkloadMsg = TypeMap['istio.workload.Workload'];
+type ServiceMsg = TypeMap['istio.workload.Service'];
+type GatewayAddress = TypeMap['istio.workload.GatewayAddress'];
+type AuthorizationMsg = TypeMap['istio.security.Authorization'];
+
+/** The uid ztunnel keys workloads by: `<cluster>//Pod/<ns>/<name>`. */
+export function workloadUid(cluster: string, pod: Pod): string {
+  return `${cluster}//Pod/${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+/** `<ns>/<hostname>`: the name of a service in the workload API. */
+export function serviceResourceName(svc: Service, domain: string): string {
+  return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
+}
+
+function ipBytes(ip: string): Buffer {
+  if (ip.includes(':')) {
+    const [head = '', tail = ''] = ip.split('::');
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : ip.split(':');
+    const b = Buffer.alloc(16);
+    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
+    return b;
+  }
+  return Buffer.from(ip.split('.').map(Number));
+}
+
+/** How ztunnel reaches a waypoint: its VIP when it has one, else its hostname. */
+function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
+  const ip = wp.addresses.find((a) => /^[\d.]+$|:/.test(a));
+  return ip
+    ? { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT }
+    : {
+        hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
+        hbone_mtls_port: HBONE_PORT,
+      };
+}
+
+function boundWaypoint(index: AmbientIndex, key: string): Waypoint | undefined {
+  const b = index.bindings.get(key);
+  return b?.kind === 'bound' ? index.waypoints.get(waypointKey(b.waypoint)) : undefined;
+}
+
+function targetPort(
+  svc: Service,
+  port: NonNullable<Service['spec']>['ports'] extends (infer P)[] | undefined ? P : never,
+  pod?: Pod,
+): number {
+  const t = port.targetPort;
+  if (typeof t === 'number') return t;
+  if (typeof t === 'string' && /^\d+$/.test(t)) return Number(t);
+  for (const c of pod?.spec?.containers ?? [])
+    for (const cp of c.ports ?? []) if (cp.name === t) return cp.containerPort;
+  return t === undefined ? port.port : 0;
+}
+
+function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
+  const wp = boundWaypoint(index, `Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+  return {
+    name: svc.metadata.name,
+    namespace: svc.metadata.namespace ?? 'default',
+    hostname: hostnameOf(svc, opts.domain),
+    addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
+    ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+  };
+}
+
+// Deployment pods are named <deployment>-<replicaset hash>-<pod hash>.
+function deploymentName(pod: Pod): string | undefined {
+  const m = /^(.+)-[a-z0-9]{5,10}-[a-z0-9]{5}$/.exec(pod.metadata.name);
+  return m?.[1];
+}
+
+function podReady(p: Pod): boolean {
+  const c = p.status?.conditions?.find((x) => x.type === 'Ready');
+  return c ? c.status === 'True' : p.status?.phase === 'Running';
+}
+
+function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
+  const l = pod.metadata.labels ?? {};
+  const ns = pod.metadata.namespace ?? 'default';
+  const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
+  for (const svc of inNamespace(world, 'Service', ns)) {
+    if (!matchesLabels(svc.spec?.selector, l)) continue;
+    services[serviceResourceName(svc, opts.domain)] = {
+      ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p, pod) })),
+    };
+  }
+  const wp = boundWaypoint(index, `Pod/${ns}/${pod.metadata.name}`);
+  const deployment = deploymentName(pod);
+  const ips = (pod.status?.podIPs ?? []).map((x) => x.ip);
+  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
+  return {
+    uid: workloadUid(opts.clusterId, pod),
+    name: pod.metadata.name,
+    namespace: ns,
+    addresses: ips.map(ipBytes),
+    network: '',
+    tunnel_protocol: isEnrolled(pod, world) ? 'HBONE' : 'NONE',
+    trust_domain: opts.trustDomain,
+    service_account: pod.spec?.serviceAccountName ?? 'default',
+    node: pod.spec?.nodeName ?? '',
+    canonical_name: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? deployment ?? pod.metadata.name,
+    canonical_revision: l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? 'latest',
+    workload_type: deployment ? 'DEPLOYMENT' : 'POD',
+    workload_name: deployment ?? pod.metadata.name,
+    services,
+    status: podReady(pod) ? 'HEALTHY' : 'UNHEALTHY',
+    cluster_id: opts.clusterId,
+    authorization_policies: selectorPolicies(world, pod),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+  };
+}
+
+function selectorPolicies(world: World, pod: Pod): string[] {
+  return inNamespace(world, 'AuthorizationPolicy', pod.metadata.namespace ?? 'default')
+    .filter(
+      (p) =>
+        targetRefsOf(p.spec).length === 0 &&
+        p.spec?.selector &&
+        matchesLabels(p.spec.selector.matchLabels, pod.metadata.labels),
+    )
+    .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+    .sort();
+}
+
+/** Every workload-API resource: services and workloads (Address), their Workload twins, and L4 policies. */
+export function buildWorkloadApi(
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+): Map<string, PreparedResource[]> {
+  const addresses: PreparedResource[] = [];
+  const workloads: PreparedResource[] = [];
+  for (const svc of list(world, 'Service')) {
+    if (vipsOf(svc).length === 0) continue;
+    addresses.push(
+      prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), {
+        service: serviceMsg(svc, index, opts),
+      }),
+    );
+  }
+  for (const pod of list(world, 'Pod')) {
+    if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
+    const w = workloadMsg(pod, world, index, opts);
+    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
+    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+  }
+  const authz: PreparedResource[] = [];
+  for (const p of list(world, 'AuthorizationPolicy') as AuthorizationPolicy[]) {
+    const msg: AuthorizationMsg | undefined = authorizationMsg(p, opts);
+    if (msg) authz.push(prepare('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
+  }
+  return new Map([
+    [TypeUrl.Address, addresses],
+    [TypeUrl.Workload, workloads],
+    [TypeUrl.Authorization, authz],
+  ]);
+}

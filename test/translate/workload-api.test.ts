@@ -1,0 +1,120 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { buildAmbientIndex } from '../../src/ambient';
+import { decodeMessage, TypeUrl } from '../../src/envoy';
+import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
+import { DEFAULT_OPTIONS } from '../../src/translate';
+import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { SnapshotCache } from '../../src/xds';
+
+const objs: KubeObject[] = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', labels: { 'istio.io/dataplane-mode': 'ambient' } } },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'waypoint', namespace: 'app' },
+    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    status: { addresses: [{ value: '10.0.0.50' }] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'echo', namespace: 'app' },
+    spec: { clusterIP: '10.0.0.10', selector: { app: 'echo' }, ports: [{ port: 80, targetPort: 8080 }] },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'echo-1', namespace: 'app', labels: { app: 'echo' } },
+    spec: { nodeName: 'n1', serviceAccountName: 'echo' },
+    status: { podIP: '10.1.0.1', phase: 'Running' },
+  },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'l4', namespace: 'app' },
+    spec: {
+      selector: { matchLabels: { app: 'echo' } },
+      action: 'ALLOW',
+      rules: [
+        {
+          from: [{ source: { principals: ['cluster.local/ns/app/sa/client'] } }],
+          to: [{ operation: { ports: ['8080'] } }],
+        },
+        { to: [{ operation: { paths: ['/x'] } }] },
+      ],
+    },
+  },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'deny-l7', namespace: 'app' },
+    spec: {
+      action: 'DENY',
+      rules: [{ from: [{ source: { namespaces: ['bad'] } }], to: [{ operation: { methods: ['POST'] } }] }],
+    },
+  },
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'for-waypoint', namespace: 'app' },
+    spec: { targetRefs: [{ kind: 'Service', name: 'echo' }], action: 'DENY', rules: [{}] },
+  },
+];
+
+function build(world: World) {
+  return buildWorkloadApi(world, buildAmbientIndex(world, { assumeReady: true }), DEFAULT_OPTIONS);
+}
+
+describe('workload API resources', () => {
+  let world = applyChanges(
+    EMPTY_WORLD,
+    objs.map((object) => ({ op: 'upsert' as const, object })),
+  ).world;
+
+  it('sends ztunnel only L4 policies, failing closed on HTTP fields', () => {
+    const authz = build(world).get(TypeUrl.Authorization)!;
+    assert.deepEqual(
+      authz.map((r) => r.name),
+      ['app/l4', 'app/deny-l7'],
+      'targetRef policies are for waypoints',
+    );
+    const l4 = decodeMessage('istio.security.Authorization', authz[0]!.body);
+    assert.equal(l4.scope, 'WORKLOAD_SELECTOR');
+    assert.equal(l4.groups.length, 1, 'the ALLOW rule using paths is dropped (narrower)');
+    assert.equal(l4.groups[0]!.rules[0]!.matches[0]!.principals[0]!.exact, 'cluster.local/ns/app/sa/client');
+    assert.deepEqual(l4.groups[0]!.rules[1]!.matches[0]!.destination_ports, [8080]);
+    const deny = decodeMessage('istio.security.Authorization', authz[1]!.body);
+    assert.equal(deny.scope, 'NAMESPACE');
+    assert.equal(deny.groups.length, 1, 'the DENY rule keeps its L4 part (wider)');
+    const wl = decodeMessage('istio.workload.Workload', build(world).get(TypeUrl.Workload)![0]!.body);
+    assert.deepEqual(wl.authorization_policies, ['app/l4']);
+  });
+
+  it('changes only the affected entries on relabel and delete', () => {
+    const cache = new SnapshotCache();
+    cache.set('z', new Map([[TypeUrl.Address, build(world).get(TypeUrl.Address)!]]));
+    world = applyChanges(world, [
+      {
+        op: 'upsert',
+        object: { ...objs[2]!, metadata: { ...objs[2]!.metadata, labels: { 'istio.io/use-waypoint': 'waypoint' } } },
+      },
+    ]).world;
+    const relabel = cache.set('z', new Map([[TypeUrl.Address, build(world).get(TypeUrl.Address)!]]));
+    assert.deepEqual(
+      relabel.map((c) => [...c.names]),
+      [['app/echo.app.svc.cluster.local']],
+    );
+    const svc = decodeMessage(
+      'istio.workload.Address',
+      cache.get('z', TypeUrl.Address).get('app/echo.app.svc.cluster.local')!.body,
+    );
+    assert.deepEqual([...svc.service!.waypoint!.address!.address], [10, 0, 0, 50]);
+    world = applyChanges(world, [{ op: 'delete', kind: 'Pod', namespace: 'app', name: 'echo-1' }]).world;
+    const del = cache.set('z', new Map([[TypeUrl.Address, build(world).get(TypeUrl.Address)!]]));
+    assert.deepEqual(
+      del.map((c) => [...c.names]),
+      [['Kubernetes//Pod/app/echo-1']],
+    );
+  });
+});
