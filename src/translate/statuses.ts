@@ -197,6 +197,43 @@ function policyStatuses(ctx: StatusContext): void {
   }
 }
 
+const L7_SOURCE = ['requestPrincipals', 'notRequestPrincipals'] as const;
+const L7_OPERATION = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
+
+/** Policies ztunnel enforces: say when it cannot honour HTTP parts of them. */
+function ztunnelStatuses(ctx: StatusContext): void {
+  for (const p of list(ctx.world, 'AuthorizationPolicy')) {
+    if (targetRefsOf(p.spec).length > 0) continue;
+    const action = p.spec?.action ?? 'ALLOW';
+    if (action !== 'ALLOW' && action !== 'DENY') continue;
+    const l7 = (p.spec?.rules ?? []).some(
+      (r) =>
+        (r.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
+        (r.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
+        (r.when ?? []).some((w) => w.key.startsWith('request.')),
+    );
+    const gen = p.metadata.generation;
+    ctx.statuses.add({
+      kind: 'AuthorizationPolicy',
+      namespace: p.metadata.namespace,
+      name: p.metadata.name,
+      conditions: [
+        l7
+          ? condition(
+              'ZtunnelAccepted',
+              true,
+              'UnsupportedValue',
+              action === 'ALLOW'
+                ? 'ztunnel does not see HTTP: rules using HTTP fields are dropped, so they allow nothing; attach the policy to a waypoint with targetRefs'
+                : 'ztunnel does not see HTTP: HTTP fields are ignored, so the rules deny more; attach the policy to a waypoint with targetRefs',
+              gen,
+            )
+          : condition('ZtunnelAccepted', true, 'Accepted', 'Resource accepted', gen),
+      ],
+    });
+  }
+}
+
 function serviceStatuses(ctx: StatusContext): void {
   for (const svc of list(ctx.world, 'Service')) {
     const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
@@ -241,4 +278,5 @@ export function computeStatuses(ctx: StatusContext): void {
   serviceStatuses(ctx);
   routeStatuses(ctx);
   policyStatuses(ctx);
+  ztunnelStatuses(ctx);
 }

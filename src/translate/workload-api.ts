@@ -8,6 +8,8 @@ import {
   type AuthorizationPolicy,
   type Pod,
   type Service,
+  type ServiceEntry,
+  type WorkloadEntry,
   type World,
 } from '../model';
 import type { TranslateOptions } from './context';
@@ -144,6 +146,66 @@ function selectorPolicies(world: World, pod: Pod): string[] {
     .sort();
 }
 
+/** A ServiceEntry is one service per host, sharing its addresses and ports. */
+function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
+  const ns = se.metadata.namespace ?? 'default';
+  const wp = boundWaypoint(index, `ServiceEntry/${ns}/${se.metadata.name}`);
+  return (se.spec?.hosts ?? []).map((host) => ({
+    name: se.metadata.name,
+    namespace: ns,
+    hostname: host,
+    addresses: (se.spec?.addresses ?? [])
+      .filter((a) => !a.includes('/'))
+      .map((ip) => ({ network: '', address: ipBytes(ip) })),
+    ports: (se.spec?.ports ?? []).map((p) => ({ service_port: p.number, target_port: p.targetPort ?? p.number })),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+  }));
+}
+
+/** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */
+function workloadEntryMsg(
+  we: WorkloadEntry,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+): WorkloadMsg | undefined {
+  const addr = we.spec?.address;
+  if (!addr || !/^[\d.]+$|:/.test(addr)) return undefined;
+  const ns = we.metadata.namespace ?? 'default';
+  const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
+  const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
+  for (const se of inNamespace(world, 'ServiceEntry', ns)) {
+    if (!matchesLabels(se.spec?.workloadSelector?.labels, labels)) continue;
+    for (const host of se.spec?.hosts ?? []) {
+      services[`${ns}/${host}`] = {
+        ports: (se.spec?.ports ?? []).map((p) => ({
+          service_port: p.number,
+          target_port: we.spec?.ports?.[p.name] ?? p.targetPort ?? p.number,
+        })),
+      };
+    }
+  }
+  const wp = boundWaypoint(index, `WorkloadEntry/${ns}/${we.metadata.name}`);
+  return {
+    uid: `${opts.clusterId}//WorkloadEntry/${ns}/${we.metadata.name}`,
+    name: we.metadata.name,
+    namespace: ns,
+    addresses: [ipBytes(addr)],
+    network: we.spec?.network ?? '',
+    tunnel_protocol: isEnrolled(we, world) ? 'HBONE' : 'NONE',
+    trust_domain: opts.trustDomain,
+    service_account: we.spec?.serviceAccount ?? 'default',
+    canonical_name: labels[LABEL.canonicalName] ?? labels[LABEL.app] ?? we.metadata.name,
+    canonical_revision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? 'latest',
+    workload_type: 'POD',
+    workload_name: we.metadata.name,
+    services,
+    status: 'HEALTHY',
+    cluster_id: opts.clusterId,
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+  };
+}
+
 /** Every workload-API resource: services and workloads (Address), their Workload twins, and L4 policies. */
 export function buildWorkloadApi(
   world: World,
@@ -163,6 +225,16 @@ export function buildWorkloadApi(
   for (const pod of list(world, 'Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
     const w = workloadMsg(pod, world, index, opts);
+    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
+    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+  }
+  for (const se of list(world, 'ServiceEntry')) {
+    for (const m of serviceEntryMsgs(se, index, opts))
+      addresses.push(prepare('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
+  }
+  for (const we of list(world, 'WorkloadEntry')) {
+    const w = workloadEntryMsg(we, world, index, opts);
+    if (!w) continue;
     addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
     workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
   }

@@ -117,4 +117,47 @@ describe('workload API resources', () => {
       [['Kubernetes//Pod/app/echo-1']],
     );
   });
+
+  it('describes ServiceEntries and WorkloadEntries too', () => {
+    const w = applyChanges(EMPTY_WORLD, [
+      { op: 'upsert', object: objs[0]! },
+      {
+        op: 'upsert',
+        object: {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'ServiceEntry',
+          metadata: { name: 'vm', namespace: 'app', labels: { 'istio.io/use-waypoint': 'waypoint' } },
+          spec: {
+            hosts: ['vm.example.com'],
+            addresses: ['240.0.0.1'],
+            ports: [{ number: 80, name: 'http', targetPort: 8080 }],
+            workloadSelector: { labels: { app: 'vm' } },
+          },
+        },
+      },
+      {
+        op: 'upsert',
+        object: {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'WorkloadEntry',
+          metadata: { name: 'vm-1', namespace: 'app' },
+          spec: { address: '192.168.9.9', labels: { app: 'vm' }, serviceAccount: 'vm' },
+        },
+      },
+      { op: 'upsert', object: objs[1]! },
+    ]).world;
+    const addrs = build(w).get(TypeUrl.Address)!;
+    const se = decodeMessage(
+      'istio.workload.Address',
+      addrs.find((a) => a.name === 'app/vm.example.com')!.body,
+    ).service!;
+    assert.deepEqual([...se.addresses[0]!.address], [240, 0, 0, 1]);
+    assert.ok(se.waypoint, 'a labelled ServiceEntry binds to its waypoint');
+    const we = decodeMessage(
+      'istio.workload.Address',
+      addrs.find((a) => a.name === 'Kubernetes//WorkloadEntry/app/vm-1')!.body,
+    ).workload!;
+    assert.equal(we.service_account, 'vm');
+    assert.deepEqual(Object.keys(we.services), ['app/vm.example.com']);
+  });
 });
