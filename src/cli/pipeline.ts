@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConfigSource } from '../watch/source';
+import type { World } from '../model';
 import { describeError } from '../watch/source';
 import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
@@ -26,6 +27,10 @@ export interface Pipeline {
   readonly sourceName: string;
   readonly proxyKey: ProxyKeyFn;
   onKeysChanged(cb: () => void): void;
+  /** Called after every applied change with the World and the statuses computed for it. */
+  onUpdate(cb: (world: World, statuses: readonly ObjectStatus[]) => void): void;
+  /** The Kubernetes source, when serving from a cluster. */
+  readonly kube?: KubeSource;
   ambientz(): Json;
   statuses(): readonly ObjectStatus[];
   metrics(): Promise<string>;
@@ -75,6 +80,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
   const translator = new IncrementalTranslator(translateOptions);
   const keyListeners: (() => void)[] = [];
+  const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
   let statuses: ObjectStatus[] = [];
   let translatedOnce = false;
   let waypointSet = '';
@@ -107,6 +113,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     configErrors.set(source.errors().length);
     translatedOnce = true;
     log.info({ changed: changed.size, translated: step.translated, removed: step.removed }, 'configuration updated');
+    for (const cb of updateListeners) cb(world, statuses);
     const now = [...step.index.waypoints.keys()].join(',');
     if (now !== waypointSet) {
       waypointSet = now;
@@ -131,6 +138,11 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     store,
     proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log),
     onKeysChanged: (cb) => void keyListeners.push(cb),
+    onUpdate: (cb) => {
+      updateListeners.push(cb);
+      if (translatedOnce) cb(store.world, statuses);
+    },
+    kube: source instanceof KubeSource ? source : undefined,
     ambientz: () => ambientzJson(translator.index),
     statuses: () => statuses,
     metrics: () => registry.metrics(),

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { DEFAULT_CONTROLLER, WaypointController } from '../controller/controller';
+import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startDebugServer } from '../debug/server';
@@ -29,7 +32,14 @@ flags:
   --debug-port N           debug and metrics HTTP port (default 15014)
   --debounce-after DUR     quiet period before a push (default 100ms)
   --debounce-max DUR       longest a push waits under constant change (default 10s)
-  --log-level LEVEL        ${LOG_LEVELS.join('|')} (default info)`;
+  --log-level LEVEL        ${LOG_LEVELS.join('|')} (default info)
+  --proxy-image IMAGE      image of the waypoint Deployments (Kubernetes mode)
+  --discovery-address A    control-plane address waypoints connect to (default ${DEFAULT_DEPLOY.discoveryAddress})
+  --lease-duration DUR     leader lease duration (default 15s)
+  --lease-renew DUR        how often the leader renews its lease (default 5s)
+
+In Kubernetes mode one replica, elected with a Lease, creates each waypoint's
+Deployment, Service and ServiceAccount and writes statuses.`;
 
 const FLAGS = {
   kubeconfig: { type: 'string' },
@@ -45,6 +55,10 @@ const FLAGS = {
   'debounce-after': { type: 'string', default: '100ms' },
   'debounce-max': { type: 'string', default: '10s' },
   'log-level': { type: 'string', default: 'info' },
+  'proxy-image': { type: 'string', default: DEFAULT_DEPLOY.image },
+  'lease-duration': { type: 'string', default: '15s' },
+  'lease-renew': { type: 'string', default: '5s' },
+  'discovery-address': { type: 'string', default: DEFAULT_DEPLOY.discoveryAddress },
 } as const;
 
 export interface ServeOptions {
@@ -57,6 +71,8 @@ export interface ServeOptions {
   debugAddress: string;
   debugPort: number;
   debounce: { quietMs: number; maxMs: number };
+  deploy?: WaypointDeployOptions;
+  lease?: { durationMs: number; renewMs: number };
 }
 
 function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
@@ -96,6 +112,11 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
       debounce: {
         quietMs: parseDuration('debounce-after', values['debounce-after']),
         maxMs: parseDuration('debounce-max', values['debounce-max']),
+      },
+      deploy: { image: values['proxy-image'], discoveryAddress: values['discovery-address'] },
+      lease: {
+        durationMs: parseDuration('lease-duration', values['lease-duration']),
+        renewMs: parseDuration('lease-renew', values['lease-renew']),
       },
     },
   };
@@ -142,6 +163,19 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     },
     { host: opts.debugAddress, port: opts.debugPort, log: log.child({ component: 'debug' }) },
   );
+  let controller: WaypointController | undefined;
+  if (pipeline.kube) {
+    controller = new WaypointController(pipeline.kube.kubeConfig, log.child({ component: 'controller' }), {
+      ...DEFAULT_CONTROLLER,
+      identity: `${hostname()}-${process.pid}`,
+      deploy: opts.deploy ?? DEFAULT_DEPLOY,
+      leaseDurationMs: opts.lease?.durationMs ?? DEFAULT_CONTROLLER.leaseDurationMs,
+      renewEveryMs: opts.lease?.renewMs ?? DEFAULT_CONTROLLER.renewEveryMs,
+    });
+    const c = controller;
+    pipeline.onUpdate((world, statuses) => c.update(world, statuses));
+    controller.start();
+  }
   log.info({ xdsPort, xdsTlsPort, debugPort: debug.port, source: pipeline.sourceName }, 'serving');
   return {
     xdsPort,
@@ -150,6 +184,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     pipeline,
     xds,
     async stop() {
+      controller?.stop();
       await debug.close();
       await xds.close();
       await pipeline.stop();

@@ -60,6 +60,11 @@ export class KubeSource implements ConfigSource {
     this.name = `kubernetes ${this.kc.getCurrentCluster()?.server ?? '(in-cluster)'}`;
   }
 
+  /** The client configuration, for components that write to the same cluster. */
+  get kubeConfig(): k8s.KubeConfig {
+    return this.kc;
+  }
+
   get synced(): boolean {
     return this.watched.length > 0 && this.watched.every((w) => w.synced);
   }

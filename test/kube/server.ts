@@ -450,8 +450,11 @@ export class KubeServer {
     return this.withVersion(r, obj);
   }
 
+  private nextClusterIp = 1;
+
   private create(r: ApiResource, ns: string | undefined, obj: Obj, dryRun: boolean): Obj {
     const o = this.prepare(r, ns, obj);
+    this.allocate(o);
     if (this.store.get(Store.gk(r), o.metadata.namespace, o.metadata.name)) {
       throw new HttpError(409, 'AlreadyExists', `${r.plural} "${o.metadata.name}" already exists`);
     }
@@ -484,6 +487,16 @@ export class KubeServer {
       statusOnly,
       dryRun,
     );
+  }
+
+  /** Like the real API server, a Service without a ClusterIP gets one. */
+  private allocate(o: Obj): void {
+    if (o.kind !== 'Service') return;
+    const spec = (o.spec ??= {}) as { clusterIP?: string; type?: string };
+    if (!spec.clusterIP && spec.type !== 'ExternalName') {
+      const n = this.nextClusterIp++;
+      spec.clusterIP = `10.96.${200 + Math.floor(n / 250)}.${(n % 250) + 1}`;
+    }
   }
 
   /** Status writes touch only status; main writes keep status for kinds with the subresource. */

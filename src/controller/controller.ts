@@ -1,0 +1,139 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { list, MESH_CONTROLLER, WAYPOINT_CLASS, type World } from '../model';
+import type { ObjectStatus } from '../translate';
+import { waypointGatewayStatus } from './gateway-status';
+import { LeaderElector } from './leader';
+import { waypointObjects, DEFAULT_DEPLOY, type WaypointDeployOptions } from './waypoint-objects';
+import { ClusterWriter } from './writer';
+
+export interface ControllerOptions {
+  identity: string;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewEveryMs: number;
+  deploy: WaypointDeployOptions;
+  domain: string;
+}
+
+export const DEFAULT_CONTROLLER: Omit<ControllerOptions, 'identity'> = {
+  leaseNamespace: 'istio-system',
+  leaseName: 'istiod-lite-leader',
+  leaseDurationMs: 15_000,
+  renewEveryMs: 5_000,
+  deploy: DEFAULT_DEPLOY,
+  domain: 'cluster.local',
+};
+
+/**
+ * Everything that writes to the cluster: the istio-waypoint GatewayClass,
+ * each waypoint's ServiceAccount/Deployment/Service, and the statuses the
+ * translator computed. Only the elected leader writes.
+ */
+export class WaypointController {
+  readonly writer: ClusterWriter;
+  private readonly elector: LeaderElector;
+  private latest?: { world: World; statuses: readonly ObjectStatus[] };
+  private running = false;
+  private again = false;
+  private readonly applied = new Map<string, string>();
+
+  constructor(
+    kc: k8s.KubeConfig,
+    private readonly log: Logger,
+    private readonly opts: ControllerOptions,
+  ) {
+    const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.writer = new ClusterWriter(api, kc, log);
+    this.elector = new LeaderElector(
+      api,
+      {
+        namespace: opts.leaseNamespace,
+        name: opts.leaseName,
+        identity: opts.identity,
+        leaseDurationMs: opts.leaseDurationMs,
+        renewEveryMs: opts.renewEveryMs,
+      },
+      log,
+      (leading) => {
+        if (leading) {
+          this.applied.clear();
+          void this.reconcile();
+        }
+      },
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.elector.isLeader;
+  }
+
+  start(): void {
+    this.elector.start();
+  }
+
+  stop(): void {
+    this.elector.stop();
+  }
+
+  /** New inputs: reconcile now if leading (runs are serialized and coalesced). */
+  update(world: World, statuses: readonly ObjectStatus[]): void {
+    this.latest = { world, statuses };
+    void this.reconcile();
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.elector.isLeader || !this.latest) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.once(this.latest.world, this.latest.statuses);
+      } while (this.again && this.elector.isLeader);
+    } catch (e) {
+      this.log.warn(
+        { error: e instanceof Error ? e.message : String(e) },
+        'reconcile failed; will retry on the next change',
+      );
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async once(world: World, statuses: readonly ObjectStatus[]): Promise<void> {
+    await this.writer.ensure({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: WAYPOINT_CLASS },
+      spec: { controllerName: MESH_CONTROLLER },
+    });
+    for (const gw of list(world, 'Gateway')) {
+      if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS) continue;
+      for (const obj of waypointObjects(gw, this.opts.deploy)) {
+        const key = `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
+        const body = JSON.stringify(obj);
+        if (this.applied.get(key) === body) continue;
+        await this.writer.apply(obj);
+        this.applied.set(key, body);
+      }
+    }
+    for (const s of statuses) {
+      if (!this.elector.isLeader) return;
+      if (s.kind === 'Gateway') {
+        const gw = list(world, 'Gateway').find(
+          (g) => g.metadata.namespace === s.namespace && g.metadata.name === s.name,
+        );
+        if (!gw) continue;
+        const gs = waypointGatewayStatus(world, gw, this.opts.domain);
+        await this.writer.status(world, { ...s, conditions: gs.conditions }, { addresses: gs.addresses });
+      } else {
+        await this.writer.status(world, s);
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { LABEL, MANAGED_BY_US, WAYPOINT_CLASS, type Gateway, type KubeObject } from '../model';
+
+export interface WaypointDeployOptions {
+  /** The proxy image waypoints run. */
+  image: string;
+  /** Where waypoint proxies reach the control plane (host:port). */
+  discoveryAddress: string;
+}
+
+export const DEFAULT_DEPLOY: WaypointDeployOptions = {
+  image: 'docker.io/istio/proxyv2:1.30.3',
+  discoveryAddress: 'istiod-lite.istio-system.svc:15012',
+};
+
+/**
+ * The ServiceAccount, Deployment and Service that implement a waypoint
+ * Gateway, named like it and owned by it (deleting the Gateway deletes them).
+ */
+export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAULT_DEPLOY): KubeObject[] {
+  const name = gw.metadata.name;
+  const namespace = gw.metadata.namespace ?? 'default';
+  const labels = {
+    [LABEL.gatewayName]: name,
+    [LABEL.gatewayClassName]: WAYPOINT_CLASS,
+    [LABEL.managed]: MANAGED_BY_US,
+  };
+  const owner = [{ apiVersion: gw.apiVersion, kind: 'Gateway', name, uid: gw.metadata.uid ?? '', controller: true }];
+  const meta = { name, namespace, labels, ownerReferences: owner };
+  const podLabels = { ...labels, [LABEL.dataplaneMode]: 'none', [LABEL.sidecarInject]: 'false' };
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta,
+      spec: {
+        selector: { matchLabels: { [LABEL.gatewayName]: name } },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            serviceAccountName: name,
+            terminationGracePeriodSeconds: 2,
+            containers: [
+              {
+                name: 'istio-proxy',
+                image: opts.image,
+                args: [
+                  'proxy',
+                  'waypoint',
+                  '--domain',
+                  `$(POD_NAMESPACE).svc.cluster.local`,
+                  '--serviceCluster',
+                  `${name}.$(POD_NAMESPACE)`,
+                  '--proxyLogLevel',
+                  'warning',
+                ],
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'INSTANCE_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                  { name: 'SERVICE_ACCOUNT', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+                  {
+                    name: 'ISTIO_META_SERVICE_ACCOUNT',
+                    valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } },
+                  },
+                  { name: 'ISTIO_META_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                  { name: 'PILOT_ADDRESS', value: opts.discoveryAddress },
+                  { name: 'CA_ADDR', value: opts.discoveryAddress },
+                  { name: 'ISTIO_META_WORKLOAD_NAME', value: name },
+                  { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
+                ],
+                ports: [
+                  { name: 'metrics', containerPort: 15020, protocol: 'TCP' },
+                  { name: 'status-port', containerPort: 15021, protocol: 'TCP' },
+                  { name: 'http-envoy-prom', containerPort: 15090, protocol: 'TCP' },
+                ],
+                readinessProbe: {
+                  httpGet: { path: '/healthz/ready', port: 15021 },
+                  periodSeconds: 15,
+                  failureThreshold: 4,
+                },
+                securityContext: {
+                  runAsUser: 1337,
+                  runAsGroup: 1337,
+                  runAsNonRoot: true,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta,
+      spec: {
+        type: 'ClusterIP',
+        selector: { [LABEL.gatewayName]: name },
+        ports: [
+          { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
+          { name: 'mesh', port: 15008, protocol: 'TCP', targetPort: 15008, appProtocol: 'hbone' },
+        ],
+      },
+    },
+  ];
+}

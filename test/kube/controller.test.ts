@@ -1,0 +1,195 @@
+// serve in Kubernetes mode, two replicas against the test server: one leader
+// writes waypoint Deployments/Services/ServiceAccounts and statuses; when it
+// stops the other takes over; a kubectl edit reaches a waypoint over xDS.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TypeUrl } from '../../src/envoy';
+import { DeltaClient, unpack } from '../support/xds-client';
+import { PROJECT_ROOT, startServe, type Served } from '../e2e/serve-process';
+import { KUBECTL, runKubectl } from './kubectl';
+import { startKubeServer, type KubeServer } from './server';
+
+async function until<T>(get: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe(
+  'serve against Kubernetes: controller, leader election, kubectl edits',
+  { skip: !KUBECTL && 'kubectl not installed' },
+  () => {
+    let srv: KubeServer;
+    let dir: string;
+    let kc: string;
+    const replicas: Served[] = [];
+    const k = async (args: string[], stdin?: string) => {
+      const r = await runKubectl(kc, args, stdin);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const leaders = () =>
+      replicas.filter(
+        (r) =>
+          r.proc.exitCode === null &&
+          r.logs.filter((l) => l.msg === 'became leader').length >
+            r.logs.filter((l) => l.msg === 'stopped leading').length,
+      );
+
+    before(async () => {
+      srv = await startKubeServer();
+      dir = mkdtempSync(join(tmpdir(), 'istiod-lite-ctl-'));
+      kc = srv.writeKubeconfig(dir);
+      await k(['apply', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
+      for (let i = 0; i < 2; i++) {
+        replicas.push(
+          await startServe([
+            '--kubeconfig',
+            kc,
+            '--lease-duration',
+            '2s',
+            '--lease-renew',
+            '300ms',
+            '--debounce-after',
+            '20ms',
+          ]),
+        );
+      }
+    });
+    after(async () => {
+      for (const r of replicas) await r.stop();
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('creates each waypoint Deployment, Service and ServiceAccount as the facts describe', async () => {
+      const dep = (await until(
+        () => srv.get('apps/v1', 'Deployment', 'default', 'waypoint'),
+        'waypoint Deployment',
+      )) as Any;
+      const gw = srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint')!;
+      assert.equal(dep.metadata.ownerReferences[0].uid, gw.metadata.uid);
+      assert.equal(dep.metadata.labels['gateway.networking.k8s.io/gateway-name'], 'waypoint');
+      assert.equal(dep.metadata.labels['gateway.istio.io/managed'], 'istio.io-mesh-controller');
+      const pod = dep.spec.template;
+      assert.equal(pod.metadata.labels['istio.io/dataplane-mode'], 'none');
+      assert.equal(pod.metadata.labels['sidecar.istio.io/inject'], 'false');
+      const c = pod.spec.containers[0];
+      assert.equal(c.name, 'istio-proxy');
+      assert.deepEqual(c.args.slice(0, 2), ['proxy', 'waypoint']);
+      assert.deepEqual(
+        c.ports.map((p: Any) => `${p.name}:${p.containerPort}`),
+        ['metrics:15020', 'status-port:15021', 'http-envoy-prom:15090'],
+      );
+      assert.deepEqual(c.readinessProbe.httpGet, { path: '/healthz/ready', port: 15021 });
+      const svc = (await until(() => srv.get('v1', 'Service', 'default', 'waypoint'), 'waypoint Service')) as Any;
+      assert.ok(svc.spec.ports.some((p: Any) => p.name === 'mesh' && p.port === 15008 && p.appProtocol === 'hbone'));
+      await until(() => srv.get('v1', 'ServiceAccount', 'default', 'reviews-svc-waypoint'), 'ServiceAccount');
+      await until(
+        () => srv.get('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, 'istio-waypoint'),
+        'GatewayClass',
+      );
+    });
+
+    it('elects exactly one writer', async () => {
+      await until(() => leaders().length === 1, 'a leader');
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(leaders().length, 1);
+      const lease = srv.get('coordination.k8s.io/v1', 'Lease', 'istio-system', 'istiod-lite-leader') as Any;
+      assert.ok(lease.spec.holderIdentity);
+    });
+
+    it('writes statuses: Gateway Programmed once the Service has HBONE endpoints, route parents, WaypointBound', async () => {
+      const cond = (o: Any | undefined, type: string) =>
+        (o?.status?.conditions as Any[] | undefined)?.find((c) => c.type === type);
+      await until(
+        () =>
+          cond(srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint'), 'Programmed')?.reason ===
+          'AddressNotUsable',
+        'Programmed=False',
+      );
+      await k(
+        ['apply', '-f', '-'],
+        'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: waypoint-abcde\n  namespace: default\n  labels: {kubernetes.io/service-name: waypoint}\naddressType: IPv4\nendpoints:\n- addresses: [10.42.2.9]\n  conditions: {ready: true}\nports:\n- {name: mesh, port: 15008}\n',
+      );
+      const gw = await until(() => {
+        const g = srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint') as Any;
+        return cond(g, 'Programmed')?.status === 'True' && g;
+      }, 'Programmed=True');
+      assert.deepEqual(
+        gw.status.addresses.map((a: Any) => a.type),
+        ['IPAddress', 'Hostname'],
+      );
+      assert.equal(gw.status.addresses[1].value, 'waypoint.default.svc.cluster.local');
+      const route = (await until(
+        () =>
+          (srv.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'reviews') as Any)?.status?.parents &&
+          srv.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'reviews'),
+        'route status',
+      )) as Any;
+      assert.equal(route.status.parents[0].controllerName, 'istio.io/mesh-controller');
+      assert.equal(route.status.parents[0].conditions.find((c: Any) => c.type === 'Accepted').status, 'True');
+      const svc = (await until(
+        () =>
+          cond(srv.get('v1', 'Service', 'default', 'reviews'), 'istio.io/WaypointBound') &&
+          srv.get('v1', 'Service', 'default', 'reviews'),
+        'WaypointBound',
+      )) as Any;
+      assert.equal(
+        cond(svc, 'istio.io/WaypointBound')!.message,
+        'Successfully attached to waypoint default/reviews-svc-waypoint',
+      );
+    });
+
+    it('delivers a kubectl edit of a route to a waypoint as one RDS update', async () => {
+      const xds = replicas.find((r) => r.proc.exitCode === null)!;
+      const c = new DeltaClient(`127.0.0.1:${xds.xdsPort}`, {
+        id: 'waypoint~10.42.2.10~reviews-svc-waypoint-c49f9f569-b492t.default~default.svc.cluster.local',
+        metadata: { NAMESPACE: 'default' },
+      });
+      try {
+        c.send({ type_url: TypeUrl.Route, subscribe: ['inbound-vip|9080|http|reviews.default.svc.cluster.local'] });
+        const first = await c.next();
+        c.ack(first);
+        await k([
+          'patch',
+          'httproute',
+          'reviews',
+          '--type',
+          'json',
+          '-p',
+          '[{"op":"replace","path":"/spec/rules/0/backendRefs/0/weight","value":70},{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":30}]',
+        ]);
+        const next = await c.next(10_000);
+        const rc = unpack<Any>(next.resources[0]!.resource!);
+        assert.deepEqual(
+          rc.virtual_hosts[0].routes[0].route.weighted_clusters.clusters.map((x: Any) => x.weight.value),
+          [70, 30],
+        );
+      } finally {
+        c.close();
+      }
+    });
+
+    it('fails over when the leader stops, and the new leader keeps writing', async () => {
+      const [leader] = leaders();
+      assert.ok(leader);
+      await leader.stop();
+      await until(() => leaders().length === 1 && leaders()[0] !== leader, 'a new leader', 10_000);
+      await k(
+        ['apply', '-f', '-'],
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: late, namespace: default}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\n',
+      );
+      await until(() => srv.get('apps/v1', 'Deployment', 'default', 'late'), 'Deployment from the new leader');
+    });
+  },
+);
