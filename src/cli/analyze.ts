@@ -3,8 +3,8 @@ import { LABEL, list, matchesLabels, type World } from '../model';
 import { DEFAULT_OPTIONS, statusesOf, type ObjectStatus } from '../translate';
 import type { AmbientIndex } from '../ambient';
 import type { Command } from './commands';
-import { parse } from './flags';
-import { write } from './output';
+import { oneOf, parse } from './flags';
+import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
@@ -154,6 +154,7 @@ export const analyzeCommand: Command = {
         kubeconfig: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
         'all-namespaces': { type: 'boolean', short: 'A' },
+        output: { type: 'string', short: 'o', default: 'text' },
       },
       false,
     );
@@ -162,6 +163,12 @@ export const analyzeCommand: Command = {
     const msgs = analyzeWorld(world, index).filter(
       (m) => !ns || m.namespace === ns || (m.kind === 'Namespace' && m.name === ns),
     );
+    const format = oneOf('output', values.output, ['text', 'json', 'yaml'] as const);
+    if (format !== 'text') {
+      write(formatted(msgs, format));
+      if (msgs.some((m) => m.level === 'Error')) process.exitCode = 1;
+      return;
+    }
     if (msgs.length === 0) {
       write(`✔ No validation issues found when analyzing ${ns ? `namespace: ${ns}` : 'all namespaces'}.\n`);
       return;

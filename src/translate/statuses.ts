@@ -52,7 +52,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
           'Accepted',
           true,
           'MissingUseWaypointLabel',
-          `Route was valid but has no effect: neither Service ${ns}/${ref.name} nor namespace ${ns} has the istio.io/use-waypoint label`,
+          `Route was valid but has no effect: Service ${ns}/${ref.name} uses no waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
           gen,
         ),
       );

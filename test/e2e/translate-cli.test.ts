@@ -66,6 +66,42 @@ describe('translate and analyze commands', () => {
     );
   });
 
+  it('analyze names each waypoint mistake of the guide with its code', async () => {
+    const r = await runCli([
+      'analyze',
+      '-n',
+      'shop',
+      '-f',
+      join(PROJECT_ROOT, 'test', 'e2e', 'fixtures', 'analyze-mistakes.yaml'),
+    ]);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.trim().split('\n');
+    const codes = lines.map((l) => /\[(\w+)\] \((\w+) ([^)]+)\)/.exec(l)!.slice(1).join(' '));
+    assert.deepEqual(codes, [
+      'ISL0001 Namespace shop',
+      'ISL0002 HTTPRoute shop/legacy',
+      'IST0101 AuthorizationPolicy shop/on-ingress',
+      'IST0166 AuthorizationPolicy shop/by-selector',
+      'IST0171 Service shop/cart',
+      'IST0171 Service shop/orders',
+    ]);
+    assert.match(
+      r.stdout,
+      /UnsupportedTrafficType\): waypoint shop\/waypoint accepts workload traffic, not service traffic/,
+    );
+    assert.match(r.stdout, /WaypointIsNotReady\): waypoint shop\/missing-waypoint not found/);
+    const json = await runCli([
+      'analyze',
+      '-n',
+      'shop',
+      '-o',
+      'json',
+      '-f',
+      join(PROJECT_ROOT, 'test', 'e2e', 'fixtures', 'analyze-mistakes.yaml'),
+    ]);
+    assert.equal((JSON.parse(json.stdout) as unknown[]).length, 6);
+  });
+
   it('ztunnel-config reproduces the guide tables from manifests', async () => {
     const svc = await runCli(['ztunnel-config', 'service', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
     assert.match(svc.stdout, /^NAMESPACE\s+SERVICE NAME\s+SERVICE VIP\s+WAYPOINT\s+ENDPOINTS$/m);

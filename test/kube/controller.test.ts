@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { DeltaClient, unpack } from '../support/xds-client';
-import { PROJECT_ROOT, startServe, type Served } from '../e2e/serve-process';
+import { PROJECT_ROOT, runCli, startServe, type Served } from '../e2e/serve-process';
 import { KUBECTL, runKubectl } from './kubectl';
 import { startKubeServer, type KubeServer } from './server';
 
@@ -178,6 +178,30 @@ describe(
       } finally {
         c.close();
       }
+    });
+
+    it('waypoint apply --wait returns once the controller reports the waypoint Programmed', async () => {
+      const applying = runCli([
+        'waypoint',
+        'apply',
+        '-n',
+        'default',
+        '--name',
+        'w2',
+        '--wait',
+        '--waypoint-timeout',
+        '30s',
+        '--kubeconfig',
+        kc,
+      ]);
+      await until(() => srv.get('v1', 'Service', 'default', 'w2'), 'the w2 Service');
+      await k(
+        ['apply', '-f', '-'],
+        'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: w2-abcde\n  namespace: default\n  labels: {kubernetes.io/service-name: w2}\naddressType: IPv4\nendpoints:\n- addresses: [10.42.2.77]\n  conditions: {ready: true}\nports:\n- {name: mesh, port: 15008}\n',
+      );
+      const r = await applying;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'waypoint default/w2 applied\nwaypoint default/w2 is ready\n');
     });
 
     it('fails over when the leader stops, and the new leader keeps writing', async () => {

@@ -533,6 +533,7 @@ export class KubeServer {
         ...(patchBody as Obj),
         metadata: { ...(patchBody as Obj).metadata, name },
       });
+      this.allocate(created);
       this.managedBy(created, url);
       const stored = this.store.put(Store.gk(r), created, dryRun);
       return json(res, 201, this.withVersion(r, stored));
