@@ -3,7 +3,7 @@ import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR } from './ir';
 import { seconds } from './common';
 import { jwtFilter } from './jwt';
 import { rbacRules, type ChainKind } from './rbac';
-import { ISTIO_STATS, METADATA_EXCHANGE, PEER_METADATA } from './istio-extensions';
+import { istioStats, metadataExchange, upstreamPeerMetadata } from './istio-extensions';
 import * as names from './names';
 
 type HttpFilter = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter'];
@@ -167,7 +167,7 @@ function networkRbac(stage: RbacStage) {
     return (
       cfg && {
         name: 'envoy.filters.network.rbac',
-        typed_config: pack('envoy.extensions.filters.network.rbac.v3.RBAC', { ...cfg, stat_prefix: ctx.statPrefix }),
+        typed_config: pack('envoy.extensions.filters.network.rbac.v3.RBAC', { ...cfg, stat_prefix: 'tcp.' }),
       }
     );
   };
@@ -185,8 +185,20 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter
   httpRbac('AUDIT'),
   httpRbac('DENY'),
   httpRbac('ALLOW'),
-  () => ({ name: PEER_METADATA.name, typed_config: PEER_METADATA.config() }),
-  () => ({ name: ISTIO_STATS.httpName, typed_config: ISTIO_STATS.config('SERVER_GATEWAY') }),
+  () => ({
+    name: 'envoy.filters.http.grpc_stats',
+    typed_config: pack('envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', {
+      emit_filter_state: true,
+      stats_for_all_methods: { value: false },
+    }),
+  }),
+  () => ({
+    name: 'envoy.filters.http.fault',
+    typed_config: pack('envoy.extensions.filters.http.fault.v3.HTTPFault', {}),
+  }),
+  () => ({ name: 'envoy.filters.http.cors', typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}) }),
+  upstreamPeerMetadata,
+  istioStats,
   () => ({
     name: 'envoy.filters.http.router',
     typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}),
@@ -195,12 +207,12 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter
 
 /** Network filters of a TCP chain before its tcp_proxy, in order. */
 const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | NetworkFilter[] | undefined> = [
-  () => ({ name: METADATA_EXCHANGE.name, typed_config: METADATA_EXCHANGE.config() }),
+  metadataExchange,
   networkExtAuthz,
   networkRbac('AUDIT'),
   networkRbac('DENY'),
   networkRbac('ALLOW'),
-  () => ({ name: ISTIO_STATS.tcpName, typed_config: ISTIO_STATS.config('SERVER_GATEWAY') }),
+  istioStats,
 ];
 
 export function httpFilters(ctx: ChainContext): HttpFilter[] {

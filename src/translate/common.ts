@@ -11,8 +11,24 @@ export function seconds(ms: number): TypeMap['google.protobuf.Duration'] {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
+/**
+ * Workload certificates come from the proxy's own agent over the bootstrap
+ * cluster sds-grpc, never from the control plane.
+ */
 export function sdsSecret(name: string): TypeMap['envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig'] {
-  return { name, sds_config: ADS };
+  return {
+    name,
+    sds_config: {
+      api_config_source: {
+        api_type: 'GRPC',
+        set_node_on_first_message_only: true,
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }],
+      },
+      resource_api_version: 'V3',
+      initial_fetch_timeout: { seconds: 0 },
+    },
+  };
 }
 
 type Struct = TypeMap['google.protobuf.Struct'];

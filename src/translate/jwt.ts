@@ -50,9 +50,13 @@ function provider(r: JwtRuleIR): JwtProvider {
  */
 export function jwtFilter(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
   if (rules.length === 0) return undefined;
+  // Providers are named origins-<i> in issuer order, as Istio names them.
+  const sorted = [...rules].sort((a, b) =>
+    a.issuer < b.issuer ? -1 : a.issuer > b.issuer ? 1 : a.key < b.key ? -1 : 1,
+  );
   const providers: Record<string, JwtProvider> = {};
-  for (const r of rules) providers[r.key] = provider(r);
-  const requirements = [...rules.map((r) => ({ provider_name: r.key })), { allow_missing: {} }];
+  sorted.forEach((r, i) => (providers[`origins-${i}`] = provider(r)));
+  const requirements = [...sorted.map((_r, i) => ({ provider_name: `origins-${i}` })), { allow_missing: {} }];
   return {
     name: 'envoy.filters.http.jwt_authn',
     typed_config: pack('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', {

@@ -4,7 +4,7 @@ import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
 import { httpFilters, networkFilters } from './chain-filters';
 import { chainProtocols } from './clusters';
-import { CONNECT_AUTHORITY, PEER_METADATA } from './istio-extensions';
+import { connectAuthority, directConnectAuthority, downstreamPeerMetadata } from './istio-extensions';
 import { chainMatcher, type ChainSelector } from './matcher';
 import * as names from './names';
 
@@ -14,13 +14,14 @@ type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 /** Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal. */
-function connectTerminate(): Listener {
+function connectTerminate(trustDomain: string): Listener {
   return {
     name: names.CONNECT_TERMINATE,
     address: { socket_address: { address: '0.0.0.0', port_value: names.HBONE_PORT } },
+    connection_balance_config: { exact_balance: {} },
     filter_chains: [
       {
-        name: names.CONNECT_TERMINATE,
+        name: 'default',
         transport_socket: {
           name: 'tls',
           typed_config: pack('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
@@ -29,7 +30,13 @@ function connectTerminate(): Listener {
               tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
               alpn_protocols: ['h2'],
               tls_certificate_sds_secret_configs: [sdsSecret('default')],
-              validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+              // Only peers of our trust domain may open tunnels.
+              combined_validation_context: {
+                default_validation_context: {
+                  match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } }],
+                },
+                validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+              },
             },
           }),
         },
@@ -38,17 +45,24 @@ function connectTerminate(): Listener {
             name: 'envoy.filters.network.http_connection_manager',
             typed_config: pack(HCM, {
               stat_prefix: names.CONNECT_TERMINATE,
-              http2_protocol_options: { allow_connect: true },
+              http2_protocol_options: {
+                allow_connect: true,
+                max_concurrent_streams: { value: 100 },
+                connection_keepalive: { interval: { seconds: 10 }, timeout: { seconds: 20 } },
+              },
               upgrade_configs: [{ upgrade_type: 'CONNECT' }],
+              stream_idle_timeout: { seconds: 0 },
+              server_name: 'istio-envoy',
+              forward_client_cert_details: 'APPEND_FORWARD',
+              set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
               route_config: {
-                name: names.CONNECT_TERMINATE,
+                name: 'default',
                 virtual_hosts: [
                   {
-                    name: names.CONNECT_TERMINATE,
+                    name: 'default',
                     domains: ['*'],
                     routes: [
                       {
-                        name: names.CONNECT_TERMINATE,
                         match: { connect_matcher: {} },
                         route: {
                           cluster: names.MAIN_INTERNAL,
@@ -60,8 +74,8 @@ function connectTerminate(): Listener {
                 ],
               },
               http_filters: [
-                { name: PEER_METADATA.name, typed_config: PEER_METADATA.config() },
-                { name: CONNECT_AUTHORITY.name, typed_config: CONNECT_AUTHORITY.config() },
+                downstreamPeerMetadata(),
+                connectAuthority(),
                 {
                   name: 'envoy.filters.http.router',
                   typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}),
@@ -102,17 +116,27 @@ interface ChainArgs {
   name: string;
   policy: ChainPolicyIR;
   trustDomain: string;
+  /** Service port; 0 for the direct (workload-addressed) chains. */
+  port: number;
 }
+
+const isDirect = (a: ChainArgs) => a.port === 0;
 
 function httpChain(a: ChainArgs): FilterChain {
   return {
     name: a.name,
     filters: [
+      ...(isDirect(a) ? [directConnectAuthority()] : []),
       {
         name: 'envoy.filters.network.http_connection_manager',
         typed_config: pack(HCM, {
-          stat_prefix: a.name,
+          stat_prefix: `inbound_0.0.0.0_${a.port};`,
+          codec_type: 'AUTO',
           rds: { config_source: ADS, route_config_name: a.name },
+          upgrade_configs: [{ upgrade_type: 'websocket' }],
+          stream_idle_timeout: { seconds: 0 },
+          server_name: 'istio-envoy',
+          proxy_100_continue: true,
           http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
           access_log: accessLogs(a.policy.accessLogs),
           use_remote_address: { value: false },
@@ -148,7 +172,14 @@ function tcpProxy(
 
 function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[]): FilterChain {
   const ctx = { kind: 'tcp' as const, statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain };
-  return { name: a.name, filters: [...networkFilters(ctx), tcpProxy(a.name, cluster, routes, a.policy.accessLogs)] };
+  return {
+    name: a.name,
+    filters: [
+      ...(isDirect(a) ? [directConnectAuthority()] : []),
+      ...networkFilters(ctx),
+      tcpProxy(isDirect(a) ? names.ENCAP : a.name, cluster, routes, a.policy.accessLogs),
+    ],
+  };
 }
 
 /** The chains of one service port and how the matcher selects them. */
@@ -158,10 +189,10 @@ function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: Fil
   for (const proto of chainProtocols(p.protocol)) {
     const name = names.inboundVip(p.port, proto, svc.hostname);
     if (proto === 'http') {
-      chains.push(httpChain({ name, policy: p.policy, trustDomain: td }));
+      chains.push(httpChain({ name, policy: p.policy, trustDomain: td, port: p.port }));
       select.http = name;
     } else {
-      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td }, name, p.tcpRoutes));
+      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port }, name, p.tcpRoutes));
       select.tcp = name;
     }
   }
@@ -169,7 +200,11 @@ function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: Fil
   if (p.tlsRoutes.length > 0 && select.tcp) {
     const name = `inbound-vip|${p.port}|tls|${svc.hostname}`;
     chains.push(
-      tcpChain({ name, policy: p.policy, trustDomain: td }, names.inboundVip(p.port, 'tcp', svc.hostname), p.tlsRoutes),
+      tcpChain(
+        { name, policy: p.policy, trustDomain: td, port: p.port },
+        names.inboundVip(p.port, 'tcp', svc.hostname),
+        p.tlsRoutes,
+      ),
     );
     select.tls = { sni: svc.hostname, chain: name };
   }
@@ -190,8 +225,10 @@ function mainInternal(ir: WaypointIR): Listener {
       }
     }
   }
-  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain }));
-  chains.push(tcpChain({ name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain }, names.ENCAP, []));
+  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0 }));
+  chains.push(
+    tcpChain({ name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0 }, names.ENCAP, []),
+  );
   return {
     name: names.MAIN_INTERNAL,
     internal_listener: {},
@@ -212,5 +249,5 @@ function mainInternal(ir: WaypointIR): Listener {
 }
 
 export function buildListeners(ir: WaypointIR): Listener[] {
-  return [connectOriginate(), connectTerminate(), mainInternal(ir)];
+  return [connectOriginate(), connectTerminate(ir.trustDomain), mainInternal(ir)];
 }

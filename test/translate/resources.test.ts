@@ -71,7 +71,7 @@ describe('waypoint resources from IR', () => {
     assert.equal(m.onNoMatch.matcher.onNoMatch.action.typedConfig.value, 'direct-tcp');
   });
 
-  it('orders HTTP filters jwt, RBAC AUDIT, DENY, ALLOW, telemetry, router', () => {
+  it('orders HTTP filters as Istio does: jwt, RBAC AUDIT/DENY/ALLOW, grpc_stats, fault, cors, peer metadata, stats, router', () => {
     const rules = [{ from: [source({ principals: ['cluster.local/ns/default/sa/a'] })], to: [], when: [] }];
     const p = noPolicy();
     p.authz = [
@@ -104,7 +104,10 @@ describe('waypoint resources from IR', () => {
       'rbac:LOG',
       'rbac:DENY',
       'rbac:ALLOW',
-      'envoy.filters.http.peer_metadata',
+      'envoy.filters.http.grpc_stats',
+      'envoy.filters.http.fault',
+      'envoy.filters.http.cors',
+      'waypoint_upstream_peer_metadata',
       'istio.stats',
       'envoy.filters.http.router',
     ]);
