@@ -45,7 +45,11 @@ export function bundledExample(): string {
 }
 
 function chooseSource(opts: PipelineOptions, log: Logger): { source: ConfigSource; kube: boolean } {
-  if (opts.kubeconfig || (opts.inCluster && !opts.configDir)) {
+  // Inside a pod the API server is announced by these variables (what
+  // client-go's in-cluster config keys on too).
+  const inCluster =
+    opts.inCluster ?? (Boolean(process.env.KUBERNETES_SERVICE_HOST) && Boolean(process.env.KUBERNETES_SERVICE_PORT));
+  if (opts.kubeconfig || (inCluster && !opts.configDir)) {
     return {
       source: createKubeSource({ kubeconfig: opts.kubeconfig, log: log.child({ component: 'kube' }) }),
       kube: true,

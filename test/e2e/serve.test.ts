@@ -154,6 +154,15 @@ describe('serve: bad invocations', () => {
     }
   });
 
+  it('inside a pod (KUBERNETES_SERVICE_HOST set) it watches the cluster, and says so when it cannot', async () => {
+    const r = await runCli(['serve', '--xds-port', '0', '--debug-port', '0'], 20_000, {
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: '1',
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot reach kubernetes https:\/\/127\.0\.0\.1:1/);
+  });
+
   it('proxy-status against no server fails within seconds', async () => {
     const r = await runCli(['proxy-status', '--xds-address', '127.0.0.1:1', '--timeout', '3']);
     assert.equal(r.code, 1);
