@@ -2,8 +2,7 @@ import type { Command } from './commands';
 import { CommandError, UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
-import { describeError } from '../watch/source';
-import { loadManifests } from '../watch/load';
+import { loadManifestFiles } from './world-loader';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { renderWaypoint } from '../translate/render';
 
@@ -30,13 +29,7 @@ export const translateCommand: Command = {
     const files = values.filename ?? [];
     if (files.length === 0) throw new UsageError('-f FILE_OR_DIR is required');
     const format = oneOf('output', values.output, ['yaml', 'json'] as const);
-    let loaded;
-    try {
-      loaded = await loadManifests(files);
-    } catch (e) {
-      throw new CommandError(e instanceof Error ? e.message : String(e));
-    }
-    for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+    const loaded = await loadManifestFiles(files);
     const result = translateAll(loaded.world, { ...DEFAULT_OPTIONS, assumeReady: true });
     const wanted = values.waypoint;
     const waypoints = [...result.waypoints.values()].filter((w) => !wanted || w.key === wanted);

@@ -7,6 +7,18 @@ import { createKubeSource } from './kube';
 import { CommandError } from './errors';
 import pino from 'pino';
 
+/** Loads manifests for an offline command, printing rejected documents as warnings. */
+export async function loadManifestFiles(files: string[]): Promise<{ world: World }> {
+  let loaded;
+  try {
+    loaded = await loadManifests(files);
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+  for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+  return loaded;
+}
+
 /**
  * The World an offline command works on: manifests (-f), a cluster
  * (--kubeconfig, listed once), or the bundled example.
@@ -35,13 +47,6 @@ export async function loadWorld(opts: {
     const world = applyChanges(EMPTY_WORLD, changes).world;
     return { world, index: buildAmbientIndex(world, { assumeReady: false }), kube: true };
   }
-  const files = opts.files && opts.files.length > 0 ? opts.files : [bundledExample()];
-  let loaded;
-  try {
-    loaded = await loadManifests(files);
-  } catch (e) {
-    throw new CommandError(e instanceof Error ? e.message : String(e));
-  }
-  for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+  const loaded = await loadManifestFiles(opts.files && opts.files.length > 0 ? opts.files : [bundledExample()]);
   return { world: loaded.world, index: buildAmbientIndex(loaded.world, { assumeReady: true }), kube: false };
 }

@@ -1,4 +1,12 @@
-import type { GRPCRoute, HTTPRoute, HTTPRouteFilter, HeaderModifier, Service, ServicePort } from '../model';
+import type {
+  GRPCRoute,
+  HTTPRoute,
+  HTTPRouteFilter,
+  HeaderModifier,
+  Service,
+  ServicePort,
+  PathModifier,
+} from '../model';
 import type { BackendIR, HeaderMutationIR, HttpRouteIR, OutboundClusterIR, RouteMatchIR, StringMatchIR } from './ir';
 import type { WaypointContext } from './context';
 import { resolveBackend } from './backends';
@@ -11,6 +19,12 @@ const DEFAULT_RETRY = {
   codes: [503],
   retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled'],
 };
+
+function pathModifier(p: PathModifier | undefined): { kind: 'full' | 'prefix'; value: string } | undefined {
+  if (p?.type === 'ReplaceFullPath') return { kind: 'full', value: p.replaceFullPath ?? '/' };
+  if (p?.type === 'ReplacePrefixMatch') return { kind: 'prefix', value: p.replacePrefixMatch ?? '/' };
+  return undefined;
+}
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
   if (!m) return undefined;
@@ -68,12 +82,7 @@ function applyFilters(
           hostname: r.hostname,
           port: r.port,
           statusCode: r.statusCode ?? 302,
-          path:
-            r.path?.type === 'ReplaceFullPath'
-              ? { kind: 'full', value: r.path.replaceFullPath ?? '/' }
-              : r.path?.type === 'ReplacePrefixMatch'
-                ? { kind: 'prefix', value: r.path.replacePrefixMatch ?? '/' }
-                : undefined,
+          path: pathModifier(r.path),
         };
         break;
       }
@@ -81,12 +90,7 @@ function applyFilters(
         const r = f.urlRewrite ?? {};
         ir.rewrite = {
           hostname: r.hostname,
-          path:
-            r.path?.type === 'ReplaceFullPath'
-              ? { kind: 'full', value: r.path.replaceFullPath ?? '/' }
-              : r.path?.type === 'ReplacePrefixMatch'
-                ? { kind: 'prefix', value: r.path.replacePrefixMatch ?? '/' }
-                : undefined,
+          path: pathModifier(r.path),
         };
         break;
       }
