@@ -1,6 +1,6 @@
 import { pack, type TypeMap } from '../envoy';
 import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR } from './ir';
-import { seconds } from './common';
+import { once, seconds } from './common';
 import { jwtFilter } from './jwt';
 import { rbacRules, type ChainKind } from './rbac';
 import { istioStats, metadataExchange, upstreamPeerMetadata } from './istio-extensions';
@@ -185,34 +185,37 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter
   httpRbac('AUDIT'),
   httpRbac('DENY'),
   httpRbac('ALLOW'),
-  () => ({
+  once(() => ({
     name: 'envoy.filters.http.grpc_stats',
     typed_config: pack('envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', {
       emit_filter_state: true,
       stats_for_all_methods: { value: false },
     }),
-  }),
-  () => ({
+  })),
+  once(() => ({
     name: 'envoy.filters.http.fault',
     typed_config: pack('envoy.extensions.filters.http.fault.v3.HTTPFault', {}),
-  }),
-  () => ({ name: 'envoy.filters.http.cors', typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}) }),
-  upstreamPeerMetadata,
-  istioStats,
-  () => ({
+  })),
+  once(() => ({
+    name: 'envoy.filters.http.cors',
+    typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}),
+  })),
+  once(upstreamPeerMetadata),
+  once(istioStats),
+  once(() => ({
     name: 'envoy.filters.http.router',
     typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}),
-  }),
+  })),
 ];
 
 /** Network filters of a TCP chain before its tcp_proxy, in order. */
 const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | NetworkFilter[] | undefined> = [
-  metadataExchange,
+  once(metadataExchange),
   networkExtAuthz,
   networkRbac('AUDIT'),
   networkRbac('DENY'),
   networkRbac('ALLOW'),
-  istioStats,
+  once(istioStats),
 ];
 
 export function httpFilters(ctx: ChainContext): HttpFilter[] {

@@ -54,3 +54,13 @@ function value(v: unknown): Value {
 export function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
+
+/**
+ * A value computed on first use and shared afterwards. Constant filter
+ * configs are packed once instead of once per chain: a waypoint with many
+ * services repeats them hundreds of times, and the bytes are identical.
+ */
+export function once<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
+}

@@ -1,0 +1,164 @@
+// W1 (full translation), W2 (incremental edits) and W7 (encoding), in one
+// process: the translator is pure, so this measures it alone.
+import { decodeMessage, encodeMessage, TypeUrl, type MessageName, type PreparedResource } from '../src/envoy';
+import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../src/model';
+import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll } from '../src/translate';
+import { generateMesh, nsName, svcName } from './mesh';
+import { ms, ratio, timeIt, type Row } from './report';
+
+export function meshWorld(services: number): World {
+  const objects = generateMesh({ services }) as unknown as KubeObject[];
+  return applyChanges(
+    EMPTY_WORLD,
+    objects.map((object) => ({ op: 'upsert' as const, object })),
+  ).world;
+}
+
+function allResources(outputs: Iterable<{ resources: Map<string, PreparedResource[]> }>): PreparedResource[] {
+  const out: PreparedResource[] = [];
+  for (const o of outputs) for (const rs of o.resources.values()) out.push(...rs);
+  return out;
+}
+
+/** The floor: encoding the same messages with protobufjs and nothing else. */
+function encodeFloor(resources: PreparedResource[]): number {
+  const decoded = resources.map((r) => ({
+    name: r.messageName as MessageName,
+    msg: decodeMessage(r.messageName as MessageName, r.body),
+  }));
+  return timeIt(() => {
+    for (const d of decoded) encodeMessage(d.name, d.msg as never);
+  }).ms;
+}
+
+export function w1(services: number): { rows: Row[]; world: World } {
+  const world = meshWorld(services);
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const full = timeIt(() => translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }));
+  const rss = process.memoryUsage().rss;
+  const resources = allResources(full.value.waypoints.values());
+  const floor = encodeFloor(resources);
+  const clusters = resources.filter((r) => r.typeUrl === TypeUrl.Cluster);
+  const encode = timeIt(() => {
+    for (const c of clusters)
+      encodeMessage(
+        'envoy.config.cluster.v3.Cluster',
+        decodeMessage('envoy.config.cluster.v3.Cluster', c.body) as never,
+      );
+  });
+  const decodeOnly = timeIt(() => {
+    for (const c of clusters) decodeMessage('envoy.config.cluster.v3.Cluster', c.body);
+  });
+  const encodeMs = Math.max(encode.ms - decodeOnly.ms, 0.001);
+  const perSec = (clusters.length / encodeMs) * 1000;
+  return {
+    world,
+    rows: [
+      {
+        workload: 'W1 full translation (cold)',
+        size: `${services} services, ${full.value.waypoints.size} waypoints, ${resources.length} resources`,
+        figure: `${ms(full.ms)}, RSS +${((rss - rss0) / 2 ** 20).toFixed(0)} MiB (total ${(rss / 2 ** 20).toFixed(0)} MiB)`,
+        floor: `${ms(floor)} (encode only)`,
+        ratio: ratio(full.ms, floor),
+        target: services >= 10_000 ? '≤ 1 s; RSS ≤ 1 GiB' : 'scaled: ≤ 1 s at 10k',
+        met: full.ms <= 1000 * (services / 10_000) * (services >= 10_000 ? 1 : 1) && rss < 2 ** 30,
+      },
+      {
+        workload: 'W7 encode',
+        size: `${clusters.length} clusters`,
+        figure: `${Math.round(perSec).toLocaleString('en')} clusters/s`,
+        floor: 'protobufjs encode of the same messages',
+        ratio: '1.00× (same encoder)',
+        target: '≥ 100k clusters/s',
+        met: perSec >= 100_000,
+      },
+    ],
+  };
+}
+
+function versions(t: IncrementalTranslator, key: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [type, rs] of t.outputs.get(key)?.resources ?? []) out.set(type, rs.map((r) => r.version).join(','));
+  return out;
+}
+
+const SHORT: Record<string, string> = {
+  [TypeUrl.Cluster]: 'CDS',
+  [TypeUrl.Endpoint]: 'EDS',
+  [TypeUrl.Listener]: 'LDS',
+  [TypeUrl.Route]: 'RDS',
+};
+
+export function w2(world0: World, services: number): Row[] {
+  const t = new IncrementalTranslator({ ...DEFAULT_OPTIONS, assumeReady: true });
+  let world = world0;
+  t.update(world, 'all');
+  const ns = nsName(0);
+  const svc = svcName(3);
+  const get = (kind: string, name: string) =>
+    (world.objects as Record<string, Record<string, KubeObject>>)[kind]?.[`${kind}/${ns}/${name}`];
+  const edits: [string, () => KubeObject, string][] = [
+    [
+      'edit one HTTPRoute',
+      () => ({
+        ...get('HTTPRoute', svc)!,
+        spec: {
+          ...(get('HTTPRoute', svc)!.spec as object),
+          rules: [
+            {
+              backendRefs: [
+                { name: svc, port: 80, weight: 50 },
+                { name: svcName(4), port: 80, weight: 50 },
+              ],
+            },
+          ],
+        },
+      }),
+      'RDS',
+    ],
+    // A pod moving shows up as its EndpointSlice changing address.
+    [
+      'move one pod',
+      () => {
+        const slice = get('EndpointSlice', `${svc}-abc12`)! as KubeObject & { endpoints: { addresses: string[] }[] };
+        return {
+          ...slice,
+          endpoints: slice.endpoints.map((e, i) => (i === 0 ? { ...e, addresses: ['10.250.0.1'] } : e)),
+        } as KubeObject;
+      },
+      'EDS',
+    ],
+    [
+      'edit one AuthorizationPolicy',
+      () => ({
+        ...get('AuthorizationPolicy', `allow-${svcName(0)}`)!,
+        spec: { ...(get('AuthorizationPolicy', `allow-${svcName(0)}`)!.spec as object), action: 'DENY' },
+      }),
+      'LDS',
+    ],
+  ];
+  const rows: Row[] = [];
+  for (const [what, make, expect] of edits) {
+    const before = new Map([...t.outputs.keys()].map((k) => [k, versions(t, k)]));
+    const r = applyChanges(world, [{ op: 'upsert', object: make() }]);
+    world = r.world;
+    const step = timeIt(() => t.update(world, r.changed));
+    const changedTypes = new Set<string>();
+    for (const k of step.value.translated) {
+      const after = versions(t, k);
+      for (const [type, v] of after) if (before.get(k)?.get(type) !== v) changedTypes.add(SHORT[type] ?? type);
+    }
+    rows.push({
+      workload: `W2 ${what}`,
+      size: `${services} services`,
+      figure: `${ms(step.ms)}; recomputed ${step.value.translated.length} waypoint(s); changed ${[...changedTypes].sort().join('+') || 'nothing'}`,
+      floor: '—',
+      ratio: '—',
+      target: `≤ 10 ms; 1 waypoint; ${expect} only`,
+      met: step.ms <= 10 && step.value.translated.length === 1 && [...changedTypes].join() === expect,
+      detail: { translated: step.value.translated, changedTypes: [...changedTypes] },
+    });
+  }
+  return rows;
+}
