@@ -42,7 +42,19 @@ export function generateMesh(opts: MeshOptions): Manifest[] {
   const perNs = opts.servicesPerNamespace ?? 100;
   const pods = opts.podsPerService ?? 5;
   const namespaces = Math.max(1, Math.ceil(opts.services / perNs));
-  const out: Manifest[] = [];
+  const out: Manifest[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'mesh-wide', namespace: 'istio-system' },
+      spec: {
+        targetRefs: [{ kind: 'GatewayClass', group: 'gateway.networking.k8s.io', name: 'istio-waypoint' }],
+        action: 'DENY',
+        rules: [{ to: [{ operation: { paths: ['/debug/*'] } }] }],
+      },
+    },
+  ];
   for (let n = 0; n < namespaces; n++) {
     const ns = nsName(n);
     out.push({

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';
+import { transportBench } from './transport-bench';
 
 async function main(): Promise<void> {
   const full = process.argv.includes('--full');
@@ -12,6 +13,10 @@ async function main(): Promise<void> {
     rows.push(...r1);
     rows.push(...w2(world, s));
   }
+  const clientCount = full ? 1000 : 100;
+  const transportSize = full ? 10_000 : 1000;
+  process.stderr.write(`serving ${clientCount} Delta clients in a separate process…\n`);
+  rows.push(...(await transportBench(transportSize, clientCount)));
   report(rows, {
     date: new Date().toISOString(),
     full,
