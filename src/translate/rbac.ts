@@ -194,7 +194,9 @@ function conditionPermission(
       return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
     }
     default:
-      return {};
+      // A condition we cannot evaluate never widens an ALLOW: the rule is
+      // dropped. In a DENY it is ignored, which denies more.
+      return deny ? {} : null;
   }
 }
 

@@ -144,6 +144,27 @@ describe('waypoint resources from IR', () => {
     assert.equal(denyPolicy.principals[0].filterState.stringMatch.exact, 'spiffe://cluster.local/ns/default/sa/a');
   });
 
+  it('never lets a condition it cannot evaluate widen an ALLOW', () => {
+    const p = noPolicy();
+    p.authz = [
+      policy({
+        name: 'odd',
+        action: 'ALLOW',
+        rules: [
+          { from: [], to: [], when: [{ key: 'experimental.envoy.filters.unknown', values: ['x'], notValues: [] }] },
+        ],
+      }),
+    ];
+    const s = buildResources(waypoint({ reviewsPolicy: p }));
+    const chain = decoded(s, TypeUrl.Listener)
+      .get('main_internal')!
+      .filterChains.find((c: J) => c.name.startsWith('inbound-vip|9080|http'));
+    const rbac = chain.filters[0].typedConfig.httpFilters.find(
+      (f: J) => f.name === 'envoy.filters.http.rbac',
+    ).typedConfig;
+    assert.deepEqual(Object.keys(rbac.rules.policies ?? {}), [], 'the rule is dropped: nothing is allowed');
+  });
+
   it('puts dry-run policies in shadow rules with the Istio stat prefixes', () => {
     const p = noPolicy();
     p.authz = [
