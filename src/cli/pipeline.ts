@@ -9,7 +9,8 @@ import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
 import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
 import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
-import { ambientzJson, proxyKeyFor, ZTUNNEL_KEY } from './proxy-key';
+import { ambientzJson, PROXYLESS_KEY, proxyKeyFor, ZTUNNEL_KEY } from './proxy-key';
+import { buildProxyless } from '../translate/proxyless';
 import { buildWorkloadApi } from '../translate/workload-api';
 import { TypeUrl, type Json } from '../envoy';
 import { CommandError } from './errors';
@@ -110,6 +111,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     );
     for (const key of step.index.waypoints.keys())
       cache.set(key, new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]));
+    cache.set(PROXYLESS_KEY, buildProxyless(world, step.index, translateOptions));
     statuses = step.statuses;
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);

@@ -13,8 +13,12 @@ import type { ProxyInfo } from '../xds';
 /** Every ztunnel gets the same workload-API view. */
 export const ZTUNNEL_KEY = 'ztunnel';
 
+/** Proxyless gRPC clients and servers (node metadata GENERATOR=grpc) share one view. */
+export const PROXYLESS_KEY = 'grpc';
+
 export function proxyKeyFor(p: ProxyInfo, index: AmbientIndex | undefined, log?: Logger): string | undefined {
   if (p.proxyType === 'ztunnel') return ZTUNNEL_KEY;
+  if (p.metadata['GENERATOR'] === 'grpc') return PROXYLESS_KEY;
   if (!index) return undefined;
   const ns = p.namespace || p.metadata['NAMESPACE'] || '';
   const label = p.labels[LABEL.gatewayName];

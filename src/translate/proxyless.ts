@@ -1,0 +1,185 @@
+import type { AmbientIndex, Waypoint } from '../ambient';
+import { pack, prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import { list, type Service, type World } from '../model';
+import type { TranslateOptions } from './context';
+import { ADS } from './common';
+import { assignment } from './endpoints';
+import { httpRoutesFor } from './http-routes';
+import type { HttpRouteIR, OutboundClusterIR } from './ir';
+import { outbound } from './names';
+import { Reads } from './reads';
+import { envoyRoute } from './routes';
+import { endpointIRs, hostnameOf, vipsOf } from './services';
+
+type Listener = TypeMap['envoy.config.listener.v3.Listener'];
+type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
+
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** The name gRPC's xDS server asks for to serve on `<ip>:<port>`. */
+export const inboundListenerName = (ip: string, port: number) => `xds.istio.io/grpc/lds/inbound/${ip}:${port}`;
+
+const router = () => ({ name: 'router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) });
+
+/**
+ * What a gRPC client cannot execute is left out rather than NACKed: it rejects
+ * redirects outright, and mirrors and rewrites would be silently different.
+ */
+function supported(r: HttpRouteIR): HttpRouteIR | undefined {
+  if (r.redirect) return undefined;
+  return { ...r, mirrors: [], rewrite: undefined };
+}
+
+function clientListener(name: string): Listener {
+  return {
+    name,
+    api_listener: {
+      api_listener: pack(HCM, {
+        rds: { config_source: ADS, route_config_name: name },
+        http_filters: [router()],
+      }),
+    },
+  };
+}
+
+function serverListener(ip: string, port: number): Listener {
+  return {
+    name: inboundListenerName(ip, port),
+    address: { socket_address: { address: ip, port_value: port } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: pack(HCM, {
+              stat_prefix: inboundListenerName(ip, port),
+              route_config: {
+                name: 'inbound',
+                virtual_hosts: [
+                  { name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] },
+                ],
+              },
+              http_filters: [router()],
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** gRPC takes a route's deadline from max_stream_duration, not from timeout. */
+function grpcRoute(r: HttpRouteIR): TypeMap['envoy.config.route.v3.Route'] {
+  const route = envoyRoute(r);
+  // gRPC's matcher knows prefix, path and safe_regex only.
+  const sep = route.match?.path_separated_prefix;
+  if (route.match && sep !== undefined) {
+    const { path_separated_prefix: _drop, ...rest } = route.match;
+    route.match = { ...rest, prefix: sep };
+  }
+  if (route.route && r.timeoutMs)
+    route.route = { ...route.route, max_stream_duration: { max_stream_duration: route.route.timeout } };
+  return route;
+}
+
+function edsCluster(name: string): Cluster {
+  return {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: ADS },
+    lb_policy: 'ROUND_ROBIN',
+    connect_timeout: { seconds: 10 },
+  };
+}
+
+/**
+ * Configuration for proxyless gRPC (node metadata GENERATOR=grpc): a client
+ * listener per service port (`<host>:<port>`, routes over RDS), an
+ * `outbound|…` cluster per destination with endpoints that carry a locality,
+ * and a server listener per workload address.
+ */
+export function buildProxyless(
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+): Map<string, PreparedResource[]> {
+  const listeners: Listener[] = [];
+  const routes: TypeMap['envoy.config.route.v3.RouteConfiguration'][] = [];
+  const clusters = new Map<string, OutboundClusterIR>();
+  const servers = new Set<string>();
+  for (const svc of list(world, 'Service') as Service[]) {
+    if (vipsOf(svc).length === 0) continue;
+    const host = hostnameOf(svc, opts.domain);
+    const ns = svc.metadata.namespace ?? 'default';
+    // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
+    const none: Waypoint = {
+      namespace: ns,
+      name: '',
+      key: '',
+      gateway: undefined as never,
+      trafficType: 'none',
+      ready: false,
+      addresses: [],
+      allowed: { from: 'Same' },
+      listenerProblems: [],
+    };
+    const ctx = { world, index, waypoint: none, opts, reads: new Reads() };
+    for (const p of svc.spec?.ports ?? []) {
+      if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+      const name = `${host}:${p.port}`;
+      const own = outbound(p.port, host);
+      const endpoints = endpointIRs(svc, p, world, ctx.reads, opts.clusterId);
+      clusters.set(own, { cluster: own, hostname: host, port: p.port, endpoints });
+      for (const e of endpoints) servers.add(`${e.ip}\u0000${e.port}`);
+      const http = httpRoutesFor(ctx, svc, p);
+      for (const o of http.outbound) clusters.set(o.cluster, o);
+      const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
+      listeners.push(clientListener(name));
+      routes.push({
+        name,
+        virtual_hosts: [
+          {
+            name,
+            domains: [host, name],
+            routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+          },
+        ],
+      });
+    }
+  }
+  for (const key of servers) {
+    const [ip = '', port = '0'] = key.split('\u0000');
+    listeners.push(serverListener(ip, Number(port)));
+  }
+  const withLocality = (o: OutboundClusterIR) => {
+    // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
+    const cla = assignment(
+      o.cluster,
+      o.endpoints.map((e) => ({ ...e, inMesh: false })),
+    );
+    // gRPC ignores endpoints without a locality; give every group one.
+    for (const g of cla.endpoints ?? []) {
+      g.locality = g.locality?.region || g.locality?.zone ? g.locality : { region: opts.clusterId, zone: 'default' };
+      // gRPC weighs localities and skips one without a weight.
+      g.load_balancing_weight = { value: 1 };
+    }
+    return cla;
+  };
+  const byName = <T extends { name?: string }>(a: T, b: T) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1);
+  const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  return new Map([
+    [
+      TypeUrl.Listener,
+      listeners.sort(byName).map((l) => prepare('envoy.config.listener.v3.Listener', l.name ?? '', l)),
+    ],
+    [
+      TypeUrl.Route,
+      routes.sort(byName).map((r) => prepare('envoy.config.route.v3.RouteConfiguration', r.name ?? '', r)),
+    ],
+    [TypeUrl.Cluster, cs.map((c) => prepare('envoy.config.cluster.v3.Cluster', c.cluster, edsCluster(c.cluster)))],
+    [
+      TypeUrl.Endpoint,
+      cs.map((c) => prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, withLocality(c))),
+    ],
+  ]);
+}

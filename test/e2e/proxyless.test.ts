@@ -1,0 +1,116 @@
+// Proxyless gRPC as the real data plane: grpc-js-xds clients bootstrapped at
+// `serve` route real calls to real grpc-js backends by the HTTPRoutes we
+// translate, and follow an edit on disk without restarting anything.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { hello, startEcho } from '../support/echo-backend';
+import { startServe, type Served } from './serve-process';
+
+grpcXds.register();
+
+function manifests(p1: number, p2: number): string {
+  const svc = (name: string, selector: string) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: app}\nspec:\n  clusterIP: 10.96.7.${name.length}\n  selector: {${selector}}\n  ports: [{name: grpc, port: 7000, targetPort: grpc, appProtocol: grpc}]\n`;
+  const pod = (v: string, port: number) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: echo-${v}-abc12, namespace: app, labels: {app: echo, version: ${v}}}\nspec:\n  containers: [{name: echo, ports: [{name: grpc, containerPort: ${port}}]}]\nstatus: {phase: Running, podIP: 127.0.0.1, conditions: [{type: Ready, status: "True"}]}\n`;
+  return [
+    'apiVersion: v1\nkind: Namespace\nmetadata: {name: app, labels: {istio.io/dataplane-mode: ambient}}\n',
+    svc('echo', 'app: echo'),
+    svc('echo-v1', 'app: echo, version: v1'),
+    svc('echo-v2', 'app: echo, version: v2'),
+    pod('v1', p1),
+    pod('v2', p2),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: echo, namespace: app}
+spec:
+  parentRefs: [{group: "", kind: Service, name: echo, port: 7000}]
+  rules:
+  - matches: [{headers: [{name: x-variant, value: b}]}]
+    backendRefs: [{name: echo-v2, port: 7000}]
+  - matches: [{path: {type: PathPrefix, value: /test.Echo/Slow}}]
+    timeouts: {request: 200ms}
+    backendRefs: [{name: echo-v1, port: 7000}]
+  - backendRefs: [{name: echo-v1, port: 7000, weight: 90}, {name: echo-v2, port: 7000, weight: 10}]
+`,
+  ].join('---\n');
+}
+
+describe('proxyless gRPC clients routed by our configuration', () => {
+  let dir: string;
+  let served: Served;
+  let v1: Awaited<ReturnType<typeof startEcho>>;
+  let v2: Awaited<ReturnType<typeof startEcho>>;
+  let client: grpc.Client;
+  before(async () => {
+    v1 = await startEcho('v1');
+    v2 = await startEcho('v2');
+    dir = mkdtempSync(join(tmpdir(), 'istiod-lite-grpc-'));
+    writeFileSync(join(dir, 'app.yaml'), manifests(v1.port, v2.port));
+    served = await startServe(['--config-dir', dir, '--debounce-after', '20ms']);
+    const bootstrap = {
+      xds_servers: [
+        {
+          server_uri: `127.0.0.1:${served.xdsPort}`,
+          channel_creds: [{ type: 'insecure' }],
+          server_features: ['xds_v3'],
+        },
+      ],
+      node: {
+        id: 'sidecar~127.0.0.1~client-1.app~app.svc.cluster.local',
+        metadata: { GENERATOR: 'grpc', NAMESPACE: 'app' },
+        locality: { region: 'r1', zone: 'z1' },
+      },
+    };
+    client = new grpc.Client('xds:///echo.app.svc.cluster.local:7000', grpc.credentials.createInsecure(), {
+      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
+    } as grpc.ClientOptions);
+  });
+  after(async () => {
+    client?.close();
+    await served?.stop();
+    await v1?.close();
+    await v2?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes by header match', async () => {
+    const md = new grpc.Metadata();
+    md.set('x-variant', 'b');
+    for (let i = 0; i < 5; i++) assert.equal(await hello(client, md), 'v2');
+  });
+
+  it('splits 90/10 within statistical bounds', async () => {
+    let seenV2 = 0;
+    const n = 300;
+    for (let i = 0; i < n; i++) if ((await hello(client)) === 'v2') seenV2++;
+    // Expected 30; a binomial(300, 0.1) lands in [10, 55] with overwhelming probability.
+    assert.ok(seenV2 >= 10 && seenV2 <= 55, `v2 got ${seenV2} of ${n}`);
+  });
+
+  it("enforces a rule's timeout", async () => {
+    const start = Date.now();
+    await assert.rejects(
+      hello(client, new grpc.Metadata(), 5000, 'Slow'),
+      (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
+    );
+    assert.ok(Date.now() - start < 900, 'the route timeout, not the backend, ended the call');
+  });
+
+  it('follows an edit on disk without restarting anything', async () => {
+    const file = join(dir, 'app.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('weight: 90', 'weight: 0').replace('weight: 10', 'weight: 100'),
+    );
+    const deadline = Date.now() + 10_000;
+    let streak = 0;
+    while (Date.now() < deadline && streak < 20) streak = (await hello(client)) === 'v2' ? streak + 1 : 0;
+    assert.equal(streak, 20, 'every call now lands on v2');
+  });
+});
