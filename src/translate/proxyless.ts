@@ -1,11 +1,14 @@
 import type { AmbientIndex, Waypoint } from '../ambient';
 import { pack, prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
-import { list, type Service, type World } from '../model';
+import { inNamespace, list, type Service, type World } from '../model';
+import { authzPolicyIR } from './authz';
+import { rbacRules } from './rbac';
+import { targetRefsOf } from './targeting';
 import type { TranslateOptions } from './context';
 import { ADS } from './common';
 import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
-import type { HttpRouteIR, OutboundClusterIR } from './ir';
+import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
 import { Reads } from './reads';
 import { envoyRoute } from './routes';
@@ -42,7 +45,36 @@ function clientListener(name: string): Listener {
   };
 }
 
-function serverListener(ip: string, port: number): Listener {
+type HttpFilter = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter'];
+
+/**
+ * AuthorizationPolicies targeting a Service, enforced by the gRPC servers
+ * behind it: DENY before ALLOW, peers named by their mTLS principal.
+ * A CUSTOM policy has no ext_authz here and fails closed as a DENY.
+ */
+function serverRbac(policies: AuthzPolicyIR[], trustDomain: string): HttpFilter[] {
+  const live = policies.filter((p) => !p.dryRun);
+  const deny = live.filter((p) => p.action === 'DENY' || p.action === 'CUSTOM');
+  const allow = live.filter((p) => p.action === 'ALLOW');
+  const out: HttpFilter[] = [];
+  if (deny.length > 0)
+    out.push({
+      name: 'rbac-deny',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', {
+        rules: rbacRules(deny, 'DENY', trustDomain, 'grpc'),
+      }),
+    });
+  if (allow.length > 0)
+    out.push({
+      name: 'rbac-allow',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', {
+        rules: rbacRules(allow, 'ALLOW', trustDomain, 'grpc'),
+      }),
+    });
+  return out;
+}
+
+function serverListener(ip: string, port: number, rbac: HttpFilter[]): Listener {
   return {
     name: inboundListenerName(ip, port),
     address: { socket_address: { address: ip, port_value: port } },
@@ -59,7 +91,7 @@ function serverListener(ip: string, port: number): Listener {
                   { name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] },
                 ],
               },
-              http_filters: [router()],
+              http_filters: [...rbac, router()],
             }),
           },
         ],
@@ -92,6 +124,16 @@ function edsCluster(name: string): Cluster {
   };
 }
 
+function policiesFor(world: World, svc: Service, opts: TranslateOptions): AuthzPolicyIR[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  return inNamespace(world, 'AuthorizationPolicy', ns)
+    .filter((p) =>
+      targetRefsOf(p.spec).some((t) => t.kind === 'Service' && (t.group ?? '') === '' && t.name === svc.metadata.name),
+    )
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+    .map((p) => authzPolicyIR(p, opts.trustDomain));
+}
+
 /**
  * Configuration for proxyless gRPC (node metadata GENERATOR=grpc): a client
  * listener per service port (`<host>:<port>`, routes over RDS), an
@@ -106,7 +148,7 @@ export function buildProxyless(
   const listeners: Listener[] = [];
   const routes: TypeMap['envoy.config.route.v3.RouteConfiguration'][] = [];
   const clusters = new Map<string, OutboundClusterIR>();
-  const servers = new Set<string>();
+  const servers = new Map<string, AuthzPolicyIR[]>();
   for (const svc of list(world, 'Service') as Service[]) {
     if (vipsOf(svc).length === 0) continue;
     const host = hostnameOf(svc, opts.domain);
@@ -130,7 +172,11 @@ export function buildProxyless(
       const own = outbound(p.port, host);
       const endpoints = endpointIRs(svc, p, world, ctx.reads, opts.clusterId);
       clusters.set(own, { cluster: own, hostname: host, port: p.port, endpoints });
-      for (const e of endpoints) servers.add(`${e.ip}\u0000${e.port}`);
+      const policies = policiesFor(world, svc, opts);
+      for (const e of endpoints) {
+        const key = `${e.ip}\u0000${e.port}`;
+        servers.set(key, [...(servers.get(key) ?? []), ...policies]);
+      }
       const http = httpRoutesFor(ctx, svc, p);
       for (const o of http.outbound) clusters.set(o.cluster, o);
       const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
@@ -147,9 +193,10 @@ export function buildProxyless(
       });
     }
   }
-  for (const key of servers) {
+  for (const [key, policies] of servers) {
     const [ip = '', port = '0'] = key.split('\u0000');
-    listeners.push(serverListener(ip, Number(port)));
+    const unique = [...new Map(policies.map((p) => [`${p.namespace}/${p.name}`, p])).values()];
+    listeners.push(serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)));
   }
   const withLocality = (o: OutboundClusterIR) => {
     // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.

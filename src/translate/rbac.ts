@@ -8,7 +8,8 @@ type Permission = TypeMap['envoy.config.rbac.v3.Permission'];
 type StringMatcher = TypeMap['envoy.type.matcher.v3.StringMatcher'];
 type RBAC = TypeMap['envoy.config.rbac.v3.RBAC'];
 
-export type ChainKind = 'http' | 'tcp';
+/** 'grpc' is an HTTP chain in a proxyless gRPC server, where the peer identity is the mTLS principal. */
+export type ChainKind = 'http' | 'tcp' | 'grpc';
 
 /** Keys of `when` conditions that need HTTP (request.*); everything else is L4. */
 const HTTP_ONLY_CONDITION = /^request\./;
@@ -31,7 +32,10 @@ function principalMatch(identity: string, trustDomain: string): StringMatcher {
   return { exact: withScheme(identity) };
 }
 
-const peer = (m: StringMatcher): Principal => ({ filter_state: { key: names.PEER_PRINCIPAL_KEY, string_match: m } });
+const peer = (m: StringMatcher, kind: ChainKind): Principal =>
+  kind === 'grpc'
+    ? { authenticated: { principal_name: m } }
+    : { filter_state: { key: names.PEER_PRINCIPAL_KEY, string_match: m } };
 
 function nsMatcher(ns: string): StringMatcher {
   if (ns === '*') return { safe_regex: { regex: '.+' } };
@@ -78,10 +82,10 @@ function sourcePrincipal(s: AuthzSourceIR, td: string, kind: ChainKind, deny: bo
     const p = anyOf(values.map(f), orIds);
     if (p) and.push(negate ? notId(p) : p);
   };
-  add(s.principals, (v) => peer(principalMatch(v, td)), false);
-  add(s.notPrincipals, (v) => peer(principalMatch(v, td)), true);
-  add(s.namespaces, (v) => peer(nsMatcher(v)), false);
-  add(s.notNamespaces, (v) => peer(nsMatcher(v)), true);
+  add(s.principals, (v) => peer(principalMatch(v, td), kind), false);
+  add(s.notPrincipals, (v) => peer(principalMatch(v, td), kind), true);
+  add(s.namespaces, (v) => peer(nsMatcher(v), kind), false);
+  add(s.notNamespaces, (v) => peer(nsMatcher(v), kind), true);
   add(s.ipBlocks, (v) => ({ direct_remote_ip: cidr(v) }), false);
   add(s.notIpBlocks, (v) => ({ direct_remote_ip: cidr(v) }), true);
   add(s.remoteIpBlocks, (v) => ({ remote_ip: cidr(v) }), false);
@@ -169,11 +173,11 @@ function conditionPermission(
       return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
     }
     case 'source.namespace': {
-      const f = (v: string): Principal => peer(nsMatcher(v));
+      const f = (v: string): Principal => peer(nsMatcher(v), kind);
       return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
     }
     case 'source.principal': {
-      const f = (v: string): Principal => peer(principalMatch(v, ''));
+      const f = (v: string): Principal => peer(principalMatch(v, ''), kind);
       return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
     }
     case 'request.auth.principal': {
