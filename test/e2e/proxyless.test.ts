@@ -23,6 +23,7 @@ function manifests(p1: number, p2: number): string {
     svc('echo', 'app: echo'),
     svc('echo-v1', 'app: echo, version: v1'),
     svc('echo-v2', 'app: echo, version: v2'),
+    svc('split', 'app: echo'),
     pod('v1', p1),
     pod('v2', p2),
     `apiVersion: gateway.networking.k8s.io/v1
@@ -37,6 +38,17 @@ spec:
     timeouts: {request: 200ms}
     backendRefs: [{name: echo-v1, port: 7000}]
   - backendRefs: [{name: echo-v1, port: 7000, weight: 90}, {name: echo-v2, port: 7000, weight: 10}]
+`,
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: split, namespace: app}
+spec:
+  parentRefs: [{group: "", kind: Service, name: split}]
+  rules:
+  - name: slow-to-v2
+    matches: [{method: {service: test.Echo, method: Slow}}]
+    backendRefs: [{name: echo-v2, port: 7000}]
+  - backendRefs: [{name: echo-v1, port: 7000, weight: 70}, {name: echo-v2, port: 7000, weight: 30}]
 `,
   ].join('---\n');
 }
@@ -100,6 +112,35 @@ describe('proxyless gRPC clients routed by our configuration', () => {
       (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
     );
     assert.ok(Date.now() - start < 900, 'the route timeout, not the backend, ended the call');
+  });
+
+  it('routes a GRPCRoute by method and splits 70/30 (MeshGRPCRouteWeight, named rules)', async () => {
+    const bootstrap = JSON.stringify({
+      xds_servers: [
+        {
+          server_uri: `127.0.0.1:${served.xdsPort}`,
+          channel_creds: [{ type: 'insecure' }],
+          server_features: ['xds_v3'],
+        },
+      ],
+      node: {
+        id: 'sidecar~127.0.0.1~client-2.app~app.svc.cluster.local',
+        metadata: { GENERATOR: 'grpc' },
+        locality: { region: 'r1' },
+      },
+    });
+    const c = new grpc.Client('xds:///split.app.svc.cluster.local:7000', grpc.credentials.createInsecure(), {
+      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': bootstrap,
+    } as grpc.ClientOptions);
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(await hello(c, new grpc.Metadata(), 5000, 'Slow'), 'v2');
+      let v2Count = 0;
+      for (let i = 0; i < 300; i++) if ((await hello(c)) === 'v2') v2Count++;
+      // Expected 90 of 300; [55, 130] holds with overwhelming probability.
+      assert.ok(v2Count >= 55 && v2Count <= 130, `v2 got ${v2Count} of 300`);
+    } finally {
+      c.close();
+    }
   });
 
   it('follows an edit on disk without restarting anything', async () => {
