@@ -100,6 +100,19 @@ function serverListener(ip: string, port: number, rbac: HttpFilter[]): Listener 
   };
 }
 
+type HeaderMatcher = TypeMap['envoy.config.route.v3.HeaderMatcher'];
+
+function legacyHeaderMatch(h: HeaderMatcher): HeaderMatcher {
+  const m = h.string_match;
+  if (!m || m.ignore_case) return h;
+  const { string_match: _sm, ...rest } = h;
+  if (m.exact !== undefined) return { ...rest, exact_match: m.exact };
+  if (m.prefix !== undefined) return { ...rest, prefix_match: m.prefix };
+  if (m.suffix !== undefined) return { ...rest, suffix_match: m.suffix };
+  if (m.safe_regex) return { ...rest, safe_regex_match: m.safe_regex };
+  return h;
+}
+
 /** gRPC takes a route's deadline from max_stream_duration, not from timeout. */
 function grpcRoute(r: HttpRouteIR): TypeMap['envoy.config.route.v3.Route'] {
   const route = envoyRoute(r);
@@ -109,6 +122,9 @@ function grpcRoute(r: HttpRouteIR): TypeMap['envoy.config.route.v3.Route'] {
     const { path_separated_prefix: _drop, ...rest } = route.match;
     route.match = { ...rest, prefix: sep };
   }
+  // Older gRPC (C-core before string_match support, as in Debian's
+  // python3-grpcio) only knows the legacy header matcher fields.
+  if (route.match?.headers) route.match = { ...route.match, headers: route.match.headers.map(legacyHeaderMatch) };
   if (route.route && r.timeoutMs)
     route.route = { ...route.route, max_stream_duration: { max_stream_duration: route.route.timeout } };
   return route;

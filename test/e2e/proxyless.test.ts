@@ -10,48 +10,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { hello, startEcho } from '../support/echo-backend';
 import { startServe, type Served } from './serve-process';
+import { proxylessManifests as manifests } from '../support/proxyless-fixture';
 
 grpcXds.register();
-
-function manifests(p1: number, p2: number): string {
-  const svc = (name: string, selector: string) =>
-    `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: app}\nspec:\n  clusterIP: 10.96.7.${name.length}\n  selector: {${selector}}\n  ports: [{name: grpc, port: 7000, targetPort: grpc, appProtocol: grpc}]\n`;
-  const pod = (v: string, port: number) =>
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: echo-${v}-abc12, namespace: app, labels: {app: echo, version: ${v}}}\nspec:\n  containers: [{name: echo, ports: [{name: grpc, containerPort: ${port}}]}]\nstatus: {phase: Running, podIP: 127.0.0.1, conditions: [{type: Ready, status: "True"}]}\n`;
-  return [
-    'apiVersion: v1\nkind: Namespace\nmetadata: {name: app, labels: {istio.io/dataplane-mode: ambient}}\n',
-    svc('echo', 'app: echo'),
-    svc('echo-v1', 'app: echo, version: v1'),
-    svc('echo-v2', 'app: echo, version: v2'),
-    svc('split', 'app: echo'),
-    pod('v1', p1),
-    pod('v2', p2),
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: echo, namespace: app}
-spec:
-  parentRefs: [{group: "", kind: Service, name: echo, port: 7000}]
-  rules:
-  - matches: [{headers: [{name: x-variant, value: b}]}]
-    backendRefs: [{name: echo-v2, port: 7000}]
-  - matches: [{path: {type: PathPrefix, value: /test.Echo/Slow}}]
-    timeouts: {request: 200ms}
-    backendRefs: [{name: echo-v1, port: 7000}]
-  - backendRefs: [{name: echo-v1, port: 7000, weight: 90}, {name: echo-v2, port: 7000, weight: 10}]
-`,
-    `apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: {name: split, namespace: app}
-spec:
-  parentRefs: [{group: "", kind: Service, name: split}]
-  rules:
-  - name: slow-to-v2
-    matches: [{method: {service: test.Echo, method: Slow}}]
-    backendRefs: [{name: echo-v2, port: 7000}]
-  - backendRefs: [{name: echo-v1, port: 7000, weight: 70}, {name: echo-v2, port: 7000, weight: 30}]
-`,
-  ].join('---\n');
-}
 
 describe('proxyless gRPC clients routed by our configuration', () => {
   let dir: string;
