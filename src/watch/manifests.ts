@@ -112,7 +112,15 @@ export function parseManifestFile(file: string, text: string, maxDocBytes = DEFA
       err(line, `document is ${size} bytes, more than the limit of ${maxDocBytes}`);
       continue;
     }
-    const js: unknown = doc.toJS({ maxAliasCount: 100 });
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // Unresolved or runaway aliases fail only here, after parsing succeeded.
+      out.unreadable = true;
+      err(line, `invalid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      continue;
+    }
     if (js === null || js === undefined) continue;
     for (const raw of expand(js)) {
       const r = checkDocument(raw);

@@ -30,7 +30,24 @@ export interface XdsServerOptions {
   /** Longest wait for a push's ACKs before the next push goes anyway (default 15 s). */
   ackTimeoutMs?: number;
   controlPlaneId?: string;
+  limits?: Partial<XdsLimits>;
 }
+
+/** Bounds on what one client may ask of the server; each breach is a clear error for that stream. */
+export interface XdsLimits {
+  /** Largest request message accepted, in bytes. */
+  maxRequestBytes: number;
+  /** Most resource names one request may subscribe to or name. */
+  maxNamesPerRequest: number;
+  /** Most concurrent streams on one HTTP/2 connection. */
+  maxStreamsPerConnection: number;
+}
+
+export const DEFAULT_LIMITS: XdsLimits = {
+  maxRequestBytes: 4 << 20,
+  maxNamesPerRequest: 100_000,
+  maxStreamsPerConnection: 10_000,
+};
 
 type Stream = grpc.ServerDuplexStream<Buffer, Buffer>;
 
@@ -42,7 +59,8 @@ class BadRequest extends Error {}
  */
 export class XdsServer {
   readonly metrics = new XdsMetrics();
-  readonly server = new grpc.Server({ 'grpc.max_concurrent_streams': 100_000 });
+  readonly server: grpc.Server;
+  private readonly limits: XdsLimits;
   private readonly conns = new Map<string, Connection>();
   private readonly byKey = new Map<string, Set<Connection>>();
   private readonly queue: PushQueue;
@@ -53,6 +71,11 @@ export class XdsServer {
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.server = new grpc.Server({
+      'grpc.max_concurrent_streams': this.limits.maxStreamsPerConnection,
+      'grpc.max_receive_message_length': this.limits.maxRequestBytes,
+    });
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.keyOf = opts.proxyKey ?? keyByNodeId;
     this.controlPlane = encodeControlPlane(opts.controlPlaneId ?? 'istiod-lite');
@@ -199,6 +222,17 @@ export class XdsServer {
       if (conn.key === undefined) this.log.warn({ proxy: conn.label }, 'proxy maps to no configuration; serving none');
     }
     if (typeUrl === '') throw new BadRequest(`${kind} without type_url`);
+    const names =
+      'resource_names' in req
+        ? req.resource_names.length
+        : req.resource_names_subscribe.length +
+          req.resource_names_unsubscribe.length +
+          Object.keys(req.initial_resource_versions ?? {}).length;
+    if (names > this.limits.maxNamesPerRequest) {
+      throw new BadRequest(
+        `${kind} for ${typeUrl} names ${names} resources; the limit is ${this.limits.maxNamesPerRequest}`,
+      );
+    }
     if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
       call.write(this.synczResponse());
       return;
