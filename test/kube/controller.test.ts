@@ -204,6 +204,43 @@ describe(
       assert.equal(r.stdout, 'waypoint default/w2 applied\nwaypoint default/w2 is ready\n');
     });
 
+    it('uses only verbs the deploy/ RBAC grants', async () => {
+      const { readFileSync } = await import('node:fs');
+      const YAML = (await import('yaml')).default;
+      const docs = YAML.parseAllDocuments(readFileSync(join(PROJECT_ROOT, 'deploy', 'istiod-lite.yaml'), 'utf8')).map(
+        (d) => d.toJS() as Any,
+      );
+      const grants = new Set<string>();
+      for (const d of docs.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
+        for (const rule of d.rules)
+          for (const g of rule.apiGroups)
+            for (const r of rule.resources) for (const v of rule.verbs) grants.add(`${g}|${r}|${v}`);
+      }
+      const used = new Set<string>();
+      for (const c of srv.calls) {
+        // kubectl and the waypoint command (field manager istiod-lite) act with the user's rights.
+        if (/kubectl/.test(c.agent) || /fieldManager=istiod-lite(&|$)/.test(c.url)) continue;
+        const m =
+          /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/[^/]+)?\/([^/?]+)(?:\/([^/?]+))?(?:\/(status))?(?:\?(.*))?$/.exec(
+            c.url,
+          );
+        if (!m) continue;
+        const [, group = '', resource, name, sub, query = ''] = m;
+        const verb =
+          c.method === 'GET'
+            ? name
+              ? 'get'
+              : /watch=(true|1)/.test(query)
+                ? 'watch'
+                : 'list'
+            : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[c.method];
+        used.add(`${group}|${resource}${sub ? `/${sub}` : ''}|${verb}`);
+      }
+      assert.ok(used.size > 10, `saw the control plane's calls: ${[...used].join(' ')}`);
+      const missing = [...used].filter((u) => !grants.has(u)).sort();
+      assert.deepEqual(missing, [], 'every call the code made is granted by deploy/istiod-lite.yaml');
+    });
+
     it('fails over when the leader stops, and the new leader keeps writing', async () => {
       const [leader] = leaders();
       assert.ok(leader);

@@ -80,6 +80,8 @@ export class KubeServer {
   port = 0;
   /** Every request as "METHOD path", for tests that check what a client did. */
   readonly requests: string[] = [];
+  /** The same, with the client's User-Agent, to tell who made each call. */
+  readonly calls: { method: string; url: string; agent: string }[] = [];
 
   constructor(private readonly opts: KubeServerOptions = {}) {
     this.store = new Store(opts.historyLimit);
@@ -170,6 +172,11 @@ export class KubeServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    this.calls.push({
+      method: req.method ?? '',
+      url: `${url.pathname}${url.search}`,
+      agent: String(req.headers['user-agent'] ?? ''),
+    });
     if (Date.now() < this.pausedUntil) return status(res, 503, 'ServiceUnavailable', 'restarting');
     try {
       await this.route(req, res, url);
