@@ -42,7 +42,15 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
           ),
         );
       } else {
-        conds.push(condition('Accepted', true, 'Accepted', `Route was valid, bound to waypoint ${wp}`, gen));
+        conds.push(
+          condition(
+            'Accepted',
+            true,
+            'Accepted',
+            `Route was valid, bound to waypoint ${wp}${proxylessNote(route)}`,
+            gen,
+          ),
+        );
       }
     } else if (b?.reason) {
       conds.push(condition('Accepted', false, b.reason.reason, b.reason.message, gen));
@@ -84,6 +92,18 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
         ),
   );
   return conds;
+}
+
+const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite']);
+
+/** Filters proxyless gRPC clients cannot apply are left out of their config; say which. */
+function proxylessNote(route: AnyRoute): string {
+  const dropped: string[] = [];
+  (route.spec?.rules ?? []).forEach((rule, i) => {
+    for (const f of (rule as { filters?: { type: string }[] }).filters ?? [])
+      if (PROXYLESS_DROPS.has(f.type)) dropped.push(`${f.type} (rule ${i})`);
+  });
+  return dropped.length > 0 ? `; proxyless gRPC clients do not apply ${dropped.join(', ')}` : '';
 }
 
 function isServiceParent(ref: ParentReference): boolean {
