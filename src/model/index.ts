@@ -5,3 +5,4 @@ export * from './istio';
 export * from './labels';
 export * from './kinds';
 export * from './world';
+export * from './indexes';

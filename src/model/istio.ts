@@ -97,7 +97,12 @@ export type WasmPlugin = KubeObject<
 >;
 export type EnvoyFilter = KubeObject<
   'EnvoyFilter',
-  { workloadSelector?: WorkloadSelector; targetRefs?: PolicyTargetReference[]; configPatches?: unknown[] },
+  // EnvoyFilter's selector is `labels`, unlike the `matchLabels` of the other kinds.
+  {
+    workloadSelector?: { labels?: Record<string, string> };
+    targetRefs?: PolicyTargetReference[];
+    configPatches?: unknown[];
+  },
   IstioStatus
 >;
 

@@ -1,5 +1,7 @@
-import type { KubeObject } from './meta';
+import { run, strMap, type Check } from './checks';
 import { MESH_CONFIGMAP } from './labels';
+import type { KubeObject } from './meta';
+import * as s from './schemas';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -9,71 +11,11 @@ export interface KindInfo {
   versions: string[];
   plural: string;
   namespaced: boolean;
-  validate(o: KubeObject): string[];
+  /** Problems with the fields we read, each `path: problem` (e.g. `spec.listeners[0].port: must be …`). */
+  validate(o: unknown): string[];
   /** Objects of this kind we keep; others (say, unrelated ConfigMaps) are not our input. */
   relevant?(o: KubeObject): boolean;
 }
-
-type Check = (o: Record<string, unknown>, errs: string[]) => void;
-
-function at(o: unknown, path: string): unknown {
-  let cur: unknown = o;
-  for (const p of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-const str =
-  (path: string, required = true): Check =>
-  (o, errs) => {
-    const v = at(o, path);
-    if (v === undefined) {
-      if (required) errs.push(`${path}: required`);
-    } else if (typeof v !== 'string') errs.push(`${path}: must be a string`);
-  };
-const arr =
-  (path: string, each?: (item: unknown, p: string, errs: string[]) => void, required = false): Check =>
-  (o, errs) => {
-    const v = at(o, path);
-    if (v === undefined) {
-      if (required) errs.push(`${path}: required`);
-      return;
-    }
-    if (!Array.isArray(v)) return void errs.push(`${path}: must be a list`);
-    if (each) v.forEach((item, i) => each(item, `${path}[${i}]`, errs));
-  };
-const obj =
-  (path: string): Check =>
-  (o, errs) => {
-    const v = at(o, path);
-    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v)))
-      errs.push(`${path}: must be an object`);
-  };
-const port = (item: unknown, p: string, errs: string[], field: string) => {
-  const v = at(item, field);
-  if (v === undefined) return void errs.push(`${p}.${field}: required`);
-  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65535)
-    errs.push(`${p}.${field}: must be an integer port (1-65535)`);
-};
-const named = (item: unknown, p: string, errs: string[]) => {
-  if (typeof at(item, 'name') !== 'string') errs.push(`${p}.name: required`);
-};
-const stringList = (item: unknown, p: string, errs: string[]) => {
-  if (typeof item !== 'string') errs.push(`${p}: must be a string`);
-};
-const oneOfField =
-  (path: string, allowed: string[]): Check =>
-  (o, errs) => {
-    const v = at(o, path);
-    if (v !== undefined && !allowed.includes(String(v))) errs.push(`${path}: must be one of ${allowed.join(', ')}`);
-  };
-
-const targetRefs = arr('spec.targetRefs', (t, p, errs) => {
-  named(t, p, errs);
-  if (typeof at(t, 'kind') !== 'string') errs.push(`${p}.kind: required`);
-});
 
 function kind(
   kind: string,
@@ -81,94 +23,113 @@ function kind(
   versions: string[],
   plural: string,
   namespaced: boolean,
-  checks: Check[] = [],
+  shape: Check = s.object(),
 ): KindInfo {
-  return {
-    kind,
-    group,
-    versions,
-    plural,
-    namespaced,
-    validate(o) {
-      const errs: string[] = [];
-      for (const c of checks) c(o as unknown as Record<string, unknown>, errs);
-      return errs;
-    },
-  };
+  return { kind, group, versions, plural, namespaced, validate: (o) => run(shape, o) };
 }
 
-const GW = 'gateway.networking.k8s.io';
-const backendRefs = (rulePath: string): Check =>
-  arr(rulePath, (rule, p, errs) => {
-    const refs = at(rule, 'backendRefs');
-    if (refs === undefined) return;
-    if (!Array.isArray(refs)) return void errs.push(`${p}.backendRefs: must be a list`);
-    refs.forEach((b, i) => {
-      named(b, `${p}.backendRefs[${i}]`, errs);
-      const w = at(b, 'weight');
-      if (w !== undefined && (!Number.isInteger(w) || (w as number) < 0))
-        errs.push(`${p}.backendRefs[${i}].weight: must be a non-negative integer`);
-    });
-  });
+/** An object whose kind-specific fields live under `spec` (and `status`). */
+const specced = (spec: Check, opts: { required?: boolean; status?: Check } = {}): Check =>
+  s.object({ spec, ...(opts.status ? { status: opts.status } : {}) }, opts.required ? ['spec'] : []);
 
-/** Every kind the control plane reads, in one registry. */
+const GW = 'gateway.networking.k8s.io';
+const ISTIO_NET = 'networking.istio.io';
+const ISTIO_SEC = 'security.istio.io';
+
+/**
+ * Every kind the control plane reads, in one registry. Versions are those the
+ * Gateway API v1.5.1 and Istio 1.30 CRDs serve, plus older ones still found in
+ * manifests; the first is the one informers list, chosen to exist on the widest
+ * range of clusters.
+ */
 export const KINDS: readonly KindInfo[] = [
   kind('Namespace', '', ['v1'], 'namespaces', false),
   // Only the mesh config (`istio` ConfigMap) matters: it declares extension providers.
-  { ...kind('ConfigMap', '', ['v1'], 'configmaps', true), relevant: (o) => o.metadata.name === MESH_CONFIGMAP },
-  kind('Service', '', ['v1'], 'services', true, [arr('spec.ports', (p, path, errs) => port(p, path, errs, 'port'))]),
-  kind('Pod', '', ['v1'], 'pods', true, [obj('spec'), obj('status')]),
-  kind('EndpointSlice', 'discovery.k8s.io', ['v1'], 'endpointslices', true, [
-    str('addressType'),
-    arr('endpoints', (e, p, errs) => arr('addresses', stringList, true)(e as Record<string, unknown>, errs)),
-  ]),
-  kind('Gateway', GW, ['v1', 'v1beta1'], 'gateways', true, [
-    str('spec.gatewayClassName'),
-    arr('spec.listeners', (l, p, errs) => {
-      named(l, p, errs);
-      port(l, p, errs, 'port');
-      if (typeof at(l, 'protocol') !== 'string') errs.push(`${p}.protocol: required`);
-    }),
-  ]),
-  kind('GatewayClass', GW, ['v1', 'v1beta1'], 'gatewayclasses', false, [str('spec.controllerName')]),
-  kind('HTTPRoute', GW, ['v1', 'v1beta1'], 'httproutes', true, [
-    arr('spec.parentRefs', named),
-    backendRefs('spec.rules'),
-  ]),
-  kind('GRPCRoute', GW, ['v1', 'v1alpha2'], 'grpcroutes', true, [
-    arr('spec.parentRefs', named),
-    backendRefs('spec.rules'),
-  ]),
-  kind('TCPRoute', GW, ['v1alpha2'], 'tcproutes', true, [arr('spec.parentRefs', named), backendRefs('spec.rules')]),
-  kind('TLSRoute', GW, ['v1alpha2', 'v1alpha3'], 'tlsroutes', true, [
-    arr('spec.parentRefs', named),
-    backendRefs('spec.rules'),
-  ]),
-  kind('ReferenceGrant', GW, ['v1beta1', 'v1'], 'referencegrants', true, [
-    arr('spec.from', undefined, true),
-    arr('spec.to', undefined, true),
-  ]),
-  kind('AuthorizationPolicy', 'security.istio.io', ['v1', 'v1beta1'], 'authorizationpolicies', true, [
-    oneOfField('spec.action', ['ALLOW', 'DENY', 'AUDIT', 'CUSTOM']),
-    targetRefs,
-    arr('spec.rules'),
-  ]),
-  kind('RequestAuthentication', 'security.istio.io', ['v1', 'v1beta1'], 'requestauthentications', true, [
-    targetRefs,
-    arr('spec.jwtRules', (r, p, errs) => {
-      if (typeof at(r, 'issuer') !== 'string') errs.push(`${p}.issuer: required`);
-    }),
-  ]),
-  kind('Telemetry', 'telemetry.istio.io', ['v1', 'v1alpha1'], 'telemetries', true, [targetRefs]),
-  kind('WasmPlugin', 'extensions.istio.io', ['v1alpha1'], 'wasmplugins', true, [targetRefs]),
-  kind('EnvoyFilter', 'networking.istio.io', ['v1alpha3'], 'envoyfilters', true, [targetRefs]),
-  kind('ServiceEntry', 'networking.istio.io', ['v1', 'v1beta1', 'v1alpha3'], 'serviceentries', true, [
-    arr('spec.hosts', stringList, true),
-  ]),
-  kind('WorkloadEntry', 'networking.istio.io', ['v1', 'v1beta1', 'v1alpha3'], 'workloadentries', true),
-  kind('DestinationRule', 'networking.istio.io', ['v1', 'v1beta1', 'v1alpha3'], 'destinationrules', true, [
-    str('spec.host'),
-  ]),
+  {
+    ...kind('ConfigMap', '', ['v1'], 'configmaps', true, s.object({ data: strMap })),
+    relevant: (o) => o.metadata.name === MESH_CONFIGMAP,
+  },
+  kind('Service', '', ['v1'], 'services', true, specced(s.service)),
+  kind('Pod', '', ['v1'], 'pods', true, s.object({ spec: s.podSpec, status: s.podStatus })),
+  kind(
+    'EndpointSlice',
+    'discovery.k8s.io',
+    ['v1'],
+    'endpointslices',
+    true,
+    s.object(s.endpointSliceFields, ['addressType']),
+  ),
+  kind(
+    'Gateway',
+    GW,
+    ['v1', 'v1beta1'],
+    'gateways',
+    true,
+    specced(s.gatewaySpec, { required: true, status: s.gatewayStatus }),
+  ),
+  kind('GatewayClass', GW, ['v1', 'v1beta1'], 'gatewayclasses', false, specced(s.gatewayClassSpec, { required: true })),
+  kind('HTTPRoute', GW, ['v1', 'v1beta1'], 'httproutes', true, specced(s.httpRouteSpec)),
+  kind('GRPCRoute', GW, ['v1', 'v1alpha2'], 'grpcroutes', true, specced(s.grpcRouteSpec)),
+  kind('TCPRoute', GW, ['v1alpha2'], 'tcproutes', true, specced(s.l4RouteSpec)),
+  kind('TLSRoute', GW, ['v1alpha2', 'v1alpha3', 'v1'], 'tlsroutes', true, specced(s.l4RouteSpec)),
+  kind(
+    'ReferenceGrant',
+    GW,
+    ['v1beta1', 'v1'],
+    'referencegrants',
+    true,
+    specced(s.referenceGrantSpec, { required: true }),
+  ),
+  kind(
+    'AuthorizationPolicy',
+    ISTIO_SEC,
+    ['v1', 'v1beta1'],
+    'authorizationpolicies',
+    true,
+    specced(s.authorizationPolicySpec),
+  ),
+  kind(
+    'RequestAuthentication',
+    ISTIO_SEC,
+    ['v1', 'v1beta1'],
+    'requestauthentications',
+    true,
+    specced(s.requestAuthenticationSpec),
+  ),
+  kind('Telemetry', 'telemetry.istio.io', ['v1', 'v1alpha1'], 'telemetries', true, specced(s.telemetrySpec)),
+  kind(
+    'WasmPlugin',
+    'extensions.istio.io',
+    ['v1alpha1'],
+    'wasmplugins',
+    true,
+    specced(s.wasmPluginSpec, { required: true }),
+  ),
+  kind('EnvoyFilter', ISTIO_NET, ['v1alpha3'], 'envoyfilters', true, specced(s.envoyFilterSpec)),
+  kind(
+    'ServiceEntry',
+    ISTIO_NET,
+    ['v1', 'v1beta1', 'v1alpha3'],
+    'serviceentries',
+    true,
+    specced(s.serviceEntrySpec, { required: true }),
+  ),
+  kind(
+    'WorkloadEntry',
+    ISTIO_NET,
+    ['v1', 'v1beta1', 'v1alpha3'],
+    'workloadentries',
+    true,
+    specced(s.workloadEntrySpec),
+  ),
+  kind(
+    'DestinationRule',
+    ISTIO_NET,
+    ['v1', 'v1beta1', 'v1alpha3'],
+    'destinationrules',
+    true,
+    specced(s.destinationRuleSpec, { required: true }),
+  ),
 ];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));
@@ -187,4 +148,9 @@ export function resolveKind(apiVersion: string, kind: string): KindInfo | undefi
 
 export function apiVersionOf(k: KindInfo, version = k.versions[0] ?? 'v1'): string {
   return k.group ? `${k.group}/${version}` : version;
+}
+
+/** Every apiVersion we accept for a kind, e.g. `gateway.networking.k8s.io/v1`. */
+export function apiVersionsOf(k: KindInfo): string[] {
+  return k.versions.map((v) => apiVersionOf(k, v));
 }

@@ -1,0 +1,89 @@
+// A small vocabulary for checking decoded manifests. Each check appends
+// `path: problem` strings, so one pass reports every problem in a document,
+// not just the first. Only the fields the control plane reads are described;
+// unknown fields pass through untouched.
+
+export type Check = (value: unknown, path: string, errs: string[]) => void;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+
+export const str: Check = (v, p, errs) => {
+  if (typeof v !== 'string') errs.push(`${p}: must be a string`);
+};
+
+export const bool: Check = (v, p, errs) => {
+  if (typeof v !== 'boolean') errs.push(`${p}: must be a boolean`);
+};
+
+export const int =
+  (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v, p, errs) => {
+    if (!Number.isInteger(v)) errs.push(`${p}: must be an integer`);
+    else if ((v as number) < min || (v as number) > max) errs.push(`${p}: must be an integer in [${min}, ${max}]`);
+  };
+
+/** A port number (1-65535). */
+export const port: Check = (v, p, errs) => {
+  if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65535)
+    errs.push(`${p}: must be an integer port (1-65535)`);
+};
+
+/** Service targetPort: a number or a named container port. */
+export const intOrString: Check = (v, p, errs) => {
+  if (typeof v === 'string') return;
+  port(v, p, errs);
+};
+
+export const oneOf =
+  (...allowed: string[]): Check =>
+  (v, p, errs) => {
+    if (typeof v !== 'string' || !allowed.includes(v)) errs.push(`${p}: must be one of ${allowed.join(', ')}`);
+  };
+
+/** Anything that is an object; its content is not ours to check. */
+export const anyObject: Check = (v, p, errs) => {
+  if (!isRecord(v)) errs.push(`${p}: must be an object`);
+};
+
+/** A map with string values (labels, annotations, selectors). */
+export const strMap: Check = (v, p, errs) => {
+  if (!isRecord(v)) return void errs.push(`${p}: must be a map of strings`);
+  for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') errs.push(`${p}.${k}: must be a string`);
+};
+
+/** A map with port values (WorkloadEntry.ports, ServiceEntry endpoint ports). */
+export const portMap: Check = (v, p, errs) => {
+  if (!isRecord(v)) return void errs.push(`${p}: must be a map of ports`);
+  for (const [k, x] of Object.entries(v)) port(x, `${p}.${k}`, errs);
+};
+
+/** An object with known fields (checked when present) and required ones. */
+export function obj(fields: Record<string, Check>, required: readonly string[] = []): Check {
+  return (v, p, errs) => {
+    if (!isRecord(v)) return void errs.push(`${p || 'document'}: must be an object`);
+    for (const r of required) if (v[r] === undefined || v[r] === null) errs.push(`${join(p, r)}: required`);
+    for (const [k, check] of Object.entries(fields)) {
+      const x = v[k];
+      if (x !== undefined && x !== null) check(x, join(p, k), errs);
+    }
+  };
+}
+
+export function list(item: Check, opts: { min?: number } = {}): Check {
+  return (v, p, errs) => {
+    if (!Array.isArray(v)) return void errs.push(`${p}: must be a list`);
+    if (opts.min !== undefined && v.length < opts.min) errs.push(`${p}: must have at least ${opts.min} item(s)`);
+    v.forEach((x, i) => item(x, `${p}[${i}]`, errs));
+  };
+}
+
+export const strList = list(str);
+
+/** Runs a check and returns its problems. */
+export function run(check: Check, value: unknown): string[] {
+  const errs: string[] = [];
+  check(value, '', errs);
+  return errs;
+}
