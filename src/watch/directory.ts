@@ -19,7 +19,14 @@ export interface DirectoryOptions {
   /** Quiet time after a file event before rescanning (editors write in bursts). */
   settleMs?: number;
   maxDocumentBytes?: number;
+  /**
+   * Also rescan this often (0: only on file events). Useful where file events
+   * are unreliable (network file systems); used anyway when watching fails.
+   */
+  pollMs?: number;
 }
+
+const DEFAULT_POLL_MS = 1000;
 
 /**
  * Serves the manifests in a directory tree and follows edits. A bad document
@@ -35,6 +42,7 @@ export class DirectorySource implements ConfigSource {
   private readonly listeners: ChangeListener[] = [];
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  private poller?: NodeJS.Timeout;
 
   constructor(
     readonly dir: string,
@@ -47,15 +55,31 @@ export class DirectorySource implements ConfigSource {
     statSync(this.dir); // a clear ENOENT now beats a silent empty mesh
     this.rescan();
     this.synced = true;
-    this.watcher = watch(this.dir, { recursive: true }, () => this.schedule());
-    this.watcher.on('error', (e) =>
-      this.opts.log?.warn({ dir: this.dir, error: String(e) }, 'watching manifests failed'),
-    );
+    let pollMs = this.opts.pollMs ?? 0;
+    try {
+      // Any event only schedules a full rescan (a cheap stat walk), so events
+      // lost while a new subdirectory's watch is being set up do not matter.
+      this.watcher = watch(this.dir, { recursive: true }, () => this.schedule());
+      this.watcher.on('error', (e) =>
+        this.opts.log?.warn({ dir: this.dir, error: String(e) }, 'watching manifests failed'),
+      );
+    } catch (e) {
+      // Platforms or file systems without recursive watch: poll instead.
+      pollMs ||= DEFAULT_POLL_MS;
+      this.opts.log?.warn({ dir: this.dir, error: String(e), pollMs }, 'cannot watch manifests; polling');
+    }
+    if (pollMs > 0) {
+      this.poller = setInterval(() => this.schedule(), pollMs);
+      this.poller.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.watcher?.close();
+    this.watcher = undefined;
+    if (this.poller) clearInterval(this.poller);
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   onChanges(l: ChangeListener): void {

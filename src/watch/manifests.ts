@@ -68,10 +68,21 @@ export function checkDocument(raw: unknown): {
   };
 }
 
-function expand(raw: unknown): unknown[] {
+/** The objects of one document, each with the line it starts at. */
+function expand(
+  raw: unknown,
+  doc: YAML.Document.Parsed,
+  lc: LineCounter,
+  line: number,
+): { raw: unknown; line: number }[] {
   // A `kind: List` (what kubectl get -o yaml prints) carries its objects in items.
-  if (isObject(raw) && raw.kind === 'List' && Array.isArray(raw.items)) return raw.items;
-  return [raw];
+  if (!(isObject(raw) && raw.kind === 'List' && Array.isArray(raw.items))) return [{ raw, line }];
+  const items = doc.get('items', true);
+  return raw.items.map((item, i) => {
+    const node = YAML.isSeq(items) ? items.items[i] : undefined;
+    const start = YAML.isNode(node) ? node.range?.[0] : undefined;
+    return { raw: item, line: start === undefined ? line : lc.linePos(start).line };
+  });
 }
 
 /** Parses a YAML (multi-document) or JSON file into objects and precise errors. */
@@ -122,14 +133,14 @@ export function parseManifestFile(file: string, text: string, maxDocBytes = DEFA
       continue;
     }
     if (js === null || js === undefined) continue;
-    for (const raw of expand(js)) {
+    for (const { raw, line: at } of expand(js, doc, lc, line)) {
       const r = checkDocument(raw);
       if (r.irrelevant) continue;
       if (r.object) {
-        out.docs.push({ object: r.object, line });
+        out.docs.push({ object: r.object, line: at });
         continue;
       }
-      err(line, r.problems.join('; '), { kind: r.kind, name: r.name, namespace: r.namespace });
+      err(at, r.problems.join('; '), { kind: r.kind, name: r.name, namespace: r.namespace });
       if (r.kind && r.name) {
         const info = kindInfo(r.kind);
         out.invalidKeys.add(
