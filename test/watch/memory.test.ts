@@ -1,0 +1,87 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { get, type Change, type KubeObject } from '../../src/model';
+import { MemorySource } from '../../src/watch/memory';
+import { ConfigStore } from '../../src/watch/store';
+
+const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('in-memory source', () => {
+  it('delivers its initial objects on start, then every upsert and delete', async () => {
+    const src = new MemorySource([ns('a')]);
+    const seen: Change[][] = [];
+    src.onChanges((c) => seen.push(c));
+    assert.equal(src.synced, false);
+    src.upsert(ns('early'));
+    assert.equal(seen.length, 0, 'nothing is delivered before start');
+    await src.start();
+    assert.equal(src.synced, true);
+    assert.deepEqual(
+      seen.flat().map((c) => (c.op === 'upsert' ? c.object.metadata.name : c.name)),
+      ['a', 'early'],
+    );
+    src.upsert(ns('a', { x: '1' }));
+    src.delete(ns('early'));
+    assert.deepEqual(seen.slice(1), [
+      [{ op: 'upsert', object: ns('a', { x: '1' }) }],
+      [{ op: 'delete', kind: 'Namespace', namespace: undefined, name: 'early' }],
+    ]);
+    assert.deepEqual(src.errors(), []);
+    await src.stop();
+  });
+
+  it('feeds a ConfigStore like any other source', async () => {
+    const src = new MemorySource();
+    const store = new ConfigStore();
+    store.attach(src);
+    await src.start();
+    src.upsert(ns('a', { 'istio.io/use-waypoint': 'wp' }));
+    await tick();
+    assert.equal(get(store.world, 'Namespace', undefined, 'a')?.metadata.labels?.['istio.io/use-waypoint'], 'wp');
+    src.delete(ns('a'));
+    await tick();
+    assert.equal(get(store.world, 'Namespace', undefined, 'a'), undefined);
+  });
+});
+
+describe('config store coalescing', () => {
+  it('applies changes within the window as one batch: one World, the union of keys', async () => {
+    const store = new ConfigStore(30);
+    const batches: string[][] = [];
+    const worlds = new Set<unknown>();
+    store.subscribe((w, changed) => {
+      worlds.add(w);
+      batches.push([...changed].sort());
+    });
+    store.enqueue([{ op: 'upsert', object: ns('a') }]);
+    await new Promise((r) => setTimeout(r, 5));
+    store.enqueue([
+      { op: 'upsert', object: ns('b') },
+      { op: 'upsert', object: ns('a', { v: '2' }) },
+    ]);
+    const deadline = Date.now() + 2000;
+    while (batches.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(batches, [['Namespace/a', 'Namespace/b']]);
+    assert.equal(worlds.size, 1);
+    assert.deepEqual(get(store.world, 'Namespace', undefined, 'a')?.metadata.labels, { v: '2' }, 'last write wins');
+  });
+
+  it('does not notify when a batch changes nothing', async () => {
+    const store = new ConfigStore();
+    store.enqueue([{ op: 'upsert', object: ns('a') }]);
+    store.flush();
+    let notified = 0;
+    store.subscribe(() => notified++);
+    store.enqueue([
+      { op: 'upsert', object: ns('a') },
+      { op: 'delete', kind: 'Namespace', name: 'missing' },
+    ]);
+    store.flush();
+    assert.equal(notified, 0);
+  });
+});
