@@ -87,13 +87,17 @@ function admits(wp: Waypoint, ns: string, nsLabels: Record<string, string>): boo
   }
 }
 
-/** The istio.io/WaypointBound condition for a binding (undefined: no condition to write). */
+/**
+ * The status, reason and message of the istio.io/WaypointBound condition
+ * (CONDITION.waypointBound) for a binding; undefined when there is nothing to
+ * say because the object does not ask for a waypoint.
+ */
 export function boundCondition(b: Binding): { status: 'True' | 'False'; reason: string; message: string } | undefined {
   if (b.kind === 'bound') {
     return {
       status: 'True',
-      reason: 'WaypointAccepted',
-      message: `Successfully attached to waypoint ${b.waypoint.namespace}/${b.waypoint.name}`,
+      reason: BIND_REASON.accepted,
+      message: `Successfully attached to waypoint ${waypointKey(b.waypoint)}`,
     };
   }
   return b.reason ? { status: 'False', ...b.reason } : undefined;

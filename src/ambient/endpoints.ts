@@ -1,7 +1,7 @@
 import {
-  inNamespace,
-  LABEL,
-  matchesLabels,
+  endpointSlicesOf,
+  get,
+  podsMatching,
   type EndpointSlice,
   type Pod,
   type Service,
@@ -18,9 +18,27 @@ export interface ServiceEndpoint {
 
 /** Pods a Service selects (same namespace, running or not). */
 export function podsOfService(svc: Service, world: World): Pod[] {
-  return inNamespace(world, 'Pod', svc.metadata.namespace ?? 'default').filter((p) =>
-    matchesLabels(svc.spec?.selector, p.metadata.labels),
-  );
+  return podsMatching(world, svc.metadata.namespace ?? 'default', svc.spec?.selector);
+}
+
+/**
+ * Pods that back a Service: those its EndpointSlices point at when it has
+ * slices (a cluster, or a Service without selector whose slices are written
+ * by hand), otherwise those its selector picks. Sorted by name.
+ */
+export function backingPods(svc: Service, world: World): Pod[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  const slices = endpointSlicesOf(world, ns, svc.metadata.name);
+  if (slices.length === 0) return podsOfService(svc, world);
+  const out = new Map<string, Pod>();
+  for (const s of slices)
+    for (const e of s.endpoints ?? []) {
+      const ref = e.targetRef;
+      if (ref?.kind !== 'Pod' || !ref.name) continue;
+      const pod = get(world, 'Pod', ref.namespace ?? ns, ref.name);
+      if (pod) out.set(pod.metadata.name, pod);
+    }
+  return [...out.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 
 function podIps(p: Pod): string[] {
@@ -51,11 +69,7 @@ function resolveTargetPort(sp: ServicePort, pod: Pod | undefined): number | unde
  */
 export function endpointsOf(svc: Service, sp: ServicePort, world: World): ServiceEndpoint[] {
   const ns = svc.metadata.namespace ?? 'default';
-  const pods = inNamespace(world, 'Pod', ns);
-  const podByName = new Map(pods.map((p) => [p.metadata.name, p]));
-  const slices = inNamespace(world, 'EndpointSlice', ns).filter(
-    (s: EndpointSlice) => s.metadata.labels?.[LABEL.serviceName] === svc.metadata.name,
-  );
+  const slices: EndpointSlice[] = endpointSlicesOf(world, ns, svc.metadata.name);
   const out: ServiceEndpoint[] = [];
   if (slices.length > 0) {
     for (const s of slices) {
@@ -64,7 +78,7 @@ export function endpointsOf(svc: Service, sp: ServicePort, world: World): Servic
         (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ??
         (s.ports?.length === 1 ? s.ports[0] : undefined);
       for (const e of s.endpoints ?? []) {
-        const pod = e.targetRef?.kind === 'Pod' ? podByName.get(e.targetRef.name ?? '') : undefined;
+        const pod = e.targetRef?.kind === 'Pod' ? get(world, 'Pod', ns, e.targetRef.name ?? '') : undefined;
         const p = port?.port ?? resolveTargetPort(sp, pod);
         if (p === undefined) continue;
         for (const ip of e.addresses) out.push({ ip, port: p, ready: e.conditions?.ready !== false, pod });

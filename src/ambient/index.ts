@@ -1,11 +1,12 @@
 import {
-  AMBIENT,
-  ANNOTATION,
   get,
+  inNamespace,
   keyOf,
   LABEL,
   list,
-  NONE,
+  objectKey,
+  parseKey,
+  type KindName,
   type KubeObject,
   type Pod,
   type Service,
@@ -13,66 +14,153 @@ import {
   type World,
   type WorkloadEntry,
 } from '../model';
-import { bind, type Binding } from './binding';
-import { discoverWaypoints, waypointKey, type Waypoint, type WaypointOptions } from './waypoints';
+import { bind, type Binding, type Subject } from './binding';
+import { backingPods } from './endpoints';
+import { isWaypointPod } from './enrollment';
+import {
+  DEFAULT_WAYPOINT_OPTIONS,
+  discoverWaypoints,
+  waypointKey,
+  type Waypoint,
+  type WaypointOptions,
+} from './waypoints';
 
-export { bind, boundCondition, type Binding, type BindReason } from './binding';
-export { discoverWaypoints, waypointKey, type Waypoint, type WaypointRef, type WaypointOptions } from './waypoints';
-export { podsOfService, endpointsOf, type ServiceEndpoint } from './endpoints';
+export { bind, boundCondition, type Binding, type BindReason, type Subject } from './binding';
+export {
+  DEFAULT_WAYPOINT_OPTIONS,
+  discoverWaypoints,
+  waypointKey,
+  type Waypoint,
+  type WaypointRef,
+  type WaypointOptions,
+} from './waypoints';
+export { backingPods, podsOfService, endpointsOf, type ServiceEndpoint } from './endpoints';
+export { isEnrolled, isWaypointPod } from './enrollment';
+
+type ServiceLike = Service | ServiceEntry;
+type WorkloadLike = Pod | WorkloadEntry;
 
 /** Who is served by which waypoint, and why not, for every service and workload. */
 export interface AmbientIndex {
+  readonly world: World;
+  readonly options: WaypointOptions;
+  /** Every waypoint Gateway by `<ns>/<name>`, in key order. */
   readonly waypoints: ReadonlyMap<string, Waypoint>;
   /** By object key (Service/…, ServiceEntry/…, Pod/…, WorkloadEntry/…). */
   readonly bindings: ReadonlyMap<string, Binding>;
-  servicesOf(waypoint: string): (Service | ServiceEntry)[];
-  workloadsOf(waypoint: string): (Pod | WorkloadEntry)[];
+  /** Services and ServiceEntries a waypoint (by `<ns>/<name>`) serves, in key order. */
+  servicesOf(waypoint: string): ServiceLike[];
+  /** Pods and WorkloadEntries a waypoint serves, in key order. */
+  workloadsOf(waypoint: string): WorkloadLike[];
   /** The waypoint serving an object, by its key. */
   waypointFor(key: string): Waypoint | undefined;
+  /** Pods backing a Service, by its key: its EndpointSlices' pods, else its selector's. */
+  podsOf(serviceKey: string): Pod[];
 }
 
-/** Ambient enrollment: namespace or pod label, or istiod's redirection annotation; `none` on the pod opts out. */
-export function isEnrolled(pod: Pod | WorkloadEntry, world: World): boolean {
-  const own = pod.metadata.labels?.[LABEL.dataplaneMode];
-  if (own === NONE) return false;
-  if (own === AMBIENT) return true;
-  if (pod.metadata.annotations?.[ANNOTATION.redirection] === 'enabled') return true;
-  const ns = get(world, 'Namespace', undefined, pod.metadata.namespace ?? 'default');
-  return ns?.metadata.labels?.[LABEL.dataplaneMode] === AMBIENT;
+const SERVICE_KINDS = ['Service', 'ServiceEntry'] as const;
+const WORKLOAD_KINDS = ['Pod', 'WorkloadEntry'] as const;
+const SUBJECT_OF: Partial<Record<string, Subject>> = {
+  Service: 'service',
+  ServiceEntry: 'service',
+  Pod: 'workload',
+  WorkloadEntry: 'workload',
+};
+/** Kinds whose change can move every binding: the waypoints themselves. */
+const WAYPOINT_KINDS = new Set(['Gateway', 'GatewayClass']);
+
+interface Entry {
+  object: KubeObject;
+  binding: Binding;
 }
 
-/** Waypoint pods implement a Gateway; they never get a waypoint themselves. */
-export function isWaypointPod(o: KubeObject): boolean {
-  return o.metadata.labels?.[LABEL.gatewayName] !== undefined;
+function bindOne(o: KubeObject, world: World, waypoints: ReadonlyMap<string, Waypoint>): Binding {
+  const subject = SUBJECT_OF[o.kind] ?? 'service';
+  if (subject === 'workload') return isWaypointPod(o) ? { kind: 'unbound' } : bind(o, subject, world, waypoints);
+  // A waypoint's own Service must not send its traffic through a waypoint.
+  const own = o.metadata.labels?.[LABEL.gatewayName];
+  const ns = o.metadata.namespace ?? 'default';
+  if (own !== undefined && waypoints.has(waypointKey({ namespace: ns, name: own }))) return { kind: 'unbound' };
+  return bind(o, subject, world, waypoints);
 }
 
-export function buildAmbientIndex(world: World, opts: WaypointOptions): AmbientIndex {
-  const waypoints = discoverWaypoints(world, opts);
+export function buildAmbientIndex(world: World, options: WaypointOptions = DEFAULT_WAYPOINT_OPTIONS): AmbientIndex {
+  const waypoints = discoverWaypoints(world, options);
+  const entries = new Map<string, Entry>();
+  for (const kind of [...SERVICE_KINDS, ...WORKLOAD_KINDS])
+    for (const o of list(world, kind)) entries.set(keyOf(o), { object: o, binding: bindOne(o, world, waypoints) });
+  return makeIndex(world, options, waypoints, entries);
+}
+
+/**
+ * The index for `world`, reusing `prev` where the changed keys cannot have
+ * moved anything: a binding reads only its object, its namespace and the
+ * waypoints. A Gateway or GatewayClass change rebuilds everything; a
+ * Namespace change rebinds that namespace's objects; a Service, ServiceEntry,
+ * Pod or WorkloadEntry change rebinds that object; any other change (routes,
+ * policies) keeps every binding. Same result as buildAmbientIndex(world).
+ */
+export function updateAmbientIndex(prev: AmbientIndex, world: World, changed: ReadonlySet<string>): AmbientIndex {
+  const parsed = [...changed].map(parseKey);
+  if (parsed.some((k) => WAYPOINT_KINDS.has(k.kind))) return buildAmbientIndex(world, prev.options);
+  const touched = new Set<string>();
+  const namespaces = new Set(parsed.filter((k) => k.kind === 'Namespace').map((k) => k.name));
+  for (const k of parsed) if (SUBJECT_OF[k.kind]) touched.add(objectKey(k.kind, k.namespace, k.name));
+  if (touched.size === 0 && namespaces.size === 0) {
+    return makeIndex(world, prev.options, prev.waypoints, entriesOf(prev));
+  }
+  // Waypoint readiness and admission read no Namespace, Service or Pod, so
+  // the waypoints are reused; only the affected bindings are recomputed.
+  const entries = new Map(entriesOf(prev));
+  for (const ns of namespaces)
+    for (const kind of [...SERVICE_KINDS, ...WORKLOAD_KINDS])
+      for (const o of inNamespace(world, kind, ns)) touched.add(keyOf(o));
+  for (const key of touched) {
+    const k = parseKey(key);
+    const o = get(world, k.kind as KindName, k.namespace, k.name);
+    if (o) entries.set(key, { object: o, binding: bindOne(o, world, prev.waypoints) });
+    else entries.delete(key);
+  }
+  return makeIndex(world, prev.options, prev.waypoints, entries);
+}
+
+const ENTRIES = new WeakMap<AmbientIndex, ReadonlyMap<string, Entry>>();
+function entriesOf(index: AmbientIndex): ReadonlyMap<string, Entry> {
+  const e = ENTRIES.get(index);
+  if (e) return e;
+  // An index not made here (a test double): rebuild its entries from the world.
+  return new Map(
+    [...index.bindings].flatMap(([key, binding]) => {
+      const k = parseKey(key);
+      const object = get(index.world, k.kind as KindName, k.namespace, k.name);
+      return object ? [[key, { object, binding }] as const] : [];
+    }),
+  );
+}
+
+function makeIndex(
+  world: World,
+  options: WaypointOptions,
+  waypoints: ReadonlyMap<string, Waypoint>,
+  entries: ReadonlyMap<string, Entry>,
+): AmbientIndex {
   const bindings = new Map<string, Binding>();
-  const services = new Map<string, (Service | ServiceEntry)[]>();
-  const workloads = new Map<string, (Pod | WorkloadEntry)[]>();
-  const record = <T extends KubeObject>(o: T, b: Binding, into: Map<string, T[]>) => {
-    bindings.set(keyOf(o), b);
-    if (b.kind !== 'bound') return;
-    const k = waypointKey(b.waypoint);
-    let l = into.get(k);
-    if (!l) into.set(k, (l = []));
-    l.push(o);
-  };
-  for (const s of [...list(world, 'Service'), ...list(world, 'ServiceEntry')]) {
-    // A waypoint's own Service must not send its traffic through a waypoint.
-    const own = s.metadata.labels?.[LABEL.gatewayName];
-    const implementsWaypoint = own !== undefined && waypoints.has(`${s.metadata.namespace ?? 'default'}/${own}`);
-    record(s, implementsWaypoint ? { kind: 'unbound' } : bind(s, 'service', world, waypoints), services);
+  const services = new Map<string, ServiceLike[]>();
+  const workloads = new Map<string, WorkloadLike[]>();
+  for (const key of [...entries.keys()].sort()) {
+    const { object, binding } = entries.get(key)!;
+    bindings.set(key, binding);
+    if (binding.kind !== 'bound') continue;
+    const into = (SUBJECT_OF[object.kind] === 'workload' ? workloads : services) as Map<string, KubeObject[]>;
+    const wk = waypointKey(binding.waypoint);
+    let l = into.get(wk);
+    if (!l) into.set(wk, (l = []));
+    l.push(object);
   }
-  for (const p of [...list(world, 'Pod'), ...list(world, 'WorkloadEntry')]) {
-    const b: Binding = isWaypointPod(p) ? { kind: 'unbound' } : bind(p, 'workload', world, waypoints);
-    record(p, b, workloads);
-  }
-  const byKey = (a: KubeObject, b: KubeObject) => (keyOf(a) < keyOf(b) ? -1 : 1);
-  for (const l of services.values()) l.sort(byKey);
-  for (const l of workloads.values()) l.sort(byKey);
-  return {
+  const pods = new Map<string, Pod[]>();
+  const index: AmbientIndex = {
+    world,
+    options,
     waypoints,
     bindings,
     servicesOf: (w) => services.get(w) ?? [],
@@ -81,5 +169,16 @@ export function buildAmbientIndex(world: World, opts: WaypointOptions): AmbientI
       const b = bindings.get(key);
       return b?.kind === 'bound' ? waypoints.get(waypointKey(b.waypoint)) : undefined;
     },
+    podsOf(serviceKey) {
+      let p = pods.get(serviceKey);
+      if (!p) {
+        const k = parseKey(serviceKey);
+        const svc = k.kind === 'Service' ? get(world, 'Service', k.namespace, k.name) : undefined;
+        pods.set(serviceKey, (p = svc ? backingPods(svc, world) : []));
+      }
+      return p;
+    },
   };
+  ENTRIES.set(index, entries);
+  return index;
 }

@@ -30,17 +30,22 @@ export interface Waypoint extends WaypointRef {
   listenerProblems: { listener: string; reason: string; message: string }[];
 }
 
+/** `<namespace>/<name>`: how waypoints are keyed everywhere (proxies, CLI, indexes). */
 export const waypointKey = (r: WaypointRef) => `${r.namespace}/${r.name}`;
 
 export interface WaypointOptions {
   /**
-   * Directory mode has no controller to deploy waypoints and fill in their
-   * status, so a valid waypoint Gateway counts as ready there: the manifests
-   * are the whole desired state. With a cluster, ready means the Gateway has
-   * status.addresses.
+   * With a cluster, a waypoint is ready when its Gateway has status.addresses
+   * (the controller deployed it). Directory mode has no controller to deploy
+   * anything or write status, and the manifests are the whole desired state,
+   * so there a valid waypoint (class istio-waypoint with the HBONE 15008
+   * listener) also counts as ready. A Gateway with status.addresses is ready
+   * either way.
    */
   assumeReady: boolean;
 }
+
+export const DEFAULT_WAYPOINT_OPTIONS: WaypointOptions = { assumeReady: false };
 
 function trafficType(gw: Gateway, world: World): TrafficType {
   const own = gw.metadata.labels?.[LABEL.waypointFor];
@@ -74,7 +79,7 @@ export function discoverWaypoints(world: World, opts: WaypointOptions): Map<stri
   const out = new Map<string, Waypoint>();
   const gateways = list(world, 'Gateway')
     .filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)
-    .sort((a, b) => (keyOfGw(a) < keyOfGw(b) ? -1 : 1));
+    .sort((a, b) => (refOf(a) < refOf(b) ? -1 : 1));
   for (const gw of gateways) {
     const hbone = (gw.spec?.listeners ?? []).find(isHbone);
     const addresses = (gw.status?.addresses ?? []).map((a) => a.value).filter((v) => v !== '');
@@ -82,7 +87,7 @@ export function discoverWaypoints(world: World, opts: WaypointOptions): Map<stri
     const wp: Waypoint = {
       namespace: gw.metadata.namespace ?? 'default',
       name: gw.metadata.name,
-      key: keyOfGw(gw),
+      key: refOf(gw),
       gateway: gw,
       trafficType: trafficType(gw, world),
       ready: addresses.length > 0 || (opts.assumeReady && hbone !== undefined),
@@ -96,6 +101,6 @@ export function discoverWaypoints(world: World, opts: WaypointOptions): Map<stri
   return out;
 }
 
-function keyOfGw(g: Gateway): string {
-  return `${g.metadata.namespace ?? 'default'}/${g.metadata.name}`;
+function refOf(g: Gateway): string {
+  return waypointKey({ namespace: g.metadata.namespace ?? 'default', name: g.metadata.name });
 }
