@@ -41,3 +41,28 @@ describe('World', () => {
     assert.deepEqual([...del.changed], ['Service/a/x']);
   });
 });
+
+describe('World structural sharing at scale', () => {
+  it('an update or delete of one object keeps every other object and table identical', () => {
+    const objects: KubeObject[] = [];
+    for (let i = 0; i < 50; i++) objects.push(ns(`n${i}`), svc(`s${i}`));
+    const w1 = applyChanges(
+      EMPTY_WORLD,
+      objects.map((object) => ({ op: 'upsert' as const, object })),
+    ).world;
+    const { world: w2 } = applyChanges(w1, [
+      { op: 'upsert', object: { ...svc('s7'), spec: { ports: [{ port: 81 }] } } },
+      { op: 'delete', kind: 'Service', namespace: 'a', name: 's8' },
+    ]);
+    assert.equal(w2.objects.Namespace, w1.objects.Namespace);
+    const before = w1.objects.Service!;
+    const after = w2.objects.Service!;
+    assert.notEqual(after, before);
+    for (const [key, o] of Object.entries(before)) {
+      if (key === 'Service/a/s7') assert.notEqual(after[key], o);
+      else if (key === 'Service/a/s8') assert.equal(after[key], undefined);
+      else assert.equal(after[key], o, key);
+    }
+    assert.equal(w2.generation, w1.generation + 1);
+  });
+});
