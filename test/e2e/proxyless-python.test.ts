@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEcho } from '../support/echo-backend';
-import { proxylessManifests } from '../support/proxyless-fixture';
+import { proxylessBootstrap, proxylessManifests } from '../support/proxyless-fixture';
 import { PROJECT_ROOT, startServe, type Served } from './serve-process';
 
 const PYTHON = '/usr/bin/python3';
@@ -37,20 +37,7 @@ describe(
 
     // Asynchronous on purpose: the backends live in this process and must keep answering.
     function calls(count: number, ...headers: string[]): Promise<string[]> {
-      const bootstrap = JSON.stringify({
-        xds_servers: [
-          {
-            server_uri: `127.0.0.1:${served.xdsPort}`,
-            channel_creds: [{ type: 'insecure' }],
-            server_features: ['xds_v3'],
-          },
-        ],
-        node: {
-          id: 'sidecar~127.0.0.1~py-client.app~app.svc.cluster.local',
-          metadata: { GENERATOR: 'grpc' },
-          locality: { region: 'r1', zone: 'z1' },
-        },
-      });
+      const bootstrap = proxylessBootstrap(served.xdsPort, 'py-client');
       return new Promise((resolve, reject) => {
         const p = spawn(
           PYTHON,

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { hello, startEcho } from '../support/echo-backend';
 import { startServe, type Served } from './serve-process';
-import { proxylessManifests as manifests } from '../support/proxyless-fixture';
+import { proxylessBootstrap, proxylessManifests as manifests } from '../support/proxyless-fixture';
 
 grpcXds.register();
 
@@ -26,22 +26,8 @@ describe('proxyless gRPC clients routed by our configuration', () => {
     dir = mkdtempSync(join(tmpdir(), 'istiod-lite-grpc-'));
     writeFileSync(join(dir, 'app.yaml'), manifests(v1.port, v2.port));
     served = await startServe(['--config-dir', dir, '--debounce-after', '20ms']);
-    const bootstrap = {
-      xds_servers: [
-        {
-          server_uri: `127.0.0.1:${served.xdsPort}`,
-          channel_creds: [{ type: 'insecure' }],
-          server_features: ['xds_v3'],
-        },
-      ],
-      node: {
-        id: 'sidecar~127.0.0.1~client-1.app~app.svc.cluster.local',
-        metadata: { GENERATOR: 'grpc', NAMESPACE: 'app' },
-        locality: { region: 'r1', zone: 'z1' },
-      },
-    };
     client = new grpc.Client('xds:///echo.app.svc.cluster.local:7000', grpc.credentials.createInsecure(), {
-      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
+      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': proxylessBootstrap(served.xdsPort, 'client-1'),
     } as grpc.ClientOptions);
   });
   after(async () => {
@@ -76,20 +62,7 @@ describe('proxyless gRPC clients routed by our configuration', () => {
   });
 
   it('routes a GRPCRoute by method and splits 70/30 (MeshGRPCRouteWeight, named rules)', async () => {
-    const bootstrap = JSON.stringify({
-      xds_servers: [
-        {
-          server_uri: `127.0.0.1:${served.xdsPort}`,
-          channel_creds: [{ type: 'insecure' }],
-          server_features: ['xds_v3'],
-        },
-      ],
-      node: {
-        id: 'sidecar~127.0.0.1~client-2.app~app.svc.cluster.local',
-        metadata: { GENERATOR: 'grpc' },
-        locality: { region: 'r1' },
-      },
-    });
+    const bootstrap = proxylessBootstrap(served.xdsPort, 'client-2');
     const c = new grpc.Client('xds:///split.app.svc.cluster.local:7000', grpc.credentials.createInsecure(), {
       'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': bootstrap,
     } as grpc.ClientOptions);

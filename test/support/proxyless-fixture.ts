@@ -39,3 +39,18 @@ spec:
 `,
   ].join('---\n');
 }
+
+/** An xDS bootstrap for a proxyless node (GENERATOR=grpc) pointed at our server. */
+export function proxylessBootstrap(xdsPort: number, client: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    xds_servers: [
+      { server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] },
+    ],
+    node: {
+      id: `sidecar~127.0.0.1~${client}.app~app.svc.cluster.local`,
+      metadata: { GENERATOR: 'grpc', NAMESPACE: 'app' },
+      locality: { region: 'r1', zone: 'z1' },
+    },
+    ...extra,
+  });
+}
