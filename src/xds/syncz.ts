@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { OutputTypeMap, TypeMap } from '../envoy';
 import type { Connection } from './connection';
 import { TypeState } from './type-state';
@@ -74,9 +75,27 @@ function matchString(m: StringMatcher | null, s: string): boolean {
     case 'contains':
       return s.includes(m.contains ?? '');
     case 'safe_regex':
-      return new RegExp(`^(?:${m.safe_regex?.regex ?? ''})$`).test(s);
+      return linearRegex(m.safe_regex?.regex ?? '').test(s);
     default:
       return true;
+  }
+}
+
+// A CSDS caller chooses the pattern, so a backtracking regex would let one
+// request stall the server. V8's linear-time engine (the `l` flag, behind a
+// flag of its own) runs in time proportional to the input, as RE2 does for
+// Envoy; patterns it cannot run that way are refused.
+setFlagsFromString('--enable-experimental-regexp-engine');
+const MAX_REGEX = 1024;
+
+function linearRegex(src: string): RegExp {
+  if (src.length > MAX_REGEX) throw new Error(`node_id regex is ${src.length} characters; the limit is ${MAX_REGEX}`);
+  try {
+    return new RegExp(`^(?:${src})$`, 'l');
+  } catch (e) {
+    throw new Error(
+      `node_id regex ${JSON.stringify(src)} is not supported: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
