@@ -2,11 +2,20 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULT_CONTROLLER, WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startDebugServer } from '../debug/server';
 import { adszJson, configDumpJson, synczJson } from '../debug/views';
-import { SnapshotCache, XdsServer } from '../xds';
+import { kubeTokenReviewer } from '../controller/token-review';
+import { DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE } from '../model';
+import {
+  CertificateAuthenticator,
+  SnapshotCache,
+  TokenReviewAuthenticator,
+  XdsServer,
+  type Authenticator,
+} from '../xds';
+import { proxyAccess } from './proxy-auth';
+import { tlsCredentials } from './tls';
 import type { Command } from './commands';
 import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
@@ -23,11 +32,18 @@ flags:
   --kubeconfig PATH        watch the cluster this kubeconfig points at
   --config-dir DIR         serve the manifests in DIR (YAML/JSON, recursive)
   --listen-address ADDR    address the xDS ports bind to (default 0.0.0.0)
-  --xds-port N             plaintext xDS port (default 15010)
-  --xds-tls-port N         TLS xDS port (default 15012; needs --tls-cert-file and --tls-key-file)
-  --tls-cert-file PATH     server certificate (PEM) for the TLS port
+  --xds-port N|off         plaintext xDS port, unauthenticated, for local use (default
+                           15010 with --config-dir; off against a cluster unless given)
+  --xds-tls-port N         TLS xDS port (default 15012; needs --tls-cert-file and --tls-key-file);
+                           every stream authenticates with a service-account token
+                           (Kubernetes mode) or a client certificate (with --tls-ca-file)
+  --tls-cert-file PATH     server certificate (PEM) for the TLS port; reloaded when it changes
   --tls-key-file PATH      server private key (PEM) for the TLS port
-  --tls-ca-file PATH       CA bundle; when given, clients must present a certificate it signed
+  --tls-ca-file PATH       CA bundle for client certificates (a spiffe:// URI SAN names the identity)
+  --trust-domain TD        trust domain of client identities (default ${DEFAULT_TRUST_DOMAIN})
+  --token-audience AUD     audience proxy tokens must carry, comma-separated (default ${TOKEN_AUDIENCE})
+  --system-namespace NS    the control plane's namespace: its identities may read every
+                           proxy's status (default $POD_NAMESPACE or ${ROOT_NAMESPACE})
   --debug-address ADDR     address the debug port binds to (default 127.0.0.1)
   --debug-port N           debug and metrics HTTP port (default 15014)
   --debounce-after DUR     quiet period before a push (default 100ms)
@@ -45,11 +61,14 @@ const FLAGS = {
   kubeconfig: { type: 'string' },
   'config-dir': { type: 'string' },
   'listen-address': { type: 'string', default: '0.0.0.0' },
-  'xds-port': { type: 'string', default: '15010' },
+  'xds-port': { type: 'string' },
   'xds-tls-port': { type: 'string', default: '15012' },
   'tls-cert-file': { type: 'string' },
   'tls-key-file': { type: 'string' },
   'tls-ca-file': { type: 'string' },
+  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
+  'token-audience': { type: 'string', default: TOKEN_AUDIENCE },
+  'system-namespace': { type: 'string' },
   'debug-address': { type: 'string', default: '127.0.0.1' },
   'debug-port': { type: 'string', default: '15014' },
   'debounce-after': { type: 'string', default: '100ms' },
@@ -65,9 +84,12 @@ export interface ServeOptions {
   kubeconfig?: string;
   configDir?: string;
   listenAddress: string;
-  xdsPort: number;
+  /** Plaintext port; undefined: 15010 with manifests, off against a cluster; null: off. */
+  xdsPort?: number | null;
   xdsTlsPort: number;
-  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** Identities on the TLS port; defaults as in the usage text. */
+  auth?: { trustDomain: string; audiences: string[]; systemNamespace: string };
   debugAddress: string;
   debugPort: number;
   debounce: { quietMs: number; maxMs: number };
@@ -78,13 +100,17 @@ export interface ServeOptions {
 function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
   const { values, positionals } = parse(argv, FLAGS, false);
   void positionals;
+  // Read once here so a wrong path fails at start with the flag's name;
+  // the TLS port itself watches the files.
   const read = (flag: string, path: string) => {
     try {
-      return readFileSync(path);
+      readFileSync(path);
+      return path;
     } catch (e) {
       throw new CommandError(`--${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  const plain = values['xds-port'];
   const cert = values['tls-cert-file'];
   const key = values['tls-key-file'];
   if ((cert === undefined) !== (key === undefined)) {
@@ -97,16 +123,24 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
       kubeconfig: values.kubeconfig,
       configDir: values['config-dir'],
       listenAddress: values['listen-address'],
-      xdsPort: parsePort('xds-port', values['xds-port']),
+      xdsPort: plain === undefined ? undefined : plain === 'off' ? null : parsePort('xds-port', plain),
       xdsTlsPort: parsePort('xds-tls-port', values['xds-tls-port']),
       tls:
         cert && key
           ? {
-              cert: read('tls-cert-file', cert),
-              key: read('tls-key-file', key),
-              ca: ca ? read('tls-ca-file', ca) : undefined,
+              certFile: read('tls-cert-file', cert),
+              keyFile: read('tls-key-file', key),
+              caFile: ca ? read('tls-ca-file', ca) : undefined,
             }
           : undefined,
+      auth: {
+        trustDomain: values['trust-domain'],
+        audiences: values['token-audience']
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+        systemNamespace: values['system-namespace'] ?? (process.env.POD_NAMESPACE || ROOT_NAMESPACE),
+      },
       debugAddress: values['debug-address'],
       debugPort: parsePort('debug-port', values['debug-port']),
       debounce: {
@@ -123,7 +157,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
 }
 
 export interface RunningServer {
-  xdsPort: number;
+  xdsPort?: number;
   xdsTlsPort?: number;
   debugPort: number;
   pipeline: Pipeline;
@@ -135,34 +169,66 @@ export interface RunningServer {
 export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
   const cache = new SnapshotCache();
   const pipeline = await startPipeline(opts, cache, log);
+  const auth = opts.auth ?? {
+    trustDomain: DEFAULT_TRUST_DOMAIN,
+    audiences: [TOKEN_AUDIENCE],
+    systemNamespace: ROOT_NAMESPACE,
+  };
   const xds = new XdsServer({
     cache,
     logger: log.child({ component: 'xds' }),
     debounce: opts.debounce,
     proxyKey: pipeline.proxyKey,
+    access: proxyAccess(auth.systemNamespace),
   });
   pipeline.onKeysChanged(() => xds.refreshKeys());
-  const xdsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsPort}`);
-  let xdsTlsPort: number | undefined;
-  if (opts.tls) {
-    const creds = grpc.ServerCredentials.createSsl(
-      opts.tls.ca ?? null,
-      [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }],
-      opts.tls.ca !== undefined,
+  const authenticators: Authenticator[] = [];
+  if (opts.tls?.caFile) authenticators.push(new CertificateAuthenticator(auth.trustDomain));
+  if (opts.tls && pipeline.kube) {
+    authenticators.push(
+      new TokenReviewAuthenticator(kubeTokenReviewer(pipeline.kube.kubeConfig), {
+        audiences: auth.audiences,
+        trustDomain: auth.trustDomain,
+      }),
     );
-    xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds);
   }
-  const debug = await startDebugServer(
-    {
-      syncz: () => synczJson(xds),
-      adsz: () => adszJson(xds),
-      configDump: (id) => configDumpJson(xds, cache, id),
-      ambientz: () => pipeline.ambientz(),
-      metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
-      ready: () => pipeline.ready(),
-    },
-    { host: opts.debugAddress, port: opts.debugPort, log: log.child({ component: 'debug' }) },
-  );
+  let xdsPort: number | undefined;
+  let xdsTlsPort: number | undefined;
+  let debug: Awaited<ReturnType<typeof startDebugServer>>;
+  try {
+    if (opts.tls && authenticators.length === 0) {
+      throw new CommandError(
+        '--xds-tls-port authenticates every stream: without a cluster to review tokens, give --tls-ca-file for client certificates',
+      );
+    }
+    // Anyone who can reach the plaintext port can read any proxy's config, so
+    // against a real cluster it is served only when asked for.
+    const plainPort = opts.xdsPort === undefined ? (pipeline.kube ? undefined : 15010) : (opts.xdsPort ?? undefined);
+    if (plainPort !== undefined) {
+      xdsPort = await xds.listen(`${opts.listenAddress}:${plainPort}`);
+      if (pipeline.kube) log.warn({ xdsPort }, 'plaintext xDS port is open: it does not authenticate proxies');
+    }
+    if (opts.tls) {
+      const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
+      xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds, { authenticators });
+    }
+    debug = await startDebugServer(
+      {
+        syncz: () => synczJson(xds),
+        adsz: () => adszJson(xds),
+        configDump: (id) => configDumpJson(xds, cache, id),
+        ambientz: () => pipeline.ambientz(),
+        metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
+        ready: () => pipeline.ready(),
+      },
+      { host: opts.debugAddress, port: opts.debugPort, log: log.child({ component: 'debug' }) },
+    );
+  } catch (e) {
+    // Nothing half-started may keep the process alive.
+    await xds.close();
+    await pipeline.stop();
+    throw e;
+  }
   let controller: WaypointController | undefined;
   if (pipeline.kube) {
     controller = new WaypointController(pipeline.kube.kubeConfig, log.child({ component: 'controller' }), {

@@ -52,6 +52,8 @@ export const CONDITION = {
 /** The root namespace: policies here with a GatewayClass target apply to every waypoint. */
 export const ROOT_NAMESPACE = 'istio-system';
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** The audience of the service-account tokens proxies present to the control plane. */
+export const TOKEN_AUDIENCE = 'istio-ca';
 export const DEFAULT_CLUSTER_ID = 'Kubernetes';
 export const DEFAULT_DOMAIN = 'cluster.local';
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { PUSH_ORDER, shortType, TypeUrl } from '../envoy';
 import type { SnapshotCache } from './cache';
+import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
 import type { ProxyInfo } from './node';
 import { NackRecord, sortedNames, TypeState } from './type-state';
@@ -44,6 +45,8 @@ export abstract class Connection {
   readonly connectedAt = new Date();
   proxy?: ProxyInfo;
   key?: string;
+  /** Who the stream proved to be, on a port that authenticates. */
+  identity?: Identity;
   readonly states = new Map<string, TypeState>();
   private readonly awaiting = new Map<string, string>();
   private readonly pending = new Set<string>();

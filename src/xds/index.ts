@@ -1,5 +1,17 @@
 export { SnapshotCache, type CacheChange, type ResourceMap } from './cache';
-export { XdsServer, DEFAULT_LIMITS, type XdsServerOptions, type XdsLimits } from './server';
+export { XdsServer, DEFAULT_LIMITS, type XdsServerOptions, type XdsLimits, type ListenOptions } from './server';
+export {
+  AuthError,
+  CertificateAuthenticator,
+  TokenReviewAuthenticator,
+  parseSpiffe,
+  spiffeUri,
+  type Authenticator,
+  type Identity,
+  type TokenReviewer,
+  type TokenReviewStatus,
+} from './auth';
+export { namespaceAccess, namespaceMismatch, type AccessPolicy, type DebugScope } from './access';
 export { XdsMetrics } from './metrics';
 export { parseNode, keyByNodeId, type ProxyInfo, type ProxyKeyFn } from './node';
 export { DEFAULT_DEBOUNCE, type DebounceOptions } from './push-queue';

@@ -12,6 +12,8 @@ import {
   typeUrlOf,
   verifyTypeUrls,
 } from '../envoy';
+import { inScope, namespaceAccess, type AccessPolicy, type DebugScope } from './access';
+import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
 import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
@@ -31,7 +33,22 @@ export interface XdsServerOptions {
   ackTimeoutMs?: number;
   controlPlaneId?: string;
   limits?: Partial<XdsLimits>;
+  /** What authenticated streams may receive (default: namespaceAccess() with no control-plane namespace). */
+  access?: AccessPolicy;
 }
+
+/** How one listening port treats its streams. */
+export interface ListenOptions {
+  /**
+   * When set, every stream on the port must prove an identity with one of
+   * these before any request is served, and is then held to the AccessPolicy.
+   * Without it the port trusts its callers (the plaintext port, for local use).
+   */
+  authenticators?: readonly Authenticator[];
+}
+
+/** Requests a stream may send before its authentication completes; more is a misbehaving client. */
+const MAX_REQUESTS_BEFORE_AUTH = 64;
 
 /** Bounds on what one client may ask of the server; each breach is a clear error for that stream. */
 export interface XdsLimits {
@@ -59,8 +76,11 @@ class BadRequest extends Error {}
  */
 export class XdsServer {
   readonly metrics = new XdsMetrics();
-  readonly server: grpc.Server;
+  private readonly servers: grpc.Server[] = [];
   private readonly limits: XdsLimits;
+  private readonly access: AccessPolicy;
+  /** Ends a stream with an error; kept per connection so a key change can revoke it. */
+  private readonly failers = new Map<string, (e: AuthError) => void>();
   private readonly conns = new Map<string, Connection>();
   private readonly byKey = new Map<string, Set<Connection>>();
   private readonly queue: PushQueue;
@@ -72,35 +92,51 @@ export class XdsServer {
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.server = new grpc.Server({
-      'grpc.max_concurrent_streams': this.limits.maxStreamsPerConnection,
-      'grpc.max_receive_message_length': this.limits.maxRequestBytes,
-    });
+    this.access = opts.access ?? namespaceAccess();
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.keyOf = opts.proxyKey ?? keyByNodeId;
     this.controlPlane = encodeControlPlane(opts.controlPlaneId ?? 'istiod-lite');
     this.queue = new PushQueue({ ...DEFAULT_DEBOUNCE, ...opts.debounce }, (b) => this.push(b));
     this.unsubscribe = opts.cache.subscribe((changes) => this.queue.add(changes));
-    this.server.addService(adsDefinition, {
-      StreamAggregatedResources: (call: Stream) => this.stream(call, new SotwConnection(call, this.deps())),
-      DeltaAggregatedResources: (call: Stream) => this.stream(call, new DeltaConnection(call, this.deps())),
-    });
-    this.server.addService(csdsDefinition, {
-      StreamClientStatus: (call: Stream) => this.csdsStream(call),
-      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        try {
-          cb(null, this.clientStatus(call.request));
-        } catch (e) {
-          cb({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ClientStatusRequest: ${errText(e)}` });
-        }
-      },
-    });
   }
 
-  /** Binds and starts serving; resolves to the bound port. */
-  listen(address = '127.0.0.1:0', creds = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  /**
+   * Binds one port and starts serving on it; resolves to the bound port.
+   * Each port is its own gRPC server so that its streams can be held to its
+   * own authentication rule; all of them share the proxies and the cache.
+   */
+  listen(
+    address = '127.0.0.1:0',
+    creds = grpc.ServerCredentials.createInsecure(),
+    opts: ListenOptions = {},
+  ): Promise<number> {
+    const server = new grpc.Server({
+      'grpc.max_concurrent_streams': this.limits.maxStreamsPerConnection,
+      'grpc.max_receive_message_length': this.limits.maxRequestBytes,
+    });
+    const auth = opts.authenticators;
+    server.addService(adsDefinition, {
+      StreamAggregatedResources: (call: Stream) => this.stream(call, new SotwConnection(call, this.deps()), auth),
+      DeltaAggregatedResources: (call: Stream) => this.stream(call, new DeltaConnection(call, this.deps()), auth),
+    });
+    server.addService(csdsDefinition, {
+      StreamClientStatus: (call: Stream) => this.csdsStream(call, auth),
+      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        this.identify(call, auth).then(
+          (id) => {
+            try {
+              cb(null, this.clientStatus(call.request, this.scopeOf(id)));
+            } catch (e) {
+              cb({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ClientStatusRequest: ${errText(e)}` });
+            }
+          },
+          (e: AuthError) => cb({ code: e.code, details: e.message }),
+        );
+      },
+    });
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
+      server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
     });
   }
 
@@ -109,13 +145,18 @@ export class XdsServer {
     this.unsubscribe();
     this.queue.close();
     for (const c of this.conns.values()) c.close();
-    await new Promise<void>((resolve) => {
-      this.server.tryShutdown(() => resolve());
-      setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 1000).unref();
-    });
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.tryShutdown(() => resolve());
+            setTimeout(() => {
+              server.forceShutdown();
+              resolve();
+            }, 1000).unref();
+          }),
+      ),
+    );
   }
 
   /** Sends what is queued now instead of waiting for the debounce window. */
@@ -133,13 +174,22 @@ export class XdsServer {
       if (!c.proxy) continue;
       const key = this.keyOf(c.proxy);
       if (key === c.key) continue;
+      // The proxy now stands for something else; its identity must cover that too.
+      const denied = c.identity && c.states.size > 0 ? this.access.denyConfig(c.proxy, key, c.identity) : undefined;
+      if (denied) {
+        this.log.warn({ proxy: c.label, identity: spiffeUri(c.identity!), key }, `permission denied: ${denied}`);
+        this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
+        continue;
+      }
       this.index(c, key);
       c.schedulePush(c.states.keys(), Date.now());
     }
   }
 
-  syncz(): ReturnType<typeof clientConfigOf>[] {
-    return proxiesOf(this.conns.values()).map(clientConfigOf);
+  syncz(scope: DebugScope = { all: true }): ReturnType<typeof clientConfigOf>[] {
+    return proxiesOf(this.conns.values())
+      .filter((c) => inScope(scope, c.proxy))
+      .map(clientConfigOf);
   }
 
   private deps() {
@@ -168,7 +218,11 @@ export class XdsServer {
     set.add(c);
   }
 
-  private stream(call: Stream, conn: SotwConnection | DeltaConnection): void {
+  private stream(
+    call: Stream,
+    conn: SotwConnection | DeltaConnection,
+    auth: readonly Authenticator[] | undefined,
+  ): void {
     this.conns.set(conn.id, conn);
     this.metrics.connected.inc({ protocol: conn.protocol });
     let done = false;
@@ -178,18 +232,52 @@ export class XdsServer {
       conn.close();
       this.index(conn, undefined);
       this.conns.delete(conn.id);
+      this.failers.delete(conn.id);
       this.metrics.connected.dec({ protocol: conn.protocol });
       this.log.info({ proxy: conn.label, protocol: conn.protocol }, 'stream closed');
     };
-    call.on('data', (bytes: Buffer) => {
+    const fail = (code: grpc.status, details: string) => {
+      if (done) return;
+      finish();
+      call.emit('error', { code, details });
+    };
+    this.failers.set(conn.id, (e) => fail(e.code, e.message));
+    const handle = (bytes: Buffer) => {
+      if (done) return;
       try {
         this.onRequest(call, conn, bytes);
       } catch (e) {
+        if (e instanceof AuthError) return fail(e.code, e.message);
         const bad = e instanceof BadRequest;
         this.log.warn({ proxy: conn.label, error: errText(e) }, bad ? 'bad request; closing stream' : 'request failed');
-        finish();
-        call.emit('error', { code: bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, details: errText(e) });
+        fail(bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, errText(e));
       }
+    };
+    // Until the stream has proven who it is, requests wait in order.
+    let waiting: Buffer[] | undefined = auth ? [] : undefined;
+    if (auth) {
+      this.identify(call, auth).then(
+        (id) => {
+          conn.identity = id;
+          const queued = waiting ?? [];
+          waiting = undefined;
+          for (const b of queued) handle(b);
+        },
+        (e: AuthError) => {
+          this.log.warn({ peer: call.getPeer(), error: e.message }, 'stream refused: not authenticated');
+          fail(e.code, e.message);
+        },
+      );
+    }
+    call.on('data', (bytes: Buffer) => {
+      if (!waiting) return handle(bytes);
+      if (waiting.length >= MAX_REQUESTS_BEFORE_AUTH) {
+        return fail(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `more than ${MAX_REQUESTS_BEFORE_AUTH} requests before authentication completed`,
+        );
+      }
+      waiting.push(bytes);
     });
     call.on('end', () => {
       finish();
@@ -198,6 +286,34 @@ export class XdsServer {
     call.on('error', finish);
     call.on('close', finish);
     call.on('cancelled', finish);
+  }
+
+  /** The identity a call proves on a port that authenticates; undefined on a trusted port. */
+  private async identify(
+    call: Stream | grpc.ServerUnaryCall<Buffer, Buffer>,
+    auth: readonly Authenticator[] | undefined,
+  ): Promise<Identity | undefined> {
+    if (!auth) return undefined;
+    const cert = call.getAuthContext()?.sslPeerCertificate;
+    const id = await authenticate(auth, { metadata: call.metadata, peerCertificate: cert });
+    this.log.debug({ peer: call.getPeer(), identity: spiffeUri(id), via: id.via }, 'stream authenticated');
+    return id;
+  }
+
+  private scopeOf(id: Identity | undefined): DebugScope {
+    return id ? this.access.debugScope(id) : { all: true };
+  }
+
+  /** Refuses configuration the stream's identity may not have (only on authenticating ports). */
+  private authorize(conn: Connection): void {
+    if (!conn.identity || !conn.proxy) return;
+    const denied = this.access.denyConfig(conn.proxy, conn.key, conn.identity);
+    if (!denied) return;
+    this.log.warn(
+      { proxy: conn.label, identity: spiffeUri(conn.identity), key: conn.key },
+      `permission denied: ${denied}`,
+    );
+    throw new AuthError(grpc.status.PERMISSION_DENIED, denied);
   }
 
   private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): void {
@@ -234,10 +350,11 @@ export class XdsServer {
       );
     }
     if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
-      call.write(this.synczResponse());
+      call.write(this.synczResponse(this.scopeOf(conn.identity)));
       return;
     }
-    if (!isResourceType(typeUrl)) {
+    if (isResourceType(typeUrl)) this.authorize(conn);
+    else {
       const st = conn.states.get(typeUrl);
       if (!st)
         this.log.warn({ proxy: conn.label, type: typeUrl }, 'request for a type this server does not serve; ignored');
@@ -247,9 +364,9 @@ export class XdsServer {
     else conn.handle(req as Parameters<DeltaConnection['handle']>[0]);
   }
 
-  private synczResponse(): Buffer {
+  private synczResponse(scope: DebugScope): Buffer {
     const url = typeUrlOf('envoy.service.status.v3.ClientConfig');
-    const fields = this.syncz().map((cfg) =>
+    const fields = this.syncz(scope).map((cfg) =>
       lenField(2, encodeAny(url, encodeMessage('envoy.service.status.v3.ClientConfig', cfg))),
     );
     return encodeSotwResponse({
@@ -261,24 +378,31 @@ export class XdsServer {
     });
   }
 
-  private clientStatus(bytes: Buffer): Buffer {
+  private clientStatus(bytes: Buffer, scope: DebugScope): Buffer {
     const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
     const config = proxiesOf(this.conns.values())
-      .filter((c) => matchesNode(c, req.node_matchers))
+      .filter((c) => inScope(scope, c.proxy) && matchesNode(c, req.node_matchers))
       .map(clientConfigOf);
     return encodeMessage('envoy.service.status.v3.ClientStatusResponse', { config });
   }
 
-  private csdsStream(call: Stream): void {
+  private csdsStream(call: Stream, auth: readonly Authenticator[] | undefined): void {
+    const scope = this.identify(call, auth).then((id) => this.scopeOf(id));
+    scope.catch((e: AuthError) => call.emit('error', { code: e.code, details: e.message }));
     call.on('data', (bytes: Buffer) => {
-      try {
-        call.write(this.clientStatus(bytes));
-      } catch (e) {
-        call.emit('error', {
-          code: grpc.status.INVALID_ARGUMENT,
-          details: `malformed ClientStatusRequest: ${errText(e)}`,
-        });
-      }
+      void scope.then(
+        (sc) => {
+          try {
+            call.write(this.clientStatus(bytes, sc));
+          } catch (e) {
+            call.emit('error', {
+              code: grpc.status.INVALID_ARGUMENT,
+              details: `malformed ClientStatusRequest: ${errText(e)}`,
+            });
+          }
+        },
+        () => undefined,
+      );
     });
     call.on('end', () => call.end());
     call.on('error', () => undefined);

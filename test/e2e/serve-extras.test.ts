@@ -1,100 +1,77 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { TypeUrl } from '../../src/envoy';
-import { envoyIncludeDirs } from '../../src/envoy/proto-paths';
-import { DeltaClient } from '../support/xds-client';
+import { makeCa, OPENSSL, type TestCa } from '../support/certs';
+import { adsChannel, DeltaClient, SotwClient } from '../support/xds-client';
 import { PROJECT_ROOT, startServe, type Served } from './serve-process';
 
-const OPENSSL = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
-
 describe('serve: TLS port, proxy mapping, debug endpoints', () => {
-  let dir: string;
+  let ca: TestCa | undefined;
   let served: Served;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'istiod-lite-tls-'));
     const args = ['--config-dir', join(PROJECT_ROOT, 'examples', 'bookinfo')];
     if (OPENSSL) {
-      execFileSync(
-        OPENSSL,
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      ca = makeCa();
+      const server = ca.issue('server', ['DNS:localhost', 'IP:127.0.0.1']);
       args.push(
         '--xds-tls-port',
         '0',
         '--tls-cert-file',
-        join(dir, 'cert.pem'),
+        server.cert,
         '--tls-key-file',
-        join(dir, 'key.pem'),
+        server.key,
+        '--tls-ca-file',
+        ca.caFile,
       );
     }
     served = await startServe(args);
   });
   after(async () => {
     await served.stop();
-    rmSync(dir, { recursive: true, force: true });
+    ca?.remove();
   });
 
   it(
-    'serves ADS over TLS with the certificate from the files',
+    'serves ADS over TLS to a waypoint whose client certificate names its service account, and only to it',
     { skip: !OPENSSL && 'openssl not installed' },
     async () => {
       const tlsPort = Number(served.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
       assert.ok(tlsPort > 0);
-      const def = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
-        keepCase: true,
-        defaults: true,
-        oneofs: true,
-        includeDirs: envoyIncludeDirs(),
-      });
-      const Ads = (
-        grpc.loadPackageDefinition(def) as unknown as {
-          envoy: { service: { discovery: { v3: { AggregatedDiscoveryService: typeof grpc.Client } } } };
-        }
-      ).envoy.service.discovery.v3.AggregatedDiscoveryService;
-      const client = new Ads(`localhost:${tlsPort}`, grpc.credentials.createSsl(readFileSync(join(dir, 'cert.pem'))));
-      const call = (
-        client as unknown as {
-          StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, { resources: unknown[]; type_url: string }>;
-        }
-      ).StreamAggregatedResources();
+      const node = {
+        id: 'waypoint~10.42.2.9~waypoint-6f7b665c89-6hppr.default~default.svc.cluster.local',
+        metadata: { NAMESPACE: 'default' },
+      };
+      const listeners = (san: string | undefined) => {
+        const leaf = san ? ca!.issue(`client-${san.replace(/\W+/g, '-')}`, [san]) : undefined;
+        const creds = grpc.credentials.createSsl(
+          ca!.read(ca!.caFile),
+          leaf ? ca!.read(leaf.key) : null,
+          leaf ? ca!.read(leaf.cert) : null,
+        );
+        const ch = adsChannel(`localhost:${tlsPort}`, creds);
+        const c = new SotwClient(`localhost:${tlsPort}`, node, undefined, ch);
+        c.send({ type_url: TypeUrl.Listener });
+        return { c, close: () => (c.close(), ch.close()) };
+      };
+      const good = listeners('URI:spiffe://cluster.local/ns/default/sa/waypoint');
       try {
-        const got = new Promise<{ resources: unknown[]; type_url: string }>((resolve, reject) => {
-          call.on('data', resolve);
-          call.on('error', reject);
-        });
-        call.write({
-          node: { id: 'waypoint~10.42.2.9~waypoint-6f7b665c89-6hppr.default~default.svc.cluster.local' },
-          type_url: TypeUrl.Listener,
-          resource_names: [],
-        });
-        const r = await got;
-        assert.equal(r.resources.length, 3);
+        assert.equal((await good.c.next()).resources.length, 3);
       } finally {
-        call.cancel();
-        client.close();
+        good.close();
+      }
+      const anonymous = listeners(undefined);
+      const other = listeners('URI:spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
+      try {
+        await anonymous.c.inbox.closed(3000);
+        assert.equal(anonymous.c.error?.code, grpc.status.UNAUTHENTICATED);
+        await other.c.inbox.closed(3000);
+        assert.equal(other.c.error?.code, grpc.status.PERMISSION_DENIED);
+        assert.match(other.c.error?.details ?? '', /may not act as waypoint default\/waypoint/);
+      } finally {
+        anonymous.close();
+        other.close();
       }
     },
   );

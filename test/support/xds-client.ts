@@ -282,15 +282,22 @@ export class DeltaClient extends BaseClient<DeltaResponse> {
 }
 
 /** One channel for many streams (HTTP/2 multiplexed), as a fleet test needs. */
-export function adsChannel(address: string): grpc.Client {
-  return new AdsClient(address, grpc.credentials.createInsecure());
+export function adsChannel(
+  address: string,
+  creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ClientOptions = {},
+): grpc.Client {
+  return new AdsClient(address, creds, options);
 }
 
 /** CSDS client. */
-export function csdsClient(address: string): grpc.Client & {
+export function csdsClient(
+  address: string,
+  creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): grpc.Client & {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   FetchClientStatus: (req: unknown, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 } {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return new CsdsClient(address, grpc.credentials.createInsecure()) as any;
+  return new CsdsClient(address, creds) as any;
 }

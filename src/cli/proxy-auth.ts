@@ -1,0 +1,33 @@
+import { namespaceAccess, namespaceMismatch, spiffeUri, type AccessPolicy } from '../xds';
+import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
+
+/** The service account ztunnel runs as, in the control plane's namespace. */
+export const ZTUNNEL_SERVICE_ACCOUNT = 'ztunnel';
+
+/**
+ * Who may receive what, on top of the namespace rule: a waypoint's
+ * configuration goes only to the service account its Deployment runs as
+ * (named like the Gateway, in its namespace); the workload API, which holds
+ * every workload in the mesh, only to ztunnel. Proxyless clients get the
+ * mesh view of their namespace, so the namespace rule is theirs.
+ */
+export function proxyAccess(systemNamespace: string): AccessPolicy {
+  const base = namespaceAccess(systemNamespace);
+  return {
+    debugScope: base.debugScope,
+    denyConfig(proxy, key, id) {
+      const ns = namespaceMismatch(proxy, id);
+      if (ns) return ns;
+      if (key === undefined || key === PROXYLESS_KEY) return undefined;
+      if (key === ZTUNNEL_KEY) {
+        if (id.namespace === systemNamespace && id.serviceAccount === ZTUNNEL_SERVICE_ACCOUNT) return undefined;
+        return `${spiffeUri(id)} may not read the workload API (only ${systemNamespace}/${ZTUNNEL_SERVICE_ACCOUNT})`;
+      }
+      const slash = key.indexOf('/');
+      const wpNs = key.slice(0, slash);
+      const wpName = key.slice(slash + 1);
+      if (id.namespace === wpNs && id.serviceAccount === wpName) return undefined;
+      return `${spiffeUri(id)} may not act as waypoint ${key} (its service account is ${wpNs}/${wpName})`;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import type { SecureContextOptions } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+}
+
+function load(files: TlsFiles): SecureContextOptions {
+  return {
+    cert: readFileSync(files.certFile),
+    key: readFileSync(files.keyFile),
+    ca: files.caFile ? readFileSync(files.caFile) : undefined,
+  };
+}
+
+function same(a: SecureContextOptions, b: SecureContextOptions): boolean {
+  const eq = (x: unknown, y: unknown) => x === y || (Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y));
+  return eq(a.cert, b.cert) && eq(a.key, b.key) && eq(a.ca, b.ca);
+}
+
+/**
+ * Server credentials read from PEM files and re-read while a port uses them,
+ * so a rotated certificate (a renewed Secret) is served without a restart.
+ * The first read happens here, so a port is never open without a
+ * certificate. With a CA, a client certificate is asked for and verified
+ * but not required: proxies may prove themselves with a token instead.
+ */
+class RotatingCredentials extends grpc.ServerCredentials {
+  private current: SecureContextOptions;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly files: TlsFiles,
+    private readonly refreshMs: number,
+    private readonly log?: Logger,
+  ) {
+    const ctx = load(files);
+    super({ requestCert: files.caFile !== undefined, rejectUnauthorized: false }, ctx);
+    this.current = ctx;
+  }
+
+  override _addWatcher(watcher: Parameters<grpc.ServerCredentials['_addWatcher']>[0]): void {
+    super._addWatcher(watcher);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.reload(), this.refreshMs);
+    this.timer.unref();
+  }
+
+  override _removeWatcher(watcher: Parameters<grpc.ServerCredentials['_removeWatcher']>[0]): void {
+    super._removeWatcher(watcher);
+    if (this.getWatcherCount() > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private reload(): void {
+    let next: SecureContextOptions;
+    try {
+      next = load(this.files);
+    } catch (e) {
+      // Mid-rotation a file can be briefly missing; keep serving the last good pair.
+      this.log?.warn(
+        { error: e instanceof Error ? e.message : String(e) },
+        'cannot re-read TLS files; keeping the current ones',
+      );
+      return;
+    }
+    if (same(next, this.current)) return;
+    this.current = next;
+    this.log?.info({ cert: this.files.certFile }, 'TLS certificate reloaded');
+    this.updateSecureContextOptions(next);
+  }
+
+  _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+export function tlsCredentials(
+  files: TlsFiles,
+  opts: { refreshMs?: number; log?: Logger } = {},
+): grpc.ServerCredentials {
+  return new RotatingCredentials(files, opts.refreshMs ?? 60_000, opts.log);
+}
