@@ -1,4 +1,4 @@
-import { LABEL, MANAGED_BY_US, WAYPOINT_CLASS, type Gateway, type KubeObject } from '../model';
+import { LABEL, MANAGED_BY_US, TOKEN_AUDIENCE, WAYPOINT_CLASS, type Gateway, type KubeObject } from '../model';
 
 export interface WaypointDeployOptions {
   /** The proxy image waypoints run. */
@@ -40,6 +40,20 @@ export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAU
           spec: {
             serviceAccountName: name,
             terminationGracePeriodSeconds: 2,
+            volumes: [
+              {
+                name: 'istio-token',
+                projected: {
+                  sources: [
+                    {
+                      serviceAccountToken: { audience: TOKEN_AUDIENCE, expirationSeconds: 43200, path: 'istio-token' },
+                    },
+                  ],
+                },
+              },
+              // Published by whoever runs the mesh CA; optional so a waypoint still starts without it.
+              { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert', optional: true } },
+            ],
             containers: [
               {
                 name: 'istio-proxy',
@@ -73,6 +87,13 @@ export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAU
                   { name: 'metrics', containerPort: 15020, protocol: 'TCP' },
                   { name: 'status-port', containerPort: 15021, protocol: 'TCP' },
                   { name: 'http-envoy-prom', containerPort: 15090, protocol: 'TCP' },
+                ],
+                // The proxy proves who it is to the control plane's TLS port with
+                // this token (audience istio-ca) and checks the port's
+                // certificate against the mesh root.
+                volumeMounts: [
+                  { name: 'istio-token', mountPath: '/var/run/secrets/tokens' },
+                  { name: 'istiod-ca-cert', mountPath: '/var/run/secrets/istio' },
                 ],
                 readinessProbe: {
                   httpGet: { path: '/healthz/ready', port: 15021 },

@@ -81,7 +81,7 @@ export class KubeServer {
   /** Every request as "METHOD path", for tests that check what a client did. */
   readonly requests: string[] = [];
   /** The same, with the client's User-Agent, to tell who made each call. */
-  readonly calls: { method: string; url: string; agent: string }[] = [];
+  readonly calls: { method: string; url: string; agent: string; contentType: string }[] = [];
 
   constructor(private readonly opts: KubeServerOptions = {}) {
     this.store = new Store(opts.historyLimit);
@@ -176,6 +176,7 @@ export class KubeServer {
       method: req.method ?? '',
       url: `${url.pathname}${url.search}`,
       agent: String(req.headers['user-agent'] ?? ''),
+      contentType: String(req.headers['content-type'] ?? ''),
     });
     if (Date.now() < this.pausedUntil) return status(res, 503, 'ServiceUnavailable', 'restarting');
     try {
