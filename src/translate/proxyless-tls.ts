@@ -76,6 +76,21 @@ export function serverRequiresMtls(
   return mode === 'STRICT' || (mode === 'PERMISSIVE' && labels[LABEL.tlsMode] === 'istio');
 }
 
+/**
+ * The identities a client accepts from a service's servers: the SPIFFE IDs
+ * of the pods behind it (a pod without serviceAccountName runs as `default`).
+ * An endpoint with no pod adds none, rather than a guessed one.
+ */
+export function serverIdentities(backends: readonly ServiceEndpoint[], trustDomain: string): string[] {
+  const ids = new Set<string>();
+  for (const { pod } of backends)
+    if (pod)
+      ids.add(
+        names.spiffeId(trustDomain, pod.metadata.namespace ?? 'default', pod.spec?.serviceAccountName ?? 'default'),
+      );
+  return [...ids].sort();
+}
+
 function hostMatches(rule: DestinationRule, host: string, domain: string): boolean {
   const h = rule.spec?.host ?? '';
   if (h === '*') return true;

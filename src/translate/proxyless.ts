@@ -9,8 +9,15 @@ import { ADS } from './common';
 import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
 import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
-import { outbound, spiffeId } from './names';
-import { clientTls, destinationRuleFor, downstreamMtls, serverRequiresMtls, upstreamMtls } from './proxyless-tls';
+import { outbound } from './names';
+import {
+  clientTls,
+  destinationRuleFor,
+  downstreamMtls,
+  serverIdentities,
+  serverRequiresMtls,
+  upstreamMtls,
+} from './proxyless-tls';
 import { Reads } from './reads';
 import { envoyRoute } from './routes';
 import { endpointIRs, hostnameOf, vipsOf } from './services';
@@ -208,11 +215,7 @@ export function buildProxyless(
       }
       const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
       if (clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL') {
-        // The server must prove one of the identities its pods run as.
-        const sans = backends.map((e) =>
-          spiffeId(opts.trustDomain, e.pod?.metadata.namespace ?? ns, e.pod?.spec?.serviceAccountName ?? 'default'),
-        );
-        clusterTls.set(own, upstreamMtls([...new Set(sans)].sort()));
+        clusterTls.set(own, upstreamMtls(serverIdentities(backends, opts.trustDomain)));
       }
       const http = httpRoutesFor(ctx, svc, p);
       for (const o of http.outbound) clusters.set(o.cluster, o);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
 import { peerMode, type PeerTarget } from '../../src/translate/peer-authentication';
-import { clientTls, destinationRuleFor, serverRequiresMtls } from '../../src/translate/proxyless-tls';
+import { clientTls, destinationRuleFor, serverIdentities, serverRequiresMtls } from '../../src/translate/proxyless-tls';
 
 const worldOf = (objects: KubeObject[]): World =>
   applyChanges(
@@ -164,4 +164,25 @@ describe('DestinationRule for a proxyless client cluster', () => {
     assert.equal(clientTls(rule as never, 7000)?.mode, 'ISTIO_MUTUAL');
     assert.equal(clientTls(rule as never, 7001)?.mode, 'DISABLE');
   });
+});
+
+describe('identities a proxyless client accepts from a service', () => {
+  const at = (name: string, sa?: string) => ({
+    ip: '10.0.0.1',
+    port: 8080,
+    ready: true,
+    pod: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { namespace: 'app', name },
+      spec: { serviceAccountName: sa },
+    } as never,
+  });
+  it('names each pod service account once, sorted, and `default` for a pod without one', () =>
+    assert.deepEqual(serverIdentities([at('b', 'zeta'), at('a'), at('c', 'zeta')], 'td'), [
+      'spiffe://td/ns/app/sa/default',
+      'spiffe://td/ns/app/sa/zeta',
+    ]));
+  it('guesses no identity for an endpoint without a pod', () =>
+    assert.deepEqual(serverIdentities([{ ip: '10.0.0.9', port: 80, ready: true }], 'td'), []));
 });
