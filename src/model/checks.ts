@@ -59,6 +59,17 @@ export const portMap: Check = (v, p, errs) => {
   for (const [k, x] of Object.entries(v)) port(x, `${p}.${k}`, errs);
 };
 
+/** A map keyed by port number, each value checked by `item` (PeerAuthentication.portLevelMtls). */
+export function portKeyed(item: Check): Check {
+  return (v, p, errs) => {
+    if (!isRecord(v)) return void errs.push(`${p}: must be a map keyed by port`);
+    for (const [k, x] of Object.entries(v)) {
+      if (!/^\d+$/.test(k) || Number(k) < 1 || Number(k) > 65535) errs.push(`${p}.${k}: key must be a port (1-65535)`);
+      item(x, `${p}.${k}`, errs);
+    }
+  };
+}
+
 /** An object with known fields (checked when present) and required ones. */
 export function obj(fields: Record<string, Check>, required: readonly string[] = []): Check {
   return (v, p, errs) => {

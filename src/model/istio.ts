@@ -129,13 +129,34 @@ export type WorkloadEntry = KubeObject<
   },
   IstioStatus
 >;
+/** DestinationRule `trafficPolicy.tls`: how a client secures connections to the host. */
+export interface ClientTLSSettings {
+  mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
+}
+
+export interface TrafficPolicy {
+  tls?: ClientTLSSettings;
+  portLevelSettings?: { port?: { number?: number }; tls?: ClientTLSSettings }[];
+}
+
 export type DestinationRule = KubeObject<
   'DestinationRule',
   {
     host: string;
     subsets?: { name: string; labels?: Record<string, string> }[];
-    trafficPolicy?: unknown;
+    trafficPolicy?: TrafficPolicy;
     workloadSelector?: WorkloadSelector;
   },
   IstioStatus
 >;
+
+export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+
+export interface PeerAuthenticationSpec {
+  selector?: WorkloadSelector;
+  mtls?: { mode?: MtlsMode };
+  /** Keyed by workload (container) port; only allowed with a selector. */
+  portLevelMtls?: Record<string, { mode?: MtlsMode }>;
+}
+
+export type PeerAuthentication = KubeObject<'PeerAuthentication', PeerAuthenticationSpec, IstioStatus>;

@@ -89,6 +89,14 @@ export const KINDS: readonly KindInfo[] = [
     specced(s.authorizationPolicySpec),
   ),
   kind(
+    'PeerAuthentication',
+    ISTIO_SEC,
+    ['v1', 'v1beta1'],
+    'peerauthentications',
+    true,
+    specced(s.peerAuthenticationSpec),
+  ),
+  kind(
     'RequestAuthentication',
     ISTIO_SEC,
     ['v1', 'v1beta1'],

@@ -22,6 +22,8 @@ export const LABEL = {
   appVersion: 'app.kubernetes.io/version',
   version: 'version',
   sidecarInject: 'sidecar.istio.io/inject',
+  /** `istio` on a workload that speaks Istio mTLS (set by injection). */
+  tlsMode: 'security.istio.io/tlsMode',
 } as const;
 
 export const ANNOTATION = {

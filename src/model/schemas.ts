@@ -10,6 +10,7 @@ import {
   obj,
   oneOf,
   port,
+  portKeyed,
   portMap,
   str,
   strList,
@@ -288,12 +289,33 @@ export const workloadEntrySpec = obj({
   locality: str,
 });
 
+const clientTls = obj({ mode: oneOf('DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL') });
+
 export const destinationRuleSpec = obj(
   {
     host: str,
     subsets: list(obj({ name: str, labels: strMap }, ['name'])),
     workloadSelector: obj({ matchLabels: strMap }),
-    trafficPolicy: anyObject,
+    trafficPolicy: obj({
+      tls: clientTls,
+      portLevelSettings: list(obj({ port: obj({ number: int(0, 4294967295) }), tls: clientTls })),
+    }),
   },
   ['host'],
 );
+
+const mtlsMode = obj({ mode: oneOf('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT') });
+
+const peerAuthenticationFields = obj({
+  selector: obj({ matchLabels: strMap }),
+  mtls: mtlsMode,
+  portLevelMtls: portKeyed(mtlsMode),
+});
+
+export const peerAuthenticationSpec: Check = (v, p, errs) => {
+  peerAuthenticationFields(v, p, errs);
+  // The CRD's own rule: ports are only meaningful on the workloads a selector picks.
+  const spec = v as { selector?: { matchLabels?: object }; portLevelMtls?: unknown };
+  if (spec.portLevelMtls !== undefined && Object.keys(spec.selector?.matchLabels ?? {}).length === 0)
+    errs.push(`${p}.portLevelMtls: requires a selector`);
+};

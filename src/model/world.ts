@@ -5,6 +5,7 @@ import type {
   AuthorizationPolicy,
   DestinationRule,
   EnvoyFilter,
+  PeerAuthentication,
   RequestAuthentication,
   ServiceEntry,
   Telemetry,
@@ -35,6 +36,7 @@ export interface KindMap {
   ServiceEntry: ServiceEntry;
   WorkloadEntry: WorkloadEntry;
   DestinationRule: DestinationRule;
+  PeerAuthentication: PeerAuthentication;
 }
 
 export type KindName = keyof KindMap;

@@ -66,3 +66,16 @@ export function workloadMetadata(
 export function hostPort(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/** The transport socket name gRPC requires on a TLS cluster or filter chain. */
+export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
+/** Certificate provider instance a proxyless bootstrap defines (Istio's agent writes `default`). */
+export const CERT_PROVIDER = 'default';
+/** Certificate names within it: the workload identity and the mesh roots. */
+export const IDENTITY_CERT = 'default';
+export const ROOT_CERT = 'ROOTCA';
+
+/** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`: a workload's identity. */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}

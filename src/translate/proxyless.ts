@@ -1,4 +1,4 @@
-import type { AmbientIndex, Waypoint } from '../ambient';
+import { endpointsOf, type AmbientIndex, type Waypoint } from '../ambient';
 import { pack, prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
 import { inNamespace, list, type Service, type World } from '../model';
 import { authzPolicyIR } from './authz';
@@ -10,12 +10,21 @@ import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
 import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
+import {
+  clientTls,
+  destinationRuleFor,
+  downstreamMtls,
+  serverIdentities,
+  serverRequiresMtls,
+  upstreamMtls,
+} from './proxyless-tls';
 import { Reads } from './reads';
 import { envoyRoute } from './routes';
 import { endpointIRs, hostnameOf, vipsOf } from './services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
+type TransportSocket = TypeMap['envoy.config.core.v3.TransportSocket'];
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -38,6 +47,8 @@ function clientListener(name: string): Listener {
     name,
     api_listener: {
       api_listener: pack(HCM, {
+        // gRPC ignores it; Envoy's rules require one.
+        stat_prefix: name,
         rds: { config_source: ADS, route_config_name: name },
         http_filters: [router()],
       }),
@@ -74,12 +85,15 @@ function serverRbac(policies: AuthzPolicyIR[], trustDomain: string): HttpFilter[
   return out;
 }
 
-function serverListener(ip: string, port: number, rbac: HttpFilter[]): Listener {
+function serverListener(ip: string, port: number, rbac: HttpFilter[], mtls: boolean): Listener {
   return {
     name: inboundListenerName(ip, port),
     address: { socket_address: { address: ip, port_value: port } },
     filter_chains: [
       {
+        // Named by mode, as istiod does, so a config dump shows what the server requires.
+        name: mtls ? 'inbound-mtls' : 'inbound-plaintext',
+        ...(mtls ? { transport_socket: downstreamMtls() } : {}),
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',
@@ -130,13 +144,14 @@ function grpcRoute(r: HttpRouteIR): TypeMap['envoy.config.route.v3.Route'] {
   return route;
 }
 
-function edsCluster(name: string): Cluster {
+function edsCluster(name: string, tls: TransportSocket | undefined): Cluster {
   return {
     name,
     type: 'EDS',
     eds_cluster_config: { eds_config: ADS },
     lb_policy: 'ROUND_ROBIN',
     connect_timeout: { seconds: 10 },
+    ...(tls ? { transport_socket: tls } : {}),
   };
 }
 
@@ -164,7 +179,10 @@ export function buildProxyless(
   const listeners: Listener[] = [];
   const routes: TypeMap['envoy.config.route.v3.RouteConfiguration'][] = [];
   const clusters = new Map<string, OutboundClusterIR>();
-  const servers = new Map<string, AuthzPolicyIR[]>();
+  const servers = new Map<string, { policies: AuthzPolicyIR[]; mtls: boolean }>();
+  // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in
+  // istiod: a gRPC client may not use xDS credentials, and there is no auto-mTLS.
+  const clusterTls = new Map<string, TransportSocket>();
   for (const svc of list(world, 'Service') as Service[]) {
     if (vipsOf(svc).length === 0) continue;
     const host = hostnameOf(svc, opts.domain);
@@ -189,9 +207,15 @@ export function buildProxyless(
       const endpoints = endpointIRs(svc, p, world, ctx.reads, opts.clusterId);
       clusters.set(own, { cluster: own, hostname: host, port: p.port, endpoints });
       const policies = policiesFor(world, svc, opts);
-      for (const e of endpoints) {
+      const backends = endpointsOf(svc, p, world);
+      for (const e of backends) {
         const key = `${e.ip}\u0000${e.port}`;
-        servers.set(key, [...(servers.get(key) ?? []), ...policies]);
+        const mtls = serverRequiresMtls(world, e, ns, opts.rootNamespace);
+        servers.set(key, { policies: [...(servers.get(key)?.policies ?? []), ...policies], mtls });
+      }
+      const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
+      if (clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL') {
+        clusterTls.set(own, upstreamMtls(serverIdentities(backends, opts.trustDomain)));
       }
       const http = httpRoutesFor(ctx, svc, p);
       for (const o of http.outbound) clusters.set(o.cluster, o);
@@ -209,10 +233,10 @@ export function buildProxyless(
       });
     }
   }
-  for (const [key, policies] of servers) {
+  for (const [key, { policies, mtls }] of servers) {
     const [ip = '', port = '0'] = key.split('\u0000');
     const unique = [...new Map(policies.map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    listeners.push(serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)));
+    listeners.push(serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain), mtls));
   }
   const withLocality = (o: OutboundClusterIR) => {
     // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
@@ -239,7 +263,12 @@ export function buildProxyless(
       TypeUrl.Route,
       routes.sort(byName).map((r) => prepare('envoy.config.route.v3.RouteConfiguration', r.name ?? '', r)),
     ],
-    [TypeUrl.Cluster, cs.map((c) => prepare('envoy.config.cluster.v3.Cluster', c.cluster, edsCluster(c.cluster)))],
+    [
+      TypeUrl.Cluster,
+      cs.map((c) =>
+        prepare('envoy.config.cluster.v3.Cluster', c.cluster, edsCluster(c.cluster, clusterTls.get(c.cluster))),
+      ),
+    ],
     [
       TypeUrl.Endpoint,
       cs.map((c) => prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, withLocality(c))),

@@ -55,4 +55,34 @@ describe('validate.rules checker', () => {
     const v = validateMessage('envoy.config.listener.v3.Listener', l.body);
     assert.deepEqual(paths(v), ['Listener.deprecated_v1: deprecated field is set']);
   });
+
+  it('exempts only the deprecated fields a consumer is named as needing, inside Anys too', () => {
+    const c = prepare('envoy.config.cluster.v3.Cluster', 'c', {
+      name: 'c',
+      transport_socket: {
+        name: 'tls',
+        typed_config: pack('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+          common_tls_context: {
+            validation_context: { match_subject_alt_names: [{ exact: 'spiffe://td/ns/a/sa/b' }] },
+          },
+        }),
+      },
+    });
+    const san = 'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext.match_subject_alt_names';
+    const flagged = paths(validateMessage('envoy.config.cluster.v3.Cluster', c.body));
+    assert.ok(
+      flagged.some((p) => p.includes('match_subject_alt_names: deprecated field is set')),
+      flagged.join('\n'),
+    );
+    const allowed = paths(
+      validateMessage('envoy.config.cluster.v3.Cluster', c.body, { allowDeprecated: new Set([san]) }),
+    );
+    assert.ok(!allowed.some((p) => p.includes('match_subject_alt_names')), allowed.join('\n'));
+    const other = paths(
+      validateMessage('envoy.config.cluster.v3.Cluster', c.body, {
+        allowDeprecated: new Set(['envoy.config.listener.v3.Listener.deprecated_v1']),
+      }),
+    );
+    assert.deepEqual(other, flagged, 'an unrelated exemption changes nothing');
+  });
 });

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { describeError } from '../../src/watch/source';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
+import { buildProxyless } from '../../src/translate/proxyless';
+import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless-tls';
+import { renderResources, renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
 import { validateMessage } from '../../src/envoy';
 import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
 
@@ -27,6 +29,17 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
         for (const v of validateMessage(r.messageName, r.body))
           violations.push(`${w.key} ${r.name}: ${v.path}: ${v.message}`);
     }
+  }
+  // Proxyless output is one configuration for every gRPC node; only cases
+  // about it render it, so the waypoint cases do not each grow four files.
+  if (basename(caseDir).startsWith('proxyless-')) {
+    const resources = buildProxyless(world, result.index, DEFAULT_OPTIONS);
+    const rendered = renderResources(resources);
+    for (const section of RENDER_SECTIONS) files.set(`proxyless.${section}.yaml`, render(rendered[section]));
+    for (const [, rs] of resources)
+      for (const r of rs)
+        for (const v of validateMessage(r.messageName, r.body, { allowDeprecated: GRPC_DEPRECATED_FIELDS }))
+          violations.push(`proxyless ${r.name}: ${v.path}: ${v.message}`);
   }
   files.set('statuses.yaml', render(result.statuses));
   if (errors.length > 0)

@@ -37,6 +37,7 @@ const SHORT_NAMES: Record<string, string[]> = {
   CustomResourceDefinition: ['crd', 'crds'],
   ServiceEntry: ['se'],
   DestinationRule: ['dr'],
+  PeerAuthentication: ['pa'],
   WorkloadEntry: ['we'],
 };
 

@@ -18,6 +18,7 @@ describe('kind registry', () => {
       ['gateway.networking.k8s.io/v1alpha3', 'TLSRoute'],
       ['security.istio.io/v1beta1', 'AuthorizationPolicy'],
       ['security.istio.io/v1', 'RequestAuthentication'],
+      ['security.istio.io/v1beta1', 'PeerAuthentication'],
       ['networking.istio.io/v1alpha3', 'ServiceEntry'],
       ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
       ['discovery.k8s.io/v1', 'EndpointSlice'],
@@ -51,6 +52,7 @@ describe('kind registry', () => {
       'ServiceEntry',
       'WorkloadEntry',
       'DestinationRule',
+      'PeerAuthentication',
     ])
       assert.ok(names.includes(k), k);
     assert.equal(kindInfo('GatewayClass')!.namespaced, false);
@@ -154,6 +156,42 @@ describe('validation', () => {
         endpoints: [{ addresses: [] }, {}],
       },
       ['endpoints[0].addresses: must have at least 1 item(s)', 'endpoints[1].addresses: required'],
+    ],
+    [
+      'peer authentication modes, port keys and the selector the CRD requires for ports',
+      'PeerAuthentication',
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: meta,
+        spec: { mtls: { mode: 'strict' }, portLevelMtls: { '0': { mode: 'STRICT' }, '8080': { mode: 'OFF' } } },
+      },
+      [
+        'spec.mtls.mode: must be one of UNSET, DISABLE, PERMISSIVE, STRICT',
+        'spec.portLevelMtls.0: key must be a port (1-65535)',
+        'spec.portLevelMtls.8080.mode: must be one of UNSET, DISABLE, PERMISSIVE, STRICT',
+        'spec.portLevelMtls: requires a selector',
+      ],
+    ],
+    [
+      'destination rule tls modes, at the top and per port',
+      'DestinationRule',
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: meta,
+        spec: {
+          host: 'a',
+          trafficPolicy: {
+            tls: { mode: 'MTLS' },
+            portLevelSettings: [{ port: { number: -1 }, tls: { mode: 'DISABLE' } }],
+          },
+        },
+      },
+      [
+        'spec.trafficPolicy.tls.mode: must be one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL',
+        'spec.trafficPolicy.portLevelSettings[0].port.number: must be an integer in [0, 4294967295]',
+      ],
     ],
     [
       'service entry hosts',
