@@ -26,9 +26,8 @@ function openssl(args: string[], cwd: string): void {
   execFileSync(OPENSSL!, args, { cwd, stdio: 'ignore' });
 }
 
-/** Needs OPENSSL; tests skip when it is undefined. */
-export function makeCa(): TestCa {
-  const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-ca-'));
+/** Needs OPENSSL; tests skip when it is undefined. Files go to `dir`, or a new temporary folder. */
+export function makeCa(dir = mkdtempSync(join(tmpdir(), 'istiod-lite-ca-'))): TestCa {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   openssl(
     ['req', '-x509', ...ec, '-days', '1', '-subj', '/CN=istiod-lite test CA', '-keyout', 'ca.key', '-out', 'ca.pem'],
@@ -40,7 +39,17 @@ export function makeCa(): TestCa {
     caFile: join(dir, 'ca.pem'),
     issue(name, sans) {
       openssl(['req', ...ec, '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
-      writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${sans.join(',')}\n`);
+      // A leaf good for either end of a connection, as mesh workload certificates are.
+      writeFileSync(
+        join(dir, `${name}.ext`),
+        [
+          `subjectAltName=critical,${sans.join(',')}`,
+          'basicConstraints=CA:FALSE',
+          'keyUsage=critical,digitalSignature,keyEncipherment',
+          'extendedKeyUsage=serverAuth,clientAuth',
+          '',
+        ].join('\n'),
+      );
       openssl(
         [
           'x509',

@@ -1,21 +1,11 @@
-// A throwaway mesh CA and workload certificates with SPIFFE URI SANs, made
-// with the openssl CLI (node:crypto cannot issue X.509 certificates), and the
-// bootstrap certificate provider a proxyless gRPC node reads them through.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Workload certificates with SPIFFE URI SANs from a throwaway mesh CA
+// (openssl, see certs.ts: node:crypto cannot issue X.509 certificates), and
+// the bootstrap certificate provider a proxyless gRPC node reads them through.
+import { makeCa, OPENSSL } from './certs';
 
 export function opensslAvailable(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return OPENSSL !== undefined;
 }
-
-const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 export interface Identity {
   spiffe: string;
@@ -30,42 +20,13 @@ export interface MeshCa {
 }
 
 export function makeMeshCa(dir: string, trustDomain = 'cluster.local'): MeshCa {
-  const caFile = join(dir, 'ca.crt');
-  const caKey = join(dir, 'ca.key');
-  openssl(['req', '-x509', ...EC, '-keyout', caKey, '-out', caFile, '-days', '1', '-subj', '/O=istiod-lite test mesh']);
+  const ca = makeCa(dir);
   return {
-    caFile,
+    caFile: ca.caFile,
     issue(ns, sa) {
-      const base = join(dir, `${ns}.${sa}`);
       const spiffe = `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`;
-      writeFileSync(
-        `${base}.ext`,
-        [
-          `subjectAltName=critical,URI:${spiffe}`,
-          'basicConstraints=CA:FALSE',
-          'keyUsage=critical,digitalSignature,keyEncipherment',
-          'extendedKeyUsage=serverAuth,clientAuth',
-        ].join('\n'),
-      );
-      openssl(['req', '-new', ...EC, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', '/O=istiod-lite test']);
-      openssl([
-        'x509',
-        '-req',
-        '-in',
-        `${base}.csr`,
-        '-CA',
-        caFile,
-        '-CAkey',
-        caKey,
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-extfile',
-        `${base}.ext`,
-        '-out',
-        `${base}.crt`,
-      ]);
-      return { spiffe, certFile: `${base}.crt`, keyFile: `${base}.key` };
+      const files = ca.issue(`${ns}.${sa}`, [`URI:${spiffe}`]);
+      return { spiffe, certFile: files.cert, keyFile: files.key };
     },
   };
 }
