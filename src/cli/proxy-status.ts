@@ -2,7 +2,7 @@ import { DebugTypeUrl, decodeMessage, TypeUrl, type OutputTypeMap } from '../env
 import type { Command } from './commands';
 import { oneOf, parse } from './flags';
 import { formatted, table, write } from './output';
-import { queryXds } from './xds-query';
+import { dialCredentials, queryXds, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { toProtoJson } from '../envoy';
 
 type ClientConfig = OutputTypeMap['envoy.service.status.v3.ClientConfig'];
@@ -11,7 +11,13 @@ const USAGE = `usage: istiod-lite proxy-status [--xds-address HOST:PORT] [-v] [-
 
 Shows every connected proxy and whether it holds the configuration last sent
 (SYNCED), has not acknowledged it yet (STALE), rejected it (ERROR) or was
-never sent a type (NOT SENT). Read over xDS (type istio.io/debug/syncz).`;
+never sent a type (NOT SENT). Read over xDS (type istio.io/debug/syncz). On
+the TLS port an identity in the control plane's namespace sees every proxy,
+others only the proxies of their own namespace.
+
+flags:
+  --xds-address HOST:PORT (default localhost:15010)
+${XDS_DIAL_USAGE}`;
 
 const COLUMNS: [string, string][] = [
   ['CDS', TypeUrl.Cluster],
@@ -44,11 +50,18 @@ export const proxyStatusCommand: Command = {
         verbose: { type: 'boolean', short: 'v' },
         output: { type: 'string', short: 'o', default: 'table' },
         timeout: { type: 'string', default: '5' },
+        ...XDS_DIAL_FLAGS,
       },
       false,
     );
     const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
-    const res = await queryXds(values['xds-address'], DebugTypeUrl.Syncz, Number(values.timeout) * 1000);
+    const res = await queryXds(
+      values['xds-address'],
+      DebugTypeUrl.Syncz,
+      Number(values.timeout) * 1000,
+      [],
+      dialCredentials(values),
+    );
     const controlPlane = res.control_plane?.identifier ?? '';
     const configs = res.resources.map((a) => decodeMessage('envoy.service.status.v3.ClientConfig', a.value));
     if (format !== 'table') {

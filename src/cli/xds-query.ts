@@ -1,6 +1,52 @@
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { decodeMessage, encodeMessage, type OutputTypeMap } from '../envoy';
 import { CommandError } from './errors';
+
+/** Flags of the commands that ask a running server over xDS. */
+export const XDS_DIAL_FLAGS = {
+  'xds-ca-file': { type: 'string' },
+  'xds-token-file': { type: 'string' },
+  'xds-cert-file': { type: 'string' },
+  'xds-key-file': { type: 'string' },
+} as const;
+
+export const XDS_DIAL_USAGE = `  --xds-ca-file PATH      connect with TLS (the server's port 15012), trusting this CA
+  --xds-token-file PATH   present this service-account token (audience istio-ca)
+  --xds-cert-file PATH    present this client certificate (with --xds-key-file)`;
+
+/** How to reach the server: plaintext unless a TLS flag is given. */
+export function dialCredentials(values: {
+  'xds-ca-file'?: string;
+  'xds-token-file'?: string;
+  'xds-cert-file'?: string;
+  'xds-key-file'?: string;
+}): grpc.ChannelCredentials {
+  const read = (flag: string, path: string | undefined) => {
+    if (path === undefined) return null;
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new CommandError(`--${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const ca = read('xds-ca-file', values['xds-ca-file']);
+  const cert = read('xds-cert-file', values['xds-cert-file']);
+  const key = read('xds-key-file', values['xds-key-file']);
+  const token = read('xds-token-file', values['xds-token-file'])?.toString().trim();
+  if ((cert === null) !== (key === null)) throw new CommandError('--xds-cert-file and --xds-key-file go together');
+  if (!ca && !cert && !token) return grpc.credentials.createInsecure();
+  const tls = grpc.credentials.createSsl(ca, key, cert);
+  if (!token) return tls;
+  return grpc.credentials.combineChannelCredentials(
+    tls,
+    grpc.credentials.createFromMetadataGenerator((_p, cb) => {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      cb(null, md);
+    }),
+  );
+}
 
 type Response = OutputTypeMap['envoy.service.discovery.v3.DiscoveryResponse'];
 
@@ -13,8 +59,9 @@ function firstResponse<T>(
   request: Buffer,
   decode: (b: Buffer) => T,
   timeoutMs: number,
+  creds: grpc.ChannelCredentials,
 ): Promise<T> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(address, creds);
   return new Promise<T>((resolve, reject) => {
     const done = (err?: Error, res?: T) => {
       clearTimeout(timer);
@@ -61,6 +108,7 @@ export function queryXds(
   typeUrl: string,
   timeoutMs = 5000,
   resourceNames: string[] = [],
+  creds = grpc.credentials.createInsecure(),
 ): Promise<Response> {
   const request = encodeMessage('envoy.service.discovery.v3.DiscoveryRequest', {
     node: { id: `debug~127.0.0.1~istiod-lite-cli-${process.pid}.cli~cli.svc.cluster.local` },
@@ -73,13 +121,20 @@ export function queryXds(
     request,
     (b) => decodeMessage('envoy.service.discovery.v3.DiscoveryResponse', b),
     timeoutMs,
+    creds,
   );
 }
 
 type DeltaResponse = OutputTypeMap['envoy.service.discovery.v3.DeltaDiscoveryResponse'];
 
 /** Subscribes to everything of one type over Delta ADS, as ztunnel does, and returns the first answer. */
-export function queryDelta(address: string, typeUrl: string, nodeId: string, timeoutMs = 5000): Promise<DeltaResponse> {
+export function queryDelta(
+  address: string,
+  typeUrl: string,
+  nodeId: string,
+  timeoutMs = 5000,
+  creds = grpc.credentials.createInsecure(),
+): Promise<DeltaResponse> {
   const request = encodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', {
     node: { id: nodeId },
     type_url: typeUrl,
@@ -91,5 +146,6 @@ export function queryDelta(address: string, typeUrl: string, nodeId: string, tim
     request,
     (b) => decodeMessage('envoy.service.discovery.v3.DeltaDiscoveryResponse', b),
     timeoutMs,
+    creds,
   );
 }

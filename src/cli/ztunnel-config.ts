@@ -5,7 +5,7 @@ import { UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
-import { queryDelta } from './xds-query';
+import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
 import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
@@ -13,7 +13,10 @@ import { vipsOf } from '../translate/services';
 const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH | --xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
 
 Shows what ztunnel learns about services and workloads: addresses and the
-waypoint each is bound to ("None" when unbound).`;
+waypoint each is bound to ("None" when unbound). With --xds-address it asks a
+running server as ztunnel would; on the TLS port that takes ztunnel's identity.
+
+${XDS_DIAL_USAGE}`;
 
 function waypointName(index: AmbientIndex, key: string): string {
   const b = index.bindings.get(key);
@@ -65,6 +68,7 @@ export const ztunnelConfigCommand: Command = {
       filename: { type: 'string', short: 'f', multiple: true },
       kubeconfig: { type: 'string' },
       'xds-address': { type: 'string' },
+      ...XDS_DIAL_FLAGS,
       namespace: { type: 'string', short: 'n' },
       'all-namespaces': { type: 'boolean', short: 'A' },
       output: { type: 'string', short: 'o', default: 'table' },
@@ -84,6 +88,8 @@ export const ztunnelConfigCommand: Command = {
         values['xds-address'],
         TypeUrl.Address,
         `ztunnel~127.0.0.1~ztunnel-config-${process.pid}.istio-system~istio-system.svc.cluster.local`,
+        5000,
+        dialCredentials(values),
       );
       const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
       rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);

@@ -2,7 +2,7 @@
 // who they are with service-account tokens that serve checks through the
 // TokenReview API, and get only the configuration that identity may have.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { DebugTypeUrl, TypeUrl } from '../../src/envoy';
 import { makeCa, OPENSSL, type TestCa } from '../support/certs';
 import { adsChannel, DeltaClient, SotwClient, unpack } from '../support/xds-client';
 import { waitFor } from '../support/xds-harness';
-import { PROJECT_ROOT, startServe, type Served } from '../e2e/serve-process';
+import { PROJECT_ROOT, runCli, startServe, type Served } from '../e2e/serve-process';
 import { KUBECTL, runKubectl } from './kubectl';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from './server';
 
@@ -175,6 +175,28 @@ describe(
       );
       // Nothing of default's is shown to a caller from another namespace.
       assert.deepEqual(await sync('shop-token'), []);
+    });
+
+    it('proxy-status reads the TLS port with a token file, scoped like syncz', async () => {
+      const ps = async (token: string) => {
+        writeFileSync(join(dir, 'token'), `${token}\n`);
+        const r = await runCli([
+          'proxy-status',
+          '--xds-address',
+          `localhost:${tlsPort}`,
+          '--xds-ca-file',
+          ca.caFile,
+          '--xds-token-file',
+          join(dir, 'token'),
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout;
+      };
+      assert.match(await ps('istiod-token'), /waypoint-6f7b665c89-6hppr\.default/);
+      assert.doesNotMatch(await ps('shop-token'), /\.default/);
+      const bad = await runCli(['proxy-status', '--xds-address', `localhost:${tlsPort}`, '--xds-ca-file', ca.caFile]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /requires authentication/);
     });
   },
 );
