@@ -105,6 +105,30 @@ describe('serve: TLS port, proxy mapping, debug endpoints', () => {
     }
   });
 
+  it('binds the debug port to 127.0.0.1 unless --debug-address exposes it', async () => {
+    // 127.0.0.2 is this machine too, but a socket bound to 127.0.0.1 does not answer there.
+    const at = (host: string, port: number) =>
+      fetch(`http://${host}:${port}/ready`).then(
+        (r) => r.status,
+        (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
+      );
+    assert.equal(await at('127.0.0.1', served.debugPort), 200);
+    assert.equal(await at('127.0.0.2', served.debugPort), 'ECONNREFUSED');
+    const exposed = await startServe([
+      '--config-dir',
+      join(PROJECT_ROOT, 'examples', 'bookinfo'),
+      '--xds-port',
+      'off',
+      '--debug-address',
+      '0.0.0.0',
+    ]);
+    try {
+      assert.equal(await at('127.0.0.2', exposed.debugPort), 200);
+    } finally {
+      await exposed.stop();
+    }
+  });
+
   it('explains every binding at /debug/ambientz and lists endpoints at /debug', async () => {
     const amb = (await (await fetch(`http://127.0.0.1:${served.debugPort}/debug/ambientz`)).json()) as {
       bindings: { object: string; waypoint: string | null }[];

@@ -3,7 +3,7 @@ import { copyFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { DebugTypeUrl, TypeUrl } from '../../src/envoy';
+import { DebugTypeUrl, encodeMessage, TypeUrl } from '../../src/envoy';
 import { LABEL } from '../../src/model';
 import { proxyAccess } from '../../src/cli/proxy-auth';
 import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
@@ -16,6 +16,7 @@ import {
   type TokenReviewStatus,
 } from '../../src/xds';
 import { makeCa, OPENSSL, type TestCa } from '../support/certs';
+import { mutate, rng } from '../support/fuzz';
 import { cluster } from '../support/resources';
 import { adsChannel, csdsClient, DeltaClient, SotwClient, unpack } from '../support/xds-client';
 import { startXds, waitFor } from '../support/xds-harness';
@@ -310,6 +311,58 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
     const scoped = await fetch('tok-shop');
     assert.ok(scoped.length > 0 && scoped.every((id) => id.endsWith('.shop')), scoped.join());
     await assert.rejects(fetch('forged'), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
+  });
+
+  it('survives 1,000 mutated requests with random, valid and missing tokens, and keeps serving', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const good = delta(WP, channel({ token: 'tok-waypoint' }), WP_META);
+    good.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    good.ack(await good.next());
+    const r = rng(20261201);
+    const seed = encodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', {
+      node: { id: WP },
+      type_url: TypeUrl.Cluster,
+      resource_names_subscribe: ['*'],
+    });
+    const tokens = ['tok-waypoint', 'tok-app-other', 'forged', ''];
+    try {
+      for (let batch = 0; batch < 10; batch++) {
+        const pick = tokens[batch % tokens.length]!;
+        // A token of random bytes now and then, as a hostile client would send.
+        const token = batch % 5 === 4 ? mutate(Buffer.from('tok-waypoint'), r).toString('base64url') : pick;
+        const ch = channel(token ? { token } : {});
+        await Promise.all(
+          Array.from({ length: 100 }, () => {
+            const call = ch.makeBidiStreamRequest(
+              '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources',
+              (b: Buffer) => b,
+              (b: Buffer) => b,
+            );
+            return new Promise<void>((resolve) => {
+              call.on('status', () => resolve());
+              call.on('error', () => undefined);
+              call.on('data', () => undefined);
+              for (let k = 0; k < 3; k++) call.write(mutate(seed, r));
+              setTimeout(() => {
+                call.cancel();
+                resolve();
+              }, 50);
+            });
+          }),
+        );
+      }
+      x.set('app/waypoint', { [TypeUrl.Cluster]: [cluster('app-cluster'), cluster('after-fuzz')] });
+      const update = await good.next(3000);
+      assert.ok(
+        update.resources.some((res) => res.name === 'after-fuzz'),
+        'the authenticated stream still gets pushes',
+      );
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('ends a stream whose proxy comes to stand for a waypoint its identity may not act as', async () => {
