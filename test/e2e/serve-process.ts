@@ -12,8 +12,16 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-/** Starts `istiod-lite serve` as a child process and waits for its ports. */
-export async function startServe(args: string[], timeoutMs = 20_000): Promise<Served> {
+/**
+ * Starts `istiod-lite serve` as a child process and waits for its ports.
+ * The plaintext port is a free one unless `args` say otherwise; with
+ * `{ defaultPlaintext: true }` serve decides, as it would for a user.
+ */
+export async function startServe(
+  args: string[],
+  timeoutMs = 20_000,
+  opts: { defaultPlaintext?: boolean } = {},
+): Promise<Served> {
   const proc = spawn(
     process.execPath,
     [
@@ -21,8 +29,7 @@ export async function startServe(args: string[], timeoutMs = 20_000): Promise<Se
       'serve',
       '--listen-address',
       '127.0.0.1',
-      '--xds-port',
-      '0',
+      ...(opts.defaultPlaintext ? [] : ['--xds-port', '0']),
       '--debug-port',
       '0',
       '--log-level',

@@ -56,20 +56,22 @@ describe(
       assert.equal(r.code, 0, r.stderr);
       ca = makeCa();
       const cert = ca.issue('istiod-lite', ['DNS:localhost', 'DNS:istiod-lite.istio-system.svc']);
-      served = await startServe([
-        '--kubeconfig',
-        kc,
-        '--xds-port',
-        'off',
-        '--xds-tls-port',
-        '0',
-        '--tls-cert-file',
-        cert.cert,
-        '--tls-key-file',
-        cert.key,
-        '--debounce-after',
-        '20ms',
-      ]);
+      served = await startServe(
+        [
+          '--kubeconfig',
+          kc,
+          '--xds-tls-port',
+          '0',
+          '--tls-cert-file',
+          cert.cert,
+          '--tls-key-file',
+          cert.key,
+          '--debounce-after',
+          '20ms',
+        ],
+        20_000,
+        { defaultPlaintext: true },
+      );
       tlsPort = Number(served.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
     });
     after(async () => {
