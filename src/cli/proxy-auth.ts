@@ -8,8 +8,9 @@ export const ZTUNNEL_SERVICE_ACCOUNT = 'ztunnel';
  * Who may receive what, on top of the namespace rule: a waypoint's
  * configuration goes only to the service account its Deployment runs as
  * (named like the Gateway, in its namespace); the workload API, which holds
- * every workload in the mesh, only to ztunnel. Proxyless clients get the
- * mesh view of their namespace, so the namespace rule is theirs.
+ * every workload in the mesh, only to ztunnel. Proxyless clients all share
+ * one mesh-wide view (every service is visible to them, as with istiod's
+ * default exportTo), so any identity of the node's namespace may have it.
  */
 export function proxyAccess(systemNamespace: string): AccessPolicy {
   const base = namespaceAccess(systemNamespace);

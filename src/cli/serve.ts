@@ -44,7 +44,9 @@ flags:
   --token-audience AUD     audience proxy tokens must carry, comma-separated (default ${TOKEN_AUDIENCE})
   --system-namespace NS    the control plane's namespace: its identities may read every
                            proxy's status (default $POD_NAMESPACE or ${ROOT_NAMESPACE})
-  --debug-address ADDR     address the debug port binds to (default 127.0.0.1)
+  --debug-address ADDR     address the debug port binds to (default 127.0.0.1); /ready and
+                           /metrics answer anyone who reaches it, /debug/* only this machine
+  --expose-debug           serve /debug/* to other machines too (it shows every proxy's config)
   --debug-port N           debug and metrics HTTP port (default 15014)
   --debounce-after DUR     quiet period before a push (default 100ms)
   --debounce-max DUR       longest a push waits under constant change (default 10s)
@@ -71,6 +73,7 @@ const FLAGS = {
   'system-namespace': { type: 'string' },
   'debug-address': { type: 'string', default: '127.0.0.1' },
   'debug-port': { type: 'string', default: '15014' },
+  'expose-debug': { type: 'boolean', default: false },
   'debounce-after': { type: 'string', default: '100ms' },
   'debounce-max': { type: 'string', default: '10s' },
   'log-level': { type: 'string', default: 'info' },
@@ -92,6 +95,7 @@ export interface ServeOptions {
   auth?: { trustDomain: string; audiences: string[]; systemNamespace: string };
   debugAddress: string;
   debugPort: number;
+  exposeDebug?: boolean;
   debounce: { quietMs: number; maxMs: number };
   deploy?: WaypointDeployOptions;
   lease?: { durationMs: number; renewMs: number };
@@ -143,6 +147,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
       },
       debugAddress: values['debug-address'],
       debugPort: parsePort('debug-port', values['debug-port']),
+      exposeDebug: values['expose-debug'],
       debounce: {
         quietMs: parseDuration('debounce-after', values['debounce-after']),
         maxMs: parseDuration('debounce-max', values['debounce-max']),
@@ -221,7 +226,12 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
         ready: () => pipeline.ready(),
       },
-      { host: opts.debugAddress, port: opts.debugPort, log: log.child({ component: 'debug' }) },
+      {
+        host: opts.debugAddress,
+        port: opts.debugPort,
+        exposeDebug: opts.exposeDebug,
+        log: log.child({ component: 'debug' }),
+      },
     );
   } catch (e) {
     // Nothing half-started may keep the process alive.

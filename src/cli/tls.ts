@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { SecureContextOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 
@@ -61,15 +61,18 @@ class RotatingCredentials extends grpc.ServerCredentials {
     let next: SecureContextOptions;
     try {
       next = load(this.files);
+      if (same(next, this.current)) return;
+      // Mid-rotation a file can be missing, or the key new and the certificate
+      // not yet: a pair that does not make a context is not handed to the
+      // server (which would refuse connections until the next good one).
+      createSecureContext(next);
     } catch (e) {
-      // Mid-rotation a file can be briefly missing; keep serving the last good pair.
       this.log?.warn(
         { error: e instanceof Error ? e.message : String(e) },
-        'cannot re-read TLS files; keeping the current ones',
+        'TLS files unreadable or mismatched; keeping the current ones',
       );
       return;
     }
-    if (same(next, this.current)) return;
     this.current = next;
     this.log?.info({ cert: this.files.certFile }, 'TLS certificate reloaded');
     this.updateSecureContextOptions(next);

@@ -63,6 +63,23 @@ function routes(v: DebugViews): Route[] {
   ];
 }
 
+/** Whether an address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+}
+
+/**
+ * Whether a caller may read /debug: everything under it shows configuration
+ * across namespaces, so by default only callers on this machine may; /ready
+ * and /metrics are for probes and scrapers and are served to anyone who can
+ * reach the port.
+ */
+export function mayReadDebug(path: string, remote: string | undefined, exposeDebug: boolean): boolean {
+  return exposeDebug || !(path === '/debug' || path.startsWith('/debug/')) || isLoopback(remote);
+}
+
 export interface DebugServer {
   port: number;
   close(): Promise<void>;
@@ -71,12 +88,21 @@ export interface DebugServer {
 /** Serves the debug endpoints on `host:port` (port 0 picks one). */
 export async function startDebugServer(
   views: DebugViews,
-  opts: { host: string; port: number; log: Logger },
+  opts: { host: string; port: number; log: Logger; exposeDebug?: boolean },
 ): Promise<DebugServer> {
   const table = routes(views);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://debug');
     if (req.method !== 'GET') return json(res, 405, { error: 'only GET is served' });
+    if (!mayReadDebug(url.pathname, req.socket.remoteAddress, opts.exposeDebug ?? false)) {
+      opts.log.warn(
+        { path: url.pathname, peer: req.socket.remoteAddress },
+        'debug request from another machine refused',
+      );
+      return json(res, 403, {
+        error: `${url.pathname} is served to localhost only; start serve with --expose-debug to serve it to other addresses`,
+      });
+    }
     if (url.pathname === '/debug' || url.pathname === '/debug/') {
       return json(
         res,

@@ -17,11 +17,17 @@ export interface StreamCredentials {
   peerCertificate?: PeerCertificate;
 }
 
-/** A refusal, carried to the client as the gRPC status of its stream. */
+/**
+ * A refusal, carried to the client as the gRPC status of its stream:
+ * UNAUTHENTICATED or PERMISSION_DENIED for the client's credentials,
+ * UNAVAILABLE when they could not be checked in time (the client should retry).
+ */
 export class AuthError extends Error {
   constructor(
-    readonly code: grpc.status.UNAUTHENTICATED | grpc.status.PERMISSION_DENIED,
+    readonly code: grpc.status,
     message: string,
+    /** What went wrong in more detail, for our log only. */
+    readonly detail?: string,
   ) {
     super(message);
   }
@@ -71,8 +77,17 @@ export class CertificateAuthenticator implements Authenticator {
   authenticate(creds: StreamCredentials): Promise<Identity | undefined> {
     const cert = creds.peerCertificate;
     if (!cert) return Promise.resolve(undefined);
-    const ids = uriSans(cert).map(parseSpiffe);
-    const found = ids.find((i) => i !== undefined);
+    const sans = uriSans(cert);
+    // An X.509 SVID names exactly one identity; a certificate naming several is not one.
+    if (sans.length > 1) {
+      return Promise.reject(
+        new AuthError(
+          grpc.status.UNAUTHENTICATED,
+          `client certificate has ${sans.length} URI SANs; an identity has one`,
+        ),
+      );
+    }
+    const found = sans[0] === undefined ? undefined : parseSpiffe(sans[0]);
     if (!found) {
       return Promise.reject(
         new AuthError(grpc.status.UNAUTHENTICATED, 'client certificate carries no spiffe:// URI SAN'),
@@ -104,10 +119,14 @@ export type TokenReviewer = (token: string, audiences: string[]) => Promise<Toke
 export interface TokenAuthOptions {
   audiences: string[];
   trustDomain: string;
-  /** How long a review is reused for the same token (default 60 s); proxies reconnect in bursts. */
+  /** How long a review is reused for the same token (default 60 s, never past the token's expiry); proxies reconnect in bursts. */
   cacheTtlMs?: number;
+  /** How long a refusal is remembered (default 5 s), so a client retrying a bad token does not turn into API load. */
+  failureTtlMs?: number;
   /** Most reviews remembered at once (default 10,000). */
   cacheSize?: number;
+  /** Most reviews waiting on the API server at once (default 64); past that a stream is told to retry. */
+  maxInFlight?: number;
   now?: () => number;
 }
 
@@ -120,17 +139,14 @@ const SA_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
  */
 export class TokenReviewAuthenticator implements Authenticator {
   readonly kind = 'token';
-  private readonly cache = new Map<string, { at: number; result: Promise<Identity> }>();
-  private readonly ttl: number;
-  private readonly size: number;
+  private readonly cache = new Map<string, { until: number; result: Promise<Identity> }>();
+  private inFlight = 0;
   private readonly now: () => number;
 
   constructor(
     private readonly review: TokenReviewer,
     private readonly opts: TokenAuthOptions,
   ) {
-    this.ttl = opts.cacheTtlMs ?? 60_000;
-    this.size = opts.cacheSize ?? 10_000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -146,12 +162,24 @@ export class TokenReviewAuthenticator implements Authenticator {
     const key = createHash('sha256').update(token).digest('base64');
     const now = this.now();
     const hit = this.cache.get(key);
-    if (hit && now - hit.at < this.ttl) return hit.result;
-    const result = this.check(token);
-    if (this.cache.size >= this.size) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { at: now, result });
-    // A failed review is not remembered: the next attempt asks again.
-    result.catch(() => this.cache.delete(key));
+    if (hit && now < hit.until) return hit.result;
+    if (this.inFlight >= (this.opts.maxInFlight ?? 64)) {
+      return Promise.reject(
+        new AuthError(grpc.status.UNAVAILABLE, 'too many token reviews in progress; retry shortly'),
+      );
+    }
+    this.inFlight++;
+    const result = this.check(token).finally(() => this.inFlight--);
+    const entry = { until: Math.min(now + (this.opts.cacheTtlMs ?? 60_000), tokenExpiry(token) ?? Infinity), result };
+    if (this.cache.size >= (this.opts.cacheSize ?? 10_000)) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, entry);
+    result.catch((e: unknown) => {
+      if (this.cache.get(key) !== entry) return;
+      // A refusal is remembered briefly; an API outage not at all.
+      if (e instanceof AuthError && e.code === grpc.status.UNAUTHENTICATED) {
+        entry.until = this.now() + (this.opts.failureTtlMs ?? 5_000);
+      } else this.cache.delete(key);
+    });
     return result;
   }
 
@@ -160,20 +188,23 @@ export class TokenReviewAuthenticator implements Authenticator {
     try {
       st = await this.review(token, this.opts.audiences);
     } catch (e) {
+      // The cause (an API server's response body, perhaps) is for our logs, not for an unauthenticated caller.
       throw new AuthError(
-        grpc.status.UNAUTHENTICATED,
-        `token review failed: ${e instanceof Error ? e.message : String(e)}`,
+        grpc.status.UNAVAILABLE,
+        'token review failed: the Kubernetes API could not be asked',
+        e instanceof Error ? e.message : String(e),
       );
     }
     if (!st.authenticated) {
       throw new AuthError(grpc.status.UNAUTHENTICATED, `token rejected: ${st.error || 'not authenticated'}`);
     }
-    // The API server only authenticates a token for an audience it names;
-    // an answer without our audience means the token was minted for another.
-    if (st.audiences && !st.audiences.some((a) => this.opts.audiences.includes(a))) {
+    // An answer without our audience (an empty list means the API server's own)
+    // means the token was minted for someone else.
+    const audiences = st.audiences ?? [];
+    if (!audiences.some((a) => this.opts.audiences.includes(a))) {
       throw new AuthError(
         grpc.status.UNAUTHENTICATED,
-        `token is for audiences ${st.audiences.join(',')}, not ${this.opts.audiences.join(',')}`,
+        `token is for audiences ${audiences.join(',') || '(the API server)'}, not ${this.opts.audiences.join(',')}`,
       );
     }
     const user = st.user?.username ?? '';
@@ -182,6 +213,21 @@ export class TokenReviewAuthenticator implements Authenticator {
       throw new AuthError(grpc.status.UNAUTHENTICATED, `token user ${user || '(none)'} is not a service account`);
     }
     return { trustDomain: this.opts.trustDomain, namespace: sa[1]!, serviceAccount: sa[2]!, via: 'token' };
+  }
+}
+
+/**
+ * The `exp` claim of a JWT, read without verifying it (the TokenReview does
+ * that), only so a cached review does not outlive the token.
+ */
+function tokenExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
   }
 }
 

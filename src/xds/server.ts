@@ -22,7 +22,7 @@ import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition } from './services';
 import { SotwConnection } from './sotw';
-import { clientConfigOf, matchesNode, proxiesOf } from './syncz';
+import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -47,9 +47,6 @@ export interface ListenOptions {
   authenticators?: readonly Authenticator[];
 }
 
-/** Requests a stream may send before its authentication completes; more is a misbehaving client. */
-const MAX_REQUESTS_BEFORE_AUTH = 64;
-
 /** Bounds on what one client may ask of the server; each breach is a clear error for that stream. */
 export interface XdsLimits {
   /** Largest request message accepted, in bytes. */
@@ -58,12 +55,23 @@ export interface XdsLimits {
   maxNamesPerRequest: number;
   /** Most concurrent streams on one HTTP/2 connection. */
   maxStreamsPerConnection: number;
+  /**
+   * What a stream may send before its authentication completes, and how long
+   * that may take: a client that floods or stalls there is refused before it
+   * costs more than this.
+   */
+  preAuthRequests: number;
+  preAuthBytes: number;
+  authTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: XdsLimits = {
   maxRequestBytes: 4 << 20,
   maxNamesPerRequest: 100_000,
   maxStreamsPerConnection: 10_000,
+  preAuthRequests: 16,
+  preAuthBytes: 1 << 20,
+  authTimeoutMs: 10_000,
 };
 
 type Stream = grpc.ServerDuplexStream<Buffer, Buffer>;
@@ -223,16 +231,22 @@ export class XdsServer {
     conn: SotwConnection | DeltaConnection,
     auth: readonly Authenticator[] | undefined,
   ): void {
-    this.conns.set(conn.id, conn);
-    this.metrics.connected.inc({ protocol: conn.protocol });
     let done = false;
+    // A stream counts as connected (adsz, syncz, metrics) once it is trusted.
+    let registered = false;
+    const register = () => {
+      registered = true;
+      this.conns.set(conn.id, conn);
+      this.metrics.connected.inc({ protocol: conn.protocol });
+    };
     const finish = () => {
       if (done) return;
       done = true;
       conn.close();
+      this.failers.delete(conn.id);
+      if (!registered) return;
       this.index(conn, undefined);
       this.conns.delete(conn.id);
-      this.failers.delete(conn.id);
       this.metrics.connected.dec({ protocol: conn.protocol });
       this.log.info({ proxy: conn.label, protocol: conn.protocol }, 'stream closed');
     };
@@ -253,32 +267,8 @@ export class XdsServer {
         fail(bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, errText(e));
       }
     };
-    // Until the stream has proven who it is, requests wait in order.
-    let waiting: Buffer[] | undefined = auth ? [] : undefined;
-    if (auth) {
-      this.identify(call, auth).then(
-        (id) => {
-          conn.identity = id;
-          const queued = waiting ?? [];
-          waiting = undefined;
-          for (const b of queued) handle(b);
-        },
-        (e: AuthError) => {
-          this.log.warn({ peer: call.getPeer(), error: e.message }, 'stream refused: not authenticated');
-          fail(e.code, e.message);
-        },
-      );
-    }
-    call.on('data', (bytes: Buffer) => {
-      if (!waiting) return handle(bytes);
-      if (waiting.length >= MAX_REQUESTS_BEFORE_AUTH) {
-        return fail(
-          grpc.status.RESOURCE_EXHAUSTED,
-          `more than ${MAX_REQUESTS_BEFORE_AUTH} requests before authentication completed`,
-        );
-      }
-      waiting.push(bytes);
-    });
+    const gate = new PreAuthQueue(this.limits, handle, (e) => fail(e.code, e.message));
+    call.on('data', (bytes: Buffer) => gate.push(bytes));
     call.on('end', () => {
       finish();
       call.end();
@@ -286,18 +276,57 @@ export class XdsServer {
     call.on('error', finish);
     call.on('close', finish);
     call.on('cancelled', finish);
+    if (!auth) {
+      register();
+      gate.open();
+      return;
+    }
+    this.identify(call, auth).then(
+      (id) => {
+        if (done) return;
+        conn.identity = id;
+        register();
+        gate.open();
+      },
+      (e: AuthError) => gate.refuse(e),
+    );
   }
 
-  /** The identity a call proves on a port that authenticates; undefined on a trusted port. */
+  /**
+   * The identity a call proves on a port that authenticates (undefined on a
+   * trusted port), within limits.authTimeoutMs. Rejects with an AuthError.
+   */
   private async identify(
     call: Stream | grpc.ServerUnaryCall<Buffer, Buffer>,
     auth: readonly Authenticator[] | undefined,
   ): Promise<Identity | undefined> {
     if (!auth) return undefined;
     const cert = call.getAuthContext()?.sslPeerCertificate;
-    const id = await authenticate(auth, { metadata: call.metadata, peerCertificate: cert });
-    this.log.debug({ peer: call.getPeer(), identity: spiffeUri(id), via: id.via }, 'stream authenticated');
-    return id;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AuthError(
+              grpc.status.UNAVAILABLE,
+              `authentication did not complete within ${this.limits.authTimeoutMs} ms; retry`,
+            ),
+          ),
+        this.limits.authTimeoutMs,
+      );
+    });
+    try {
+      const id = await Promise.race([authenticate(auth, { metadata: call.metadata, peerCertificate: cert }), deadline]);
+      this.log.debug({ peer: call.getPeer(), identity: spiffeUri(id), via: id.via }, 'stream authenticated');
+      return id;
+    } catch (e) {
+      // A failure that is not a refusal is our bug: say so, without its text.
+      const err = e instanceof AuthError ? e : new AuthError(grpc.status.INTERNAL, 'authentication failed', errText(e));
+      this.log.warn({ peer: call.getPeer(), error: err.message, detail: err.detail }, 'stream refused');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private scopeOf(id: Identity | undefined): DebugScope {
@@ -380,32 +409,81 @@ export class XdsServer {
 
   private clientStatus(bytes: Buffer, scope: DebugScope): Buffer {
     const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
+    const matches = nodeMatcher(req.node_matchers);
     const config = proxiesOf(this.conns.values())
-      .filter((c) => inScope(scope, c.proxy) && matchesNode(c, req.node_matchers))
+      .filter((c) => inScope(scope, c.proxy) && matches(c))
       .map(clientConfigOf);
     return encodeMessage('envoy.service.status.v3.ClientStatusResponse', { config });
   }
 
   private csdsStream(call: Stream, auth: readonly Authenticator[] | undefined): void {
-    const scope = this.identify(call, auth).then((id) => this.scopeOf(id));
-    scope.catch((e: AuthError) => call.emit('error', { code: e.code, details: e.message }));
-    call.on('data', (bytes: Buffer) => {
-      void scope.then(
-        (sc) => {
-          try {
-            call.write(this.clientStatus(bytes, sc));
-          } catch (e) {
-            call.emit('error', {
-              code: grpc.status.INVALID_ARGUMENT,
-              details: `malformed ClientStatusRequest: ${errText(e)}`,
-            });
-          }
-        },
-        () => undefined,
-      );
-    });
+    let scope: DebugScope = { all: true };
+    const answer = (bytes: Buffer) => {
+      try {
+        call.write(this.clientStatus(bytes, scope));
+      } catch (e) {
+        call.emit('error', {
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `malformed ClientStatusRequest: ${errText(e)}`,
+        });
+      }
+    };
+    const gate = new PreAuthQueue(this.limits, answer, (e) => call.emit('error', { code: e.code, details: e.message }));
+    call.on('data', (bytes: Buffer) => gate.push(bytes));
     call.on('end', () => call.end());
     call.on('error', () => undefined);
+    this.identify(call, auth).then(
+      (id) => {
+        scope = this.scopeOf(id);
+        gate.open();
+      },
+      (e: AuthError) => gate.refuse(e),
+    );
+  }
+}
+
+/**
+ * Requests of one stream held in order until the stream is authenticated,
+ * within the pre-auth limits; once open, requests pass straight through.
+ */
+class PreAuthQueue {
+  private queue: Buffer[] | undefined = [];
+  private bytes = 0;
+  private closed = false;
+
+  constructor(
+    private readonly limits: Pick<XdsLimits, 'preAuthRequests' | 'preAuthBytes'>,
+    private readonly handle: (b: Buffer) => void,
+    private readonly onRefused: (e: AuthError) => void,
+  ) {}
+
+  push(b: Buffer): void {
+    if (this.closed) return;
+    if (!this.queue) return this.handle(b);
+    this.bytes += b.length;
+    const { preAuthRequests, preAuthBytes } = this.limits;
+    if (this.queue.length >= preAuthRequests || this.bytes > preAuthBytes) {
+      return this.refuse(
+        new AuthError(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `more than ${preAuthRequests} requests or ${preAuthBytes} bytes before authentication completed`,
+        ),
+      );
+    }
+    this.queue.push(b);
+  }
+
+  open(): void {
+    const queued = this.queue ?? [];
+    this.queue = undefined;
+    for (const b of queued) if (!this.closed) this.handle(b);
+  }
+
+  refuse(e: AuthError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = undefined;
+    this.onRefused(e);
   }
 }
 

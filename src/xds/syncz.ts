@@ -63,34 +63,54 @@ export function proxiesOf(conns: Iterable<Connection>): Connection[] {
     .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
-function matchString(m: StringMatcher | null, s: string): boolean {
-  if (!m) return true;
+type IdMatcher = (id: string) => boolean;
+
+function stringMatcher(m: StringMatcher | null): IdMatcher {
+  if (!m) return () => true;
   switch (m.match_pattern) {
-    case 'exact':
-      return m.ignore_case ? s.toLowerCase() === (m.exact ?? '').toLowerCase() : s === m.exact;
+    case 'exact': {
+      const want = m.exact ?? '';
+      return m.ignore_case ? (s) => s.toLowerCase() === want.toLowerCase() : (s) => s === want;
+    }
     case 'prefix':
-      return s.startsWith(m.prefix ?? '');
+      return (s) => s.startsWith(m.prefix ?? '');
     case 'suffix':
-      return s.endsWith(m.suffix ?? '');
+      return (s) => s.endsWith(m.suffix ?? '');
     case 'contains':
-      return s.includes(m.contains ?? '');
-    case 'safe_regex':
-      return linearRegex(m.safe_regex?.regex ?? '').test(s);
+      return (s) => s.includes(m.contains ?? '');
+    case 'safe_regex': {
+      const re = linearRegex(m.safe_regex?.regex ?? '');
+      return (s) => re.test(s);
+    }
     default:
-      return true;
+      return () => true;
   }
 }
 
 // A CSDS caller chooses the pattern, so a backtracking regex would let one
 // request stall the server. V8's linear-time engine (the `l` flag, behind a
-// flag of its own) runs in time proportional to the input, as RE2 does for
-// Envoy; patterns it cannot run that way are refused.
+// flag of its own, read when a pattern is compiled) runs in time proportional
+// to the input, as RE2 does for Envoy; patterns it cannot run that way are
+// refused, and so is every pattern if this runtime has no such engine.
 setFlagsFromString('--enable-experimental-regexp-engine');
+const LINEAR = (() => {
+  try {
+    return new RegExp('a', 'l').test('a');
+  } catch {
+    return false;
+  }
+})();
 const MAX_REGEX = 1024;
+/** Most node matchers one CSDS request may carry. */
+export const MAX_NODE_MATCHERS = 64;
 
 function linearRegex(src: string): RegExp {
+  if (!LINEAR) throw new Error('node_id safe_regex matchers are not supported on this runtime');
   if (src.length > MAX_REGEX) throw new Error(`node_id regex is ${src.length} characters; the limit is ${MAX_REGEX}`);
   try {
+    // Compiled alone first: only a pattern that is whole by itself may be
+    // anchored, or `a)|(.*` would escape the anchors.
+    new RegExp(src, 'l');
     return new RegExp(`^(?:${src})$`, 'l');
   } catch (e) {
     throw new Error(
@@ -99,9 +119,18 @@ function linearRegex(src: string): RegExp {
   }
 }
 
-/** CSDS node matchers: a connection matches when any matcher accepts its node id. */
-export function matchesNode(conn: Connection, matchers: NodeMatcher[]): boolean {
-  if (matchers.length === 0) return true;
-  const ids = [conn.proxy?.nodeId ?? '', conn.proxy?.proxyId ?? ''];
-  return matchers.some((m) => ids.some((id) => matchString(m.node_id, id)));
+/**
+ * CSDS node matchers, compiled once per request: a connection matches when
+ * any matcher accepts its node id. Throws on a matcher that cannot be used.
+ */
+export function nodeMatcher(matchers: readonly NodeMatcher[]): (conn: Connection) => boolean {
+  if (matchers.length > MAX_NODE_MATCHERS) {
+    throw new Error(`${matchers.length} node matchers; the limit is ${MAX_NODE_MATCHERS}`);
+  }
+  if (matchers.length === 0) return () => true;
+  const tests = matchers.map((m) => stringMatcher(m.node_id));
+  return (conn) => {
+    const ids = [conn.proxy?.nodeId ?? '', conn.proxy?.proxyId ?? ''];
+    return tests.some((t) => ids.some(t));
+  };
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { copyFileSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { DebugTypeUrl, encodeMessage, TypeUrl } from '../../src/envoy';
@@ -8,6 +8,7 @@ import { LABEL } from '../../src/model';
 import { proxyAccess } from '../../src/cli/proxy-auth';
 import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { tlsCredentials } from '../../src/cli/tls';
+import { isLoopback, mayReadDebug } from '../../src/debug/server';
 import {
   AuthError,
   CertificateAuthenticator,
@@ -42,9 +43,24 @@ const TOKENS: Record<string, TokenReviewStatus> = {
     user: { username: 'system:serviceaccount:shop:waypoint' },
     audiences: ['istio-ca'],
   },
-  'tok-admin': { authenticated: true, user: { username: 'system:serviceaccount:istio-system:istiod' } },
-  'tok-ztunnel': { authenticated: true, user: { username: 'system:serviceaccount:istio-system:ztunnel' } },
-  'tok-user': { authenticated: true, user: { username: 'alice@example.com' } },
+  'tok-admin': {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:istio-system:istiod' },
+    audiences: ['istio-ca'],
+  },
+  'tok-ztunnel': {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:istio-system:ztunnel' },
+    audiences: ['istio-ca'],
+  },
+  'tok-fresh': {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:app:waypoint' },
+    audiences: ['istio-ca'],
+  },
+  // An empty audience list means the API server's own audience, not ours.
+  'tok-api-aud': { authenticated: true, user: { username: 'system:serviceaccount:app:waypoint' } },
+  'tok-user': { authenticated: true, user: { username: 'alice@example.com' }, audiences: ['istio-ca'] },
   'tok-kube-aud': {
     authenticated: true,
     user: { username: 'system:serviceaccount:app:waypoint' },
@@ -113,7 +129,11 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
   before(async () => {
     ca = makeCa();
     const server = ca.issue('server', ['DNS:localhost', 'IP:127.0.0.1']);
-    x = await startXds({ proxyKey, access: proxyAccess('istio-system') });
+    x = await startXds({
+      proxyKey,
+      access: proxyAccess('istio-system'),
+      limits: { preAuthRequests: 4, authTimeoutMs: 500 },
+    });
     x.set('app/waypoint', { [TypeUrl.Cluster]: [cluster('app-cluster')] });
     x.set('shop/waypoint', { [TypeUrl.Cluster]: [cluster('shop-cluster')] });
     x.set(ZTUNNEL_KEY, { [TypeUrl.Cluster]: [cluster('zt-only')] });
@@ -126,6 +146,10 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
           new TokenReviewAuthenticator(
             (t) => {
               reviews++;
+              // `slow-…` tokens are the waypoint's, answered after 300 ms; `hang` never is.
+              if (t === 'hang') return new Promise(() => undefined);
+              if (t.startsWith('slow-'))
+                return new Promise((resolve) => setTimeout(() => resolve(review('tok-waypoint')), 300));
               return review(t);
             },
             { audiences: ['istio-ca'], trustDomain: 'cluster.local' },
@@ -175,6 +199,7 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
       ['forged', /token rejected: invalid bearer token/],
       ['tok-user', /token user alice@example.com is not a service account/],
       ['tok-kube-aud', /token is for audiences kube, not istio-ca/],
+      ['tok-api-aud', /token is for audiences \(the API server\), not istio-ca/],
     ];
     for (const [token, msg] of cases) {
       const c = delta(WP, channel({ token }), WP_META);
@@ -233,6 +258,34 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
     );
   });
 
+  it('holds requests in order until the stream is authenticated, without counting it as connected', async () => {
+    const before = x.server.connections.size;
+    const c = delta(WP, channel({ token: 'slow-1' }), WP_META);
+    c.send({ type_url: TypeUrl.Cluster, subscribe: ['app-cluster'] });
+    c.send({ type_url: TypeUrl.Cluster, subscribe: ['zt-only'] });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(x.server.connections.size, before, 'not yet authenticated, not yet a connection');
+    const r = await c.next(3000);
+    assert.deepEqual(
+      r.resources.map((res) => res.name),
+      ['app-cluster'],
+    );
+    assert.equal(x.server.connections.size, before + 1);
+  });
+
+  it('refuses a stream that floods requests, or stalls, before authentication completes', async () => {
+    const flood = delta(WP, channel({ token: 'slow-2' }), WP_META);
+    for (let i = 0; i < 5; i++) flood.send({ type_url: TypeUrl.Cluster, subscribe: [`c${i}`] });
+    const e1 = await refusal(flood);
+    assert.equal(e1.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(e1.details, /more than 4 requests or 1048576 bytes before authentication completed/);
+    const stalled = delta(WP, channel({ token: 'hang' }), WP_META);
+    stalled.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    const e2 = await refusal(stalled);
+    assert.equal(e2.code, grpc.status.UNAVAILABLE);
+    assert.match(e2.details, /authentication did not complete within 500 ms/);
+  });
+
   it('keeps serving other streams on the same port after refusals', async () => {
     const good = delta(WP, channel({ token: 'tok-waypoint' }), WP_META);
     good.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
@@ -265,10 +318,9 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
       }
       return reviews - start;
     };
-    // Failed reviews are not cached: each attempt asks again.
-    assert.equal(await threeStreams('unknown-token', false), 3);
-    const b2 = await threeStreams('tok-waypoint', true);
-    assert.ok(b2 <= 1, `reviewed ${b2} times`);
+    assert.equal(await threeStreams('tok-fresh', true), 1);
+    // A refusal is remembered too (briefly), so retrying a bad token is not API load.
+    assert.equal(await threeStreams('unknown-token', false), 1);
   });
 
   it('limits syncz and CSDS to the caller namespace unless it is the control plane namespace', async () => {
@@ -413,6 +465,18 @@ describe('the plaintext port', () => {
         );
       assert.equal((await ask('(a+)+')).config.length, 0);
       assert.equal((await ask('a+!')).config.length, 1);
+      // A pattern that is not whole by itself cannot slip out of the anchors.
+      await assert.rejects(ask('x)|(.*'), (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT);
+      await assert.rejects(
+        new Promise((resolve, reject) =>
+          client.FetchClientStatus(
+            { node_matchers: Array.from({ length: 65 }, () => ({ node_id: { exact: 'x' } })) },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        ),
+        (e: grpc.ServiceError) =>
+          e.code === grpc.status.INVALID_ARGUMENT && /65 node matchers; the limit is 64/.test(e.details),
+      );
       await assert.rejects(
         ask('(a)\\1'),
         (e: grpc.ServiceError) =>
@@ -456,12 +520,17 @@ describe('TokenReviewAuthenticator', () => {
     const a = new TokenReviewAuthenticator(
       (t) => {
         calls++;
-        return down ? Promise.reject(new Error('connect ECONNREFUSED')) : review(t);
+        return down ? Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:443')) : review(t);
       },
       { audiences: ['istio-ca'], trustDomain: 'cluster.local', cacheTtlMs: 1000, now: () => now },
     );
+    // An outage is UNAVAILABLE (retry), and its cause stays in our logs.
     await assert.rejects(a.authenticate({ metadata: md('Bearer tok-waypoint') }), (e: AuthError) => {
-      return e.code === grpc.status.UNAUTHENTICATED && /token review failed: connect ECONNREFUSED/.test(e.message);
+      return (
+        e.code === grpc.status.UNAVAILABLE &&
+        e.message === 'token review failed: the Kubernetes API could not be asked' &&
+        e.detail === 'connect ECONNREFUSED 10.0.0.1:443'
+      );
     });
     down = false;
     await a.authenticate({ metadata: md('Bearer tok-waypoint') });
@@ -470,6 +539,70 @@ describe('TokenReviewAuthenticator', () => {
     now = 1500;
     await a.authenticate({ metadata: md('Bearer tok-waypoint') });
     assert.equal(calls, 3);
+  });
+
+  it('never reuses a review past the expiry in the token', async () => {
+    let now = 0;
+    let calls = 0;
+    const jwt = (exp: number) => ['e30', Buffer.from(JSON.stringify({ exp })).toString('base64url'), 'sig'].join('.');
+    const token = jwt(2); // expires 2 s after the epoch of this clock
+    const a = new TokenReviewAuthenticator(
+      () => {
+        calls++;
+        return review('tok-waypoint');
+      },
+      { audiences: ['istio-ca'], trustDomain: 'cluster.local', cacheTtlMs: 60_000, now: () => now },
+    );
+    await a.authenticate({ metadata: md(`Bearer ${token}`) });
+    now = 1000;
+    await a.authenticate({ metadata: md(`Bearer ${token}`) });
+    assert.equal(calls, 1);
+    now = 2500;
+    await a.authenticate({ metadata: md(`Bearer ${token}`) });
+    assert.equal(calls, 2);
+  });
+
+  it('tells streams to retry when too many reviews are in flight', async () => {
+    const pending: Array<() => void> = [];
+    let hold = true;
+    const held = (t: string) => new Promise<TokenReviewStatus>((resolve) => pending.push(() => resolve(review(t))));
+    const a = new TokenReviewAuthenticator((t) => (hold ? held(t) : review(t)), {
+      audiences: ['istio-ca'],
+      trustDomain: 'cluster.local',
+      maxInFlight: 2,
+    });
+    const first = [a.authenticate({ metadata: md('Bearer t1') }), a.authenticate({ metadata: md('Bearer t2') })];
+    await assert.rejects(
+      a.authenticate({ metadata: md('Bearer t3') }),
+      (e: AuthError) => e.code === grpc.status.UNAVAILABLE && /too many token reviews/.test(e.message),
+    );
+    hold = false;
+    for (const p of pending) p();
+    await Promise.allSettled(first);
+    await assert.rejects(a.authenticate({ metadata: md('Bearer t3') }), /token rejected/);
+  });
+});
+
+describe('CertificateAuthenticator', () => {
+  const cert = (subjectaltname: string) => ({
+    metadata: new grpc.Metadata(),
+    peerCertificate: { subjectaltname } as PeerCertificate,
+  });
+
+  it('takes the one SPIFFE URI SAN, and refuses a certificate naming several', async () => {
+    const a = new CertificateAuthenticator('cluster.local');
+    assert.deepEqual(await a.authenticate(cert('DNS:x.example, URI:spiffe://cluster.local/ns/a/sa/b')), {
+      trustDomain: 'cluster.local',
+      namespace: 'a',
+      serviceAccount: 'b',
+      via: 'certificate',
+    });
+    await assert.rejects(
+      a.authenticate(
+        cert('URI:spiffe://cluster.local/ns/a/sa/b, URI:spiffe://cluster.local/ns/istio-system/sa/ztunnel'),
+      ),
+      /has 2 URI SANs; an identity has one/,
+    );
   });
 });
 
@@ -509,9 +642,34 @@ describe('TLS certificate files', { skip: !OPENSSL && 'openssl not installed' },
         cn = await servedCn();
       }
       assert.equal(cn, 'second');
+      // Half a rotation (a new key, the old certificate) is not served: the
+      // port keeps the last good pair and keeps accepting connections.
+      const third = ca.issue('third', ['DNS:localhost']);
+      copyFileSync(third.key, first.key);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await servedCn(), 'second');
+      copyFileSync(third.cert, first.cert);
+      const until = Date.now() + 3000;
+      while ((await servedCn()) !== 'third' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await servedCn(), 'third');
     } finally {
       await x.close();
       ca.remove();
     }
+  });
+});
+
+describe('the debug port', () => {
+  it('serves /debug only to callers on this machine unless --expose-debug, and probes to anyone', () => {
+    assert.equal(mayReadDebug('/debug/config_dump', '127.0.0.1', false), true);
+    assert.equal(mayReadDebug('/debug/syncz', '::1', false), true);
+    assert.equal(mayReadDebug('/debug/syncz', '::ffff:127.0.0.1', false), true);
+    assert.equal(mayReadDebug('/debug/config_dump', '10.42.0.7', false), false);
+    assert.equal(mayReadDebug('/debug', '10.42.0.7', false), false);
+    assert.equal(mayReadDebug('/debugger', '10.42.0.7', false), true);
+    assert.equal(mayReadDebug('/ready', '10.42.0.7', false), true);
+    assert.equal(mayReadDebug('/metrics', '10.42.0.7', false), true);
+    assert.equal(mayReadDebug('/debug/config_dump', '10.42.0.7', true), true);
+    assert.equal(isLoopback('128.0.0.1'), false);
   });
 });
