@@ -86,7 +86,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const translator = new IncrementalTranslator(translateOptions);
   const keyListeners: (() => void)[] = [];
   const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
-  let statuses: ObjectStatus[] = [];
+  let statuses: readonly ObjectStatus[] = [];
   let translatedOnce = false;
   let waypointSet = '';
 

@@ -1,10 +1,11 @@
-import { buildAmbientIndex, type AmbientIndex, type Waypoint } from '../ambient';
-import type { World } from '../model';
+import { buildAmbientIndex, updateAmbientIndex, type AmbientIndex, type Waypoint } from '../ambient';
+import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { affects, Reads } from './reads';
 import { buildResources, type ResourceSet } from './resources';
-import { StatusSink, type ObjectStatus } from './status';
+import type { ObjectStatus } from './status';
+import { StatusTracker } from './status-tracker';
 import { computeStatuses } from './statuses';
 import { buildWaypointIR } from './waypoint-ir';
 
@@ -46,9 +47,7 @@ export function statusesOf(
   index: AmbientIndex,
   opts: TranslateOptions = DEFAULT_OPTIONS,
 ): ObjectStatus[] {
-  const statuses = new StatusSink();
-  computeStatuses({ world, index, opts, statuses });
-  return statuses.all();
+  return computeStatuses({ world, index, opts });
 }
 
 export interface TranslateResult {
@@ -71,14 +70,26 @@ export interface Step {
   /** Waypoints translated again (new or affected). */
   translated: string[];
   removed: string[];
-  statuses: ObjectStatus[];
+  /** Shared with later steps while nothing changes them: read, do not modify. */
+  statuses: readonly ObjectStatus[];
+}
+
+// Served lists are shared between index versions until a member changes, so
+// their key strings are computed once per list, not once per update.
+const LIST_KEYS = new WeakMap<readonly KubeObject[], string>();
+function listKeys(objects: readonly KubeObject[]): string {
+  let keys = LIST_KEYS.get(objects);
+  if (keys === undefined) {
+    keys = objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).join(',');
+    LIST_KEYS.set(objects, keys);
+  }
+  return keys;
 }
 
 function servedSignature(index: AmbientIndex, wp: Waypoint): string {
-  const keys = [...index.servicesOf(wp.key), ...index.workloadsOf(wp.key)].map(
-    (o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`,
-  );
-  return `${wp.ready}|${wp.trafficType}|${keys.join(',')}`;
+  const services = listKeys(index.servicesOf(wp.key));
+  const workloads = listKeys(index.workloadsOf(wp.key));
+  return `${wp.ready}|${wp.trafficType}|${services}${services && workloads ? ',' : ''}${workloads}`;
 }
 
 /**
@@ -89,12 +100,18 @@ function servedSignature(index: AmbientIndex, wp: Waypoint): string {
 export class IncrementalTranslator {
   readonly outputs = new Map<string, WaypointOutput>();
   private readonly signatures = new Map<string, string>();
+  private readonly statuses: StatusTracker;
   index?: AmbientIndex;
 
-  constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {}
+  constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {
+    this.statuses = new StatusTracker(opts);
+  }
 
   update(world: World, changed: ReadonlySet<string> | 'all'): Step {
-    const index = buildAmbientIndex(world, this.opts);
+    const index =
+      this.index && changed !== 'all'
+        ? updateAmbientIndex(this.index, world, changed)
+        : buildAmbientIndex(world, this.opts);
     this.index = index;
     const translated: string[] = [];
     for (const wp of index.waypoints.values()) {
@@ -117,6 +134,6 @@ export class IncrementalTranslator {
       this.signatures.delete(key);
       removed.push(key);
     }
-    return { index, translated, removed, statuses: statusesOf(world, index, this.opts) };
+    return { index, translated, removed, statuses: this.statuses.update(world, index, changed) };
   }
 }
