@@ -65,6 +65,9 @@ export class StatusTracker {
       for (const w of wild) for (const o of this.readers.get(w) ?? []) dirty.add(o);
     }
     if (dirty.size === 0) return this.out;
+    // Most steps replace statuses in place; only new or vanished ones move the order.
+    const replaced: ObjectStatus[] = [];
+    let moved = false;
     for (const key of dirty) {
       const k = parseKey(key);
       const o = get(world, k.kind as KindName, k.namespace, k.name);
@@ -73,11 +76,19 @@ export class StatusTracker {
       const after = o ? this.track(world, index, o) : undefined;
       if (before) this.statuses.delete(statusKey(before));
       if (after) this.statuses.set(statusKey(after), after);
-      if (before && after && statusKey(before) === statusKey(after)) continue;
+      if (before && after && statusKey(before) === statusKey(after)) {
+        replaced.push(after);
+        continue;
+      }
       if (before) this.order.splice(position(this.order, statusKey(before)), 1);
       if (after) this.order.splice(position(this.order, statusKey(after)), 0, statusKey(after));
+      moved ||= Boolean(before ?? after);
     }
-    this.out = this.order.map((k) => this.statuses.get(k) as ObjectStatus);
+    if (moved) this.out = this.order.map((k) => this.statuses.get(k) as ObjectStatus);
+    else if (replaced.length > 0) {
+      this.out = this.out.slice();
+      for (const s of replaced) this.out[position(this.order, statusKey(s))] = s;
+    }
     return this.out;
   }
 
