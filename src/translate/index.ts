@@ -3,7 +3,7 @@ import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { affects, Reads } from './reads';
-import { buildResources, type ResourceSet } from './resources';
+import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './resources';
 import type { ObjectStatus } from './status';
 import { StatusTracker } from './status-tracker';
 import { computeStatuses } from './statuses';
@@ -18,25 +18,34 @@ export interface WaypointOutput {
   namespace: string;
   name: string;
   resources: ResourceSet;
+  /** What each resource was built from, so the next translation can reuse unchanged encodings. */
+  builtFrom: BuiltFrom;
   /** World keys (and `Kind/ns/*` queries) this translation read. */
   reads: ReadonlySet<string>;
   ir: WaypointIR;
 }
 
-/** One waypoint: World + index → its Envoy resources. Pure: same inputs, same bytes. */
+/**
+ * One waypoint: World + index → its Envoy resources. Pure: same inputs, same
+ * bytes. `prev`, this waypoint's last translation, only saves work: resources
+ * whose IR input is unchanged keep their encoding.
+ */
 export function translateWaypoint(
   world: World,
   index: AmbientIndex,
   waypoint: Waypoint,
   opts: TranslateOptions = DEFAULT_OPTIONS,
+  prev?: WaypointOutput,
 ): WaypointOutput {
   const reads = new Reads();
   const ir = buildWaypointIR({ world, index, waypoint, opts, reads });
+  const { resources, builtFrom } = buildResourcesFrom(ir, prev);
   return {
     key: waypoint.key,
     namespace: waypoint.namespace,
     name: waypoint.name,
-    resources: buildResources(ir),
+    resources,
+    builtFrom,
     reads: reads.keys,
     ir,
   };
@@ -123,7 +132,7 @@ export class IncrementalTranslator {
         this.signatures.get(wp.key) !== sig ||
         [...changed].some((k) => affects(prev.reads, k));
       if (!stale) continue;
-      this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts));
+      this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts, prev));
       this.signatures.set(wp.key, sig);
       translated.push(wp.key);
     }
