@@ -21,6 +21,8 @@ export interface ChurnOptions {
   services: number;
   clients: number;
   seconds: number;
+  /** Only waypoints, as W3/W4/W6 measure; by default the whole step `serve` runs (workload API, proxyless too). */
+  waypointsOnly?: boolean;
 }
 
 interface Sample {
@@ -132,7 +134,7 @@ class Churn {
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 
 export async function churnBench(o: ChurnOptions): Promise<Row[]> {
-  const bench = new BenchServer(meshWorld(o.services));
+  const bench = new BenchServer(meshWorld(o.services), { serveStep: !o.waypointsOnly });
   const port = await bench.listen();
   const nodes = benchNodes(bench.waypoints, o.clients);
   const clients = new Clients();
@@ -177,6 +179,7 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
     }
     await clients.receipts();
     Object.assign(counts, { moves: 0, edits: 0, relabels: 0 });
+    Object.assign(bench.times, { waypoints: 0, workloadApi: 0, proxyless: 0 });
 
     const samples: Sample[] = [];
     const stepMs: number[] = [];
@@ -217,15 +220,19 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
     const maxCpu = Math.max(...samples.map((s) => s.cpu));
     const meanStep = stepMs.reduce((a, b) => a + b, 0) / Math.max(stepMs.length, 1);
     const minutes = o.seconds / 60;
+    const per = (total: number) => (total / Math.max(stepMs.length, 1)).toFixed(1);
+    const stages = o.waypointsOnly
+      ? 'waypoints only'
+      : `waypoints ${per(bench.times.waypoints)} + workload API ${per(bench.times.workloadApi)} + proxyless ${per(bench.times.proxyless)} ms`;
     return [
       {
-        workload: 'W5 churn (1 pod move/s, 1 route edit/10 s, 1 relabel/min)',
+        workload: `W5 churn (1 pod move/s, 1 route edit/10 s, 1 relabel/min)${o.waypointsOnly ? ', waypoints only' : ''}`,
         size: `${o.services} services, ${o.clients} clients, ${minutes >= 1 ? `${minutes.toFixed(0)} min` : `${o.seconds} s`}`,
         figure:
           `CPU ${(100 * cpuShare).toFixed(1)}% of a core (max ${(100 * maxCpu).toFixed(0)}% in a 1 s sample); ` +
           `RSS ${mib(first?.rss ?? 0)}→${mib(final?.rss ?? 0)} MiB, slope ${rssDrift >= 0 ? '+' : ''}${rssDrift.toFixed(1)}% over the run; ` +
           `${((counts.pushes * 1000) / wall).toFixed(1)} pushes/s, ${((counts.bytes * 1000) / wall / 1024).toFixed(0)} KiB/s; ` +
-          `change → published ${meanStep.toFixed(1)} ms mean`,
+          `change → published ${meanStep.toFixed(1)} ms mean (${stages})`,
         floor: '—',
         ratio: '—',
         target: 'mean CPU ≤ 25% of a core; RSS flat within 5%',
@@ -238,6 +245,12 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
           rssDriftPercent: rssDrift,
           heapDriftPercent: heapDrift,
           meanStepMs: meanStep,
+          serveStep: !o.waypointsOnly,
+          stageMsPerChange: {
+            waypoints: bench.times.waypoints / Math.max(stepMs.length, 1),
+            workloadApi: bench.times.workloadApi / Math.max(stepMs.length, 1),
+            proxyless: bench.times.proxyless / Math.max(stepMs.length, 1),
+          },
           maxStepMs: Math.max(...stepMs, 0),
           samples: samples.map((s) => [s.t, Math.round(s.cpu * 1000) / 1000, s.rss, s.heap]),
         },

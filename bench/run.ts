@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     const services = full ? 5000 : 1000;
     const clients = full ? 500 : 100;
     process.stderr.write(`churning ${services} services for ${w5Minutes} min with ${clients} clients…\n`);
-    rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60) })));
+    const waypointsOnly = process.argv.includes('--w5-waypoints-only');
+    rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60), waypointsOnly })));
   }
   report(rows, {
     date: new Date().toISOString(),

@@ -167,7 +167,9 @@ export function w2(world0: World, services: number): Row[] {
         for (const [type, v] of after) if (before.get(k)?.get(type) !== v) changedTypes.add(SHORT[type] ?? type);
       }
       translated = step.value.translated;
-      scopes.add(`${step.value.translated.length} waypoint(s); changed ${[...changedTypes].sort().join('+') || 'nothing'}`);
+      scopes.add(
+        `${step.value.translated.length} waypoint(s); changed ${[...changedTypes].sort().join('+') || 'nothing'}`,
+      );
     }
     const scope = [...scopes].join(' | ');
     rows.push({

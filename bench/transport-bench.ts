@@ -67,7 +67,7 @@ async function rawFloor(clients: Clients, count: number, bytes: number): Promise
 }
 
 export async function transportBench(services: number, clientCount: number): Promise<Row[]> {
-  const bench = new BenchServer(meshWorld(services), { quietMs: 1, maxMs: 50 });
+  const bench = new BenchServer(meshWorld(services), { debounce: { quietMs: 1, maxMs: 50 } });
   const { cache, waypoints } = bench;
   const port = await bench.listen();
   const nodes = benchNodes(waypoints, clientCount);

@@ -1,5 +1,5 @@
 import type { AmbientIndex, Waypoint } from '../ambient';
-import { pack, prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
 import { inNamespace, list, type Service, type World } from '../model';
 import { authzPolicyIR } from './authz';
 import { rbacRules } from './rbac';
@@ -11,6 +11,8 @@ import { httpRoutesFor } from './http-routes';
 import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
 import { Reads } from './reads';
+import type { Recipe } from './recipe';
+import { Reuse } from './reuse';
 import { envoyRoute } from './routes';
 import { endpointIRs, hostnameOf, vipsOf } from './services';
 
@@ -160,9 +162,11 @@ export function buildProxyless(
   world: World,
   index: AmbientIndex,
   opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
-  const listeners: Listener[] = [];
-  const routes: TypeMap['envoy.config.route.v3.RouteConfiguration'][] = [];
+  // Each resource is a recipe: its input decides whether it is built again.
+  const listeners: Recipe<Listener>[] = [];
+  const routes: Recipe<TypeMap['envoy.config.route.v3.RouteConfiguration']>[] = [];
   const clusters = new Map<string, OutboundClusterIR>();
   const servers = new Map<string, AuthzPolicyIR[]>();
   for (const svc of list(world, 'Service') as Service[]) {
@@ -196,23 +200,31 @@ export function buildProxyless(
       const http = httpRoutesFor(ctx, svc, p);
       for (const o of http.outbound) clusters.set(o.cluster, o);
       const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
-      listeners.push(clientListener(name));
+      listeners.push({ name, input: null, build: () => clientListener(name) });
       routes.push({
         name,
-        virtual_hosts: [
-          {
-            name,
-            domains: [host, name],
-            routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
-          },
-        ],
+        input: [host, entries, own],
+        build: () => ({
+          name,
+          virtual_hosts: [
+            {
+              name,
+              domains: [host, name],
+              routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+            },
+          ],
+        }),
       });
     }
   }
   for (const [key, policies] of servers) {
     const [ip = '', port = '0'] = key.split('\u0000');
     const unique = [...new Map(policies.map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    listeners.push(serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)));
+    listeners.push({
+      name: inboundListenerName(ip, Number(port)),
+      input: [ip, port, unique, opts.trustDomain],
+      build: () => serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)),
+    });
   }
   const withLocality = (o: OutboundClusterIR) => {
     // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
@@ -228,21 +240,30 @@ export function buildProxyless(
     }
     return cla;
   };
-  const byName = <T extends { name?: string }>(a: T, b: T) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1);
+  const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   return new Map([
     [
       TypeUrl.Listener,
-      listeners.sort(byName).map((l) => prepare('envoy.config.listener.v3.Listener', l.name ?? '', l)),
+      listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r.name, r.input, r.build)),
     ],
     [
       TypeUrl.Route,
-      routes.sort(byName).map((r) => prepare('envoy.config.route.v3.RouteConfiguration', r.name ?? '', r)),
+      routes
+        .sort(byName)
+        .map((r) => reuse.prepare('envoy.config.route.v3.RouteConfiguration', r.name, r.input, r.build)),
     ],
-    [TypeUrl.Cluster, cs.map((c) => prepare('envoy.config.cluster.v3.Cluster', c.cluster, edsCluster(c.cluster)))],
+    [
+      TypeUrl.Cluster,
+      cs.map((c) => reuse.prepare('envoy.config.cluster.v3.Cluster', c.cluster, null, () => edsCluster(c.cluster))),
+    ],
     [
       TypeUrl.Endpoint,
-      cs.map((c) => prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, withLocality(c))),
+      cs.map((c) =>
+        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, [c.endpoints, opts.clusterId], () =>
+          withLocality(c),
+        ),
+      ),
     ],
   ]);
 }

@@ -1,6 +1,7 @@
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
-import { prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import {
+  get,
   inNamespace,
   LABEL,
   list,
@@ -17,6 +18,7 @@ import { HBONE_PORT, serviceHostname } from './names';
 import { hostnameOf, vipsOf } from './services';
 import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
+import { Reuse } from './reuse';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
@@ -96,6 +98,38 @@ function deploymentName(pod: Pod): string | undefined {
 function podReady(p: Pod): boolean {
   const c = p.status?.conditions?.find((x) => x.type === 'Ready');
   return c ? c.status === 'True' : p.status?.phase === 'Running';
+}
+
+// What workloadMsg reads, as objects that keep their identity while unchanged
+// (the World and the index share structure between versions).
+function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): readonly unknown[] {
+  const ns = pod.metadata.namespace ?? 'default';
+  return [
+    get(world, 'Namespace', undefined, ns),
+    inNamespace(world, 'Service', ns),
+    inNamespace(world, 'AuthorizationPolicy', ns),
+    index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
+    index.waypoints,
+    opts.clusterId,
+    opts.trustDomain,
+    opts.domain,
+  ];
+}
+
+const WORKLOAD_MEMO = new WeakMap<Pod, { inputs: readonly unknown[]; msg: WorkloadMsg }>();
+
+/**
+ * A pod's message, computed again only when the pod or something it reads
+ * changed: building it scans the namespace's services, so rebuilding every
+ * pod's on each change is O(pods × services).
+ */
+function workloadMsgOf(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
+  const inputs = workloadInputs(pod, world, index, opts);
+  const memo = WORKLOAD_MEMO.get(pod);
+  if (memo && memo.inputs.length === inputs.length && memo.inputs.every((x, i) => x === inputs[i])) return memo.msg;
+  const msg = workloadMsg(pod, world, index, opts);
+  WORKLOAD_MEMO.set(pod, { inputs, msg });
+  return msg;
 }
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
@@ -211,37 +245,42 @@ export function buildWorkloadApi(
   world: World,
   index: AmbientIndex,
   opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
+  // Each message is its own input: equal messages encode to equal bytes.
+  const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
+    reuse.prepare(message, name, msg, () => msg);
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   for (const svc of list(world, 'Service')) {
     if (vipsOf(svc).length === 0) continue;
     addresses.push(
-      prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), {
+      encode('istio.workload.Address', serviceResourceName(svc, opts.domain), {
         service: serviceMsg(svc, index, opts),
       }),
     );
   }
   for (const pod of list(world, 'Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
-    const w = workloadMsg(pod, world, index, opts);
-    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
-    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+    const w = workloadMsgOf(pod, world, index, opts);
+    // `w` is the input of both: an unchanged pod keeps the same message object.
+    addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of list(world, 'ServiceEntry')) {
     for (const m of serviceEntryMsgs(se, index, opts))
-      addresses.push(prepare('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
+      addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
   }
   for (const we of list(world, 'WorkloadEntry')) {
     const w = workloadEntryMsg(we, world, index, opts);
     if (!w) continue;
-    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
-    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+    addresses.push(encode('istio.workload.Address', w.uid ?? '', { workload: w }));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   const authz: PreparedResource[] = [];
   for (const p of list(world, 'AuthorizationPolicy') as AuthorizationPolicy[]) {
     const msg: AuthorizationMsg | undefined = authorizationMsg(p, opts);
-    if (msg) authz.push(prepare('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
+    if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
   }
   return new Map([
     [TypeUrl.Address, addresses],

@@ -1,11 +1,16 @@
-// The incremental translator (index, waypoints, statuses) must give exactly
-// what a full translation of the same World gives, after every kind of edit.
+// The incremental translator (index, waypoints, statuses) and the shared
+// views built reusing their last encodings (workload API, proxyless) must
+// give exactly what a full translation of the same World gives, after every
+// kind of edit.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
 import type { AmbientIndex } from '../../src/ambient';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
+import { buildProxyless } from '../../src/translate/proxyless';
+import { Reuse, type Encoded } from '../../src/translate/reuse';
+import { buildWorkloadApi } from '../../src/translate/workload-api';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 const NS0 = nsName(0);
@@ -62,7 +67,20 @@ function indexSummary(i: AmbientIndex) {
 describe('incremental translation matches a full translation', () => {
   let world = worldOf([...(generateMesh({ services: 300 }) as unknown as KubeObject[]), ...extras]);
   const t = new IncrementalTranslator(OPTS);
-  t.update(world, 'all');
+  const first = t.update(world, 'all');
+  // The shared views, built with the last build's encodings as serve does.
+  const views = { api: undefined as Encoded | undefined, proxyless: undefined as Encoded | undefined };
+  const viewsReusing = (index: AmbientIndex) => {
+    const api = new Reuse(views.api);
+    const proxyless = new Reuse(views.proxyless);
+    const out = {
+      api: buildWorkloadApi(world, index, OPTS, api),
+      proxyless: buildProxyless(world, index, OPTS, proxyless),
+    };
+    Object.assign(views, { api: api.next, proxyless: proxyless.next });
+    return out;
+  };
+  viewsReusing(first.index);
   const obj = (kind: string, ns: string | undefined, name: string): KubeObject => {
     const o = get(world, kind as never, ns, name) as KubeObject | undefined;
     assert.ok(o, `${kind} ${ns}/${name} is in the mesh`);
@@ -161,6 +179,9 @@ describe('incremental translation matches a full translation', () => {
       for (const [key, out] of full.waypoints)
         assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(out.resources), key);
       assert.deepEqual(step.statuses, full.statuses);
+      const reused = viewsReusing(step.index);
+      assert.deepEqual(versions(reused.api), versions(buildWorkloadApi(world, full.index, OPTS)), 'workload API');
+      assert.deepEqual(versions(reused.proxyless), versions(buildProxyless(world, full.index, OPTS)), 'proxyless');
     });
   }
 });

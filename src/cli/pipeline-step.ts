@@ -1,0 +1,70 @@
+import { TypeUrl } from '../envoy';
+import type { World } from '../model';
+import type { IncrementalTranslator, Step } from '../translate';
+import type { TranslateOptions } from '../translate';
+import { buildProxyless } from '../translate/proxyless';
+import { Reuse, type Encoded } from '../translate/reuse';
+import { buildWorkloadApi } from '../translate/workload-api';
+import type { SnapshotCache } from '../xds';
+import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
+
+/** Milliseconds each stage of one step took. */
+export interface StepTimes {
+  waypoints: number;
+  workloadApi: number;
+  proxyless: number;
+}
+
+const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
+
+/**
+ * Applied changes, as `serve` runs them: translate the affected waypoints,
+ * then the views every ztunnel, waypoint and proxyless client shares, and put
+ * all of it in the cache. The shared views are rebuilt on every change but
+ * re-encode only what changed (the last build's encodings are kept). Shared
+ * with the benchmarks so they measure what the server does.
+ */
+export class ServeStep {
+  private workloadApi?: Encoded;
+  private proxyless?: Encoded;
+
+  constructor(
+    private readonly translator: IncrementalTranslator,
+    private readonly cache: SnapshotCache,
+    private readonly opts: TranslateOptions,
+  ) {}
+
+  run(world: World, changed: ReadonlySet<string> | 'all'): { step: Step; times: StepTimes } {
+    const { translator, cache, opts } = this;
+    let t = process.hrtime.bigint();
+    const step = translator.update(world, changed);
+    for (const key of step.translated) {
+      const out = translator.outputs.get(key);
+      if (out) cache.set(key, out.resources);
+    }
+    for (const key of step.removed) cache.delete(key);
+    const waypoints = since(t);
+    // The workload API is one view for every ztunnel; waypoints also get the
+    // Workload entries of their peers (for telemetry). Unchanged entries keep
+    // their versions, so a pod change pushes just that entry.
+    t = process.hrtime.bigint();
+    const apiReuse = new Reuse(this.workloadApi);
+    const api = buildWorkloadApi(world, step.index, opts, apiReuse);
+    this.workloadApi = apiReuse.next;
+    cache.set(
+      ZTUNNEL_KEY,
+      new Map([
+        [TypeUrl.Address, api.get(TypeUrl.Address) ?? []],
+        [TypeUrl.Authorization, api.get(TypeUrl.Authorization) ?? []],
+      ]),
+    );
+    for (const key of step.index.waypoints.keys())
+      cache.set(key, new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]));
+    const workloadApi = since(t);
+    t = process.hrtime.bigint();
+    const proxylessReuse = new Reuse(this.proxyless);
+    cache.set(PROXYLESS_KEY, buildProxyless(world, step.index, opts, proxylessReuse));
+    this.proxyless = proxylessReuse.next;
+    return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
+  }
+}
