@@ -2,7 +2,7 @@ import { TypeUrl } from '../envoy';
 import type { World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
-import { buildProxyless } from '../translate/proxyless';
+import { ProxylessBuilder } from '../translate/proxyless';
 import { Reuse, type Encoded } from '../translate/reuse';
 import { buildWorkloadApi } from '../translate/workload-api';
 import type { SnapshotCache } from '../xds';
@@ -26,13 +26,15 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  */
 export class ServeStep {
   private workloadApi?: Encoded;
-  private proxyless?: Encoded;
+  private readonly proxyless: ProxylessBuilder;
 
   constructor(
     private readonly translator: IncrementalTranslator,
     private readonly cache: SnapshotCache,
     private readonly opts: TranslateOptions,
-  ) {}
+  ) {
+    this.proxyless = new ProxylessBuilder(opts);
+  }
 
   run(world: World, changed: ReadonlySet<string> | 'all'): { step: Step; times: StepTimes } {
     const { translator, cache, opts } = this;
@@ -62,9 +64,7 @@ export class ServeStep {
       cache.set(key, new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]));
     const workloadApi = since(t);
     t = process.hrtime.bigint();
-    const proxylessReuse = new Reuse(this.proxyless);
-    cache.set(PROXYLESS_KEY, buildProxyless(world, step.index, opts, proxylessReuse));
-    this.proxyless = proxylessReuse.next;
+    cache.set(PROXYLESS_KEY, this.proxyless.build(world, step.index, changed));
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
   }
 }

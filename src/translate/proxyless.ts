@@ -8,11 +8,11 @@ import type { TranslateOptions } from './context';
 import { ADS } from './common';
 import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
-import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
+import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
-import { Reads } from './reads';
+import { affects, Reads } from './reads';
 import type { Recipe } from './recipe';
-import { Reuse } from './reuse';
+import { Reuse, type Encoded } from './reuse';
 import { envoyRoute } from './routes';
 import { endpointIRs, hostnameOf, vipsOf } from './services';
 
@@ -152,6 +152,89 @@ function policiesFor(world: World, svc: Service, opts: TranslateOptions): AuthzP
     .map((p) => authzPolicyIR(p, opts.trustDomain));
 }
 
+/** One service's share of the proxyless view. */
+interface ServicePiece {
+  ports: {
+    name: string;
+    port: number;
+    host: string;
+    own: string;
+    endpoints: EndpointIR[];
+    policies: AuthzPolicyIR[];
+    outbound: OutboundClusterIR[];
+    entries: HttpRouteIR[];
+  }[];
+}
+
+function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions, svc: Service, reads: Reads) {
+  const host = hostnameOf(svc, opts.domain);
+  const ns = svc.metadata.namespace ?? 'default';
+  // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
+  const none: Waypoint = {
+    namespace: ns,
+    name: '',
+    key: '',
+    gateway: undefined as never,
+    trafficType: 'none',
+    ready: false,
+    addresses: [],
+    allowed: { from: 'Same' },
+    listenerProblems: [],
+  };
+  const ctx = { world, index, waypoint: none, opts, reads };
+  const piece: ServicePiece = { ports: [] };
+  for (const p of svc.spec?.ports ?? []) {
+    if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+    reads.namespace('AuthorizationPolicy', ns);
+    const http = httpRoutesFor(ctx, svc, p);
+    piece.ports.push({
+      name: `${host}:${p.port}`,
+      port: p.port,
+      host,
+      own: outbound(p.port, host),
+      endpoints: endpointIRs(svc, p, world, reads, opts.clusterId),
+      policies: policiesFor(world, svc, opts),
+      outbound: http.outbound,
+      entries: http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined),
+    });
+  }
+  return piece;
+}
+
+type PieceOf = (svc: Service) => ServicePiece;
+
+/**
+ * Keeps each service's piece with what it read, so a change rebuilds only
+ * the pieces of services that read a changed key (as the incremental
+ * translator does for waypoints), and the last build's encodings. New
+ * waypoints or 'all' start over.
+ */
+export class ProxylessBuilder {
+  private readonly pieces = new Map<string, { svc: Service; reads: ReadonlySet<string>; piece: ServicePiece }>();
+  private encoded?: Encoded;
+  private waypoints?: AmbientIndex['waypoints'];
+
+  constructor(private readonly opts: TranslateOptions) {}
+
+  build(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): Map<string, PreparedResource[]> {
+    if (changed === 'all' || index.waypoints !== this.waypoints) this.pieces.clear();
+    else for (const [key, p] of this.pieces) if ([...changed].some((k) => affects(p.reads, k))) this.pieces.delete(key);
+    this.waypoints = index.waypoints;
+    const reuse = new Reuse(this.encoded);
+    const out = assemble(world, this.opts, reuse, (svc) => {
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const hit = this.pieces.get(key);
+      if (hit && hit.svc === svc) return hit.piece;
+      const reads = new Reads();
+      const piece = servicePiece(world, index, this.opts, svc, reads);
+      this.pieces.set(key, { svc, reads: reads.keys, piece });
+      return piece;
+    });
+    this.encoded = reuse.next;
+    return out;
+  }
+}
+
 /**
  * Configuration for proxyless gRPC (node metadata GENERATOR=grpc): a client
  * listener per service port (`<host>:<port>`, routes over RDS), an
@@ -164,46 +247,38 @@ export function buildProxyless(
   opts: TranslateOptions,
   reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
+  return assemble(world, opts, reuse, (svc) => servicePiece(world, index, opts, svc, new Reads()));
+}
+
+function assemble(
+  world: World,
+  opts: TranslateOptions,
+  reuse: Reuse,
+  pieceOf: PieceOf,
+): Map<string, PreparedResource[]> {
   // Each resource is a recipe: its input decides whether it is built again.
   const listeners: Recipe<Listener>[] = [];
   const routes: Recipe<TypeMap['envoy.config.route.v3.RouteConfiguration']>[] = [];
   const clusters = new Map<string, OutboundClusterIR>();
-  const servers = new Map<string, AuthzPolicyIR[]>();
+  // Inputs are the pieces' own objects where possible: a reused piece passes
+  // the same objects again, and Reuse then skips even hashing them.
+  const servers = new Map<string, AuthzPolicyIR[][]>();
   for (const svc of list(world, 'Service') as Service[]) {
     if (vipsOf(svc).length === 0) continue;
-    const host = hostnameOf(svc, opts.domain);
-    const ns = svc.metadata.namespace ?? 'default';
-    // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
-    const none: Waypoint = {
-      namespace: ns,
-      name: '',
-      key: '',
-      gateway: undefined as never,
-      trafficType: 'none',
-      ready: false,
-      addresses: [],
-      allowed: { from: 'Same' },
-      listenerProblems: [],
-    };
-    const ctx = { world, index, waypoint: none, opts, reads: new Reads() };
-    for (const p of svc.spec?.ports ?? []) {
-      if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
-      const name = `${host}:${p.port}`;
-      const own = outbound(p.port, host);
-      const endpoints = endpointIRs(svc, p, world, ctx.reads, opts.clusterId);
-      clusters.set(own, { cluster: own, hostname: host, port: p.port, endpoints });
-      const policies = policiesFor(world, svc, opts);
+    for (const piecePort of pieceOf(svc).ports) {
+      const { name, port, host, own, endpoints, policies, outbound: out, entries } = piecePort;
+      clusters.set(own, { cluster: own, hostname: host, port, endpoints });
       for (const e of endpoints) {
         const key = `${e.ip}\u0000${e.port}`;
-        servers.set(key, [...(servers.get(key) ?? []), ...policies]);
+        const l = servers.get(key);
+        if (l) l.push(policies);
+        else servers.set(key, [policies]);
       }
-      const http = httpRoutesFor(ctx, svc, p);
-      for (const o of http.outbound) clusters.set(o.cluster, o);
-      const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
+      for (const o of out) clusters.set(o.cluster, o);
       listeners.push({ name, input: null, build: () => clientListener(name) });
       routes.push({
         name,
-        input: [host, entries, own],
+        input: piecePort,
         build: () => ({
           name,
           virtual_hosts: [
@@ -217,12 +292,17 @@ export function buildProxyless(
       });
     }
   }
-  for (const [key, policies] of servers) {
+  for (const [key, contributors] of servers) {
     const [ip = '', port = '0'] = key.split('\u0000');
-    const unique = [...new Map(policies.map((p) => [`${p.namespace}/${p.name}`, p])).values()];
+    // One service's policies are already distinct; only several services' need merging.
+    const unique =
+      contributors.length === 1
+        ? (contributors[0] ?? [])
+        : [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
     listeners.push({
       name: inboundListenerName(ip, Number(port)),
-      input: [ip, port, unique, opts.trustDomain],
+      // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
+      input: unique,
       build: () => serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)),
     });
   }
@@ -260,9 +340,7 @@ export function buildProxyless(
     [
       TypeUrl.Endpoint,
       cs.map((c) =>
-        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, [c.endpoints, opts.clusterId], () =>
-          withLocality(c),
-        ),
+        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, c.endpoints, () => withLocality(c)),
       ),
     ],
   ]);

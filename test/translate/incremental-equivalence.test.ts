@@ -8,7 +8,7 @@ import { generateMesh, nsName, svcName } from '../../bench/mesh';
 import type { AmbientIndex } from '../../src/ambient';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
-import { buildProxyless } from '../../src/translate/proxyless';
+import { buildProxyless, ProxylessBuilder } from '../../src/translate/proxyless';
 import { Reuse, type Encoded } from '../../src/translate/reuse';
 import { buildWorkloadApi } from '../../src/translate/workload-api';
 
@@ -68,19 +68,16 @@ describe('incremental translation matches a full translation', () => {
   let world = worldOf([...(generateMesh({ services: 300 }) as unknown as KubeObject[]), ...extras]);
   const t = new IncrementalTranslator(OPTS);
   const first = t.update(world, 'all');
-  // The shared views, built with the last build's encodings as serve does.
-  const views = { api: undefined as Encoded | undefined, proxyless: undefined as Encoded | undefined };
-  const viewsReusing = (index: AmbientIndex) => {
-    const api = new Reuse(views.api);
-    const proxyless = new Reuse(views.proxyless);
-    const out = {
-      api: buildWorkloadApi(world, index, OPTS, api),
-      proxyless: buildProxyless(world, index, OPTS, proxyless),
-    };
-    Object.assign(views, { api: api.next, proxyless: proxyless.next });
+  // The shared views, built incrementally as serve does.
+  let apiEncoded: Encoded | undefined;
+  const proxyless = new ProxylessBuilder(OPTS);
+  const viewsReusing = (index: AmbientIndex, changed: ReadonlySet<string> | 'all') => {
+    const api = new Reuse(apiEncoded);
+    const out = { api: buildWorkloadApi(world, index, OPTS, api), proxyless: proxyless.build(world, index, changed) };
+    apiEncoded = api.next;
     return out;
   };
-  viewsReusing(first.index);
+  viewsReusing(first.index, 'all');
   const obj = (kind: string, ns: string | undefined, name: string): KubeObject => {
     const o = get(world, kind as never, ns, name) as KubeObject | undefined;
     assert.ok(o, `${kind} ${ns}/${name} is in the mesh`);
@@ -179,7 +176,7 @@ describe('incremental translation matches a full translation', () => {
       for (const [key, out] of full.waypoints)
         assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(out.resources), key);
       assert.deepEqual(step.statuses, full.statuses);
-      const reused = viewsReusing(step.index);
+      const reused = viewsReusing(step.index, r.changed);
       assert.deepEqual(versions(reused.api), versions(buildWorkloadApi(world, full.index, OPTS)), 'workload API');
       assert.deepEqual(versions(reused.proxyless), versions(buildProxyless(world, full.index, OPTS)), 'proxyless');
     });
