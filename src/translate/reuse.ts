@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import { prepare, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 
-/** By `message\0name`: the hash of what a resource was built from, and the resource. */
-export type Encoded = ReadonlyMap<string, Entry>;
-
 interface Entry {
   /** The input object itself: when it is the same object again, there is nothing to hash. */
   input: unknown;
@@ -11,10 +8,16 @@ interface Entry {
   resource: PreparedResource;
 }
 
+/** By message type, then resource name: what each resource was built from, and the resource. */
+export type Encoded = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+
+// A null input (the name alone decides the resource) needs no hash.
 const hashOf = (input: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify(input) ?? '')
-    .digest('base64url');
+  input === null
+    ? ''
+    : createHash('sha256')
+        .update(JSON.stringify(input) ?? '')
+        .digest('base64url');
 
 /**
  * Builds and encodes a resource only when what it is built from differs
@@ -24,21 +27,22 @@ const hashOf = (input: unknown) =>
  * saves work. `next` is what the following build should be given.
  */
 export class Reuse {
-  readonly next = new Map<string, Entry>();
+  readonly next = new Map<string, Map<string, Entry>>();
 
   constructor(private readonly prev?: Encoded) {}
 
   prepare<N extends MessageName>(message: N, name: string, input: unknown, build: () => TypeMap[N]): PreparedResource {
-    const key = `${message}\0${name}`;
-    const old = this.prev?.get(key);
+    let next = this.next.get(message);
+    if (!next) this.next.set(message, (next = new Map()));
+    const old = this.prev?.get(message)?.get(name);
     // Inputs are never mutated once built, so the same object means the same content.
     if (old && typeof input === 'object' && input !== null && old.input === input) {
-      this.next.set(key, old);
+      next.set(name, old);
       return old.resource;
     }
     const hash = hashOf(input);
     const resource = old?.hash === hash ? old.resource : prepare(message, name, build());
-    this.next.set(key, { input, hash, resource });
+    next.set(name, { input, hash, resource });
     return resource;
   }
 }

@@ -3,6 +3,7 @@ import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '
 import {
   get,
   inNamespace,
+  keyOf,
   LABEL,
   list,
   matchesLabels,
@@ -116,20 +117,28 @@ function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: Trans
   ];
 }
 
-const WORKLOAD_MEMO = new WeakMap<Pod, { inputs: readonly unknown[]; msg: WorkloadMsg }>();
+type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
 
-/**
- * A pod's message, computed again only when the pod or something it reads
- * changed: building it scans the namespace's services, so rebuilding every
- * pod's on each change is O(pods × services).
- */
+/** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
+function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
+  const m = memo.get(o);
+  if (m && m.inputs.length === inputs.length && m.inputs.every((x, i) => x === inputs[i])) return m.value;
+  const value = make();
+  memo.set(o, { inputs, value });
+  return value;
+}
+
+// Messages are memoised on the objects they read: building a pod's scans its
+// namespace's services, so rebuilding every pod's on each change is
+// O(pods × services), and unchanged messages keep their identity for Reuse.
+const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
+const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
+const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
+
 function workloadMsgOf(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
-  const inputs = workloadInputs(pod, world, index, opts);
-  const memo = WORKLOAD_MEMO.get(pod);
-  if (memo && memo.inputs.length === inputs.length && memo.inputs.every((x, i) => x === inputs[i])) return memo.msg;
-  const msg = workloadMsg(pod, world, index, opts);
-  WORKLOAD_MEMO.set(pod, { inputs, msg });
-  return msg;
+  return memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
+    workloadMsg(pod, world, index, opts),
+  );
 }
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
@@ -254,10 +263,11 @@ export function buildWorkloadApi(
   const workloads: PreparedResource[] = [];
   for (const svc of list(world, 'Service')) {
     if (vipsOf(svc).length === 0) continue;
+    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain], () =>
+      serviceMsg(svc, index, opts),
+    );
     addresses.push(
-      encode('istio.workload.Address', serviceResourceName(svc, opts.domain), {
-        service: serviceMsg(svc, index, opts),
-      }),
+      reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
     );
   }
   for (const pod of list(world, 'Pod')) {
@@ -279,7 +289,7 @@ export function buildWorkloadApi(
   }
   const authz: PreparedResource[] = [];
   for (const p of list(world, 'AuthorizationPolicy') as AuthorizationPolicy[]) {
-    const msg: AuthorizationMsg | undefined = authorizationMsg(p, opts);
+    const msg = memoised(AUTHZ_MEMO, p, [opts.trustDomain, opts.rootNamespace], () => authorizationMsg(p, opts));
     if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
   }
   return new Map([
