@@ -1,4 +1,4 @@
-import { TypeUrl, type PreparedResource } from '../envoy';
+import { TypeUrl } from '../envoy';
 import type { World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
@@ -26,8 +26,6 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  */
 export class ServeStep {
   private workloadApi?: Encoded;
-  /** The Workload list every waypoint was last given, and which waypoints have it. */
-  private workloads: { list: readonly PreparedResource[]; given: Set<string> } = { list: [], given: new Set() };
   private readonly proxyless: ProxylessBuilder;
 
   constructor(
@@ -46,10 +44,7 @@ export class ServeStep {
       const out = translator.outputs.get(key);
       if (out) cache.set(key, out.resources);
     }
-    for (const key of step.removed) {
-      cache.delete(key);
-      this.workloads.given.delete(key);
-    }
+    for (const key of step.removed) cache.delete(key);
     const waypoints = since(t);
     // The workload API is one view for every ztunnel; waypoints also get the
     // Workload entries of their peers (for telemetry). Unchanged entries keep
@@ -65,26 +60,11 @@ export class ServeStep {
         [TypeUrl.Authorization, api.get(TypeUrl.Authorization) ?? []],
       ]),
     );
-    this.setWorkloads(step.index.waypoints.keys(), api.get(TypeUrl.Workload) ?? []);
+    // Every waypoint gets the same list: the cache diffs it once, not once per waypoint.
+    cache.setShared(step.index.waypoints.keys(), TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []);
     const workloadApi = since(t);
     t = process.hrtime.bigint();
     cache.set(PROXYLESS_KEY, this.proxyless.build(world, step.index, changed));
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
-  }
-
-  /**
-   * Every waypoint gets the same Workload list; handing it to each again
-   * makes the cache diff waypoints × workloads entries, so a list that is
-   * the same resources as last time goes only to waypoints that lack it.
-   */
-  private setWorkloads(waypoints: Iterable<string>, list: readonly PreparedResource[]): void {
-    const last = this.workloads.list;
-    const same = list.length === last.length && list.every((r, i) => r === last[i]);
-    if (!same) this.workloads = { list, given: new Set() };
-    for (const key of waypoints) {
-      if (this.workloads.given.has(key)) continue;
-      this.cache.set(key, new Map([[TypeUrl.Workload, list]]));
-      this.workloads.given.add(key);
-    }
   }
 }
