@@ -1,5 +1,5 @@
 import { TypeUrl } from '../envoy';
-import type { World } from '../model';
+import { parseKey, type World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless';
@@ -26,6 +26,9 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  */
 export class ServeStep {
   private workloadApi?: Encoded;
+  private waypoints?: Step['index']['waypoints'];
+  /** Identifies the last workload-API build (see Continuation). */
+  private stamp?: object;
   private readonly proxyless: ProxylessBuilder;
 
   constructor(
@@ -51,8 +54,16 @@ export class ServeStep {
     // their versions, so a pod change pushes just that entry.
     t = process.hrtime.bigint();
     const apiReuse = new Reuse(this.workloadApi);
-    const api = buildWorkloadApi(world, step.index, opts, apiReuse);
+    const stamp = {};
+    const unchanged = this.unchangedNamespaces(step, changed);
+    const api = buildWorkloadApi(world, step.index, opts, apiReuse, {
+      unchanged: unchanged ?? (() => false),
+      prev: this.stamp,
+      next: stamp,
+    });
     this.workloadApi = apiReuse.next;
+    this.waypoints = step.index.waypoints;
+    this.stamp = stamp;
     cache.set(
       ZTUNNEL_KEY,
       new Map([
@@ -66,5 +77,21 @@ export class ServeStep {
     t = process.hrtime.bigint();
     cache.set(PROXYLESS_KEY, this.proxyless.build(world, step.index, changed));
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
+  }
+
+  /**
+   * Which namespaces `changed` left alone: none when the waypoints changed or
+   * a cluster-scoped object other than a Namespace did.
+   */
+  private unchangedNamespaces(step: Step, changed: ReadonlySet<string> | 'all'): ((ns: string) => boolean) | undefined {
+    if (changed === 'all' || step.index.waypoints !== this.waypoints) return undefined;
+    const touched = new Set<string>();
+    for (const key of changed) {
+      const k = parseKey(key);
+      if (k.kind === 'Namespace') touched.add(k.name);
+      else if (k.namespace !== undefined) touched.add(k.namespace);
+      else return undefined;
+    }
+    return (ns) => !touched.has(ns);
   }
 }

@@ -10,7 +10,7 @@ import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
 import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
-import { affects, Reads } from './reads';
+import { readKeysOf, Reads } from './reads';
 import type { Recipe } from './recipe';
 import { Reuse, type Encoded } from './reuse';
 import { envoyRoute } from './routes';
@@ -218,7 +218,11 @@ export class ProxylessBuilder {
 
   build(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): Map<string, PreparedResource[]> {
     if (changed === 'all' || index.waypoints !== this.waypoints) this.pieces.clear();
-    else for (const [key, p] of this.pieces) if ([...changed].some((k) => affects(p.reads, k))) this.pieces.delete(key);
+    else {
+      // Worked out once per change, not once per piece.
+      const hits = [...changed].flatMap(readKeysOf);
+      for (const [key, p] of this.pieces) if (hits.some((h) => p.reads.has(h))) this.pieces.delete(key);
+    }
     this.waypoints = index.waypoints;
     const reuse = new Reuse(this.encoded);
     const out = assemble(world, this.opts, reuse, (svc) => {

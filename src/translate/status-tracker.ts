@@ -1,7 +1,7 @@
 import type { AmbientIndex } from '../ambient';
 import { get, inNamespace, keyOf, parseKey, type KindName, type KubeObject, type World } from '../model';
 import type { TranslateOptions } from './context';
-import { Reads } from './reads';
+import { readKeysOf, Reads } from './reads';
 import type { ObjectStatus } from './status';
 import { gatewayStatuses, hasOwnStatus, objectStatus, STATUS_KINDS } from './statuses';
 
@@ -57,12 +57,9 @@ export class StatusTracker {
         for (const kind of SUBJECT_KINDS) for (const o of inNamespace(world, kind, k.name)) touched.add(keyOf(o));
     }
     for (const key of touched) {
-      const parts = key.split('/');
-      const kind = parts[0] ?? '';
       // A Service's own status reads its binding, which moves with its namespace.
-      if (hasOwnStatus(kind)) dirty.add(key);
-      const wild = [key, `${kind}/*`, ...(parts.length === 3 ? [`${kind}/${parts[1]}/*`] : [])];
-      for (const w of wild) for (const o of this.readers.get(w) ?? []) dirty.add(o);
+      if (hasOwnStatus(key.slice(0, key.indexOf('/')))) dirty.add(key);
+      for (const w of readKeysOf(key)) for (const o of this.readers.get(w) ?? []) dirty.add(o);
     }
     if (dirty.size === 0) return this.out;
     // Most steps replace statuses in place; only new or vanished ones move the order.

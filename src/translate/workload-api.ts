@@ -135,10 +135,41 @@ const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
 const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
 const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
 
-function workloadMsgOf(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
-  return memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
-    workloadMsg(pod, world, index, opts),
-  );
+/**
+ * Lets a build that continues an earlier one skip checking inputs: `prev`
+ * stamps the entries the earlier build confirmed, `next` this build's.
+ */
+export interface Continuation {
+  /** Namespaces in which nothing changed since the earlier build, with the same waypoints. */
+  unchanged: (namespace: string) => boolean;
+  prev?: object;
+  next: object;
+}
+
+const STAMPS = new WeakMap<Pod, object>();
+
+function workloadMsgOf(
+  pod: Pod,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  cont?: Continuation,
+): WorkloadMsg {
+  // Everything a pod's message reads lives in its namespace (or is the
+  // waypoints): in a namespace nothing changed in, the same pod object has
+  // the message the earlier build confirmed, and gathering its inputs would
+  // be the whole cost. The stamp makes sure it was this caller's earlier build.
+  const known = WORKLOAD_MEMO.get(pod);
+  const ns = pod.metadata.namespace ?? 'default';
+  let msg: WorkloadMsg;
+  if (cont && known && cont.prev !== undefined && STAMPS.get(pod) === cont.prev && cont.unchanged(ns))
+    msg = known.value;
+  else
+    msg = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
+      workloadMsg(pod, world, index, opts),
+    );
+  if (cont) STAMPS.set(pod, cont.next);
+  return msg;
 }
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
@@ -255,6 +286,7 @@ export function buildWorkloadApi(
   index: AmbientIndex,
   opts: TranslateOptions,
   reuse: Reuse = new Reuse(),
+  cont?: Continuation,
 ): Map<string, PreparedResource[]> {
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
@@ -272,7 +304,7 @@ export function buildWorkloadApi(
   }
   for (const pod of list(world, 'Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
-    const w = workloadMsgOf(pod, world, index, opts);
+    const w = workloadMsgOf(pod, world, index, opts, cont);
     // `w` is the input of both: an unchanged pod keeps the same message object.
     addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));

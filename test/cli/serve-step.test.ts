@@ -1,10 +1,11 @@
-// The step serve runs after each change: every waypoint holds the current
-// Workload list, also after a change that leaves it unchanged and after a
-// waypoint goes away and comes back.
+// The step serve runs after each change: ztunnel's addresses and every
+// waypoint's Workload list match a fresh build after pod, route and
+// namespace changes, and after a waypoint goes away and comes back.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
 import { ServeStep } from '../../src/cli/pipeline-step';
+import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
@@ -28,8 +29,12 @@ describe('serve step', () => {
     return step.run(world, r.changed).step;
   };
   const expectCurrent = (keys: string[]) => {
-    const want = (buildWorkloadApi(world, translator.index!, OPTS).get(TypeUrl.Workload) ?? []).map(
-      (r) => `${r.name}@${r.version}`,
+    const fresh = buildWorkloadApi(world, translator.index!, OPTS);
+    const want = (fresh.get(TypeUrl.Workload) ?? []).map((r) => `${r.name}@${r.version}`);
+    assert.deepEqual(
+      [...cache.get(ZTUNNEL_KEY, TypeUrl.Address).values()].map((r) => `${r.name}@${r.version}`),
+      (fresh.get(TypeUrl.Address) ?? []).map((r) => `${r.name}@${r.version}`),
+      'ztunnel addresses',
     );
     for (const key of keys)
       assert.deepEqual(
@@ -53,6 +58,12 @@ describe('serve step', () => {
     expectCurrent(waypoints);
     const route = get(world, 'HTTPRoute', nsName(0), svcName(1)) as KubeObject & { spec: object };
     run([{ op: 'upsert', object: { ...route, spec: { ...route.spec, rules: [] } } }]);
+    expectCurrent(waypoints);
+    // The namespace leaves ambient: its pods' tunnel protocol changes, the other namespace's does not.
+    const ns = get(world, 'Namespace', undefined, nsName(1)) as KubeObject;
+    run([{ op: 'upsert', object: { ...ns, metadata: { ...ns.metadata, labels: {} } } }]);
+    expectCurrent(waypoints);
+    run([{ op: 'upsert', object: ns }]);
     expectCurrent(waypoints);
   });
 
