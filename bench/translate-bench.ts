@@ -58,7 +58,7 @@ export function w1(services: number): { rows: Row[]; world: World } {
       {
         workload: 'W1 full translation (cold)',
         size: `${services} services, ${full.value.waypoints.size} waypoints, ${resources.length} resources`,
-        figure: `${ms(full.ms)}, RSS +${((rss - rss0) / 2 ** 20).toFixed(0)} MiB (total ${(rss / 2 ** 20).toFixed(0)} MiB)`,
+        figure: `${ms(full.ms)}, RSS ${rss >= rss0 ? '+' : '−'}${(Math.abs(rss - rss0) / 2 ** 20).toFixed(0)} MiB (total ${(rss / 2 ** 20).toFixed(0)} MiB)`,
         floor: `${ms(floor)} (encode only)`,
         ratio: ratio(full.ms, floor),
         target: services >= 10_000 ? '≤ 1 s; RSS ≤ 1 GiB' : 'scaled: ≤ 1 s at 10k',
