@@ -163,8 +163,16 @@ interface ServicePiece {
     policies: AuthzPolicyIR[];
     outbound: OutboundClusterIR[];
     entries: HttpRouteIR[];
+    /** Built with the piece, so a reused piece allocates nothing per change. */
+    cluster: OutboundClusterIR;
+    client: Recipe<Listener>;
+    route: Recipe<RouteConfiguration>;
+    /** `ip\0port` of each endpoint: the server listeners this port contributes policies to. */
+    serverKeys: string[];
   }[];
 }
+
+type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
 
 function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions, svc: Service, reads: Reads) {
   const host = hostnameOf(svc, opts.domain);
@@ -187,21 +195,51 @@ function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions,
     if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
     reads.namespace('AuthorizationPolicy', ns);
     const http = httpRoutesFor(ctx, svc, p);
-    piece.ports.push({
-      name: `${host}:${p.port}`,
+    const name = `${host}:${p.port}`;
+    const own = outbound(p.port, host);
+    const endpoints = endpointIRs(svc, p, world, reads, opts.clusterId);
+    const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
+    const port = {
+      name,
       port: p.port,
       host,
-      own: outbound(p.port, host),
-      endpoints: endpointIRs(svc, p, world, reads, opts.clusterId),
+      own,
+      endpoints,
       policies: policiesFor(world, svc, opts),
       outbound: http.outbound,
-      entries: http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined),
+      entries,
+      cluster: { cluster: own, hostname: host, port: p.port, endpoints },
+      client: { name, input: null, build: () => clientListener(name) },
+      serverKeys: endpoints.map((e) => `${e.ip}\u0000${e.port}`),
+    };
+    piece.ports.push({
+      ...port,
+      // The route's input is the port entry itself: same entry, same route.
+      route: {
+        name,
+        input: port,
+        build: () => ({
+          name,
+          virtual_hosts: [
+            {
+              name,
+              domains: [host, name],
+              routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+            },
+          ],
+        }),
+      },
     });
   }
   return piece;
 }
 
 type PieceOf = (svc: Service) => ServicePiece;
+
+// Server listener recipes of one service's policy list, by `ip\0port`: a
+// reused piece keeps its policy list, so its server listeners are not
+// re-made each change. Keyed weakly, so they go with the piece.
+const SERVER_RECIPES = new WeakMap<AuthzPolicyIR[], Map<string, Recipe<Listener>>>();
 
 /**
  * Keeps each service's piece with what it read, so a change rebuilds only
@@ -262,53 +300,47 @@ function assemble(
 ): Map<string, PreparedResource[]> {
   // Each resource is a recipe: its input decides whether it is built again.
   const listeners: Recipe<Listener>[] = [];
-  const routes: Recipe<TypeMap['envoy.config.route.v3.RouteConfiguration']>[] = [];
+  const routes: Recipe<RouteConfiguration>[] = [];
   const clusters = new Map<string, OutboundClusterIR>();
   // Inputs are the pieces' own objects where possible: a reused piece passes
   // the same objects again, and Reuse then skips even hashing them.
   const servers = new Map<string, AuthzPolicyIR[][]>();
   for (const svc of list(world, 'Service') as Service[]) {
     if (vipsOf(svc).length === 0) continue;
-    for (const piecePort of pieceOf(svc).ports) {
-      const { name, port, host, own, endpoints, policies, outbound: out, entries } = piecePort;
-      clusters.set(own, { cluster: own, hostname: host, port, endpoints });
-      for (const e of endpoints) {
-        const key = `${e.ip}\u0000${e.port}`;
+    for (const pp of pieceOf(svc).ports) {
+      clusters.set(pp.own, pp.cluster);
+      for (const key of pp.serverKeys) {
         const l = servers.get(key);
-        if (l) l.push(policies);
-        else servers.set(key, [policies]);
+        if (l) l.push(pp.policies);
+        else servers.set(key, [pp.policies]);
       }
-      for (const o of out) clusters.set(o.cluster, o);
-      listeners.push({ name, input: null, build: () => clientListener(name) });
-      routes.push({
-        name,
-        input: piecePort,
-        build: () => ({
-          name,
-          virtual_hosts: [
-            {
-              name,
-              domains: [host, name],
-              routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
-            },
-          ],
-        }),
-      });
+      for (const o of pp.outbound) clusters.set(o.cluster, o);
+      listeners.push(pp.client);
+      routes.push(pp.route);
     }
   }
   for (const [key, contributors] of servers) {
-    const [ip = '', port = '0'] = key.split('\u0000');
     // One service's policies are already distinct; only several services' need merging.
-    const unique =
-      contributors.length === 1
-        ? (contributors[0] ?? [])
-        : [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    listeners.push({
+    const only = contributors.length === 1 ? contributors[0] : undefined;
+    const cached = only && SERVER_RECIPES.get(only)?.get(key);
+    if (cached) {
+      listeners.push(cached);
+      continue;
+    }
+    const [ip = '', port = '0'] = key.split('\u0000');
+    const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
+    const recipe: Recipe<Listener> = {
       name: inboundListenerName(ip, Number(port)),
       // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
       input: unique,
       build: () => serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)),
-    });
+    };
+    if (only) {
+      let m = SERVER_RECIPES.get(only);
+      if (!m) SERVER_RECIPES.set(only, (m = new Map()));
+      m.set(key, recipe);
+    }
+    listeners.push(recipe);
   }
   const withLocality = (o: OutboundClusterIR) => {
     // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
