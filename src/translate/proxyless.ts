@@ -209,32 +209,54 @@ function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions,
       outbound: http.outbound,
       entries,
       cluster: { cluster: own, hostname: host, port: p.port, endpoints },
-      client: { name, input: null, build: () => clientListener(name) },
+      client: clientRecipe(name),
       serverKeys: endpoints.map((e) => `${e.ip}\u0000${e.port}`),
     };
     piece.ports.push({
       ...port,
       // The route's input is the port entry itself: same entry, same route.
-      route: {
-        name,
-        input: port,
-        build: () => ({
-          name,
-          virtual_hosts: [
-            {
-              name,
-              domains: [host, name],
-              routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
-            },
-          ],
-        }),
-      },
+      route: routeRecipe(name, host, own, entries, port),
     });
   }
   return piece;
 }
 
 type PieceOf = (svc: Service) => ServicePiece;
+
+/**
+ * Made outside any build so that its closure holds only these values: a
+ * cached recipe made inside a build would keep that build's context (its
+ * Reuse, hence the encodings before it) alive, and so on back.
+ */
+function serverRecipe(ip: string, port: number, policies: AuthzPolicyIR[], trustDomain: string): Recipe<Listener> {
+  // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
+  return {
+    name: inboundListenerName(ip, port),
+    input: policies,
+    build: () => serverListener(ip, port, serverRbac(policies, trustDomain)),
+  };
+}
+
+function clientRecipe(name: string): Recipe<Listener> {
+  return { name, input: null, build: () => clientListener(name) };
+}
+
+function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[], input: object) {
+  return {
+    name,
+    input,
+    build: (): RouteConfiguration => ({
+      name,
+      virtual_hosts: [
+        {
+          name,
+          domains: [host, name],
+          routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+        },
+      ],
+    }),
+  };
+}
 
 // Server listener recipes of one service's policy list, by `ip\0port`: a
 // reused piece keeps its policy list, so its server listeners are not
@@ -329,12 +351,7 @@ function assemble(
     }
     const [ip = '', port = '0'] = key.split('\u0000');
     const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    const recipe: Recipe<Listener> = {
-      name: inboundListenerName(ip, Number(port)),
-      // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
-      input: unique,
-      build: () => serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain)),
-    };
+    const recipe = serverRecipe(ip, Number(port), unique, opts.trustDomain);
     if (only) {
       let m = SERVER_RECIPES.get(only);
       if (!m) SERVER_RECIPES.set(only, (m = new Map()));
