@@ -1,25 +1,45 @@
 import { cpus } from 'node:os';
+import { churnBench } from './churn-bench';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';
 import { transportBench } from './transport-bench';
 
+/** `--name value` from the command line, if given. */
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 async function main(): Promise<void> {
   const full = process.argv.includes('--full');
-  const sizes = full ? [1000, 5000, 10_000] : [1000];
+  // `--only w5` (or `w1,w3`) runs a subset; W1/W2/W7 run together, as do W3/W4/W6.
+  const only = flag('--only')?.toLowerCase().split(',');
+  const wants = (...ids: string[]) => !only || ids.some((id) => only.includes(id));
+  const w5Minutes = Number(flag('--w5-minutes') ?? (full ? 10 : 1 / 3));
   const rows: Row[] = [];
-  for (const s of sizes) {
-    process.stderr.write(`translating a mesh of ${s} services…\n`);
-    const { rows: r1, world } = w1(s);
-    rows.push(...r1);
-    rows.push(...w2(world, s));
-  }
+  if (wants('w1', 'w2', 'w7'))
+    for (const s of full ? [1000, 5000, 10_000] : [1000]) {
+      process.stderr.write(`translating a mesh of ${s} services…\n`);
+      const { rows: r1, world } = w1(s);
+      rows.push(...r1);
+      rows.push(...w2(world, s));
+    }
   const clientCount = full ? 1000 : 100;
-  const transportSize = full ? 10_000 : 1000;
-  process.stderr.write(`serving ${clientCount} Delta clients in a separate process…\n`);
-  rows.push(...(await transportBench(transportSize, clientCount)));
+  if (wants('w3', 'w4', 'w6')) {
+    process.stderr.write(`serving ${clientCount} Delta clients in a separate process…\n`);
+    rows.push(...(await transportBench(full ? 10_000 : 1000, clientCount)));
+  }
+  if (wants('w5') && w5Minutes > 0) {
+    const services = full ? 5000 : 1000;
+    const clients = full ? 500 : 100;
+    process.stderr.write(`churning ${services} services for ${w5Minutes} min with ${clients} clients…\n`);
+    const waypointsOnly = process.argv.includes('--w5-waypoints-only');
+    rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60), waypointsOnly })));
+  }
   report(rows, {
     date: new Date().toISOString(),
     full,
+    argv: process.argv.slice(2),
     node: process.version,
     cpus: cpus().length,
     cpu: cpus()[0]?.model,

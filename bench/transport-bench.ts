@@ -1,63 +1,14 @@
 // W3 (change → last receipt at N Delta clients in another process), W4
 // (memory per idle connection) and W6 (reconnect storm), each next to the
 // raw-transport floor measured in the same run.
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { applyChanges, type KubeObject, type World } from '../src/model';
-import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
-import { SnapshotCache, XdsServer } from '../src/xds';
+import type { KubeObject } from '../src/model';
 import { TypeUrl } from '../src/envoy';
+import { BenchServer } from './bench-server';
+import { benchNodes, Clients } from './client-process';
 import { nsName, svcName } from './mesh';
 import { ms, ratio, type Row } from './report';
 import { meshWorld } from './translate-bench';
-
-interface Receipt {
-  client: number;
-  type: string;
-  at: number;
-  bytes: number;
-}
-
-class Clients {
-  private readonly child: ChildProcess;
-  private readonly waiters = new Map<string, (m: Record<string, unknown>) => void>();
-
-  constructor() {
-    this.child = fork(join(__dirname, 'clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: Record<string, unknown>) => {
-      const w = this.waiters.get(String(m.event));
-      if (w) {
-        this.waiters.delete(String(m.event));
-        w(m);
-      }
-    });
-  }
-
-  send(cmd: string, extra: Record<string, unknown> = {}): void {
-    this.child.send({ cmd, ...extra });
-  }
-
-  wait(event: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`clients: no ${event} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.set(event, (m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
-  }
-
-  async receipts(): Promise<Receipt[]> {
-    const r = this.wait('report');
-    this.send('report');
-    return (await r).receipts as Receipt[];
-  }
-
-  exit(): void {
-    this.send('exit');
-  }
-}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,31 +67,10 @@ async function rawFloor(clients: Clients, count: number, bytes: number): Promise
 }
 
 export async function transportBench(services: number, clientCount: number): Promise<Row[]> {
-  let world: World = meshWorld(services);
-  const t = new IncrementalTranslator({ ...DEFAULT_OPTIONS, assumeReady: true });
-  const cache = new SnapshotCache();
-  const publish = (keys: string[]) => {
-    for (const k of keys) {
-      const o = t.outputs.get(k);
-      if (o) cache.set(k, o.resources);
-    }
-  };
-  publish(t.update(world, 'all').translated);
-  const waypoints = [...t.outputs.keys()];
-  const server = new XdsServer({
-    cache,
-    debounce: { quietMs: 1, maxMs: 50 },
-    proxyKey: (p) => `${p.metadata['NAMESPACE']}/${p.labels['gateway.networking.k8s.io/gateway-name']}`,
-  });
-  const port = await server.listen('127.0.0.1:0');
-  const nodes = Array.from({ length: clientCount }, (_, i) => {
-    const [ns = '', wp = ''] = (waypoints[i % waypoints.length] ?? '').split('/');
-    return {
-      id: `waypoint~10.200.${i >> 8}.${i & 255}~${wp}-bench-${i}.${ns}~${ns}.svc.cluster.local`,
-      ns,
-      waypoint: wp,
-    };
-  });
+  const bench = new BenchServer(meshWorld(services), { debounce: { quietMs: 1, maxMs: 50 } });
+  const { cache, waypoints } = bench;
+  const port = await bench.listen();
+  const nodes = benchNodes(waypoints, clientCount);
   const clients = new Clients();
   const rows: Row[] = [];
   try {
@@ -159,10 +89,12 @@ export async function transportBench(services: number, clientCount: number): Pro
     // W3a: one route edit; only the 1/W of clients behind that waypoint get it.
     const ns = nsName(0);
     const svc = svcName(3);
-    const route = (world.objects as Record<string, Record<string, KubeObject>>).HTTPRoute?.[`HTTPRoute/${ns}/${svc}`];
+    const route = (bench.world.objects as Record<string, Record<string, KubeObject>>).HTTPRoute?.[
+      `HTTPRoute/${ns}/${svc}`
+    ];
     const perWaypoint = nodes.filter((n) => n.ns === ns).length;
     let t0 = Date.now();
-    let r = applyChanges(world, [
+    bench.apply([
       {
         op: 'upsert',
         object: {
@@ -181,15 +113,13 @@ export async function transportBench(services: number, clientCount: number): Pro
         },
       },
     ]);
-    world = r.world;
-    publish(t.update(world, r.changed).translated);
     const routeLat = await latencies(clients, TypeUrl.Route, perWaypoint, t0);
     // W3b: a mesh-wide policy edit reaches every client.
-    const mw = (world.objects as Record<string, Record<string, KubeObject>>).AuthorizationPolicy?.[
+    const mw = (bench.world.objects as Record<string, Record<string, KubeObject>>).AuthorizationPolicy?.[
       'AuthorizationPolicy/istio-system/mesh-wide'
     ];
     t0 = Date.now();
-    r = applyChanges(world, [
+    bench.apply([
       {
         op: 'upsert',
         object: {
@@ -198,8 +128,6 @@ export async function transportBench(services: number, clientCount: number): Pro
         },
       },
     ]);
-    world = r.world;
-    publish(t.update(world, r.changed).translated);
     const policyLat = await latencies(clients, TypeUrl.Listener, clientCount, t0);
     const ldsBytes = cache.get(waypoints[0], TypeUrl.Listener).get('main_internal')?.size ?? 10_000;
     const floor = await rawFloor(clients, clientCount, ldsBytes);
@@ -255,7 +183,7 @@ export async function transportBench(services: number, clientCount: number): Pro
     );
   } finally {
     clients.exit();
-    await server.close();
+    await bench.close();
   }
   return rows;
 }

@@ -69,7 +69,7 @@ function resolveTargetPort(sp: ServicePort, pod: Pod | undefined): number | unde
  */
 export function endpointsOf(svc: Service, sp: ServicePort, world: World): ServiceEndpoint[] {
   const ns = svc.metadata.namespace ?? 'default';
-  const slices: EndpointSlice[] = endpointSlicesOf(world, ns, svc.metadata.name);
+  const slices: readonly EndpointSlice[] = endpointSlicesOf(world, ns, svc.metadata.name);
   const out: ServiceEndpoint[] = [];
   if (slices.length > 0) {
     for (const s of slices) {

@@ -17,6 +17,7 @@ import {
 import { bind, type Binding, type Subject } from './binding';
 import { backingPods } from './endpoints';
 import { isWaypointPod } from './enrollment';
+import { NamespacedMap, type KeyedLookup } from './namespaced-map';
 import {
   DEFAULT_WAYPOINT_OPTIONS,
   discoverWaypoints,
@@ -36,6 +37,7 @@ export {
 } from './waypoints';
 export { backingPods, podsOfService, endpointsOf, type ServiceEndpoint } from './endpoints';
 export { isEnrolled, isWaypointPod } from './enrollment';
+export type { KeyedLookup } from './namespaced-map';
 
 type ServiceLike = Service | ServiceEntry;
 type WorkloadLike = Pod | WorkloadEntry;
@@ -47,7 +49,7 @@ export interface AmbientIndex {
   /** Every waypoint Gateway by `<ns>/<name>`, in key order. */
   readonly waypoints: ReadonlyMap<string, Waypoint>;
   /** By object key (Service/…, ServiceEntry/…, Pod/…, WorkloadEntry/…). */
-  readonly bindings: ReadonlyMap<string, Binding>;
+  readonly bindings: KeyedLookup<Binding>;
   /** Services and ServiceEntries a waypoint (by `<ns>/<name>`) serves, in key order. */
   servicesOf(waypoint: string): ServiceLike[];
   /** Pods and WorkloadEntries a waypoint serves, in key order. */
@@ -84,12 +86,47 @@ function bindOne(o: KubeObject, world: World, waypoints: ReadonlyMap<string, Way
   return bind(o, subject, world, waypoints);
 }
 
+/**
+ * The index's tables. Bindings and entries are split by namespace and the
+ * per-waypoint lists are kept per waypoint, so an update copies only what it
+ * touches.
+ */
+interface State {
+  entries: NamespacedMap<Entry>;
+  bindings: NamespacedMap<Binding>;
+  services: ReadonlyMap<string, ServiceLike[]>;
+  workloads: ReadonlyMap<string, WorkloadLike[]>;
+}
+
+const STATE = new WeakMap<AmbientIndex, State>();
+
+function listFor(
+  object: KubeObject,
+  state: { services: Map<string, ServiceLike[]>; workloads: Map<string, WorkloadLike[]> },
+) {
+  return (SUBJECT_OF[object.kind] === 'workload' ? state.workloads : state.services) as Map<string, KubeObject[]>;
+}
+
 export function buildAmbientIndex(world: World, options: WaypointOptions = DEFAULT_WAYPOINT_OPTIONS): AmbientIndex {
   const waypoints = discoverWaypoints(world, options);
-  const entries = new Map<string, Entry>();
+  const entries: [string, Entry][] = [];
   for (const kind of [...SERVICE_KINDS, ...WORKLOAD_KINDS])
-    for (const o of list(world, kind)) entries.set(keyOf(o), { object: o, binding: bindOne(o, world, waypoints) });
-  return makeIndex(world, options, waypoints, entries);
+    for (const o of list(world, kind)) entries.push([keyOf(o), { object: o, binding: bindOne(o, world, waypoints) }]);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const lists = { services: new Map<string, ServiceLike[]>(), workloads: new Map<string, WorkloadLike[]>() };
+  for (const [, { object, binding }] of entries) {
+    if (binding.kind !== 'bound') continue;
+    const into = listFor(object, lists);
+    const wk = waypointKey(binding.waypoint);
+    let l = into.get(wk);
+    if (!l) into.set(wk, (l = []));
+    l.push(object);
+  }
+  return makeIndex(world, options, waypoints, {
+    entries: NamespacedMap.from(entries),
+    bindings: NamespacedMap.from(entries.map(([k, e]) => [k, e.binding] as const)),
+    ...lists,
+  });
 }
 
 /**
@@ -98,65 +135,65 @@ export function buildAmbientIndex(world: World, options: WaypointOptions = DEFAU
  * waypoints. A Gateway or GatewayClass change rebuilds everything; a
  * Namespace change rebinds that namespace's objects; a Service, ServiceEntry,
  * Pod or WorkloadEntry change rebinds that object; any other change (routes,
- * policies) keeps every binding. Same result as buildAmbientIndex(world).
+ * policies) keeps every binding. Only the served lists of waypoints that
+ * gained, lost or saw a change in a member are rebuilt. Same result as
+ * buildAmbientIndex(world).
  */
 export function updateAmbientIndex(prev: AmbientIndex, world: World, changed: ReadonlySet<string>): AmbientIndex {
+  const state = STATE.get(prev);
   const parsed = [...changed].map(parseKey);
-  if (parsed.some((k) => WAYPOINT_KINDS.has(k.kind))) return buildAmbientIndex(world, prev.options);
+  if (!state || parsed.some((k) => WAYPOINT_KINDS.has(k.kind))) return buildAmbientIndex(world, prev.options);
   const touched = new Set<string>();
   const namespaces = new Set(parsed.filter((k) => k.kind === 'Namespace').map((k) => k.name));
   for (const k of parsed) if (SUBJECT_OF[k.kind]) touched.add(objectKey(k.kind, k.namespace, k.name));
-  if (touched.size === 0 && namespaces.size === 0) {
-    return makeIndex(world, prev.options, prev.waypoints, entriesOf(prev));
-  }
   // Waypoint readiness and admission read no Namespace, Service or Pod, so
   // the waypoints are reused; only the affected bindings are recomputed.
-  const entries = new Map(entriesOf(prev));
   for (const ns of namespaces)
     for (const kind of [...SERVICE_KINDS, ...WORKLOAD_KINDS])
       for (const o of inNamespace(world, kind, ns)) touched.add(keyOf(o));
+  if (touched.size === 0) return makeIndex(world, prev.options, prev.waypoints, state);
+  const updates = new Map<string, Entry | undefined>();
+  const affected = new Set<string>();
   for (const key of touched) {
+    const before = state.entries.get(key)?.binding;
+    if (before?.kind === 'bound') affected.add(waypointKey(before.waypoint));
     const k = parseKey(key);
     const o = get(world, k.kind as KindName, k.namespace, k.name);
-    if (o) entries.set(key, { object: o, binding: bindOne(o, world, prev.waypoints) });
-    else entries.delete(key);
+    const entry = o && { object: o, binding: bindOne(o, world, prev.waypoints) };
+    if (entry?.binding.kind === 'bound') affected.add(waypointKey(entry.binding.waypoint));
+    updates.set(key, entry);
   }
-  return makeIndex(world, prev.options, prev.waypoints, entries);
-}
-
-const ENTRIES = new WeakMap<AmbientIndex, ReadonlyMap<string, Entry>>();
-function entriesOf(index: AmbientIndex): ReadonlyMap<string, Entry> {
-  const e = ENTRIES.get(index);
-  if (e) return e;
-  // An index not made here (a test double): rebuild its entries from the world.
-  return new Map(
-    [...index.bindings].flatMap(([key, binding]) => {
-      const k = parseKey(key);
-      const object = get(index.world, k.kind as KindName, k.namespace, k.name);
-      return object ? [[key, { object, binding }] as const] : [];
-    }),
-  );
+  const lists = { services: new Map(state.services), workloads: new Map(state.workloads) };
+  for (const wk of affected) {
+    for (const into of [lists.services, lists.workloads] as Map<string, KubeObject[]>[]) {
+      const kept = (into.get(wk) ?? []).filter((o) => !updates.has(keyOf(o)));
+      const members = kept.map((o) => [keyOf(o), o] as const);
+      for (const [key, e] of updates)
+        if (e?.binding.kind === 'bound' && waypointKey(e.binding.waypoint) === wk && listFor(e.object, lists) === into)
+          members.push([key, e.object]);
+      members.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (members.length > 0)
+        into.set(
+          wk,
+          members.map(([, o]) => o),
+        );
+      else into.delete(wk);
+    }
+  }
+  return makeIndex(world, prev.options, prev.waypoints, {
+    entries: state.entries.with(updates),
+    bindings: state.bindings.with(new Map([...updates].map(([k, e]) => [k, e?.binding] as const))),
+    ...lists,
+  });
 }
 
 function makeIndex(
   world: World,
   options: WaypointOptions,
   waypoints: ReadonlyMap<string, Waypoint>,
-  entries: ReadonlyMap<string, Entry>,
+  state: State,
 ): AmbientIndex {
-  const bindings = new Map<string, Binding>();
-  const services = new Map<string, ServiceLike[]>();
-  const workloads = new Map<string, WorkloadLike[]>();
-  for (const key of [...entries.keys()].sort()) {
-    const { object, binding } = entries.get(key)!;
-    bindings.set(key, binding);
-    if (binding.kind !== 'bound') continue;
-    const into = (SUBJECT_OF[object.kind] === 'workload' ? workloads : services) as Map<string, KubeObject[]>;
-    const wk = waypointKey(binding.waypoint);
-    let l = into.get(wk);
-    if (!l) into.set(wk, (l = []));
-    l.push(object);
-  }
+  const { bindings, services, workloads } = state;
   const pods = new Map<string, Pod[]>();
   const index: AmbientIndex = {
     world,
@@ -179,6 +216,6 @@ function makeIndex(
       return p;
     },
   };
-  ENTRIES.set(index, entries);
+  STATE.set(index, state);
   return index;
 }

@@ -9,10 +9,9 @@ import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
 import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
 import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
-import { ambientzJson, PROXYLESS_KEY, proxyKeyFor, ZTUNNEL_KEY } from './proxy-key';
-import { buildProxyless } from '../translate/proxyless';
-import { buildWorkloadApi } from '../translate/workload-api';
-import { TypeUrl, type Json } from '../envoy';
+import { ambientzJson, proxyKeyFor } from './proxy-key';
+import { ServeStep } from './pipeline-step';
+import type { Json } from '../envoy';
 import { CommandError } from './errors';
 import { createKubeSource } from './kube';
 import { KubeSource } from '../watch/kube';
@@ -84,34 +83,16 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const store = new ConfigStore();
   const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
   const translator = new IncrementalTranslator(translateOptions);
+  const serveStep = new ServeStep(translator, cache, translateOptions);
   const keyListeners: (() => void)[] = [];
   const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
-  let statuses: ObjectStatus[] = [];
+  let statuses: readonly ObjectStatus[] = [];
   let translatedOnce = false;
   let waypointSet = '';
 
   store.subscribe((world, changed) => {
     const start = process.hrtime.bigint();
-    const step = translator.update(world, changed);
-    for (const key of step.translated) {
-      const out = translator.outputs.get(key);
-      if (out) cache.set(key, out.resources);
-    }
-    for (const key of step.removed) cache.delete(key);
-    // The workload API is one view for every ztunnel; waypoints also get the
-    // Workload entries of their peers (for telemetry). Unchanged entries keep
-    // their versions, so a pod change pushes just that entry.
-    const api = buildWorkloadApi(world, step.index, translateOptions);
-    cache.set(
-      ZTUNNEL_KEY,
-      new Map([
-        [TypeUrl.Address, api.get(TypeUrl.Address) ?? []],
-        [TypeUrl.Authorization, api.get(TypeUrl.Authorization) ?? []],
-      ]),
-    );
-    for (const key of step.index.waypoints.keys())
-      cache.set(key, new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]));
-    cache.set(PROXYLESS_KEY, buildProxyless(world, step.index, translateOptions));
+    const { step } = serveStep.run(world, changed);
     statuses = step.statuses;
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);

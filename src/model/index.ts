@@ -5,4 +5,5 @@ export * from './istio';
 export * from './labels';
 export * from './kinds';
 export * from './world';
+export * from './grouped';
 export * from './indexes';

@@ -1,10 +1,12 @@
 // Secondary indexes over a World. Each is derived from one kind's table and
-// cached on it, so it is rebuilt only when that kind changed (see `derived`).
+// cached on it, so it is recomputed only when that kind changed, and then
+// patched from the previous one when few keys changed (see `grouped`).
 import type { EndpointSlice, Pod } from './core';
 import type { GRPCRoute, HTTPRoute, TCPRoute, TLSRoute } from './gateway';
 import { LABEL } from './labels';
-import { keyOf, objectKey, type KubeObject } from './meta';
-import { derived, type World } from './world';
+import { objectKey } from './meta';
+import { grouped } from './grouped';
+import type { World } from './world';
 
 export type Route = HTTPRoute | GRPCRoute | TCPRoute | TLSRoute;
 export const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;
@@ -19,18 +21,13 @@ const labelKey = (ns: string, k: string, v: string) => `${ns}\u0000${k}\u0000${v
 export function podsMatching(world: World, namespace: string, selector: Record<string, string> | undefined): Pod[] {
   const pairs = Object.entries(selector ?? {});
   if (pairs.length === 0) return [];
-  const byLabel = derived(world, 'Pod', 'byLabel', (pods) => {
-    const m = new Map<string, Pod[]>();
-    for (const p of pods.sort(byKey)) {
-      for (const [k, v] of Object.entries(p.metadata.labels ?? {})) {
-        const key = labelKey(p.metadata.namespace ?? '', k, v);
-        let l = m.get(key);
-        if (!l) m.set(key, (l = []));
-        l.push(p);
-      }
-    }
-    return m;
-  });
+  const byLabel = grouped(
+    world,
+    'Pod',
+    'byLabel',
+    (p) => Object.entries(p.metadata.labels ?? {}).map(([k, v]) => labelKey(p.metadata.namespace ?? '', k, v)),
+    'key',
+  );
   // Start from the rarest pair and filter by the rest.
   const candidates = pairs.map(([k, v]) => byLabel.get(labelKey(namespace, k, v)) ?? []);
   candidates.sort((a, b) => a.length - b.length);
@@ -39,19 +36,17 @@ export function podsMatching(world: World, namespace: string, selector: Record<s
 }
 
 /** EndpointSlices of one Service (by the `kubernetes.io/service-name` label). */
-export function endpointSlicesOf(world: World, namespace: string, service: string): EndpointSlice[] {
-  const byService = derived(world, 'EndpointSlice', 'byService', (slices) => {
-    const m = new Map<string, EndpointSlice[]>();
-    for (const s of slices.sort(byKey)) {
+export function endpointSlicesOf(world: World, namespace: string, service: string): readonly EndpointSlice[] {
+  const byService = grouped(
+    world,
+    'EndpointSlice',
+    'byService',
+    (s) => {
       const svc = s.metadata.labels?.[LABEL.serviceName];
-      if (svc === undefined) continue;
-      const key = objectKey('Service', s.metadata.namespace, svc);
-      let l = m.get(key);
-      if (!l) m.set(key, (l = []));
-      l.push(s);
-    }
-    return m;
-  });
+      return svc === undefined ? [] : [objectKey('Service', s.metadata.namespace, svc)];
+    },
+    'key',
+  );
   return byService.get(objectKey('Service', namespace, service)) ?? [];
 }
 
@@ -64,28 +59,21 @@ export function endpointSlicesOf(world: World, namespace: string, service: strin
 export function routesOfParent(world: World, parentKey: string): Route[] {
   const out: Route[] = [];
   for (const kind of ROUTE_KINDS) {
-    const byParent = derived(world, kind, 'byParent', (routes) => {
-      const m = new Map<string, Route[]>();
-      for (const r of (routes as Route[]).sort(byKey)) {
-        const seen = new Set<string>();
-        for (const p of r.spec?.parentRefs ?? []) {
-          const key = objectKey(p.kind ?? 'Gateway', p.namespace ?? r.metadata.namespace, p.name);
-          if (seen.has(key)) continue; // one route listed once per parent, whatever its sections
-          seen.add(key);
-          let l = m.get(key);
-          if (!l) m.set(key, (l = []));
-          l.push(r);
-        }
-      }
-      return m;
-    });
+    // One route listed once per parent, whatever its sections.
+    const byParent = grouped(
+      world,
+      kind,
+      'byParent',
+      (r: Route) => [
+        ...new Set(
+          (r.spec?.parentRefs ?? []).map((p) =>
+            objectKey(p.kind ?? 'Gateway', p.namespace ?? r.metadata.namespace, p.name),
+          ),
+        ),
+      ],
+      'key',
+    );
     out.push(...(byParent.get(parentKey) ?? []));
   }
   return out;
-}
-
-function byKey(a: KubeObject, b: KubeObject): number {
-  const ka = keyOf(a);
-  const kb = keyOf(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }

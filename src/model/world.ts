@@ -58,9 +58,28 @@ export type Change =
 
 export const EMPTY_WORLD: World = freeze({ objects: {}, generation: 0 }, true);
 
+/** How a kind's table came from the previous World's: the keys changed, in the order first changed. */
+export interface Lineage {
+  prev: object;
+  keys: readonly string[];
+  /** A key was deleted and put back, so it moved to the end of the table. */
+  reordered: boolean;
+}
+
+// Only the latest step of each table is kept, so old tables can be collected.
+const LINEAGE = new WeakMap<object, Lineage>();
+
 /** Applies changes in order; returns the new World and the keys whose object changed. */
 export function applyChanges(world: World, changes: readonly Change[]): { world: World; changed: Set<string> } {
   const changed = new Set<string>();
+  const byKind = new Map<string, { keys: string[]; deleted: Set<string>; reordered: boolean }>();
+  const note = (kind: string, key: string, deleted: boolean) => {
+    let k = byKind.get(kind);
+    if (!k) byKind.set(kind, (k = { keys: [], deleted: new Set(), reordered: false }));
+    if (!changed.has(key)) k.keys.push(key);
+    if (deleted) k.deleted.add(key);
+    else if (k.deleted.has(key)) k.reordered = true;
+  };
   const next = produce(world, (draft) => {
     const tables = draft.objects as Record<string, Record<string, KubeObject>>;
     for (const c of changes) {
@@ -70,18 +89,27 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
         const before = world.objects[c.object.kind as KindName]?.[key];
         if (before !== undefined && sameContent(before, c.object)) continue;
         table[key] = c.object;
+        note(c.object.kind, key, false);
         changed.add(key);
       } else {
         const key = objectKey(c.kind, c.namespace, c.name);
         const table = tables[c.kind];
         if (table && key in table) {
           delete table[key];
+          note(c.kind, key, true);
           changed.add(key);
         }
       }
     }
     if (changed.size > 0) draft.generation = world.generation + 1;
   });
+  for (const [kind, k] of byKind) {
+    const prev = world.objects[kind as KindName];
+    const table = next.objects[kind as KindName];
+    if (!prev || !table || prev === table) continue;
+    LINEAGE.delete(prev);
+    LINEAGE.set(table, { prev, keys: k.keys, reordered: k.reordered });
+  }
   return { world: next, changed };
 }
 
@@ -108,6 +136,23 @@ export function get<K extends KindName>(
 
 const memo = new WeakMap<object, Map<string, unknown>>();
 
+/** One kind's table, or a stable empty one, so views of an absent kind are cached too. */
+export function tableOf(world: World, kind: KindName): object {
+  return (world.objects[kind] as object | undefined) ?? emptyTable(kind);
+}
+
+/** The views cached on a table (created empty on first use). */
+export function viewsOf(table: object): Map<string, unknown> {
+  let views = memo.get(table);
+  if (!views) memo.set(table, (views = new Map()));
+  return views;
+}
+
+/** How `table` came from its predecessor, while that is still the latest step. */
+export function lineageOf(table: object): Lineage | undefined {
+  return LINEAGE.get(table);
+}
+
 /**
  * Caches a view derived from one kind's table. Since unchanged tables keep
  * their identity across Worlds, the view is rebuilt only when that kind changed.
@@ -118,34 +163,16 @@ export function derived<K extends KindName, T>(
   name: string,
   build: (items: KindMap[K][]) => T,
 ): T {
-  const table: object = (world.objects[kind] as object | undefined) ?? emptyTable(kind);
-  let views = memo.get(table);
-  if (!views) memo.set(table, (views = new Map()));
+  const views = viewsOf(tableOf(world, kind));
   if (views.has(name)) return views.get(name) as T;
   const v = build(list(world, kind));
   views.set(name, v);
   return v;
 }
 
-// One stable empty table per kind, so views of an absent kind are cached too.
 const EMPTY_TABLES = new Map<string, object>();
 function emptyTable(kind: string): object {
   let t = EMPTY_TABLES.get(kind);
   if (!t) EMPTY_TABLES.set(kind, (t = {}));
   return t;
-}
-
-/** Objects of `kind` in `namespace`, cached per World. */
-export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): KindMap[K][] {
-  const byNs = derived(world, kind, 'byNamespace', (items) => {
-    const m = new Map<string, KindMap[K][]>();
-    for (const o of items) {
-      const ns = o.metadata.namespace ?? '';
-      let l = m.get(ns);
-      if (!l) m.set(ns, (l = []));
-      l.push(o);
-    }
-    return m;
-  });
-  return byNs.get(namespace) ?? [];
 }

@@ -218,8 +218,17 @@ const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | Netw
   once(istioStats),
 ];
 
+// HTTP filters read only the policy and trust domain, and services with no
+// policy of their own share one policy object (see buildWaypointIR), so their
+// filters are built and packed once per translation, not once per service.
+const HTTP_FILTER_MEMO = new WeakMap<ChainPolicyIR, Map<string, HttpFilter[]>>();
+
 export function httpFilters(ctx: ChainContext): HttpFilter[] {
-  return HTTP_FILTERS.flatMap((f) => f(ctx) ?? []);
+  let byDomain = HTTP_FILTER_MEMO.get(ctx.policy);
+  if (!byDomain) HTTP_FILTER_MEMO.set(ctx.policy, (byDomain = new Map()));
+  let filters = byDomain.get(ctx.trustDomain);
+  if (!filters) byDomain.set(ctx.trustDomain, (filters = HTTP_FILTERS.flatMap((f) => f(ctx) ?? [])));
+  return filters;
 }
 
 export function networkFilters(ctx: ChainContext): NetworkFilter[] {

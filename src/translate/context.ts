@@ -1,7 +1,6 @@
 import type { AmbientIndex, Waypoint } from '../ambient';
 import { DEFAULT_CLUSTER_ID, DEFAULT_DOMAIN, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, type World } from '../model';
 import type { Reads } from './reads';
-import type { StatusSink } from './status';
 
 export interface TranslateOptions {
   trustDomain: string;
@@ -26,10 +25,10 @@ export interface WaypointContext {
   reads: Reads;
 }
 
-/** Inputs for computing statuses (not tied to one waypoint). */
+/** Inputs for computing statuses (not tied to one waypoint); `reads`, when given, records what one status read. */
 export interface StatusContext {
   world: World;
   index: AmbientIndex;
   opts: TranslateOptions;
-  statuses: StatusSink;
+  reads?: Reads;
 }

@@ -3,6 +3,7 @@ import type { EndpointIR, WaypointIR } from './ir';
 import { struct } from './common';
 import * as names from './names';
 import { chainProtocols } from './clusters';
+import type { Recipe } from './recipe';
 
 type Assignment = TypeMap['envoy.config.endpoint.v3.ClusterLoadAssignment'];
 type LbEndpoint = TypeMap['envoy.config.endpoint.v3.LbEndpoint'];
@@ -57,15 +58,20 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[]): A
   };
 }
 
-/** One assignment per EDS cluster, named like the cluster. */
-export function buildEndpoints(ir: WaypointIR): Assignment[] {
-  const out: Assignment[] = [];
+/** One assignment per EDS cluster, named like the cluster, with the IR it is built from. */
+export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
+  const out: Recipe<Assignment>[] = [];
+  const add = (name: string, endpoints: readonly EndpointIR[]) =>
+    out.push({ name, input: endpoints, build: () => assignment(name, endpoints) });
   for (const svc of ir.services) {
     for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol))
-        out.push(assignment(names.inboundVip(p.port, proto, svc.hostname), p.endpoints));
+      for (const proto of chainProtocols(p.protocol)) add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints);
     }
   }
-  for (const o of ir.outbound) out.push(assignment(o.cluster, o.endpoints));
-  return out.sort((a, b) => ((a.cluster_name ?? '') < (b.cluster_name ?? '') ? -1 : 1));
+  for (const o of ir.outbound) add(o.cluster, o.endpoints);
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+export function buildEndpoints(ir: WaypointIR): Assignment[] {
+  return endpointRecipes(ir).map((r) => r.build());
 }

@@ -1,10 +1,11 @@
-import { buildAmbientIndex, type AmbientIndex, type Waypoint } from '../ambient';
-import type { World } from '../model';
+import { buildAmbientIndex, updateAmbientIndex, type AmbientIndex, type Waypoint } from '../ambient';
+import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { affects, Reads } from './reads';
-import { buildResources, type ResourceSet } from './resources';
-import { StatusSink, type ObjectStatus } from './status';
+import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './resources';
+import type { ObjectStatus } from './status';
+import { StatusTracker } from './status-tracker';
 import { computeStatuses } from './statuses';
 import { buildWaypointIR } from './waypoint-ir';
 
@@ -17,25 +18,34 @@ export interface WaypointOutput {
   namespace: string;
   name: string;
   resources: ResourceSet;
+  /** What each resource was built from, so the next translation can reuse unchanged encodings. */
+  builtFrom: BuiltFrom;
   /** World keys (and `Kind/ns/*` queries) this translation read. */
   reads: ReadonlySet<string>;
   ir: WaypointIR;
 }
 
-/** One waypoint: World + index → its Envoy resources. Pure: same inputs, same bytes. */
+/**
+ * One waypoint: World + index → its Envoy resources. Pure: same inputs, same
+ * bytes. `prev`, this waypoint's last translation, only saves work: resources
+ * whose IR input is unchanged keep their encoding.
+ */
 export function translateWaypoint(
   world: World,
   index: AmbientIndex,
   waypoint: Waypoint,
   opts: TranslateOptions = DEFAULT_OPTIONS,
+  prev?: WaypointOutput,
 ): WaypointOutput {
   const reads = new Reads();
   const ir = buildWaypointIR({ world, index, waypoint, opts, reads });
+  const { resources, builtFrom } = buildResourcesFrom(ir, prev);
   return {
     key: waypoint.key,
     namespace: waypoint.namespace,
     name: waypoint.name,
-    resources: buildResources(ir),
+    resources,
+    builtFrom,
     reads: reads.keys,
     ir,
   };
@@ -46,9 +56,7 @@ export function statusesOf(
   index: AmbientIndex,
   opts: TranslateOptions = DEFAULT_OPTIONS,
 ): ObjectStatus[] {
-  const statuses = new StatusSink();
-  computeStatuses({ world, index, opts, statuses });
-  return statuses.all();
+  return computeStatuses({ world, index, opts });
 }
 
 export interface TranslateResult {
@@ -71,14 +79,26 @@ export interface Step {
   /** Waypoints translated again (new or affected). */
   translated: string[];
   removed: string[];
-  statuses: ObjectStatus[];
+  /** Shared with later steps while nothing changes them: read, do not modify. */
+  statuses: readonly ObjectStatus[];
+}
+
+// Served lists are shared between index versions until a member changes, so
+// their key strings are computed once per list, not once per update.
+const LIST_KEYS = new WeakMap<readonly KubeObject[], string>();
+function listKeys(objects: readonly KubeObject[]): string {
+  let keys = LIST_KEYS.get(objects);
+  if (keys === undefined) {
+    keys = objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).join(',');
+    LIST_KEYS.set(objects, keys);
+  }
+  return keys;
 }
 
 function servedSignature(index: AmbientIndex, wp: Waypoint): string {
-  const keys = [...index.servicesOf(wp.key), ...index.workloadsOf(wp.key)].map(
-    (o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`,
-  );
-  return `${wp.ready}|${wp.trafficType}|${keys.join(',')}`;
+  const services = listKeys(index.servicesOf(wp.key));
+  const workloads = listKeys(index.workloadsOf(wp.key));
+  return `${wp.ready}|${wp.trafficType}|${services}${services && workloads ? ',' : ''}${workloads}`;
 }
 
 /**
@@ -89,12 +109,18 @@ function servedSignature(index: AmbientIndex, wp: Waypoint): string {
 export class IncrementalTranslator {
   readonly outputs = new Map<string, WaypointOutput>();
   private readonly signatures = new Map<string, string>();
+  private readonly statuses: StatusTracker;
   index?: AmbientIndex;
 
-  constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {}
+  constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {
+    this.statuses = new StatusTracker(opts);
+  }
 
   update(world: World, changed: ReadonlySet<string> | 'all'): Step {
-    const index = buildAmbientIndex(world, this.opts);
+    const index =
+      this.index && changed !== 'all'
+        ? updateAmbientIndex(this.index, world, changed)
+        : buildAmbientIndex(world, this.opts);
     this.index = index;
     const translated: string[] = [];
     for (const wp of index.waypoints.values()) {
@@ -106,7 +132,7 @@ export class IncrementalTranslator {
         this.signatures.get(wp.key) !== sig ||
         [...changed].some((k) => affects(prev.reads, k));
       if (!stale) continue;
-      this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts));
+      this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts, prev));
       this.signatures.set(wp.key, sig);
       translated.push(wp.key);
     }
@@ -117,6 +143,6 @@ export class IncrementalTranslator {
       this.signatures.delete(key);
       removed.push(key);
     }
-    return { index, translated, removed, statuses: statusesOf(world, index, this.opts) };
+    return { index, translated, removed, statuses: this.statuses.update(world, index, changed) };
   }
 }

@@ -7,6 +7,7 @@ import { chainProtocols } from './clusters';
 import { connectAuthority, directConnectAuthority, downstreamPeerMetadata } from './istio-extensions';
 import { chainMatcher, type ChainSelector } from './matcher';
 import * as names from './names';
+import type { Recipe } from './recipe';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
 type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
@@ -248,6 +249,27 @@ function mainInternal(ir: WaypointIR): Listener {
   };
 }
 
+/** What main_internal reads of the IR: not endpoints, HTTP routes or outbound clusters. */
+function mainInternalInput(ir: WaypointIR): unknown {
+  return {
+    trustDomain: ir.trustDomain,
+    direct: ir.direct,
+    services: ir.services.map((s) => [
+      s.hostname,
+      s.vips,
+      s.ports.map((p) => [p.port, p.protocol, p.policy, p.tcpRoutes, p.tlsRoutes]),
+    ]),
+  };
+}
+
+export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
+  return [
+    { name: names.CONNECT_ORIGINATE, input: null, build: connectOriginate },
+    { name: names.CONNECT_TERMINATE, input: ir.trustDomain, build: () => connectTerminate(ir.trustDomain) },
+    { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
+  ];
+}
+
 export function buildListeners(ir: WaypointIR): Listener[] {
-  return [connectOriginate(), connectTerminate(ir.trustDomain), mainInternal(ir)];
+  return listenerRecipes(ir).map((r) => r.build());
 }

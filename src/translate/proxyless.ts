@@ -1,5 +1,5 @@
 import { endpointsOf, type AmbientIndex, type Waypoint } from '../ambient';
-import { pack, prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
 import { inNamespace, list, type Service, type World } from '../model';
 import { authzPolicyIR } from './authz';
 import { rbacRules } from './rbac';
@@ -8,7 +8,7 @@ import type { TranslateOptions } from './context';
 import { ADS } from './common';
 import { assignment } from './endpoints';
 import { httpRoutesFor } from './http-routes';
-import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from './ir';
+import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from './ir';
 import { outbound } from './names';
 import {
   clientTls,
@@ -18,7 +18,9 @@ import {
   serverRequiresMtls,
   upstreamMtls,
 } from './proxyless-tls';
-import { Reads } from './reads';
+import { readKeysOf, Reads } from './reads';
+import type { Recipe } from './recipe';
+import { Reuse, type Encoded } from './reuse';
 import { envoyRoute } from './routes';
 import { endpointIRs, hostnameOf, vipsOf } from './services';
 
@@ -165,6 +167,179 @@ function policiesFor(world: World, svc: Service, opts: TranslateOptions): AuthzP
     .map((p) => authzPolicyIR(p, opts.trustDomain));
 }
 
+/** One service's share of the proxyless view. */
+interface ServicePiece {
+  ports: {
+    name: string;
+    port: number;
+    host: string;
+    own: string;
+    endpoints: EndpointIR[];
+    policies: AuthzPolicyIR[];
+    outbound: OutboundClusterIR[];
+    entries: HttpRouteIR[];
+    /** Built with the piece, so a reused piece allocates nothing per change. */
+    cluster: OutboundClusterIR;
+    client: Recipe<Listener>;
+    route: Recipe<RouteConfiguration>;
+    /**
+     * `ip\0port` of each endpoint (the server listeners this port contributes
+     * policies to) and whether that server must require mTLS (PeerAuthentication).
+     */
+    servers: { key: string; mtls: boolean }[];
+    /** The client side of an ISTIO_MUTUAL DestinationRule, when one applies. */
+    tls?: TransportSocket;
+  }[];
+}
+
+type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
+
+function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions, svc: Service, reads: Reads) {
+  const host = hostnameOf(svc, opts.domain);
+  const ns = svc.metadata.namespace ?? 'default';
+  // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
+  const none: Waypoint = {
+    namespace: ns,
+    name: '',
+    key: '',
+    gateway: undefined as never,
+    trafficType: 'none',
+    ready: false,
+    addresses: [],
+    allowed: { from: 'Same' },
+    listenerProblems: [],
+  };
+  const ctx = { world, index, waypoint: none, opts, reads };
+  const piece: ServicePiece = { ports: [] };
+  // mTLS on either side follows PeerAuthentication and DestinationRule, in
+  // the service's namespace or the root namespace.
+  for (const kind of ['PeerAuthentication', 'DestinationRule'])
+    for (const n of new Set([ns, opts.rootNamespace])) reads.namespace(kind, n);
+  for (const p of svc.spec?.ports ?? []) {
+    if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+    reads.namespace('AuthorizationPolicy', ns);
+    const http = httpRoutesFor(ctx, svc, p);
+    const backends = endpointsOf(svc, p, world);
+    // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in
+    // istiod: a gRPC client may not use xDS credentials, and there is no auto-mTLS.
+    const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
+    const name = `${host}:${p.port}`;
+    const own = outbound(p.port, host);
+    const endpoints = endpointIRs(svc, p, world, reads, opts.clusterId);
+    const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
+    const port = {
+      name,
+      port: p.port,
+      host,
+      own,
+      endpoints,
+      policies: policiesFor(world, svc, opts),
+      outbound: http.outbound,
+      entries,
+      cluster: { cluster: own, hostname: host, port: p.port, endpoints },
+      client: clientRecipe(name),
+      servers: backends.map((e) => ({
+        key: `${e.ip}\u0000${e.port}`,
+        mtls: serverRequiresMtls(world, e, ns, opts.rootNamespace),
+      })),
+      tls:
+        clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL'
+          ? upstreamMtls(serverIdentities(backends, opts.trustDomain))
+          : undefined,
+    };
+    piece.ports.push({
+      ...port,
+      // The route's input is the port entry itself: same entry, same route.
+      route: routeRecipe(name, host, own, entries, port),
+    });
+  }
+  return piece;
+}
+
+type PieceOf = (svc: Service) => ServicePiece;
+
+/**
+ * Made outside any build so that its closure holds only these values: a
+ * cached recipe made inside a build would keep that build's context (its
+ * Reuse, hence the encodings before it) alive, and so on back.
+ */
+function serverRecipe(
+  ip: string,
+  port: number,
+  policies: AuthzPolicyIR[],
+  trustDomain: string,
+  mtls: boolean,
+): Recipe<Listener> {
+  // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
+  return {
+    name: inboundListenerName(ip, port),
+    input: [policies, mtls],
+    build: () => serverListener(ip, port, serverRbac(policies, trustDomain), mtls),
+  };
+}
+
+function clientRecipe(name: string): Recipe<Listener> {
+  return { name, input: null, build: () => clientListener(name) };
+}
+
+function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[], input: object) {
+  return {
+    name,
+    input,
+    build: (): RouteConfiguration => ({
+      name,
+      virtual_hosts: [
+        {
+          name,
+          domains: [host, name],
+          routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+        },
+      ],
+    }),
+  };
+}
+
+// Server listener recipes of one service's policy list, by `ip\0port`: a
+// reused piece keeps its policy list, so its server listeners are not
+// re-made each change. Keyed weakly, so they go with the piece.
+const SERVER_RECIPES = new WeakMap<AuthzPolicyIR[], Map<string, Recipe<Listener>>>();
+
+/**
+ * Keeps each service's piece with what it read, so a change rebuilds only
+ * the pieces of services that read a changed key (as the incremental
+ * translator does for waypoints), and the last build's encodings. New
+ * waypoints or 'all' start over.
+ */
+export class ProxylessBuilder {
+  private readonly pieces = new Map<string, { svc: Service; reads: ReadonlySet<string>; piece: ServicePiece }>();
+  private encoded?: Encoded;
+  private waypoints?: AmbientIndex['waypoints'];
+
+  constructor(private readonly opts: TranslateOptions) {}
+
+  build(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): Map<string, PreparedResource[]> {
+    if (changed === 'all' || index.waypoints !== this.waypoints) this.pieces.clear();
+    else {
+      // Worked out once per change, not once per piece.
+      const hits = [...changed].flatMap(readKeysOf);
+      for (const [key, p] of this.pieces) if (hits.some((h) => p.reads.has(h))) this.pieces.delete(key);
+    }
+    this.waypoints = index.waypoints;
+    const reuse = new Reuse(this.encoded);
+    const out = assemble(world, this.opts, reuse, (svc) => {
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const hit = this.pieces.get(key);
+      if (hit && hit.svc === svc) return hit.piece;
+      const reads = new Reads();
+      const piece = servicePiece(world, index, this.opts, svc, reads);
+      this.pieces.set(key, { svc, reads: reads.keys, piece });
+      return piece;
+    });
+    this.encoded = reuse.next;
+    return out;
+  }
+}
+
 /**
  * Configuration for proxyless gRPC (node metadata GENERATOR=grpc): a client
  * listener per service port (`<host>:<port>`, routes over RDS), an
@@ -175,68 +350,59 @@ export function buildProxyless(
   world: World,
   index: AmbientIndex,
   opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
-  const listeners: Listener[] = [];
-  const routes: TypeMap['envoy.config.route.v3.RouteConfiguration'][] = [];
+  return assemble(world, opts, reuse, (svc) => servicePiece(world, index, opts, svc, new Reads()));
+}
+
+function assemble(
+  world: World,
+  opts: TranslateOptions,
+  reuse: Reuse,
+  pieceOf: PieceOf,
+): Map<string, PreparedResource[]> {
+  // Each resource is a recipe: its input decides whether it is built again.
+  const listeners: Recipe<Listener>[] = [];
+  const routes: Recipe<RouteConfiguration>[] = [];
   const clusters = new Map<string, OutboundClusterIR>();
-  const servers = new Map<string, { policies: AuthzPolicyIR[]; mtls: boolean }>();
-  // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in
-  // istiod: a gRPC client may not use xDS credentials, and there is no auto-mTLS.
+  // Inputs are the pieces' own objects where possible: a reused piece passes
+  // the same objects again, and Reuse then skips even hashing them.
+  // A server's mode depends on its pod and port alone, so every service behind it agrees.
+  const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean }>();
   const clusterTls = new Map<string, TransportSocket>();
   for (const svc of list(world, 'Service') as Service[]) {
     if (vipsOf(svc).length === 0) continue;
-    const host = hostnameOf(svc, opts.domain);
-    const ns = svc.metadata.namespace ?? 'default';
-    // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
-    const none: Waypoint = {
-      namespace: ns,
-      name: '',
-      key: '',
-      gateway: undefined as never,
-      trafficType: 'none',
-      ready: false,
-      addresses: [],
-      allowed: { from: 'Same' },
-      listenerProblems: [],
-    };
-    const ctx = { world, index, waypoint: none, opts, reads: new Reads() };
-    for (const p of svc.spec?.ports ?? []) {
-      if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
-      const name = `${host}:${p.port}`;
-      const own = outbound(p.port, host);
-      const endpoints = endpointIRs(svc, p, world, ctx.reads, opts.clusterId);
-      clusters.set(own, { cluster: own, hostname: host, port: p.port, endpoints });
-      const policies = policiesFor(world, svc, opts);
-      const backends = endpointsOf(svc, p, world);
-      for (const e of backends) {
-        const key = `${e.ip}\u0000${e.port}`;
-        const mtls = serverRequiresMtls(world, e, ns, opts.rootNamespace);
-        servers.set(key, { policies: [...(servers.get(key)?.policies ?? []), ...policies], mtls });
+    for (const pp of pieceOf(svc).ports) {
+      clusters.set(pp.own, pp.cluster);
+      if (pp.tls) clusterTls.set(pp.own, pp.tls);
+      for (const { key, mtls } of pp.servers) {
+        const s = servers.get(key);
+        if (s) s.contributors.push(pp.policies);
+        else servers.set(key, { contributors: [pp.policies], mtls });
       }
-      const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
-      if (clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL') {
-        clusterTls.set(own, upstreamMtls(serverIdentities(backends, opts.trustDomain)));
-      }
-      const http = httpRoutesFor(ctx, svc, p);
-      for (const o of http.outbound) clusters.set(o.cluster, o);
-      const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
-      listeners.push(clientListener(name));
-      routes.push({
-        name,
-        virtual_hosts: [
-          {
-            name,
-            domains: [host, name],
-            routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
-          },
-        ],
-      });
+      for (const o of pp.outbound) clusters.set(o.cluster, o);
+      listeners.push(pp.client);
+      routes.push(pp.route);
     }
   }
-  for (const [key, { policies, mtls }] of servers) {
+  for (const [key, { contributors, mtls }] of servers) {
+    // One service's policies are already distinct; only several services' need merging.
+    const only = contributors.length === 1 ? contributors[0] : undefined;
+    const recipeKey = `${key}\u0000${mtls ? 'mtls' : 'plaintext'}`;
+    const cached = only && SERVER_RECIPES.get(only)?.get(recipeKey);
+    if (cached) {
+      listeners.push(cached);
+      continue;
+    }
     const [ip = '', port = '0'] = key.split('\u0000');
-    const unique = [...new Map(policies.map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    listeners.push(serverListener(ip, Number(port), serverRbac(unique, opts.trustDomain), mtls));
+    const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
+    const recipe = serverRecipe(ip, Number(port), unique, opts.trustDomain, mtls);
+    if (only) {
+      let m = SERVER_RECIPES.get(only);
+      if (!m) SERVER_RECIPES.set(only, (m = new Map()));
+      m.set(recipeKey, recipe);
+    }
+    listeners.push(recipe);
   }
   const withLocality = (o: OutboundClusterIR) => {
     // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
@@ -252,26 +418,34 @@ export function buildProxyless(
     }
     return cla;
   };
-  const byName = <T extends { name?: string }>(a: T, b: T) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1);
+  const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   return new Map([
     [
       TypeUrl.Listener,
-      listeners.sort(byName).map((l) => prepare('envoy.config.listener.v3.Listener', l.name ?? '', l)),
+      listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r.name, r.input, r.build)),
     ],
     [
       TypeUrl.Route,
-      routes.sort(byName).map((r) => prepare('envoy.config.route.v3.RouteConfiguration', r.name ?? '', r)),
+      routes
+        .sort(byName)
+        .map((r) => reuse.prepare('envoy.config.route.v3.RouteConfiguration', r.name, r.input, r.build)),
     ],
     [
       TypeUrl.Cluster,
-      cs.map((c) =>
-        prepare('envoy.config.cluster.v3.Cluster', c.cluster, edsCluster(c.cluster, clusterTls.get(c.cluster))),
-      ),
+      cs.map((c) => {
+        // The transport socket (or its absence) is all a cluster is built from besides its name.
+        const tls = clusterTls.get(c.cluster);
+        return reuse.prepare('envoy.config.cluster.v3.Cluster', c.cluster, tls ?? null, () =>
+          edsCluster(c.cluster, tls),
+        );
+      }),
     ],
     [
       TypeUrl.Endpoint,
-      cs.map((c) => prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, withLocality(c))),
+      cs.map((c) =>
+        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, c.endpoints, () => withLocality(c)),
+      ),
     ],
   ]);
 }

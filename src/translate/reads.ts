@@ -21,11 +21,14 @@ export class Reads {
   }
 }
 
-/** Whether a change to `changedKey` can affect a translation that made `reads`. */
-export function affects(reads: ReadonlySet<string>, changedKey: string): boolean {
-  if (reads.has(changedKey)) return true;
+/** The read keys a change to `changedKey` affects: the key itself and the queries that cover it. */
+export function readKeysOf(changedKey: string): string[] {
   const parts = changedKey.split('/');
   const kind = parts[0] ?? '';
-  if (reads.has(`${kind}/*`)) return true;
-  return parts.length === 3 && reads.has(`${kind}/${parts[1]}/*`);
+  return parts.length === 3 ? [changedKey, `${kind}/*`, `${kind}/${parts[1]}/*`] : [changedKey, `${kind}/*`];
+}
+
+/** Whether a change to `changedKey` can affect a translation that made `reads`. */
+export function affects(reads: ReadonlySet<string>, changedKey: string): boolean {
+  return readKeysOf(changedKey).some((k) => reads.has(k));
 }

@@ -3,6 +3,7 @@ import type { HeaderMutationIR, HttpRouteIR, StringMatchIR, WaypointIR } from '.
 import { seconds } from './common';
 import * as names from './names';
 import { chainProtocols } from './clusters';
+import type { Recipe } from './recipe';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
 type Route = TypeMap['envoy.config.route.v3.Route'];
@@ -192,22 +193,34 @@ function routeConfig(name: string, port: number, routes: Route[]): RouteConfigur
  * One RouteConfiguration per HTTP chain, named like the chain. Without any
  * HTTPRoute the service's own traffic goes to its own cluster.
  */
-export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
-  const out: RouteConfiguration[] = [];
+export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
+  const out: Recipe<RouteConfiguration>[] = [];
   for (const svc of ir.services) {
     for (const p of svc.ports) {
       if (!chainProtocols(p.protocol).includes('http')) continue;
       const name = names.inboundVip(p.port, 'http', svc.hostname);
-      const routes = p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name)];
-      out.push(routeConfig(name, p.port, routes));
+      out.push({
+        name,
+        input: [p.port, p.httpRoutes],
+        build: () =>
+          routeConfig(name, p.port, p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name)]),
+      });
     }
   }
   out.push({
     name: names.DIRECT_HTTP,
-    validate_clusters: { value: false },
-    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+    input: null,
+    build: () => ({
+      name: names.DIRECT_HTTP,
+      validate_clusters: { value: false },
+      virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+    }),
   });
-  return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
+  return routeRecipes(ir).map((r) => r.build());
 }
 
 function defaultRoute(cluster: string): Route {

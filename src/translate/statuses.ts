@@ -1,4 +1,4 @@
-import { boundCondition, waypointKey } from '../ambient';
+import { boundCondition, waypointKey, type AmbientIndex } from '../ambient';
 import {
   CONDITION,
   get,
@@ -6,14 +6,17 @@ import {
   MESH_CONTROLLER,
   WAYPOINT_CLASS,
   type KubeObject,
+  type AuthorizationPolicy,
+  type KindName,
   type ParentReference,
+  type Service,
   type PolicyTargetReference,
   type Targeting,
 } from '../model';
 import { checkBackendRef } from './backends';
 import type { StatusContext } from './context';
 import type { AnyRoute } from './route-attach';
-import { condition } from './status';
+import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
 
@@ -23,6 +26,9 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
   const routeNs = route.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? routeNs;
   const gen = route.metadata.generation;
+  // The Service's existence and its binding: both change only with that key
+  // or its namespace, which the status tracker expands to the Service keys.
+  ctx.reads?.object('Service', ns, ref.name);
   const svc = get(ctx.world, 'Service', ns, ref.name);
   const conds = [];
   if (!svc) {
@@ -69,7 +75,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
   const problems: { reason: string; message: string }[] = [];
   for (const rule of route.spec?.rules ?? []) {
     for (const br of rule.backendRefs ?? []) {
-      const c = checkBackendRef(ctx.world, route, br);
+      const c = checkBackendRef(ctx.world, route, br, ctx.reads);
       if (!c.ok) problems.push(c);
     }
     for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
@@ -111,23 +117,19 @@ function isServiceParent(ref: ParentReference): boolean {
   return (group === '' || group === 'core') && ref.kind === 'Service';
 }
 
-function routeStatuses(ctx: StatusContext): void {
-  for (const kind of ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const) {
-    for (const route of list(ctx.world, kind) as AnyRoute[]) {
-      const parents = (route.spec?.parentRefs ?? []).filter(isServiceParent);
-      if (parents.length === 0) continue;
-      ctx.statuses.add({
-        kind,
-        namespace: route.metadata.namespace,
-        name: route.metadata.name,
-        parents: parents.map((p) => ({
-          parentRef: p,
-          controllerName: MESH_CONTROLLER,
-          conditions: routeParentConditions(ctx, route, p),
-        })),
-      });
-    }
-  }
+function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefined {
+  const parents = (route.spec?.parentRefs ?? []).filter(isServiceParent);
+  if (parents.length === 0) return undefined;
+  return {
+    kind: route.kind,
+    namespace: route.metadata.namespace,
+    name: route.metadata.name,
+    parents: parents.map((p) => ({
+      parentRef: p,
+      controllerName: MESH_CONTROLLER,
+      conditions: routeParentConditions(ctx, route, p),
+    })),
+  };
 }
 
 function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTargetReference) {
@@ -137,6 +139,7 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
   const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
   const bad = (reason: string, msg: string) => condition(CONDITION.waypointAccepted, false, reason, msg, gen);
   if (t.kind === 'Service' && (group === '' || group === 'core')) {
+    ctx.reads?.object('Service', ns, t.name);
     if (!get(ctx.world, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
     const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);
     return wp
@@ -144,6 +147,7 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
       : bad('AncestorNotBound', `Service ${ns}/${t.name} is not bound to a waypoint`);
   }
   if (t.kind === 'Gateway' && group === GATEWAY_GROUP) {
+    ctx.reads?.object('Gateway', ns, t.name);
     const gw = get(ctx.world, 'Gateway', ns, t.name);
     if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
     if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS)
@@ -168,7 +172,7 @@ function policyProblems(
     out.push('selector and targetRefs are mutually exclusive');
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
     const name = policy.spec.provider?.name;
-    if (!name || !extAuthzProviders(ctx.world, ctx.opts.rootNamespace).has(name)) {
+    if (!name || !extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads).has(name)) {
       out.push(
         `CUSTOM provider ${name ?? '(none)'} is not in the mesh config's extensionProviders; matching requests are denied`,
       );
@@ -177,101 +181,91 @@ function policyProblems(
   return out;
 }
 
-function policyStatuses(ctx: StatusContext): void {
-  for (const kind of [
-    'AuthorizationPolicy',
-    'RequestAuthentication',
-    'Telemetry',
-    'WasmPlugin',
-    'EnvoyFilter',
-  ] as const) {
-    for (const p of list(ctx.world, kind) as (KubeObject & { spec?: Targeting })[]) {
-      const targets = targetRefsOf(p.spec);
-      if (targets.length === 0) continue;
-      const unsupported = kind === 'WasmPlugin' || kind === 'EnvoyFilter';
-      const problems = policyProblems(ctx, p);
-      ctx.statuses.add({
-        kind,
-        namespace: p.metadata.namespace,
-        name: p.metadata.name,
-        parents: targets.map((t) => {
-          let c = targetCondition(ctx, p, t);
-          if (unsupported)
-            c = condition(
-              CONDITION.waypointAccepted,
-              false,
-              'Invalid',
-              `${kind} is not supported on waypoints by istiod-lite; it is not applied`,
-              p.metadata.generation,
-            );
-          else if (problems.length > 0 && c.status === 'True')
-            c = condition(CONDITION.waypointAccepted, false, 'Invalid', problems.join('; '), p.metadata.generation);
-          return {
-            parentRef: { group: t.group, kind: t.kind, name: t.name, namespace: p.metadata.namespace },
-            controllerName: MESH_CONTROLLER,
-            conditions: [c],
-          };
-        }),
-      });
-    }
-  }
+const UNSUPPORTED_ON_WAYPOINTS = new Set(['WasmPlugin', 'EnvoyFilter']);
+
+/** A targetRefs policy: one WaypointAccepted condition per target. */
+function policyStatus(ctx: StatusContext, p: KubeObject & { spec?: Targeting }): ObjectStatus | undefined {
+  const targets = targetRefsOf(p.spec);
+  if (targets.length === 0) return undefined;
+  const kind = p.kind;
+  const unsupported = UNSUPPORTED_ON_WAYPOINTS.has(kind);
+  const problems = policyProblems(ctx, p);
+  return {
+    kind,
+    namespace: p.metadata.namespace,
+    name: p.metadata.name,
+    parents: targets.map((t) => {
+      let c = targetCondition(ctx, p, t);
+      if (unsupported)
+        c = condition(
+          CONDITION.waypointAccepted,
+          false,
+          'Invalid',
+          `${kind} is not supported on waypoints by istiod-lite; it is not applied`,
+          p.metadata.generation,
+        );
+      else if (problems.length > 0 && c.status === 'True')
+        c = condition(CONDITION.waypointAccepted, false, 'Invalid', problems.join('; '), p.metadata.generation);
+      return {
+        parentRef: { group: t.group, kind: t.kind, name: t.name, namespace: p.metadata.namespace },
+        controllerName: MESH_CONTROLLER,
+        conditions: [c],
+      };
+    }),
+  };
 }
 
 const L7_SOURCE = ['requestPrincipals', 'notRequestPrincipals'] as const;
 const L7_OPERATION = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
 
-/** Policies ztunnel enforces: say when it cannot honour HTTP parts of them. */
-function ztunnelStatuses(ctx: StatusContext): void {
-  for (const p of list(ctx.world, 'AuthorizationPolicy')) {
-    if (targetRefsOf(p.spec).length > 0) continue;
-    const action = p.spec?.action ?? 'ALLOW';
-    if (action !== 'ALLOW' && action !== 'DENY') continue;
-    const l7 = (p.spec?.rules ?? []).some(
-      (r) =>
-        (r.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
-        (r.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
-        (r.when ?? []).some((w) => w.key.startsWith('request.')),
-    );
-    const gen = p.metadata.generation;
-    ctx.statuses.add({
-      kind: 'AuthorizationPolicy',
-      namespace: p.metadata.namespace,
-      name: p.metadata.name,
-      conditions: [
-        l7
-          ? condition(
-              'ZtunnelAccepted',
-              true,
-              'UnsupportedValue',
-              action === 'ALLOW'
-                ? 'ztunnel does not see HTTP: rules using HTTP fields are dropped, so they allow nothing; attach the policy to a waypoint with targetRefs'
-                : 'ztunnel does not see HTTP: HTTP fields are ignored, so the rules deny more; attach the policy to a waypoint with targetRefs',
-              gen,
-            )
-          : condition('ZtunnelAccepted', true, 'Accepted', 'Resource accepted', gen),
-      ],
-    });
-  }
+/** Policies ztunnel enforces (no targetRefs): say when it cannot honour HTTP parts of them. */
+function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
+  const action = p.spec?.action ?? 'ALLOW';
+  if (action !== 'ALLOW' && action !== 'DENY') return undefined;
+  const l7 = (p.spec?.rules ?? []).some(
+    (r) =>
+      (r.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
+      (r.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
+      (r.when ?? []).some((w) => w.key.startsWith('request.')),
+  );
+  const gen = p.metadata.generation;
+  return {
+    kind: 'AuthorizationPolicy',
+    namespace: p.metadata.namespace,
+    name: p.metadata.name,
+    conditions: [
+      l7
+        ? condition(
+            'ZtunnelAccepted',
+            true,
+            'UnsupportedValue',
+            action === 'ALLOW'
+              ? 'ztunnel does not see HTTP: rules using HTTP fields are dropped, so they allow nothing; attach the policy to a waypoint with targetRefs'
+              : 'ztunnel does not see HTTP: HTTP fields are ignored, so the rules deny more; attach the policy to a waypoint with targetRefs',
+            gen,
+          )
+        : condition('ZtunnelAccepted', true, 'Accepted', 'Resource accepted', gen),
+    ],
+  };
 }
 
-function serviceStatuses(ctx: StatusContext): void {
-  for (const svc of list(ctx.world, 'Service')) {
-    const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
-    const c = b && boundCondition(b);
-    if (!c) continue;
-    ctx.statuses.add({
-      kind: 'Service',
-      namespace: svc.metadata.namespace,
-      name: svc.metadata.name,
-      conditions: [{ type: CONDITION.waypointBound, ...c }],
-    });
-  }
+function serviceStatus(ctx: StatusContext, svc: Service): ObjectStatus | undefined {
+  const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+  const c = b && boundCondition(b);
+  if (!c) return undefined;
+  return {
+    kind: 'Service',
+    namespace: svc.metadata.namespace,
+    name: svc.metadata.name,
+    conditions: [{ type: CONDITION.waypointBound, ...c }],
+  };
 }
 
-function gatewayStatuses(ctx: StatusContext): void {
-  for (const wp of ctx.index.waypoints.values()) {
+/** Gateway statuses: one per waypoint, from the index alone. */
+export function gatewayStatuses(index: AmbientIndex): ObjectStatus[] {
+  return [...index.waypoints.values()].map((wp) => {
     const gen = wp.gateway.metadata.generation;
-    ctx.statuses.add({
+    return {
       kind: 'Gateway',
       namespace: wp.namespace,
       name: wp.name,
@@ -288,15 +282,63 @@ function gatewayStatuses(ctx: StatusContext): void {
           ],
         };
       }),
-    });
+    };
+  });
+}
+
+/** Kinds that get a status of their own (besides the waypoint Gateways), each from one object. */
+export const STATUS_KINDS = [
+  'Service',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TCPRoute',
+  'TLSRoute',
+  'AuthorizationPolicy',
+  'RequestAuthentication',
+  'Telemetry',
+  'WasmPlugin',
+  'EnvoyFilter',
+] as const satisfies readonly KindName[];
+
+const STATUS_KIND_SET: ReadonlySet<string> = new Set(STATUS_KINDS);
+export const hasOwnStatus = (kind: string): boolean => STATUS_KIND_SET.has(kind);
+
+/**
+ * The status of one object, or none. It depends on the object and on what
+ * `ctx.reads` records (bindings are recorded as their Service's key), which
+ * is what lets the status tracker recompute only the statuses a change reaches.
+ */
+export function objectStatus(ctx: StatusContext, o: KubeObject): ObjectStatus | undefined {
+  switch (o.kind) {
+    case 'Service':
+      return serviceStatus(ctx, o as Service);
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+    case 'TCPRoute':
+    case 'TLSRoute':
+      return routeStatus(ctx, o as AnyRoute);
+    case 'AuthorizationPolicy':
+      return targetRefsOf((o as AuthorizationPolicy).spec).length > 0
+        ? policyStatus(ctx, o as AuthorizationPolicy)
+        : ztunnelStatus(o as AuthorizationPolicy);
+    case 'RequestAuthentication':
+    case 'Telemetry':
+    case 'WasmPlugin':
+    case 'EnvoyFilter':
+      return policyStatus(ctx, o as KubeObject & { spec?: Targeting });
+    default:
+      return undefined;
   }
 }
 
-/** Every status the control plane reports, computed from the World alone. */
-export function computeStatuses(ctx: StatusContext): void {
-  gatewayStatuses(ctx);
-  serviceStatuses(ctx);
-  routeStatuses(ctx);
-  policyStatuses(ctx);
-  ztunnelStatuses(ctx);
+/** Every status the control plane reports, computed from the World alone, in key order. */
+export function computeStatuses(ctx: StatusContext): ObjectStatus[] {
+  const sink = new StatusSink();
+  for (const s of gatewayStatuses(ctx.index)) sink.add(s);
+  for (const kind of STATUS_KINDS)
+    for (const o of list(ctx.world, kind)) {
+      const s = objectStatus(ctx, o);
+      if (s) sink.add(s);
+    }
+  return sink.all();
 }

@@ -118,10 +118,16 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const t = [...telemetry.waypoint, ...(svcKey ? (telemetry.byService.get(svcKey) ?? []) : [])];
     return { authz: a.map(withProvider), jwt: r.flatMap(jwtRulesIR), accessLogs: accessLogsOf(t) };
   };
+  const shared = policyFor();
+  const hasOwnPolicy = (svcKey: string) =>
+    authz.byService.has(svcKey) || authn.byService.has(svcKey) || telemetry.byService.has(svcKey);
   const serviceIRs: ServiceIR[] = [];
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? 'default';
-    const policy = policyFor(`${ns}/${svc.metadata.name}`);
+    const svcKey = `${ns}/${svc.metadata.name}`;
+    // One object for every service without a policy of its own, so what is
+    // built from it (HTTP filters) is built once.
+    const policy = hasOwnPolicy(svcKey) ? policyFor(svcKey) : shared;
     const ports = [];
     for (const p of svc.spec?.ports ?? []) {
       if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
@@ -154,6 +160,6 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     trustDomain: td,
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
     outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
-    direct: policyFor(),
+    direct: shared,
   };
 }

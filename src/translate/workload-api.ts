@@ -1,7 +1,9 @@
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
-import { prepare, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
+import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import {
+  get,
   inNamespace,
+  keyOf,
   LABEL,
   list,
   matchesLabels,
@@ -17,6 +19,7 @@ import { HBONE_PORT, serviceHostname } from './names';
 import { hostnameOf, vipsOf } from './services';
 import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
+import { Reuse } from './reuse';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
@@ -96,6 +99,77 @@ function deploymentName(pod: Pod): string | undefined {
 function podReady(p: Pod): boolean {
   const c = p.status?.conditions?.find((x) => x.type === 'Ready');
   return c ? c.status === 'True' : p.status?.phase === 'Running';
+}
+
+// What workloadMsg reads, as objects that keep their identity while unchanged
+// (the World and the index share structure between versions).
+function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): readonly unknown[] {
+  const ns = pod.metadata.namespace ?? 'default';
+  return [
+    get(world, 'Namespace', undefined, ns),
+    inNamespace(world, 'Service', ns),
+    inNamespace(world, 'AuthorizationPolicy', ns),
+    index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
+    index.waypoints,
+    opts.clusterId,
+    opts.trustDomain,
+    opts.domain,
+  ];
+}
+
+type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
+
+/** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
+function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
+  const m = memo.get(o);
+  if (m && m.inputs.length === inputs.length && m.inputs.every((x, i) => x === inputs[i])) return m.value;
+  const value = make();
+  memo.set(o, { inputs, value });
+  return value;
+}
+
+// Messages are memoised on the objects they read: building a pod's scans its
+// namespace's services, so rebuilding every pod's on each change is
+// O(pods × services), and unchanged messages keep their identity for Reuse.
+const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
+const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
+const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
+
+/**
+ * Lets a build that continues an earlier one skip checking inputs: `prev`
+ * stamps the entries the earlier build confirmed, `next` this build's.
+ */
+export interface Continuation {
+  /** Namespaces in which nothing changed since the earlier build, with the same waypoints. */
+  unchanged: (namespace: string) => boolean;
+  prev?: object;
+  next: object;
+}
+
+const STAMPS = new WeakMap<Pod, object>();
+
+function workloadMsgOf(
+  pod: Pod,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  cont?: Continuation,
+): WorkloadMsg {
+  // Everything a pod's message reads lives in its namespace (or is the
+  // waypoints): in a namespace nothing changed in, the same pod object has
+  // the message the earlier build confirmed, and gathering its inputs would
+  // be the whole cost. The stamp makes sure it was this caller's earlier build.
+  const known = WORKLOAD_MEMO.get(pod);
+  const ns = pod.metadata.namespace ?? 'default';
+  let msg: WorkloadMsg;
+  if (cont && known && cont.prev !== undefined && STAMPS.get(pod) === cont.prev && cont.unchanged(ns))
+    msg = known.value;
+  else
+    msg = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
+      workloadMsg(pod, world, index, opts),
+    );
+  if (cont) STAMPS.set(pod, cont.next);
+  return msg;
 }
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
@@ -211,37 +285,44 @@ export function buildWorkloadApi(
   world: World,
   index: AmbientIndex,
   opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
+  cont?: Continuation,
 ): Map<string, PreparedResource[]> {
+  // Each message is its own input: equal messages encode to equal bytes.
+  const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
+    reuse.prepare(message, name, msg, () => msg);
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   for (const svc of list(world, 'Service')) {
     if (vipsOf(svc).length === 0) continue;
+    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain], () =>
+      serviceMsg(svc, index, opts),
+    );
     addresses.push(
-      prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), {
-        service: serviceMsg(svc, index, opts),
-      }),
+      reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
     );
   }
   for (const pod of list(world, 'Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
-    const w = workloadMsg(pod, world, index, opts);
-    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
-    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+    const w = workloadMsgOf(pod, world, index, opts, cont);
+    // `w` is the input of both: an unchanged pod keeps the same message object.
+    addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of list(world, 'ServiceEntry')) {
     for (const m of serviceEntryMsgs(se, index, opts))
-      addresses.push(prepare('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
+      addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
   }
   for (const we of list(world, 'WorkloadEntry')) {
     const w = workloadEntryMsg(we, world, index, opts);
     if (!w) continue;
-    addresses.push(prepare('istio.workload.Address', w.uid ?? '', { workload: w }));
-    workloads.push(prepare('istio.workload.Workload', w.uid ?? '', w));
+    addresses.push(encode('istio.workload.Address', w.uid ?? '', { workload: w }));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   const authz: PreparedResource[] = [];
   for (const p of list(world, 'AuthorizationPolicy') as AuthorizationPolicy[]) {
-    const msg: AuthorizationMsg | undefined = authorizationMsg(p, opts);
-    if (msg) authz.push(prepare('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
+    const msg = memoised(AUTHZ_MEMO, p, [opts.trustDomain, opts.rootNamespace], () => authorizationMsg(p, opts));
+    if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
   }
   return new Map([
     [TypeUrl.Address, addresses],

@@ -26,6 +26,8 @@ export class SnapshotCache {
     if (ref && ref.deref() === undefined) this.interned.delete(id);
   });
   private readonly listeners = new Set<CacheListener>();
+  /** The last map setShared gave out, per type. */
+  private readonly shared = new Map<string, ResourceMap>();
 
   /**
    * Replaces the resources of the given types under `key`; types not named
@@ -57,6 +59,48 @@ export class SnapshotCache {
       if (changed.size > 0) changes.push({ key, typeUrl, names: changed });
     }
     if (entry.size === 0) this.entries.delete(key);
+    this.emit(changes);
+    return changes;
+  }
+
+  /**
+   * Gives every key in `keys` the same resources of one type, as one map
+   * they share: a view every waypoint gets (the workload API's Workload
+   * list) is then diffed once per change, not once per key. A key that did
+   * not hold the last shared map is diffed against what it held.
+   */
+  setShared(keys: Iterable<string>, typeUrl: string, resources: Iterable<PreparedResource>): CacheChange[] {
+    const prev = this.shared.get(typeUrl);
+    const after = new Map<string, PreparedResource>();
+    const changed = new Set<string>();
+    for (const r of resources) {
+      const old = prev?.get(r.name);
+      if (old && old.version === r.version) {
+        after.set(r.name, old);
+      } else {
+        after.set(r.name, this.intern(r));
+        changed.add(r.name);
+      }
+    }
+    for (const name of prev?.keys() ?? []) if (!after.has(name)) changed.add(name);
+    this.shared.set(typeUrl, after);
+    const changes: CacheChange[] = [];
+    for (const key of keys) {
+      let entry = this.entries.get(key);
+      if (!entry) this.entries.set(key, (entry = new Map()));
+      const before = entry.get(typeUrl);
+      let names: ReadonlySet<string> = changed;
+      if (!prev || before !== prev) {
+        const own = new Set<string>();
+        for (const [name, r] of after) if (before?.get(name)?.version !== r.version) own.add(name);
+        for (const name of before?.keys() ?? []) if (!after.has(name)) own.add(name);
+        names = own;
+      }
+      if (after.size > 0) entry.set(typeUrl, after);
+      else entry.delete(typeUrl);
+      if (entry.size === 0) this.entries.delete(key);
+      if (names.size > 0) changes.push({ key, typeUrl, names });
+    }
     this.emit(changes);
     return changes;
   }

@@ -33,7 +33,7 @@ const build = (objects: KubeObject[], from: World = EMPTY_WORLD) =>
     from,
     objects.map((object) => ({ op: 'upsert' as const, object })),
   ).world;
-const names = (os: KubeObject[]) => os.map((o) => o.metadata.name);
+const names = (os: readonly KubeObject[]) => os.map((o) => o.metadata.name);
 
 describe('World indexes', () => {
   const world = build([

@@ -90,6 +90,22 @@ describe('incremental translation', () => {
     assert.notEqual(bytesOf('one/waypoint', TypeUrl.Route), before.rds);
   });
 
+  it('keeps the encoded resources whose input did not change: a route edit re-encodes only route configs', () => {
+    const before = t.outputs.get('one/waypoint')!.resources;
+    apply(route('one', 40));
+    const after = t.outputs.get('one/waypoint')!.resources;
+    for (const type of [TypeUrl.Endpoint, TypeUrl.Listener])
+      assert.deepEqual(
+        after.get(type)!.map((r, i) => r === before.get(type)![i]),
+        before.get(type)!.map(() => true),
+        type,
+      );
+    assert.ok(
+      after.get(TypeUrl.Route)!.some((r, i) => r !== before.get(TypeUrl.Route)![i]),
+      'the edited route config is new',
+    );
+  });
+
   it('moves a pod: one waypoint, endpoints only', () => {
     const before = {
       cds: bytesOf('two/waypoint', TypeUrl.Cluster),

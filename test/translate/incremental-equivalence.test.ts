@@ -1,0 +1,218 @@
+// The incremental translator (index, waypoints, statuses) and the shared
+// views built reusing their last encodings (workload API, proxyless) must
+// give exactly what a full translation of the same World gives, after every
+// kind of edit.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { generateMesh, nsName, svcName } from '../../bench/mesh';
+import type { AmbientIndex } from '../../src/ambient';
+import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
+import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
+import { buildProxyless, ProxylessBuilder } from '../../src/translate/proxyless';
+import { Reuse, type Encoded } from '../../src/translate/reuse';
+import { buildWorkloadApi } from '../../src/translate/workload-api';
+
+const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
+const NS0 = nsName(0);
+const NS1 = nsName(1);
+
+/** Extra objects whose reads cross namespaces: a mesh config, a CUSTOM policy, a cross-namespace backend. */
+const extras: KubeObject[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio', namespace: 'istio-system' },
+    data: { mesh: 'extensionProviders: []\n' },
+  } as KubeObject,
+  {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'custom', namespace: NS0 },
+    spec: {
+      targetRefs: [{ kind: 'Service', group: '', name: svcName(1) }],
+      action: 'CUSTOM',
+      provider: { name: 'ext-authz' },
+      rules: [{}],
+    },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'cross', namespace: NS0 },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: svcName(2), port: 80 }],
+      rules: [{ backendRefs: [{ name: svcName(100), namespace: NS1, port: 80 }] }],
+    },
+  },
+];
+
+function worldOf(objects: KubeObject[]): World {
+  return applyChanges(
+    EMPTY_WORLD,
+    objects.map((object) => ({ op: 'upsert' as const, object })),
+  ).world;
+}
+
+const versions = (rs: ResourceSet) =>
+  [...rs].map(([type, list]) => [type, list.map((r) => `${r.name}@${r.version}`)] as const);
+
+function indexSummary(i: AmbientIndex) {
+  return {
+    waypoints: [...i.waypoints.keys()],
+    bindings: [...i.bindings.entries()],
+    served: [...i.waypoints.keys()].map((k) => [k, i.servicesOf(k), i.workloadsOf(k)]),
+  };
+}
+
+describe('incremental translation matches a full translation', () => {
+  let world = worldOf([...(generateMesh({ services: 300 }) as unknown as KubeObject[]), ...extras]);
+  const t = new IncrementalTranslator(OPTS);
+  const first = t.update(world, 'all');
+  // The shared views, built incrementally as serve does.
+  let apiEncoded: Encoded | undefined;
+  const proxyless = new ProxylessBuilder(OPTS);
+  const viewsReusing = (index: AmbientIndex, changed: ReadonlySet<string> | 'all') => {
+    const api = new Reuse(apiEncoded);
+    const out = { api: buildWorkloadApi(world, index, OPTS, api), proxyless: proxyless.build(world, index, changed) };
+    apiEncoded = api.next;
+    return out;
+  };
+  viewsReusing(first.index, 'all');
+  const obj = (kind: string, ns: string | undefined, name: string): KubeObject => {
+    const o = get(world, kind as never, ns, name) as KubeObject | undefined;
+    assert.ok(o, `${kind} ${ns}/${name} is in the mesh`);
+    return o;
+  };
+  const upsert = (object: KubeObject): Change => ({ op: 'upsert', object });
+  const pod = obj('Pod', NS0, `${svcName(3)}-0`) as KubeObject & { status: object };
+  const slice = obj('EndpointSlice', NS0, `${svcName(3)}-abc12`) as KubeObject & {
+    endpoints: { addresses: string[] }[];
+  };
+  const route = obj('HTTPRoute', NS0, svcName(3)) as KubeObject & { spec: object };
+  const policy = obj('AuthorizationPolicy', NS0, `allow-${svcName(0)}`) as KubeObject & { spec: object };
+  const ns1 = obj('Namespace', undefined, NS1);
+  const backend = obj('Service', NS1, svcName(100));
+  const steps: [string, () => Change[], 'local' | 'any'][] = [
+    [
+      'a route edit',
+      () => [upsert({ ...route, spec: { ...route.spec, rules: [{ backendRefs: [{ name: svcName(4), port: 80 }] }] } })],
+      'local',
+    ],
+    [
+      'a pod move (pod and slice)',
+      () => [
+        upsert({ ...pod, status: { ...pod.status, podIP: '10.250.0.9', podIPs: [{ ip: '10.250.0.9' }] } }),
+        upsert({
+          ...slice,
+          endpoints: slice.endpoints.map((e, i) => (i === 0 ? { ...e, addresses: ['10.250.0.9'] } : e)),
+        } as KubeObject),
+      ],
+      'local',
+    ],
+    ['a policy edit', () => [upsert({ ...policy, spec: { ...policy.spec, action: 'DENY' } })], 'local'],
+    [
+      'a namespace relabel that moves no binding',
+      () => [upsert({ ...ns1, metadata: { ...ns1.metadata, labels: { ...ns1.metadata.labels, team: 'x' } } })],
+      'any',
+    ],
+    [
+      'a namespace leaving its waypoint',
+      () => [upsert({ ...ns1, metadata: { ...ns1.metadata, labels: { 'istio.io/dataplane-mode': 'ambient' } } })],
+      'any',
+    ],
+    ['the namespace coming back', () => [upsert(ns1)], 'any'],
+    ['a deleted backend Service', () => [{ op: 'delete', kind: 'Service', namespace: NS1, name: svcName(100) }], 'any'],
+    ['the backend Service back', () => [upsert(backend)], 'any'],
+    [
+      'a ReferenceGrant for the cross-namespace route',
+      () => [
+        upsert({
+          apiVersion: 'gateway.networking.k8s.io/v1beta1',
+          kind: 'ReferenceGrant',
+          metadata: { name: 'allow', namespace: NS1 },
+          spec: {
+            from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: NS0 }],
+            to: [{ group: '', kind: 'Service' }],
+          },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'a mesh config naming the CUSTOM provider',
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh: 'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: authz.bench-000.svc.cluster.local\n    port: 9000\n',
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
+    ['a deleted route', () => [{ op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(5) }], 'local'],
+    [
+      'a STRICT PeerAuthentication in one namespace (proxyless servers require mTLS)',
+      () => [
+        upsert({
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: 'default', namespace: NS0 },
+          spec: { mtls: { mode: 'STRICT' } },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'an ISTIO_MUTUAL DestinationRule in the root namespace (proxyless clients present certificates)',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'mtls', namespace: 'istio-system' },
+          spec: { host: '*.svc.cluster.local', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'the PeerAuthentication relaxed to PERMISSIVE',
+      () => [
+        upsert({
+          ...obj('PeerAuthentication', NS0, 'default'),
+          spec: { mtls: { mode: 'PERMISSIVE' } },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'a waypoint edit',
+      () => [
+        upsert({
+          ...obj('Gateway', NS0, 'waypoint'),
+          metadata: { ...obj('Gateway', NS0, 'waypoint').metadata, generation: 2 },
+        }),
+      ],
+      'any',
+    ],
+  ];
+
+  for (const [what, changes, scope] of steps) {
+    it(`after ${what}`, () => {
+      const r = applyChanges(world, changes());
+      assert.ok(r.changed.size > 0, 'the step changes the World');
+      world = r.world;
+      const step = t.update(world, r.changed);
+      const full = translateAll(world, OPTS);
+      if (scope === 'local') assert.ok(step.translated.length < full.waypoints.size, 'translated only some waypoints');
+      assert.deepEqual(indexSummary(step.index), indexSummary(full.index));
+      assert.deepEqual([...t.outputs.keys()].sort(), [...full.waypoints.keys()].sort());
+      for (const [key, out] of full.waypoints)
+        assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(out.resources), key);
+      assert.deepEqual(step.statuses, full.statuses);
+      const reused = viewsReusing(step.index, r.changed);
+      assert.deepEqual(versions(reused.api), versions(buildWorkloadApi(world, full.index, OPTS)), 'workload API');
+      assert.deepEqual(versions(reused.proxyless), versions(buildProxyless(world, full.index, OPTS)), 'proxyless');
+    });
+  }
+});
