@@ -37,7 +37,11 @@ export function dialCredentials(values: {
   if ((cert === null) !== (key === null)) throw new CommandError('--xds-cert-file and --xds-key-file go together');
   if (!ca && !cert && !token) return grpc.credentials.createInsecure();
   const tls = grpc.credentials.createSsl(ca, key, cert);
-  if (!token) return tls;
+  return token ? withBearer(tls, token) : tls;
+}
+
+/** TLS credentials that also present `token` as `authorization: Bearer …` on every call, as a proxy does. */
+export function withBearer(tls: grpc.ChannelCredentials, token: string): grpc.ChannelCredentials {
   return grpc.credentials.combineChannelCredentials(
     tls,
     grpc.credentials.createFromMetadataGenerator((_p, cb) => {

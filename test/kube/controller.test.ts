@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { TypeUrl } from '../../src/envoy';
+import { withBearer } from '../../src/cli/xds-query';
 import { makeCa, OPENSSL, type TestCa } from '../support/certs';
 import { adsChannel, DeltaClient, unpack } from '../support/xds-client';
 import { PROJECT_ROOT, runCli, startServe, type Served } from '../e2e/serve-process';
@@ -239,14 +240,7 @@ describe(
         // A proxy authenticating on the TLS port is what makes the control plane review tokens.
         const live = replicas.find((r) => r.proc.exitCode === null)!;
         const port = Number(live.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
-        const creds = grpc.credentials.combineChannelCredentials(
-          grpc.credentials.createSsl(ca!.read(ca!.caFile)),
-          grpc.credentials.createFromMetadataGenerator((_p, cb) => {
-            const md = new grpc.Metadata();
-            md.set('authorization', 'Bearer waypoint-token');
-            cb(null, md);
-          }),
-        );
+        const creds = withBearer(grpc.credentials.createSsl(ca!.read(ca!.caFile)), 'waypoint-token');
         const ch = adsChannel(`localhost:${port}`, creds);
         const c = new DeltaClient(
           `localhost:${port}`,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { DebugTypeUrl, TypeUrl } from '../../src/envoy';
+import { withBearer } from '../../src/cli/xds-query';
 import { makeCa, OPENSSL, type TestCa } from '../support/certs';
 import { adsChannel, DeltaClient, SotwClient, unpack } from '../support/xds-client';
 import { waitFor } from '../support/xds-harness';
@@ -83,17 +84,8 @@ describe(
     });
 
     function channel(token?: string): grpc.Client {
-      let creds = grpc.credentials.createSsl(ca.read(ca.caFile));
-      if (token) {
-        creds = grpc.credentials.combineChannelCredentials(
-          creds,
-          grpc.credentials.createFromMetadataGenerator((_p, cb) => {
-            const md = new grpc.Metadata();
-            md.set('authorization', `Bearer ${token}`);
-            cb(null, md);
-          }),
-        );
-      }
+      const tls = grpc.credentials.createSsl(ca.read(ca.caFile));
+      const creds = token ? withBearer(tls, token) : tls;
       const ch = adsChannel(`localhost:${tlsPort}`, creds, { 'grpc.use_local_subchannel_pool': 1 });
       open.push(ch);
       return ch;

@@ -8,6 +8,7 @@ import { LABEL } from '../../src/model';
 import { proxyAccess } from '../../src/cli/proxy-auth';
 import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { tlsCredentials } from '../../src/cli/tls';
+import { withBearer } from '../../src/cli/xds-query';
 import { isLoopback, mayReadDebug } from '../../src/debug/server';
 import {
   AuthError,
@@ -81,17 +82,6 @@ function proxyKey(p: ProxyInfo): string | undefined {
   return gw ? `${p.namespace}/${gw}` : undefined;
 }
 
-function withToken(base: grpc.ChannelCredentials, token: string): grpc.ChannelCredentials {
-  return grpc.credentials.combineChannelCredentials(
-    base,
-    grpc.credentials.createFromMetadataGenerator((_p, cb) => {
-      const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${token}`);
-      cb(null, md);
-    }),
-  );
-}
-
 async function refusal(c: DeltaClient | SotwClient): Promise<grpc.ServiceError> {
   await c.inbox.closed(3000);
   assert.ok(c.error, 'stream ended without an error');
@@ -111,7 +101,7 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
   function channel(opts: { token?: string; san?: string } = {}): grpc.Client {
     const c = opts.san ? ca.issue(`client-${++issued}`, [opts.san]) : undefined;
     let creds = grpc.credentials.createSsl(ca.read(ca.caFile), c ? ca.read(c.key) : null, c ? ca.read(c.cert) : null);
-    if (opts.token) creds = withToken(creds, opts.token);
+    if (opts.token) creds = withBearer(creds, opts.token);
     // Each credential gets its own connection, as separate proxies would.
     const ch = adsChannel(tlsAddress, creds, {
       'grpc.ssl_target_name_override': 'localhost',
@@ -351,7 +341,7 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
 
     const fetch = (token: string) =>
       new Promise<string[]>((resolve, reject) => {
-        const creds = withToken(grpc.credentials.createSsl(ca.read(ca.caFile)), token);
+        const creds = withBearer(grpc.credentials.createSsl(ca.read(ca.caFile)), token);
         const client = csdsClient(tlsAddress, creds);
         client.FetchClientStatus({ node_matchers: [] }, (err, res: { config: Array<{ node: { id: string } }> }) => {
           client.close();
