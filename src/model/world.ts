@@ -80,15 +80,20 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
     if (deleted) k.deleted.add(key);
     else if (k.deleted.has(key)) k.reordered = true;
   };
+  // What each key holds so far in this batch (null: deleted), so that a later
+  // change is compared with an earlier one, not with the World before the batch.
+  const latest = new Map<string, KubeObject | null>();
   const next = produce(world, (draft) => {
     const tables = draft.objects as Record<string, Record<string, KubeObject>>;
     for (const c of changes) {
       if (c.op === 'upsert') {
         const key = keyOf(c.object);
         const table = (tables[c.object.kind] ??= {});
-        const before = world.objects[c.object.kind as KindName]?.[key];
+        const held = latest.get(`${c.object.kind}\u0000${key}`);
+        const before = held === undefined ? world.objects[c.object.kind as KindName]?.[key] : (held ?? undefined);
         if (before !== undefined && sameContent(before, c.object)) continue;
         table[key] = c.object;
+        latest.set(`${c.object.kind}\u0000${key}`, c.object);
         note(c.object.kind, key, false);
         changed.add(key);
       } else {
@@ -96,6 +101,7 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
         const table = tables[c.kind];
         if (table && key in table) {
           delete table[key];
+          latest.set(`${c.kind}\u0000${key}`, null);
           note(c.kind, key, true);
           changed.add(key);
         }

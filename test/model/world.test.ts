@@ -32,6 +32,25 @@ describe('World', () => {
     assert.throws(() => ((w2.objects.Namespace as Record<string, unknown>)['Namespace/z'] = 1), 'worlds are frozen');
   });
 
+  it('applies a batch in order: each change is compared with the one before it in the batch', () => {
+    const w1 = applyChanges(EMPTY_WORLD, [
+      { op: 'upsert', object: ns('a', { v: '1' }) },
+      { op: 'upsert', object: svc('x') },
+    ]).world;
+    // Deleted and re-created with the same content (a file rename, a relist): it is still there.
+    const back = applyChanges(w1, [
+      { op: 'delete', kind: 'Service', namespace: 'a', name: 'x' },
+      { op: 'upsert', object: svc('x') },
+    ]);
+    assert.deepEqual(back.world.objects.Service?.['Service/a/x'], svc('x'));
+    // Changed and changed back: the last word holds.
+    const undone = applyChanges(w1, [
+      { op: 'upsert', object: ns('a', { v: '2' }) },
+      { op: 'upsert', object: ns('a', { v: '1' }) },
+    ]);
+    assert.deepEqual(undone.world.objects.Namespace?.['Namespace/a']?.metadata.labels, { v: '1' });
+  });
+
   it('does not count an identical re-delivery as a change, and reports deletions', () => {
     const w1 = applyChanges(EMPTY_WORLD, [{ op: 'upsert', object: svc('x') }]).world;
     const same = applyChanges(w1, [{ op: 'upsert', object: svc('x') }]);
