@@ -106,7 +106,11 @@ export function grouped<K extends KindName>(
 }
 
 /** Objects of `kind` in `namespace`, in table order, cached per World. */
+// One empty list for every empty group, so that callers memoising on the
+// identity of what they read see "still nothing" as unchanged.
+const NONE: readonly never[] = Object.freeze([]);
+
 export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): KindMap[K][] {
   const byNs = grouped(world, kind, 'byNamespace', (o) => [o.metadata.namespace ?? ''], 'table');
-  return (byNs.get(namespace) ?? []) as KindMap[K][];
+  return (byNs.get(namespace) ?? NONE) as KindMap[K][];
 }

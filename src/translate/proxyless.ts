@@ -326,8 +326,10 @@ export class ProxylessBuilder {
     }
     this.waypoints = index.waypoints;
     const reuse = new Reuse(this.encoded);
+    const visited = new Set<string>();
     const out = assemble(world, this.opts, reuse, (svc) => {
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      visited.add(key);
       const hit = this.pieces.get(key);
       if (hit && hit.svc === svc) return hit.piece;
       const reads = new Reads();
@@ -335,6 +337,8 @@ export class ProxylessBuilder {
       this.pieces.set(key, { svc, reads: reads.keys, piece });
       return piece;
     });
+    // A deleted (or now headless) Service read nothing that changed; it goes here.
+    for (const key of this.pieces.keys()) if (!visited.has(key)) this.pieces.delete(key);
     this.encoded = reuse.next;
     return out;
   }

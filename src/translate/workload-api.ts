@@ -117,7 +117,11 @@ function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: Trans
   ];
 }
 
-type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
+/**
+ * `stamp` is the Continuation.next of the build that last confirmed the entry;
+ * it lives in the entry so that any other build replacing the entry clears it.
+ */
+type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T; stamp?: object }>;
 
 /** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
 function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
@@ -146,8 +150,6 @@ export interface Continuation {
   next: object;
 }
 
-const STAMPS = new WeakMap<Pod, object>();
-
 function workloadMsgOf(
   pod: Pod,
   world: World,
@@ -158,17 +160,19 @@ function workloadMsgOf(
   // Everything a pod's message reads lives in its namespace (or is the
   // waypoints): in a namespace nothing changed in, the same pod object has
   // the message the earlier build confirmed, and gathering its inputs would
-  // be the whole cost. The stamp makes sure it was this caller's earlier build.
+  // be the whole cost. The stamp makes sure the entry is the one this
+  // caller's earlier build confirmed, not one another build (other options,
+  // another index) left since.
   const known = WORKLOAD_MEMO.get(pod);
   const ns = pod.metadata.namespace ?? 'default';
   let msg: WorkloadMsg;
-  if (cont && known && cont.prev !== undefined && STAMPS.get(pod) === cont.prev && cont.unchanged(ns))
-    msg = known.value;
+  if (cont && known && cont.prev !== undefined && known.stamp === cont.prev && cont.unchanged(ns)) msg = known.value;
   else
     msg = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
       workloadMsg(pod, world, index, opts),
     );
-  if (cont) STAMPS.set(pod, cont.next);
+  const entry = WORKLOAD_MEMO.get(pod);
+  if (cont && entry) entry.stamp = cont.next;
   return msg;
 }
 

@@ -11,6 +11,10 @@ import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet 
 import { buildProxyless, ProxylessBuilder } from '../../src/translate/proxyless';
 import { Reuse, type Encoded } from '../../src/translate/reuse';
 import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { ServeStep } from '../../src/cli/pipeline-step';
+import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
+import { TypeUrl } from '../../src/envoy';
+import { SnapshotCache } from '../../src/xds';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 const NS0 = nsName(0);
@@ -215,4 +219,56 @@ describe('incremental translation matches a full translation', () => {
       assert.deepEqual(versions(reused.proxyless), versions(buildProxyless(world, full.index, OPTS)), 'proxyless');
     });
   }
+});
+
+describe('the serve step keeps no stale pieces', () => {
+  const small = () => worldOf(generateMesh({ services: 200 }) as unknown as KubeObject[]);
+  const addresses = (cache: SnapshotCache) =>
+    [...cache.get(ZTUNNEL_KEY, TypeUrl.Address)].map(([name, r]) => `${name}@${r.version}`).sort();
+  const full = (world: World, opts = OPTS) =>
+    (buildWorkloadApi(world, translateAll(world, opts).index, opts).get(TypeUrl.Address) ?? [])
+      .map((r) => `${r.name}@${r.version}`)
+      .sort();
+
+  it('does not reuse workload messages another build (other options) left behind', () => {
+    let world = small();
+    const cache = new SnapshotCache();
+    const step = new ServeStep(new IncrementalTranslator(OPTS), cache, OPTS);
+    const first = step.run(world, 'all');
+    // Someone else builds the same World with other options in between.
+    buildWorkloadApi(world, first.step.index, { ...OPTS, clusterId: 'OTHER' });
+    const pod = get(world, 'Pod', NS0, `${svcName(3)}-0`)!;
+    const r = applyChanges(world, [
+      { op: 'upsert', object: { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, x: 'y' } } } },
+    ]);
+    world = r.world;
+    step.run(world, r.changed);
+    assert.deepEqual(addresses(cache), full(world));
+  });
+
+  it('forgets the proxyless piece of a deleted Service', () => {
+    let world = small();
+    const builder = new ProxylessBuilder(OPTS);
+    const t = new IncrementalTranslator(OPTS);
+    builder.build(world, t.update(world, 'all').index, 'all');
+    const size = () => (builder as unknown as { pieces: Map<string, unknown> }).pieces.size;
+    const before = size();
+    // A Service alone in its namespace: nothing else it reads changes when it goes.
+    const lone: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lone', namespace: 'elsewhere' },
+      spec: { clusterIP: '10.99.0.1', ports: [{ port: 80 }] },
+    };
+    for (const c of [
+      { op: 'upsert', object: lone },
+      { op: 'delete', kind: 'Service', namespace: 'elsewhere', name: 'lone' },
+    ] as Change[]) {
+      const r = applyChanges(world, [c]);
+      world = r.world;
+      const out = builder.build(world, t.update(world, r.changed).index, r.changed);
+      assert.deepEqual(versions(out), versions(buildProxyless(world, translateAll(world, OPTS).index, OPTS)));
+    }
+    assert.equal(size(), before);
+  });
 });
