@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeAny, encodeDeltaResource, lenField } from './wire';
+import { deltaFraming, sotwFraming, type FieldFraming } from './wire';
 import { encodeMessage, type MessageName, type TypeMap } from './pack';
 import { messageName, typeUrlOf } from './type-urls';
 
@@ -11,8 +11,8 @@ import { messageName, typeUrlOf } from './type-urls';
  */
 export class PreparedResource {
   readonly version: string;
-  private sotw?: Buffer;
-  private delta?: Buffer;
+  private sotw?: FieldFraming;
+  private delta?: FieldFraming;
 
   constructor(
     readonly typeUrl: string,
@@ -22,17 +22,20 @@ export class PreparedResource {
     this.version = contentVersion(body);
   }
 
-  /** `resources` entry of a DiscoveryResponse. */
-  sotwField(): Buffer {
-    return (this.sotw ??= lenField(2, encodeAny(this.typeUrl, this.body)));
+  /**
+   * `resources` entry of a DiscoveryResponse, as pieces to concatenate. Only
+   * the few framing bytes are kept; the body is not copied into a second,
+   * equally long-lived buffer.
+   */
+  sotwField(): readonly Uint8Array[] {
+    const f = (this.sotw ??= sotwFraming(this.typeUrl, this.body.length));
+    return [f.head, this.body];
   }
 
-  /** `resources` entry of a DeltaDiscoveryResponse. */
-  deltaField(): Buffer {
-    return (this.delta ??= lenField(
-      2,
-      encodeDeltaResource(this.name, this.version, encodeAny(this.typeUrl, this.body)),
-    ));
+  /** `resources` entry of a DeltaDiscoveryResponse, as pieces to concatenate (see sotwField). */
+  deltaField(): readonly Uint8Array[] {
+    const f = (this.delta ??= deltaFraming(this.typeUrl, this.name, this.version, this.body.length));
+    return [f.head, this.body, f.tail];
   }
 
   get messageName(): string {

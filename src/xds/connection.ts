@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
-import { PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import { type EncodedMessage, PUSH_ORDER, shortType, TypeUrl } from '../envoy';
 import type { SnapshotCache } from './cache';
 import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
 import type { ProxyInfo } from './node';
+import type { OutgoingMessage } from './services';
 import { NackRecord, sortedNames, TypeState } from './type-state';
 
 /** The writable half of a gRPC stream, as much of it as we use. */
 export interface ResponseSink {
-  write(chunk: Buffer): boolean;
+  write(chunk: OutgoingMessage): boolean;
   once(event: 'drain', listener: () => void): unknown;
 }
 
@@ -25,7 +26,7 @@ export interface ConnectionDeps {
 export interface Frame {
   typeUrl: string;
   nonce: string;
-  bytes: Buffer;
+  message: EncodedMessage;
   names: string[];
   removed: string[];
   size: number;
@@ -147,7 +148,7 @@ export abstract class Connection {
       },
       'sending',
     );
-    if (!this.sink.write(f.bytes) && !this.blocked) {
+    if (!this.sink.write(f.message) && !this.blocked) {
       this.blocked = true;
       this.sink.once('drain', () => {
         this.blocked = false;

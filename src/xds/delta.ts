@@ -1,7 +1,7 @@
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { encodeDeltaResponse, TypeUrl } from '../envoy';
+import { deltaResponse, TypeUrl } from '../envoy';
 import { Connection, type Frame } from './connection';
-import type { TypeState } from './type-state';
+import { TypeState } from './type-state';
 
 export type DeltaDiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DeltaDiscoveryRequest'];
 
@@ -16,14 +16,19 @@ export class DeltaConnection extends Connection {
     const st = this.state(req.type_url);
     const firstOfType = !st.requested;
     st.requested = true;
+    const current = this.deps.cache.get(this.key, st.typeUrl);
     if (firstOfType) {
       // A reconnecting client tells us what it still holds; resources at
       // those exact versions need not be sent again.
-      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) st.held.set(name, { version });
+      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
+        const r = current.get(name);
+        st.held.set(r?.name ?? name, r && r.version === version ? r : { version });
+      }
     }
     const added: string[] = [];
     let wildcardAdded = false;
-    for (const n of req.resource_names_subscribe) {
+    for (const requested of req.resource_names_subscribe) {
+      const n = TypeState.canonical(requested, current);
       if (n === '*') {
         if (st.wildcardCapable && !st.wildcard) wildcardAdded = st.wildcard = true;
       } else {
@@ -46,7 +51,6 @@ export class DeltaConnection extends Connection {
       else this.release(req.response_nonce);
     }
 
-    const current = this.deps.cache.get(this.key, st.typeUrl);
     if (firstOfType) {
       const updates = st.outdated(current);
       const removed = [...st.held.keys()].filter((n) => !current.has(n));
@@ -69,21 +73,21 @@ export class DeltaConnection extends Connection {
 
   private frame(st: TypeState, resources: readonly PreparedResource[], removed: readonly string[]): Frame {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const r of sorted) st.held.set(r.name, { version: r.version, resource: r });
+    for (const r of sorted) st.held.set(r.name, r);
     for (const n of removed) st.held.delete(n);
     const nonce = this.nonce();
     st.namesSent = sorted.map((r) => r.name);
     let size = 0;
     for (const r of sorted) size += r.size;
-    const bytes = encodeDeltaResponse({
+    const message = deltaResponse({
       systemVersionInfo: '',
       typeUrl: st.typeUrl,
       nonce,
-      resourceFields: sorted.map((r) => r.deltaField()),
+      resourceFields: sorted.flatMap((r) => r.deltaField()),
       removed: [...removed].sort(),
       controlPlane: this.deps.controlPlane,
     });
-    return { typeUrl: st.typeUrl, nonce, bytes, names: st.namesSent, removed: [...removed], size };
+    return { typeUrl: st.typeUrl, nonce, message, names: st.namesSent, removed: [...removed], size };
   }
 
   protected computePush(types: readonly string[]): Frame[] {

@@ -20,7 +20,7 @@ import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
 import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
-import { adsDefinition, csdsDefinition } from './services';
+import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
 import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
 
@@ -74,7 +74,7 @@ export const DEFAULT_LIMITS: XdsLimits = {
   authTimeoutMs: 10_000,
 };
 
-type Stream = grpc.ServerDuplexStream<Buffer, Buffer>;
+type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 class BadRequest extends Error {}
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { encodeSotwResponse, shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
+import { sotwResponse, shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
 import { Connection, type Frame } from './connection';
-import { type Held, sortedNames, type TypeState } from './type-state';
+import { type Held, heldResource, sortedNames, TypeState } from './type-state';
 
 export type DiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DiscoveryRequest'];
 
@@ -60,7 +60,8 @@ export class SotwConnection extends Connection {
       (names.includes('*') || (names.length === 0 && !st.everNamed && (firstOfType || st.wildcard)));
     if (explicit.length > 0) st.everNamed = true;
     st.names.clear();
-    for (const n of explicit) st.names.add(n);
+    const current = this.deps.cache.get(this.key, st.typeUrl);
+    for (const n of explicit) st.names.add(TypeState.canonical(n, current));
     // Forget what the client dropped, so a later re-subscribe is answered.
     if (!st.wildcard) for (const n of [...st.held.keys()]) if (!st.names.has(n)) st.held.delete(n);
     if (st.wildcard && !wasWildcard) return true;
@@ -89,21 +90,21 @@ export class SotwConnection extends Connection {
   private frame(st: TypeState, resources: readonly PreparedResource[], replaceHeld: boolean): Frame {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     if (replaceHeld && FULL_STATE.has(st.typeUrl)) st.held.clear();
-    for (const r of sorted) st.held.set(r.name, { version: r.version, resource: r });
+    for (const r of sorted) st.held.set(r.name, r);
     const nonce = this.nonce();
     const versionInfo = versionOf(st.held);
     st.versionSent = versionInfo;
     st.namesSent = sorted.map((r) => r.name);
     let size = 0;
     for (const r of sorted) size += r.size;
-    const bytes = encodeSotwResponse({
+    const message = sotwResponse({
       versionInfo,
       typeUrl: st.typeUrl,
       nonce,
-      resourceFields: sorted.map((r) => r.sotwField()),
+      resourceFields: sorted.flatMap((r) => r.sotwField()),
       controlPlane: this.deps.controlPlane,
     });
-    return { typeUrl: st.typeUrl, nonce, bytes, names: st.namesSent, removed: [], size };
+    return { typeUrl: st.typeUrl, nonce, message, names: st.namesSent, removed: [], size };
   }
 
   protected computePush(types: readonly string[]): Frame[] {
@@ -118,7 +119,10 @@ export class SotwConnection extends Connection {
         if (!this.fullStateChanged(st, current)) continue;
         const want = this.wantedNow(st, current);
         const keep: PreparedResource[] = [];
-        for (const [n, h] of st.held) if (h.resource && (!current.has(n) || !st.wants(n))) keep.push(h.resource);
+        for (const [n, h] of st.held) {
+          const r = heldResource(h);
+          if (r && (!current.has(n) || !st.wants(n))) keep.push(r);
+        }
         const changed = want.filter((r) => st.held.get(r.name)?.version !== r.version);
         if (keep.length > 0 && changed.length > 0 && this.laterRequested(types, t)) {
           // Make before break: first add and update while still listing what is

@@ -1,11 +1,16 @@
-import type { PreparedResource } from '../envoy';
-import { WILDCARD_TYPES } from '../envoy';
+import { PreparedResource, WILDCARD_TYPES } from '../envoy';
 
-/** What we believe the client holds for one resource name. */
-export interface Held {
-  version: string;
-  /** The resource as sent; absent when only its version is known (Delta reconnect). */
-  resource?: PreparedResource;
+/**
+ * What we believe the client holds for one resource name: the resource as
+ * sent, or only its version when that is all we know (Delta reconnect). The
+ * resource itself is stored, not a wrapper around it: every stream holds one
+ * of these per resource, so a wrapper object each would add up.
+ */
+export type Held = PreparedResource | { readonly version: string };
+
+/** The resource behind a Held entry, if it was sent on this stream. */
+export function heldResource(h: Held): PreparedResource | undefined {
+  return h instanceof PreparedResource ? h : undefined;
 }
 
 export interface NackRecord {
@@ -56,6 +61,14 @@ export class TypeState {
     if (this.error) return 'ERROR';
     if (this.nonceSent === '') return 'NOT_SENT';
     return this.nonceAcked === this.nonceSent ? 'SYNCED' : 'STALE';
+  }
+
+  /**
+   * `name` as a string we already keep (the cache's resource name), so that
+   * names decoded from each stream's requests are not kept once per stream.
+   */
+  static canonical(name: string, current: ReadonlyMap<string, PreparedResource>): string {
+    return current.get(name)?.name ?? name;
   }
 
   /** Names the client holds at a different version than `current`, among those in scope. */
