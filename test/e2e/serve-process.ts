@@ -80,7 +80,12 @@ export async function startServe(
     stop: () =>
       new Promise((resolve) => {
         if (proc.exitCode !== null) return resolve(proc.exitCode);
-        proc.once('exit', (code) => resolve(code));
+        // A server that does not stop on SIGTERM fails its test, not the whole run.
+        const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        proc.once('exit', (code) => {
+          clearTimeout(kill);
+          resolve(code);
+        });
         proc.kill('SIGTERM');
       }),
   };
