@@ -3,8 +3,7 @@ import { parseKey, type World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless';
-import { Reuse, type Encoded } from '../translate/reuse';
-import { buildWorkloadApi } from '../translate/workload-api';
+import { WorkloadApiView } from '../translate/workload-api-view';
 import type { SnapshotCache } from '../xds';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
 
@@ -19,28 +18,27 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 /**
  * Applied changes, as `serve` runs them: translate the affected waypoints,
- * then the views every ztunnel, waypoint and proxyless client shares, and put
- * all of it in the cache. The shared views are rebuilt on every change but
- * re-encode only what changed (the last build's encodings are kept). Shared
- * with the benchmarks so they measure what the server does.
+ * then bring the views every ztunnel, waypoint and proxyless client shares
+ * up to date, and put what changed in the cache. The shared views rebuild
+ * only the namespaces a change reaches. Shared with the benchmarks so they
+ * measure what the server does.
  */
 export class ServeStep {
-  private workloadApi?: Encoded;
   private waypoints?: Step['index']['waypoints'];
-  /** Identifies the last workload-API build (see Continuation). */
-  private stamp?: object;
+  private readonly api: WorkloadApiView;
   private readonly proxyless: ProxylessBuilder;
 
   constructor(
     private readonly translator: IncrementalTranslator,
     private readonly cache: SnapshotCache,
-    private readonly opts: TranslateOptions,
+    opts: TranslateOptions,
   ) {
+    this.api = new WorkloadApiView(opts);
     this.proxyless = new ProxylessBuilder(opts);
   }
 
   run(world: World, changed: ReadonlySet<string> | 'all'): { step: Step; times: StepTimes } {
-    const { translator, cache, opts } = this;
+    const { translator, cache } = this;
     let t = process.hrtime.bigint();
     const step = translator.update(world, changed);
     for (const key of step.translated) {
@@ -50,48 +48,38 @@ export class ServeStep {
     for (const key of step.removed) cache.delete(key);
     const waypoints = since(t);
     // The workload API is one view for every ztunnel; waypoints also get the
-    // Workload entries of their peers (for telemetry). Unchanged entries keep
-    // their versions, so a pod change pushes just that entry.
+    // Workload entries of their peers (for telemetry). Only what changed is
+    // put in the cache, so a pod change pushes just that entry.
     t = process.hrtime.bigint();
-    const apiReuse = new Reuse(this.workloadApi);
-    const stamp = {};
-    const unchanged = this.unchangedNamespaces(step, changed);
-    const api = buildWorkloadApi(world, step.index, opts, apiReuse, {
-      unchanged: unchanged ?? (() => false),
-      prev: this.stamp,
-      next: stamp,
-    });
-    this.workloadApi = apiReuse.next;
+    const api = this.api.update(world, step.index, this.touchedNamespaces(step, changed));
     this.waypoints = step.index.waypoints;
-    this.stamp = stamp;
-    cache.set(
-      ZTUNNEL_KEY,
-      new Map([
-        [TypeUrl.Address, api.get(TypeUrl.Address) ?? []],
-        [TypeUrl.Authorization, api.get(TypeUrl.Authorization) ?? []],
-      ]),
-    );
-    // Every waypoint gets the same list: the cache diffs it once, not once per waypoint.
-    cache.setShared(step.index.waypoints.keys(), TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []);
+    for (const typeUrl of [TypeUrl.Address, TypeUrl.Authorization]) {
+      const p = api.get(typeUrl);
+      if (p) cache.patch(ZTUNNEL_KEY, typeUrl, p.upserts, p.removes);
+    }
+    // Every waypoint shares one Workload map: the cache patches it once, not once per waypoint.
+    const w = api.get(TypeUrl.Workload) ?? { upserts: [], removes: [] };
+    cache.patchShared(step.index.waypoints.keys(), TypeUrl.Workload, w.upserts, w.removes);
     const workloadApi = since(t);
     t = process.hrtime.bigint();
-    cache.set(PROXYLESS_KEY, this.proxyless.build(world, step.index, changed));
+    for (const [typeUrl, p] of this.proxyless.build(world, step.index, changed))
+      cache.patch(PROXYLESS_KEY, typeUrl, p.upserts, p.removes);
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
   }
 
   /**
-   * Which namespaces `changed` left alone: none when the waypoints changed or
-   * a cluster-scoped object other than a Namespace did.
+   * The namespaces `changed` reaches: every one when the waypoints changed
+   * or a cluster-scoped object other than a Namespace did.
    */
-  private unchangedNamespaces(step: Step, changed: ReadonlySet<string> | 'all'): ((ns: string) => boolean) | undefined {
-    if (changed === 'all' || step.index.waypoints !== this.waypoints) return undefined;
+  private touchedNamespaces(step: Step, changed: ReadonlySet<string> | 'all'): Set<string> | 'all' {
+    if (changed === 'all' || step.index.waypoints !== this.waypoints) return 'all';
     const touched = new Set<string>();
     for (const key of changed) {
       const k = parseKey(key);
       if (k.kind === 'Namespace') touched.add(k.name);
       else if (k.namespace !== undefined) touched.add(k.namespace);
-      else return undefined;
+      else return 'all';
     }
-    return (ns) => !touched.has(ns);
+    return touched;
   }
 }

@@ -110,7 +110,14 @@ export function grouped<K extends KindName>(
 // identity of what they read see "still nothing" as unchanged.
 const NONE: readonly never[] = Object.freeze([]);
 
+const byNamespace = <K extends KindName>(world: World, kind: K) =>
+  grouped(world, kind, 'byNamespace', (o) => [o.metadata.namespace ?? ''], 'table');
+
 export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): KindMap[K][] {
-  const byNs = grouped(world, kind, 'byNamespace', (o) => [o.metadata.namespace ?? ''], 'table');
-  return (byNs.get(namespace) ?? NONE) as KindMap[K][];
+  return (byNamespace(world, kind).get(namespace) ?? NONE) as KindMap[K][];
+}
+
+/** The namespaces that hold any object of `kind`. */
+export function namespacesWith(world: World, kind: KindName): IterableIterator<string> {
+  return byNamespace(world, kind).keys();
 }

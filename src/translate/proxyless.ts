@@ -1,6 +1,6 @@
 import { endpointsOf, type AmbientIndex, type Waypoint } from '../ambient';
 import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
-import { inNamespace, list, type Service, type World } from '../model';
+import { inNamespace, list, namespacesWith, parseKey, type Service, type World } from '../model';
 import { authzPolicyIR } from './authz';
 import { rbacRules } from './rbac';
 import { targetRefsOf } from './targeting';
@@ -18,6 +18,7 @@ import {
   serverRequiresMtls,
   upstreamMtls,
 } from './proxyless-tls';
+import { BucketedView, type Contribution, type Patch } from './buckets';
 import { readKeysOf, Reads } from './reads';
 import type { Recipe } from './recipe';
 import { Reuse, type Encoded } from './reuse';
@@ -307,27 +308,54 @@ const SERVER_RECIPES = new WeakMap<AuthzPolicyIR[], Map<string, Recipe<Listener>
 /**
  * Keeps each service's piece with what it read, so a change rebuilds only
  * the pieces of services that read a changed key (as the incremental
- * translator does for waypoints), and the last build's encodings. New
- * waypoints or 'all' start over.
+ * translator does for waypoints), and the view as one bucket per namespace
+ * with its last encodings, so a change re-assembles only the namespaces it
+ * reaches and reports only what changed. New waypoints or 'all' start over.
  */
 export class ProxylessBuilder {
   private readonly pieces = new Map<string, { svc: Service; reads: ReadonlySet<string>; piece: ServicePiece }>();
-  private encoded?: Encoded;
+  private readonly encoded = new Map<string, Encoded>();
+  private readonly view = new BucketedView();
   private waypoints?: AmbientIndex['waypoints'];
 
   constructor(private readonly opts: TranslateOptions) {}
 
-  build(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): Map<string, PreparedResource[]> {
-    if (changed === 'all' || index.waypoints !== this.waypoints) this.pieces.clear();
-    else {
+  /** Brings the view up to date with `world`; what changed in it, by type. */
+  build(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): Map<string, Patch> {
+    const dirty = new Set<string>();
+    if (changed === 'all' || index.waypoints !== this.waypoints) {
+      this.pieces.clear();
+      for (const ns of this.view.bucketNames()) dirty.add(ns);
+      for (const ns of namespacesWith(world, 'Service')) dirty.add(ns);
+    } else {
       // Worked out once per change, not once per piece.
       const hits = [...changed].flatMap(readKeysOf);
-      for (const [key, p] of this.pieces) if (hits.some((h) => p.reads.has(h))) this.pieces.delete(key);
+      for (const [key, p] of this.pieces)
+        if (hits.some((h) => p.reads.has(h))) {
+          this.pieces.delete(key);
+          dirty.add(p.svc.metadata.namespace ?? '');
+        }
+      // A Service added or deleted changes its namespace's bucket without any piece reading it.
+      for (const key of changed) {
+        const k = parseKey(key);
+        if (k.kind === 'Service') dirty.add(k.namespace ?? '');
+      }
     }
     this.waypoints = index.waypoints;
-    const reuse = new Reuse(this.encoded);
+    for (const ns of dirty) this.rebuild(world, index, ns);
+    return this.view.take();
+  }
+
+  /** Every resource of the view, by type. */
+  resources(): Map<string, PreparedResource[]> {
+    return new Map(PROXYLESS_TYPES.map((t) => [t, this.view.all(t)]));
+  }
+
+  private rebuild(world: World, index: AmbientIndex, ns: string): void {
+    const reuse = new Reuse(this.encoded.get(ns));
+    const services = inNamespace(world, 'Service', ns);
     const visited = new Set<string>();
-    const out = assemble(world, this.opts, reuse, (svc) => {
+    const out = assemble(this.opts, reuse, services, (svc) => {
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
       visited.add(key);
       const hit = this.pieces.get(key);
@@ -338,10 +366,28 @@ export class ProxylessBuilder {
       return piece;
     });
     // A deleted (or now headless) Service read nothing that changed; it goes here.
-    for (const key of this.pieces.keys()) if (!visited.has(key)) this.pieces.delete(key);
-    this.encoded = reuse.next;
-    return out;
+    for (const [key, p] of this.pieces)
+      if ((p.svc.metadata.namespace ?? '') === ns && !visited.has(key)) this.pieces.delete(key);
+    if (reuse.next.size > 0) this.encoded.set(ns, reuse.next);
+    else this.encoded.delete(ns);
+    this.view.replace(ns, contributions(out));
   }
+}
+
+const PROXYLESS_TYPES = [TypeUrl.Listener, TypeUrl.Route, TypeUrl.Cluster, TypeUrl.Endpoint];
+
+/** A service's own cluster (and its endpoints) outranks another namespace's reference to it. */
+function contributions(out: Assembled): Map<string, Map<string, Contribution>> {
+  const m = new Map<string, Map<string, Contribution>>();
+  for (const [typeUrl, resources] of out.byType) {
+    if (resources.length === 0) continue;
+    const ranked = typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.Endpoint;
+    m.set(
+      typeUrl,
+      new Map(resources.map((r) => [r.name, { resource: r, rank: ranked && out.own.has(r.name) ? 1 : 0 }])),
+    );
+  }
+  return m;
 }
 
 /**
@@ -356,15 +402,17 @@ export function buildProxyless(
   opts: TranslateOptions,
   reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
-  return assemble(world, opts, reuse, (svc) => servicePiece(world, index, opts, svc, new Reads()));
+  return assemble(opts, reuse, list(world, 'Service'), (svc) => servicePiece(world, index, opts, svc, new Reads()))
+    .byType;
 }
 
-function assemble(
-  world: World,
-  opts: TranslateOptions,
-  reuse: Reuse,
-  pieceOf: PieceOf,
-): Map<string, PreparedResource[]> {
+interface Assembled {
+  byType: Map<string, PreparedResource[]>;
+  /** Clusters that are a service's own (`outbound|<port>||<its host>`). */
+  own: ReadonlySet<string>;
+}
+
+function assemble(opts: TranslateOptions, reuse: Reuse, services: readonly Service[], pieceOf: PieceOf): Assembled {
   // Each resource is a recipe: its input decides whether it is built again.
   const listeners: Recipe<Listener>[] = [];
   const routes: Recipe<RouteConfiguration>[] = [];
@@ -374,17 +422,20 @@ function assemble(
   // A server's mode depends on its pod and port alone, so every service behind it agrees.
   const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean }>();
   const clusterTls = new Map<string, TransportSocket>();
-  for (const svc of list(world, 'Service') as Service[]) {
+  const own = new Set<string>();
+  for (const svc of services) {
     if (vipsOf(svc).length === 0) continue;
     for (const pp of pieceOf(svc).ports) {
+      // A service's own cluster wins over a route's reference to it, whichever comes first.
       clusters.set(pp.own, pp.cluster);
+      own.add(pp.own);
       if (pp.tls) clusterTls.set(pp.own, pp.tls);
       for (const { key, mtls } of pp.servers) {
         const s = servers.get(key);
         if (s) s.contributors.push(pp.policies);
         else servers.set(key, { contributors: [pp.policies], mtls });
       }
-      for (const o of pp.outbound) clusters.set(o.cluster, o);
+      for (const o of pp.outbound) if (!own.has(o.cluster)) clusters.set(o.cluster, o);
       listeners.push(pp.client);
       routes.push(pp.route);
     }
@@ -424,7 +475,7 @@ function assemble(
   };
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
-  return new Map([
+  const byType = new Map([
     [
       TypeUrl.Listener,
       listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r.name, r.input, r.build)),
@@ -452,4 +503,5 @@ function assemble(
       ),
     ],
   ]);
+  return { byType, own };
 }

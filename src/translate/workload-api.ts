@@ -7,7 +7,8 @@ import {
   LABEL,
   list,
   matchesLabels,
-  type AuthorizationPolicy,
+  type KindMap,
+  type KindName,
   type Pod,
   type Service,
   type ServiceEntry,
@@ -117,11 +118,7 @@ function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: Trans
   ];
 }
 
-/**
- * `stamp` is the Continuation.next of the build that last confirmed the entry;
- * it lives in the entry so that any other build replacing the entry clears it.
- */
-type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T; stamp?: object }>;
+type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
 
 /** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
 function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
@@ -138,43 +135,6 @@ function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make:
 const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
 const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
 const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
-
-/**
- * Lets a build that continues an earlier one skip checking inputs: `prev`
- * stamps the entries the earlier build confirmed, `next` this build's.
- */
-export interface Continuation {
-  /** Namespaces in which nothing changed since the earlier build, with the same waypoints. */
-  unchanged: (namespace: string) => boolean;
-  prev?: object;
-  next: object;
-}
-
-function workloadMsgOf(
-  pod: Pod,
-  world: World,
-  index: AmbientIndex,
-  opts: TranslateOptions,
-  cont?: Continuation,
-): WorkloadMsg {
-  // Everything a pod's message reads lives in its namespace (or is the
-  // waypoints): in a namespace nothing changed in, the same pod object has
-  // the message the earlier build confirmed, and gathering its inputs would
-  // be the whole cost. The stamp makes sure the entry is the one this
-  // caller's earlier build confirmed, not one another build (other options,
-  // another index) left since.
-  const known = WORKLOAD_MEMO.get(pod);
-  const ns = pod.metadata.namespace ?? 'default';
-  let msg: WorkloadMsg;
-  if (cont && known && cont.prev !== undefined && known.stamp === cont.prev && cont.unchanged(ns)) msg = known.value;
-  else
-    msg = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
-      workloadMsg(pod, world, index, opts),
-    );
-  const entry = WORKLOAD_MEMO.get(pod);
-  if (cont && entry) entry.stamp = cont.next;
-  return msg;
-}
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
   const l = pod.metadata.labels ?? {};
@@ -284,20 +244,27 @@ function workloadEntryMsg(
   };
 }
 
-/** Every workload-API resource: services and workloads (Address), their Workload twins, and L4 policies. */
+/**
+ * Every workload-API resource: services and workloads (Address), their
+ * Workload twins, and L4 policies; with `namespace`, only that namespace's.
+ * Everything a namespace's resources read is in that namespace (or is the
+ * waypoints), so a view can be built and kept one namespace at a time.
+ */
 export function buildWorkloadApi(
   world: World,
   index: AmbientIndex,
   opts: TranslateOptions,
   reuse: Reuse = new Reuse(),
-  cont?: Continuation,
+  namespace?: string,
 ): Map<string, PreparedResource[]> {
+  const of = <K extends KindName>(kind: K): KindMap[K][] =>
+    namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
     reuse.prepare(message, name, msg, () => msg);
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
-  for (const svc of list(world, 'Service')) {
+  for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
     const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain], () =>
       serviceMsg(svc, index, opts),
@@ -306,25 +273,27 @@ export function buildWorkloadApi(
       reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
     );
   }
-  for (const pod of list(world, 'Pod')) {
+  for (const pod of of('Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
-    const w = workloadMsgOf(pod, world, index, opts, cont);
+    const w = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
+      workloadMsg(pod, world, index, opts),
+    );
     // `w` is the input of both: an unchanged pod keeps the same message object.
     addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
-  for (const se of list(world, 'ServiceEntry')) {
+  for (const se of of('ServiceEntry')) {
     for (const m of serviceEntryMsgs(se, index, opts))
       addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
   }
-  for (const we of list(world, 'WorkloadEntry')) {
+  for (const we of of('WorkloadEntry')) {
     const w = workloadEntryMsg(we, world, index, opts);
     if (!w) continue;
     addresses.push(encode('istio.workload.Address', w.uid ?? '', { workload: w }));
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   const authz: PreparedResource[] = [];
-  for (const p of list(world, 'AuthorizationPolicy') as AuthorizationPolicy[]) {
+  for (const p of of('AuthorizationPolicy')) {
     const msg = memoised(AUTHZ_MEMO, p, [opts.trustDomain, opts.rootNamespace], () => authorizationMsg(p, opts));
     if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
   }

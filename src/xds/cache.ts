@@ -84,6 +84,20 @@ export class SnapshotCache {
     }
     for (const name of prev?.keys() ?? []) if (!after.has(name)) changed.add(name);
     this.shared.set(typeUrl, after);
+    return this.share(keys, typeUrl, prev, after, changed);
+  }
+
+  /**
+   * Gives each key the shared map `after`. A key holding `prev` (the shared
+   * map before this change) changed by `changed`; any other is diffed.
+   */
+  private share(
+    keys: Iterable<string>,
+    typeUrl: string,
+    prev: ResourceMap | undefined,
+    after: ResourceMap,
+    changed: ReadonlySet<string>,
+  ): CacheChange[] {
     const changes: CacheChange[] = [];
     for (const key of keys) {
       let entry = this.entries.get(key);
@@ -96,13 +110,60 @@ export class SnapshotCache {
         for (const name of before?.keys() ?? []) if (!after.has(name)) own.add(name);
         names = own;
       }
-      if (after.size > 0) entry.set(typeUrl, after);
+      if (after.size > 0) entry.set(typeUrl, after as Map<string, PreparedResource>);
       else entry.delete(typeUrl);
       if (entry.size === 0) this.entries.delete(key);
       if (names.size > 0) changes.push({ key, typeUrl, names });
     }
     this.emit(changes);
     return changes;
+  }
+
+  /** Applies upserts and removes to `m` in place; the names that changed. */
+  private apply(m: Map<string, PreparedResource>, upserts: Iterable<PreparedResource>, removes: Iterable<string>) {
+    const names = new Set<string>();
+    for (const r of upserts) {
+      if (m.get(r.name)?.version === r.version) continue;
+      m.set(r.name, this.intern(r));
+      names.add(r.name);
+    }
+    for (const name of removes) if (m.delete(name)) names.add(name);
+    return names;
+  }
+
+  /**
+   * Puts and drops resources of one type under `key`, leaving the others as
+   * they are: a view that knows what changed costs what changed, not what
+   * it holds. Resources at the version already held are not changes.
+   */
+  patch(key: string, typeUrl: string, upserts: Iterable<PreparedResource>, removes: Iterable<string>): CacheChange[] {
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = new Map()));
+    let m = entry.get(typeUrl);
+    // A shared map is never changed through one of its keys.
+    if (!m || m === this.shared.get(typeUrl)) entry.set(typeUrl, (m = new Map(m)));
+    const names = this.apply(m, upserts, removes);
+    if (m.size === 0) entry.delete(typeUrl);
+    if (entry.size === 0) this.entries.delete(key);
+    const changes = names.size > 0 ? [{ key, typeUrl, names }] : [];
+    this.emit(changes);
+    return changes;
+  }
+
+  /**
+   * patch() for a map every key in `keys` shares (see setShared): the shared
+   * map is patched once, and a key that did not hold it is diffed against it.
+   */
+  patchShared(
+    keys: Iterable<string>,
+    typeUrl: string,
+    upserts: Iterable<PreparedResource>,
+    removes: Iterable<string>,
+  ): CacheChange[] {
+    let shared = this.shared.get(typeUrl) as Map<string, PreparedResource> | undefined;
+    if (!shared) this.shared.set(typeUrl, (shared = new Map()));
+    const changed = this.apply(shared, upserts, removes);
+    return this.share(keys, typeUrl, shared, shared, changed);
   }
 
   /** Removes everything stored under `key`. */

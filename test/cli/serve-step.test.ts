@@ -28,20 +28,17 @@ describe('serve step', () => {
     world = r.world;
     return step.run(world, r.changed).step;
   };
+  // Order is not part of the view: a client holds a set of named resources.
+  const ids = (rs: Iterable<{ name: string; version: string }>) => [...rs].map((r) => `${r.name}@${r.version}`).sort();
   const expectCurrent = (keys: string[]) => {
     const fresh = buildWorkloadApi(world, translator.index!, OPTS);
-    const want = (fresh.get(TypeUrl.Workload) ?? []).map((r) => `${r.name}@${r.version}`);
+    const want = ids(fresh.get(TypeUrl.Workload) ?? []);
     assert.deepEqual(
-      [...cache.get(ZTUNNEL_KEY, TypeUrl.Address).values()].map((r) => `${r.name}@${r.version}`),
-      (fresh.get(TypeUrl.Address) ?? []).map((r) => `${r.name}@${r.version}`),
+      ids(cache.get(ZTUNNEL_KEY, TypeUrl.Address).values()),
+      ids(fresh.get(TypeUrl.Address) ?? []),
       'ztunnel addresses',
     );
-    for (const key of keys)
-      assert.deepEqual(
-        [...cache.get(key, TypeUrl.Workload).values()].map((r) => `${r.name}@${r.version}`),
-        want,
-        key,
-      );
+    for (const key of keys) assert.deepEqual(ids(cache.get(key, TypeUrl.Workload).values()), want, key);
   };
 
   it('gives every waypoint the Workload list, and keeps it current', () => {

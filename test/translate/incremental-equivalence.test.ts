@@ -9,10 +9,9 @@ import type { AmbientIndex } from '../../src/ambient';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
 import { buildProxyless, ProxylessBuilder } from '../../src/translate/proxyless';
-import { Reuse, type Encoded } from '../../src/translate/reuse';
 import { buildWorkloadApi } from '../../src/translate/workload-api';
 import { ServeStep } from '../../src/cli/pipeline-step';
-import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
+import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { SnapshotCache } from '../../src/xds';
 
@@ -60,6 +59,17 @@ function worldOf(objects: KubeObject[]): World {
 const versions = (rs: ResourceSet) =>
   [...rs].map(([type, list]) => [type, list.map((r) => `${r.name}@${r.version}`)] as const);
 
+/** `name@version` of each resource by type, sorted: what a client would end up holding (the last of a name wins). */
+const sorted = (rs: ResourceSet) =>
+  [...rs].map(
+    ([type, list]) =>
+      [type, [...new Map(list.map((r) => [r.name, r.version]))].map(([n, v]) => `${n}@${v}`).sort()] as const,
+  );
+
+/** The same, of what the cache holds under `key`. */
+const held = (cache: SnapshotCache, key: string, types: Iterable<string>) =>
+  [...types].map((type) => [type, [...cache.get(key, type)].map(([n, r]) => `${n}@${r.version}`).sort()] as const);
+
 function indexSummary(i: AmbientIndex) {
   return {
     waypoints: [...i.waypoints.keys()],
@@ -71,17 +81,10 @@ function indexSummary(i: AmbientIndex) {
 describe('incremental translation matches a full translation', () => {
   let world = worldOf([...(generateMesh({ services: 300 }) as unknown as KubeObject[]), ...extras]);
   const t = new IncrementalTranslator(OPTS);
-  const first = t.update(world, 'all');
-  // The shared views, built incrementally as serve does.
-  let apiEncoded: Encoded | undefined;
-  const proxyless = new ProxylessBuilder(OPTS);
-  const viewsReusing = (index: AmbientIndex, changed: ReadonlySet<string> | 'all') => {
-    const api = new Reuse(apiEncoded);
-    const out = { api: buildWorkloadApi(world, index, OPTS, api), proxyless: proxyless.build(world, index, changed) };
-    apiEncoded = api.next;
-    return out;
-  };
-  viewsReusing(first.index, 'all');
+  // The shared views are patched into the cache step by step, as serve does.
+  const cache = new SnapshotCache();
+  const serve = new ServeStep(t, cache, OPTS);
+  serve.run(world, 'all');
   const obj = (kind: string, ns: string | undefined, name: string): KubeObject => {
     const o = get(world, kind as never, ns, name) as KubeObject | undefined;
     assert.ok(o, `${kind} ${ns}/${name} is in the mesh`);
@@ -206,7 +209,7 @@ describe('incremental translation matches a full translation', () => {
       const r = applyChanges(world, changes());
       assert.ok(r.changed.size > 0, 'the step changes the World');
       world = r.world;
-      const step = t.update(world, r.changed);
+      const { step } = serve.run(world, r.changed);
       const full = translateAll(world, OPTS);
       if (scope === 'local') assert.ok(step.translated.length < full.waypoints.size, 'translated only some waypoints');
       assert.deepEqual(indexSummary(step.index), indexSummary(full.index));
@@ -214,9 +217,14 @@ describe('incremental translation matches a full translation', () => {
       for (const [key, out] of full.waypoints)
         assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(out.resources), key);
       assert.deepEqual(step.statuses, full.statuses);
-      const reused = viewsReusing(step.index, r.changed);
-      assert.deepEqual(versions(reused.api), versions(buildWorkloadApi(world, full.index, OPTS)), 'workload API');
-      assert.deepEqual(versions(reused.proxyless), versions(buildProxyless(world, full.index, OPTS)), 'proxyless');
+      const api = buildWorkloadApi(world, full.index, OPTS);
+      const ztunnel = new Map([...api].filter(([type]) => type !== TypeUrl.Workload));
+      assert.deepEqual(held(cache, ZTUNNEL_KEY, ztunnel.keys()), sorted(ztunnel), 'workload API');
+      const peers = new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]);
+      for (const key of full.waypoints.keys())
+        assert.deepEqual(held(cache, key, peers.keys()), sorted(peers), `Workload entries of ${key}`);
+      const proxyless = buildProxyless(world, full.index, OPTS);
+      assert.deepEqual(held(cache, PROXYLESS_KEY, proxyless.keys()), sorted(proxyless), 'proxyless');
     });
   }
 });
@@ -266,8 +274,11 @@ describe('the serve step keeps no stale pieces', () => {
     ] as Change[]) {
       const r = applyChanges(world, [c]);
       world = r.world;
-      const out = builder.build(world, t.update(world, r.changed).index, r.changed);
-      assert.deepEqual(versions(out), versions(buildProxyless(world, translateAll(world, OPTS).index, OPTS)));
+      builder.build(world, t.update(world, r.changed).index, r.changed);
+      assert.deepEqual(
+        sorted(builder.resources()),
+        sorted(buildProxyless(world, translateAll(world, OPTS).index, OPTS)),
+      );
     }
     assert.equal(size(), before);
   });
