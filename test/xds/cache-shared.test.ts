@@ -24,3 +24,34 @@ describe('cache: one map shared by many keys', () => {
     assert.deepEqual([...cache.get('w3', T).keys()], ['a']);
   });
 });
+
+describe('cache: patches', () => {
+  it('puts and drops named resources of one type, reporting only real changes', () => {
+    const cache = new SnapshotCache();
+    cache.set('z', new Map([[T, [res('a', '1'), res('b', '1')]]]));
+    assert.deepEqual(summary(cache.patch('z', T, [res('a', '1'), res('c', '1')], ['b', 'gone'])), ['z:b,c']);
+    assert.deepEqual([...cache.get('z', T).keys()].sort(), ['a', 'c']);
+    assert.deepEqual(summary(cache.patch('z', T, [], ['a', 'c'])), ['z:a,c']);
+    assert.equal(cache.get('z', T).size, 0);
+    assert.deepEqual(cache.keys(), [], 'an emptied key is gone');
+  });
+
+  it('patches a shared map once, and never through one of its keys', () => {
+    const cache = new SnapshotCache();
+    cache.setShared(['w1', 'w2'], T, [res('a', '1'), res('b', '1')]);
+    const shared = cache.get('w1', T);
+    assert.deepEqual(summary(cache.patchShared(['w1', 'w2', 'w3'], T, [res('a', '2')], ['b'])), [
+      'w1:a,b',
+      'w2:a,b',
+      'w3:a',
+    ]);
+    assert.equal(cache.get('w3', T), cache.get('w1', T), 'the newcomer shares the map');
+    // A patch of one key copies it: the others keep the shared map as it was.
+    cache.patch('w1', T, [res('x', '1')], []);
+    assert.deepEqual([...cache.get('w1', T).keys()].sort(), ['a', 'x']);
+    assert.deepEqual([...cache.get('w2', T).keys()], ['a']);
+    assert.equal(cache.get('w2', T), shared);
+    // w1 no longer holds the shared map, so it is diffed against it.
+    assert.deepEqual(summary(cache.patchShared(['w1', 'w2'], T, [res('b', '1')], [])), ['w1:b,x', 'w2:b']);
+  });
+});
