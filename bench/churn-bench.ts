@@ -3,7 +3,9 @@
 // Delta clients in another process ACK everything; we sample this process's
 // CPU and RSS and count what the clients received.
 import {
+  get,
   objectKey,
+  type KindName,
   type Change,
   type EndpointSlice,
   type HTTPRoute,
@@ -68,9 +70,8 @@ class Churn {
   ) {}
 
   private get<T extends KubeObject>(kind: string, namespace: string | undefined, name: string): T {
-    const key = objectKey(kind, namespace, name);
-    const o = (this.bench.world.objects as Record<string, Record<string, KubeObject> | undefined>)[kind]?.[key];
-    if (!o) throw new Error(`churn: ${key} is not in the mesh`);
+    const o = get(this.bench.world, kind as KindName, namespace, name);
+    if (!o) throw new Error(`churn: ${objectKey(kind, namespace, name)} is not in the mesh`);
     return o as T;
   }
 

@@ -1,7 +1,7 @@
 // W1 (full translation), W2 (incremental edits) and W7 (encoding), in one
 // process: the translator is pure, so this measures it alone.
 import { decodeMessage, encodeMessage, TypeUrl, type MessageName, type PreparedResource } from '../src/envoy';
-import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../src/model';
+import { applyChanges, EMPTY_WORLD, get as getObject, type KindName, type KubeObject, type World } from '../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll } from '../src/translate';
 import { generateMesh, nsName, svcName } from './mesh';
 import { ms, ratio, timeIt, type Row } from './report';
@@ -96,8 +96,7 @@ export function w2(world0: World, services: number): Row[] {
   t.update(world, 'all');
   const ns = nsName(0);
   const svc = svcName(3);
-  const get = (kind: string, name: string) =>
-    (world.objects as Record<string, Record<string, KubeObject>>)[kind]?.[`${kind}/${ns}/${name}`];
+  const get = (kind: KindName, name: string) => getObject(world, kind, ns, name) as KubeObject | undefined;
   // Each edit runs REPS times with a different value, so one GC pause does
   // not decide the figure; the row shows the median and the worst.
   const REPS = 5;

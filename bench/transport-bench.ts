@@ -2,7 +2,7 @@
 // (memory per idle connection) and W6 (reconnect storm), each next to the
 // raw-transport floor measured in the same run.
 import * as grpc from '@grpc/grpc-js';
-import type { KubeObject } from '../src/model';
+import { get } from '../src/model';
 import { TypeUrl } from '../src/envoy';
 import { BenchServer } from './bench-server';
 import { benchNodes, Clients } from './client-process';
@@ -89,9 +89,7 @@ export async function transportBench(services: number, clientCount: number): Pro
     // W3a: one route edit; only the 1/W of clients behind that waypoint get it.
     const ns = nsName(0);
     const svc = svcName(3);
-    const route = (bench.world.objects as Record<string, Record<string, KubeObject>>).HTTPRoute?.[
-      `HTTPRoute/${ns}/${svc}`
-    ];
+    const route = get(bench.world, 'HTTPRoute', ns, svc);
     const perWaypoint = nodes.filter((n) => n.ns === ns).length;
     let t0 = Date.now();
     bench.apply([
@@ -115,9 +113,7 @@ export async function transportBench(services: number, clientCount: number): Pro
     ]);
     const routeLat = await latencies(clients, TypeUrl.Route, perWaypoint, t0);
     // W3b: a mesh-wide policy edit reaches every client.
-    const mw = (bench.world.objects as Record<string, Record<string, KubeObject>>).AuthorizationPolicy?.[
-      'AuthorizationPolicy/istio-system/mesh-wide'
-    ];
+    const mw = get(bench.world, 'AuthorizationPolicy', 'istio-system', 'mesh-wide');
     t0 = Date.now();
     bench.apply([
       {

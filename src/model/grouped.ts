@@ -3,7 +3,7 @@
 // came from the previous one by a few changes, the view is patched from the
 // previous view instead of rebuilt: one pod move must not regroup 50k pods.
 import { keyOf, type KubeObject } from './meta';
-import { lineageOf, list, tableOf, viewsOf, type KindMap, type KindName, type World } from './world';
+import { lineageOf, list, tableOf, viewsOf, type KindMap, type KindName, type Table, type World } from './world';
 
 /** How a group's members are ordered: by object key, or as the table lists them. */
 export type GroupOrder = 'key' | 'table';
@@ -43,8 +43,8 @@ function position(list: readonly KubeObject[], key: string): number {
  */
 function patch<T extends KubeObject>(
   prevView: Grouped<T>,
-  prevTable: Readonly<Record<string, T>>,
-  table: Readonly<Record<string, T>>,
+  prevTable: Table<T>,
+  table: Table<T>,
   keys: readonly string[],
   groupsOf: (o: T) => readonly string[],
   order: GroupOrder,
@@ -59,8 +59,8 @@ function patch<T extends KubeObject>(
     return m.get(g)!;
   };
   for (const key of keys) {
-    const before = prevTable[key];
-    const after = table[key];
+    const before = prevTable.get(key);
+    const after = table.get(key);
     const was = new Set(before ? groupsOf(before) : []);
     const now = new Set(after ? groupsOf(after) : []);
     for (const g of was) {
@@ -91,7 +91,7 @@ export function grouped<K extends KindName>(
   groupsOf: (o: KindMap[K]) => readonly string[],
   order: GroupOrder,
 ): Grouped<KindMap[K]> {
-  const table = tableOf(world, kind) as Readonly<Record<string, KindMap[K]>>;
+  const table = tableOf(world, kind);
   const views = viewsOf(table);
   const cached = views.get(name) as Grouped<KindMap[K]> | undefined;
   if (cached) return cached;
@@ -99,7 +99,7 @@ export function grouped<K extends KindName>(
   const prevView = lineage && (viewsOf(lineage.prev).get(name) as Grouped<KindMap[K]> | undefined);
   let view: Grouped<KindMap[K]> | undefined;
   if (lineage && prevView && lineage.keys.length <= MAX_PATCH && !(order === 'table' && lineage.reordered))
-    view = patch(prevView, lineage.prev as Readonly<Record<string, KindMap[K]>>, table, lineage.keys, groupsOf, order);
+    view = patch(prevView, lineage.prev as Table<KindMap[K]>, table, lineage.keys, groupsOf, order);
   view ??= build(list(world, kind), groupsOf, order);
   views.set(name, view);
   return view;

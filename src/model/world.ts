@@ -1,4 +1,4 @@
-import { freeze, produce } from 'immer';
+import { freeze } from 'immer';
 import type { ConfigMap, EndpointSlice, Namespace, Pod, Service } from './core';
 import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './gateway';
 import type {
@@ -41,15 +41,19 @@ export interface KindMap {
 
 export type KindName = keyof KindMap;
 
-type ByKey<T> = { readonly [key: string]: T };
+/** One kind's objects by key, in the order they were first added. */
+export type Table<T> = ReadonlyMap<string, T>;
 
 /**
- * An immutable snapshot of every input object. Updates go through immer, so
- * an update to one object leaves every other kind's table (and every other
- * object) the same reference: derived views can be cached per table.
+ * An immutable snapshot of every input object. An update copies only the
+ * tables of the kinds it changes and leaves every other kind's table (and
+ * every other object) the same reference: derived views can be cached per
+ * table. Tables are Maps, typed read-only: copying one is a native Map copy,
+ * where a 50k-key object had to be rebuilt key by key (about 10× slower).
+ * Objects are deep-frozen.
  */
 export interface World {
-  readonly objects: { readonly [K in KindName]?: ByKey<KindMap[K]> };
+  readonly objects: { readonly [K in KindName]?: Table<KindMap[K]> };
   readonly generation: number;
 }
 
@@ -80,35 +84,36 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
     if (deleted) k.deleted.add(key);
     else if (k.deleted.has(key)) k.reordered = true;
   };
-  // What each key holds so far in this batch (null: deleted), so that a later
-  // change is compared with an earlier one, not with the World before the batch.
-  const latest = new Map<string, KubeObject | null>();
-  const next = produce(world, (draft) => {
-    const tables = draft.objects as Record<string, Record<string, KubeObject>>;
-    for (const c of changes) {
-      if (c.op === 'upsert') {
-        const key = keyOf(c.object);
-        const table = (tables[c.object.kind] ??= {});
-        const held = latest.get(`${c.object.kind}\u0000${key}`);
-        const before = held === undefined ? world.objects[c.object.kind as KindName]?.[key] : (held ?? undefined);
-        if (before !== undefined && sameContent(before, c.object)) continue;
-        table[key] = c.object;
-        latest.set(`${c.object.kind}\u0000${key}`, c.object);
-        note(c.object.kind, key, false);
+  // Tables copied in this batch, written in place until the batch ends.
+  const copies = new Map<string, Map<string, KubeObject>>();
+  const tables = world.objects as Record<string, Table<KubeObject> | undefined>;
+  const current = (kind: string) => copies.get(kind) ?? tables[kind];
+  const own = (kind: string) => {
+    let t = copies.get(kind);
+    if (!t) copies.set(kind, (t = new Map(tables[kind])));
+    return t;
+  };
+  for (const c of changes) {
+    if (c.op === 'upsert') {
+      const key = keyOf(c.object);
+      const before = current(c.object.kind)?.get(key);
+      if (before !== undefined && sameContent(before, c.object)) continue;
+      own(c.object.kind).set(key, freeze(c.object, true));
+      note(c.object.kind, key, false);
+      changed.add(key);
+    } else {
+      const key = objectKey(c.kind, c.namespace, c.name);
+      if (current(c.kind)?.has(key)) {
+        own(c.kind).delete(key);
+        note(c.kind, key, true);
         changed.add(key);
-      } else {
-        const key = objectKey(c.kind, c.namespace, c.name);
-        const table = tables[c.kind];
-        if (table && key in table) {
-          delete table[key];
-          latest.set(`${c.kind}\u0000${key}`, null);
-          note(c.kind, key, true);
-          changed.add(key);
-        }
       }
     }
-    if (changed.size > 0) draft.generation = world.generation + 1;
-  });
+  }
+  if (changed.size === 0) return { world, changed };
+  const objects: Record<string, Table<KubeObject>> = { ...tables } as Record<string, Table<KubeObject>>;
+  for (const [kind, t] of copies) objects[kind] = t;
+  const next: World = Object.freeze({ objects: Object.freeze(objects), generation: world.generation + 1 });
   for (const [kind, k] of byKind) {
     const prev = world.objects[kind as KindName];
     const table = next.objects[kind as KindName];
@@ -126,8 +131,8 @@ function sameContent(a: KubeObject, b: KubeObject): boolean {
 }
 
 export function list<K extends KindName>(world: World, kind: K): KindMap[K][] {
-  const table = world.objects[kind] as ByKey<KindMap[K]> | undefined;
-  return table ? Object.values(table) : [];
+  const table = world.objects[kind] as Table<KindMap[K]> | undefined;
+  return table ? [...table.values()] : [];
 }
 
 export function get<K extends KindName>(
@@ -136,15 +141,15 @@ export function get<K extends KindName>(
   namespace: string | undefined,
   name: string,
 ): KindMap[K] | undefined {
-  const table = world.objects[kind] as ByKey<KindMap[K]> | undefined;
-  return table?.[objectKey(kind, namespace, name)];
+  const table = world.objects[kind] as Table<KindMap[K]> | undefined;
+  return table?.get(objectKey(kind, namespace, name));
 }
 
 const memo = new WeakMap<object, Map<string, unknown>>();
 
 /** One kind's table, or a stable empty one, so views of an absent kind are cached too. */
-export function tableOf(world: World, kind: KindName): object {
-  return (world.objects[kind] as object | undefined) ?? emptyTable(kind);
+export function tableOf<K extends KindName>(world: World, kind: K): Table<KindMap[K]> {
+  return (world.objects[kind] as Table<KindMap[K]> | undefined) ?? (emptyTable(kind) as Table<KindMap[K]>);
 }
 
 /** The views cached on a table (created empty on first use). */
@@ -176,9 +181,9 @@ export function derived<K extends KindName, T>(
   return v;
 }
 
-const EMPTY_TABLES = new Map<string, object>();
-function emptyTable(kind: string): object {
+const EMPTY_TABLES = new Map<string, Table<unknown>>();
+function emptyTable(kind: string): Table<unknown> {
   let t = EMPTY_TABLES.get(kind);
-  if (!t) EMPTY_TABLES.set(kind, (t = {}));
+  if (!t) EMPTY_TABLES.set(kind, (t = new Map()));
   return t;
 }

@@ -1,5 +1,5 @@
 import type { AmbientIndex } from '../ambient';
-import { get, inNamespace, keyOf, parseKey, type KindName, type KubeObject, type World } from '../model';
+import { get, inNamespace, keyOf, list, parseKey, type KindName, type KubeObject, type World } from '../model';
 import type { TranslateOptions } from './context';
 import { readKeysOf, Reads } from './reads';
 import type { ObjectStatus } from './status';
@@ -96,7 +96,7 @@ export class StatusTracker {
     this.waypoints = index.waypoints;
     for (const s of gatewayStatuses(index)) this.statuses.set(statusKey(s), s);
     for (const kind of STATUS_KINDS)
-      for (const o of Object.values((world.objects[kind] ?? {}) as Record<string, KubeObject>)) {
+      for (const o of list(world, kind) as KubeObject[]) {
         const s = this.track(world, index, o);
         if (s) this.statuses.set(statusKey(s), s);
       }

@@ -22,7 +22,7 @@ const pod = (name: string, ns: string, labels: Record<string, string>): KubeObje
 
 /** The same tables, in the same order, in a World with no history to patch from. */
 function fresh(world: World): World {
-  const objects = Object.values((world.objects.Pod ?? {}) as Record<string, KubeObject>);
+  const objects = [...(world.objects.Pod?.values() ?? [])];
   return applyChanges(
     EMPTY_WORLD,
     objects.map((object) => ({ op: 'upsert' as const, object })),

@@ -24,12 +24,15 @@ describe('World', () => {
     assert.deepEqual([...changed], ['Namespace/a']);
     assert.equal(w2.objects.Service, w1.objects.Service, 'untouched kind keeps its table');
     assert.equal(
-      w2.objects.Namespace?.['Namespace/b'],
-      w1.objects.Namespace?.['Namespace/b'],
+      w2.objects.Namespace?.get('Namespace/b'),
+      w1.objects.Namespace?.get('Namespace/b'),
       'untouched object keeps its identity',
     );
     assert.notEqual(w2.objects.Namespace, w1.objects.Namespace);
-    assert.throws(() => ((w2.objects.Namespace as Record<string, unknown>)['Namespace/z'] = 1), 'worlds are frozen');
+    assert.ok(Object.isFrozen(w2), 'worlds are frozen');
+    assert.ok(Object.isFrozen(w2.objects), 'their table of tables too');
+    const a = w2.objects.Namespace?.get('Namespace/a');
+    assert.ok(a && Object.isFrozen(a) && Object.isFrozen(a.metadata), 'and objects, deeply');
   });
 
   it('applies a batch in order: each change is compared with the one before it in the batch', () => {
@@ -42,13 +45,13 @@ describe('World', () => {
       { op: 'delete', kind: 'Service', namespace: 'a', name: 'x' },
       { op: 'upsert', object: svc('x') },
     ]);
-    assert.deepEqual(back.world.objects.Service?.['Service/a/x'], svc('x'));
+    assert.deepEqual(back.world.objects.Service?.get('Service/a/x'), svc('x'));
     // Changed and changed back: the last word holds.
     const undone = applyChanges(w1, [
       { op: 'upsert', object: ns('a', { v: '2' }) },
       { op: 'upsert', object: ns('a', { v: '1' }) },
     ]);
-    assert.deepEqual(undone.world.objects.Namespace?.['Namespace/a']?.metadata.labels, { v: '1' });
+    assert.deepEqual(undone.world.objects.Namespace?.get('Namespace/a')?.metadata.labels, { v: '1' });
   });
 
   it('does not count an identical re-delivery as a change, and reports deletions', () => {
@@ -77,10 +80,10 @@ describe('World structural sharing at scale', () => {
     const before = w1.objects.Service!;
     const after = w2.objects.Service!;
     assert.notEqual(after, before);
-    for (const [key, o] of Object.entries(before)) {
-      if (key === 'Service/a/s7') assert.notEqual(after[key], o);
-      else if (key === 'Service/a/s8') assert.equal(after[key], undefined);
-      else assert.equal(after[key], o, key);
+    for (const [key, o] of before) {
+      if (key === 'Service/a/s7') assert.notEqual(after.get(key), o);
+      else if (key === 'Service/a/s8') assert.equal(after.get(key), undefined);
+      else assert.equal(after.get(key), o, key);
     }
     assert.equal(w2.generation, w1.generation + 1);
   });
