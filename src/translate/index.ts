@@ -2,7 +2,7 @@ import { buildAmbientIndex, updateAmbientIndex, type AmbientIndex, type Waypoint
 import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
-import { affects, Reads } from './reads';
+import { readKeysOfAll, Reads } from './reads';
 import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './resources';
 import type { ObjectStatus } from './status';
 import { StatusTracker } from './status-tracker';
@@ -110,6 +110,8 @@ export class IncrementalTranslator {
   readonly outputs = new Map<string, WaypointOutput>();
   private readonly signatures = new Map<string, string>();
   private readonly statuses: StatusTracker;
+  /** The World of the last update: what a change is compared with. */
+  private world?: World;
   index?: AmbientIndex;
 
   constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {
@@ -122,15 +124,15 @@ export class IncrementalTranslator {
         ? updateAmbientIndex(this.index, world, changed)
         : buildAmbientIndex(world, this.opts);
     this.index = index;
+    // Worked out once per change, not once per waypoint.
+    const hits = changed === 'all' ? [] : readKeysOfAll(changed, world, this.world);
+    this.world = world;
     const translated: string[] = [];
     for (const wp of index.waypoints.values()) {
       const sig = servedSignature(index, wp);
       const prev = this.outputs.get(wp.key);
       const stale =
-        changed === 'all' ||
-        !prev ||
-        this.signatures.get(wp.key) !== sig ||
-        [...changed].some((k) => affects(prev.reads, k));
+        changed === 'all' || !prev || this.signatures.get(wp.key) !== sig || hits.some((k) => prev.reads.has(k));
       if (!stale) continue;
       this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts, prev));
       this.signatures.set(wp.key, sig);

@@ -19,7 +19,7 @@ import {
   upstreamMtls,
 } from './proxyless-tls';
 import { BucketedView, type Contribution, type Patch } from './buckets';
-import { readKeysOf, Reads } from './reads';
+import { readKeysOfAll, Reads } from './reads';
 import type { Recipe } from './recipe';
 import { Reuse, type Encoded } from './reuse';
 import { envoyRoute } from './routes';
@@ -315,8 +315,14 @@ const SERVER_RECIPES = new WeakMap<AuthzPolicyIR[], Map<string, Recipe<Listener>
 export class ProxylessBuilder {
   private readonly pieces = new Map<string, { svc: Service; reads: ReadonlySet<string>; piece: ServicePiece }>();
   private readonly encoded = new Map<string, Encoded>();
+  /** Pieces by read key, so a change finds the pieces it reaches without visiting the others. */
+  private readonly readers = new Map<string, Set<string>>();
+  /** The pieces each namespace's bucket was assembled from. */
+  private readonly byNamespace = new Map<string, Set<string>>();
   private readonly view = new BucketedView();
   private waypoints?: AmbientIndex['waypoints'];
+  /** The World of the last build: what a change is compared with. */
+  private world?: World;
 
   constructor(private readonly opts: TranslateOptions) {}
 
@@ -325,16 +331,20 @@ export class ProxylessBuilder {
     const dirty = new Set<string>();
     if (changed === 'all' || index.waypoints !== this.waypoints) {
       this.pieces.clear();
+      this.readers.clear();
+      this.byNamespace.clear();
       for (const ns of this.view.bucketNames()) dirty.add(ns);
       for (const ns of namespacesWith(world, 'Service')) dirty.add(ns);
     } else {
       // Worked out once per change, not once per piece.
-      const hits = [...changed].flatMap(readKeysOf);
-      for (const [key, p] of this.pieces)
-        if (hits.some((h) => p.reads.has(h))) {
-          this.pieces.delete(key);
-          dirty.add(p.svc.metadata.namespace ?? '');
-        }
+      const stale = new Set<string>();
+      for (const h of readKeysOfAll(changed, world, this.world))
+        for (const key of this.readers.get(h) ?? []) stale.add(key);
+      for (const key of stale) {
+        const p = this.pieces.get(key);
+        if (p) dirty.add(p.svc.metadata.namespace ?? '');
+        this.drop(key);
+      }
       // A Service added or deleted changes its namespace's bucket without any piece reading it.
       for (const key of changed) {
         const k = parseKey(key);
@@ -342,6 +352,7 @@ export class ProxylessBuilder {
       }
     }
     this.waypoints = index.waypoints;
+    this.world = world;
     for (const ns of dirty) this.rebuild(world, index, ns);
     return this.view.take();
   }
@@ -349,6 +360,17 @@ export class ProxylessBuilder {
   /** Every resource of the view, by type. */
   resources(): Map<string, PreparedResource[]> {
     return new Map(PROXYLESS_TYPES.map((t) => [t, this.view.all(t)]));
+  }
+
+  private drop(key: string): void {
+    const p = this.pieces.get(key);
+    if (!p) return;
+    this.pieces.delete(key);
+    for (const r of p.reads) {
+      const keys = this.readers.get(r);
+      keys?.delete(key);
+      if (keys?.size === 0) this.readers.delete(r);
+    }
   }
 
   private rebuild(world: World, index: AmbientIndex, ns: string): void {
@@ -360,14 +382,21 @@ export class ProxylessBuilder {
       visited.add(key);
       const hit = this.pieces.get(key);
       if (hit && hit.svc === svc) return hit.piece;
+      this.drop(key);
       const reads = new Reads();
       const piece = servicePiece(world, index, this.opts, svc, reads);
       this.pieces.set(key, { svc, reads: reads.keys, piece });
+      for (const r of reads.keys) {
+        let keys = this.readers.get(r);
+        if (!keys) this.readers.set(r, (keys = new Set()));
+        keys.add(key);
+      }
       return piece;
     });
     // A deleted (or now headless) Service read nothing that changed; it goes here.
-    for (const [key, p] of this.pieces)
-      if ((p.svc.metadata.namespace ?? '') === ns && !visited.has(key)) this.pieces.delete(key);
+    for (const key of this.byNamespace.get(ns) ?? []) if (!visited.has(key)) this.drop(key);
+    if (visited.size > 0) this.byNamespace.set(ns, visited);
+    else this.byNamespace.delete(ns);
     if (reuse.next.size > 0) this.encoded.set(ns, reuse.next);
     else this.encoded.delete(ns);
     this.view.replace(ns, contributions(out));

@@ -1,9 +1,13 @@
-import { objectKey } from '../model';
+import { get, objectKey, parseKey, type KindName, type KubeObject, type World } from '../model';
 
 /**
  * What one waypoint's translation looked at, so a change re-translates only
  * the waypoints that read it. Queries over a whole namespace record
- * `Kind/ns/*`; over everything, `Kind/*`.
+ * `Kind/ns/*`; over everything, `Kind/*`. A lookup by label that then reads
+ * each object it found records `Kind/ns/*members` and those objects' keys: it
+ * is reached by a change to one of them, or by an object joining, leaving or
+ * being relabelled, but not by a change to another object's content (a pod
+ * moving does not touch the services that do not select it).
  */
 export class Reads {
   readonly keys = new Set<string>();
@@ -19,16 +23,53 @@ export class Reads {
   all(kind: string): void {
     this.keys.add(`${kind}/*`);
   }
+
+  /** Which objects of `kind` are in `namespace`, and their labels (see above). */
+  members(kind: string, namespace: string): void {
+    this.keys.add(membersKey(kind, namespace));
+  }
 }
 
-/** The read keys a change to `changedKey` affects: the key itself and the queries that cover it. */
-export function readKeysOf(changedKey: string): string[] {
+const membersKey = (kind: string, namespace: string) => `${kind}/${namespace}/*members`;
+
+/**
+ * The read keys a change to `changedKey` affects: the key itself and the
+ * queries that cover it, and its namespace's members unless the change is
+ * known to keep the object there with the same labels.
+ */
+export function readKeysOf(changedKey: string, sameMembers = false): string[] {
   const parts = changedKey.split('/');
   const kind = parts[0] ?? '';
-  return parts.length === 3 ? [changedKey, `${kind}/*`, `${kind}/${parts[1]}/*`] : [changedKey, `${kind}/*`];
+  if (parts.length !== 3) return [changedKey, `${kind}/*`];
+  const keys = [changedKey, `${kind}/*`, `${kind}/${parts[1]}/*`];
+  if (!sameMembers) keys.push(membersKey(kind, parts[1] ?? ''));
+  return keys;
 }
 
-/** Whether a change to `changedKey` can affect a translation that made `reads`. */
-export function affects(reads: ReadonlySet<string>, changedKey: string): boolean {
-  return readKeysOf(changedKey).some((k) => reads.has(k));
+const sameLabels = (a: KubeObject, b: KubeObject) => {
+  const x = a.metadata.labels ?? {};
+  const y = b.metadata.labels ?? {};
+  const kx = Object.keys(x);
+  return kx.length === Object.keys(y).length && kx.every((k) => x[k] === y[k]);
+};
+
+/**
+ * The read keys `changed` affects, worked out once per change. With the
+ * World the reader last saw, an object that stayed with the same labels
+ * does not reach its namespace's members.
+ */
+export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: World): string[] {
+  const out: string[] = [];
+  for (const key of changed) {
+    let same = false;
+    if (prev) {
+      const k = parseKey(key);
+      const kind = k.kind as KindName;
+      const before = get(prev, kind, k.namespace, k.name) as KubeObject | undefined;
+      const after = get(world, kind, k.namespace, k.name) as KubeObject | undefined;
+      same = before !== undefined && after !== undefined && sameLabels(before, after);
+    }
+    out.push(...readKeysOf(key, same));
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
-import { endpointsOf, isEnrolled } from '../ambient';
-import { get, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
+import { endpointsOf, isEnrolled, podsOfService } from '../ambient';
+import { endpointSlicesOf, get, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
 import type { EndpointIR, PortProtocol, WorkloadRef } from './ir';
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
@@ -52,11 +52,28 @@ function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): Wor
   };
 }
 
+/**
+ * Records what endpointsOf reads: the service's slices and the pods they
+ * name, or (without slices) the pods its selector picks; each by key, and
+ * which ones there are as namespace members.
+ */
+function readEndpointSources(svc: Service, world: World, reads: Reads): void {
+  const ns = svc.metadata.namespace ?? 'default';
+  reads.members('EndpointSlice', ns);
+  const slices = endpointSlicesOf(world, ns, svc.metadata.name);
+  for (const s of slices) {
+    reads.object('EndpointSlice', ns, s.metadata.name);
+    for (const e of s.endpoints ?? []) if (e.targetRef?.kind === 'Pod') reads.object('Pod', ns, e.targetRef.name ?? '');
+  }
+  if (slices.length > 0) return;
+  reads.members('Pod', ns);
+  for (const pod of podsOfService(svc, world)) reads.object('Pod', ns, pod.metadata.name);
+}
+
 /** Endpoints of a service port, with what the waypoint needs to reach each. */
 export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
   const ns = svc.metadata.namespace ?? 'default';
-  reads.namespace('EndpointSlice', ns);
-  reads.namespace('Pod', ns);
+  readEndpointSources(svc, world, reads);
   reads.object('Namespace', undefined, ns);
   return endpointsOf(svc, p, world).map((e) => ({
     ip: e.ip,
