@@ -21,6 +21,13 @@ const NS1 = nsName(1);
 
 /** Extra objects whose reads cross namespaces: a mesh config, a CUSTOM policy, a cross-namespace backend. */
 const extras: KubeObject[] = [
+  // A Service without EndpointSlices: its endpoints are the pods its selector picks.
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'by-selector', namespace: NS0 },
+    spec: { clusterIP: '10.99.0.7', selector: { pick: 'me' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  },
   {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -114,6 +121,42 @@ describe('incremental translation matches a full translation', () => {
           endpoints: slice.endpoints.map((e, i) => (i === 0 ? { ...e, addresses: ['10.250.0.9'] } : e)),
         } as KubeObject),
       ],
+      'local',
+    ],
+    [
+      'a pod relabelled into a selector-only Service',
+      () => {
+        const p = obj('Pod', NS0, `${svcName(5)}-0`);
+        return [upsert({ ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, pick: 'me' } } })];
+      },
+      'local',
+    ],
+    [
+      'that pod moving (its labels unchanged)',
+      () => {
+        const p = obj('Pod', NS0, `${svcName(5)}-0`) as KubeObject & { status: object };
+        return [upsert({ ...p, status: { ...p.status, podIP: '10.250.0.77', podIPs: [{ ip: '10.250.0.77' }] } })];
+      },
+      'local',
+    ],
+    [
+      'a second EndpointSlice for a Service',
+      () => [
+        upsert({
+          ...slice,
+          metadata: {
+            ...slice.metadata,
+            name: `${svcName(6)}-second`,
+            labels: { 'kubernetes.io/service-name': svcName(6) },
+          },
+          endpoints: [{ addresses: ['10.250.0.66'], conditions: { ready: true } }],
+        } as KubeObject),
+      ],
+      'local',
+    ],
+    [
+      'that EndpointSlice deleted',
+      () => [{ op: 'delete', kind: 'EndpointSlice', namespace: NS0, name: `${svcName(6)}-second` }],
       'local',
     ],
     ['a policy edit', () => [upsert({ ...policy, spec: { ...policy.spec, action: 'DENY' } })], 'local'],
