@@ -119,33 +119,21 @@ export class SnapshotCache {
     return changes;
   }
 
-  /** Applies upserts and removes to `m` in place; the names that changed. */
-  private apply(m: Map<string, PreparedResource>, upserts: Iterable<PreparedResource>, removes: Iterable<string>) {
-    const names = new Set<string>();
-    for (const r of upserts) {
-      if (m.get(r.name)?.version === r.version) continue;
-      m.set(r.name, this.intern(r));
-      names.add(r.name);
-    }
-    for (const name of removes) if (m.delete(name)) names.add(name);
-    return names;
-  }
-
   /**
    * Puts and drops resources of one type under `key`, leaving the others as
    * they are: a view that knows what changed costs what changed, not what
-   * it holds. Resources at the version already held are not changes.
+   * it holds to diff. Resources at the version already held are not changes.
    */
   patch(key: string, typeUrl: string, upserts: Iterable<PreparedResource>, removes: Iterable<string>): CacheChange[] {
+    const before = this.entries.get(key)?.get(typeUrl);
+    const after = this.patched(before, upserts, removes);
+    if (!after) return [];
     let entry = this.entries.get(key);
     if (!entry) this.entries.set(key, (entry = new Map()));
-    let m = entry.get(typeUrl);
-    // A shared map is never changed through one of its keys.
-    if (!m || m === this.shared.get(typeUrl)) entry.set(typeUrl, (m = new Map(m)));
-    const names = this.apply(m, upserts, removes);
-    if (m.size === 0) entry.delete(typeUrl);
+    if (after.map.size > 0) entry.set(typeUrl, after.map);
+    else entry.delete(typeUrl);
     if (entry.size === 0) this.entries.delete(key);
-    const changes = names.size > 0 ? [{ key, typeUrl, names }] : [];
+    const changes = [{ key, typeUrl, names: after.names }];
     this.emit(changes);
     return changes;
   }
@@ -160,10 +148,41 @@ export class SnapshotCache {
     upserts: Iterable<PreparedResource>,
     removes: Iterable<string>,
   ): CacheChange[] {
-    let shared = this.shared.get(typeUrl) as Map<string, PreparedResource> | undefined;
-    if (!shared) this.shared.set(typeUrl, (shared = new Map()));
-    const changed = this.apply(shared, upserts, removes);
-    return this.share(keys, typeUrl, shared, shared, changed);
+    const prev = this.shared.get(typeUrl);
+    const after = this.patched(prev, upserts, removes);
+    const next = after?.map ?? prev ?? new Map<string, PreparedResource>();
+    this.shared.set(typeUrl, next);
+    return this.share(keys, typeUrl, prev, next, after?.names ?? new Set());
+  }
+
+  /**
+   * A copy of `m` with upserts and removes applied and the names that
+   * changed, or undefined when nothing did. Never changes `m`: a map once
+   * given out stays as it was, so a reader may keep it.
+   */
+  private patched(
+    m: ResourceMap | undefined,
+    upserts: Iterable<PreparedResource>,
+    removes: Iterable<string>,
+  ): { map: Map<string, PreparedResource>; names: Set<string> } | undefined {
+    const names = new Set<string>();
+    const put: PreparedResource[] = [];
+    for (const r of upserts) {
+      if (m?.get(r.name)?.version === r.version) continue;
+      put.push(r);
+      names.add(r.name);
+    }
+    const drop: string[] = [];
+    for (const name of removes) {
+      if (!m?.has(name) || names.has(name)) continue;
+      drop.push(name);
+      names.add(name);
+    }
+    if (names.size === 0) return undefined;
+    const map = new Map(m);
+    for (const r of put) map.set(r.name, this.intern(r));
+    for (const name of drop) map.delete(name);
+    return { map, names };
   }
 
   /** Removes everything stored under `key`. */

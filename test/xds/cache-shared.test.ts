@@ -29,7 +29,10 @@ describe('cache: patches', () => {
   it('puts and drops named resources of one type, reporting only real changes', () => {
     const cache = new SnapshotCache();
     cache.set('z', new Map([[T, [res('a', '1'), res('b', '1')]]]));
+    const given = cache.get('z', T);
     assert.deepEqual(summary(cache.patch('z', T, [res('a', '1'), res('c', '1')], ['b', 'gone'])), ['z:b,c']);
+    assert.deepEqual([...given.keys()], ['a', 'b'], 'the map given out is unchanged');
+    assert.deepEqual(cache.patch('z', T, [res('a', '1')], []), [], 'the same version is no change');
     assert.deepEqual([...cache.get('z', T).keys()].sort(), ['a', 'c']);
     assert.deepEqual(summary(cache.patch('z', T, [], ['a', 'c'])), ['z:a,c']);
     assert.equal(cache.get('z', T).size, 0);
@@ -39,13 +42,21 @@ describe('cache: patches', () => {
   it('patches a shared map once, and never through one of its keys', () => {
     const cache = new SnapshotCache();
     cache.setShared(['w1', 'w2'], T, [res('a', '1'), res('b', '1')]);
-    const shared = cache.get('w1', T);
+    const given = cache.get('w1', T);
     assert.deepEqual(summary(cache.patchShared(['w1', 'w2', 'w3'], T, [res('a', '2')], ['b'])), [
       'w1:a,b',
       'w2:a,b',
       'w3:a',
     ]);
-    assert.equal(cache.get('w3', T), cache.get('w1', T), 'the newcomer shares the map');
+    // A map once given out never changes: a stream may keep it as what it holds.
+    assert.deepEqual(
+      [...given].map(([n, r]) => `${n}@${r.body.toString()}`),
+      ['a@1', 'b@1'],
+    );
+    const shared = cache.get('w1', T);
+    assert.equal(cache.get('w3', T), shared, 'the newcomer shares the map');
+    assert.deepEqual(summary(cache.patchShared(['w1', 'w2', 'w3'], T, [res('a', '2')], [])), [], 'nothing changed');
+    assert.equal(cache.get('w1', T), shared, 'and the map stays the same');
     // A patch of one key copies it: the others keep the shared map as it was.
     cache.patch('w1', T, [res('x', '1')], []);
     assert.deepEqual([...cache.get('w1', T).keys()].sort(), ['a', 'x']);
