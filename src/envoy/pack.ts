@@ -1,6 +1,7 @@
 import type * as protobuf from 'protobufjs';
 import type { OutputTypeMap, TypeMap } from './generated/type-map';
 import type { Any } from './generated/google/protobuf/Any';
+import { encodePlain } from './encoder';
 import { messageType } from './registry';
 import { checkWire } from './wire-check';
 import { typeUrlOf } from './type-urls';
@@ -9,13 +10,13 @@ export type MessageName = keyof TypeMap;
 export type { OutputTypeMap, TypeMap };
 
 /**
- * Encodes a message to protobuf bytes. The payload is checked against the
- * generated type for `name`, so a misspelled field is a compile error.
+ * Encodes a message to protobuf bytes: the bytes protobufjs would write for
+ * `type.encode(type.fromObject(message))`, without building the message
+ * instances (see encoder.ts). The payload is checked against the generated
+ * type for `name`, so a misspelled field is a compile error.
  */
 export function encodeMessage<N extends MessageName>(name: N, message: TypeMap[N]): Buffer {
-  const type = messageType(name);
-  const bytes = type.encode(type.fromObject(message as object)).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return encodePlain(messageType(name), message as object);
 }
 
 /** Packs a typed message into a google.protobuf.Any (encoded immediately). */
