@@ -114,3 +114,28 @@ export function inNamespace<K extends KindName>(world: World, kind: K, namespace
   const byNs = grouped(world, kind, 'byNamespace', (o) => [o.metadata.namespace ?? ''], 'table');
   return (byNs.get(namespace) ?? NONE) as KindMap[K][];
 }
+
+// A namespace's objects by name, cached on the namespace's list (which keeps
+// its identity while nothing of that kind in the namespace changes).
+const BY_NAME = new WeakMap<readonly KubeObject[], ReadonlyMap<string, KubeObject>>();
+
+/**
+ * `get(world, kind, namespace, name)` for a non-empty namespace, looked up by
+ * the name alone: no key string to build and hash for each of many lookups
+ * (a Service's pods).
+ */
+export function getInNamespace<K extends KindName>(
+  world: World,
+  kind: K,
+  namespace: string,
+  name: string,
+): KindMap[K] | undefined {
+  const objects = inNamespace(world, kind, namespace);
+  let byName = BY_NAME.get(objects);
+  if (!byName) {
+    const m = new Map<string, KubeObject>();
+    for (const o of objects) m.set(o.metadata.name, o);
+    BY_NAME.set(objects, (byName = m));
+  }
+  return byName.get(name) as KindMap[K] | undefined;
+}
