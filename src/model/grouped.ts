@@ -120,9 +120,10 @@ export function inNamespace<K extends KindName>(world: World, kind: K, namespace
 const BY_NAME = new WeakMap<readonly KubeObject[], ReadonlyMap<string, KubeObject>>();
 
 /**
- * `get(world, kind, namespace, name)` for a non-empty namespace, looked up by
- * the name alone: no key string to build and hash for each of many lookups
- * (a Service's pods).
+ * `get(world, kind, namespace, name)`, looked up by the name alone: no key
+ * string to build and hash for each of many lookups (a Service's pods, every
+ * pod's Namespace). Namespace '' holds the cluster-scoped objects, whose key
+ * has no namespace either.
  */
 export function getInNamespace<K extends KindName>(
   world: World,
