@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
-import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR } from './ir';
+import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from './ir';
 import { once, seconds } from './common';
 import { jwtFilter } from './jwt';
 import { rbacRules, type ChainKind } from './rbac';
@@ -173,6 +173,16 @@ function networkRbac(stage: RbacStage) {
   };
 }
 
+// Services with a policy of their own of another kind share the waypoint's
+// JWT rules list (see buildWaypointIR), so its filter is packed once.
+const JWT_FILTER_MEMO = new WeakMap<readonly JwtRuleIR[], { filter: HttpFilter | undefined }>();
+
+function jwtFilterOf(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
+  let m = JWT_FILTER_MEMO.get(rules);
+  if (!m) JWT_FILTER_MEMO.set(rules, (m = { filter: jwtFilter(rules) }));
+  return m.filter;
+}
+
 /**
  * HTTP filters of a service chain, in the one order that matters: CUSTOM
  * (ext_authz) first, then JWT
@@ -181,7 +191,7 @@ function networkRbac(stage: RbacStage) {
  */
 const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter[] | undefined> = [
   httpExtAuthz,
-  (ctx) => jwtFilter(ctx.policy.jwt),
+  (ctx) => jwtFilterOf(ctx.policy.jwt),
   httpRbac('AUDIT'),
   httpRbac('DENY'),
   httpRbac('ALLOW'),
