@@ -19,6 +19,11 @@ const Long = protobuf.util.Long as unknown as {
 
 const TWO_32 = 4294967296;
 
+// Encoded strings by value, length prefix included: the same bytes for the
+// same string whoever writes it, so sharing them keeps encoding pure.
+const STRING_CACHE = new Map<string, Buffer>();
+const STRING_CACHE_MAX = 4096;
+
 /** The growing scratch buffer every top-level encode writes into, then copies out of. */
 export class Writer {
   buf: Buffer;
@@ -162,6 +167,26 @@ export class Writer {
       buf[start + 1] = n >>> 7;
     }
     this.pos = p;
+  }
+
+  /**
+   * A length-prefixed string from a set of few distinct values (type URLs),
+   * copied from its encoding the first time. Past the cap, strings are
+   * written as str() writes them.
+   */
+  strCached(s: string): void {
+    let bytes = STRING_CACHE.get(s);
+    if (!bytes) {
+      if (STRING_CACHE.size >= STRING_CACHE_MAX) return this.str(s);
+      const start = this.pos;
+      this.str(s);
+      bytes = Buffer.from(this.buf.subarray(start, this.pos));
+      STRING_CACHE.set(s, bytes);
+      return;
+    }
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** Length-prefixed bytes (already converted from base64 when given as a string). */
@@ -434,6 +459,9 @@ function compile(type: protobuf.Type): Encode {
       body.push(
         `if(v!=null){const x=typeof v==='string'?h.decode64(v):v;if(x.length>=0){w.u32(${tagOf(f.id, 2)});w.bytes(x);}}`,
       );
+    } else if (type.fullName === '.google.protobuf.Any' && f.name === 'type_url') {
+      // Few distinct type URLs, each written many times (every packed filter).
+      body.push(`if(v!=null){w.u32(${tagOf(f.id, 2)});w.strCached(typeof v==='string'?v:String(v));}`);
     } else {
       body.push(`if(v!=null){w.u32(${tagOf(f.id, WIRE[f.type] ?? 2)});${scalarWrite(f.type, 'v')}}`);
     }

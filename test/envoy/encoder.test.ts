@@ -106,6 +106,10 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       same('google.protobuf.StringValue', { value: s });
     same('google.protobuf.StringValue', { value: 12 } as never);
     same(CDS, { name: 'x', alt_stat_name: 'ü'.repeat(100) });
+    // Type URLs are written from a cache after their first use.
+    for (let i = 0; i < 2; i++)
+      for (const type_url of ['type.googleapis.com/x.ü', `type.googleapis.com/${'y'.repeat(300)}`, ''])
+        same('google.protobuf.Any', { type_url, value: Buffer.from([i]) });
   });
 
   it('bytes: buffers, arrays, base64 strings', () => {
