@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type * as protobuf from 'protobufjs';
-import { encodeMessage, messageType, type MessageName } from '../../src/envoy';
+import { encodeMessage, encodeTail, messageType, pack, packWithTail, type MessageName } from '../../src/envoy';
 import { encodePlain } from '../../src/envoy/encoder';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
@@ -213,6 +213,27 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       b.toString('hex'),
       reference(messageType(CDS), { ...msg, alt_stat_name: a.toString('hex').slice(0, 8) }).toString('hex'),
     );
+  });
+});
+
+describe('packWithTail', () => {
+  const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+  it('packs the merged message when the head fields come first', () => {
+    const tail = {
+      server_name: 'istio-envoy',
+      http_filters: [
+        { name: 'envoy.filters.http.router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) },
+      ],
+      merge_slashes: true,
+    };
+    const head = { stat_prefix: 'x', codec_type: 'AUTO' as const, rds: { route_config_name: 'r' } };
+    assert.deepEqual(packWithTail(HCM, head, encodeTail(HCM, tail)), pack(HCM, { ...head, ...tail }));
+    assert.deepEqual(packWithTail(HCM, {}, encodeTail(HCM, tail)), pack(HCM, tail));
+  });
+  it('refuses a head whose fields are not all below the tail', () => {
+    const tail = encodeTail(HCM, { http_filters: [], server_name: 's' });
+    assert.throws(() => packWithTail(HCM, { server_name: 'again' }, tail), /not below/);
+    assert.throws(() => packWithTail(HCM, { merge_slashes: true }, tail), /not below/);
   });
 });
 
