@@ -1,5 +1,5 @@
 import { endpointsOf, isEnrolled } from '../ambient';
-import { get, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
+import { get, getInNamespace, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
 import type { EndpointIR, PortProtocol, WorkloadRef } from './ir';
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
@@ -72,7 +72,10 @@ export function servedServices(ctx: WaypointContext): Service[] {
   const out: Service[] = [];
   for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
     if (s.kind !== 'Service') continue;
-    const svc = get(ctx.world, 'Service', s.metadata.namespace, s.metadata.name);
+    const ns = s.metadata.namespace;
+    const svc = ns
+      ? getInNamespace(ctx.world, 'Service', ns, s.metadata.name)
+      : get(ctx.world, 'Service', ns, s.metadata.name);
     if (svc) out.push(svc);
   }
   return out;
