@@ -152,12 +152,41 @@ function rbacStage(ctx: ChainContext, stage: RbacStage) {
   };
 }
 
+// An HTTP RBAC stage reads only its policies, the stage, the chain kind and
+// the trust domain. Chains whose own policy adds only ALLOW rules share the
+// waypoint's AUDIT and DENY policy objects (see buildWaypointIR), so those
+// stages are built and packed once per waypoint: memoised on the first
+// policy object, then matched by the identity of every policy in the stage.
+interface StageMemo {
+  key: string;
+  enforced: readonly AuthzPolicyIR[];
+  dryRun: readonly AuthzPolicyIR[];
+  filter: HttpFilter | undefined;
+}
+const HTTP_RBAC_MEMO = new WeakMap<AuthzPolicyIR, StageMemo[]>();
+const MAX_STAGE_MEMOS = 8;
+
+const sameList = (a: readonly AuthzPolicyIR[], b: readonly AuthzPolicyIR[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
 function httpRbac(stage: RbacStage) {
   return (ctx: ChainContext): HttpFilter | undefined => {
+    const { enforced, dryRun } = stagePolicies(ctx, stage);
+    const first = enforced[0] ?? dryRun[0];
+    if (!first) return undefined;
+    const key = `${ctx.kind}|${stage}|${ctx.trustDomain}`;
+    let memos = HTTP_RBAC_MEMO.get(first);
+    if (!memos) HTTP_RBAC_MEMO.set(first, (memos = []));
+    const hit = memos.find((m) => m.key === key && sameList(m.enforced, enforced) && sameList(m.dryRun, dryRun));
+    if (hit) return hit.filter;
     const cfg = rbacStage(ctx, stage);
-    return (
-      cfg && { name: 'envoy.filters.http.rbac', typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', cfg) }
-    );
+    const filter = cfg && {
+      name: 'envoy.filters.http.rbac',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', cfg),
+    };
+    // Stages that differ per service (their own DENY rules) are not worth remembering.
+    if (memos.length < MAX_STAGE_MEMOS) memos.push({ key, enforced, dryRun, filter });
+    return filter;
   };
 }
 
