@@ -1,6 +1,7 @@
 import {
   endpointSlicesOf,
   get,
+  getInNamespace,
   podsMatching,
   type EndpointSlice,
   type Pod,
@@ -14,6 +15,11 @@ export interface ServiceEndpoint {
   port: number;
   ready: boolean;
   pod?: Pod;
+}
+
+/** get(world, 'Pod', ns, name), through the namespace's name map when there is a namespace. */
+function podNamed(world: World, ns: string, name: string): Pod | undefined {
+  return ns ? getInNamespace(world, 'Pod', ns, name) : get(world, 'Pod', ns, name);
 }
 
 /** Pods a Service selects (same namespace, running or not). */
@@ -35,7 +41,7 @@ export function backingPods(svc: Service, world: World): Pod[] {
     for (const e of s.endpoints ?? []) {
       const ref = e.targetRef;
       if (ref?.kind !== 'Pod' || !ref.name) continue;
-      const pod = get(world, 'Pod', ref.namespace ?? ns, ref.name);
+      const pod = podNamed(world, ref.namespace ?? ns, ref.name);
       if (pod) out.set(pod.metadata.name, pod);
     }
   return [...out.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
@@ -78,7 +84,7 @@ export function endpointsOf(svc: Service, sp: ServicePort, world: World): Servic
         (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ??
         (s.ports?.length === 1 ? s.ports[0] : undefined);
       for (const e of s.endpoints ?? []) {
-        const pod = e.targetRef?.kind === 'Pod' ? get(world, 'Pod', ns, e.targetRef.name ?? '') : undefined;
+        const pod = e.targetRef?.kind === 'Pod' ? podNamed(world, ns, e.targetRef.name ?? '') : undefined;
         const p = port?.port ?? resolveTargetPort(sp, pod);
         if (p === undefined) continue;
         for (const ip of e.addresses) out.push({ ip, port: p, ready: e.conditions?.ready !== false, pod });

@@ -1,6 +1,6 @@
 export { protoRoot, messageType, typeForUrl } from './registry';
-export { encodeMessage, decodeMessage, pack } from './pack';
-export type { MessageName, TypeMap, OutputTypeMap } from './pack';
+export { encodeMessage, decodeMessage, pack, encodeTail, packWithTail } from './pack';
+export type { MessageName, TypeMap, OutputTypeMap, EncodedTail } from './pack';
 export { PreparedResource, prepare, contentVersion } from './resource';
 export * from './type-urls';
 export * from './wire';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { deltaFraming, sotwFraming, type FieldFraming } from './wire';
 import { encodeMessage, type MessageName, type TypeMap } from './pack';
 import { messageName, typeUrlOf } from './type-urls';
@@ -47,8 +47,14 @@ export class PreparedResource {
   }
 }
 
+// The one-shot hash (Node 20.12+) makes no Hash object per resource.
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 export function contentVersion(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
+  const digest = oneShot
+    ? oneShot('sha256', bytes, 'base64url')
+    : crypto.createHash('sha256').update(bytes).digest('base64url');
+  return digest.slice(0, 16);
 }
 
 /** Encodes a typed message into a PreparedResource. */

@@ -121,3 +121,29 @@ export function inNamespace<K extends KindName>(world: World, kind: K, namespace
 export function namespacesWith(world: World, kind: KindName): IterableIterator<string> {
   return byNamespace(world, kind).keys();
 }
+
+// A namespace's objects by name, cached on the namespace's list (which keeps
+// its identity while nothing of that kind in the namespace changes).
+const BY_NAME = new WeakMap<readonly KubeObject[], ReadonlyMap<string, KubeObject>>();
+
+/**
+ * `get(world, kind, namespace, name)`, looked up by the name alone: no key
+ * string to build and hash for each of many lookups (a Service's pods, every
+ * pod's Namespace). Namespace '' holds the cluster-scoped objects, whose key
+ * has no namespace either.
+ */
+export function getInNamespace<K extends KindName>(
+  world: World,
+  kind: K,
+  namespace: string,
+  name: string,
+): KindMap[K] | undefined {
+  const objects = inNamespace(world, kind, namespace);
+  let byName = BY_NAME.get(objects);
+  if (!byName) {
+    const m = new Map<string, KubeObject>();
+    for (const o of objects) m.set(o.metadata.name, o);
+    BY_NAME.set(objects, (byName = m));
+  }
+  return byName.get(name) as KindMap[K] | undefined;
+}

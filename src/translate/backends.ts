@@ -1,6 +1,7 @@
 import { waypointKey } from '../ambient';
 import {
   get,
+  getInNamespace,
   inNamespace,
   type BackendRef,
   type KubeObject,
@@ -53,7 +54,7 @@ export function checkBackendRef(world: World, route: KubeObject, ref: BackendRef
   }
   const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
   reads?.object('Service', ns, ref.name);
-  const svc = get(world, 'Service', ns, ref.name);
+  const svc = ns ? getInNamespace(world, 'Service', ns, ref.name) : get(world, 'Service', ns, ref.name);
   if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
   if (!referenceAllowed({ world, reads }, route, ns, ref.name)) {
     return {

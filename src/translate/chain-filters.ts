@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
-import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR } from './ir';
+import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from './ir';
 import { once, seconds } from './common';
 import { jwtFilter } from './jwt';
 import { rbacRules, type ChainKind } from './rbac';
@@ -152,12 +152,41 @@ function rbacStage(ctx: ChainContext, stage: RbacStage) {
   };
 }
 
+// An HTTP RBAC stage reads only its policies, the stage, the chain kind and
+// the trust domain. Chains whose own policy adds only ALLOW rules share the
+// waypoint's AUDIT and DENY policy objects (see buildWaypointIR), so those
+// stages are built and packed once per waypoint: memoised on the first
+// policy object, then matched by the identity of every policy in the stage.
+interface StageMemo {
+  key: string;
+  enforced: readonly AuthzPolicyIR[];
+  dryRun: readonly AuthzPolicyIR[];
+  filter: HttpFilter | undefined;
+}
+const HTTP_RBAC_MEMO = new WeakMap<AuthzPolicyIR, StageMemo[]>();
+const MAX_STAGE_MEMOS = 8;
+
+const sameList = (a: readonly AuthzPolicyIR[], b: readonly AuthzPolicyIR[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
 function httpRbac(stage: RbacStage) {
   return (ctx: ChainContext): HttpFilter | undefined => {
+    const { enforced, dryRun } = stagePolicies(ctx, stage);
+    const first = enforced[0] ?? dryRun[0];
+    if (!first) return undefined;
+    const key = `${ctx.kind}|${stage}|${ctx.trustDomain}`;
+    let memos = HTTP_RBAC_MEMO.get(first);
+    if (!memos) HTTP_RBAC_MEMO.set(first, (memos = []));
+    const hit = memos.find((m) => m.key === key && sameList(m.enforced, enforced) && sameList(m.dryRun, dryRun));
+    if (hit) return hit.filter;
     const cfg = rbacStage(ctx, stage);
-    return (
-      cfg && { name: 'envoy.filters.http.rbac', typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', cfg) }
-    );
+    const filter = cfg && {
+      name: 'envoy.filters.http.rbac',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', cfg),
+    };
+    // Stages that differ per service (their own DENY rules) are not worth remembering.
+    if (memos.length < MAX_STAGE_MEMOS) memos.push({ key, enforced, dryRun, filter });
+    return filter;
   };
 }
 
@@ -173,6 +202,16 @@ function networkRbac(stage: RbacStage) {
   };
 }
 
+// Services with a policy of their own of another kind share the waypoint's
+// JWT rules list (see buildWaypointIR), so its filter is packed once.
+const JWT_FILTER_MEMO = new WeakMap<readonly JwtRuleIR[], { filter: HttpFilter | undefined }>();
+
+function jwtFilterOf(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
+  let m = JWT_FILTER_MEMO.get(rules);
+  if (!m) JWT_FILTER_MEMO.set(rules, (m = { filter: jwtFilter(rules) }));
+  return m.filter;
+}
+
 /**
  * HTTP filters of a service chain, in the one order that matters: CUSTOM
  * (ext_authz) first, then JWT
@@ -181,7 +220,7 @@ function networkRbac(stage: RbacStage) {
  */
 const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter[] | undefined> = [
   httpExtAuthz,
-  (ctx) => jwtFilter(ctx.policy.jwt),
+  (ctx) => jwtFilterOf(ctx.policy.jwt),
   httpRbac('AUDIT'),
   httpRbac('DENY'),
   httpRbac('ALLOW'),

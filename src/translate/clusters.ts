@@ -1,6 +1,6 @@
 import { pack, type TypeMap } from '../envoy';
 import type { WaypointIR } from './ir';
-import { ADS, sdsSecret, seconds } from './common';
+import { ADS, once, sdsSecret, seconds } from './common';
 import * as names from './names';
 import { jwksCluster as jwksTarget } from './jwt';
 
@@ -23,9 +23,10 @@ function internalCluster(name: string, listener: string): Cluster {
 
 /**
  * Carries the original-destination metadata of an endpoint into the internal
- * connection, so connect_originate learns which pod to tunnel to.
+ * connection, so connect_originate learns which pod to tunnel to. The same
+ * for every EDS cluster, so packed once.
  */
-function internalUpstream(): Cluster['transport_socket'] {
+const internalUpstream = once((): Cluster['transport_socket'] => {
   return {
     name: 'internal_upstream',
     typed_config: pack('envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport', {
@@ -39,7 +40,7 @@ function internalUpstream(): Cluster['transport_socket'] {
       },
     }),
   };
-}
+});
 
 function edsCluster(name: string): Cluster {
   return {

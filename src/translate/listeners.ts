@@ -1,4 +1,4 @@
-import { pack, type TypeMap } from '../envoy';
+import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../envoy';
 import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpRouteIR, WaypointIR } from './ir';
 import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
@@ -123,6 +123,35 @@ interface ChainArgs {
 
 const isDirect = (a: ChainArgs) => a.port === 0;
 
+// Everything of a chain's HttpConnectionManager after its first three fields
+// (codec_type, stat_prefix, rds) depends only on the chain policy and trust
+// domain, so it is encoded once per policy and shared by every chain with
+// that policy.
+const HCM_TAIL_MEMO = new WeakMap<ChainPolicyIR, Map<string, EncodedTail<typeof HCM>>>();
+
+function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
+  let byDomain = HCM_TAIL_MEMO.get(a.policy);
+  if (!byDomain) HCM_TAIL_MEMO.set(a.policy, (byDomain = new Map()));
+  let tail = byDomain.get(a.trustDomain);
+  if (!tail) {
+    tail = encodeTail(HCM, {
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
+      stream_idle_timeout: { seconds: 0 },
+      server_name: 'istio-envoy',
+      proxy_100_continue: true,
+      // The filters read neither the chain's name nor its port (see httpFilters).
+      http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
+      access_log: accessLogs(a.policy.accessLogs),
+      use_remote_address: { value: false },
+      normalize_path: { value: true },
+      merge_slashes: true,
+      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+    });
+    byDomain.set(a.trustDomain, tail);
+  }
+  return tail;
+}
+
 function httpChain(a: ChainArgs): FilterChain {
   return {
     name: a.name,
@@ -130,21 +159,15 @@ function httpChain(a: ChainArgs): FilterChain {
       ...(isDirect(a) ? [directConnectAuthority()] : []),
       {
         name: 'envoy.filters.network.http_connection_manager',
-        typed_config: pack(HCM, {
-          stat_prefix: `inbound_0.0.0.0_${a.port};`,
-          codec_type: 'AUTO',
-          rds: { config_source: ADS, route_config_name: a.name },
-          upgrade_configs: [{ upgrade_type: 'websocket' }],
-          stream_idle_timeout: { seconds: 0 },
-          server_name: 'istio-envoy',
-          proxy_100_continue: true,
-          http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
-          access_log: accessLogs(a.policy.accessLogs),
-          use_remote_address: { value: false },
-          normalize_path: { value: true },
-          merge_slashes: true,
-          path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-        }),
+        typed_config: packWithTail(
+          HCM,
+          {
+            stat_prefix: `inbound_0.0.0.0_${a.port};`,
+            codec_type: 'AUTO',
+            rds: { config_source: ADS, route_config_name: a.name },
+          },
+          hcmTail(a),
+        ),
       },
     ],
   };

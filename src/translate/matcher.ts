@@ -1,4 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
+import { once } from './common';
 
 type Matcher = TypeMap['xds.type.matcher.v3.Matcher'];
 type OnMatch = TypeMap['xds.type.matcher.v3.Matcher.OnMatch'];
@@ -11,6 +12,15 @@ export interface ChainSelector {
 }
 
 const NETWORK_INPUTS = 'envoy.extensions.matching.common_inputs.network.v3';
+
+// The matcher inputs have no fields: each is packed once, not once per VIP.
+const portInput = once(() => ({ name: 'port', typed_config: pack(`${NETWORK_INPUTS}.DestinationPortInput`, {}) }));
+const protocolInput = once(() => ({
+  name: 'protocol',
+  typed_config: pack(`${NETWORK_INPUTS}.ApplicationProtocolInput`, {}),
+}));
+const sniInput = once(() => ({ name: 'sni', typed_config: pack(`${NETWORK_INPUTS}.ServerNameInput`, {}) }));
+const ipInput = once(() => ({ name: 'ip', typed_config: pack(`${NETWORK_INPUTS}.DestinationIPInput`, {}) }));
 
 const chain = (name: string): OnMatch => ({
   action: { name, typed_config: pack('google.protobuf.StringValue', { value: name }) },
@@ -25,7 +35,7 @@ function bySni(sel: ChainSelector, fallback: OnMatch): OnMatch {
   return {
     matcher: {
       matcher_tree: {
-        input: { name: 'sni', typed_config: pack(`${NETWORK_INPUTS}.ServerNameInput`, {}) },
+        input: sniInput(),
         exact_match_map: { map: { [sel.tls.sni]: chain(sel.tls.chain) } },
       },
       on_no_match: fallback,
@@ -40,7 +50,7 @@ function forSelector(sel: ChainSelector): OnMatch {
     return {
       matcher: {
         matcher_tree: {
-          input: { name: 'protocol', typed_config: pack(`${NETWORK_INPUTS}.ApplicationProtocolInput`, {}) },
+          input: protocolInput(),
           exact_match_map: { map },
         },
         on_no_match: bySni(sel, chain(sel.tcp)),
@@ -69,7 +79,7 @@ export function chainMatcher(
     vipMap[vip] = {
       matcher: {
         matcher_tree: {
-          input: { name: 'port', typed_config: pack(`${NETWORK_INPUTS}.DestinationPortInput`, {}) },
+          input: portInput(),
           exact_match_map: { map: portMap },
         },
       },
@@ -81,7 +91,7 @@ export function chainMatcher(
   if (Object.keys(vipMap).length === 0 && fallback.matcher) return fallback.matcher;
   return {
     matcher_tree: {
-      input: { name: 'ip', typed_config: pack(`${NETWORK_INPUTS}.DestinationIPInput`, {}) },
+      input: ipInput(),
       exact_match_map: { map: vipMap },
     },
     on_no_match: fallback,

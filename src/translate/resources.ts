@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { prepare, TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import type { WaypointIR } from './ir';
 import { buildClusters } from './clusters';
@@ -6,47 +5,52 @@ import { endpointRecipes } from './endpoints';
 import { listenerRecipes } from './listeners';
 import type { Recipe } from './recipe';
 import { routeRecipes } from './routes';
+import { sameInput } from './same-input';
 
 export type ResourceSet = Map<string, PreparedResource[]>;
 
-/** By `type\0name`: a hash of the IR input each resource was built from. */
-export type BuiltFrom = ReadonlyMap<string, string>;
+/**
+ * By `type\0name`: the IR input each resource was built from. Inputs are
+ * pieces of the IR, which the translation keeps anyway, and are never
+ * modified once built.
+ */
+export type BuiltFrom = ReadonlyMap<string, unknown>;
 
 export interface Built {
   resources: ResourceSet;
   builtFrom: BuiltFrom;
 }
 
-const inputHash = (input: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify(input) ?? '')
-    .digest('base64url');
-
 /**
  * Encodes each recipe, or takes the previous translation's resource of the
- * same name when its input hashes the same: most of one waypoint's resources
- * do not change with one edit, and encoding them is most of translating it.
+ * same name when its input is equal: most of one waypoint's resources do not
+ * change with one edit, and encoding them is most of translating it. Inputs
+ * are compared only when there is a previous resource to reuse, so a cold
+ * build spends nothing on it.
  */
 function cook<N extends MessageName>(
   type: string,
   message: N,
   recipes: Recipe<TypeMap[N]>[],
   prev: Built | undefined,
-  builtFrom: Map<string, string>,
+  builtFrom: Map<string, unknown>,
 ): PreparedResource[] {
-  const old = new Map((prev?.resources.get(type) ?? []).map((r) => [r.name, r]));
+  const old = prev ? new Map((prev.resources.get(type) ?? []).map((r) => [r.name, r])) : undefined;
   return recipes.map((r) => {
     const key = `${type}\0${r.name}`;
-    const hash = inputHash(r.input);
-    builtFrom.set(key, hash);
-    const reused = prev?.builtFrom.get(key) === hash ? old.get(r.name) : undefined;
+    builtFrom.set(key, r.input);
+    const candidate = old?.get(r.name);
+    const reused =
+      candidate && prev && prev.builtFrom.has(key) && sameInput(prev.builtFrom.get(key), r.input)
+        ? candidate
+        : undefined;
     return reused ?? prepare(message, r.name, r.build());
   });
 }
 
 /** IR → encoded Envoy resources by type URL, reusing `prev`'s encodings where the input is unchanged. */
 export function buildResourcesFrom(ir: WaypointIR, prev?: Built): Built {
-  const builtFrom = new Map<string, string>();
+  const builtFrom = new Map<string, unknown>();
   const resources: ResourceSet = new Map([
     // Clusters are few and cheap to build; they are always built.
     [TypeUrl.Cluster, buildClusters(ir).map((c) => prepare('envoy.config.cluster.v3.Cluster', c.name ?? '', c))],

@@ -21,6 +21,30 @@ export function refersToService(ref: ParentReference, routeNs: string, svc: Serv
   return port === undefined || ref.port === undefined || ref.port === port;
 }
 
+// A namespace's routes of one kind by the `namespace/name` of each Service a
+// parentRef of theirs names, in list order. Cached on the list, which the
+// World keeps while no route of that kind in the namespace changes, so each
+// service port looks at its own routes instead of every route around it.
+const BY_SERVICE = new WeakMap<readonly AnyRoute[], Map<string, AnyRoute[]>>();
+
+function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, AnyRoute[]> {
+  let m = BY_SERVICE.get(routes);
+  if (m) return m;
+  m = new Map();
+  for (const r of routes) {
+    for (const ref of r.spec?.parentRefs ?? []) {
+      const group = ref.group ?? 'gateway.networking.k8s.io';
+      if (!((group === '' || group === 'core') && ref.kind === 'Service')) continue;
+      const key = `${ref.namespace ?? ns}/${ref.name}`;
+      let l = m.get(key);
+      if (!l) m.set(key, (l = []));
+      if (l[l.length - 1] !== r) l.push(r);
+    }
+  }
+  BY_SERVICE.set(routes, m);
+  return m;
+}
+
 /**
  * Routes of `kind` attached to a service port. A waypoint applies routes from
  * the service's own namespace (producer routes) and from the waypoint's.
@@ -32,10 +56,12 @@ export function attachedRoutes<K extends RouteKind>(
   port: number,
 ): Extract<AnyRoute, { kind: K }>[] {
   const namespaces = [...new Set([svc.metadata.namespace ?? 'default', ctx.waypoint.namespace])];
+  const svcKey = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    for (const r of inNamespace(ctx.world, kind, ns) as unknown as Extract<AnyRoute, { kind: K }>[]) {
+    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as AnyRoute[], ns).get(svcKey);
+    for (const r of (candidates ?? []) as Extract<AnyRoute, { kind: K }>[]) {
       if ((r.spec?.parentRefs ?? []).some((p) => refersToService(p, ns, svc, port))) out.push(r);
     }
   }

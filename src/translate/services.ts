@@ -1,5 +1,14 @@
 import { endpointsOf, isEnrolled, podsOfService } from '../ambient';
-import { endpointSlicesOf, get, LABEL, type Pod, type Service, type ServicePort, type World } from '../model';
+import {
+  endpointSlicesOf,
+  get,
+  getInNamespace,
+  LABEL,
+  type Pod,
+  type Service,
+  type ServicePort,
+  type World,
+} from '../model';
 import type { EndpointIR, PortProtocol, WorkloadRef } from './ir';
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
@@ -89,7 +98,10 @@ export function servedServices(ctx: WaypointContext): Service[] {
   const out: Service[] = [];
   for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
     if (s.kind !== 'Service') continue;
-    const svc = get(ctx.world, 'Service', s.metadata.namespace, s.metadata.name);
+    const ns = s.metadata.namespace;
+    const svc = ns
+      ? getInNamespace(ctx.world, 'Service', ns, s.metadata.name)
+      : get(ctx.world, 'Service', ns, s.metadata.name);
     if (svc) out.push(svc);
   }
   return out;

@@ -112,13 +112,24 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
     return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs: timeoutMs ?? 600_000, ...rest } };
   };
-  const policyFor = (svcKey?: string): ChainPolicyIR => {
-    const a = [...authz.waypoint, ...(svcKey ? (authz.byService.get(svcKey) ?? []) : [])];
-    const r = [...authn.waypoint, ...(svcKey ? (authn.byService.get(svcKey) ?? []) : [])];
-    const t = [...telemetry.waypoint, ...(svcKey ? (telemetry.byService.get(svcKey) ?? []) : [])];
-    return { authz: a.map(withProvider), jwt: r.flatMap(jwtRulesIR), accessLogs: accessLogsOf(t) };
+  // The waypoint-wide parts, built once. A service with a policy of its own
+  // of one kind gets its own list of that kind, and shares the other kinds'
+  // lists (so what is built from them, like the JWT filter, is built once).
+  const shared: ChainPolicyIR = {
+    authz: authz.waypoint.map(withProvider),
+    jwt: authn.waypoint.flatMap(jwtRulesIR),
+    accessLogs: accessLogsOf(telemetry.waypoint),
   };
-  const shared = policyFor();
+  const policyFor = (svcKey: string): ChainPolicyIR => {
+    const a = authz.byService.get(svcKey);
+    const r = authn.byService.get(svcKey);
+    const t = telemetry.byService.get(svcKey);
+    return {
+      authz: a ? [...shared.authz, ...a.map(withProvider)] : shared.authz,
+      jwt: r ? [...shared.jwt, ...r.flatMap(jwtRulesIR)] : shared.jwt,
+      accessLogs: t ? accessLogsOf([...telemetry.waypoint, ...t]) : shared.accessLogs,
+    };
+  };
   const hasOwnPolicy = (svcKey: string) =>
     authz.byService.has(svcKey) || authn.byService.has(svcKey) || telemetry.byService.has(svcKey);
   const serviceIRs: ServiceIR[] = [];

@@ -1,0 +1,507 @@
+import * as protobuf from 'protobufjs';
+
+// Encodes plain message objects (the generated TypeMap shapes: snake_case
+// keys, enums by name or number) straight to protobuf bytes, producing the
+// bytes protobufjs produces for `type.encode(type.fromObject(obj))`, without
+// building the intermediate message instances. The conversions are the ones
+// fromObject applies (String(), `|0`, `>>>0`, enum names, Long for 64-bit
+// values, base64 for string bytes), and fields are written in field-number
+// order as protobufjs writes them: every field present and not null, maps in
+// key order, proto3 scalars packed. test/envoy/encoder.test.ts holds it to
+// that over every resource of the golden cases and the benchmark mesh.
+//
+// Nested messages are written in one pass: one byte is reserved for the
+// length, and the body is moved along in the rare case it needs more.
+
+const Long = protobuf.util.Long as unknown as {
+  fromValue(v: unknown, unsigned?: boolean): { low: number; high: number };
+};
+
+const TWO_32 = 4294967296;
+
+// Encoded strings by value, length prefix included: the same bytes for the
+// same string whoever writes it, so sharing them keeps encoding pure.
+const STRING_CACHE = new Map<string, Buffer>();
+const STRING_CACHE_MAX = 4096;
+
+/** The growing scratch buffer every top-level encode writes into, then copies out of. */
+export class Writer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(size);
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** An unsigned 32-bit varint (tags, lengths, uint32). */
+  u32(v: number): void {
+    this.ensure(5);
+    const buf = this.buf;
+    let p = this.pos;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+  }
+
+  /** A 64-bit varint from its two unsigned 32-bit halves. */
+  u64(lo: number, hi: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let p = this.pos;
+    while (hi !== 0) {
+      buf[p++] = (lo & 127) | 128;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    while (lo > 127) {
+      buf[p++] = (lo & 127) | 128;
+      lo >>>= 7;
+    }
+    buf[p++] = lo;
+    this.pos = p;
+  }
+
+  /** int32 as protobufjs writes it: negative values take ten bytes. */
+  i32(v: number): void {
+    if (v < 0) {
+      const bits = protobuf.util.LongBits.fromNumber(v);
+      this.u64(bits.lo >>> 0, bits.hi >>> 0);
+    } else this.u32(v >>> 0);
+  }
+
+  s32(v: number): void {
+    this.u32(((v << 1) ^ (v >> 31)) >>> 0);
+  }
+
+  fixed32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  f32(v: number): void {
+    this.ensure(4);
+    this.buf.writeFloatLE(v, this.pos);
+    this.pos += 4;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  /** A 64-bit field value after fromObject's conversion (Long.fromValue), in `kind` encoding. */
+  i64(v: unknown, unsigned: boolean, kind: 'varint' | 'zigzag' | 'fixed'): void {
+    let lo: number;
+    let hi: number;
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) {
+      lo = (v % TWO_32) >>> 0;
+      hi = Math.floor(v / TWO_32) >>> 0;
+    } else {
+      const l = Long.fromValue(v, unsigned);
+      lo = l.low >>> 0;
+      hi = l.high >>> 0;
+    }
+    if (kind === 'zigzag') {
+      const mask = hi >> 31;
+      hi = (((hi << 1) | (lo >>> 31)) ^ mask) >>> 0;
+      lo = ((lo << 1) ^ mask) >>> 0;
+    }
+    if (kind === 'fixed') {
+      this.fixed32(lo);
+      this.fixed32(hi);
+    } else this.u64(lo, hi);
+  }
+
+  bool(v: boolean): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v ? 1 : 0;
+  }
+
+  /** A length-prefixed UTF-8 string. */
+  str(s: string): void {
+    const n = s.length;
+    if (n > 512) {
+      const len = Buffer.byteLength(s, 'utf8');
+      this.u32(len);
+      this.ensure(len);
+      this.pos += this.buf.write(s, this.pos, len, 'utf8');
+      return;
+    }
+    this.ensure(n * 3 + 5);
+    const buf = this.buf;
+    const start = this.pos;
+    // Assume ASCII (byte length = n) and fall back at the first other character.
+    let p = start + (n < 128 ? 1 : 2);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) {
+        // protobufjs sizes strings with Buffer.byteLength and writes the
+        // short ones (under 40) with its own UTF-8 writer, which passes lone
+        // surrogates through where Buffer writes U+FFFD: both kept here.
+        const len = Buffer.byteLength(s, 'utf8');
+        this.u32(len);
+        if (n < 40) protobuf.util.utf8.write(s, this.buf, this.pos);
+        else this.buf.write(s, this.pos, len, 'utf8');
+        this.pos += len;
+        return;
+      }
+      buf[p++] = c;
+    }
+    if (n < 128) buf[start] = n;
+    else {
+      buf[start] = (n & 127) | 128;
+      buf[start + 1] = n >>> 7;
+    }
+    this.pos = p;
+  }
+
+  /**
+   * A length-prefixed string from a set of few distinct values (type URLs),
+   * copied from its encoding the first time. Past the cap, strings are
+   * written as str() writes them.
+   */
+  strCached(s: string): void {
+    let bytes = STRING_CACHE.get(s);
+    if (!bytes) {
+      if (STRING_CACHE.size >= STRING_CACHE_MAX) return this.str(s);
+      const start = this.pos;
+      this.str(s);
+      bytes = Buffer.from(this.buf.subarray(start, this.pos));
+      STRING_CACHE.set(s, bytes);
+      return;
+    }
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Length-prefixed bytes (already converted from base64 when given as a string). */
+  bytes(b: ArrayLike<number>): void {
+    const len = b.length >>> 0;
+    this.u32(len);
+    if (len === 0) return;
+    this.ensure(len);
+    this.buf.set(b, this.pos);
+    this.pos += len;
+  }
+
+  /** Starts a length-delimited body; returns where its length goes. */
+  begin(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Ends the body begun at `at`, writing its length there. */
+  end(at: number): void {
+    const len = this.pos - at - 1;
+    if (len < 128) {
+      this.buf[at] = len;
+      return;
+    }
+    let extra = 0;
+    for (let x = len >>> 7; x > 127; x >>>= 7) extra++;
+    extra++;
+    this.ensure(extra);
+    const buf = this.buf;
+    buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    this.pos += extra;
+    let v = len;
+    let p = at;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p] = v;
+  }
+}
+
+type Encode = (m: Record<string, unknown>, w: Writer) => void;
+
+interface Entry {
+  type: protobuf.Type;
+  /** google.protobuf.Any, which fromObject also accepts in its JSON form (`@type`). */
+  any: boolean;
+  fn: Encode;
+}
+
+const entries = new Map<protobuf.Type, Entry>();
+
+function entryOf(type: protobuf.Type): Entry {
+  let e = entries.get(type);
+  if (!e) {
+    const entry: Entry = {
+      type,
+      any: type.fullName === '.google.protobuf.Any',
+      // Compiled on first use, so types that refer to each other resolve lazily.
+      fn: (m, w) => {
+        entry.fn = compile(type);
+        entry.fn(m, w);
+      },
+    };
+    e = entry;
+    entries.set(type, e);
+  }
+  return e;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** What the generated code calls back into. */
+interface Helpers {
+  entries: Entry[];
+  enums: Map<string | number, number>[];
+  fallback: (type: protobuf.Type, v: unknown) => Uint8Array;
+  isObject: typeof isObject;
+  decode64: (s: string) => Uint8Array;
+  objectExpected: (name: string) => never;
+  arrayExpected: (name: string) => never;
+}
+
+const decode64 = (s: string): Uint8Array => {
+  const out = protobuf.util.newBuffer(protobuf.util.base64.length(s));
+  protobuf.util.base64.decode(s, out, 0);
+  return out;
+};
+
+const HELPERS_BASE = {
+  isObject,
+  decode64,
+  fallback: (type: protobuf.Type, v: unknown) => type.encode(type.fromObject(v as object)).finish(),
+  objectExpected: (name: string): never => {
+    throw new TypeError(`${name}: object expected`);
+  },
+  arrayExpected: (name: string): never => {
+    throw new TypeError(`${name}: array expected`);
+  },
+};
+
+const WIRE: Record<string, number> = {
+  double: 1,
+  float: 5,
+  int32: 0,
+  uint32: 0,
+  sint32: 0,
+  fixed32: 5,
+  sfixed32: 5,
+  int64: 0,
+  uint64: 0,
+  sint64: 0,
+  fixed64: 1,
+  sfixed64: 1,
+  bool: 0,
+  string: 2,
+  bytes: 2,
+};
+
+const tagOf = (id: number, wire: number) => ((id << 3) | wire) >>> 0;
+
+/** Code converting the scalar at `src` as fromObject does, then writing it (without its tag). */
+function scalarWrite(type: string, src: string): string {
+  switch (type) {
+    case 'double':
+      return `w.f64(Number(${src}));`;
+    case 'float':
+      return `w.f32(Number(${src}));`;
+    case 'uint32':
+      return `w.u32(${src}>>>0);`;
+    case 'fixed32':
+      return `w.fixed32(${src}>>>0);`;
+    case 'int32':
+      return `w.i32(${src}|0);`;
+    case 'sint32':
+      return `w.s32(${src}|0);`;
+    case 'sfixed32':
+      return `w.fixed32(${src}|0);`;
+    case 'int64':
+      return `w.i64(${src},false,'varint');`;
+    case 'uint64':
+      return `w.i64(${src},true,'varint');`;
+    case 'sint64':
+      return `w.i64(${src},false,'zigzag');`;
+    case 'fixed64':
+      return `w.i64(${src},true,'fixed');`;
+    case 'sfixed64':
+      return `w.i64(${src},false,'fixed');`;
+    case 'bool':
+      return `w.bool(Boolean(${src}));`;
+    case 'string':
+      return `w.str(typeof ${src}==='string'?${src}:String(${src}));`;
+    default:
+      throw new Error(`no scalar writer for ${type}`);
+  }
+}
+
+function compile(type: protobuf.Type): Encode {
+  type.resolveAll();
+  const helpers: Helpers = { ...HELPERS_BASE, entries: [], enums: [] };
+  const ref = (t: protobuf.Type) => {
+    const e = entryOf(t);
+    let i = helpers.entries.indexOf(e);
+    if (i < 0) i = helpers.entries.push(e) - 1;
+    return `h.entries[${i}]`;
+  };
+  const enumRef = (e: protobuf.Enum) => {
+    const m = new Map<string | number, number>();
+    for (const [k, v] of Object.entries(e.values)) {
+      m.set(k, v);
+      m.set(v, v);
+    }
+    return `h.enums[${helpers.enums.push(m) - 1}]`;
+  };
+  // The message's own fields, as fromObject reads them, then written in id order.
+  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+  const body: string[] = ['let v;'];
+  let tmp = 0;
+  // A message value at `src` written as a length-delimited field with `tag`.
+  const messageWrite = (t: protobuf.Type, fieldName: string, src: string, tag: number) => {
+    const r = ref(t);
+    const at = `a${tmp++}`;
+    // An Any written with "@type" (the JSON form), or a message instance, takes protobufjs' own path.
+    const special =
+      t.fullName === '.google.protobuf.Any'
+        ? `${src}['@type']!==undefined||${src} instanceof h.Message`
+        : `${src} instanceof h.Message`;
+    return (
+      `if(!h.isObject(${src}))h.objectExpected(${JSON.stringify(fieldName)});` +
+      `w.u32(${tag});` +
+      `if(${special}){w.bytes(h.fallback(${r}.type,${src}));}` +
+      `else{const ${at}=w.begin();${r}.fn(${src},w);w.end(${at});}`
+    );
+  };
+  for (const field of fields) {
+    const f = field.resolve();
+    if (f.delimited) throw new Error(`${f.fullName}: group fields are not supported`);
+    const name = JSON.stringify(f.name);
+    const fullName = f.fullName;
+    body.push(`v=m[${name}];`);
+    const rt = f.resolvedType;
+    if (f instanceof protobuf.MapField) {
+      const keyWire = WIRE[f.keyType] ?? 2;
+      // protobufjs writes the key string as it is, through the key type's writer.
+      const keyWrite =
+        f.keyType === 'string'
+          ? `w.str(k);`
+          : f.keyType === 'bool'
+            ? `w.bool(Boolean(k));`
+            : scalarWrite(f.keyType, 'k');
+      const entryStart = `w.u32(${tagOf(f.id, 2)});const e=w.begin();w.u32(${tagOf(1, keyWire)});${keyWrite}`;
+      let entry: string;
+      if (rt instanceof protobuf.Type) {
+        entry = `const x=v[k];${entryStart}${messageWrite(rt, f.fullName, 'x', 18)}w.end(e);`;
+      } else if (rt instanceof protobuf.Enum) {
+        // An entry fromObject drops (unknown enum name) is left out whole.
+        entry = `const x=typeof v[k]==='number'?v[k]:${enumRef(rt)}.get(v[k]);if(x===undefined)continue;${entryStart}w.u32(16);w.i32(x);w.end(e);`;
+      } else if (f.type === 'bytes') {
+        entry = `const x=typeof v[k]==='string'?h.decode64(v[k]):v[k];if(!(x.length>=0))continue;${entryStart}w.u32(18);w.bytes(x);w.end(e);`;
+      } else {
+        entry = `const x=v[k];${entryStart}w.u32(${tagOf(2, WIRE[f.type] ?? 2)});${scalarWrite(f.type, 'x')}w.end(e);`;
+      }
+      body.push(
+        `if(v){if(!h.isObject(v))h.objectExpected(${JSON.stringify(f.fullName)});` +
+          `for(const k of Object.keys(v)){${entry}}}`,
+      );
+      continue;
+    }
+    if (f.repeated) {
+      let each: string;
+      if (rt instanceof protobuf.Type) {
+        each = `const x=v[i];` + messageWrite(rt, fullName, 'x', tagOf(f.id, 2));
+        body.push(
+          `if(v){if(!Array.isArray(v))h.arrayExpected(${JSON.stringify(fullName)});` +
+            `for(let i=0;i<v.length;i++){${each}}}`,
+        );
+        continue;
+      }
+      // Repeated enums: an unknown name becomes the default, as fromObject fills arrays without holes.
+      const conv =
+        rt instanceof protobuf.Enum
+          ? `const x=typeof v[i]==='number'?v[i]:(${enumRef(rt)}.get(v[i])??${Number(f.typeDefault)});`
+          : f.type === 'bytes'
+            ? `const x=typeof v[i]==='string'?h.decode64(v[i]):v[i];`
+            : `const x=v[i];`;
+      const wt = rt instanceof protobuf.Enum ? 'int32' : f.type;
+      const write = rt instanceof protobuf.Enum ? `w.i32(x);` : wt === 'bytes' ? `w.bytes(x);` : scalarWrite(wt, 'x');
+      if (f.packed && wt !== 'string' && wt !== 'bytes') {
+        body.push(
+          `if(v){if(!Array.isArray(v))h.arrayExpected(${JSON.stringify(fullName)});` +
+            `if(v.length){w.u32(${tagOf(f.id, 2)});const e=w.begin();for(let i=0;i<v.length;i++){${conv}${write}}w.end(e);}}`,
+        );
+      } else {
+        body.push(
+          `if(v){if(!Array.isArray(v))h.arrayExpected(${JSON.stringify(fullName)});` +
+            `for(let i=0;i<v.length;i++){${conv}w.u32(${tagOf(f.id, WIRE[wt] ?? 2)});${write}}}`,
+        );
+      }
+      continue;
+    }
+    if (rt instanceof protobuf.Type) {
+      body.push(`if(v!=null){${messageWrite(rt, fullName, 'v', tagOf(f.id, 2))}}`);
+    } else if (rt instanceof protobuf.Enum) {
+      // fromObject keeps numbers and known names, and drops anything else.
+      body.push(
+        `{const x=typeof v==='number'?v:${enumRef(rt)}.get(v);if(x!==undefined){w.u32(${tagOf(f.id, 0)});w.i32(x);}}`,
+      );
+    } else if (f.type === 'bytes') {
+      body.push(
+        `if(v!=null){const x=typeof v==='string'?h.decode64(v):v;if(x.length>=0){w.u32(${tagOf(f.id, 2)});w.bytes(x);}}`,
+      );
+    } else if (type.fullName === '.google.protobuf.Any' && f.name === 'type_url') {
+      // Few distinct type URLs, each written many times (every packed filter).
+      body.push(`if(v!=null){w.u32(${tagOf(f.id, 2)});w.strCached(typeof v==='string'?v:String(v));}`);
+    } else {
+      body.push(`if(v!=null){w.u32(${tagOf(f.id, WIRE[f.type] ?? 2)});${scalarWrite(f.type, 'v')}}`);
+    }
+  }
+  const h = { ...helpers, Message: protobuf.Message };
+  const make = new Function('h', `return function ${safeName(type.name)}$encodePlain(m,w){${body.join('')}};`) as (
+    h: Helpers & { Message: typeof protobuf.Message },
+  ) => Encode;
+  return make(h);
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9_$]/g, '_');
+
+const shared = new Writer();
+let busy = false;
+
+/**
+ * `type.encode(type.fromObject(message)).finish()`, without the message
+ * instances. A message instance is encoded by protobufjs itself.
+ */
+export function encodePlain(type: protobuf.Type, message: object): Buffer {
+  const entry = entryOf(type);
+  if (!isObject(message)) HELPERS_BASE.objectExpected(type.fullName);
+  if (
+    message instanceof protobuf.Message ||
+    (entry.any && (message as Record<string, unknown>)['@type'] !== undefined)
+  ) {
+    const bytes = HELPERS_BASE.fallback(type, message);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const w = busy ? new Writer(1024) : shared;
+  const wasBusy = busy;
+  busy = true;
+  w.pos = 0;
+  try {
+    entry.fn(message as Record<string, unknown>, w);
+    const out = Buffer.allocUnsafe(w.pos);
+    w.buf.copy(out, 0, 0, w.pos);
+    return out;
+  } finally {
+    busy = wasBusy;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Whether two recipe inputs are equal as JSON would print them: the same
+ * keys in the same order (keys whose value is undefined left out), the same
+ * array elements, the same primitives. Where JSON would print two values
+ * alike but this cannot tell (NaN, -0, a null against an undefined array
+ * element) it answers false, which only costs a rebuild. The same object is
+ * equal to itself without a walk: inputs are never modified once built.
+ */
+export function sameInput(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameInput(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  // Only plain objects: anything else (a Map, a Date) prints by its own rules.
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i] as string;
+    if (k !== kb[i] || !sameInput(ra[k], rb[k])) return false;
+  }
+  return true;
+}
