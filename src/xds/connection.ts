@@ -6,11 +6,12 @@ import type { XdsMetrics } from './metrics';
 import type { ProxyInfo } from './node';
 import type { OutgoingMessage } from './services';
 import { NackRecord, sortedNames, TypeState } from './type-state';
+import type { WriteBudget, WriteGrant } from './write-budget';
 
 /** The writable half of a gRPC stream, as much of it as we use. */
 export interface ResponseSink {
-  write(chunk: OutgoingMessage): boolean;
-  once(event: 'drain', listener: () => void): unknown;
+  /** `done` runs once HTTP/2 has taken the message (grpc-js may not call it if the stream is gone). */
+  write(chunk: OutgoingMessage, done: (error?: Error | null) => void): boolean;
 }
 
 export interface ConnectionDeps {
@@ -20,6 +21,16 @@ export interface ConnectionDeps {
   /** Longest wait for ACKs before the next push goes out anyway. */
   ackTimeoutMs: number;
   controlPlane?: Buffer;
+  /** The server-wide cap on bytes queued to HTTP/2 that first syncs wait on. */
+  writeBudget: WriteBudget;
+}
+
+/** A response waiting to be handed to gRPC. */
+interface Outgoing {
+  frame: Frame;
+  track: boolean;
+  /** Its type had never been ACKed when it was written: it waits on the write budget. */
+  firstSync: boolean;
 }
 
 /** One response ready to write, and what it carried. */
@@ -40,6 +51,12 @@ let nextId = 0;
  * NACKed (or timed out) and the stream is not backed up; pushes that arrive
  * meanwhile are merged into one, computed from the cache when it is sent, so
  * a slow proxy gets the latest config once instead of every intermediate one.
+ *
+ * Responses are handed to gRPC one at a time, each once HTTP/2 has taken the
+ * one before. Protocol state (nonces, what the client holds) moves when a
+ * response is written here; only the hand-off waits, on the stream's own
+ * previous write and, for a type's first responses, on the server-wide
+ * write budget.
  */
 export abstract class Connection {
   readonly id = `conn-${++nextId}`;
@@ -53,7 +70,12 @@ export abstract class Connection {
   private readonly pending = new Set<string>();
   private pendingSince?: number;
   private inFlightSince?: number;
-  private blocked = false;
+  /** Responses written but not yet handed to gRPC, in order. */
+  private readonly outbox: Outgoing[] = [];
+  /** The budget held by the response gRPC is writing now. */
+  private writing?: WriteGrant;
+  /** Withdraws a hand-off waiting on the write budget. */
+  private cancelWait?: () => void;
   private ackTimer?: NodeJS.Timeout;
   private closed = false;
   private nonceSeq = 0;
@@ -77,9 +99,9 @@ export abstract class Connection {
     return this.proxy?.proxyId ?? this.id;
   }
 
-  /** A push is waiting for ACKs or for the stream to drain. */
+  /** A push is waiting for ACKs or for earlier responses to be handed to gRPC. */
   get busy(): boolean {
-    return this.awaiting.size > 0 || this.blocked;
+    return this.awaiting.size > 0 || this.outbox.length > 0;
   }
 
   get pendingTypes(): ReadonlySet<string> {
@@ -129,15 +151,13 @@ export abstract class Connection {
   protected write(f: Frame, track: boolean): void {
     if (this.closed) return;
     const st = this.state(f.typeUrl);
+    const firstSync = st.nonceAcked === '';
     st.nonceSent = f.nonce;
     st.lastSentAt = new Date();
     const type = shortType(f.typeUrl).toLowerCase();
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.configSize.observe({ type }, f.size);
-    if (track) {
-      this.awaiting.set(f.nonce, f.typeUrl);
-      this.armAckTimer();
-    }
+    if (track) this.awaiting.set(f.nonce, f.typeUrl);
     this.deps.log.debug(
       {
         proxy: this.label,
@@ -148,13 +168,38 @@ export abstract class Connection {
       },
       'sending',
     );
-    if (!this.sink.write(f.message) && !this.blocked) {
-      this.blocked = true;
-      this.sink.once('drain', () => {
-        this.blocked = false;
-        this.flush();
-      });
-    }
+    this.outbox.push({ frame: f, track, firstSync });
+    this.handOff();
+  }
+
+  /** Hands the next response to gRPC once the previous one is taken and the budget allows. */
+  private handOff(): void {
+    if (this.closed || this.writing || this.cancelWait || this.outbox.length === 0) return;
+    const next = this.outbox[0]!;
+    let started = false;
+    const cancel = this.deps.writeBudget.acquire(
+      next.frame.message.length,
+      (grant) => {
+        started = true;
+        this.cancelWait = undefined;
+        if (this.closed) return grant.release();
+        this.outbox.shift();
+        this.writing = grant;
+        // The ACK clock starts when the client can have the response.
+        if (next.track && this.awaiting.has(next.frame.nonce)) this.armAckTimer();
+        this.sink.write(next.frame.message, () => this.taken(grant));
+      },
+      next.firstSync,
+    );
+    if (!started) this.cancelWait = cancel;
+  }
+
+  private taken(grant: WriteGrant): void {
+    grant.release();
+    if (this.writing !== grant) return;
+    this.writing = undefined;
+    if (this.outbox.length > 0) this.handOff();
+    else this.flush();
   }
 
   /** Bookkeeping for a request echoing `nonce`: ACK when no error, else NACK. */
@@ -224,6 +269,11 @@ export abstract class Connection {
     this.clearAckTimer();
     this.awaiting.clear();
     this.pending.clear();
+    this.outbox.length = 0;
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    this.writing?.release();
+    this.writing = undefined;
   }
 
   get isClosed(): boolean {
