@@ -8,6 +8,120 @@ import { PreparedResource, WILDCARD_TYPES } from '../envoy';
  */
 export type Held = PreparedResource | { readonly version: string };
 
+const NOTHING: ReadonlyMap<string, PreparedResource> = new Map();
+
+/**
+ * What a stream holds of one type, by name. A stream in sync holds exactly
+ * the cache's current map for its key, as every other stream of that key
+ * does: it then points at that map instead of keeping a copy, and makes its
+ * own copy only when what it holds differs (copy on write).
+ */
+export class HeldMap implements ReadonlyMap<string, Held> {
+  private own?: Map<string, Held>;
+  /** Held exactly, while `own` is unset. Never written to: it is the cache's. */
+  private shared: ReadonlyMap<string, PreparedResource> = NOTHING;
+
+  /** Whether this points at a map it shares rather than keeping its own. */
+  get isShared(): boolean {
+    return this.own === undefined && this.shared !== NOTHING;
+  }
+
+  get size(): number {
+    return (this.own ?? this.shared).size;
+  }
+
+  get(name: string): Held | undefined {
+    return (this.own ?? this.shared).get(name);
+  }
+
+  has(name: string): boolean {
+    return (this.own ?? this.shared).has(name);
+  }
+
+  keys(): MapIterator<string> {
+    return (this.own ?? this.shared).keys();
+  }
+
+  values(): MapIterator<Held> {
+    return (this.own ?? this.shared).values();
+  }
+
+  entries(): MapIterator<[string, Held]> {
+    return (this.own ?? this.shared).entries();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Held]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: Held, key: string, map: ReadonlyMap<string, Held>) => void): void {
+    for (const [k, v] of this) fn(v, k, this);
+  }
+
+  set(name: string, held: Held): void {
+    if (!this.own && this.shared.get(name) === held) return;
+    this.writable().set(name, held);
+  }
+
+  delete(name: string): boolean {
+    if (!this.own && !this.shared.has(name)) return false;
+    return this.writable().delete(name);
+  }
+
+  clear(): void {
+    this.own = undefined;
+    this.shared = NOTHING;
+  }
+
+  /**
+   * Records that the client now also holds `sent` and no longer holds
+   * `removed`. When that leaves it holding exactly `current`, the stream
+   * shares `current` (and drops any copy of its own) rather than copying.
+   */
+  update(
+    sent: readonly PreparedResource[],
+    removed: readonly string[],
+    current: ReadonlyMap<string, PreparedResource>,
+  ): void {
+    if (this.wouldEqual(sent, removed, current)) {
+      this.own = undefined;
+      this.shared = current.size > 0 ? current : NOTHING;
+      return;
+    }
+    for (const r of sent) this.set(r.name, r);
+    for (const n of removed) this.delete(n);
+  }
+
+  /** Whether holding this plus `sent`, minus `removed`, is holding exactly `current`. */
+  private wouldEqual(
+    sent: readonly PreparedResource[],
+    removed: readonly string[],
+    current: ReadonlyMap<string, PreparedResource>,
+  ): boolean {
+    const now = this.own ?? this.shared;
+    if (now === current && sent.length === 0 && removed.length === 0) return true;
+    // Every current resource must be what the client will hold...
+    const after = new Map<string, PreparedResource>();
+    for (const r of sent) after.set(r.name, r);
+    const gone = new Set(removed);
+    for (const [name, r] of current) {
+      const h = after.get(name) ?? (gone.has(name) ? undefined : now.get(name));
+      if (h !== r) return false;
+    }
+    // ...and it must hold nothing else.
+    let size = now.size;
+    for (const name of after.keys()) if (!now.has(name)) size++;
+    for (const name of gone) if (now.has(name) && !after.has(name)) size--;
+    return size === current.size;
+  }
+
+  private writable(): Map<string, Held> {
+    this.own ??= new Map(this.shared);
+    this.shared = NOTHING;
+    return this.own;
+  }
+}
+
 /** The resource behind a Held entry, if it was sent on this stream. */
 export function heldResource(h: Held): PreparedResource | undefined {
   return h instanceof PreparedResource ? h : undefined;
@@ -36,7 +150,7 @@ export class TypeState {
   subscriptionGrew = false;
   /** A request of this type has been seen on this stream. */
   requested = false;
-  readonly held = new Map<string, Held>();
+  readonly held = new HeldMap();
   nonceSent = '';
   nonceAcked = '';
   versionSent = '';
