@@ -223,6 +223,8 @@ export abstract class Connection {
       st.nonceAcked = nonce;
       st.versionAcked = version;
     }
+    // The names are kept only to report a rejection of this response.
+    if (nonce === st.nonceSent) st.namesSent = [];
     this.release(nonce);
   }
 
