@@ -12,6 +12,7 @@ import type { WriteBudget, WriteGrant } from './write-budget';
 export interface ResponseSink {
   /** `done` runs once HTTP/2 has taken the message (grpc-js may not call it if the stream is gone). */
   write(chunk: OutgoingMessage, done: (error?: Error | null) => void): boolean;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 export interface ConnectionDeps {
@@ -52,11 +53,11 @@ let nextId = 0;
  * meanwhile are merged into one, computed from the cache when it is sent, so
  * a slow proxy gets the latest config once instead of every intermediate one.
  *
- * Responses are handed to gRPC one at a time, each once HTTP/2 has taken the
- * one before. Protocol state (nonces, what the client holds) moves when a
- * response is written here; only the hand-off waits, on the stream's own
- * previous write and, for a type's first responses, on the server-wide
- * write budget.
+ * Each response handed to gRPC holds its size in the server-wide write
+ * budget until HTTP/2 has taken it. A type's first responses wait for room
+ * there, and whatever the stream writes after one that waits queues behind
+ * it. Protocol state (nonces, what the client holds) moves when a response
+ * is written here; only the hand-off waits.
  */
 export abstract class Connection {
   readonly id = `conn-${++nextId}`;
@@ -70,12 +71,13 @@ export abstract class Connection {
   private readonly pending = new Set<string>();
   private pendingSince?: number;
   private inFlightSince?: number;
-  /** Responses written but not yet handed to gRPC, in order. */
+  /** Responses written but not yet handed to gRPC, in order, behind one waiting on the budget. */
   private readonly outbox: Outgoing[] = [];
-  /** The budget held by the response gRPC is writing now. */
-  private writing?: WriteGrant;
-  /** Withdraws a hand-off waiting on the write budget. */
+  /** Budget held by responses handed to gRPC and not yet taken by HTTP/2. */
+  private readonly grants = new Set<WriteGrant>();
+  /** Withdraws the hand-off waiting on the write budget. */
   private cancelWait?: () => void;
+  private blocked = false;
   private ackTimer?: NodeJS.Timeout;
   private closed = false;
   private nonceSeq = 0;
@@ -99,9 +101,9 @@ export abstract class Connection {
     return this.proxy?.proxyId ?? this.id;
   }
 
-  /** A push is waiting for ACKs or for earlier responses to be handed to gRPC. */
+  /** A push is waiting for ACKs, for the write budget, or for the stream to drain. */
   get busy(): boolean {
-    return this.awaiting.size > 0 || this.outbox.length > 0;
+    return this.awaiting.size > 0 || this.outbox.length > 0 || this.blocked;
   }
 
   get pendingTypes(): ReadonlySet<string> {
@@ -172,34 +174,53 @@ export abstract class Connection {
     this.handOff();
   }
 
-  /** Hands the next response to gRPC once the previous one is taken and the budget allows. */
+  /** Hands queued responses to gRPC, in order, until one must wait for the budget. */
   private handOff(): void {
-    if (this.closed || this.writing || this.cancelWait || this.outbox.length === 0) return;
-    const next = this.outbox[0]!;
-    let started = false;
-    const cancel = this.deps.writeBudget.acquire(
-      next.frame.message.length,
-      (grant) => {
-        started = true;
-        this.cancelWait = undefined;
-        if (this.closed) return grant.release();
-        this.outbox.shift();
-        this.writing = grant;
-        // The ACK clock starts when the client can have the response.
-        if (next.track && this.awaiting.has(next.frame.nonce)) this.armAckTimer();
-        this.sink.write(next.frame.message, () => this.taken(grant));
-      },
-      next.firstSync,
-    );
-    if (!started) this.cancelWait = cancel;
+    while (!this.closed && !this.cancelWait && this.outbox.length > 0) {
+      const next = this.outbox[0]!;
+      let now: WriteGrant | undefined;
+      let inCall = true;
+      const cancel = this.deps.writeBudget.acquire(
+        next.frame.message.length,
+        (grant) => {
+          if (inCall) {
+            now = grant;
+            return;
+          }
+          // The budget made room later: send this one and what queued behind it.
+          this.cancelWait = undefined;
+          if (this.closed) return grant.release();
+          this.send(grant);
+          this.handOff();
+          if (this.outbox.length === 0) this.flush();
+        },
+        next.firstSync,
+      );
+      inCall = false;
+      if (!now) {
+        this.cancelWait = cancel;
+        return;
+      }
+      this.send(now);
+    }
   }
 
-  private taken(grant: WriteGrant): void {
-    grant.release();
-    if (this.writing !== grant) return;
-    this.writing = undefined;
-    if (this.outbox.length > 0) this.handOff();
-    else this.flush();
+  private send(grant: WriteGrant): void {
+    const { frame, track } = this.outbox.shift()!;
+    this.grants.add(grant);
+    // The ACK clock starts when the client can have the response.
+    if (track && this.awaiting.has(frame.nonce)) this.armAckTimer();
+    const more = this.sink.write(frame.message, () => {
+      grant.release();
+      this.grants.delete(grant);
+    });
+    if (!more && !this.blocked) {
+      this.blocked = true;
+      this.sink.once('drain', () => {
+        this.blocked = false;
+        this.flush();
+      });
+    }
   }
 
   /** Bookkeeping for a request echoing `nonce`: ACK when no error, else NACK. */
@@ -274,8 +295,8 @@ export abstract class Connection {
     this.outbox.length = 0;
     this.cancelWait?.();
     this.cancelWait = undefined;
-    this.writing?.release();
-    this.writing = undefined;
+    for (const g of this.grants) g.release();
+    this.grants.clear();
   }
 
   get isClosed(): boolean {
