@@ -5,7 +5,7 @@ import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
 import type { ProxyInfo } from './node';
 import type { OutgoingMessage } from './services';
-import { NackRecord, sortedNames, TypeState } from './type-state';
+import { type NamePool, NackRecord, sortedNames, TypeState } from './type-state';
 import type { WriteBudget, WriteGrant } from './write-budget';
 
 /** The writable half of a gRPC stream, as much of it as we use. */
@@ -24,6 +24,8 @@ export interface ConnectionDeps {
   controlPlane?: Buffer;
   /** The server-wide cap on bytes queued to HTTP/2 that first syncs wait on. */
   writeBudget: WriteBudget;
+  /** Subscriptions streams of one key share. */
+  names: NamePool;
 }
 
 /** A response waiting to be handed to gRPC. */
@@ -134,6 +136,11 @@ export abstract class Connection {
     this.deps.metrics.triggers.inc({ type: 'config' });
     this.inFlightSince = since;
     for (const f of frames) this.write(f, true);
+  }
+
+  /** Lets `st` share its subscribed names with other streams of this key asking for the same. */
+  protected internNames(st: TypeState): void {
+    if (this.key !== undefined) this.deps.names.intern(this.key, st.typeUrl, st.names);
   }
 
   /** Whether a type after `t` in this push is subscribed (so removals of `t` must wait). */

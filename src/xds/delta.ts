@@ -44,6 +44,7 @@ export class DeltaConnection extends Connection {
       if (n === '*') st.wildcard = false;
       else if (st.names.delete(n) || st.held.has(n)) st.held.delete(n);
     }
+    if (added.length > 0 || req.resource_names_unsubscribe.length > 0) this.internNames(st);
 
     if (req.response_nonce !== '') {
       const err = req.error_detail ? { code: req.error_detail.code, message: req.error_detail.message } : undefined;

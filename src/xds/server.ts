@@ -23,6 +23,7 @@ import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } fro
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
 import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
+import { NamePool } from './type-state';
 import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
 
 export interface XdsServerOptions {
@@ -101,6 +102,7 @@ export class XdsServer {
   private readonly controlPlane: Buffer;
   /** The cap on bytes queued to HTTP/2, shared by every stream of every port. */
   readonly writeBudget: WriteBudget;
+  private readonly names = new NamePool();
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
@@ -215,6 +217,7 @@ export class XdsServer {
       ackTimeoutMs: this.opts.ackTimeoutMs ?? 15_000,
       controlPlane: this.controlPlane,
       writeBudget: this.writeBudget,
+      names: this.names,
     };
   }
 

@@ -122,6 +122,108 @@ export class HeldMap implements ReadonlyMap<string, Held> {
   }
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * The names a stream subscribes to for one type. Streams of one waypoint ask
+ * for the same names, so an equal set another stream keeps is shared (see
+ * NamePool) and copied only when this stream's subscription changes.
+ */
+export class NameSet implements ReadonlySet<string> {
+  private own?: Set<string>;
+  private shared: ReadonlySet<string> = NO_NAMES;
+
+  /** Whether this points at a set it shares rather than keeping its own. */
+  get isShared(): boolean {
+    return this.own === undefined && this.shared !== NO_NAMES;
+  }
+
+  get size(): number {
+    return (this.own ?? this.shared).size;
+  }
+
+  has(name: string): boolean {
+    return (this.own ?? this.shared).has(name);
+  }
+
+  values(): SetIterator<string> {
+    return (this.own ?? this.shared).values();
+  }
+
+  keys(): SetIterator<string> {
+    return this.values();
+  }
+
+  entries(): SetIterator<[string, string]> {
+    return (this.own ?? this.shared).entries();
+  }
+
+  [Symbol.iterator](): SetIterator<string> {
+    return this.values();
+  }
+
+  forEach(fn: (value: string, key: string, set: ReadonlySet<string>) => void): void {
+    for (const n of this) fn(n, n, this);
+  }
+
+  add(name: string): void {
+    if (!this.has(name)) this.writable().add(name);
+  }
+
+  delete(name: string): boolean {
+    return this.has(name) && this.writable().delete(name);
+  }
+
+  clear(): void {
+    this.own = undefined;
+    this.shared = NO_NAMES;
+  }
+
+  /** Whether this holds exactly the names in `other`. */
+  sameAs(other: ReadonlySet<string>): boolean {
+    if ((this.own ?? this.shared) === other) return true;
+    if (this.size !== other.size) return false;
+    for (const n of other) if (!this.has(n)) return false;
+    return true;
+  }
+
+  /** Shares `names` (which holds the same names and is never written to) from now on. */
+  share(names: ReadonlySet<string>): void {
+    this.own = undefined;
+    this.shared = names.size > 0 ? names : NO_NAMES;
+  }
+
+  /** The set this holds, no longer written to: later changes copy it first. */
+  freeze(): ReadonlySet<string> {
+    if (this.own) this.share(this.own);
+    return this.shared;
+  }
+
+  private writable(): Set<string> {
+    this.own ??= new Set(this.shared);
+    this.shared = NO_NAMES;
+    return this.own;
+  }
+}
+
+/**
+ * The subscription last seen per proxy key and type, so the next stream of
+ * that key asking for the same names shares it. Held weakly: a set no stream
+ * keeps is not kept here.
+ */
+export class NamePool {
+  private readonly last = new Map<string, WeakRef<ReadonlySet<string>>>();
+
+  /** Makes `names` share an equal set of `key`'s, or offers it to the next stream of `key`. */
+  intern(key: string, typeUrl: string, names: NameSet): void {
+    if (names.size === 0 || names.isShared) return;
+    const id = `${key}\u0000${typeUrl}`;
+    const known = this.last.get(id)?.deref();
+    if (known && names.sameAs(known)) names.share(known);
+    else this.last.set(id, new WeakRef(names.freeze()));
+  }
+}
+
 /** The resource behind a Held entry, if it was sent on this stream. */
 export function heldResource(h: Held): PreparedResource | undefined {
   return h instanceof PreparedResource ? h : undefined;
@@ -143,7 +245,7 @@ export type SyncStatus = 'SYNCED' | 'NOT_SENT' | 'STALE' | 'ERROR';
  */
 export class TypeState {
   wildcard = false;
-  readonly names = new Set<string>();
+  readonly names = new NameSet();
   /** The client has named resources explicitly at least once (ends legacy wildcard). */
   everNamed = false;
   /** A stale request added names; answer them with the next current request. */

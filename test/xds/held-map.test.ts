@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { TypeUrl, type PreparedResource } from '../../src/envoy';
-import { HeldMap } from '../../src/xds/type-state';
+import { HeldMap, NamePool, NameSet } from '../../src/xds/type-state';
 import { DeltaConnection } from '../../src/xds/delta';
 import { cluster, endpoints } from '../support/resources';
 import { adsChannel, DeltaClient, type DeltaResponse } from '../support/xds-client';
@@ -67,6 +67,39 @@ describe('HeldMap', () => {
   });
 });
 
+describe('NameSet and NamePool', () => {
+  const setOf = (...names: string[]) => {
+    const s = new NameSet();
+    for (const n of names) s.add(n);
+    return s;
+  };
+
+  it('gives streams of one key asking for the same names one set, copied when one changes', () => {
+    const pool = new NamePool();
+    const a = setOf('x', 'y');
+    const b = setOf('y', 'x');
+    const other = setOf('x', 'y');
+    pool.intern('k', 'eds', a);
+    pool.intern('k', 'eds', b);
+    pool.intern('k2', 'eds', other);
+    assert.equal(b.freeze(), a.freeze(), 'b shares a’s set');
+    assert.notEqual(other.freeze(), a.freeze(), 'another key keeps its own');
+    b.delete('y');
+    assert.deepEqual([...b], ['x']);
+    assert.deepEqual([...a].sort(), ['x', 'y'], 'a change to one copies it first');
+    b.add('y');
+    assert.ok(b.sameAs(a.freeze()));
+    pool.intern('k', 'eds', b);
+    const c = setOf('x');
+    pool.intern('k', 'eds', c);
+    assert.ok(!c.sameAs(a.freeze()));
+    a.clear();
+    assert.equal(a.size, 0);
+    assert.ok(!a.has('x'));
+    assert.equal(b.size, 2);
+  });
+});
+
 describe('held versions shared by streams in sync', () => {
   let x: Awaited<ReturnType<typeof startXds>>;
   const clients: DeltaClient[] = [];
@@ -125,9 +158,11 @@ describe('held versions shared by streams in sync', () => {
       cds: x.cache.get(key, TypeUrl.Cluster),
       eds: x.cache.get(key, TypeUrl.Endpoint),
     };
+    const names = delta()[0]!.states.get(TypeUrl.Endpoint)!.names.freeze();
     for (const c of delta()) {
       assert.ok(c.states.get(TypeUrl.Cluster)!.held.isShared);
       assert.ok(c.states.get(TypeUrl.Endpoint)!.held.isShared);
+      assert.equal(c.states.get(TypeUrl.Endpoint)!.names.freeze(), names, 'one subscription set for every stream');
     }
 
     // A change: every stream gets only what changed, then shares the new map.
@@ -169,6 +204,8 @@ describe('held versions shared by streams in sync', () => {
       );
     const own = delta().find((c) => !c.states.get(TypeUrl.Endpoint)!.held.isShared)!;
     assert.deepEqual([...own.states.get(TypeUrl.Endpoint)!.held.keys()], ['a']);
+    assert.deepEqual([...own.states.get(TypeUrl.Endpoint)!.names], ['a']);
+    assert.deepEqual([...names].sort(), ['a', 'b'], 'the others keep their subscription');
     assert.equal(own.states.get(TypeUrl.Endpoint)!.held.get('a'), x.cache.get(key, TypeUrl.Endpoint).get('a'));
     await waitFor(allAcked, 5000, 'every stream to ACK');
     // syncz reports each stream on its own.
