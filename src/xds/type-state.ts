@@ -104,14 +104,15 @@ export class HeldMap implements ReadonlyMap<string, Held> {
     const after = new Map<string, PreparedResource>();
     for (const r of sent) after.set(r.name, r);
     const gone = new Set(removed);
+    // (A name both sent and removed ends up removed, as update() applies removals last.)
     for (const [name, r] of current) {
-      const h = after.get(name) ?? (gone.has(name) ? undefined : now.get(name));
+      const h = gone.has(name) ? undefined : (after.get(name) ?? now.get(name));
       if (h !== r) return false;
     }
     // ...and it must hold nothing else.
     let size = now.size;
-    for (const name of after.keys()) if (!now.has(name)) size++;
-    for (const name of gone) if (now.has(name) && !after.has(name)) size--;
+    for (const name of after.keys()) if (!now.has(name) && !gone.has(name)) size++;
+    for (const name of gone) if (now.has(name)) size--;
     return size === current.size;
   }
 

@@ -64,6 +64,14 @@ describe('HeldMap', () => {
     assert.ok(!h4.isShared);
     h4.clear();
     assert.equal(h4.size, 0);
+    // A name both sent and removed ends up removed.
+    const h5 = new HeldMap();
+    h5.update([a2, c], ['c'], mapOf(a2));
+    assert.ok(h5.isShared);
+    const h6 = new HeldMap();
+    h6.update([a2, c], ['c'], next);
+    assert.ok(!h6.isShared);
+    assert.deepEqual([...h6.keys()], ['a']);
   });
 });
 
