@@ -15,6 +15,12 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# Responses are copied into frame buffers that live until V8 collects them;
+# with glibc's default (rising) mmap threshold they come from the main heap,
+# which keeps its high-water mark after a burst of first syncs. Frames of
+# 32 KiB or more get their own mapping and go back to the kernel when freed.
+# docs/performance.md (W4) has the figures; bench/malloc-env.ts uses the same.
+ENV MALLOC_MMAP_THRESHOLD_=32768
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

@@ -7,12 +7,14 @@ import { applyChanges, type Change, type World } from '../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
 import { SnapshotCache, XdsServer } from '../src/xds';
 import type { DebounceOptions } from '../src/xds/push-queue';
+import type { WriteBudgetOptions } from '../src/xds/write-budget';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 
 export interface BenchServerOptions {
   debounce?: Partial<DebounceOptions>;
   serveStep?: boolean;
+  writeBudget?: Partial<WriteBudgetOptions>;
 }
 
 export class BenchServer {
@@ -33,6 +35,7 @@ export class BenchServer {
     this.server = new XdsServer({
       cache: this.cache,
       debounce: opts.debounce,
+      writeBudget: opts.writeBudget,
       proxyKey: (p) => `${p.metadata['NAMESPACE']}/${p.labels['gateway.networking.k8s.io/gateway-name']}`,
     });
   }

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { churnBench } from './churn-bench';
+import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';
 import { transportBench } from './transport-bench';
@@ -11,6 +12,7 @@ function flag(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  reexecWithShippedMalloc();
   const full = process.argv.includes('--full');
   // `--only w5` (or `w1,w3`) runs a subset; W1/W2/W7 run together, as do W3/W4/W6.
   const only = flag('--only')?.toLowerCase().split(',');
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus().length,
     cpu: cpus()[0]?.model,
+    malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
   });
 }
 

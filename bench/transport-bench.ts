@@ -66,6 +66,25 @@ async function rawFloor(clients: Clients, count: number, bytes: number): Promise
   return at - t0;
 }
 
+/**
+ * Resident memory once garbage is gone. `gc()` only marks ArrayBuffer backing
+ * stores dead: V8 frees them on a background thread afterwards, so RSS read
+ * straight after it still counts every buffer the first sync left behind.
+ * Collect and wait until RSS and ArrayBuffer memory stop falling.
+ */
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  let last = process.memoryUsage();
+  for (let i = 0; i < 20; i++) {
+    global.gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+    const m = process.memoryUsage();
+    const settled = m.rss >= last.rss && m.arrayBuffers >= last.arrayBuffers;
+    last = m;
+    if (settled && i > 0) break;
+  }
+  return last;
+}
+
 export async function transportBench(services: number, clientCount: number): Promise<Row[]> {
   const bench = new BenchServer(meshWorld(services), { debounce: { quietMs: 1, maxMs: 50 } });
   const { cache, waypoints } = bench;
@@ -74,16 +93,19 @@ export async function transportBench(services: number, clientCount: number): Pro
   const clients = new Clients();
   const rows: Row[] = [];
   try {
-    global.gc?.();
-    const rss0 = process.memoryUsage().rss;
+    const mem0 = await settledMemory();
+    const rss0 = mem0.rss;
     const syncStart = Date.now();
     const synced = clients.wait('synced');
     clients.send('start', { address: `127.0.0.1:${port}`, nodes });
     const first = await synced;
     const firstBytes = Number(first.bytes);
     const firstSyncMs = Number(first.at) - syncStart;
+    // Taken straight after gc(), as this figure was before settledMemory.
     global.gc?.();
-    const rss1 = process.memoryUsage().rss;
+    const rssUnsettled = process.memoryUsage().rss;
+    const mem1 = await settledMemory();
+    const rss1 = mem1.rss;
     await clients.receipts();
 
     // W3a: one route edit; only the 1/W of clients behind that waypoint get it.
@@ -161,11 +183,21 @@ export async function transportBench(services: number, clientCount: number): Pro
       {
         workload: 'W4 memory per idle waypoint stream',
         size: `${clientCount} streams`,
-        figure: `${((rss1 - rss0) / clientCount / 1024).toFixed(1)} KiB`,
+        figure: `${((rss1 - rss0) / clientCount / 1024).toFixed(1)} KiB (heap ${((mem1.heapUsed - mem0.heapUsed) / clientCount / 1024).toFixed(1)} KiB; ${((rssUnsettled - rss0) / clientCount / 1024).toFixed(1)} KiB before buffers were freed)`,
         floor: '~40 KiB (grpc-js stream)',
         ratio: ratio((rss1 - rss0) / clientCount / 1024, 40),
         target: '≤ 64 KiB',
         met: (rss1 - rss0) / clientCount / 1024 <= 64,
+        detail: {
+          perStreamKiB: {
+            rss: (rss1 - rss0) / clientCount / 1024,
+            rssUnsettled: (rssUnsettled - rss0) / clientCount / 1024,
+            heapUsed: (mem1.heapUsed - mem0.heapUsed) / clientCount / 1024,
+            heapTotal: (mem1.heapTotal - mem0.heapTotal) / clientCount / 1024,
+            arrayBuffers: (mem1.arrayBuffers - mem0.arrayBuffers) / clientCount / 1024,
+          },
+          malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
+        },
       },
       {
         workload: 'W6 reconnect storm with held versions',

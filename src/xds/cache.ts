@@ -15,11 +15,13 @@ const EMPTY: ResourceMap = new Map();
 
 /**
  * Resources by proxy key, then type URL, then name. The cache only stores and
- * diffs; it knows nothing of streams. Identical resources (same type, name and
- * content version) are interned, so proxies sharing config share its bytes.
+ * diffs; it knows nothing of streams. A map get() returns is never changed
+ * afterwards (a change replaces it), so streams may keep it as what they
+ * hold. Identical resources (same type, name and content version) are
+ * interned, so proxies sharing config share its bytes.
  */
 export class SnapshotCache {
-  private readonly entries = new Map<string, Map<string, Map<string, PreparedResource>>>();
+  private readonly entries = new Map<string, Map<string, ResourceMap>>();
   private readonly interned = new Map<string, WeakRef<PreparedResource>>();
   private readonly finalizer = new FinalizationRegistry<string>((id) => {
     const ref = this.interned.get(id);
@@ -54,6 +56,8 @@ export class SnapshotCache {
         }
       }
       for (const name of before.keys()) if (!after.has(name)) changed.add(name);
+      // Unchanged content keeps its map, so streams that share it stay in sync with it.
+      if (changed.size === 0) continue;
       if (after.size > 0) entry.set(typeUrl, after);
       else entry.delete(typeUrl);
       if (changed.size > 0) changes.push({ key, typeUrl, names: changed });
@@ -83,19 +87,21 @@ export class SnapshotCache {
       }
     }
     for (const name of prev?.keys() ?? []) if (!after.has(name)) changed.add(name);
-    this.shared.set(typeUrl, after);
-    return this.share(keys, typeUrl, prev, after, changed);
+    // Unchanged content keeps its map, so streams that share it stay in sync with it.
+    const next = prev && changed.size === 0 ? prev : after;
+    this.shared.set(typeUrl, next);
+    return this.share(keys, typeUrl, prev, next, changed);
   }
 
   /**
-   * Gives each key the shared map `after`. A key holding `prev` (the shared
+   * Gives each key the shared map `next`. A key holding `prev` (the shared
    * map before this change) changed by `changed`; any other is diffed.
    */
   private share(
     keys: Iterable<string>,
     typeUrl: string,
     prev: ResourceMap | undefined,
-    after: ResourceMap,
+    next: ResourceMap,
     changed: ReadonlySet<string>,
   ): CacheChange[] {
     const changes: CacheChange[] = [];
@@ -106,11 +112,11 @@ export class SnapshotCache {
       let names: ReadonlySet<string> = changed;
       if (!prev || before !== prev) {
         const own = new Set<string>();
-        for (const [name, r] of after) if (before?.get(name)?.version !== r.version) own.add(name);
-        for (const name of before?.keys() ?? []) if (!after.has(name)) own.add(name);
+        for (const [name, r] of next) if (before?.get(name)?.version !== r.version) own.add(name);
+        for (const name of before?.keys() ?? []) if (!next.has(name)) own.add(name);
         names = own;
       }
-      if (after.size > 0) entry.set(typeUrl, after as Map<string, PreparedResource>);
+      if (next.size > 0) entry.set(typeUrl, next);
       else entry.delete(typeUrl);
       if (entry.size === 0) this.entries.delete(key);
       if (names.size > 0) changes.push({ key, typeUrl, names });

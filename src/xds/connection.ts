@@ -5,11 +5,13 @@ import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
 import type { ProxyInfo } from './node';
 import type { OutgoingMessage } from './services';
-import { NackRecord, sortedNames, TypeState } from './type-state';
+import { type NamePool, NackRecord, sortedNames, TypeState } from './type-state';
+import type { WriteBudget, WriteGrant } from './write-budget';
 
 /** The writable half of a gRPC stream, as much of it as we use. */
 export interface ResponseSink {
-  write(chunk: OutgoingMessage): boolean;
+  /** `done` runs once HTTP/2 has taken the message (grpc-js may not call it if the stream is gone). */
+  write(chunk: OutgoingMessage, done: (error?: Error | null) => void): boolean;
   once(event: 'drain', listener: () => void): unknown;
 }
 
@@ -20,6 +22,18 @@ export interface ConnectionDeps {
   /** Longest wait for ACKs before the next push goes out anyway. */
   ackTimeoutMs: number;
   controlPlane?: Buffer;
+  /** The server-wide cap on bytes queued to HTTP/2 that first syncs wait on. */
+  writeBudget: WriteBudget;
+  /** Subscriptions streams of one key share. */
+  names: NamePool;
+}
+
+/** A response waiting to be handed to gRPC. */
+interface Outgoing {
+  frame: Frame;
+  track: boolean;
+  /** Its type had never been ACKed when it was written: it waits on the write budget. */
+  firstSync: boolean;
 }
 
 /** One response ready to write, and what it carried. */
@@ -40,6 +54,12 @@ let nextId = 0;
  * NACKed (or timed out) and the stream is not backed up; pushes that arrive
  * meanwhile are merged into one, computed from the cache when it is sent, so
  * a slow proxy gets the latest config once instead of every intermediate one.
+ *
+ * Each response handed to gRPC holds its size in the server-wide write
+ * budget until HTTP/2 has taken it. A type's first responses wait for room
+ * there, and whatever the stream writes after one that waits queues behind
+ * it. Protocol state (nonces, what the client holds) moves when a response
+ * is written here; only the hand-off waits.
  */
 export abstract class Connection {
   readonly id = `conn-${++nextId}`;
@@ -53,6 +73,12 @@ export abstract class Connection {
   private readonly pending = new Set<string>();
   private pendingSince?: number;
   private inFlightSince?: number;
+  /** Responses written but not yet handed to gRPC, in order, behind one waiting on the budget. */
+  private readonly outbox: Outgoing[] = [];
+  /** Budget held by responses handed to gRPC and not yet taken by HTTP/2. */
+  private readonly grants = new Set<WriteGrant>();
+  /** Withdraws the hand-off waiting on the write budget. */
+  private cancelWait?: () => void;
   private blocked = false;
   private ackTimer?: NodeJS.Timeout;
   private closed = false;
@@ -77,9 +103,9 @@ export abstract class Connection {
     return this.proxy?.proxyId ?? this.id;
   }
 
-  /** A push is waiting for ACKs or for the stream to drain. */
+  /** A push is waiting for ACKs, for the write budget, or for the stream to drain. */
   get busy(): boolean {
-    return this.awaiting.size > 0 || this.blocked;
+    return this.awaiting.size > 0 || this.outbox.length > 0 || this.blocked;
   }
 
   get pendingTypes(): ReadonlySet<string> {
@@ -112,6 +138,11 @@ export abstract class Connection {
     for (const f of frames) this.write(f, true);
   }
 
+  /** Lets `st` share its subscribed names with other streams of this key asking for the same. */
+  protected internNames(st: TypeState): void {
+    if (this.key !== undefined) this.deps.names.intern(this.key, st.typeUrl, st.names);
+  }
+
   /** Whether a type after `t` in this push is subscribed (so removals of `t` must wait). */
   protected laterRequested(types: readonly string[], t: string): boolean {
     const i = types.indexOf(t);
@@ -129,15 +160,13 @@ export abstract class Connection {
   protected write(f: Frame, track: boolean): void {
     if (this.closed) return;
     const st = this.state(f.typeUrl);
+    const firstSync = st.nonceAcked === '';
     st.nonceSent = f.nonce;
     st.lastSentAt = new Date();
     const type = shortType(f.typeUrl).toLowerCase();
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.configSize.observe({ type }, f.size);
-    if (track) {
-      this.awaiting.set(f.nonce, f.typeUrl);
-      this.armAckTimer();
-    }
+    if (track) this.awaiting.set(f.nonce, f.typeUrl);
     this.deps.log.debug(
       {
         proxy: this.label,
@@ -148,7 +177,51 @@ export abstract class Connection {
       },
       'sending',
     );
-    if (!this.sink.write(f.message) && !this.blocked) {
+    this.outbox.push({ frame: f, track, firstSync });
+    this.handOff();
+  }
+
+  /** Hands queued responses to gRPC, in order, until one must wait for the budget. */
+  private handOff(): void {
+    while (!this.closed && !this.cancelWait && this.outbox.length > 0) {
+      const next = this.outbox[0]!;
+      let now: WriteGrant | undefined;
+      let inCall = true;
+      const cancel = this.deps.writeBudget.acquire(
+        next.frame.message.length,
+        (grant) => {
+          if (inCall) {
+            now = grant;
+            return;
+          }
+          // The budget made room later: send this one and what queued behind it.
+          this.cancelWait = undefined;
+          if (this.closed) return grant.release();
+          this.send(grant);
+          this.handOff();
+          if (this.outbox.length === 0) this.flush();
+        },
+        next.firstSync,
+      );
+      inCall = false;
+      if (!now) {
+        this.cancelWait = cancel;
+        return;
+      }
+      this.send(now);
+    }
+  }
+
+  private send(grant: WriteGrant): void {
+    const { frame, track } = this.outbox.shift()!;
+    this.grants.add(grant);
+    // The ACK clock starts when the client can have the response.
+    if (track && this.awaiting.has(frame.nonce)) this.armAckTimer();
+    const more = this.sink.write(frame.message, () => {
+      grant.release();
+      this.grants.delete(grant);
+    });
+    if (!more && !this.blocked) {
       this.blocked = true;
       this.sink.once('drain', () => {
         this.blocked = false;
@@ -178,6 +251,8 @@ export abstract class Connection {
       st.nonceAcked = nonce;
       st.versionAcked = version;
     }
+    // The names are kept only to report a rejection of this response.
+    if (nonce === st.nonceSent) st.namesSent = [];
     this.release(nonce);
   }
 
@@ -224,6 +299,11 @@ export abstract class Connection {
     this.clearAckTimer();
     this.awaiting.clear();
     this.pending.clear();
+    this.outbox.length = 0;
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    for (const g of this.grants) g.release();
+    this.grants.clear();
   }
 
   get isClosed(): boolean {

@@ -44,6 +44,7 @@ export class DeltaConnection extends Connection {
       if (n === '*') st.wildcard = false;
       else if (st.names.delete(n) || st.held.has(n)) st.held.delete(n);
     }
+    if (added.length > 0 || req.resource_names_unsubscribe.length > 0) this.internNames(st);
 
     if (req.response_nonce !== '') {
       const err = req.error_detail ? { code: req.error_detail.code, message: req.error_detail.message } : undefined;
@@ -55,7 +56,7 @@ export class DeltaConnection extends Connection {
       const updates = st.outdated(current);
       const removed = [...st.held.keys()].filter((n) => !current.has(n));
       for (const n of st.names) if (!current.has(n) && !st.held.has(n)) removed.push(n);
-      this.write(this.frame(st, updates, removed), true);
+      this.write(this.frame(st, updates, removed, current), true);
       return;
     }
     if (added.length === 0 && !wildcardAdded) return;
@@ -68,13 +69,17 @@ export class DeltaConnection extends Connection {
       else absent.push(n);
     }
     if (wildcardAdded) for (const r of st.outdated(current)) send.set(r.name, r);
-    if (send.size > 0 || absent.length > 0) this.write(this.frame(st, [...send.values()], absent), true);
+    if (send.size > 0 || absent.length > 0) this.write(this.frame(st, [...send.values()], absent, current), true);
   }
 
-  private frame(st: TypeState, resources: readonly PreparedResource[], removed: readonly string[]): Frame {
+  private frame(
+    st: TypeState,
+    resources: readonly PreparedResource[],
+    removed: readonly string[],
+    current: ReadonlyMap<string, PreparedResource>,
+  ): Frame {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const r of sorted) st.held.set(r.name, r);
-    for (const n of removed) st.held.delete(n);
+    st.held.update(sorted, removed, current);
     const nonce = this.nonce();
     st.namesSent = sorted.map((r) => r.name);
     let size = 0;
@@ -112,8 +117,8 @@ export class DeltaConnection extends Connection {
       // pointing at a cluster before the cluster disappears.
       const split = removed.length > 0 && this.laterRequested(types, t);
       if (send.size > 0 || (removed.length > 0 && !split))
-        first.push(this.frame(st, [...send.values()], split ? [] : removed));
-      if (split) last.unshift(this.frame(st, [], removed));
+        first.push(this.frame(st, [...send.values()], split ? [] : removed, current));
+      if (split) last.unshift(this.frame(st, [], removed, current));
       if (t === TypeUrl.Cluster) clustersSent = [...send.keys()];
     }
     return [...first, ...last];

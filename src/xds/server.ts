@@ -23,6 +23,8 @@ import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } fro
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
 import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
+import { NamePool } from './type-state';
+import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -35,6 +37,8 @@ export interface XdsServerOptions {
   limits?: Partial<XdsLimits>;
   /** What authenticated streams may receive (default: namespaceAccess() with no control-plane namespace). */
   access?: AccessPolicy;
+  /** The cap on bytes queued to HTTP/2 that first syncs wait on (default DEFAULT_WRITE_BUDGET). */
+  writeBudget?: Partial<WriteBudgetOptions>;
 }
 
 /** How one listening port treats its streams. */
@@ -96,6 +100,9 @@ export class XdsServer {
   private readonly keyOf: ProxyKeyFn;
   private readonly unsubscribe: () => void;
   private readonly controlPlane: Buffer;
+  /** The cap on bytes queued to HTTP/2, shared by every stream of every port. */
+  readonly writeBudget: WriteBudget;
+  private readonly names = new NamePool();
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
@@ -104,6 +111,7 @@ export class XdsServer {
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.keyOf = opts.proxyKey ?? keyByNodeId;
     this.controlPlane = encodeControlPlane(opts.controlPlaneId ?? 'istiod-lite');
+    this.writeBudget = new WriteBudget({ ...DEFAULT_WRITE_BUDGET, ...opts.writeBudget });
     this.queue = new PushQueue({ ...DEFAULT_DEBOUNCE, ...opts.debounce }, (b) => this.push(b));
     this.unsubscribe = opts.cache.subscribe((changes) => this.queue.add(changes));
   }
@@ -153,6 +161,7 @@ export class XdsServer {
     this.unsubscribe();
     this.queue.close();
     for (const c of this.conns.values()) c.close();
+    this.writeBudget.close();
     await Promise.all(
       this.servers.map(
         (server) =>
@@ -207,6 +216,8 @@ export class XdsServer {
       log: this.log,
       ackTimeoutMs: this.opts.ackTimeoutMs ?? 15_000,
       controlPlane: this.controlPlane,
+      writeBudget: this.writeBudget,
+      names: this.names,
     };
   }
 

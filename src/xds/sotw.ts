@@ -62,6 +62,7 @@ export class SotwConnection extends Connection {
     st.names.clear();
     const current = this.deps.cache.get(this.key, st.typeUrl);
     for (const n of explicit) st.names.add(TypeState.canonical(n, current));
+    this.internNames(st);
     // Forget what the client dropped, so a later re-subscribe is answered.
     if (!st.wildcard) for (const n of [...st.held.keys()]) if (!st.names.has(n)) st.held.delete(n);
     if (st.wildcard && !wasWildcard) return true;

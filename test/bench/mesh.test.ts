@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
+import { SHIPPED_MALLOC_ENV } from '../../bench/malloc-env';
 import { generateMesh } from '../../bench/mesh';
 import { loadManifests } from '../../src/watch/load';
 import { buildAmbientIndex } from '../../src/ambient';
@@ -23,5 +24,15 @@ describe('synthetic mesh generator', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('benchmark malloc settings', () => {
+  it('are the ones the image ships with', () => {
+    const dockerfile = readFileSync(join(__dirname, '..', '..', '..', 'Dockerfile'), 'utf8');
+    const shipped = Object.fromEntries(
+      [...dockerfile.matchAll(/^ENV (MALLOC_\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    assert.deepEqual(shipped, SHIPPED_MALLOC_ENV);
   });
 });
