@@ -32,6 +32,9 @@ interface Sample {
   cpu: number;
   rss: number;
   heap: number;
+  /** V8's committed heap, and memory outside it (Buffers' backing stores among it). */
+  heapTotal: number;
+  external: number;
 }
 
 /** Least-squares slope of y over x. */
@@ -50,7 +53,7 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
 }
 
 /** The fitted change over the run as a percentage of the mean. */
-function driftPercent(samples: readonly Sample[], field: 'rss' | 'heap'): number {
+function driftPercent(samples: readonly Sample[], field: 'rss' | 'heap' | 'heapTotal' | 'external'): number {
   const xs = samples.map((s) => s.t);
   const ys = samples.map((s) => s[field]);
   const mean = ys.reduce((a, b) => a + b, 0) / Math.max(ys.length, 1);
@@ -192,7 +195,14 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
       const cpu = process.cpuUsage();
       const used = cpu.user + cpu.system - (last.cpu.user + last.cpu.system);
       const m = process.memoryUsage();
-      samples.push({ t: (at - t0) / 1000, cpu: used / 1000 / Math.max(at - last.at, 1), rss: m.rss, heap: m.heapUsed });
+      samples.push({
+        t: (at - t0) / 1000,
+        cpu: used / 1000 / Math.max(at - last.at, 1),
+        rss: m.rss,
+        heap: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+      });
       last = { at, cpu };
     };
     const drain = async () => {
@@ -215,6 +225,8 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
     const cpuShare = (cpuEnd.user + cpuEnd.system) / 1000 / wall;
     const rssDrift = driftPercent(samples, 'rss');
     const heapDrift = driftPercent(samples, 'heap');
+    const heapTotalDrift = driftPercent(samples, 'heapTotal');
+    const externalDrift = driftPercent(samples, 'external');
     const mib = (b: number) => (b / 2 ** 20).toFixed(0);
     const first = samples[0];
     const final = samples[samples.length - 1];
@@ -245,6 +257,8 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
           cpuShare,
           rssDriftPercent: rssDrift,
           heapDriftPercent: heapDrift,
+          heapTotalDriftPercent: heapTotalDrift,
+          externalDriftPercent: externalDrift,
           meanStepMs: meanStep,
           serveStep: !o.waypointsOnly,
           stageMsPerChange: {
@@ -253,7 +267,7 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
             proxyless: bench.times.proxyless / Math.max(stepMs.length, 1),
           },
           maxStepMs: Math.max(...stepMs, 0),
-          samples: samples.map((s) => [s.t, Math.round(s.cpu * 1000) / 1000, s.rss, s.heap]),
+          samples: samples.map((s) => [s.t, Math.round(s.cpu * 1000) / 1000, s.rss, s.heap, s.heapTotal, s.external]),
         },
       },
     ];

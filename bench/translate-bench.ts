@@ -51,18 +51,18 @@ export function w1(services: number): { rows: Row[]; world: World } {
   const resources = allResources(full.value.waypoints.values());
   const floor = encodeFloor(resources);
   const clusters = resources.filter((r) => r.typeUrl === TypeUrl.Cluster);
-  const encode = timeIt(() => {
-    for (const c of clusters)
-      encodeMessage(
-        'envoy.config.cluster.v3.Cluster',
-        decodeMessage('envoy.config.cluster.v3.Cluster', c.body) as never,
-      );
-  });
-  const decodeOnly = timeIt(() => {
-    for (const c of clusters) decodeMessage('envoy.config.cluster.v3.Cluster', c.body);
-  });
-  const encodeMs = Math.max(encode.ms - decodeOnly.ms, 0.001);
-  const perSec = (clusters.length / encodeMs) * 1000;
+  // Decoded once, then encoded in rounds until the run is long enough to time:
+  // at 1,000 services one round takes under a millisecond.
+  const decoded = clusters.map((c) => decodeMessage('envoy.config.cluster.v3.Cluster', c.body));
+  let rounds = 0;
+  let encodeMs = 0;
+  while (encodeMs < 200) {
+    encodeMs += timeIt(() => {
+      for (const d of decoded) encodeMessage('envoy.config.cluster.v3.Cluster', d as never);
+    }).ms;
+    rounds++;
+  }
+  const perSec = ((clusters.length * rounds) / encodeMs) * 1000;
   return {
     world,
     rows: [
@@ -72,8 +72,9 @@ export function w1(services: number): { rows: Row[]; world: World } {
         figure: `${ms(full.ms)}, RSS ${rss >= rss0 ? '+' : '−'}${(Math.abs(rss - rss0) / 2 ** 20).toFixed(0)} MiB (total ${(rss / 2 ** 20).toFixed(0)} MiB)`,
         floor: `${ms(floor)} (protobufjs encode only)`,
         ratio: ratio(full.ms, floor),
-        target: services >= 10_000 ? '≤ 1 s; RSS ≤ 1 GiB' : 'scaled: ≤ 1 s at 10k',
-        met: full.ms <= 1000 * (services / 10_000) * (services >= 10_000 ? 1 : 1) && rss < 2 ** 30,
+        target: services >= 10_000 ? '≤ 1 s; RSS ≤ 1 GiB' : '(set at 10k)',
+        // The target is set at 10k services; smaller meshes are shown for the trend.
+        met: services >= 10_000 ? full.ms <= 1000 && rss < 2 ** 30 : null,
       },
       {
         workload: 'W7 encode',
@@ -188,8 +189,9 @@ export function w2(world0: World, services: number): Row[] {
       figure: `median ${ms(median(wall))}, max ${ms(Math.max(...wall))} (CPU median ${ms(median(cpuTimes))}); recomputed ${scope}`,
       floor: '—',
       ratio: '—',
-      target: `≤ 10 ms; 1 waypoint; ${expect} only`,
-      met: median(wall) <= 10 && scope === `1 waypoint(s); changed ${expect}`,
+      // The time is set at 10k services; at every size one waypoint and one type must be recomputed.
+      target: `${services >= 10_000 ? '≤ 10 ms' : 'time set at 10k'}; 1 waypoint; ${expect} only`,
+      met: (services < 10_000 || median(wall) <= 10) && scope === `1 waypoint(s); changed ${expect}`,
       detail: { wallMs: wall, cpuMs: cpuTimes, translated, scope },
     });
   }

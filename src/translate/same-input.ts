@@ -19,12 +19,18 @@ export function sameInput(a: unknown, b: unknown): boolean {
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
-  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
-  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
+  // Walk both key lists in step, skipping undefined values, without copying them.
+  const ka = Object.keys(ra);
+  const kb = Object.keys(rb);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < ka.length && ra[ka[i] as string] === undefined) i++;
+    while (j < kb.length && rb[kb[j] as string] === undefined) j++;
+    if (i === ka.length || j === kb.length) return i === ka.length && j === kb.length;
     const k = ka[i] as string;
-    if (k !== kb[i] || !sameInput(ra[k], rb[k])) return false;
+    if (k !== kb[j] || !sameInput(ra[k], rb[k])) return false;
+    i++;
+    j++;
   }
-  return true;
 }
