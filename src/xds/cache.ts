@@ -1,4 +1,5 @@
 import type { PreparedResource } from '../envoy';
+import { LayeredMap } from './layered-map';
 
 export type ResourceMap = ReadonlyMap<string, PreparedResource>;
 
@@ -170,7 +171,7 @@ export class SnapshotCache {
     m: ResourceMap | undefined,
     upserts: Iterable<PreparedResource>,
     removes: Iterable<string>,
-  ): { map: Map<string, PreparedResource>; names: Set<string> } | undefined {
+  ): { map: ResourceMap; names: Set<string> } | undefined {
     const names = new Set<string>();
     const put: PreparedResource[] = [];
     for (const r of upserts) {
@@ -185,9 +186,13 @@ export class SnapshotCache {
       names.add(name);
     }
     if (names.size === 0) return undefined;
-    const map = new Map(m);
-    for (const r of put) map.set(r.name, this.intern(r));
-    for (const name of drop) map.delete(name);
+    // Layered, not copied: views patched on every change hold tens of
+    // thousands of entries, and a copy each time was most of their garbage.
+    const map = LayeredMap.patch<PreparedResource>(
+      m,
+      put.map((r) => [r.name, this.intern(r)]),
+      drop,
+    );
     return { map, names };
   }
 
