@@ -2,8 +2,8 @@
  * An immutable map made of a base map and a small layer of changes on top
  * (a value, or null for a removal). A patch makes a new layer and shares the
  * base, so changing a few entries of a map of 30k costs the layer, not a
- * copy of 30k entries; when the layer grows past a share of the base the two
- * are merged into a new base. Neither map is changed once built, so a
+ * copy of 30k entries; when the layer grows past a few hundred entries the
+ * two are merged into a new base. Neither map is changed once built, so a
  * reader may keep a LayeredMap as a snapshot.
  */
 export class LayeredMap<V> implements ReadonlyMap<string, V> {
@@ -35,9 +35,11 @@ export class LayeredMap<V> implements ReadonlyMap<string, V> {
       if (!has(name)) size++;
       layer.set(name, v);
     }
-    // Merged once the layer is an eighth of the base: lookups stay two probes
-    // at most and a patch copies at most that eighth.
-    if (layer.size > Math.max(64, base.size / 8))
+    // Merged once the layer outgrows about twice the square root of the base:
+    // a patch copies the layer and a merge copies the base, and that size
+    // keeps both small per patch (~350 entries at 30k). It also bounds how
+    // many replaced values the base still holds on to until the merge.
+    if (layer.size > Math.max(64, 2 * Math.sqrt(base.size)))
       return new LayeredMap(new Map(new LayeredMap(base, layer, size)), new Map(), size);
     return new LayeredMap(base, layer, size);
   }
