@@ -81,7 +81,8 @@ export interface FieldFraming {
 export function sotwFraming(typeUrl: string, bodyLength: number): FieldFraming {
   const urlBytes = Buffer.byteLength(typeUrl, 'utf8');
   const anyLen = stringFieldSize(1, urlBytes) + lenHeaderSize(2, bodyLength) + bodyLength;
-  const buf = Buffer.allocUnsafe(lenHeaderSize(2, anyLen) + anyLen - bodyLength);
+  // Not pooled: framing is kept with its resource (see owned() in resource.ts).
+  const buf = Buffer.allocUnsafeSlow(lenHeaderSize(2, anyLen) + anyLen - bodyLength);
   let pos = writeLenHeader(buf, 0, 2, anyLen);
   pos = writeStringField(buf, pos, 1, typeUrl, urlBytes);
   pos = writeLenHeader(buf, pos, 2, bodyLength);
@@ -98,7 +99,7 @@ export function deltaFraming(typeUrl: string, name: string, version: string, bod
   const versionBytes = Buffer.byteLength(version, 'utf8');
   const anyLen = stringFieldSize(1, urlBytes) + lenHeaderSize(2, bodyLength) + bodyLength;
   const resLen = stringFieldSize(1, versionBytes) + lenHeaderSize(2, anyLen) + anyLen + stringFieldSize(3, nameBytes);
-  const buf = Buffer.allocUnsafe(lenHeaderSize(2, resLen) + resLen - bodyLength);
+  const buf = Buffer.allocUnsafeSlow(lenHeaderSize(2, resLen) + resLen - bodyLength);
   let pos = writeLenHeader(buf, 0, 2, resLen);
   pos = writeStringField(buf, pos, 1, version, versionBytes);
   pos = writeLenHeader(buf, pos, 2, anyLen);
