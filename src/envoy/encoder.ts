@@ -19,7 +19,7 @@ type Encode = (m: Record<string, unknown>, w: Writer) => void;
 interface Entry {
   type: protobuf.Type;
   /** google.protobuf.Any, which fromObject also accepts in its JSON form (`@type`). */
-  any: boolean;
+  isAny: boolean;
   fn: Encode;
 }
 
@@ -30,7 +30,7 @@ function entryOf(type: protobuf.Type): Entry {
   if (!e) {
     const entry: Entry = {
       type,
-      any: type.fullName === '.google.protobuf.Any',
+      isAny: type.fullName === '.google.protobuf.Any',
       // Compiled on first use, so types that refer to each other resolve lazily.
       fn: (m, w) => {
         entry.fn = compile(type);
@@ -272,7 +272,7 @@ export function encodePlain(type: protobuf.Type, message: object): Buffer {
   if (!isObject(message)) HELPERS_BASE.objectExpected(type.fullName);
   if (
     message instanceof protobuf.Message ||
-    (entry.any && (message as Record<string, unknown>)['@type'] !== undefined)
+    (entry.isAny && (message as Record<string, unknown>)['@type'] !== undefined)
   ) {
     const bytes = HELPERS_BASE.fallback(type, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -126,16 +126,17 @@ export class BucketedView {
   }
 }
 
-/** Contributions of one rank, by type and name (the last of a name wins). */
+/** Contributions by type and name (the last of a name wins), ranked by `rank` (a number, or per resource). */
 export function bucketOf(
   byType: ReadonlyMap<string, readonly PreparedResource[]>,
-  rank = 0,
+  rank: number | ((typeUrl: string, r: PreparedResource) => number) = 0,
 ): Map<string, Map<string, Contribution>> {
   const out = new Map<string, Map<string, Contribution>>();
   for (const [typeUrl, resources] of byType) {
     if (resources.length === 0) continue;
     const m = new Map<string, Contribution>();
-    for (const resource of resources) m.set(resource.name, { resource, rank });
+    for (const resource of resources)
+      m.set(resource.name, { resource, rank: typeof rank === 'number' ? rank : rank(typeUrl, resource) });
     out.set(typeUrl, m);
   }
   return out;

@@ -14,6 +14,7 @@ import {
 } from '../envoy';
 import { inScope, namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
+import { PreAuthQueue } from './pre-auth-queue';
 import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
@@ -450,51 +451,6 @@ export class XdsServer {
       },
       (e: AuthError) => gate.refuse(e),
     );
-  }
-}
-
-/**
- * Requests of one stream held in order until the stream is authenticated,
- * within the pre-auth limits; once open, requests pass straight through.
- */
-class PreAuthQueue {
-  private queue: Buffer[] | undefined = [];
-  private bytes = 0;
-  private closed = false;
-
-  constructor(
-    private readonly limits: Pick<XdsLimits, 'preAuthRequests' | 'preAuthBytes'>,
-    private readonly handle: (b: Buffer) => void,
-    private readonly onRefused: (e: AuthError) => void,
-  ) {}
-
-  push(b: Buffer): void {
-    if (this.closed) return;
-    if (!this.queue) return this.handle(b);
-    this.bytes += b.length;
-    const { preAuthRequests, preAuthBytes } = this.limits;
-    if (this.queue.length >= preAuthRequests || this.bytes > preAuthBytes) {
-      return this.refuse(
-        new AuthError(
-          grpc.status.RESOURCE_EXHAUSTED,
-          `more than ${preAuthRequests} requests or ${preAuthBytes} bytes before authentication completed`,
-        ),
-      );
-    }
-    this.queue.push(b);
-  }
-
-  open(): void {
-    const queued = this.queue ?? [];
-    this.queue = undefined;
-    for (const b of queued) if (!this.closed) this.handle(b);
-  }
-
-  refuse(e: AuthError): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = undefined;
-    this.onRefused(e);
   }
 }
 
