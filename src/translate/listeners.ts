@@ -34,7 +34,9 @@ function connectTerminate(trustDomain: string): Listener {
               // Only peers of our trust domain may open tunnels.
               combined_validation_context: {
                 default_validation_context: {
-                  match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } }],
+                  match_typed_subject_alt_names: [
+                    { san_type: 'URI', matcher: { prefix: `${names.SPIFFE_SCHEME}${trustDomain}/` } },
+                  ],
                 },
                 validation_context_sds_secret_config: sdsSecret('ROOTCA'),
               },

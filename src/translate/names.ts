@@ -75,7 +75,5 @@ export const CERT_PROVIDER = 'default';
 export const IDENTITY_CERT = 'default';
 export const ROOT_CERT = 'ROOTCA';
 
-/** `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`: a workload's identity. */
-export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
-  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
-}
+/** A workload's identity, `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
+export { spiffeId, SPIFFE_SCHEME } from '../envoy';

@@ -24,7 +24,7 @@ function istioMatch(v: string): StringMatcher {
 
 function principalMatch(identity: string, trustDomain: string): StringMatcher {
   // Principals are written without the scheme (cluster.local/ns/x/sa/y).
-  const withScheme = (s: string) => `spiffe://${s}`;
+  const withScheme = (s: string) => `${names.SPIFFE_SCHEME}${s}`;
   if (identity === '*') return { safe_regex: { regex: '.+' } };
   if (identity.endsWith('*')) return { prefix: withScheme(identity.slice(0, -1)) };
   if (identity.startsWith('*')) return { suffix: identity.slice(1) };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { parseSpiffeId, spiffeId, type SpiffeParts } from '../envoy';
 
 /** A workload identity a stream has proven: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
 export interface Identity {
@@ -43,18 +44,12 @@ export interface Authenticator {
   authenticate(creds: StreamCredentials): Promise<Identity | undefined>;
 }
 
-export function spiffeUri(id: Pick<Identity, 'trustDomain' | 'namespace' | 'serviceAccount'>): string {
-  return `spiffe://${id.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
+export function spiffeUri(id: SpiffeParts): string {
+  return spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
 }
-
-const SPIFFE = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
 
 /** Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; anything else is not an Istio workload identity. */
-export function parseSpiffe(uri: string): Omit<Identity, 'via'> | undefined {
-  const m = SPIFFE.exec(uri);
-  if (!m) return undefined;
-  return { trustDomain: m[1]!, namespace: m[2]!, serviceAccount: m[3]! };
-}
+export const parseSpiffe: (uri: string) => Omit<Identity, 'via'> | undefined = parseSpiffeId;
 
 /** The URI SANs of a certificate (Node renders them as `URI:…, DNS:…`). */
 export function uriSans(cert: PeerCertificate): string[] {
