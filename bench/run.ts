@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { churnBench } from './churn-bench';
+import { startHeapCompaction } from '../src/cli/v8-heap';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';
@@ -13,6 +14,8 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   reexecWithShippedMalloc();
+  // The server side runs in this process: it compacts its heap as `serve` does.
+  const compaction = process.argv.includes('--no-compaction') ? undefined : startHeapCompaction();
   const full = process.argv.includes('--full');
   // `--only w5` (or `w1,w3`) runs a subset; W1/W2/W7 run together, as do W3/W4/W6.
   const only = flag('--only')?.toLowerCase().split(',');
@@ -46,7 +49,9 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     cpu: cpus()[0]?.model,
     malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
+    heapCompaction: compaction ? { rounds: compaction.rounds } : 'off',
   });
+  compaction?.stop();
 }
 
 void main();

@@ -21,6 +21,7 @@ import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
 import { createLogger, LOG_LEVELS } from './log';
 import { startPipeline, type Pipeline } from './pipeline';
+import { startHeapCompaction } from './v8-heap';
 
 const USAGE = `usage: istiod-lite serve [flags]
 
@@ -275,10 +276,12 @@ export const serveCommand: Command = {
   async run(argv) {
     const { opts, logLevel } = options(argv);
     const log = createLogger(logLevel);
+    const compaction = startHeapCompaction();
     const server = await startServer(opts, log);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ signal }, 'shutting down');
+        compaction.stop();
         void server.stop().then(resolve);
       };
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,62 @@
+// serve's periodic compaction: once armed, the next full GCs give back the
+// holes a default full GC leaves committed, and it switches itself off again.
+import { strict as assert } from 'node:assert';
+import { after, describe, it } from 'node:test';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { startHeapCompaction } from '../../src/cli/v8-heap';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Committed but unused old-space bytes. */
+function oldSpaceSlack(): number {
+  const s = getHeapSpaceStatistics().find((x) => x.space_name === 'old_space')!;
+  return s.space_size - s.space_used_size;
+}
+
+const nextTurn = () => new Promise((r) => setTimeout(r, 50));
+
+describe('heap compaction', () => {
+  const compaction = startHeapCompaction(3_600_000);
+  after(() => compaction.stop());
+
+  it('returns the holes that a default full GC keeps committed', async () => {
+    // Old-space pages half full of live objects: a default full GC keeps them all.
+    let objects: { i: number; s: string }[] = [];
+    for (let i = 0; i < 1_000_000; i++) objects.push({ i, s: `x${i}` });
+    gc();
+    gc();
+    objects = objects.filter((_, i) => i % 2 === 0);
+    gc();
+    gc();
+    await nextTurn();
+    const before = oldSpaceSlack();
+    assert.ok(before > 16 * 2 ** 20, `premise: default GCs leave ${before >> 20} MiB of holes committed`);
+
+    compaction.arm();
+    assert.equal(compaction.pending, 2);
+    gc();
+    gc();
+    await nextTurn();
+    const afterCompaction = oldSpaceSlack();
+    assert.ok(
+      afterCompaction < before / 4,
+      `holes: ${before >> 20} MiB before compaction, ${afterCompaction >> 20} MiB after`,
+    );
+    assert.equal(objects.length, 500_000);
+  });
+
+  it('switches itself off after two full GCs', async () => {
+    compaction.arm();
+    const rounds = compaction.rounds;
+    gc();
+    await nextTurn();
+    assert.equal(compaction.pending, 1);
+    gc();
+    await nextTurn();
+    assert.equal(compaction.pending, 0);
+    compaction.arm();
+    assert.equal(compaction.rounds, rounds + 1, 'armed again on request');
+  });
+});
