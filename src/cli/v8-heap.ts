@@ -1,4 +1,4 @@
-import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 
 /**
@@ -15,13 +15,21 @@ import { setFlagsFromString } from 'node:v8';
  * second never gives it.
  *
  * Compacting on every full GC keeps the committed heap at the used heap, but
- * costs a copy of the whole old generation per full GC, which slows the bulk
- * phases (a cold build, a mesh-wide push) by 10–30%. So it is switched on for
- * the next two full GCs once a minute (the first may have chosen its pages
- * already when the flag is set) and off again. Measured in
- * docs/performance.md (W5).
+ * each such GC copies the whole old generation in its final pause, which
+ * slowed the bulk phases (a cold 10k build, a mesh-wide push) by 10–30% when
+ * it was always on. So it is switched on only after a minute in which the
+ * event loop was mostly idle, as it is between changes, for the next two full
+ * GCs (the first may have chosen its pages before the flag was set) or 20 s,
+ * whichever ends first. Measured in docs/performance.md (W5).
  */
-export const COMPACT_EVERY_MS = 60_000;
+export const COMPACTION_DEFAULTS = {
+  /** How often to look at the last period's event-loop utilisation. */
+  everyMs: 60_000,
+  /** Below this utilisation the process counts as idle enough to compact. */
+  idleBelow: 0.5,
+  /** An armed round that has not met two full GCs by then is dropped. */
+  armedForMs: 20_000,
+};
 /** Full GCs that compact each time compaction is armed. */
 const COMPACTING_GCS = 2;
 
@@ -35,29 +43,48 @@ export interface HeapCompaction {
   stop(): void;
 }
 
-export function startHeapCompaction(everyMs: number = COMPACT_EVERY_MS): HeapCompaction {
+export function startHeapCompaction(options: Partial<typeof COMPACTION_DEFAULTS> = {}): HeapCompaction {
+  const o = { ...COMPACTION_DEFAULTS, ...options };
   let pending = 0;
   let rounds = 0;
-  const set = (on: boolean) => setFlagsFromString(on ? '--compact-on-every-full-gc' : '--no-compact-on-every-full-gc');
+  let expiry: NodeJS.Timeout | undefined;
+  let on = false;
+  const set = (v: boolean) => {
+    on = v;
+    setFlagsFromString(v ? '--compact-on-every-full-gc' : '--no-compact-on-every-full-gc');
+  };
   const observer = new PerformanceObserver((list) => {
     if (pending === 0) return;
     for (const e of list.getEntries()) {
       const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
       if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
       if (--pending === 0) {
-        set(false);
+        disarm();
         break;
       }
     }
   });
   observer.observe({ entryTypes: ['gc'] });
+  const disarm = () => {
+    clearTimeout(expiry);
+    if (on) set(false);
+    pending = 0;
+  };
   const arm = () => {
     if (pending > 0) return;
     pending = COMPACTING_GCS;
     rounds++;
     set(true);
+    expiry = setTimeout(disarm, o.armedForMs);
+    expiry.unref();
   };
-  const timer = setInterval(arm, everyMs);
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    if (busy < o.idleBelow) arm();
+  }, o.everyMs);
   timer.unref();
   return {
     get pending() {
@@ -70,8 +97,7 @@ export function startHeapCompaction(everyMs: number = COMPACT_EVERY_MS): HeapCom
     stop() {
       clearInterval(timer);
       observer.disconnect();
-      if (pending > 0) set(false);
-      pending = 0;
+      disarm();
     },
   };
 }

@@ -18,7 +18,7 @@ function oldSpaceSlack(): number {
 const nextTurn = () => new Promise((r) => setTimeout(r, 50));
 
 describe('heap compaction', () => {
-  const compaction = startHeapCompaction(3_600_000);
+  const compaction = startHeapCompaction({ everyMs: 3_600_000 });
   after(() => compaction.stop());
 
   it('returns the holes that a default full GC keeps committed', async () => {
@@ -58,5 +58,27 @@ describe('heap compaction', () => {
     assert.equal(compaction.pending, 0);
     compaction.arm();
     assert.equal(compaction.rounds, rounds + 1, 'armed again on request');
+  });
+
+  it('arms only after an idle period, and drops a round no full GC used', async () => {
+    const c = startHeapCompaction({ everyMs: 100, armedForMs: 150 });
+    try {
+      // Busy: the event loop is blocked for most of every period.
+      const until = Date.now() + 600;
+      while (Date.now() < until) {
+        const spin = Date.now() + 90;
+        while (Date.now() < spin);
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(c.rounds, 0, 'no round while busy');
+      await new Promise((r) => setTimeout(r, 250));
+      assert.ok(c.rounds >= 1, 'armed once idle');
+      const rounds = c.rounds;
+      // No GC comes; the round lapses and the next idle period arms a new one.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.ok(c.rounds > rounds, `a lapsed round is followed by another (${rounds} → ${c.rounds})`);
+    } finally {
+      c.stop();
+    }
   });
 });
