@@ -176,9 +176,14 @@ export async function transportBench(services: number, clientCount: number): Pro
         figure: fmt(policyLat),
         floor: `${ms(floor)} (same bytes, raw grpc-js fan-out)`,
         ratio: ratio(Math.max(...policyLat, 0), floor),
-        target: '≤ 1 s; ≤ 1.5× floor',
+        // Set for 1,000 clients; with fewer, the fixed re-translation outweighs a small floor.
+        target: clientCount >= 1000 ? '≤ 1 s; ≤ 1.5× floor' : '(set at 1,000 clients)',
         met:
-          policyLat.length === clientCount && Math.max(...policyLat) <= 1000 && Math.max(...policyLat) <= 1.5 * floor,
+          clientCount >= 1000
+            ? policyLat.length === clientCount &&
+              Math.max(...policyLat) <= 1000 &&
+              Math.max(...policyLat) <= 1.5 * floor
+            : null,
       },
       {
         workload: 'W4 memory per idle waypoint stream',
