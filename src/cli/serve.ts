@@ -276,7 +276,9 @@ export const serveCommand: Command = {
   async run(argv) {
     const { opts, logLevel } = options(argv);
     const log = createLogger(logLevel);
-    const compaction = startHeapCompaction();
+    const compaction = startHeapCompaction({
+      onError: (err) => log.warn({ err }, 'V8 refused --compact-on-every-full-gc; heap compaction is off'),
+    });
     const server = await startServer(opts, log);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

@@ -43,15 +43,28 @@ export interface HeapCompaction {
   stop(): void;
 }
 
-export function startHeapCompaction(options: Partial<typeof COMPACTION_DEFAULTS> = {}): HeapCompaction {
+export interface CompactionOptions extends Partial<typeof COMPACTION_DEFAULTS> {
+  /** Called once if V8 refuses the flag (a Node that freezes V8 flags); compaction then stops. */
+  onError?: (err: unknown) => void;
+}
+
+export function startHeapCompaction(options: CompactionOptions = {}): HeapCompaction {
   const o = { ...COMPACTION_DEFAULTS, ...options };
+  let failed = false;
   let pending = 0;
   let rounds = 0;
   let expiry: NodeJS.Timeout | undefined;
   let on = false;
   const set = (v: boolean) => {
-    on = v;
-    setFlagsFromString(v ? '--compact-on-every-full-gc' : '--no-compact-on-every-full-gc');
+    try {
+      setFlagsFromString(v ? '--compact-on-every-full-gc' : '--no-compact-on-every-full-gc');
+      on = v;
+    } catch (err) {
+      if (failed) return;
+      failed = true;
+      clearInterval(timer);
+      o.onError?.(err);
+    }
   };
   const observer = new PerformanceObserver((list) => {
     if (pending === 0) return;
@@ -64,17 +77,20 @@ export function startHeapCompaction(options: Partial<typeof COMPACTION_DEFAULTS>
       }
     }
   });
-  observer.observe({ entryTypes: ['gc'] });
+  // GC entries are observed only while a round is armed: every scavenge makes one.
   const disarm = () => {
     clearTimeout(expiry);
+    observer.disconnect();
     if (on) set(false);
     pending = 0;
   };
   const arm = () => {
-    if (pending > 0) return;
+    if (pending > 0 || failed) return;
+    set(true);
+    if (!on) return;
     pending = COMPACTING_GCS;
     rounds++;
-    set(true);
+    observer.observe({ entryTypes: ['gc'] });
     expiry = setTimeout(disarm, o.armedForMs);
     expiry.unref();
   };
@@ -96,7 +112,6 @@ export function startHeapCompaction(options: Partial<typeof COMPACTION_DEFAULTS>
     arm,
     stop() {
       clearInterval(timer);
-      observer.disconnect();
       disarm();
     },
   };
