@@ -1,5 +1,6 @@
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
+import { ipBytes } from './ip-bytes';
 import {
   get,
   inNamespace,
@@ -35,19 +36,6 @@ export function workloadUid(cluster: string, pod: Pod): string {
 /** `<ns>/<hostname>`: the name of a service in the workload API. */
 export function serviceResourceName(svc: Service, domain: string): string {
   return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
-}
-
-function ipBytes(ip: string): Buffer {
-  if (ip.includes(':')) {
-    const [head = '', tail = ''] = ip.split('::');
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : ip.split(':');
-    const b = Buffer.alloc(16);
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
-    return b;
-  }
-  return Buffer.from(ip.split('.').map(Number));
 }
 
 /** How ztunnel reaches a waypoint: its VIP when it has one, else its hostname. */

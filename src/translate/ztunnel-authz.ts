@@ -2,6 +2,7 @@ import type { TypeMap } from '../envoy';
 import type { AuthorizationPolicy, AuthzOperation, AuthzSource } from '../model';
 import type { TranslateOptions } from './context';
 import { targetRefsOf } from './targeting';
+import { ipBytes } from './ip-bytes';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
 type Match = TypeMap['istio.security.Match'];
@@ -19,7 +20,7 @@ function sm(v: string): StringMatch {
 
 function cidr(v: string): { address: Buffer; length: number } {
   const [ip = '', len] = v.split('/');
-  const bytes = ip.includes(':') ? Buffer.alloc(16) : Buffer.from(ip.split('.').map(Number));
+  const bytes = ipBytes(ip);
   return { address: bytes, length: len !== undefined ? Number(len) : bytes.length * 8 };
 }
 
