@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
-import { churnBench } from './churn-bench';
 import { startHeapCompaction } from '../src/cli/v8-heap';
+import { churnBench } from './churn-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';

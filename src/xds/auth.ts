@@ -4,10 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parseSpiffeId, spiffeId, type SpiffeParts } from '../envoy';
 
 /** A workload identity a stream has proven: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
-export interface Identity {
-  trustDomain: string;
-  namespace: string;
-  serviceAccount: string;
+export interface Identity extends SpiffeParts {
   /** How it was proven, for logs. */
   via: 'token' | 'certificate';
 }
@@ -48,9 +45,6 @@ export function spiffeUri(id: SpiffeParts): string {
   return spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
 }
 
-/** Parses `spiffe://<td>/ns/<ns>/sa/<sa>`; anything else is not an Istio workload identity. */
-export const parseSpiffe: (uri: string) => Omit<Identity, 'via'> | undefined = parseSpiffeId;
-
 /** The URI SANs of a certificate (Node renders them as `URI:…, DNS:…`). */
 export function uriSans(cert: PeerCertificate): string[] {
   const out: string[] = [];
@@ -82,7 +76,7 @@ export class CertificateAuthenticator implements Authenticator {
         ),
       );
     }
-    const found = sans[0] === undefined ? undefined : parseSpiffe(sans[0]);
+    const found = sans[0] === undefined ? undefined : parseSpiffeId(sans[0]);
     if (!found) {
       return Promise.reject(
         new AuthError(grpc.status.UNAUTHENTICATED, 'client certificate carries no spiffe:// URI SAN'),

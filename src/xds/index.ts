@@ -4,7 +4,6 @@ export {
   AuthError,
   CertificateAuthenticator,
   TokenReviewAuthenticator,
-  parseSpiffe,
   spiffeUri,
   type Authenticator,
   type Identity,
