@@ -38,15 +38,26 @@ export function serviceResourceName(svc: Service, domain: string): string {
   return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
 }
 
-/** How ztunnel reaches a waypoint: its VIP when it has one, else its hostname. */
+const isIp = (v: string) => /^[\d.]+$|:/.test(v);
+
+/**
+ * How ztunnel reaches a waypoint (waypoints.go: getGatewayAddress): the
+ * Gateway's Hostname status address when it has one (a hostname is a steadier
+ * key than an IP), else its first IP address. A Gateway without status
+ * addresses (directory mode, where nothing deploys it) is named by the
+ * hostname of the Service its deployment would get.
+ */
 function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
-  const ip = wp.addresses.find((a) => /^[\d.]+$|:/.test(a));
-  return ip
-    ? { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT }
-    : {
-        hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
-        hbone_mtls_port: HBONE_PORT,
-      };
+  const status = wp.gateway.status?.addresses ?? [];
+  const host = status.find((a) => a.type === 'Hostname' && a.value !== '');
+  if (host) return { hostname: { namespace: wp.namespace, hostname: host.value }, hbone_mtls_port: HBONE_PORT };
+  // The Gateway API defaults an address's type to IPAddress.
+  const ip = status.find((a) => (a.type ?? 'IPAddress') === 'IPAddress' && isIp(a.value))?.value;
+  if (ip) return { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT };
+  return {
+    hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
+    hbone_mtls_port: HBONE_PORT,
+  };
 }
 
 function boundWaypoint(index: AmbientIndex, key: string): Waypoint | undefined {
@@ -196,7 +207,7 @@ function workloadEntryMsg(
   opts: TranslateOptions,
 ): WorkloadMsg | undefined {
   const addr = we.spec?.address;
-  if (!addr || !/^[\d.]+$|:/.test(addr)) return undefined;
+  if (!addr || !isIp(addr)) return undefined;
   const ns = we.metadata.namespace ?? 'default';
   const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};

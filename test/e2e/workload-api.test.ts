@@ -14,7 +14,11 @@ interface Addr {
     name: string;
     namespace: string;
     hostname: string;
-    waypoint: { address?: { address: Buffer }; hbone_mtls_port: number } | null;
+    waypoint: {
+      address?: { address: Buffer };
+      hostname?: { namespace: string; hostname: string };
+      hbone_mtls_port: number;
+    } | null;
   };
   workload?: {
     uid: string;
@@ -50,7 +54,11 @@ describe('workload API for ztunnel and waypoints', () => {
     const byName = new Map(r.resources.map((x) => [x.name, unpack<Addr>(x.resource!)]));
     const reviews = byName.get('default/reviews.default.svc.cluster.local')!.service!;
     assert.equal(reviews.waypoint?.hbone_mtls_port, 15008);
-    assert.deepEqual([...reviews.waypoint!.address!.address], [10, 43, 5, 11], 'the reviews-svc-waypoint VIP');
+    assert.deepEqual(
+      reviews.waypoint?.hostname,
+      { namespace: 'default', hostname: 'reviews-svc-waypoint.default.svc.cluster.local' },
+      "the reviews-svc-waypoint Gateway's Hostname status address (waypoints.go: getGatewayAddress)",
+    );
     const v2 = byName.get('Kubernetes//Pod/default/reviews-v2-5b667bcbf8-gj7nz')!.workload!;
     assert.equal(v2.tunnel_protocol, 'HBONE');
     assert.ok(v2.waypoint, 'bound to the pod waypoint');

@@ -160,4 +160,29 @@ describe('workload API resources', () => {
     assert.equal(we.service_account, 'vm');
     assert.deepEqual(Object.keys(we.services), ['app/vm.example.com']);
   });
+  it('names the waypoint by its Hostname status address first, else its IP (waypoints.go: getGatewayAddress)', () => {
+    const waypointOf = (addresses: { type?: string; value: string }[]) => {
+      const gw = { ...objs[1]!, status: { addresses } } as KubeObject;
+      const svc = { ...objs[2]!, metadata: { ...objs[2]!.metadata, labels: { 'istio.io/use-waypoint': 'waypoint' } } };
+      const w = applyChanges(
+        EMPTY_WORLD,
+        [objs[0]!, gw, svc].map((object) => ({ op: 'upsert' as const, object })),
+      ).world;
+      const addr = build(w)
+        .get(TypeUrl.Address)!
+        .find((a) => a.name === 'app/echo.app.svc.cluster.local')!;
+      return decodeMessage('istio.workload.Address', addr.body).service!.waypoint!;
+    };
+    const host = 'waypoint.app.svc.cluster.local';
+    const both = waypointOf([
+      { type: 'IPAddress', value: '10.0.0.50' },
+      { type: 'Hostname', value: host },
+    ]);
+    assert.equal(both.address, undefined, 'the hostname wins even when an IP comes first');
+    assert.deepEqual(both.hostname, { namespace: 'app', hostname: host });
+    assert.equal(both.hbone_mtls_port, 15008);
+    const ipOnly = waypointOf([{ type: 'IPAddress', value: '10.0.0.51' }]);
+    assert.deepEqual([...ipOnly.address!.address], [10, 0, 0, 51]);
+    assert.equal(ipOnly.hostname, undefined);
+  });
 });
