@@ -13,7 +13,7 @@ import type { Reads } from './reads';
 import type { OutboundClusterIR } from './ir';
 import type { WaypointContext } from './context';
 import { inboundVip, outbound, type ChainProtocol } from './names';
-import { endpointIRs, hostnameOf, portProtocol } from './services';
+import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services';
 
 export type Resolved =
   | { ok: true; cluster: string; outbound?: OutboundClusterIR; service: Service }
@@ -103,6 +103,7 @@ export function resolveBackend(
       hostname: host,
       port: port.port,
       endpoints: endpointIRs(svc, port, ctx.world, ctx.reads, ctx.opts.clusterId),
+      protocol: istioProtocol(port),
     },
   };
 }

@@ -1,87 +1,96 @@
 import { pack, type TypeMap } from '../envoy';
-import type { WaypointIR } from './ir';
-import { ADS, once, sdsSecret, seconds } from './common';
+import type { IstioProtocol, WaypointIR } from './ir';
+import { sdsSecret, seconds } from './common';
+import {
+  defaultCircuitBreakers,
+  defaultInternalUpstream,
+  edsConfig,
+  h2ConnectOptions,
+  http2Options,
+  noPanicLbConfig,
+  passthroughHttpOptions,
+  serviceMetadata,
+  upstreamProtocolOptions,
+  waypointInternalUpstream,
+} from './cluster-defaults';
 import * as names from './names';
 import { jwksCluster as jwksTarget } from './jwt';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
-/** A STATIC cluster whose one endpoint is an internal listener. */
+/** mesh.go: DefaultMeshConfig — connectTimeout 10s. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * cluster_waypoint.go: buildInternalUpstreamCluster — a STATIC cluster whose
+ * one endpoint is an internal listener, reached over internal_upstream, with
+ * the downstream's HTTP version passed through.
+ */
 function internalCluster(name: string, listener: string): Cluster {
   return {
     name,
     type: 'STATIC',
-    connect_timeout: seconds(10_000),
+    alt_stat_name: names.altStatName(name),
     load_assignment: {
       cluster_name: name,
       endpoints: [
         { lb_endpoints: [{ endpoint: { address: { envoy_internal_address: { server_listener_name: listener } } } }] },
       ],
     },
+    circuit_breakers: defaultCircuitBreakers(),
+    typed_extension_protocol_options: passthroughHttpOptions(),
+    transport_socket: defaultInternalUpstream(),
   };
 }
 
 /**
- * Carries the original-destination metadata of an endpoint into the internal
- * connection, so connect_originate learns which pod to tunnel to. The same
- * for every EDS cluster, so packed once.
+ * cluster_waypoint.go: buildWaypointInboundVIPCluster (and, for a backend
+ * the waypoint does not own, the outbound cluster istiod builds the same
+ * way): EDS, least-request, istiod's circuit breakers, no panic routing, the
+ * service in `istio` metadata, and endpoints reached through connect_originate.
  */
-const internalUpstream = once((): Cluster['transport_socket'] => {
-  return {
-    name: 'internal_upstream',
-    typed_config: pack('envoy.extensions.transport_sockets.internal_upstream.v3.InternalUpstreamTransport', {
-      passthrough_metadata: [
-        { kind: { host: {} }, name: names.ORIGINAL_DST_METADATA },
-        { kind: { host: {} }, name: names.ISTIO_METADATA },
-      ],
-      transport_socket: {
-        name: 'raw_buffer',
-        typed_config: pack('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
-      },
-    }),
-  };
-});
-
-function edsCluster(name: string): Cluster {
+function edsCluster(
+  name: string,
+  svc: { host: string; name: string; namespace: string },
+  protocol?: IstioProtocol,
+): Cluster {
+  const options = upstreamProtocolOptions(protocol);
   return {
     name,
     type: 'EDS',
-    eds_cluster_config: { eds_config: ADS },
-    connect_timeout: seconds(10_000),
-    lb_policy: 'ROUND_ROBIN',
-    common_lb_config: {},
-    transport_socket: internalUpstream(),
+    alt_stat_name: names.altStatName(name),
+    eds_cluster_config: edsConfig(name),
+    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
+    lb_policy: 'LEAST_REQUEST',
+    common_lb_config: noPanicLbConfig(),
+    circuit_breakers: defaultCircuitBreakers(),
+    metadata: serviceMetadata(svc.host, svc.name, svc.namespace),
+    ...(options ? { typed_extension_protocol_options: options } : {}),
+    transport_socket: waypointInternalUpstream(),
   };
 }
 
-function http2Options(): Cluster['typed_extension_protocol_options'] {
-  return {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': pack(
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      {
-        explicit_http_config: { http2_protocol_options: {} },
-      },
-    ),
-  };
-}
-
-/** HBONE: HTTP/2 CONNECT over mutual TLS to the destination's port 15008. */
-function connectOriginate(): Cluster {
+/**
+ * cluster_waypoint.go: buildWaypointConnectOriginate / buildConnectOriginate —
+ * HBONE: HTTP/2 CONNECT over mutual TLS 1.3 to port 15008 of the original
+ * destination (or of the address under `waypoint` in its metadata), only to
+ * peers of the trust domain.
+ */
+function connectOriginate(trustDomain: string, namespace: string): Cluster {
+  const san = (prefix: string) => ({ san_type: 'URI' as const, matcher: { prefix } });
   return {
     name: names.CONNECT_ORIGINATE,
     type: 'ORIGINAL_DST',
+    alt_stat_name: names.altStatName(names.CONNECT_ORIGINATE),
     lb_policy: 'CLUSTER_PROVIDED',
-    connect_timeout: seconds(10_000),
-    original_dst_lb_config: { upstream_port_override: { value: names.HBONE_PORT } },
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': pack(
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        {
-          common_http_protocol_options: { idle_timeout: seconds(3_600_000) },
-          explicit_http_config: { http2_protocol_options: {} },
-        },
-      ),
+    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
+    cleanup_interval: seconds(60_000),
+    circuit_breakers: defaultCircuitBreakers(),
+    original_dst_lb_config: {
+      upstream_port_override: { value: names.HBONE_PORT },
+      metadata_key: { key: names.ORIGINAL_DST_METADATA, path: [{ key: names.WAYPOINT_METADATA_KEY }] },
     },
+    typed_extension_protocol_options: h2ConnectOptions(),
     transport_socket: {
       name: 'tls',
       typed_config: pack('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
@@ -89,7 +98,17 @@ function connectOriginate(): Cluster {
           tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
           alpn_protocols: ['h2'],
           tls_certificate_sds_secret_configs: [sdsSecret('default')],
-          validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+          combined_validation_context: {
+            // buildCommonConnectTLSContext adds the trust domain;
+            // buildWaypointConnectOriginate the waypoint's namespace.
+            default_validation_context: {
+              match_typed_subject_alt_names: [
+                san(`${names.SPIFFE_SCHEME}${trustDomain}/`),
+                san(`${names.SPIFFE_SCHEME}${trustDomain}/ns/${namespace}/sa/`),
+              ],
+            },
+            validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+          },
         },
       }),
     },
@@ -114,7 +133,9 @@ function jwksCluster(j: { cluster: string; host: string; port: number }): Cluste
   return {
     name: j.cluster,
     type: 'STRICT_DNS',
-    connect_timeout: seconds(10_000),
+    alt_stat_name: names.altStatName(j.cluster),
+    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
+    circuit_breakers: defaultCircuitBreakers(),
     dns_lookup_family: 'V4_PREFERRED',
     load_assignment: {
       cluster_name: j.cluster,
@@ -133,23 +154,24 @@ function jwksCluster(j: { cluster: string; host: string; port: number }): Cluste
   };
 }
 
-/** Every cluster of a waypoint, sorted by name. */
+/** Every cluster of a waypoint, sorted by name (cluster_waypoint.go: buildWaypointInboundClusters). */
 export function buildClusters(ir: WaypointIR): Cluster[] {
   const out: Cluster[] = [
     internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL),
     internalCluster(names.ENCAP, names.CONNECT_ORIGINATE),
-    connectOriginate(),
+    connectOriginate(ir.trustDomain, ir.namespace),
   ];
   for (const svc of ir.services) {
+    const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
       for (const proto of chainProtocols(p.protocol))
-        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname)));
+        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol));
     }
   }
   for (const o of ir.outbound) {
-    out.push(
-      o.http2 ? { ...edsCluster(o.cluster), typed_extension_protocol_options: http2Options() } : edsCluster(o.cluster),
-    );
+    const [name = o.hostname, namespace = ''] = o.hostname.split('.');
+    const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
+    out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
   }
   for (const j of jwksHosts(ir)) if (!out.some((c) => c.name === j.cluster)) out.push(jwksCluster(j));
   return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));

@@ -4,6 +4,21 @@
 // Envoy messages decides *how*. Each stage is pure and tested on its own.
 
 export type PortProtocol = 'http' | 'tcp' | 'sniff';
+/** istio's protocol names (pkg/config/protocol: Instance); `unsupported` means sniffed. */
+export type IstioProtocol =
+  | 'grpc'
+  | 'grpc-web'
+  | 'http'
+  | 'http_proxy'
+  | 'http2'
+  | 'https'
+  | 'tcp'
+  | 'tls'
+  | 'udp'
+  | 'mongo'
+  | 'redis'
+  | 'mysql'
+  | 'unsupported';
 
 export interface WorkloadRef {
   name: string;
@@ -191,7 +206,10 @@ export interface ChainPolicyIR {
 export interface ServicePortIR {
   port: number;
   name: string;
+  /** Which chains the port gets. */
   protocol: PortProtocol;
+  /** istio's protocol of the port (HTTP/2 upstream, TLS inspection). */
+  istioProtocol: IstioProtocol;
   endpoints: EndpointIR[];
   httpRoutes: HttpRouteIR[];
   tcpRoutes: TcpRouteIR[];
@@ -215,6 +233,8 @@ export interface OutboundClusterIR {
   endpoints: EndpointIR[];
   /** The backend speaks gRPC (ext_authz): the cluster must use HTTP/2. */
   http2?: boolean;
+  /** The backend port's protocol, when it is a Service port. */
+  protocol?: IstioProtocol;
 }
 
 export interface WaypointIR {
@@ -225,4 +245,9 @@ export interface WaypointIR {
   outbound: OutboundClusterIR[];
   /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */
   direct: ChainPolicyIR;
+  /**
+   * IPs of the workloads bound to this waypoint, sorted: the only workload
+   * addresses main_internal tunnels to (listener_waypoint.go: buildWaypointInternal).
+   */
+  workloadIps: string[];
 }

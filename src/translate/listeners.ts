@@ -5,7 +5,8 @@ import { accessLogs } from './accesslog';
 import { httpFilters, networkFilters } from './chain-filters';
 import { chainProtocols } from './clusters';
 import { connectAuthority, directConnectAuthority, downstreamPeerMetadata } from './istio-extensions';
-import { chainMatcher, type ChainSelector } from './matcher';
+import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
+import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from './names';
 import type { Recipe } from './recipe';
 
@@ -92,14 +93,20 @@ function connectTerminate(trustDomain: string): Listener {
   };
 }
 
-/** Opens HBONE tunnels to the original destination carried in endpoint metadata. */
+/**
+ * listener_waypoint.go: buildConnectOriginateListener — opens HBONE tunnels.
+ * original_dst takes the destination from the endpoint metadata the
+ * inbound-vip cluster passed through, and the connect_originate cluster
+ * dials it; the listener itself must not redirect (use_original_dst false).
+ */
 function connectOriginate(): Listener {
   return {
     name: names.CONNECT_ORIGINATE,
+    use_original_dst: { value: false },
     internal_listener: {},
+    listener_filters: [originalDstFilter()],
     filter_chains: [
       {
-        name: names.CONNECT_ORIGINATE,
         filters: [
           {
             name: 'envoy.filters.network.tcp_proxy',
@@ -239,17 +246,15 @@ function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: Fil
 
 function mainInternal(ir: WaypointIR): Listener {
   const chains: FilterChain[] = [];
-  const byVip = new Map<string, Map<number, ChainSelector>>();
+  const targets: VipTarget[] = [];
   for (const svc of ir.services) {
+    const ports = new Map<number, ChainSelector>();
     for (const p of svc.ports) {
       const { chains: cs, select } = portChains(svc, p, ir.trustDomain);
       chains.push(...cs);
-      for (const vip of svc.vips) {
-        let ports = byVip.get(vip);
-        if (!ports) byVip.set(vip, (ports = new Map()));
-        ports.set(p.port, select);
-      }
+      ports.set(p.port, select);
     }
+    targets.push({ vips: svc.vips, ports });
   }
   chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0 }));
   chains.push(
@@ -258,19 +263,10 @@ function mainInternal(ir: WaypointIR): Listener {
   return {
     name: names.MAIN_INTERNAL,
     internal_listener: {},
-    listener_filters: [
-      {
-        name: 'envoy.filters.listener.original_dst',
-        typed_config: pack('envoy.extensions.filters.listener.original_dst.v3.OriginalDst', {}),
-      },
-      {
-        name: 'envoy.filters.listener.http_inspector',
-        typed_config: pack('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector', {}),
-      },
-    ],
-    use_original_dst: { value: true },
+    listener_filters: mainInternalFilters(ir),
+    traffic_direction: 'INBOUND',
     filter_chains: chains.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1)),
-    filter_chain_matcher: chainMatcher(byVip, { http: names.DIRECT_HTTP, tcp: names.DIRECT_TCP }),
+    filter_chain_matcher: chainMatcher(targets, ir.workloadIps, { http: names.DIRECT_HTTP, tcp: names.DIRECT_TCP }),
   };
 }
 
@@ -279,10 +275,11 @@ function mainInternalInput(ir: WaypointIR): unknown {
   return {
     trustDomain: ir.trustDomain,
     direct: ir.direct,
+    workloadIps: ir.workloadIps,
     services: ir.services.map((s) => [
       s.hostname,
       s.vips,
-      s.ports.map((p) => [p.port, p.protocol, p.policy, p.tcpRoutes, p.tlsRoutes]),
+      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes, p.tlsRoutes]),
     ]),
   };
 }

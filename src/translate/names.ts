@@ -15,6 +15,14 @@ export const HBONE_PORT = 15008;
 export const PEER_PRINCIPAL_KEY = 'io.istio.peer_principal';
 export const ORIGINAL_DST_METADATA = 'envoy.filters.listener.original_dst';
 export const ISTIO_METADATA = 'istio';
+/** Key under ORIGINAL_DST_METADATA holding the waypoint address to tunnel to instead. */
+export const WAYPOINT_METADATA_KEY = 'waypoint';
+export const INTERNAL_UPSTREAM = 'internal_upstream';
+
+/** util.go: DelimitedStatsPrefix — a cluster's stats name ends in `;`. */
+export function altStatName(name: string): string {
+  return `${name};`;
+}
 
 export type ChainProtocol = 'http' | 'tcp';
 

@@ -8,36 +8,75 @@ import {
   type Service,
   type ServicePort,
   type World,
+  type WorkloadEntry,
 } from '../model';
-import type { EndpointIR, PortProtocol, WorkloadRef } from './ir';
+import type { EndpointIR, IstioProtocol, PortProtocol, WorkloadRef } from './ir';
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
 import type { Reads } from './reads';
 
-const HTTP_APP = new Set([
-  'http',
-  'http2',
+const KNOWN: ReadonlySet<string> = new Set([
   'grpc',
   'grpc-web',
-  'kubernetes.io/h2c',
-  'kubernetes.io/ws',
-  'kubernetes.io/wss',
+  'http',
+  'http_proxy',
+  'http2',
+  'https',
+  'tcp',
+  'tls',
+  'udp',
+  'mongo',
+  'redis',
+  'mysql',
 ]);
-const TCP_APP = new Set(['tcp', 'tls', 'https', 'mongo', 'redis', 'mysql', 'kubernetes.io/tls']);
+
+// Protocols that speak first from the server: sniffing would stall until the
+// inspector times out, so their well-known ports default to TCP.
+const SERVER_FIRST_PORTS: ReadonlySet<number> = new Set([25, 53, 3306, 27017]);
+
+// Kubernetes' own appProtocol values (KEP-3726).
+const K8S_APP: Readonly<Record<string, IstioProtocol>> = {
+  'kubernetes.io/h2c': 'http2',
+  'kubernetes.io/ws': 'http',
+  'kubernetes.io/wss': 'https',
+};
 
 /**
- * The protocol a port carries: appProtocol first, then the name prefix
- * (`http-…`, `grpc-…`, `tcp-…`), else unknown and sniffed.
+ * The protocol of a Service port (kube/conversion.go: ConvertProtocol):
+ * appProtocol when set, else the port name, read up to its first `-`
+ * (`grpc-web…` whole); an unknown name is sniffed unless the port is a
+ * well-known server-first port. An unknown appProtocol does not fall back to
+ * the name.
  */
+export function istioProtocol(p: ServicePort): IstioProtocol {
+  if (p.protocol === 'UDP') return 'udp';
+  let name = p.name ?? '';
+  if (p.appProtocol !== undefined) {
+    const k8s = K8S_APP[p.appProtocol];
+    if (k8s) return k8s;
+    name = p.appProtocol;
+  }
+  const lower = name.toLowerCase();
+  if (lower.startsWith('grpc-web')) return 'grpc-web';
+  const head = lower.split('-')[0] ?? '';
+  if (KNOWN.has(head)) return head as IstioProtocol;
+  return SERVER_FIRST_PORTS.has(p.port) ? 'tcp' : 'unsupported';
+}
+
+/** protocol.go: IsHTTP2 — the upstream must speak HTTP/2. */
+export const isHttp2 = (p: IstioProtocol) => p === 'http2' || p === 'grpc' || p === 'grpc-web';
+/** protocol.go: IsTLS. */
+export const isTls = (p: IstioProtocol) => p === 'https' || p === 'tls';
+
+/** Which chains a port gets: HTTP, TCP, or both with sniffing (protocol.go: IsHTTP / IsTCP / IsUnsupported). */
+export function chainKind(p: IstioProtocol): PortProtocol {
+  if (p === 'unsupported') return 'sniff';
+  return p === 'http' || p === 'http_proxy' || isHttp2(p) ? 'http' : 'tcp';
+}
+
+/** The chains a Service port gets. */
 export function portProtocol(p: ServicePort): PortProtocol {
-  const app = p.appProtocol?.toLowerCase();
-  if (app && HTTP_APP.has(app)) return 'http';
-  if (app && TCP_APP.has(app)) return 'tcp';
-  const prefix = (p.name ?? '').toLowerCase().split('-')[0] ?? '';
-  if (['http', 'http2', 'grpc', 'grpc-web'].includes(prefix)) return 'http';
-  if (['tcp', 'tls', 'https', 'mongo', 'redis', 'mysql'].includes(prefix)) return 'tcp';
-  if (p.protocol === 'UDP' || p.protocol === 'SCTP') return 'tcp';
-  return 'sniff';
+  return chainKind(istioProtocol(p));
 }
 
 export function hostnameOf(svc: Service, domain: string): string {
@@ -105,4 +144,29 @@ export function servedServices(ctx: WaypointContext): Service[] {
     if (svc) out.push(svc);
   }
   return out;
+}
+
+/** The addresses of one workload: a Pod's IPs, or a WorkloadEntry's address when it is an IP. */
+function workloadIps(o: Pod | WorkloadEntry): string[] {
+  if (o.kind === 'WorkloadEntry') {
+    const a = (o as WorkloadEntry).spec?.address ?? '';
+    return /^[\d.]+$|:/.test(a) ? [a] : [];
+  }
+  const st = (o as Pod).status;
+  const ips = (st?.podIPs ?? []).map((x) => x.ip).filter((ip) => ip !== '');
+  return ips.length > 0 ? ips : st?.podIP ? [st.podIP] : [];
+}
+
+/**
+ * IPs of the workloads bound to the waypoint, sorted and unique
+ * (listener_waypoint.go: buildWaypointInternal takes each bound workload's
+ * addresses; one without an IP adds none).
+ */
+export function boundWorkloadIps(ctx: WaypointContext): string[] {
+  const ips = new Set<string>();
+  for (const w of ctx.index.workloadsOf(ctx.waypoint.key)) {
+    ctx.reads.object(w.kind, w.metadata.namespace, w.metadata.name);
+    for (const ip of workloadIps(w as Pod | WorkloadEntry)) ips.add(ip);
+  }
+  return [...ips].sort();
 }

@@ -17,7 +17,15 @@ import { jwtRulesIR } from './authn';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
 import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
-import { endpointIRs, hostnameOf, portProtocol, servedServices, vipsOf } from './services';
+import {
+  boundWorkloadIps,
+  endpointIRs,
+  hostnameOf,
+  istioProtocol,
+  chainKind,
+  servedServices,
+  vipsOf,
+} from './services';
 
 type Targeted = KubeObject & { spec?: Targeting };
 
@@ -142,7 +150,8 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const ports = [];
     for (const p of svc.spec?.ports ?? []) {
       if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
-      const protocol = portProtocol(p);
+      const proto = istioProtocol(p);
+      const protocol = chainKind(proto);
       const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
       const tcp = protocol === 'http' ? { tcp: [], tls: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
@@ -150,6 +159,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
         port: p.port,
         name: p.name ?? '',
         protocol,
+        istioProtocol: proto,
         endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
         httpRoutes: http.routes,
         tcpRoutes: tcp.tcp,
@@ -172,5 +182,6 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
     outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     direct: shared,
+    workloadIps: boundWorkloadIps(ctx),
   };
 }

@@ -65,6 +65,7 @@ export function waypoint(over: { reviewsPolicy?: ChainPolicyIR; dbPolicy?: Chain
             port: 9080,
             name: 'http',
             protocol: 'sniff',
+            istioProtocol: 'unsupported',
             endpoints: [endpoint('10.244.0.5'), endpoint('10.244.0.6', 9080, false)],
             httpRoutes: [],
             tcpRoutes: [],
@@ -83,6 +84,7 @@ export function waypoint(over: { reviewsPolicy?: ChainPolicyIR; dbPolicy?: Chain
             port: 5432,
             name: 'tcp',
             protocol: 'tcp',
+            istioProtocol: 'tcp',
             endpoints: [endpoint('10.244.0.9', 5432)],
             httpRoutes: [],
             tcpRoutes: [],
@@ -94,5 +96,6 @@ export function waypoint(over: { reviewsPolicy?: ChainPolicyIR; dbPolicy?: Chain
     ],
     outbound: [],
     direct: noPolicy(),
+    workloadIps: [],
   };
 }

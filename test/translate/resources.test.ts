@@ -57,18 +57,26 @@ describe('waypoint resources from IR', () => {
     assert.deepEqual(plain.endpoint.address, { socketAddress: { address: '10.244.0.6', portValue: 9080 } });
   });
 
-  it('selects chains by VIP, then port, then sniffed protocol; other addresses go direct', () => {
+  it('selects chains by VIP range, then port, then sniffed protocol; other addresses match nothing (listener_waypoint.go: buildWaypointInternal)', () => {
     const m = decoded(set, TypeUrl.Listener).get('main_internal')!.filterChainMatcher;
-    const ports = m.matcherTree.exactMatchMap.map['10.96.0.10'].matcher.matcherTree.exactMatchMap.map;
-    const sniff = ports['9080'].matcher;
+    assert.equal(
+      m.matcherTree.input.typedConfig['@type'],
+      'type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.DestinationIPInput',
+    );
+    const ranges = m.matcherTree.customMatch.typedConfig.rangeMatchers;
+    const forVip = (ip: string) =>
+      ranges.find((r: J) => r.ranges.some((c: J) => c.addressPrefix === ip)).onMatch.matcher.matcherTree.exactMatchMap
+        .map;
+    const sniff = forVip('10.96.0.10')['9080'].matcher;
     assert.equal(
       sniff.matcherTree.exactMatchMap.map["'http/1.1'"].action.typedConfig.value,
       'inbound-vip|9080|http|reviews.default.svc.cluster.local',
     );
     assert.equal(sniff.onNoMatch.action.typedConfig.value, 'inbound-vip|9080|tcp|reviews.default.svc.cluster.local');
-    const db = m.matcherTree.exactMatchMap.map['10.96.0.20'].matcher.matcherTree.exactMatchMap.map['5432'];
+    const db = forVip('10.96.0.20')['5432'];
     assert.equal(db.action.typedConfig.value, 'inbound-vip|5432|tcp|db.default.svc.cluster.local');
-    assert.equal(m.onNoMatch.matcher.onNoMatch.action.typedConfig.value, 'direct-tcp');
+    assert.equal(m.onNoMatch, undefined, 'no catch-all: an unknown destination is closed, not tunnelled');
+    assert.equal(ranges.length, 2, 'no workloads bound: no direct range');
   });
 
   it('orders HTTP filters as Istio does: jwt, RBAC AUDIT/DENY/ALLOW, grpc_stats, fault, cors, peer metadata, stats, router', () => {
