@@ -60,8 +60,61 @@ function grpcService(c: ExtAuthzIR) {
   return { envoy_grpc: { cluster_name: c.cluster, authority: c.host }, timeout: seconds(c.timeoutMs) };
 }
 
-function headerPatterns(names: string[]) {
-  return { patterns: names.map((exact) => ({ exact, ignore_case: true })) };
+type ListStringMatcher = TypeMap['envoy.type.matcher.v3.ListStringMatcher'];
+
+/**
+ * extauthz.go: generateHeaders — case-insensitive patterns, `*x` a suffix
+ * and `x*` a prefix; no list at all when there are no names (Envoy rejects
+ * an empty one).
+ */
+function headerPatterns(names: string[]): ListStringMatcher | undefined {
+  if (names.length === 0) return undefined;
+  return {
+    patterns: names.map((h) =>
+      h.startsWith('*')
+        ? { suffix: h.slice(1), ignore_case: true }
+        : h.endsWith('*')
+          ? { prefix: h.slice(0, -1), ignore_case: true }
+          : { exact: h, ignore_case: true },
+    ),
+  };
+}
+
+/** extauthz.go: withBodyRequest. */
+function withRequestBody(c: ExtAuthzIR) {
+  const b = c.includeRequestBodyInCheck;
+  if (!b) return {};
+  return {
+    with_request_body: {
+      max_request_bytes: b.maxRequestBytes,
+      allow_partial_message: b.allowPartialMessage,
+      pack_as_bytes: b.packAsBytes,
+    },
+  };
+}
+
+/** extauthz.go: generateHTTPConfig — the HTTP service; the URI is required but unused, so it names only the host. */
+function httpService(c: ExtAuthzIR) {
+  const allowedUpstream = headerPatterns(c.headersToUpstreamOnAllow);
+  const allowedClient = headerPatterns(c.headersToDownstreamOnDeny);
+  const allowedClientOnSuccess = headerPatterns(c.headersToDownstreamOnAllow);
+  const anyResponse = allowedUpstream || allowedClient || allowedClientOnSuccess;
+  return {
+    server_uri: { uri: `http://${c.host}`, cluster: c.cluster, timeout: seconds(c.timeoutMs) },
+    path_prefix: c.pathPrefix ?? '',
+    ...(c.includeAdditionalHeadersInCheck.length > 0
+      ? { authorization_request: { headers_to_add: c.includeAdditionalHeadersInCheck } }
+      : {}),
+    ...(anyResponse
+      ? {
+          authorization_response: {
+            ...(allowedUpstream ? { allowed_upstream_headers: allowedUpstream } : {}),
+            ...(allowedClient ? { allowed_client_headers: allowedClient } : {}),
+            ...(allowedClientOnSuccess ? { allowed_client_headers_on_success: allowedClientOnSuccess } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 function customShadow(ctx: ChainContext, policies: AuthzPolicyIR[]) {
@@ -80,25 +133,17 @@ function httpExtAuthz(ctx: ChainContext): HttpFilter[] {
     failure_mode_allow: c.failOpen,
     ...(c.statusOnError !== undefined ? { status_on_error: { code: c.statusOnError as never } } : {}),
     filter_enabled_metadata: enabledBy('envoy.filters.http.rbac'),
+    ...withRequestBody(c),
   };
+  const allowed = headerPatterns(c.includeRequestHeadersInCheck);
+  // extauthz.go: generateGRPCConfig / generateHTTPConfig.
   const config =
     c.kind === 'grpc'
       ? pack('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', { ...common, grpc_service: grpcService(c) })
       : pack('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', {
           ...common,
-          allowed_headers: headerPatterns(c.includeRequestHeadersInCheck),
-          http_service: {
-            server_uri: {
-              uri: `http://${c.host}:${c.port}${c.pathPrefix ?? ''}`,
-              cluster: c.cluster,
-              timeout: seconds(c.timeoutMs),
-            },
-            path_prefix: c.pathPrefix ?? '',
-            authorization_response: {
-              allowed_upstream_headers: headerPatterns(c.headersToUpstreamOnAllow),
-              allowed_client_headers: headerPatterns(c.headersToDownstreamOnDeny),
-            },
-          },
+          ...(allowed ? { allowed_headers: allowed } : {}),
+          http_service: httpService(c),
         });
   return [
     {
@@ -123,8 +168,9 @@ function networkExtAuthz(ctx: ChainContext): NetworkFilter[] {
     },
     {
       name: 'envoy.filters.network.ext_authz',
+      // extauthz.go: generateGRPCConfig names the TCP filter's stats `tcp.`.
       typed_config: pack('envoy.extensions.filters.network.ext_authz.v3.ExtAuthz', {
-        stat_prefix: ctx.statPrefix,
+        stat_prefix: 'tcp.',
         grpc_service: grpcService(c),
         failure_mode_allow: c.failOpen,
         transport_api_version: 'V3',

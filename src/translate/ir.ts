@@ -144,6 +144,9 @@ export interface ExtAuthzIR {
   includeRequestHeadersInCheck: string[];
   headersToUpstreamOnAllow: string[];
   headersToDownstreamOnDeny: string[];
+  headersToDownstreamOnAllow: string[];
+  includeAdditionalHeadersInCheck: { key: string; value: string }[];
+  includeRequestBodyInCheck?: { maxRequestBytes: number; allowPartialMessage: boolean; packAsBytes: boolean };
 }
 
 export interface AuthzRuleIR {
@@ -241,6 +244,8 @@ export interface WaypointIR {
   namespace: string;
   name: string;
   trustDomain: string;
+  /** The cluster the waypoint runs in (tracing tags). */
+  clusterId: string;
   services: ServiceIR[];
   outbound: OutboundClusterIR[];
   /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */

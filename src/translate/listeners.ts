@@ -9,6 +9,8 @@ import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from './names';
 import type { Recipe } from './recipe';
+import { defaultTracing, requestIdExtension, type ProxyTags } from './hcm-defaults';
+import { isHttp2 } from './services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
 type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
@@ -128,35 +130,52 @@ interface ChainArgs {
   trustDomain: string;
   /** Service port; 0 for the direct (workload-addressed) chains. */
   port: number;
+  /** The waypoint, as its tracing tags name it. */
+  proxy: ProxyTags;
+  /** The port speaks HTTP/2 (grpc, grpc-web, http2). */
+  http2?: boolean;
 }
 
 const isDirect = (a: ChainArgs) => a.port === 0;
 
+/** The waypoint's own tracing tags (tracing.go: buildServiceTags; its deployment is named after the Gateway). */
+function proxyTags(ir: WaypointIR): ProxyTags {
+  return { canonicalService: ir.name, namespace: ir.namespace, clusterId: ir.clusterId, meshId: ir.trustDomain };
+}
+
 // Everything of a chain's HttpConnectionManager after its first three fields
-// (codec_type, stat_prefix, rds) depends only on the chain policy and trust
-// domain, so it is encoded once per policy and shared by every chain with
-// that policy.
+// (codec_type, stat_prefix, rds) depends only on the chain policy, the
+// waypoint and whether the port is HTTP/2, so it is encoded once per policy
+// and shared by every chain with that policy.
 const HCM_TAIL_MEMO = new WeakMap<ChainPolicyIR, Map<string, EncodedTail<typeof HCM>>>();
 
 function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
-  let byDomain = HCM_TAIL_MEMO.get(a.policy);
-  if (!byDomain) HCM_TAIL_MEMO.set(a.policy, (byDomain = new Map()));
-  let tail = byDomain.get(a.trustDomain);
+  let byKey = HCM_TAIL_MEMO.get(a.policy);
+  if (!byKey) HCM_TAIL_MEMO.set(a.policy, (byKey = new Map()));
+  const p = a.proxy;
+  const key = `${a.trustDomain}|${a.http2 === true}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}`;
+  let tail = byKey.get(key);
   if (!tail) {
+    // listener_builder.go: buildHTTPConnectionManager with the default mesh
+    // config (path normalization DEFAULT: normalize, keep slashes and
+    // escapes), plus listener_waypoint.go: buildWaypointInboundHTTPFilters
+    // (HTTP/2 options on HTTP/2 ports).
     tail = encodeTail(HCM, {
+      http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
+      tracing: defaultTracing(a.proxy),
+      ...(a.http2 ? { http2_protocol_options: {} } : {}),
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       stream_idle_timeout: { seconds: 0 },
       server_name: 'istio-envoy',
       proxy_100_continue: true,
       // The filters read neither the chain's name nor its port (see httpFilters).
-      http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
       access_log: accessLogs(a.policy.accessLogs),
       use_remote_address: { value: false },
       normalize_path: { value: true },
-      merge_slashes: true,
+      request_id_extension: requestIdExtension(),
       path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
     });
-    byDomain.set(a.trustDomain, tail);
+    byKey.set(key, tail);
   }
   return tail;
 }
@@ -216,16 +235,23 @@ function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[]):
 }
 
 /** The chains of one service port and how the matcher selects them. */
-function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: FilterChain[]; select: ChainSelector } {
+function portChains(
+  svc: ServiceIR,
+  p: ServicePortIR,
+  td: string,
+  proxy: ProxyTags,
+): { chains: FilterChain[]; select: ChainSelector } {
   const chains: FilterChain[] = [];
   const select: ChainSelector = {};
   for (const proto of chainProtocols(p.protocol)) {
     const name = names.inboundVip(p.port, proto, svc.hostname);
     if (proto === 'http') {
-      chains.push(httpChain({ name, policy: p.policy, trustDomain: td, port: p.port }));
+      chains.push(
+        httpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy, http2: isHttp2(p.istioProtocol) }),
+      );
       select.http = name;
     } else {
-      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port }, name, p.tcpRoutes));
+      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy }, name, p.tcpRoutes));
       select.tcp = name;
     }
   }
@@ -234,7 +260,7 @@ function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: Fil
     const name = `inbound-vip|${p.port}|tls|${svc.hostname}`;
     chains.push(
       tcpChain(
-        { name, policy: p.policy, trustDomain: td, port: p.port },
+        { name, policy: p.policy, trustDomain: td, port: p.port, proxy },
         names.inboundVip(p.port, 'tcp', svc.hostname),
         p.tlsRoutes,
       ),
@@ -247,18 +273,23 @@ function portChains(svc: ServiceIR, p: ServicePortIR, td: string): { chains: Fil
 function mainInternal(ir: WaypointIR): Listener {
   const chains: FilterChain[] = [];
   const targets: VipTarget[] = [];
+  const proxy = proxyTags(ir);
   for (const svc of ir.services) {
     const ports = new Map<number, ChainSelector>();
     for (const p of svc.ports) {
-      const { chains: cs, select } = portChains(svc, p, ir.trustDomain);
+      const { chains: cs, select } = portChains(svc, p, ir.trustDomain, proxy);
       chains.push(...cs);
       ports.set(p.port, select);
     }
     targets.push({ vips: svc.vips, ports });
   }
-  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0 }));
+  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0, proxy }));
   chains.push(
-    tcpChain({ name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0 }, names.ENCAP, []),
+    tcpChain(
+      { name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0, proxy },
+      names.ENCAP,
+      [],
+    ),
   );
   return {
     name: names.MAIN_INTERNAL,
@@ -274,6 +305,7 @@ function mainInternal(ir: WaypointIR): Listener {
 function mainInternalInput(ir: WaypointIR): unknown {
   return {
     trustDomain: ir.trustDomain,
+    clusterId: ir.clusterId,
     direct: ir.direct,
     workloadIps: ir.workloadIps,
     services: ir.services.map((s) => [

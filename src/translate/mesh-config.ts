@@ -16,6 +16,10 @@ export interface ExtAuthzProvider {
   includeRequestHeadersInCheck: string[];
   headersToUpstreamOnAllow: string[];
   headersToDownstreamOnDeny: string[];
+  headersToDownstreamOnAllow: string[];
+  /** Headers added to the check request, sorted by name. */
+  includeAdditionalHeadersInCheck: { key: string; value: string }[];
+  includeRequestBodyInCheck?: { maxRequestBytes: number; allowPartialMessage: boolean; packAsBytes: boolean };
 }
 
 interface RawProvider {
@@ -32,6 +36,40 @@ function ms(v: unknown): number | undefined {
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+function additionalHeaders(v: unknown): { key: string; value: string }[] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return [];
+  return Object.entries(v as Record<string, unknown>)
+    .filter((e): e is [string, string] => typeof e[1] === 'string')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value }));
+}
+
+function requestBody(v: unknown): ExtAuthzProvider['includeRequestBodyInCheck'] {
+  if (!v || typeof v !== 'object') return undefined;
+  const b = v as Record<string, unknown>;
+  return {
+    maxRequestBytes: typeof b.maxRequestBytes === 'number' ? b.maxRequestBytes : 0,
+    allowPartialMessage: b.allowPartialMessage === true,
+    packAsBytes: b.packAsBytes === true,
+  };
+}
+
+/**
+ * extauthz.go: buildExtAuthzHTTP — a lone `*` header pattern or a pathPrefix
+ * not starting with `/` makes the provider unusable (its policies fail closed).
+ */
+function httpProviderProblem(http: Record<string, unknown>): boolean {
+  const fields = [
+    'includeRequestHeadersInCheck',
+    'includeHeadersInCheck',
+    'headersToDownstreamOnDeny',
+    'headersToDownstreamOnAllow',
+    'headersToUpstreamOnAllow',
+  ];
+  if (fields.some((f) => strings(http[f]).includes('*'))) return true;
+  return typeof http.pathPrefix === 'string' && http.pathPrefix !== '' && !http.pathPrefix.startsWith('/');
+}
 
 /**
  * The ext_authz providers of the mesh config (the `mesh` key of the `istio`
@@ -55,6 +93,13 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
     // "ns/host" names the namespace explicitly; the host alone is enough here.
     const host = cfg.service.includes('/') ? (cfg.service.split('/')[1] ?? '') : cfg.service;
     const http = p.envoyExtAuthzHttp;
+    if (http && httpProviderProblem(http)) continue;
+    const body = requestBody(cfg.includeRequestBodyInCheck);
+    // Envoy requires a positive max_request_bytes; istiod would send 0 and
+    // have the listener rejected, so such a provider is unusable here instead.
+    if (body && !(body.maxRequestBytes > 0)) continue;
+    // includeHeadersInCheck is the deprecated spelling, read only when the new one is unset.
+    const include = strings(http?.includeRequestHeadersInCheck);
     out.set(p.name, {
       name: p.name,
       kind: p.envoyExtAuthzGrpc ? 'grpc' : 'http',
@@ -64,9 +109,12 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
       failOpen: cfg.failOpen === true,
       statusOnError: typeof cfg.statusOnError === 'string' ? Number(cfg.statusOnError) : undefined,
       pathPrefix: typeof http?.pathPrefix === 'string' ? http.pathPrefix : undefined,
-      includeRequestHeadersInCheck: strings(http?.includeRequestHeadersInCheck),
+      includeRequestHeadersInCheck: include.length > 0 ? include : strings(http?.includeHeadersInCheck),
       headersToUpstreamOnAllow: strings(http?.headersToUpstreamOnAllow),
       headersToDownstreamOnDeny: strings(http?.headersToDownstreamOnDeny),
+      headersToDownstreamOnAllow: strings(http?.headersToDownstreamOnAllow),
+      includeAdditionalHeadersInCheck: additionalHeaders(http?.includeAdditionalHeadersInCheck),
+      includeRequestBodyInCheck: body,
     });
   }
   return out;

@@ -179,6 +179,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     namespace: wp.namespace,
     name: wp.name,
     trustDomain: td,
+    clusterId: ctx.opts.clusterId,
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
     outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     direct: shared,

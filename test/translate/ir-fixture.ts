@@ -54,6 +54,7 @@ export function waypoint(over: { reviewsPolicy?: ChainPolicyIR; dbPolicy?: Chain
     namespace: 'default',
     name: 'waypoint',
     trustDomain: 'cluster.local',
+    clusterId: 'Kubernetes',
     services: [
       {
         hostname: 'reviews.default.svc.cluster.local',

@@ -1,0 +1,84 @@
+import { pack, type TypeMap } from '../envoy';
+import { once } from './common';
+import * as names from './names';
+
+// What istiod's buildHTTPConnectionManager puts on every waypoint HCM besides
+// routes and filters, with the default mesh config and no Telemetry tracing.
+
+type Hcm = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'];
+type CustomTag = TypeMap['envoy.type.tracing.v3.CustomTag'];
+
+/**
+ * uuid_extension.go: UUIDRequestIDExtension — x-request-id is a UUID and
+ * also decides trace sampling, so every proxy on a path samples alike.
+ */
+export const requestIdExtension = once((): NonNullable<Hcm['request_id_extension']> => ({
+  typed_config: pack('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', {
+    use_request_id_for_trace_sampling: { value: true },
+  }),
+}));
+
+/** What the default tracing tags say about the waypoint proxy itself. */
+export interface ProxyTags {
+  /** The waypoint's deployment name (its canonical service). */
+  canonicalService: string;
+  namespace: string;
+  clusterId: string;
+  /** The mesh ID; the waypoint template falls back to the trust domain. */
+  meshId: string;
+}
+
+// features/telemetry.go: PILOT_TRACE_SAMPLING defaults to 1%.
+const DEFAULT_SAMPLING_PERCENT = 1;
+
+function rbacMetadataTag(tag: string, key: string): CustomTag {
+  return {
+    tag,
+    metadata: { kind: { request: {} }, metadata_key: { key: 'envoy.filters.http.rbac', path: [{ key }] } },
+  };
+}
+
+const constantTags = once((): CustomTag[] => [
+  // tracing.go: optionalPolicyTags — dry-run RBAC results.
+  rbacMetadataTag(
+    'istio.authorization.dry_run.allow_policy.name',
+    `${names.DRY_RUN_ALLOW_PREFIX}shadow_effective_policy_id`,
+  ),
+  rbacMetadataTag(
+    'istio.authorization.dry_run.allow_policy.result',
+    `${names.DRY_RUN_ALLOW_PREFIX}shadow_engine_result`,
+  ),
+  rbacMetadataTag(
+    'istio.authorization.dry_run.deny_policy.name',
+    `${names.DRY_RUN_DENY_PREFIX}shadow_effective_policy_id`,
+  ),
+  rbacMetadataTag('istio.authorization.dry_run.deny_policy.result', `${names.DRY_RUN_DENY_PREFIX}shadow_engine_result`),
+]);
+
+/**
+ * tracing.go: configureTracingFromTelemetry, without a Telemetry tracing
+ * config and with the mesh's enableTracing (on by default): the bootstrap's
+ * tracer, 1% random sampling, istiod's tags about this proxy and the dry-run
+ * policy tags, sorted by tag. istiod also adds, for waypoints, tags read from
+ * the peer metadata objects (buildWaypointSourceTags); they need
+ * CustomTag.value, which the Envoy API we build against predates, so they are
+ * not sent.
+ */
+export function defaultTracing(p: ProxyTags): NonNullable<Hcm['tracing']> {
+  const literal = (tag: string, value: string): CustomTag => ({ tag, literal: { value } });
+  // tracing.go: buildServiceTags.
+  const service = [
+    literal('istio.canonical_revision', 'latest'),
+    literal('istio.canonical_service', p.canonicalService || 'unknown'),
+    literal('istio.mesh_id', p.meshId || 'unknown'),
+    literal('istio.namespace', p.namespace || 'default'),
+    literal('istio.cluster_id', p.clusterId || 'unknown'),
+  ];
+  const tags = [...service, ...constantTags()].sort((a, b) => ((a.tag ?? '') < (b.tag ?? '') ? -1 : 1));
+  return {
+    client_sampling: { value: 100 },
+    random_sampling: { value: DEFAULT_SAMPLING_PERCENT },
+    overall_sampling: { value: 100 },
+    custom_tags: tags,
+  };
+}
