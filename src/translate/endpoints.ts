@@ -53,7 +53,12 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[]): A
     cluster_name: cluster,
     endpoints: [...groups.keys()].sort().map((k) => {
       const es = groups.get(k) ?? [];
-      return { locality: localityOf(es[0] as EndpointIR), lb_endpoints: es.map(lbEndpoint) };
+      // endpoint_builder.go: a locality's weight is the sum of its endpoints' (each 1).
+      return {
+        locality: localityOf(es[0] as EndpointIR),
+        lb_endpoints: es.map(lbEndpoint),
+        load_balancing_weight: { value: es.length },
+      };
     }),
   };
 }

@@ -52,7 +52,12 @@ function translate(objects: KubeObject[]) {
   assert.ok(out, 'the waypoint is translated');
   const of = (type: string) =>
     new Map((out.resources.get(type) ?? []).map((r) => [r.name, toProtoJson(r.messageName, r.body) as J]));
-  return { clusters: of(TypeUrl.Cluster), listeners: of(TypeUrl.Listener), ir: out.ir };
+  return {
+    clusters: of(TypeUrl.Cluster),
+    listeners: of(TypeUrl.Listener),
+    endpoints: of(TypeUrl.Endpoint),
+    ir: out.ir,
+  };
 }
 
 /** What Envoy's matcher tree picks for a connection, or undefined when nothing matches (the connection closes). */
@@ -95,7 +100,7 @@ const unbound = pod('db-1', 'db', '10.244.0.9');
 const scenario = () => translate([ns('app'), waypointGw, httpbin, db, bound, unbound]);
 
 describe('waypoint data path, field by field against istiod', () => {
-  const { clusters, listeners, ir } = scenario();
+  const { clusters, listeners, endpoints, ir } = scenario();
 
   it('main_internal and encap reach their internal listeners over internal_upstream with passthrough HTTP (cluster_waypoint.go: buildInternalUpstreamCluster, GetMainInternalCluster, GetEncapCluster)', () => {
     for (const [name, listener] of [
@@ -245,6 +250,15 @@ describe('waypoint data path, field by field against istiod', () => {
         `${name} has istiod's default circuit breakers`,
       );
     }
+  });
+
+  it('weighs each locality by the sum of its endpoints (endpoint_builder.go: BuildClusterLoadAssignment)', () => {
+    const two = translate([ns('app'), waypointGw, httpbin, bound, pod('httpbin-2', 'httpbin', '10.244.0.6')]).endpoints;
+    const cla = two.get('inbound-vip|8000|http|httpbin.app.svc.cluster.local')!;
+    assert.equal(cla.endpoints.length, 1);
+    assert.equal(cla.endpoints[0].lbEndpoints.length, 2);
+    assert.equal(cla.endpoints[0].loadBalancingWeight, 2);
+    assert.ok(endpoints.get('inbound-vip|8000|http|httpbin.app.svc.cluster.local'));
   });
 
   it('configures the HCM as istiod does by default (listener_builder.go: buildHTTPConnectionManager; tracing.go: configureTracingFromTelemetry; uuid_extension.go)', () => {
