@@ -118,18 +118,35 @@ function readEndpointSources(svc: Service, world: World, reads: Reads): void {
   for (const pod of podsOfService(svc, world)) reads.object('Pod', ns, pod.metadata.name);
 }
 
+/**
+ * A pod's locality from its own labels (pkg/model/proxy.go: GetLocalityLabel,
+ * SanitizeLocalityLabel): `topology.istio.io/locality`, else the older
+ * `istio-locality`, with `.` read as `/`. istiod falls back to the node's
+ * topology labels, which we do not have.
+ */
+function podLocality(pod: Pod | undefined): string | undefined {
+  const l = pod?.metadata.labels ?? {};
+  const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';
+  if (raw === '') return undefined;
+  return raw.includes('/') ? raw : raw.split('.').join('/');
+}
+
 /** Endpoints of a service port, with what the waypoint needs to reach each. */
 export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
   const ns = svc.metadata.namespace ?? 'default';
   readEndpointSources(svc, world, reads);
   reads.object('Namespace', undefined, ns);
-  return endpointsOf(svc, p, world).map((e) => ({
-    ip: e.ip,
-    port: e.port,
-    inMesh: e.pod ? isEnrolled(e.pod, world) : false,
-    ready: e.ready,
-    workload: workloadRef(e.pod, svc, clusterId),
-  }));
+  return endpointsOf(svc, p, world).map((e) => {
+    const locality = podLocality(e.pod);
+    return {
+      ip: e.ip,
+      port: e.port,
+      inMesh: e.pod ? isEnrolled(e.pod, world) : false,
+      ready: e.ready,
+      workload: workloadRef(e.pod, svc, clusterId),
+      ...(locality ? { locality } : {}),
+    };
+  });
 }
 
 /** The Services this waypoint serves (ServiceEntries need addresses and are handled elsewhere). */

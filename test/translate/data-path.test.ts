@@ -261,6 +261,24 @@ describe('waypoint data path, field by field against istiod', () => {
     assert.ok(endpoints.get('inbound-vip|8000|http|httpbin.app.svc.cluster.local'));
   });
 
+  it("takes an endpoint's locality from its pod's locality labels (pkg/model/proxy.go: GetLocalityLabel, SanitizeLocalityLabel)", () => {
+    const located = translate([
+      ns('app'),
+      waypointGw,
+      httpbin,
+      pod('httpbin-2', 'httpbin', '10.244.0.6', { 'istio-locality': 'us-east1.us-east1-b' }),
+      pod('httpbin-3', 'httpbin', '10.244.0.7', {
+        'topology.istio.io/locality': 'eu/eu-a/rack1',
+        'istio-locality': 'x.y',
+      }),
+    ]).endpoints.get('inbound-vip|8000|http|httpbin.app.svc.cluster.local')!;
+    const byIp = new Map<string, J>();
+    for (const g of located.endpoints as J[])
+      for (const e of g.lbEndpoints) byIp.set(e.endpoint.address.envoyInternalAddress.endpointId, g.locality);
+    assert.deepEqual(byIp.get('10.244.0.6:80'), { region: 'us-east1', zone: 'us-east1-b' });
+    assert.deepEqual(byIp.get('10.244.0.7:80'), { region: 'eu', zone: 'eu-a', subZone: 'rack1' });
+  });
+
   it('configures the HCM as istiod does by default (listener_builder.go: buildHTTPConnectionManager; tracing.go: configureTracingFromTelemetry; uuid_extension.go)', () => {
     const chains = listeners.get('main_internal')!.filterChains;
     const hcmOf = (name: string) =>
