@@ -115,7 +115,14 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     if (!outbound.has(cluster)) {
       const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
       const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
-      outbound.set(cluster, { cluster, hostname: prov.host, port: prov.port, endpoints, http2: prov.kind === 'grpc' });
+      outbound.set(cluster, {
+        cluster,
+        hostname: prov.host,
+        port: prov.port,
+        endpoints,
+        http2: prov.kind === 'grpc',
+        ...(port ? { protocol: istioProtocol(port) } : {}),
+      });
     }
     const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
     return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs: timeoutMs ?? 600_000, ...rest } };
