@@ -7,7 +7,7 @@ import { createKubeSource } from './kube';
 import { CommandError } from './errors';
 import pino from 'pino';
 
-/** Loads manifests for an offline command, printing rejected documents as warnings. */
+/** Loads manifests for an offline command, printing refused documents as errors. */
 export async function loadManifestFiles(files: string[]): Promise<{ world: World }> {
   let loaded;
   try {
@@ -15,7 +15,10 @@ export async function loadManifestFiles(files: string[]): Promise<{ world: World
   } catch (e) {
     throw new CommandError(e instanceof Error ? e.message : String(e));
   }
-  for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+  // A refused document is an error, as `kubectl apply` would make it: the rest still loads,
+  // and the command exits non-zero.
+  for (const e of loaded.errors) process.stderr.write(`error: ${describeError(e)}\n`);
+  if (loaded.errors.length > 0) process.exitCode = 1;
   return loaded;
 }
 
