@@ -77,10 +77,30 @@ describe(
       // One object of every other kind the control plane reports status on.
       await k(['apply', '-f', '-'], EVERY_STATUS_KIND);
       const tls = OPENSSL ? (ca = makeCa()).issue('istiod-lite', ['DNS:localhost']) : undefined;
+      // A webhook configuration whose webhook cannot be reached yet: the servers
+      // fill in its CA bundle, and keep it on Ignore since no probe is refused.
+      srv.put({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'istiod-lite-validator' },
+        webhooks: [
+          {
+            name: 'validation.istiod-lite.io',
+            failurePolicy: 'Ignore',
+            clientConfig: { url: 'https://127.0.0.1:1/validate' },
+            rules: [{ operations: ['CREATE'], apiGroups: ['security.istio.io'], apiVersions: ['*'], resources: ['*'] }],
+          },
+        ],
+      } as never);
       for (let i = 0; i < 2; i++) {
         replicas.push(
           await startServe([
-            ...(tls ? ['--xds-tls-port', '0', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key] : []),
+            ...(tls
+              ? [
+                  ...['--xds-tls-port', '0', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
+                  ...['--webhook-port', '0', '--webhook-ca-file', ca!.caFile],
+                ]
+              : []),
             '--kubeconfig',
             kc,
             '--lease-duration',
