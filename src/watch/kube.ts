@@ -49,6 +49,7 @@ export class KubeSource implements ConfigSource {
   private readonly watched: Watched[] = [];
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
+  private readonly refusalListeners: (() => void)[] = [];
   private readonly refused = new Map<string, { object: KubeObject; problems: readonly string[] }>();
   private readySignal?: () => void;
 
@@ -169,7 +170,15 @@ export class KubeSource implements ConfigSource {
     }
     this.refused.set(key, { object, problems });
     this.opts.log?.warn({ object: key, problems }, 'invalid object; not applied as written');
-    return kind.failClosed?.(object, problems);
+    const served = kind.failClosed?.(object, problems);
+    // Nothing else changes in the World, so the status is pushed from here.
+    if (!served) setImmediate(() => this.refusalListeners.forEach((l) => l()));
+    return served;
+  }
+
+  /** Called after an object was refused and nothing was applied in its place. */
+  onRefusal(l: () => void): void {
+    this.refusalListeners.push(l);
   }
 
   /** Objects refused (or served fail-closed) at load, with their problems. */

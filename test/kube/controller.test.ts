@@ -291,6 +291,28 @@ describe(
       },
     );
 
+    it('refuses an object that got in without the webhook: Accepted=False, reason Invalid, the field path', async () => {
+      // Stored directly, as an object older than the webhook would be.
+      srv.put({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'sneaked', namespace: 'default', generation: 1 },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'details', port: 9080 }],
+          rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x-user', value: '[a-' }] }] }],
+        },
+      } as never);
+      const st = (await until(
+        () => srv.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'sneaked')?.status,
+        'refused route status',
+      )) as Any;
+      const c = st.parents[0].conditions[0];
+      assert.equal(c.type, 'Accepted');
+      assert.equal(c.status, 'False');
+      assert.equal(c.reason, 'Invalid');
+      assert.match(c.message, /^refused: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.value: invalid regex/);
+    });
+
     it('fails over when the leader stops, and the new leader keeps writing', async () => {
       const [leader] = leaders();
       assert.ok(leader);
