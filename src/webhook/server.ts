@@ -17,8 +17,9 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-function reply(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'content-type': 'application/json' });
+function reply(res: ServerResponse, code: number, body: unknown, close = false): void {
+  // After a body we stopped reading, the connection cannot carry another request.
+  res.writeHead(code, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(body));
 }
 
@@ -42,7 +43,7 @@ export async function handleWebhook(req: IncomingMessage, res: ServerResponse, l
   if (type !== 'application/json')
     return reply(res, 415, { error: `content-type ${type || '(none)'}: expected application/json` });
   const text = await readBody(req);
-  if (text === undefined) return reply(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
+  if (text === undefined) return reply(res, 413, { error: `body larger than ${MAX_BODY} bytes` }, true);
   let body: unknown;
   try {
     body = JSON.parse(text);
