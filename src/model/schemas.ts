@@ -213,6 +213,7 @@ export const httpRouteSpec = obj({
       filters: list(filter),
       backendRefs: list(backendRef),
       timeouts,
+      retry: obj({ attempts: int(0), backoff: duration, codes: list(int(400, 599)) }),
     }),
   ),
 });

@@ -7,6 +7,17 @@ import { RE2JS } from 're2js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
+/**
+ * The value of a string that was checked at load. Builders call this on
+ * fields the kind's schema parses; a failure means a value skipped the load
+ * checks, which is a bug, so it throws rather than guess.
+ */
+export function checkedValue<T>(parse: (text: string) => Parsed<T>, text: string): T {
+  const r = parse(text);
+  if (!r.ok) throw new Error(`unchecked input reached the translator: ${r.problem}`);
+  return r.value;
+}
+
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
 
