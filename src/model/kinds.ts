@@ -1,4 +1,4 @@
-import { run, strMap, type Check } from './checks';
+import { all, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import type { AuthorizationPolicy } from './istio';
 import { MESH_CONFIGMAP } from './labels';
@@ -64,7 +64,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1'],
     'endpointslices',
     true,
-    s.object(s.endpointSliceFields, ['addressType']),
+    all(s.object(s.endpointSliceFields, ['addressType']), s.endpointSliceAddresses),
   ),
   kind(
     'Gateway',

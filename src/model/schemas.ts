@@ -2,7 +2,15 @@
 // names and enums follow the Gateway API v1.5.1 and Istio 1.30 CRDs and the
 // Kubernetes API; required fields are the ones those schemas require.
 import { targeting } from './security-schemas';
-import { parseGatewayDuration, parseHeaderName, parseHostname, parseIpOrCidr, parseRe2, parseWeight } from './values';
+import {
+  parseGatewayDuration,
+  parseHeaderName,
+  parseHostname,
+  parseIp,
+  parseIpOrCidr,
+  parseRe2,
+  parseWeight,
+} from './values';
 import {
   all,
   anyObject,
@@ -49,10 +57,14 @@ export const labelSelector = obj({
 
 // Kubernetes core.
 
+const ip = parsed(parseIp);
+// A headless Service says None; a Service being created may have none yet.
+const clusterIp = parsed((t) => (t === 'None' || t === '' ? { ok: true, value: t } : parseIp(t)));
+
 export const service = obj({
   type: oneOf('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
-  clusterIP: str,
-  clusterIPs: strList,
+  clusterIP: clusterIp,
+  clusterIPs: list(clusterIp),
   externalName: str,
   selector: strMap,
   ports: list(
@@ -77,9 +89,27 @@ export const podSpec = obj({
 
 export const podStatus = obj({
   phase: str,
-  podIP: str,
-  podIPs: list(obj({ ip: str }, ['ip'])),
+  podIP: ip,
+  podIPs: list(obj({ ip }, ['ip'])),
   conditions: list(obj({ type: str, status: str }, ['type', 'status'])),
+});
+
+/** EndpointSlice addresses are of the slice's addressType (the API server checks the same). */
+export const endpointSliceAddresses = rule((o) => {
+  const family = o.addressType === 'IPv4' ? 4 : o.addressType === 'IPv6' ? 6 : undefined;
+  if (!family || !Array.isArray(o.endpoints)) return [];
+  const out: [string, string][] = [];
+  (o.endpoints as { addresses?: unknown }[]).forEach((e, i) => {
+    if (!Array.isArray(e?.addresses)) return;
+    e.addresses.forEach((a: unknown, j) => {
+      if (typeof a !== 'string') return;
+      const r = parseIp(a);
+      if (!r.ok) out.push([`endpoints[${i}].addresses[${j}]`, r.problem]);
+      else if (r.value.family !== family)
+        out.push([`endpoints[${i}].addresses[${j}]`, `not an ${String(o.addressType)} address`]);
+    });
+  });
+  return out;
 });
 
 export const endpointSliceFields: Record<string, Check> = {

@@ -183,6 +183,29 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
     assert.match(grpc[0] ?? '', /^spec\.rules\[0\]\.matches\[0\]\.method\.service: invalid regex/);
   });
 
+  it('Service, Pod and EndpointSlice addresses', () => {
+    const svc = (clusterIP: string) =>
+      kindInfo('Service')!.validate({ ...doc('Service', 'v1', { clusterIP, ports: [{ port: 80 }] }) });
+    assert.deepEqual(svc('None'), []);
+    assert.deepEqual(svc('10.96.0.300'), ['spec.clusterIP: bad IP address (10.96.0.300)']);
+    const pod = kindInfo('Pod')!.validate({
+      ...doc('Pod', 'v1', {}),
+      status: { podIP: '10.244.0.1', podIPs: [{ ip: 'x' }] },
+    });
+    assert.deepEqual(pod, ['status.podIPs[0].ip: bad IP address (x)']);
+    const slice = kindInfo('EndpointSlice')!.validate({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 's', namespace: 'app' },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.1', '2001:db8::1', '10.244.0.256'] }],
+    });
+    assert.deepEqual(slice, [
+      'endpoints[0].addresses[1]: not an IPv4 address',
+      'endpoints[0].addresses[2]: bad IP address (10.244.0.256)',
+    ]);
+  });
+
   it('ServiceEntry addresses and Gateway listener hostnames', () => {
     const se = kindInfo('ServiceEntry')!.validate(
       doc('ServiceEntry', 'networking.istio.io/v1', { hosts: ['a.example.com'], addresses: ['10.0.0.300'] }),
