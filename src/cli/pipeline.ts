@@ -15,6 +15,7 @@ import type { Json } from '../envoy';
 import { CommandError } from './errors';
 import { createKubeSource } from './kube';
 import { KubeSource } from '../watch/kube';
+import { withRefusals } from '../translate/refused-status';
 
 export interface PipelineOptions {
   kubeconfig?: string;
@@ -93,7 +94,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   store.subscribe((world, changed) => {
     const start = process.hrtime.bigint();
     const { step } = serveStep.run(world, changed);
-    statuses = step.statuses;
+    statuses = source instanceof KubeSource ? withRefusals(step.statuses, source.refusals()) : step.statuses;
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     waypoints.set(step.index.waypoints.size);
@@ -109,6 +110,13 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   });
   store.attach(source);
   if (source instanceof KubeSource) {
+    const kube = source;
+    kube.onRefusal(() => {
+      if (!translatedOnce) return;
+      statuses = withRefusals(statuses, kube.refusals());
+      configErrors.set(kube.errors().length);
+      for (const cb of updateListeners) cb(store.world, statuses);
+    });
     try {
       log.info({ version: await source.probe() }, 'connected to Kubernetes');
     } catch (e) {

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { startDebugServer } from '../debug/server';
 import { adszJson, configDumpJson, synczJson } from '../debug/views';
 import { kubeTokenReviewer } from '../controller/token-review';
+import { DEFAULT_WEBHOOK_CONFIG, WebhookConfigController } from '../controller/webhook-config';
+import { startWebhookServer, type WebhookServer } from '../webhook/server';
 import { DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE } from '../model';
 import {
   CertificateAuthenticator,
@@ -41,6 +43,12 @@ flags:
   --tls-cert-file PATH     server certificate (PEM) for the TLS port; reloaded when it changes
   --tls-key-file PATH      server private key (PEM) for the TLS port
   --tls-ca-file PATH       CA bundle for client certificates (a spiffe:// URI SAN names the identity)
+  --webhook-port N         validating admission webhook HTTPS port (istiod's is 15017), on the
+                           TLS certificate; off unless given
+  --webhook-config NAME    ValidatingWebhookConfiguration whose CA bundle and failurePolicy
+                           the server keeps current (default ${DEFAULT_WEBHOOK_CONFIG})
+  --webhook-ca-file PATH   CA that signs the serving certificate, for that CA bundle
+                           (default: --tls-ca-file)
   --trust-domain TD        trust domain of client identities (default ${DEFAULT_TRUST_DOMAIN})
   --token-audience AUD     audience proxy tokens must carry, comma-separated (default ${TOKEN_AUDIENCE})
   --system-namespace NS    the control plane's namespace: its identities may read every
@@ -69,6 +77,9 @@ const FLAGS = {
   'tls-cert-file': { type: 'string' },
   'tls-key-file': { type: 'string' },
   'tls-ca-file': { type: 'string' },
+  'webhook-port': { type: 'string' },
+  'webhook-config': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG },
+  'webhook-ca-file': { type: 'string' },
   'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
   'token-audience': { type: 'string', default: TOKEN_AUDIENCE },
   'system-namespace': { type: 'string' },
@@ -92,6 +103,8 @@ export interface ServeOptions {
   xdsPort?: number | null;
   xdsTlsPort: number;
   tls?: { certFile: string; keyFile: string; caFile?: string };
+  /** Validating webhook: needs `tls`; caFile feeds the CA bundle of the named configuration. */
+  webhook?: { port: number; configName: string; caFile?: string };
   /** Identities on the TLS port; defaults as in the usage text. */
   auth?: { trustDomain: string; audiences: string[]; systemNamespace: string };
   debugAddress: string;
@@ -122,6 +135,10 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
     throw new CommandError('--tls-cert-file and --tls-key-file go together');
   }
   const ca = values['tls-ca-file'];
+  const hookPort = values['webhook-port'];
+  const hookCa = values['webhook-ca-file'] ?? ca;
+  if (hookPort !== undefined && !cert)
+    throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file');
   return {
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
     opts: {
@@ -146,6 +163,14 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
           .filter(Boolean),
         systemNamespace: values['system-namespace'] ?? (process.env.POD_NAMESPACE || ROOT_NAMESPACE),
       },
+      webhook:
+        hookPort !== undefined
+          ? {
+              port: parsePort('webhook-port', hookPort),
+              configName: values['webhook-config'],
+              caFile: hookCa ? read(values['webhook-ca-file'] ? 'webhook-ca-file' : 'tls-ca-file', hookCa) : undefined,
+            }
+          : undefined,
       debugAddress: values['debug-address'],
       debugPort: parsePort('debug-port', values['debug-port']),
       exposeDebug: values['expose-debug'],
@@ -165,6 +190,9 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
 export interface RunningServer {
   xdsPort?: number;
   xdsTlsPort?: number;
+  webhookPort?: number;
+  /** Keeps the webhook configuration's CA bundle and failurePolicy current (Kubernetes mode). */
+  webhookConfig?: WebhookConfigController;
   debugPort: number;
   pipeline: Pipeline;
   xds: XdsServer;
@@ -200,6 +228,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   }
   let xdsPort: number | undefined;
   let xdsTlsPort: number | undefined;
+  let webhook: WebhookServer | undefined;
   let debug: Awaited<ReturnType<typeof startDebugServer>>;
   try {
     if (opts.tls && authenticators.length === 0) {
@@ -217,6 +246,15 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     if (opts.tls) {
       const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
       xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds, { authenticators });
+    }
+    if (opts.tls && opts.webhook) {
+      webhook = await startWebhookServer({
+        host: opts.listenAddress,
+        port: opts.webhook.port,
+        certFile: opts.tls.certFile,
+        keyFile: opts.tls.keyFile,
+        log: log.child({ component: 'webhook' }),
+      });
     }
     debug = await startDebugServer(
       {
@@ -236,11 +274,13 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     );
   } catch (e) {
     // Nothing half-started may keep the process alive.
+    await webhook?.close();
     await xds.close();
     await pipeline.stop();
     throw e;
   }
   let controller: WaypointController | undefined;
+  let webhookConfig: WebhookConfigController | undefined;
   if (pipeline.kube) {
     controller = new WaypointController(pipeline.kube.kubeConfig, log.child({ component: 'controller' }), {
       ...DEFAULT_CONTROLLER,
@@ -252,16 +292,36 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     const c = controller;
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
+    if (webhook && opts.webhook?.caFile) {
+      webhookConfig = new WebhookConfigController(
+        pipeline.kube.kubeConfig,
+        log.child({ component: 'webhook-config' }),
+        {
+          name: opts.webhook.configName,
+          caFile: opts.webhook.caFile,
+          namespace: auth.systemNamespace,
+          intervalMs: 10_000,
+        },
+      );
+      webhookConfig.start();
+    }
   }
-  log.info({ xdsPort, xdsTlsPort, debugPort: debug.port, source: pipeline.sourceName }, 'serving');
+  log.info(
+    { xdsPort, xdsTlsPort, webhookPort: webhook?.port, debugPort: debug.port, source: pipeline.sourceName },
+    'serving',
+  );
   return {
     xdsPort,
     xdsTlsPort,
+    webhookPort: webhook?.port,
+    webhookConfig,
     debugPort: debug.port,
     pipeline,
     xds,
     async stop() {
       controller?.stop();
+      webhookConfig?.stop();
+      await webhook?.close();
       await debug.close();
       await xds.close();
       await pipeline.stop();

@@ -1,13 +1,13 @@
 import { buildAmbientIndex, type AmbientIndex } from '../ambient';
 import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
 import { loadManifests } from '../watch/load';
-import { describeError } from '../watch/source';
+import { describeError, type SourceError } from '../watch/source';
 import { bundledExample } from './pipeline';
 import { createKubeSource } from './kube';
 import { CommandError } from './errors';
 import pino from 'pino';
 
-/** Loads manifests for an offline command, printing rejected documents as warnings. */
+/** Loads manifests for an offline command, printing refused documents as errors. */
 export async function loadManifestFiles(files: string[]): Promise<{ world: World }> {
   let loaded;
   try {
@@ -15,8 +15,17 @@ export async function loadManifestFiles(files: string[]): Promise<{ world: World
   } catch (e) {
     throw new CommandError(e instanceof Error ? e.message : String(e));
   }
-  for (const e of loaded.errors) process.stderr.write(`warning: ${describeError(e)}\n`);
+  reportLoadErrors(loaded.errors);
   return loaded;
+}
+
+/**
+ * A refused document or object is an error, as `kubectl apply` would make it:
+ * the rest still loads, and the command exits non-zero.
+ */
+function reportLoadErrors(errors: readonly SourceError[]): void {
+  for (const e of errors) process.stderr.write(`error: ${describeError(e)}\n`);
+  if (errors.length > 0) process.exitCode = 1;
 }
 
 /**
@@ -44,6 +53,7 @@ export async function loadWorld(opts: {
     } finally {
       await src.stop();
     }
+    reportLoadErrors(src.errors());
     const world = applyChanges(EMPTY_WORLD, changes).world;
     return { world, index: buildAmbientIndex(world, { assumeReady: false }), kube: true };
   }

@@ -43,7 +43,7 @@ export class ClusterWriter {
   async status(world: World, s: ObjectStatus, extra?: Record<string, unknown>): Promise<void> {
     const info = kindInfo(s.kind);
     if (!info) return;
-    const current = get(world, s.kind as KindName, s.namespace, s.name) as
+    const current = (get(world, s.kind as KindName, s.namespace, s.name) ?? s.subject) as
       (KubeObject & { status?: Record<string, unknown> }) | undefined;
     if (!current) return;
     const status: Record<string, unknown> = { ...(extra ?? {}) };

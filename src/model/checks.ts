@@ -98,3 +98,31 @@ export function run(check: Check, value: unknown): string[] {
   check(value, '', errs);
   return errs;
 }
+
+/** A string that must parse: `parser` returns the typed value or a problem (see values.ts). */
+export function parsed(parser: (text: string) => { ok: true } | { ok: false; problem: string }): Check {
+  return (v, p, errs) => {
+    if (typeof v !== 'string') return void errs.push(`${p}: must be a string`);
+    const r = parser(v);
+    if (!r.ok) errs.push(`${p}: ${r.problem}`);
+  };
+}
+
+/** Every check, in order, on the same value (say, a shape and then a rule across its fields). */
+export function all(...checks: Check[]): Check {
+  return (v, p, errs) => {
+    for (const c of checks) c(v, p, errs);
+  };
+}
+
+/**
+ * A rule across the fields of one object (what a CRD's CEL rule or an istiod
+ * Validate function checks): `fn` returns [field path relative to the object
+ * ('' for the object itself), problem] pairs.
+ */
+export function rule(fn: (o: Record<string, unknown>) => [string, string][]): Check {
+  return (v, p, errs) => {
+    if (!isRecord(v)) return;
+    for (const [at, problem] of fn(v)) errs.push(`${at ? join(p, at) : p || 'spec'}: ${problem}`);
+  };
+}

@@ -1,4 +1,6 @@
-import { run, strMap, type Check } from './checks';
+import { all, run, strMap, type Check } from './checks';
+import { failClosedPolicy } from './fail-closed';
+import type { AuthorizationPolicy } from './istio';
 import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
@@ -15,6 +17,11 @@ export interface KindInfo {
   validate(o: unknown): string[];
   /** Objects of this kind we keep; others (say, unrelated ConfigMaps) are not our input. */
   relevant?(o: KubeObject): boolean;
+  /**
+   * For a kind where refusing an invalid object would fail open: the form of
+   * it that is served anyway (carrying the problems in `invalid`), or undefined to refuse it.
+   */
+  failClosed?(o: KubeObject, problems: readonly string[]): KubeObject | undefined;
 }
 
 function kind(
@@ -57,7 +64,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1'],
     'endpointslices',
     true,
-    s.object(s.endpointSliceFields, ['addressType']),
+    all(s.object(s.endpointSliceFields, ['addressType']), s.endpointSliceAddresses),
   ),
   kind(
     'Gateway',
@@ -80,14 +87,17 @@ export const KINDS: readonly KindInfo[] = [
     true,
     specced(s.referenceGrantSpec, { required: true }),
   ),
-  kind(
-    'AuthorizationPolicy',
-    ISTIO_SEC,
-    ['v1', 'v1beta1'],
-    'authorizationpolicies',
-    true,
-    specced(s.authorizationPolicySpec),
-  ),
+  {
+    ...kind(
+      'AuthorizationPolicy',
+      ISTIO_SEC,
+      ['v1', 'v1beta1'],
+      'authorizationpolicies',
+      true,
+      specced(s.authorizationPolicySpec),
+    ),
+    failClosed: (o, problems) => failClosedPolicy(o as AuthorizationPolicy, problems),
+  },
   kind(
     'PeerAuthentication',
     ISTIO_SEC,

@@ -35,6 +35,12 @@ export interface KubeObject<K extends string = string, Spec = unknown, Status = 
   metadata: ObjectMeta;
   spec?: Spec;
   status?: Status;
+  /**
+   * Problems found at load in an object that is still served, in a form that
+   * fails closed (an AuthorizationPolicy whose invalid rules were narrowed or
+   * widened); they become its status. Never sent to the API server.
+   */
+  invalid?: readonly string[];
 }
 
 export interface LabelSelector {

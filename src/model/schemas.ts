@@ -1,8 +1,21 @@
 // The shape of every input kind, as far as the control plane reads it. Field
 // names and enums follow the Gateway API v1.5.1 and Istio 1.30 CRDs and the
 // Kubernetes API; required fields are the ones those schemas require.
+import { targeting } from './security-schemas';
 import {
+  parseGatewayDuration,
+  parseHeaderName,
+  parseHostname,
+  parseIp,
+  parseIpOrCidr,
+  parseRe2,
+  parseWeight,
+} from './values';
+import {
+  all,
   anyObject,
+  parsed,
+  rule,
   bool,
   int,
   intOrString,
@@ -44,10 +57,14 @@ export const labelSelector = obj({
 
 // Kubernetes core.
 
+const ip = parsed(parseIp);
+// A headless Service says None; a Service being created may have none yet.
+const clusterIp = parsed((t) => (t === 'None' || t === '' ? { ok: true, value: t } : parseIp(t)));
+
 export const service = obj({
   type: oneOf('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
-  clusterIP: str,
-  clusterIPs: strList,
+  clusterIP: clusterIp,
+  clusterIPs: list(clusterIp),
   externalName: str,
   selector: strMap,
   ports: list(
@@ -72,9 +89,27 @@ export const podSpec = obj({
 
 export const podStatus = obj({
   phase: str,
-  podIP: str,
-  podIPs: list(obj({ ip: str }, ['ip'])),
+  podIP: ip,
+  podIPs: list(obj({ ip }, ['ip'])),
   conditions: list(obj({ type: str, status: str }, ['type', 'status'])),
+});
+
+/** EndpointSlice addresses are of the slice's addressType (the API server checks the same). */
+export const endpointSliceAddresses = rule((o) => {
+  const family = o.addressType === 'IPv4' ? 4 : o.addressType === 'IPv6' ? 6 : undefined;
+  if (!family || !Array.isArray(o.endpoints)) return [];
+  const out: [string, string][] = [];
+  (o.endpoints as { addresses?: unknown }[]).forEach((e, i) => {
+    if (!Array.isArray(e?.addresses)) return;
+    e.addresses.forEach((a: unknown, j) => {
+      if (typeof a !== 'string') return;
+      const r = parseIp(a);
+      if (!r.ok) out.push([`endpoints[${i}].addresses[${j}]`, r.problem]);
+      else if (r.value.family !== family)
+        out.push([`endpoints[${i}].addresses[${j}]`, `not an ${String(o.addressType)} address`]);
+    });
+  });
+  return out;
 });
 
 export const endpointSliceFields: Record<string, Check> = {
@@ -100,7 +135,7 @@ export const endpointSliceFields: Record<string, Check> = {
 const listener = obj(
   {
     name: str,
-    hostname: str,
+    hostname: parsed(parseHostname),
     port,
     protocol: str,
     allowedRoutes: obj({
@@ -122,13 +157,75 @@ export const gatewayClassSpec = obj({ controllerName: str, description: str }, [
 
 const parentRef = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port }, ['name']);
 const backendRef = obj(
-  { group: str, kind: str, namespace: str, name: str, port, weight: int(0, 1_000_000), filters: list(anyObject) },
+  {
+    group: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    port,
+    weight: (w, p, errs) => {
+      const r = parseWeight(w);
+      if (!r.ok) errs.push(`${p}: ${r.problem}`);
+    },
+    filters: list(anyObject),
+  },
   ['name'],
 );
-const stringMatch = obj({ type: oneOf('Exact', 'RegularExpression'), name: str, value: str }, ['name', 'value']);
+
+/** A value that is a regex when `type` says so: RE2 syntax, as Envoy's safe_regex compiles it. */
+const regexWhen = (types: readonly string[], field = 'value') =>
+  rule((m) => {
+    if (!types.includes(m.type as string) || typeof m[field] !== 'string') return [];
+    const r = parseRe2(m[field]);
+    return r.ok ? [] : [[field, r.problem]];
+  });
+
+const stringMatch = (nameCheck: Check) =>
+  all(
+    obj({ type: oneOf('Exact', 'RegularExpression'), name: nameCheck, value: str }, ['name', 'value']),
+    regexWhen(['RegularExpression']),
+  );
+const headerMatch = stringMatch(parsed(parseHeaderName));
 const filter = obj({ type: str }, ['type']);
 
-const routeCommon = { parentRefs: list(parentRef), hostnames: strList };
+const routeCommon = { parentRefs: list(parentRef), hostnames: list(parsed(parseHostname)) };
+
+// The HTTPRoute CRD's CEL rules on path matches, with its messages.
+const PATH_CHARS = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$/;
+const pathRules = rule((m) => {
+  const type = (m.type as string | undefined) ?? 'PathPrefix';
+  const value = typeof m.value === 'string' ? m.value : '/';
+  if (type === 'RegularExpression') {
+    const r = parseRe2(value);
+    return r.ok ? [] : [['value', r.problem]];
+  }
+  const when = "when type one of ['Exact', 'PathPrefix']";
+  const out: [string, string][] = [];
+  if (!value.startsWith('/')) out.push(['value', `value must be an absolute path and start with '/' ${when}`]);
+  for (const bad of ['//', '/./', '/../', '%2f', '%2F', '#'])
+    if (value.includes(bad)) out.push(['value', `must not contain '${bad}' ${when}`]);
+  for (const end of ['/..', '/.']) if (value.endsWith(end)) out.push(['value', `must not end with '${end}' ${when}`]);
+  if (!PATH_CHARS.test(value))
+    out.push([
+      'value',
+      `must only contain valid characters (matching ${PATH_CHARS.source}) for types ['Exact', 'PathPrefix']`,
+    ]);
+  return out;
+});
+
+const duration = parsed(parseGatewayDuration);
+// The CRD's CEL rule: a backend attempt cannot outlast the whole request (0s means no limit).
+const timeouts = all(
+  obj({ request: duration, backendRequest: duration }),
+  rule((t) => {
+    if (typeof t.request !== 'string' || typeof t.backendRequest !== 'string') return [];
+    const req = parseGatewayDuration(t.request);
+    const be = parseGatewayDuration(t.backendRequest);
+    return req.ok && be.ok && req.value !== 0 && be.value > req.value
+      ? [['backendRequest', 'backendRequest timeout cannot be longer than request timeout']]
+      : [];
+  }),
+);
 
 export const httpRouteSpec = obj({
   ...routeCommon,
@@ -137,15 +234,16 @@ export const httpRouteSpec = obj({
       name: str,
       matches: list(
         obj({
-          path: obj({ type: oneOf('Exact', 'PathPrefix', 'RegularExpression'), value: str }),
-          headers: list(stringMatch),
-          queryParams: list(stringMatch),
+          path: all(obj({ type: oneOf('Exact', 'PathPrefix', 'RegularExpression'), value: str }), pathRules),
+          headers: list(headerMatch),
+          queryParams: list(stringMatch(str)),
           method: oneOf('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'),
         }),
       ),
       filters: list(filter),
       backendRefs: list(backendRef),
-      timeouts: obj({ request: str, backendRequest: str }),
+      timeouts,
+      retry: obj({ attempts: int(0), backoff: duration, codes: list(int(400, 599)) }),
     }),
   ),
 });
@@ -157,8 +255,12 @@ export const grpcRouteSpec = obj({
       name: str,
       matches: list(
         obj({
-          method: obj({ type: oneOf('Exact', 'RegularExpression'), service: str, method: str }),
-          headers: list(stringMatch),
+          method: all(
+            obj({ type: oneOf('Exact', 'RegularExpression'), service: str, method: str }),
+            regexWhen(['RegularExpression'], 'service'),
+            regexWhen(['RegularExpression'], 'method'),
+          ),
+          headers: list(headerMatch),
         }),
       ),
       filters: list(filter),
@@ -183,78 +285,7 @@ export const referenceGrantSpec = obj(
 
 // Istio.
 
-const targetRef = obj({ group: str, kind: str, name: str, namespace: str }, ['kind', 'name']);
-const targeting = {
-  selector: obj({ matchLabels: strMap }),
-  targetRef,
-  targetRefs: list(targetRef),
-};
-
-const stringLists = (...keys: string[]) => obj(Object.fromEntries(keys.map((k) => [k, strList])));
-
-export const authorizationPolicySpec = obj({
-  ...targeting,
-  action: oneOf('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
-  provider: obj({ name: str }, ['name']),
-  rules: list(
-    obj({
-      from: list(
-        obj({
-          source: stringLists(
-            'principals',
-            'notPrincipals',
-            'requestPrincipals',
-            'notRequestPrincipals',
-            'namespaces',
-            'notNamespaces',
-            'ipBlocks',
-            'notIpBlocks',
-            'remoteIpBlocks',
-            'notRemoteIpBlocks',
-            'serviceAccounts',
-            'notServiceAccounts',
-          ),
-        }),
-      ),
-      to: list(
-        obj({
-          operation: stringLists(
-            'hosts',
-            'notHosts',
-            'ports',
-            'notPorts',
-            'methods',
-            'notMethods',
-            'paths',
-            'notPaths',
-          ),
-        }),
-      ),
-      when: list(obj({ key: str, values: strList, notValues: strList }, ['key'])),
-    }),
-  ),
-});
-
-export const requestAuthenticationSpec = obj({
-  ...targeting,
-  jwtRules: list(
-    obj(
-      {
-        issuer: str,
-        audiences: strList,
-        jwksUri: str,
-        jwks: str,
-        fromHeaders: list(obj({ name: str, prefix: str }, ['name'])),
-        fromParams: strList,
-        fromCookies: strList,
-        outputPayloadToHeader: str,
-        forwardOriginalToken: bool,
-        outputClaimToHeaders: list(obj({ header: str, claim: str }, ['header', 'claim'])),
-      },
-      ['issuer'],
-    ),
-  ),
-});
+export { authorizationPolicySpec, requestAuthenticationSpec } from './security-schemas';
 
 export const telemetrySpec = obj({ ...targeting, accessLogging: list(anyObject), metrics: list(anyObject) });
 export const wasmPluginSpec = obj(
@@ -263,14 +294,14 @@ export const wasmPluginSpec = obj(
 );
 export const envoyFilterSpec = obj({
   workloadSelector: obj({ labels: strMap }),
-  targetRefs: list(targetRef),
+  targetRefs: targeting.targetRefs,
   configPatches: list(anyObject),
 });
 
 export const serviceEntrySpec = obj(
   {
     hosts: list(str, { min: 1 }),
-    addresses: strList,
+    addresses: list(parsed(parseIpOrCidr)),
     ports: list(obj({ number: port, protocol: str, name: str, targetPort: port }, ['number', 'name'])),
     location: oneOf('MESH_EXTERNAL', 'MESH_INTERNAL'),
     resolution: oneOf('NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS'),

@@ -1,4 +1,5 @@
 import type { TypeMap } from '../envoy';
+import { checkedValue, parseIpOrCidr, parsePortString } from '../model/values';
 import type { AuthzOperationIR, AuthzPolicyIR, AuthzRuleIR, AuthzSourceIR } from './ir';
 import * as names from './names';
 
@@ -46,8 +47,8 @@ function nsMatcher(ns: string): StringMatcher {
 }
 
 function cidr(block: string): TypeMap['envoy.config.core.v3.CidrRange'] {
-  const [ip = '', len] = block.split('/');
-  return { address_prefix: ip, prefix_len: { value: len !== undefined ? Number(len) : ip.includes(':') ? 128 : 32 } };
+  const { prefixLen } = checkedValue(parseIpOrCidr, block);
+  return { address_prefix: block.split('/')[0] ?? '', prefix_len: { value: prefixLen } };
 }
 
 // request.auth.principal is "<iss>/<sub>"; jwt_authn writes the verified payload to metadata.
@@ -108,7 +109,7 @@ function operationPermission(o: AuthzOperationIR, kind: ChainKind, deny: boolean
     const p = anyOf(values.map(f), orRules);
     if (p) and.push(negate ? notRule(p) : p);
   };
-  const port = (v: string): Permission => ({ destination_port: Number(v) });
+  const port = (v: string): Permission => ({ destination_port: checkedValue(parsePortString, v) });
   add(o.ports, port, false);
   add(o.notPorts, port, true);
   const http =
@@ -186,7 +187,7 @@ function conditionPermission(
       };
     }
     case 'destination.port': {
-      const f = (v: string): Permission => ({ destination_port: Number(v) });
+      const f = (v: string): Permission => ({ destination_port: checkedValue(parsePortString, v) });
       return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
     }
     case 'destination.ip': {

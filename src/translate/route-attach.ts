@@ -1,3 +1,4 @@
+import { checkedValue, parseGatewayDuration as gatewayDuration } from '../model/values';
 import {
   inNamespace,
   type GRPCRoute,
@@ -78,16 +79,7 @@ export function routeOrder(a: AnyRoute, b: AnyRoute): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-/** Gateway API durations: 1h, 30s, 500ms, 1m30s. */
+/** A Gateway API duration in ms (GEP-2257, checked at load by model/values.ts), or none. */
 export function parseGatewayDuration(s: string | undefined): number | undefined {
-  if (!s) return undefined;
-  const re = /(\d+)(h|ms|m|s)/g;
-  let total = 0;
-  let matched = '';
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-    matched += m[0];
-  }
-  return matched === s ? total : undefined;
+  return s === undefined || s === '' ? undefined : checkedValue(gatewayDuration, s);
 }

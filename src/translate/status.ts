@@ -1,4 +1,4 @@
-import type { Condition, ParentReference } from '../model';
+import type { Condition, KubeObject, ParentReference } from '../model';
 
 /** A status the control plane computed for one object; the controller writes it. */
 export interface ObjectStatus {
@@ -9,6 +9,8 @@ export interface ObjectStatus {
   parents?: { parentRef: Partial<ParentReference>; controllerName?: string; conditions: Condition[] }[];
   /** For policies and everything else: conditions on the object itself. */
   conditions?: Condition[];
+  /** The object, when the World does not hold it (refused at load); the writer patches it by name. */
+  subject?: KubeObject;
 }
 
 export function condition(

@@ -167,7 +167,8 @@ function policyProblems(
   ctx: StatusContext,
   policy: KubeObject & { spec?: Targeting & { action?: string; provider?: { name: string } } },
 ): string[] {
-  const out: string[] = [];
+  // Problems found at load: the policy is served in its fail-closed form (model/fail-closed.ts).
+  const out: string[] = [...(policy.invalid ?? [])];
   if (policy.spec?.selector && targetRefsOf(policy.spec).length > 0)
     out.push('selector and targetRefs are mutually exclusive');
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
@@ -234,17 +235,19 @@ function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
     namespace: p.metadata.namespace,
     name: p.metadata.name,
     conditions: [
-      l7
-        ? condition(
-            'ZtunnelAccepted',
-            true,
-            'UnsupportedValue',
-            action === 'ALLOW'
-              ? 'ztunnel does not see HTTP: rules using HTTP fields are dropped, so they allow nothing; attach the policy to a waypoint with targetRefs'
-              : 'ztunnel does not see HTTP: HTTP fields are ignored, so the rules deny more; attach the policy to a waypoint with targetRefs',
-            gen,
-          )
-        : condition('ZtunnelAccepted', true, 'Accepted', 'Resource accepted', gen),
+      p.invalid
+        ? condition('ZtunnelAccepted', false, 'Invalid', p.invalid.join('; '), gen)
+        : l7
+          ? condition(
+              'ZtunnelAccepted',
+              true,
+              'UnsupportedValue',
+              action === 'ALLOW'
+                ? 'ztunnel does not see HTTP: rules using HTTP fields are dropped, so they allow nothing; attach the policy to a waypoint with targetRefs'
+                : 'ztunnel does not see HTTP: HTTP fields are ignored, so the rules deny more; attach the policy to a waypoint with targetRefs',
+              gen,
+            )
+          : condition('ZtunnelAccepted', true, 'Accepted', 'Resource accepted', gen),
     ],
   };
 }

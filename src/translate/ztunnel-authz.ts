@@ -1,4 +1,5 @@
 import type { TypeMap } from '../envoy';
+import { checkedValue, parseIpOrCidr } from '../model/values';
 import type { AuthorizationPolicy, AuthzOperation, AuthzSource } from '../model';
 import type { TranslateOptions } from './context';
 import { targetRefsOf } from './targeting';
@@ -19,9 +20,8 @@ function sm(v: string): StringMatch {
 }
 
 function cidr(v: string): { address: Buffer; length: number } {
-  const [ip = '', len] = v.split('/');
-  const bytes = ipBytes(ip);
-  return { address: bytes, length: len !== undefined ? Number(len) : bytes.length * 8 };
+  const { prefixLen } = checkedValue(parseIpOrCidr, v);
+  return { address: ipBytes(v.split('/')[0] ?? ''), length: prefixLen };
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersionOf, KINDS, type Change, type KindInfo, type KubeObject } from '../model';
+import { apiVersionOf, keyOf, KINDS, objectKey, type Change, type KindInfo, type KubeObject } from '../model';
 import type { ChangeListener, ConfigSource, SourceError } from './source';
 
 export interface KubeSourceOptions {
@@ -49,6 +49,8 @@ export class KubeSource implements ConfigSource {
   private readonly watched: Watched[] = [];
   private readonly listeners: ChangeListener[] = [];
   private stopped = false;
+  private readonly refusalListeners: (() => void)[] = [];
+  private readonly refused = new Map<string, { object: KubeObject; problems: readonly string[] }>();
   private readySignal?: () => void;
 
   constructor(private readonly opts: KubeSourceOptions = {}) {
@@ -74,9 +76,18 @@ export class KubeSource implements ConfigSource {
   }
 
   errors(): readonly SourceError[] {
-    return this.watched
-      .filter((w) => w.lastError && !w.missing)
-      .map((w) => ({ source: 'kubernetes', kind: w.kind.kind, message: w.lastError ?? '' }));
+    return [
+      ...this.watched
+        .filter((w) => w.lastError && !w.missing)
+        .map((w) => ({ source: 'kubernetes', kind: w.kind.kind, message: w.lastError ?? '' })),
+      ...this.refusals().map(({ object, problems }) => ({
+        source: 'kubernetes',
+        kind: object.kind,
+        namespace: object.metadata.namespace,
+        name: object.metadata.name,
+        message: problems.join('; '),
+      })),
+    ];
   }
 
   /** Kinds whose API is not served (CRD not installed). */
@@ -123,22 +134,56 @@ export class KubeSource implements ConfigSource {
       const informer = k8s.makeInformer(this.kc, path(kind), list);
       const w: Watched = { kind, informer, synced: false, missing: false, backoffMs: this.opts.minBackoffMs ?? 500 };
       holder.w = w;
-      const upsert = (o: k8s.KubernetesObject) =>
-        kind.relevant && !kind.relevant(o as KubeObject)
-          ? undefined
-          : this.emit([
-              { op: 'upsert', object: { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject },
-            ]);
+      const upsert = (o: k8s.KubernetesObject) => {
+        if (kind.relevant && !kind.relevant(o as KubeObject)) return;
+        const object = this.admit(kind, {
+          ...o,
+          apiVersion: o.apiVersion ?? apiVersion,
+          kind: kind.kind,
+        } as KubeObject);
+        if (object) this.emit([{ op: 'upsert', object }]);
+      };
       informer.on('add', upsert);
       informer.on('update', upsert);
-      informer.on('delete', (o) =>
-        this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]),
-      );
+      informer.on('delete', (o) => {
+        this.refused.delete(objectKey(kind.kind, o.metadata?.namespace, o.metadata?.name ?? ''));
+        this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
+      });
       informer.on('error', (err: unknown) => this.failed(w, err));
       this.watched.push(w);
       this.launch(w);
     }
     await ready;
+  }
+
+  /**
+   * Objects that got past admission (no webhook, or older than it) are checked
+   * as the webhook would: an invalid one is refused and the last good version
+   * stays, unless its kind serves a fail-closed form of it (AuthorizationPolicy).
+   */
+  private admit(kind: KindInfo, object: KubeObject): KubeObject | undefined {
+    const key = keyOf(object);
+    const problems = kind.validate(object);
+    if (problems.length === 0) {
+      this.refused.delete(key);
+      return object;
+    }
+    this.refused.set(key, { object, problems });
+    this.opts.log?.warn({ object: key, problems }, 'invalid object; not applied as written');
+    const served = kind.failClosed?.(object, problems);
+    // Nothing else changes in the World, so the status is pushed from here.
+    if (!served) setImmediate(() => this.refusalListeners.forEach((l) => l()));
+    return served;
+  }
+
+  /** Called after an object was refused and nothing was applied in its place. */
+  onRefusal(l: () => void): void {
+    this.refusalListeners.push(l);
+  }
+
+  /** Objects refused (or served fail-closed) at load, with their problems. */
+  refusals(): { object: KubeObject; problems: readonly string[] }[] {
+    return [...this.refused.values()];
   }
 
   private launch(w: Watched): void {

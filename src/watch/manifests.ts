@@ -60,7 +60,7 @@ export function checkDocument(raw: unknown): {
   if (!info.namespaced && namespace) delete object.metadata.namespace;
   const problems = info.validate(object);
   return {
-    object: problems.length === 0 ? object : undefined,
+    object: problems.length === 0 ? object : info.failClosed?.(object, problems),
     problems,
     kind,
     name,
@@ -136,11 +136,9 @@ export function parseManifestFile(file: string, text: string, maxDocBytes = DEFA
     for (const { raw, line: at } of expand(js, doc, lc, line)) {
       const r = checkDocument(raw);
       if (r.irrelevant) continue;
-      if (r.object) {
-        out.docs.push({ object: r.object, line: at });
-        continue;
-      }
-      err(at, r.problems.join('; '), { kind: r.kind, name: r.name, namespace: r.namespace });
+      if (r.object) out.docs.push({ object: r.object, line: at });
+      if (r.problems.length > 0) err(at, r.problems.join('; '), { kind: r.kind, name: r.name, namespace: r.namespace });
+      if (r.object) continue;
       if (r.kind && r.name) {
         const info = kindInfo(r.kind);
         out.invalidKeys.add(

@@ -14,7 +14,8 @@ export interface SourceError {
 export function describeError(e: SourceError): string {
   const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ''}` : e.source;
   const what = e.kind ? ` ${e.kind}${e.name ? ` ${e.namespace ? `${e.namespace}/` : ''}${e.name}` : ''}` : '';
-  return `${where}:${what} ${e.message}`.replace(/: +/g, ': ');
+  // `file:line: Kind ns/name: field.path: problem`, the shape the issue tracker and editors link.
+  return `${where}:${what}${what ? ':' : ''} ${e.message}`.replace(/: +/g, ': ');
 }
 
 export type ChangeListener = (changes: Change[]) => void;

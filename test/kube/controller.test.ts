@@ -77,10 +77,30 @@ describe(
       // One object of every other kind the control plane reports status on.
       await k(['apply', '-f', '-'], EVERY_STATUS_KIND);
       const tls = OPENSSL ? (ca = makeCa()).issue('istiod-lite', ['DNS:localhost']) : undefined;
+      // A webhook configuration whose webhook cannot be reached yet: the servers
+      // fill in its CA bundle, and keep it on Ignore since no probe is refused.
+      srv.put({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'istiod-lite-validator' },
+        webhooks: [
+          {
+            name: 'validation.istiod-lite.io',
+            failurePolicy: 'Ignore',
+            clientConfig: { url: 'https://127.0.0.1:1/validate' },
+            rules: [{ operations: ['CREATE'], apiGroups: ['security.istio.io'], apiVersions: ['*'], resources: ['*'] }],
+          },
+        ],
+      } as never);
       for (let i = 0; i < 2; i++) {
         replicas.push(
           await startServe([
-            ...(tls ? ['--xds-tls-port', '0', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key] : []),
+            ...(tls
+              ? [
+                  ...['--xds-tls-port', '0', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
+                  ...['--webhook-port', '0', '--webhook-ca-file', ca!.caFile],
+                ]
+              : []),
             '--kubeconfig',
             kc,
             '--lease-duration',
@@ -270,6 +290,28 @@ describe(
         assert.deepEqual(unused, [], 'deploy/istiod-lite.yaml grants nothing the code did not use');
       },
     );
+
+    it('refuses an object that got in without the webhook: Accepted=False, reason Invalid, the field path', async () => {
+      // Stored directly, as an object older than the webhook would be.
+      srv.put({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'sneaked', namespace: 'default', generation: 1 },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'details', port: 9080 }],
+          rules: [{ matches: [{ headers: [{ type: 'RegularExpression', name: 'x-user', value: '[a-' }] }] }],
+        },
+      } as never);
+      const st = (await until(
+        () => srv.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'sneaked')?.status,
+        'refused route status',
+      )) as Any;
+      const c = st.parents[0].conditions[0];
+      assert.equal(c.type, 'Accepted');
+      assert.equal(c.status, 'False');
+      assert.equal(c.reason, 'Invalid');
+      assert.match(c.message, /^refused: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.value: invalid regex/);
+    });
 
     it('fails over when the leader stops, and the new leader keeps writing', async () => {
       const [leader] = leaders();

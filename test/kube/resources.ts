@@ -50,6 +50,14 @@ export function defaultResources(): ApiResource[] {
     r('coordination.k8s.io', 'v1', 'Lease', 'leases', true, false),
     r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, false, false, ['create']),
     r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, true),
+    r(
+      'admissionregistration.k8s.io',
+      'v1',
+      'ValidatingWebhookConfiguration',
+      'validatingwebhookconfigurations',
+      false,
+      false,
+    ),
   );
   return out;
 }

@@ -2,6 +2,7 @@
 // resourceVersions, list+watch (bookmarks, 410 Gone), selectors, the patch
 // types kubectl and client-node send, server-side apply, dryRun, TokenReview.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -247,13 +248,37 @@ export class KubeServer {
             ? this.watch(r, ns, url, res)
             : this.list(r, ns, url, res);
         return json(res, 200, this.read(r, ns, name));
-      case 'POST':
+      case 'POST': {
         if (r.kind === 'TokenReview') return json(res, 201, this.tokenReview(JSON.parse(body) as Obj));
-        return json(res, 201, this.create(r, ns, this.parse(body, req), dryRun));
-      case 'PUT':
-        return json(res, 200, this.update(r, ns, name ?? '', this.parse(body, req), sub === 'status', dryRun));
-      case 'PATCH':
-        return this.patch(r, ns, name ?? '', body, req, url, sub === 'status', dryRun, res);
+        const obj = this.parse(body, req);
+        await this.admit(r, 'CREATE', () => this.create(r, ns, obj, true), undefined, dryRun);
+        return json(res, 201, this.create(r, ns, obj, dryRun));
+      }
+      case 'PUT': {
+        const obj = this.parse(body, req);
+        if (sub !== 'status')
+          await this.admit(
+            r,
+            'UPDATE',
+            () => this.update(r, ns, name ?? '', obj, false, true),
+            this.store.get(Store.gk(r), ns, name ?? ''),
+            dryRun,
+          );
+        return json(res, 200, this.update(r, ns, name ?? '', obj, sub === 'status', dryRun));
+      }
+      case 'PATCH': {
+        const prev = this.store.get(Store.gk(r), ns, name ?? '');
+        if (sub !== 'status')
+          await this.admit(
+            r,
+            prev ? 'UPDATE' : 'CREATE',
+            () => this.patch(r, ns, name ?? '', body, req, url, false, true)[1],
+            prev,
+            dryRun,
+          );
+        const [code, out] = this.patch(r, ns, name ?? '', body, req, url, sub === 'status', dryRun);
+        return json(res, code, out);
+      }
       case 'DELETE':
         if (!name) {
           for (const o of this.store.list(Store.gk(r), ns))
@@ -460,6 +485,7 @@ export class KubeServer {
   }
 
   private nextClusterIp = 1;
+  private reviews = 0;
 
   private create(r: ApiResource, ns: string | undefined, obj: Obj, dryRun: boolean): Obj {
     const o = this.prepare(r, ns, obj);
@@ -525,8 +551,7 @@ export class KubeServer {
     url: URL,
     statusOnly: boolean,
     dryRun: boolean,
-    res: ServerResponse,
-  ): void {
+  ): [number, Obj] {
     const type = String(req.headers['content-type'] ?? '').split(';')[0];
     const prev = this.store.get(Store.gk(r), ns, name);
     let patchBody: unknown;
@@ -545,7 +570,7 @@ export class KubeServer {
       this.allocate(created);
       this.managedBy(created, url);
       const stored = this.store.put(Store.gk(r), created, dryRun);
-      return json(res, 201, this.withVersion(r, stored));
+      return [201, this.withVersion(r, stored)];
     }
     let next: unknown;
     try {
@@ -560,7 +585,69 @@ export class KubeServer {
     }
     const obj = this.prepare(r, ns, { ...(next as Obj), metadata: { ...(next as Obj).metadata, name } });
     if (type === 'application/apply-patch+yaml') this.managedBy(obj, url);
-    json(res, 200, this.write(r, prev, obj, statusOnly, dryRun));
+    return [200, this.write(r, prev, obj, statusOnly, dryRun)];
+  }
+
+  /**
+   * Calls the validating webhooks whose rules match, as the API server's
+   * admission chain does: an AdmissionReview v1 over HTTPS to clientConfig.url
+   * (trusting clientConfig.caBundle); a denial fails the write with the
+   * webhook's message; a webhook that cannot be reached fails it only under
+   * failurePolicy Fail. `candidate` is the object as it would be stored.
+   */
+  private async admit(
+    r: ApiResource,
+    operation: 'CREATE' | 'UPDATE',
+    candidate: () => Obj,
+    old: Obj | undefined,
+    dryRun: boolean,
+  ): Promise<void> {
+    const hooks = this.store
+      .list('admissionregistration.k8s.io/ValidatingWebhookConfiguration', undefined)
+      .flatMap((c) => ((c as { webhooks?: Webhook[] }).webhooks ?? []).filter((h) => webhookMatches(h, r, operation)));
+    if (hooks.length === 0) return;
+    const object = candidate();
+    for (const h of hooks) {
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: `review-${++this.reviews}`,
+          kind: { group: r.group, version: r.version, kind: r.kind },
+          resource: { group: r.group, version: r.version, resource: r.plural },
+          name: object.metadata.name,
+          namespace: object.metadata.namespace,
+          operation,
+          object,
+          oldObject: old ?? null,
+          dryRun,
+          userInfo: { username: 'test' },
+        },
+      };
+      let answer: { response?: { allowed?: boolean; status?: { code?: number; message?: string } } };
+      try {
+        answer = (await postJson(
+          h.clientConfig?.url ?? '',
+          h.clientConfig?.caBundle,
+          review,
+          (h.timeoutSeconds ?? 10) * 1000,
+        )) as typeof answer;
+      } catch (e) {
+        if (h.failurePolicy === 'Ignore') continue;
+        throw new HttpError(
+          500,
+          'InternalError',
+          `Internal error occurred: failed calling webhook "${h.name}": ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      if (answer.response?.allowed === true) continue;
+      const st = answer.response?.status;
+      throw new HttpError(
+        st?.code ?? 400,
+        'BadRequest',
+        `admission webhook "${h.name}" denied the request: ${st?.message ?? 'without explanation'}`,
+      );
+    }
   }
 
   private managedBy(o: Obj, url: URL): void {
@@ -617,4 +704,56 @@ export class KubeServer {
 
 export async function startKubeServer(opts: KubeServerOptions = {}): Promise<KubeServer> {
   return new KubeServer(opts).start();
+}
+
+interface Webhook {
+  name: string;
+  failurePolicy?: string;
+  timeoutSeconds?: number;
+  clientConfig?: { url?: string; caBundle?: string };
+  rules?: { operations?: string[]; apiGroups?: string[]; apiVersions?: string[]; resources?: string[] }[];
+}
+
+const anyOf = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
+
+function webhookMatches(h: Webhook, r: ApiResource, operation: string): boolean {
+  return (h.rules ?? []).some(
+    (rule) =>
+      anyOf(rule.operations, operation) &&
+      anyOf(rule.apiGroups, r.group) &&
+      anyOf(rule.apiVersions, r.version) &&
+      anyOf(rule.resources, r.plural),
+  );
+}
+
+function postJson(url: string, caBundle: string | undefined, body: unknown, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    if (u.protocol !== 'https:') return reject(new Error(`webhook URL ${url} is not https`));
+    const req = httpsRequest(
+      u,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ca: caBundle ? Buffer.from(caBundle, 'base64') : undefined,
+        servername: u.hostname === '127.0.0.1' ? 'localhost' : u.hostname,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          if ((res.statusCode ?? 500) !== 200)
+            return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(new Error('webhook answered with something other than JSON'));
+          }
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('context deadline exceeded')));
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }

@@ -132,7 +132,10 @@ describe('validation', () => {
         metadata: meta,
         spec: { parentRefs: [{ kind: 'Service' }], rules: [{ backendRefs: [{ name: 'a', weight: -1 }] }] },
       },
-      ['spec.parentRefs[0].name: required', 'spec.rules[0].backendRefs[0].weight: must be an integer in [0, 1000000]'],
+      [
+        'spec.parentRefs[0].name: required',
+        'spec.rules[0].backendRefs[0].weight: weight must be an integer in [0, 1000000]',
+      ],
     ],
     [
       'policy action and targetRef kind',

@@ -81,11 +81,13 @@ describe('manifest directory source', () => {
     );
     const errs = src.errors().map(describeError);
     assert.ok(
-      errs.some((e) => /^mixed\.yaml:10: Service app\/badport spec\.ports\[0\]\.port: must be an integer port/.test(e)),
+      errs.some((e) =>
+        /^mixed\.yaml:10: Service app\/badport: spec\.ports\[0\]\.port: must be an integer port/.test(e),
+      ),
       errs.join('\n'),
     );
     assert.ok(
-      errs.some((e) => /^mixed\.yaml:\d+: Wat w unknown kind Wat \(x\/v1\)/.test(e)),
+      errs.some((e) => /^mixed\.yaml:\d+: Wat w: unknown kind Wat \(x\/v1\)/.test(e)),
       errs.join('\n'),
     );
     assert.ok(
@@ -100,7 +102,7 @@ describe('manifest directory source', () => {
     await start();
     assert.equal(ports('same'), 80);
     const errs = src.errors().map(describeError);
-    assert.deepEqual(errs, ['b.yaml:1: Service app/same same object as a.yaml:1; ignored']);
+    assert.deepEqual(errs, ['b.yaml:1: Service app/same: same object as a.yaml:1; ignored']);
   });
 
   it('follows edits, new files and deletions, and keeps the last good version of a broken object', async () => {
