@@ -117,8 +117,35 @@ function isServiceParent(ref: ParentReference): boolean {
   return (group === '' || group === 'core') && ref.kind === 'Service';
 }
 
+function isServiceEntryParent(ref: ParentReference): boolean {
+  return ref.group === 'networking.istio.io' && ref.kind === 'ServiceEntry';
+}
+
+/**
+ * istiod accepts a ServiceEntry as a mesh parent (conversion.go:
+ * toInternalParentReference, referenceAllowed) and its waypoint serves the
+ * entry's hosts. Our waypoints build no chain for ServiceEntry hosts yet, so
+ * such a route would do nothing: say so rather than report it Accepted.
+ */
+function serviceEntryParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
+  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
+  const gen = route.metadata.generation;
+  ctx.reads?.object('ServiceEntry', ns, ref.name);
+  if (!get(ctx.world, 'ServiceEntry', ns, ref.name))
+    return [condition('Accepted', false, 'NoMatchingParent', `ServiceEntry ${ns}/${ref.name} not found`, gen)];
+  return [
+    condition(
+      'Accepted',
+      false,
+      'UnsupportedValue',
+      `ServiceEntry ${ns}/${ref.name} as a parent is not applied yet: waypoints here serve Service ports only`,
+      gen,
+    ),
+  ];
+}
+
 function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefined {
-  const parents = (route.spec?.parentRefs ?? []).filter(isServiceParent);
+  const parents = (route.spec?.parentRefs ?? []).filter((p) => isServiceParent(p) || isServiceEntryParent(p));
   if (parents.length === 0) return undefined;
   return {
     kind: route.kind,
@@ -127,7 +154,9 @@ function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefi
     parents: parents.map((p) => ({
       parentRef: p,
       controllerName: MESH_CONTROLLER,
-      conditions: routeParentConditions(ctx, route, p),
+      conditions: isServiceParent(p)
+        ? routeParentConditions(ctx, route, p)
+        : serviceEntryParentConditions(ctx, route, p),
     })),
   };
 }

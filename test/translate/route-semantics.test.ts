@@ -382,3 +382,34 @@ describe('TCPRoute and TLSRoute on a waypoint (istiod parity)', () => {
     assert.equal(tcpProxyCluster([route]), 'inbound-vip|65535|http/zero-weight|internal.cluster.local');
   });
 });
+
+describe('ServiceEntry as a route parent', () => {
+  const seRoute = (se: string): KubeObject =>
+    ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'to-se', namespace: 'app' },
+      spec: {
+        parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: se }],
+        rules: [{ backendRefs: [to('echo')] }],
+      },
+    }) as KubeObject;
+  const entry: KubeObject = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: 'ext', namespace: 'app' },
+    spec: { hosts: ['ext.example'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' },
+  } as KubeObject;
+  const accepted = (objects: KubeObject[]) =>
+    translate(objects)
+      .statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'to-se')
+      ?.parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
+
+  it('is reported, not silently ignored: not applied yet, or not found (conversion.go: toInternalParentReference, referenceAllowed)', () => {
+    const present = accepted([entry, seRoute('ext')]);
+    assert.equal(present?.status, 'False');
+    assert.equal(present?.reason, 'UnsupportedValue');
+    const absent = accepted([seRoute('nope')]);
+    assert.equal(absent?.reason, 'NoMatchingParent');
+  });
+});
