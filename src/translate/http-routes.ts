@@ -78,7 +78,7 @@ function applyFilters(
       case 'RequestMirror': {
         const m = f.requestMirror;
         if (!m) break;
-        // istiod fails the whole rule on a bad mirror; here only the mirror is dropped.
+        // An unusable mirror is left out and the rule kept (conversion.go: convertHTTPRoute).
         const res = resolveBackend(ctx, route, m.backendRef, 'http');
         if (!res.ok) break;
         if (res.outbound) outbound.push(res.outbound);
@@ -199,5 +199,18 @@ export function httpRoutesFor(
     });
   }
   candidates.sort(precedence);
-  return { routes: candidates.map((c) => c.ir), outbound };
+  const ordered = candidates.map((c) => c.ir);
+  const catchAll = ordered.findIndex(isCatchAll);
+  return { routes: catchAll < 0 ? ordered : ordered.slice(0, catchAll + 1), outbound };
+}
+
+/**
+ * A route that matches every request: nothing after it is ever reached, so
+ * nothing after it is sent (listener_waypoint.go: waypointInboundRoute;
+ * route.go: IsCatchAllRoute).
+ */
+function isCatchAll(r: HttpRouteIR): boolean {
+  const p = r.match.path;
+  const everyPath = !p || (p.kind === 'prefix' && p.value === '/') || (p.kind === 'regex' && p.value === '.*');
+  return everyPath && !r.match.method && r.match.headers.length === 0 && r.match.queryParams.length === 0;
 }

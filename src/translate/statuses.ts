@@ -100,7 +100,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
   return conds;
 }
 
-const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite']);
+const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite', 'CORS']);
 
 /** Filters proxyless gRPC clients cannot apply are left out of their config; say which. */
 function proxylessNote(route: AnyRoute): string {

@@ -126,6 +126,20 @@ describe('route semantics (istiod parity)', () => {
     );
   });
 
+  it('sends nothing after a catch-all route, which a regex ranks below (listener_waypoint.go: waypointInboundRoute; route.go: IsCatchAllRoute)', () => {
+    const routes = echoRoutes([
+      httpRoute('r', [
+        { matches: [{ path: { type: 'RegularExpression', value: '/r.*' } }], backendRefs: [to('echo')] },
+        { backendRefs: [to('echo')] },
+        { matches: [prefix('/x')], backendRefs: [to('echo')] },
+      ]),
+    ]);
+    assert.deepEqual(
+      routes.map((r) => r.name),
+      ['app.r.2', 'app.r.1'],
+    );
+  });
+
   it('names a route entry after the rule name when it has one (conversion.go: convertHTTPRoute)', () => {
     const routes = echoRoutes([
       httpRoute('r', [
