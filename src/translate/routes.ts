@@ -139,26 +139,37 @@ function setTimeout(action: NonNullable<Route['route']>, timeoutMs: number): voi
   action.max_stream_duration = { grpc_timeout_header_max: seconds(timeoutMs) };
 }
 
+type RetryPolicy = NonNullable<NonNullable<Route['route']>['retry_policy']>;
+
+let previousHosts: RetryPolicy['retry_host_predicate'] | undefined;
+// Policies by their IR: the default one (one object) is built once, as istiod caches it.
+const RETRY_MEMO = new WeakMap<RetryIR, RetryPolicy>();
+
 /**
  * route/retry/retry.go: ConvertPolicy. Retries go to another host when one is
  * left (previous_hosts, up to 5 picks); no consistent-hash DestinationRule is
  * read, so the predicate is always there.
  */
-function retryPolicy(r: RetryIR): NonNullable<NonNullable<Route['route']>['retry_policy']> {
-  return {
+function retryPolicy(r: RetryIR): RetryPolicy {
+  const hit = RETRY_MEMO.get(r);
+  if (hit) return hit;
+  previousHosts ??= [
+    {
+      name: names.RETRY_PREVIOUS_HOSTS,
+      typed_config: pack('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}),
+    },
+  ];
+  const policy: RetryPolicy = {
     retry_on: r.retryOn.join(','),
     num_retries: { value: r.attempts },
     ...(r.codes.length > 0 ? { retriable_status_codes: r.codes } : {}),
     ...(r.perTryTimeoutMs !== undefined ? { per_try_timeout: seconds(r.perTryTimeoutMs) } : {}),
-    retry_host_predicate: [
-      {
-        name: names.RETRY_PREVIOUS_HOSTS,
-        typed_config: pack('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}),
-      },
-    ],
+    retry_host_predicate: previousHosts,
     host_selection_retry_max_attempts: 5,
     ...(r.backoffBaseMs !== undefined ? { retry_back_off: { base_interval: seconds(r.backoffBaseMs) } } : {}),
   };
+  RETRY_MEMO.set(r, policy);
+  return policy;
 }
 
 /** route.go: TranslateCORSPolicy; preflights no origin matches are answered, not forwarded. */
