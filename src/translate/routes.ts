@@ -67,9 +67,14 @@ function toAdd(m: HeaderMutationIR | undefined): HeaderValueOption[] {
   ];
 }
 
-function headerFields(prefix: 'request' | 'response', m: HeaderMutationIR | undefined): Partial<Route> {
-  const add = toAdd(m);
-  const remove = m?.remove ?? [];
+/** Route-level header edits; a lone backend's own edits follow the rule's (route.go: processDestination). */
+function headerFields(
+  prefix: 'request' | 'response',
+  m: HeaderMutationIR | undefined,
+  backend?: HeaderMutationIR,
+): Partial<Route> {
+  const add = [...toAdd(m), ...toAdd(backend)];
+  const remove = [...(m?.remove ?? []), ...(backend?.remove ?? [])];
   const out: Partial<Route> = {};
   if (add.length > 0) out[`${prefix}_headers_to_add`] = add;
   if (remove.length > 0) out[`${prefix}_headers_to_remove`] = remove;
@@ -79,7 +84,7 @@ function headerFields(prefix: 'request' | 'response', m: HeaderMutationIR | unde
 function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   const action: NonNullable<Route['route']> = {};
   const only = r.backends.length === 1 ? r.backends[0] : undefined;
-  if (only && !only.requestHeaders && !only.responseHeaders) {
+  if (only) {
     action.cluster = only.cluster;
   } else {
     action.weighted_clusters = {
@@ -189,11 +194,12 @@ function corsPerRoute(c: CorsIR) {
 }
 
 export function envoyRoute(r: HttpRouteIR): Route {
+  const lone = r.backends.length === 1 && !r.redirect && !r.directResponse ? r.backends[0] : undefined;
   const route: Route = {
     name: r.name,
     match: routeMatch(r),
-    ...headerFields('request', r.requestHeaders),
-    ...headerFields('response', r.responseHeaders),
+    ...headerFields('request', r.requestHeaders, lone?.requestHeaders),
+    ...headerFields('response', r.responseHeaders, lone?.responseHeaders),
   };
   if (r.redirect) {
     const d = r.redirect;

@@ -140,6 +140,36 @@ describe('route semantics (istiod parity)', () => {
     );
   });
 
+  it("a lone backend's header filters apply at route level, after the rule's (route.go: processDestination)", () => {
+    const routes = echoRoutes([
+      httpRoute('r', [
+        {
+          filters: [
+            { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-rule', value: '1' }] } },
+          ],
+          backendRefs: [
+            {
+              ...to('echo'),
+              filters: [
+                {
+                  type: 'RequestHeaderModifier',
+                  requestHeaderModifier: { add: [{ name: 'x-backend', value: '2' }], remove: ['x-gone'] },
+                },
+              ],
+            },
+          ],
+        },
+      ]),
+    ]);
+    const r = routes[0] as J;
+    assert.equal((r.route as J).cluster, 'inbound-vip|8080|http|echo.app.svc.cluster.local');
+    assert.deepEqual(
+      (r.requestHeadersToAdd as J[]).map((h) => (h.header as J).key),
+      ['x-rule', 'x-backend'],
+    );
+    assert.deepEqual(r.requestHeadersToRemove, ['x-gone']);
+  });
+
   it('names a route entry after the rule name when it has one (conversion.go: convertHTTPRoute)', () => {
     const routes = echoRoutes([
       httpRoute('r', [
