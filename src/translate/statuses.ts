@@ -22,6 +22,16 @@ import { extAuthzProviders } from './mesh-config';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
+/** Filter types the route translation applies (http-routes.ts: applyFilters); others make the rule answer 500. */
+const SUPPORTED_FILTERS = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestRedirect',
+  'URLRewrite',
+  'RequestMirror',
+  'CORS',
+]);
+
 function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
   const routeNs = route.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? routeNs;
@@ -79,10 +89,10 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
       if (!c.ok) problems.push(c);
     }
     for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
-      if (f.type === 'ExtensionRef')
+      if (!SUPPORTED_FILTERS.has(f.type))
         problems.push({
           reason: 'UnsupportedValue',
-          message: 'ExtensionRef filters are not supported; the rule answers 500',
+          message: `${f.type} filters are not supported; the rule answers 500`,
         });
     }
   }
