@@ -84,6 +84,16 @@ export interface HTTPRouteFilter {
   urlRewrite?: { hostname?: string; path?: PathModifier };
   requestMirror?: { backendRef: BackendRef; percent?: number; fraction?: { numerator: number; denominator?: number } };
   extensionRef?: { group: string; kind: string; name: string };
+  cors?: HTTPCORSFilter;
+}
+
+export interface HTTPCORSFilter {
+  allowOrigins?: string[];
+  allowCredentials?: boolean;
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAge?: number;
 }
 
 export interface HTTPRouteRule {

@@ -77,8 +77,10 @@ export const KINDS: readonly KindInfo[] = [
   kind('GatewayClass', GW, ['v1', 'v1beta1'], 'gatewayclasses', false, specced(s.gatewayClassSpec, { required: true })),
   kind('HTTPRoute', GW, ['v1', 'v1beta1'], 'httproutes', true, specced(s.httpRouteSpec)),
   kind('GRPCRoute', GW, ['v1', 'v1alpha2'], 'grpcroutes', true, specced(s.grpcRouteSpec)),
-  kind('TCPRoute', GW, ['v1alpha2'], 'tcproutes', true, specced(s.l4RouteSpec)),
-  kind('TLSRoute', GW, ['v1alpha2', 'v1alpha3', 'v1'], 'tlsroutes', true, specced(s.l4RouteSpec)),
+  // Gateway API 1.5 serves TLSRoute at v1 (storage), v1alpha3 and v1alpha2, and
+  // TCPRoute at v1alpha2; istiod reads both as v1. A source tries each in turn.
+  kind('TCPRoute', GW, ['v1alpha2', 'v1'], 'tcproutes', true, specced(s.l4RouteSpec)),
+  kind('TLSRoute', GW, ['v1', 'v1alpha3', 'v1alpha2'], 'tlsroutes', true, specced(s.l4RouteSpec)),
   kind(
     'ReferenceGrant',
     GW,

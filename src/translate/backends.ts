@@ -12,12 +12,18 @@ import {
 import type { Reads } from './reads';
 import type { OutboundClusterIR } from './ir';
 import type { WaypointContext } from './context';
-import { inboundVip, outbound, type ChainProtocol } from './names';
+import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from './names';
 import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services';
 
+/**
+ * A backendRef that cannot be used still names the cluster istiod would route
+ * to (`cluster`): it is in no CDS response, so Envoy answers 500 for the
+ * backend's share of the traffic (conversion.go: buildHTTPDestination keeps
+ * invalid backends; listener_waypoint.go: getWaypointDestinationCluster).
+ */
 export type Resolved =
   | { ok: true; cluster: string; outbound?: OutboundClusterIR; service: Service }
-  | { ok: false; reason: string; message: string };
+  | { ok: false; reason: string; message: string; cluster: string };
 
 /** Whether a ReferenceGrant in the target namespace lets `from` refer to the Service. */
 export function referenceAllowed(
@@ -43,10 +49,20 @@ export function referenceAllowed(
 }
 
 export type Checked =
-  { ok: true; service: Service; port: ServicePort } | { ok: false; reason: string; message: string };
+  { ok: true; service: Service; port: ServicePort } | { ok: false; reason: string; message: string; service?: Service };
 
-/** The checks Gateway API's ResolvedRefs condition reports: kind, existence, grant, port. */
-export function checkBackendRef(world: World, route: KubeObject, ref: BackendRef, reads?: Reads): Checked {
+/**
+ * The checks Gateway API's ResolvedRefs condition reports: kind, existence,
+ * grant, port. Routes whose parent is a Service (mesh routes) need no
+ * ReferenceGrant (conversion.go: buildDestination, `enforceRefGrant = !mesh`).
+ */
+export function checkBackendRef(
+  world: World,
+  route: KubeObject,
+  ref: BackendRef,
+  reads?: Reads,
+  enforceRefGrant = false,
+): Checked {
   const group = ref.group ?? '';
   const kind = ref.kind ?? 'Service';
   if (!((group === '' || group === 'core') && kind === 'Service')) {
@@ -56,7 +72,7 @@ export function checkBackendRef(world: World, route: KubeObject, ref: BackendRef
   reads?.object('Service', ns, ref.name);
   const svc = ns ? getInNamespace(world, 'Service', ns, ref.name) : get(world, 'Service', ns, ref.name);
   if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
-  if (!referenceAllowed({ world, reads }, route, ns, ref.name)) {
+  if (enforceRefGrant && !referenceAllowed({ world, reads }, route, ns, ref.name)) {
     return {
       ok: false,
       reason: 'RefNotPermitted',
@@ -67,7 +83,12 @@ export function checkBackendRef(world: World, route: KubeObject, ref: BackendRef
     return { ok: false, reason: 'UnsupportedValue', message: `backendRef to Service ${ns}/${ref.name} needs a port` };
   const port = (svc.spec?.ports ?? []).find((p) => p.port === ref.port);
   if (!port)
-    return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} has no port ${ref.port}` };
+    return {
+      ok: false,
+      reason: 'BackendNotFound',
+      message: `Service ${ns}/${ref.name} has no port ${ref.port}`,
+      service: svc,
+    };
   return { ok: true, service: svc, port };
 }
 
@@ -82,13 +103,10 @@ export function resolveBackend(
   want: ChainProtocol,
 ): Resolved {
   const checked = checkBackendRef(ctx.world, route, ref, ctx.reads);
-  if (!checked.ok) return checked;
+  if (!checked.ok) return { ...checked, cluster: deadCluster(ctx, route, ref, checked.service) };
   const { service: svc, port } = checked;
-  const ns = svc.metadata.namespace ?? 'default';
   const host = hostnameOf(svc, ctx.opts.domain);
-  ctx.reads.object('Namespace', undefined, ns);
-  const owner = ctx.index.waypointFor(`Service/${ns}/${svc.metadata.name}`);
-  if (owner && waypointKey(owner) === ctx.waypoint.key) {
+  if (ownedHere(ctx, svc)) {
     const proto = portProtocol(port);
     const flavor: ChainProtocol = proto === 'sniff' ? want : proto;
     return { ok: true, cluster: inboundVip(port.port, flavor, host), service: svc };
@@ -106,4 +124,27 @@ export function resolveBackend(
       protocol: istioProtocol(port),
     },
   };
+}
+
+function ownedHere(ctx: WaypointContext, svc: Service): boolean {
+  const ns = svc.metadata.namespace ?? 'default';
+  ctx.reads.object('Namespace', undefined, ns);
+  const owner = ctx.index.waypointFor(`Service/${ns}/${svc.metadata.name}`);
+  return owner !== undefined && waypointKey(owner) === ctx.waypoint.key;
+}
+
+/**
+ * The cluster istiod names for a backendRef it cannot resolve: a Service that
+ * does not exist is still addressed by hostname and port (an unknown service's
+ * port counts as HTTP), one of another kind has no host at all.
+ * listener_waypoint.go: getWaypointDestinationCluster, portToSubset.
+ */
+function deadCluster(ctx: WaypointContext, route: KubeObject, ref: BackendRef, svc: Service | undefined): string {
+  const group = ref.group ?? '';
+  if (!((group === '' || group === 'core') && (ref.kind ?? 'Service') === 'Service') || ref.port === undefined)
+    return UNKNOWN_SERVICE;
+  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
+  if (!svc) return inboundVip(ref.port, 'http', serviceHostname(ref.name, ns, ctx.opts.domain));
+  const host = hostnameOf(svc, ctx.opts.domain);
+  return ownedHere(ctx, svc) ? inboundVip(ref.port, 'http', host) : outbound(ref.port, host);
 }

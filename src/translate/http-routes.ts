@@ -2,29 +2,19 @@ import type {
   GRPCRoute,
   HTTPRoute,
   HTTPRouteFilter,
+  HTTPRouteMatch,
+  HTTPRouteRule,
   HeaderModifier,
   Service,
   ServicePort,
-  PathModifier,
 } from '../model';
 import type { BackendIR, HeaderMutationIR, HttpRouteIR, OutboundClusterIR, RouteMatchIR, StringMatchIR } from './ir';
 import type { WaypointContext } from './context';
 import { resolveBackend } from './backends';
 import { routeName } from './names';
-import { attachedRoutes, parseGatewayDuration, routeOrder } from './route-attach';
-
-// Istio's default retry for mesh HTTP routes when a rule sets none.
-const DEFAULT_RETRY = {
-  attempts: 2,
-  codes: [503],
-  retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled'],
-};
-
-function pathModifier(p: PathModifier | undefined): { kind: 'full' | 'prefix'; value: string } | undefined {
-  if (p?.type === 'ReplaceFullPath') return { kind: 'full', value: p.replaceFullPath ?? '/' };
-  if (p?.type === 'ReplacePrefixMatch') return { kind: 'prefix', value: p.replacePrefixMatch ?? '/' };
-  return undefined;
-}
+import { attachedRoutes, routeOrder } from './route-attach';
+import { comparePrecedence } from './route-precedence';
+import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
   if (!m) return undefined;
@@ -41,23 +31,9 @@ interface Candidate {
   rule: number;
 }
 
-/** Gateway API precedence within a port: exact path, regex, longest prefix, method, headers, query params. */
+/** istiod's precedence (route-precedence.ts), then older route first, then rule order. */
 function precedence(a: Candidate, b: Candidate): number {
-  const rank = (c: Candidate) => {
-    const p = c.ir.match.path;
-    const kind = !p ? 2 : p.kind === 'exact' ? 0 : p.kind === 'regex' ? 1 : 2;
-    return [
-      kind,
-      -(p?.value.length ?? 1),
-      c.ir.match.method ? 0 : 1,
-      -c.ir.match.headers.length,
-      -c.ir.match.queryParams.length,
-    ];
-  };
-  const ra = rank(a);
-  const rb = rank(b);
-  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return (ra[i] ?? 0) - (rb[i] ?? 0);
-  return routeOrder(a.route, b.route) || a.rule - b.rule;
+  return comparePrecedence(a.ir.match, b.ir.match) || routeOrder(a.route, b.route) || a.rule - b.rule;
 }
 
 function applyFilters(
@@ -66,6 +42,7 @@ function applyFilters(
   ctx: WaypointContext,
   route: HTTPRoute | GRPCRoute,
   outbound: OutboundClusterIR[],
+  listenerPort: number,
 ): void {
   for (const f of filters ?? []) {
     switch (f.type) {
@@ -77,12 +54,13 @@ function applyFilters(
         break;
       case 'RequestRedirect': {
         const r = f.requestRedirect ?? {};
+        // statusCode: the CRD's default is 302.
         ir.redirect = {
           scheme: r.scheme,
           hostname: r.hostname,
-          port: r.port,
+          port: redirectPort(r, listenerPort),
           statusCode: r.statusCode ?? 302,
-          path: pathModifier(r.path),
+          path: pathModifier(r.path, 'redirect'),
         };
         break;
       }
@@ -90,13 +68,17 @@ function applyFilters(
         const r = f.urlRewrite ?? {};
         ir.rewrite = {
           hostname: r.hostname,
-          path: pathModifier(r.path),
+          path: pathModifier(r.path, 'rewrite'),
         };
         break;
       }
+      case 'CORS':
+        ir.cors = corsPolicy(f.cors);
+        break;
       case 'RequestMirror': {
         const m = f.requestMirror;
         if (!m) break;
+        // An unusable mirror is left out and the rule kept (conversion.go: convertHTTPRoute).
         const res = resolveBackend(ctx, route, m.backendRef, 'http');
         if (!res.ok) break;
         if (res.outbound) outbound.push(res.outbound);
@@ -112,18 +94,24 @@ function applyFilters(
   }
 }
 
+/**
+ * A path match; absent means the CRD's default, prefix `/`. A prefix ignores
+ * its trailing `/`, also when ranked (conversion.go: createURIMatch).
+ */
+function httpPath(p: HTTPRouteMatch['path']): RouteMatchIR['path'] {
+  const value = p?.value ?? '/';
+  if (p?.type === 'Exact') return { kind: 'exact', value };
+  if (p?.type === 'RegularExpression') return { kind: 'regex', value };
+  return { kind: 'prefix', value: value === '/' ? value : value.replace(/\/$/, '') };
+}
+
 function httpMatches(
   route: HTTPRoute,
   rule: NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number],
 ): RouteMatchIR[] {
   const matches = rule.matches && rule.matches.length > 0 ? rule.matches : [{}];
   return matches.map((m) => ({
-    path: m.path
-      ? {
-          kind: m.path.type === 'Exact' ? 'exact' : m.path.type === 'RegularExpression' ? 'regex' : 'prefix',
-          value: m.path.value ?? '/',
-        }
-      : { kind: 'prefix', value: '/' },
+    path: httpPath(m.path),
     headers: (m.headers ?? []).map((h) => ({ name: h.name.toLowerCase(), match: strMatch(h.type, h.value) })),
     queryParams: (m.queryParams ?? []).map((q) => ({ name: q.name, match: strMatch(q.type, q.value) })),
     method: m.method,
@@ -137,11 +125,13 @@ function grpcMatches(rule: NonNullable<NonNullable<GRPCRoute['spec']>['rules']>[
     const svc = m.method?.service;
     const method = m.method?.method;
     let path: RouteMatchIR['path'];
-    if (m.method?.type === 'RegularExpression')
-      path = { kind: 'regex', value: `/${svc ?? '[^/]+'}/${method ?? '[^/]+'}` };
+    // conversion.go: createGRPCURIMatch. The service prefix keeps its `/`,
+    // which ranks it as istiod does; the Envoy match drops it.
+    if (!svc && method) path = { kind: 'regex', value: `/[^/]+/${method}` };
+    else if (m.method?.type === 'RegularExpression' && svc)
+      path = { kind: 'regex', value: method ? `/${svc}/${method}` : `/${svc}/.+` };
     else if (svc && method) path = { kind: 'exact', value: `/${svc}/${method}` };
-    else if (svc) path = { kind: 'prefix', value: `/${svc}` };
-    else if (method) path = { kind: 'regex', value: `/[^/]+/${method}` };
+    else if (svc) path = { kind: 'prefix', value: `/${svc}/` };
     return {
       path,
       headers: (m.headers ?? []).map((h) => ({ name: h.name.toLowerCase(), match: strMatch(h.type, h.value) })),
@@ -168,10 +158,12 @@ export function httpRoutesFor(
       const grpc = route.kind === 'GRPCRoute';
       const backends: BackendIR[] = [];
       for (const ref of rule.backendRefs ?? []) {
-        const res = resolveBackend(ctx, route, ref, 'http');
         const weight = ref.weight ?? 1;
-        if (!res.ok || weight === 0) continue;
-        if (res.outbound) outbound.push(res.outbound);
+        if (weight === 0) continue;
+        // An unusable backend keeps its share, answered 500 through a cluster
+        // that does not exist (conversion.go: buildHTTPDestination).
+        const res = resolveBackend(ctx, route, ref, 'http');
+        if (res.ok && res.outbound) outbound.push(res.outbound);
         const f = ref.filters ?? [];
         backends.push({
           cluster: res.cluster,
@@ -183,37 +175,42 @@ export function httpRoutesFor(
       const matches =
         route.kind === 'GRPCRoute'
           ? grpcMatches(rule as NonNullable<NonNullable<GRPCRoute['spec']>['rules']>[number])
-          : httpMatches(route, rule as NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number]);
-      const httpRule =
-        route.kind === 'HTTPRoute' ? (rule as NonNullable<NonNullable<HTTPRoute['spec']>['rules']>[number]) : undefined;
-      const timeoutMs = parseGatewayDuration(httpRule?.timeouts?.request);
-      const backendTimeoutMs = parseGatewayDuration(httpRule?.timeouts?.backendRequest);
-      const retry = httpRule?.retry
-        ? {
-            attempts: httpRule.retry.attempts ?? 1,
-            codes: httpRule.retry.codes ?? [],
-            retryOn: [] as string[],
-            backoffBaseMs: parseGatewayDuration(httpRule.retry.backoff),
-          }
-        : { ...DEFAULT_RETRY };
+          : httpMatches(route, rule as HTTPRouteRule);
+      // GRPCRoute has neither retry nor timeouts: it gets the default policy.
+      const { retry, timeoutMs } =
+        route.kind === 'HTTPRoute'
+          ? ruleRetryAndTimeout(rule as HTTPRouteRule)
+          : { retry: DEFAULT_RETRY, timeoutMs: undefined };
       for (const match of matches) {
         const ir: HttpRouteIR = {
-          name: routeName(route.metadata.namespace ?? 'default', route.metadata.name, i),
+          name: routeName(route.metadata.namespace ?? 'default', route.metadata.name, i, rule.name),
           match,
           backends,
           mirrors: [],
           grpc,
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          ...(backendTimeoutMs !== undefined ? { backendTimeoutMs } : {}),
-          retry: backendTimeoutMs !== undefined ? { ...retry, perTryTimeoutMs: backendTimeoutMs } : retry,
+          ...(retry ? { retry } : {}),
         };
-        applyFilters(ir, rule.filters, ctx, route, outbound);
-        // A rule whose backends all failed to resolve answers 500.
+        applyFilters(ir, rule.filters, ctx, route, outbound, port.port);
+        // No backend with weight above 0: 500 (conversion.go: convertHTTPRoute).
         if (backends.length === 0 && !ir.redirect) ir.directResponse = { status: 500 };
         candidates.push({ ir, route, rule: i });
       }
     });
   }
   candidates.sort(precedence);
-  return { routes: candidates.map((c) => c.ir), outbound };
+  const ordered = candidates.map((c) => c.ir);
+  const catchAll = ordered.findIndex(isCatchAll);
+  return { routes: catchAll < 0 ? ordered : ordered.slice(0, catchAll + 1), outbound };
+}
+
+/**
+ * A route that matches every request: nothing after it is ever reached, so
+ * nothing after it is sent (listener_waypoint.go: waypointInboundRoute;
+ * route.go: IsCatchAllRoute).
+ */
+function isCatchAll(r: HttpRouteIR): boolean {
+  const p = r.match.path;
+  const everyPath = !p || (p.kind === 'prefix' && p.value === '/') || (p.kind === 'regex' && p.value === '.*');
+  return everyPath && !r.match.method && r.match.headers.length === 0 && r.match.queryParams.length === 0;
 }

@@ -72,13 +72,25 @@ export interface BackendIR {
   responseHeaders?: HeaderMutationIR;
 }
 
+/** An Envoy retry policy as istiod builds it (route/retry/retry.go: ConvertPolicy). */
 export interface RetryIR {
   attempts: number;
   perTryTimeoutMs?: number;
-  /** HTTP status codes to retry on, plus Envoy's `retry_on` conditions. */
+  /** HTTP status codes to retry on (`retriable_status_codes`). */
   codes: number[];
+  /** Envoy's `retry_on` conditions, `retriable-status-codes` included when it applies. */
   retryOn: string[];
   backoffBaseMs?: number;
+}
+
+/** HTTPRoute's CORS filter as istiod converts it (conversion.go: createCorsFilter). */
+export interface CorsIR {
+  allowOrigins: StringMatchIR[];
+  allowCredentials: boolean;
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 export interface RedirectIR {
@@ -95,7 +107,7 @@ export interface RewriteIR {
 }
 
 export interface HttpRouteIR {
-  /** `<ns>.<route>.<rule index>` */
+  /** The rule's `name`, else `<ns>.<route>.<rule index>` */
   name: string;
   match: RouteMatchIR;
   backends: BackendIR[];
@@ -106,8 +118,9 @@ export interface HttpRouteIR {
   requestHeaders?: HeaderMutationIR;
   responseHeaders?: HeaderMutationIR;
   mirrors: { cluster: string; percent?: number }[];
+  cors?: CorsIR;
   timeoutMs?: number;
-  backendTimeoutMs?: number;
+  /** Absent: no retries (a rule's `retry.attempts: 0`). */
   retry?: RetryIR;
   grpc: boolean;
 }

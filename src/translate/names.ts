@@ -41,10 +41,28 @@ export function inboundVirtualHost(port: number): string {
   return `inbound|http|${port}`;
 }
 
-/** Route entry name for rule `index` of a route object. */
-export function routeName(namespace: string, name: string, index: number): string {
-  return `${namespace}.${name}.${index}`;
+/**
+ * Route entry name for rule `index` of a route object: the rule's own `name`
+ * when it has one, else `<ns>.<route>.<index>` (conversion.go: convertHTTPRoute).
+ */
+export function routeName(namespace: string, name: string, index: number, ruleName?: string): string {
+  return ruleName ? ruleName : `${namespace}.${name}.${index}`;
 }
+
+/** Cluster istiod routes an unusable backendRef to; no such cluster exists, so Envoy answers 500. */
+export const UNKNOWN_SERVICE = 'UnknownService';
+
+/**
+ * Where istiod sends a TCP/TLS rule whose backends all have weight 0: a
+ * cluster that never exists, so the connection is refused (conversion.go:
+ * convertTCPRoute, `internal.cluster.local` subset `zero-weight` port 65535).
+ */
+export const ZERO_WEIGHT_CLUSTER = inboundVip(65535, 'http', 'internal.cluster.local', 'zero-weight');
+
+/** Envoy's retry host predicate that avoids hosts already tried (istio filters.go: RetryPreviousHosts). */
+export const RETRY_PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
+/** Name of Envoy's CORS HTTP filter, also the key of its per-route config. */
+export const CORS_FILTER = 'envoy.filters.http.cors';
 
 /** RBAC policy key for rule `index` of an AuthorizationPolicy. */
 export function rbacPolicyKey(namespace: string, name: string, index: number): string {

@@ -37,11 +37,12 @@ const router = () => ({ name: 'router', typed_config: pack('envoy.extensions.fil
 
 /**
  * What a gRPC client cannot execute is left out rather than NACKed: it rejects
- * redirects outright, and mirrors and rewrites would be silently different.
+ * redirects outright, and mirrors and rewrites would be silently different;
+ * it has no CORS filter, so a per-route CORS config would be rejected.
  */
 function supported(r: HttpRouteIR): HttpRouteIR | undefined {
   if (r.redirect) return undefined;
-  return { ...r, mirrors: [], rewrite: undefined };
+  return { ...r, mirrors: [], rewrite: undefined, cors: undefined };
 }
 
 function clientListener(name: string): Listener {

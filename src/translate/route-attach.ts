@@ -69,14 +69,18 @@ export function attachedRoutes<K extends RouteKind>(
   return out;
 }
 
-/** Older routes first, then by namespace/name: Gateway API's tie-break between routes. */
+/**
+ * Older routes first, then by namespace, then by name: Gateway API's tie-break
+ * between routes (conversion.go: sortRoutesByCreationTime).
+ */
 export function routeOrder(a: AnyRoute, b: AnyRoute): number {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  const na = a.metadata.namespace ?? '';
+  const nb = b.metadata.namespace ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
 /** A Gateway API duration in ms (GEP-2257, checked at load by model/values.ts), or none. */

@@ -1,6 +1,7 @@
-import type { TypeMap } from '../envoy';
-import type { HeaderMutationIR, HttpRouteIR, StringMatchIR, WaypointIR } from './ir';
+import { pack, type TypeMap } from '../envoy';
+import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, WaypointIR } from './ir';
 import { seconds } from './common';
+import { DEFAULT_RETRY, quoteMeta } from './route-policies';
 import * as names from './names';
 import { chainProtocols } from './clusters';
 import type { Recipe } from './recipe';
@@ -66,9 +67,14 @@ function toAdd(m: HeaderMutationIR | undefined): HeaderValueOption[] {
   ];
 }
 
-function headerFields(prefix: 'request' | 'response', m: HeaderMutationIR | undefined): Partial<Route> {
-  const add = toAdd(m);
-  const remove = m?.remove ?? [];
+/** Route-level header edits; a lone backend's own edits follow the rule's (route.go: processDestination). */
+function headerFields(
+  prefix: 'request' | 'response',
+  m: HeaderMutationIR | undefined,
+  backend?: HeaderMutationIR,
+): Partial<Route> {
+  const add = [...toAdd(m), ...toAdd(backend)];
+  const remove = [...(m?.remove ?? []), ...(backend?.remove ?? [])];
   const out: Partial<Route> = {};
   if (add.length > 0) out[`${prefix}_headers_to_add`] = add;
   if (remove.length > 0) out[`${prefix}_headers_to_remove`] = remove;
@@ -78,7 +84,7 @@ function headerFields(prefix: 'request' | 'response', m: HeaderMutationIR | unde
 function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   const action: NonNullable<Route['route']> = {};
   const only = r.backends.length === 1 ? r.backends[0] : undefined;
-  if (only && !only.requestHeaders && !only.responseHeaders) {
+  if (only) {
     action.cluster = only.cluster;
   } else {
     action.weighted_clusters = {
@@ -94,34 +100,24 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
       })),
     };
   }
-  // Gateway API: no timeout unless one is set (Envoy's default would be 15 s).
-  action.timeout = seconds(r.timeoutMs ?? 0);
-  if (r.grpc) action.max_stream_duration = { grpc_timeout_header_max: seconds(0) };
+  setTimeout(action, r.timeoutMs ?? 0);
+  // A backend that could not be resolved names a cluster that does not exist:
+  // its share answers 500, as Gateway API requires (route.go: applyHTTPRouteDestination).
+  action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR';
   if (r.rewrite?.hostname) action.host_rewrite_literal = r.rewrite.hostname;
   if (r.rewrite?.path?.kind === 'prefix') {
     const p = r.rewrite.path.value;
     if (p === '/') {
-      const from = r.match.path?.value.replace(/\/+$/, '') ?? '';
-      action.regex_rewrite = { pattern: { regex: `^${escapeRegex(from)}/*` }, substitution: '/' };
+      // Strip the matched prefix, keeping a leading `/` (route.go: applyHTTPRouteDestination).
+      const sep = r.match.path?.kind === 'prefix' && r.match.path.value !== '/' ? r.match.path.value : '';
+      action.regex_rewrite = { pattern: { regex: `^${quoteMeta(sep)}(/?)(.*)` }, substitution: '/\\2' };
     } else {
       action.prefix_rewrite = p;
     }
   } else if (r.rewrite?.path?.kind === 'full') {
-    action.regex_rewrite = { pattern: { regex: '^/.*$' }, substitution: r.rewrite.path.value };
+    action.regex_rewrite = { pattern: { regex: '/.*' }, substitution: r.rewrite.path.value };
   }
-  if (r.retry) {
-    const retryOn = [...r.retry.retryOn];
-    if (r.retry.codes.length > 0) retryOn.push('retriable-status-codes');
-    action.retry_policy = {
-      retry_on: retryOn.join(','),
-      num_retries: { value: r.retry.attempts },
-      retriable_status_codes: r.retry.codes,
-      ...(r.retry.perTryTimeoutMs !== undefined ? { per_try_timeout: seconds(r.retry.perTryTimeoutMs) } : {}),
-      ...(r.retry.backoffBaseMs !== undefined
-        ? { retry_back_off: { base_interval: seconds(r.retry.backoffBaseMs) } }
-        : {}),
-    };
-  }
+  if (r.retry) action.retry_policy = retryPolicy(r.retry);
   if (r.mirrors.length > 0) {
     action.request_mirror_policies = r.mirrors.map((m) => ({
       cluster: m.cluster,
@@ -137,16 +133,73 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   return action;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * No timeout unless one is set (Envoy's default would be 15 s); a gRPC
+ * `grpc-timeout` header may ask for at most the same (route.go: setTimeout).
+ * istiod sets the deprecated `max_grpc_timeout`; its replacement carries the
+ * same limit, and deprecated fields are never served.
+ */
+function setTimeout(action: NonNullable<Route['route']>, timeoutMs: number): void {
+  action.timeout = seconds(timeoutMs);
+  action.max_stream_duration = { grpc_timeout_header_max: seconds(timeoutMs) };
+}
+
+type RetryPolicy = NonNullable<NonNullable<Route['route']>['retry_policy']>;
+
+let previousHosts: RetryPolicy['retry_host_predicate'] | undefined;
+// Policies by their IR: the default one (one object) is built once, as istiod caches it.
+const RETRY_MEMO = new WeakMap<RetryIR, RetryPolicy>();
+
+/**
+ * route/retry/retry.go: ConvertPolicy. Retries go to another host when one is
+ * left (previous_hosts, up to 5 picks); no consistent-hash DestinationRule is
+ * read, so the predicate is always there.
+ */
+function retryPolicy(r: RetryIR): RetryPolicy {
+  const hit = RETRY_MEMO.get(r);
+  if (hit) return hit;
+  previousHosts ??= [
+    {
+      name: names.RETRY_PREVIOUS_HOSTS,
+      typed_config: pack('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate', {}),
+    },
+  ];
+  const policy: RetryPolicy = {
+    retry_on: r.retryOn.join(','),
+    num_retries: { value: r.attempts },
+    ...(r.codes.length > 0 ? { retriable_status_codes: r.codes } : {}),
+    ...(r.perTryTimeoutMs !== undefined ? { per_try_timeout: seconds(r.perTryTimeoutMs) } : {}),
+    retry_host_predicate: previousHosts,
+    host_selection_retry_max_attempts: 5,
+    ...(r.backoffBaseMs !== undefined ? { retry_back_off: { base_interval: seconds(r.backoffBaseMs) } } : {}),
+  };
+  RETRY_MEMO.set(r, policy);
+  return policy;
+}
+
+/** route.go: TranslateCORSPolicy; preflights no origin matches are answered, not forwarded. */
+function corsPerRoute(c: CorsIR) {
+  return {
+    [names.CORS_FILTER]: pack('envoy.extensions.filters.http.cors.v3.CorsPolicy', {
+      allow_origin_string_match: c.allowOrigins.map(stringMatcher),
+      ...(c.allowMethods.length > 0 ? { allow_methods: c.allowMethods.join(',') } : {}),
+      ...(c.allowHeaders.length > 0 ? { allow_headers: c.allowHeaders.join(',') } : {}),
+      ...(c.exposeHeaders.length > 0 ? { expose_headers: c.exposeHeaders.join(',') } : {}),
+      ...(c.maxAgeSeconds !== undefined ? { max_age: String(c.maxAgeSeconds) } : {}),
+      ...(c.allowCredentials ? { allow_credentials: { value: true } } : {}),
+      filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' as const } },
+      forward_not_matching_preflights: { value: false },
+    }),
+  };
 }
 
 export function envoyRoute(r: HttpRouteIR): Route {
+  const lone = r.backends.length === 1 && !r.redirect && !r.directResponse ? r.backends[0] : undefined;
   const route: Route = {
     name: r.name,
     match: routeMatch(r),
-    ...headerFields('request', r.requestHeaders),
-    ...headerFields('response', r.responseHeaders),
+    ...headerFields('request', r.requestHeaders, lone?.requestHeaders),
+    ...headerFields('response', r.responseHeaders, lone?.responseHeaders),
   };
   if (r.redirect) {
     const d = r.redirect;
@@ -163,6 +216,7 @@ export function envoyRoute(r: HttpRouteIR): Route {
   } else {
     route.route = routeAction(r);
   }
+  if (r.cors) route.typed_per_filter_config = corsPerRoute(r.cors);
   return route;
 }
 
@@ -223,6 +277,13 @@ export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
   return routeRecipes(ir).map((r) => r.build());
 }
 
+/**
+ * A waypoint's route when no HTTPRoute applies: the service's own cluster,
+ * no timeout, the default retry policy (httproute.go:
+ * buildSidecarInboundHTTPRouteConfig; route.go: BuildDefaultHTTPOutboundRoute).
+ */
 function defaultRoute(cluster: string): Route {
-  return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: seconds(0) } };
+  const action: NonNullable<Route['route']> = { cluster, retry_policy: retryPolicy(DEFAULT_RETRY) };
+  setTimeout(action, 0);
+  return { name: 'default', match: { prefix: '/' }, route: action };
 }

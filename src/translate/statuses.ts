@@ -22,6 +22,16 @@ import { extAuthzProviders } from './mesh-config';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
+/** Filter types the route translation applies (http-routes.ts: applyFilters); others make the rule answer 500. */
+const SUPPORTED_FILTERS = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestRedirect',
+  'URLRewrite',
+  'RequestMirror',
+  'CORS',
+]);
+
 function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
   const routeNs = route.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? routeNs;
@@ -79,10 +89,10 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
       if (!c.ok) problems.push(c);
     }
     for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
-      if (f.type === 'ExtensionRef')
+      if (!SUPPORTED_FILTERS.has(f.type))
         problems.push({
           reason: 'UnsupportedValue',
-          message: 'ExtensionRef filters are not supported; the rule answers 500',
+          message: `${f.type} filters are not supported; the rule answers 500`,
         });
     }
   }
@@ -100,7 +110,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
   return conds;
 }
 
-const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite']);
+const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite', 'CORS']);
 
 /** Filters proxyless gRPC clients cannot apply are left out of their config; say which. */
 function proxylessNote(route: AnyRoute): string {
@@ -117,8 +127,35 @@ function isServiceParent(ref: ParentReference): boolean {
   return (group === '' || group === 'core') && ref.kind === 'Service';
 }
 
+function isServiceEntryParent(ref: ParentReference): boolean {
+  return ref.group === 'networking.istio.io' && ref.kind === 'ServiceEntry';
+}
+
+/**
+ * istiod accepts a ServiceEntry as a mesh parent (conversion.go:
+ * toInternalParentReference, referenceAllowed) and its waypoint serves the
+ * entry's hosts. Our waypoints build no chain for ServiceEntry hosts yet, so
+ * such a route would do nothing: say so rather than report it Accepted.
+ */
+function serviceEntryParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
+  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
+  const gen = route.metadata.generation;
+  ctx.reads?.object('ServiceEntry', ns, ref.name);
+  if (!get(ctx.world, 'ServiceEntry', ns, ref.name))
+    return [condition('Accepted', false, 'NoMatchingParent', `ServiceEntry ${ns}/${ref.name} not found`, gen)];
+  return [
+    condition(
+      'Accepted',
+      false,
+      'UnsupportedValue',
+      `ServiceEntry ${ns}/${ref.name} as a parent is not applied yet: waypoints here serve Service ports only`,
+      gen,
+    ),
+  ];
+}
+
 function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefined {
-  const parents = (route.spec?.parentRefs ?? []).filter(isServiceParent);
+  const parents = (route.spec?.parentRefs ?? []).filter((p) => isServiceParent(p) || isServiceEntryParent(p));
   if (parents.length === 0) return undefined;
   return {
     kind: route.kind,
@@ -127,7 +164,9 @@ function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefi
     parents: parents.map((p) => ({
       parentRef: p,
       controllerName: MESH_CONTROLLER,
-      conditions: routeParentConditions(ctx, route, p),
+      conditions: isServiceParent(p)
+        ? routeParentConditions(ctx, route, p)
+        : serviceEntryParentConditions(ctx, route, p),
     })),
   };
 }

@@ -1,15 +1,38 @@
-import type { Service, ServicePort } from '../model';
+import type { BackendRef, Service, ServicePort, TLSRoute } from '../model';
 import type { BackendIR, OutboundClusterIR, TcpRouteIR } from './ir';
 import type { WaypointContext } from './context';
 import { resolveBackend } from './backends';
-import { routeName } from './names';
-import { attachedRoutes, routeOrder } from './route-attach';
+import { routeName, ZERO_WEIGHT_CLUSTER } from './names';
+import { attachedRoutes, routeOrder, type AnyRoute } from './route-attach';
 import { hostnameOf } from './services';
 
 /**
- * TCP and TLS routes of one service port. Only the first rule of the oldest
- * route counts (a TCP stream has nothing else to match on); a TLS route
- * counts only when it names the service hostname, which is the SNI it will see.
+ * Whether a waypoint applies a TLSRoute to a service: its SNI hosts, after
+ * keeping only those the service hostname matches when there are several,
+ * must be exactly that hostname; no hostnames means the parent's
+ * (route_collections.go: TLSRouteCollection, augmentTLSPortMatch,
+ * compatibleRoutesForHost; listener_waypoint.go: getTLSRouteMatch).
+ */
+export function tlsRouteApplies(route: TLSRoute, host: string): boolean {
+  let sni = route.spec?.hostnames ?? [];
+  if (sni.length === 0) return true;
+  if (sni.length > 1) sni = sni.filter((h) => hostMatches(host, h));
+  return sni.length === 1 && sni[0] === host;
+}
+
+/** istio host.Name.Matches for a concrete `host`: equal, or under a `*.` wildcard. */
+function hostMatches(host: string, pattern: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
+  return host === pattern;
+}
+
+/**
+ * The TCP route of one service port. A waypoint does not match on SNI: a
+ * TLSRoute for the service hostname, if any, wins over TCPRoutes and carries
+ * all of the port's TCP traffic (listener_waypoint.go: getWaypointTCPRoutes,
+ * GEP-1294). Of the routes of a kind, the oldest one's first rule counts.
+ * `tls` stays empty: no SNI-matched chain is built.
  */
 export function tcpRoutesFor(
   ctx: WaypointContext,
@@ -17,38 +40,37 @@ export function tcpRoutesFor(
   port: ServicePort,
 ): { tcp: TcpRouteIR[]; tls: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
   const outbound: OutboundClusterIR[] = [];
-  const build = (
-    route: Parameters<typeof resolveBackend>[1],
-    refs: NonNullable<NonNullable<import('../model').TCPRoute['spec']>['rules']>[number]['backendRefs'],
-  ): BackendIR[] => {
-    const out: BackendIR[] = [];
-    for (const ref of refs ?? []) {
-      const res = resolveBackend(ctx, route, ref, 'tcp');
-      if (!res.ok || (ref.weight ?? 1) === 0) continue;
-      if (res.outbound) outbound.push(res.outbound);
-      out.push({ cluster: res.cluster, weight: ref.weight ?? 1 });
-    }
-    return out;
-  };
   const host = hostnameOf(svc, ctx.opts.domain);
-  const tcp = attachedRoutes(ctx, 'TCPRoute', svc, port.port).sort(routeOrder);
   const tls = attachedRoutes(ctx, 'TLSRoute', svc, port.port)
-    .filter((r) => (r.spec?.hostnames ?? []).includes(host))
+    .filter((r) => tlsRouteApplies(r, host))
     .sort(routeOrder);
-  const first = <T extends { metadata: { namespace?: string; name: string } }>(
-    r: T | undefined,
-    rules: { backendRefs?: unknown[] }[] | undefined,
-    sni?: string[],
-  ) => {
-    if (!r || !rules?.[0]) return [];
-    const backends = build(r as unknown as Parameters<typeof resolveBackend>[1], rules[0].backendRefs as never);
-    return backends.length > 0
-      ? [{ name: routeName(r.metadata.namespace ?? 'default', r.metadata.name, 0), backends, ...(sni ? { sni } : {}) }]
-      : [];
-  };
-  return {
-    tcp: first(tcp[0], tcp[0]?.spec?.rules),
-    tls: first(tls[0], tls[0]?.spec?.rules, [host]),
-    outbound,
-  };
+  const tcp = attachedRoutes(ctx, 'TCPRoute', svc, port.port).sort(routeOrder);
+  const chosen: AnyRoute | undefined = [...tls, ...tcp].find((r) => (r.spec?.rules?.length ?? 0) > 0);
+  const rule = chosen?.spec?.rules?.[0];
+  if (!chosen || !rule) return { tcp: [], tls: [], outbound };
+  const backends = tcpBackends(ctx, chosen, rule.backendRefs ?? [], outbound);
+  const name = routeName(chosen.metadata.namespace ?? 'default', chosen.metadata.name, 0, rule.name);
+  return { tcp: [{ name, backends }], tls: [], outbound };
+}
+
+/**
+ * conversion.go: convertTCPRoute / buildTCPDestination. Weight-0 backends are
+ * left out; none left means a cluster that never exists (the connection is
+ * refused); an unusable backend keeps its share the same way.
+ */
+function tcpBackends(
+  ctx: WaypointContext,
+  route: AnyRoute,
+  refs: readonly BackendRef[],
+  outbound: OutboundClusterIR[],
+): BackendIR[] {
+  const out: BackendIR[] = [];
+  for (const ref of refs) {
+    const weight = ref.weight ?? 1;
+    if (weight === 0) continue;
+    const res = resolveBackend(ctx, route, ref, 'tcp');
+    if (res.ok && res.outbound) outbound.push(res.outbound);
+    out.push({ cluster: res.cluster, weight });
+  }
+  return out.length > 0 ? out : [{ cluster: ZERO_WEIGHT_CLUSTER, weight: 1 }];
 }

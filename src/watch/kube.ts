@@ -16,6 +16,8 @@ export interface KubeSourceOptions {
 
 interface Watched {
   kind: KindInfo;
+  /** Index into kind.versions of the version being watched. */
+  version: number;
   informer: k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>;
   synced: boolean;
   missing: boolean;
@@ -32,8 +34,18 @@ function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
-function path(k: KindInfo): string {
-  const v = k.versions[0] ?? 'v1';
+/**
+ * Whether the API server does not serve the kind at the version asked: a 404,
+ * or the client's discovery finding the group version without the kind (a
+ * CRD that serves other versions, or a group with other kinds installed).
+ */
+function notServed(err: unknown): boolean {
+  if (statusOf(err) === 404) return true;
+  return err instanceof Error && err.message.startsWith('Unrecognized API version and kind');
+}
+
+function path(k: KindInfo, version: number): string {
+  const v = k.versions[version] ?? 'v1';
   return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
 }
 
@@ -118,38 +130,16 @@ export class KubeSource implements ConfigSource {
 
   /** Resolves once every kind has delivered its initial list (or is known to be absent). */
   async start(): Promise<void> {
-    const objects = k8s.KubernetesObjectApi.makeApiClient(this.kc);
     const ready = new Promise<void>((resolve) => (this.readySignal = resolve));
     for (const kind of this.opts.kinds ?? KINDS) {
-      const apiVersion = apiVersionOf(kind);
-      // The informer emits the list's items right after this promise settles;
-      // a macrotask scheduled here runs after them, so "synced" is true only
-      // once every initial object has been delivered.
-      const holder: { w?: Watched } = {};
-      const list = () =>
-        objects.list(apiVersion, kind.kind).then((l) => {
-          setImmediate(() => holder.w && this.markSynced(holder.w));
-          return l;
-        });
-      const informer = k8s.makeInformer(this.kc, path(kind), list);
-      const w: Watched = { kind, informer, synced: false, missing: false, backoffMs: this.opts.minBackoffMs ?? 500 };
-      holder.w = w;
-      const upsert = (o: k8s.KubernetesObject) => {
-        if (kind.relevant && !kind.relevant(o as KubeObject)) return;
-        const object = this.admit(kind, {
-          ...o,
-          apiVersion: o.apiVersion ?? apiVersion,
-          kind: kind.kind,
-        } as KubeObject);
-        if (object) this.emit([{ op: 'upsert', object }]);
-      };
-      informer.on('add', upsert);
-      informer.on('update', upsert);
-      informer.on('delete', (o) => {
-        this.refused.delete(objectKey(kind.kind, o.metadata?.namespace, o.metadata?.name ?? ''));
-        this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
-      });
-      informer.on('error', (err: unknown) => this.failed(w, err));
+      const w = {
+        kind,
+        version: 0,
+        synced: false,
+        missing: false,
+        backoffMs: this.opts.minBackoffMs ?? 500,
+      } as Watched;
+      w.informer = this.informerFor(w);
       this.watched.push(w);
       this.launch(w);
     }
@@ -186,9 +176,47 @@ export class KubeSource implements ConfigSource {
     return [...this.refused.values()];
   }
 
+  /**
+   * An informer for the version `w` is at. A cluster may serve a kind at only
+   * some of the versions we accept (TLSRoute: v1 from Gateway API 1.5, v1alpha2
+   * before), so a 404 moves on to the next version (see failed).
+   */
+  private informerFor(w: Watched): Watched['informer'] {
+    const { kind } = w;
+    const objects = k8s.KubernetesObjectApi.makeApiClient(this.kc);
+    const apiVersion = apiVersionOf(kind, kind.versions[w.version]);
+    // The informer emits the list's items right after this promise settles;
+    // a macrotask scheduled here runs after them, so "synced" is true only
+    // once every initial object has been delivered.
+    const list = () =>
+      objects.list(apiVersion, kind.kind).then((l) => {
+        setImmediate(() => this.markSynced(w));
+        return l;
+      });
+    const informer = k8s.makeInformer(this.kc, path(kind, w.version), list);
+    const upsert = (o: k8s.KubernetesObject) => {
+      if (kind.relevant && !kind.relevant(o as KubeObject)) return;
+      const object = this.admit(kind, { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject);
+      if (object) this.emit([{ op: 'upsert', object }]);
+    };
+    informer.on('add', upsert);
+    informer.on('update', upsert);
+    informer.on('delete', (o) => {
+      this.refused.delete(objectKey(kind.kind, o.metadata?.namespace, o.metadata?.name ?? ''));
+      this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
+    });
+    informer.on('error', (err: unknown) => {
+      if (w.informer === informer) this.failed(w, err);
+    });
+    return informer;
+  }
+
   private launch(w: Watched): void {
     if (this.stopped) return;
-    w.informer.start().catch((err: unknown) => this.failed(w, err));
+    const informer = w.informer;
+    informer.start().catch((err: unknown) => {
+      if (w.informer === informer) this.failed(w, err);
+    });
   }
 
   private markSynced(w: Watched): void {
@@ -204,13 +232,26 @@ export class KubeSource implements ConfigSource {
 
   private failed(w: Watched, err: unknown): void {
     if (this.stopped) return;
-    const status = statusOf(err);
+    const absent = notServed(err);
     const text = err instanceof Error ? err.message : String(err);
-    if (status === 404) {
+    if (absent && w.version + 1 < w.kind.versions.length) {
+      // Not served at this version: try the next one now.
+      void w.informer.stop();
+      w.version += 1;
+      w.informer = this.informerFor(w);
+      this.launch(w);
+      return;
+    }
+    if (absent) {
+      if (w.version > 0) {
+        void w.informer.stop();
+        w.version = 0;
+        w.informer = this.informerFor(w);
+      }
       if (!w.missing)
         this.opts.log?.warn(
-          { kind: w.kind.kind, group: w.kind.group },
-          'kind not served (CRD not installed?); will pick it up when it appears',
+          { kind: w.kind.kind, group: w.kind.group, versions: w.kind.versions },
+          'kind not served at any version we read (CRD not installed?); will pick it up when it appears',
         );
       w.missing = true;
       // An absent kind has nothing to list: it does not hold up readiness.

@@ -22,6 +22,8 @@ export interface TokenReviewResult {
 export interface KubeServerOptions {
   /** Start with the Gateway API and Istio kinds absent, as if their CRDs were not installed. */
   withoutCrds?: boolean;
+  /** Serve these kinds only at the listed versions (an older or newer CRD than ours). */
+  servedVersions?: Record<string, string[]>;
   historyLimit?: number;
   tokenReview?: (token: string, audiences: string[]) => TokenReviewResult;
 }
@@ -87,7 +89,8 @@ export class KubeServer {
 
   constructor(private readonly opts: KubeServerOptions = {}) {
     this.store = new Store(opts.historyLimit);
-    this.resources = defaultResources();
+    const only = opts.servedVersions ?? {};
+    this.resources = defaultResources().filter((r) => !only[r.kind] || only[r.kind]!.includes(r.version));
     for (const r of this.resources) if (!opts.withoutCrds || !r.crd) this.installed.add(`${r.group}/${r.kind}`);
   }
 

@@ -14,7 +14,10 @@ describe('kind registry', () => {
       ['gateway.networking.k8s.io/v1', 'Gateway'],
       ['gateway.networking.k8s.io/v1beta1', 'HTTPRoute'],
       ['gateway.networking.k8s.io/v1alpha2', 'TCPRoute'],
+      // istiod reads TCPRoute and TLSRoute as v1 with v1alpha2 as an alias (schema/metadata.yaml).
+      ['gateway.networking.k8s.io/v1', 'TCPRoute'],
       ['gateway.networking.k8s.io/v1', 'TLSRoute'],
+      ['gateway.networking.k8s.io/v1alpha2', 'TLSRoute'],
       ['gateway.networking.k8s.io/v1alpha3', 'TLSRoute'],
       ['security.istio.io/v1beta1', 'AuthorizationPolicy'],
       ['security.istio.io/v1', 'RequestAuthentication'],
@@ -25,7 +28,7 @@ describe('kind registry', () => {
       ['v1', 'Pod'],
     ];
     for (const [v, k] of accepted) assert.ok(resolveKind(v, k), `${v} ${k}`);
-    assert.equal(resolveKind('gateway.networking.k8s.io/v1', 'TCPRoute'), undefined);
+    assert.equal(resolveKind('gateway.networking.k8s.io/v1alpha1', 'TCPRoute'), undefined);
     assert.equal(resolveKind('networking.istio.io/v1', 'Gateway'), undefined, "Istio's own Gateway is not ours");
     assert.equal(resolveKind('v1', 'Secret'), undefined);
   });
