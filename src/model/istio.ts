@@ -32,6 +32,8 @@ export interface AuthzSource {
   notRemoteIpBlocks?: string[];
   serviceAccounts?: string[];
   notServiceAccounts?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface AuthzOperation {

@@ -213,6 +213,8 @@ export const authorizationPolicySpec = obj({
             'notRemoteIpBlocks',
             'serviceAccounts',
             'notServiceAccounts',
+            'trustDomains',
+            'notTrustDomains',
           ),
         }),
       ),

@@ -137,9 +137,14 @@ export interface AuthzRuleIR {
   when: { key: string; values: string[]; notValues: string[] }[];
 }
 
+/** A rule's `from.source`, values as written (resolved by the RBAC builder as istiod does). */
 export interface AuthzSourceIR {
   principals: string[];
   notPrincipals: string[];
+  serviceAccounts: string[];
+  notServiceAccounts: string[];
+  trustDomains: string[];
+  notTrustDomains: string[];
   requestPrincipals: string[];
   notRequestPrincipals: string[];
   namespaces: string[];

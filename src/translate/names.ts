@@ -45,6 +45,8 @@ export function rbacPolicyKey(namespace: string, name: string, index: number): s
 
 export const DRY_RUN_ALLOW_PREFIX = 'istio_dry_run_allow_';
 export const DRY_RUN_DENY_PREFIX = 'istio_dry_run_deny_';
+/** permission.go: permissionPathTemplate names the extension this way. */
+export const RBAC_URI_TEMPLATE = 'uri-template';
 
 /** Service FQDN in the mesh's default domain. */
 export function serviceHostname(name: string, namespace: string, domain = 'cluster.local'): string {

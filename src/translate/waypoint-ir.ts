@@ -98,7 +98,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const outbound = new Map<string, OutboundClusterIR>();
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
-    const ir = authzPolicyIR(p, td);
+    const ir = authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
     const prov = providers.get(ir.provider);
     const target = prov && providerService(ctx, prov.host);
