@@ -252,6 +252,8 @@ export const requestAuthenticationSpec = obj({
         outputPayloadToHeader: str,
         forwardOriginalToken: bool,
         outputClaimToHeaders: list(obj({ header: str, claim: str }, ['header', 'claim'])),
+        timeout: str,
+        spaceDelimitedClaims: strList,
       },
       ['issuer'],
     ),

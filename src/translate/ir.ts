@@ -172,7 +172,11 @@ export interface JwtRuleIR {
   issuer: string;
   audiences: string[];
   jwksUri?: string;
-  jwks?: string;
+  /** The key set inlined into the filter: given, fetched by the control plane, or the unusable one. */
+  jwks: string;
+  /** Why the keys could not be fetched (the rule then rejects every token). */
+  jwksError?: string;
+  spaceDelimitedClaims: string[];
   fromHeaders: { name: string; prefix: string }[];
   fromParams: string[];
   fromCookies: string[];

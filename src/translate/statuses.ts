@@ -7,6 +7,7 @@ import {
   WAYPOINT_CLASS,
   type KubeObject,
   type AuthorizationPolicy,
+  type RequestAuthentication,
   type KindName,
   type ParentReference,
   type Service,
@@ -19,6 +20,7 @@ import type { AnyRoute } from './route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
+import { jwksFor, resolvedJwks } from './authn';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -170,6 +172,14 @@ function policyProblems(
   const out: string[] = [];
   if (policy.spec?.selector && targetRefsOf(policy.spec).length > 0)
     out.push('selector and targetRefs are mutually exclusive');
+  if (policy.kind === 'RequestAuthentication') {
+    // The keys istiod would inline: a rule whose JWKS could not be fetched rejects every token.
+    const keys = resolvedJwks(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+    ((policy as RequestAuthentication).spec?.jwtRules ?? []).forEach((r, i) => {
+      const { error } = jwksFor(r, keys);
+      if (error) out.push(`jwtRules[${i}]: JWKS unavailable (${error}); tokens from ${r.issuer} are rejected`);
+    });
+  }
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
     const name = policy.spec.provider?.name;
     if (!name || !extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads).has(name)) {

@@ -85,6 +85,7 @@ describe('waypoint resources from IR', () => {
         issuer: 'iss',
         audiences: [],
         jwks: '{"keys":[]}',
+        spaceDelimitedClaims: ['permission', 'scope'],
         fromHeaders: [],
         fromParams: [],
         fromCookies: [],
