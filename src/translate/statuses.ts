@@ -21,6 +21,7 @@ import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
 import { jwksFor, resolvedJwks } from './authn';
+import { ruleUsesL7 } from './ztunnel-authz';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -225,19 +226,11 @@ function policyStatus(ctx: StatusContext, p: KubeObject & { spec?: Targeting }):
   };
 }
 
-const L7_SOURCE = ['requestPrincipals', 'notRequestPrincipals'] as const;
-const L7_OPERATION = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
-
 /** Policies ztunnel enforces (no targetRefs): say when it cannot honour HTTP parts of them. */
 function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
   const action = p.spec?.action ?? 'ALLOW';
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
-  const l7 = (p.spec?.rules ?? []).some(
-    (r) =>
-      (r.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
-      (r.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
-      (r.when ?? []).some((w) => w.key.startsWith('request.')),
-  );
+  const l7 = (p.spec?.rules ?? []).some(ruleUsesL7);
   const gen = p.metadata.generation;
   return {
     kind: 'AuthorizationPolicy',
