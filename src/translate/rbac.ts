@@ -165,7 +165,23 @@ const ANY_PERMISSION: Permission = { any: true };
 
 /** model.go: Generate; null when the rule is skipped (an ALLOW rule that cannot be expressed). */
 export function rulePolicy(rule: AuthzRuleIR, ctx: GenContext, action: Action): Policy | null {
-  if (action === 'ALLOW' && unknownWhenKeys(rule).length > 0) return null;
+  const r = generate(rule, ctx, action);
+  return 'error' in r ? null : r;
+}
+
+/**
+ * Why a rule cannot be expressed as written (an unknown `when` key, a value
+ * that is not a port, an address, …), judged as on an HTTP chain; undefined
+ * when it can. The same rule is dropped from an ALLOW and narrowed in a DENY.
+ */
+export function ruleProblem(rule: AuthzRuleIR, namespace: string): string | undefined {
+  const r = generate(rule, { forTCP: false, useAuthenticated: false, namespace }, 'ALLOW');
+  return 'error' in r ? r.error : undefined;
+}
+
+function generate(rule: AuthzRuleIR, ctx: GenContext, action: Action): Policy | { error: string } {
+  const unknown = unknownWhenKeys(rule);
+  if (action === 'ALLOW' && unknown.length > 0) return { error: `unknown attribute ${unknown.join(', ')}` };
   const m = model(rule);
   try {
     const permissions = m.permissions.map((list): Permission => {
@@ -194,7 +210,7 @@ export function rulePolicy(rule: AuthzRuleIR, ctx: GenContext, action: Action): 
     });
     return { permissions, principals };
   } catch (e) {
-    if (e instanceof RuleError) return null;
+    if (e instanceof RuleError) return { error: e.message };
     throw e;
   }
 }

@@ -22,6 +22,8 @@ import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
 import { jwksFor, resolvedJwks } from './authn';
 import { ruleUsesL7 } from './ztunnel-authz';
+import { authzPolicyIR } from './authz';
+import { ruleProblem } from './rbac';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -179,6 +181,18 @@ function policyProblems(
     ((policy as RequestAuthentication).spec?.jwtRules ?? []).forEach((r, i) => {
       const { error } = jwksFor(r, keys);
       if (error) out.push(`jwtRules[${i}]: JWKS unavailable (${error}); tokens from ${r.issuer} are rejected`);
+    });
+  }
+  if (policy.kind === 'AuthorizationPolicy') {
+    // istiod's webhook refuses these; its builder drops the rule from an ALLOW.
+    const ir = authzPolicyIR(policy as AuthorizationPolicy);
+    const deny = ir.action !== 'ALLOW';
+    ir.rules.forEach((rule, i) => {
+      const why = ruleProblem(rule, ir.namespace);
+      if (why)
+        out.push(
+          `rules[${i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
+        );
     });
   }
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
