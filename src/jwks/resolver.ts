@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
+import { blockedReason, guardedLookup } from './blocked';
 import {
   durationMs,
   jwksSourceKey,
@@ -23,6 +24,8 @@ import {
 export const JWKS_REFRESH_MS = 20 * 60_000;
 export const JWKS_FAILURE_REFRESH_MS = 60_000;
 export const JWKS_EVICT_MS = 24 * 60 * 60_000;
+/** jwks_resolver.go: JwtPubKeyRefreshIntervalOnFailureResetThreshold — the back-off stops growing here. */
+export const JWKS_FAILURE_BACKOFF_CAP_MS = 60 * 60_000;
 const DEFAULT_TIMEOUT_MS = 5000;
 /** A key set is small; anything much larger is not one. */
 const MAX_BODY_BYTES = 1 << 20;
@@ -53,6 +56,8 @@ interface Entry {
   result?: JwksResolution;
   fetchedAt: number;
   lastUsed: number;
+  /** Failed fetches in a row: each doubles the wait before the next (refreshCache's back-off). */
+  failures: number;
   inFlight?: Promise<void>;
 }
 
@@ -107,7 +112,7 @@ export class JwksResolver {
     const fetches: Promise<void>[] = [];
     for (const w of wanted) {
       let e = this.entries.get(w.key);
-      if (!e) this.entries.set(w.key, (e = { want: w, fetchedAt: 0, lastUsed: now }));
+      if (!e) this.entries.set(w.key, (e = { want: w, fetchedAt: 0, lastUsed: now, failures: 0 }));
       e.want = w;
       e.lastUsed = now;
       if (!e.result) fetches.push(this.refresh(e));
@@ -127,9 +132,12 @@ export class JwksResolver {
         continue;
       }
       const every =
-        e.result && 'jwks' in e.result
+        e.failures === 0
           ? (this.opts.refreshMs ?? JWKS_REFRESH_MS)
-          : (this.opts.failureRefreshMs ?? JWKS_FAILURE_REFRESH_MS);
+          : Math.min(
+              (this.opts.failureRefreshMs ?? JWKS_FAILURE_REFRESH_MS) * 2 ** (e.failures - 1),
+              JWKS_FAILURE_BACKOFF_CAP_MS,
+            );
       if (now - e.fetchedAt >= every) due.push(this.refresh(e));
     }
     await Promise.all(due);
@@ -164,6 +172,7 @@ export class JwksResolver {
   private refresh(e: Entry): Promise<void> {
     if (e.inFlight) return e.inFlight;
     const p = this.fetchKeys(e.want).then((result) => {
+      e.failures = 'error' in result ? e.failures + 1 : 0;
       // A refresh that fails keeps the last good keys, as istiod's refresher does.
       if ('error' in result && e.result && 'jwks' in e.result) {
         this.opts.log?.warn({ source: e.want.key, error: result.error }, 'JWKS refresh failed; keeping the last keys');
@@ -210,8 +219,11 @@ export class JwksResolver {
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:')
         return reject(new Error(`unsupported scheme ${url.protocol} in ${uri}`));
+      const literal = blockedReason(url.hostname.replace(/^\[|\]$/g, ''));
+      if (literal) return reject(new Error(`GET ${uri}: ${literal}`));
       const options = {
         timeout: timeoutMs,
+        lookup: guardedLookup,
         ...(url.protocol === 'https:' && this.opts.ca ? { ca: this.opts.ca } : {}),
       };
       const req = (url.protocol === 'https:' ? https : http).get(url, options, (res) => {

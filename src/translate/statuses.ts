@@ -165,6 +165,17 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
       return bad('Invalid', `GatewayClass targets are honoured only in the root namespace ${ctx.opts.rootNamespace}`);
     return ok(`bound to every waypoint`);
   }
+  if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
+    // istiod attaches these to the ServiceEntry's hosts on its waypoint; our
+    // waypoints do not serve ServiceEntry hosts yet, so there is nothing to attach to.
+    ctx.reads?.object('ServiceEntry', ns, t.name);
+    if (!get(ctx.world, 'ServiceEntry', ns, t.name))
+      return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} not found`);
+    return bad(
+      'Unsupported',
+      `ServiceEntry ${ns}/${t.name}: waypoints do not serve ServiceEntry hosts yet, so the policy is not applied`,
+    );
+  }
   return bad('Invalid', `unsupported targetRef ${group}/${t.kind} ${t.name}`);
 }
 

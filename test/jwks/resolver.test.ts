@@ -126,3 +126,46 @@ describe(
     });
   },
 );
+
+describe('JWKS resolver refuses metadata addresses (jwks_resolver.go: jwksBlockedIP)', () => {
+  for (const uri of [
+    'http://169.254.169.254/latest/meta-data',
+    'http://[fe80::1]/jwks',
+    'http://100.100.100.200/jwks',
+  ]) {
+    it(`never fetches ${uri}`, async () => {
+      const r = new JwksResolver();
+      await r.sync(worldWith({ jwtRules: [{ issuer: 'idp', jwksUri: uri }] }));
+      assert.match(JSON.stringify(r.resolutions().get(uri)), /connection blocked/);
+    });
+  }
+
+  it('checks addresses after DNS resolution too', async () => {
+    const { blockedReason } = await import('../../src/jwks/blocked');
+    assert.ok(blockedReason('fd00:ec2::254'));
+    assert.equal(blockedReason('127.0.0.1'), undefined, 'in-cluster IdPs on private or loopback addresses are allowed');
+    assert.equal(blockedReason('10.0.0.5'), undefined);
+  });
+});
+
+describe('JWKS resolver back-off (jwks_resolver.go: refreshCache)', () => {
+  it('retries a failing source after 1, 2, 4 … minutes', async () => {
+    let now = 0;
+    const uri = 'http://169.254.169.254/jwks'; // refused without any network access
+    const r = new JwksResolver({ now: () => now });
+    await r.sync(worldWith({ jwtRules: [{ issuer: 'idp', jwksUri: uri }] }));
+    const attempts: number[] = [];
+    const orig = r.resolutions.bind(r);
+    for (now = 0; now <= 8 * 60_000; now += 30_000) {
+      const before = JSON.stringify(orig().get(uri));
+      const spy = (r as unknown as { fetchKeys: (w: unknown) => Promise<unknown> }).fetchKeys.bind(r);
+      let called = false;
+      (r as unknown as { fetchKeys: (w: unknown) => Promise<unknown> }).fetchKeys = (w) => ((called = true), spy(w));
+      await r.refreshDue();
+      (r as unknown as { fetchKeys: unknown }).fetchKeys = spy;
+      if (called) attempts.push(now / 60_000);
+      assert.equal(JSON.stringify(orig().get(uri)), before);
+    }
+    assert.deepEqual(attempts, [1, 3, 7]);
+  });
+});
