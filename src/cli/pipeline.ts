@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConfigSource } from '../watch/source';
-import type { World } from '../model';
+import { parseKey, type World } from '../model';
+import { JwksResolver } from '../jwks/resolver';
 import { describeError } from '../watch/source';
 import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
@@ -108,6 +109,22 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       for (const cb of keyListeners) cb();
     }
   });
+  // istiod's default: the control plane fetches remote JWKS and inlines them.
+  // A RequestAuthentication change triggers the fetches it needs; keys reach
+  // the translator as one more change. Refreshes run on the resolver's timer.
+  const jwks = new JwksResolver({
+    log: log.child({ component: 'jwks' }),
+    rootNamespace: translateOptions.rootNamespace,
+  });
+  const resolveJwks = (world: World) =>
+    jwks.sync(world).then(
+      (c) => c && store.enqueue([c]),
+      (e: unknown) => log.warn({ error: String(e) }, 'JWKS resolution failed'),
+    );
+  store.subscribe((world, changed) => {
+    if ([...changed].some((k) => parseKey(k).kind === 'RequestAuthentication')) void resolveJwks(world);
+  });
+  jwks.start((c) => store.enqueue([c]));
   store.attach(source);
   if (source instanceof KubeSource) {
     const kube = source;
@@ -126,6 +143,9 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   await source.start();
   for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();
+  // Like istiod's first push, wait for the first fetches before reporting ready.
+  await resolveJwks(store.world);
+  store.flush();
   if (!translatedOnce) translatedOnce = true;
 
   return {
@@ -142,6 +162,9 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     statuses: () => statuses,
     metrics: () => registry.metrics(),
     ready: () => source.synced && translatedOnce,
-    stop: () => source.stop(),
+    stop: () => {
+      jwks.stop();
+      return source.stop();
+    },
   };
 }

@@ -4,13 +4,17 @@ import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadManifestFiles } from './world-loader';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
+import { applyChanges } from '../model';
+import { JwksResolver } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
 
-const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR [-f …] [--waypoint NS/NAME] [-o yaml|json]
+const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR [-f …] [--waypoint NS/NAME] [-o yaml|json] [--offline]
 
 Translates manifests offline, on the same code path as the server, and prints
 each waypoint's clusters, endpoints, listeners and routes (proto3 JSON with
-@type) and the statuses the server would write.`;
+@type) and the statuses the server would write. Remote JWKS are fetched as the
+server fetches them (verified TLS); with --offline they are not, and the
+RequestAuthentication statuses say so.`;
 
 export const translateCommand: Command = {
   name: 'translate',
@@ -23,6 +27,7 @@ export const translateCommand: Command = {
         filename: { type: 'string', short: 'f', multiple: true },
         waypoint: { type: 'string' },
         output: { type: 'string', short: 'o', default: 'yaml' },
+        offline: { type: 'boolean', default: false },
       },
       false,
     );
@@ -30,7 +35,12 @@ export const translateCommand: Command = {
     if (files.length === 0) throw new UsageError('-f FILE_OR_DIR is required');
     const format = oneOf('output', values.output, ['yaml', 'json'] as const);
     const loaded = await loadManifestFiles(files);
-    const result = translateAll(loaded.world, { ...DEFAULT_OPTIONS, assumeReady: true });
+    let world = loaded.world;
+    if (!values.offline) {
+      const keys = await new JwksResolver({ rootNamespace: DEFAULT_OPTIONS.rootNamespace }).sync(world);
+      if (keys) world = applyChanges(world, [keys]).world;
+    }
+    const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
     const wanted = values.waypoint;
     const waypoints = [...result.waypoints.values()].filter((w) => !wanted || w.key === wanted);
     if (wanted && waypoints.length === 0)

@@ -7,3 +7,4 @@ export * from './kinds';
 export * from './world';
 export * from './grouped';
 export * from './indexes';
+export * from './jwks';

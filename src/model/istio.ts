@@ -32,6 +32,8 @@ export interface AuthzSource {
   notRemoteIpBlocks?: string[];
   serviceAccounts?: string[];
   notServiceAccounts?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface AuthzOperation {
@@ -75,6 +77,9 @@ export interface JWTRule {
   outputPayloadToHeader?: string;
   forwardOriginalToken?: boolean;
   outputClaimToHeaders?: { header: string; claim: string }[];
+  /** A duration string (`5s`, `1.5s`, `300ms`): how long fetching the JWKS may take. */
+  timeout?: string;
+  spaceDelimitedClaims?: string[];
 }
 
 export type RequestAuthentication = KubeObject<

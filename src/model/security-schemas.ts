@@ -55,6 +55,8 @@ const SOURCE_FIELDS = {
   notRemoteIpBlocks: ips,
   serviceAccounts,
   notServiceAccounts: serviceAccounts,
+  trustDomains: nonEmpty,
+  notTrustDomains: nonEmpty,
 };
 
 const OPERATION_FIELDS = {
@@ -214,6 +216,7 @@ const jwtRule = all(
       ),
     ),
     timeout: parsed(parseIstioDuration),
+    spaceDelimitedClaims: list(nonEmptyStr('space-delimited claim must be non-empty string')),
   }),
   rule((r) => (!r.issuer && !r.jwksUri ? [['issuer', 'issuer or jwksUri must be non-empty string']] : [])),
 );

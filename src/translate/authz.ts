@@ -1,17 +1,17 @@
 import { ANNOTATION, type AuthorizationPolicy, type AuthzOperation, type AuthzSource } from '../model';
 import type { AuthzOperationIR, AuthzPolicyIR, AuthzSourceIR } from './ir';
 
-const l = (v: string[] | undefined) => v ?? [];
+// Only string entries count: a malformed list is the load-time check's to report.
+const l = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-function source(s: AuthzSource | undefined, trustDomain: string): AuthzSourceIR {
-  // serviceAccounts is shorthand for principals in the trust domain.
-  const sa = (v: string) => {
-    const [ns, name] = v.includes('/') ? v.split('/') : ['default', v];
-    return `${trustDomain}/ns/${ns}/sa/${name}`;
-  };
+function source(s: AuthzSource | undefined): AuthzSourceIR {
   return {
-    principals: [...l(s?.principals), ...l(s?.serviceAccounts).map(sa)],
-    notPrincipals: [...l(s?.notPrincipals), ...l(s?.notServiceAccounts).map(sa)],
+    principals: l(s?.principals),
+    notPrincipals: l(s?.notPrincipals),
+    serviceAccounts: l(s?.serviceAccounts),
+    notServiceAccounts: l(s?.notServiceAccounts),
+    trustDomains: l(s?.trustDomains),
+    notTrustDomains: l(s?.notTrustDomains),
     requestPrincipals: l(s?.requestPrincipals),
     notRequestPrincipals: l(s?.notRequestPrincipals),
     namespaces: l(s?.namespaces),
@@ -37,7 +37,7 @@ function operation(o: AuthzOperation | undefined): AuthzOperationIR {
 }
 
 /** AuthorizationPolicy → the form RBAC building consumes. */
-export function authzPolicyIR(p: AuthorizationPolicy, trustDomain: string): AuthzPolicyIR {
+export function authzPolicyIR(p: AuthorizationPolicy): AuthzPolicyIR {
   return {
     namespace: p.metadata.namespace ?? 'default',
     name: p.metadata.name,
@@ -45,7 +45,7 @@ export function authzPolicyIR(p: AuthorizationPolicy, trustDomain: string): Auth
     dryRun: p.metadata.annotations?.[ANNOTATION.dryRun] === 'true',
     provider: p.spec?.provider?.name,
     rules: (p.spec?.rules ?? []).map((r) => ({
-      from: (r.from ?? []).map((f) => source(f.source, trustDomain)),
+      from: (r.from ?? []).map((f) => source(f.source)),
       to: (r.to ?? []).map((t) => operation(t.operation)),
       when: (r.when ?? []).map((w) => ({ key: w.key, values: l(w.values), notValues: l(w.notValues) })),
     })),

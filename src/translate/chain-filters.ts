@@ -16,7 +16,7 @@ export interface ChainContext {
   trustDomain: string;
 }
 
-type RbacStage = 'AUDIT' | 'DENY' | 'ALLOW';
+export type RbacStage = 'AUDIT' | 'DENY' | 'ALLOW';
 
 /** The one ext_authz provider a chain uses: the first CUSTOM policy's (Istio allows one). */
 function customProvider(ctx: ChainContext): ExtAuthzIR | undefined {
@@ -183,18 +183,23 @@ function networkExtAuthz(ctx: ChainContext): NetworkFilter[] {
 const ACTION = { AUDIT: 'LOG', DENY: 'DENY', ALLOW: 'ALLOW' } as const;
 const SHADOW_PREFIX = { AUDIT: '', DENY: names.DRY_RUN_DENY_PREFIX, ALLOW: names.DRY_RUN_ALLOW_PREFIX } as const;
 
+/**
+ * builder.go: shadowRuleStatPrefix reads the action of the shadow rules, and
+ * a filter without them reads the default action (ALLOW): so every RBAC filter
+ * istiod builds carries the dry-run-allow prefix unless it has shadow rules.
+ */
+export function shadowStatPrefix(stage: RbacStage, hasShadow: boolean): string {
+  return hasShadow ? SHADOW_PREFIX[stage] : names.DRY_RUN_ALLOW_PREFIX;
+}
+
 /** The RBAC config of one stage, or undefined when no policy of that action applies. */
 function rbacStage(ctx: ChainContext, stage: RbacStage) {
   const { enforced, dryRun } = stagePolicies(ctx, stage);
   if (enforced.length === 0 && dryRun.length === 0) return undefined;
   return {
     ...(enforced.length > 0 ? { rules: rbacRules(enforced, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
-    ...(dryRun.length > 0
-      ? {
-          shadow_rules: rbacRules(dryRun, ACTION[stage], ctx.trustDomain, ctx.kind),
-          shadow_rules_stat_prefix: SHADOW_PREFIX[stage],
-        }
-      : {}),
+    ...(dryRun.length > 0 ? { shadow_rules: rbacRules(dryRun, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
+    shadow_rules_stat_prefix: shadowStatPrefix(stage, dryRun.length > 0),
   };
 }
 

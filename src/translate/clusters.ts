@@ -14,7 +14,6 @@ import {
   waypointInternalUpstream,
 } from './cluster-defaults';
 import * as names from './names';
-import { jwksCluster as jwksTarget } from './jwt';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
@@ -115,45 +114,6 @@ function connectOriginate(trustDomain: string, namespace: string): Cluster {
   };
 }
 
-/** Hosts serving remote JWKS for the waypoint's RequestAuthentications. */
-function jwksHosts(ir: WaypointIR): { cluster: string; host: string; port: number }[] {
-  const chains = [ir.direct, ...ir.services.flatMap((s) => s.ports.map((p) => p.policy))];
-  const out = new Map<string, { cluster: string; host: string; port: number }>();
-  for (const c of chains)
-    for (const r of c.jwt)
-      if (r.jwks === undefined && r.jwksUri) {
-        const j = jwksTarget(r.jwksUri);
-        if (j) out.set(j.cluster, j);
-      }
-  return [...out.values()];
-}
-
-/** JWKS servers are usually outside the mesh: resolved by DNS, TLS on 443. */
-function jwksCluster(j: { cluster: string; host: string; port: number }): Cluster {
-  return {
-    name: j.cluster,
-    type: 'STRICT_DNS',
-    alt_stat_name: names.altStatName(j.cluster),
-    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
-    circuit_breakers: defaultCircuitBreakers(),
-    dns_lookup_family: 'V4_PREFERRED',
-    load_assignment: {
-      cluster_name: j.cluster,
-      endpoints: [
-        { lb_endpoints: [{ endpoint: { address: { socket_address: { address: j.host, port_value: j.port } } } }] },
-      ],
-    },
-    ...(j.port === 80
-      ? {}
-      : {
-          transport_socket: {
-            name: 'tls',
-            typed_config: pack('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { sni: j.host }),
-          },
-        }),
-  };
-}
-
 /** Every cluster of a waypoint, sorted by name (cluster_waypoint.go: buildWaypointInboundClusters). */
 export function buildClusters(ir: WaypointIR): Cluster[] {
   const out: Cluster[] = [
@@ -173,7 +133,6 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
     const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
     out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
   }
-  for (const j of jwksHosts(ir)) if (!out.some((c) => c.name === j.cluster)) out.push(jwksCluster(j));
   return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }
 

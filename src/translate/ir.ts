@@ -168,9 +168,14 @@ export interface AuthzRuleIR {
   when: { key: string; values: string[]; notValues: string[] }[];
 }
 
+/** A rule's `from.source`, values as written (resolved by the RBAC builder as istiod does). */
 export interface AuthzSourceIR {
   principals: string[];
   notPrincipals: string[];
+  serviceAccounts: string[];
+  notServiceAccounts: string[];
+  trustDomains: string[];
+  notTrustDomains: string[];
   requestPrincipals: string[];
   notRequestPrincipals: string[];
   namespaces: string[];
@@ -198,7 +203,11 @@ export interface JwtRuleIR {
   issuer: string;
   audiences: string[];
   jwksUri?: string;
-  jwks?: string;
+  /** The key set inlined into the filter: given, fetched by the control plane, or the unusable one. */
+  jwks: string;
+  /** Why the keys could not be fetched (the rule then rejects every token). */
+  jwksError?: string;
+  spaceDelimitedClaims: string[];
   fromHeaders: { name: string; prefix: string }[];
   fromParams: string[];
   fromCookies: string[];

@@ -71,6 +71,8 @@ export function rbacPolicyKey(namespace: string, name: string, index: number): s
 
 export const DRY_RUN_ALLOW_PREFIX = 'istio_dry_run_allow_';
 export const DRY_RUN_DENY_PREFIX = 'istio_dry_run_deny_';
+/** permission.go: permissionPathTemplate names the extension this way. */
+export const RBAC_URI_TEMPLATE = 'uri-template';
 
 /** Service FQDN in the mesh's default domain. */
 export function serviceHostname(name: string, namespace: string, domain = 'cluster.local'): string {
@@ -103,3 +105,28 @@ export const ROOT_CERT = 'ROOTCA';
 
 /** A workload's identity, `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
 export { spiffeId, SPIFFE_SCHEME } from '../envoy';
+
+/**
+ * The JWKS inlined when a rule's keys could not be fetched, as istiod does
+ * (jwks_resolver.go: BuildLocalJwks falls back to a public-only key set): an
+ * RSA public key whose private half was discarded the moment it was made, so
+ * no token can verify and requests carrying one are rejected (fail closed).
+ */
+export const UNUSABLE_JWKS = JSON.stringify({
+  keys: [
+    {
+      kty: 'RSA',
+      e: 'AQAB',
+      n:
+        'qasW74iTH8FH2BFhc4rdqtNlNPy0s7OLs7EbRyVp9izWEjCM4APo_mULvPgFN9jEp1T3wkd50FxqxFumoyh5hrkyEtps4RmZiIjCBXVE-_q9Dr2fPVEBDDe2-' +
+        'F0TPo8nHadk2-ir9DS82ORI9TUFfFPEFcQN0RWsAUVudAyq39Ys-y75qaGZTRXlcF7KYMcSNCb8HkZ9yifzpKFqHYFYCzWG6bEMzz2dyZwR5zxiDSPox7ZD040' +
+        'nP58dXHZ96XqMPHLQLWVEcwudyUwCVm1cjr0-1cBHmI_PkurvAhblix7mvqu74LBvif2tu8KIG_q5lp_NcC1edud6RB8K_UhuKw',
+    },
+  ],
+});
+
+/** jwks_resolver.go / policy_applier.go: the JWKS fetch timeout when a rule sets none. */
+export const JWKS_DEFAULT_TIMEOUT_MS = 5000;
+
+/** policy_applier.go: buildSpaceDelimitedClaims — always split on spaces. */
+export const DEFAULT_SPACE_DELIMITED_CLAIMS = ['permission', 'scope'];

@@ -158,14 +158,14 @@ function edsCluster(name: string, tls: TransportSocket | undefined): Cluster {
   };
 }
 
-function policiesFor(world: World, svc: Service, opts: TranslateOptions): AuthzPolicyIR[] {
+function policiesFor(world: World, svc: Service): AuthzPolicyIR[] {
   const ns = svc.metadata.namespace ?? 'default';
   return inNamespace(world, 'AuthorizationPolicy', ns)
     .filter((p) =>
       targetRefsOf(p.spec).some((t) => t.kind === 'Service' && (t.group ?? '') === '' && t.name === svc.metadata.name),
     )
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
-    .map((p) => authzPolicyIR(p, opts.trustDomain));
+    .map((p) => authzPolicyIR(p));
 }
 
 /** One service's share of the proxyless view. */
@@ -234,7 +234,7 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
       host,
       own,
       endpoints,
-      policies: policiesFor(world, svc, opts),
+      policies: policiesFor(world, svc),
       outbound: http.outbound,
       entries,
       cluster: { cluster: own, hostname: host, port: p.port, endpoints },

@@ -1,263 +1,252 @@
 import type { TypeMap } from '../envoy';
-import { checkedValue, parseIpOrCidr, parsePortString } from '../model/values';
-import type { AuthzOperationIR, AuthzPolicyIR, AuthzRuleIR, AuthzSourceIR } from './ir';
+import type { AuthzPolicyIR, AuthzRuleIR } from './ir';
+import {
+  G,
+  isError,
+  type GenContext,
+  type Generator,
+  type Out,
+  type Permission,
+  type PermissionGen,
+  type Principal,
+  type PrincipalGen,
+} from './rbac-generators';
 import * as names from './names';
 
+export { JWT_FILTER, JWT_PAYLOAD_KEY } from './rbac-generators';
+
 type Policy = TypeMap['envoy.config.rbac.v3.Policy'];
-type Principal = TypeMap['envoy.config.rbac.v3.Principal'];
-type Permission = TypeMap['envoy.config.rbac.v3.Permission'];
-type StringMatcher = TypeMap['envoy.type.matcher.v3.StringMatcher'];
 type RBAC = TypeMap['envoy.config.rbac.v3.RBAC'];
+type Action = 'ALLOW' | 'DENY' | 'LOG';
+type OneGen<T> = (key: string, value: string, c: GenContext) => Out<T>;
+type AllGen<T> = (key: string, values: readonly string[], c: GenContext) => Out<T>;
 
 /** 'grpc' is an HTTP chain in a proxyless gRPC server, where the peer identity is the mTLS principal. */
 export type ChainKind = 'http' | 'tcp' | 'grpc';
 
-/** Keys of `when` conditions that need HTTP (request.*); everything else is L4. */
-const HTTP_ONLY_CONDITION = /^request\./;
+// The RBAC policy of one rule, built as istiod's authz model builds it
+// (pilot/pkg/security/authz/model/model.go): every `when` condition is
+// consolidated into the permissions (destination/SNI/metadata) or the
+// principals (everything about the peer or the request), each `to` and
+// `from` entry becomes one AND-list, and the lists are OR-ed by Envoy.
 
-// Istio's AuthorizationPolicy value syntax: "*" any, "x*" prefix, "*x" suffix.
-function istioMatch(v: string): StringMatcher {
-  if (v === '*') return { safe_regex: { regex: '.+' } };
-  if (v.startsWith('*')) return { suffix: v.slice(1) };
-  if (v.endsWith('*')) return { prefix: v.slice(0, -1) };
-  return { exact: v };
+interface Cond<Gen> {
+  key: string;
+  values: readonly string[];
+  notValues: readonly string[];
+  g: Gen;
 }
 
-function principalMatch(identity: string, trustDomain: string): StringMatcher {
-  // Principals are written without the scheme (cluster.local/ns/x/sa/y).
-  const withScheme = (s: string) => `${names.SPIFFE_SCHEME}${s}`;
-  if (identity === '*') return { safe_regex: { regex: '.+' } };
-  if (identity.endsWith('*')) return { prefix: withScheme(identity.slice(0, -1)) };
-  if (identity.startsWith('*')) return { suffix: identity.slice(1) };
-  void trustDomain;
-  return { exact: withScheme(identity) };
-}
-
-const peer = (m: StringMatcher, kind: ChainKind): Principal =>
-  kind === 'grpc'
-    ? { authenticated: { principal_name: m } }
-    : { filter_state: { key: names.PEER_PRINCIPAL_KEY, string_match: m } };
-
-function nsMatcher(ns: string): StringMatcher {
-  if (ns === '*') return { safe_regex: { regex: '.+' } };
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (ns.endsWith('*')) return { safe_regex: { regex: `.*/ns/${esc(ns.slice(0, -1))}[^/]*/.*` } };
-  if (ns.startsWith('*')) return { safe_regex: { regex: `.*/ns/[^/]*${esc(ns.slice(1))}/.*` } };
-  return { safe_regex: { regex: `.*/ns/${esc(ns)}/.*` } };
-}
-
-function cidr(block: string): TypeMap['envoy.config.core.v3.CidrRange'] {
-  const { prefixLen } = checkedValue(parseIpOrCidr, block);
-  return { address_prefix: block.split('/')[0] ?? '', prefix_len: { value: prefixLen } };
-}
-
-// request.auth.principal is "<iss>/<sub>"; jwt_authn writes the verified payload to metadata.
-function requestPrincipal(v: string): Principal {
-  const path = (key: string) => [{ key: JWT_PAYLOAD_KEY }, { key }];
-  const meta = (key: string, m: StringMatcher): Principal => ({
-    metadata: { filter: JWT_FILTER, path: path(key), value: { string_match: m } },
-  });
-  if (v === '*') return meta('iss', { safe_regex: { regex: '.+' } });
-  const slash = v.lastIndexOf('/');
-  if (slash < 0 || v.includes('*')) return meta('iss', istioMatch(v));
-  return { and_ids: { ids: [meta('iss', { exact: v.slice(0, slash) }), meta('sub', { exact: v.slice(slash + 1) })] } };
-}
-
-export const JWT_FILTER = 'envoy.filters.http.jwt_authn';
-export const JWT_PAYLOAD_KEY = 'payload';
-
-function anyOf<T>(items: T[], wrap: (ids: T[]) => T): T | undefined {
-  if (items.length === 0) return undefined;
-  return items.length === 1 ? items[0] : wrap(items);
-}
-
-const orIds = (ids: Principal[]): Principal => ({ or_ids: { ids } });
-const orRules = (rules: Permission[]): Permission => ({ or_rules: { rules } });
-const notId = (p: Principal): Principal => ({ not_id: p });
-const notRule = (p: Permission): Permission => ({ not_rule: p });
-
-/** AND of field groups; each group is an OR of its values; not* fields negate. */
-function sourcePrincipal(s: AuthzSourceIR, td: string, kind: ChainKind, deny: boolean): Principal | null {
-  const and: Principal[] = [];
-  const add = (values: string[], f: (v: string) => Principal, negate: boolean) => {
-    const p = anyOf(values.map(f), orIds);
-    if (p) and.push(negate ? notId(p) : p);
-  };
-  add(s.principals, (v) => peer(principalMatch(v, td), kind), false);
-  add(s.notPrincipals, (v) => peer(principalMatch(v, td), kind), true);
-  add(s.namespaces, (v) => peer(nsMatcher(v), kind), false);
-  add(s.notNamespaces, (v) => peer(nsMatcher(v), kind), true);
-  add(s.ipBlocks, (v) => ({ direct_remote_ip: cidr(v) }), false);
-  add(s.notIpBlocks, (v) => ({ direct_remote_ip: cidr(v) }), true);
-  add(s.remoteIpBlocks, (v) => ({ remote_ip: cidr(v) }), false);
-  add(s.notRemoteIpBlocks, (v) => ({ remote_ip: cidr(v) }), true);
-  const httpOnly = s.requestPrincipals.length + s.notRequestPrincipals.length > 0;
-  if (httpOnly && kind === 'tcp') {
-    // Cannot be evaluated on TCP: an ALLOW rule becomes unmatchable (narrower),
-    // a DENY rule drops the field (wider). Never fail open.
-    if (!deny) return null;
-  } else {
-    add(s.requestPrincipals, requestPrincipal, false);
-    add(s.notRequestPrincipals, requestPrincipal, true);
+/** model.go: New — which generator each `when` key uses; undefined for a key istiod does not know. */
+function whenGenerator(key: string): Generator | undefined {
+  switch (key) {
+    case 'destination.ip':
+      return G.destIP;
+    case 'destination.port':
+      return G.destPort;
+    case 'connection.sni':
+      return G.connSNI;
+    case 'source.ip':
+      return G.srcIP;
+    case 'remote.ip':
+      return G.remoteIP;
+    case 'source.namespace':
+      return G.srcNamespace;
+    case 'source.trustDomain':
+      return G.srcTrustDomain;
+    case 'source.serviceAccount':
+      return G.srcServiceAccount;
+    case 'source.principal':
+      return G.srcPrincipal;
+    case 'request.auth.principal':
+      return G.requestPrincipal;
+    case 'request.auth.audiences':
+      return G.requestAudiences;
+    case 'request.auth.presenter':
+      return G.requestPresenter;
   }
-  return and.length === 0 ? { any: true } : and.length === 1 ? (and[0] as Principal) : { and_ids: { ids: and } };
+  if (key.startsWith('experimental.envoy.filters.')) return G.envoyFilter;
+  if (key.startsWith('request.headers')) return G.requestHeader;
+  if (key.startsWith('request.auth.claims')) return G.requestClaim;
+  return undefined;
 }
 
-function operationPermission(o: AuthzOperationIR, kind: ChainKind, deny: boolean): Permission | null {
-  const and: Permission[] = [];
-  const add = (values: string[], f: (v: string) => Permission, negate: boolean) => {
-    const p = anyOf(values.map(f), orRules);
-    if (p) and.push(negate ? notRule(p) : p);
-  };
-  const port = (v: string): Permission => ({ destination_port: checkedValue(parsePortString, v) });
-  add(o.ports, port, false);
-  add(o.notPorts, port, true);
-  const http =
-    o.hosts.length + o.notHosts.length + o.methods.length + o.notMethods.length + o.paths.length + o.notPaths.length >
-    0;
-  if (http && kind === 'tcp') {
-    if (!deny) return null;
-  } else {
-    const host = (v: string): Permission => ({
-      header: { name: ':authority', string_match: { ...istioMatch(v), ignore_case: true } },
-    });
-    const method = (v: string): Permission => ({ header: { name: ':method', string_match: istioMatch(v) } });
-    const path = (v: string): Permission => ({ url_path: { path: istioMatch(v) } });
-    add(o.hosts, host, false);
-    add(o.notHosts, host, true);
-    add(o.methods, method, false);
-    add(o.notMethods, method, true);
-    add(o.paths, path, false);
-    add(o.notPaths, path, true);
-  }
-  return and.length === 0 ? { any: true } : and.length === 1 ? (and[0] as Permission) : { and_rules: { rules: and } };
+/** `when` keys istiod's model refuses (its validation webhook refuses them first). */
+export function unknownWhenKeys(rule: AuthzRuleIR): string[] {
+  return rule.when.filter((w) => !whenGenerator(w.key)).map((w) => w.key);
 }
 
-function conditionPermission(
-  c: AuthzRuleIR['when'][number],
-  kind: ChainKind,
-  deny: boolean,
-): { perm?: Permission; principal?: Principal } | null {
-  if (HTTP_ONLY_CONDITION.test(c.key) && kind === 'tcp') return deny ? {} : null;
-  const header = /^request\.headers\[(.+)\]$/.exec(c.key);
-  const claim = /^request\.auth\.claims\[(.+)\]$/.exec(c.key);
-  const values = (vs: string[], f: (v: string) => Permission) => anyOf(vs.map(f), orRules);
-  const pvalues = (vs: string[], f: (v: string) => Principal) => anyOf(vs.map(f), orIds);
-  const both = <T>(pos: T | undefined, neg: T | undefined, and: (x: T[]) => T, not: (x: T) => T): T | undefined => {
-    const parts = [pos, neg ? not(neg) : undefined].filter((x): x is T => x !== undefined);
-    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : and(parts);
-  };
-  const permAnd = (rules: Permission[]): Permission => ({ and_rules: { rules } });
-  const prinAnd = (ids: Principal[]): Principal => ({ and_ids: { ids } });
-  if (header) {
-    const f = (v: string): Permission => ({ header: { name: header[1] ?? '', string_match: istioMatch(v) } });
-    return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
-  }
-  if (claim) {
-    const path = (claim[1] ?? '').split('.').map((key) => ({ key }));
-    const f = (v: string): Principal => ({
-      metadata: {
-        filter: JWT_FILTER,
-        path: [{ key: JWT_PAYLOAD_KEY }, ...path],
-        value: { string_match: istioMatch(v) },
-      },
-    });
-    return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
-  }
-  switch (c.key) {
-    case 'source.ip': {
-      const f = (v: string): Principal => ({ direct_remote_ip: cidr(v) });
-      return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
-    }
-    case 'remote.ip': {
-      const f = (v: string): Principal => ({ remote_ip: cidr(v) });
-      return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
-    }
-    case 'source.namespace': {
-      const f = (v: string): Principal => peer(nsMatcher(v), kind);
-      return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
-    }
-    case 'source.principal': {
-      const f = (v: string): Principal => peer(principalMatch(v, ''), kind);
-      return { principal: both(pvalues(c.values, f), pvalues(c.notValues, f), prinAnd, notId) };
-    }
-    case 'request.auth.principal': {
-      return {
-        principal: both(pvalues(c.values, requestPrincipal), pvalues(c.notValues, requestPrincipal), prinAnd, notId),
-      };
-    }
-    case 'destination.port': {
-      const f = (v: string): Permission => ({ destination_port: checkedValue(parsePortString, v) });
-      return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
-    }
-    case 'destination.ip': {
-      const f = (v: string): Permission => ({ destination_ip: cidr(v) });
-      return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
-    }
-    case 'connection.sni': {
-      const f = (v: string): Permission => ({ requested_server_name: istioMatch(v) });
-      return { perm: both(values(c.values, f), values(c.notValues, f), permAnd, notRule) };
-    }
-    default:
-      // A condition we cannot evaluate never widens an ALLOW: the rule is
-      // dropped. In a DENY it is ignored, which denies more.
-      return deny ? {} : null;
-  }
+function cond<Gen extends Generator>(
+  key: string,
+  g: Gen,
+  values: readonly string[],
+  notValues: readonly string[],
+): Cond<Gen>[] {
+  return values.length + notValues.length > 0 ? [{ key, g, values, notValues }] : [];
 }
 
-/** One Envoy RBAC policy per rule; null when the rule cannot match on this chain. */
-export function rulePolicy(rule: AuthzRuleIR, trustDomain: string, kind: ChainKind, deny: boolean): Policy | null {
-  const principals: Principal[] = [];
-  const permissions: Permission[] = [];
-  const from = rule.from.map((s) => sourcePrincipal(s, trustDomain, kind, deny));
-  if (from.includes(null)) {
-    if (from.every((x) => x === null)) return null;
-  }
-  const fromOk = from.filter((x): x is Principal => x !== null);
-  const to = rule.to.map((o) => operationPermission(o, kind, deny));
-  const toOk = to.filter((x): x is Permission => x !== null);
-  if (to.length > 0 && toOk.length === 0) return null;
-  const conditions = [];
+/** model.go: New — the principal and permission lists of one rule, in istiod's order. */
+function model(rule: AuthzRuleIR): { principals: Cond<PrincipalGen>[][]; permissions: Cond<PermissionGen>[][] } {
+  const basePrincipal: Cond<PrincipalGen>[] = [];
+  const basePermission: Cond<PermissionGen>[] = [];
   for (const w of rule.when) {
-    const c = conditionPermission(w, kind, deny);
-    if (c === null) return null;
-    conditions.push(c);
+    const g = whenGenerator(w.key);
+    // An unknown key in ALLOW drops the rule (see rulePolicy); in DENY and
+    // AUDIT it only drops the condition, so the rule matches more, not less.
+    if (!g) continue;
+    if (g.side === 'principal') basePrincipal.push(...cond(w.key, g, w.values, w.notValues));
+    else basePermission.push(...cond(w.key, g, w.values, w.notValues));
   }
-  const idAnd: Principal[] = [];
-  if (fromOk.length > 0) idAnd.push(anyOf(fromOk, orIds) as Principal);
-  const permAnd: Permission[] = [];
-  if (toOk.length > 0) permAnd.push(anyOf(toOk, orRules) as Permission);
-  for (const c of conditions) {
-    if (c.principal) idAnd.push(c.principal);
-    if (c.perm) permAnd.push(c.perm);
-  }
-  principals.push(
-    idAnd.length === 0 ? { any: true } : idAnd.length === 1 ? (idAnd[0] as Principal) : { and_ids: { ids: idAnd } },
-  );
-  permissions.push(
-    permAnd.length === 0
-      ? { any: true }
-      : permAnd.length === 1
-        ? (permAnd[0] as Permission)
-        : { and_rules: { rules: permAnd } },
-  );
-  return { principals, permissions };
+  const principals = rule.from.map((s) => [
+    ...cond('source.principal', G.srcPrincipal, s.principals, s.notPrincipals),
+    ...cond('request.auth.principal', G.requestPrincipal, s.requestPrincipals, s.notRequestPrincipals),
+    ...cond('source.serviceAccount', G.srcServiceAccount, s.serviceAccounts, s.notServiceAccounts),
+    ...cond('source.trustDomain', G.srcTrustDomain, s.trustDomains, s.notTrustDomains),
+    ...cond('source.namespace', G.srcNamespace, s.namespaces, s.notNamespaces),
+    ...cond('remote.ip', G.remoteIP, s.remoteIpBlocks, s.notRemoteIpBlocks),
+    ...cond('source.ip', G.srcIP, s.ipBlocks, s.notIpBlocks),
+    ...basePrincipal,
+  ]);
+  const permissions = rule.to.map((o) => [
+    ...cond(':authority', G.host, o.hosts, o.notHosts),
+    ...cond(':method', G.method, o.methods, o.notMethods),
+    ...cond('path-matcher', G.path, o.paths, o.notPaths),
+    ...cond('destination.port', G.destPort, o.ports, o.notPorts),
+    ...basePermission,
+  ]);
+  return {
+    principals: principals.length > 0 ? principals : [basePrincipal],
+    permissions: permissions.length > 0 ? permissions : [basePermission],
+  };
 }
 
-/** The RBAC rules for policies of one action: keys `ns[..]-policy[..]-rule[i]`. */
-export function rbacRules(
+class RuleError extends Error {}
+
+/**
+ * model.go: rule.permission / rule.principal with checkError: a value that
+ * cannot be expressed fails the whole rule under ALLOW (it then allows
+ * nothing) and is skipped under DENY/AUDIT (the rule then matches more).
+ */
+function build<T extends object>(
+  c: Cond<{ one?: OneGen<T>; all?: AllGen<T> }>,
+  ctx: GenContext,
+  action: Action,
+  or: (xs: T[]) => T,
+  not: (x: T) => T,
+): T[] {
+  const check = (r: Out<T> | undefined): T | undefined => {
+    if (r === undefined) return undefined;
+    if (isError(r)) {
+      if (action === 'ALLOW') throw new RuleError(r.error);
+      return undefined;
+    }
+    return r;
+  };
+  const { one, all } = c.g;
+  const out: T[] = [];
+  const side = (vs: readonly string[], negate: boolean) => {
+    if (vs.length === 0) return;
+    let p: T | undefined;
+    if (all) {
+      p = check(all(c.key, vs, ctx));
+    } else {
+      const each = vs.map((v) => check(one?.(c.key, v, ctx))).filter((x): x is T => x !== undefined);
+      p = each.length > 0 ? or(each) : undefined;
+    }
+    if (p) out.push(negate ? not(p) : p);
+  };
+  side(c.values, false);
+  side(c.notValues, true);
+  return out;
+}
+
+const ANY_PRINCIPAL: Principal = { any: true };
+const ANY_PERMISSION: Permission = { any: true };
+
+/** model.go: Generate; null when the rule is skipped (an ALLOW rule that cannot be expressed). */
+export function rulePolicy(rule: AuthzRuleIR, ctx: GenContext, action: Action): Policy | null {
+  const r = generate(rule, ctx, action);
+  return 'error' in r ? null : r;
+}
+
+/**
+ * Why a rule cannot be expressed as written (an unknown `when` key, a value
+ * that is not a port, an address, …), judged as on an HTTP chain; undefined
+ * when it can. The same rule is dropped from an ALLOW and narrowed in a DENY.
+ */
+export function ruleProblem(rule: AuthzRuleIR, namespace: string): string | undefined {
+  const r = generate(rule, { forTCP: false, useAuthenticated: false, namespace }, 'ALLOW');
+  return 'error' in r ? r.error : undefined;
+}
+
+function generate(rule: AuthzRuleIR, ctx: GenContext, action: Action): Policy | { error: string } {
+  const unknown = unknownWhenKeys(rule);
+  if (action === 'ALLOW' && unknown.length > 0) return { error: `unknown attribute ${unknown.join(', ')}` };
+  const m = model(rule);
+  try {
+    const permissions = m.permissions.map((list): Permission => {
+      const and = list.flatMap((c) =>
+        build<Permission>(
+          c,
+          ctx,
+          action,
+          (rules) => ({ or_rules: { rules } }),
+          (p) => ({ not_rule: p }),
+        ),
+      );
+      return { and_rules: { rules: and.length > 0 ? and : [ANY_PERMISSION] } };
+    });
+    const principals = m.principals.map((list): Principal => {
+      const and = list.flatMap((c) =>
+        build<Principal>(
+          c,
+          ctx,
+          action,
+          (ids) => ({ or_ids: { ids } }),
+          (p) => ({ not_id: p }),
+        ),
+      );
+      return { and_ids: { ids: and.length > 0 ? and : [ANY_PRINCIPAL] } };
+    });
+    return { permissions, principals };
+  } catch (e) {
+    if (e instanceof RuleError) return { error: e.message };
+    throw e;
+  }
+}
+
+/** builder.go: rbacPolicyMatchNever — what a policy without rules contributes. */
+const MATCH_NEVER: Policy = {
+  permissions: [{ not_rule: { any: true } }],
+  principals: [{ not_id: { any: true } }],
+};
+
+/** builder.go: build — the RBAC rules for policies of one action: keys `ns[..]-policy[..]-rule[i]`. */
+export function buildRbac(
   policies: readonly AuthzPolicyIR[],
-  action: 'ALLOW' | 'DENY' | 'LOG',
-  trustDomain: string,
-  kind: ChainKind,
+  action: Action,
+  opts: { forTCP: boolean; useAuthenticated: boolean },
   keyPrefix = '',
 ): RBAC {
   const out: Record<string, Policy> = {};
   for (const p of policies) {
+    const ctx: GenContext = { ...opts, namespace: p.namespace };
     p.rules.forEach((rule, i) => {
-      const policy = rulePolicy(rule, trustDomain, kind, action !== 'ALLOW');
+      const policy = rulePolicy(rule, ctx, action);
       if (policy) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, i)] = policy;
     });
+    if (p.rules.length === 0) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, 0)] = MATCH_NEVER;
   }
   return { action, policies: out };
+}
+
+/** The RBAC rules of one chain kind: waypoints read the peer from filter state, proxyless gRPC from mTLS. */
+export function rbacRules(
+  policies: readonly AuthzPolicyIR[],
+  action: Action,
+  _trustDomain: string,
+  kind: ChainKind,
+  keyPrefix = '',
+): RBAC {
+  return buildRbac(policies, action, { forTCP: kind === 'tcp', useAuthenticated: kind === 'grpc' }, keyPrefix);
 }

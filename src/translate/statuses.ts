@@ -7,6 +7,7 @@ import {
   WAYPOINT_CLASS,
   type KubeObject,
   type AuthorizationPolicy,
+  type RequestAuthentication,
   type KindName,
   type ParentReference,
   type Service,
@@ -19,6 +20,10 @@ import type { AnyRoute } from './route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
+import { jwksFor, resolvedJwks } from './authn';
+import { ruleUsesL7 } from './ztunnel-authz';
+import { authzPolicyIR } from './authz';
+import { ruleProblem } from './rbac';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -199,6 +204,17 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
       return bad('Invalid', `GatewayClass targets are honoured only in the root namespace ${ctx.opts.rootNamespace}`);
     return ok(`bound to every waypoint`);
   }
+  if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
+    // istiod attaches these to the ServiceEntry's hosts on its waypoint; our
+    // waypoints do not serve ServiceEntry hosts yet, so there is nothing to attach to.
+    ctx.reads?.object('ServiceEntry', ns, t.name);
+    if (!get(ctx.world, 'ServiceEntry', ns, t.name))
+      return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} not found`);
+    return bad(
+      'Unsupported',
+      `ServiceEntry ${ns}/${t.name}: waypoints do not serve ServiceEntry hosts yet, so the policy is not applied`,
+    );
+  }
   return bad('Invalid', `unsupported targetRef ${group}/${t.kind} ${t.name}`);
 }
 
@@ -210,6 +226,26 @@ function policyProblems(
   const out: string[] = [...(policy.invalid ?? [])];
   if (policy.spec?.selector && targetRefsOf(policy.spec).length > 0)
     out.push('selector and targetRefs are mutually exclusive');
+  if (policy.kind === 'RequestAuthentication') {
+    // The keys istiod would inline: a rule whose JWKS could not be fetched rejects every token.
+    const keys = resolvedJwks(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+    ((policy as RequestAuthentication).spec?.jwtRules ?? []).forEach((r, i) => {
+      const { error } = jwksFor(r, keys);
+      if (error) out.push(`jwtRules[${i}]: JWKS unavailable (${error}); tokens from ${r.issuer} are rejected`);
+    });
+  }
+  if (policy.kind === 'AuthorizationPolicy') {
+    // istiod's webhook refuses these; its builder drops the rule from an ALLOW.
+    const ir = authzPolicyIR(policy as AuthorizationPolicy);
+    const deny = ir.action !== 'ALLOW';
+    ir.rules.forEach((rule, i) => {
+      const why = ruleProblem(rule, ir.namespace);
+      if (why)
+        out.push(
+          `rules[${i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
+        );
+    });
+  }
   if (policy.kind === 'AuthorizationPolicy' && policy.spec?.action === 'CUSTOM') {
     const name = policy.spec.provider?.name;
     if (!name || !extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads).has(name)) {
@@ -255,19 +291,11 @@ function policyStatus(ctx: StatusContext, p: KubeObject & { spec?: Targeting }):
   };
 }
 
-const L7_SOURCE = ['requestPrincipals', 'notRequestPrincipals'] as const;
-const L7_OPERATION = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
-
 /** Policies ztunnel enforces (no targetRefs): say when it cannot honour HTTP parts of them. */
 function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
   const action = p.spec?.action ?? 'ALLOW';
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
-  const l7 = (p.spec?.rules ?? []).some(
-    (r) =>
-      (r.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
-      (r.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
-      (r.when ?? []).some((w) => w.key.startsWith('request.')),
-  );
+  const l7 = (p.spec?.rules ?? []).some(ruleUsesL7);
   const gen = p.metadata.generation;
   return {
     kind: 'AuthorizationPolicy',

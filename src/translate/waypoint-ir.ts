@@ -13,7 +13,7 @@ import { extAuthzProviders } from './mesh-config';
 import { outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
-import { jwtRulesIR } from './authn';
+import { jwtRulesIR, resolvedJwks } from './authn';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
 import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
@@ -106,7 +106,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const outbound = new Map<string, OutboundClusterIR>();
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
-    const ir = authzPolicyIR(p, td);
+    const ir = authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
     const prov = providers.get(ir.provider);
     const target = prov && providerService(ctx, prov.host);
@@ -130,9 +130,11 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   // The waypoint-wide parts, built once. A service with a policy of its own
   // of one kind gets its own list of that kind, and shares the other kinds'
   // lists (so what is built from them, like the JWT filter, is built once).
+  const keys = resolvedJwks(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const jwtRules = (ra: RequestAuthentication) => jwtRulesIR(ra, keys);
   const shared: ChainPolicyIR = {
     authz: authz.waypoint.map(withProvider),
-    jwt: authn.waypoint.flatMap(jwtRulesIR),
+    jwt: authn.waypoint.flatMap(jwtRules),
     accessLogs: accessLogsOf(telemetry.waypoint),
   };
   const policyFor = (svcKey: string): ChainPolicyIR => {
@@ -141,7 +143,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const t = telemetry.byService.get(svcKey);
     return {
       authz: a ? [...shared.authz, ...a.map(withProvider)] : shared.authz,
-      jwt: r ? [...shared.jwt, ...r.flatMap(jwtRulesIR)] : shared.jwt,
+      jwt: r ? [...shared.jwt, ...r.flatMap(jwtRules)] : shared.jwt,
       accessLogs: t ? accessLogsOf([...telemetry.waypoint, ...t]) : shared.accessLogs,
     };
   };

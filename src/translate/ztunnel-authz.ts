@@ -1,15 +1,23 @@
 import type { TypeMap } from '../envoy';
-import { checkedValue, parseIpOrCidr } from '../model/values';
-import type { AuthorizationPolicy, AuthzOperation, AuthzSource } from '../model';
+import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../model';
 import type { TranslateOptions } from './context';
 import { targetRefsOf } from './targeting';
 import { ipBytes } from './ip-bytes';
+import { cidrRange, port } from './rbac-matchers';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
 type Match = TypeMap['istio.security.Match'];
 type StringMatch = TypeMap['istio.security.StringMatch'];
 
-const L7_SOURCE: (keyof AuthzSource)[] = ['requestPrincipals', 'notRequestPrincipals'];
+// authorization.go: httpSources — remote IPs come from HTTP headers, so they are L7 to ztunnel.
+const L7_SOURCE: (keyof AuthzSource)[] = [
+  'remoteIpBlocks',
+  'notRemoteIpBlocks',
+  'requestPrincipals',
+  'notRequestPrincipals',
+];
+/** authorization.go: l4WhenAttributes. */
+const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
 const L7_OPERATION: (keyof AuthzOperation)[] = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
 
 function sm(v: string): StringMatch {
@@ -19,9 +27,38 @@ function sm(v: string): StringMatch {
   return { exact: v };
 }
 
-function cidr(v: string): { address: Buffer; length: number } {
-  const { prefixLen } = checkedValue(parseIpOrCidr, v);
-  return { address: ipBytes(v.split('/')[0] ?? ''), length: prefixLen };
+/** authorization.go: stringToIP — an unparsable address is skipped. */
+function cidrs(vs: string[] | undefined): { address: Buffer; length: number }[] {
+  const out: { address: Buffer; length: number }[] = [];
+  for (const v of vs ?? []) {
+    const c = cidrRange(v);
+    if (typeof c === 'string') continue;
+    out.push({ address: ipBytes(c.address_prefix ?? ''), length: c.prefix_len?.value ?? 0 });
+  }
+  return out;
+}
+
+/** authorization.go: stringToPort — an unparsable port is skipped. */
+const ports = (vs: string[] | undefined): number[] =>
+  (vs ?? []).map(port).filter((p): p is number => typeof p === 'number');
+
+/** authorization.go: stringToServiceAccountMatch — a bare name is in the policy's namespace. */
+function serviceAccounts(vs: string[] | undefined, ns: string): { namespace: string; serviceAccount: string }[] {
+  return (vs ?? []).map((v) => {
+    const slash = v.indexOf('/');
+    return slash < 0
+      ? { namespace: ns, serviceAccount: v }
+      : { namespace: v.slice(0, slash), serviceAccount: v.slice(slash + 1) };
+  });
+}
+
+/** authorization.go: handleRule's l7RuleFound — fields ztunnel cannot see. */
+export function ruleUsesL7(rule: AuthzRule): boolean {
+  return (
+    (rule.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
+    (rule.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
+    (rule.when ?? []).some((w) => !L4_WHEN.has(w.key))
+  );
 }
 
 /**
@@ -39,49 +76,53 @@ export function authorizationMsg(p: AuthorizationPolicy, opts: TranslateOptions)
   const scope = p.spec?.selector ? 'WORKLOAD_SELECTOR' : ns === opts.rootNamespace ? 'GLOBAL' : 'NAMESPACE';
   const groups: NonNullable<AuthorizationMsg['groups']> = [];
   for (const rule of p.spec?.rules ?? []) {
-    const usesL7 =
-      (rule.from ?? []).some((f) => L7_SOURCE.some((k) => (f.source?.[k]?.length ?? 0) > 0)) ||
-      (rule.to ?? []).some((t) => L7_OPERATION.some((k) => (t.operation?.[k]?.length ?? 0) > 0)) ||
-      (rule.when ?? []).some((w) => w.key.startsWith('request.'));
-    if (usesL7 && action === 'ALLOW') continue;
+    if (action === 'ALLOW' && ruleUsesL7(rule)) continue;
+    // authorization.go: handleRule — `to` clause, then `from` clause, then one per condition.
     const rules: NonNullable<NonNullable<AuthorizationMsg['groups']>[number]['rules']> = [];
+    // A `to` with only HTTP fields is empty at L4. istiod sends it and ztunnel
+    // never matches it, so a DENY would never fire: we leave it out of a DENY,
+    // which then denies more, never less. (An ALLOW with HTTP fields is gone already.)
+    const to: Match[] = (rule.to ?? [])
+      .map((t) => ({
+        destination_ports: ports(t.operation?.ports),
+        not_destination_ports: ports(t.operation?.notPorts),
+      }))
+      .filter((m) => action === 'ALLOW' || m.destination_ports.length + m.not_destination_ports.length > 0);
+    if (to.length > 0) rules.push({ matches: to });
     const from: Match[] = (rule.from ?? []).map((f) => {
       const s = f.source ?? {};
       return {
-        principals: (s.principals ?? []).map(sm),
-        not_principals: (s.notPrincipals ?? []).map(sm),
+        source_ips: cidrs(s.ipBlocks),
+        not_source_ips: cidrs(s.notIpBlocks),
         namespaces: (s.namespaces ?? []).map(sm),
         not_namespaces: (s.notNamespaces ?? []).map(sm),
-        source_ips: [...(s.ipBlocks ?? []), ...(s.remoteIpBlocks ?? [])].map(cidr),
-        not_source_ips: [...(s.notIpBlocks ?? []), ...(s.notRemoteIpBlocks ?? [])].map(cidr),
+        service_accounts: serviceAccounts(s.serviceAccounts, ns),
+        not_service_accounts: serviceAccounts(s.notServiceAccounts, ns),
+        principals: (s.principals ?? []).map(sm),
+        not_principals: (s.notPrincipals ?? []).map(sm),
       };
     });
     if (from.length > 0) rules.push({ matches: from });
-    const to: Match[] = (rule.to ?? [])
-      .map((t) => ({
-        destination_ports: (t.operation?.ports ?? []).map(Number),
-        not_destination_ports: (t.operation?.notPorts ?? []).map(Number),
-      }))
-      .filter((m) => m.destination_ports.length + m.not_destination_ports.length > 0);
-    if (to.length > 0) rules.push({ matches: to });
     for (const w of rule.when ?? []) {
       const m: Match = {};
-      if (w.key === 'source.ip' || w.key === 'remote.ip')
-        Object.assign(m, { source_ips: (w.values ?? []).map(cidr), not_source_ips: (w.notValues ?? []).map(cidr) });
+      if (w.key === 'source.ip') Object.assign(m, { source_ips: cidrs(w.values), not_source_ips: cidrs(w.notValues) });
       else if (w.key === 'source.namespace')
         Object.assign(m, { namespaces: (w.values ?? []).map(sm), not_namespaces: (w.notValues ?? []).map(sm) });
       else if (w.key === 'source.principal')
         Object.assign(m, { principals: (w.values ?? []).map(sm), not_principals: (w.notValues ?? []).map(sm) });
       else if (w.key === 'destination.port')
         Object.assign(m, {
-          destination_ports: (w.values ?? []).map(Number),
-          not_destination_ports: (w.notValues ?? []).map(Number),
+          destination_ports: ports(w.values),
+          not_destination_ports: ports(w.notValues),
         });
       else if (w.key === 'destination.ip')
         Object.assign(m, {
-          destination_ips: (w.values ?? []).map(cidr),
-          not_destination_ips: (w.notValues ?? []).map(cidr),
+          destination_ips: cidrs(w.values),
+          not_destination_ips: cidrs(w.notValues),
         });
+      // Any other key is L7: the rule is gone from an ALLOW (above). In a DENY
+      // istiod sends an empty match, which ztunnel never matches, so the DENY
+      // never fires; we drop the condition instead, so it denies more, not less.
       else continue;
       rules.push({ matches: [m] });
     }

@@ -25,6 +25,10 @@ export function policy(p: Partial<AuthzPolicyIR> & Pick<AuthzPolicyIR, 'name' | 
 export const source = (s: Partial<AuthzPolicyIR['rules'][number]['from'][number]>) => ({
   principals: [],
   notPrincipals: [],
+  serviceAccounts: [],
+  notServiceAccounts: [],
+  trustDomains: [],
+  notTrustDomains: [],
   requestPrincipals: [],
   notRequestPrincipals: [],
   namespaces: [],

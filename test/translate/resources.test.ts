@@ -93,6 +93,7 @@ describe('waypoint resources from IR', () => {
         issuer: 'iss',
         audiences: [],
         jwks: '{"keys":[]}',
+        spaceDelimitedClaims: ['permission', 'scope'],
         fromHeaders: [],
         fromParams: [],
         fromCookies: [],
@@ -121,7 +122,7 @@ describe('waypoint resources from IR', () => {
     ]);
   });
 
-  it('fails closed on TCP chains: HTTP-only rules vanish from ALLOW, HTTP fields are ignored in DENY', () => {
+  it('fails closed on TCP chains as model.go: rule.permission checkError does: HTTP-only rules vanish from ALLOW, HTTP fields are ignored in DENY', () => {
     const p = noPolicy();
     const httpRule = {
       from: [source({ principals: ['cluster.local/ns/default/sa/a'] })],
@@ -145,11 +146,12 @@ describe('waypoint resources from IR', () => {
     const denyPolicy = deny.policies['ns[default]-policy[deny-get]-rule[0]'];
     assert.deepEqual(
       denyPolicy.permissions,
-      [{ any: true }],
+      [{ andRules: { rules: [{ any: true }] } }],
       'DENY drops the method: every request from the principal is denied (wider)',
     );
-    assert.equal(denyPolicy.principals[0].filterState.key, 'io.istio.peer_principal');
-    assert.equal(denyPolicy.principals[0].filterState.stringMatch.exact, 'spiffe://cluster.local/ns/default/sa/a');
+    const peer = denyPolicy.principals[0].andIds.ids[0].orIds.ids[0];
+    assert.equal(peer.filterState.key, 'io.istio.peer_principal');
+    assert.equal(peer.filterState.stringMatch.exact, 'spiffe://cluster.local/ns/default/sa/a');
   });
 
   it('never lets a condition it cannot evaluate widen an ALLOW', () => {

@@ -38,7 +38,9 @@ const objs: KubeObject[] = [
       action: 'ALLOW',
       rules: [
         {
-          from: [{ source: { principals: ['cluster.local/ns/app/sa/client'] } }],
+          from: [
+            { source: { principals: ['cluster.local/ns/app/sa/client'], serviceAccounts: ['client', 'ops/admin'] } },
+          ],
           to: [{ operation: { ports: ['8080'] } }],
         },
         { to: [{ operation: { paths: ['/x'] } }] },
@@ -82,8 +84,18 @@ describe('workload API resources', () => {
     const l4 = decodeMessage('istio.security.Authorization', authz[0]!.body);
     assert.equal(l4.scope, 'WORKLOAD_SELECTOR');
     assert.equal(l4.groups.length, 1, 'the ALLOW rule using paths is dropped (narrower)');
-    assert.equal(l4.groups[0]!.rules[0]!.matches[0]!.principals[0]!.exact, 'cluster.local/ns/app/sa/client');
-    assert.deepEqual(l4.groups[0]!.rules[1]!.matches[0]!.destination_ports, [8080]);
+    // authorization.go: handleRule puts the `to` clause before the `from` clause.
+    assert.deepEqual(l4.groups[0]!.rules[0]!.matches[0]!.destination_ports, [8080]);
+    const from = l4.groups[0]!.rules[1]!.matches[0]!;
+    assert.equal(from.principals[0]!.exact, 'cluster.local/ns/app/sa/client');
+    assert.deepEqual(
+      from.service_accounts,
+      [
+        { namespace: 'app', serviceAccount: 'client' },
+        { namespace: 'ops', serviceAccount: 'admin' },
+      ],
+      'authorization.go: stringToServiceAccountMatch — a bare name is in the policy namespace',
+    );
     const deny = decodeMessage('istio.security.Authorization', authz[1]!.body);
     assert.equal(deny.scope, 'NAMESPACE');
     assert.equal(deny.groups.length, 1, 'the DENY rule keeps its L4 part (wider)');
