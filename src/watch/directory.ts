@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { keyOf, type Change, type KubeObject } from '../model';
-import { DEFAULT_MAX_DOCUMENT_BYTES, parseManifestFile } from './manifests';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from './manifests';
+import { parseManifestFile } from './parse';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
 
 interface FileState {
