@@ -3,7 +3,7 @@ import { relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { keyOf, type Change, type KubeObject } from '../model';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type ParsedFile } from './manifests';
-import { addChunk, parseChunk, type ChunkResult } from './parse';
+import { addChunk, parseChunks, type ChunkResult } from './parse';
 import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
 import { splitDocuments } from './split';
@@ -190,6 +190,7 @@ export class DirectorySource implements ConfigSource {
       // What an unreadable directory held is kept, not removed.
       if (w.files.has(p) || under(p, w.unreadable)) continue;
       this.files.delete(p);
+      this.rels.delete(p);
       changed.push({ path: p, old });
     }
     let retry = false;
@@ -209,8 +210,11 @@ export class DirectorySource implements ConfigSource {
     if (retry) this.schedule();
   }
 
+  private readonly rels = new Map<string, string>();
   private rel(path: string): string {
-    return relative(this.dir, path) || path;
+    let r = this.rels.get(path);
+    if (r === undefined) this.rels.set(path, (r = relative(this.dir, path) || path));
+    return r;
   }
 
   /** Reads and parses one file; undefined when it changed while being read (read it again later). */
@@ -255,9 +259,12 @@ export class DirectorySource implements ConfigSource {
     const maxDoc = this.opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
     const chunks = new Map<string, ChunkResult>();
     const parsed: ParsedFile = { docs: [], errors: [], invalidKeys: new Set(), unreadable: false };
-    for (const c of splitDocuments(text)) {
-      let r = chunks.get(c.text) ?? prev?.chunks.get(c.text);
-      r ??= parseChunk(c.text, c.contentLine - c.line, maxDoc);
+    const split = splitDocuments(text);
+    const fresh = split.filter((c) => !prev?.chunks.has(c.text));
+    const results = parseChunks(fresh, maxDoc);
+    fresh.forEach((c, i) => chunks.set(c.text, results[i] as ChunkResult));
+    for (const c of split) {
+      const r = chunks.get(c.text) ?? (prev?.chunks.get(c.text) as ChunkResult);
       chunks.set(c.text, r);
       addChunk(parsed, rel, c.line, r);
     }

@@ -5,6 +5,8 @@ export interface Chunk {
   line: number;
   /** 1-based line of its first content (not a separator, comment or blank line). */
   contentLine: number;
+  /** Whether a `---` line starts the document (else it is the file's first, unmarked). */
+  marked: boolean;
 }
 
 // A `---` or `...` at the start of a line, followed by a blank or the end of
@@ -25,10 +27,11 @@ export function splitDocuments(text: string): Chunk[] {
   let start = 0; // offset of the current chunk
   let startLine = 1;
   let contentLine = 0; // 0: no content yet
+  let marked = false;
   let pos = 0;
   let line = 1;
   const close = (end: number) => {
-    if (contentLine > 0) out.push({ text: text.slice(start, end), line: startLine, contentLine });
+    if (contentLine > 0) out.push({ text: text.slice(start, end), line: startLine, contentLine, marked });
   };
   while (pos < text.length) {
     let eol = text.indexOf('\n', pos);
@@ -44,6 +47,7 @@ export function splitDocuments(text: string): Chunk[] {
         startLine = line;
         contentLine = 0;
       }
+      marked = text.charCodeAt(pos) === 45;
       if (text.charCodeAt(pos) === 46) {
         // `...` ends a document; what follows starts a new chunk.
         start = eol + 1;

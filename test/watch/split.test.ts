@@ -54,6 +54,23 @@ describe('splitting a manifest file into documents', () => {
     assert.equal(r.unreadable, true);
   });
 
+  it('parses many documents in one call and still places each, with or without markers and comments', () => {
+    const ns = (n: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${n}\n`;
+    // helm-style: a comment before each marker; then a document ended by `...` and one without a marker.
+    const text = `${ns('a')}# Source: b.yaml\n---\n${ns('b')}--- # c\n${ns('c')}...\n${ns('d')}`;
+    const r = parseManifestFile('f.yaml', text);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.docs.map((d) => [d.object.metadata.name, d.line]),
+      [
+        ['a', 1],
+        ['b', 7],
+        ['c', 12],
+        ['d', 17],
+      ],
+    );
+  });
+
   it('refuses an alias bomb instead of expanding it', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 9; i++)
