@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { startHeapCompaction } from '../src/cli/v8-heap';
 import { churnBench } from './churn-bench';
+import { dirEdit, w8 } from './dir-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { w1, w2 } from './translate-bench';
@@ -40,6 +41,16 @@ async function main(): Promise<void> {
     process.stderr.write(`churning ${services} services for ${w5Minutes} min with ${clients} clients…\n`);
     const waypointsOnly = process.argv.includes('--w5-waypoints-only');
     rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60), waypointsOnly })));
+  }
+  // W8 and the directory edit spawn `serve` itself; `--services` overrides the mesh size.
+  const dirServices = Number(flag('--services') ?? (full ? 10_000 : 1000));
+  if (wants('w8')) {
+    process.stderr.write(`cold-starting serve on a ${dirServices}-service directory, 5 times…\n`);
+    rows.push(...(await w8(dirServices, 5)));
+  }
+  if (wants('diredit')) {
+    process.stderr.write(`editing one line of a namespace file in a ${dirServices}-service directory…\n`);
+    rows.push(...(await dirEdit(dirServices, 10, 10)));
   }
   report(rows, {
     date: new Date().toISOString(),

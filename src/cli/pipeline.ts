@@ -77,10 +77,15 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     registers: [registry],
   });
   const waypoints = new Gauge({ name: 'istiod_lite_waypoints', help: 'Waypoints known.', registers: [registry] });
-  const configErrors = new Gauge({
+  new Gauge({
     name: 'istiod_lite_config_errors',
     help: 'Input documents or objects currently rejected.',
     registers: [registry],
+    // Read at scrape time: a document can turn bad (keeping its last good
+    // version, so nothing changes downstream) or be fixed without a new World.
+    collect() {
+      this.set(source.errors().length);
+    },
   });
   const store = new ConfigStore();
   const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
@@ -99,7 +104,6 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     waypoints.set(step.index.waypoints.size);
-    configErrors.set(source.errors().length);
     translatedOnce = true;
     log.info({ changed: changed.size, translated: step.translated, removed: step.removed }, 'configuration updated');
     for (const cb of updateListeners) cb(world, statuses);
@@ -131,7 +135,6 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     kube.onRefusal(() => {
       if (!translatedOnce) return;
       statuses = withRefusals(statuses, kube.refusals());
-      configErrors.set(kube.errors().length);
       for (const cb of updateListeners) cb(store.world, statuses);
     });
     try {
@@ -141,7 +144,9 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     }
   }
   await source.start();
-  for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
+  // The directory source logs its own problems as they appear, rate-limited.
+  if (!(source instanceof DirectorySource))
+    for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();
   // Like istiod's first push, wait for the first fetches before reporting ready.
   await resolveJwks(store.world);

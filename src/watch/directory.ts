@@ -1,73 +1,103 @@
-import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { join, relative } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { keyOf, type Change, type KubeObject } from '../model';
-import { DEFAULT_MAX_DOCUMENT_BYTES, parseManifestFile } from './manifests';
+import { DEFAULT_MAX_DOCUMENT_BYTES, type ParsedFile } from './manifests';
+import { addChunk, parseChunks, type ChunkResult } from './parse';
+import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
+import { splitDocuments } from './split';
+import { under, walk } from './walk';
 
 interface FileState {
-  mtimeMs: number;
-  size: number;
+  /** Identity and version of what was read: a change to any part means read again. */
+  sig: string;
+  /**
+   * Each document's text and what it parsed to, so unchanged documents are
+   * not parsed again: a list, made a map on the file's first edit (hashing
+   * every document's text at start would cost a tenth of the parse).
+   */
+  chunks: Map<string, ChunkResult> | [string, ChunkResult][];
   objects: Map<string, { object: KubeObject; line: number }>;
   errors: SourceError[];
 }
-
-const MANIFEST = /\.(ya?ml|json)$/i;
 
 export interface DirectoryOptions {
   log?: Logger;
   /** Quiet time after a file event before rescanning (editors write in bursts). */
   settleMs?: number;
   maxDocumentBytes?: number;
+  /** Larger files are refused without being read. */
+  maxFileBytes?: number;
   /**
-   * Also rescan this often (0: only on file events). Useful where file events
-   * are unreliable (network file systems); used anyway when watching fails.
+   * Also rescan this often, whatever the file events say (0: never). File
+   * events can be lost (watch limits, network file systems, a directory
+   * created between a rescan and its watch), so a slow rescan backs them up.
    */
   pollMs?: number;
+  /** Stand-ins for the file system calls that can fail, to simulate failures as an unprivileged user meets them. */
+  io?: { readdir?: (dir: string) => string[]; open?: (path: string) => number };
 }
 
-const DEFAULT_POLL_MS = 1000;
+const DEFAULT_SETTLE_MS = 20;
+const DEFAULT_POLL_MS = 2000;
+export const DEFAULT_MAX_FILE_BYTES = 128 << 20;
+
+// Includes inode and ctime: a file replaced by rename (an editor's safe save,
+// `sed -i`) may keep its size and mtime, and a chmod that makes an unreadable
+// file readable changes only ctime.
+const sigOf = (st: Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
+/** Path order of the walk (each directory's names sorted), for deciding which duplicate wins. */
+function pathOrder(a: string, b: string): number {
+  const x = a.split(sep);
+  const y = b.split(sep);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
 
 /**
  * Serves the manifests in a directory tree and follows edits. A bad document
  * is reported (file, line, kind, name) and skipped; an object whose document
- * turns bad keeps its last good version until a good one replaces it.
+ * turns bad keeps its last good version until a good one replaces it, and a
+ * file or directory that cannot be read (or is caught mid-write) keeps what
+ * was last loaded from it.
  */
 export class DirectorySource implements ConfigSource {
   readonly name: string;
   synced = false;
   private readonly files = new Map<string, FileState>();
-  private effective = new Map<string, { object: KubeObject; file: string; line: number }>();
-  private dupErrors: SourceError[] = [];
+  /** Which files hold each key, in path order: the first one wins. */
+  private readonly holders = new Map<string, string[]>();
+  private readonly effective = new Map<string, { object: KubeObject; file: string; line: number }>();
+  private readonly dupErrors = new Map<string, SourceError[]>();
+  private treeErrors: SourceError[] = [];
   private readonly listeners: ChangeListener[] = [];
-  private watcher?: FSWatcher;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private watching = false;
+  private watchFailed = false;
   private timer?: NodeJS.Timeout;
   private poller?: NodeJS.Timeout;
+  private readonly problems: ProblemLog;
 
   constructor(
     readonly dir: string,
     private readonly opts: DirectoryOptions = {},
   ) {
     this.name = `directory ${dir}`;
+    this.problems = new ProblemLog(opts.log);
   }
 
   async start(): Promise<void> {
     statSync(this.dir); // a clear ENOENT now beats a silent empty mesh
+    this.watching = true;
     this.rescan();
     this.synced = true;
-    let pollMs = this.opts.pollMs ?? 0;
-    try {
-      // Any event only schedules a full rescan (a cheap stat walk), so events
-      // lost while a new subdirectory's watch is being set up do not matter.
-      this.watcher = watch(this.dir, { recursive: true }, () => this.schedule());
-      this.watcher.on('error', (e) =>
-        this.opts.log?.warn({ dir: this.dir, error: String(e) }, 'watching manifests failed'),
-      );
-    } catch (e) {
-      // Platforms or file systems without recursive watch: poll instead.
-      pollMs ||= DEFAULT_POLL_MS;
-      this.opts.log?.warn({ dir: this.dir, error: String(e), pollMs }, 'cannot watch manifests; polling');
-    }
+    const pollMs = this.opts.pollMs ?? DEFAULT_POLL_MS;
     if (pollMs > 0) {
       this.poller = setInterval(() => this.schedule(), pollMs);
       this.poller.unref();
@@ -75,9 +105,11 @@ export class DirectorySource implements ConfigSource {
   }
 
   async stop(): Promise<void> {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.watching = false;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -87,7 +119,10 @@ export class DirectorySource implements ConfigSource {
   }
 
   errors(): readonly SourceError[] {
-    return [...[...this.files.values()].flatMap((f) => f.errors), ...this.dupErrors];
+    const out = [...this.treeErrors];
+    for (const f of this.files.values()) out.push(...f.errors);
+    for (const e of this.dupErrors.values()) out.push(...e);
+    return out;
   }
 
   /** Objects currently served, with where each came from. */
@@ -96,6 +131,7 @@ export class DirectorySource implements ConfigSource {
   }
 
   private schedule(): void {
+    if (!this.watching) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -104,65 +140,146 @@ export class DirectorySource implements ConfigSource {
       } catch (e) {
         this.opts.log?.error({ dir: this.dir, error: String(e) }, 'rescanning manifests failed');
       }
-    }, this.opts.settleMs ?? 50);
+    }, this.opts.settleMs ?? DEFAULT_SETTLE_MS);
   }
 
-  private walk(dir: string): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return [];
+  /**
+   * One watch per directory, not Node's recursive watch: on Linux that one
+   * watches files individually and loses a file once it is replaced by
+   * rename. A directory's watch sees every entry change inside it, whatever
+   * the kind of event, and each only schedules a rescan.
+   */
+  private updateWatchers(dirs: readonly string[]): void {
+    if (!this.watching || this.watchFailed) return;
+    const want = new Set(dirs);
+    for (const [d, w] of this.watchers) {
+      if (want.has(d)) continue;
+      w.close();
+      this.watchers.delete(d);
     }
-    const out: string[] = [];
-    for (const n of names) {
-      if (n.startsWith('.')) continue;
-      const p = join(dir, n);
-      let st;
+    let added = false;
+    for (const d of dirs) {
+      if (this.watchers.has(d)) continue;
       try {
-        st = statSync(p);
-      } catch {
-        continue;
+        const w = watch(d, { persistent: false }, () => this.schedule());
+        w.on('error', () => {
+          w.close();
+          this.watchers.delete(d);
+          this.schedule();
+        });
+        this.watchers.set(d, w);
+        added = true;
+      } catch (e) {
+        // Out of inotify watches, or a file system without events: the
+        // periodic rescan still finds every change, later.
+        this.watchFailed = true;
+        this.opts.log?.warn(
+          { dir: d, error: String(e), pollMs: this.opts.pollMs ?? DEFAULT_POLL_MS },
+          'cannot watch manifests; relying on the periodic rescan',
+        );
+        return;
       }
-      if (st.isDirectory()) out.push(...this.walk(p));
-      else if (MANIFEST.test(n)) out.push(p);
     }
-    return out;
+    // Files written into a new directory before its watch existed.
+    if (added && this.synced) this.schedule();
   }
 
   /** Re-reads changed files and emits the resulting changes. */
   rescan(): void {
-    const paths = this.walk(this.dir);
-    const seen = new Set(paths);
-    for (const p of [...this.files.keys()]) if (!seen.has(p)) this.files.delete(p);
-    for (const p of paths) {
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
+    const w = walk(this.dir, this.opts.io?.readdir);
+    this.treeErrors = w.errors;
+    this.updateWatchers(w.dirs);
+    const changed: { path: string; old?: FileState }[] = [];
+    for (const [p, old] of this.files) {
+      // What an unreadable directory held is kept, not removed.
+      if (w.files.has(p) || under(p, w.unreadable)) continue;
+      this.files.delete(p);
+      this.rels.delete(p);
+      changed.push({ path: p, old });
+    }
+    let retry = false;
+    for (const [p, st] of w.files) {
+      const prev = this.files.get(p);
+      if (prev?.sig === sigOf(st)) continue;
+      const next = this.load(p, st, prev);
+      if (!next) {
+        retry = true;
         continue;
       }
-      const prev = this.files.get(p);
-      if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
-      this.files.set(p, this.load(p, st.mtimeMs, st.size, prev));
+      this.files.set(p, next);
+      changed.push({ path: p, old: prev });
     }
-    this.resolve(paths);
+    this.resolve(changed);
+    this.problems.report(this.errors().map(describeError));
+    if (retry) this.schedule();
   }
 
-  private load(path: string, mtimeMs: number, size: number, prev: FileState | undefined): FileState {
-    const rel = relative(this.dir, path) || path;
+  private readonly rels = new Map<string, string>();
+  private rel(path: string): string {
+    let r = this.rels.get(path);
+    if (r === undefined) this.rels.set(path, (r = relative(this.dir, path) || path));
+    return r;
+  }
+
+  /** Reads and parses one file; undefined when it changed while being read (read it again later). */
+  private load(path: string, st: Stats, prev: FileState | undefined): FileState | undefined {
+    const rel = this.rel(path);
+    const keep = (problem: string): FileState => {
+      const n = prev?.objects.size ?? 0;
+      return {
+        sig: sigOf(st),
+        chunks: prev?.chunks ?? new Map(),
+        objects: prev?.objects ?? new Map(),
+        errors: [
+          {
+            source: 'directory',
+            file: rel,
+            message: n > 0 ? `${problem}; keeping the ${n} objects last loaded from it` : problem,
+          },
+        ],
+      };
+    };
+    const maxFile = this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    if (st.size > maxFile) return keep(`file is ${st.size} bytes, more than the limit of ${maxFile}; not read`);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      const fd = this.opts.io?.open ? this.opts.io.open(path) : openSync(path, 'r');
+      try {
+        text = readFileSync(fd, 'utf8');
+        if (sigOf(fstatSync(fd)) !== sigOf(st)) return undefined;
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
-      return {
-        mtimeMs,
-        size,
-        objects: prev?.objects ?? new Map(),
-        errors: [{ source: 'directory', file: rel, message: `cannot read: ${String(e)}` }],
-      };
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined; // removed or renamed since the walk
+      return keep(`cannot read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const parsed = parseManifestFile(rel, text, this.opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES);
+    // Truncated by a writer that has not written yet: removing every object
+    // for that instant would push removals to proxies.
+    if (text.length === 0 && prev && prev.objects.size > 0)
+      return keep('file is empty (being written? delete the file to remove its objects)');
+
+    const maxDoc = this.opts.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+    const parsed: ParsedFile = { docs: [], errors: [], invalidKeys: new Set(), unreadable: false };
+    const split = splitDocuments(text);
+    const known = prev && (Array.isArray(prev.chunks) ? new Map(prev.chunks) : prev.chunks);
+    const fresh = known ? split.filter((c) => !known.has(c.text)) : split;
+    const results = parseChunks(fresh, maxDoc);
+    let chunks: FileState['chunks'];
+    if (known) {
+      const map = new Map<string, ChunkResult>();
+      fresh.forEach((c, i) => map.set(c.text, results[i] as ChunkResult));
+      for (const c of split) {
+        const r = map.get(c.text) ?? (known.get(c.text) as ChunkResult);
+        map.set(c.text, r);
+        addChunk(parsed, rel, c.line, r);
+      }
+      chunks = map;
+    } else {
+      chunks = split.map((c, i) => [c.text, results[i] as ChunkResult]);
+      split.forEach((c, i) => addChunk(parsed, rel, c.line, results[i] as ChunkResult));
+    }
     const objects = new Map<string, { object: KubeObject; line: number }>();
     const errors = [...parsed.errors];
     for (const d of parsed.docs) {
@@ -181,58 +298,80 @@ export class DirectorySource implements ConfigSource {
         continue;
       }
       const old = prev?.objects.get(key);
-      // Keep the previous object when its content is unchanged, so unchanged
-      // documents in an edited file do not count as changes.
-      objects.set(key, old && JSON.stringify(old.object) === JSON.stringify(d.object) ? { ...old, line: d.line } : d);
+      // Keep the previous object when its content is unchanged, so a document
+      // whose text changed only in comments or layout is not a change.
+      const same = old && (old.object === d.object || JSON.stringify(old.object) === JSON.stringify(d.object));
+      objects.set(key, same ? { object: old.object, line: d.line } : d);
     }
     for (const [key, old] of prev?.objects ?? []) {
       if (objects.has(key)) continue;
       if (parsed.invalidKeys.has(key) || parsed.unreadable) objects.set(key, old);
     }
-    for (const e of errors) this.opts.log?.warn({ error: describeError(e) }, 'skipping bad manifest');
-    return { mtimeMs, size, objects, errors };
+    return { sig: sigOf(st), chunks, objects, errors };
   }
 
-  private resolve(paths: string[]): void {
-    const next = new Map<string, { object: KubeObject; file: string; line: number }>();
-    const dups: SourceError[] = [];
-    for (const p of paths) {
-      const st = this.files.get(p);
-      if (!st) continue;
-      const rel = relative(this.dir, p) || p;
-      for (const [key, { object, line }] of st.objects) {
-        const winner = next.get(key);
-        if (winner) {
-          const m = object.metadata;
-          dups.push({
-            source: 'directory',
-            file: rel,
-            line,
-            kind: object.kind,
-            namespace: m.namespace,
-            name: m.name,
-            message: `same object as ${winner.file}:${winner.line}; ignored`,
-          });
-          continue;
+  /** Recomputes the served object of every key the changed files held or hold, and emits the difference. */
+  private resolve(changed: { path: string; old?: FileState }[]): void {
+    const affected = new Set<string>();
+    for (const { path, old } of changed) {
+      const now = this.files.get(path)?.objects;
+      for (const key of old?.objects.keys() ?? []) {
+        if (now?.has(key)) continue;
+        affected.add(key);
+        const hs = this.holders.get(key)?.filter((h) => h !== path) ?? [];
+        if (hs.length > 0) this.holders.set(key, hs);
+        else this.holders.delete(key);
+      }
+      for (const key of now?.keys() ?? []) {
+        affected.add(key);
+        const hs = this.holders.get(key) ?? [];
+        if (!hs.includes(path)) {
+          hs.push(path);
+          hs.sort(pathOrder);
         }
-        next.set(key, { object, file: rel, line });
+        this.holders.set(key, hs);
       }
     }
-    for (const e of dups) this.opts.log?.warn({ error: describeError(e) }, 'duplicate manifest');
-    this.dupErrors = dups;
     const changes: Change[] = [];
-    for (const [key, v] of next)
-      if (this.effective.get(key)?.object !== v.object) changes.push({ op: 'upsert', object: v.object });
-    for (const [key, v] of this.effective) {
-      if (!next.has(key))
-        changes.push({
-          op: 'delete',
-          kind: v.object.kind,
-          namespace: v.object.metadata.namespace,
-          name: v.object.metadata.name,
-        });
+    for (const key of affected) {
+      const hs = this.holders.get(key) ?? [];
+      const current = this.effective.get(key);
+      const [winner, ...losers] = hs;
+      const held = winner === undefined ? undefined : this.files.get(winner)?.objects.get(key);
+      if (winner === undefined || !held) {
+        this.dupErrors.delete(key);
+        if (!current) continue;
+        this.effective.delete(key);
+        const m = current.object.metadata;
+        changes.push({ op: 'delete', kind: current.object.kind, namespace: m.namespace, name: m.name });
+        continue;
+      }
+      if (current?.object !== held.object) changes.push({ op: 'upsert', object: held.object });
+      const file = this.rel(winner);
+      this.effective.set(key, { object: held.object, file, line: held.line });
+      if (losers.length === 0) {
+        this.dupErrors.delete(key);
+        continue;
+      }
+      this.dupErrors.set(
+        key,
+        losers.flatMap((p) => {
+          const o = this.files.get(p)?.objects.get(key);
+          if (!o) return [];
+          const m = o.object.metadata;
+          const e: SourceError = {
+            source: 'directory',
+            file: this.rel(p),
+            line: o.line,
+            kind: o.object.kind,
+            namespace: m.namespace,
+            name: m.name,
+            message: `same object as ${file}:${held.line}; ignored`,
+          };
+          return [e];
+        }),
+      );
     }
-    this.effective = next;
     if (changes.length > 0) for (const l of this.listeners) l(changes);
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { applyChanges, EMPTY_WORLD, keyOf, type Change, type World } from '../model';
 import { DirectorySource } from './directory';
-import { parseManifestFile } from './manifests';
+import { parseManifestFile } from './parse';
 import type { SourceError } from './source';
 
 /**

@@ -1,5 +1,4 @@
-import YAML, { LineCounter } from 'yaml';
-import { keyOf, kindInfo, resolveKind, type KubeObject } from '../model';
+import { kindInfo, resolveKind, type KubeObject } from '../model';
 import type { SourceError } from './source';
 
 export interface ParsedDoc {
@@ -66,92 +65,4 @@ export function checkDocument(raw: unknown): {
     name,
     namespace: object.metadata.namespace,
   };
-}
-
-/** The objects of one document, each with the line it starts at. */
-function expand(
-  raw: unknown,
-  doc: YAML.Document.Parsed,
-  lc: LineCounter,
-  line: number,
-): { raw: unknown; line: number }[] {
-  // A `kind: List` (what kubectl get -o yaml prints) carries its objects in items.
-  if (!(isObject(raw) && raw.kind === 'List' && Array.isArray(raw.items))) return [{ raw, line }];
-  const items = doc.get('items', true);
-  return raw.items.map((item, i) => {
-    const node = YAML.isSeq(items) ? items.items[i] : undefined;
-    const start = YAML.isNode(node) ? node.range?.[0] : undefined;
-    return { raw: item, line: start === undefined ? line : lc.linePos(start).line };
-  });
-}
-
-/** Parses a YAML (multi-document) or JSON file into objects and precise errors. */
-export function parseManifestFile(file: string, text: string, maxDocBytes = DEFAULT_MAX_DOCUMENT_BYTES): ParsedFile {
-  const out: ParsedFile = { docs: [], errors: [], invalidKeys: new Set(), unreadable: false };
-  const err = (
-    line: number | undefined,
-    message: string,
-    id: { kind?: string; name?: string; namespace?: string } = {},
-  ) => out.errors.push({ source: 'directory', file, line, ...id, message });
-  const lc = new LineCounter();
-  let docs: YAML.Document.Parsed[];
-  try {
-    docs = YAML.parseAllDocuments(text, {
-      lineCounter: lc,
-      prettyErrors: false,
-      uniqueKeys: false,
-    }) as YAML.Document.Parsed[];
-  } catch (e) {
-    out.unreadable = true;
-    err(1, `cannot parse: ${e instanceof Error ? e.message : String(e)}`);
-    return out;
-  }
-  for (const doc of docs) {
-    // Report the first line of content, not the `---` separator before it.
-    const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
-    const line = lc.linePos(start).line;
-    if (doc.errors.length > 0) {
-      out.unreadable = true;
-      const first = doc.errors[0];
-      const at = first?.pos?.[0] !== undefined ? lc.linePos(first.pos[0]).line : line;
-      err(at, `invalid YAML: ${first?.message.split('\n')[0] ?? 'parse error'}`);
-      continue;
-    }
-    const size = (doc.range?.[2] ?? start) - start;
-    if (size > maxDocBytes) {
-      out.unreadable = true;
-      err(line, `document is ${size} bytes, more than the limit of ${maxDocBytes}`);
-      continue;
-    }
-    let js: unknown;
-    try {
-      js = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      // Unresolved or runaway aliases fail only here, after parsing succeeded.
-      out.unreadable = true;
-      err(line, `invalid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      continue;
-    }
-    if (js === null || js === undefined) continue;
-    for (const { raw, line: at } of expand(js, doc, lc, line)) {
-      const r = checkDocument(raw);
-      if (r.irrelevant) continue;
-      if (r.object) out.docs.push({ object: r.object, line: at });
-      if (r.problems.length > 0) err(at, r.problems.join('; '), { kind: r.kind, name: r.name, namespace: r.namespace });
-      if (r.object) continue;
-      if (r.kind && r.name) {
-        const info = kindInfo(r.kind);
-        out.invalidKeys.add(
-          keyOf({
-            apiVersion: '',
-            kind: r.kind,
-            metadata: { name: r.name, namespace: info?.namespaced ? (r.namespace ?? 'default') : undefined },
-          }),
-        );
-      } else {
-        out.unreadable = true;
-      }
-    }
-  }
-  return out;
 }

@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import { list, type World } from '../../src/model';
 import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
-import { parseManifestFile } from '../../src/watch/manifests';
+import { parseManifestFile } from '../../src/watch/parse';
 import { startKubeServer, type KubeServer } from './server';
 
 // Gateway API 1.5 serves TLSRoute at v1, v1alpha3 and v1alpha2 and TCPRoute at

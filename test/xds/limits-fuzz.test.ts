@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { encodeMessage, TypeUrl } from '../../src/envoy';
-import { parseManifestFile } from '../../src/watch/manifests';
+import { parseManifestFile } from '../../src/watch/parse';
 import { SotwClient, DeltaClient } from '../support/xds-client';
 import { cluster } from '../support/resources';
 import { startXds } from '../support/xds-harness';
