@@ -27,6 +27,9 @@ export class RejectGate {
   private readonly byKey = new Map<string, Rejection[]>();
   private readonly validator = new ResourceValidator();
   private readonly grpcValidator = new ResourceValidator({ allowDeprecated: GRPC_DEPRECATED_FIELDS });
+  // ztunnel reads Istio's workload API, whose protos carry no validate.rules;
+  // its deprecated fields are still what older ztunnels read.
+  private readonly ztunnelValidator = new ResourceValidator({ deprecated: false });
   /** Resource id → when it was last logged, and at which version. */
   private readonly logged = new Map<string, { at: number; version: string }>();
   private all: Rejection[] = [];
@@ -65,8 +68,12 @@ export class RejectGate {
    * gRPC, the workload API), without those that fail: what the cache holds
    * under their names stays.
    */
-  admitPatch(key: string, upserts: readonly PreparedResource[], grpc: boolean): readonly PreparedResource[] {
-    const validator = grpc ? this.grpcValidator : this.validator;
+  admitPatch(
+    key: string,
+    upserts: readonly PreparedResource[],
+    client: 'grpc' | 'ztunnel',
+  ): readonly PreparedResource[] {
+    const validator = client === 'grpc' ? this.grpcValidator : this.ztunnelValidator;
     const ok: PreparedResource[] = [];
     const bad: Rejection[] = [];
     for (const r of upserts) {

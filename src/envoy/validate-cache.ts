@@ -1,18 +1,19 @@
 import type { PreparedResource } from './resource';
-import { validateMessage, type ValidateOptions, type Violation } from './validate';
+import { hasChecks, validateMessage, type ValidateOptions, type Violation } from './validate';
 
 const NONE: readonly Violation[] = Object.freeze([]);
 
 /**
- * Validates each resource once per content. A resource is encoded once per
- * version and then shared by every translation that reuses it, so the
- * object itself is the first key; equal content built again (clusters are
- * always rebuilt) hits the second, by type and content version, which is
- * bounded and dropped whole when full.
+ * Validates each resource once per content: by type and content version, the
+ * hash every resource carries anyway, so a resource reused across
+ * translations and equal content built again (clusters are always rebuilt)
+ * cost a lookup. Bounded: a type's entries are dropped whole when full. (A
+ * WeakMap by resource object was tried; with 100k live entries it made
+ * every GC slower than the lookups it saved.)
  */
 export class ResourceValidator {
-  private readonly byObject = new WeakMap<PreparedResource, readonly Violation[]>();
-  private readonly byContent = new Map<string, readonly Violation[]>();
+  /** By type URL; undefined for a type with nothing to check, which is neither decoded nor remembered. */
+  private readonly byType = new Map<string, Map<string, readonly Violation[]> | undefined>();
 
   constructor(
     private readonly opts: ValidateOptions = {},
@@ -20,17 +21,19 @@ export class ResourceValidator {
   ) {}
 
   violations(r: PreparedResource): readonly Violation[] {
-    const known = this.byObject.get(r);
-    if (known) return known;
-    const key = `${r.typeUrl}\u0000${r.version}`;
-    let v = this.byContent.get(key);
+    let known = this.byType.get(r.typeUrl);
+    if (!this.byType.has(r.typeUrl)) {
+      known = hasChecks(r.messageName, this.opts) ? new Map() : undefined;
+      this.byType.set(r.typeUrl, known);
+    }
+    if (!known) return NONE;
+    let v = known.get(r.version);
     if (!v) {
       const found = validateMessage(r.messageName, r.body, this.opts);
       v = found.length === 0 ? NONE : found;
-      if (this.byContent.size >= this.limit) this.byContent.clear();
-      this.byContent.set(key, v);
+      if (known.size >= this.limit) known.clear();
+      known.set(r.version, v);
     }
-    this.byObject.set(r, v);
     return v;
   }
 }

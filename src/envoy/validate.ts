@@ -33,6 +33,13 @@ const WRAPPERS = new Set([
 export interface ValidateOptions {
   /** Deprecated fields (full names, `pkg.Message.field`) a consumer still needs. */
   allowDeprecated?: ReadonlySet<string>;
+  /** Report deprecated fields at all (default true); a type with nothing else to check is then not decoded. */
+  deprecated?: boolean;
+}
+
+/** Whether `typeName` has anything to check at any depth (false: validateMessage returns [] without decoding). */
+export function hasChecks(typeName: string, opts: ValidateOptions = {}): boolean {
+  return !planOf(messageType(typeName), opts.deprecated === false ? PLANS_NO_DEPRECATED : PLANS).trivial;
 }
 
 /**
@@ -45,10 +52,11 @@ export interface ValidateOptions {
  */
 export function validateMessage(typeName: string, bytes: Uint8Array, opts: ValidateOptions = {}): Violation[] {
   const type = messageType(typeName);
-  // Nothing to check at any depth (Istio's workload API): not even decoded.
-  if (planOf(type).trivial) return [];
+  const plans = opts.deprecated === false ? PLANS_NO_DEPRECATED : PLANS;
+  // Nothing to check at any depth: not even decoded.
+  if (planOf(type, plans).trivial) return [];
   const out: Violation[] = [];
-  walk(type, type.decode(bytes) as Msg, typeName, { out, allowed: opts.allowDeprecated ?? NONE });
+  walk(type, type.decode(bytes) as Msg, typeName, { out, allowed: opts.allowDeprecated ?? NONE, plans });
   return out;
 }
 
@@ -58,6 +66,7 @@ const NONE: ReadonlySet<string> = new Set();
 interface Cx {
   out: Violation[];
   allowed: ReadonlySet<string>;
+  plans: Plans;
 }
 
 /** What checking one field needs, worked out once per field rather than once per message. */
@@ -83,11 +92,16 @@ interface TypePlan {
   fields: FieldPlan[];
 }
 
-const PLANS = new Map<protobuf.Type, TypePlan>();
+interface Plans {
+  byType: Map<protobuf.Type, TypePlan>;
+  deprecated: boolean;
+}
+const PLANS: Plans = { byType: new Map(), deprecated: true };
+const PLANS_NO_DEPRECATED: Plans = { byType: new Map(), deprecated: false };
 const IN_PROGRESS = new Set<protobuf.Type>();
 
-function planOf(type: protobuf.Type): TypePlan {
-  const known = PLANS.get(type);
+function planOf(type: protobuf.Type, plans: Plans): TypePlan {
+  const known = plans.byType.get(type);
   if (known) return known;
   const any = type.fullName === '.google.protobuf.Any';
   const load = LOAD_CHECKS.get(type.fullName);
@@ -99,11 +113,11 @@ function planOf(type: protobuf.Type): TypePlan {
   for (const field of type.fieldsArray) {
     field.resolve();
     const opts = field.parsedOptions as unknown as Options;
-    const deprecated = opts?.some((o) => o.deprecated === true) ?? false;
+    const deprecated = plans.deprecated && (opts?.some((o) => o.deprecated === true) ?? false);
     const rules = rulesOf(opts, '(validate.rules)');
     const msgType = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
     // A type met again while its own plan is being made is assumed to need walking.
-    const deep = msgType !== undefined && (IN_PROGRESS.has(msgType) || !planOf(msgType).trivial);
+    const deep = msgType !== undefined && (IN_PROGRESS.has(msgType) || !planOf(msgType, plans).trivial);
     if (!deprecated && !rules && !deep) continue;
     const enumValues =
       field.resolvedType instanceof protobuf.Enum ? new Set(Object.values(field.resolvedType.values)) : undefined;
@@ -126,12 +140,12 @@ function planOf(type: protobuf.Type): TypePlan {
     requiredOneofs,
     fields,
   };
-  PLANS.set(type, plan);
+  plans.byType.set(type, plan);
   return plan;
 }
 
 function walk(type: protobuf.Type, m: Msg, path: string, cx: Cx): void {
-  const plan = planOf(type);
+  const plan = planOf(type, cx.plans);
   if (plan.trivial) return;
   if (plan.any) {
     unpackAny(m, path, cx);
@@ -241,14 +255,15 @@ function unpackAny(m: Msg, path: string, cx: Cx): void {
   }
   // Most typed_configs in a listener are unchanged when one chain changes:
   // their violations are kept by content, relative to the Any.
-  let cache = ANY_RESULTS.get(cx.allowed);
-  if (!cache) ANY_RESULTS.set(cx.allowed, (cache = new Map()));
+  const results = cx.plans.deprecated ? ANY_RESULTS : ANY_RESULTS_NO_DEPRECATED;
+  let cache = results.get(cx.allowed);
+  if (!cache) results.set(cx.allowed, (cache = new Map()));
   const key = `${name}\u0000${contentVersion(value)}`;
   let found = cache.get(key);
   if (!found) {
     const local: Violation[] = [];
-    decodeAndWalk(inner, name, value, '', '', { out: local, allowed: cx.allowed });
-    found = local;
+    decodeAndWalk(inner, name, value, '', '', { out: local, allowed: cx.allowed, plans: cx.plans });
+    found = local.length === 0 ? NO_VIOLATIONS : local;
     if (cache.size >= ANY_CACHE_LIMIT) cache.clear();
     cache.set(key, found);
   }
@@ -272,8 +287,10 @@ function decodeAndWalk(
 
 /** Typed configs shorter than this are decoded again rather than hashed and looked up. */
 const ANY_CACHE_MIN = 256;
-const ANY_CACHE_LIMIT = 50_000;
-const ANY_RESULTS = new WeakMap<ReadonlySet<string>, Map<string, Violation[]>>();
+const ANY_CACHE_LIMIT = 20_000;
+const NO_VIOLATIONS: Violation[] = [];
+const ANY_RESULTS = new WeakMap<ReadonlySet<string>, Map<string, readonly Violation[]>>();
+const ANY_RESULTS_NO_DEPRECATED = new WeakMap<ReadonlySet<string>, Map<string, readonly Violation[]>>();
 
 function report(problem: string | undefined, path: string, out: Violation[]): void {
   if (problem) out.push({ path, message: problem });

@@ -54,7 +54,9 @@ export function findRejections(out: WaypointOutput, validator: ResourceValidator
  * Which objects produced `r`: a route configuration comes from the routes
  * of its service port; a main_internal filter chain from the policies and
  * TCP/TLS routes of its port (or the waypoint's own policies for the direct
- * chains). Anything else (clusters, endpoints, the HBONE listeners) is built
+ * chains), narrowed by the filter the violation is in (jwt_authn:
+ * RequestAuthentications; RBAC, ext_authz: AuthorizationPolicies;
+ * tcp_proxy: routes). Anything else (clusters, endpoints, the HBONE listeners) is built
  * from the waypoint and its services alone and is attributed to the Gateway.
  */
 export function provenance(
@@ -68,13 +70,18 @@ export function provenance(
     const port = servicePort(ir, r.name);
     for (const route of port?.httpRoutes ?? []) add(httpRouteRef(route));
   } else if (r.typeUrl === TypeUrl.Listener && r.name === names.MAIN_INTERNAL) {
-    for (const chain of chainNames(r, violations)) {
-      const policy =
-        chain === names.DIRECT_HTTP || chain === names.DIRECT_TCP ? ir.direct : servicePort(ir, chain)?.policy;
-      if (policy) for (const s of policyRefs(policy)) add(s);
-      const port = servicePort(ir, chain);
-      for (const route of port?.tcpRoutes ?? []) add(tcpRouteRef('TCPRoute', route));
-      for (const route of port?.tlsRoutes ?? []) add(tcpRouteRef('TLSRoute', route));
+    for (const [chain, paths] of chainViolations(r, violations)) {
+      const direct = chain === names.DIRECT_HTTP || chain === names.DIRECT_TCP;
+      const port = direct ? undefined : servicePort(ir, chain);
+      const policy = direct ? ir.direct : port?.policy;
+      // The filter a violation is in narrows which objects it came from.
+      const within = (re: RegExp) => paths.every((p) => re.test(p));
+      const only = within(JWT_FILTER) ? 'jwt' : within(AUTHZ_FILTER) ? 'authz' : within(TCP_FILTER) ? 'tcp' : 'all';
+      if (policy && only !== 'tcp') for (const s of policyRefs(policy, only)) add(s);
+      if (only === 'all' || only === 'tcp') {
+        for (const route of port?.tcpRoutes ?? []) add(tcpRouteRef('TCPRoute', route));
+        for (const route of port?.tlsRoutes ?? []) add(tcpRouteRef('TLSRoute', route));
+      }
     }
   }
   if (found.size > 0) return { sources: [...found.values()], exact: true };
@@ -102,25 +109,36 @@ const httpRouteRef = (r: HttpRouteIR): SourceRef => ({
 });
 const tcpRouteRef = (kind: string, r: TcpRouteIR): SourceRef => ({ kind, ...splitRouteName(r.name) });
 
-function policyRefs(p: ChainPolicyIR): SourceRef[] {
-  const out: SourceRef[] = p.authz.map((a) => ({ kind: 'AuthorizationPolicy', namespace: a.namespace, name: a.name }));
-  for (const j of p.jwt) {
-    const [namespace, name] = j.key.split('/');
-    if (namespace && name) out.push({ kind: 'RequestAuthentication', namespace, name });
-  }
+const JWT_FILTER = /<envoy\.extensions\.filters\.http\.jwt_authn\./;
+const AUTHZ_FILTER = /<envoy\.extensions\.filters\.(http|network)\.(rbac|ext_authz)\./;
+const TCP_FILTER = /<envoy\.extensions\.filters\.network\.tcp_proxy\./;
+
+function policyRefs(p: ChainPolicyIR, only: 'jwt' | 'authz' | 'all'): SourceRef[] {
+  const out: SourceRef[] =
+    only === 'jwt' ? [] : p.authz.map((a) => ({ kind: 'AuthorizationPolicy', namespace: a.namespace, name: a.name }));
+  if (only !== 'authz')
+    for (const j of p.jwt) {
+      const [namespace, name] = j.key.split('/');
+      if (namespace && name) out.push({ kind: 'RequestAuthentication', namespace, name });
+    }
   return out;
 }
 
-/** Names of the filter chains the violations are in (paths `…Listener.filter_chains[i]…`). */
-function chainNames(r: PreparedResource, violations: readonly Violation[]): string[] {
-  const indexes = new Set<number>();
+/** The filter chains the violations are in (paths `…Listener.filter_chains[i]…`), by name, with their paths. */
+function chainViolations(r: PreparedResource, violations: readonly Violation[]): Map<string, string[]> {
+  const byIndex = new Map<number, string[]>();
   for (const v of violations) {
     const m = /^[\w.]*Listener\.filter_chains\[(\d+)\]/.exec(v.path);
-    if (m) indexes.add(Number(m[1]));
+    if (m) byIndex.set(Number(m[1]), [...(byIndex.get(Number(m[1])) ?? []), v.path]);
   }
-  if (indexes.size === 0) return [];
+  const out = new Map<string, string[]>();
+  if (byIndex.size === 0) return out;
   const listener = decodeMessage('envoy.config.listener.v3.Listener', r.body) as {
     filter_chains?: { name?: string }[];
   };
-  return [...indexes].map((i) => listener.filter_chains?.[i]?.name ?? '').filter((n) => n !== '');
+  for (const [i, paths] of byIndex) {
+    const name = listener.filter_chains?.[i]?.name;
+    if (name) out.set(name, [...(out.get(name) ?? []), ...paths]);
+  }
+  return out;
 }
