@@ -5,6 +5,7 @@ import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless-builder';
 import { WorkloadApiView } from '../translate/workload-api-view';
 import type { SnapshotCache } from '../xds';
+import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
 
 /** Milliseconds each stage of one step took. */
@@ -20,8 +21,9 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  * Applied changes, as `serve` runs them: translate the affected waypoints,
  * then bring the views every ztunnel, waypoint and proxyless client shares
  * up to date, and put what changed in the cache. The shared views rebuild
- * only the namespaces a change reaches. Shared with the benchmarks so they
- * measure what the server does.
+ * only the namespaces a change reaches. Nothing Envoy would refuse reaches
+ * the cache (see RejectGate). Shared with the benchmarks so they measure
+ * what the server does.
  */
 export class ServeStep {
   private waypoints?: Step['index']['waypoints'];
@@ -32,6 +34,7 @@ export class ServeStep {
     private readonly translator: IncrementalTranslator,
     private readonly cache: SnapshotCache,
     opts: TranslateOptions,
+    readonly gate: RejectGate = new RejectGate(),
   ) {
     this.api = new WorkloadApiView(opts);
     this.proxyless = new ProxylessBuilder(opts);
@@ -43,9 +46,16 @@ export class ServeStep {
     const step = translator.update(world, changed);
     for (const key of step.translated) {
       const out = translator.outputs.get(key);
-      if (out) cache.set(key, out.resources);
+      if (out)
+        cache.set(
+          key,
+          this.gate.admit(out, (typeUrl, name) => cache.get(key, typeUrl).get(name)),
+        );
     }
-    for (const key of step.removed) cache.delete(key);
+    for (const key of step.removed) {
+      cache.delete(key);
+      this.gate.forget(key);
+    }
     const waypoints = since(t);
     // The workload API is one view for every ztunnel; waypoints also get the
     // Workload entries of their peers (for telemetry). Only what changed is
@@ -55,15 +65,20 @@ export class ServeStep {
     this.waypoints = step.index.waypoints;
     for (const typeUrl of [TypeUrl.Address, TypeUrl.Authorization]) {
       const p = api.get(typeUrl);
-      if (p) cache.patch(ZTUNNEL_KEY, typeUrl, p.upserts, p.removes);
+      if (p) cache.patch(ZTUNNEL_KEY, typeUrl, this.gate.admitPatch(ZTUNNEL_KEY, p.upserts, 'ztunnel'), p.removes);
     }
     // Every waypoint shares one Workload map: the cache patches it once, not once per waypoint.
     const w = api.get(TypeUrl.Workload) ?? { upserts: [], removes: [] };
-    cache.patchShared(step.index.waypoints.keys(), TypeUrl.Workload, w.upserts, w.removes);
+    cache.patchShared(
+      step.index.waypoints.keys(),
+      TypeUrl.Workload,
+      this.gate.admitPatch('workloads', w.upserts, 'ztunnel'),
+      w.removes,
+    );
     const workloadApi = since(t);
     t = process.hrtime.bigint();
     for (const [typeUrl, p] of this.proxyless.build(world, step.index, changed))
-      cache.patch(PROXYLESS_KEY, typeUrl, p.upserts, p.removes);
+      cache.patch(PROXYLESS_KEY, typeUrl, this.gate.admitPatch(PROXYLESS_KEY, p.upserts, 'grpc'), p.removes);
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
   }
 

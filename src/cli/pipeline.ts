@@ -12,6 +12,8 @@ import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../tr
 import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
 import { ambientzJson, proxyKeyFor } from './proxy-key';
 import { ServeStep } from './pipeline-step';
+import { RejectGate } from './pipeline-reject';
+import type { Rejection } from '../translate/rejections';
 import type { Json } from '../envoy';
 import { CommandError } from './errors';
 import { createKubeSource } from './kube';
@@ -35,6 +37,8 @@ export interface Pipeline {
   readonly kube?: KubeSource;
   ambientz(): Json;
   statuses(): readonly ObjectStatus[];
+  /** Resources Envoy would refuse, kept out of the cache, and those it would load with problems. */
+  rejections(): readonly Rejection[];
   metrics(): Promise<string>;
   ready(): boolean;
   stop(): Promise<void>;
@@ -90,7 +94,16 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const store = new ConfigStore();
   const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
   const translator = new IncrementalTranslator(translateOptions);
-  const serveStep = new ServeStep(translator, cache, translateOptions);
+  const gate = new RejectGate(log.child({ component: 'validate' }));
+  const serveStep = new ServeStep(translator, cache, translateOptions, gate);
+  new Gauge({
+    name: 'istiod_lite_rejected_resources',
+    help: 'Resources Envoy would refuse, held back from the proxies.',
+    registers: [registry],
+    collect() {
+      this.set(gate.rejections().filter((r) => r.blocking).length);
+    },
+  });
   const keyListeners: (() => void)[] = [];
   const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
   let statuses: readonly ObjectStatus[] = [];
@@ -100,7 +113,9 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   store.subscribe((world, changed) => {
     const start = process.hrtime.bigint();
     const { step } = serveStep.run(world, changed);
-    statuses = source instanceof KubeSource ? withRefusals(step.statuses, source.refusals()) : step.statuses;
+    statuses = gate.statuses(
+      source instanceof KubeSource ? withRefusals(step.statuses, source.refusals()) : step.statuses,
+    );
     translations.inc(step.translated.length);
     translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     waypoints.set(step.index.waypoints.size);
@@ -165,6 +180,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     kube: source instanceof KubeSource ? source : undefined,
     ambientz: () => ambientzJson(translator.index),
     statuses: () => statuses,
+    rejections: () => gate.rejections(),
     metrics: () => registry.metrics(),
     ready: () => source.synced && translatedOnce,
     stop: () => {

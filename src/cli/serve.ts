@@ -23,6 +23,7 @@ import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
 import { createLogger, LOG_LEVELS } from './log';
 import { startPipeline, type Pipeline } from './pipeline';
+import { rejectzJson } from './pipeline-reject';
 import { startHeapCompaction } from './v8-heap';
 
 const USAGE = `usage: istiod-lite serve [flags]
@@ -262,6 +263,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         adsz: () => adszJson(xds),
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
+        rejectz: () => rejectzJson(pipeline.rejections()),
         metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
         ready: () => pipeline.ready(),
       },

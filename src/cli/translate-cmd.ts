@@ -3,10 +3,14 @@ import { CommandError, UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadManifestFiles } from './world-loader';
+import { rejectzJson } from './pipeline-reject';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { applyChanges } from '../model';
 import { JwksResolver } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
+import { ResourceValidator } from '../envoy/validate-cache';
+import { findRejections } from '../translate/rejections';
+import { describeRejection, withRejections } from '../translate/status-rejections';
 
 const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR [-f …] [--waypoint NS/NAME] [-o yaml|json] [--offline]
 
@@ -14,7 +18,11 @@ Translates manifests offline, on the same code path as the server, and prints
 each waypoint's clusters, endpoints, listeners and routes (proto3 JSON with
 @type) and the statuses the server would write. Remote JWKS are fetched as the
 server fetches them (verified TLS); with --offline they are not, and the
-RequestAuthentication statuses say so.`;
+RequestAuthentication statuses say so.
+
+Every resource is checked as serve checks it. A resource Envoy would reject
+is still printed, listed under "rejected", and makes the command exit 1 after
+printing its problems on stderr; serve would not push it.`;
 
 export const translateCommand: Command = {
   name: 'translate',
@@ -47,10 +55,19 @@ export const translateCommand: Command = {
       throw new CommandError(
         `no waypoint ${wanted} in the manifests (found: ${[...result.waypoints.keys()].join(', ') || 'none'})`,
       );
+    const validator = new ResourceValidator();
+    const rejections = waypoints.flatMap((w) => findRejections(w, validator));
     const doc = {
       waypoints: waypoints.map((w) => ({ waypoint: w.key, ...renderWaypoint(w) })),
-      statuses: result.statuses,
+      statuses: withRejections(result.statuses, rejections),
+      ...(rejections.length > 0 ? { rejected: rejectzJson(rejections) } : {}),
     };
     write(formatted(doc, format));
+    const refused = rejections.filter((r) => r.blocking);
+    for (const r of rejections.filter((x) => !x.blocking)) process.stderr.write(`warning: ${describeRejection(r)}\n`);
+    if (refused.length > 0)
+      throw new CommandError(
+        `${refused.length} resource(s) Envoy would reject:\n${refused.map((r) => `  ${describeRejection(r)}`).join('\n')}`,
+      );
   },
 };

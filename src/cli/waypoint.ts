@@ -12,7 +12,7 @@ const USAGE = `usage: istiod-lite waypoint generate|apply|list|delete|status [fl
   generate  print a waypoint Gateway          (--name, --for, -r, -n)
   apply     create or update a waypoint       (--name, --for, -r, -n, --enroll-namespace, --overwrite, -w, --waypoint-timeout)
   list      list waypoints                    (-n, -A, -o)
-  delete    delete waypoints by name or --all (-n)
+  delete    delete waypoints by name, --all, or -r REVISION (-n)
   status    show waypoint conditions          (--name, -n, -o)
 
 --for is service (default), workload, all or none.`;
@@ -138,6 +138,64 @@ async function apply(values: Record<string, unknown>): Promise<void> {
   }
 }
 
+/**
+ * Deletes the named waypoints, or with --all / -r every waypoint in the
+ * namespace / of that revision (istioctl/pkg/waypoint/waypoint.go:
+ * deleteWaypoints). Only Gateways of the waypoint class are ever deleted;
+ * a name that is not one is reported and the others are still deleted, and
+ * as in istioctl that alone does not fail the command.
+ */
+async function remove(
+  v: { namespace: string; revision?: string; all?: boolean; 'all-namespaces'?: boolean; kubeconfig?: string },
+  names: string[],
+): Promise<void> {
+  const bulk = v.all === true || v.revision !== undefined;
+  if (v['all-namespaces'])
+    throw new UsageError('delete acts on one namespace: name it with -n (--all-namespaces is not supported)');
+  if (bulk && names.length > 0) throw new UsageError('cannot name waypoints together with --all or --revision');
+  if (!bulk && names.length === 0)
+    throw new UsageError('name the waypoints to delete, or pass --all, or --revision to delete one revision');
+  if (v.revision === '') throw new UsageError('--revision needs a value');
+  const { kc, objects } = kubeClient(v.kubeconfig);
+  const server = kc.getCurrentCluster()?.server ?? 'the cluster';
+  const waypoints = await listWaypoints(objects, server, v.namespace);
+  let targets: string[];
+  if (bulk) {
+    targets = waypoints
+      .filter((g) => v.revision === undefined || g.metadata.labels?.[LABEL.rev] === v.revision)
+      .map((g) => g.metadata.name);
+    if (targets.length === 0)
+      write(
+        `no waypoints${v.revision !== undefined ? ` of revision ${v.revision}` : ''} in namespace ${v.namespace}\n`,
+      );
+  } else {
+    const known = new Set(waypoints.map((g) => g.metadata.name));
+    targets = [];
+    for (const n of names) {
+      if (known.has(n)) targets.push(n);
+      else write(`waypoint ${v.namespace}/${n} not found\n`);
+    }
+  }
+  const failures: string[] = [];
+  for (const n of targets) {
+    try {
+      await call(`deleting waypoint ${v.namespace}/${n}`, server, () =>
+        objects.delete({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: n, namespace: v.namespace },
+        }),
+      );
+      write(`waypoint ${v.namespace}/${n} deleted\n`);
+    } catch (e) {
+      // Gone between the list and the delete: what was asked for holds.
+      if (e instanceof NotFound) write(`waypoint ${v.namespace}/${n} not found\n`);
+      else failures.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (failures.length > 0) throw new CommandError(failures.join('\n'));
+}
+
 export const waypointCommand: Command = {
   name: 'waypoint',
   summary: 'generate, apply, list, delete and inspect waypoints',
@@ -189,30 +247,8 @@ export const waypointCommand: Command = {
         );
         return write(table(['NAMESPACE', 'NAME', 'STATUS', 'TYPE', 'REASON', 'MESSAGE'], rows));
       }
-      case 'delete': {
-        if (names.length === 0 && !values.all) throw new UsageError('name the waypoints to delete, or pass --all');
-        const { kc, objects } = kubeClient(values.kubeconfig);
-        const server = kc.getCurrentCluster()?.server ?? 'the cluster';
-        const targets = values.all
-          ? (await listWaypoints(objects, server, values.namespace)).map((g) => g.metadata.name)
-          : names;
-        for (const n of targets) {
-          try {
-            await call(`deleting waypoint ${values.namespace}/${n}`, server, () =>
-              objects.delete({
-                apiVersion: 'gateway.networking.k8s.io/v1',
-                kind: 'Gateway',
-                metadata: { name: n, namespace: values.namespace },
-              }),
-            );
-            write(`waypoint ${values.namespace}/${n} deleted\n`);
-          } catch (e) {
-            if (e instanceof NotFound) throw new CommandError(`waypoint ${values.namespace}/${n} not found`);
-            throw e;
-          }
-        }
-        return;
-      }
+      case 'delete':
+        return remove(values, names);
       default:
         throw new UsageError(sub ? `unknown waypoint subcommand "${sub}"` : 'missing subcommand');
     }

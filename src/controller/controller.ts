@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { list, MESH_CONTROLLER, WAYPOINT_CLASS, type World } from '../model';
 import type { ObjectStatus } from '../translate';
+import { ENVOY_ACCEPTED } from '../translate/status-rejections';
 import { waypointGatewayStatus } from './gateway-status';
 import { LeaderElector } from './leader';
 import { waypointObjects, DEFAULT_DEPLOY, type WaypointDeployOptions } from './waypoint-objects';
@@ -130,7 +131,13 @@ export class WaypointController {
         );
         if (!gw) continue;
         const gs = waypointGatewayStatus(world, gw, this.opts.domain);
-        await this.writer.status(world, { ...s, conditions: gs.conditions }, { addresses: gs.addresses });
+        // Conditions the translation adds (a resource Envoy would reject) are kept beside Programmed.
+        const extra = (s.conditions ?? []).filter((c) => c.type === ENVOY_ACCEPTED);
+        await this.writer.status(
+          world,
+          { ...s, conditions: [...gs.conditions, ...extra] },
+          { addresses: gs.addresses },
+        );
       } else {
         await this.writer.status(world, s);
       }

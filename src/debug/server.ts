@@ -60,6 +60,11 @@ function routes(v: DebugViews): Route[] {
       summary: 'every service and workload binding with its reason',
       handle: (_u, res) => json(res, 200, v.ambientz()),
     },
+    {
+      path: '/debug/rejectz',
+      summary: 'resources held back because Envoy would reject them, with why and where from',
+      handle: (_u, res) => json(res, 200, v.rejectz?.() ?? []),
+    },
   ];
 }
 

@@ -8,6 +8,8 @@ export interface DebugViews {
   adsz(): Json;
   configDump(proxyId: string): Json | undefined;
   ambientz(): Json;
+  /** Resources held back because Envoy would refuse them, and those it would load with problems. */
+  rejectz?(): Json;
   metrics(): Promise<string>;
   ready(): boolean;
 }

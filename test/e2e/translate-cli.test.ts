@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
@@ -21,6 +23,36 @@ describe('translate and analyze commands', () => {
     );
     assert.equal(rds?.['@type'], 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration');
     assert.ok(doc.statuses.some((s) => s.kind === 'HTTPRoute' && s.name === 'reviews'));
+  });
+
+  it('exits 1 and names the resource and the HTTPRoute when Envoy would reject what it prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'translate-reject-'));
+    try {
+      cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
+      const file = join(dir, 'policies.yaml');
+      // A lookahead: RE2 has none, so Envoy cannot compile the header match.
+      const bad = readFileSync(file, 'utf8').replace(
+        '  rules:\n    - backendRefs:\n        - name: reviews-v1',
+        '  rules:\n    - matches:\n        - headers:\n            - type: RegularExpression\n              name: x-user\n              value: "(?=admin)"\n      backendRefs:\n        - name: reviews-v1',
+      );
+      assert.notEqual(bad, readFileSync(file, 'utf8'), 'the example still has the route this test edits');
+      writeFileSync(file, bad);
+      const r = await runCli(['translate', '-f', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Envoy would reject RouteConfiguration inbound-vip\|9080\|http\|reviews\.default/);
+      assert.match(r.stderr, /safe_regex\.regex: is not a valid RE2 regular expression/);
+      const doc = YAML.parse(r.stdout) as {
+        rejected: { sources: string[] }[];
+        statuses: { kind: string; name: string; parents?: { conditions: { type: string; status: string }[] }[] }[];
+      };
+      assert.deepEqual(doc.rejected[0]?.sources, ['HTTPRoute/default/reviews']);
+      const route = doc.statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'reviews');
+      assert.ok(
+        route?.parents?.[0]?.conditions.some((c) => c.type === 'istio.io/EnvoyAccepted' && c.status === 'False'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('selects one waypoint and fails clearly for an unknown one', async () => {

@@ -86,3 +86,53 @@ describe('validate.rules checker', () => {
     assert.deepEqual(other, flagged, 'an unrelated exemption changes nothing');
   });
 });
+
+describe('load-time checks beyond validate.rules', () => {
+  const rc = (regex: string) =>
+    prepare('envoy.config.route.v3.RouteConfiguration', 'r', {
+      name: 'r',
+      virtual_hosts: [
+        {
+          name: 'v',
+          domains: ['*'],
+          routes: [
+            {
+              match: { prefix: '/', headers: [{ name: 'x', string_match: { safe_regex: { regex } } }] },
+              route: { cluster: 'c' },
+            },
+          ],
+        },
+      ],
+    });
+
+  it('refuses a safe_regex RE2 cannot compile, and accepts one it can', () => {
+    const bad = validateMessage('envoy.config.route.v3.RouteConfiguration', rc('a(?=b)').body);
+    assert.equal(bad.length, 1);
+    assert.match(bad[0]!.path, /headers\[0\]\.string_match\.safe_regex\.regex$/);
+    assert.match(bad[0]!.message, /not a valid RE2 regular expression/);
+    assert.equal(bad[0]!.severity, undefined);
+    assert.deepEqual(
+      validateMessage('envoy.config.route.v3.RouteConfiguration', rc('^(?P<v>[a-z]+)\\d{1,3}$').body),
+      [],
+    );
+  });
+
+  it('reports an inline JWKS that does not parse as a warning, not a rejection', () => {
+    const provider = (jwks: string) =>
+      prepare('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', 'j', {
+        providers: { p: { issuer: 'i', local_jwks: { inline_string: jwks } } },
+      });
+    const v = validateMessage(
+      'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
+      provider('{"keys": [').body,
+    );
+    assert.equal(v.length, 1);
+    assert.match(v[0]!.path, /providers\[p\]\.local_jwks\.inline_string$/);
+    assert.equal(v[0]!.severity, 'warn');
+    const ok = '{"keys":[{"kty":"RSA","e":"AQAB","n":"xyz","kid":"k"}]}';
+    assert.deepEqual(
+      validateMessage('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', provider(ok).body),
+      [],
+    );
+  });
+});

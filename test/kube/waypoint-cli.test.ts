@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../e2e/serve-process';
 import { startKubeServer, type KubeServer } from './server';
+import type { Obj } from './store';
 
 describe('waypoint apply/list/status/delete against a cluster', () => {
   let srv: KubeServer;
@@ -67,8 +68,70 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
   it('deletes by name, and says so when the waypoint is not there', async () => {
     const r = await runCli(['waypoint', 'delete', 'waypoint', '-n', 'default', '--kubeconfig', kc]);
     assert.equal(r.stdout, 'waypoint default/waypoint deleted\n');
+    // istioctl waypoint.go deleteWaypoints: a missing name is reported on stdout and does not fail the command.
     const again = await runCli(['waypoint', 'delete', 'waypoint', '-n', 'default', '--kubeconfig', kc]);
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /waypoint default\/waypoint not found/);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, 'waypoint default/waypoint not found\n');
+  });
+
+  const waypoint = (ns: string, name: string, rev?: string): Obj => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace: ns, labels: rev ? { 'istio.io/rev': rev } : ({} as Record<string, string>) },
+    spec: { gatewayClassName: 'istio-waypoint', listeners: [] },
+  });
+  const gateways = (ns: string) =>
+    ['stable', 'canary', 'plain', 'wp2', 'ingress'].filter((n) =>
+      srv.get('gateway.networking.k8s.io/v1', 'Gateway', ns, n),
+    );
+
+  it('delete -r deletes only that revision, with or without --all (istioctl deleteWaypoints)', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'revs' } });
+    srv.put(waypoint('revs', 'stable', 'stable'));
+    srv.put(waypoint('revs', 'canary', 'canary'));
+    srv.put(waypoint('revs', 'plain'));
+    const r = await runCli(['waypoint', 'delete', '--all', '-r', 'canary', '-n', 'revs', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'waypoint revs/canary deleted\n');
+    assert.deepEqual(gateways('revs'), ['stable', 'plain']);
+    const none = await runCli(['waypoint', 'delete', '-r', 'canary', '-n', 'revs', '--kubeconfig', kc]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.deepEqual(gateways('revs'), ['stable', 'plain']);
+    const rev = await runCli(['waypoint', 'delete', '--revision', 'stable', '-n', 'revs', '--kubeconfig', kc]);
+    assert.equal(rev.stdout, 'waypoint revs/stable deleted\n');
+    assert.deepEqual(gateways('revs'), ['plain']);
+  });
+
+  it('refuses names with --all or -r, and --all-namespaces, deleting nothing', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'refuse' } });
+    srv.put(waypoint('refuse', 'stable', 'stable'));
+    srv.put(waypoint('default', 'plain'));
+    for (const args of [['stable', '--all'], ['stable', '-r', 'stable'], ['--all', '-A'], ['-A', '-r', 'stable'], []]) {
+      const r = await runCli(['waypoint', 'delete', ...args, '-n', 'refuse', '--kubeconfig', kc]);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+    const bare = await runCli(['waypoint', 'delete', '--all', '-A', '--kubeconfig', kc]);
+    assert.notEqual(bare.code, 0);
+    assert.match(bare.stderr, /one namespace/);
+    assert.deepEqual(gateways('refuse'), ['stable']);
+    assert.deepEqual(gateways('default'), ['plain']);
+  });
+
+  it('delete nosuch wp2 reports the missing one and still deletes wp2; never a Gateway of another class', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'names' } });
+    srv.put(waypoint('names', 'wp2'));
+    srv.put({ ...waypoint('names', 'ingress'), spec: { gatewayClassName: 'istio', listeners: [] } });
+    const r = await runCli(['waypoint', 'delete', 'nosuch', 'wp2', 'ingress', '-n', 'names', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      // As istioctl: missing names are reported first, then the deletions.
+      'waypoint names/nosuch not found\nwaypoint names/ingress not found\nwaypoint names/wp2 deleted\n',
+    );
+    assert.deepEqual(gateways('names'), ['ingress']);
+    const all = await runCli(['waypoint', 'delete', '--all', '-n', 'names', '--kubeconfig', kc]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(gateways('names'), ['ingress'], '--all deletes waypoints only');
   });
 });
