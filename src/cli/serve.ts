@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_CONTROLLER, WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
-import { startDebugServer } from '../debug/server';
+import { isLoopback, startDebugServer } from '../debug/server';
 import { adszJson, configDumpJson, synczJson } from '../debug/views';
 import { kubeTokenReviewer } from '../controller/token-review';
 import { DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE } from '../model';
@@ -32,9 +32,11 @@ cluster) it watches Kubernetes; otherwise it serves the manifests in
 flags:
   --kubeconfig PATH        watch the cluster this kubeconfig points at
   --config-dir DIR         serve the manifests in DIR (YAML/JSON, recursive)
-  --listen-address ADDR    address the xDS ports bind to (default 0.0.0.0)
+  --listen-address ADDR    address the TLS xDS port binds to (default 0.0.0.0)
   --xds-port N|off         plaintext xDS port, unauthenticated, for local use (default
                            15010 with --config-dir; off against a cluster unless given)
+  --xds-address ADDR       address the plaintext xDS port binds to (default 127.0.0.1);
+                           anyone who reaches it can read and subscribe to any proxy's config
   --xds-tls-port N         TLS xDS port (default 15012; needs --tls-cert-file and --tls-key-file);
                            every stream authenticates with a service-account token
                            (Kubernetes mode) or a client certificate (with --tls-ca-file)
@@ -65,6 +67,7 @@ const FLAGS = {
   'config-dir': { type: 'string' },
   'listen-address': { type: 'string', default: '0.0.0.0' },
   'xds-port': { type: 'string' },
+  'xds-address': { type: 'string', default: '127.0.0.1' },
   'xds-tls-port': { type: 'string', default: '15012' },
   'tls-cert-file': { type: 'string' },
   'tls-key-file': { type: 'string' },
@@ -90,6 +93,8 @@ export interface ServeOptions {
   listenAddress: string;
   /** Plaintext port; undefined: 15010 with manifests, off against a cluster; null: off. */
   xdsPort?: number | null;
+  /** Address of the plaintext port (default 127.0.0.1: it trusts whoever reaches it). */
+  xdsAddress?: string;
   xdsTlsPort: number;
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Identities on the TLS port; defaults as in the usage text. */
@@ -128,6 +133,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
       kubeconfig: values.kubeconfig,
       configDir: values['config-dir'],
       listenAddress: values['listen-address'],
+      xdsAddress: values['xds-address'],
       xdsPort: plain === undefined ? undefined : plain === 'off' ? null : parsePort('xds-port', plain),
       xdsTlsPort: parsePort('xds-tls-port', values['xds-tls-port']),
       tls:
@@ -211,12 +217,17 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     // against a real cluster it is served only when asked for.
     const plainPort = opts.xdsPort === undefined ? (pipeline.kube ? undefined : 15010) : (opts.xdsPort ?? undefined);
     if (plainPort !== undefined) {
-      xdsPort = await xds.listen(`${opts.listenAddress}:${plainPort}`);
-      if (pipeline.kube) log.warn({ xdsPort }, 'plaintext xDS port is open: it does not authenticate proxies');
+      const address = opts.xdsAddress ?? '127.0.0.1';
+      xdsPort = await xds.listen(hostPort(address, plainPort));
+      if (!isLoopbackAddress(address))
+        log.warn(
+          { xdsPort, address },
+          'plaintext xDS port is open beyond this machine: it does not authenticate proxies',
+        );
     }
     if (opts.tls) {
       const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
-      xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds, { authenticators });
+      xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
     debug = await startDebugServer(
       {
@@ -267,6 +278,15 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       await pipeline.stop();
     },
   };
+}
+
+/** `host:port`, with an IPv6 literal in brackets as gRPC expects. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || isLoopback(host.replace(/^\[|\]$/g, ''));
 }
 
 export const serveCommand: Command = {
