@@ -231,8 +231,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     }
     debug = await startDebugServer(
       {
-        syncz: () => synczJson(xds),
-        adsz: () => adszJson(xds),
+        syncz: (q) => synczJson(xds, q),
+        adsz: (q) => adszJson(xds, q),
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
         metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
@@ -243,6 +243,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         port: opts.debugPort,
         exposeDebug: opts.exposeDebug,
         log: log.child({ component: 'debug' }),
+        clientLog: xds.clientLog,
       },
     );
   } catch (e) {
@@ -264,7 +265,16 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
   }
-  log.info({ xdsPort, xdsTlsPort, debugPort: debug.port, source: pipeline.sourceName }, 'serving');
+  log.info(
+    {
+      xdsPort,
+      xdsAddress: xdsPort === undefined ? undefined : (opts.xdsAddress ?? '127.0.0.1'),
+      xdsTlsPort,
+      debugPort: debug.port,
+      source: pipeline.sourceName,
+    },
+    'serving',
+  );
   return {
     xdsPort,
     xdsTlsPort,

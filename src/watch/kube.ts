@@ -32,6 +32,36 @@ function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A Watch that says when a watch request is healthy: the API server answered
+ * 200 and the stream is open. client-node's Watch reports a refused watch
+ * through `done` before its promise resolves, so a watch whose promise
+ * resolves with `done` not yet called is one that is running.
+ */
+class HealthWatch extends k8s.Watch {
+  constructor(
+    config: k8s.KubeConfig,
+    private readonly onHealthy: () => void,
+  ) {
+    super(config);
+  }
+
+  override async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    let ended = false;
+    const controller = await super.watch(path, query, callback, (err: unknown) => {
+      ended = true;
+      done(err);
+    });
+    if (!ended) this.onHealthy();
+    return controller;
+  }
+}
+
 function path(k: KindInfo): string {
   const v = k.versions[0] ?? 'v1';
   return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
@@ -120,7 +150,11 @@ export class KubeSource implements ConfigSource {
           setImmediate(() => holder.w && this.markSynced(holder.w));
           return l;
         });
-      const informer = k8s.makeInformer(this.kc, path(kind), list);
+      // Any healthy watch ends the backoff, not only a relist: after an outage
+      // the informer resumes its watch without listing, and the next failure
+      // must not wait as long as the outage's last retry did.
+      const watch = new HealthWatch(this.kc, () => holder.w && this.healthy(holder.w));
+      const informer = new k8s.ListWatch(path(kind), watch, list, false);
       const w: Watched = { kind, informer, synced: false, missing: false, backoffMs: this.opts.minBackoffMs ?? 500 };
       holder.w = w;
       const upsert = (o: k8s.KubernetesObject) =>
@@ -144,6 +178,12 @@ export class KubeSource implements ConfigSource {
   private launch(w: Watched): void {
     if (this.stopped) return;
     w.informer.start().catch((err: unknown) => this.failed(w, err));
+  }
+
+  /** A watch of `w` is running: the API server serves it again. */
+  private healthy(w: Watched): void {
+    w.backoffMs = this.opts.minBackoffMs ?? 500;
+    w.lastError = undefined;
   }
 
   private markSynced(w: Watched): void {

@@ -17,14 +17,15 @@ import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri }
 import { PreAuthQueue } from './pre-auth-queue';
 import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
-import { DeltaConnection } from './delta';
+import { DeltaConnection, type DeltaDiscoveryRequest } from './delta';
 import { XdsMetrics } from './metrics';
 import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
 import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
-import { SotwConnection } from './sotw';
-import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
+import { type DiscoveryRequest, SotwConnection } from './sotw';
+import { clientConfigOf, proxiesOf } from './syncz';
+import { DEFAULT_MATCH_LIMITS, MatchBudgetError, selectNodes, type MatchLimits } from './node-match';
 import { NamePool } from './type-state';
 import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
 
@@ -67,6 +68,10 @@ export interface XdsLimits {
   maxNamesPerConnection: number;
   /** Longest node id accepted (Istio's are well under 300 characters). */
   maxNodeIdLength: number;
+  /** What one CSDS request's node matchers may cost. */
+  match: MatchLimits;
+  /** CSDS requests one stream may have waiting; they are answered one per event-loop turn. */
+  maxQueuedStatusRequests: number;
   /** Most concurrent streams on one HTTP/2 connection. */
   maxStreamsPerConnection: number;
   /**
@@ -85,6 +90,8 @@ export const DEFAULT_LIMITS: XdsLimits = {
   maxNamesPerStream: 100_000,
   maxNamesPerConnection: 250_000,
   maxNodeIdLength: 2048,
+  match: DEFAULT_MATCH_LIMITS,
+  maxQueuedStatusRequests: 16,
   maxStreamsPerConnection: 10_000,
   preAuthRequests: 16,
   preAuthBytes: 1 << 20,
@@ -94,6 +101,15 @@ export const DEFAULT_LIMITS: XdsLimits = {
 type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 class BadRequest extends Error {}
+/** A refusal carried to the caller as a gRPC status. */
+class StatusError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 /** A request that would take the stream past one of the XdsLimits. */
 class OverLimit extends Error {
   constructor(
@@ -117,6 +133,8 @@ export class XdsServer {
   private readonly failers = new Map<string, (e: AuthError) => void>();
   private readonly conns = new Map<string, Connection>();
   private readonly byKey = new Map<string, Set<Connection>>();
+  /** Connections by their proxy's namespace: a caller scoped to one is never shown, or matched against, the rest. */
+  private readonly byNamespace = new Map<string, Set<Connection>>();
   private readonly queue: PushQueue;
   private readonly log: Logger;
   /** Lines a client's behaviour causes (refusals, NACKs, stream churn), rate-limited per client and reason. */
@@ -136,7 +154,11 @@ export class XdsServer {
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = {
+      ...DEFAULT_LIMITS,
+      ...opts.limits,
+      match: { ...DEFAULT_MATCH_LIMITS, ...opts.limits?.match },
+    };
     this.access = opts.access ?? namespaceAccess();
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.clientLog = new ClientLog(
@@ -179,7 +201,8 @@ export class XdsServer {
             try {
               cb(null, this.clientStatus(call.request, this.scopeOf(id)));
             } catch (e) {
-              cb({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ClientStatusRequest: ${errText(e)}` });
+              const err = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, errText(e));
+              cb({ code: err.code, details: err.message });
             }
           },
           (e: AuthError) => cb({ code: e.code, details: e.message }),
@@ -255,9 +278,26 @@ export class XdsServer {
   }
 
   syncz(scope: DebugScope = { all: true }): ReturnType<typeof clientConfigOf>[] {
-    return proxiesOf(this.conns.values())
-      .filter((c) => inScope(scope, c.proxy))
-      .map(clientConfigOf);
+    return this.visibleProxies(scope).map(clientConfigOf);
+  }
+
+  /** The proxies a caller with `scope` may see, found without looking at any other. */
+  private visibleProxies(scope: DebugScope): Connection[] {
+    const pool = 'all' in scope ? this.conns.values() : (this.byNamespace.get(scope.namespace) ?? []);
+    return proxiesOf(pool).filter((c) => inScope(scope, c.proxy));
+  }
+
+  private indexNamespace(c: Connection, add: boolean): void {
+    const ns = c.proxy?.namespace;
+    if (ns === undefined) return;
+    let set = this.byNamespace.get(ns);
+    if (add) {
+      if (!set) this.byNamespace.set(ns, (set = new Set()));
+      set.add(c);
+    } else if (set) {
+      set.delete(c);
+      if (set.size === 0) this.byNamespace.delete(ns);
+    }
   }
 
   private deps() {
@@ -312,6 +352,7 @@ export class XdsServer {
       this.failers.delete(conn.id);
       if (!registered) return;
       this.index(conn, undefined);
+      this.indexNamespace(conn, false);
       this.conns.delete(conn.id);
       this.metrics.connected.dec({ protocol: conn.protocol });
       this.clientLog.info(conn.label, { proxy: clip(conn.label), protocol: conn.protocol }, 'stream closed');
@@ -462,6 +503,7 @@ export class XdsServer {
       }
       conn.proxy = parseNode(req.node);
       this.index(conn, this.keyOf(conn.proxy));
+      this.indexNamespace(conn, true);
       this.clientLog.info(
         conn.label,
         { proxy: clip(conn.label), key: conn.key, protocol: conn.protocol },
@@ -497,21 +539,20 @@ export class XdsServer {
         );
       return;
     }
+    this.checkNames(call, conn, subscribedAfter(conn, req));
     if (conn instanceof SotwConnection) conn.handle(req as Parameters<SotwConnection['handle']>[0]);
     else conn.handle(req as Parameters<DeltaConnection['handle']>[0]);
-    this.checkNames(call, conn);
+    this.countNames(call, conn, subscribedNames(conn));
   }
 
   /**
    * Holds a stream, and all streams of its HTTP/2 connection, to the name
    * limits: the per-request limit alone lets a client grow one subscription
-   * a request at a time. (A request can overshoot by at most its own names
-   * before the stream is ended and all of them are dropped.)
+   * a request at a time. Checked before the request is applied, with what
+   * the stream would subscribe to after it.
    */
-  private checkNames(call: Stream, conn: Connection): void {
-    let mine = 0;
-    for (const st of conn.states.values()) mine += st.names.size;
-    const onConnection = this.countNames(call, conn, mine);
+  private checkNames(call: Stream, conn: Connection, mine: number): void {
+    const onConnection = (this.peerNames.get(call.getPeer()) ?? 0) - (this.streamNames.get(conn) ?? 0) + mine;
     const { maxNamesPerStream, maxNamesPerConnection } = this.limits;
     if (mine > maxNamesPerStream) {
       throw new OverLimit(
@@ -552,12 +593,24 @@ export class XdsServer {
     });
   }
 
+  /**
+   * Answers one ClientStatusRequest. Node matchers run only over the proxies
+   * the caller may see (istiod scopes its syncz the same way:
+   * pilot/pkg/xds/statusgen.go: callerNamespaceFilter), within
+   * limits.match. Throws a StatusError for the caller.
+   */
   private clientStatus(bytes: Buffer, scope: DebugScope): Buffer {
-    const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
-    const matches = nodeMatcher(req.node_matchers);
-    const config = proxiesOf(this.conns.values())
-      .filter((c) => inScope(scope, c.proxy) && matches(c))
-      .map(clientConfigOf);
+    let config;
+    try {
+      const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
+      config = selectNodes(req.node_matchers, this.visibleProxies(scope), this.limits.match).map(clientConfigOf);
+    } catch (e) {
+      if (e instanceof MatchBudgetError) {
+        this.metrics.refused.inc({ limit: 'csds_match_work' });
+        throw new StatusError(grpc.status.RESOURCE_EXHAUSTED, e.message);
+      }
+      throw new StatusError(grpc.status.INVALID_ARGUMENT, `malformed ClientStatusRequest: ${clip(errText(e))}`);
+    }
     return encodeMessage('envoy.service.status.v3.ClientStatusResponse', { config });
   }
 
@@ -567,19 +620,53 @@ export class XdsServer {
     const forget = () => this.calls.delete(call);
     for (const ev of ['end', 'error', 'close', 'cancelled']) call.on(ev, forget);
     let scope: DebugScope = { all: true };
-    const answer = (bytes: Buffer) => {
+    let ended = false;
+    const end = (code: grpc.status, details: string) => {
+      if (ended) return;
+      ended = true;
+      waiting.length = 0;
+      call.emit('error', { code, details });
+    };
+    // One answer per event-loop turn, so a stream of requests cannot keep
+    // other clients waiting; a client that sends faster than that is refused.
+    const waiting: Buffer[] = [];
+    const next = () => {
+      const bytes = waiting[0];
+      if (ended || bytes === undefined) return;
       try {
         call.write(this.clientStatus(bytes, scope));
       } catch (e) {
-        call.emit('error', {
-          code: grpc.status.INVALID_ARGUMENT,
-          details: `malformed ClientStatusRequest: ${errText(e)}`,
-        });
+        const err = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, errText(e));
+        return end(err.code, err.message);
       }
+      waiting.shift();
+      if (waiting.length > 0) setImmediate(next);
     };
-    const gate = new PreAuthQueue(this.limits, answer, (e) => call.emit('error', { code: e.code, details: e.message }));
+    const answer = (bytes: Buffer) => {
+      if (ended) return;
+      if (waiting.length >= this.limits.maxQueuedStatusRequests) {
+        this.metrics.refused.inc({ limit: 'csds_queued_requests' });
+        return end(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `more than ${this.limits.maxQueuedStatusRequests} ClientStatusRequests waiting on one stream`,
+        );
+      }
+      waiting.push(bytes);
+      if (waiting.length === 1) setImmediate(next);
+    };
+    const gate = new PreAuthQueue(this.limits, answer, (e) => end(e.code, e.message));
     call.on('data', (bytes: Buffer) => gate.push(bytes));
-    call.on('end', () => call.end());
+    // Answer what was asked before the client half-closed, then close.
+    const finish = (): void => {
+      if (ended) return;
+      if (waiting.length > 0) {
+        setImmediate(finish);
+        return;
+      }
+      ended = true;
+      call.end();
+    };
+    call.on('end', finish);
     call.on('error', () => undefined);
     this.identify(call, auth).then(
       (id) => {
@@ -589,6 +676,33 @@ export class XdsServer {
       (e: AuthError) => gate.refuse(e),
     );
   }
+}
+
+/** Names a stream subscribes to, over all its types. */
+function subscribedNames(conn: Connection): number {
+  let n = 0;
+  for (const st of conn.states.values()) n += st.names.size;
+  return n;
+}
+
+/** What subscribedNames would be once `req` is applied. */
+function subscribedAfter(conn: Connection, req: DiscoveryRequest | DeltaDiscoveryRequest): number {
+  const st = conn.states.get(req.type_url);
+  const had = st?.names.size ?? 0;
+  let now: number;
+  if ('resource_names' in req) {
+    // SotW: the request's names replace the type's subscription.
+    const names = new Set(req.resource_names);
+    names.delete('*');
+    now = names.size;
+  } else {
+    const added = new Set<string>();
+    for (const n of req.resource_names_subscribe) if (n !== '*' && !st?.names.has(n)) added.add(n);
+    let removed = 0;
+    for (const n of new Set(req.resource_names_unsubscribe)) if (st?.names.has(n) && !added.has(n)) removed++;
+    now = had + added.size - removed;
+  }
+  return subscribedNames(conn) - had + now;
 }
 
 /** The client's address without its port: what log limits key a not-yet-identified client by. */
