@@ -45,7 +45,10 @@ export function pageOf(q: URLSearchParams): { offset: number; limit: number } {
   return { offset: num('offset', 0, Number.MAX_SAFE_INTEGER), limit: num('limit', DEFAULT_PAGE, MAX_PAGE) };
 }
 
-function paged<T>(items: readonly T[], q: URLSearchParams): { items: T[]; total: number; offset: number; next?: number } {
+function paged<T>(
+  items: readonly T[],
+  q: URLSearchParams,
+): { items: T[]; total: number; offset: number; next?: number } {
   const { offset, limit } = pageOf(q);
   const end = offset + limit;
   return {
