@@ -17,15 +17,17 @@ import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri }
 import { PreAuthQueue } from './pre-auth-queue';
 import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
-import { DeltaConnection, type DeltaDiscoveryRequest } from './delta';
+import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
 import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
 import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
-import { type DiscoveryRequest, SotwConnection } from './sotw';
+import { SotwConnection } from './sotw';
 import { clientConfigOf, proxiesOf } from './syncz';
-import { DEFAULT_MATCH_LIMITS, MatchBudgetError, selectNodes, type MatchLimits } from './node-match';
+import { DEFAULT_MATCH_LIMITS, type MatchLimits } from './node-match';
+import { NameBudget, OverLimit } from './name-budget';
+import { StatusService } from './csds';
 import { NamePool } from './type-state';
 import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
 
@@ -101,25 +103,6 @@ export const DEFAULT_LIMITS: XdsLimits = {
 type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 class BadRequest extends Error {}
-/** A refusal carried to the caller as a gRPC status. */
-class StatusError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-/** A request that would take the stream past one of the XdsLimits. */
-class OverLimit extends Error {
-  constructor(
-    readonly limit: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The ADS server (SotW and Delta on one port) plus CSDS and the syncz debug
  * type. It knows the protocol; what to send comes from the SnapshotCache.
@@ -147,9 +130,7 @@ export class XdsServer {
   private readonly names = new NamePool();
   /** Every open ADS and CSDS stream, so shutdown can end each with a status clients retry on. */
   private readonly calls = new Set<Stream>();
-  /** Names subscribed by the streams of each HTTP/2 connection (by peer address), and by each stream. */
-  private readonly peerNames = new Map<string, number>();
-  private readonly streamNames = new WeakMap<Connection, number>();
+  private readonly nameBudget: NameBudget;
   private closing = false;
 
   constructor(private readonly opts: XdsServerOptions) {
@@ -159,6 +140,7 @@ export class XdsServer {
       ...opts.limits,
       match: { ...DEFAULT_MATCH_LIMITS, ...opts.limits?.match },
     };
+    this.nameBudget = new NameBudget(this.limits);
     this.access = opts.access ?? namespaceAccess();
     this.log = opts.logger ?? pino({ level: 'silent' });
     this.clientLog = new ClientLog(
@@ -189,25 +171,27 @@ export class XdsServer {
       'grpc.max_receive_message_length': this.limits.maxRequestBytes,
     });
     const auth = opts.authenticators;
+    const status = new StatusService({
+      limits: this.limits,
+      metrics: this.metrics,
+      visibleProxies: (scope) => this.visibleProxies(scope),
+      identify: (call) => this.identify(call, auth),
+      scopeOf: (id) => this.scopeOf(id),
+      track: (call) => {
+        if (this.refuseWhileClosing(call)) return false;
+        this.calls.add(call);
+        for (const ev of ['end', 'error', 'close', 'cancelled']) call.on(ev, () => this.calls.delete(call));
+        return true;
+      },
+    });
     server.addService(adsDefinition, {
       StreamAggregatedResources: (call: Stream) => this.stream(call, new SotwConnection(call, this.deps()), auth),
       DeltaAggregatedResources: (call: Stream) => this.stream(call, new DeltaConnection(call, this.deps()), auth),
     });
     server.addService(csdsDefinition, {
-      StreamClientStatus: (call: Stream) => this.csdsStream(call, auth),
-      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        this.identify(call, auth).then(
-          (id) => {
-            try {
-              cb(null, this.clientStatus(call.request, this.scopeOf(id)));
-            } catch (e) {
-              const err = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, errText(e));
-              cb({ code: err.code, details: err.message });
-            }
-          },
-          (e: AuthError) => cb({ code: e.code, details: e.message }),
-        );
-      },
+      StreamClientStatus: (call: Stream) => status.stream(call),
+      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        status.fetch(call, cb),
     });
     this.servers.push(server);
     return new Promise((resolve, reject) => {
@@ -347,7 +331,7 @@ export class XdsServer {
       if (done) return;
       done = true;
       this.calls.delete(call);
-      this.countNames(call, conn, 0);
+      this.nameBudget.release(call.getPeer(), conn);
       conn.close();
       this.failers.delete(conn.id);
       if (!registered) return;
@@ -539,44 +523,10 @@ export class XdsServer {
         );
       return;
     }
-    this.checkNames(call, conn, subscribedAfter(conn, req));
+    this.nameBudget.check(call.getPeer(), conn, req);
     if (conn instanceof SotwConnection) conn.handle(req as Parameters<SotwConnection['handle']>[0]);
     else conn.handle(req as Parameters<DeltaConnection['handle']>[0]);
-    this.countNames(call, conn, subscribedNames(conn));
-  }
-
-  /**
-   * Holds a stream, and all streams of its HTTP/2 connection, to the name
-   * limits: the per-request limit alone lets a client grow one subscription
-   * a request at a time. Checked before the request is applied, with what
-   * the stream would subscribe to after it.
-   */
-  private checkNames(call: Stream, conn: Connection, mine: number): void {
-    const onConnection = (this.peerNames.get(call.getPeer()) ?? 0) - (this.streamNames.get(conn) ?? 0) + mine;
-    const { maxNamesPerStream, maxNamesPerConnection } = this.limits;
-    if (mine > maxNamesPerStream) {
-      throw new OverLimit(
-        'names_per_stream',
-        `the stream subscribes to ${mine} resource names; the limit is ${maxNamesPerStream} per stream`,
-      );
-    }
-    if (onConnection > maxNamesPerConnection) {
-      throw new OverLimit(
-        'names_per_connection',
-        `the streams of this connection subscribe to ${onConnection} resource names; the limit is ${maxNamesPerConnection} per connection`,
-      );
-    }
-  }
-
-  /** Records that `conn` now subscribes to `n` names; returns its connection's total. */
-  private countNames(call: Stream, conn: Connection, n: number): number {
-    const peer = call.getPeer();
-    const total = (this.peerNames.get(peer) ?? 0) - (this.streamNames.get(conn) ?? 0) + n;
-    if (n === 0) this.streamNames.delete(conn);
-    else this.streamNames.set(conn, n);
-    if (total <= 0) this.peerNames.delete(peer);
-    else this.peerNames.set(peer, total);
-    return total;
+    this.nameBudget.record(call.getPeer(), conn);
   }
 
   private synczResponse(scope: DebugScope): Buffer {
@@ -592,117 +542,6 @@ export class XdsServer {
       controlPlane: this.controlPlane,
     });
   }
-
-  /**
-   * Answers one ClientStatusRequest. Node matchers run only over the proxies
-   * the caller may see (istiod scopes its syncz the same way:
-   * pilot/pkg/xds/statusgen.go: callerNamespaceFilter), within
-   * limits.match. Throws a StatusError for the caller.
-   */
-  private clientStatus(bytes: Buffer, scope: DebugScope): Buffer {
-    let config;
-    try {
-      const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
-      config = selectNodes(req.node_matchers, this.visibleProxies(scope), this.limits.match).map(clientConfigOf);
-    } catch (e) {
-      if (e instanceof MatchBudgetError) {
-        this.metrics.refused.inc({ limit: 'csds_match_work' });
-        throw new StatusError(grpc.status.RESOURCE_EXHAUSTED, e.message);
-      }
-      throw new StatusError(grpc.status.INVALID_ARGUMENT, `malformed ClientStatusRequest: ${clip(errText(e))}`);
-    }
-    return encodeMessage('envoy.service.status.v3.ClientStatusResponse', { config });
-  }
-
-  private csdsStream(call: Stream, auth: readonly Authenticator[] | undefined): void {
-    if (this.refuseWhileClosing(call)) return;
-    this.calls.add(call);
-    const forget = () => this.calls.delete(call);
-    for (const ev of ['end', 'error', 'close', 'cancelled']) call.on(ev, forget);
-    let scope: DebugScope = { all: true };
-    let ended = false;
-    const end = (code: grpc.status, details: string) => {
-      if (ended) return;
-      ended = true;
-      waiting.length = 0;
-      call.emit('error', { code, details });
-    };
-    // One answer per event-loop turn, so a stream of requests cannot keep
-    // other clients waiting; a client that sends faster than that is refused.
-    const waiting: Buffer[] = [];
-    const next = () => {
-      const bytes = waiting[0];
-      if (ended || bytes === undefined) return;
-      try {
-        call.write(this.clientStatus(bytes, scope));
-      } catch (e) {
-        const err = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, errText(e));
-        return end(err.code, err.message);
-      }
-      waiting.shift();
-      if (waiting.length > 0) setImmediate(next);
-    };
-    const answer = (bytes: Buffer) => {
-      if (ended) return;
-      if (waiting.length >= this.limits.maxQueuedStatusRequests) {
-        this.metrics.refused.inc({ limit: 'csds_queued_requests' });
-        return end(
-          grpc.status.RESOURCE_EXHAUSTED,
-          `more than ${this.limits.maxQueuedStatusRequests} ClientStatusRequests waiting on one stream`,
-        );
-      }
-      waiting.push(bytes);
-      if (waiting.length === 1) setImmediate(next);
-    };
-    const gate = new PreAuthQueue(this.limits, answer, (e) => end(e.code, e.message));
-    call.on('data', (bytes: Buffer) => gate.push(bytes));
-    // Answer what was asked before the client half-closed, then close.
-    const finish = (): void => {
-      if (ended) return;
-      if (waiting.length > 0) {
-        setImmediate(finish);
-        return;
-      }
-      ended = true;
-      call.end();
-    };
-    call.on('end', finish);
-    call.on('error', () => undefined);
-    this.identify(call, auth).then(
-      (id) => {
-        scope = this.scopeOf(id);
-        gate.open();
-      },
-      (e: AuthError) => gate.refuse(e),
-    );
-  }
-}
-
-/** Names a stream subscribes to, over all its types. */
-function subscribedNames(conn: Connection): number {
-  let n = 0;
-  for (const st of conn.states.values()) n += st.names.size;
-  return n;
-}
-
-/** What subscribedNames would be once `req` is applied. */
-function subscribedAfter(conn: Connection, req: DiscoveryRequest | DeltaDiscoveryRequest): number {
-  const st = conn.states.get(req.type_url);
-  const had = st?.names.size ?? 0;
-  let now: number;
-  if ('resource_names' in req) {
-    // SotW: the request's names replace the type's subscription.
-    const names = new Set(req.resource_names);
-    names.delete('*');
-    now = names.size;
-  } else {
-    const added = new Set<string>();
-    for (const n of req.resource_names_subscribe) if (n !== '*' && !st?.names.has(n)) added.add(n);
-    let removed = 0;
-    for (const n of new Set(req.resource_names_unsubscribe)) if (st?.names.has(n) && !added.has(n)) removed++;
-    now = had + added.size - removed;
-  }
-  return subscribedNames(conn) - had + now;
 }
 
 /** The client's address without its port: what log limits key a not-yet-identified client by. */
