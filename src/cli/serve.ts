@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_CONTROLLER, WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
-import { startDebugServer } from '../debug/server';
+import { isLoopback, startDebugServer } from '../debug/server';
 import { adszJson, configDumpJson, synczJson } from '../debug/views';
 import { kubeTokenReviewer } from '../controller/token-review';
 import { DEFAULT_WEBHOOK_CONFIG, WebhookConfigController } from '../controller/webhook-config';
@@ -35,9 +35,11 @@ cluster) it watches Kubernetes; otherwise it serves the manifests in
 flags:
   --kubeconfig PATH        watch the cluster this kubeconfig points at
   --config-dir DIR         serve the manifests in DIR (YAML/JSON, recursive)
-  --listen-address ADDR    address the xDS ports bind to (default 0.0.0.0)
+  --listen-address ADDR    address the TLS xDS port binds to (default 0.0.0.0)
   --xds-port N|off         plaintext xDS port, unauthenticated, for local use (default
                            15010 with --config-dir; off against a cluster unless given)
+  --xds-address ADDR       address the plaintext xDS port binds to (default 127.0.0.1);
+                           anyone who reaches it can read and subscribe to any proxy's config
   --xds-tls-port N         TLS xDS port (default 15012; needs --tls-cert-file and --tls-key-file);
                            every stream authenticates with a service-account token
                            (Kubernetes mode) or a client certificate (with --tls-ca-file)
@@ -74,6 +76,7 @@ const FLAGS = {
   'config-dir': { type: 'string' },
   'listen-address': { type: 'string', default: '0.0.0.0' },
   'xds-port': { type: 'string' },
+  'xds-address': { type: 'string', default: '127.0.0.1' },
   'xds-tls-port': { type: 'string', default: '15012' },
   'tls-cert-file': { type: 'string' },
   'tls-key-file': { type: 'string' },
@@ -102,6 +105,8 @@ export interface ServeOptions {
   listenAddress: string;
   /** Plaintext port; undefined: 15010 with manifests, off against a cluster; null: off. */
   xdsPort?: number | null;
+  /** Address of the plaintext port (default 127.0.0.1: it trusts whoever reaches it). */
+  xdsAddress?: string;
   xdsTlsPort: number;
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Validating webhook: needs `tls`; caFile feeds the CA bundle of the named configuration. */
@@ -146,6 +151,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
       kubeconfig: values.kubeconfig,
       configDir: values['config-dir'],
       listenAddress: values['listen-address'],
+      xdsAddress: values['xds-address'],
       xdsPort: plain === undefined ? undefined : plain === 'off' ? null : parsePort('xds-port', plain),
       xdsTlsPort: parsePort('xds-tls-port', values['xds-tls-port']),
       tls:
@@ -241,12 +247,17 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     // against a real cluster it is served only when asked for.
     const plainPort = opts.xdsPort === undefined ? (pipeline.kube ? undefined : 15010) : (opts.xdsPort ?? undefined);
     if (plainPort !== undefined) {
-      xdsPort = await xds.listen(`${opts.listenAddress}:${plainPort}`);
-      if (pipeline.kube) log.warn({ xdsPort }, 'plaintext xDS port is open: it does not authenticate proxies');
+      const address = opts.xdsAddress ?? '127.0.0.1';
+      xdsPort = await xds.listen(hostPort(address, plainPort));
+      if (!isLoopbackAddress(address))
+        log.warn(
+          { xdsPort, address },
+          'plaintext xDS port is open beyond this machine: it does not authenticate proxies',
+        );
     }
     if (opts.tls) {
       const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
-      xdsTlsPort = await xds.listen(`${opts.listenAddress}:${opts.xdsTlsPort}`, creds, { authenticators });
+      xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
     if (opts.tls && opts.webhook) {
       webhook = await startWebhookServer({
@@ -259,8 +270,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     }
     debug = await startDebugServer(
       {
-        syncz: () => synczJson(xds),
-        adsz: () => adszJson(xds),
+        syncz: (q) => synczJson(xds, q),
+        adsz: (q) => adszJson(xds, q),
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
         rejectz: () => rejectzJson(pipeline.rejections()),
@@ -272,6 +283,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         port: opts.debugPort,
         exposeDebug: opts.exposeDebug,
         log: log.child({ component: 'debug' }),
+        clientLog: xds.clientLog,
       },
     );
   } catch (e) {
@@ -309,7 +321,14 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     }
   }
   log.info(
-    { xdsPort, xdsTlsPort, webhookPort: webhook?.port, debugPort: debug.port, source: pipeline.sourceName },
+    {
+      xdsPort,
+      xdsAddress: xdsPort === undefined ? undefined : (opts.xdsAddress ?? '127.0.0.1'),
+      xdsTlsPort,
+      webhookPort: webhook?.port,
+      debugPort: debug.port,
+      source: pipeline.sourceName,
+    },
     'serving',
   );
   return {
@@ -329,6 +348,15 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       await pipeline.stop();
     },
   };
+}
+
+/** `host:port`, with an IPv6 literal in brackets as gRPC expects. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || isLoopback(host.replace(/^\[|\]$/g, ''));
 }
 
 export const serveCommand: Command = {

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Json } from '../envoy';
-import type { DebugViews } from './views';
+import { PageError, type DebugViews } from './views';
+import type { ClientLog } from '../xds/log-limit';
 
 interface Route {
   path: string;
@@ -36,13 +37,18 @@ function routes(v: DebugViews): Route[] {
     },
     {
       path: '/debug/syncz',
-      summary: 'sync status of every connected proxy',
-      handle: (_u, res) => json(res, 200, v.syncz()),
+      summary: 'sync status of connected proxies, ?limit=&offset= (x-total-count, x-next-offset headers)',
+      handle: (u, res) => {
+        const page = v.syncz(u.searchParams);
+        res.setHeader('x-total-count', String(page.total));
+        if (page.next !== undefined) res.setHeader('x-next-offset', String(page.next));
+        json(res, 200, page.body);
+      },
     },
     {
       path: '/debug/adsz',
-      summary: 'connected streams and their subscriptions',
-      handle: (_u, res) => json(res, 200, v.adsz()),
+      summary: 'connected streams and their subscriptions, ?limit=&offset=&proxyID=',
+      handle: (u, res) => json(res, 200, v.adsz(u.searchParams)),
     },
     {
       path: '/debug/config_dump',
@@ -93,17 +99,24 @@ export interface DebugServer {
 /** Serves the debug endpoints on `host:port` (port 0 picks one). */
 export async function startDebugServer(
   views: DebugViews,
-  opts: { host: string; port: number; log: Logger; exposeDebug?: boolean },
+  opts: {
+    host: string;
+    port: number;
+    log: Logger;
+    exposeDebug?: boolean;
+    /** Where refusals are logged, rate-limited per caller (default: opts.log, unlimited). */
+    clientLog?: ClientLog;
+  },
 ): Promise<DebugServer> {
   const table = routes(views);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://debug');
     if (req.method !== 'GET') return json(res, 405, { error: 'only GET is served' });
     if (!mayReadDebug(url.pathname, req.socket.remoteAddress, opts.exposeDebug ?? false)) {
-      opts.log.warn(
-        { path: url.pathname, peer: req.socket.remoteAddress },
-        'debug request from another machine refused',
-      );
+      const fields = { path: url.pathname.slice(0, 200), peer: req.socket.remoteAddress };
+      const msg = 'debug request from another machine refused';
+      if (opts.clientLog) opts.clientLog.warn(req.socket.remoteAddress ?? '', fields, msg);
+      else opts.log.warn(fields, msg);
       return json(res, 403, {
         error: `${url.pathname} is served to localhost only; start serve with --expose-debug to serve it to other addresses`,
       });
@@ -117,10 +130,13 @@ export async function startDebugServer(
     }
     const route = table.find((r) => r.path === url.pathname);
     if (!route) return json(res, 404, { error: `no debug endpoint ${url.pathname}; see /debug` });
-    Promise.resolve(route.handle(url, res)).catch((e: unknown) => {
-      opts.log.error({ path: url.pathname, error: String(e) }, 'debug endpoint failed');
-      if (!res.headersSent) json(res, 500, { error: String(e) });
-    });
+    Promise.resolve()
+      .then(() => route.handle(url, res))
+      .catch((e: unknown) => {
+        if (e instanceof PageError) return json(res, 400, { error: e.message });
+        opts.log.error({ path: url.pathname, error: String(e) }, 'debug endpoint failed');
+        if (!res.headersSent) json(res, 500, { error: String(e) });
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,8 +4,8 @@ import { PUSH_ORDER, shortType } from '../envoy';
 
 /** What the debug endpoints show; each is a read-only view of another module. */
 export interface DebugViews {
-  syncz(): Json[];
-  adsz(): Json;
+  syncz(q: URLSearchParams): Paged<Json[]>;
+  adsz(q: URLSearchParams): Json;
   configDump(proxyId: string): Json | undefined;
   ambientz(): Json;
   /** Resources held back because Envoy would refuse them, and those it would load with problems. */
@@ -14,19 +14,85 @@ export interface DebugViews {
   ready(): boolean;
 }
 
-/** syncz as proto3 JSON, the same ClientConfig messages the xDS debug type carries. */
-export function synczJson(server: XdsServer): Json[] {
-  return server
-    .syncz()
-    .map((cfg) =>
-      toProtoJson('envoy.service.status.v3.ClientConfig', encodeMessage('envoy.service.status.v3.ClientConfig', cfg)),
-    );
+/** A page of a debug view, and where the next one starts (undefined on the last). */
+export interface Paged<T> {
+  body: T;
+  total: number;
+  next?: number;
 }
 
-/** Connected streams with their subscriptions and what each type's state is. */
-export function adszJson(server: XdsServer): Json {
+/**
+ * Debug views list at most this many proxies per request (`?limit=`, up to
+ * MAX_PAGE; `?offset=` pages on) and at most MAX_NAMES_SHOWN subscribed
+ * names per type, so one response stays small whatever clients subscribed.
+ * istiod's /debug/adsz lists every watched name of every proxy
+ * (pilot/pkg/xds/debug.go: adsz); a client that subscribes to millions of
+ * names would make that response millions of lines.
+ */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+export const MAX_NAMES_SHOWN = 100;
+
+export class PageError extends Error {}
+
+export function pageOf(q: URLSearchParams): { offset: number; limit: number } {
+  const num = (name: string, dflt: number, max: number): number => {
+    const raw = q.get(name);
+    if (raw === null) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > max)
+      throw new PageError(`${name} must be an integer from 0 to ${max}, not ${JSON.stringify(raw.slice(0, 40))}`);
+    return n;
+  };
+  return { offset: num('offset', 0, Number.MAX_SAFE_INTEGER), limit: num('limit', DEFAULT_PAGE, MAX_PAGE) };
+}
+
+function paged<T>(
+  items: readonly T[],
+  q: URLSearchParams,
+): { items: T[]; total: number; offset: number; next?: number } {
+  const { offset, limit } = pageOf(q);
+  const end = offset + limit;
+  return {
+    items: items.slice(offset, end),
+    total: items.length,
+    offset,
+    next: end < items.length ? end : undefined,
+  };
+}
+
+/** syncz as proto3 JSON, the same ClientConfig messages the xDS debug type carries; one page of proxies. */
+export function synczJson(server: XdsServer, q: URLSearchParams = new URLSearchParams()): Paged<Json[]> {
+  const page = paged(server.syncz(), q);
+  return {
+    body: page.items.map((cfg) =>
+      toProtoJson('envoy.service.status.v3.ClientConfig', encodeMessage('envoy.service.status.v3.ClientConfig', cfg)),
+    ),
+    total: page.total,
+    next: page.next,
+  };
+}
+
+/** Up to `max` of `names`, sorted; the rest are only counted. */
+function someNames(names: ReadonlySet<string>, max: number): string[] {
+  const out: string[] = [];
+  for (const n of names) {
+    if (out.length >= max) break;
+    out.push(n);
+  }
+  return out.sort();
+}
+
+/**
+ * Connected streams with their subscriptions and each type's state, one page
+ * of them (`?proxyID=<pod>.<ns>` selects one proxy's streams).
+ */
+export function adszJson(server: XdsServer, q: URLSearchParams = new URLSearchParams()): Json {
+  const proxyId = q.get('proxyID');
+  const conns = [...server.connections.values()].filter((c) => proxyId === null || c.proxy?.proxyId === proxyId);
+  const page = paged(conns, q);
   const out: Json[] = [];
-  for (const c of server.connections.values()) {
+  for (const c of page.items) {
     out.push({
       connectionId: c.id,
       proxy: c.proxy?.proxyId ?? null,
@@ -37,7 +103,8 @@ export function adszJson(server: XdsServer): Json {
       types: [...c.states.values()].map((s) => ({
         type: shortType(s.typeUrl),
         wildcard: s.wildcard,
-        names: [...s.names].sort(),
+        names: someNames(s.names, MAX_NAMES_SHOWN),
+        namesTotal: s.names.size,
         held: s.held.size,
         nonceSent: s.nonceSent,
         nonceAcked: s.nonceAcked,
@@ -46,7 +113,12 @@ export function adszJson(server: XdsServer): Json {
       })),
     });
   }
-  return { totalClients: out.length, clients: out };
+  return {
+    totalClients: page.total,
+    offset: page.offset,
+    next: page.next ?? null,
+    clients: out,
+  };
 }
 
 /** Everything in the cache for the proxy's key, decoded, in push order. */

@@ -44,6 +44,36 @@ function notServed(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('Unrecognized API version and kind');
 }
 
+/**
+ * A Watch that says when a watch request is healthy: the API server answered
+ * 200 and the stream is open. client-node's Watch reports a refused watch
+ * through `done` before its promise resolves, so a watch whose promise
+ * resolves with `done` not yet called is one that is running.
+ */
+class HealthWatch extends k8s.Watch {
+  constructor(
+    config: k8s.KubeConfig,
+    private readonly onHealthy: () => void,
+  ) {
+    super(config);
+  }
+
+  override async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    let ended = false;
+    const controller = await super.watch(path, query, callback, (err: unknown) => {
+      ended = true;
+      done(err);
+    });
+    if (!ended) this.onHealthy();
+    return controller;
+  }
+}
+
 function path(k: KindInfo, version: number): string {
   const v = k.versions[version] ?? 'v1';
   return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
@@ -193,7 +223,11 @@ export class KubeSource implements ConfigSource {
         setImmediate(() => this.markSynced(w));
         return l;
       });
-    const informer = k8s.makeInformer(this.kc, path(kind, w.version), list);
+    // Any healthy watch ends the backoff, not only a relist: after an outage
+    // the informer resumes its watch without listing, and the next failure
+    // must not wait as long as the outage's last retry did.
+    const watch = new HealthWatch(this.kc, () => this.healthy(w));
+    const informer = new k8s.ListWatch(path(kind, w.version), watch, list, false);
     const upsert = (o: k8s.KubernetesObject) => {
       if (kind.relevant && !kind.relevant(o as KubeObject)) return;
       const object = this.admit(kind, { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject);
@@ -217,6 +251,12 @@ export class KubeSource implements ConfigSource {
     informer.start().catch((err: unknown) => {
       if (w.informer === informer) this.failed(w, err);
     });
+  }
+
+  /** A watch of `w` is running: the API server serves it again. */
+  private healthy(w: Watched): void {
+    w.backoffMs = this.opts.minBackoffMs ?? 500;
+    w.lastError = undefined;
   }
 
   private markSynced(w: Watched): void {

@@ -3,6 +3,7 @@ import { type EncodedMessage, PUSH_ORDER, shortType, TypeUrl } from '../envoy';
 import type { SnapshotCache } from './cache';
 import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
+import { clip, clipNames, type ClientLog } from './log-limit';
 import type { ProxyInfo } from './node';
 import type { OutgoingMessage } from './services';
 import { type NamePool, NackRecord, sortedNames, TypeState } from './type-state';
@@ -26,7 +27,12 @@ export interface ConnectionDeps {
   writeBudget: WriteBudget;
   /** Subscriptions streams of one key share. */
   names: NamePool;
+  /** Where lines a client's behaviour causes go, rate-limited. */
+  clientLog: ClientLog;
 }
+
+/** Longest NACK text kept for syncz and CSDS; the rest of a client's message is dropped. */
+export const MAX_KEPT_ERROR = 4096;
 
 /** A response waiting to be handed to gRPC. */
 interface Outgoing {
@@ -239,11 +245,21 @@ export abstract class Connection {
     names: string[],
   ): void {
     if (error) {
-      const rec: NackRecord = { nonce, message: error.message, code: error.code, names, at: new Date() };
+      const message = clip(error.message, MAX_KEPT_ERROR);
+      const rec: NackRecord = { nonce, message, code: error.code, names, at: new Date() };
       st.error = rec;
       this.deps.metrics.rejects.inc({ type: shortType(st.typeUrl).toLowerCase() });
-      this.deps.log.warn(
-        { proxy: this.label, type: shortType(st.typeUrl), nonce, resources: names, error: error.message },
+      // The text is the client's: it is cut short, and a client NACKing in a
+      // loop gets a few lines, not one per NACK.
+      this.deps.clientLog.warn(
+        this.label,
+        {
+          proxy: clip(this.label),
+          type: shortType(st.typeUrl),
+          nonce,
+          resources: clipNames(names),
+          error: clip(error.message),
+        },
         'proxy rejected configuration',
       );
     } else {

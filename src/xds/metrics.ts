@@ -55,6 +55,20 @@ export class XdsMetrics {
     registers: [this.registry],
   });
 
+  readonly logsSuppressed = new Counter({
+    name: 'istiod_lite_xds_log_lines_suppressed',
+    help: 'Log lines about client behaviour dropped by the per-client and per-reason rate limits, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refused = new Counter({
+    name: 'istiod_lite_xds_requests_refused',
+    help: 'Streams and requests refused for breaking a limit, by limit.',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   readonly configSize = new Histogram({
     name: 'pilot_xds_config_size_bytes',
     help: 'Size in bytes of the resources in one xDS response, by type.',

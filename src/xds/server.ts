@@ -19,11 +19,15 @@ import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
+import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
 import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
-import { clientConfigOf, nodeMatcher, proxiesOf } from './syncz';
+import { clientConfigOf, proxiesOf } from './syncz';
+import { DEFAULT_MATCH_LIMITS, type MatchLimits } from './node-match';
+import { NameBudget, OverLimit } from './name-budget';
+import { StatusService } from './csds';
 import { NamePool } from './type-state';
 import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
 
@@ -40,6 +44,8 @@ export interface XdsServerOptions {
   access?: AccessPolicy;
   /** The cap on bytes queued to HTTP/2 that first syncs wait on (default DEFAULT_WRITE_BUDGET). */
   writeBudget?: Partial<WriteBudgetOptions>;
+  /** How many log lines one client, and all clients for one reason, may cause (default DEFAULT_LOG_LIMIT). */
+  logLimit?: Partial<LogLimitOptions>;
 }
 
 /** How one listening port treats its streams. */
@@ -58,6 +64,16 @@ export interface XdsLimits {
   maxRequestBytes: number;
   /** Most resource names one request may subscribe to or name. */
   maxNamesPerRequest: number;
+  /** Most names one stream may be subscribed to, over all its types. */
+  maxNamesPerStream: number;
+  /** Most names the streams of one HTTP/2 connection may be subscribed to together. */
+  maxNamesPerConnection: number;
+  /** Longest node id accepted (Istio's are well under 300 characters). */
+  maxNodeIdLength: number;
+  /** What one CSDS request's node matchers may cost. */
+  match: MatchLimits;
+  /** CSDS requests one stream may have waiting; they are answered one per event-loop turn. */
+  maxQueuedStatusRequests: number;
   /** Most concurrent streams on one HTTP/2 connection. */
   maxStreamsPerConnection: number;
   /**
@@ -73,6 +89,11 @@ export interface XdsLimits {
 export const DEFAULT_LIMITS: XdsLimits = {
   maxRequestBytes: 4 << 20,
   maxNamesPerRequest: 100_000,
+  maxNamesPerStream: 100_000,
+  maxNamesPerConnection: 250_000,
+  maxNodeIdLength: 2048,
+  match: DEFAULT_MATCH_LIMITS,
+  maxQueuedStatusRequests: 16,
   maxStreamsPerConnection: 10_000,
   preAuthRequests: 16,
   preAuthBytes: 1 << 20,
@@ -82,7 +103,6 @@ export const DEFAULT_LIMITS: XdsLimits = {
 type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 class BadRequest extends Error {}
-
 /**
  * The ADS server (SotW and Delta on one port) plus CSDS and the syncz debug
  * type. It knows the protocol; what to send comes from the SnapshotCache.
@@ -96,20 +116,39 @@ export class XdsServer {
   private readonly failers = new Map<string, (e: AuthError) => void>();
   private readonly conns = new Map<string, Connection>();
   private readonly byKey = new Map<string, Set<Connection>>();
+  /** Connections by their proxy's namespace: a caller scoped to one is never shown, or matched against, the rest. */
+  private readonly byNamespace = new Map<string, Set<Connection>>();
   private readonly queue: PushQueue;
   private readonly log: Logger;
+  /** Lines a client's behaviour causes (refusals, NACKs, stream churn), rate-limited per client and reason. */
+  readonly clientLog: ClientLog;
   private readonly keyOf: ProxyKeyFn;
   private readonly unsubscribe: () => void;
   private readonly controlPlane: Buffer;
   /** The cap on bytes queued to HTTP/2, shared by every stream of every port. */
   readonly writeBudget: WriteBudget;
   private readonly names = new NamePool();
+  /** Every open ADS and CSDS stream, so shutdown can end each with a status clients retry on. */
+  private readonly calls = new Set<Stream>();
+  private readonly nameBudget: NameBudget;
+  private closing = false;
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limits = {
+      ...DEFAULT_LIMITS,
+      ...opts.limits,
+      match: { ...DEFAULT_MATCH_LIMITS, ...opts.limits?.match },
+    };
+    this.nameBudget = new NameBudget(this.limits);
     this.access = opts.access ?? namespaceAccess();
     this.log = opts.logger ?? pino({ level: 'silent' });
+    this.clientLog = new ClientLog(
+      this.log,
+      new LogLimiter({ ...DEFAULT_LOG_LIMIT, ...opts.logLimit }, (reason) =>
+        this.metrics.logsSuppressed.inc({ reason }),
+      ),
+    );
     this.keyOf = opts.proxyKey ?? keyByNodeId;
     this.controlPlane = encodeControlPlane(opts.controlPlaneId ?? 'istiod-lite');
     this.writeBudget = new WriteBudget({ ...DEFAULT_WRITE_BUDGET, ...opts.writeBudget });
@@ -132,24 +171,27 @@ export class XdsServer {
       'grpc.max_receive_message_length': this.limits.maxRequestBytes,
     });
     const auth = opts.authenticators;
+    const status = new StatusService({
+      limits: this.limits,
+      metrics: this.metrics,
+      visibleProxies: (scope) => this.visibleProxies(scope),
+      identify: (call) => this.identify(call, auth),
+      scopeOf: (id) => this.scopeOf(id),
+      track: (call) => {
+        if (this.refuseWhileClosing(call)) return false;
+        this.calls.add(call);
+        for (const ev of ['end', 'error', 'close', 'cancelled']) call.on(ev, () => this.calls.delete(call));
+        return true;
+      },
+    });
     server.addService(adsDefinition, {
       StreamAggregatedResources: (call: Stream) => this.stream(call, new SotwConnection(call, this.deps()), auth),
       DeltaAggregatedResources: (call: Stream) => this.stream(call, new DeltaConnection(call, this.deps()), auth),
     });
     server.addService(csdsDefinition, {
-      StreamClientStatus: (call: Stream) => this.csdsStream(call, auth),
-      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        this.identify(call, auth).then(
-          (id) => {
-            try {
-              cb(null, this.clientStatus(call.request, this.scopeOf(id)));
-            } catch (e) {
-              cb({ code: grpc.status.INVALID_ARGUMENT, details: `malformed ClientStatusRequest: ${errText(e)}` });
-            }
-          },
-          (e: AuthError) => cb({ code: e.code, details: e.message }),
-        );
-      },
+      StreamClientStatus: (call: Stream) => status.stream(call),
+      FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        status.fetch(call, cb),
     });
     this.servers.push(server);
     return new Promise((resolve, reject) => {
@@ -157,11 +199,22 @@ export class XdsServer {
     });
   }
 
-  /** Stops accepting, ends every stream and drops all state. */
+  /**
+   * Stops accepting, ends every stream and drops all state. Streams end with
+   * UNAVAILABLE, which xDS clients treat as "reconnect, perhaps elsewhere";
+   * grpc-js's own shutdown would cancel them (CANCELLED) instead. istiod's
+   * streams see UNAVAILABLE when its gRPC server stops
+   * (pilot/pkg/bootstrap/server.go: waitForShutdown).
+   */
   async close(): Promise<void> {
+    this.closing = true;
     this.unsubscribe();
     this.queue.close();
     for (const c of this.conns.values()) c.close();
+    for (const call of [...this.calls]) {
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane is shutting down; reconnect' });
+    }
+    this.calls.clear();
     this.writeBudget.close();
     await Promise.all(
       this.servers.map(
@@ -195,7 +248,11 @@ export class XdsServer {
       // The proxy now stands for something else; its identity must cover that too.
       const denied = c.identity && c.states.size > 0 ? this.access.denyConfig(c.proxy, key, c.identity) : undefined;
       if (denied) {
-        this.log.warn({ proxy: c.label, identity: spiffeUri(c.identity!), key }, `permission denied: ${denied}`);
+        this.clientLog.warn(
+          c.label,
+          { proxy: clip(c.label), identity: spiffeUri(c.identity!), key, reason: clip(denied) },
+          'permission denied',
+        );
         this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
         continue;
       }
@@ -205,9 +262,26 @@ export class XdsServer {
   }
 
   syncz(scope: DebugScope = { all: true }): ReturnType<typeof clientConfigOf>[] {
-    return proxiesOf(this.conns.values())
-      .filter((c) => inScope(scope, c.proxy))
-      .map(clientConfigOf);
+    return this.visibleProxies(scope).map(clientConfigOf);
+  }
+
+  /** The proxies a caller with `scope` may see, found without looking at any other. */
+  private visibleProxies(scope: DebugScope): Connection[] {
+    const pool = 'all' in scope ? this.conns.values() : (this.byNamespace.get(scope.namespace) ?? []);
+    return proxiesOf(pool).filter((c) => inScope(scope, c.proxy));
+  }
+
+  private indexNamespace(c: Connection, add: boolean): void {
+    const ns = c.proxy?.namespace;
+    if (ns === undefined) return;
+    let set = this.byNamespace.get(ns);
+    if (add) {
+      if (!set) this.byNamespace.set(ns, (set = new Set()));
+      set.add(c);
+    } else if (set) {
+      set.delete(c);
+      if (set.size === 0) this.byNamespace.delete(ns);
+    }
   }
 
   private deps() {
@@ -215,6 +289,7 @@ export class XdsServer {
       cache: this.opts.cache,
       metrics: this.metrics,
       log: this.log,
+      clientLog: this.clientLog,
       ackTimeoutMs: this.opts.ackTimeoutMs ?? 15_000,
       controlPlane: this.controlPlane,
       writeBudget: this.writeBudget,
@@ -243,6 +318,7 @@ export class XdsServer {
     conn: SotwConnection | DeltaConnection,
     auth: readonly Authenticator[] | undefined,
   ): void {
+    if (this.refuseWhileClosing(call)) return;
     let done = false;
     // A stream counts as connected (adsz, syncz, metrics) once it is trusted.
     let registered = false;
@@ -254,19 +330,23 @@ export class XdsServer {
     const finish = () => {
       if (done) return;
       done = true;
+      this.calls.delete(call);
+      this.nameBudget.release(call.getPeer(), conn);
       conn.close();
       this.failers.delete(conn.id);
       if (!registered) return;
       this.index(conn, undefined);
+      this.indexNamespace(conn, false);
       this.conns.delete(conn.id);
       this.metrics.connected.dec({ protocol: conn.protocol });
-      this.log.info({ proxy: conn.label, protocol: conn.protocol }, 'stream closed');
+      this.clientLog.info(conn.label, { proxy: clip(conn.label), protocol: conn.protocol }, 'stream closed');
     };
     const fail = (code: grpc.status, details: string) => {
       if (done) return;
       finish();
       call.emit('error', { code, details });
     };
+    this.calls.add(call);
     this.failers.set(conn.id, (e) => fail(e.code, e.message));
     const handle = (bytes: Buffer) => {
       if (done) return;
@@ -274,8 +354,23 @@ export class XdsServer {
         this.onRequest(call, conn, bytes);
       } catch (e) {
         if (e instanceof AuthError) return fail(e.code, e.message);
+        if (e instanceof OverLimit) {
+          this.metrics.refused.inc({ limit: e.limit });
+          this.clientLog.warn(
+            peerOf(call),
+            { proxy: clip(conn.label), error: e.message },
+            'limit exceeded; closing stream',
+          );
+          return fail(grpc.status.RESOURCE_EXHAUSTED, e.message);
+        }
         const bad = e instanceof BadRequest;
-        this.log.warn({ proxy: conn.label, error: errText(e) }, bad ? 'bad request; closing stream' : 'request failed');
+        if (bad)
+          this.clientLog.warn(
+            peerOf(call),
+            { proxy: clip(conn.label), error: clip(errText(e)) },
+            'bad request; closing stream',
+          );
+        else this.log.error({ proxy: clip(conn.label), error: errText(e) }, 'request failed');
         fail(bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, errText(e));
       }
     };
@@ -334,11 +429,22 @@ export class XdsServer {
     } catch (e) {
       // A failure that is not a refusal is our bug: say so, without its text.
       const err = e instanceof AuthError ? e : new AuthError(grpc.status.INTERNAL, 'authentication failed', errText(e));
-      this.log.warn({ peer: call.getPeer(), error: err.message, detail: err.detail }, 'stream refused');
+      this.clientLog.warn(
+        peerOf(call),
+        { peer: call.getPeer(), error: clip(err.message), detail: err.detail && clip(err.detail) },
+        'stream refused',
+      );
       throw err;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A stream that arrives while the server stops is told to go elsewhere. */
+  private refuseWhileClosing(call: Stream): boolean {
+    if (!this.closing) return false;
+    call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane is shutting down; reconnect' });
+    return true;
   }
 
   private scopeOf(id: Identity | undefined): DebugScope {
@@ -350,9 +456,10 @@ export class XdsServer {
     if (!conn.identity || !conn.proxy) return;
     const denied = this.access.denyConfig(conn.proxy, conn.key, conn.identity);
     if (!denied) return;
-    this.log.warn(
-      { proxy: conn.label, identity: spiffeUri(conn.identity), key: conn.key },
-      `permission denied: ${denied}`,
+    this.clientLog.warn(
+      conn.label,
+      { proxy: clip(conn.label), identity: spiffeUri(conn.identity), key: conn.key, reason: clip(denied) },
+      'permission denied',
     );
     throw new AuthError(grpc.status.PERMISSION_DENIED, denied);
   }
@@ -373,10 +480,21 @@ export class XdsServer {
     if (!conn.proxy) {
       // The node is only guaranteed on the first request of a stream.
       if (!req.node?.id) throw new BadRequest(`first ${kind} on a stream must carry node.id`);
+      if (req.node.id.length > this.limits.maxNodeIdLength) {
+        throw new BadRequest(
+          `node.id is ${req.node.id.length} characters; the limit is ${this.limits.maxNodeIdLength}`,
+        );
+      }
       conn.proxy = parseNode(req.node);
       this.index(conn, this.keyOf(conn.proxy));
-      this.log.info({ proxy: conn.label, key: conn.key, protocol: conn.protocol }, 'stream opened');
-      if (conn.key === undefined) this.log.warn({ proxy: conn.label }, 'proxy maps to no configuration; serving none');
+      this.indexNamespace(conn, true);
+      this.clientLog.info(
+        conn.label,
+        { proxy: clip(conn.label), key: conn.key, protocol: conn.protocol },
+        'stream opened',
+      );
+      if (conn.key === undefined)
+        this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, 'proxy maps to no configuration; serving none');
     }
     if (typeUrl === '') throw new BadRequest(`${kind} without type_url`);
     const names =
@@ -387,7 +505,7 @@ export class XdsServer {
           Object.keys(req.initial_resource_versions ?? {}).length;
     if (names > this.limits.maxNamesPerRequest) {
       throw new BadRequest(
-        `${kind} for ${typeUrl} names ${names} resources; the limit is ${this.limits.maxNamesPerRequest}`,
+        `${kind} for ${clip(typeUrl, 200)} names ${names} resources; the limit is ${this.limits.maxNamesPerRequest}`,
       );
     }
     if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
@@ -398,11 +516,17 @@ export class XdsServer {
     else {
       const st = conn.states.get(typeUrl);
       if (!st)
-        this.log.warn({ proxy: conn.label, type: typeUrl }, 'request for a type this server does not serve; ignored');
+        this.clientLog.warn(
+          conn.label,
+          { proxy: clip(conn.label), type: clip(typeUrl, 200) },
+          'request for a type this server does not serve; ignored',
+        );
       return;
     }
+    this.nameBudget.check(call.getPeer(), conn, req);
     if (conn instanceof SotwConnection) conn.handle(req as Parameters<SotwConnection['handle']>[0]);
     else conn.handle(req as Parameters<DeltaConnection['handle']>[0]);
+    this.nameBudget.record(call.getPeer(), conn);
   }
 
   private synczResponse(scope: DebugScope): Buffer {
@@ -418,40 +542,13 @@ export class XdsServer {
       controlPlane: this.controlPlane,
     });
   }
+}
 
-  private clientStatus(bytes: Buffer, scope: DebugScope): Buffer {
-    const req = decodeMessage('envoy.service.status.v3.ClientStatusRequest', bytes);
-    const matches = nodeMatcher(req.node_matchers);
-    const config = proxiesOf(this.conns.values())
-      .filter((c) => inScope(scope, c.proxy) && matches(c))
-      .map(clientConfigOf);
-    return encodeMessage('envoy.service.status.v3.ClientStatusResponse', { config });
-  }
-
-  private csdsStream(call: Stream, auth: readonly Authenticator[] | undefined): void {
-    let scope: DebugScope = { all: true };
-    const answer = (bytes: Buffer) => {
-      try {
-        call.write(this.clientStatus(bytes, scope));
-      } catch (e) {
-        call.emit('error', {
-          code: grpc.status.INVALID_ARGUMENT,
-          details: `malformed ClientStatusRequest: ${errText(e)}`,
-        });
-      }
-    };
-    const gate = new PreAuthQueue(this.limits, answer, (e) => call.emit('error', { code: e.code, details: e.message }));
-    call.on('data', (bytes: Buffer) => gate.push(bytes));
-    call.on('end', () => call.end());
-    call.on('error', () => undefined);
-    this.identify(call, auth).then(
-      (id) => {
-        scope = this.scopeOf(id);
-        gate.open();
-      },
-      (e: AuthError) => gate.refuse(e),
-    );
-  }
+/** The client's address without its port: what log limits key a not-yet-identified client by. */
+function peerOf(call: { getPeer(): string }): string {
+  const p = call.getPeer();
+  const i = p.lastIndexOf(':');
+  return i > 0 ? p.slice(0, i) : p;
 }
 
 function errText(e: unknown): string {

@@ -1,5 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
-import type { OutputTypeMap, TypeMap } from '../envoy';
+import type { TypeMap } from '../envoy';
 import type { Connection } from './connection';
 import { TypeState } from './type-state';
 import { TypeUrl } from '../envoy';
@@ -7,8 +6,6 @@ import { TypeUrl } from '../envoy';
 const ENVOY_TYPES = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route];
 
 type ClientConfig = TypeMap['envoy.service.status.v3.ClientConfig'];
-type NodeMatcher = OutputTypeMap['envoy.type.matcher.v3.NodeMatcher'];
-type StringMatcher = OutputTypeMap['envoy.type.matcher.v3.StringMatcher'];
 
 function timestamp(d: Date | undefined): TypeMap['google.protobuf.Timestamp'] | undefined {
   if (!d) return undefined;
@@ -61,76 +58,4 @@ export function proxiesOf(conns: Iterable<Connection>): Connection[] {
   return [...conns]
     .filter((c) => c.proxy && c.states.size > 0)
     .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-}
-
-type IdMatcher = (id: string) => boolean;
-
-function stringMatcher(m: StringMatcher | null): IdMatcher {
-  if (!m) return () => true;
-  switch (m.match_pattern) {
-    case 'exact': {
-      const want = m.exact ?? '';
-      return m.ignore_case ? (s) => s.toLowerCase() === want.toLowerCase() : (s) => s === want;
-    }
-    case 'prefix':
-      return (s) => s.startsWith(m.prefix ?? '');
-    case 'suffix':
-      return (s) => s.endsWith(m.suffix ?? '');
-    case 'contains':
-      return (s) => s.includes(m.contains ?? '');
-    case 'safe_regex': {
-      const re = linearRegex(m.safe_regex?.regex ?? '');
-      return (s) => re.test(s);
-    }
-    default:
-      return () => true;
-  }
-}
-
-// A CSDS caller chooses the pattern, so a backtracking regex would let one
-// request stall the server. V8's linear-time engine (the `l` flag, behind a
-// flag of its own, read when a pattern is compiled) runs in time proportional
-// to the input, as RE2 does for Envoy; patterns it cannot run that way are
-// refused, and so is every pattern if this runtime has no such engine.
-setFlagsFromString('--enable-experimental-regexp-engine');
-const LINEAR = (() => {
-  try {
-    return new RegExp('a', 'l').test('a');
-  } catch {
-    return false;
-  }
-})();
-const MAX_REGEX = 1024;
-/** Most node matchers one CSDS request may carry. */
-export const MAX_NODE_MATCHERS = 64;
-
-function linearRegex(src: string): RegExp {
-  if (!LINEAR) throw new Error('node_id safe_regex matchers are not supported on this runtime');
-  if (src.length > MAX_REGEX) throw new Error(`node_id regex is ${src.length} characters; the limit is ${MAX_REGEX}`);
-  try {
-    // Compiled alone first: only a pattern that is whole by itself may be
-    // anchored, or `a)|(.*` would escape the anchors.
-    new RegExp(src, 'l');
-    return new RegExp(`^(?:${src})$`, 'l');
-  } catch (e) {
-    throw new Error(
-      `node_id regex ${JSON.stringify(src)} is not supported: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-}
-
-/**
- * CSDS node matchers, compiled once per request: a connection matches when
- * any matcher accepts its node id. Throws on a matcher that cannot be used.
- */
-export function nodeMatcher(matchers: readonly NodeMatcher[]): (conn: Connection) => boolean {
-  if (matchers.length > MAX_NODE_MATCHERS) {
-    throw new Error(`${matchers.length} node matchers; the limit is ${MAX_NODE_MATCHERS}`);
-  }
-  if (matchers.length === 0) return () => true;
-  const tests = matchers.map((m) => stringMatcher(m.node_id));
-  return (conn) => {
-    const ids = [conn.proxy?.nodeId ?? '', conn.proxy?.proxyId ?? ''];
-    return tests.some((t) => ids.some(t));
-  };
 }
