@@ -252,7 +252,8 @@ export function buildRbac(
 ): RBAC {
   const out: Record<string, Policy> = {};
   for (const p of policies) {
-    const ctx: GenContext = { ...opts, namespace: p.namespace };
+    const bundle = opts.trustDomains && [...opts.trustDomains, ...(p.trustDomainAliases ?? [])];
+    const ctx: GenContext = { ...opts, namespace: p.namespace, ...(bundle ? { trustDomains: bundle } : {}) };
     p.rules.forEach((rule, i) => {
       const policy = rulePolicy(rule, ctx, action);
       if (policy) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, i)] = policy;

@@ -188,6 +188,19 @@ describe('AuthorizationPolicy → RBAC as istiod builds it', () => {
     ]);
   });
 
+  it('principals are accepted under the mesh trust domain aliases too (trustdomain/bundle.go: ReplaceTrustDomainAliases)', () => {
+    const ir = {
+      ...authzPolicyIR(policy({ rules: [{ from: [{ source: { principals: ['cluster.local/ns/a/sa/b'] } }] }] })),
+      trustDomainAliases: ['old.td'],
+    };
+    const body = rbacRules([ir], 'ALLOW', 'new.td', 'http');
+    const r = toProtoJson('envoy.config.rbac.v3.RBAC', encodeMessage('envoy.config.rbac.v3.RBAC', body)) as J;
+    assert.deepEqual(peerOf(rule0(r).principals[0]), [
+      { exact: 'spiffe://new.td/ns/a/sa/b' },
+      { exact: 'spiffe://old.td/ns/a/sa/b' },
+    ]);
+  });
+
   it('a policy without rules contributes a never-matching policy (builder.go: rbacPolicyMatchNever)', () => {
     assert.deepEqual(rule0(rbac(policy({ action: 'ALLOW' }))), {
       permissions: [{ notRule: { any: true } }],
