@@ -1,6 +1,7 @@
 import { isEnrolled } from '../ambient';
 import { LABEL, list, matchesLabels, type World } from '../model';
 import { DEFAULT_OPTIONS, statusesOf, type ObjectStatus } from '../translate';
+import { withResolvedJwks } from '../jwks/resolver';
 import type { AmbientIndex } from '../ambient';
 import type { Command } from './commands';
 import { oneOf, parse } from './flags';
@@ -158,7 +159,10 @@ export const analyzeCommand: Command = {
       },
       false,
     );
-    const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+    const loaded = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+    // JWKS are fetched as serve fetches them, so a key set that cannot be had is reported.
+    const world = await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
+    const index = loaded.index;
     const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default');
     const msgs = analyzeWorld(world, index).filter(
       (m) => !ns || m.namespace === ns || (m.kind === 'Namespace' && m.name === ns),

@@ -5,8 +5,7 @@ import { formatted, write } from './output';
 import { loadManifestFiles } from './world-loader';
 import { rejectzJson } from './pipeline-reject';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
-import { applyChanges } from '../model';
-import { JwksResolver } from '../jwks/resolver';
+import { withResolvedJwks } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
 import { ResourceValidator } from '../envoy/validate-cache';
 import { findRejections } from '../translate/rejections';
@@ -43,11 +42,7 @@ export const translateCommand: Command = {
     if (files.length === 0) throw new UsageError('-f FILE_OR_DIR is required');
     const format = oneOf('output', values.output, ['yaml', 'json'] as const);
     const loaded = await loadManifestFiles(files);
-    let world = loaded.world;
-    if (!values.offline) {
-      const keys = await new JwksResolver({ rootNamespace: DEFAULT_OPTIONS.rootNamespace }).sync(world);
-      if (keys) world = applyChanges(world, [keys]).world;
-    }
+    const world = values.offline ? loaded.world : await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
     const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
     const wanted = values.waypoint;
     const waypoints = [...result.waypoints.values()].filter((w) => !wanted || w.key === wanted);

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import { blockedReason, guardedLookup } from './blocked';
 import {
+  applyChanges,
   durationMs,
   jwksSourceKey,
   list,
@@ -256,4 +257,10 @@ export class JwksResolver {
       req.on('close', () => clearTimeout(deadline));
     });
   }
+}
+
+/** One-shot resolution for the offline commands: `world` plus the keys its RequestAuthentications need. */
+export async function withResolvedJwks(world: World, rootNamespace = ROOT_NAMESPACE): Promise<World> {
+  const change = await new JwksResolver({ rootNamespace }).sync(world);
+  return change ? applyChanges(world, [change]).world : world;
 }

@@ -141,6 +141,8 @@ export interface AuthzPolicyIR {
   provider?: string;
   /** For CUSTOM: the resolved ext_authz service; absent means fail closed. */
   custom?: ExtAuthzIR;
+  /** The mesh config's trust domain aliases, under which principals are also accepted. */
+  trustDomainAliases?: string[];
   rules: AuthzRuleIR[];
 }
 

@@ -119,3 +119,15 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
   }
   return out;
 }
+
+/** The mesh config's `trustDomainAliases` (authorization.go builds its trust-domain bundle from them). */
+export function trustDomainAliases(world: World, rootNamespace: string, reads?: Reads): string[] {
+  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  if (!text) return [];
+  try {
+    return strings((YAML.parse(text) as { trustDomainAliases?: unknown } | undefined)?.trustDomainAliases);
+  } catch {
+    return [];
+  }
+}

@@ -31,6 +31,8 @@ export interface GenContext {
   useAuthenticated: boolean;
   /** The policy's namespace: where a bare service account name resolves. */
   namespace: string;
+  /** The mesh trust domain, then its aliases; principals are rewritten for each. */
+  trustDomains?: readonly string[];
 }
 
 export type Out<T> = T | { error: string };

@@ -12,6 +12,7 @@ import {
   type PrincipalGen,
 } from './rbac-generators';
 import * as names from './names';
+import { expandTrustDomainAliases, replaceTrustDomainAliases } from './trust-domain';
 
 export { JWT_FILTER, JWT_PAYLOAD_KEY } from './rbac-generators';
 
@@ -120,6 +121,27 @@ function model(rule: AuthzRuleIR): { principals: Cond<PrincipalGen>[][]; permiss
   };
 }
 
+/** model.go: MigrateTrustDomain — principals and trust domains under every trust domain of the bundle. */
+function migrateTrustDomain<M extends { principals: Cond<PrincipalGen>[][] }>(m: M, bundle?: readonly string[]): M {
+  if (!bundle || bundle.length === 0) return m;
+  const migrate = (c: Cond<PrincipalGen>): Cond<PrincipalGen> => {
+    if (c.key === 'source.principal')
+      return {
+        ...c,
+        values: replaceTrustDomainAliases(bundle, c.values),
+        notValues: replaceTrustDomainAliases(bundle, c.notValues),
+      };
+    if (c.key === 'source.trustDomain')
+      return {
+        ...c,
+        values: expandTrustDomainAliases(bundle, c.values),
+        notValues: expandTrustDomainAliases(bundle, c.notValues),
+      };
+    return c;
+  };
+  return { ...m, principals: m.principals.map((list) => list.map(migrate)) };
+}
+
 class RuleError extends Error {}
 
 /**
@@ -182,7 +204,7 @@ export function ruleProblem(rule: AuthzRuleIR, namespace: string): string | unde
 function generate(rule: AuthzRuleIR, ctx: GenContext, action: Action): Policy | { error: string } {
   const unknown = unknownWhenKeys(rule);
   if (action === 'ALLOW' && unknown.length > 0) return { error: `unknown attribute ${unknown.join(', ')}` };
-  const m = model(rule);
+  const m = migrateTrustDomain(model(rule), ctx.trustDomains);
   try {
     const permissions = m.permissions.map((list): Permission => {
       const and = list.flatMap((c) =>
@@ -225,12 +247,13 @@ const MATCH_NEVER: Policy = {
 export function buildRbac(
   policies: readonly AuthzPolicyIR[],
   action: Action,
-  opts: { forTCP: boolean; useAuthenticated: boolean },
+  opts: { forTCP: boolean; useAuthenticated: boolean; trustDomains?: readonly string[] },
   keyPrefix = '',
 ): RBAC {
   const out: Record<string, Policy> = {};
   for (const p of policies) {
-    const ctx: GenContext = { ...opts, namespace: p.namespace };
+    const bundle = opts.trustDomains && [...opts.trustDomains, ...(p.trustDomainAliases ?? [])];
+    const ctx: GenContext = { ...opts, namespace: p.namespace, ...(bundle ? { trustDomains: bundle } : {}) };
     p.rules.forEach((rule, i) => {
       const policy = rulePolicy(rule, ctx, action);
       if (policy) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, i)] = policy;
@@ -244,9 +267,10 @@ export function buildRbac(
 export function rbacRules(
   policies: readonly AuthzPolicyIR[],
   action: Action,
-  _trustDomain: string,
+  trustDomain: string,
   kind: ChainKind,
   keyPrefix = '',
 ): RBAC {
-  return buildRbac(policies, action, { forTCP: kind === 'tcp', useAuthenticated: kind === 'grpc' }, keyPrefix);
+  const opts = { forTCP: kind === 'tcp', useAuthenticated: kind === 'grpc', trustDomains: [trustDomain] };
+  return buildRbac(policies, action, opts, keyPrefix);
 }

@@ -9,7 +9,7 @@ import {
   type Telemetry,
 } from '../model';
 import type { AccessLogIR, AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
-import { extAuthzProviders } from './mesh-config';
+import { extAuthzProviders, trustDomainAliases } from './mesh-config';
 import { outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
@@ -105,8 +105,9 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const td = ctx.opts.trustDomain;
   const outbound = new Map<string, OutboundClusterIR>();
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
-    const ir = authzPolicyIR(p);
+    const ir = aliases.length > 0 ? { ...authzPolicyIR(p), trustDomainAliases: aliases } : authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
     const prov = providers.get(ir.provider);
     const target = prov && providerService(ctx, prov.host);

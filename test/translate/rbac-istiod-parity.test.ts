@@ -30,12 +30,12 @@ type Action = 'ALLOW' | 'DENY' | 'LOG';
 const ACTION: Record<string, Action> = { ALLOW: 'ALLOW', DENY: 'DENY', AUDIT: 'LOG' };
 
 /** Our RBAC filters for the policies of one input, in istiod's order (AUDIT, DENY, ALLOW). */
-function ours(input: string, forTCP: boolean): unknown[] {
+function ours(input: string, forTCP: boolean, trustDomains?: string[]): unknown[] {
   const policies = parseAllDocuments(input)
     .map((d) => d.toJS() as AuthorizationPolicy)
     .filter((p) => p?.kind === 'AuthorizationPolicy');
   // builder_test.go builds with the default Option: the peer is the mTLS principal.
-  const opts = { forTCP, useAuthenticated: true };
+  const opts = { forTCP, useAuthenticated: true, ...(trustDomains ? { trustDomains } : {}) };
   const out: unknown[] = [];
   for (const stage of ['AUDIT', 'DENY', 'ALLOW'] as const) {
     const of = policies.filter((p) => (p.spec?.action ?? 'ALLOW') === stage).map((p) => authzPolicyIR(p));
@@ -70,7 +70,16 @@ function theirs(files: string[]): unknown[] | undefined {
 }
 
 // Cases whose expectation does not depend on trust-domain aliases or CUSTOM providers.
-const HTTP_CASES: [string, string[]][] = [
+// [input, outputs, trust domain bundle (trust domain, then aliases) as builder_test.go sets it]
+const HTTP_CASES: [string, string[], string[]?][] = [
+  ['simple-policy-td-aliases', ['simple-policy-td-aliases-out.yaml'], ['td1', 'cluster.local']],
+  [
+    'simple-policy-multiple-td-aliases',
+    ['simple-policy-multiple-td-aliases-out.yaml'],
+    ['td1', 'cluster.local', 'some-td'],
+  ],
+  ['simple-policy-principal-with-wildcard', ['simple-policy-principal-with-wildcard-out.yaml'], ['td1', 'foobar']],
+  ['td-aliases-source-principal', ['td-aliases-source-principal-out.yaml'], ['new-td', 'old-td', 'some-trustdomain']],
   ['allow-empty-rule', ['allow-empty-rule-out.yaml']],
   ['allow-full-rule', ['allow-full-rule-out.yaml']],
   ['allow-nil-rule', ['allow-nil-rule-out.yaml']],
@@ -84,7 +93,7 @@ const HTTP_CASES: [string, string[]][] = [
   ['single-policy', ['single-policy-out.yaml']],
   ['trust-domains', ['trust-domains-out.yaml']],
 ];
-const TCP_CASES: [string, string[]][] = [
+const TCP_CASES: [string, string[], string[]?][] = [
   ['allow-both-http-tcp', ['allow-both-http-tcp-out.yaml']],
   ['allow-only-http', ['allow-only-http-out.yaml']],
   ['audit-both-http-tcp', ['audit-both-http-tcp-out.yaml']],
@@ -97,13 +106,13 @@ describe('RBAC built as builder.go: Builder.build builds it, checked against ist
     [false, HTTP_CASES],
     [true, TCP_CASES],
   ] as const) {
-    for (const [name, outs] of cases) {
+    for (const [name, outs, bundle] of cases) {
       const base = forTCP ? 'tcp' : 'http';
       it(`${base}/${name}`, (t) => {
         const input = show(`${DIR}/${base}/${name}-in.yaml`);
         const want = theirs(outs.map((o) => `${base}/${o}`));
         if (input === undefined || want === undefined) return t.skip('no istio checkout');
-        assert.deepEqual(ours(input, forTCP), want);
+        assert.deepEqual(ours(input, forTCP, bundle), want);
       });
     }
   }

@@ -18,10 +18,10 @@ function policy(spec: AuthorizationPolicy['spec'], ns = 'shop'): AuthorizationPo
 }
 
 /** The RBAC config a waypoint chain gets for one policy, as Envoy would decode it. */
-function rbac(p: AuthorizationPolicy, kind: ChainKind = 'http'): J {
+function rbac(p: AuthorizationPolicy, kind: ChainKind = 'http', trustDomain = 'cluster.local'): J {
   const ir = authzPolicyIR(p);
   const action = ir.action === 'AUDIT' ? 'LOG' : ir.action === 'DENY' ? 'DENY' : 'ALLOW';
-  const body = rbacRules([ir], action, 'cluster.local', kind);
+  const body = rbacRules([ir], action, trustDomain, kind);
   return toProtoJson('envoy.config.rbac.v3.RBAC', encodeMessage('envoy.config.rbac.v3.RBAC', body));
 }
 
@@ -175,6 +175,29 @@ describe('AuthorizationPolicy → RBAC as istiod builds it', () => {
     const deny = rule0(rbac(policy({ action: 'DENY', rules: [{ when }] })));
     assert.deepEqual(deny.principals[0].andIds.ids, [
       { orIds: { ids: [{ header: { name: 'x-user', stringMatch: { exact: 'bob' } } }] } },
+    ]);
+  });
+
+  it('principals written for cluster.local follow the mesh trust domain (model.go: MigrateTrustDomain)', () => {
+    const p = policy({
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/a/sa/b', 'other.td/ns/a/sa/c'] } }] }],
+    });
+    assert.deepEqual(peerOf(rule0(rbac(p, 'http', 'corp.example')).principals[0]), [
+      { exact: 'spiffe://corp.example/ns/a/sa/b' },
+      { exact: 'spiffe://other.td/ns/a/sa/c' },
+    ]);
+  });
+
+  it('principals are accepted under the mesh trust domain aliases too (trustdomain/bundle.go: ReplaceTrustDomainAliases)', () => {
+    const ir = {
+      ...authzPolicyIR(policy({ rules: [{ from: [{ source: { principals: ['cluster.local/ns/a/sa/b'] } }] }] })),
+      trustDomainAliases: ['old.td'],
+    };
+    const body = rbacRules([ir], 'ALLOW', 'new.td', 'http');
+    const r = toProtoJson('envoy.config.rbac.v3.RBAC', encodeMessage('envoy.config.rbac.v3.RBAC', body)) as J;
+    assert.deepEqual(peerOf(rule0(r).principals[0]), [
+      { exact: 'spiffe://new.td/ns/a/sa/b' },
+      { exact: 'spiffe://old.td/ns/a/sa/b' },
     ]);
   });
 
