@@ -248,5 +248,13 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       }),
     );
     assert.match(gw[0] ?? '', /^spec\.listeners\[0\]\.hostname: invalid hostname "A\.example\.com"/);
+    const addr = kindInfo('Gateway')!.validate(
+      doc('Gateway', 'gateway.networking.k8s.io/v1', {
+        gatewayClassName: 'istio-waypoint',
+        listeners: [{ name: 'm', port: 15008, protocol: 'HBONE' }],
+        addresses: [{ value: '10.0.0.300' }, { type: 'Hostname', value: 'wp.example.com' }],
+      }),
+    );
+    assert.deepEqual(addr, ['spec.addresses[0].value: value must be an IP address']);
   });
 });
