@@ -1,5 +1,6 @@
 import { all, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
+import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
 import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
@@ -53,7 +54,7 @@ export const KINDS: readonly KindInfo[] = [
   kind('Namespace', '', ['v1'], 'namespaces', false),
   // Only the mesh config (`istio` ConfigMap) matters: it declares extension providers.
   {
-    ...kind('ConfigMap', '', ['v1'], 'configmaps', true, s.object({ data: strMap })),
+    ...kind('ConfigMap', '', ['v1'], 'configmaps', true, all(s.object({ data: strMap }), meshConfigMap)),
     relevant: (o) => o.metadata.name === MESH_CONFIGMAP,
   },
   kind('Service', '', ['v1'], 'services', true, specced(s.service)),

@@ -146,7 +146,15 @@ const listener = obj(
   ['name', 'port', 'protocol'],
 );
 
-const gatewayAddress = obj({ type: str, value: str }, ['value']);
+// An IPAddress-typed address must be an IP, as the spec says (the CRD only checks Hostname values);
+// the type defaults to IPAddress.
+const gatewayAddress = all(
+  obj({ type: str, value: str }, ['value']),
+  rule((a) => {
+    if ((a.type ?? 'IPAddress') !== 'IPAddress' || typeof a.value !== 'string') return [];
+    return parseIp(a.value).ok ? [] : [['value', 'value must be an IP address']];
+  }),
+);
 
 export const gatewaySpec = obj(
   { gatewayClassName: str, listeners: list(listener, { min: 1 }), addresses: list(gatewayAddress) },

@@ -292,3 +292,17 @@ export function checkCondition(key: string, values: readonly string[]): string |
   if (key.startsWith('destination.labels')) return `attribute ${key} is replaced by the workload selector`;
   return `unknown attribute: ${key}`;
 }
+
+// envoy.type.v3.StatusCode: the codes ext_authz's statusOnError may name.
+const ENVOY_STATUS_CODES = new Set([
+  100, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403,
+  404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 500,
+  501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** ext_authz statusOnError: `agent/extensionprovider.go: validateExtensionProviderEnvoyExtAuthzStatusOnError`. */
+export function parseStatusOnError(text: string): Parsed<number> {
+  if (!/^-?\d{1,10}$/.test(text)) return bad(`invalid statusOnError value ${text}`);
+  const code = Number(text);
+  return ENVOY_STATUS_CODES.has(code) ? ok(code) : bad(`unsupported statusOnError value ${text}`);
+}

@@ -1,6 +1,7 @@
 import YAML from 'yaml';
 import { get, MESH_CONFIGMAP, type World } from '../model';
 import type { Reads } from './reads';
+import { checkedValue, parseIstioDuration, parseStatusOnError } from '../model/values';
 
 /** An ext_authz service declared in the mesh config's extensionProviders. */
 export interface ExtAuthzProvider {
@@ -28,12 +29,8 @@ interface RawProvider {
   envoyExtAuthzHttp?: Record<string, unknown>;
 }
 
-function ms(v: unknown): number | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(v);
-  if (!m) return undefined;
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
-}
+// The mesh config was checked at load (model/mesh-schema.ts).
+const ms = (v: unknown) => (v === undefined ? undefined : checkedValue(parseIstioDuration, String(v)));
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -107,7 +104,10 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
       port: cfg.port,
       timeoutMs: ms(cfg.timeout),
       failOpen: cfg.failOpen === true,
-      statusOnError: typeof cfg.statusOnError === 'string' ? Number(cfg.statusOnError) : undefined,
+      statusOnError:
+        typeof cfg.statusOnError === 'string' && cfg.statusOnError !== ''
+          ? checkedValue(parseStatusOnError, cfg.statusOnError)
+          : undefined,
       pathPrefix: typeof http?.pathPrefix === 'string' ? http.pathPrefix : undefined,
       includeRequestHeadersInCheck: include.length > 0 ? include : strings(http?.includeHeadersInCheck),
       headersToUpstreamOnAllow: strings(http?.headersToUpstreamOnAllow),

@@ -206,6 +206,36 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
     ]);
   });
 
+  it('mesh config ext_authz providers: extensionprovider.go validateExtensionProvider', () => {
+    const cm = (mesh: string) =>
+      kindInfo('ConfigMap')!.validate({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh },
+      });
+    assert.deepEqual(
+      cm(
+        'extensionProviders:\n- name: a\n  envoyExtAuthzGrpc: {service: ext.foo.svc.cluster.local, port: 9000, timeout: 2s}',
+      ),
+      [],
+    );
+    assert.deepEqual(
+      cm(
+        'extensionProviders:\n- name: a\n  envoyExtAuthzHttp: {service: "", port: 0, timeout: 10parsecs, statusOnError: "299", pathPrefix: x}\n- name: a',
+      ),
+      [
+        'data.mesh.extensionProviders[0].envoyExtAuthzHttp.port: invalid service port: port number 0 must be in the range 1..65535',
+        'data.mesh.extensionProviders[0].envoyExtAuthzHttp.service: service must not be empty',
+        'data.mesh.extensionProviders[0].envoyExtAuthzHttp.statusOnError: unsupported statusOnError value 299',
+        'data.mesh.extensionProviders[0].envoyExtAuthzHttp.timeout: invalid duration "10parsecs": use a protobuf duration such as 1.5s, or 1h2m3s',
+        'data.mesh.extensionProviders[0].envoyExtAuthzHttp.pathPrefix: pathPrefix should begin with `/` but found "x"',
+        'data.mesh.extensionProviders[1].name: duplicate extension provider name a',
+      ],
+    );
+    assert.match(cm('a: [')[0] ?? '', /^data\.mesh: cannot parse/);
+  });
+
   it('ServiceEntry addresses and Gateway listener hostnames', () => {
     const se = kindInfo('ServiceEntry')!.validate(
       doc('ServiceEntry', 'networking.istio.io/v1', { hosts: ['a.example.com'], addresses: ['10.0.0.300'] }),
@@ -218,5 +248,13 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       }),
     );
     assert.match(gw[0] ?? '', /^spec\.listeners\[0\]\.hostname: invalid hostname "A\.example\.com"/);
+    const addr = kindInfo('Gateway')!.validate(
+      doc('Gateway', 'gateway.networking.k8s.io/v1', {
+        gatewayClassName: 'istio-waypoint',
+        listeners: [{ name: 'm', port: 15008, protocol: 'HBONE' }],
+        addresses: [{ value: '10.0.0.300' }, { type: 'Hostname', value: 'wp.example.com' }],
+      }),
+    );
+    assert.deepEqual(addr, ['spec.addresses[0].value: value must be an IP address']);
   });
 });

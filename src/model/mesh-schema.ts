@@ -1,0 +1,75 @@
+// The mesh config (`mesh` in the `istio` ConfigMap), as far as we read it: its
+// ext_authz extension providers, checked as istiod checks them
+// (`validation/agent/extensionprovider.go: validateExtensionProvider`). An
+// invalid mesh config is refused whole and the last good one stays, as
+// istiod's mesh watcher keeps its previous config when a new one fails.
+import YAML from 'yaml';
+import { rule } from './checks';
+import { parseIp, parseIstioDuration, parseStatusOnError } from './values';
+
+const FQDN = /^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+
+function service(s: unknown): string | undefined {
+  if (typeof s !== 'string' || s === '') return 'service must not be empty';
+  const parts = s.split('/');
+  if (parts.length > 2) return `invalid service fmt ${s}`;
+  const host = parts[parts.length - 1] ?? '';
+  if (parts.length === 2 && parts[0] === '') return `invalid service fmt ${s}`;
+  return FQDN.test(host) || parseIp(host).ok ? undefined : `invalid service fmt ${s}`;
+}
+
+function extAuthz(cfg: Record<string, unknown>, at: string, http: boolean): [string, string][] {
+  const out: [string, string][] = [];
+  const port = cfg.port;
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
+    out.push([`${at}.port`, `invalid service port: port number ${String(port)} must be in the range 1..65535`]);
+  const svc = service(cfg.service);
+  if (svc) out.push([`${at}.service`, svc]);
+  if (cfg.statusOnError !== undefined && cfg.statusOnError !== '') {
+    const r = parseStatusOnError(String(cfg.statusOnError));
+    if (!r.ok) out.push([`${at}.statusOnError`, r.problem]);
+  }
+  if (cfg.timeout !== undefined) {
+    const r = parseIstioDuration(String(cfg.timeout));
+    if (!r.ok) out.push([`${at}.timeout`, r.problem]);
+  }
+  if (http && cfg.pathPrefix !== undefined && !String(cfg.pathPrefix).startsWith('/'))
+    out.push([`${at}.pathPrefix`, `pathPrefix should begin with \`/\` but found "${String(cfg.pathPrefix)}"`]);
+  return out;
+}
+
+/** Checks `data.mesh` of a ConfigMap; the path names the provider inside the mesh config. */
+export const meshConfigMap = rule((o) => {
+  const text = (o.data as Record<string, unknown> | undefined)?.mesh;
+  if (typeof text !== 'string') return [];
+  let mesh: unknown;
+  try {
+    mesh = YAML.parse(text);
+  } catch (e) {
+    return [['data.mesh', `cannot parse: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`]];
+  }
+  if (mesh === null || mesh === undefined) return [];
+  if (typeof mesh !== 'object' || Array.isArray(mesh)) return [['data.mesh', 'must be a YAML object']];
+  const providers = (mesh as { extensionProviders?: unknown }).extensionProviders;
+  if (providers === undefined) return [];
+  if (!Array.isArray(providers)) return [['data.mesh.extensionProviders', 'must be a list']];
+  const out: [string, string][] = [];
+  const seen = new Set<string>();
+  providers.forEach((p: Record<string, unknown> | null, i) => {
+    const at = `data.mesh.extensionProviders[${i}]`;
+    if (p === null || typeof p !== 'object') return void out.push([at, 'must be an object']);
+    if (typeof p.name !== 'string' || p.name === '') out.push([`${at}.name`, 'empty extension provider name']);
+    else if (seen.has(p.name)) out.push([`${at}.name`, `duplicate extension provider name ${p.name}`]);
+    else seen.add(p.name);
+    for (const [key, http] of [
+      ['envoyExtAuthzGrpc', false],
+      ['envoyExtAuthzHttp', true],
+    ] as const) {
+      const cfg = p[key];
+      if (cfg === undefined) continue;
+      if (cfg === null || typeof cfg !== 'object') out.push([`${at}.${key}`, 'must be an object']);
+      else out.push(...extAuthz(cfg as Record<string, unknown>, `${at}.${key}`, http));
+    }
+  });
+  return out;
+});
