@@ -70,7 +70,9 @@ export class RejectGate {
    */
   admitPatch(
     key: string,
+    typeUrl: string,
     upserts: readonly PreparedResource[],
+    removes: readonly string[],
     client: 'grpc' | 'ztunnel',
   ): readonly PreparedResource[] {
     const validator = client === 'grpc' ? this.grpcValidator : this.ztunnelValidator;
@@ -91,9 +93,11 @@ export class RejectGate {
           exact: false,
         });
     }
-    // Patches carry only what changed: earlier rejections of other names stand.
+    // Patches carry only what changed.
     if (bad.length > 0 || this.byKey.has(key)) {
-      const names = new Set(upserts.map((r) => `${r.typeUrl}\u0000${r.name}`));
+      // A name upserted again or removed is settled; the rest stand.
+      const names = new Set(upserts.map((r) => `${typeUrl}\u0000${r.name}`));
+      for (const name of removes) names.add(`${typeUrl}\u0000${name}`);
       const kept = (this.byKey.get(key) ?? []).filter((r) => !names.has(`${r.typeUrl}\u0000${r.name}`));
       this.record(key, [...kept, ...bad]);
     }

@@ -65,20 +65,31 @@ export class ServeStep {
     this.waypoints = step.index.waypoints;
     for (const typeUrl of [TypeUrl.Address, TypeUrl.Authorization]) {
       const p = api.get(typeUrl);
-      if (p) cache.patch(ZTUNNEL_KEY, typeUrl, this.gate.admitPatch(ZTUNNEL_KEY, p.upserts, 'ztunnel'), p.removes);
+      if (p)
+        cache.patch(
+          ZTUNNEL_KEY,
+          typeUrl,
+          this.gate.admitPatch(ZTUNNEL_KEY, typeUrl, p.upserts, p.removes, 'ztunnel'),
+          p.removes,
+        );
     }
     // Every waypoint shares one Workload map: the cache patches it once, not once per waypoint.
     const w = api.get(TypeUrl.Workload) ?? { upserts: [], removes: [] };
     cache.patchShared(
       step.index.waypoints.keys(),
       TypeUrl.Workload,
-      this.gate.admitPatch('workloads', w.upserts, 'ztunnel'),
+      this.gate.admitPatch('workloads', TypeUrl.Workload, w.upserts, w.removes, 'ztunnel'),
       w.removes,
     );
     const workloadApi = since(t);
     t = process.hrtime.bigint();
     for (const [typeUrl, p] of this.proxyless.build(world, step.index, changed))
-      cache.patch(PROXYLESS_KEY, typeUrl, this.gate.admitPatch(PROXYLESS_KEY, p.upserts, 'grpc'), p.removes);
+      cache.patch(
+        PROXYLESS_KEY,
+        typeUrl,
+        this.gate.admitPatch(PROXYLESS_KEY, typeUrl, p.upserts, p.removes, 'grpc'),
+        p.removes,
+      );
     return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
   }
 

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
 import { ServeStep } from '../../src/cli/pipeline-step';
 import { RejectGate, rejectzJson } from '../../src/cli/pipeline-reject';
-import { TypeUrl } from '../../src/envoy';
+import { prepare, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
 import { ENVOY_ACCEPTED } from '../../src/translate/status-rejections';
@@ -143,5 +143,32 @@ describe('reject gate', async () => {
     assert.deepEqual(mine(), []);
     assert.ok(!JSON.stringify(gate.statuses(s.statuses)).includes(ENVOY_ACCEPTED));
     assert.ok(lines.some((l) => l.msg === 'resource no longer rejected'));
+  });
+});
+
+describe('reject gate on patched views', () => {
+  it('drops a proxyless resource that fails, keeps the rest, and forgets it once removed', () => {
+    const gate = new RejectGate();
+    const good = prepare('envoy.config.cluster.v3.Cluster', 'good', {
+      name: 'good',
+      type: 'EDS',
+      connect_timeout: { seconds: 1 },
+      eds_cluster_config: { eds_config: { ads: {} } },
+    });
+    const bad = prepare('envoy.config.cluster.v3.Cluster', 'bad', { name: 'bad', connect_timeout: { seconds: -1 } });
+    const admitted = gate.admitPatch('proxyless', TypeUrl.Cluster, [good, bad], [], 'grpc');
+    assert.deepEqual(
+      admitted.map((r) => r.name),
+      ['good'],
+    );
+    assert.deepEqual(
+      gate.rejections().map((r) => [r.waypoint, r.name, r.blocking]),
+      [['proxyless', 'bad', true]],
+    );
+    // Another type's patch leaves it; removing the name settles it.
+    gate.admitPatch('proxyless', TypeUrl.Listener, [], ['bad'], 'grpc');
+    assert.equal(gate.rejections().length, 1);
+    gate.admitPatch('proxyless', TypeUrl.Cluster, [], ['bad'], 'grpc');
+    assert.deepEqual(gate.rejections(), []);
   });
 });

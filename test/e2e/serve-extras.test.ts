@@ -146,7 +146,7 @@ describe('serve: TLS port, proxy mapping, debug endpoints', () => {
     const index = (await (await fetch(`http://127.0.0.1:${served.debugPort}/debug`)).json()) as { path: string }[];
     assert.deepEqual(
       index.map((e) => e.path),
-      ['/ready', '/metrics', '/debug/syncz', '/debug/adsz', '/debug/config_dump', '/debug/ambientz'],
+      ['/ready', '/metrics', '/debug/syncz', '/debug/adsz', '/debug/config_dump', '/debug/ambientz', '/debug/rejectz'],
     );
     const missing = await fetch(`http://127.0.0.1:${served.debugPort}/debug/config_dump`);
     assert.equal(missing.status, 400);
