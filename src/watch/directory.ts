@@ -39,7 +39,10 @@ export interface DirectoryOptions {
   io?: { readdir?: (dir: string) => string[]; open?: (path: string) => number };
 }
 
-const DEFAULT_SETTLE_MS = 20;
+// Short: a rescan re-reads only changed files and re-parses only changed
+// documents, and the push debounce after it still coalesces a burst, so a
+// state seen mid-burst is replaced before it reaches a proxy.
+const DEFAULT_SETTLE_MS = 10;
 const DEFAULT_POLL_MS = 2000;
 export const DEFAULT_MAX_FILE_BYTES = 128 << 20;
 

@@ -35,7 +35,7 @@ export class ProblemLog {
       }
       shown++;
       this.logged.set(p, t);
-      this.log?.warn({ error: p }, 'rejected manifest input');
+      this.log?.warn({ error: p }, 'skipping bad manifest');
     }
     if (hidden > 0) this.log?.warn({ more: hidden, total: next.size }, 'more rejected manifest input not logged');
     let fixed = 0;
