@@ -100,7 +100,8 @@ async function startServe(dir: string): Promise<Server> {
   const child = spawn(process.execPath, [bin, 'serve', '--config-dir', dir, '--xds-port', '0', '--debug-port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'], // serve logs to stderr
   });
-  // A benchmark that dies must not leave its server running on a shared machine.
+  // A benchmark that exits or throws must not leave its server running on a shared
+  // machine (a SIGKILLed one still can: Node has no parent-death signal).
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
   child.once('exit', () => process.off('exit', reap));
