@@ -100,6 +100,11 @@ async function startServe(dir: string): Promise<Server> {
   const child = spawn(process.execPath, [bin, 'serve', '--config-dir', dir, '--xds-port', '0', '--debug-port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'], // serve logs to stderr
   });
+  // A benchmark that exits or throws must not leave its server running on a shared
+  // machine (a SIGKILLed one still can: Node has no parent-death signal).
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const ports = await new Promise<{ xdsPort: number; debugPort: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stderr! });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
