@@ -59,6 +59,37 @@ describe('translate and analyze commands', () => {
     }
   });
 
+  it('exits 1 and names the resource and the HTTPRoute when Envoy would reject what it prints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'translate-reject-'));
+    try {
+      cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
+      const file = join(dir, 'policies.yaml');
+      // Gateway API puts no pattern on a header value, so this passes the
+      // load-time checks; Envoy refuses CR/LF in a header value.
+      const bad = readFileSync(file, 'utf8').replace(
+        '  rules:\n    - backendRefs:\n        - name: reviews-v1',
+        '  rules:\n    - filters:\n        - type: RequestHeaderModifier\n          requestHeaderModifier:\n            set:\n              - name: x-note\n                value: "a\\r\\nb"\n      backendRefs:\n        - name: reviews-v1',
+      );
+      assert.notEqual(bad, readFileSync(file, 'utf8'), 'the example still has the route this test edits');
+      writeFileSync(file, bad);
+      const r = await runCli(['translate', '-f', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Envoy would reject RouteConfiguration inbound-vip\|9080\|http\|reviews\.default/);
+      assert.match(r.stderr, /request_headers_to_add\[0\]\.header\.value: must be a valid HTTP header value/);
+      const doc = YAML.parse(r.stdout) as {
+        rejected: { sources: string[] }[];
+        statuses: { kind: string; name: string; parents?: { conditions: { type: string; status: string }[] }[] }[];
+      };
+      assert.deepEqual(doc.rejected[0]?.sources, ['HTTPRoute/default/reviews']);
+      const route = doc.statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'reviews');
+      assert.ok(
+        route?.parents?.[0]?.conditions.some((c) => c.type === 'istio.io/EnvoyAccepted' && c.status === 'False'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('selects one waypoint and fails clearly for an unknown one', async () => {
     const one = await runCli([
       'translate',
