@@ -37,6 +37,12 @@ function path(k: KindInfo): string {
   return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
 }
 
+/** An informer's object as our input: its kind filled in, trimmed to what we read. */
+function shaped(kind: KindInfo, o: k8s.KubernetesObject, apiVersion: string): KubeObject {
+  const full = { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject;
+  return kind.trim ? kind.trim(full) : full;
+}
+
 /**
  * One client-node informer per kind. An informer that stops on an error is
  * restarted with backoff from its last resourceVersion (a 410 makes it relist,
@@ -118,6 +124,9 @@ export class KubeSource implements ConfigSource {
       const list = () =>
         objects.list(apiVersion, kind.kind).then((l) => {
           setImmediate(() => holder.w && this.markSynced(holder.w));
+          // The informer caches what the list returns: keep only what we read.
+          const trim = kind.trim;
+          if (trim) l.items = l.items.map((o) => shaped(kind, o, apiVersion) as k8s.KubernetesObject);
           return l;
         });
       const informer = k8s.makeInformer(this.kc, path(kind), list);
@@ -126,9 +135,7 @@ export class KubeSource implements ConfigSource {
       const upsert = (o: k8s.KubernetesObject) =>
         kind.relevant && !kind.relevant(o as KubeObject)
           ? undefined
-          : this.emit([
-              { op: 'upsert', object: { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject },
-            ]);
+          : this.emit([{ op: 'upsert', object: shaped(kind, o, apiVersion) }]);
       informer.on('add', upsert);
       informer.on('update', upsert);
       informer.on('delete', (o) =>

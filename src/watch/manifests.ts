@@ -60,7 +60,7 @@ export function checkDocument(raw: unknown): {
   if (!info.namespaced && namespace) delete object.metadata.namespace;
   const problems = info.validate(object);
   return {
-    object: problems.length === 0 ? object : undefined,
+    object: problems.length === 0 ? (info.trim ? info.trim(object) : object) : undefined,
     problems,
     kind,
     name,
