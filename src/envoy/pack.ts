@@ -34,6 +34,8 @@ export interface EncodedTail<N extends MessageName> {
   readonly bytes: Buffer;
   /** The lowest field number the tail sets. */
   readonly firstField: number;
+  /** The highest field number the tail sets. */
+  readonly lastField: number;
 }
 
 /** Field numbers of the fields `message` sets (or may set: any not null). */
@@ -50,8 +52,60 @@ function fieldIds(type: protobuf.Type, message: object): number[] {
 
 export function encodeTail<N extends MessageName>(name: N, tail: TypeMap[N]): EncodedTail<N> {
   const type = messageType(name);
-  return { name, bytes: encodePlain(type, tail as object), firstField: Math.min(...fieldIds(type, tail as object)) };
+  const ids = fieldIds(type, tail as object);
+  const encoded = {
+    name,
+    bytes: encodePlain(type, tail as object),
+    firstField: Math.min(...ids),
+    lastField: Math.max(...ids),
+  };
+  TAILS.add(encoded);
+  return encoded;
 }
+
+/**
+ * Encodes a message given as parts in field-number order, each either fields
+ * to encode now or an encoding made once (encodeTail) and shared by many
+ * messages. Fields are written in number order, so the concatenation is
+ * exactly encodeMessage() of the merged message. Throws when the parts'
+ * fields overlap or are out of order. The result has memory of its own.
+ */
+export function encodeParts<N extends MessageName>(name: N, parts: readonly (TypeMap[N] | EncodedTail<N>)[]): Buffer {
+  const type = messageType(name);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let last = 0;
+  for (const p of parts) {
+    let bytes: Buffer;
+    let first: number;
+    let upTo: number;
+    if (isTail(p)) {
+      ({ bytes, firstField: first, lastField: upTo } = p);
+    } else {
+      const ids = fieldIds(type, p as object);
+      if (ids.length === 0) continue;
+      first = Math.min(...ids);
+      upTo = Math.max(...ids);
+      bytes = encodePlain(type, p as object);
+    }
+    if (first <= last) throw new Error(`${name}: part with field ${first} does not follow field ${last}`);
+    last = upTo;
+    chunks.push(bytes);
+    total += bytes.length;
+  }
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const c of chunks) at += c.copy(out, at);
+  return out;
+}
+
+function isTail(p: object): p is EncodedTail<MessageName> {
+  return p instanceof Object && TAILS.has(p);
+}
+
+// Tails are told apart from message parts by identity, never by shape: a
+// message may have fields named like a tail's.
+const TAILS = new WeakSet<object>();
 
 /**
  * Packs `head` merged with `tail`. Fields are written in number order, so
