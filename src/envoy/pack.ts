@@ -1,7 +1,7 @@
 import type * as protobuf from 'protobufjs';
 import type { OutputTypeMap, TypeMap } from './generated/type-map';
 import type { Any } from './generated/google/protobuf/Any';
-import { encodePlain } from './encoder';
+import { encodePlain, encodePlainParts } from './encoder';
 import { messageType } from './registry';
 import { checkWire } from './wire-check';
 import { typeUrlOf } from './type-urls';
@@ -72,31 +72,34 @@ export function encodeTail<N extends MessageName>(name: N, tail: TypeMap[N]): En
  */
 export function encodeParts<N extends MessageName>(name: N, parts: readonly (TypeMap[N] | EncodedTail<N>)[]): Buffer {
   const type = messageType(name);
-  const chunks: Buffer[] = [];
-  let total = 0;
+  const pieces: (object | Uint8Array)[] = [];
   let last = 0;
   for (const p of parts) {
-    let bytes: Buffer;
-    let first: number;
-    let upTo: number;
     if (isTail(p)) {
-      ({ bytes, firstField: first, lastField: upTo } = p);
-    } else {
-      const ids = fieldIds(type, p as object);
-      if (ids.length === 0) continue;
-      first = Math.min(...ids);
-      upTo = Math.max(...ids);
-      bytes = encodePlain(type, p as object);
+      if (p.firstField <= last)
+        throw new Error(`${name}: part with field ${p.firstField} does not follow field ${last}`);
+      last = p.lastField;
+      pieces.push(p.bytes);
+      continue;
     }
-    if (first <= last) throw new Error(`${name}: part with field ${first} does not follow field ${last}`);
-    last = upTo;
-    chunks.push(bytes);
-    total += bytes.length;
+    // Field numbers in the order given are ascending unless a part is out of
+    // place; each key is looked up once, without building arrays.
+    let lo = Infinity;
+    let hi = 0;
+    for (const k in p) {
+      const v = (p as Record<string, unknown>)[k];
+      if (v === null || v === undefined) continue;
+      const f = type.fields[k];
+      if (!f) throw new Error(`${type.fullName} has no field ${k}`);
+      if (f.id < lo) lo = f.id;
+      if (f.id > hi) hi = f.id;
+    }
+    if (hi === 0) continue;
+    if (lo <= last) throw new Error(`${name}: part with field ${lo} does not follow field ${last}`);
+    last = hi;
+    pieces.push(p as object);
   }
-  const out = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  for (const c of chunks) at += c.copy(out, at);
-  return out;
+  return encodePlainParts(type, pieces);
 }
 
 function isTail(p: object): p is EncodedTail<MessageName> {
