@@ -290,30 +290,3 @@ export function encodePlain(type: protobuf.Type, message: object): Buffer {
     busy = wasBusy;
   }
 }
-
-/**
- * Encodes a message given as parts in field order: objects are encoded as
- * encodePlain would, byte arrays (fields encoded earlier) are copied as they
- * are. One pass through the shared writer, one copy out into memory of the
- * result's own. Callers check the parts' field order (see encodeParts).
- */
-export function encodePlainParts(type: protobuf.Type, parts: readonly (object | Uint8Array)[]): Buffer {
-  const entry = entryOf(type);
-  const w = busy ? new Writer(1024) : shared;
-  const wasBusy = busy;
-  busy = true;
-  w.pos = 0;
-  try {
-    for (const p of parts) {
-      if (p instanceof Uint8Array) w.raw(p);
-      else if (p instanceof protobuf.Message || !isObject(p))
-        throw new Error(`${type.fullName}: a part must be a plain object`);
-      else entry.fn(p as Record<string, unknown>, w);
-    }
-    const out = Buffer.allocUnsafeSlow(w.pos);
-    w.buf.copy(out, 0, 0, w.pos);
-    return out;
-  } finally {
-    busy = wasBusy;
-  }
-}

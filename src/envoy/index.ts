@@ -1,5 +1,5 @@
 export { protoRoot, messageType, typeForUrl } from './registry';
-export { encodeMessage, decodeMessage, pack, encodeTail, encodeParts, packWithTail } from './pack';
+export { encodeMessage, decodeMessage, pack, encodeTail, packWithTail } from './pack';
 export type { MessageName, TypeMap, OutputTypeMap, EncodedTail } from './pack';
 export { PreparedResource, prepare, contentVersion } from './resource';
 export * from './type-urls';

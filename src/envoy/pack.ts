@@ -1,7 +1,7 @@
 import type * as protobuf from 'protobufjs';
 import type { OutputTypeMap, TypeMap } from './generated/type-map';
 import type { Any } from './generated/google/protobuf/Any';
-import { encodePlain, encodePlainParts } from './encoder';
+import { encodePlain } from './encoder';
 import { messageType } from './registry';
 import { checkWire } from './wire-check';
 import { typeUrlOf } from './type-urls';
@@ -34,8 +34,6 @@ export interface EncodedTail<N extends MessageName> {
   readonly bytes: Buffer;
   /** The lowest field number the tail sets. */
   readonly firstField: number;
-  /** The highest field number the tail sets. */
-  readonly lastField: number;
 }
 
 /** Field numbers of the fields `message` sets (or may set: any not null). */
@@ -52,63 +50,8 @@ function fieldIds(type: protobuf.Type, message: object): number[] {
 
 export function encodeTail<N extends MessageName>(name: N, tail: TypeMap[N]): EncodedTail<N> {
   const type = messageType(name);
-  const ids = fieldIds(type, tail as object);
-  const encoded = {
-    name,
-    bytes: encodePlain(type, tail as object),
-    firstField: Math.min(...ids),
-    lastField: Math.max(...ids),
-  };
-  TAILS.add(encoded);
-  return encoded;
+  return { name, bytes: encodePlain(type, tail as object), firstField: Math.min(...fieldIds(type, tail as object)) };
 }
-
-/**
- * Encodes a message given as parts in field-number order, each either fields
- * to encode now or an encoding made once (encodeTail) and shared by many
- * messages. Fields are written in number order, so the concatenation is
- * exactly encodeMessage() of the merged message. Throws when the parts'
- * fields overlap or are out of order. The result has memory of its own.
- */
-export function encodeParts<N extends MessageName>(name: N, parts: readonly (TypeMap[N] | EncodedTail<N>)[]): Buffer {
-  const type = messageType(name);
-  const pieces: (object | Uint8Array)[] = [];
-  let last = 0;
-  for (const p of parts) {
-    if (isTail(p)) {
-      if (p.firstField <= last)
-        throw new Error(`${name}: part with field ${p.firstField} does not follow field ${last}`);
-      last = p.lastField;
-      pieces.push(p.bytes);
-      continue;
-    }
-    // Field numbers in the order given are ascending unless a part is out of
-    // place; each key is looked up once, without building arrays.
-    let lo = Infinity;
-    let hi = 0;
-    for (const k in p) {
-      const v = (p as Record<string, unknown>)[k];
-      if (v === null || v === undefined) continue;
-      const f = type.fields[k];
-      if (!f) throw new Error(`${type.fullName} has no field ${k}`);
-      if (f.id < lo) lo = f.id;
-      if (f.id > hi) hi = f.id;
-    }
-    if (hi === 0) continue;
-    if (lo <= last) throw new Error(`${name}: part with field ${lo} does not follow field ${last}`);
-    last = hi;
-    pieces.push(p as object);
-  }
-  return encodePlainParts(type, pieces);
-}
-
-function isTail(p: object): p is EncodedTail<MessageName> {
-  return p instanceof Object && TAILS.has(p);
-}
-
-// Tails are told apart from message parts by identity, never by shape: a
-// message may have fields named like a tail's.
-const TAILS = new WeakSet<object>();
 
 /**
  * Packs `head` merged with `tail`. Fields are written in number order, so

@@ -179,13 +179,6 @@ export class Writer {
     this.pos += bytes.length;
   }
 
-  /** Bytes already encoded (whole fields), copied as they are. */
-  raw(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
   /** Length-prefixed bytes (already converted from base64 when given as a string). */
   bytes(b: ArrayLike<number>): void {
     const len = b.length >>> 0;

@@ -1,15 +1,6 @@
-import {
-  encodeParts,
-  encodeTail,
-  pack,
-  prepare,
-  PreparedResource,
-  TypeUrl,
-  type EncodedTail,
-  type TypeMap,
-} from '../envoy';
-import type { WaypointIR } from './ir';
-import { once, sdsSecret, seconds } from './common';
+import { pack, type TypeMap } from '../envoy';
+import type { IstioProtocol, WaypointIR } from './ir';
+import { sdsSecret, seconds } from './common';
 import {
   defaultCircuitBreakers,
   defaultInternalUpstream,
@@ -52,54 +43,31 @@ function internalCluster(name: string, listener: string): Cluster {
   };
 }
 
-type ProtocolOptions = NonNullable<Cluster['typed_extension_protocol_options']>;
-const CLUSTER = 'envoy.config.cluster.v3.Cluster';
-
-// The fields every EDS cluster shares, encoded once: a waypoint has a
-// cluster per service port, and these are most of each one's bytes.
-const edsShared = once(() => ({
-  // Fields 4, 6, 10, 24.
-  middle: encodeTail(CLUSTER, {
-    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
-    lb_policy: 'LEAST_REQUEST',
-    circuit_breakers: defaultCircuitBreakers(),
-    transport_socket: waypointInternalUpstream(),
-  }),
-  // Field 27.
-  lb: encodeTail(CLUSTER, { common_lb_config: noPanicLbConfig() }),
-}));
-
-// Field 36, per shared options object (there are a few: see cluster-defaults.ts).
-const OPTION_TAILS = new WeakMap<ProtocolOptions, EncodedTail<typeof CLUSTER>>();
-function optionsTail(o: ProtocolOptions): EncodedTail<typeof CLUSTER> {
-  let t = OPTION_TAILS.get(o);
-  if (!t) OPTION_TAILS.set(o, (t = encodeTail(CLUSTER, { typed_extension_protocol_options: o })));
-  return t;
-}
-
 /**
  * cluster_waypoint.go: buildWaypointInboundVIPCluster (and, for a backend
  * the waypoint does not own, the outbound cluster istiod builds the same
  * way): EDS, least-request, istiod's circuit breakers, no panic routing, the
  * service in `istio` metadata, and endpoints reached through connect_originate.
- * Encoded from parts in field order, the shared ones encoded once; the bytes
- * are those of encoding the whole Cluster.
  */
 function edsCluster(
   name: string,
   svc: { host: string; name: string; namespace: string },
-  options: ProtocolOptions | undefined,
-): PreparedResource {
-  const shared = edsShared();
-  const body = encodeParts(CLUSTER, [
-    { name, type: 'EDS', eds_cluster_config: edsConfig(name) },
-    shared.middle,
-    { metadata: serviceMetadata(svc.host, svc.name, svc.namespace) },
-    shared.lb,
-    { alt_stat_name: names.altStatName(name) },
-    ...(options ? [optionsTail(options)] : []),
-  ]);
-  return new PreparedResource(TypeUrl.Cluster, name, body);
+  protocol?: IstioProtocol,
+): Cluster {
+  const options = upstreamProtocolOptions(protocol);
+  return {
+    name,
+    type: 'EDS',
+    alt_stat_name: names.altStatName(name),
+    eds_cluster_config: edsConfig(name),
+    connect_timeout: seconds(CONNECT_TIMEOUT_MS),
+    lb_policy: 'LEAST_REQUEST',
+    common_lb_config: noPanicLbConfig(),
+    circuit_breakers: defaultCircuitBreakers(),
+    metadata: serviceMetadata(svc.host, svc.name, svc.namespace),
+    ...(options ? { typed_extension_protocol_options: options } : {}),
+    transport_socket: waypointInternalUpstream(),
+  };
 }
 
 /**
@@ -186,29 +154,27 @@ function jwksCluster(j: { cluster: string; host: string; port: number }): Cluste
   };
 }
 
-/** Every cluster of a waypoint, encoded, sorted by name (cluster_waypoint.go: buildWaypointInboundClusters). */
-export function buildClusters(ir: WaypointIR): PreparedResource[] {
-  const plain = (c: Cluster) => prepare(CLUSTER, c.name ?? '', c);
-  const out: PreparedResource[] = [
-    plain(internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL)),
-    plain(internalCluster(names.ENCAP, names.CONNECT_ORIGINATE)),
-    plain(connectOriginate(ir.trustDomain, ir.namespace)),
+/** Every cluster of a waypoint, sorted by name (cluster_waypoint.go: buildWaypointInboundClusters). */
+export function buildClusters(ir: WaypointIR): Cluster[] {
+  const out: Cluster[] = [
+    internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL),
+    internalCluster(names.ENCAP, names.CONNECT_ORIGINATE),
+    connectOriginate(ir.trustDomain, ir.namespace),
   ];
   for (const svc of ir.services) {
     const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
-      const options = upstreamProtocolOptions(p.istioProtocol);
       for (const proto of chainProtocols(p.protocol))
-        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, options));
+        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol));
     }
   }
   for (const o of ir.outbound) {
     const [name = o.hostname, namespace = ''] = o.hostname.split('.');
-    const options = o.http2 ? http2Options() : upstreamProtocolOptions(o.protocol);
-    out.push(edsCluster(o.cluster, { host: o.hostname, name, namespace }, options));
+    const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
+    out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
   }
-  for (const j of jwksHosts(ir)) if (!out.some((c) => c.name === j.cluster)) out.push(plain(jwksCluster(j)));
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const j of jwksHosts(ir)) if (!out.some((c) => c.name === j.cluster)) out.push(jwksCluster(j));
+  return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
 }
 
 /** Ports with no declared protocol get both chains and are sniffed. */

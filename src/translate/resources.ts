@@ -53,7 +53,7 @@ export function buildResourcesFrom(ir: WaypointIR, prev?: Built): Built {
   const builtFrom = new Map<string, unknown>();
   const resources: ResourceSet = new Map([
     // Clusters are few and cheap to build; they are always built.
-    [TypeUrl.Cluster, buildClusters(ir)],
+    [TypeUrl.Cluster, buildClusters(ir).map((c) => prepare('envoy.config.cluster.v3.Cluster', c.name ?? '', c))],
     [
       TypeUrl.Endpoint,
       cook(TypeUrl.Endpoint, 'envoy.config.endpoint.v3.ClusterLoadAssignment', endpointRecipes(ir), prev, builtFrom),

@@ -6,20 +6,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type * as protobuf from 'protobufjs';
-import {
-  encodeMessage,
-  encodeParts,
-  encodeTail,
-  messageType,
-  pack,
-  packWithTail,
-  type MessageName,
-} from '../../src/envoy';
+import { encodeMessage, encodeTail, messageType, pack, packWithTail, type MessageName } from '../../src/envoy';
 import { encodePlain } from '../../src/envoy/encoder';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless';
-import { serviceMetadata } from '../../src/translate/cluster-defaults';
 import { meshWorld } from '../../bench/translate-bench';
 import { CASES_DIR, caseNames } from '../golden/harness';
 
@@ -243,47 +234,6 @@ describe('packWithTail', () => {
     const tail = encodeTail(HCM, { http_filters: [], server_name: 's' });
     assert.throws(() => packWithTail(HCM, { server_name: 'again' }, tail), /not below/);
     assert.throws(() => packWithTail(HCM, { merge_slashes: true }, tail), /not below/);
-  });
-});
-
-describe('encodeParts', () => {
-  const CLUSTER = 'envoy.config.cluster.v3.Cluster';
-  const middle = {
-    connect_timeout: { seconds: 10 },
-    lb_policy: 'LEAST_REQUEST' as const,
-    circuit_breakers: { thresholds: [{ max_connections: { value: 4294967295 }, track_remaining: true }] },
-    transport_socket: {
-      name: 't',
-      typed_config: pack('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
-    },
-  };
-  const options = {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': pack(
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      { explicit_http_config: { http2_protocol_options: {} } },
-    ),
-  };
-  it('gives the bytes of the merged message, as protobufjs writes them, with shared parts encoded once', () => {
-    const head = { name: 'c', type: 'EDS' as const, eds_cluster_config: { service_name: 'c' } };
-    const meta = { metadata: serviceMetadata('c.ns.svc', 'c', 'ns') };
-    const whole = { ...head, ...middle, ...meta, alt_stat_name: 'c;', typed_extension_protocol_options: options };
-    const got = encodeParts(CLUSTER, [
-      head,
-      encodeTail(CLUSTER, middle),
-      meta,
-      {},
-      { alt_stat_name: 'c;' },
-      encodeTail(CLUSTER, { typed_extension_protocol_options: options }),
-    ]);
-    assert.equal(got.toString('hex'), encodeMessage(CLUSTER, whole).toString('hex'));
-    assert.equal(got.toString('hex'), reference(messageType(CLUSTER), whole).toString('hex'));
-    assert.equal(got.buffer.byteLength, got.length, 'memory of its own, not a pooled slice');
-  });
-  it('refuses parts out of field order or overlapping', () => {
-    const tail = encodeTail(CLUSTER, middle);
-    assert.throws(() => encodeParts(CLUSTER, [tail, { name: 'c' }]), /does not follow/);
-    assert.throws(() => encodeParts(CLUSTER, [{ lb_policy: 'RANDOM' }, tail]), /does not follow/);
-    assert.throws(() => encodeParts(CLUSTER, [{ alt_stat_name: 'x' }, { metadata: {} }]), /does not follow/);
   });
 });
 
