@@ -63,3 +63,9 @@ export interface EndpointSlice extends KubeObject<'EndpointSlice'> {
 export interface ConfigMap extends KubeObject<'ConfigMap'> {
   data?: Record<string, string>;
 }
+
+/**
+ * A cluster node. Only its name and labels are read (the topology labels give
+ * its pods' locality); sources drop the rest, since nodes carry large statuses.
+ */
+export type Node = KubeObject<'Node'>;

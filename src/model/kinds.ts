@@ -23,6 +23,8 @@ export interface KindInfo {
    * it that is served anyway (carrying the problems in `invalid`), or undefined to refuse it.
    */
   failClosed?(o: KubeObject, problems: readonly string[]): KubeObject | undefined;
+  /** The part of an object we keep, when most of it is never read (say, a Node's status). */
+  trim?(o: KubeObject): KubeObject;
 }
 
 function kind(
@@ -39,6 +41,12 @@ function kind(
 /** An object whose kind-specific fields live under `spec` (and `status`). */
 const specced = (spec: Check, opts: { required?: boolean; status?: Check } = {}): Check =>
   s.object({ spec, ...(opts.status ? { status: opts.status } : {}) }, opts.required ? ['spec'] : []);
+
+/** An object reduced to its identity and labels. */
+function trimToLabels(o: KubeObject): KubeObject {
+  const { name, labels } = o.metadata;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name, ...(labels ? { labels } : {}) } };
+}
 
 const GW = 'gateway.networking.k8s.io';
 const ISTIO_NET = 'networking.istio.io';
@@ -59,6 +67,8 @@ export const KINDS: readonly KindInfo[] = [
   },
   kind('Service', '', ['v1'], 'services', true, specced(s.service)),
   kind('Pod', '', ['v1'], 'pods', true, s.object({ spec: s.podSpec, status: s.podStatus })),
+  // Only a node's name and topology labels are read (its pods' locality).
+  { ...kind('Node', '', ['v1'], 'nodes', false), trim: trimToLabels },
   kind(
     'EndpointSlice',
     'discovery.k8s.io',

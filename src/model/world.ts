@@ -1,5 +1,5 @@
 import { freeze } from 'immer';
-import type { ConfigMap, EndpointSlice, Namespace, Pod, Service } from './core';
+import type { ConfigMap, EndpointSlice, Namespace, Node, Pod, Service } from './core';
 import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './gateway';
 import type {
   AuthorizationPolicy,
@@ -20,6 +20,7 @@ export interface KindMap {
   ConfigMap: ConfigMap;
   Service: Service;
   Pod: Pod;
+  Node: Node;
   EndpointSlice: EndpointSlice;
   Gateway: Gateway;
   GatewayClass: GatewayClass;

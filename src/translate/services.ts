@@ -14,6 +14,7 @@ import type { EndpointIR, IstioProtocol, PortProtocol, WorkloadRef } from './ir'
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
 import type { Reads } from './reads';
+import { podLocality } from './locality';
 
 const KNOWN: ReadonlySet<string> = new Set([
   'grpc',
@@ -118,26 +119,13 @@ function readEndpointSources(svc: Service, world: World, reads: Reads): void {
   for (const pod of podsOfService(svc, world)) reads.object('Pod', ns, pod.metadata.name);
 }
 
-/**
- * A pod's locality from its own labels (pkg/model/proxy.go: GetLocalityLabel,
- * SanitizeLocalityLabel): `topology.istio.io/locality`, else the older
- * `istio-locality`, with `.` read as `/`. istiod falls back to the node's
- * topology labels, which we do not have.
- */
-function podLocality(pod: Pod | undefined): string | undefined {
-  const l = pod?.metadata.labels ?? {};
-  const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';
-  if (raw === '') return undefined;
-  return raw.includes('/') ? raw : raw.split('.').join('/');
-}
-
 /** Endpoints of a service port, with what the waypoint needs to reach each. */
 export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
   const ns = svc.metadata.namespace ?? 'default';
   readEndpointSources(svc, world, reads);
   reads.object('Namespace', undefined, ns);
   return endpointsOf(svc, p, world).map((e) => {
-    const locality = podLocality(e.pod);
+    const locality = podLocality(e.pod, world, reads);
     return {
       ip: e.ip,
       port: e.port,

@@ -1,3 +1,4 @@
+import { nodeObjectOf, workloadLocality } from './locality';
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import { ipBytes } from './ip-bytes';
@@ -111,6 +112,7 @@ function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: Trans
     inNamespace(world, 'AuthorizationPolicy', ns),
     index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
     index.waypoints,
+    nodeObjectOf(pod, world),
     opts.clusterId,
     opts.trustDomain,
     opts.domain,
@@ -147,6 +149,7 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
   }
   const wp = boundWaypoint(index, `Pod/${ns}/${pod.metadata.name}`);
   const deployment = deploymentName(pod);
+  const locality = workloadLocality(pod, world);
   const ips = (pod.status?.podIPs ?? []).map((x) => x.ip);
   if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
   return {
@@ -168,6 +171,7 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
     cluster_id: opts.clusterId,
     authorization_policies: selectorPolicies(world, pod),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(locality ? { locality } : {}),
   };
 }
 

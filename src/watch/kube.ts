@@ -79,6 +79,12 @@ function path(k: KindInfo, version: number): string {
   return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
 }
 
+/** An informer's object as our input: its kind filled in, trimmed to what we read. */
+function shaped(kind: KindInfo, o: k8s.KubernetesObject, apiVersion: string): KubeObject {
+  const full = { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject;
+  return kind.trim ? kind.trim(full) : full;
+}
+
 /**
  * One client-node informer per kind. An informer that stops on an error is
  * restarted with backoff from its last resourceVersion (a 410 makes it relist,
@@ -221,6 +227,8 @@ export class KubeSource implements ConfigSource {
     const list = () =>
       objects.list(apiVersion, kind.kind).then((l) => {
         setImmediate(() => this.markSynced(w));
+        // The informer caches what the list returns: keep only what we read.
+        if (kind.trim) l.items = l.items.map((o) => shaped(kind, o, apiVersion) as k8s.KubernetesObject);
         return l;
       });
     // Any healthy watch ends the backoff, not only a relist: after an outage
@@ -230,7 +238,7 @@ export class KubeSource implements ConfigSource {
     const informer = new k8s.ListWatch(path(kind, w.version), watch, list, false);
     const upsert = (o: k8s.KubernetesObject) => {
       if (kind.relevant && !kind.relevant(o as KubeObject)) return;
-      const object = this.admit(kind, { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject);
+      const object = this.admit(kind, shaped(kind, o, apiVersion));
       if (object) this.emit([{ op: 'upsert', object }]);
     };
     informer.on('add', upsert);

@@ -59,7 +59,7 @@ export function checkDocument(raw: unknown): {
   if (!info.namespaced && namespace) delete object.metadata.namespace;
   const problems = info.validate(object);
   return {
-    object: problems.length === 0 ? object : info.failClosed?.(object, problems),
+    object: problems.length === 0 ? (info.trim ? info.trim(object) : object) : info.failClosed?.(object, problems),
     problems,
     kind,
     name,

@@ -279,6 +279,44 @@ describe('waypoint data path, field by field against istiod', () => {
     assert.deepEqual(byIp.get('10.244.0.7:80'), { region: 'eu', zone: 'eu-a', subZone: 'rack1' });
   });
 
+  it("falls back to the pod's node's topology labels, GA before beta, when the pod has no locality label (kube/controller/controller.go: getPodLocality; util.go: getLabelValue)", () => {
+    const node = (name: string, labels: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels },
+    });
+    const onNode = (o: KubeObject, nodeName: string) =>
+      ({ ...o, spec: { ...(o.spec as object), nodeName } }) as KubeObject;
+    const located = translate([
+      ns('app'),
+      waypointGw,
+      httpbin,
+      node('n1', {
+        'topology.kubernetes.io/region': 'us-west1',
+        'failure-domain.beta.kubernetes.io/region': 'old',
+        'topology.kubernetes.io/zone': 'us-west1-a',
+        'topology.istio.io/subzone': 'rack7',
+      }),
+      node('n2', { 'failure-domain.beta.kubernetes.io/region': 'r2', 'failure-domain.beta.kubernetes.io/zone': 'z2' }),
+      node('n3', { 'kubernetes.io/hostname': 'n3' }),
+      pod('httpbin-2', 'httpbin', '10.244.0.6'),
+      pod('httpbin-3', 'httpbin', '10.244.0.7', { 'topology.istio.io/locality': 'eu.eu-a' }),
+      onNode(pod('httpbin-4', 'httpbin', '10.244.0.8'), 'n2'),
+      onNode(pod('httpbin-5', 'httpbin', '10.244.0.9'), 'n3'),
+      onNode(pod('httpbin-6', 'httpbin', '10.244.0.10'), 'absent'),
+    ]).endpoints.get('inbound-vip|8000|http|httpbin.app.svc.cluster.local')!;
+    const byIp = new Map<string, J>();
+    for (const g of located.endpoints as J[])
+      for (const e of g.lbEndpoints) byIp.set(e.endpoint.address.envoyInternalAddress.endpointId, g.locality);
+    assert.deepEqual(byIp.get('10.244.0.6:80'), { region: 'us-west1', zone: 'us-west1-a', subZone: 'rack7' });
+    assert.deepEqual(byIp.get('10.244.0.7:80'), { region: 'eu', zone: 'eu-a' }, 'the pod label wins over the node');
+    assert.deepEqual(byIp.get('10.244.0.8:80'), { region: 'r2', zone: 'z2' }, 'beta labels when GA are unset');
+    // No topology labels, or no such node: no locality.
+    assert.deepEqual(byIp.get('10.244.0.9:80'), {});
+    assert.deepEqual(byIp.get('10.244.0.10:80'), {});
+    assert.equal(byIp.size, 5);
+  });
+
   it('configures the HCM as istiod does by default (listener_builder.go: buildHTTPConnectionManager; tracing.go: configureTracingFromTelemetry; uuid_extension.go)', () => {
     const chains = listeners.get('main_internal')!.filterChains;
     const hcmOf = (name: string) =>

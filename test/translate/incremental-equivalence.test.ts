@@ -107,6 +107,11 @@ describe('incremental translation matches a full translation', () => {
   const policy = obj('AuthorizationPolicy', NS0, `allow-${svcName(0)}`) as KubeObject & { spec: object };
   const ns1 = obj('Namespace', undefined, NS1);
   const backend = obj('Service', NS1, svcName(100));
+  const node = (labels: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'solo', labels },
+  });
   const steps: [string, () => Change[], 'local' | 'any'][] = [
     [
       'a route edit',
@@ -160,6 +165,25 @@ describe('incremental translation matches a full translation', () => {
       () => [{ op: 'delete', kind: 'EndpointSlice', namespace: NS0, name: `${svcName(6)}-second` }],
       'local',
     ],
+    [
+      'a pod scheduled onto a node of its own',
+      () => {
+        const p = obj('Pod', NS0, `${svcName(3)}-0`) as KubeObject & { spec: object };
+        return [upsert({ ...p, spec: { ...p.spec, nodeName: 'solo' } })];
+      },
+      'local',
+    ],
+    [
+      'that node appearing with topology labels (endpoint and workload locality)',
+      () => [upsert(node({ 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' }))],
+      'local',
+    ],
+    [
+      'that node relabelled',
+      () => [upsert(node({ 'topology.kubernetes.io/region': 'r2', 'topology.istio.io/subzone': 's2' }))],
+      'local',
+    ],
+    ['that node deleted', () => [{ op: 'delete', kind: 'Node', name: 'solo' }], 'local'],
     ['a policy edit', () => [upsert({ ...policy, spec: { ...policy.spec, action: 'DENY' } })], 'local'],
     [
       'a namespace relabel that moves no binding',

@@ -103,6 +103,36 @@ describe('workload API resources', () => {
     assert.deepEqual(wl.authorization_policies, ['app/l4']);
   });
 
+  it("gives a pod its node's topology labels as locality, not its own locality label (ambient/workloads.go: getPodLocality; nodes.go: nodeLocality)", () => {
+    const pod = { ...objs[3]!, metadata: { ...objs[3]!.metadata, labels: { app: 'echo', 'istio-locality': 'x.y' } } };
+    const node = (labels: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1', labels },
+    });
+    const localityWith = (extra: KubeObject[]) => {
+      const w = applyChanges(
+        EMPTY_WORLD,
+        [...objs.filter((o) => o !== objs[3]), pod, ...extra].map((object) => ({ op: 'upsert' as const, object })),
+      ).world;
+      const body = build(w).get(TypeUrl.Workload)![0]!.body;
+      return decodeMessage('istio.workload.Workload', body).locality;
+    };
+    assert.equal(localityWith([]) ?? undefined, undefined, 'no node: no locality');
+    assert.deepEqual(
+      localityWith([
+        node({
+          'topology.kubernetes.io/region': 'us-west1',
+          'topology.kubernetes.io/zone': 'us-west1-a',
+          'failure-domain.beta.kubernetes.io/region': 'old',
+        }),
+      ]),
+      { region: 'us-west1', zone: 'us-west1-a', subzone: '' },
+    );
+    // Only the GA labels are read here; the beta ones alone give none.
+    assert.equal(localityWith([node({ 'failure-domain.beta.kubernetes.io/region': 'old' })]) ?? undefined, undefined);
+  });
+
   it('changes only the affected entries on relabel and delete', () => {
     const cache = new SnapshotCache();
     cache.set('z', new Map([[TypeUrl.Address, build(world).get(TypeUrl.Address)!]]));

@@ -42,6 +42,17 @@ describe('manifest directory source: errors as values, defaults, reloads', () =>
     assert.equal(list(world, 'HTTPRoute')[0]?.metadata.namespace, 'default');
   });
 
+  it('reads Node manifests as cluster-scoped objects keeping only name and labels', async () => {
+    writeFileSync(
+      join(dir, 'nodes.yaml'),
+      'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  namespace: ignored\n  uid: u1\n  labels: {topology.kubernetes.io/zone: z1}\nspec:\n  podCIDR: 10.0.0.0/24\nstatus:\n  capacity: {cpu: "8"}\n',
+    );
+    await start();
+    assert.deepEqual(list(world, 'Node'), [
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': 'z1' } } },
+    ]);
+  });
+
   it('reports each bad document as a value with file, line, kind and name', async () => {
     writeFileSync(
       join(dir, 'bad.yaml'),

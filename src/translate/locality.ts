@@ -1,0 +1,64 @@
+import { get, type Pod, type World } from '../model';
+import type { Reads } from './reads';
+
+const REGION = 'topology.kubernetes.io/region';
+const ZONE = 'topology.kubernetes.io/zone';
+const SUBZONE = 'topology.istio.io/subzone';
+// The beta names, still read by the Kubernetes registry when the GA ones are unset.
+const REGION_BETA = 'failure-domain.beta.kubernetes.io/region';
+const ZONE_BETA = 'failure-domain.beta.kubernetes.io/zone';
+
+/** A pod's node, recorded as read so relabelling that node reaches this translation. */
+function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> | undefined {
+  const name = pod.spec?.nodeName;
+  if (!name) return undefined;
+  reads?.object('Node', undefined, name);
+  const node = get(world, 'Node', undefined, name);
+  return node ? (node.metadata.labels ?? {}) : undefined;
+}
+
+/**
+ * An endpoint's locality as `region/zone/subzone`, as the Kubernetes registry
+ * gives it (kube/controller/controller.go: getPodLocality): the pod's
+ * `topology.istio.io/locality`, else `istio-locality`, label (pkg/model/proxy.go:
+ * GetLocalityLabel; `.` read as `/`, SanitizeLocalityLabel); else its node's
+ * topology labels (util.go: getLabelValue, GA name before beta); else none.
+ */
+export function podLocality(pod: Pod | undefined, world: World, reads: Reads): string | undefined {
+  if (!pod) return undefined;
+  const l = pod.metadata.labels ?? {};
+  const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';
+  if (raw !== '') return raw.includes('/') ? raw : raw.split('.').join('/');
+  const n = nodeOf(pod, world, reads);
+  if (!n) return undefined;
+  const region = n[REGION] || n[REGION_BETA] || '';
+  const zone = n[ZONE] || n[ZONE_BETA] || '';
+  const subzone = n[SUBZONE] || '';
+  return region || zone || subzone ? `${region}/${zone}/${subzone}` : undefined;
+}
+
+export interface LocalityMsg {
+  region: string;
+  zone: string;
+  subzone: string;
+}
+
+/**
+ * A pod's locality for the workload API, as the ambient index builds it
+ * (ambient/workloads.go: getPodLocality, nodes.go: nodeLocality): its node's GA
+ * topology labels only; the pod's own labels are not consulted there.
+ */
+export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefined {
+  const n = nodeOf(pod, world);
+  if (!n) return undefined;
+  const region = n[REGION] ?? '';
+  const zone = n[ZONE] ?? '';
+  const subzone = n[SUBZONE] ?? '';
+  return region || zone || subzone ? { region, zone, subzone } : undefined;
+}
+
+/** The node a pod's workload message reads, for memoising on it. */
+export function nodeObjectOf(pod: Pod, world: World): unknown {
+  const name = pod.spec?.nodeName;
+  return name ? get(world, 'Node', undefined, name) : undefined;
+}
