@@ -128,8 +128,8 @@ export interface HttpRouteIR {
 export interface TcpRouteIR {
   name: string;
   backends: BackendIR[];
-  /** TLS routes match on SNI; TCP routes match everything. */
-  sni?: string[];
+  /** The route's kind: a TLSRoute for the service host is applied like a TCPRoute. */
+  kind: 'TCPRoute' | 'TLSRoute';
 }
 
 /** One AuthorizationPolicy rule set ready for RBAC, produced by the authz builder. */
@@ -240,7 +240,6 @@ export interface ServicePortIR {
   endpoints: EndpointIR[];
   httpRoutes: HttpRouteIR[];
   tcpRoutes: TcpRouteIR[];
-  tlsRoutes: TcpRouteIR[];
   policy: ChainPolicyIR;
 }
 

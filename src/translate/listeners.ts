@@ -255,18 +255,6 @@ function portChains(
       select.tcp = name;
     }
   }
-  // TLS routes are tried first, and only for SNI equal to the service hostname.
-  if (p.tlsRoutes.length > 0 && select.tcp) {
-    const name = `inbound-vip|${p.port}|tls|${svc.hostname}`;
-    chains.push(
-      tcpChain(
-        { name, policy: p.policy, trustDomain: td, port: p.port, proxy },
-        names.inboundVip(p.port, 'tcp', svc.hostname),
-        p.tlsRoutes,
-      ),
-    );
-    select.tls = { sni: svc.hostname, chain: name };
-  }
   return { chains, select };
 }
 
@@ -311,7 +299,7 @@ function mainInternalInput(ir: WaypointIR): unknown {
     services: ir.services.map((s) => [
       s.hostname,
       s.vips,
-      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes, p.tlsRoutes]),
+      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes]),
     ]),
   };
 }

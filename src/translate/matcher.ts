@@ -9,7 +9,6 @@ type CidrRange = TypeMap['xds.core.v3.CidrRange'];
 export interface ChainSelector {
   http?: string;
   tcp?: string;
-  tls?: { sni: string; chain: string };
 }
 
 /** A service's addresses and, by port, how its chains are picked. */
@@ -27,7 +26,6 @@ const protocolInput = once(() => ({
   name: 'application-protocol',
   typed_config: pack(`${NETWORK_INPUTS}.ApplicationProtocolInput`, {}),
 }));
-const sniInput = once(() => ({ name: 'sni', typed_config: pack(`${NETWORK_INPUTS}.ServerNameInput`, {}) }));
 const ipInput = once(() => ({ name: 'ip', typed_config: pack(`${NETWORK_INPUTS}.DestinationIPInput`, {}) }));
 
 const chain = (name: string): OnMatch => ({
@@ -45,23 +43,10 @@ function byProtocol(http: string, tcp: OnMatch): OnMatch {
   return { matcher: { matcher_tree: { input: protocolInput(), exact_match_map: { map } }, on_no_match: tcp } };
 }
 
-function bySni(sel: ChainSelector, fallback: OnMatch): OnMatch {
-  if (!sel.tls) return fallback;
-  return {
-    matcher: {
-      matcher_tree: {
-        input: sniInput(),
-        exact_match_map: { map: { [sel.tls.sni]: chain(sel.tls.chain) } },
-      },
-      on_no_match: fallback,
-    },
-  };
-}
-
 function forSelector(sel: ChainSelector): OnMatch {
-  if (sel.http && sel.tcp) return byProtocol(sel.http, bySni(sel, chain(sel.tcp)));
+  if (sel.http && sel.tcp) return byProtocol(sel.http, chain(sel.tcp));
   if (sel.http) return chain(sel.http);
-  return bySni(sel, chain(sel.tcp ?? ''));
+  return chain(sel.tcp ?? '');
 }
 
 /** util.go: ConvertAddressToCidr — one address as a host range. */

@@ -79,8 +79,7 @@ export function provenance(
       const only = within(JWT_FILTER) ? 'jwt' : within(AUTHZ_FILTER) ? 'authz' : within(TCP_FILTER) ? 'tcp' : 'all';
       if (policy && only !== 'tcp') for (const s of policyRefs(policy, only)) add(s);
       if (only === 'all' || only === 'tcp') {
-        for (const route of port?.tcpRoutes ?? []) add(tcpRouteRef('TCPRoute', route));
-        for (const route of port?.tlsRoutes ?? []) add(tcpRouteRef('TLSRoute', route));
+        for (const route of port?.tcpRoutes ?? []) add(tcpRouteRef(route.kind, route));
       }
     }
   }

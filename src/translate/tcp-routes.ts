@@ -32,13 +32,12 @@ function hostMatches(host: string, pattern: string): boolean {
  * TLSRoute for the service hostname, if any, wins over TCPRoutes and carries
  * all of the port's TCP traffic (listener_waypoint.go: getWaypointTCPRoutes,
  * GEP-1294). Of the routes of a kind, the oldest one's first rule counts.
- * `tls` stays empty: no SNI-matched chain is built.
  */
 export function tcpRoutesFor(
   ctx: WaypointContext,
   svc: Service,
   port: ServicePort,
-): { tcp: TcpRouteIR[]; tls: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
+): { tcp: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
   const outbound: OutboundClusterIR[] = [];
   const host = hostnameOf(svc, ctx.opts.domain);
   const tls = attachedRoutes(ctx, 'TLSRoute', svc, port.port)
@@ -47,10 +46,10 @@ export function tcpRoutesFor(
   const tcp = attachedRoutes(ctx, 'TCPRoute', svc, port.port).sort(routeOrder);
   const chosen: AnyRoute | undefined = [...tls, ...tcp].find((r) => (r.spec?.rules?.length ?? 0) > 0);
   const rule = chosen?.spec?.rules?.[0];
-  if (!chosen || !rule) return { tcp: [], tls: [], outbound };
+  if (!chosen || !rule) return { tcp: [], outbound };
   const backends = tcpBackends(ctx, chosen, rule.backendRefs ?? [], outbound);
   const name = routeName(chosen.metadata.namespace ?? 'default', chosen.metadata.name, 0, rule.name);
-  return { tcp: [{ name, backends }], tls: [], outbound };
+  return { tcp: [{ name, backends, kind: chosen.kind === 'TLSRoute' ? 'TLSRoute' : 'TCPRoute' }], outbound };
 }
 
 /**

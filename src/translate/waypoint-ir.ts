@@ -163,7 +163,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       const proto = istioProtocol(p);
       const protocol = chainKind(proto);
       const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
-      const tcp = protocol === 'http' ? { tcp: [], tls: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
+      const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
       ports.push({
         port: p.port,
@@ -173,7 +173,6 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
         endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
         httpRoutes: http.routes,
         tcpRoutes: tcp.tcp,
-        tlsRoutes: tcp.tls,
         policy,
       });
     }
