@@ -49,7 +49,8 @@ function routeMatch(r: HttpRouteIR): RouteMatch {
   if (m.queryParams.length > 0) {
     match.query_parameters = m.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q.match) }));
   }
-  if (r.grpc) match.grpc = {};
+  // No `grpc` match for a GRPCRoute: istiod adds none (route.go: TranslateRouteMatch),
+  // so a rule also matches a request without content-type application/grpc.
   return match;
 }
 

@@ -367,6 +367,23 @@ describe('route semantics (istiod parity)', () => {
       { name: 'UnknownService', weight: 1 },
     ]);
   });
+
+  it('a GRPCRoute match does not require content-type application/grpc (route.go: TranslateRouteMatch)', () => {
+    const routes = echoRoutes([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GRPCRoute',
+        metadata: { name: 'g', namespace: 'app' },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'echo' }],
+          rules: [{ matches: [{ method: { service: 'test.Echo', method: 'Ping' } }], backendRefs: [to('echo')] }],
+        },
+      } as KubeObject,
+    ]);
+    const g = routes.find((r) => String(r.name).startsWith('app.g.'));
+    assert.ok(g, 'the GRPCRoute rule is routed');
+    assert.deepEqual(g.match, { path: '/test.Echo/Ping' });
+  });
 });
 
 describe('TCPRoute and TLSRoute on a waypoint (istiod parity)', () => {
