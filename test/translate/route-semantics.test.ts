@@ -368,6 +368,25 @@ describe('route semantics (istiod parity)', () => {
     ]);
   });
 
+  it('a mirrored copy is not force-traced and keeps its Host (route.go: TranslateRequestMirrorPolicy)', () => {
+    const routes = echoRoutes([
+      httpRoute('r', [
+        {
+          filters: [{ type: 'RequestMirror', requestMirror: { backendRef: to('echo'), percent: 50 } }],
+          backendRefs: [to('echo')],
+        },
+      ]),
+    ]);
+    assert.deepEqual((routes[0]?.route as J).requestMirrorPolicies, [
+      {
+        cluster: 'inbound-vip|8080|http|echo.app.svc.cluster.local',
+        runtimeFraction: { defaultValue: { numerator: 500000, denominator: 'MILLION' } },
+        traceSampled: false,
+        disableShadowHostSuffixAppend: true,
+      },
+    ]);
+  });
+
   it('a GRPCRoute match does not require content-type application/grpc (route.go: TranslateRouteMatch)', () => {
     const routes = echoRoutes([
       {
