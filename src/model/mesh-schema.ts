@@ -1,5 +1,6 @@
 // The mesh config (`mesh` in the `istio` ConfigMap), as far as we read it: its
-// ext_authz extension providers, checked as istiod checks them
+// access-log encoding and format, and its ext_authz extension providers,
+// checked as istiod checks them
 // (`validation/agent/extensionprovider.go: validateExtensionProvider`). An
 // invalid mesh config is refused whole and the last good one stays, as
 // istiod's mesh watcher keeps its previous config when a new one fails.
@@ -50,10 +51,16 @@ export const meshConfigMap = rule((o) => {
   }
   if (mesh === null || mesh === undefined) return [];
   if (typeof mesh !== 'object' || Array.isArray(mesh)) return [['data.mesh', 'must be a YAML object']];
-  const providers = (mesh as { extensionProviders?: unknown }).extensionProviders;
-  if (providers === undefined) return [];
-  if (!Array.isArray(providers)) return [['data.mesh.extensionProviders', 'must be a list']];
   const out: [string, string][] = [];
+  // Enum and string fields istiod's mesh config parse refuses when mistyped.
+  const m = mesh as { accessLogEncoding?: unknown; accessLogFormat?: unknown };
+  if (m.accessLogEncoding !== undefined && !['TEXT', 'JSON', 0, 1].includes(m.accessLogEncoding as string | number))
+    out.push(['data.mesh.accessLogEncoding', `must be TEXT or JSON, not ${JSON.stringify(m.accessLogEncoding)}`]);
+  if (m.accessLogFormat !== undefined && typeof m.accessLogFormat !== 'string')
+    out.push(['data.mesh.accessLogFormat', 'must be a string']);
+  const providers = (mesh as { extensionProviders?: unknown }).extensionProviders;
+  if (providers === undefined) return out;
+  if (!Array.isArray(providers)) return [...out, ['data.mesh.extensionProviders', 'must be a list']];
   const seen = new Set<string>();
   providers.forEach((p: Record<string, unknown> | null, i) => {
     const at = `data.mesh.extensionProviders[${i}]`;

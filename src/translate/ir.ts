@@ -218,9 +218,12 @@ export interface JwtRuleIR {
   outputClaimToHeaders: { header: string; claim: string }[];
 }
 
+/** What an access-log line looks like: a text template, or JSON fields. */
+export type AccessLogFormatIR = { kind: 'text'; text: string } | { kind: 'json'; fields: Record<string, unknown> };
+
 export interface AccessLogIR {
   path: string;
-  format?: string;
+  format: AccessLogFormatIR;
 }
 
 /** Everything that applies to one chain (service port, or the waypoint's direct chains). */

@@ -1,6 +1,8 @@
 import YAML from 'yaml';
 import { get, MESH_CONFIGMAP, type World } from '../model';
 import type { Reads } from './reads';
+import type { AccessLogFormatIR } from './ir';
+import { ISTIO_JSON_LOG_FORMAT, ISTIO_TEXT_LOG_FORMAT } from './names';
 import { checkedValue, parseIstioDuration, parseStatusOnError } from '../model/values';
 
 /** An ext_authz service declared in the mesh config's extensionProviders. */
@@ -130,4 +132,45 @@ export function trustDomainAliases(world: World, rootNamespace: string, reads?: 
   } catch {
     return [];
   }
+}
+
+function meshObject(world: World, rootNamespace: string, reads?: Reads): Record<string, unknown> {
+  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  if (!text) return {};
+  try {
+    const mesh: unknown = YAML.parse(text);
+    return mesh && typeof mesh === 'object' && !Array.isArray(mesh) ? (mesh as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The line format of the built-in `envoy` access-log provider, from the mesh
+ * config's `accessLogEncoding` and `accessLogFormat`
+ * (telemetry_logging.go: FileAccessLogFromMeshConfig, fileAccessLogFormat):
+ * TEXT (the default) takes the format with a newline added, else Istio's
+ * line; JSON takes the format parsed as a JSON object, else Istio's fields
+ * when it is empty or does not parse (istiod logs that and carries on).
+ */
+export function meshAccessLogFormat(world: World, rootNamespace: string, reads?: Reads): AccessLogFormatIR {
+  const mesh = meshObject(world, rootNamespace, reads);
+  const format = typeof mesh.accessLogFormat === 'string' ? mesh.accessLogFormat : '';
+  const json = mesh.accessLogEncoding === 'JSON' || mesh.accessLogEncoding === 1;
+  if (!json)
+    return {
+      kind: 'text',
+      text: format === '' ? ISTIO_TEXT_LOG_FORMAT : format.endsWith('\n') ? format : `${format}\n`,
+    };
+  if (format !== '') {
+    try {
+      const parsed: unknown = JSON.parse(format);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+        return { kind: 'json', fields: parsed as Record<string, unknown> };
+    } catch {
+      // Not JSON: Istio's fields, as istiod.
+    }
+  }
+  return { kind: 'json', fields: { ...ISTIO_JSON_LOG_FORMAT } };
 }

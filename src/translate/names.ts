@@ -130,3 +130,71 @@ export const JWKS_DEFAULT_TIMEOUT_MS = 5000;
 
 /** policy_applier.go: buildSpaceDelimitedClaims — always split on spaces. */
 export const DEFAULT_SPACE_DELIMITED_CLAIMS = ['permission', 'scope'];
+
+/** Path of istiod's built-in `envoy` access-log provider. */
+export const ACCESS_LOG_STDOUT = '/dev/stdout';
+
+/**
+ * Istio's access-log line (telemetry_logging.go: EnvoyTextLogFormat), the
+ * built-in `envoy` provider's format when the mesh config sets none.
+ */
+export const ISTIO_TEXT_LOG_FORMAT =
+  [
+    '[%START_TIME%]',
+    '"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%"',
+    '%RESPONSE_CODE%',
+    '%RESPONSE_FLAGS%',
+    '%RESPONSE_CODE_DETAILS%',
+    '%CONNECTION_TERMINATION_DETAILS%',
+    '"%UPSTREAM_TRANSPORT_FAILURE_REASON%"',
+    '%BYTES_RECEIVED%',
+    '%BYTES_SENT%',
+    '%DURATION%',
+    '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
+    '"%REQ(X-FORWARDED-FOR)%"',
+    '"%REQ(USER-AGENT)%"',
+    '"%REQ(X-REQUEST-ID)%"',
+    '"%REQ(:AUTHORITY)%"',
+    '"%UPSTREAM_HOST%"',
+    '%UPSTREAM_CLUSTER_RAW%',
+    '%UPSTREAM_LOCAL_ADDRESS%',
+    '%DOWNSTREAM_LOCAL_ADDRESS%',
+    '%DOWNSTREAM_REMOTE_ADDRESS%',
+    '%REQUESTED_SERVER_NAME%',
+    '%ROUTE_NAME%',
+  ].join(' ') + '\n';
+
+/**
+ * Istio's JSON access-log fields (telemetry_logging.go: EnvoyJSONLogFormatIstio),
+ * used when the mesh config's `accessLogEncoding` is JSON and sets no format.
+ */
+export const ISTIO_JSON_LOG_FORMAT: Readonly<Record<string, string>> = {
+  start_time: '%START_TIME%',
+  route_name: '%ROUTE_NAME%',
+  method: '%REQ(:METHOD)%',
+  path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+  protocol: '%PROTOCOL%',
+  response_code: '%RESPONSE_CODE%',
+  response_flags: '%RESPONSE_FLAGS%',
+  response_code_details: '%RESPONSE_CODE_DETAILS%',
+  connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
+  bytes_received: '%BYTES_RECEIVED%',
+  bytes_sent: '%BYTES_SENT%',
+  duration: '%DURATION%',
+  upstream_service_time: '%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%',
+  x_forwarded_for: '%REQ(X-FORWARDED-FOR)%',
+  user_agent: '%REQ(USER-AGENT)%',
+  request_id: '%REQ(X-REQUEST-ID)%',
+  authority: '%REQ(:AUTHORITY)%',
+  upstream_host: '%UPSTREAM_HOST%',
+  upstream_cluster: '%UPSTREAM_CLUSTER_RAW%',
+  upstream_local_address: '%UPSTREAM_LOCAL_ADDRESS%',
+  downstream_local_address: '%DOWNSTREAM_LOCAL_ADDRESS%',
+  downstream_remote_address: '%DOWNSTREAM_REMOTE_ADDRESS%',
+  requested_server_name: '%REQUESTED_SERVER_NAME%',
+  upstream_transport_failure_reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
+};
+
+/** The command operator that needs the req_without_query formatter extension. */
+export const REQ_WITHOUT_QUERY_OPERATOR = '%REQ_WITHOUT_QUERY';
+export const REQ_WITHOUT_QUERY_FORMATTER = 'envoy.formatter.req_without_query';

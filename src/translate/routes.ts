@@ -49,7 +49,8 @@ function routeMatch(r: HttpRouteIR): RouteMatch {
   if (m.queryParams.length > 0) {
     match.query_parameters = m.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q.match) }));
   }
-  if (r.grpc) match.grpc = {};
+  // No `grpc` match for a GRPCRoute: istiod adds none (route.go: TranslateRouteMatch),
+  // so a rule also matches a request without content-type application/grpc.
   return match;
 }
 
@@ -119,8 +120,13 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   }
   if (r.retry) action.retry_policy = retryPolicy(r.retry);
   if (r.mirrors.length > 0) {
+    // A mirror does not force tracing of the copy, and keeps the Host header
+    // as sent (no `-shadow` suffix) (route.go: TranslateRequestMirrorPolicy,
+    // DISABLE_SHADOW_HOST_SUFFIX defaulting to true).
     action.request_mirror_policies = r.mirrors.map((m) => ({
       cluster: m.cluster,
+      trace_sampled: { value: false },
+      disable_shadow_host_suffix_append: true,
       ...(m.percent !== undefined
         ? {
             runtime_fraction: {

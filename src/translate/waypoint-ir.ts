@@ -8,9 +8,17 @@ import {
   type Targeting,
   type Telemetry,
 } from '../model';
-import type { AccessLogIR, AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
-import { extAuthzProviders, trustDomainAliases } from './mesh-config';
-import { outbound as outboundName } from './names';
+import type {
+  AccessLogFormatIR,
+  AccessLogIR,
+  AuthzPolicyIR,
+  ChainPolicyIR,
+  OutboundClusterIR,
+  ServiceIR,
+  WaypointIR,
+} from './ir';
+import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from './mesh-config';
+import { ACCESS_LOG_STDOUT, outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
@@ -67,7 +75,12 @@ function collect<T extends Targeted>(
   return out;
 }
 
-function accessLogsOf(telemetries: Telemetry[]): AccessLogIR[] {
+/**
+ * Telemetry access logging with the built-in `envoy` provider: a file log to
+ * stdout in the mesh config's format (telemetry_logging.go: telemetryAccessLog,
+ * FileAccessLogFromMeshConfig).
+ */
+function accessLogsOf(telemetries: Telemetry[], format: AccessLogFormatIR): AccessLogIR[] {
   let enabled = false;
   for (const t of telemetries) {
     for (const a of t.spec?.accessLogging ?? []) {
@@ -76,7 +89,7 @@ function accessLogsOf(telemetries: Telemetry[]): AccessLogIR[] {
       enabled = !a.disabled;
     }
   }
-  return enabled ? [{ path: '/dev/stdout' }] : [];
+  return enabled ? [{ path: ACCESS_LOG_STDOUT, format }] : [];
 }
 
 /** The Service behind a provider hostname (`<name>.<ns>.svc.<domain>`). */
@@ -106,6 +119,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const outbound = new Map<string, OutboundClusterIR>();
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const logFormat = meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
     const ir = aliases.length > 0 ? { ...authzPolicyIR(p), trustDomainAliases: aliases } : authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
@@ -136,7 +150,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const shared: ChainPolicyIR = {
     authz: authz.waypoint.map(withProvider),
     jwt: authn.waypoint.flatMap(jwtRules),
-    accessLogs: accessLogsOf(telemetry.waypoint),
+    accessLogs: accessLogsOf(telemetry.waypoint, logFormat),
   };
   const policyFor = (svcKey: string): ChainPolicyIR => {
     const a = authz.byService.get(svcKey);
@@ -145,7 +159,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     return {
       authz: a ? [...shared.authz, ...a.map(withProvider)] : shared.authz,
       jwt: r ? [...shared.jwt, ...r.flatMap(jwtRules)] : shared.jwt,
-      accessLogs: t ? accessLogsOf([...telemetry.waypoint, ...t]) : shared.accessLogs,
+      accessLogs: t ? accessLogsOf([...telemetry.waypoint, ...t], logFormat) : shared.accessLogs,
     };
   };
   const hasOwnPolicy = (svcKey: string) =>

@@ -234,6 +234,12 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       ],
     );
     assert.match(cm('a: [')[0] ?? '', /^data\.mesh: cannot parse/);
+    // An unknown enum value fails istiod's mesh config parse (telemetry_logging.go reads the field).
+    assert.deepEqual(cm('accessLogEncoding: XML\naccessLogFormat: [a]'), [
+      'data.mesh.accessLogEncoding: must be TEXT or JSON, not "XML"',
+      'data.mesh.accessLogFormat: must be a string',
+    ]);
+    assert.deepEqual(cm('accessLogEncoding: JSON\naccessLogFormat: \'{"a": "%PROTOCOL%"}\''), []);
   });
 
   it('ServiceEntry addresses and Gateway listener hostnames', () => {

@@ -367,6 +367,42 @@ describe('route semantics (istiod parity)', () => {
       { name: 'UnknownService', weight: 1 },
     ]);
   });
+
+  it('a mirrored copy is not force-traced and keeps its Host (route.go: TranslateRequestMirrorPolicy)', () => {
+    const routes = echoRoutes([
+      httpRoute('r', [
+        {
+          filters: [{ type: 'RequestMirror', requestMirror: { backendRef: to('echo'), percent: 50 } }],
+          backendRefs: [to('echo')],
+        },
+      ]),
+    ]);
+    assert.deepEqual((routes[0]?.route as J).requestMirrorPolicies, [
+      {
+        cluster: 'inbound-vip|8080|http|echo.app.svc.cluster.local',
+        runtimeFraction: { defaultValue: { numerator: 500000, denominator: 'MILLION' } },
+        traceSampled: false,
+        disableShadowHostSuffixAppend: true,
+      },
+    ]);
+  });
+
+  it('a GRPCRoute match does not require content-type application/grpc (route.go: TranslateRouteMatch)', () => {
+    const routes = echoRoutes([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GRPCRoute',
+        metadata: { name: 'g', namespace: 'app' },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'echo' }],
+          rules: [{ matches: [{ method: { service: 'test.Echo', method: 'Ping' } }], backendRefs: [to('echo')] }],
+        },
+      } as KubeObject,
+    ]);
+    const g = routes.find((r) => String(r.name).startsWith('app.g.'));
+    assert.ok(g, 'the GRPCRoute rule is routed');
+    assert.deepEqual(g.match, { path: '/test.Echo/Ping' });
+  });
 });
 
 describe('TCPRoute and TLSRoute on a waypoint (istiod parity)', () => {
