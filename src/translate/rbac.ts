@@ -260,9 +260,11 @@ export function buildRbac(
     const ctx: GenContext = { ...opts, namespace: p.namespace, ...(bundle ? { trustDomains: bundle } : {}) };
     p.rules.forEach((rule, i) => {
       const policy = rulePolicy(rule, ctx, action);
-      if (policy) out[keyOf(p, i)] = policy;
+      if (policy) out[keyOf(p, p.ruleIndexes?.[i] ?? i)] = policy;
     });
-    if (p.rules.length === 0) out[keyOf(p, 0)] = MATCH_NEVER;
+    // Only a policy written without rules gets the never-matching entry; one
+    // whose rules were all skipped contributes nothing (builder.go: build).
+    if (p.rules.length === 0 && !p.ruleIndexes) out[keyOf(p, 0)] = MATCH_NEVER;
   }
   return { action, policies: out };
 }

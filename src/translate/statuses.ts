@@ -242,7 +242,7 @@ function policyProblems(
       const why = ruleProblem(rule, ir.namespace);
       if (why)
         out.push(
-          `rules[${i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
+          `rules[${ir.ruleIndexes?.[i] ?? i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
         );
     });
   }
