@@ -69,21 +69,10 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
     conds.push(condition('Accepted', false, 'NoMatchingParent', `parent service: "${ref.name}" not found`, gen));
     waypoints = 'parent not found';
   } else {
-    const b = ctx.index.bindings.get(`Service/${ns}/${ref.name}`);
-    if (b?.kind === 'bound' && routeNs !== ns && routeNs !== b.waypoint.namespace) {
-      const wp = `${b.waypoint.namespace}/${b.waypoint.name}`;
-      conds.push(
-        condition(
-          'Accepted',
-          false,
-          'NotAllowedByListeners',
-          `waypoint ${wp} applies only routes from namespace ${[...new Set([ns, b.waypoint.namespace])].join(' or ')}`,
-          gen,
-        ),
-      );
-    } else {
-      conds.push(condition('Accepted', true, 'Accepted', 'Route was valid', gen));
-    }
+    // A consumer route (from a namespace that is neither the Service's nor
+    // its waypoint's) is Accepted too: the waypoint does not apply it
+    // (route-attach.ts), but istiod reports it valid (referenceAllowed).
+    conds.push(condition('Accepted', true, 'Accepted', 'Route was valid', gen));
     const namespace = get(ctx.world, 'Namespace', undefined, ns);
     if (!waypointConfigured(svc.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
       waypoints = MISSING_USE_WAYPOINT_LABEL;

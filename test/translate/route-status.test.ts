@@ -37,12 +37,13 @@ function svc(name: string, namespace: string, ip: string, labels: Record<string,
   } as KubeObject;
 }
 
-function route(namespace: string, parent: string): KubeObject {
+function route(namespace: string, parent: string, parentNamespace?: string): KubeObject {
+  const ref = { group: '', kind: 'Service', name: parent, ...(parentNamespace ? { namespace: parentNamespace } : {}) };
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata: { name: 'r', namespace },
-    spec: { parentRefs: [{ group: '', kind: 'Service', name: parent }], rules: [{}] },
+    spec: { parentRefs: [ref], rules: [{}] },
   } as KubeObject;
 }
 
@@ -83,6 +84,14 @@ describe('mesh route status (conditions.go: createRouteStatus)', () => {
       'ResolvedWaypoints',
       'All waypoints resolved',
     ]);
+  });
+
+  it('a consumer route (another namespace than the Service and its waypoint) is Accepted, though the waypoint does not apply it (conversion.go: referenceAllowed)', () => {
+    assert.deepEqual(conditions(route('plain', 'echo', 'app')), {
+      Accepted: ['True', 'Accepted', 'Route was valid'],
+      ResolvedRefs: ['True', 'ResolvedRefs', 'All references resolved'],
+      ResolvedWaypoints: ['True', 'ResolvedWaypoints', 'All waypoints resolved'],
+    });
   });
 
   it('a missing parent Service: Accepted False NoMatchingParent, ResolvedWaypoints "parent not found"', () => {
