@@ -1,5 +1,5 @@
 import { isEnrolled } from '../ambient';
-import { LABEL, list, matchesLabels, type World } from '../model';
+import { get, LABEL, list, matchesLabels, type World } from '../model';
 import { DEFAULT_OPTIONS, statusesOf, type ObjectStatus } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import type { AmbientIndex } from '../ambient';
@@ -48,9 +48,7 @@ function fromStatuses(statuses: readonly ObjectStatus[]): Message[] {
     }
     for (const p of s.parents ?? []) {
       for (const c of p.conditions) {
-        if (c.reason === 'MissingUseWaypointLabel') {
-          out.push({ level: 'Warning', code: CODE.routeWithoutWaypoint, ...at, text: c.message });
-        } else if (
+        if (
           c.status === 'False' &&
           (c.reason === 'BackendNotFound' || c.reason === 'TargetNotFound' || c.reason === 'NoMatchingParent')
         ) {
@@ -108,6 +106,38 @@ function selectorsOnWaypoints(world: World): Message[] {
   return out;
 }
 
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;
+
+/**
+ * A mesh route whose parent Service uses no waypoint has no effect. Its status
+ * cannot say so in every case (istiod's ResolvedWaypoints reads only the
+ * labels, and a Service labelled `none` in a labelled namespace passes), so
+ * this asks the ambient index.
+ */
+function routesWithoutWaypoint(world: World, index: AmbientIndex): Message[] {
+  const out: Message[] = [];
+  for (const kind of ROUTE_KINDS)
+    for (const r of list(world, kind)) {
+      const routeNs = r.metadata.namespace ?? 'default';
+      for (const p of r.spec?.parentRefs ?? []) {
+        if (p.kind !== 'Service' || (p.group !== '' && p.group !== 'core')) continue;
+        const ns = p.namespace ?? routeNs;
+        if (!get(world, 'Service', ns, p.name)) continue;
+        const b = index.bindings.get(`Service/${ns}/${p.name}`);
+        if (b?.kind === 'bound' || b?.reason) continue;
+        out.push({
+          level: 'Warning',
+          code: CODE.routeWithoutWaypoint,
+          kind,
+          namespace: routeNs,
+          name: r.metadata.name,
+          text: `has no effect: Service ${ns}/${p.name} uses no waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
+        });
+      }
+    }
+  return out;
+}
+
 /** use-waypoint on a namespace that is not in ambient: the waypoint never sees its traffic. */
 function notEnrolled(world: World): Message[] {
   const out: Message[] = [];
@@ -133,6 +163,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...fromStatuses(statusesOf(world, index, DEFAULT_OPTIONS)),
     ...selectorsOnWaypoints(world),
     ...notEnrolled(world),
+    ...routesWithoutWaypoint(world, index),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),

@@ -78,12 +78,18 @@ export function failClosedPolicy(
   const rules = policy.spec?.rules;
   if (!bad || !rules) return undefined;
   const action = policy.spec?.action ?? 'ALLOW';
-  const fixed: AuthzRule[] =
-    action === 'ALLOW'
-      ? rules.filter((_, i) => !bad.has(i))
-      : rules.map((r, i) => {
-          const subs = bad.get(i);
-          return subs ? widen(r, subs) : r;
-        });
+  if (action === 'ALLOW') {
+    const kept = rules.map((_, i) => i).filter((i) => !bad.has(i));
+    return {
+      ...policy,
+      spec: { ...policy.spec, rules: kept.map((i) => rules[i]!) },
+      ruleIndexes: kept,
+      invalid: [...problems],
+    };
+  }
+  const fixed: AuthzRule[] = rules.map((r, i) => {
+    const subs = bad.get(i);
+    return subs ? widen(r, subs) : r;
+  });
   return { ...policy, spec: { ...policy.spec, rules: fixed }, invalid: [...problems] };
 }

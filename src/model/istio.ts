@@ -64,7 +64,15 @@ export interface IstioStatus {
   validationMessages?: unknown[];
 }
 
-export type AuthorizationPolicy = KubeObject<'AuthorizationPolicy', AuthorizationPolicySpec, IstioStatus>;
+export type AuthorizationPolicy = KubeObject<'AuthorizationPolicy', AuthorizationPolicySpec, IstioStatus> & {
+  /**
+   * Set when load dropped invalid rules (model/fail-closed.ts): the index each
+   * served rule had in the policy as written, so RBAC keys keep istiod's
+   * numbering and a policy whose rules were all dropped is not read as one
+   * written without rules. Never sent to the API server.
+   */
+  ruleIndexes?: readonly number[];
+};
 
 export interface JWTRule {
   issuer: string;

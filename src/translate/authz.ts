@@ -49,5 +49,6 @@ export function authzPolicyIR(p: AuthorizationPolicy): AuthzPolicyIR {
       to: (r.to ?? []).map((t) => operation(t.operation)),
       when: (r.when ?? []).map((w) => ({ key: w.key, values: l(w.values), notValues: l(w.notValues) })),
     })),
+    ...(p.ruleIndexes ? { ruleIndexes: p.ruleIndexes } : {}),
   };
 }

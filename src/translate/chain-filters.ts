@@ -2,7 +2,7 @@ import { pack, type TypeMap } from '../envoy';
 import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from './ir';
 import { once, seconds } from './common';
 import { jwtFilter } from './jwt';
-import { rbacRules, type ChainKind } from './rbac';
+import { rbacRules, type ChainKind, type PolicyKey } from './rbac';
 import { istioStats, metadataExchange, upstreamPeerMetadata } from './istio-extensions';
 import * as names from './names';
 
@@ -42,17 +42,30 @@ function customPolicies(ctx: ChainContext): AuthzPolicyIR[] {
 }
 
 const EXT_AUTHZ_PREFIX = 'istio_ext_authz_';
-const EXT_AUTHZ_POLICY_PREFIX = 'istio-ext-authz-';
+
+/** builder.go: policyName — a CUSTOM policy's key names its provider. */
+const customKey: PolicyKey = (p, i) => names.customPolicyKey(p.provider ?? '', p.namespace, p.name, i);
 
 /**
- * ext_authz is called only for requests a CUSTOM policy matches: a shadow
- * RBAC filter marks them in dynamic metadata, which enables ext_authz.
+ * builder.go: getBadCustomDenyRules — a CUSTOM policy whose provider cannot
+ * be used is enforced as DENY under its CUSTOM key plus a suffix saying why;
+ * the other policies of the DENY stage keep their plain keys.
  */
-function enabledBy(filter: string) {
+const denyStageKey: PolicyKey = (p, i) =>
+  p.action === 'CUSTOM'
+    ? customKey(p, i) + names.BAD_CUSTOM_ACTION_SUFFIX
+    : names.rbacPolicyKey(p.namespace, p.name, i);
+
+/**
+ * ext_authz is called only for requests a CUSTOM policy of its provider
+ * matches: a shadow RBAC filter marks them in dynamic metadata, which enables
+ * ext_authz (extauthz.go: generateFilterMatcherForProvider).
+ */
+function enabledBy(filter: string, provider: string) {
   return {
     filter,
     path: [{ key: `${EXT_AUTHZ_PREFIX}shadow_effective_policy_id` }],
-    value: { string_match: { prefix: EXT_AUTHZ_POLICY_PREFIX } },
+    value: { string_match: { prefix: names.extAuthzEnablePrefix(provider) } },
   };
 }
 
@@ -119,7 +132,7 @@ function httpService(c: ExtAuthzIR) {
 
 function customShadow(ctx: ChainContext, policies: AuthzPolicyIR[]) {
   return {
-    shadow_rules: rbacRules(policies, 'DENY', ctx.trustDomain, ctx.kind, EXT_AUTHZ_POLICY_PREFIX),
+    shadow_rules: rbacRules(policies, 'DENY', ctx.trustDomain, ctx.kind, customKey),
     shadow_rules_stat_prefix: EXT_AUTHZ_PREFIX,
   };
 }
@@ -132,7 +145,7 @@ function httpExtAuthz(ctx: ChainContext): HttpFilter[] {
     transport_api_version: 'V3' as const,
     failure_mode_allow: c.failOpen,
     ...(c.statusOnError !== undefined ? { status_on_error: { code: c.statusOnError as never } } : {}),
-    filter_enabled_metadata: enabledBy('envoy.filters.http.rbac'),
+    filter_enabled_metadata: enabledBy('envoy.filters.http.rbac', c.provider),
     ...withRequestBody(c),
   };
   const allowed = headerPatterns(c.includeRequestHeadersInCheck);
@@ -174,7 +187,7 @@ function networkExtAuthz(ctx: ChainContext): NetworkFilter[] {
         grpc_service: grpcService(c),
         failure_mode_allow: c.failOpen,
         transport_api_version: 'V3',
-        filter_enabled_metadata: enabledBy('envoy.filters.network.rbac'),
+        filter_enabled_metadata: enabledBy('envoy.filters.network.rbac', c.provider),
       }),
     },
   ];
@@ -197,7 +210,17 @@ function rbacStage(ctx: ChainContext, stage: RbacStage) {
   const { enforced, dryRun } = stagePolicies(ctx, stage);
   if (enforced.length === 0 && dryRun.length === 0) return undefined;
   return {
-    ...(enforced.length > 0 ? { rules: rbacRules(enforced, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
+    ...(enforced.length > 0
+      ? {
+          rules: rbacRules(
+            enforced,
+            ACTION[stage],
+            ctx.trustDomain,
+            ctx.kind,
+            stage === 'DENY' ? denyStageKey : undefined,
+          ),
+        }
+      : {}),
     ...(dryRun.length > 0 ? { shadow_rules: rbacRules(dryRun, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
     shadow_rules_stat_prefix: shadowStatPrefix(stage, dryRun.length > 0),
   };

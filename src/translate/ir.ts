@@ -144,6 +144,8 @@ export interface AuthzPolicyIR {
   /** The mesh config's trust domain aliases, under which principals are also accepted. */
   trustDomainAliases?: string[];
   rules: AuthzRuleIR[];
+  /** The index each rule had as written, when load dropped invalid ones (then no rules is not "written without rules"). */
+  ruleIndexes?: readonly number[];
 }
 
 export interface ExtAuthzIR {

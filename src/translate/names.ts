@@ -69,6 +69,26 @@ export function rbacPolicyKey(namespace: string, name: string, index: number): s
   return `ns[${namespace}]-policy[${name}]-rule[${index}]`;
 }
 
+/** extauthz.go: extAuthzMatchPrefix — what a CUSTOM policy's RBAC names start with. */
+export const EXT_AUTHZ_MATCH_PREFIX = 'istio-ext-authz';
+/** extauthz.go: badCustomActionSuffix — marks the DENY a CUSTOM policy becomes when its provider is unusable. */
+export const BAD_CUSTOM_ACTION_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
+
+/**
+ * builder.go: policyName (custom builder) — a CUSTOM policy's RBAC key carries
+ * its provider, so ext_authz can tell its own policies apart; without a
+ * provider name only the bare prefix.
+ */
+export function customPolicyKey(provider: string, namespace: string, name: string, index: number): string {
+  const prefix = provider ? `${EXT_AUTHZ_MATCH_PREFIX}-${provider}-` : `${EXT_AUTHZ_MATCH_PREFIX}-`;
+  return prefix + rbacPolicyKey(namespace, name, index);
+}
+
+/** extauthz.go: generateFilterMatcherForProvider — the metadata prefix that enables one provider's ext_authz. */
+export function extAuthzEnablePrefix(provider: string): string {
+  return `${EXT_AUTHZ_MATCH_PREFIX}-${provider}`;
+}
+
 export const DRY_RUN_ALLOW_PREFIX = 'istio_dry_run_allow_';
 export const DRY_RUN_DENY_PREFIX = 'istio_dry_run_deny_';
 /** permission.go: permissionPathTemplate names the extension this way. */

@@ -243,12 +243,16 @@ const MATCH_NEVER: Policy = {
   principals: [{ not_id: { any: true } }],
 };
 
-/** builder.go: build — the RBAC rules for policies of one action: keys `ns[..]-policy[..]-rule[i]`. */
+/** The RBAC key of rule `index` of a policy (builder.go: policyName). */
+export type PolicyKey = (p: AuthzPolicyIR, index: number) => string;
+const plainKey: PolicyKey = (p, i) => names.rbacPolicyKey(p.namespace, p.name, i);
+
+/** builder.go: build — the RBAC rules for policies of one action: keys `ns[..]-policy[..]-rule[i]` by default. */
 export function buildRbac(
   policies: readonly AuthzPolicyIR[],
   action: Action,
   opts: { forTCP: boolean; useAuthenticated: boolean; trustDomains?: readonly string[] },
-  keyPrefix = '',
+  keyOf: PolicyKey = plainKey,
 ): RBAC {
   const out: Record<string, Policy> = {};
   for (const p of policies) {
@@ -256,9 +260,11 @@ export function buildRbac(
     const ctx: GenContext = { ...opts, namespace: p.namespace, ...(bundle ? { trustDomains: bundle } : {}) };
     p.rules.forEach((rule, i) => {
       const policy = rulePolicy(rule, ctx, action);
-      if (policy) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, i)] = policy;
+      if (policy) out[keyOf(p, p.ruleIndexes?.[i] ?? i)] = policy;
     });
-    if (p.rules.length === 0) out[keyPrefix + names.rbacPolicyKey(p.namespace, p.name, 0)] = MATCH_NEVER;
+    // Only a policy written without rules gets the never-matching entry; one
+    // whose rules were all skipped contributes nothing (builder.go: build).
+    if (p.rules.length === 0 && !p.ruleIndexes) out[keyOf(p, 0)] = MATCH_NEVER;
   }
   return { action, policies: out };
 }
@@ -269,8 +275,8 @@ export function rbacRules(
   action: Action,
   trustDomain: string,
   kind: ChainKind,
-  keyPrefix = '',
+  keyOf?: PolicyKey,
 ): RBAC {
   const opts = { forTCP: kind === 'tcp', useAuthenticated: kind === 'grpc', trustDomains: [trustDomain] };
-  return buildRbac(policies, action, opts, keyPrefix);
+  return buildRbac(policies, action, opts, keyOf);
 }

@@ -1,6 +1,7 @@
 import { boundCondition, waypointKey, type AmbientIndex } from '../ambient';
 import {
   CONDITION,
+  LABEL,
   get,
   list,
   MESH_CONTROLLER,
@@ -37,55 +38,44 @@ const SUPPORTED_FILTERS = new Set([
   'CORS',
 ]);
 
+/** conditions.go: WaypointErrorMsgMissingLabel — the ResolvedWaypoints message for a parent no waypoint is configured for. */
+export const MISSING_USE_WAYPOINT_LABEL =
+  'istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected';
+
+/** conversion.go: waypointConfigured — a use-waypoint label naming a waypoint (not empty, not `none`). */
+function waypointConfigured(labels: Record<string, string> | undefined): boolean {
+  const v = labels?.[LABEL.useWaypoint];
+  return !!v && v.toLowerCase() !== 'none';
+}
+
+/**
+ * conditions.go: createRouteStatus with conversion.go: referenceAllowed for a
+ * Service parent. Accepted says only whether the parent exists; whether a
+ * waypoint is configured for it (the use-waypoint label on the Service or its
+ * namespace) goes into ResolvedWaypoints, which istiod reports True with the
+ * problem as its message.
+ */
 function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
   const routeNs = route.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? routeNs;
   const gen = route.metadata.generation;
-  // The Service's existence and its binding: both change only with that key
-  // or its namespace, which the status tracker expands to the Service keys.
+  // The Service's existence and labels, and its namespace's labels: the status
+  // tracker expands a Namespace change to the Service keys in it.
   ctx.reads?.object('Service', ns, ref.name);
   const svc = get(ctx.world, 'Service', ns, ref.name);
   const conds = [];
+  let waypoints = 'All waypoints resolved';
   if (!svc) {
-    conds.push(condition('Accepted', false, 'NoMatchingParent', `Service ${ns}/${ref.name} not found`, gen));
+    conds.push(condition('Accepted', false, 'NoMatchingParent', `parent service: "${ref.name}" not found`, gen));
+    waypoints = 'parent not found';
   } else {
-    const b = ctx.index.bindings.get(`Service/${ns}/${ref.name}`);
-    if (b?.kind === 'bound') {
-      const wp = `${b.waypoint.namespace}/${b.waypoint.name}`;
-      if (routeNs !== ns && routeNs !== b.waypoint.namespace) {
-        conds.push(
-          condition(
-            'Accepted',
-            false,
-            'NotAllowedByListeners',
-            `waypoint ${wp} applies only routes from namespace ${[...new Set([ns, b.waypoint.namespace])].join(' or ')}`,
-            gen,
-          ),
-        );
-      } else {
-        conds.push(
-          condition(
-            'Accepted',
-            true,
-            'Accepted',
-            `Route was valid, bound to waypoint ${wp}${proxylessNote(route)}`,
-            gen,
-          ),
-        );
-      }
-    } else if (b?.reason) {
-      conds.push(condition('Accepted', false, b.reason.reason, b.reason.message, gen));
-    } else {
-      conds.push(
-        condition(
-          'Accepted',
-          true,
-          'MissingUseWaypointLabel',
-          `Route was valid but has no effect: Service ${ns}/${ref.name} uses no waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
-          gen,
-        ),
-      );
-    }
+    // A consumer route (from a namespace that is neither the Service's nor
+    // its waypoint's) is Accepted too: the waypoint does not apply it
+    // (route-attach.ts), but istiod reports it valid (referenceAllowed).
+    conds.push(condition('Accepted', true, 'Accepted', 'Route was valid', gen));
+    const namespace = get(ctx.world, 'Namespace', undefined, ns);
+    if (!waypointConfigured(svc.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
+      waypoints = MISSING_USE_WAYPOINT_LABEL;
   }
   const problems: { reason: string; message: string }[] = [];
   for (const rule of route.spec?.rules ?? []) {
@@ -112,19 +102,8 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
           gen,
         ),
   );
+  conds.push(condition('ResolvedWaypoints', true, 'ResolvedWaypoints', waypoints, gen));
   return conds;
-}
-
-const PROXYLESS_DROPS = new Set(['RequestRedirect', 'RequestMirror', 'URLRewrite', 'CORS']);
-
-/** Filters proxyless gRPC clients cannot apply are left out of their config; say which. */
-function proxylessNote(route: AnyRoute): string {
-  const dropped: string[] = [];
-  (route.spec?.rules ?? []).forEach((rule, i) => {
-    for (const f of (rule as { filters?: { type: string }[] }).filters ?? [])
-      if (PROXYLESS_DROPS.has(f.type)) dropped.push(`${f.type} (rule ${i})`);
-  });
-  return dropped.length > 0 ? `; proxyless gRPC clients do not apply ${dropped.join(', ')}` : '';
 }
 
 function isServiceParent(ref: ParentReference): boolean {
@@ -242,7 +221,7 @@ function policyProblems(
       const why = ruleProblem(rule, ir.namespace);
       if (why)
         out.push(
-          `rules[${i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
+          `rules[${ir.ruleIndexes?.[i] ?? i}]: ${why}; ${deny ? 'that part is ignored, so the rule denies more' : 'the rule allows nothing'}`,
         );
     });
   }

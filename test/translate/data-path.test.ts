@@ -408,6 +408,7 @@ describe('ext_authz from the mesh config (extauthz.go)', () => {
     return {
       ext: hcm.httpFilters.find((f: J) => f.name === 'envoy.filters.http.ext_authz')?.typedConfig as J | undefined,
       names: hcm.httpFilters.map((f: J) => f.name) as string[],
+      rbac: hcm.httpFilters.filter((f: J) => f.name === 'envoy.filters.http.rbac').map((f: J) => f.typedConfig) as J[],
     };
   };
 
@@ -445,6 +446,29 @@ describe('ext_authz from the mesh config (extauthz.go)', () => {
       { key: 'x-z', value: '1' },
     ]);
     assert.deepEqual(ext.withRequestBody, { maxRequestBytes: 100, packAsBytes: true });
+  });
+
+  it('names the provider in the shadow policy keys and in the metadata prefix that enables ext_authz (builder.go: policyName; extauthz.go: generateFilterMatcherForProvider)', () => {
+    const { ext, rbac } = extAuthzOf('    service: ext-authz.app.svc.cluster.local\n    port: 8000\n');
+    assert.ok(ext);
+    assert.deepEqual(Object.keys(rbac[0]!.shadowRules.policies), [
+      'istio-ext-authz-authz-ns[app]-policy[custom]-rule[0]',
+    ]);
+    assert.equal(ext.filterEnabledMetadata.value.stringMatch.prefix, 'istio-ext-authz-authz');
+    // The key must start with the prefix, or ext_authz would never be called.
+    assert.ok(
+      Object.keys(rbac[0]!.shadowRules.policies)[0]!.startsWith(ext.filterEnabledMetadata.value.stringMatch.prefix),
+    );
+  });
+
+  it('denies under `istio-ext-authz-<provider>-…-deny-due-to-bad-CUSTOM-action` when the provider is unusable (builder.go: getBadCustomDenyRules, policyName)', () => {
+    const { rbac } = extAuthzOf(
+      '    service: ext-authz.app.svc.cluster.local\n    port: 8000\n    headersToUpstreamOnAllow: ["*"]\n',
+    );
+    const deny = rbac.find((r) => r.rules?.action === 'DENY')!;
+    assert.deepEqual(Object.keys(deny.rules.policies), [
+      'istio-ext-authz-authz-ns[app]-policy[custom]-rule[0]-deny-due-to-bad-CUSTOM-action',
+    ]);
   });
 
   it('makes a provider with a lone `*` pattern unusable, so its policy fails closed (buildExtAuthzHTTP)', () => {

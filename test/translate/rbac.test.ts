@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { encodeMessage, toProtoJson } from '../../src/envoy';
 import type { AuthorizationPolicy } from '../../src/model';
+import { failClosedPolicy } from '../../src/model/fail-closed';
 import { authzPolicyIR } from '../../src/translate/authz';
 import { rbacRules, type ChainKind } from '../../src/translate/rbac';
 
@@ -199,6 +200,31 @@ describe('AuthorizationPolicy → RBAC as istiod builds it', () => {
       { exact: 'spiffe://new.td/ns/a/sa/b' },
       { exact: 'spiffe://old.td/ns/a/sa/b' },
     ]);
+  });
+
+  it('an ALLOW whose rules were all dropped at load contributes no policy, and its RBAC still denies everything (builder.go: Builder.build)', () => {
+    const written = policy({ action: 'ALLOW', rules: [{ from: [{ source: { ipBlocks: ['203.0.113.0/24x'] } }] }] });
+    const served = failClosedPolicy(written, [
+      'spec.rules[0].from[0].source.ipBlocks[0]: bad CIDR range (203.0.113.0/24x)',
+    ]);
+    assert.ok(served);
+    const body = rbacRules([authzPolicyIR(served)], 'ALLOW', 'cluster.local', 'http');
+    assert.deepEqual(body.policies, {}, 'rbacPolicyMatchNever is for a policy written without rules only');
+    // Envoy's RBAC engine (engine_impl.cc: checkPolicyMatch) starts unmatched
+    // and matches only through a policy, and handleAction returns that for
+    // ALLOW: with `rules` present and no policies, every request is denied.
+    // The filter must therefore carry `rules` (has_rules), even if empty.
+    const filter = 'envoy.extensions.filters.http.rbac.v3.RBAC';
+    const decoded = toProtoJson(filter, encodeMessage(filter, { rules: body })) as J;
+    assert.deepEqual(decoded.rules, {}, 'rules present, action ALLOW (the default), no policies');
+  });
+
+  it('rules kept after load keep the index they were written with (builder.go: policyName)', () => {
+    const good = { from: [{ source: { namespaces: ['web'] } }] };
+    const written = policy({ action: 'ALLOW', rules: [{ from: [{ source: { ipBlocks: ['bad'] } }] }, good] });
+    const served = failClosedPolicy(written, ['spec.rules[0].from[0].source.ipBlocks[0]: bad CIDR range (bad)']);
+    const body = rbacRules([authzPolicyIR(served!)], 'ALLOW', 'cluster.local', 'http');
+    assert.deepEqual(Object.keys(body.policies ?? {}), ['ns[shop]-policy[p]-rule[1]']);
   });
 
   it('a policy without rules contributes a never-matching policy (builder.go: rbacPolicyMatchNever)', () => {
