@@ -1,18 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import {
-  decodeMessage,
-  DebugTypeUrl,
-  encodeControlPlane,
-  encodeMessage,
-  encodeSotwResponse,
-  isResourceType,
-  lenField,
-  encodeAny,
-  typeUrlOf,
-  verifyTypeUrls,
-} from '../envoy';
-import { inScope, namespaceAccess, type AccessPolicy, type DebugScope } from './access';
+import { DebugTypeUrl, encodeControlPlane, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
 import { PreAuthQueue } from './pre-auth-queue';
 import type { SnapshotCache } from './cache';
@@ -24,7 +13,9 @@ import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
-import { clientConfigOf, proxiesOf } from './syncz';
+import { clientConfigOf, encodeSynczResponse } from './syncz';
+import { ConnectionIndex } from './connection-index';
+import { BadRequest, checkRequest, decodeRequest } from './request';
 import { DEFAULT_MATCH_LIMITS, type MatchLimits } from './node-match';
 import { NameBudget, OverLimit } from './name-budget';
 import { StatusService } from './csds';
@@ -102,7 +93,6 @@ export const DEFAULT_LIMITS: XdsLimits = {
 
 type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
-class BadRequest extends Error {}
 /**
  * The ADS server (SotW and Delta on one port) plus CSDS and the syncz debug
  * type. It knows the protocol; what to send comes from the SnapshotCache.
@@ -114,10 +104,7 @@ export class XdsServer {
   private readonly access: AccessPolicy;
   /** Ends a stream with an error; kept per connection so a key change can revoke it. */
   private readonly failers = new Map<string, (e: AuthError) => void>();
-  private readonly conns = new Map<string, Connection>();
-  private readonly byKey = new Map<string, Set<Connection>>();
-  /** Connections by their proxy's namespace: a caller scoped to one is never shown, or matched against, the rest. */
-  private readonly byNamespace = new Map<string, Set<Connection>>();
+  private readonly index = new ConnectionIndex();
   private readonly queue: PushQueue;
   private readonly log: Logger;
   /** Lines a client's behaviour causes (refusals, NACKs, stream churn), rate-limited per client and reason. */
@@ -174,7 +161,7 @@ export class XdsServer {
     const status = new StatusService({
       limits: this.limits,
       metrics: this.metrics,
-      visibleProxies: (scope) => this.visibleProxies(scope),
+      visibleProxies: (scope) => this.index.visible(scope),
       identify: (call) => this.identify(call, auth),
       scopeOf: (id) => this.scopeOf(id),
       track: (call) => {
@@ -210,7 +197,7 @@ export class XdsServer {
     this.closing = true;
     this.unsubscribe();
     this.queue.close();
-    for (const c of this.conns.values()) c.close();
+    for (const c of this.index.all.values()) c.close();
     for (const call of [...this.calls]) {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane is shutting down; reconnect' });
     }
@@ -236,12 +223,12 @@ export class XdsServer {
   }
 
   get connections(): ReadonlyMap<string, Connection> {
-    return this.conns;
+    return this.index.all;
   }
 
   /** Re-evaluates every proxy's key (e.g. after the waypoint set changed) and pushes moved proxies. */
   refreshKeys(): void {
-    for (const c of this.conns.values()) {
+    for (const c of this.index.all.values()) {
       if (!c.proxy) continue;
       const key = this.keyOf(c.proxy);
       if (key === c.key) continue;
@@ -256,32 +243,13 @@ export class XdsServer {
         this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
         continue;
       }
-      this.index(c, key);
+      this.index.setKey(c, key);
       c.schedulePush(c.states.keys(), Date.now());
     }
   }
 
   syncz(scope: DebugScope = { all: true }): ReturnType<typeof clientConfigOf>[] {
-    return this.visibleProxies(scope).map(clientConfigOf);
-  }
-
-  /** The proxies a caller with `scope` may see, found without looking at any other. */
-  private visibleProxies(scope: DebugScope): Connection[] {
-    const pool = 'all' in scope ? this.conns.values() : (this.byNamespace.get(scope.namespace) ?? []);
-    return proxiesOf(pool).filter((c) => inScope(scope, c.proxy));
-  }
-
-  private indexNamespace(c: Connection, add: boolean): void {
-    const ns = c.proxy?.namespace;
-    if (ns === undefined) return;
-    let set = this.byNamespace.get(ns);
-    if (add) {
-      if (!set) this.byNamespace.set(ns, (set = new Set()));
-      set.add(c);
-    } else if (set) {
-      set.delete(c);
-      if (set.size === 0) this.byNamespace.delete(ns);
-    }
+    return this.index.visible(scope).map(clientConfigOf);
   }
 
   private deps() {
@@ -299,18 +267,8 @@ export class XdsServer {
 
   private push(batch: PushBatch): void {
     for (const [key, { types, since }] of batch) {
-      for (const c of this.byKey.get(key) ?? []) c.schedulePush(types, since);
+      for (const c of this.index.withKey(key)) c.schedulePush(types, since);
     }
-  }
-
-  private index(c: Connection, key: string | undefined): void {
-    if (c.key !== undefined) this.byKey.get(c.key)?.delete(c);
-    if (c.key !== undefined && this.byKey.get(c.key)?.size === 0) this.byKey.delete(c.key);
-    c.key = key;
-    if (key === undefined) return;
-    let set = this.byKey.get(key);
-    if (!set) this.byKey.set(key, (set = new Set()));
-    set.add(c);
   }
 
   private stream(
@@ -324,7 +282,7 @@ export class XdsServer {
     let registered = false;
     const register = () => {
       registered = true;
-      this.conns.set(conn.id, conn);
+      this.index.add(conn);
       this.metrics.connected.inc({ protocol: conn.protocol });
     };
     const finish = () => {
@@ -335,9 +293,7 @@ export class XdsServer {
       conn.close();
       this.failers.delete(conn.id);
       if (!registered) return;
-      this.index(conn, undefined);
-      this.indexNamespace(conn, false);
-      this.conns.delete(conn.id);
+      this.index.remove(conn);
       this.metrics.connected.dec({ protocol: conn.protocol });
       this.clientLog.info(conn.label, { proxy: clip(conn.label), protocol: conn.protocol }, 'stream closed');
     };
@@ -465,18 +421,8 @@ export class XdsServer {
   }
 
   private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): void {
-    const kind = conn instanceof SotwConnection ? 'DiscoveryRequest' : 'DeltaDiscoveryRequest';
-    let typeUrl: string;
-    let req;
-    try {
-      req =
-        conn instanceof SotwConnection
-          ? decodeMessage('envoy.service.discovery.v3.DiscoveryRequest', bytes)
-          : decodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
-      typeUrl = req.type_url;
-    } catch (e) {
-      throw new BadRequest(`malformed ${kind}: ${errText(e)}`);
-    }
+    const req = decodeRequest(conn instanceof SotwConnection ? 'sotw' : 'delta', bytes);
+    const { kind, type_url: typeUrl } = req;
     if (!conn.proxy) {
       // The node is only guaranteed on the first request of a stream.
       if (!req.node?.id) throw new BadRequest(`first ${kind} on a stream must carry node.id`);
@@ -486,8 +432,7 @@ export class XdsServer {
         );
       }
       conn.proxy = parseNode(req.node);
-      this.index(conn, this.keyOf(conn.proxy));
-      this.indexNamespace(conn, true);
+      this.index.identified(conn, this.keyOf(conn.proxy));
       this.clientLog.info(
         conn.label,
         { proxy: clip(conn.label), key: conn.key, protocol: conn.protocol },
@@ -496,18 +441,7 @@ export class XdsServer {
       if (conn.key === undefined)
         this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, 'proxy maps to no configuration; serving none');
     }
-    if (typeUrl === '') throw new BadRequest(`${kind} without type_url`);
-    const names =
-      'resource_names' in req
-        ? req.resource_names.length
-        : req.resource_names_subscribe.length +
-          req.resource_names_unsubscribe.length +
-          Object.keys(req.initial_resource_versions ?? {}).length;
-    if (names > this.limits.maxNamesPerRequest) {
-      throw new BadRequest(
-        `${kind} for ${clip(typeUrl, 200)} names ${names} resources; the limit is ${this.limits.maxNamesPerRequest}`,
-      );
-    }
+    checkRequest(req, this.limits.maxNamesPerRequest);
     if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
       call.write(this.synczResponse(this.scopeOf(conn.identity)));
       return;
@@ -530,17 +464,7 @@ export class XdsServer {
   }
 
   private synczResponse(scope: DebugScope): Buffer {
-    const url = typeUrlOf('envoy.service.status.v3.ClientConfig');
-    const fields = this.syncz(scope).map((cfg) =>
-      lenField(2, encodeAny(url, encodeMessage('envoy.service.status.v3.ClientConfig', cfg))),
-    );
-    return encodeSotwResponse({
-      versionInfo: new Date().toISOString(),
-      typeUrl: DebugTypeUrl.Syncz,
-      nonce: `syncz-${Date.now()}`,
-      resourceFields: fields,
-      controlPlane: this.controlPlane,
-    });
+    return encodeSynczResponse(this.syncz(scope), this.controlPlane);
   }
 }
 

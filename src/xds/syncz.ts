@@ -1,7 +1,7 @@
 import type { TypeMap } from '../envoy';
 import type { Connection } from './connection';
 import { TypeState } from './type-state';
-import { TypeUrl } from '../envoy';
+import { DebugTypeUrl, encodeAny, encodeMessage, encodeSotwResponse, lenField, typeUrlOf, TypeUrl } from '../envoy';
 
 const ENVOY_TYPES = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route];
 
@@ -58,4 +58,19 @@ export function proxiesOf(conns: Iterable<Connection>): Connection[] {
   return [...conns]
     .filter((c) => c.proxy && c.states.size > 0)
     .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/** The SotW response carrying `configs` as syncz (one ClientConfig per proxy). */
+export function encodeSynczResponse(configs: readonly ClientConfig[], controlPlane: Buffer): Buffer {
+  const url = typeUrlOf('envoy.service.status.v3.ClientConfig');
+  const fields = configs.map((cfg) =>
+    lenField(2, encodeAny(url, encodeMessage('envoy.service.status.v3.ClientConfig', cfg))),
+  );
+  return encodeSotwResponse({
+    versionInfo: new Date().toISOString(),
+    typeUrl: DebugTypeUrl.Syncz,
+    nonce: `syncz-${Date.now()}`,
+    resourceFields: fields,
+    controlPlane,
+  });
 }
