@@ -67,8 +67,19 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       '12',
       '-7',
       '18446744073709551615',
+      '0',
+      '007',
+      '1e3',
+      ' 5',
+      '999999999999999',
+      '9999999999999999',
+      '9223372036854775808',
     ])
       same('google.protobuf.Duration', { seconds, nanos: 500 } as never);
+    throwsLike('google.protobuf.Duration', { seconds: '' } as never);
+    // The same strings in the other 64-bit encodings.
+    for (const value of ['0', '42', '999999999999999', '1234567890123456'])
+      for (const name of ['google.protobuf.Int64Value', 'google.protobuf.UInt64Value']) same(name, { value } as never);
     same('envoy.config.cluster.v3.Cluster', { name: 'x', connect_timeout: { seconds: 10, nanos: -5 } });
   });
 
