@@ -265,9 +265,11 @@ let busy = false;
 
 /**
  * `type.encode(type.fromObject(message)).finish()`, without the message
- * instances. A message instance is encoded by protobufjs itself.
+ * instances. A message instance is encoded by protobufjs itself. With
+ * `own`, the bytes get memory of their own rather than a slice of Buffer's
+ * shared pool (see owned() in resource.ts), without a second copy.
  */
-export function encodePlain(type: protobuf.Type, message: object): Buffer {
+export function encodePlain(type: protobuf.Type, message: object, own = false): Buffer {
   const entry = entryOf(type);
   if (!isObject(message)) HELPERS_BASE.objectExpected(type.fullName);
   if (
@@ -283,7 +285,7 @@ export function encodePlain(type: protobuf.Type, message: object): Buffer {
   w.pos = 0;
   try {
     entry.fn(message as Record<string, unknown>, w);
-    const out = Buffer.allocUnsafe(w.pos);
+    const out = own ? Buffer.allocUnsafeSlow(w.pos) : Buffer.allocUnsafe(w.pos);
     w.buf.copy(out, 0, 0, w.pos);
     return out;
   } finally {
