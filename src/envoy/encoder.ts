@@ -21,6 +21,36 @@ interface Entry {
   /** google.protobuf.Any, which fromObject also accepts in its JSON form (`@type`). */
   isAny: boolean;
   fn: Encode;
+  /** Length-prefixed encodings of shared values (see shareEncoding), for the types that look them up. */
+  shared: WeakMap<object, Buffer>;
+}
+
+// Values whose encoding may be kept and reused: deeply frozen, so the same
+// object always encodes to the same bytes.
+const SHARED = new WeakSet<object>();
+
+// Types a value is looked up in SHARED for: generic and slow to encode
+// (Struct is maps of Values), and repeated verbatim across resources (a
+// service's `istio` metadata on each of its clusters).
+const SHAREABLE = new Set(['.google.protobuf.Struct', '.envoy.config.core.v3.Metadata']);
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * Freezes `message` (deeply) and lets the encoder keep its bytes when it is
+ * written as a Struct or Metadata field, so a value shared by many resources
+ * is encoded once. The bytes are the ones encoding it afresh would give.
+ */
+export function shareEncoding<T extends object>(message: T): T {
+  deepFreeze(message);
+  SHARED.add(message);
+  return message;
 }
 
 const entries = new Map<protobuf.Type, Entry>();
@@ -31,6 +61,7 @@ function entryOf(type: protobuf.Type): Entry {
     const entry: Entry = {
       type,
       isAny: type.fullName === '.google.protobuf.Any',
+      shared: new WeakMap(),
       // Compiled on first use, so types that refer to each other resolve lazily.
       fn: (m, w) => {
         entry.fn = compile(type);
@@ -52,6 +83,7 @@ interface Helpers {
   fallback: (type: protobuf.Type, v: unknown) => Uint8Array;
   isObject: typeof isObject;
   decode64: (s: string) => Uint8Array;
+  isShared: (v: object) => boolean;
   objectExpected: (name: string) => never;
   arrayExpected: (name: string) => never;
 }
@@ -65,6 +97,7 @@ const decode64 = (s: string): Uint8Array => {
 const HELPERS_BASE = {
   isObject,
   decode64,
+  isShared: (v: object) => SHARED.has(v),
   fallback: (type: protobuf.Type, v: unknown) => type.encode(type.fromObject(v as object)).finish(),
   objectExpected: (name: string): never => {
     throw new TypeError(`${name}: object expected`);
@@ -160,11 +193,17 @@ function compile(type: protobuf.Type): Encode {
       t.fullName === '.google.protobuf.Any'
         ? `${src}['@type']!==undefined||${src} instanceof h.Message`
         : `${src} instanceof h.Message`;
+    const plain = `{const ${at}=w.begin();${r}.fn(${src},w);w.end(${at});}`;
+    // A shared value: its length-prefixed body copied once encoded, then reused.
+    const write = SHAREABLE.has(t.fullName)
+      ? `if(h.isShared(${src})){const c=${r}.shared.get(${src});if(c!==undefined)w.raw(c);` +
+        `else{const s=w.pos;${plain}${r}.shared.set(${src},Buffer.from(w.buf.subarray(s,w.pos)));}}else${plain}`
+      : plain;
     return (
       `if(!h.isObject(${src}))h.objectExpected(${JSON.stringify(fieldName)});` +
       `w.u32(${tag});` +
       `if(${special}){w.bytes(h.fallback(${r}.type,${src}));}` +
-      `else{const ${at}=w.begin();${r}.fn(${src},w);w.end(${at});}`
+      `else ${write}`
     );
   };
   for (const field of fields) {

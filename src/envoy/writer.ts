@@ -206,6 +206,13 @@ export class Writer {
     this.pos += len;
   }
 
+  /** Bytes already encoded, written as they are. */
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
   /** Starts a length-delimited body; returns where its length goes. */
   begin(): number {
     this.ensure(1);

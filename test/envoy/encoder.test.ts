@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type * as protobuf from 'protobufjs';
 import { encodeMessage, encodeTail, messageType, pack, packWithTail, type MessageName } from '../../src/envoy';
-import { encodePlain } from '../../src/envoy/encoder';
+import { encodePlain, shareEncoding } from '../../src/envoy/encoder';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless';
@@ -224,6 +224,27 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       b.toString('hex'),
       reference(messageType(CDS), { ...msg, alt_stat_name: a.toString('hex').slice(0, 8) }).toString('hex'),
     );
+  });
+
+  it('a shared Struct or Metadata encodes as it would afresh, each time and wherever it is written', () => {
+    const big = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, { stringValue: 'v'.repeat(i) }]));
+    const struct = shareEncoding({ fields: { ...big, n: { numberValue: 1.5 } } });
+    const metadata = shareEncoding({ filter_metadata: { istio: struct, other: { fields: {} } } });
+    assert.ok(
+      Object.isFrozen((metadata.filter_metadata.istio.fields as Record<string, object>).k3),
+      'frozen all the way down',
+    );
+    for (let i = 0; i < 3; i++) {
+      same(CDS, { name: `c${i}`, metadata });
+      same(CDS, { name: 'd', metadata: { filter_metadata: { istio: struct } } });
+      same('envoy.config.core.v3.Metadata', metadata);
+      same('envoy.config.core.v3.Metadata', { filter_metadata: { a: struct, b: struct } });
+    }
+    // Not shared: encoded afresh even after a change.
+    const plain = { filter_metadata: { istio: { fields: { a: { stringValue: 'x' } } } } };
+    same(CDS, { name: 'e', metadata: plain });
+    plain.filter_metadata.istio.fields.a.stringValue = 'y';
+    same(CDS, { name: 'e', metadata: plain });
   });
 });
 
