@@ -29,10 +29,15 @@ interface Entry {
 // object always encodes to the same bytes.
 const SHARED = new WeakSet<object>();
 
-// Types a value is looked up in SHARED for: generic and slow to encode
-// (Struct is maps of Values), and repeated verbatim across resources (a
-// service's `istio` metadata on each of its clusters).
-const SHAREABLE = new Set(['.google.protobuf.Struct', '.envoy.config.core.v3.Metadata']);
+// Types a value is looked up in SHARED for: slow to encode (Struct is maps
+// of Values, tracing a list of tags), and repeated verbatim across resources
+// (a service's `istio` metadata on each of its clusters, a proxy's tracing
+// tags on each of its HTTP chains).
+const SHAREABLE = new Set([
+  '.google.protobuf.Struct',
+  '.envoy.config.core.v3.Metadata',
+  '.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing',
+]);
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
@@ -44,7 +49,7 @@ function deepFreeze<T>(v: T): T {
 
 /**
  * Freezes `message` (deeply) and lets the encoder keep its bytes when it is
- * written as a Struct or Metadata field, so a value shared by many resources
+ * written as a field of one of the SHAREABLE types, so a value shared by many resources
  * is encoded once. The bytes are the ones encoding it afresh would give.
  */
 export function shareEncoding<T extends object>(message: T): T {

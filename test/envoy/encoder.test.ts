@@ -240,6 +240,12 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       same('envoy.config.core.v3.Metadata', metadata);
       same('envoy.config.core.v3.Metadata', { filter_metadata: { a: struct, b: struct } });
     }
+    const tracing = shareEncoding({
+      random_sampling: { value: 1 },
+      custom_tags: [{ tag: 'a', literal: { value: 'b' } }],
+    });
+    const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+    for (let i = 0; i < 3; i++) same(HCM, { stat_prefix: `s${i}`, tracing, server_name: 'x' });
     // Not shared: encoded afresh even after a change.
     const plain = { filter_metadata: { istio: { fields: { a: { stringValue: 'x' } } } } };
     same(CDS, { name: 'e', metadata: plain });
