@@ -21,6 +21,41 @@ interface Entry {
   /** google.protobuf.Any, which fromObject also accepts in its JSON form (`@type`). */
   isAny: boolean;
   fn: Encode;
+  /** Length-prefixed encodings of shared values (see shareEncoding), for the types that look them up. */
+  shared: WeakMap<object, Buffer>;
+}
+
+// Values whose encoding may be kept and reused: deeply frozen, so the same
+// object always encodes to the same bytes.
+const SHARED = new WeakSet<object>();
+
+// Types a value is looked up in SHARED for: slow to encode (Struct is maps
+// of Values, tracing a list of tags), and repeated verbatim across resources
+// (a service's `istio` metadata on each of its clusters, a proxy's tracing
+// tags on each of its HTTP chains).
+const SHAREABLE = new Set([
+  '.google.protobuf.Struct',
+  '.envoy.config.core.v3.Metadata',
+  '.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing',
+]);
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * Freezes `message` (deeply) and lets the encoder keep its bytes when it is
+ * written as a field of one of the SHAREABLE types, so a value shared by many resources
+ * is encoded once. The bytes are the ones encoding it afresh would give.
+ */
+export function shareEncoding<T extends object>(message: T): T {
+  deepFreeze(message);
+  SHARED.add(message);
+  return message;
 }
 
 const entries = new Map<protobuf.Type, Entry>();
@@ -31,6 +66,7 @@ function entryOf(type: protobuf.Type): Entry {
     const entry: Entry = {
       type,
       isAny: type.fullName === '.google.protobuf.Any',
+      shared: new WeakMap(),
       // Compiled on first use, so types that refer to each other resolve lazily.
       fn: (m, w) => {
         entry.fn = compile(type);
@@ -52,6 +88,7 @@ interface Helpers {
   fallback: (type: protobuf.Type, v: unknown) => Uint8Array;
   isObject: typeof isObject;
   decode64: (s: string) => Uint8Array;
+  isShared: (v: object) => boolean;
   objectExpected: (name: string) => never;
   arrayExpected: (name: string) => never;
 }
@@ -65,6 +102,7 @@ const decode64 = (s: string): Uint8Array => {
 const HELPERS_BASE = {
   isObject,
   decode64,
+  isShared: (v: object) => SHARED.has(v),
   fallback: (type: protobuf.Type, v: unknown) => type.encode(type.fromObject(v as object)).finish(),
   objectExpected: (name: string): never => {
     throw new TypeError(`${name}: object expected`);
@@ -160,11 +198,17 @@ function compile(type: protobuf.Type): Encode {
       t.fullName === '.google.protobuf.Any'
         ? `${src}['@type']!==undefined||${src} instanceof h.Message`
         : `${src} instanceof h.Message`;
+    const plain = `{const ${at}=w.begin();${r}.fn(${src},w);w.end(${at});}`;
+    // A shared value: its length-prefixed body copied once encoded, then reused.
+    const write = SHAREABLE.has(t.fullName)
+      ? `if(h.isShared(${src})){const c=${r}.shared.get(${src});if(c!==undefined)w.raw(c);` +
+        `else{const s=w.pos;${plain}${r}.shared.set(${src},Buffer.from(w.buf.subarray(s,w.pos)));}}else${plain}`
+      : plain;
     return (
       `if(!h.isObject(${src}))h.objectExpected(${JSON.stringify(fieldName)});` +
       `w.u32(${tag});` +
       `if(${special}){w.bytes(h.fallback(${r}.type,${src}));}` +
-      `else{const ${at}=w.begin();${r}.fn(${src},w);w.end(${at});}`
+      `else ${write}`
     );
   };
   for (const field of fields) {
@@ -265,9 +309,11 @@ let busy = false;
 
 /**
  * `type.encode(type.fromObject(message)).finish()`, without the message
- * instances. A message instance is encoded by protobufjs itself.
+ * instances. A message instance is encoded by protobufjs itself. With
+ * `own`, the bytes get memory of their own rather than a slice of Buffer's
+ * shared pool (see owned() in resource.ts), without a second copy.
  */
-export function encodePlain(type: protobuf.Type, message: object): Buffer {
+export function encodePlain(type: protobuf.Type, message: object, own = false): Buffer {
   const entry = entryOf(type);
   if (!isObject(message)) HELPERS_BASE.objectExpected(type.fullName);
   if (
@@ -283,7 +329,7 @@ export function encodePlain(type: protobuf.Type, message: object): Buffer {
   w.pos = 0;
   try {
     entry.fn(message as Record<string, unknown>, w);
-    const out = Buffer.allocUnsafe(w.pos);
+    const out = own ? Buffer.allocUnsafeSlow(w.pos) : Buffer.allocUnsafe(w.pos);
     w.buf.copy(out, 0, 0, w.pos);
     return out;
   } finally {

@@ -1,6 +1,8 @@
 import * as crypto from 'node:crypto';
 import { deltaFraming, sotwFraming, type FieldFraming } from './wire';
-import { encodeMessage, type MessageName, type TypeMap } from './pack';
+import { encodePlain } from './encoder';
+import type { MessageName, TypeMap } from './pack';
+import { messageType } from './registry';
 import { messageName, typeUrlOf } from './type-urls';
 
 /**
@@ -59,7 +61,7 @@ export function contentVersion(bytes: Uint8Array): string {
 
 /** Encodes a typed message into a PreparedResource. */
 export function prepare<N extends MessageName>(name: N, resourceName: string, message: TypeMap[N]): PreparedResource {
-  return new PreparedResource(typeUrlOf(name), resourceName, owned(encodeMessage(name, message)));
+  return new PreparedResource(typeUrlOf(name), resourceName, owned(encodePlain(messageType(name), message, true)));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { pack, type TypeMap } from '../envoy';
+import { pack, shareEncoding, type TypeMap } from '../envoy';
 import { once, seconds, struct } from './common';
 import * as names from './names';
 import type { IstioProtocol } from './ir';
@@ -131,5 +131,19 @@ export function edsConfig(name: string): NonNullable<Cluster['eds_cluster_config
  * buildServiceMetadata — `istio.services` names the service for stats.
  */
 export function serviceMetadata(host: string, name: string, namespace: string): NonNullable<Cluster['metadata']> {
-  return { filter_metadata: { [names.ISTIO_METADATA]: struct({ services: [{ host, name, namespace }] }) } };
+  // The same service gives the same value on each of its clusters and in
+  // every translation: built once, and encoded once (shareEncoding).
+  const key = `${host}\n${name}\n${namespace}`;
+  let m = metadataByService.get(key);
+  if (!m) {
+    m = shareEncoding({
+      filter_metadata: { [names.ISTIO_METADATA]: struct({ services: [{ host, name, namespace }] }) },
+    });
+    if (metadataByService.size >= METADATA_CACHE_MAX) metadataByService.clear();
+    metadataByService.set(key, m);
+  }
+  return m;
 }
+
+const metadataByService = new Map<string, NonNullable<Cluster['metadata']>>();
+const METADATA_CACHE_MAX = 100_000;

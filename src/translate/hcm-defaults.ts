@@ -1,4 +1,4 @@
-import { pack, type TypeMap } from '../envoy';
+import { pack, shareEncoding, type TypeMap } from '../envoy';
 import { once } from './common';
 import * as names from './names';
 
@@ -65,6 +65,21 @@ const constantTags = once((): CustomTag[] => [
  * not sent.
  */
 export function defaultTracing(p: ProxyTags): NonNullable<Hcm['tracing']> {
+  // Every HTTP chain of a waypoint carries it: built, and encoded, once per proxy.
+  const key = `${p.canonicalService}\n${p.namespace}\n${p.clusterId}\n${p.meshId}`;
+  let t = tracingByProxy.get(key);
+  if (!t) {
+    t = shareEncoding(buildTracing(p));
+    if (tracingByProxy.size >= TRACING_CACHE_MAX) tracingByProxy.clear();
+    tracingByProxy.set(key, t);
+  }
+  return t;
+}
+
+const tracingByProxy = new Map<string, NonNullable<Hcm['tracing']>>();
+const TRACING_CACHE_MAX = 10_000;
+
+function buildTracing(p: ProxyTags): NonNullable<Hcm['tracing']> {
   const literal = (tag: string, value: string): CustomTag => ({ tag, literal: { value } });
   // tracing.go: buildServiceTags.
   const service = [

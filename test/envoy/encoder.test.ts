@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type * as protobuf from 'protobufjs';
 import { encodeMessage, encodeTail, messageType, pack, packWithTail, type MessageName } from '../../src/envoy';
-import { encodePlain } from '../../src/envoy/encoder';
+import { encodePlain, shareEncoding } from '../../src/envoy/encoder';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless';
@@ -67,8 +67,19 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       '12',
       '-7',
       '18446744073709551615',
+      '0',
+      '007',
+      '1e3',
+      ' 5',
+      '999999999999999',
+      '9999999999999999',
+      '9223372036854775808',
     ])
       same('google.protobuf.Duration', { seconds, nanos: 500 } as never);
+    throwsLike('google.protobuf.Duration', { seconds: '' } as never);
+    // The same strings in the other 64-bit encodings.
+    for (const value of ['0', '42', '999999999999999', '1234567890123456'])
+      for (const name of ['google.protobuf.Int64Value', 'google.protobuf.UInt64Value']) same(name, { value } as never);
     same('envoy.config.cluster.v3.Cluster', { name: 'x', connect_timeout: { seconds: 10, nanos: -5 } });
   });
 
@@ -213,6 +224,33 @@ describe('encodeMessage matches protobufjs encode(fromObject())', () => {
       b.toString('hex'),
       reference(messageType(CDS), { ...msg, alt_stat_name: a.toString('hex').slice(0, 8) }).toString('hex'),
     );
+  });
+
+  it('a shared Struct or Metadata encodes as it would afresh, each time and wherever it is written', () => {
+    const big = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, { stringValue: 'v'.repeat(i) }]));
+    const struct = shareEncoding({ fields: { ...big, n: { numberValue: 1.5 } } });
+    const metadata = shareEncoding({ filter_metadata: { istio: struct, other: { fields: {} } } });
+    assert.ok(
+      Object.isFrozen((metadata.filter_metadata.istio.fields as Record<string, object>).k3),
+      'frozen all the way down',
+    );
+    for (let i = 0; i < 3; i++) {
+      same(CDS, { name: `c${i}`, metadata });
+      same(CDS, { name: 'd', metadata: { filter_metadata: { istio: struct } } });
+      same('envoy.config.core.v3.Metadata', metadata);
+      same('envoy.config.core.v3.Metadata', { filter_metadata: { a: struct, b: struct } });
+    }
+    const tracing = shareEncoding({
+      random_sampling: { value: 1 },
+      custom_tags: [{ tag: 'a', literal: { value: 'b' } }],
+    });
+    const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+    for (let i = 0; i < 3; i++) same(HCM, { stat_prefix: `s${i}`, tracing, server_name: 'x' });
+    // Not shared: encoded afresh even after a change.
+    const plain = { filter_metadata: { istio: { fields: { a: { stringValue: 'x' } } } } };
+    same(CDS, { name: 'e', metadata: plain });
+    plain.filter_metadata.istio.fields.a.stringValue = 'y';
+    same(CDS, { name: 'e', metadata: plain });
   });
 });
 
