@@ -6,6 +6,25 @@ import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { PROJECT_ROOT, runCli } from './serve-process';
 
+/** The reviews HTTPRoute's first rule, as the bundled example writes it. */
+const REVIEWS_RULE = '  rules:\n    - backendRefs:\n        - name: reviews-v1';
+
+/** Translates a copy of the bundled example whose reviews rule starts with `ruleStart` instead. */
+async function translateEdited(ruleStart: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'translate-edited-'));
+  try {
+    cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
+    const file = join(dir, 'policies.yaml');
+    const text = readFileSync(file, 'utf8');
+    const edited = text.replace(REVIEWS_RULE, ruleStart);
+    assert.notEqual(edited, text, 'the example still has the route this test edits');
+    writeFileSync(file, edited);
+    return await runCli(['translate', '-f', dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('translate and analyze commands', () => {
   it('prints every waypoint of the bundled example as protojson, with statuses', async () => {
     const r = await runCli(['translate', '-f', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
@@ -30,64 +49,40 @@ describe('translate and analyze commands', () => {
     // document (shown here), and the emitted-resource check behind it would hold
     // back the RouteConfiguration (test/cli/reject-gate.test.ts,
     // test/translate/rejections.test.ts inject it past the first layer).
-    const dir = mkdtempSync(join(tmpdir(), 'translate-reject-'));
-    try {
-      cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
-      const file = join(dir, 'policies.yaml');
-      // A lookahead: RE2 has none, so Envoy cannot compile the header match.
-      const bad = readFileSync(file, 'utf8').replace(
-        '  rules:\n    - backendRefs:\n        - name: reviews-v1',
-        '  rules:\n    - matches:\n        - headers:\n            - type: RegularExpression\n              name: x-user\n              value: "(?=admin)"\n      backendRefs:\n        - name: reviews-v1',
-      );
-      assert.notEqual(bad, readFileSync(file, 'utf8'), 'the example still has the route this test edits');
-      writeFileSync(file, bad);
-      const r = await runCli(['translate', '-f', dir]);
-      assert.equal(r.code, 1, r.stderr);
-      assert.match(
-        r.stderr,
-        /policies\.yaml:\d+: HTTPRoute default\/reviews: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.value: invalid regex/,
-      );
-      assert.doesNotMatch(r.stdout, /\(\?=admin\)/, 'the regex never reaches a resource');
-      const doc = YAML.parse(r.stdout) as { waypoints: { waypoint: string }[] };
-      assert.deepEqual(
-        doc.waypoints.map((w) => w.waypoint).sort(),
-        ['default/reviews-svc-waypoint', 'default/reviews-v2-pod-waypoint', 'default/waypoint'],
-        'every waypoint is still translated',
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // A lookahead: RE2 has none, so Envoy cannot compile the header match.
+    const r = await translateEdited(
+      '  rules:\n    - matches:\n        - headers:\n            - type: RegularExpression\n              name: x-user\n              value: "(?=admin)"\n      backendRefs:\n        - name: reviews-v1',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /policies\.yaml:\d+: HTTPRoute default\/reviews: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.value: invalid regex/,
+    );
+    assert.doesNotMatch(r.stdout, /\(\?=admin\)/, 'the regex never reaches a resource');
+    const doc = YAML.parse(r.stdout) as { waypoints: { waypoint: string }[] };
+    assert.deepEqual(
+      doc.waypoints.map((w) => w.waypoint).sort(),
+      ['default/reviews-svc-waypoint', 'default/reviews-v2-pod-waypoint', 'default/waypoint'],
+      'every waypoint is still translated',
+    );
   });
 
   it('exits 1 and names the resource and the HTTPRoute when Envoy would reject what it prints', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'translate-reject-'));
-    try {
-      cpSync(join(PROJECT_ROOT, 'examples', 'bookinfo'), dir, { recursive: true });
-      const file = join(dir, 'policies.yaml');
-      // Gateway API puts no pattern on a header value, so this passes the
-      // load-time checks; Envoy refuses CR/LF in a header value.
-      const bad = readFileSync(file, 'utf8').replace(
-        '  rules:\n    - backendRefs:\n        - name: reviews-v1',
-        '  rules:\n    - filters:\n        - type: RequestHeaderModifier\n          requestHeaderModifier:\n            set:\n              - name: x-note\n                value: "a\\r\\nb"\n      backendRefs:\n        - name: reviews-v1',
-      );
-      assert.notEqual(bad, readFileSync(file, 'utf8'), 'the example still has the route this test edits');
-      writeFileSync(file, bad);
-      const r = await runCli(['translate', '-f', dir]);
-      assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /Envoy would reject RouteConfiguration inbound-vip\|9080\|http\|reviews\.default/);
-      assert.match(r.stderr, /request_headers_to_add\[0\]\.header\.value: must be a valid HTTP header value/);
-      const doc = YAML.parse(r.stdout) as {
-        rejected: { sources: string[] }[];
-        statuses: { kind: string; name: string; parents?: { conditions: { type: string; status: string }[] }[] }[];
-      };
-      assert.deepEqual(doc.rejected[0]?.sources, ['HTTPRoute/default/reviews']);
-      const route = doc.statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'reviews');
-      assert.ok(
-        route?.parents?.[0]?.conditions.some((c) => c.type === 'istio.io/EnvoyAccepted' && c.status === 'False'),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Gateway API puts no pattern on a header value, so this passes the
+    // load-time checks; Envoy refuses CR/LF in a header value.
+    const r = await translateEdited(
+      '  rules:\n    - filters:\n        - type: RequestHeaderModifier\n          requestHeaderModifier:\n            set:\n              - name: x-note\n                value: "a\\r\\nb"\n      backendRefs:\n        - name: reviews-v1',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Envoy would reject RouteConfiguration inbound-vip\|9080\|http\|reviews\.default/);
+    assert.match(r.stderr, /request_headers_to_add\[0\]\.header\.value: must be a valid HTTP header value/);
+    const doc = YAML.parse(r.stdout) as {
+      rejected: { sources: string[] }[];
+      statuses: { kind: string; name: string; parents?: { conditions: { type: string; status: string }[] }[] }[];
+    };
+    assert.deepEqual(doc.rejected[0]?.sources, ['HTTPRoute/default/reviews']);
+    const route = doc.statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'reviews');
+    assert.ok(route?.parents?.[0]?.conditions.some((c) => c.type === 'istio.io/EnvoyAccepted' && c.status === 'False'));
   });
 
   it('selects one waypoint and fails clearly for an unknown one', async () => {
