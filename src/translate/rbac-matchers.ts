@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { pack, type TypeMap } from '../envoy';
 import * as names from './names';
+import { parseIpOrCidr, parsePortString } from '../model/values';
 
 // The matcher shapes istiod's authz builder emits (pilot/pkg/security/authz/matcher/),
 // written from their behaviour: "*" alone is "present", "*x" a suffix, "x*" a prefix.
@@ -71,21 +71,18 @@ export function jwtClaimMatcher(filter: string, path: string[], value: ValueMatc
   };
 }
 
-/** util.go: AddrStrToCidrRange — an address or prefix; anything else is an error. */
+/**
+ * util.go: AddrStrToCidrRange — an address or prefix, in canonical form as
+ * netip prints it; anything else is an error. Parsed by the model's parser,
+ * the one the load-time checks use.
+ */
 export function cidrRange(v: string): CidrRange | string {
-  const slash = v.indexOf('/');
-  const ip = slash < 0 ? v : v.slice(0, slash);
-  const family = isIP(ip);
-  if (family === 0) return `invalid IP address ${JSON.stringify(v)}`;
-  const max = family === 4 ? 32 : 128;
-  if (slash < 0) return { address_prefix: ip.toLowerCase(), prefix_len: { value: max } };
-  const len = v.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(len) || Number(len) > max) return `invalid CIDR prefix ${JSON.stringify(v)}`;
-  return { address_prefix: ip.toLowerCase(), prefix_len: { value: Number(len) } };
+  const c = parseIpOrCidr(v);
+  return c.ok ? { address_prefix: c.value.text, prefix_len: { value: c.value.prefixLen } } : c.problem;
 }
 
 /** util.go: convertToPort. */
 export function port(v: string): number | string {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) return `invalid port ${JSON.stringify(v)}`;
-  return Number(v);
+  const p = parsePortString(v);
+  return p.ok ? p.value : p.problem;
 }
