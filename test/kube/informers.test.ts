@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { list, type World } from '../../src/model';
 import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { buildAmbientIndex } from '../../src/ambient';
 import { KUBECTL, runKubectl } from './kubectl';
 import { startKubeServer, type KubeServer } from './server';
+import { kubeConfigFor } from './kubeconfig';
 
 // kubectl create sends protobuf for built-in kinds; apply sends JSON, which the test server speaks.
 const svc = (name: string, port: number) =>
@@ -21,17 +21,6 @@ async function until(cond: () => boolean, what: string, ms = 8000): Promise<void
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function kubeConfigFor(srv: KubeServer): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 't', server: srv.url, skipTLSVerify: true }],
-    users: [{ name: 't', token: 'x' }],
-    contexts: [{ name: 't', cluster: 't', user: 't' }],
-    currentContext: 't',
-  });
-  return kc;
 }
 
 describe('Kubernetes informer source against the test server', { skip: !KUBECTL && 'kubectl not installed' }, () => {

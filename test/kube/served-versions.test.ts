@@ -1,26 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { list, type World } from '../../src/model';
 import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { parseManifestFile } from '../../src/watch/parse';
 import { startKubeServer, type KubeServer } from './server';
+import { kubeConfigFor } from './kubeconfig';
 
 // Gateway API 1.5 serves TLSRoute at v1, v1alpha3 and v1alpha2 and TCPRoute at
 // v1alpha2; older clusters serve TLSRoute at v1alpha2 only. istiod reads them
 // whatever version is served (pkg/config/schema/metadata.yaml versionAliases).
-
-function kubeConfigFor(srv: KubeServer): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 't', server: srv.url, skipTLSVerify: true }],
-    users: [{ name: 't', token: 'x' }],
-    contexts: [{ name: 't', cluster: 't', user: 't' }],
-    currentContext: 't',
-  });
-  return kc;
-}
 
 const l4 = (apiVersion: string, kind: string, name: string) => ({
   apiVersion,
