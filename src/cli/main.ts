@@ -19,6 +19,13 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const cmd = findCommand(name);
+  // `<command> -h` asks for that command's usage, as istioctl answers it: on
+  // stdout, exit 0 (arguments after `--` are not flags).
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (cmd && (flags.includes('-h') || flags.includes('--help'))) {
+    process.stdout.write(cmd.usage + '\n');
+    return;
+  }
   try {
     if (!cmd) throw new UsageError(`unknown command "${name}"`);
     await cmd.run(rest);

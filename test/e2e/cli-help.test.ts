@@ -1,0 +1,29 @@
+// `<command> -h` / `--help` prints that command's usage on stdout and exits 0,
+// as istioctl does; nothing runs (serve does not start, waypoint touches no cluster).
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { runCli } from './serve-process';
+
+const COMMANDS = ['serve', 'translate', 'analyze', 'waypoint', 'proxy-status', 'proxy-config', 'ztunnel-config'];
+
+describe('help on every command', () => {
+  for (const name of COMMANDS) {
+    it(`${name} --help and -h print its usage and exit 0`, async () => {
+      for (const flag of ['--help', '-h']) {
+        const r = await runCli([name, flag]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^usage: istiod-lite ${name}\\b`));
+        assert.equal(r.stderr, '');
+      }
+    });
+  }
+
+  it('answers help after other flags and under "x", but not for an argument after --', async () => {
+    const r = await runCli(['x', 'waypoint', 'delete', '--all', '-h']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^usage: istiod-lite waypoint/);
+    const after = await runCli(['translate', '--', '-h']);
+    assert.notEqual(after.code, 0);
+    assert.equal(after.stdout, '');
+  });
+});
