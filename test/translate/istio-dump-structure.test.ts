@@ -289,7 +289,12 @@ describe("structure against istio's real waypoint config dump", () => {
     try {
       text = execFileSync(
         'git',
-        ['-C', '/work/.mirror/istio+istio/repo', 'show', 'HEAD:istioctl/pkg/proxyconfig/testdata/config_dump.json'],
+        [
+          '-C',
+          process.env.ISTIO_GIT_DIR ?? '/work/.mirror/istio+istio/repo',
+          'show',
+          'HEAD:istioctl/pkg/proxyconfig/testdata/config_dump.json',
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 },
       );
     } catch {
