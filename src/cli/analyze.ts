@@ -7,6 +7,7 @@ import type { Command } from './commands';
 import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
+import { EXIT_ANALYZER_ISSUES } from './errors';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -201,7 +202,7 @@ export const analyzeCommand: Command = {
     const format = oneOf('output', values.output, ['text', 'json', 'yaml'] as const);
     if (format !== 'text') {
       write(formatted(msgs, format));
-      if (msgs.some((m) => m.level === 'Error')) process.exitCode = 1;
+      if (msgs.some((m) => m.level === 'Error')) process.exitCode = EXIT_ANALYZER_ISSUES;
       return;
     }
     if (msgs.length === 0) {
@@ -209,6 +210,6 @@ export const analyzeCommand: Command = {
       return;
     }
     for (const m of msgs) write(formatMessage(m) + '\n');
-    if (msgs.some((m) => m.level === 'Error')) process.exitCode = 1;
+    if (msgs.some((m) => m.level === 'Error')) process.exitCode = EXIT_ANALYZER_ISSUES;
   },
 };

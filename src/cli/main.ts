@@ -1,5 +1,5 @@
 import { COMMANDS, findCommand } from './commands';
-import { CommandError, UsageError } from './errors';
+import { CommandError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors';
 
 function usage(): string {
   const lines = ['usage: istiod-lite <command> [flags]', '', 'commands:'];
@@ -8,14 +8,14 @@ function usage(): string {
   return lines.join('\n');
 }
 
-/** Entry point: runs a command and sets the exit status (2 for usage errors). */
+/** Entry point: runs a command and sets the exit status (see errors.ts: istioctl's codes). */
 export async function main(argv: string[]): Promise<void> {
   let args = argv;
   if (args[0] === 'x' || args[0] === 'experimental') args = args.slice(1);
   const [name, ...rest] = args;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
+    // As istioctl: asking for help, or giving no command, prints it and succeeds.
     process.stdout.write(usage() + '\n');
-    process.exitCode = name ? 0 : 2;
     return;
   }
   const cmd = findCommand(name);
@@ -32,13 +32,13 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n\n${cmd?.usage ?? usage()}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_USAGE;
     } else if (e instanceof CommandError) {
       process.stderr.write(`error: ${e.message}\n`);
       process.exitCode = e.exitCode;
     } else {
       process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_FAILURE;
     }
   }
 }

@@ -4,7 +4,7 @@ import { loadManifests } from '../watch/load';
 import { describeError, type SourceError } from '../watch/source';
 import { bundledExample } from './pipeline';
 import { createKubeSource } from './kube';
-import { CommandError } from './errors';
+import { CommandError, EXIT_DATA } from './errors';
 import pino from 'pino';
 
 /** Loads manifests for an offline command, printing refused documents as errors. */
@@ -21,11 +21,11 @@ export async function loadManifestFiles(files: string[]): Promise<{ world: World
 
 /**
  * A refused document or object is an error, as `kubectl apply` would make it:
- * the rest still loads, and the command exits non-zero.
+ * the rest still loads, and the command exits 65 (istioctl's FileParseError).
  */
 function reportLoadErrors(errors: readonly SourceError[]): void {
   for (const e of errors) process.stderr.write(`error: ${describeError(e)}\n`);
-  if (errors.length > 0) process.exitCode = 1;
+  if (errors.length > 0) process.exitCode = EXIT_DATA;
 }
 
 /**

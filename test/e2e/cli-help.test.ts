@@ -26,4 +26,15 @@ describe('help on every command', () => {
     assert.notEqual(after.code, 0);
     assert.equal(after.stdout, '');
   });
+
+  it("exits with istioctl's codes: 0 for no command, 64 for an unknown command or flag", async () => {
+    const bare = await runCli([]);
+    assert.equal(bare.code, 0);
+    assert.match(bare.stdout, /^usage: istiod-lite <command>/);
+    const unknown = await runCli(['nosuch']);
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.stderr, /unknown command "nosuch"/);
+    const flag = await runCli(['translate', '--nosuch']);
+    assert.equal(flag.code, 64);
+  });
 });

@@ -130,9 +130,9 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
 });
 
 describe('serve: bad invocations', () => {
-  it('exits 2 with usage on an unknown flag', async () => {
+  it("exits 64 (istioctl's usage code) with usage on an unknown flag", async () => {
     const r = await runCli(['serve', '--no-such-flag']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 64);
     assert.match(r.stderr, /Unknown option '--no-such-flag'/);
   });
 

@@ -53,7 +53,7 @@ describe('translate and analyze commands', () => {
     const r = await translateEdited(
       '  rules:\n    - matches:\n        - headers:\n            - type: RegularExpression\n              name: x-user\n              value: "(?=admin)"\n      backendRefs:\n        - name: reviews-v1',
     );
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 65, r.stderr);
     assert.match(
       r.stderr,
       /policies\.yaml:\d+: HTTPRoute default\/reviews: spec\.rules\[0\]\.matches\[0\]\.headers\[0\]\.value: invalid regex/,
@@ -120,7 +120,7 @@ describe('translate and analyze commands', () => {
       '-f',
       join(PROJECT_ROOT, 'test', 'golden', 'cases', 'http-route-missing-use-waypoint', 'input.yaml'),
     ]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 79);
     assert.match(bad.stdout, /Error \[IST0101\] \(AuthorizationPolicy app\/missing\) Service app\/ghost not found/);
     assert.match(
       bad.stdout,
@@ -136,7 +136,7 @@ describe('translate and analyze commands', () => {
       '-f',
       join(PROJECT_ROOT, 'test', 'e2e', 'fixtures', 'analyze-mistakes.yaml'),
     ]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 79);
     const lines = r.stdout.trim().split('\n');
     const codes = lines.map((l) => /\[(\w+)\] \((\w+) ([^)]+)\)/.exec(l)!.slice(1).join(' '));
     assert.deepEqual(codes, [
