@@ -6,11 +6,11 @@
 // watches run again (k8s.io/client-go tools/cache/reflector.go: ListAndWatch).
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { KINDS, list, type World } from '../../src/model';
 import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { startKubeServer, type KubeServer } from './server';
+import { kubeConfigFor } from './kubeconfig';
 
 async function until(cond: () => boolean, what: string, ms: number): Promise<number> {
   const start = Date.now();
@@ -42,15 +42,8 @@ describe('Kubernetes watch backoff', () => {
       metadata: { name: 'echo', namespace: 'app', labels: { v: '0' } },
       spec: { ports: [{ port: 80 }] },
     });
-    const kc = new k8s.KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 't', server: srv.url, skipTLSVerify: true }],
-      users: [{ name: 't', token: 'x' }],
-      contexts: [{ name: 't', cluster: 't', user: 't' }],
-      currentContext: 't',
-    });
     src = new KubeSource({
-      config: kc,
+      config: kubeConfigFor(srv),
       kinds: KINDS.filter((k) => k.kind === 'Service'),
       minBackoffMs: 100,
       maxBackoffMs: 30_000,
