@@ -21,7 +21,7 @@ import { tlsCredentials } from './tls';
 import type { Command } from './commands';
 import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
-import { createLogger, LOG_LEVELS } from './log';
+import { createLogger, isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
 import { startPipeline, type Pipeline } from './pipeline';
 import { rejectzJson } from './pipeline-reject';
 import { startHeapCompaction } from './v8-heap';
@@ -217,7 +217,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   };
   const xds = new XdsServer({
     cache,
-    logger: log.child({ component: 'xds' }),
+    logger: scoped(log, 'xds'),
     debounce: opts.debounce,
     proxyKey: pipeline.proxyKey,
     access: proxyAccess(auth.systemNamespace),
@@ -256,7 +256,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         );
     }
     if (opts.tls) {
-      const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
+      const creds = tlsCredentials(opts.tls, { log: scoped(log, 'tls') });
       xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
     if (opts.tls && opts.webhook) {
@@ -265,7 +265,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         port: opts.webhook.port,
         certFile: opts.tls.certFile,
         keyFile: opts.tls.keyFile,
-        log: log.child({ component: 'webhook' }),
+        log: scoped(log, 'webhook'),
       });
     }
     debug = await startDebugServer(
@@ -277,12 +277,18 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         rejectz: () => rejectzJson(pipeline.rejections()),
         metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
         ready: () => pipeline.ready(),
+        logLevels: () => scopeLevels(log),
+        setLogLevel: (level, scope) => {
+          if (!isLogLevel(level)) throw new Error(`level ${level} is not one of ${LOG_LEVELS.join(', ')}`);
+          setScopeLevel(log, level, scope);
+          log.info({ level, logScope: scope ?? 'all' }, 'log level changed');
+        },
       },
       {
         host: opts.debugAddress,
         port: opts.debugPort,
         exposeDebug: opts.exposeDebug,
-        log: log.child({ component: 'debug' }),
+        log: scoped(log, 'debug'),
         clientLog: xds.clientLog,
       },
     );
@@ -296,7 +302,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let controller: WaypointController | undefined;
   let webhookConfig: WebhookConfigController | undefined;
   if (pipeline.kube) {
-    controller = new WaypointController(pipeline.kube.kubeConfig, log.child({ component: 'controller' }), {
+    controller = new WaypointController(pipeline.kube.kubeConfig, scoped(log, 'controller'), {
       ...DEFAULT_CONTROLLER,
       identity: `${hostname()}-${process.pid}`,
       deploy: opts.deploy ?? DEFAULT_DEPLOY,
@@ -307,16 +313,12 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
     if (webhook && opts.webhook?.caFile) {
-      webhookConfig = new WebhookConfigController(
-        pipeline.kube.kubeConfig,
-        log.child({ component: 'webhook-config' }),
-        {
-          name: opts.webhook.configName,
-          caFile: opts.webhook.caFile,
-          namespace: auth.systemNamespace,
-          intervalMs: 10_000,
-        },
-      );
+      webhookConfig = new WebhookConfigController(pipeline.kube.kubeConfig, scoped(log, 'webhook-config'), {
+        name: opts.webhook.configName,
+        caFile: opts.webhook.caFile,
+        namespace: auth.systemNamespace,
+        intervalMs: 10_000,
+      });
       webhookConfig.start();
     }
   }

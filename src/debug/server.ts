@@ -8,7 +8,9 @@ import type { ClientLog } from '../xds/log-limit';
 interface Route {
   path: string;
   summary: string;
-  handle(url: URL, res: ServerResponse): void | Promise<void>;
+  /** Methods served (default GET only). */
+  methods?: readonly string[];
+  handle(url: URL, res: ServerResponse, method: string): void | Promise<void>;
 }
 
 function json(res: ServerResponse, status: number, body: Json): void {
@@ -25,6 +27,14 @@ function routes(v: DebugViews): Route[] {
       handle: (_u, res) => {
         res.writeHead(v.ready() ? 200 : 503, { 'content-type': 'text/plain' });
         res.end(v.ready() ? 'ready\n' : 'not ready\n');
+      },
+    },
+    {
+      path: '/healthz',
+      summary: 'liveness: 200 while the process answers, whatever the sync state',
+      handle: (_u, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok\n');
       },
     },
     {
@@ -65,6 +75,23 @@ function routes(v: DebugViews): Route[] {
       path: '/debug/ambientz',
       summary: 'every service and workload binding with its reason',
       handle: (_u, res) => json(res, 200, v.ambientz()),
+    },
+    {
+      path: '/debug/logging',
+      summary: 'log level per scope; PUT ?level=debug[&scope=xds] changes it at run time',
+      methods: ['GET', 'PUT'],
+      handle: (u, res, method) => {
+        if (method === 'PUT') {
+          const level = u.searchParams.get('level');
+          if (!level) throw new PageError('level query parameter is required, e.g. ?level=debug&scope=xds');
+          try {
+            v.setLogLevel?.(level, u.searchParams.get('scope') ?? undefined);
+          } catch (e) {
+            throw new PageError(e instanceof Error ? e.message : String(e));
+          }
+        }
+        json(res, 200, v.logLevels?.() ?? {});
+      },
     },
     {
       path: '/debug/rejectz',
@@ -111,7 +138,7 @@ export async function startDebugServer(
   const table = routes(views);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://debug');
-    if (req.method !== 'GET') return json(res, 405, { error: 'only GET is served' });
+    const method = req.method ?? 'GET';
     if (!mayReadDebug(url.pathname, req.socket.remoteAddress, opts.exposeDebug ?? false)) {
       const fields = { path: url.pathname.slice(0, 200), peer: req.socket.remoteAddress };
       const msg = 'debug request from another machine refused';
@@ -130,8 +157,13 @@ export async function startDebugServer(
     }
     const route = table.find((r) => r.path === url.pathname);
     if (!route) return json(res, 404, { error: `no debug endpoint ${url.pathname}; see /debug` });
+    const methods = route.methods ?? ['GET'];
+    if (!methods.includes(method)) {
+      res.setHeader('allow', methods.join(', '));
+      return json(res, 405, { error: `${url.pathname} serves ${methods.join(' and ')} only` });
+    }
     Promise.resolve()
-      .then(() => route.handle(url, res))
+      .then(() => route.handle(url, res, method))
       .catch((e: unknown) => {
         if (e instanceof PageError) return json(res, 400, { error: e.message });
         opts.log.error({ path: url.pathname, error: String(e) }, 'debug endpoint failed');

@@ -12,6 +12,10 @@ export interface DebugViews {
   rejectz?(): Json;
   metrics(): Promise<string>;
   ready(): boolean;
+  /** Log level of every scope. */
+  logLevels?(): Json;
+  /** Sets the level of one scope, or of all when `scope` is undefined; throws on an unknown level or scope. */
+  setLogLevel?(level: string, scope: string | undefined): void;
 }
 
 /** A page of a debug view, and where the next one starts (undefined on the last). */

@@ -146,9 +146,37 @@ describe('serve: TLS port, proxy mapping, debug endpoints', () => {
     const index = (await (await fetch(`http://127.0.0.1:${served.debugPort}/debug`)).json()) as { path: string }[];
     assert.deepEqual(
       index.map((e) => e.path),
-      ['/ready', '/metrics', '/debug/syncz', '/debug/adsz', '/debug/config_dump', '/debug/ambientz', '/debug/rejectz'],
+      [
+        '/ready',
+        '/healthz',
+        '/metrics',
+        '/debug/syncz',
+        '/debug/adsz',
+        '/debug/config_dump',
+        '/debug/ambientz',
+        '/debug/logging',
+        '/debug/rejectz',
+      ],
     );
     const missing = await fetch(`http://127.0.0.1:${served.debugPort}/debug/config_dump`);
     assert.equal(missing.status, 400);
+  });
+
+  it('answers liveness at /healthz and changes log levels per scope at /debug/logging', async () => {
+    const base = `http://127.0.0.1:${served.debugPort}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    const before = (await (await fetch(`${base}/debug/logging`)).json()) as Record<string, string>;
+    assert.ok(before.xds && before.default, JSON.stringify(before));
+    const set = await fetch(`${base}/debug/logging?level=debug&scope=xds`, { method: 'PUT' });
+    assert.equal(set.status, 200);
+    const after = (await set.json()) as Record<string, string>;
+    assert.equal(after.xds, 'debug');
+    assert.equal(after.default, before.default, 'other scopes keep their level');
+    const bad = await fetch(`${base}/debug/logging?level=loud`, { method: 'PUT' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /level loud is not one of/);
+    const post = await fetch(`${base}/debug/logging?level=info`, { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, PUT');
   });
 });

@@ -46,7 +46,7 @@ describe('serve with a resource Envoy would reject', () => {
     assert.deepEqual(r?.sources, ['HTTPRoute/default/reviews']);
     assert.match(r?.violations[0]?.message ?? '', /valid HTTP header value/);
     await waitFor(() => served.logs.some((l) => l.resource === r?.name), 5000, 'the rejection log line');
-    const lines = served.logs.filter((l) => l.resource === r?.name && l.level === 40);
+    const lines = served.logs.filter((l) => l.resource === r?.name && l.level === 'warn');
     assert.equal(lines.length, 1);
     assert.match(String(lines[0]?.msg), /Envoy would reject RouteConfiguration/);
   });
