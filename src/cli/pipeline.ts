@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { ConfigSource } from '../watch/source';
 import { parseKey, type World } from '../model';
 import { JwksResolver } from '../jwks/resolver';
@@ -19,6 +19,8 @@ import { CommandError } from './errors';
 import { createKubeSource } from './kube';
 import { KubeSource } from '../watch/kube';
 import { withRefusals } from '../translate/refused-status';
+import { PipelineMetrics } from './pipeline-metrics';
+import { scoped } from './log';
 
 export interface PipelineOptions {
   kubeconfig?: string;
@@ -57,30 +59,19 @@ function chooseSource(opts: PipelineOptions, log: Logger): { source: ConfigSourc
     opts.inCluster ?? (Boolean(process.env.KUBERNETES_SERVICE_HOST) && Boolean(process.env.KUBERNETES_SERVICE_PORT));
   if (opts.kubeconfig || (inCluster && !opts.configDir)) {
     return {
-      source: createKubeSource({ kubeconfig: opts.kubeconfig, log: log.child({ component: 'kube' }) }),
+      source: createKubeSource({ kubeconfig: opts.kubeconfig, log: scoped(log, 'kube') }),
       kube: true,
     };
   }
   const dir = opts.configDir ?? bundledExample();
   if (!existsSync(dir)) throw new CommandError(`--config-dir ${dir}: no such directory`);
-  return { source: new DirectorySource(dir, { log: log.child({ component: 'manifests' }) }), kube: false };
+  return { source: new DirectorySource(dir, { log: scoped(log, 'manifests') }), kube: false };
 }
 
 export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache, log: Logger): Promise<Pipeline> {
   const { source, kube } = chooseSource(opts, log);
-  const registry = new Registry();
-  const translations = new Counter({
-    name: 'istiod_lite_waypoint_translations',
-    help: 'Waypoint translations, full or incremental.',
-    registers: [registry],
-  });
-  const translateTime = new Histogram({
-    name: 'istiod_lite_translate_seconds',
-    help: 'Seconds to apply one batch of config changes (index + affected waypoints).',
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-    registers: [registry],
-  });
-  const waypoints = new Gauge({ name: 'istiod_lite_waypoints', help: 'Waypoints known.', registers: [registry] });
+  const metrics = new PipelineMetrics();
+  const { registry } = metrics;
   new Gauge({
     name: 'istiod_lite_config_errors',
     help: 'Input documents or objects currently rejected.',
@@ -94,7 +85,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const store = new ConfigStore();
   const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
   const translator = new IncrementalTranslator(translateOptions);
-  const gate = new RejectGate(log.child({ component: 'validate' }));
+  const gate = new RejectGate(scoped(log, 'validate'));
   const serveStep = new ServeStep(translator, cache, translateOptions, gate);
   new Gauge({
     name: 'istiod_lite_rejected_resources',
@@ -109,16 +100,19 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   let statuses: readonly ObjectStatus[] = [];
   let translatedOnce = false;
   let waypointSet = '';
+  let previous = store.world;
 
   store.subscribe((world, changed) => {
     const start = process.hrtime.bigint();
+    metrics.recordBatch(previous, world, changed);
+    previous = world;
     const { step } = serveStep.run(world, changed);
     statuses = gate.statuses(
       source instanceof KubeSource ? withRefusals(step.statuses, source.refusals()) : step.statuses,
     );
-    translations.inc(step.translated.length);
-    translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
-    waypoints.set(step.index.waypoints.size);
+    metrics.translations.inc(step.translated.length);
+    metrics.translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
+    metrics.waypoints.set(step.index.waypoints.size);
     translatedOnce = true;
     log.info({ changed: changed.size, translated: step.translated, removed: step.removed }, 'configuration updated');
     for (const cb of updateListeners) cb(world, statuses);
@@ -132,7 +126,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   // A RequestAuthentication change triggers the fetches it needs; keys reach
   // the translator as one more change. Refreshes run on the resolver's timer.
   const jwks = new JwksResolver({
-    log: log.child({ component: 'jwks' }),
+    log: scoped(log, 'jwks'),
     rootNamespace: translateOptions.rootNamespace,
   });
   const resolveJwks = (world: World) =>

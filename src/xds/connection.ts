@@ -89,6 +89,8 @@ export abstract class Connection {
   private ackTimer?: NodeJS.Timeout;
   private closed = false;
   private nonceSeq = 0;
+  /** When the request or push whose responses are being written began (pilot_xds_push_time). */
+  private workStartedAt = process.hrtime.bigint();
   abstract readonly protocol: 'sotw' | 'delta';
 
   constructor(
@@ -118,6 +120,11 @@ export abstract class Connection {
     return this.pending;
   }
 
+  /** Marks the start of handling a request or computing a push, for pilot_xds_push_time. */
+  beginWork(): void {
+    this.workStartedAt = process.hrtime.bigint();
+  }
+
   /** Queues a push of `types`; merged with any push not yet sent. */
   schedulePush(types: Iterable<string>, changedAt: number): void {
     if (this.closed) return;
@@ -137,9 +144,9 @@ export abstract class Connection {
     // endpoint state must follow any cluster update.
     if (types.has(TypeUrl.Cluster) && this.states.get(TypeUrl.Endpoint)?.requested) types.add(TypeUrl.Endpoint);
     const ordered = PUSH_ORDER.filter((t) => types.has(t));
+    this.beginWork();
     const frames = this.computePush(ordered);
     if (frames.length === 0) return;
-    this.deps.metrics.triggers.inc({ type: 'config' });
     this.inFlightSince = since;
     for (const f of frames) this.write(f, true);
   }
@@ -171,6 +178,7 @@ export abstract class Connection {
     st.lastSentAt = new Date();
     const type = shortType(f.typeUrl).toLowerCase();
     this.deps.metrics.pushes.inc({ type });
+    this.deps.metrics.pushTime.observe({ type }, Number(process.hrtime.bigint() - this.workStartedAt) / 1e9);
     this.deps.metrics.configSize.observe({ type }, f.size);
     if (track) this.awaiting.set(f.nonce, f.typeUrl);
     this.deps.log.debug(

@@ -7,8 +7,8 @@ export class XdsMetrics {
 
   readonly connected = new Gauge({
     name: 'pilot_xds',
-    help: 'Number of connected xDS streams.',
-    labelNames: ['protocol'] as const,
+    help: "Number of identified xDS streams, by the proxy's Istio version (ISTIO_VERSION metadata).",
+    labelNames: ['version'] as const,
     registers: [this.registry],
   });
 
@@ -33,10 +33,9 @@ export class XdsMetrics {
     registers: [this.registry],
   });
 
-  readonly triggers = new Counter({
-    name: 'pilot_push_triggers',
-    help: 'Pushes started, by what started them.',
-    labelNames: ['type'] as const,
+  readonly internalErrors = new Counter({
+    name: 'pilot_total_xds_internal_errors',
+    help: "Requests that failed with an error of ours rather than the client's.",
     registers: [this.registry],
   });
 
@@ -49,7 +48,7 @@ export class XdsMetrics {
 
   readonly pushTime = new Histogram({
     name: 'pilot_xds_push_time',
-    help: 'Seconds to compute and write one xDS response, by type.',
+    help: 'Seconds from the start of a push or request to its response being written, by type.',
     labelNames: ['type'] as const,
     buckets: [0.001, 0.01, 0.1, 0.5, 1, 3, 5, 10, 20, 30],
     registers: [this.registry],

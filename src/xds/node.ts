@@ -104,3 +104,13 @@ function structField(s: Struct | null | undefined, key: string): Record<string, 
   }
   return out;
 }
+
+/**
+ * The proxy's Istio version for `pilot_xds{version}`, as istiod labels it;
+ * "unknown" when absent. Anything not shaped like a version is "unknown" too,
+ * so a client cannot mint label values at will.
+ */
+export function proxyVersion(p: ProxyInfo): string {
+  const v = p.metadata.ISTIO_VERSION;
+  return v !== undefined && /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}$/.test(v) ? v : 'unknown';
+}

@@ -9,7 +9,7 @@ import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
 import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
-import { keyByNodeId, parseNode, type ProxyKeyFn } from './node';
+import { keyByNodeId, parseNode, proxyVersion, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
 import { SotwConnection } from './sotw';
@@ -283,7 +283,6 @@ export class XdsServer {
     const register = () => {
       registered = true;
       this.index.add(conn);
-      this.metrics.connected.inc({ protocol: conn.protocol });
     };
     const finish = () => {
       if (done) return;
@@ -294,7 +293,7 @@ export class XdsServer {
       this.failers.delete(conn.id);
       if (!registered) return;
       this.index.remove(conn);
-      this.metrics.connected.dec({ protocol: conn.protocol });
+      if (conn.proxy) this.metrics.connected.dec({ version: proxyVersion(conn.proxy) });
       this.clientLog.info(conn.label, { proxy: clip(conn.label), protocol: conn.protocol }, 'stream closed');
     };
     const fail = (code: grpc.status, details: string) => {
@@ -326,7 +325,10 @@ export class XdsServer {
             { proxy: clip(conn.label), error: clip(errText(e)) },
             'bad request; closing stream',
           );
-        else this.log.error({ proxy: clip(conn.label), error: errText(e) }, 'request failed');
+        else {
+          this.metrics.internalErrors.inc();
+          this.log.error({ proxy: clip(conn.label), error: errText(e) }, 'request failed');
+        }
         fail(bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, errText(e));
       }
     };
@@ -421,6 +423,7 @@ export class XdsServer {
   }
 
   private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): void {
+    conn.beginWork();
     const req = decodeRequest(conn instanceof SotwConnection ? 'sotw' : 'delta', bytes);
     const { kind, type_url: typeUrl } = req;
     if (!conn.proxy) {
@@ -432,6 +435,7 @@ export class XdsServer {
         );
       }
       conn.proxy = parseNode(req.node);
+      this.metrics.connected.inc({ version: proxyVersion(conn.proxy) });
       this.index.identified(conn, this.keyOf(conn.proxy));
       this.clientLog.info(
         conn.label,

@@ -117,6 +117,28 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
     assert.match(pc.stdout, /inbound-vip\|9080\|http\|reviews\.default\.svc\.cluster\.local\s+inbound\|http\|9080\s+1/);
   });
 
+  it("exports the series istiod's dashboards query, counted from what happened", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${served.debugPort}/metrics`)).text();
+    const value = (series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      assert.ok(line, `${series} is exported`);
+      return Number(line.slice(series.length + 1));
+    };
+    const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(value(`istio_build{component="pilot",tag="${version}"}`), 1);
+    // The one waypoint client connected, labelled with the version its node metadata gave.
+    assert.equal(value('pilot_xds{version="1.30.3"}'), 1);
+    assert.ok(value('pilot_xds_push_time_count{type="rds"}') >= 2, 'the first RDS response and the edit');
+    // The bookinfo directory's initial load, then the one HTTPRoute edited on disk.
+    assert.ok(value('pilot_k8s_reg_events{type="Services",event="add"}') >= 4);
+    assert.equal(value('pilot_k8s_cfg_events{type="HTTPRoute",event="update"}'), 1);
+    assert.ok(value('pilot_push_triggers{type="config"}') >= 2);
+    assert.ok(value('pilot_push_triggers{type="service"}') >= 1);
+    assert.equal(value('pilot_total_xds_internal_errors'), 0);
+    assert.ok(value('nodejs_heap_size_used_bytes') > 0, 'runtime metrics');
+    assert.ok(value('process_resident_memory_bytes') > 0, 'process metrics');
+  });
+
   it('keeps serving the last good route when the edit is broken, and says which document', async () => {
     const file = join(dir, 'policies.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('weight: 50\n', 'weight: fifty\n'));
