@@ -2,7 +2,7 @@ import { all, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
-import { MESH_CONFIGMAP } from './labels';
+import { MESH_CONFIGMAP, ROOT_NAMESPACE } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
 
@@ -25,6 +25,11 @@ export interface KindInfo {
   failClosed?(o: KubeObject, problems: readonly string[]): KubeObject | undefined;
   /** The part of an object we keep, when most of it is never read (say, a Node's status). */
   trim?(o: KubeObject): KubeObject;
+  /**
+   * Where the Kubernetes source watches this kind, when not every namespace:
+   * one namespace and a field selector, so the server needs only a Role there.
+   */
+  watchScope?: { namespace: string; fieldSelector: string };
 }
 
 function kind(
@@ -64,6 +69,7 @@ export const KINDS: readonly KindInfo[] = [
   {
     ...kind('ConfigMap', '', ['v1'], 'configmaps', true, all(s.object({ data: strMap }), meshConfigMap)),
     relevant: (o) => o.metadata.name === MESH_CONFIGMAP,
+    watchScope: { namespace: ROOT_NAMESPACE, fieldSelector: `metadata.name=${MESH_CONFIGMAP}` },
   },
   kind('Service', '', ['v1'], 'services', true, specced(s.service)),
   kind('Pod', '', ['v1'], 'pods', true, s.object({ spec: s.podSpec, status: s.podStatus })),

@@ -76,7 +76,8 @@ class HealthWatch extends k8s.Watch {
 
 function path(k: KindInfo, version: number): string {
   const v = k.versions[version] ?? 'v1';
-  return k.group ? `/apis/${k.group}/${v}/${k.plural}` : `/api/${v}/${k.plural}`;
+  const ns = k.watchScope ? `/namespaces/${k.watchScope.namespace}` : '';
+  return k.group ? `/apis/${k.group}/${v}${ns}/${k.plural}` : `/api/${v}${ns}/${k.plural}`;
 }
 
 /** An informer's object as our input: its kind filled in, trimmed to what we read. */
@@ -225,17 +226,34 @@ export class KubeSource implements ConfigSource {
     // a macrotask scheduled here runs after them, so "synced" is true only
     // once every initial object has been delivered.
     const list = () =>
-      objects.list(apiVersion, kind.kind).then((l) => {
-        setImmediate(() => this.markSynced(w));
-        // The informer caches what the list returns: keep only what we read.
-        if (kind.trim) l.items = l.items.map((o) => shaped(kind, o, apiVersion) as k8s.KubernetesObject);
-        return l;
-      });
+      objects
+        .list(
+          apiVersion,
+          kind.kind,
+          kind.watchScope?.namespace,
+          undefined,
+          undefined,
+          undefined,
+          kind.watchScope?.fieldSelector,
+        )
+        .then((l) => {
+          setImmediate(() => this.markSynced(w));
+          // The informer caches what the list returns: keep only what we read.
+          if (kind.trim) l.items = l.items.map((o) => shaped(kind, o, apiVersion) as k8s.KubernetesObject);
+          return l;
+        });
     // Any healthy watch ends the backoff, not only a relist: after an outage
     // the informer resumes its watch without listing, and the next failure
     // must not wait as long as the outage's last retry did.
     const watch = new HealthWatch(this.kc, () => this.healthy(w));
-    const informer = new k8s.ListWatch(path(kind, w.version), watch, list, false);
+    const informer = new k8s.ListWatch(
+      path(kind, w.version),
+      watch,
+      list,
+      false,
+      undefined,
+      kind.watchScope?.fieldSelector,
+    );
     const upsert = (o: k8s.KubernetesObject) => {
       if (kind.relevant && !kind.relevant(o as KubeObject)) return;
       const object = this.admit(kind, shaped(kind, o, apiVersion));
