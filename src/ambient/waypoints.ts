@@ -43,6 +43,8 @@ export interface WaypointOptions {
    * either way.
    */
   assumeReady: boolean;
+  /** The waypoint GatewayClass (default istio-waypoint). */
+  gatewayClass?: string;
 }
 
 export const DEFAULT_WAYPOINT_OPTIONS: WaypointOptions = { assumeReady: false };
@@ -78,7 +80,7 @@ function listenerProblems(gw: Gateway): Waypoint['listenerProblems'] {
 export function discoverWaypoints(world: World, opts: WaypointOptions): Map<string, Waypoint> {
   const out = new Map<string, Waypoint>();
   const gateways = list(world, 'Gateway')
-    .filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)
+    .filter((g) => g.spec?.gatewayClassName === (opts.gatewayClass ?? WAYPOINT_CLASS))
     .sort((a, b) => (refOf(a) < refOf(b) ? -1 : 1));
   for (const gw of gateways) {
     const hbone = (gw.spec?.listeners ?? []).find(isHbone);

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   kubeconfig?: string;
   configDir?: string;
   inCluster?: boolean;
+  /** The waypoint GatewayClass (default istio-waypoint). */
+  gatewayClass?: string;
 }
 
 /** sources → World → ambient index → translator → cache, kept running. */
@@ -83,7 +85,11 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     },
   });
   const store = new ConfigStore();
-  const translateOptions = { ...DEFAULT_OPTIONS, assumeReady: !kube };
+  const translateOptions = {
+    ...DEFAULT_OPTIONS,
+    gatewayClass: opts.gatewayClass ?? DEFAULT_OPTIONS.gatewayClass,
+    assumeReady: !kube,
+  };
   const translator = new IncrementalTranslator(translateOptions);
   const gate = new RejectGate(scoped(log, 'validate'));
   const serveStep = new ServeStep(translator, cache, translateOptions, gate);

@@ -8,7 +8,7 @@ import { adszJson, configDumpJson, synczJson } from '../debug/views';
 import { kubeTokenReviewer } from '../controller/token-review';
 import { DEFAULT_WEBHOOK_CONFIG, WebhookConfigController } from '../controller/webhook-config';
 import { startWebhookServer, type WebhookServer } from '../webhook/server';
-import { DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE } from '../model';
+import { DEFAULT_SCOPE, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE, type ControlPlaneScope } from '../model';
 import {
   CertificateAuthenticator,
   SnapshotCache,
@@ -67,6 +67,12 @@ flags:
   --discovery-address A    control-plane address waypoints connect to (default ${DEFAULT_DEPLOY.discoveryAddress})
   --lease-duration DUR     leader lease duration (default 15s)
   --lease-renew DUR        how often the leader renews its lease (default 5s)
+  --gateway-class NAME     the waypoint GatewayClass served (default ${DEFAULT_SCOPE.gatewayClass});
+                           another name lets istiod-lite run beside istiod
+  --controller-name NAME   that class's controllerName, and ours in the statuses we write
+                           (default ${DEFAULT_SCOPE.controllerName})
+  --revision REV           deploy and report only waypoints labelled istio.io/rev=REV (or in a
+                           namespace so labelled); default: those with no revision label
 
 In Kubernetes mode one replica, elected with a Lease, creates each waypoint's
 Deployment, Service and ServiceAccount and writes statuses.`;
@@ -97,6 +103,9 @@ const FLAGS = {
   'lease-duration': { type: 'string', default: '15s' },
   'lease-renew': { type: 'string', default: '5s' },
   'discovery-address': { type: 'string', default: DEFAULT_DEPLOY.discoveryAddress },
+  'gateway-class': { type: 'string', default: DEFAULT_SCOPE.gatewayClass },
+  'controller-name': { type: 'string', default: DEFAULT_SCOPE.controllerName },
+  revision: { type: 'string', default: DEFAULT_SCOPE.revision },
 } as const;
 
 export interface ServeOptions {
@@ -119,6 +128,8 @@ export interface ServeOptions {
   debounce: { quietMs: number; maxMs: number };
   deploy?: WaypointDeployOptions;
   lease?: { durationMs: number; renewMs: number };
+  /** The waypoint class, controller name and revision served (default: istiod's, default revision). */
+  scope?: ControlPlaneScope;
 }
 
 function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
@@ -186,6 +197,11 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         maxMs: parseDuration('debounce-max', values['debounce-max']),
       },
       deploy: { image: values['proxy-image'], discoveryAddress: values['discovery-address'] },
+      scope: {
+        gatewayClass: values['gateway-class'],
+        controllerName: values['controller-name'],
+        revision: values.revision === 'default' ? '' : values.revision,
+      },
       lease: {
         durationMs: parseDuration('lease-duration', values['lease-duration']),
         renewMs: parseDuration('lease-renew', values['lease-renew']),
@@ -209,7 +225,7 @@ export interface RunningServer {
 /** Starts everything `serve` runs; resolves once the ports are bound. */
 export async function startServer(opts: ServeOptions, log: Logger): Promise<RunningServer> {
   const cache = new SnapshotCache();
-  const pipeline = await startPipeline(opts, cache, log);
+  const pipeline = await startPipeline({ ...opts, gatewayClass: opts.scope?.gatewayClass }, cache, log);
   const auth = opts.auth ?? {
     trustDomain: DEFAULT_TRUST_DOMAIN,
     audiences: [TOKEN_AUDIENCE],
@@ -306,6 +322,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       ...DEFAULT_CONTROLLER,
       identity: `${hostname()}-${process.pid}`,
       deploy: opts.deploy ?? DEFAULT_DEPLOY,
+      scope: opts.scope ?? DEFAULT_SCOPE,
       leaseDurationMs: opts.lease?.durationMs ?? DEFAULT_CONTROLLER.leaseDurationMs,
       renewEveryMs: opts.lease?.renewMs ?? DEFAULT_CONTROLLER.renewEveryMs,
     });

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { list, MESH_CONTROLLER, WAYPOINT_CLASS, type World } from '../model';
+import { DEFAULT_SCOPE, get, list, ownedByRevision, type ControlPlaneScope, type Gateway, type World } from '../model';
 import type { ObjectStatus } from '../translate';
 import { ENVOY_ACCEPTED } from '../translate/status-rejections';
 import { waypointGatewayStatus } from './gateway-status';
@@ -16,6 +16,8 @@ export interface ControllerOptions {
   renewEveryMs: number;
   deploy: WaypointDeployOptions;
   domain: string;
+  /** The waypoint class, controller name and revision this control plane answers for. */
+  scope: ControlPlaneScope;
 }
 
 export const DEFAULT_CONTROLLER: Omit<ControllerOptions, 'identity'> = {
@@ -25,6 +27,7 @@ export const DEFAULT_CONTROLLER: Omit<ControllerOptions, 'identity'> = {
   renewEveryMs: 5_000,
   deploy: DEFAULT_DEPLOY,
   domain: 'cluster.local',
+  scope: DEFAULT_SCOPE,
 };
 
 /**
@@ -46,7 +49,7 @@ export class WaypointController {
     private readonly opts: ControllerOptions,
   ) {
     const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-    this.writer = new ClusterWriter(api, kc, log);
+    this.writer = new ClusterWriter(api, kc, log, opts.scope.controllerName);
     this.elector = new LeaderElector(
       api,
       {
@@ -106,16 +109,23 @@ export class WaypointController {
     }
   }
 
+  /** A waypoint of our class and revision: we deploy it and write its status; another control plane does the rest. */
+  private ours(world: World, gw: Gateway): boolean {
+    if (gw.spec?.gatewayClassName !== this.opts.scope.gatewayClass) return false;
+    const ns = get(world, 'Namespace', undefined, gw.metadata.namespace ?? 'default');
+    return ownedByRevision(this.opts.scope.revision, gw.metadata.labels, ns?.metadata.labels);
+  }
+
   private async once(world: World, statuses: readonly ObjectStatus[]): Promise<void> {
     await this.writer.ensure({
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'GatewayClass',
-      metadata: { name: WAYPOINT_CLASS },
-      spec: { controllerName: MESH_CONTROLLER },
+      metadata: { name: this.opts.scope.gatewayClass },
+      spec: { controllerName: this.opts.scope.controllerName },
     });
     for (const gw of list(world, 'Gateway')) {
-      if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS) continue;
-      for (const obj of waypointObjects(gw, this.opts.deploy)) {
+      if (!this.ours(world, gw)) continue;
+      for (const obj of waypointObjects(gw, { ...this.opts.deploy, scope: this.opts.scope })) {
         const key = `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
         const body = JSON.stringify(obj);
         if (this.applied.get(key) === body) continue;
@@ -129,7 +139,7 @@ export class WaypointController {
         const gw = list(world, 'Gateway').find(
           (g) => g.metadata.namespace === s.namespace && g.metadata.name === s.name,
         );
-        if (!gw) continue;
+        if (!gw || !this.ours(world, gw)) continue;
         const gs = waypointGatewayStatus(world, gw, this.opts.domain);
         // Conditions the translation adds (a resource Envoy would reject) are kept beside Programmed.
         const extra = (s.conditions ?? []).filter((c) => c.type === ENVOY_ACCEPTED);

@@ -1,10 +1,37 @@
-import { LABEL, MANAGED_BY_US, TOKEN_AUDIENCE, WAYPOINT_CLASS, type Gateway, type KubeObject } from '../model';
+import {
+  DEFAULT_SCOPE,
+  fieldManagerOf,
+  LABEL,
+  TOKEN_AUDIENCE,
+  type ControlPlaneScope,
+  type Gateway,
+  type KubeObject,
+} from '../model';
 
 export interface WaypointDeployOptions {
   /** The proxy image waypoints run. */
   image: string;
   /** Where waypoint proxies reach the control plane (host:port). */
   discoveryAddress: string;
+  /** The class, controller and revision the objects are labelled with (default: istiod's). */
+  scope?: ControlPlaneScope;
+}
+
+/**
+ * Requests and limits of the proxy container: istiod's waypoint template's
+ * defaults, so a waypoint is scheduled with room to run.
+ */
+export const WAYPOINT_RESOURCES = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { cpu: '2', memory: '1Gi' },
+} as const;
+
+/** Labels and annotations a Gateway's `spec.infrastructure` asks for on everything made for it. */
+function infrastructure(gw: Gateway): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const infra = (
+    gw.spec as { infrastructure?: { labels?: Record<string, string>; annotations?: Record<string, string> } }
+  )?.infrastructure;
+  return { labels: { ...(infra?.labels ?? {}) }, annotations: { ...(infra?.annotations ?? {}) } };
 }
 
 export const DEFAULT_DEPLOY: WaypointDeployOptions = {
@@ -19,13 +46,19 @@ export const DEFAULT_DEPLOY: WaypointDeployOptions = {
 export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAULT_DEPLOY): KubeObject[] {
   const name = gw.metadata.name;
   const namespace = gw.metadata.namespace ?? 'default';
+  const scope = opts.scope ?? DEFAULT_SCOPE;
+  const infra = infrastructure(gw);
+  // Ours win over the Gateway's infrastructure labels: they select and own the objects.
   const labels = {
+    ...infra.labels,
     [LABEL.gatewayName]: name,
-    [LABEL.gatewayClassName]: WAYPOINT_CLASS,
-    [LABEL.managed]: MANAGED_BY_US,
+    [LABEL.gatewayClassName]: gw.spec?.gatewayClassName ?? scope.gatewayClass,
+    [LABEL.managed]: fieldManagerOf(scope.controllerName),
+    ...(scope.revision ? { [LABEL.rev]: scope.revision } : {}),
   };
   const owner = [{ apiVersion: gw.apiVersion, kind: 'Gateway', name, uid: gw.metadata.uid ?? '', controller: true }];
-  const meta = { name, namespace, labels, ownerReferences: owner };
+  const annotations = Object.keys(infra.annotations).length > 0 ? { annotations: infra.annotations } : {};
+  const meta = { name, namespace, labels, ...annotations, ownerReferences: owner };
   const podLabels = { ...labels, [LABEL.dataplaneMode]: 'none', [LABEL.sidecarInject]: 'false' };
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta },
@@ -36,7 +69,7 @@ export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAU
       spec: {
         selector: { matchLabels: { [LABEL.gatewayName]: name } },
         template: {
-          metadata: { labels: podLabels },
+          metadata: { labels: podLabels, ...annotations },
           spec: {
             serviceAccountName: name,
             terminationGracePeriodSeconds: 2,
@@ -95,6 +128,7 @@ export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAU
                   { name: 'istio-token', mountPath: '/var/run/secrets/tokens' },
                   { name: 'istiod-ca-cert', mountPath: '/var/run/secrets/istio' },
                 ],
+                resources: WAYPOINT_RESOURCES,
                 readinessProbe: {
                   httpGet: { path: '/healthz/ready', port: 15021 },
                   periodSeconds: 15,

@@ -1,10 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersionOf, kindInfo, MESH_CONTROLLER, type KubeObject, type World, get, type KindName } from '../model';
+import { apiVersionOf, fieldManagerOf, kindInfo, type KubeObject, type World, get, type KindName } from '../model';
 import type { ObjectStatus } from '../translate';
 import { kubeRequest, objectPath } from './rest';
-
-export const FIELD_MANAGER = 'istio.io-mesh-controller';
 
 type Patch = k8s.PatchStrategy;
 const MERGE = 'application/merge-patch+json';
@@ -13,17 +11,22 @@ const APPLY = 'application/apply-patch+yaml' as Patch;
 /** Writes to the cluster, counting what it wrote (tests and metrics read it). */
 export class ClusterWriter {
   writes = 0;
+  private readonly fieldManager: string;
 
   constructor(
     private readonly api: k8s.KubernetesObjectApi,
     private readonly kc: k8s.KubeConfig,
     private readonly log: Logger,
-  ) {}
+    /** Our name in route and policy statuses; our field manager is spelled from it. */
+    private readonly controllerName: string,
+  ) {
+    this.fieldManager = fieldManagerOf(controllerName);
+  }
 
   /** Server-side apply under our one field manager. */
   async apply(obj: KubeObject): Promise<void> {
     this.writes++;
-    await this.api.patch(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, APPLY);
+    await this.api.patch(obj as k8s.KubernetesObject, undefined, undefined, this.fieldManager, true, APPLY);
   }
 
   async ensure(obj: KubeObject): Promise<void> {
@@ -58,11 +61,11 @@ export class ClusterWriter {
         }));
       } else {
         const others = ((current.status?.parents as { controllerName?: string }[] | undefined) ?? []).filter(
-          (p) => p.controllerName !== MESH_CONTROLLER,
+          (p) => p.controllerName !== this.controllerName,
         );
         status[s.kind.endsWith('Route') ? 'parents' : 'ancestors'] = [
           ...others,
-          ...s.parents.map((p) => ({ ...p, controllerName: MESH_CONTROLLER })),
+          ...s.parents.map((p) => ({ ...p, controllerName: this.controllerName })),
         ];
       }
     }
@@ -72,7 +75,7 @@ export class ClusterWriter {
     if (same) return;
     this.writes++;
     try {
-      const path = `${objectPath(s.kind, s.namespace, s.name, current.apiVersion || apiVersionOf(info))}/status?fieldManager=${FIELD_MANAGER}`;
+      const path = `${objectPath(s.kind, s.namespace, s.name, current.apiVersion || apiVersionOf(info))}/status?fieldManager=${this.fieldManager}`;
       await kubeRequest(this.kc, 'PATCH', path, { status }, MERGE);
     } catch (e) {
       this.log.warn(

@@ -31,7 +31,6 @@ export const ANNOTATION = {
   dryRun: 'istio.io/dry-run',
 } as const;
 
-export const MANAGED_BY_US = 'istio.io-mesh-controller';
 export const AMBIENT = 'ambient';
 export const NONE = 'none';
 
@@ -61,3 +60,42 @@ export const DEFAULT_DOMAIN = 'cluster.local';
 
 /** The ConfigMap (in the root namespace) whose `mesh` key holds the mesh config. */
 export const MESH_CONFIGMAP = 'istio';
+
+/**
+ * Which waypoints this control plane answers for. Beside istiod, a separate
+ * GatewayClass (and its controller name) or a revision keeps the two apart.
+ */
+export interface ControlPlaneScope {
+  /** The waypoint GatewayClass whose Gateways are waypoints here. */
+  gatewayClass: string;
+  /** The controller name on that class and in the route and policy statuses we write. */
+  controllerName: string;
+  /** The `istio.io/rev` this control plane serves; '' is the default revision. */
+  revision: string;
+}
+
+export const DEFAULT_SCOPE: ControlPlaneScope = {
+  gatewayClass: WAYPOINT_CLASS,
+  controllerName: MESH_CONTROLLER,
+  revision: '',
+};
+
+/** The field manager of our writes, and the value of the managed label, from the controller name (as istiod spells its own). */
+export function fieldManagerOf(controllerName: string): string {
+  return controllerName.replace(/\//g, '-');
+}
+
+/**
+ * Whether an object is this revision's, as istiod's tag watcher decides
+ * (`revisions.tagWatcher.IsMine`, without tags): its own `istio.io/rev`
+ * label, else its namespace's; neither set means the default revision's.
+ */
+export function ownedByRevision(
+  revision: string,
+  labels: Readonly<Record<string, string>> | undefined,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  const selected = labels?.[LABEL.rev] ?? namespaceLabels?.[LABEL.rev] ?? '';
+  const mine = revision === '' ? 'default' : revision;
+  return selected === mine || (selected === '' && mine === 'default');
+}

@@ -1,5 +1,12 @@
 import type { AmbientIndex, Waypoint } from '../ambient';
-import { DEFAULT_CLUSTER_ID, DEFAULT_DOMAIN, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, type World } from '../model';
+import {
+  DEFAULT_CLUSTER_ID,
+  DEFAULT_DOMAIN,
+  DEFAULT_TRUST_DOMAIN,
+  ROOT_NAMESPACE,
+  WAYPOINT_CLASS,
+  type World,
+} from '../model';
 import type { Reads } from './reads';
 
 export interface TranslateOptions {
@@ -7,6 +14,8 @@ export interface TranslateOptions {
   rootNamespace: string;
   clusterId: string;
   domain: string;
+  /** The waypoint GatewayClass: its Gateways are waypoints, and policies may target it. */
+  gatewayClass: string;
 }
 
 export const DEFAULT_OPTIONS: TranslateOptions = {
@@ -14,6 +23,7 @@ export const DEFAULT_OPTIONS: TranslateOptions = {
   rootNamespace: ROOT_NAMESPACE,
   clusterId: DEFAULT_CLUSTER_ID,
   domain: DEFAULT_DOMAIN,
+  gatewayClass: WAYPOINT_CLASS,
 };
 
 /** Everything one waypoint's translation may consult; `reads` records what it did. */

@@ -5,7 +5,6 @@ import {
   get,
   list,
   MESH_CONTROLLER,
-  WAYPOINT_CLASS,
   type KubeObject,
   type AuthorizationPolicy,
   type RequestAuthentication,
@@ -173,12 +172,13 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
     ctx.reads?.object('Gateway', ns, t.name);
     const gw = get(ctx.world, 'Gateway', ns, t.name);
     if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
-    if (gw.spec?.gatewayClassName !== WAYPOINT_CLASS)
+    if (gw.spec?.gatewayClassName !== ctx.opts.gatewayClass)
       return bad('TargetNotFound', `Gateway ${ns}/${t.name} is not a waypoint (class ${gw.spec?.gatewayClassName})`);
     return ok(`bound to ${ns}/${t.name}`);
   }
   if (t.kind === 'GatewayClass' && group === GATEWAY_GROUP) {
-    if (t.name !== WAYPOINT_CLASS) return bad('TargetNotFound', `GatewayClass ${t.name} is not ${WAYPOINT_CLASS}`);
+    if (t.name !== ctx.opts.gatewayClass)
+      return bad('TargetNotFound', `GatewayClass ${t.name} is not ${ctx.opts.gatewayClass}`);
     if (ns !== ctx.opts.rootNamespace)
       return bad('Invalid', `GatewayClass targets are honoured only in the root namespace ${ctx.opts.rootNamespace}`);
     return ok(`bound to every waypoint`);

@@ -1,4 +1,4 @@
-import { WAYPOINT_CLASS, type KubeObject, type PolicyTargetReference, type Targeting } from '../model';
+import { type KubeObject, type PolicyTargetReference, type Targeting } from '../model';
 import type { WaypointContext } from './context';
 
 export type Attachment = { scope: 'waypoint' } | { scope: 'service'; namespace: string; name: string };
@@ -32,7 +32,7 @@ export function attachmentsOn(ctx: WaypointContext, policy: KubeObject & { spec?
     } else if (
       t.kind === 'GatewayClass' &&
       group === GATEWAY_GROUP &&
-      t.name === WAYPOINT_CLASS &&
+      t.name === ctx.opts.gatewayClass &&
       ns === ctx.opts.rootNamespace
     ) {
       out.push({ scope: 'waypoint' });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { PROJECT_ROOT, startServe, type Served } from '../e2e/serve-process';
 
-const MONITORING = join(PROJECT_ROOT, 'deploy', 'monitoring');
+const MONITORING = join(PROJECT_ROOT, 'deploy', 'helm', 'istiod-lite', 'files');
 
 /** Words in PromQL that are not series names. */
 const PROMQL_WORDS = new Set([

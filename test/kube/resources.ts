@@ -16,7 +16,8 @@ export interface ApiResource {
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-function r(
+/** A kind served at one version (`crd` when a CustomResourceDefinition serves it). */
+export function r(
   group: string,
   version: string,
   kind: string,
@@ -48,6 +49,11 @@ export function defaultResources(): ApiResource[] {
     r('', 'v1', 'Event', 'events', true, false),
     r('apps', 'v1', 'Deployment', 'deployments', true, true),
     r('coordination.k8s.io', 'v1', 'Lease', 'leases', true, false),
+    r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, true),
+    r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, false),
+    r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, false),
+    r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, false),
+    r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, false),
     r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, false, false, ['create']),
     r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, true),
     r(

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { applyPatch, jsonPatch, mergePatch, strategicMerge } from './patch';
-import { defaultResources, groupVersion, type ApiResource } from './resources';
+import { defaultResources, groupVersion, r, type ApiResource } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { Store, type Obj } from './store';
 
@@ -682,6 +682,28 @@ export class KubeServer {
   }
 
   private installCrd(crd: Obj): void {
+    // A CRD of a kind we do not know yet (say, cert-manager's) is served from now on, at its served versions.
+    const spec = crd.spec as
+      | {
+          group?: string;
+          scope?: string;
+          names?: { kind?: string; plural?: string };
+          versions?: { name: string; served?: boolean; subresources?: { status?: unknown } }[];
+        }
+      | undefined;
+    for (const v of spec?.versions ?? []) {
+      const { group = '', names = {} } = spec ?? {};
+      if (
+        !v.served ||
+        !names.kind ||
+        !names.plural ||
+        this.resourceForKind(group ? `${group}/${v.name}` : v.name, names.kind)
+      )
+        continue;
+      this.resources.push(
+        r(group, v.name, names.kind, names.plural, spec?.scope !== 'Cluster', Boolean(v.subresources?.status), true),
+      );
+    }
     for (const gk of this.crdKinds(crd)) this.installed.add(gk);
   }
 
