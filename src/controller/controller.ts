@@ -1,6 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { DEFAULT_SCOPE, get, list, ownedByRevision, type ControlPlaneScope, type Gateway, type World } from '../model';
+import {
+  DEFAULT_SCOPE,
+  get,
+  list,
+  ownedByRevision,
+  type ControlPlaneScope,
+  type Gateway,
+  type KubeObject,
+  type World,
+} from '../model';
+import { applyOverlays, DEFAULTS_FOR_CLASS, OverlayError, parametersRefOf, type OverlaySource } from './overlay';
 import type { ObjectStatus } from '../translate';
 import { ENVOY_ACCEPTED } from '../translate/status-rejections';
 import { waypointGatewayStatus } from './gateway-status';
@@ -37,6 +47,7 @@ export const DEFAULT_CONTROLLER: Omit<ControllerOptions, 'identity'> = {
  */
 export class WaypointController {
   readonly writer: ClusterWriter;
+  private readonly api: k8s.KubernetesObjectApi;
   private readonly elector: LeaderElector;
   private latest?: { world: World; statuses: readonly ObjectStatus[] };
   private running = false;
@@ -49,6 +60,7 @@ export class WaypointController {
     private readonly opts: ControllerOptions,
   ) {
     const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.api = api;
     this.writer = new ClusterWriter(api, kc, log, opts.scope.controllerName);
     this.elector = new LeaderElector(
       api,
@@ -109,6 +121,47 @@ export class WaypointController {
     }
   }
 
+  /**
+   * The class-wide overlay: the oldest ConfigMap in the system namespace
+   * labelled as the defaults of our GatewayClass (istiod's choice among several).
+   */
+  private async classDefaults(): Promise<OverlaySource[]> {
+    const list = await this.api.list<k8s.V1ConfigMap>(
+      'v1',
+      'ConfigMap',
+      this.opts.leaseNamespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      `${DEFAULTS_FOR_CLASS}=${this.opts.scope.gatewayClass}`,
+    );
+    const oldest = [...list.items].sort(
+      (a, b) =>
+        String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) ||
+        String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+    )[0];
+    return oldest ? [{ ref: `${oldest.metadata?.namespace}/${oldest.metadata?.name}`, data: oldest.data ?? {} }] : [];
+  }
+
+  /** The Gateway's own overlay, from the ConfigMap its parametersRef names. */
+  private async parameters(gw: Gateway): Promise<OverlaySource[]> {
+    const ref = parametersRefOf(gw);
+    if (!ref) return [];
+    try {
+      const cm = await this.api.read<k8s.V1ConfigMap>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: ref.name, namespace: ref.namespace },
+      });
+      return [{ ref: `${ref.namespace}/${ref.name}`, data: cm.data ?? {} }];
+    } catch (e) {
+      if ((e as { code?: number }).code === 404)
+        throw new OverlayError(`parametersRef names ConfigMap ${ref.namespace}/${ref.name}, which does not exist`);
+      throw e;
+    }
+  }
+
   /** A waypoint of our class and revision: we deploy it and write its status; another control plane does the rest. */
   private ours(world: World, gw: Gateway): boolean {
     if (gw.spec?.gatewayClassName !== this.opts.scope.gatewayClass) return false;
@@ -123,9 +176,24 @@ export class WaypointController {
       metadata: { name: this.opts.scope.gatewayClass },
       spec: { controllerName: this.opts.scope.controllerName },
     });
+    const classDefaults = await this.classDefaults();
     for (const gw of list(world, 'Gateway')) {
       if (!this.ours(world, gw)) continue;
-      for (const obj of waypointObjects(gw, { ...this.opts.deploy, scope: this.opts.scope })) {
+      let objects: KubeObject[];
+      try {
+        const own = await this.parameters(gw);
+        const generated = waypointObjects(gw, { ...this.opts.deploy, scope: this.opts.scope });
+        objects = applyOverlays(generated, [...classDefaults, ...own]);
+      } catch (e) {
+        if (!(e instanceof OverlayError)) throw e;
+        // As istiod: a waypoint whose overlays are wrong is not deployed until they are fixed.
+        this.log.warn(
+          { gateway: `${gw.metadata.namespace}/${gw.metadata.name}`, error: e.message },
+          'waypoint not deployed: bad overlay',
+        );
+        continue;
+      }
+      for (const obj of objects) {
         const key = `${obj.kind}/${obj.metadata.namespace}/${obj.metadata.name}`;
         const body = JSON.stringify(obj);
         if (this.applied.get(key) === body) continue;

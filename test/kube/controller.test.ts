@@ -37,6 +37,9 @@ const EVERY_STATUS_KIND = [
   `apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: default}\nspec:\n  ${target}\n  jwtRules: [{issuer: https://issuer.example, jwksUri: https://issuer.example/keys}]`,
   `apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: logs, namespace: default}\nspec:\n  ${target}\n  accessLogging: [{providers: [{name: envoy}]}]`,
   `apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: wasm, namespace: default}\nspec:\n  ${target}\n  url: oci://example/plugin:1`,
+  // A waypoint tuned by a ConfigMap, as istiod's parametersRef overlays its Deployment.
+  `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tuned-params, namespace: default}\ndata:\n  deployment: |\n    spec:\n      replicas: 3\n      template:\n        spec:\n          containers:\n          - name: istio-proxy\n            resources: {requests: {cpu: 250m}}`,
+  `apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: tuned, namespace: default}\nspec:\n  gatewayClassName: istio-waypoint\n  infrastructure: {parametersRef: {group: "", kind: ConfigMap, name: tuned-params}}\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]`,
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
 ].join('\n---\n');
 
@@ -147,6 +150,15 @@ describe(
         () => srv.get('gateway.networking.k8s.io/v1', 'GatewayClass', undefined, 'istio-waypoint'),
         'GatewayClass',
       );
+    });
+
+    it("overlays a waypoint's Deployment with its parametersRef ConfigMap, as istiod does", async () => {
+      const dep = (await until(() => srv.get('apps/v1', 'Deployment', 'default', 'tuned'), 'tuned Deployment')) as Any;
+      assert.equal(dep.spec.replicas, 3);
+      const c = dep.spec.template.spec.containers[0];
+      assert.equal(c.name, 'istio-proxy', 'merged into the generated container, not added beside it');
+      assert.deepEqual(c.resources.requests, { cpu: '250m', memory: '128Mi' });
+      assert.deepEqual(c.args.slice(0, 2), ['proxy', 'waypoint']);
     });
 
     it('elects exactly one writer', async () => {

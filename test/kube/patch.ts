@@ -16,45 +16,8 @@ export function mergePatch(target: J, patch: J): J {
   return out;
 }
 
-// List fields merged element by element, keyed by the named field.
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  ports: 'port',
-  conditions: 'type',
-  imagePullSecrets: 'name',
-};
-
-export function strategicMerge(target: J, patch: J, field = ''): J {
-  if (Array.isArray(patch)) {
-    const key = MERGE_KEYS[field];
-    if (!key || !Array.isArray(target)) return clone(patch);
-    const keyOf = (x: J) => (isObj(x) ? (x[key] ?? x.containerPort ?? x.name) : undefined);
-    const out = clone(target) as J[];
-    for (const item of patch) {
-      if (isObj(item) && item.$patch === 'delete') {
-        const i = out.findIndex((x) => keyOf(x) === keyOf(item));
-        if (i >= 0) out.splice(i, 1);
-        continue;
-      }
-      const i = out.findIndex((x) => keyOf(x) !== undefined && keyOf(x) === keyOf(item));
-      if (i >= 0) out[i] = strategicMerge(out[i], item);
-      else out.push(clone(item));
-    }
-    return out;
-  }
-  if (!isObj(patch)) return clone(patch);
-  const out: Record<string, J> = isObj(target) ? clone(target) : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$')) continue;
-    if (v === null) delete out[k];
-    else out[k] = strategicMerge(out[k], v, k);
-  }
-  return out;
-}
+// The strategic merge is the one the controller uses for waypoint overlays.
+export { strategicMerge } from '../../src/controller/strategic-merge';
 
 function pointer(path: string): string[] {
   if (path === '') return [];
