@@ -15,16 +15,7 @@ import { PROJECT_ROOT, runCli, startServe, type Served } from '../e2e/serve-proc
 import { KUBECTL, runKubectl } from './kubectl';
 import { grantsOf, ungranted, unusedGrants, verbsUsed } from './rbac';
 import { startKubeServer, type KubeServer } from './server';
-
-async function until<T>(get: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../support/until';
 
 const WAYPOINT_NODE = 'waypoint~10.42.2.9~waypoint-6f7b665c89-6hppr.default~default.svc.cluster.local';
 

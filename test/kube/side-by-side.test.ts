@@ -6,18 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { startServe, type Served } from '../e2e/serve-process';
 import { KUBECTL, runKubectl } from './kubectl';
 import { startKubeServer, type KubeServer } from './server';
+import { until } from '../support/until';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function until<T>(get: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const gateway = (name: string, cls: string, rev?: string) => `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
