@@ -31,7 +31,7 @@ export const defaultCircuitBreakers = once((): NonNullable<Cluster['circuit_brea
   ],
 }));
 
-const rawBuffer = once((): TransportSocket => ({
+export const rawBuffer = once((): TransportSocket => ({
   name: 'raw_buffer',
   typed_config: pack('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
 }));

@@ -13,6 +13,7 @@ import {
   upstreamProtocolOptions,
   waypointInternalUpstream,
 } from './cluster-defaults';
+import { vipClusterWithPolicy } from './cluster-vip';
 import * as names from './names';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
@@ -124,8 +125,18 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
   for (const svc of ir.services) {
     const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol))
-        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol));
+      const d = p.destination;
+      for (const proto of chainProtocols(p.protocol)) {
+        const base = edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol);
+        const vip = { svc: meta, config: d?.config ?? '', ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}) };
+        out.push(d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base);
+        // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
+        for (const s of d?.subsets ?? []) {
+          const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
+          const sub = { ...vip, subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
+          out.push(vipClusterWithPolicy(edsCluster(name, meta, p.istioProtocol), sub));
+        }
+      }
     }
   }
   for (const o of ir.outbound) {

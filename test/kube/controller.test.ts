@@ -38,6 +38,8 @@ const EVERY_STATUS_KIND = [
   `apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: logs, namespace: default}\nspec:\n  ${target}\n  accessLogging: [{providers: [{name: envoy}]}]`,
   `apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: wasm, namespace: default}\nspec:\n  ${target}\n  url: oci://example/plugin:1`,
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
+  `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  validation: {hostname: details.example, wellKnownCACertificates: System}`,
+  `apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: budget, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  retryConstraint: {budget: {percent: 20}}`,
 ].join('\n---\n');
 
 type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
