@@ -25,7 +25,16 @@ function credentialSds(credential: string): SdsConfig {
   return { name: names.credentialResource(name), sds_config: ADS };
 }
 
-const exactSans = (sans: readonly string[] | undefined) => (sans ?? []).map((exact) => ({ exact }));
+const SAN_TYPES = ['DNS', 'URI', 'EMAIL', 'IP_ADDRESS'] as const;
+
+/**
+ * istiod sets the deprecated match_subject_alt_names (util.go: StringToExactMatch),
+ * which matches a name against every SAN of the certificate. Deprecated fields
+ * are never served, so each name gets one typed matcher per SAN type: the same
+ * certificates pass.
+ */
+const exactSans = (sans: readonly string[] | undefined) =>
+  (sans ?? []).flatMap((exact) => SAN_TYPES.map((san_type) => ({ san_type, matcher: { exact } })));
 
 /**
  * cluster_tls.go: constructUpstreamTLS for SIMPLE and MUTUAL. Without an
@@ -55,7 +64,7 @@ export function upstreamTls(w: Wrapper, tls: ClientTLSSettings, http2: boolean):
     if (mutual) common.tls_certificate_sds_secret_configs = [credentialSds(tls.credentialName)];
     if (!skipVerify)
       common.combined_validation_context = {
-        default_validation_context: { match_subject_alt_names: exactSans(tls.subjectAltNames) },
+        default_validation_context: { match_typed_subject_alt_names: exactSans(tls.subjectAltNames) },
         validation_context_sds_secret_config: credentialSds(tls.credentialName + names.SDS_CA_SUFFIX),
       };
   } else {
@@ -71,7 +80,7 @@ export function upstreamTls(w: Wrapper, tls: ClientTLSSettings, http2: boolean):
     else
       common.combined_validation_context = {
         default_validation_context: {
-          match_subject_alt_names: exactSans(tls.subjectAltNames),
+          match_typed_subject_alt_names: exactSans(tls.subjectAltNames),
           ...(tls.caCrl ? { crl: { filename: tls.caCrl } } : {}),
         },
         validation_context_sds_secret_config: sdsSecret(names.fileRootResource(ca)),
