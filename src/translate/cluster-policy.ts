@@ -48,12 +48,16 @@ export function initialHttpOptions(p: IstioProtocol | undefined): HttpOptions | 
   return undefined;
 }
 
-/** cluster_traffic_policy.go: applyRetryBudget — Envoy's retry budget, with istiod's defaults (20%, 3). */
+/**
+ * cluster_traffic_policy.go: applyRetryBudget — Envoy's retry budget, with
+ * istiod's defaults (20%, 3). istiod also sets budget_interval (from an
+ * XBackendTrafficPolicy); the Envoy API we build against has no such field,
+ * so the interval is not sent (Envoy's own window applies).
+ */
 function retryBudget(t: Thresholds, rb: TrafficPolicy['retryBudget']): void {
   if (!rb) return;
   t.retry_budget = {
     budget_percent: { value: rb.percent ?? 20 },
-    ...(rb.budgetInterval ? { budget_interval: duration(rb.budgetInterval) } : {}),
     min_retry_concurrency: { value: rb.minRetryConcurrency ? rb.minRetryConcurrency : 3 },
   };
 }
