@@ -41,8 +41,8 @@ export interface VipPolicy {
   policy?: TrafficPolicy;
   /** The rule's `istio.config` path; written only when a policy applies (util.go: AddConfigInfoMetadata). */
   config: string;
-  /** `http/<subset>` or `tcp/<subset>` for a subset's cluster (util.go: AddSubsetToMetadata). */
-  subset?: string;
+  /** The chain, `http` or `tcp`, or `<chain>/<subset>` for a subset's cluster (util.go: AddSubsetToMetadata). */
+  subset: string;
 }
 
 /**
@@ -59,7 +59,7 @@ export function vipClusterWithPolicy(base: Cluster, v: VipPolicy): Cluster {
       [names.ISTIO_METADATA]: struct({
         services: [{ host: v.svc.host, name: v.svc.name, namespace: v.svc.namespace }],
         ...(v.policy ? { config: v.config } : {}),
-        ...(v.subset ? { subset: v.subset } : {}),
+        subset: v.subset,
       }),
     },
   };

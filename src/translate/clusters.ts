@@ -53,6 +53,7 @@ function edsCluster(
   name: string,
   svc: { host: string; name: string; namespace: string },
   protocol?: IstioProtocol,
+  subset = '',
 ): Cluster {
   const options = upstreamProtocolOptions(protocol);
   return {
@@ -64,7 +65,7 @@ function edsCluster(
     lb_policy: 'LEAST_REQUEST',
     common_lb_config: noPanicLbConfig(),
     circuit_breakers: defaultCircuitBreakers(),
-    metadata: serviceMetadata(svc.host, svc.name, svc.namespace),
+    metadata: serviceMetadata(svc.host, svc.name, svc.namespace, subset),
     ...(options ? { typed_extension_protocol_options: options } : {}),
     transport_socket: waypointInternalUpstream(),
   };
@@ -127,8 +128,13 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
     for (const p of svc.ports) {
       const d = p.destination;
       for (const proto of chainProtocols(p.protocol)) {
-        const base = edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol);
-        const vip = { svc: meta, config: d?.config ?? '', ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}) };
+        const base = edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol, proto);
+        const vip = {
+          svc: meta,
+          config: d?.config ?? '',
+          subset: proto as string,
+          ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
+        };
         out.push(d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base);
         // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
         for (const s of d?.subsets ?? []) {
