@@ -5,6 +5,11 @@ import { bool, int, list, obj, oneOf, parsed, rule, str, strList, strMap, type C
 import { parseIstioDuration } from './values';
 
 const duration = parsed(parseIstioDuration);
+/** A cookie TTL of zero is meaningful (a session cookie), so zero passes. */
+const ttl: Check = (v, p, errs) => {
+  if (typeof v === 'string' && /^0+(\.0+)?(h|m|s|ms|us|µs|ns)?$/.test(v)) return;
+  duration(v, p, errs);
+};
 const u32 = int(0, 4_294_967_295);
 const i32 = int(-2_147_483_648, 2_147_483_647);
 /** A uint64 in protobuf JSON: a number or its decimal string. */
@@ -36,10 +41,9 @@ export const clientTls = obj({
 const consistentHash: Check = (v, p, errs) => {
   obj({
     httpHeaderName: str,
-    httpCookie: obj(
-      { name: str, path: str, ttl: duration, attributes: list(obj({ name: str, value: str }, ['name'])) },
-      ['name'],
-    ),
+    httpCookie: obj({ name: str, path: str, ttl, attributes: list(obj({ name: str, value: str }, ['name'])) }, [
+      'name',
+    ]),
     useSourceIp: bool,
     httpQueryParameterName: str,
     ringHash: obj({ minimumRingSize: u64 }),
