@@ -287,6 +287,14 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      "a pod relabelled into the rule's subset",
+      () => {
+        const p = obj('Pod', NS0, `${svcName(3)}-0`);
+        return [upsert({ ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, version: 'v2' } } })];
+      },
+      'local',
+    ],
+    [
       'a BackendTLSPolicy and an XBackendTrafficPolicy for another service',
       () => [
         upsert({
