@@ -154,6 +154,21 @@ export function w2(world0: World, services: number): Row[] {
       }),
       'LDS',
     ],
+    // Created by the first edit, changed by the others: only the one
+    // waypoint's clusters may change.
+    [
+      'edit one DestinationRule',
+      (rep) => ({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: svc, namespace: ns },
+        spec: {
+          host: svc,
+          trafficPolicy: { connectionPool: { tcp: { maxConnections: 100 + rep } }, loadBalancer: { simple: 'RANDOM' } },
+        },
+      }),
+      'CDS',
+    ],
   ];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const rows: Row[] = [];

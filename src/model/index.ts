@@ -8,3 +8,5 @@ export * from './world';
 export * from './grouped';
 export * from './indexes';
 export * from './jwks';
+export * from './backend-policy';
+export * from './traffic-policy';

@@ -1,4 +1,5 @@
 import type { Condition, KubeObject } from './meta';
+import type { TrafficPolicy } from './traffic-policy';
 
 // Istio kinds, with the fields the control plane reads.
 
@@ -145,20 +146,24 @@ export type WorkloadEntry = KubeObject<
 /** DestinationRule `trafficPolicy.tls`: how a client secures connections to the host. */
 export interface ClientTLSSettings {
   mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
-}
-
-export interface TrafficPolicy {
-  tls?: ClientTLSSettings;
-  portLevelSettings?: { port?: { number?: number }; tls?: ClientTLSSettings }[];
+  clientCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  credentialName?: string;
+  subjectAltNames?: string[];
+  sni?: string;
+  insecureSkipVerify?: boolean;
+  caCrl?: string;
 }
 
 export type DestinationRule = KubeObject<
   'DestinationRule',
   {
     host: string;
-    subsets?: { name: string; labels?: Record<string, string> }[];
+    subsets?: { name: string; labels?: Record<string, string>; trafficPolicy?: TrafficPolicy }[];
     trafficPolicy?: TrafficPolicy;
     workloadSelector?: WorkloadSelector;
+    exportTo?: string[];
   },
   IstioStatus
 >;

@@ -2,9 +2,10 @@ import { all, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
-import { MESH_CONFIGMAP, ROOT_NAMESPACE } from './labels';
+import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
+import * as bp from './backend-policy';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -54,6 +55,11 @@ function trimToLabels(o: KubeObject): KubeObject {
 }
 
 const GW = 'gateway.networking.k8s.io';
+
+function hasCaBundle(o: KubeObject): boolean {
+  const data = (o as KubeObject & { data?: Record<string, unknown> }).data;
+  return data !== undefined && data !== null && ('ca.crt' in data || 'cacert' in data);
+}
 const ISTIO_NET = 'networking.istio.io';
 const ISTIO_SEC = 'security.istio.io';
 
@@ -65,11 +71,12 @@ const ISTIO_SEC = 'security.istio.io';
  */
 export const KINDS: readonly KindInfo[] = [
   kind('Namespace', '', ['v1'], 'namespaces', false),
-  // Only the mesh config (`istio` ConfigMap) matters: it declares extension providers.
+  // The mesh config (`istio` ConfigMap) declares extension providers. Watched in
+  // every namespace, as istiod does, for the CA bundles below.
   {
     ...kind('ConfigMap', '', ['v1'], 'configmaps', true, all(s.object({ data: strMap }), meshConfigMap)),
-    relevant: (o) => o.metadata.name === MESH_CONFIGMAP,
-    watchScope: { namespace: ROOT_NAMESPACE, fieldSelector: `metadata.name=${MESH_CONFIGMAP}` },
+    // And CA bundles a BackendTLSPolicy may name (credentials/kube/secrets.go: ExtractRoot keys).
+    relevant: (o) => o.metadata.name === MESH_CONFIGMAP || hasCaBundle(o),
   },
   kind('Service', '', ['v1'], 'services', true, specced(s.service)),
   kind('Pod', '', ['v1'], 'pods', true, s.object({ spec: s.podSpec, status: s.podStatus })),
@@ -166,6 +173,23 @@ export const KINDS: readonly KindInfo[] = [
     'destinationrules',
     true,
     specced(s.destinationRuleSpec, { required: true }),
+  ),
+  // Gateway API backend policies (backend_policies.go): istiod reads BackendTLSPolicy at v1.
+  kind(
+    'BackendTLSPolicy',
+    GW,
+    ['v1', 'v1alpha3'],
+    'backendtlspolicies',
+    true,
+    all(specced(bp.backendTLSPolicySpec, { required: true }), bp.backendTLSPolicyRules),
+  ),
+  kind(
+    'XBackendTrafficPolicy',
+    'gateway.networking.x-k8s.io',
+    ['v1alpha1'],
+    'xbackendtrafficpolicies',
+    true,
+    specced(bp.xBackendTrafficPolicySpec, { required: true }),
   ),
 ];
 

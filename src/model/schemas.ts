@@ -328,20 +328,7 @@ export const workloadEntrySpec = obj({
   locality: str,
 });
 
-const clientTls = obj({ mode: oneOf('DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL') });
-
-export const destinationRuleSpec = obj(
-  {
-    host: str,
-    subsets: list(obj({ name: str, labels: strMap }, ['name'])),
-    workloadSelector: obj({ matchLabels: strMap }),
-    trafficPolicy: obj({
-      tls: clientTls,
-      portLevelSettings: list(obj({ port: obj({ number: int(0, 4294967295) }), tls: clientTls })),
-    }),
-  },
-  ['host'],
-);
+export { destinationRuleSpec } from './traffic-policy-schema';
 
 const mtlsMode = obj({ mode: oneOf('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT') });
 

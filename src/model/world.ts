@@ -13,6 +13,7 @@ import type {
   WorkloadEntry,
 } from './istio';
 import { keyOf, objectKey, type KubeObject } from './meta';
+import type { BackendTLSPolicy, XBackendTrafficPolicy } from './backend-policy';
 
 /** Kind name → its type. */
 export interface KindMap {
@@ -38,6 +39,8 @@ export interface KindMap {
   WorkloadEntry: WorkloadEntry;
   DestinationRule: DestinationRule;
   PeerAuthentication: PeerAuthentication;
+  BackendTLSPolicy: BackendTLSPolicy;
+  XBackendTrafficPolicy: XBackendTrafficPolicy;
 }
 
 export type KindName = keyof KindMap;

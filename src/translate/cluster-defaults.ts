@@ -31,7 +31,7 @@ export const defaultCircuitBreakers = once((): NonNullable<Cluster['circuit_brea
   ],
 }));
 
-const rawBuffer = once((): TransportSocket => ({
+export const rawBuffer = once((): TransportSocket => ({
   name: 'raw_buffer',
   typed_config: pack('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer', {}),
 }));
@@ -128,16 +128,25 @@ export function edsConfig(name: string): NonNullable<Cluster['eds_cluster_config
 
 /**
  * cluster_waypoint.go: buildWaypointInboundVIPCluster / cluster.go:
- * buildServiceMetadata — `istio.services` names the service for stats.
+ * buildServiceMetadata — `istio.services` names the service for stats; an
+ * inbound-vip cluster also carries its chain (`http` or `tcp`) as
+ * `istio.subset` (util.go: AddSubsetToMetadata, given the chain as subset).
  */
-export function serviceMetadata(host: string, name: string, namespace: string): NonNullable<Cluster['metadata']> {
+export function serviceMetadata(
+  host: string,
+  name: string,
+  namespace: string,
+  subset = '',
+): NonNullable<Cluster['metadata']> {
   // The same service gives the same value on each of its clusters and in
   // every translation: built once, and encoded once (shareEncoding).
-  const key = `${host}\n${name}\n${namespace}`;
+  const key = `${host}\n${name}\n${namespace}\n${subset}`;
   let m = metadataByService.get(key);
   if (!m) {
     m = shareEncoding({
-      filter_metadata: { [names.ISTIO_METADATA]: struct({ services: [{ host, name, namespace }] }) },
+      filter_metadata: {
+        [names.ISTIO_METADATA]: struct({ services: [{ host, name, namespace }], ...(subset ? { subset } : {}) }),
+      },
     });
     if (metadataByService.size >= METADATA_CACHE_MAX) metadataByService.clear();
     metadataByService.set(key, m);

@@ -13,6 +13,7 @@ import {
   upstreamProtocolOptions,
   waypointInternalUpstream,
 } from './cluster-defaults';
+import { vipClusterWithPolicy } from './cluster-vip';
 import * as names from './names';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
@@ -52,6 +53,7 @@ function edsCluster(
   name: string,
   svc: { host: string; name: string; namespace: string },
   protocol?: IstioProtocol,
+  subset = '',
 ): Cluster {
   const options = upstreamProtocolOptions(protocol);
   return {
@@ -63,7 +65,7 @@ function edsCluster(
     lb_policy: 'LEAST_REQUEST',
     common_lb_config: noPanicLbConfig(),
     circuit_breakers: defaultCircuitBreakers(),
-    metadata: serviceMetadata(svc.host, svc.name, svc.namespace),
+    metadata: serviceMetadata(svc.host, svc.name, svc.namespace, subset),
     ...(options ? { typed_extension_protocol_options: options } : {}),
     transport_socket: waypointInternalUpstream(),
   };
@@ -124,8 +126,23 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
   for (const svc of ir.services) {
     const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol))
-        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol));
+      const d = p.destination;
+      for (const proto of chainProtocols(p.protocol)) {
+        const base = edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol, proto);
+        const vip = {
+          svc: meta,
+          config: d?.config ?? '',
+          subset: proto as string,
+          ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
+        };
+        out.push(d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base);
+        // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
+        for (const s of d?.subsets ?? []) {
+          const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
+          const sub = { ...vip, subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
+          out.push(vipClusterWithPolicy(edsCluster(name, meta, p.istioProtocol), sub));
+        }
+      }
     }
   }
   for (const o of ir.outbound) {

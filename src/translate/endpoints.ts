@@ -70,7 +70,11 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
     out.push({ name, input: endpoints, build: () => assignment(name, endpoints) });
   for (const svc of ir.services) {
     for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol)) add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints);
+      for (const proto of chainProtocols(p.protocol)) {
+        add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints);
+        for (const s of p.destination?.subsets ?? [])
+          add(names.inboundVip(p.port, proto, svc.hostname, s.name), s.endpoints);
+      }
     }
   }
   for (const o of ir.outbound) add(o.cluster, o.endpoints);

@@ -1,3 +1,5 @@
+import type { ConsistentHashLB, TrafficPolicy } from '../model';
+
 // The intermediate form between Kubernetes objects and Envoy resources: what
 // one waypoint serves, with every reference already resolved. Building it
 // (from the World and the ambient index) decides *what*; turning it into
@@ -123,6 +125,8 @@ export interface HttpRouteIR {
   /** Absent: no retries (a rule's `retry.attempts: 0`). */
   retry?: RetryIR;
   grpc: boolean;
+  /** One per backend whose DestinationRule hashes consistently (route.go: processDestination). */
+  hashPolicy?: ConsistentHashLB[];
 }
 
 export interface TcpRouteIR {
@@ -246,6 +250,39 @@ export interface ServicePortIR {
   httpRoutes: HttpRouteIR[];
   tcpRoutes: TcpRouteIR[];
   policy: ChainPolicyIR;
+  /** The DestinationRule (or backend policy) for this port, when one applies. */
+  destination?: DestinationIR;
+  /** The rule's consistent hash, for the route used when no HTTPRoute applies (httproute.go). */
+  defaultHash?: ConsistentHashLB;
+  /** tcp_proxy settings from the rule of the port's (first) TCP destination (listener_waypoint.go). */
+  tcpProxy?: TcpProxyIR;
+}
+
+/** listener_waypoint.go: buildWaypointNetworkFilters — what a DestinationRule sets on tcp_proxy. */
+export interface TcpProxyIR {
+  idleTimeout?: string;
+  maxConnectionDuration?: string;
+  sourceIpHash?: boolean;
+  tunnel?: { hostname: string; usePost: boolean };
+}
+
+/**
+ * What a DestinationRule does to one service port's clusters
+ * (cluster_waypoint.go: buildWaypointInboundVIP): the policy of the port,
+ * and one set of clusters per subset.
+ */
+export interface DestinationIR {
+  /** `istio.config` metadata of the rule, set on clusters a policy applies to. */
+  config: string;
+  policy?: TrafficPolicy;
+  subsets: SubsetIR[];
+}
+
+export interface SubsetIR {
+  name: string;
+  policy?: TrafficPolicy;
+  /** The port's endpoints whose workload carries every label of the subset. */
+  endpoints: EndpointIR[];
 }
 
 export interface ServiceIR {

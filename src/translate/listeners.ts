@@ -1,5 +1,6 @@
 import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../envoy';
-import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpRouteIR, WaypointIR } from './ir';
+import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpProxyIR, TcpRouteIR, WaypointIR } from './ir';
+import { tcpProxySettings } from './hash-policy';
 import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
 import { httpFilters, networkFilters } from './chain-filters';
@@ -206,6 +207,7 @@ function tcpProxy(
   cluster: string,
   routes: readonly TcpRouteIR[],
   logs: ChainPolicyIR['accessLogs'],
+  settings?: TcpProxyIR,
 ) {
   const backends = routes[0]?.backends ?? [];
   const target =
@@ -218,18 +220,19 @@ function tcpProxy(
       stat_prefix: statPrefix,
       ...target,
       access_log: accessLogs(logs),
+      ...(settings ? tcpProxySettings(settings) : {}),
     }),
   };
 }
 
-function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[]): FilterChain {
+function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[], settings?: TcpProxyIR): FilterChain {
   const ctx = { kind: 'tcp' as const, statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain };
   return {
     name: a.name,
     filters: [
       ...(isDirect(a) ? [directConnectAuthority()] : []),
       ...networkFilters(ctx),
-      tcpProxy(isDirect(a) ? names.ENCAP : a.name, cluster, routes, a.policy.accessLogs),
+      tcpProxy(isDirect(a) ? names.ENCAP : a.name, cluster, routes, a.policy.accessLogs, settings),
     ],
   };
 }
@@ -251,7 +254,9 @@ function portChains(
       );
       select.http = name;
     } else {
-      chains.push(tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy }, name, p.tcpRoutes));
+      chains.push(
+        tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy }, name, p.tcpRoutes, p.tcpProxy),
+      );
       select.tcp = name;
     }
   }
@@ -299,7 +304,7 @@ function mainInternalInput(ir: WaypointIR): unknown {
     services: ir.services.map((s) => [
       s.hostname,
       s.vips,
-      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes]),
+      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes, p.tcpProxy]),
     ]),
   };
 }

@@ -218,3 +218,35 @@ export const ISTIO_JSON_LOG_FORMAT: Readonly<Record<string, string>> = {
 /** The command operator that needs the req_without_query formatter extension. */
 export const REQ_WITHOUT_QUERY_OPERATOR = '%REQ_WITHOUT_QUERY';
 export const REQ_WITHOUT_QUERY_FORMATTER = 'envoy.formatter.req_without_query';
+
+// DestinationRule and backend-policy parts of a waypoint's clusters.
+
+/** wellknown.TransportSocketPROXY: PROXY protocol ahead of the upstream transport. */
+export const UPSTREAM_PROXY_PROTOCOL = 'envoy.transport_sockets.upstream_proxy_protocol';
+
+/** credentials/resource.go: SdsCaSuffix — the SDS name of a credential's CA bundle. */
+export const SDS_CA_SUFFIX = '-cacert';
+
+/**
+ * credentials/resource.go: ToResourceName — the SDS resource a DestinationRule
+ * `credentialName` is fetched as: typed names kept, a bare name is a Secret.
+ */
+export function credentialResource(name: string): string {
+  if (name.startsWith('builtin://')) return 'default';
+  if (name.startsWith('invalid://')) return 'invalid://';
+  if (/^(configmap|kubernetes|kubernetes-gateway):\/\//.test(name)) return name;
+  return `kubernetes://${name}`;
+}
+
+/** security.go: SdsCertificateConfig — SDS names of certificate files the proxy agent reads. */
+export function fileCertResource(cert: string, key: string): string {
+  return `file-cert:${cert}~${key}`;
+}
+export function fileRootResource(ca: string): string {
+  return `file-root:${ca}`;
+}
+
+/** util.go: AddConfigInfoMetadata — the object a cluster's settings came from, as `istio.config`. */
+export function configPath(group: string, version: string, kebabKind: string, namespace: string, name: string): string {
+  return `/apis/${group}/${version}/namespaces/${namespace}/${kebabKind}/${name}`;
+}

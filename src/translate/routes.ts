@@ -1,6 +1,8 @@
 import { pack, type TypeMap } from '../envoy';
 import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, WaypointIR } from './ir';
+import type { ConsistentHashLB } from '../model';
 import { seconds } from './common';
+import { hashPolicy, withoutHostPredicate } from './hash-policy';
 import { DEFAULT_RETRY, quoteMeta } from './route-policies';
 import * as names from './names';
 import { chainProtocols } from './clusters';
@@ -118,7 +120,10 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   } else if (r.rewrite?.path?.kind === 'full') {
     action.regex_rewrite = { pattern: { regex: '/.*' }, substitution: r.rewrite.path.value };
   }
-  if (r.retry) action.retry_policy = retryPolicy(r.retry);
+  if (r.hashPolicy) action.hash_policy = r.hashPolicy.map(hashPolicy);
+  // route.go: applyHTTPRouteDestination — a lone backend that hashes keeps retries on the same host.
+  const sticky = r.backends.length === 1 && (r.hashPolicy?.length ?? 0) > 0;
+  if (r.retry) action.retry_policy = sticky ? withoutHostPredicate(retryPolicy(r.retry)) : retryPolicy(r.retry);
   if (r.mirrors.length > 0) {
     // A mirror does not force tracing of the copy, and keeps the Host header
     // as sent (no `-shadow` suffix) (route.go: TranslateRequestMirrorPolicy,
@@ -261,9 +266,13 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
       const name = names.inboundVip(p.port, 'http', svc.hostname);
       out.push({
         name,
-        input: [p.port, p.httpRoutes],
+        input: [p.port, p.httpRoutes, p.defaultHash],
         build: () =>
-          routeConfig(name, p.port, p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name)]),
+          routeConfig(
+            name,
+            p.port,
+            p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name, p.defaultHash)],
+          ),
       });
     }
   }
@@ -288,8 +297,9 @@ export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
  * no timeout, the default retry policy (httproute.go:
  * buildSidecarInboundHTTPRouteConfig; route.go: BuildDefaultHTTPOutboundRoute).
  */
-function defaultRoute(cluster: string): Route {
+function defaultRoute(cluster: string, hash?: ConsistentHashLB): Route {
   const action: NonNullable<Route['route']> = { cluster, retry_policy: retryPolicy(DEFAULT_RETRY) };
+  if (hash) action.hash_policy = [hashPolicy(hash)];
   setTimeout(action, 0);
   return { name: 'default', match: { prefix: '/' }, route: action };
 }

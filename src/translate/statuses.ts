@@ -7,6 +7,8 @@ import {
   MESH_CONTROLLER,
   type KubeObject,
   type AuthorizationPolicy,
+  type BackendTLSPolicy,
+  type XBackendTrafficPolicy,
   type RequestAuthentication,
   type KindName,
   type ParentReference,
@@ -14,6 +16,7 @@ import {
   type PolicyTargetReference,
   type Targeting,
 } from '../model';
+import { backendPolicyStatus } from './backend-policies';
 import { checkBackendRef } from './backends';
 import type { StatusContext } from './context';
 import type { AnyRoute } from './route-attach';
@@ -347,6 +350,8 @@ export const STATUS_KINDS = [
   'Telemetry',
   'WasmPlugin',
   'EnvoyFilter',
+  'BackendTLSPolicy',
+  'XBackendTrafficPolicy',
 ] as const satisfies readonly KindName[];
 
 const STATUS_KIND_SET: ReadonlySet<string> = new Set(STATUS_KINDS);
@@ -375,6 +380,9 @@ export function objectStatus(ctx: StatusContext, o: KubeObject): ObjectStatus | 
     case 'WasmPlugin':
     case 'EnvoyFilter':
       return policyStatus(ctx, o as KubeObject & { spec?: Targeting });
+    case 'BackendTLSPolicy':
+    case 'XBackendTrafficPolicy':
+      return backendPolicyStatus(ctx, o as BackendTLSPolicy | XBackendTrafficPolicy);
     default:
       return undefined;
   }

@@ -22,6 +22,8 @@ import { ACCESS_LOG_STDOUT, outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
+import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
+import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
 import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
@@ -165,7 +167,9 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const hasOwnPolicy = (svcKey: string) =>
     authz.byService.has(svcKey) || authn.byService.has(svcKey) || telemetry.byService.has(svcKey);
   const serviceIRs: ServiceIR[] = [];
+  const rules = destinationIndex(ctx);
   for (const svc of services) {
+    const rule = ruleFor(ctx, rules, svc);
     const ns = svc.metadata.namespace ?? 'default';
     const svcKey = `${ns}/${svc.metadata.name}`;
     // One object for every service without a policy of its own, so what is
@@ -179,15 +183,22 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
       const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
+      const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
+      const destination = destinationFor(ctx, rule, svc, p, endpoints);
+      const hash = defaultHash(rule);
+      const tcpProxy = protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, rule, tcp.tcp);
       ports.push({
         port: p.port,
         name: p.name ?? '',
         protocol,
         istioProtocol: proto,
-        endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
-        httpRoutes: http.routes,
+        endpoints,
+        httpRoutes: withHashPolicies(ctx, rules, http.routes),
         tcpRoutes: tcp.tcp,
         policy,
+        ...(destination ? { destination } : {}),
+        ...(hash ? { defaultHash: hash } : {}),
+        ...(tcpProxy ? { tcpProxy } : {}),
       });
     }
     serviceIRs.push({

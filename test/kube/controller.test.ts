@@ -32,6 +32,8 @@ const EVERY_STATUS_KIND = [
   `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tuned-params, namespace: default}\ndata:\n  deployment: |\n    spec:\n      replicas: 3\n      template:\n        spec:\n          containers:\n          - name: istio-proxy\n            resources: {requests: {cpu: 250m}}`,
   `apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: tuned, namespace: default}\nspec:\n  gatewayClassName: istio-waypoint\n  infrastructure: {parametersRef: {group: "", kind: ConfigMap, name: tuned-params}}\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]`,
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
+  `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  validation: {hostname: details.example, wellKnownCACertificates: System}`,
+  `apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: budget, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  retryConstraint: {budget: {percent: 20}}`,
 ].join('\n---\n');
 
 type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any

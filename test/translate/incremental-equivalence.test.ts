@@ -251,6 +251,84 @@ describe('incremental translation matches a full translation', () => {
       'any',
     ],
     [
+      'a DestinationRule with subsets, a consistent hash and TLS for one service',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'dr', namespace: NS0 },
+          spec: {
+            host: svcName(3),
+            trafficPolicy: {
+              loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } },
+              tls: { mode: 'SIMPLE', sni: 'example.com' },
+            },
+            subsets: [
+              { name: 'v1', labels: { version: 'v1' } },
+              { name: 'v2', labels: { version: 'v2' } },
+            ],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the DestinationRule edited (connection pool, one subset fewer)',
+      () => [
+        upsert({
+          ...obj('DestinationRule', NS0, 'dr'),
+          spec: {
+            host: svcName(3),
+            trafficPolicy: { connectionPool: { tcp: { maxConnections: 10, idleTimeout: '1m' } } },
+            subsets: [{ name: 'v2', labels: { version: 'v2' } }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "a pod relabelled into the rule's subset",
+      () => {
+        const p = obj('Pod', NS0, `${svcName(3)}-0`);
+        return [upsert({ ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, version: 'v2' } } })];
+      },
+      'local',
+    ],
+    [
+      'a BackendTLSPolicy and an XBackendTrafficPolicy for another service',
+      () => [
+        upsert({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'BackendTLSPolicy',
+          metadata: { name: 'btls', namespace: NS0 },
+          spec: {
+            targetRefs: [{ group: '', kind: 'Service', name: svcName(4) }],
+            validation: { hostname: 'example.com', wellKnownCACertificates: 'System' },
+          },
+        }),
+        upsert({
+          apiVersion: 'gateway.networking.x-k8s.io/v1alpha1',
+          kind: 'XBackendTrafficPolicy',
+          metadata: { name: 'budget', namespace: NS0 },
+          spec: {
+            targetRefs: [{ group: '', kind: 'Service', name: svcName(4) }],
+            retryConstraint: { budget: { percent: 30 } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the BackendTLSPolicy target removed (its status says TargetNotFound)',
+      () => [{ op: 'delete', kind: 'Service', namespace: NS0, name: svcName(4) }],
+      'local',
+    ],
+    [
+      'the DestinationRule deleted',
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS0, name: 'dr' }],
+      'local',
+    ],
+    [
       'the PeerAuthentication relaxed to PERMISSIVE',
       () => [
         upsert({

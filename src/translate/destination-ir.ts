@@ -1,0 +1,59 @@
+import { endpointsOf } from '../ambient';
+import type { Service, ServicePort } from '../model';
+import type { WaypointContext } from './context';
+import { backendPolicyRules } from './backend-policies';
+import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedRule } from './destination-rules';
+import type { DestinationIR, EndpointIR } from './ir';
+import { configPath } from './names';
+import { hostnameOf } from './services';
+
+/** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
+export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
+  return new DestinationRuleIndex(
+    (ns) => [...userRules(ctx.world, ns, ctx.opts.domain, ctx.reads), ...backendPolicyRules(ctx, ns)],
+    ctx.opts.rootNamespace,
+  );
+}
+
+/** The rule a waypoint applies to a service, looked up from the waypoint's own namespace. */
+export function ruleFor(ctx: WaypointContext, index: DestinationRuleIndex, svc: Service): MergedRule | undefined {
+  const ns = svc.metadata.namespace ?? 'default';
+  return index.lookup(ctx.waypoint.namespace, hostnameOf(svc, ctx.opts.domain), ns);
+}
+
+/** util.go: AddConfigInfoMetadata — the path of the rule (a backend policy's rule has istiod's generated name). */
+function ruleConfig(rule: MergedRule): string {
+  return configPath('networking.istio.io', 'v1', 'destination-rule', rule.namespace, rule.name);
+}
+
+/**
+ * cluster_waypoint.go: buildWaypointInboundVIP — the rule's policy for this
+ * port, and each subset with its merged policy and its endpoints (those
+ * whose pod carries every label of the subset).
+ */
+export function destinationFor(
+  ctx: WaypointContext,
+  rule: MergedRule | undefined,
+  svc: Service,
+  port: ServicePort,
+  endpoints: readonly EndpointIR[],
+): DestinationIR | undefined {
+  if (!rule) return undefined;
+  const policy = portPolicy(rule.trafficPolicy, port.port).policy;
+  const subsets = [];
+  if (rule.subsets.length > 0) {
+    // endpointIRs builds one EndpointIR per service endpoint, in this order.
+    const raw = endpointsOf(svc, port, ctx.world);
+    for (const s of rule.subsets) {
+      const want = Object.entries(s.labels ?? {});
+      const picked = endpoints.filter((_, i) => {
+        const labels = raw[i]?.pod?.metadata.labels;
+        return labels !== undefined && want.every(([k, v]) => labels[k] === v);
+      });
+      const sp = subsetPolicy(rule.trafficPolicy, s.trafficPolicy, port.port);
+      subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}) });
+    }
+  }
+  if (!policy && subsets.length === 0) return undefined;
+  return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}) };
+}
