@@ -9,7 +9,7 @@ import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from './names';
 import type { Recipe } from './recipe';
-import { defaultTracing, requestIdExtension, type ProxyTags } from './hcm-defaults';
+import { defaultTracing, telemetryRequestId, telemetryTracing, type ProxyTags } from './hcm-defaults';
 import { isHttp2 } from './services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
@@ -162,7 +162,7 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
     // (HTTP/2 options on HTTP/2 ports).
     tail = encodeTail(HCM, {
       http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
-      tracing: defaultTracing(a.proxy),
+      tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
       ...(a.http2 ? { http2_protocol_options: {} } : {}),
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       stream_idle_timeout: { seconds: 0 },
@@ -172,7 +172,7 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
       access_log: accessLogs(a.policy.accessLogs),
       use_remote_address: { value: false },
       normalize_path: { value: true },
-      request_id_extension: requestIdExtension(),
+      request_id_extension: telemetryRequestId(a.policy.tracing),
       path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
     });
     byKey.set(key, tail);
