@@ -94,3 +94,33 @@ describe('Telemetry: validation.go ValidateTelemetry, with the field path', () =
     ]);
   });
 });
+
+describe('mesh config telemetry providers: extensionprovider.go validateExtensionProvider', () => {
+  const cm = (mesh: string) =>
+    kindInfo('ConfigMap')!.validate({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh },
+    });
+  it('accepts providers with a service and port', () => {
+    assert.deepEqual(
+      cm(
+        'extensionProviders:\n- name: z\n  zipkin: {service: zipkin.obs.svc.cluster.local, port: 9411}\n- name: f\n  envoyFileAccessLog: {path: /dev/stdout}',
+      ),
+      [],
+    );
+  });
+  it('refuses a bad service or port, and an OpenTelemetry provider with both exporters', () => {
+    assert.deepEqual(
+      cm(
+        'extensionProviders:\n- name: a\n  envoyHttpAls: {service: "", port: 0}\n- name: o\n  opentelemetry: {service: otel.obs.svc.cluster.local, port: 4317, grpc: {}, http: {path: /v1/traces}}',
+      ),
+      [
+        'data.mesh.extensionProviders[0].envoyHttpAls.service: service must not be empty',
+        'data.mesh.extensionProviders[0].envoyHttpAls.port: invalid service port: port number 0 must be in the range 1..65535',
+        'data.mesh.extensionProviders[1].opentelemetry: OpenTelemetryTracingProvider cannot specify both grpc and http',
+      ],
+    );
+  });
+});
