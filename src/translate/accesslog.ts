@@ -8,9 +8,11 @@ import {
   ACCESS_LOGGER_TCP_GRPC,
   REQ_WITHOUT_QUERY_FORMATTER,
   REQ_WITHOUT_QUERY_OPERATOR,
+  UNSET_RUNTIME_KEY,
 } from './names';
 
 type AccessLog = TypeMap['envoy.config.accesslog.v3.AccessLog'];
+type AccessLogFilter = TypeMap['envoy.config.accesslog.v3.AccessLogFilter'];
 type SubstitutionFormatString = TypeMap['envoy.config.core.v3.SubstitutionFormatString'];
 
 /** Does any string in the format use an operator only the req_without_query extension knows? */
@@ -42,7 +44,7 @@ function logFormat(f: AccessLogFormatIR): SubstitutionFormatString {
 }
 
 /** accesslog.go: buildAccessLogFilterFromTelemetry — the Telemetry's CEL expression. */
-function celFilter(expression: string): AccessLog['filter'] {
+function celFilter(expression: string): AccessLogFilter {
   return {
     extension_filter: {
       name: ACCESS_LOG_CEL_FILTER,
@@ -64,8 +66,35 @@ function grpcCommon(l: Extract<AccessLogIR, { kind: 'http-grpc' | 'tcp-grpc' }>)
  * telemetry_logging.go: fileAccessLogFromTelemetry, httpGrpcAccessLogFromTelemetry,
  * tcpGrpcAccessLogFromTelemetry; accesslog.go: buildAccessLogFromTelemetry.
  */
-function accessLog(l: AccessLogIR): AccessLog {
-  const filter = l.filter !== undefined ? { filter: celFilter(l.filter) } : {};
+/**
+ * The filters istiod puts on the logs of the waypoint's tunnel listeners, so
+ * they log only what the chains cannot (accesslog.go: listenerAccessLogFilter,
+ * hboneOriginationAccessLogFilter, hboneTerminationAccessLogFilter).
+ */
+export type TunnelLogFilter = 'no-route' | 'upstream-failure' | 'error-status';
+
+function tunnelFilter(f: TunnelLogFilter): AccessLogFilter {
+  if (f === 'no-route') return { response_flag_filter: { flags: ['NR'] } };
+  if (f === 'upstream-failure') return { response_flag_filter: { flags: ['UF'] } };
+  return {
+    status_code_filter: {
+      comparison: { op: 'GE', value: { default_value: 400, runtime_key: UNSET_RUNTIME_KEY } },
+    },
+  };
+}
+
+/** accesslog.go: buildAccessLogFilter — one filter as is, two joined by and_filter. */
+function joinFilters(fs: AccessLogFilter[]): { filter?: AccessLogFilter } {
+  if (fs.length === 0) return {};
+  if (fs.length === 1) return { filter: fs[0] };
+  return { filter: { and_filter: { filters: fs } } };
+}
+
+function accessLog(l: AccessLogIR, tunnel?: TunnelLogFilter): AccessLog {
+  const filter = joinFilters([
+    ...(tunnel ? [tunnelFilter(tunnel)] : []),
+    ...(l.filter !== undefined ? [celFilter(l.filter)] : []),
+  ]);
   if (l.kind === 'file') {
     const format = logFormat(l.format);
     return {
@@ -97,6 +126,6 @@ function accessLog(l: AccessLogIR): AccessLog {
   };
 }
 
-export function accessLogs(logs: readonly AccessLogIR[]): AccessLog[] {
-  return logs.map(accessLog);
+export function accessLogs(logs: readonly AccessLogIR[], tunnel?: TunnelLogFilter): AccessLog[] {
+  return logs.map((l) => accessLog(l, tunnel));
 }

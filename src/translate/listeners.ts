@@ -1,5 +1,5 @@
 import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../envoy';
-import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpRouteIR, WaypointIR } from './ir';
+import type { AccessLogIR, ChainPolicyIR, ServiceIR, ServicePortIR, TcpRouteIR, WaypointIR } from './ir';
 import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
 import { httpFilters, networkFilters } from './chain-filters';
@@ -17,10 +17,16 @@ type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal. */
-function connectTerminate(trustDomain: string): Listener {
+/**
+ * Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal.
+ * The waypoint-wide access logs log error statuses on its HCM and unmatched
+ * connections on the listener (listener_waypoint.go:
+ * buildHCMConnectTerminateChain, buildConnectTerminateListener).
+ */
+function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_TERMINATE,
+    ...listenerLogs(logs),
     address: { socket_address: { address: '0.0.0.0', port_value: names.HBONE_PORT } },
     connection_balance_config: { exact_balance: {} },
     filter_chains: [
@@ -61,6 +67,7 @@ function connectTerminate(trustDomain: string): Listener {
               server_name: 'istio-envoy',
               forward_client_cert_details: 'APPEND_FORWARD',
               set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
+              ...(logs.length > 0 ? { access_log: accessLogs(logs, 'error-status') } : {}),
               route_config: {
                 name: 'default',
                 virtual_hosts: [
@@ -101,9 +108,10 @@ function connectTerminate(trustDomain: string): Listener {
  * inbound-vip cluster passed through, and the connect_originate cluster
  * dials it; the listener itself must not redirect (use_original_dst false).
  */
-function connectOriginate(): Listener {
+function connectOriginate(logs: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_ORIGINATE,
+    ...listenerLogs(logs),
     use_original_dst: { value: false },
     internal_listener: {},
     listener_filters: [originalDstFilter()],
@@ -116,12 +124,19 @@ function connectOriginate(): Listener {
               stat_prefix: names.CONNECT_ORIGINATE,
               cluster: names.CONNECT_ORIGINATE,
               tunneling_config: { hostname: '%DOWNSTREAM_LOCAL_ADDRESS%' },
+              // accesslog.go: setHboneOriginationAccessLog — only failures to connect.
+              ...(logs.length > 0 ? { access_log: accessLogs(logs, 'upstream-failure') } : {}),
             }),
           },
         ],
       },
     ],
   };
+}
+
+/** accesslog.go: setListenerAccessLog — a listener logs only connections no chain took. */
+function listenerLogs(logs: readonly AccessLogIR[]): Pick<Listener, 'access_log'> {
+  return logs.length > 0 ? { access_log: accessLogs(logs, 'no-route') } : {};
 }
 
 interface ChainArgs {
@@ -281,6 +296,7 @@ function mainInternal(ir: WaypointIR): Listener {
   );
   return {
     name: names.MAIN_INTERNAL,
+    ...listenerLogs(ir.direct.accessLogs),
     internal_listener: {},
     listener_filters: mainInternalFilters(ir),
     traffic_direction: 'INBOUND',
@@ -306,8 +322,12 @@ function mainInternalInput(ir: WaypointIR): unknown {
 
 export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
   return [
-    { name: names.CONNECT_ORIGINATE, input: null, build: connectOriginate },
-    { name: names.CONNECT_TERMINATE, input: ir.trustDomain, build: () => connectTerminate(ir.trustDomain) },
+    { name: names.CONNECT_ORIGINATE, input: ir.direct.accessLogs, build: () => connectOriginate(ir.direct.accessLogs) },
+    {
+      name: names.CONNECT_TERMINATE,
+      input: [ir.trustDomain, ir.direct.accessLogs],
+      build: () => connectTerminate(ir.trustDomain, ir.direct.accessLogs),
+    },
     { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
   ];
 }

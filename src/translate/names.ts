@@ -256,3 +256,5 @@ export const PROMETHEUS_METRIC_NAMES: Readonly<Record<string, string>> = {
   GRPC_REQUEST_MESSAGES: 'request_messages_total',
   GRPC_RESPONSE_MESSAGES: 'response_messages_total',
 };
+/** accesslog.go: hboneTerminationAccessLogFilter — a runtime key the API requires, set so it never resolves. */
+export const UNSET_RUNTIME_KEY = 'istio.io/unset';
