@@ -159,6 +159,16 @@ const BUILTIN: readonly TelemetryProvider[] = [
 export function meshTelemetry(world: World, rootNamespace: string, reads?: Reads): MeshTelemetry {
   reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
   const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  // Every waypoint reads the same mesh config: parsed once per text.
+  if (last && last.text === text) return last.value;
+  const value = parseMesh(text);
+  last = { text, value };
+  return value;
+}
+
+let last: { text: string | undefined; value: MeshTelemetry } | undefined;
+
+function parseMesh(text: string | undefined): MeshTelemetry {
   let mesh: Raw = {};
   if (text) {
     try {
