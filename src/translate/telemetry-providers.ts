@@ -72,7 +72,7 @@ function fileFormat(v: unknown): AccessLogFormatIR | undefined {
   const f = rec(v);
   if (!f) return undefined;
   const labels = rec(f.labels);
-  // fileAccessLogFromTelemetry: empty labels fall back to Istio's fields (model/telemetry-format.ts).
+  // Empty labels fall back to Istio's fields when built (telemetry-chain.ts: fileFormat).
   if (labels) return { kind: 'json', fields: labels };
   if (typeof f.text === 'string') return { kind: 'text', text: f.text };
   return undefined;
