@@ -138,9 +138,9 @@ export function telemetryTracing(t: TracingIR, p: ProxyTags): Hcm['tracing'] | u
   if (t.off) return undefined;
   const tags = [...(t.istioTags ? istioTags(p) : []), ...t.customTags.map(customTag)].sort(byTag);
   return {
-    ...(t.tracer.spawnUpstreamSpan ? { spawn_upstream_span: { value: true } } : {}),
-    provider: { name: t.tracer.name, typed_config: tracerConfig(t.tracer) },
-    ...(t.tracer.maxPathTagLength ? { max_path_tag_length: { value: t.tracer.maxPathTagLength } } : {}),
+    ...(t.tracer?.spawnUpstreamSpan ? { spawn_upstream_span: { value: true } } : {}),
+    ...(t.tracer ? { provider: { name: t.tracer.name, typed_config: tracerConfig(t.tracer) } } : {}),
+    ...(t.maxPathTagLength ? { max_path_tag_length: { value: t.maxPathTagLength } } : {}),
     client_sampling: { value: 100 },
     random_sampling: { value: t.randomSampling },
     overall_sampling: { value: 100 },

@@ -262,8 +262,10 @@ export type TracingIR =
   | { off: true }
   | {
       off?: false;
-      tracer: TracerIR;
+      /** Absent: the tracer of the proxy's bootstrap (tracing from the mesh config's proxy defaults). */
+      tracer?: TracerIR;
       randomSampling: number;
+      maxPathTagLength?: number;
       /** The Telemetry's own tags; istiod's tags about the proxy join them when `istioTags`. */
       customTags: CustomTagIR[];
       istioTags: boolean;

@@ -16,7 +16,8 @@ import type {
 } from './ir';
 import * as names from './names';
 import { endpointIRs, istioProtocol } from './services';
-import { findProvider, type MeshTelemetry, type TelemetryProvider } from './telemetry-providers';
+import type { TracingCustomTag } from '../model';
+import { findProvider, type MeshTelemetry, type ProxyTracing, type TelemetryProvider } from './telemetry-providers';
 import { mergeLogs, mergeMetrics, mergeTracing, type ApplicableTelemetry } from './telemetry';
 
 export interface ChainTelemetry {
@@ -241,8 +242,8 @@ function joinPath(host: string, path: string): string {
   return p === '' ? host : `${host}/${p}`;
 }
 
-/** tracing.go: buildCustomTagsFromProvider. */
-function userTags(tags: NonNullable<ReturnType<typeof mergeTracing>>['customTags']): CustomTagIR[] {
+/** tracing.go: buildCustomTagsFromProvider, buildCustomTagsFromProxyConfig. */
+function userTags(tags: Record<string, TracingCustomTag> | undefined): CustomTagIR[] {
   const out: CustomTagIR[] = [];
   for (const [tag, t] of Object.entries(tags ?? {})) {
     if ('literal' in t) out.push({ tag, literal: t.literal.value });
@@ -262,26 +263,51 @@ function userTags(tags: NonNullable<ReturnType<typeof mergeTracing>>['customTags
   return out;
 }
 
+/** tracing.go: proxyConfigSamplingValue — the proxy default, else PILOT_TRACE_SAMPLING; over 100 reads as 1. */
+function proxySampling(p: ProxyTracing): number {
+  const s = p.sampling ?? names.DEFAULT_TRACE_SAMPLING_PERCENT;
+  return s > 100 ? 1 : s;
+}
+
 /**
- * tracing.go: configureTracingFromTelemetry — undefined leaves the mesh
- * config's tracing; `off` when span reporting is disabled, no provider is
- * known, or the provider cannot be built.
+ * tracing.go: configureTracingFromTelemetry — undefined leaves the default
+ * tracing (no Telemetry and no proxy tracing defaults); `off` when tracing is
+ * disabled, no provider is known, or the provider cannot be built.
  */
 function tracing(ctx: WaypointContext, inputs: TelemetryInputs, t: ApplicableTelemetry): TracingIR | undefined {
   const { mesh } = inputs;
+  const proxy = mesh.proxyTracing;
   const spec = mergeTracing(t.tracing, mesh.defaultProviders.tracing, (n) => findProvider(mesh, n) !== undefined);
-  if (!spec) return mesh.enableTracing ? undefined : { off: true };
+  if (!spec) {
+    if (!mesh.enableTracing) return { off: true };
+    const plain =
+      proxy.sampling === undefined &&
+      Object.keys(proxy.customTags).length === 0 &&
+      proxy.maxPathTagLength === undefined &&
+      proxy.enableIstioTags !== false;
+    if (plain) return undefined;
+    // The bootstrap's tracer with the mesh's proxy tracing defaults.
+    return {
+      randomSampling: proxySampling(proxy),
+      customTags: userTags(proxy.customTags),
+      istioTags: proxy.enableIstioTags ?? true,
+      useRequestIdForTraceSampling: true,
+      ...(proxy.maxPathTagLength ? { maxPathTagLength: proxy.maxPathTagLength } : {}),
+    };
+  }
   if (spec.disabled || spec.provider === undefined) return { off: true };
   const p = findProvider(mesh, spec.provider);
   const tracer = p && tracerOf(ctx, inputs, p);
   if (!tracer) return { off: true };
+  const own = spec.customTags && Object.keys(spec.customTags).length > 0 ? spec.customTags : proxy.customTags;
+  const maxTag = tracer.maxPathTagLength ?? proxy.maxPathTagLength;
   return {
     tracer,
-    // proxyConfigSamplingValue: PILOT_TRACE_SAMPLING (1%) when the Telemetry sets none.
-    randomSampling: spec.randomSamplingPercentage ?? names.DEFAULT_TRACE_SAMPLING_PERCENT,
-    customTags: userTags(spec.customTags),
+    randomSampling: spec.randomSamplingPercentage ?? proxySampling(proxy),
+    customTags: userTags(own),
     istioTags: spec.enableIstioTags,
     useRequestIdForTraceSampling: spec.useRequestIdForTraceSampling,
+    ...(maxTag ? { maxPathTagLength: maxTag } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import YAML from 'yaml';
 import { get, MESH_CONFIGMAP, type World } from '../model';
 import { checkedValue, parseIstioDuration } from '../model/values';
+import type { TracingCustomTag } from '../model';
 import type { AccessLogFormatIR } from './ir';
 import type { Reads } from './reads';
 
@@ -51,6 +52,46 @@ export interface MeshTelemetry {
   /** The legacy switch for the built-in file log (empty: off). */
   accessLogFile: string;
   enableTracing: boolean;
+  /** The mesh's proxy defaults for tracing (`defaultConfig.tracing`). */
+  proxyTracing: ProxyTracing;
+}
+
+export interface ProxyTracing {
+  /** 0 or absent: PILOT_TRACE_SAMPLING. */
+  sampling?: number;
+  customTags: Record<string, TracingCustomTag>;
+  maxPathTagLength?: number;
+  enableIstioTags?: boolean;
+}
+
+/** protojson takes both spellings of a field name. */
+const field = (o: Raw, camel: string, snake: string): unknown => (o[camel] !== undefined ? o[camel] : o[snake]);
+
+function proxyTracing(mesh: Raw): ProxyTracing {
+  const t = rec(rec(field(mesh, 'defaultConfig', 'default_config'))?.tracing) ?? {};
+  const tags: Record<string, TracingCustomTag> = {};
+  for (const [name, raw] of Object.entries(rec(field(t, 'customTags', 'custom_tags')) ?? {})) {
+    const tag = rec(raw) ?? {};
+    const lit = rec(tag.literal);
+    const header = rec(tag.header);
+    const env = rec(tag.environment);
+    const dflt = (o: Raw) => {
+      const d = str(field(o, 'defaultValue', 'default_value'));
+      return d ? { defaultValue: d } : {};
+    };
+    if (lit) tags[name] = { literal: { value: str(lit.value) } };
+    else if (header) tags[name] = { header: { name: str(header.name), ...dflt(header) } };
+    else if (env) tags[name] = { environment: { name: str(env.name), ...dflt(env) } };
+  }
+  const sampling = num(t.sampling);
+  const maxTag = num(field(t, 'maxPathTagLength', 'max_path_tag_length'));
+  const istio = field(t, 'enableIstioTags', 'enable_istio_tags');
+  return {
+    ...(sampling !== 0 ? { sampling } : {}),
+    customTags: tags,
+    ...(maxTag > 0 ? { maxPathTagLength: maxTag } : {}),
+    ...(typeof istio === 'boolean' ? { enableIstioTags: istio } : {}),
+  };
 }
 
 type Raw = Record<string, unknown>;
@@ -197,6 +238,7 @@ function parseMesh(text: string | undefined): MeshTelemetry {
     },
     accessLogFile: str(mesh.accessLogFile),
     enableTracing: mesh.enableTracing !== false,
+    proxyTracing: proxyTracing(mesh),
   };
 }
 
