@@ -332,6 +332,8 @@ export interface WaypointIR {
   outbound: OutboundClusterIR[];
   /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */
   direct: ChainPolicyIR;
+  /** The mesh config's `disableEnvoyListenerLog`: listeners carry no access log of their own. */
+  disableListenerLog?: boolean;
   /**
    * IPs of the workloads bound to this waypoint, sorted: the only workload
    * addresses main_internal tunnels to (listener_waypoint.go: buildWaypointInternal).

@@ -23,10 +23,10 @@ const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpCon
  * connections on the listener (listener_waypoint.go:
  * buildHCMConnectTerminateChain, buildConnectTerminateListener).
  */
-function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[]): Listener {
+function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_TERMINATE,
-    ...listenerLogs(logs),
+    ...listenerLogs(own),
     address: { socket_address: { address: '0.0.0.0', port_value: names.HBONE_PORT } },
     connection_balance_config: { exact_balance: {} },
     filter_chains: [
@@ -108,10 +108,10 @@ function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[]): Li
  * inbound-vip cluster passed through, and the connect_originate cluster
  * dials it; the listener itself must not redirect (use_original_dst false).
  */
-function connectOriginate(logs: readonly AccessLogIR[]): Listener {
+function connectOriginate(logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_ORIGINATE,
-    ...listenerLogs(logs),
+    ...listenerLogs(own),
     use_original_dst: { value: false },
     internal_listener: {},
     listener_filters: [originalDstFilter()],
@@ -133,6 +133,9 @@ function connectOriginate(logs: readonly AccessLogIR[]): Listener {
     ],
   };
 }
+
+/** accesslog.go: setListenerAccessLog — skipped when the mesh config disables listener logs. */
+const ownLogs = (ir: WaypointIR): readonly AccessLogIR[] => (ir.disableListenerLog ? [] : ir.direct.accessLogs);
 
 /** accesslog.go: setListenerAccessLog — a listener logs only connections no chain took. */
 function listenerLogs(logs: readonly AccessLogIR[]): Pick<Listener, 'access_log'> {
@@ -296,7 +299,7 @@ function mainInternal(ir: WaypointIR): Listener {
   );
   return {
     name: names.MAIN_INTERNAL,
-    ...listenerLogs(ir.direct.accessLogs),
+    ...listenerLogs(ownLogs(ir)),
     internal_listener: {},
     listener_filters: mainInternalFilters(ir),
     traffic_direction: 'INBOUND',
@@ -311,6 +314,7 @@ function mainInternalInput(ir: WaypointIR): unknown {
     trustDomain: ir.trustDomain,
     clusterId: ir.clusterId,
     direct: ir.direct,
+    disableListenerLog: ir.disableListenerLog,
     workloadIps: ir.workloadIps,
     services: ir.services.map((s) => [
       s.hostname,
@@ -322,11 +326,15 @@ function mainInternalInput(ir: WaypointIR): unknown {
 
 export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
   return [
-    { name: names.CONNECT_ORIGINATE, input: ir.direct.accessLogs, build: () => connectOriginate(ir.direct.accessLogs) },
+    {
+      name: names.CONNECT_ORIGINATE,
+      input: [ir.direct.accessLogs, ownLogs(ir)],
+      build: () => connectOriginate(ir.direct.accessLogs, ownLogs(ir)),
+    },
     {
       name: names.CONNECT_TERMINATE,
-      input: [ir.trustDomain, ir.direct.accessLogs],
-      build: () => connectTerminate(ir.trustDomain, ir.direct.accessLogs),
+      input: [ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)],
+      build: () => connectTerminate(ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)),
     },
     { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
   ];

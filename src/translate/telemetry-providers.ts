@@ -52,6 +52,7 @@ export interface MeshTelemetry {
   /** The legacy switch for the built-in file log (empty: off). */
   accessLogFile: string;
   enableTracing: boolean;
+  disableEnvoyListenerLog: boolean;
   /** The mesh's proxy defaults for tracing (`defaultConfig.tracing`). */
   proxyTracing: ProxyTracing;
 }
@@ -238,6 +239,7 @@ function parseMesh(text: string | undefined): MeshTelemetry {
     },
     accessLogFile: str(mesh.accessLogFile),
     enableTracing: mesh.enableTracing !== false,
+    disableEnvoyListenerLog: mesh.disableEnvoyListenerLog === true,
     proxyTracing: proxyTracing(mesh),
   };
 }

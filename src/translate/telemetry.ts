@@ -33,9 +33,16 @@ function byAge(a: Telemetry, b: Telemetry): number {
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
-function telemetriesIn(ctx: WaypointContext, ns: string): Telemetry[] {
+// A namespace's list keeps its identity while none of its Telemetry changes: sorted once.
+const SORTED = new WeakMap<readonly Telemetry[], readonly Telemetry[]>();
+
+function telemetriesIn(ctx: WaypointContext, ns: string): readonly Telemetry[] {
   ctx.reads.namespace('Telemetry', ns);
-  return [...inNamespace(ctx.world, 'Telemetry', ns)].sort(byAge);
+  const list = inNamespace(ctx.world, 'Telemetry', ns);
+  if (list.length < 2) return list;
+  let sorted = SORTED.get(list);
+  if (!sorted) SORTED.set(list, (sorted = [...list].sort(byAge)));
+  return sorted;
 }
 
 /**

@@ -189,6 +189,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
     outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     direct: shared,
+    ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),
   };
 }
