@@ -1,13 +1,15 @@
 // Telemetry findings, as istiod's analyzers report them
 // (pkg/config/analysis/analyzers/telemetry: providers.go, default_selector.go,
-// lightstep.go), plus one of ours: a provider a Telemetry names that no
+// lightstep.go, selector.go), plus one of ours: a provider a Telemetry names that no
 // waypoint can use.
-import { list, ROOT_NAMESPACE, type World } from '../model';
+import { list, matchesLabels, ROOT_NAMESPACE, type World } from '../model';
 import { findProvider, meshTelemetry } from '../translate/telemetry-providers';
 import type { Message } from './analyze';
 
 const CODE = {
   deprecated: 'IST0002',
+  referenceNotFound: 'IST0101',
+  conflictingSelectors: 'IST0159',
   invalidProvider: 'IST0157',
   multipleWithoutSelector: 'IST0160',
   unusableProvider: 'ISL0004',
@@ -91,6 +93,56 @@ export function analyzeTelemetry(world: World, rootNamespace = ROOT_NAMESPACE): 
         namespace: ns,
         name,
         text: `The Telemetries [${sorted.join(' ')}] in namespace "${ns}" have no workload selector, which can lead to undefined behavior.`,
+      });
+  }
+  out.push(...selectors(world));
+  return out;
+}
+
+/** selector.go: SelectorAnalyzer — a selector that matches no pod of its namespace, or pods several select. */
+function selectors(world: World): Message[] {
+  const out: Message[] = [];
+  const byPod = new Map<string, { ns: string; pod: string; names: string[] }>();
+  for (const t of list(world, 'Telemetry')) {
+    const sel = t.spec?.selector?.matchLabels ?? {};
+    if (Object.keys(sel).length === 0) continue;
+    const ns = t.metadata.namespace ?? '';
+    const pods = list(world, 'Pod').filter(
+      (p) => p.metadata.namespace === ns && matchesLabels(sel, p.metadata.labels ?? {}),
+    );
+    if (pods.length === 0) {
+      // labels.SelectorFromSet(...).String(): `k=v` pairs sorted by key.
+      const text = Object.keys(sel)
+        .sort()
+        .map((k) => `${k}=${sel[k] ?? ''}`)
+        .join(',');
+      out.push({
+        level: 'Error',
+        code: CODE.referenceNotFound,
+        kind: 'Telemetry',
+        namespace: ns,
+        name: t.metadata.name,
+        text: `Referenced selector not found: "${text}"`,
+      });
+    }
+    for (const p of pods) {
+      const key = `${ns}/${p.metadata.name}`;
+      const e = byPod.get(key) ?? { ns, pod: p.metadata.name, names: [] };
+      e.names.push(t.metadata.name);
+      byPod.set(key, e);
+    }
+  }
+  for (const { ns, pod, names } of byPod.values()) {
+    if (names.length < 2) continue;
+    const sorted = [...names].sort();
+    for (const name of names)
+      out.push({
+        level: 'Error',
+        code: CODE.conflictingSelectors,
+        kind: 'Telemetry',
+        namespace: ns,
+        name,
+        text: `The Telemetries [${sorted.join(' ')}] in namespace "${ns}" select the same workload pod "${pod}", which can lead to undefined behavior.`,
       });
   }
   return out;

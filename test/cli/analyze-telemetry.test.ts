@@ -37,4 +37,29 @@ describe('analyze: Telemetry', () => {
     assert.equal(m.length, 1);
     assert.match(m[0] ?? '', /^ISL0004 app\/logs: accessLogging provider otel: envoyOtelAls access logs are not built/);
   });
+
+  it('selector.go: a selector matching no pod, and two selecting the same pod', () => {
+    const tel = (name: string, matchLabels: Record<string, string>): KubeObject => ({
+      apiVersion: 'telemetry.istio.io/v1',
+      kind: 'Telemetry',
+      metadata: { name, namespace: 'app' },
+      spec: { selector: { matchLabels }, accessLogging: [{ providers: [{ name: 'envoy' }] }] },
+    });
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'echo-0', namespace: 'app', labels: { app: 'echo', version: 'v1' } },
+    };
+    const world = applyChanges(
+      EMPTY_WORLD,
+      [pod, tel('a', { app: 'echo' }), tel('b', { version: 'v1' }), tel('c', { version: 'v2', app: 'x' })].map(
+        (object) => ({ op: 'upsert' as const, object }),
+      ),
+    ).world;
+    assert.deepEqual(summary(analyzeTelemetry(world)), [
+      'IST0101 app/c: Referenced selector not found: "app=x,version=v2"',
+      'IST0159 app/a: The Telemetries [a b] in namespace "app" select the same workload pod "echo-0", which can lead to undefined behavior.',
+      'IST0159 app/b: The Telemetries [a b] in namespace "app" select the same workload pod "echo-0", which can lead to undefined behavior.',
+    ]);
+  });
 });
