@@ -233,9 +233,9 @@ function parseMesh(text: string | undefined): MeshTelemetry {
     defaultProviders: {
       accessLogging: strings(defaults.accessLogging),
       tracing: strings(defaults.tracing),
-      // The standard install's mesh config names prometheus; a mesh config
-      // that sets defaultProviders decides for itself.
-      metrics: mesh.defaultProviders === undefined ? ['prometheus'] : strings(defaults.metrics),
+      // The standard install's mesh config names prometheus (helm merges a
+      // user's defaultProviders into it); an explicit list, even empty, decides.
+      metrics: defaults.metrics === undefined ? ['prometheus'] : strings(defaults.metrics),
     },
     accessLogFile: str(mesh.accessLogFile),
     enableTracing: mesh.enableTracing !== false,
