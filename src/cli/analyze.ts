@@ -9,6 +9,7 @@ import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
 import { EXIT_ANALYZER_ISSUES } from './errors';
 import { unverifiedTls } from './analyze-dr';
+import { analyzeTelemetry } from './analyze-telemetry';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -167,6 +168,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...notEnrolled(world),
     ...routesWithoutWaypoint(world, index),
     ...unverifiedTls(world),
+    ...analyzeTelemetry(world, DEFAULT_OPTIONS.rootNamespace),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),

@@ -97,10 +97,41 @@ export type RequestAuthentication = KubeObject<
   IstioStatus
 >;
 
+/** Telemetry's workload-mode selector: which side of a connection an entry configures. */
+export interface TelemetryMatch {
+  mode?: 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
+}
+
+export type TracingCustomTag =
+  | { literal: { value: string } }
+  | { header: { name: string; defaultValue?: string } }
+  | { environment: { name: string; defaultValue?: string } };
+
 export interface TelemetrySpec extends Targeting {
-  accessLogging?: { providers?: { name: string }[]; disabled?: boolean; filter?: { expression?: string } }[];
-  metrics?: unknown[];
-  tracing?: unknown[];
+  accessLogging?: {
+    providers?: { name: string }[];
+    disabled?: boolean;
+    filter?: { expression?: string };
+    match?: TelemetryMatch;
+  }[];
+  metrics?: {
+    providers?: { name: string }[];
+    overrides?: {
+      match?: TelemetryMatch & { metric?: string; customMetric?: string };
+      disabled?: boolean;
+      tagOverrides?: Record<string, { operation?: 'UPSERT' | 'REMOVE'; value?: string }>;
+    }[];
+    reportingInterval?: string;
+  }[];
+  tracing?: {
+    providers?: { name: string }[];
+    match?: TelemetryMatch;
+    randomSamplingPercentage?: number;
+    disableSpanReporting?: boolean;
+    customTags?: Record<string, TracingCustomTag>;
+    useRequestIdForTraceSampling?: boolean;
+    enableIstioTags?: boolean;
+  }[];
 }
 
 export type Telemetry = KubeObject<'Telemetry', TelemetrySpec, IstioStatus>;

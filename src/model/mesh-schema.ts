@@ -39,6 +39,41 @@ function extAuthz(cfg: Record<string, unknown>, at: string, http: boolean): [str
   return out;
 }
 
+/** Telemetry providers that send to a service (extensionprovider.go: validateExtensionProviderTracing*, ValidateExtensionProviderEnvoy*Als). */
+const REMOTE_TELEMETRY = [
+  'zipkin',
+  'datadog',
+  'skywalking',
+  'opentelemetry',
+  'envoyOtelAls',
+  'envoyHttpAls',
+  'envoyTcpAls',
+];
+
+function telemetryProvider(p: Record<string, unknown>, at: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const key of REMOTE_TELEMETRY) {
+    const cfg = p[key];
+    if (cfg === undefined) continue;
+    if (cfg === null || typeof cfg !== 'object') {
+      out.push([`${at}.${key}`, 'must be an object']);
+      continue;
+    }
+    const c = cfg as Record<string, unknown>;
+    const svc = service(c.service);
+    if (svc) out.push([`${at}.${key}.service`, svc]);
+    const port = c.port;
+    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
+      out.push([
+        `${at}.${key}.port`,
+        `invalid service port: port number ${String(port)} must be in the range 1..65535`,
+      ]);
+    if (key === 'opentelemetry' && c.grpc !== undefined && c.http !== undefined)
+      out.push([`${at}.${key}`, 'OpenTelemetryTracingProvider cannot specify both grpc and http']);
+  }
+  return out;
+}
+
 /** Checks `data.mesh` of a ConfigMap; the path names the provider inside the mesh config. */
 export const meshConfigMap = rule((o) => {
   const text = (o.data as Record<string, unknown> | undefined)?.mesh;
@@ -77,6 +112,7 @@ export const meshConfigMap = rule((o) => {
       if (cfg === null || typeof cfg !== 'object') out.push([`${at}.${key}`, 'must be an object']);
       else out.push(...extAuthz(cfg as Record<string, unknown>, `${at}.${key}`, http));
     }
+    out.push(...telemetryProvider(p, at));
   });
   return out;
 });

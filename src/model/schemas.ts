@@ -295,7 +295,7 @@ export const referenceGrantSpec = obj(
 
 export { authorizationPolicySpec, requestAuthenticationSpec } from './security-schemas';
 
-export const telemetrySpec = obj({ ...targeting, accessLogging: list(anyObject), metrics: list(anyObject) });
+export { telemetrySpec } from './telemetry-schema';
 export const wasmPluginSpec = obj(
   { ...targeting, url: str, phase: oneOf('UNSPECIFIED_PHASE', 'AUTHN', 'AUTHZ', 'STATS'), pluginConfig: anyObject },
   ['url'],

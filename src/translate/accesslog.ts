@@ -1,9 +1,18 @@
 import { pack, type TypeMap } from '../envoy';
 import { struct } from './common';
 import type { AccessLogFormatIR, AccessLogIR } from './ir';
-import { REQ_WITHOUT_QUERY_FORMATTER, REQ_WITHOUT_QUERY_OPERATOR } from './names';
+import {
+  ACCESS_LOG_CEL_FILTER,
+  ACCESS_LOGGER_FILE,
+  ACCESS_LOGGER_HTTP_GRPC,
+  ACCESS_LOGGER_TCP_GRPC,
+  REQ_WITHOUT_QUERY_FORMATTER,
+  REQ_WITHOUT_QUERY_OPERATOR,
+  UNSET_RUNTIME_KEY,
+} from './names';
 
 type AccessLog = TypeMap['envoy.config.accesslog.v3.AccessLog'];
+type AccessLogFilter = TypeMap['envoy.config.accesslog.v3.AccessLogFilter'];
 type SubstitutionFormatString = TypeMap['envoy.config.core.v3.SubstitutionFormatString'];
 
 /** Does any string in the format use an operator only the req_without_query extension knows? */
@@ -34,12 +43,89 @@ function logFormat(f: AccessLogFormatIR): SubstitutionFormatString {
   return out;
 }
 
-export function accessLogs(logs: readonly AccessLogIR[]): AccessLog[] {
-  return logs.map((l) => ({
-    name: 'envoy.access_loggers.file',
-    typed_config: pack('envoy.extensions.access_loggers.file.v3.FileAccessLog', {
-      path: l.path,
-      log_format: logFormat(l.format),
+/** accesslog.go: buildAccessLogFilterFromTelemetry — the Telemetry's CEL expression. */
+function celFilter(expression: string): AccessLogFilter {
+  return {
+    extension_filter: {
+      name: ACCESS_LOG_CEL_FILTER,
+      typed_config: pack('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression }),
+    },
+  };
+}
+
+function grpcCommon(l: Extract<AccessLogIR, { kind: 'http-grpc' | 'tcp-grpc' }>) {
+  return {
+    log_name: l.logName,
+    grpc_service: { envoy_grpc: { cluster_name: l.cluster, authority: l.authority } },
+    transport_api_version: 'V3' as const,
+    filter_state_objects_to_log: l.filterStateObjectsToLog,
+  };
+}
+
+/**
+ * telemetry_logging.go: fileAccessLogFromTelemetry, httpGrpcAccessLogFromTelemetry,
+ * tcpGrpcAccessLogFromTelemetry; accesslog.go: buildAccessLogFromTelemetry.
+ */
+/**
+ * The filters istiod puts on the logs of the waypoint's tunnel listeners, so
+ * they log only what the chains cannot (accesslog.go: listenerAccessLogFilter,
+ * hboneOriginationAccessLogFilter, hboneTerminationAccessLogFilter).
+ */
+export type TunnelLogFilter = 'no-route' | 'upstream-failure' | 'error-status';
+
+function tunnelFilter(f: TunnelLogFilter): AccessLogFilter {
+  if (f === 'no-route') return { response_flag_filter: { flags: ['NR'] } };
+  if (f === 'upstream-failure') return { response_flag_filter: { flags: ['UF'] } };
+  return {
+    status_code_filter: {
+      comparison: { op: 'GE', value: { default_value: 400, runtime_key: UNSET_RUNTIME_KEY } },
+    },
+  };
+}
+
+/** accesslog.go: buildAccessLogFilter — one filter as is, two joined by and_filter. */
+function joinFilters(fs: AccessLogFilter[]): { filter?: AccessLogFilter } {
+  if (fs.length === 0) return {};
+  if (fs.length === 1) return { filter: fs[0] };
+  return { filter: { and_filter: { filters: fs } } };
+}
+
+function accessLog(l: AccessLogIR, tunnel?: TunnelLogFilter): AccessLog {
+  const filter = joinFilters([
+    ...(tunnel ? [tunnelFilter(tunnel)] : []),
+    ...(l.filter !== undefined ? [celFilter(l.filter)] : []),
+  ]);
+  if (l.kind === 'file') {
+    const format = logFormat(l.format);
+    return {
+      name: ACCESS_LOGGER_FILE,
+      typed_config: pack('envoy.extensions.access_loggers.file.v3.FileAccessLog', {
+        path: l.path,
+        log_format: l.omitEmptyValues ? { ...format, omit_empty_values: true } : format,
+      }),
+      ...filter,
+    };
+  }
+  if (l.kind === 'http-grpc')
+    return {
+      name: ACCESS_LOGGER_HTTP_GRPC,
+      typed_config: pack('envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig', {
+        common_config: grpcCommon(l),
+        additional_request_headers_to_log: l.additionalRequestHeadersToLog,
+        additional_response_headers_to_log: l.additionalResponseHeadersToLog,
+        additional_response_trailers_to_log: l.additionalResponseTrailersToLog,
+      }),
+      ...filter,
+    };
+  return {
+    name: ACCESS_LOGGER_TCP_GRPC,
+    typed_config: pack('envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig', {
+      common_config: grpcCommon(l),
     }),
-  }));
+    ...filter,
+  };
+}
+
+export function accessLogs(logs: readonly AccessLogIR[], tunnel?: TunnelLogFilter): AccessLog[] {
+  return logs.map((l) => accessLog(l, tunnel));
 }

@@ -314,7 +314,7 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter
     typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}),
   })),
   once(upstreamPeerMetadata),
-  once(istioStats),
+  statsFilters,
   once(() => ({
     name: 'envoy.filters.http.router',
     typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}),
@@ -328,8 +328,14 @@ const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | Netw
   networkRbac('AUDIT'),
   networkRbac('DENY'),
   networkRbac('ALLOW'),
-  once(istioStats),
+  statsFilters,
 ];
+
+/** telemetry.go: buildHTTPTelemetryFilter, buildTCPTelemetryFilter — the default one unless Telemetry says otherwise. */
+const defaultStats = once(() => istioStats());
+function statsFilters(ctx: ChainContext): ReturnType<typeof istioStats>[] {
+  return ctx.policy.stats ? ctx.policy.stats.map((f) => istioStats(f)) : [defaultStats()];
+}
 
 // HTTP filters read only the policy and trust domain, and services with no
 // policy of their own share one policy object (see buildWaypointIR), so their

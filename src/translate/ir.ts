@@ -5,6 +5,8 @@ import type { ConsistentHashLB, TrafficPolicy } from '../model';
 // (from the World and the ambient index) decides *what*; turning it into
 // Envoy messages decides *how*. Each stage is pure and tested on its own.
 
+import type { TypeMap } from '../envoy';
+
 export type PortProtocol = 'http' | 'tcp' | 'sniff';
 /** istio's protocol names (pkg/config/protocol: Instance); `unsupported` means sniffed. */
 export type IstioProtocol =
@@ -227,9 +229,57 @@ export interface JwtRuleIR {
 /** What an access-log line looks like: a text template, or JSON fields. */
 export type AccessLogFormatIR = { kind: 'text'; text: string } | { kind: 'json'; fields: Record<string, unknown> };
 
-export interface AccessLogIR {
-  path: string;
-  format: AccessLogFormatIR;
+/** One access log; `filter` is a CEL expression that must hold for a line to be written. */
+export type AccessLogIR = (
+  | { kind: 'file'; path: string; format: AccessLogFormatIR; omitEmptyValues?: boolean }
+  | {
+      kind: 'http-grpc' | 'tcp-grpc';
+      logName: string;
+      cluster: string;
+      authority: string;
+      filterStateObjectsToLog: string[];
+      additionalRequestHeadersToLog: string[];
+      additionalResponseHeadersToLog: string[];
+      additionalResponseTrailersToLog: string[];
+    }
+) & { filter?: string };
+
+/** A tracing custom tag, as the Telemetry API and istiod's own tags write it. */
+export type CustomTagIR = { tag: string } & (
+  { literal: string } | { header: string; defaultValue?: string } | { environment: string; defaultValue?: string }
+);
+
+/** The tracer an HCM reports to: an Envoy tracer extension with its typed config. */
+export type TracerIR = {
+  name: string;
+  spawnUpstreamSpan?: boolean;
+  maxPathTagLength?: number;
+} & (
+  | { type: 'envoy.config.trace.v3.ZipkinConfig'; config: TypeMap['envoy.config.trace.v3.ZipkinConfig'] }
+  | { type: 'envoy.config.trace.v3.DatadogConfig'; config: TypeMap['envoy.config.trace.v3.DatadogConfig'] }
+  | { type: 'envoy.config.trace.v3.SkyWalkingConfig'; config: TypeMap['envoy.config.trace.v3.SkyWalkingConfig'] }
+  | { type: 'envoy.config.trace.v3.OpenTelemetryConfig'; config: TypeMap['envoy.config.trace.v3.OpenTelemetryConfig'] }
+);
+
+/** Tracing configured by Telemetry; `off` means the HCM has none. */
+export type TracingIR =
+  | { off: true }
+  | {
+      off?: false;
+      /** Absent: the tracer of the proxy's bootstrap (tracing from the mesh config's proxy defaults). */
+      tracer?: TracerIR;
+      randomSampling: number;
+      maxPathTagLength?: number;
+      /** The Telemetry's own tags; istiod's tags about the proxy join them when `istioTags`. */
+      customTags: CustomTagIR[];
+      istioTags: boolean;
+      useRequestIdForTraceSampling: boolean;
+    };
+
+/** One Istio stats filter: the metric overrides istiod puts in its config. */
+export interface StatsFilterIR {
+  metrics: { name: string; drop: boolean; dimensions: Record<string, string>; tagsToRemove: string[] }[];
+  tcpReportingMs?: number;
 }
 
 /** Everything that applies to one chain (service port, or the waypoint's direct chains). */
@@ -237,6 +287,10 @@ export interface ChainPolicyIR {
   authz: AuthzPolicyIR[];
   jwt: JwtRuleIR[];
   accessLogs: AccessLogIR[];
+  /** Absent: the mesh config's tracing (the default tracer, 1% sampling). */
+  tracing?: TracingIR;
+  /** Absent: one stats filter without overrides (the default prometheus provider). */
+  stats?: StatsFilterIR[];
 }
 
 export interface ServicePortIR {
@@ -315,6 +369,8 @@ export interface WaypointIR {
   outbound: OutboundClusterIR[];
   /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */
   direct: ChainPolicyIR;
+  /** The mesh config's `disableEnvoyListenerLog`: listeners carry no access log of their own. */
+  disableListenerLog?: boolean;
   /**
    * IPs of the workloads bound to this waypoint, sorted: the only workload
    * addresses main_internal tunnels to (listener_waypoint.go: buildWaypointInternal).

@@ -1,5 +1,6 @@
 import { pack, type TypeMap } from '../envoy';
 import { struct } from './common';
+import type { StatsFilterIR } from './ir';
 import { PEER_PRINCIPAL_KEY } from './names';
 
 // Filters of Istio's Envoy build and the filter state keys it relies on.
@@ -79,12 +80,25 @@ export function directConnectAuthority(): NetworkFilter {
   };
 }
 
-/** Istio's standard metrics. */
-export function istioStats(): { name: string; typed_config: Any } {
+/**
+ * Istio's standard metrics (telemetry.go: generateStatsConfig for a waypoint):
+ * without a Telemetry, no overrides; with one, its metric overrides and TCP
+ * reporting interval.
+ */
+export function istioStats(f?: StatsFilterIR): { name: string; typed_config: Any } {
+  const metrics = (f?.metrics ?? []).map((m) => ({
+    ...(Object.keys(m.dimensions).length > 0 ? { dimensions: m.dimensions } : {}),
+    name: m.name,
+    ...(m.tagsToRemove.length > 0 ? { tags_to_remove: m.tagsToRemove } : {}),
+    ...(m.drop ? { drop: true } : {}),
+  }));
+  const ms = f?.tcpReportingMs;
   return {
     name: 'istio.stats',
     typed_config: typedStruct('type.googleapis.com/stats.PluginConfig', {
       disable_host_header_fallback: true,
+      ...(ms !== undefined ? { tcp_reporting_duration: `${ms / 1000}s` } : {}),
+      ...(metrics.length > 0 ? { metrics } : {}),
       reporter: 'SERVER_GATEWAY',
     }),
   };

@@ -1,5 +1,5 @@
 import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../envoy';
-import type { ChainPolicyIR, ServiceIR, ServicePortIR, TcpProxyIR, TcpRouteIR, WaypointIR } from './ir';
+import type { AccessLogIR, ChainPolicyIR, ServiceIR, ServicePortIR, TcpProxyIR, TcpRouteIR, WaypointIR } from './ir';
 import { tcpProxySettings } from './hash-policy';
 import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
@@ -10,7 +10,7 @@ import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from './names';
 import type { Recipe } from './recipe';
-import { defaultTracing, requestIdExtension, type ProxyTags } from './hcm-defaults';
+import { defaultTracing, telemetryRequestId, telemetryTracing, type ProxyTags } from './hcm-defaults';
 import { isHttp2 } from './services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
@@ -18,10 +18,16 @@ type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal. */
-function connectTerminate(trustDomain: string): Listener {
+/**
+ * Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal.
+ * The waypoint-wide access logs log error statuses on its HCM and unmatched
+ * connections on the listener (listener_waypoint.go:
+ * buildHCMConnectTerminateChain, buildConnectTerminateListener).
+ */
+function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_TERMINATE,
+    ...listenerLogs(own),
     address: { socket_address: { address: '0.0.0.0', port_value: names.HBONE_PORT } },
     connection_balance_config: { exact_balance: {} },
     filter_chains: [
@@ -62,6 +68,7 @@ function connectTerminate(trustDomain: string): Listener {
               server_name: 'istio-envoy',
               forward_client_cert_details: 'APPEND_FORWARD',
               set_current_client_cert_details: { subject: { value: true }, uri: true, dns: true },
+              ...(logs.length > 0 ? { access_log: accessLogs(logs, 'error-status') } : {}),
               route_config: {
                 name: 'default',
                 virtual_hosts: [
@@ -102,9 +109,10 @@ function connectTerminate(trustDomain: string): Listener {
  * inbound-vip cluster passed through, and the connect_originate cluster
  * dials it; the listener itself must not redirect (use_original_dst false).
  */
-function connectOriginate(): Listener {
+function connectOriginate(logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
   return {
     name: names.CONNECT_ORIGINATE,
+    ...listenerLogs(own),
     use_original_dst: { value: false },
     internal_listener: {},
     listener_filters: [originalDstFilter()],
@@ -117,12 +125,22 @@ function connectOriginate(): Listener {
               stat_prefix: names.CONNECT_ORIGINATE,
               cluster: names.CONNECT_ORIGINATE,
               tunneling_config: { hostname: '%DOWNSTREAM_LOCAL_ADDRESS%' },
+              // accesslog.go: setHboneOriginationAccessLog — only failures to connect.
+              ...(logs.length > 0 ? { access_log: accessLogs(logs, 'upstream-failure') } : {}),
             }),
           },
         ],
       },
     ],
   };
+}
+
+/** accesslog.go: setListenerAccessLog — skipped when the mesh config disables listener logs. */
+const ownLogs = (ir: WaypointIR): readonly AccessLogIR[] => (ir.disableListenerLog ? [] : ir.direct.accessLogs);
+
+/** accesslog.go: setListenerAccessLog — a listener logs only connections no chain took. */
+function listenerLogs(logs: readonly AccessLogIR[]): Pick<Listener, 'access_log'> {
+  return logs.length > 0 ? { access_log: accessLogs(logs, 'no-route') } : {};
 }
 
 interface ChainArgs {
@@ -163,7 +181,7 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
     // (HTTP/2 options on HTTP/2 ports).
     tail = encodeTail(HCM, {
       http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
-      tracing: defaultTracing(a.proxy),
+      tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
       ...(a.http2 ? { http2_protocol_options: {} } : {}),
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       stream_idle_timeout: { seconds: 0 },
@@ -173,7 +191,7 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
       access_log: accessLogs(a.policy.accessLogs),
       use_remote_address: { value: false },
       normalize_path: { value: true },
-      request_id_extension: requestIdExtension(),
+      request_id_extension: telemetryRequestId(a.policy.tracing),
       path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
     });
     byKey.set(key, tail);
@@ -286,6 +304,7 @@ function mainInternal(ir: WaypointIR): Listener {
   );
   return {
     name: names.MAIN_INTERNAL,
+    ...listenerLogs(ownLogs(ir)),
     internal_listener: {},
     listener_filters: mainInternalFilters(ir),
     traffic_direction: 'INBOUND',
@@ -300,6 +319,7 @@ function mainInternalInput(ir: WaypointIR): unknown {
     trustDomain: ir.trustDomain,
     clusterId: ir.clusterId,
     direct: ir.direct,
+    disableListenerLog: ir.disableListenerLog,
     workloadIps: ir.workloadIps,
     services: ir.services.map((s) => [
       s.hostname,
@@ -311,8 +331,16 @@ function mainInternalInput(ir: WaypointIR): unknown {
 
 export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
   return [
-    { name: names.CONNECT_ORIGINATE, input: null, build: connectOriginate },
-    { name: names.CONNECT_TERMINATE, input: ir.trustDomain, build: () => connectTerminate(ir.trustDomain) },
+    {
+      name: names.CONNECT_ORIGINATE,
+      input: [ir.direct.accessLogs, ownLogs(ir)],
+      build: () => connectOriginate(ir.direct.accessLogs, ownLogs(ir)),
+    },
+    {
+      name: names.CONNECT_TERMINATE,
+      input: [ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)],
+      build: () => connectTerminate(ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)),
+    },
     { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
   ];
 }

@@ -250,3 +250,42 @@ export function fileRootResource(ca: string): string {
 export function configPath(group: string, version: string, kebabKind: string, namespace: string, name: string): string {
   return `/apis/${group}/${version}/namespaces/${namespace}/${kebabKind}/${name}`;
 }
+// Telemetry providers (telemetry_logging.go, accesslog.go, tracing.go, telemetry.go).
+
+/** The mesh's built-in file access-log provider (telemetry_logging.go: builtinEnvoyAccessLogProvider). */
+export const BUILTIN_ACCESS_LOG_PROVIDER = 'envoy';
+export const ACCESS_LOGGER_FILE = 'envoy.access_loggers.file';
+export const ACCESS_LOGGER_HTTP_GRPC = 'envoy.access_loggers.http_grpc';
+export const ACCESS_LOGGER_TCP_GRPC = 'envoy.tcp_grpc_access_log';
+/** Default ALS log names (HTTPEnvoyAccessLogFriendlyName, TCPEnvoyAccessLogFriendlyName). */
+export const HTTP_ALS_LOG_NAME = 'http_envoy_accesslog';
+export const TCP_ALS_LOG_NAME = 'tcp_envoy_accesslog';
+/** Filter state the ALS providers log unless told otherwise (envoyStateToLog). */
+export const ALS_FILTER_STATE_OBJECTS: readonly string[] = ['upstream_peer', 'downstream_peer'];
+/** accesslog.go: celFilter — the access-log filter extension for Telemetry `filter.expression`. */
+export const ACCESS_LOG_CEL_FILTER = 'envoy.access_loggers.extension_filters.cel';
+
+export const TRACER_ZIPKIN = 'envoy.tracers.zipkin';
+export const TRACER_DATADOG = 'envoy.tracers.datadog';
+export const TRACER_OPENTELEMETRY = 'envoy.tracers.opentelemetry';
+export const TRACER_SKYWALKING = 'envoy.tracers.skywalking';
+/** tracing.go: zipkinConfig — Zipkin's v2 span endpoint when the provider sets no path. */
+export const ZIPKIN_DEFAULT_ENDPOINT = '/api/v2/spans';
+/** features/telemetry.go: PILOT_TRACE_SAMPLING defaults to 1%. */
+export const DEFAULT_TRACE_SAMPLING_PERCENT = 1;
+
+/** telemetry.go: metricToPrometheusMetric — Telemetry metric names as the stats filter knows them. */
+export const PROMETHEUS_METRIC_NAMES: Readonly<Record<string, string>> = {
+  REQUEST_COUNT: 'requests_total',
+  REQUEST_DURATION: 'request_duration_milliseconds',
+  REQUEST_SIZE: 'request_bytes',
+  RESPONSE_SIZE: 'response_bytes',
+  TCP_OPENED_CONNECTIONS: 'tcp_connections_opened_total',
+  TCP_CLOSED_CONNECTIONS: 'tcp_connections_closed_total',
+  TCP_SENT_BYTES: 'tcp_sent_bytes_total',
+  TCP_RECEIVED_BYTES: 'tcp_received_bytes_total',
+  GRPC_REQUEST_MESSAGES: 'request_messages_total',
+  GRPC_RESPONSE_MESSAGES: 'response_messages_total',
+};
+/** accesslog.go: hboneTerminationAccessLogFilter — a runtime key the API requires, set so it never resolves. */
+export const UNSET_RUNTIME_KEY = 'istio.io/unset';

@@ -6,19 +6,10 @@ import {
   type KubeObject,
   type RequestAuthentication,
   type Targeting,
-  type Telemetry,
 } from '../model';
-import type {
-  AccessLogFormatIR,
-  AccessLogIR,
-  AuthzPolicyIR,
-  ChainPolicyIR,
-  OutboundClusterIR,
-  ServiceIR,
-  WaypointIR,
-} from './ir';
+import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from './ir';
 import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from './mesh-config';
-import { ACCESS_LOG_STDOUT, outbound as outboundName } from './names';
+import { outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
@@ -26,7 +17,10 @@ import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
-import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
+import { attachmentsOn, policyNamespaces } from './targeting';
+import { applicableTelemetry } from './telemetry';
+import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from './telemetry-chain';
+import { meshTelemetry } from './telemetry-providers';
 import {
   boundWorkloadIps,
   endpointIRs,
@@ -47,9 +41,8 @@ interface Attached<T> {
 
 function collect<T extends Targeted>(
   ctx: WaypointContext,
-  kind: 'AuthorizationPolicy' | 'RequestAuthentication' | 'Telemetry',
+  kind: 'AuthorizationPolicy' | 'RequestAuthentication',
   namespaces: string[],
-  rootDefault = false,
 ): Attached<T> {
   const out: Attached<T> = { waypoint: [], byService: new Map() };
   for (const ns of namespaces) {
@@ -58,11 +51,6 @@ function collect<T extends Targeted>(
       a.metadata.name < b.metadata.name ? -1 : 1,
     );
     for (const p of items) {
-      // A root-namespace default with no target applies mesh-wide (Telemetry).
-      if (rootDefault && ns === ctx.opts.rootNamespace && !p.spec?.selector && targetRefsOf(p.spec).length === 0) {
-        out.waypoint.push(p);
-        continue;
-      }
       for (const a of attachmentsOn(ctx, p)) {
         if (a.scope === 'waypoint') out.waypoint.push(p);
         else {
@@ -75,23 +63,6 @@ function collect<T extends Targeted>(
     }
   }
   return out;
-}
-
-/**
- * Telemetry access logging with the built-in `envoy` provider: a file log to
- * stdout in the mesh config's format (telemetry_logging.go: telemetryAccessLog,
- * FileAccessLogFromMeshConfig).
- */
-function accessLogsOf(telemetries: Telemetry[], format: AccessLogFormatIR): AccessLogIR[] {
-  let enabled = false;
-  for (const t of telemetries) {
-    for (const a of t.spec?.accessLogging ?? []) {
-      const providers = a.providers ?? [];
-      if (providers.length > 0 && !providers.some((p) => p.name === 'envoy')) continue;
-      enabled = !a.disabled;
-    }
-  }
-  return enabled ? [{ path: ACCESS_LOG_STDOUT, format }] : [];
 }
 
 /** The Service behind a provider hostname (`<name>.<ns>.svc.<domain>`). */
@@ -116,12 +87,24 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   );
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
-  const telemetry = collect<Telemetry>(ctx, 'Telemetry', namespaces, true);
   const td = ctx.opts.trustDomain;
   const outbound = new Map<string, OutboundClusterIR>();
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
-  const logFormat = meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const telemetryInputs: TelemetryInputs = {
+    mesh: meshTelemetry(ctx.world, ctx.opts.rootNamespace, ctx.reads),
+    meshFormat: meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads),
+    outbound,
+  };
+  // Chains with the same Telemetry in scope share one merge result.
+  const telemetryByKey = new Map<string, ChainTelemetry>();
+  const telemetryOf = (svc?: Service) => {
+    const t = applicableTelemetry(ctx, svc);
+    let c = telemetryByKey.get(t.key);
+    if (!c) telemetryByKey.set(t.key, (c = chainTelemetry(ctx, telemetryInputs, t)));
+    return c;
+  };
+  const waypointTelemetry = telemetryOf();
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
     const ir = aliases.length > 0 ? { ...authzPolicyIR(p), trustDomainAliases: aliases } : authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
@@ -152,20 +135,19 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const shared: ChainPolicyIR = {
     authz: authz.waypoint.map(withProvider),
     jwt: authn.waypoint.flatMap(jwtRules),
-    accessLogs: accessLogsOf(telemetry.waypoint, logFormat),
+    ...waypointTelemetry,
   };
-  const policyFor = (svcKey: string): ChainPolicyIR => {
+  const policyFor = (svcKey: string, t: ChainTelemetry): ChainPolicyIR => {
     const a = authz.byService.get(svcKey);
     const r = authn.byService.get(svcKey);
-    const t = telemetry.byService.get(svcKey);
     return {
       authz: a ? [...shared.authz, ...a.map(withProvider)] : shared.authz,
       jwt: r ? [...shared.jwt, ...r.flatMap(jwtRules)] : shared.jwt,
-      accessLogs: t ? accessLogsOf([...telemetry.waypoint, ...t], logFormat) : shared.accessLogs,
+      ...t,
     };
   };
-  const hasOwnPolicy = (svcKey: string) =>
-    authz.byService.has(svcKey) || authn.byService.has(svcKey) || telemetry.byService.has(svcKey);
+  const hasOwnPolicy = (svcKey: string, t: ChainTelemetry) =>
+    authz.byService.has(svcKey) || authn.byService.has(svcKey) || t !== waypointTelemetry;
   const serviceIRs: ServiceIR[] = [];
   const rules = destinationIndex(ctx);
   for (const svc of services) {
@@ -174,7 +156,8 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const svcKey = `${ns}/${svc.metadata.name}`;
     // One object for every service without a policy of its own, so what is
     // built from it (HTTP filters) is built once.
-    const policy = hasOwnPolicy(svcKey) ? policyFor(svcKey) : shared;
+    const t = telemetryOf(svc);
+    const policy = hasOwnPolicy(svcKey, t) ? policyFor(svcKey, t) : shared;
     const ports = [];
     for (const p of svc.spec?.ports ?? []) {
       if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
@@ -217,6 +200,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
     outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     direct: shared,
+    ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),
   };
 }

@@ -112,6 +112,12 @@ describe('incremental translation matches a full translation', () => {
     kind: 'Node',
     metadata: { name: 'solo', labels },
   });
+  const telemetry = (ns: string, name: string, spec: object): KubeObject => ({
+    apiVersion: 'telemetry.istio.io/v1',
+    kind: 'Telemetry',
+    metadata: { name, namespace: ns },
+    spec,
+  });
   const steps: [string, () => Change[], 'local' | 'any'][] = [
     [
       'a route edit',
@@ -224,6 +230,54 @@ describe('incremental translation matches a full translation', () => {
         } as KubeObject),
       ],
       'any',
+    ],
+    [
+      'a namespace-wide Telemetry turning on access logs',
+      () => [upsert(telemetry(NS0, 'logs', { accessLogging: [{ providers: [{ name: 'envoy' }] }] }))],
+      'local',
+    ],
+    [
+      'a mesh config adding a zipkin provider beside the CUSTOM one',
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh:
+              'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: authz.bench-000.svc.cluster.local\n    port: 9000\n' +
+              `- name: zipkin\n  zipkin:\n    service: ${svcName(7)}.${NS0}.svc.cluster.local\n    port: 80\n`,
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
+    [
+      'a Service-targeted Telemetry: zipkin tracing, a CEL log filter, a metric override',
+      () => [
+        upsert(
+          telemetry(NS0, 'svc', {
+            targetRefs: [{ kind: 'Service', group: '', name: svcName(8) }],
+            tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 20 }],
+            accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: 'response.code >= 400' } }],
+            metrics: [{ overrides: [{ match: { metric: 'REQUEST_COUNT' }, disabled: true }] }],
+          }),
+        ),
+      ],
+      'local',
+    ],
+    [
+      'the tracing collector Service deleted',
+      () => [{ op: 'delete', kind: 'Service', namespace: NS0, name: svcName(7) }],
+      'local',
+    ],
+    [
+      'a root-namespace Telemetry disabling logs mesh-wide',
+      () => [upsert(telemetry('istio-system', 'mesh-default', { accessLogging: [{ disabled: true }] }))],
+      'any',
+    ],
+    [
+      'the namespace Telemetry deleted',
+      () => [{ op: 'delete', kind: 'Telemetry', namespace: NS0, name: 'logs' }],
+      'local',
     ],
     ['a deleted route', () => [{ op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(5) }], 'local'],
     [
