@@ -14,6 +14,7 @@ import {
   waypointInternalUpstream,
 } from './cluster-defaults';
 import * as names from './names';
+import { hasCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
@@ -124,8 +125,11 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
   for (const svc of ir.services) {
     const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol))
-        out.push(edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol));
+      if (!hasCluster(svc, p)) continue;
+      for (const proto of chainProtocols(p.protocol)) {
+        const name = names.inboundVip(p.port, proto, svc.hostname);
+        out.push(usesEds(svc) ? edsCluster(name, meta, p.istioProtocol) : serviceEntryCluster(name, svc, p));
+      }
     }
   }
   for (const o of ir.outbound) {

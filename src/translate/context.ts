@@ -7,6 +7,11 @@ export interface TranslateOptions {
   rootNamespace: string;
   clusterId: string;
   domain: string;
+  /**
+   * istiod's ENABLE_WILDCARD_HOST_SERVICE_ENTRIES_FOR_TLS (off by default):
+   * serve TLS ports of wildcard DYNAMIC_DNS ServiceEntries, routed by SNI.
+   */
+  wildcardTlsServiceEntries?: boolean;
 }
 
 export const DEFAULT_OPTIONS: TranslateOptions = {

@@ -248,12 +248,23 @@ export interface ServicePortIR {
   policy: ChainPolicyIR;
 }
 
+/** ServiceEntry `resolution`: how the waypoint finds a host's endpoints. */
+export type ServiceEntryResolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
+
 export interface ServiceIR {
   hostname: string;
   namespace: string;
   name: string;
   vips: string[];
   ports: ServicePortIR[];
+  /** Set for a ServiceEntry host; a Service's endpoints always come by EDS. */
+  serviceEntry?: {
+    resolution: ServiceEntryResolution;
+    /** Resolve every address family and race them (dns-connect-strategy RACE_FIRST_TCP_CONNECT). */
+    raceFirstConnect: boolean;
+    /** Port → targetPort for NONE resolution (PassthroughTargetPorts). */
+    targetPorts: Record<number, number>;
+  };
 }
 
 /** A route backend the waypoint does not own: an `outbound|…` cluster. */

@@ -218,3 +218,17 @@ export const ISTIO_JSON_LOG_FORMAT: Readonly<Record<string, string>> = {
 /** The command operator that needs the req_without_query formatter extension. */
 export const REQ_WITHOUT_QUERY_OPERATOR = '%REQ_WITHOUT_QUERY';
 export const REQ_WITHOUT_QUERY_FORMATTER = 'envoy.formatter.req_without_query';
+
+/** cluster_builder.go: buildCluster — the DNS resolver of STRICT_DNS / LOGICAL_DNS clusters. */
+export const CARES_DNS_RESOLVER = 'envoy.network.dns_resolver.cares';
+/** cluster_builder.go: buildDFPCluster — the custom cluster type of a DYNAMIC_DNS host. */
+export const DFP_CLUSTER = 'envoy.clusters.dynamic_forward_proxy';
+/** filters.go: buildDynamicForwardProxyFilter. */
+export const DFP_HTTP_FILTER = 'envoy.filters.http.dynamic_forward_proxy';
+/** networkfilter.go: buildSNIDFPFilter (wellknown.SNIDynamicForwardProxy). */
+export const SNI_DFP_FILTER = 'envoy.filters.network.sni_dynamic_forward_proxy';
+
+/** model/service.go: BuildDNSCacheName — one DNS cache per wildcard host, shared by its cluster and filter. */
+export function dnsCacheName(hostname: string): string {
+  return `${hostname}_dfp_dns_cache`;
+}

@@ -24,7 +24,9 @@ import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
-import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
+import { attachmentKey, attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
+import { servedServiceEntries } from './service-entries';
+import { serviceEntryIRs } from './service-entry-ir';
 import {
   boundWorkloadIps,
   endpointIRs,
@@ -64,7 +66,7 @@ function collect<T extends Targeted>(
       for (const a of attachmentsOn(ctx, p)) {
         if (a.scope === 'waypoint') out.waypoint.push(p);
         else {
-          const key = `${a.namespace}/${a.name}`;
+          const key = attachmentKey(a);
           let l = out.byService.get(key);
           if (!l) out.byService.set(key, (l = []));
           l.push(p);
@@ -108,9 +110,10 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   ctx.reads.all('GatewayClass');
   const services = servedServices(ctx);
   for (const s of services) ctx.reads.object('Service', s.metadata.namespace, s.metadata.name);
+  const entries = servedServiceEntries(ctx);
   const namespaces = policyNamespaces(
     ctx,
-    services.map((s) => s.metadata.namespace ?? 'default'),
+    [...services, ...entries].map((s) => s.metadata.namespace ?? 'default'),
   );
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
@@ -198,6 +201,9 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       ports,
     });
   }
+  const ownPolicy = (key: string) => (hasOwnPolicy(key) ? policyFor(key) : shared);
+  const hosts = new Set(serviceIRs.map((s) => s.hostname));
+  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts));
   return {
     namespace: wp.namespace,
     name: wp.name,
