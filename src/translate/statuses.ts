@@ -12,6 +12,7 @@ import {
   type KindName,
   type ParentReference,
   type Service,
+  type ServiceEntry,
   type PolicyTargetReference,
   type Targeting,
 } from '../model';
@@ -278,12 +279,13 @@ function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
   };
 }
 
-function serviceStatus(ctx: StatusContext, svc: Service): ObjectStatus | undefined {
-  const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+/** A Service's or ServiceEntry's WaypointBound condition (ambient status.go: the same for both sources). */
+function serviceStatus(ctx: StatusContext, svc: Service | ServiceEntry): ObjectStatus | undefined {
+  const b = ctx.index.bindings.get(`${svc.kind}/${svc.metadata.namespace}/${svc.metadata.name}`);
   const c = b && boundCondition(b);
   if (!c) return undefined;
   return {
-    kind: 'Service',
+    kind: svc.kind,
     namespace: svc.metadata.namespace,
     name: svc.metadata.name,
     conditions: [{ type: CONDITION.waypointBound, ...c }],
@@ -327,6 +329,7 @@ export const STATUS_KINDS = [
   'Telemetry',
   'WasmPlugin',
   'EnvoyFilter',
+  'ServiceEntry',
 ] as const satisfies readonly KindName[];
 
 const STATUS_KIND_SET: ReadonlySet<string> = new Set(STATUS_KINDS);
@@ -340,6 +343,7 @@ export const hasOwnStatus = (kind: string): boolean => STATUS_KIND_SET.has(kind)
 export function objectStatus(ctx: StatusContext, o: KubeObject): ObjectStatus | undefined {
   switch (o.kind) {
     case 'Service':
+    case 'ServiceEntry':
       return serviceStatus(ctx, o as Service);
     case 'HTTPRoute':
     case 'GRPCRoute':

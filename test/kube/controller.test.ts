@@ -38,6 +38,7 @@ const EVERY_STATUS_KIND = [
   `apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: logs, namespace: default}\nspec:\n  ${target}\n  accessLogging: [{providers: [{name: envoy}]}]`,
   `apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: wasm, namespace: default}\nspec:\n  ${target}\n  url: oci://example/plugin:1`,
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
+  `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default, labels: {istio.io/use-waypoint: waypoint}}\nspec:\n  hosts: [ext.example]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS`,
 ].join('\n---\n');
 
 type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -279,6 +280,7 @@ describe(
           () => srv.get('security.istio.io/v1', 'RequestAuthentication', 'default', 'jwt')?.status,
           'policy statuses',
         );
+        await until(() => srv.get('networking.istio.io/v1', 'ServiceEntry', 'default', 'ext')?.status, 'entry status');
         const grants = grantsOf(readFileSync(join(PROJECT_ROOT, 'deploy', 'istiod-lite.yaml'), 'utf8'));
         // kubectl and the waypoint command (field manager istiod-lite) act with the user's rights.
         const used = verbsUsed(
