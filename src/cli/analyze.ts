@@ -8,6 +8,7 @@ import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
 import { EXIT_ANALYZER_ISSUES } from './errors';
+import { serviceEntryFindings } from './analyze-service-entries';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -165,6 +166,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...selectorsOnWaypoints(world),
     ...notEnrolled(world),
     ...routesWithoutWaypoint(world, index),
+    ...serviceEntryFindings(world, index),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),
