@@ -106,7 +106,7 @@ export function resolveBackend(
   if (isHostnameRef(ref)) {
     const h = hostnameCluster(ctx, route, ref);
     return h.ok
-      ? { ok: true, cluster: h.cluster }
+      ? { ok: true, cluster: h.cluster, ...(h.outbound ? { outbound: h.outbound } : {}) }
       : { ok: false, reason: h.reason ?? 'BackendNotFound', message: h.message ?? '', cluster: h.cluster };
   }
   const checked = checkBackendRef(ctx.world, route, ref, ctx.reads);

@@ -14,7 +14,7 @@ import {
   waypointInternalUpstream,
 } from './cluster-defaults';
 import * as names from './names';
-import { hasCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
+import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
@@ -133,7 +133,13 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
     }
   }
   for (const o of ir.outbound) {
-    const [name = o.hostname, namespace = ''] = o.hostname.split('.');
+    if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
+      out.push(outboundServiceEntryCluster(o));
+      continue;
+    }
+    const [name = o.hostname, namespace = ''] = o.serviceEntry
+      ? [o.hostname, o.serviceEntry.namespace]
+      : o.hostname.split('.');
     const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
     out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
   }

@@ -75,7 +75,8 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
       for (const proto of chainProtocols(p.protocol)) add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints);
     }
   }
-  for (const o of ir.outbound) add(o.cluster, o.endpoints);
+  for (const o of ir.outbound)
+    if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC') add(o.cluster, o.endpoints);
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 

@@ -7,7 +7,8 @@ import type { WaypointContext } from './context';
 import type { Reads } from './reads';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from './names';
 import { chainKind } from './services';
-import { serviceEntryProtocol } from './service-entries';
+import { racesFirstConnect, resolutionOf, serviceEntryEndpoints, serviceEntryProtocol } from './service-entries';
+import type { OutboundClusterIR } from './ir';
 
 const GROUP = 'networking.istio.io';
 
@@ -56,7 +57,7 @@ export function hostnameCluster(
   ctx: WaypointContext,
   route: KubeObject,
   ref: BackendRef,
-): { ok: boolean; reason?: string; message?: string; cluster: string } {
+): { ok: boolean; reason?: string; message?: string; cluster: string; outbound?: OutboundClusterIR } {
   const checked = checkHostnameRef(ctx.world, route, ref, ctx.reads);
   if (!checked.ok && checked.invalid) return { ...checked, cluster: UNKNOWN_SERVICE };
   const entry = checked.ok ? checked.entry : undefined;
@@ -71,5 +72,25 @@ export function hostnameCluster(
   const owner = ctx.index.waypointFor(`ServiceEntry/${ns}/${entry.metadata.name}`);
   if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key)
     return { ok: true, cluster: inboundVip(portNumber, flavor, ref.name) };
-  return { ok: true, cluster: outbound(portNumber, ref.name) };
+  const cluster = outbound(portNumber, ref.name);
+  if (!port) return { ok: true, cluster };
+  const protocol = serviceEntryProtocol(port);
+  const targetPorts: Record<number, number> = port.targetPort !== undefined ? { [port.number]: port.targetPort } : {};
+  return {
+    ok: true,
+    cluster,
+    outbound: {
+      cluster,
+      hostname: ref.name,
+      port: portNumber,
+      endpoints: serviceEntryEndpoints(ctx, entry, ref.name, port),
+      protocol,
+      serviceEntry: {
+        resolution: resolutionOf(entry),
+        raceFirstConnect: racesFirstConnect(entry),
+        targetPorts,
+        namespace: ns,
+      },
+    },
+  };
 }

@@ -277,6 +277,8 @@ export interface OutboundClusterIR {
   http2?: boolean;
   /** The backend port's protocol, when it is a Service port. */
   protocol?: IstioProtocol;
+  /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
+  serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
 }
 
 export interface WaypointIR {

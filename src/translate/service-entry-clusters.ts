@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
-import type { ServiceIR, ServicePortIR } from './ir';
+import type { OutboundClusterIR, ServiceIR, ServicePortIR } from './ir';
 import { seconds } from './common';
 import {
   defaultCircuitBreakers,
@@ -126,4 +126,41 @@ export function serviceEntryCluster(name: string, svc: ServiceIR, p: ServicePort
     default:
       return passthroughCluster(name, svc, p);
   }
+}
+
+/**
+ * The `outbound|<port>||<host>` cluster of a ServiceEntry host another
+ * waypoint serves (or none): built as the entry's own waypoint would build
+ * its cluster, as for Service backends (clusters.ts).
+ */
+export function outboundServiceEntryCluster(o: OutboundClusterIR): Cluster {
+  const se = o.serviceEntry;
+  const svc: ServiceIR = {
+    hostname: o.hostname,
+    namespace: se?.namespace ?? '',
+    name: o.hostname,
+    vips: [],
+    ports: [],
+    ...(se
+      ? {
+          serviceEntry: {
+            resolution: se.resolution,
+            raceFirstConnect: se.raceFirstConnect,
+            targetPorts: se.targetPorts,
+          },
+        }
+      : {}),
+  };
+  const empty = { authz: [], jwt: [], accessLogs: [] };
+  const port: ServicePortIR = {
+    port: o.port,
+    name: '',
+    protocol: 'tcp',
+    istioProtocol: o.protocol ?? 'unsupported',
+    endpoints: o.endpoints,
+    httpRoutes: [],
+    tcpRoutes: [],
+    policy: empty,
+  };
+  return serviceEntryCluster(o.cluster, svc, port);
 }

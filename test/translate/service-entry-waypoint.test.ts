@@ -197,7 +197,7 @@ describe('ServiceEntries served by a waypoint', () => {
     assert.equal((cluster(on, name)?.clusterType as J).name as string, 'envoy.clusters.dynamic_forward_proxy');
   });
 
-  it('route a Hostname backend served by another waypoint to its outbound cluster (listener_waypoint.go: getWaypointDestinationCluster)', () => {
+  it('route a Hostname backend served by another waypoint to its outbound cluster, built by resolution (listener_waypoint.go: getWaypointDestinationCluster)', () => {
     const r = run([
       entry('local', { hosts: ['local.example.com'], addresses: ['240.0.0.8'], resolution: 'DNS' }),
       entry(
@@ -221,6 +221,11 @@ describe('ServiceEntries served by a waypoint', () => {
     const rc = r.rendered.routes?.find((x) => x.name === 'inbound-vip|80|http|local.example.com');
     const routes = ((rc?.virtualHosts as J[])[0] as J).routes as J[];
     assert.equal(((routes[0] as J).route as J).cluster, 'outbound|80||far.example.com');
+    const far = cluster(r, 'outbound|80||far.example.com');
+    assert.equal(far?.type, 'STRICT_DNS', 'built as its own waypoint builds it');
+    assert.deepEqual(((far?.metadata as J).filterMetadata as J).istio, {
+      services: [{ host: 'far.example.com', name: 'far.example.com', namespace: 'other' }],
+    });
   });
 
   it('serve a host two entries declare once, from the first by namespace/name (cluster_waypoint.go: services keyed by hostname)', () => {
