@@ -20,7 +20,8 @@ import {
 import type { TranslateOptions } from './context';
 import { HBONE_PORT, serviceHostname } from './names';
 import { hostnameOf, vipsOf } from './services';
-import { hostAddresses, serviceEntryProtocol } from './service-entries';
+import { hostAddresses, resolutionOf, serviceEntryProtocol } from './service-entries';
+import ipaddr from 'ipaddr.js';
 import type { IstioProtocol } from './ir';
 import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
@@ -214,18 +215,27 @@ function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: Translate
     return { service_port: p.number, target_port: p.targetPort ?? p.number, ...(app ? { app_protocol: app } : {}) };
   });
   const sans = se.spec?.subjectAltNames ?? [];
+  // A NONE entry's traffic goes where it was addressed (constructServiceEntries).
+  const lb = resolutionOf(se) === 'NONE' ? { load_balancing: { mode: 'PASSTHROUGH', health_policy: 'ALLOW_ALL' } } : {};
   return (se.spec?.hosts ?? []).map((host) => ({
     name: se.metadata.name,
     namespace: ns,
     hostname: host,
-    // A CIDR needs the address length field, which our workload API does not carry yet.
-    addresses: hostAddresses(se, host)
-      .filter((a) => !a.includes('/'))
-      .map((ip) => ({ network: '', address: ipBytes(ip) })),
+    addresses: hostAddresses(se, host).map(networkAddress),
     ports,
     ...(sans.length > 0 ? { subject_alt_names: sans } : {}),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(lb as Pick<ServiceMsg, 'load_balancing'>),
   }));
+}
+
+/** helpers.go: toNetworkAddressFromCidr — a range as its masked address and length. */
+function networkAddress(a: string): NonNullable<ServiceMsg['addresses']>[number] {
+  if (!a.includes('/')) return { network: '', address: ipBytes(a) };
+  const [ip, bits] = ipaddr.parseCIDR(a);
+  const kind = ip.kind() === 'ipv6' ? ipaddr.IPv6 : ipaddr.IPv4;
+  const masked = kind.networkAddressFromCIDR(a).toString();
+  return { network: '', address: ipBytes(masked), length: bits };
 }
 
 /** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */

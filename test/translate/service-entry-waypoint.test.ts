@@ -155,6 +155,15 @@ describe('ServiceEntries served by a waypoint', () => {
     assert.equal(c?.lbPolicy, 'CLUSTER_PROVIDED');
     assert.equal((c?.originalDstLbConfig as J).upstreamPortOverride, 8080);
     assert.deepEqual(rangesOf(r, 'pt.example.com'), ['10.10.0.0/16']);
+    // ztunnel: the same range, and its traffic passed through (services.go: constructServiceEntries; helpers.go: toNetworkAddressFromCidr).
+    const a = r.api.get(TypeUrl.Address)!.find((x) => x.name === 'egress/pt.example.com')!;
+    const svc = decodeMessage('istio.workload.Address', a.body).service!;
+    assert.deepEqual(
+      svc.addresses.map((n) => `${[...n.address].join('.')}/${n.length}`),
+      ['10.10.0.0/16'],
+    );
+    assert.equal(svc.load_balancing?.mode, 'PASSTHROUGH');
+    assert.equal(svc.load_balancing?.health_policy, 'ALLOW_ALL');
   });
 
   it('race every address family under RACE_FIRST_TCP_CONNECT: LOGICAL_DNS, ALL (cluster.go: convertResolution; cluster_builder.go: buildCluster)', () => {
