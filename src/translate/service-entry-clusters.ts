@@ -58,7 +58,8 @@ function common(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
  * RACE_FIRST_TCP_CONNECT strategy), DNS_ROUND_ROBIN is LOGICAL_DNS, both with
  * the c-ares resolver, the mesh's refresh rate, the record's TTL respected and
  * the endpoints inline. LOGICAL_DNS takes one endpoint, the first
- * (serviceentry/conversion.go keeps one for DNS_ROUND_ROBIN).
+ * (serviceentry/conversion.go: mergeServicesInstancesByNamespaceHost keeps
+ * one for DNS_ROUND_ROBIN; Envoy refuses more under the race strategy too).
  */
 function dnsCluster(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
   const se = svc.serviceEntry;
