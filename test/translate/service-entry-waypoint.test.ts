@@ -237,6 +237,41 @@ describe('ServiceEntries served by a waypoint', () => {
     });
   });
 
+  it('apply a TCPRoute whose parent is the entry to its TCP chain (route_collections.go: TCPRouteCollection, vsHosts = the entry hosts)', () => {
+    const r = run([
+      entry('db', {
+        hosts: ['db.example.com'],
+        addresses: ['240.0.0.11'],
+        resolution: 'DNS',
+        ports: [{ number: 5432, name: 'pg', protocol: 'TCP' }],
+      }),
+      entry('db2', {
+        hosts: ['db2.example.com'],
+        addresses: ['240.0.0.12'],
+        resolution: 'DNS',
+        ports: [{ number: 5432, name: 'pg', protocol: 'TCP' }],
+      }),
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+        kind: 'TCPRoute',
+        metadata: { name: 'db', namespace: 'egress' },
+        spec: {
+          parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'db' }],
+          rules: [
+            { backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'db2.example.com', port: 5432 }] },
+          ],
+        },
+      } as KubeObject,
+    ]);
+    const chain = (mainInternal(r).filterChains as J[]).find(
+      (f) => f.name === 'inbound-vip|5432|tcp|db.example.com',
+    ) as {
+      filters: J[];
+    };
+    const proxy = chain.filters.find((f) => f.name === 'envoy.filters.network.tcp_proxy')!;
+    assert.equal((proxy.typedConfig as J).cluster, 'inbound-vip|5432|tcp|db2.example.com');
+  });
+
   it('serve a host two entries declare once, from the first by namespace/name (cluster_waypoint.go: services keyed by hostname)', () => {
     const r = run([
       entry('a', { hosts: ['dup.example.com'], addresses: ['240.0.0.9'], resolution: 'DNS' }),
