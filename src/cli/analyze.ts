@@ -10,6 +10,7 @@ import { loadWorld } from './world-loader';
 import { EXIT_ANALYZER_ISSUES } from './errors';
 import { unverifiedTls } from './analyze-dr';
 import { analyzeTelemetry } from './analyze-telemetry';
+import { serviceEntryFindings } from './analyze-service-entries';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -169,6 +170,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...routesWithoutWaypoint(world, index),
     ...unverifiedTls(world),
     ...analyzeTelemetry(world, DEFAULT_OPTIONS.rootNamespace),
+    ...serviceEntryFindings(world, index),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),

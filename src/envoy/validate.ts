@@ -100,6 +100,16 @@ const PLANS: Plans = { byType: new Map(), deprecated: true };
 const PLANS_NO_DEPRECATED: Plans = { byType: new Map(), deprecated: false };
 const IN_PROGRESS = new Set<protobuf.Type>();
 
+/**
+ * Rules the vendored protos still declare but current Envoy no longer has, so
+ * configurations Envoy accepts (and istiod sends) are not refused: c-ares
+ * without explicit resolvers uses the system's (istiod cluster_builder.go:
+ * buildCluster sets only udp_max_queries).
+ */
+const RULES_ENVOY_DROPPED: ReadonlySet<string> = new Set([
+  '.envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig.resolvers',
+]);
+
 function planOf(type: protobuf.Type, plans: Plans): TypePlan {
   const known = plans.byType.get(type);
   if (known) return known;
@@ -114,7 +124,7 @@ function planOf(type: protobuf.Type, plans: Plans): TypePlan {
     field.resolve();
     const opts = field.parsedOptions as unknown as Options;
     const deprecated = plans.deprecated && (opts?.some((o) => o.deprecated === true) ?? false);
-    const rules = rulesOf(opts, '(validate.rules)');
+    const rules = RULES_ENVOY_DROPPED.has(field.fullName) ? undefined : rulesOf(opts, '(validate.rules)');
     const msgType = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
     // A type met again while its own plan is being made is assumed to need walking.
     const deep = msgType !== undefined && (IN_PROGRESS.has(msgType) || !planOf(msgType, plans).trivial);

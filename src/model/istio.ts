@@ -156,12 +156,18 @@ export interface ServiceEntrySpec {
   addresses?: string[];
   ports?: { number: number; protocol?: string; name: string; targetPort?: number }[];
   location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
-  resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+  resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
   endpoints?: { address?: string; ports?: Record<string, number>; labels?: Record<string, string> }[];
   workloadSelector?: { labels?: Record<string, string> };
+  subjectAltNames?: string[];
 }
 
-export type ServiceEntry = KubeObject<'ServiceEntry', ServiceEntrySpec, IstioStatus>;
+/** istiod's IP allocator writes the addresses it gave each host here (ipallocate.go). */
+export interface ServiceEntryStatus extends IstioStatus {
+  addresses?: { value: string; host?: string }[];
+}
+
+export type ServiceEntry = KubeObject<'ServiceEntry', ServiceEntrySpec, ServiceEntryStatus>;
 export type WorkloadEntry = KubeObject<
   'WorkloadEntry',
   {

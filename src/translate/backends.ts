@@ -14,6 +14,7 @@ import type { OutboundClusterIR } from './ir';
 import type { WaypointContext } from './context';
 import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from './names';
 import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services';
+import { hostnameCluster, isHostnameRef } from './hostname-backends';
 
 /**
  * A backendRef that cannot be used still names the cluster istiod would route
@@ -22,7 +23,7 @@ import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services
  * invalid backends; listener_waypoint.go: getWaypointDestinationCluster).
  */
 export type Resolved =
-  | { ok: true; cluster: string; outbound?: OutboundClusterIR; service: Service }
+  | { ok: true; cluster: string; outbound?: OutboundClusterIR; service?: Service }
   | { ok: false; reason: string; message: string; cluster: string };
 
 /** Whether a ReferenceGrant in the target namespace lets `from` refer to the Service. */
@@ -102,6 +103,12 @@ export function resolveBackend(
   ref: BackendRef,
   want: ChainProtocol,
 ): Resolved {
+  if (isHostnameRef(ref)) {
+    const h = hostnameCluster(ctx, route, ref);
+    return h.ok
+      ? { ok: true, cluster: h.cluster, ...(h.outbound ? { outbound: h.outbound } : {}) }
+      : { ok: false, reason: h.reason ?? 'BackendNotFound', message: h.message ?? '', cluster: h.cluster };
+  }
   const checked = checkBackendRef(ctx.world, route, ref, ctx.reads);
   if (!checked.ok) return { ...checked, cluster: deadCluster(ctx, route, ref, checked.service) };
   const { service: svc, port } = checked;

@@ -14,6 +14,8 @@ export interface ChainContext {
   statPrefix: string;
   policy: ChainPolicyIR;
   trustDomain: string;
+  /** A wildcard ServiceEntry host's DNS cache: its HTTP chain resolves the Host header (listener_builder.go). */
+  dnsCache?: string;
 }
 
 export type RbacStage = 'AUDIT' | 'DENY' | 'ALLOW';
@@ -287,6 +289,33 @@ function jwtFilterOf(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
 }
 
 /**
+ * filters.go: BuildWaypointInboundDFPFilter — resolves a wildcard host's
+ * requests by their Host header, into the cache its cluster reads.
+ */
+function dfpHttpFilter(cache: string): HttpFilter {
+  return {
+    name: names.DFP_HTTP_FILTER,
+    typed_config: pack('envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig', {
+      dns_cache_config: { name: cache, dns_lookup_family: 'V4_ONLY' },
+    }),
+  };
+}
+
+/**
+ * networkfilter.go: buildSNIDFPFilter — resolves a wildcard DYNAMIC_DNS
+ * host's TLS connections by their SNI, on the port they came to.
+ */
+export function sniDfpFilter(cache: string, port: number): NetworkFilter {
+  return {
+    name: names.SNI_DFP_FILTER,
+    typed_config: pack('envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig', {
+      dns_cache_config: { name: cache, dns_lookup_family: 'V4_ONLY' },
+      port_value: port,
+    }),
+  };
+}
+
+/**
  * HTTP filters of a service chain, in the one order that matters: CUSTOM
  * (ext_authz) first, then JWT
  * verification before RBAC (RBAC reads its result), AUDIT before DENY before
@@ -313,6 +342,7 @@ const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter
     name: 'envoy.filters.http.cors',
     typed_config: pack('envoy.extensions.filters.http.cors.v3.Cors', {}),
   })),
+  (ctx) => (ctx.dnsCache ? dfpHttpFilter(ctx.dnsCache) : undefined),
   once(upstreamPeerMetadata),
   statsFilters,
   once(() => ({
@@ -345,8 +375,9 @@ const HTTP_FILTER_MEMO = new WeakMap<ChainPolicyIR, Map<string, HttpFilter[]>>()
 export function httpFilters(ctx: ChainContext): HttpFilter[] {
   let byDomain = HTTP_FILTER_MEMO.get(ctx.policy);
   if (!byDomain) HTTP_FILTER_MEMO.set(ctx.policy, (byDomain = new Map()));
-  let filters = byDomain.get(ctx.trustDomain);
-  if (!filters) byDomain.set(ctx.trustDomain, (filters = HTTP_FILTERS.flatMap((f) => f(ctx) ?? [])));
+  const key = ctx.dnsCache ? `${ctx.trustDomain}|${ctx.dnsCache}` : ctx.trustDomain;
+  let filters = byDomain.get(key);
+  if (!filters) byDomain.set(key, (filters = HTTP_FILTERS.flatMap((f) => f(ctx) ?? [])));
   return filters;
 }
 

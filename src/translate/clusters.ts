@@ -15,6 +15,7 @@ import {
 } from './cluster-defaults';
 import { vipClusterWithPolicy } from './cluster-vip';
 import * as names from './names';
+import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
@@ -126,9 +127,13 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
   for (const svc of ir.services) {
     const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
+      if (!hasCluster(svc, p)) continue;
       const d = p.destination;
       for (const proto of chainProtocols(p.protocol)) {
-        const base = edsCluster(names.inboundVip(p.port, proto, svc.hostname), meta, p.istioProtocol, proto);
+        const name = names.inboundVip(p.port, proto, svc.hostname);
+        const base = usesEds(svc)
+          ? edsCluster(name, meta, p.istioProtocol, proto)
+          : serviceEntryCluster(name, svc, p, proto);
         const vip = {
           svc: meta,
           config: d?.config ?? '',
@@ -146,7 +151,13 @@ export function buildClusters(ir: WaypointIR): Cluster[] {
     }
   }
   for (const o of ir.outbound) {
-    const [name = o.hostname, namespace = ''] = o.hostname.split('.');
+    if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
+      out.push(outboundServiceEntryCluster(o));
+      continue;
+    }
+    const [name = o.hostname, namespace = ''] = o.serviceEntry
+      ? [o.hostname, o.serviceEntry.namespace]
+      : o.hostname.split('.');
     const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
     out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
   }

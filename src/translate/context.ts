@@ -16,6 +16,11 @@ export interface TranslateOptions {
   domain: string;
   /** The waypoint GatewayClass: its Gateways are waypoints, and policies may target it. */
   gatewayClass: string;
+  /**
+   * istiod's ENABLE_WILDCARD_HOST_SERVICE_ENTRIES_FOR_TLS (off by default):
+   * serve TLS ports of wildcard DYNAMIC_DNS ServiceEntries, routed by SNI.
+   */
+  wildcardTlsServiceEntries?: boolean;
 }
 
 export const DEFAULT_OPTIONS: TranslateOptions = {

@@ -69,6 +69,8 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
   const add = (name: string, endpoints: readonly EndpointIR[]) =>
     out.push({ name, input: endpoints, build: () => assignment(name, endpoints) });
   for (const svc of ir.services) {
+    // Only EDS clusters take an assignment (a ServiceEntry's DNS clusters carry theirs).
+    if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;
     for (const p of svc.ports) {
       for (const proto of chainProtocols(p.protocol)) {
         add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints);
@@ -77,7 +79,8 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
       }
     }
   }
-  for (const o of ir.outbound) add(o.cluster, o.endpoints);
+  for (const o of ir.outbound)
+    if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC') add(o.cluster, o.endpoints);
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 

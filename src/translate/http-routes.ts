@@ -12,7 +12,7 @@ import type { BackendIR, HeaderMutationIR, HttpRouteIR, OutboundClusterIR, Route
 import type { WaypointContext } from './context';
 import { resolveBackend } from './backends';
 import { routeName } from './names';
-import { attachedRoutes, routeOrder } from './route-attach';
+import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
 import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
 
@@ -143,8 +143,8 @@ function grpcMatches(rule: NonNullable<NonNullable<GRPCRoute['spec']>['rules']>[
 /** The ordered route entries of one service port, and the outbound clusters they need. */
 export function httpRoutesFor(
   ctx: WaypointContext,
-  svc: Service,
-  port: ServicePort,
+  svc: Service | RouteParent,
+  port: Pick<ServicePort, 'port'>,
 ): { routes: HttpRouteIR[]; outbound: OutboundClusterIR[] } {
   const outbound: OutboundClusterIR[] = [];
   const candidates: Candidate[] = [];

@@ -339,12 +339,23 @@ export interface SubsetIR {
   endpoints: EndpointIR[];
 }
 
+/** ServiceEntry `resolution`: how the waypoint finds a host's endpoints. */
+export type ServiceEntryResolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
+
 export interface ServiceIR {
   hostname: string;
   namespace: string;
   name: string;
   vips: string[];
   ports: ServicePortIR[];
+  /** Set for a ServiceEntry host; a Service's endpoints always come by EDS. */
+  serviceEntry?: {
+    resolution: ServiceEntryResolution;
+    /** Resolve every address family and race them (dns-connect-strategy RACE_FIRST_TCP_CONNECT). */
+    raceFirstConnect: boolean;
+    /** Port → targetPort for NONE resolution (PassthroughTargetPorts). */
+    targetPorts: Record<number, number>;
+  };
 }
 
 /** A route backend the waypoint does not own: an `outbound|…` cluster. */
@@ -357,6 +368,8 @@ export interface OutboundClusterIR {
   http2?: boolean;
   /** The backend port's protocol, when it is a Service port. */
   protocol?: IstioProtocol;
+  /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
+  serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
 }
 
 export interface WaypointIR {

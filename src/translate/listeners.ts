@@ -3,8 +3,9 @@ import type { AccessLogIR, ChainPolicyIR, ServiceIR, ServicePortIR, TcpProxyIR, 
 import { tcpProxySettings } from './hash-policy';
 import { ADS, sdsSecret } from './common';
 import { accessLogs } from './accesslog';
-import { httpFilters, networkFilters } from './chain-filters';
+import { httpFilters, networkFilters, sniDfpFilter } from './chain-filters';
 import { chainProtocols } from './clusters';
+import { isWildcardHost } from './service-entries';
 import { connectAuthority, directConnectAuthority, downstreamPeerMetadata } from './istio-extensions';
 import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
@@ -153,6 +154,10 @@ interface ChainArgs {
   proxy: ProxyTags;
   /** The port speaks HTTP/2 (grpc, grpc-web, http2). */
   http2?: boolean;
+  /** A wildcard ServiceEntry host's DNS cache (dynamic forward proxy). */
+  dnsCache?: string;
+  /** Resolve by SNI before the tcp_proxy (a wildcard DYNAMIC_DNS host's TCP chain). */
+  sniDfp?: boolean;
 }
 
 const isDirect = (a: ChainArgs) => a.port === 0;
@@ -172,7 +177,7 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
   let byKey = HCM_TAIL_MEMO.get(a.policy);
   if (!byKey) HCM_TAIL_MEMO.set(a.policy, (byKey = new Map()));
   const p = a.proxy;
-  const key = `${a.trustDomain}|${a.http2 === true}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}`;
+  const key = `${a.trustDomain}|${a.http2 === true}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${a.dnsCache ?? ''}`;
   let tail = byKey.get(key);
   if (!tail) {
     // listener_builder.go: buildHTTPConnectionManager with the default mesh
@@ -180,7 +185,13 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
     // escapes), plus listener_waypoint.go: buildWaypointInboundHTTPFilters
     // (HTTP/2 options on HTTP/2 ports).
     tail = encodeTail(HCM, {
-      http_filters: httpFilters({ kind: 'http', statPrefix: a.name, policy: a.policy, trustDomain: a.trustDomain }),
+      http_filters: httpFilters({
+        kind: 'http',
+        statPrefix: a.name,
+        policy: a.policy,
+        trustDomain: a.trustDomain,
+        ...(a.dnsCache ? { dnsCache: a.dnsCache } : {}),
+      }),
       tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
       ...(a.http2 ? { http2_protocol_options: {} } : {}),
       upgrade_configs: [{ upgrade_type: 'websocket' }],
@@ -250,6 +261,7 @@ function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[], 
     filters: [
       ...(isDirect(a) ? [directConnectAuthority()] : []),
       ...networkFilters(ctx),
+      ...(a.sniDfp && a.dnsCache ? [sniDfpFilter(a.dnsCache, a.port)] : []),
       tcpProxy(isDirect(a) ? names.ENCAP : a.name, cluster, routes, a.policy.accessLogs, settings),
     ],
   };
@@ -264,17 +276,29 @@ function portChains(
 ): { chains: FilterChain[]; select: ChainSelector } {
   const chains: FilterChain[] = [];
   const select: ChainSelector = {};
+  // listener_builder.go / listener_waypoint.go: a wildcard host resolves
+  // per request (HTTP, any resolution) or per SNI (TCP, DYNAMIC_DNS only).
+  const wildcard = svc.serviceEntry !== undefined && isWildcardHost(svc.hostname);
+  const dnsCache = wildcard ? { dnsCache: names.dnsCacheName(svc.hostname) } : {};
+  const sniDfp = wildcard && svc.serviceEntry?.resolution === 'DYNAMIC_DNS';
   for (const proto of chainProtocols(p.protocol)) {
     const name = names.inboundVip(p.port, proto, svc.hostname);
     if (proto === 'http') {
       chains.push(
-        httpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy, http2: isHttp2(p.istioProtocol) }),
+        httpChain({
+          name,
+          policy: p.policy,
+          trustDomain: td,
+          port: p.port,
+          proxy,
+          http2: isHttp2(p.istioProtocol),
+          ...dnsCache,
+        }),
       );
       select.http = name;
     } else {
-      chains.push(
-        tcpChain({ name, policy: p.policy, trustDomain: td, port: p.port, proxy }, name, p.tcpRoutes, p.tcpProxy),
-      );
+      const args = { name, policy: p.policy, trustDomain: td, port: p.port, proxy, ...dnsCache, sniDfp };
+      chains.push(tcpChain(args, name, p.tcpRoutes, p.tcpProxy));
       select.tcp = name;
     }
   }
@@ -324,6 +348,7 @@ function mainInternalInput(ir: WaypointIR): unknown {
     services: ir.services.map((s) => [
       s.hostname,
       s.vips,
+      s.serviceEntry?.resolution,
       s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes, p.tcpProxy]),
     ]),
   };

@@ -49,8 +49,10 @@ function forSelector(sel: ChainSelector): OnMatch {
   return chain(sel.tcp ?? '');
 }
 
-/** util.go: ConvertAddressToCidr — one address as a host range. */
+/** util.go: ConvertAddressToCidr — one address as a host range; a CIDR (ServiceEntry addresses) as itself. */
 function hostRange(ip: string): CidrRange {
+  const [addr = ip, bits] = ip.split('/');
+  if (bits !== undefined) return { address_prefix: addr, prefix_len: { value: Number(bits) } };
   return { address_prefix: ip, prefix_len: { value: ip.includes(':') ? 128 : 32 } };
 }
 

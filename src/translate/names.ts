@@ -250,6 +250,7 @@ export function fileRootResource(ca: string): string {
 export function configPath(group: string, version: string, kebabKind: string, namespace: string, name: string): string {
   return `/apis/${group}/${version}/namespaces/${namespace}/${kebabKind}/${name}`;
 }
+
 // Telemetry providers (telemetry_logging.go, accesslog.go, tracing.go, telemetry.go).
 
 /** The mesh's built-in file access-log provider (telemetry_logging.go: builtinEnvoyAccessLogProvider). */
@@ -289,3 +290,17 @@ export const PROMETHEUS_METRIC_NAMES: Readonly<Record<string, string>> = {
 };
 /** accesslog.go: hboneTerminationAccessLogFilter — a runtime key the API requires, set so it never resolves. */
 export const UNSET_RUNTIME_KEY = 'istio.io/unset';
+
+/** cluster_builder.go: buildCluster — the DNS resolver of STRICT_DNS / LOGICAL_DNS clusters. */
+export const CARES_DNS_RESOLVER = 'envoy.network.dns_resolver.cares';
+/** cluster_builder.go: buildDFPCluster — the custom cluster type of a DYNAMIC_DNS host. */
+export const DFP_CLUSTER = 'envoy.clusters.dynamic_forward_proxy';
+/** filters.go: buildDynamicForwardProxyFilter. */
+export const DFP_HTTP_FILTER = 'envoy.filters.http.dynamic_forward_proxy';
+/** networkfilter.go: buildSNIDFPFilter (wellknown.SNIDynamicForwardProxy). */
+export const SNI_DFP_FILTER = 'envoy.filters.network.sni_dynamic_forward_proxy';
+
+/** model/service.go: BuildDNSCacheName — one DNS cache per wildcard host, shared by its cluster and filter. */
+export function dnsCacheName(hostname: string): string {
+  return `${hostname}_dfp_dns_cache`;
+}

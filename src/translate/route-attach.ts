@@ -22,7 +22,35 @@ export function refersToService(ref: ParentReference, routeNs: string, svc: Serv
   return port === undefined || ref.port === undefined || ref.port === port;
 }
 
-// A namespace's routes of one kind by the `namespace/name` of each Service a
+/**
+ * What a mesh route attaches to: a Service, or a ServiceEntry, whose every
+ * host the route then applies to (route_collections.go: HTTPRouteCollection,
+ * `vsHosts = ses.Spec.Hosts`).
+ */
+export interface RouteParent {
+  kind: 'Service' | 'ServiceEntry';
+  namespace: string;
+  name: string;
+  /** The host the routes are built for. */
+  hostname: string;
+}
+
+const SERVICE_ENTRY_GROUP = 'networking.istio.io';
+
+/** The key a parentRef names its parent by: `ns/name` for a Service, `ServiceEntry/ns/name` else. */
+function parentKey(ref: ParentReference, routeNs: string): string | undefined {
+  const group = ref.group ?? 'gateway.networking.k8s.io';
+  const ns = ref.namespace ?? routeNs;
+  if ((group === '' || group === 'core') && ref.kind === 'Service') return `${ns}/${ref.name}`;
+  if (group === SERVICE_ENTRY_GROUP && ref.kind === 'ServiceEntry') return `ServiceEntry/${ns}/${ref.name}`;
+  return undefined;
+}
+
+function keyOfParent(p: RouteParent): string {
+  return p.kind === 'Service' ? `${p.namespace}/${p.name}` : `ServiceEntry/${p.namespace}/${p.name}`;
+}
+
+// A namespace's routes of one kind by the key of each parent (parentKey) a
 // parentRef of theirs names, in list order. Cached on the list, which the
 // World keeps while no route of that kind in the namespace changes, so each
 // service port looks at its own routes instead of every route around it.
@@ -34,9 +62,8 @@ function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, A
   m = new Map();
   for (const r of routes) {
     for (const ref of r.spec?.parentRefs ?? []) {
-      const group = ref.group ?? 'gateway.networking.k8s.io';
-      if (!((group === '' || group === 'core') && ref.kind === 'Service')) continue;
-      const key = `${ref.namespace ?? ns}/${ref.name}`;
+      const key = parentKey(ref, ns);
+      if (key === undefined) continue;
       let l = m.get(key);
       if (!l) m.set(key, (l = []));
       if (l[l.length - 1] !== r) l.push(r);
@@ -46,6 +73,13 @@ function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, A
   return m;
 }
 
+function asParent(svc: Service | RouteParent): RouteParent {
+  if ('kind' in svc && svc.kind === 'ServiceEntry') return svc;
+  if ('metadata' in svc)
+    return { kind: 'Service', namespace: svc.metadata.namespace ?? 'default', name: svc.metadata.name, hostname: '' };
+  return svc;
+}
+
 /**
  * Routes of `kind` attached to a service port. A waypoint applies routes from
  * the service's own namespace (producer routes) and from the waypoint's.
@@ -53,17 +87,19 @@ function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, A
 export function attachedRoutes<K extends RouteKind>(
   ctx: WaypointContext,
   kind: K,
-  svc: Service,
+  svc: Service | RouteParent,
   port: number,
 ): Extract<AnyRoute, { kind: K }>[] {
-  const namespaces = [...new Set([svc.metadata.namespace ?? 'default', ctx.waypoint.namespace])];
-  const svcKey = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
+  const parent = asParent(svc);
+  const namespaces = [...new Set([parent.namespace, ctx.waypoint.namespace])];
+  const key = keyOfParent(parent);
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as AnyRoute[], ns).get(svcKey);
+    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as AnyRoute[], ns).get(key);
     for (const r of (candidates ?? []) as Extract<AnyRoute, { kind: K }>[]) {
-      if ((r.spec?.parentRefs ?? []).some((p) => refersToService(p, ns, svc, port))) out.push(r);
+      const refs = r.spec?.parentRefs ?? [];
+      if (refs.some((p) => parentKey(p, ns) === key && (p.port === undefined || p.port === port))) out.push(r);
     }
   }
   return out;

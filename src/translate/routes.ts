@@ -246,11 +246,11 @@ function redirectCode(status: number) {
   }
 }
 
-function routeConfig(name: string, port: number, routes: Route[]): RouteConfiguration {
+function routeConfig(name: string, port: number, routes: Route[], domains = ['*']): RouteConfiguration {
   return {
     name,
     validate_clusters: { value: false },
-    virtual_hosts: [{ name: names.inboundVirtualHost(port), domains: ['*'], routes }],
+    virtual_hosts: [{ name: names.inboundVirtualHost(port), domains, routes }],
   };
 }
 
@@ -264,15 +264,17 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
     for (const p of svc.ports) {
       if (!chainProtocols(p.protocol).includes('http')) continue;
       const name = names.inboundVip(p.port, 'http', svc.hostname);
+      // listener_waypoint.go: buildRouteVHostDomains — routes of a DYNAMIC_DNS
+      // host answer only that host, so a forged Host cannot steer the proxy.
+      const domains =
+        svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
       out.push({
         name,
-        input: [p.port, p.httpRoutes, p.defaultHash],
+        input: [p.port, p.httpRoutes, p.defaultHash, domains],
         build: () =>
-          routeConfig(
-            name,
-            p.port,
-            p.httpRoutes.length > 0 ? p.httpRoutes.map(envoyRoute) : [defaultRoute(name, p.defaultHash)],
-          ),
+          p.httpRoutes.length > 0
+            ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
+            : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
       });
     }
   }

@@ -64,6 +64,12 @@ export function istioProtocol(p: ServicePort): IstioProtocol {
   return SERVER_FIRST_PORTS.has(p.port) ? 'tcp' : 'unsupported';
 }
 
+/** protocol.go: Parse — a protocol name in any case; one istio does not know is sniffed. */
+export function parseIstioProtocol(name: string): IstioProtocol {
+  const lower = name.toLowerCase();
+  return KNOWN.has(lower) ? (lower as IstioProtocol) : 'unsupported';
+}
+
 /** protocol.go: IsHTTP2 — the upstream must speak HTTP/2. */
 export const isHttp2 = (p: IstioProtocol) => p === 'http2' || p === 'grpc' || p === 'grpc-web';
 /** protocol.go: IsTLS. */

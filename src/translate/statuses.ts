@@ -13,11 +13,13 @@ import {
   type KindName,
   type ParentReference,
   type Service,
+  type ServiceEntry,
   type PolicyTargetReference,
   type Targeting,
 } from '../model';
 import { backendPolicyStatus } from './backend-policies';
 import { checkBackendRef } from './backends';
+import { checkHostnameRef, isHostnameRef } from './hostname-backends';
 import type { StatusContext } from './context';
 import type { AnyRoute } from './route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
@@ -52,37 +54,42 @@ function waypointConfigured(labels: Record<string, string> | undefined): boolean
 
 /**
  * conditions.go: createRouteStatus with conversion.go: referenceAllowed for a
- * Service parent. Accepted says only whether the parent exists; whether a
- * waypoint is configured for it (the use-waypoint label on the Service or its
- * namespace) goes into ResolvedWaypoints, which istiod reports True with the
- * problem as its message.
+ * Service or ServiceEntry parent. Accepted says only whether the parent
+ * exists; whether a waypoint is configured for it (the use-waypoint label on
+ * the parent or its namespace) goes into ResolvedWaypoints, which istiod
+ * reports True with the problem as its message.
  */
 function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
   const routeNs = route.metadata.namespace ?? 'default';
   const ns = ref.namespace ?? routeNs;
   const gen = route.metadata.generation;
-  // The Service's existence and labels, and its namespace's labels: the status
+  const entry = isServiceEntryParent(ref);
+  // The parent's existence and labels, and its namespace's labels: the status
   // tracker expands a Namespace change to the Service keys in it.
-  ctx.reads?.object('Service', ns, ref.name);
-  const svc = get(ctx.world, 'Service', ns, ref.name);
+  ctx.reads?.object(entry ? 'ServiceEntry' : 'Service', ns, ref.name);
+  if (entry) ctx.reads?.object('Namespace', undefined, ns);
+  const parent = entry ? get(ctx.world, 'ServiceEntry', ns, ref.name) : get(ctx.world, 'Service', ns, ref.name);
   const conds = [];
   let waypoints = 'All waypoints resolved';
-  if (!svc) {
-    conds.push(condition('Accepted', false, 'NoMatchingParent', `parent service: "${ref.name}" not found`, gen));
+  if (!parent) {
+    const what = entry ? 'parent service entry' : 'parent service';
+    conds.push(condition('Accepted', false, 'NoMatchingParent', `${what}: "${ref.name}" not found`, gen));
     waypoints = 'parent not found';
   } else {
-    // A consumer route (from a namespace that is neither the Service's nor
+    // A consumer route (from a namespace that is neither the parent's nor
     // its waypoint's) is Accepted too: the waypoint does not apply it
     // (route-attach.ts), but istiod reports it valid (referenceAllowed).
     conds.push(condition('Accepted', true, 'Accepted', 'Route was valid', gen));
     const namespace = get(ctx.world, 'Namespace', undefined, ns);
-    if (!waypointConfigured(svc.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
+    if (!waypointConfigured(parent.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
       waypoints = MISSING_USE_WAYPOINT_LABEL;
   }
   const problems: { reason: string; message: string }[] = [];
   for (const rule of route.spec?.rules ?? []) {
     for (const br of rule.backendRefs ?? []) {
-      const c = checkBackendRef(ctx.world, route, br, ctx.reads);
+      const c = isHostnameRef(br)
+        ? checkHostnameRef(ctx.world, route, br, ctx.reads)
+        : checkBackendRef(ctx.world, route, br, ctx.reads);
       if (!c.ok) problems.push(c);
     }
     for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
@@ -117,29 +124,6 @@ function isServiceEntryParent(ref: ParentReference): boolean {
   return ref.group === 'networking.istio.io' && ref.kind === 'ServiceEntry';
 }
 
-/**
- * istiod accepts a ServiceEntry as a mesh parent (conversion.go:
- * toInternalParentReference, referenceAllowed) and its waypoint serves the
- * entry's hosts. Our waypoints build no chain for ServiceEntry hosts yet, so
- * such a route would do nothing: say so rather than report it Accepted.
- */
-function serviceEntryParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
-  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
-  const gen = route.metadata.generation;
-  ctx.reads?.object('ServiceEntry', ns, ref.name);
-  if (!get(ctx.world, 'ServiceEntry', ns, ref.name))
-    return [condition('Accepted', false, 'NoMatchingParent', `ServiceEntry ${ns}/${ref.name} not found`, gen)];
-  return [
-    condition(
-      'Accepted',
-      false,
-      'UnsupportedValue',
-      `ServiceEntry ${ns}/${ref.name} as a parent is not applied yet: waypoints here serve Service ports only`,
-      gen,
-    ),
-  ];
-}
-
 function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefined {
   const parents = (route.spec?.parentRefs ?? []).filter((p) => isServiceParent(p) || isServiceEntryParent(p));
   if (parents.length === 0) return undefined;
@@ -150,9 +134,7 @@ function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefi
     parents: parents.map((p) => ({
       parentRef: p,
       controllerName: MESH_CONTROLLER,
-      conditions: isServiceParent(p)
-        ? routeParentConditions(ctx, route, p)
-        : serviceEntryParentConditions(ctx, route, p),
+      conditions: routeParentConditions(ctx, route, p),
     })),
   };
 }
@@ -187,15 +169,14 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
     return ok(`bound to every waypoint`);
   }
   if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
-    // istiod attaches these to the ServiceEntry's hosts on its waypoint; our
-    // waypoints do not serve ServiceEntry hosts yet, so there is nothing to attach to.
+    // policies.go: the ServiceEntry case — attached to the entry's hosts on its waypoint.
     ctx.reads?.object('ServiceEntry', ns, t.name);
     if (!get(ctx.world, 'ServiceEntry', ns, t.name))
-      return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} not found`);
-    return bad(
-      'Unsupported',
-      `ServiceEntry ${ns}/${t.name}: waypoints do not serve ServiceEntry hosts yet, so the policy is not applied`,
-    );
+      return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} was not found`);
+    const wp = ctx.index.waypointFor(`ServiceEntry/${ns}/${t.name}`);
+    return wp
+      ? ok(`bound to ${waypointKey(wp)}`)
+      : bad('AncestorNotBound', `ServiceEntry ${ns}/${t.name} is not bound to a waypoint`);
   }
   return bad('Invalid', `unsupported targetRef ${group}/${t.kind} ${t.name}`);
 }
@@ -301,12 +282,13 @@ function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
   };
 }
 
-function serviceStatus(ctx: StatusContext, svc: Service): ObjectStatus | undefined {
-  const b = ctx.index.bindings.get(`Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+/** A Service's or ServiceEntry's WaypointBound condition (ambient status.go: the same for both sources). */
+function serviceStatus(ctx: StatusContext, svc: Service | ServiceEntry): ObjectStatus | undefined {
+  const b = ctx.index.bindings.get(`${svc.kind}/${svc.metadata.namespace}/${svc.metadata.name}`);
   const c = b && boundCondition(b);
   if (!c) return undefined;
   return {
-    kind: 'Service',
+    kind: svc.kind,
     namespace: svc.metadata.namespace,
     name: svc.metadata.name,
     conditions: [{ type: CONDITION.waypointBound, ...c }],
@@ -352,6 +334,7 @@ export const STATUS_KINDS = [
   'EnvoyFilter',
   'BackendTLSPolicy',
   'XBackendTrafficPolicy',
+  'ServiceEntry',
 ] as const satisfies readonly KindName[];
 
 const STATUS_KIND_SET: ReadonlySet<string> = new Set(STATUS_KINDS);
@@ -365,6 +348,7 @@ export const hasOwnStatus = (kind: string): boolean => STATUS_KIND_SET.has(kind)
 export function objectStatus(ctx: StatusContext, o: KubeObject): ObjectStatus | undefined {
   switch (o.kind) {
     case 'Service':
+    case 'ServiceEntry':
       return serviceStatus(ctx, o as Service);
     case 'HTTPRoute':
     case 'GRPCRoute':

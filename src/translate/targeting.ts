@@ -1,7 +1,13 @@
 import { type KubeObject, type PolicyTargetReference, type Targeting } from '../model';
 import type { WaypointContext } from './context';
 
-export type Attachment = { scope: 'waypoint' } | { scope: 'service'; namespace: string; name: string };
+export type Attachment =
+  { scope: 'waypoint' } | { scope: 'service'; namespace: string; name: string; kind?: 'ServiceEntry' };
+
+/** The key per-service policies are kept under: `ns/name`, or `ServiceEntry/ns/name` for an entry. */
+export function attachmentKey(a: { namespace: string; name: string; kind?: 'ServiceEntry' }): string {
+  return a.kind === 'ServiceEntry' ? `ServiceEntry/${a.namespace}/${a.name}` : `${a.namespace}/${a.name}`;
+}
 
 export function targetRefsOf(spec: Targeting | undefined): PolicyTargetReference[] {
   return [...(spec?.targetRefs ?? []), ...(spec?.targetRef ? [spec.targetRef] : [])];
@@ -11,7 +17,7 @@ const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /**
  * Where a policy attaches on this waypoint. Waypoints honour targetRefs only
- * (selector policies belong to ztunnel): a Service in the policy's namespace,
+ * (selector policies belong to ztunnel): a Service or ServiceEntry in the policy's namespace,
  * the waypoint Gateway itself, or the istio-waypoint GatewayClass from the
  * root namespace.
  */
@@ -22,6 +28,9 @@ export function attachmentsOn(ctx: WaypointContext, policy: KubeObject & { spec?
     const group = t.group ?? '';
     if (t.kind === 'Service' && (group === '' || group === 'core')) {
       out.push({ scope: 'service', namespace: ns, name: t.name });
+    } else if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
+      // policies.go: a ServiceEntry target applies to the entry's hosts on its waypoint.
+      out.push({ scope: 'service', namespace: ns, name: t.name, kind: 'ServiceEntry' });
     } else if (
       t.kind === 'Gateway' &&
       group === GATEWAY_GROUP &&

@@ -3,7 +3,7 @@ import type { BackendIR, OutboundClusterIR, TcpRouteIR } from './ir';
 import type { WaypointContext } from './context';
 import { resolveBackend } from './backends';
 import { routeName, ZERO_WEIGHT_CLUSTER } from './names';
-import { attachedRoutes, routeOrder, type AnyRoute } from './route-attach';
+import { attachedRoutes, routeOrder, type AnyRoute, type RouteParent } from './route-attach';
 import { hostnameOf } from './services';
 
 /**
@@ -35,11 +35,11 @@ function hostMatches(host: string, pattern: string): boolean {
  */
 export function tcpRoutesFor(
   ctx: WaypointContext,
-  svc: Service,
-  port: ServicePort,
+  svc: Service | RouteParent,
+  port: Pick<ServicePort, 'port'>,
 ): { tcp: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
   const outbound: OutboundClusterIR[] = [];
-  const host = hostnameOf(svc, ctx.opts.domain);
+  const host = 'metadata' in svc ? hostnameOf(svc, ctx.opts.domain) : svc.hostname;
   const tls = attachedRoutes(ctx, 'TLSRoute', svc, port.port)
     .filter((r) => tlsRouteApplies(r, host))
     .sort(routeOrder);

@@ -17,10 +17,12 @@ import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
-import { attachmentsOn, policyNamespaces } from './targeting';
+import { attachmentKey, attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
 import { applicableTelemetry } from './telemetry';
 import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from './telemetry-chain';
 import { meshTelemetry } from './telemetry-providers';
+import { servedServiceEntries } from './service-entries';
+import { serviceEntryIRs } from './service-entry-ir';
 import {
   boundWorkloadIps,
   endpointIRs,
@@ -54,7 +56,7 @@ function collect<T extends Targeted>(
       for (const a of attachmentsOn(ctx, p)) {
         if (a.scope === 'waypoint') out.waypoint.push(p);
         else {
-          const key = `${a.namespace}/${a.name}`;
+          const key = attachmentKey(a);
           let l = out.byService.get(key);
           if (!l) out.byService.set(key, (l = []));
           l.push(p);
@@ -81,9 +83,10 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   ctx.reads.all('GatewayClass');
   const services = servedServices(ctx);
   for (const s of services) ctx.reads.object('Service', s.metadata.namespace, s.metadata.name);
+  const entries = servedServiceEntries(ctx);
   const namespaces = policyNamespaces(
     ctx,
-    services.map((s) => s.metadata.namespace ?? 'default'),
+    [...services, ...entries].map((s) => s.metadata.namespace ?? 'default'),
   );
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
@@ -192,6 +195,11 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       ports,
     });
   }
+  // A ServiceEntry's chains take the waypoint-wide Telemetry (targetRefs to an entry are not merged yet).
+  const ownPolicy = (key: string) =>
+    hasOwnPolicy(key, waypointTelemetry) ? policyFor(key, waypointTelemetry) : shared;
+  const hosts = new Set(serviceIRs.map((s) => s.hostname));
+  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts));
   return {
     namespace: wp.namespace,
     name: wp.name,

@@ -20,6 +20,9 @@ import {
 import type { TranslateOptions } from './context';
 import { HBONE_PORT, serviceHostname } from './names';
 import { hostnameOf, vipsOf } from './services';
+import { hostAddresses, resolutionOf, serviceEntryProtocol } from './service-entries';
+import ipaddr from 'ipaddr.js';
+import type { IstioProtocol } from './ir';
 import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from './reuse';
@@ -28,6 +31,7 @@ type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
 type GatewayAddress = TypeMap['istio.workload.GatewayAddress'];
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
+type AppProtocol = NonNullable<TypeMap['istio.workload.Port']['app_protocol']>;
 
 /** The uid ztunnel keys workloads by: `<cluster>//Pod/<ns>/<name>`. */
 export function workloadUid(cluster: string, pod: Pod): string {
@@ -187,20 +191,51 @@ function selectorPolicies(world: World, pod: Pod): string[] {
     .sort();
 }
 
-/** A ServiceEntry is one service per host, sharing its addresses and ports. */
+/** workloads.go: toAppProtocolFromProtocol. */
+const APP_PROTOCOL: Readonly<Partial<Record<IstioProtocol, AppProtocol>>> = {
+  http: 'HTTP11',
+  http2: 'HTTP2',
+  grpc: 'GRPC',
+  tls: 'TLS',
+  https: 'TLS',
+  tcp: 'TCP',
+};
+
+/**
+ * A ServiceEntry is one service per host (services.go:
+ * constructServiceEntries): the entry's addresses, else those allocated to
+ * the host (the same ones its waypoint matches, service-entries.ts:
+ * hostAddresses), its ports with their protocol, and its subjectAltNames.
+ */
 function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
   const ns = se.metadata.namespace ?? 'default';
   const wp = boundWaypoint(index, `ServiceEntry/${ns}/${se.metadata.name}`);
+  const ports = (se.spec?.ports ?? []).map((p) => {
+    const app = APP_PROTOCOL[serviceEntryProtocol(p)];
+    return { service_port: p.number, target_port: p.targetPort ?? p.number, ...(app ? { app_protocol: app } : {}) };
+  });
+  const sans = se.spec?.subjectAltNames ?? [];
+  // A NONE entry's traffic goes where it was addressed (constructServiceEntries).
+  const lb = resolutionOf(se) === 'NONE' ? { load_balancing: { mode: 'PASSTHROUGH', health_policy: 'ALLOW_ALL' } } : {};
   return (se.spec?.hosts ?? []).map((host) => ({
     name: se.metadata.name,
     namespace: ns,
     hostname: host,
-    addresses: (se.spec?.addresses ?? [])
-      .filter((a) => !a.includes('/'))
-      .map((ip) => ({ network: '', address: ipBytes(ip) })),
-    ports: (se.spec?.ports ?? []).map((p) => ({ service_port: p.number, target_port: p.targetPort ?? p.number })),
+    addresses: hostAddresses(se, host).map(networkAddress),
+    ports,
+    ...(sans.length > 0 ? { subject_alt_names: sans } : {}),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(lb as Pick<ServiceMsg, 'load_balancing'>),
   }));
+}
+
+/** helpers.go: toNetworkAddressFromCidr — a range as its masked address and length. */
+function networkAddress(a: string): NonNullable<ServiceMsg['addresses']>[number] {
+  if (!a.includes('/')) return { network: '', address: ipBytes(a) };
+  const [ip, bits] = ipaddr.parseCIDR(a);
+  const kind = ip.kind() === 'ipv6' ? ipaddr.IPv6 : ipaddr.IPv4;
+  const masked = kind.networkAddressFromCIDR(a).toString();
+  return { network: '', address: ipBytes(masked), length: bits };
 }
 
 /** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */

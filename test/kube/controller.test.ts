@@ -34,6 +34,7 @@ const EVERY_STATUS_KIND = [
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
   `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  validation: {hostname: details.example, wellKnownCACertificates: System}`,
   `apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: budget, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  retryConstraint: {budget: {percent: 20}}`,
+  `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default, labels: {istio.io/use-waypoint: waypoint}}\nspec:\n  hosts: [ext.example]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS`,
 ].join('\n---\n');
 
 type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -284,6 +285,7 @@ describe(
           () => srv.get('security.istio.io/v1', 'RequestAuthentication', 'default', 'jwt')?.status,
           'policy statuses',
         );
+        await until(() => srv.get('networking.istio.io/v1', 'ServiceEntry', 'default', 'ext')?.status, 'entry status');
         const grants = grantsOf(readFileSync(join(PROJECT_ROOT, 'deploy', 'istiod-lite.yaml'), 'utf8'));
         // kubectl and the waypoint command (field manager istiod-lite) act with the user's rights.
         const used = verbsUsed(

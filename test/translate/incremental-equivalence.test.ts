@@ -99,6 +99,14 @@ describe('incremental translation matches a full translation', () => {
     return o;
   };
   const upsert = (object: KubeObject): Change => ({ op: 'upsert', object });
+  const entry = (name: string, spec: Record<string, unknown>, address?: string): KubeObject =>
+    ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name, namespace: NS0 },
+      spec: { ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], ...spec },
+      ...(address ? { status: { addresses: [{ host: (spec.hosts as string[])[0], value: address }] } } : {}),
+    }) as KubeObject;
   const pod = obj('Pod', NS0, `${svcName(3)}-0`) as KubeObject & { status: object };
   const slice = obj('EndpointSlice', NS0, `${svcName(3)}-abc12`) as KubeObject & {
     endpoints: { addresses: string[] }[];
@@ -391,6 +399,65 @@ describe('incremental translation matches a full translation', () => {
         }),
       ],
       'any',
+    ],
+    [
+      'a DNS ServiceEntry bound to the namespace waypoint',
+      () => [upsert(entry('egress', { hosts: ['api.example.com'], resolution: 'DNS' }, '240.240.0.1'))],
+      'local',
+    ],
+    [
+      'a STATIC ServiceEntry selecting a WorkloadEntry',
+      () => [
+        upsert(
+          entry('vm', {
+            hosts: ['vm.example.internal'],
+            resolution: 'STATIC',
+            workloadSelector: { labels: { app: 'vm' } },
+          }),
+        ),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'WorkloadEntry',
+          metadata: { name: 'vm-1', namespace: NS0 },
+          spec: { address: '10.250.0.1', labels: { app: 'vm' } },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "that WorkloadEntry relabelled out of the entry's selector",
+      () => [
+        upsert({ ...obj('WorkloadEntry', NS0, 'vm-1'), spec: { address: '10.250.0.1', labels: { app: 'other' } } }),
+      ],
+      'local',
+    ],
+    [
+      'an HTTPRoute with the entry as parent and a Hostname backend, and a policy targeting the entry',
+      () => [
+        upsert({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'egress', namespace: NS0 },
+          spec: {
+            parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'egress' }],
+            rules: [
+              { backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 }] },
+            ],
+          },
+        }),
+        upsert({
+          apiVersion: 'security.istio.io/v1',
+          kind: 'AuthorizationPolicy',
+          metadata: { name: 'egress', namespace: NS0 },
+          spec: { targetRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'egress' }], rules: [{}] },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the entry its route and policy name deleted',
+      () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
+      'local',
     ],
     [
       'a waypoint edit',

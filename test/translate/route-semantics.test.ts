@@ -480,16 +480,37 @@ describe('ServiceEntry as a route parent', () => {
     metadata: { name: 'ext', namespace: 'app' },
     spec: { hosts: ['ext.example'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' },
   } as KubeObject;
-  const accepted = (objects: KubeObject[]) =>
-    translate(objects)
-      .statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'to-se')
-      ?.parents?.[0]?.conditions.find((c) => c.type === 'Accepted');
+  const conditions = (objects: KubeObject[]) =>
+    translate(objects).statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'to-se')?.parents?.[0]?.conditions ??
+    [];
+  const cond = (objects: KubeObject[], type: string) => conditions(objects).find((c) => c.type === type);
 
-  it('is reported, not silently ignored: not applied yet, or not found (conversion.go: toInternalParentReference, referenceAllowed)', () => {
-    const present = accepted([entry, seRoute('ext')]);
-    assert.equal(present?.status, 'False');
-    assert.equal(present?.reason, 'UnsupportedValue');
-    const absent = accepted([seRoute('nope')]);
+  it('is Accepted when the entry exists, and NoMatchingParent naming it when not (conversion.go: referenceAllowed, the ServiceEntry case)', () => {
+    assert.equal(cond([entry, seRoute('ext')], 'Accepted')?.status, 'True');
+    const absent = cond([seRoute('nope')], 'Accepted');
+    assert.equal(absent?.status, 'False');
     assert.equal(absent?.reason, 'NoMatchingParent');
+    assert.equal(absent?.message, 'parent service entry: "nope" not found');
+  });
+
+  it('says in ResolvedWaypoints when neither the entry nor its namespace names a waypoint (conversion.go: referenceAllowed)', () => {
+    const elsewhere = { ...entry, metadata: { name: 'ext', namespace: 'other' } };
+    const route = seRoute('ext');
+    (route.spec as { parentRefs: J[] }).parentRefs[0]!.namespace = 'other';
+    assert.match(cond([elsewhere, route], 'ResolvedWaypoints')?.message ?? '', /use-waypoint label missing/);
+    const labelled = {
+      ...elsewhere,
+      metadata: { ...elsewhere.metadata, labels: { 'istio.io/use-waypoint': 'waypoint' } },
+    };
+    assert.equal(cond([labelled, route], 'ResolvedWaypoints')?.message, 'All waypoints resolved');
+  });
+
+  it("is applied to the entry's host chain on its waypoint (route_collections.go: HTTPRouteCollection, vsHosts = the entry's hosts)", () => {
+    const rc = translate([entry, seRoute('ext')]).rendered.routes?.find(
+      (r) => (r as J).name === 'inbound-vip|80|http|ext.example',
+    ) as J | undefined;
+    assert.ok(rc, 'the entry host has its HTTP route configuration');
+    const route = ((rc.virtualHosts as J[])[0] as J).routes as J[];
+    assert.equal(((route[0] as J).route as J).cluster, 'inbound-vip|8080|http|echo.app.svc.cluster.local');
   });
 });
