@@ -17,7 +17,7 @@ import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
-import { attachmentKey, attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
+import { attachmentKey, attachmentsOn, policyNamespaces } from './targeting';
 import { applicableTelemetry } from './telemetry';
 import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from './telemetry-chain';
 import { meshTelemetry } from './telemetry-providers';
