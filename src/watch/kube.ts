@@ -1,6 +1,15 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersionOf, keyOf, KINDS, objectKey, type Change, type KindInfo, type KubeObject } from '../model';
+import {
+  apiVersionOf,
+  keyOf,
+  KINDS,
+  objectKey,
+  problemsOf,
+  type Change,
+  type KindInfo,
+  type KubeObject,
+} from '../model';
 import type { ChangeListener, ConfigSource, SourceError } from './source';
 
 export interface KubeSourceOptions {
@@ -189,7 +198,7 @@ export class KubeSource implements ConfigSource {
    */
   private admit(kind: KindInfo, object: KubeObject): KubeObject | undefined {
     const key = keyOf(object);
-    const problems = kind.validate(object);
+    const problems = problemsOf(kind, object);
     if (problems.length === 0) {
       this.refused.delete(key);
       return object;
