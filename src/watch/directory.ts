@@ -230,7 +230,8 @@ export class DirectorySource implements ConfigSource {
     for (const [p, f] of this.files) {
       const st = stats.get(p);
       if (!st || !holdsKind(f, kinds)) continue;
-      const next = this.load(p, st, { ...f, chunks: new Map() });
+      // As at load: what the new schemas refuse is not served, whatever was before.
+      const next = this.load(p, st, { ...f, chunks: new Map(), objects: new Map() });
       if (!next) continue;
       this.files.set(p, next);
       changed.push({ path: p, old: f });
