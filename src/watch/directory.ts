@@ -216,8 +216,10 @@ export class DirectorySource implements ConfigSource {
       }
       this.files.set(p, next);
       changed.push({ path: p, old: prev });
+      // At once, so the files read after it are checked against its CRDs (a `crds/` directory sorts early).
+      if (next.crds || prev?.crds) this.recheck(w.files, changed);
     }
-    if (changed.some((c) => c.old?.crds || this.files.get(c.path)?.crds)) this.recheck(w.files, changed);
+    if (changed.some((c) => c.old?.crds && !this.files.has(c.path))) this.recheck(w.files, changed);
     this.resolve(changed);
     this.problems.report(this.errors().map(describeError));
     if (retry) this.schedule();
