@@ -9,3 +9,4 @@ export * from './grouped';
 export * from './indexes';
 export * from './jwks';
 export * from './crd-registry';
+export * from './typed';
