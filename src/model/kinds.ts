@@ -1,10 +1,11 @@
-import { all, run, strMap, type Check } from './checks';
+import { all, obj, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
 import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
+import * as r from './istio-rules';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -117,7 +118,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1', 'v1beta1'],
     'peerauthentications',
     true,
-    specced(s.peerAuthenticationSpec),
+    specced(all(s.peerAuthenticationSpec, r.peerAuthenticationRules, obj({ selector: r.workloadSelector }))),
   ),
   kind(
     'RequestAuthentication',
@@ -151,7 +152,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1', 'v1beta1', 'v1alpha3'],
     'workloadentries',
     true,
-    specced(s.workloadEntrySpec),
+    specced(all(s.workloadEntrySpec, r.workloadEntryRules)),
   ),
   kind(
     'DestinationRule',
