@@ -67,3 +67,38 @@ export const workloadEntryRules: Check = rule((we) => {
     if (name.length > 63 || !DNS1123_LABEL.test(name)) out.push([`ports.${name}`, `invalid port name: ${name}`]);
   return out;
 });
+
+const WASM_SCHEMES = new Set(['', 'file', 'http', 'https', 'oci']);
+
+/**
+ * `validation.go: ValidateWasmPlugin` (validateWasmPluginURL, …SHA,
+ * …ImagePullSecret, …Name, …Match). A URL without a scheme is read as
+ * istiod's strictParseURL does: an absolute path, else `http://` + it.
+ */
+export const wasmPluginRules: Check = rule((spec) => {
+  const out: [string, string][] = [];
+  if (typeof spec.url === 'string') {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(spec.url);
+    const scheme = m ? (m[1] as string).toLowerCase() : spec.url.startsWith('/') ? '' : 'http';
+    if (spec.url === '') out.push(['url', 'url field needs to be set']);
+    else if (!WASM_SCHEMES.has(scheme)) out.push(['url', `url contains unsupported scheme: ${scheme}`]);
+  }
+  if (typeof spec.sha256 === 'string' && spec.sha256 !== '') {
+    if (spec.sha256.length !== 64) out.push(['sha256', 'sha256 field must be 64 characters long']);
+    else if (!/^[a-f0-9]{64}$/.test(spec.sha256)) out.push(['sha256', 'sha256 field must match [a-f0-9]{64} pattern']);
+  }
+  if (typeof spec.imagePullSecret === 'string' && spec.imagePullSecret.length > 253)
+    out.push(['imagePullSecret', 'imagePullSecret field must be less than 253 characters long']);
+  if (typeof spec.pluginName === 'string' && spec.pluginName.length > 256)
+    out.push(['pluginName', 'pluginName field must be less than 255 characters long']);
+  if (Array.isArray(spec.match))
+    spec.match.forEach((sel, i) => {
+      const ports = isRecord(sel) && Array.isArray(sel.ports) ? sel.ports : [];
+      ports.forEach((p, j) => {
+        const n = isRecord(p) ? p.number : undefined;
+        if (typeof n === 'number' && (n <= 0 || n > 65535))
+          out.push([`match[${i}].ports[${j}].number`, `spec.Match[${i}].Ports[${j}] is out of range: ${n}`]);
+      });
+    });
+  return out;
+});

@@ -135,7 +135,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1alpha1'],
     'wasmplugins',
     true,
-    specced(s.wasmPluginSpec, { required: true }),
+    specced(all(s.wasmPluginSpec, r.wasmPluginRules), { required: true }),
   ),
   kind('EnvoyFilter', ISTIO_NET, ['v1alpha3'], 'envoyfilters', true, specced(s.envoyFilterSpec)),
   kind(

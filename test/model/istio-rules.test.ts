@@ -71,3 +71,35 @@ describe('istiod rules: PeerAuthentication (validation.go: ValidatePeerAuthentic
       assert.deepEqual(r.names, ['good']);
     });
 });
+
+describe('istiod rules: WasmPlugin (validation.go: ValidateWasmPlugin)', () => {
+  const wp = (name: string, body: string) =>
+    `apiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: ${name}, namespace: app}\nspec:\n${body}`;
+  const GOOD = wp('good', '  url: oci://ghcr.io/acme/filter:1\n');
+  const cases: [string, string, string][] = [
+    ['url scheme', '  url: ftp://example.com/f.wasm\n', 'spec.url: url contains unsupported scheme: ftp'],
+    ['host:port without scheme', '  url: localhost:5000/f\n', 'spec.url: url contains unsupported scheme: localhost'],
+    ['sha256 length', '  url: file:///f.wasm\n  sha256: abc\n', 'spec.sha256: sha256 field must be 64 characters long'],
+    [
+      'sha256 pattern',
+      `  url: file:///f.wasm\n  sha256: ${'A'.repeat(64)}\n`,
+      'spec.sha256: sha256 field must match [a-f0-9]{64} pattern',
+    ],
+    [
+      'match port',
+      '  url: file:///f.wasm\n  match: [{ports: [{number: 70000}]}]\n',
+      'spec.match[0].ports[0].number: spec.Match[0].Ports[0] is out of range: 70000',
+    ],
+  ];
+  for (const [what, body, message] of cases)
+    it(what, () => {
+      const r = load(wp('bad', body), GOOD);
+      assert.deepEqual(r.errors, [`in.yaml:1: WasmPlugin app/bad: ${message}`]);
+      assert.deepEqual(r.names, ['good']);
+    });
+
+  it('accepts a registry reference without a scheme (read as http://), and an absolute path', () => {
+    for (const url of ['ghcr.io/acme/filter:1', '/var/lib/f.wasm', 'https://example.com/f.wasm'])
+      assert.deepEqual(load(wp('ok', `  url: ${url}\n`), GOOD).errors, [], url);
+  });
+});
