@@ -60,12 +60,16 @@ export class CrdWatch {
     informer.on('add', () => this.apply());
     informer.on('update', () => this.apply());
     informer.on('delete', () => this.apply());
+    // Backs off to 5 minutes: without RBAC for CRDs this fails until someone grants it.
+    let retryMs = 1000;
     informer.on('error', (err: unknown) => {
-      this.log?.warn({ error: String(err) }, 'cannot read CustomResourceDefinitions; retrying');
+      this.log?.warn({ error: String(err), retryInMs: retryMs }, 'cannot read CustomResourceDefinitions; retrying');
       first();
       if (this.stopped) return;
-      setTimeout(() => void informer.start().catch(() => {}), 5000).unref();
+      setTimeout(() => void informer.start().catch(() => {}), retryMs).unref();
+      retryMs = Math.min(retryMs * 2, 300_000);
     });
+    informer.on('connect', () => (retryMs = 1000));
     informer.start().catch((err: unknown) => {
       this.log?.warn(
         { error: String(err) },
