@@ -10,3 +10,5 @@ export * from './indexes';
 export * from './jwks';
 export * from './backend-policy';
 export * from './traffic-policy';
+export * from './crd-registry';
+export * from './typed';

@@ -1,4 +1,4 @@
-import { all, run, strMap, type Check } from './checks';
+import { all, obj, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
@@ -6,6 +6,7 @@ import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
 import * as bp from './backend-policy';
+import * as r from './istio-rules';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -130,7 +131,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1', 'v1beta1'],
     'peerauthentications',
     true,
-    specced(s.peerAuthenticationSpec),
+    specced(all(s.peerAuthenticationSpec, r.peerAuthenticationRules, obj({ selector: r.workloadSelector }))),
   ),
   kind(
     'RequestAuthentication',
@@ -147,7 +148,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1alpha1'],
     'wasmplugins',
     true,
-    specced(s.wasmPluginSpec, { required: true }),
+    specced(all(s.wasmPluginSpec, r.wasmPluginRules), { required: true }),
   ),
   kind('EnvoyFilter', ISTIO_NET, ['v1alpha3'], 'envoyfilters', true, specced(s.envoyFilterSpec)),
   kind(
@@ -164,7 +165,7 @@ export const KINDS: readonly KindInfo[] = [
     ['v1', 'v1beta1', 'v1alpha3'],
     'workloadentries',
     true,
-    specced(s.workloadEntrySpec),
+    specced(all(s.workloadEntrySpec, r.workloadEntryRules)),
   ),
   kind(
     'DestinationRule',

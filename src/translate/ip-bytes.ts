@@ -1,3 +1,4 @@
+import { ipBytesOf } from '../model';
 /**
  * An IPv4 or IPv6 address as the 4 or 16 bytes the workload API carries.
  *
@@ -8,19 +9,8 @@
  * (~7.9 KiB each), bounded only by the number of pods.
  */
 export function ipBytes(ip: string): Buffer {
-  if (ip.includes(':')) {
-    const [head = '', tail = ''] = ip.split('::');
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = ip.includes('::')
-      ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
-      : ip.split(':');
-    const b = Buffer.alloc(16);
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
-    return b;
-  }
-  const parts = ip.split('.').map(Number);
-  const b = Buffer.alloc(4);
-  parts.forEach((p, i) => (b[i] = p));
+  const bytes = ipBytesOf(ip) ?? [];
+  const b = Buffer.alloc(bytes.length);
+  bytes.forEach((x, i) => (b[i] = x));
   return b;
 }

@@ -187,7 +187,7 @@ export interface ServicePiece {
      * `ip\0port` of each endpoint (the server listeners this port contributes
      * policies to) and whether that server must require mTLS (PeerAuthentication).
      */
-    servers: { key: string; mtls: boolean }[];
+    servers: { key: string; ip: string; port: number; mtls: boolean }[];
     /** The client side of an ISTIO_MUTUAL DestinationRule, when one applies. */
     tls?: TransportSocket;
   }[];
@@ -241,6 +241,8 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
       client: clientRecipe(name),
       servers: backends.map((e) => ({
         key: `${e.ip}\u0000${e.port}`,
+        ip: e.ip,
+        port: e.port,
         mtls: serverRequiresMtls(world, e, ns, opts.rootNamespace),
       })),
       tls:
@@ -340,7 +342,7 @@ export function assemble(
   // Inputs are the pieces' own objects where possible: a reused piece passes
   // the same objects again, and Reuse then skips even hashing them.
   // A server's mode depends on its pod and port alone, so every service behind it agrees.
-  const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean }>();
+  const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean; ip: string; port: number }>();
   const clusterTls = new Map<string, TransportSocket>();
   const own = new Set<string>();
   for (const svc of services) {
@@ -350,17 +352,17 @@ export function assemble(
       clusters.set(pp.own, pp.cluster);
       own.add(pp.own);
       if (pp.tls) clusterTls.set(pp.own, pp.tls);
-      for (const { key, mtls } of pp.servers) {
+      for (const { key, ip, port, mtls } of pp.servers) {
         const s = servers.get(key);
         if (s) s.contributors.push(pp.policies);
-        else servers.set(key, { contributors: [pp.policies], mtls });
+        else servers.set(key, { contributors: [pp.policies], mtls, ip, port });
       }
       for (const o of pp.outbound) if (!own.has(o.cluster)) clusters.set(o.cluster, o);
       listeners.push(pp.client);
       routes.push(pp.route);
     }
   }
-  for (const [key, { contributors, mtls }] of servers) {
+  for (const [key, { contributors, mtls, ip, port }] of servers) {
     // One service's policies are already distinct; only several services' need merging.
     const only = contributors.length === 1 ? contributors[0] : undefined;
     const recipeKey = `${key}\u0000${mtls ? 'mtls' : 'plaintext'}`;
@@ -369,9 +371,8 @@ export function assemble(
       listeners.push(cached);
       continue;
     }
-    const [ip = '', port = '0'] = key.split('\u0000');
     const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    const recipe = serverRecipe(ip, Number(port), unique, opts.trustDomain, mtls);
+    const recipe = serverRecipe(ip, port, unique, opts.trustDomain, mtls);
     if (only) {
       let m = SERVER_RECIPES.get(only);
       if (!m) SERVER_RECIPES.set(only, (m = new Map()));

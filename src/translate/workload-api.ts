@@ -9,6 +9,7 @@ import {
   LABEL,
   list,
   matchesLabels,
+  targetPortOf,
   type KindMap,
   type KindName,
   type Pod,
@@ -75,12 +76,12 @@ function targetPort(
   port: NonNullable<Service['spec']>['ports'] extends (infer P)[] | undefined ? P : never,
   pod?: Pod,
 ): number {
-  const t = port.targetPort;
-  if (typeof t === 'number') return t;
-  if (typeof t === 'string' && /^\d+$/.test(t)) return Number(t);
+  const t = targetPortOf(port.targetPort);
+  if (!t) return port.port;
+  if ('port' in t) return t.port;
   for (const c of pod?.spec?.containers ?? [])
-    for (const cp of c.ports ?? []) if (cp.name === t) return cp.containerPort;
-  return t === undefined ? port.port : 0;
+    for (const cp of c.ports ?? []) if (cp.name === t.name) return cp.containerPort;
+  return 0;
 }
 
 function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {

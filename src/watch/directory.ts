@@ -3,6 +3,7 @@ import { relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { keyOf, type Change, type KubeObject } from '../model';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type ParsedFile } from './manifests';
+import { applyDirectoryCrds, holdsKind } from './dir-crds';
 import { addChunk, parseChunks, type ChunkResult } from './parse';
 import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
@@ -20,6 +21,8 @@ interface FileState {
   chunks: Map<string, ChunkResult> | [string, ChunkResult][];
   objects: Map<string, { object: KubeObject; line: number }>;
   errors: SourceError[];
+  /** CustomResourceDefinitions in the file (see dir-crds.ts). */
+  crds?: unknown[];
 }
 
 export interface DirectoryOptions {
@@ -115,6 +118,8 @@ export class DirectorySource implements ConfigSource {
     this.poller = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // Objects read from elsewhere are not checked against this directory's CRDs.
+    applyDirectoryCrds(this.name, new Map());
   }
 
   onChanges(l: ChangeListener): void {
@@ -211,10 +216,28 @@ export class DirectorySource implements ConfigSource {
       }
       this.files.set(p, next);
       changed.push({ path: p, old: prev });
+      // At once, so the files read after it are checked against its CRDs (a `crds/` directory sorts early).
+      if (next.crds || prev?.crds) this.recheck(w.files, changed);
     }
+    if (changed.some((c) => c.old?.crds && !this.files.has(c.path))) this.recheck(w.files, changed);
     this.resolve(changed);
     this.problems.report(this.errors().map(describeError));
     if (retry) this.schedule();
+  }
+
+  /** After the directory's CRDs changed: parses again the files holding objects of the kinds they define. */
+  private recheck(stats: ReadonlyMap<string, Stats>, changed: { path: string; old?: FileState }[]): void {
+    const kinds = applyDirectoryCrds(this.name, this.files, this.opts.log);
+    if (kinds.size === 0) return;
+    for (const [p, f] of this.files) {
+      const st = stats.get(p);
+      if (!st || !holdsKind(f, kinds)) continue;
+      // As at load: what the new schemas refuse is not served, whatever was before.
+      const next = this.load(p, st, { ...f, chunks: new Map(), objects: new Map() });
+      if (!next) continue;
+      this.files.set(p, next);
+      changed.push({ path: p, old: f });
+    }
   }
 
   private readonly rels = new Map<string, string>();
@@ -232,6 +255,7 @@ export class DirectorySource implements ConfigSource {
       return {
         sig: sigOf(st),
         chunks: prev?.chunks ?? new Map(),
+        ...(prev?.crds ? { crds: prev.crds } : {}),
         objects: prev?.objects ?? new Map(),
         errors: [
           {
@@ -310,7 +334,7 @@ export class DirectorySource implements ConfigSource {
       if (objects.has(key)) continue;
       if (parsed.invalidKeys.has(key) || parsed.unreadable) objects.set(key, old);
     }
-    return { sig: sigOf(st), chunks, objects, errors };
+    return { sig: sigOf(st), chunks, objects, errors, ...(parsed.crds ? { crds: parsed.crds } : {}) };
   }
 
   /** Recomputes the served object of every key the changed files held or hold, and emits the difference. */

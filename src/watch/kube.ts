@@ -1,6 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersionOf, keyOf, KINDS, objectKey, type Change, type KindInfo, type KubeObject } from '../model';
+import {
+  apiVersionOf,
+  keyOf,
+  KINDS,
+  objectKey,
+  problemsOf,
+  type Change,
+  type KindInfo,
+  type KubeObject,
+} from '../model';
+import { CrdWatch } from './kube-crds';
 import type { ChangeListener, ConfigSource, SourceError } from './source';
 
 export interface KubeSourceOptions {
@@ -9,6 +19,8 @@ export interface KubeSourceOptions {
   config?: k8s.KubeConfig;
   log?: Logger;
   kinds?: readonly KindInfo[];
+  /** Check objects against the schemas of the CRDs the cluster serves (default true). */
+  crdSchemas?: boolean;
   /** Backoff bounds for restarting a failed informer. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -101,6 +113,7 @@ export class KubeSource implements ConfigSource {
   private readonly refusalListeners: (() => void)[] = [];
   private readonly refused = new Map<string, { object: KubeObject; problems: readonly string[] }>();
   private readySignal?: () => void;
+  private crdWatch?: CrdWatch;
 
   constructor(private readonly opts: KubeSourceOptions = {}) {
     this.kc = opts.config ?? new k8s.KubeConfig();
@@ -168,6 +181,11 @@ export class KubeSource implements ConfigSource {
   /** Resolves once every kind has delivered its initial list (or is known to be absent). */
   async start(): Promise<void> {
     const ready = new Promise<void>((resolve) => (this.readySignal = resolve));
+    // Schemas first, so the initial objects are checked against them.
+    if (this.opts.crdSchemas !== false) {
+      this.crdWatch = new CrdWatch(this.kc, this.opts.log, (kinds) => this.recheck(kinds));
+      await this.crdWatch.start();
+    }
     for (const kind of this.opts.kinds ?? KINDS) {
       const w = {
         kind,
@@ -190,7 +208,7 @@ export class KubeSource implements ConfigSource {
    */
   private admit(kind: KindInfo, object: KubeObject): KubeObject | undefined {
     const key = keyOf(object);
-    const problems = kind.validate(object);
+    const problems = problemsOf(kind, object);
     if (problems.length === 0) {
       this.refused.delete(key);
       return object;
@@ -201,6 +219,20 @@ export class KubeSource implements ConfigSource {
     // Nothing else changes in the World, so the status is pushed from here.
     if (!served) setImmediate(() => this.refusalListeners.forEach((l) => l()));
     return served;
+  }
+
+  /** A CRD's schema changed: the objects of its kind are checked again, as at load. */
+  private recheck(kinds: ReadonlySet<string>): void {
+    for (const w of this.watched) {
+      if (!kinds.has(w.kind.kind)) continue;
+      const apiVersion = apiVersionOf(w.kind, w.kind.versions[w.version]);
+      const changes: Change[] = [];
+      for (const o of w.informer.list()) {
+        const object = this.admit(w.kind, shaped(w.kind, o, apiVersion));
+        if (object) changes.push({ op: 'upsert', object });
+      }
+      if (changes.length > 0) this.emit(changes);
+    }
   }
 
   /** Called after an object was refused and nothing was applied in its place. */
@@ -340,6 +372,7 @@ export class KubeSource implements ConfigSource {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.crdWatch?.stop();
     for (const w of this.watched) {
       if (w.timer) clearTimeout(w.timer);
       await w.informer.stop();

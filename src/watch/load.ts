@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { applyChanges, EMPTY_WORLD, keyOf, type Change, type World } from '../model';
+import { applyChanges, crds, EMPTY_WORLD, keyOf, type Change, type World } from '../model';
 import { DirectorySource } from './directory';
 import { parseManifestFile } from './parse';
 import type { SourceError } from './source';
@@ -21,7 +21,13 @@ export async function loadManifests(paths: readonly string[]): Promise<{ world: 
       errors.push(...d.errors());
       continue;
     }
-    const parsed = parseManifestFile(p, readFileSync(p, 'utf8'));
+    const text = readFileSync(p, 'utf8');
+    let parsed = parseManifestFile(p, text);
+    // CRDs check every document given, the ones before them included.
+    if (parsed.crds && crds.replace(`file ${p}`, parsed.crds).changed.length > 0) {
+      parsed = parseManifestFile(p, text);
+      if (changes.length > 0 || errors.length > 0) return loadManifests(paths);
+    }
     errors.push(...parsed.errors);
     for (const d of parsed.docs) {
       const key = keyOf(d.object);

@@ -1,4 +1,4 @@
-import { kindInfo, resolveKind, type KubeObject } from '../model';
+import { isCrd, kindInfo, problemsOf, resolveKind, type KubeObject } from '../model';
 import type { SourceError } from './source';
 
 export interface ParsedDoc {
@@ -13,6 +13,8 @@ export interface ParsedFile {
   invalidKeys: Set<string>;
   /** True when some document could not even be identified (invalid YAML). */
   unreadable: boolean;
+  /** CustomResourceDefinitions among the documents: their schemas check the other objects. */
+  crds?: unknown[];
 }
 
 export const DEFAULT_MAX_DOCUMENT_BYTES = 1 << 20;
@@ -29,8 +31,10 @@ export function checkDocument(raw: unknown): {
   name?: string;
   namespace?: string;
   irrelevant?: boolean;
+  crd?: Record<string, unknown>;
 } {
   if (!isObject(raw)) return { problems: ['document is not an object'] };
+  if (isCrd(raw)) return { problems: [], irrelevant: true, crd: raw };
   const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
   const meta = isObject(raw.metadata) ? raw.metadata : undefined;
   const name = typeof meta?.name === 'string' ? meta.name : undefined;
@@ -57,7 +61,7 @@ export function checkDocument(raw: unknown): {
   const object = raw as unknown as KubeObject;
   if (info.namespaced && !namespace) object.metadata.namespace = 'default';
   if (!info.namespaced && namespace) delete object.metadata.namespace;
-  const problems = info.validate(object);
+  const problems = problemsOf(info, object);
   return {
     object: problems.length === 0 ? (info.trim ? info.trim(object) : object) : info.failClosed?.(object, problems),
     problems,

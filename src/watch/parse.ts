@@ -16,6 +16,8 @@ export interface ChunkResult {
   invalidKeys: string[];
   /** True when something in it could not be identified (invalid YAML, too large). */
   unreadable: boolean;
+  /** CustomResourceDefinitions in it. */
+  crds?: unknown[];
 }
 
 // js-yaml parses the 10k-service benchmark directory about 10 times faster
@@ -119,6 +121,7 @@ function toResult(
         : [{ raw: js, at: contentAt }];
     for (const { raw, at } of expanded) {
       const r = checkDocument(raw);
+      if (r.crd) (out.crds ??= []).push(r.crd);
       if (r.irrelevant) continue;
       // A kind with a fail-closed form (AuthorizationPolicy) is served that
       // way and still reported.
@@ -205,4 +208,5 @@ export function addChunk(out: ParsedFile, file: string, line: number, r: ChunkRe
   for (const { at, ...e } of r.errors) out.errors.push({ source: 'directory', file, line: line + at, ...e });
   for (const k of r.invalidKeys) out.invalidKeys.add(k);
   if (r.unreadable) out.unreadable = true;
+  if (r.crds) (out.crds ??= []).push(...r.crds);
 }

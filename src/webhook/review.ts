@@ -3,7 +3,7 @@
 // read are checked on CREATE and UPDATE with the same checks the load path
 // runs, and refused with `configuration is invalid: …`; deletes and kinds we
 // do not read are allowed.
-import { resolveKind, type KubeObject } from '../model';
+import { problemsOf, resolveKind, type KubeObject } from '../model';
 
 export interface AdmissionResponse {
   uid: string;
@@ -51,6 +51,6 @@ export function review(body: unknown): AdmissionReviewOut {
     },
   } as unknown as KubeObject;
   if (info.relevant && !info.relevant(named)) return answer(true);
-  const problems = info.validate(named);
+  const problems = problemsOf(info, named);
   return problems.length === 0 ? answer(true) : answer(false, `configuration is invalid: ${problems.join('; ')}`);
 }
