@@ -8,3 +8,4 @@ export * from './world';
 export * from './grouped';
 export * from './indexes';
 export * from './jwks';
+export * from './virtual-service';

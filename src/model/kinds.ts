@@ -5,6 +5,7 @@ import type { AuthorizationPolicy } from './istio';
 import { MESH_CONFIGMAP } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
+import { virtualServiceSpec } from './virtual-service-schema';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -160,6 +161,14 @@ export const KINDS: readonly KindInfo[] = [
     'destinationrules',
     true,
     specced(s.destinationRuleSpec, { required: true }),
+  ),
+  kind(
+    'VirtualService',
+    ISTIO_NET,
+    ['v1', 'v1beta1', 'v1alpha3'],
+    'virtualservices',
+    true,
+    specced(virtualServiceSpec, { required: true }),
   ),
 ];
 

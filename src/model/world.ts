@@ -13,6 +13,7 @@ import type {
   WorkloadEntry,
 } from './istio';
 import { keyOf, objectKey, type KubeObject } from './meta';
+import type { VirtualService } from './virtual-service';
 
 /** Kind name → its type. */
 export interface KindMap {
@@ -38,6 +39,7 @@ export interface KindMap {
   WorkloadEntry: WorkloadEntry;
   DestinationRule: DestinationRule;
   PeerAuthentication: PeerAuthentication;
+  VirtualService: VirtualService;
 }
 
 export type KindName = keyof KindMap;

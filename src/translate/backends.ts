@@ -126,7 +126,8 @@ export function resolveBackend(
   };
 }
 
-function ownedHere(ctx: WaypointContext, svc: Service): boolean {
+/** Whether this waypoint serves `svc` (its own inbound-vip clusters carry it). */
+export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
   const ns = svc.metadata.namespace ?? 'default';
   ctx.reads.object('Namespace', undefined, ns);
   const owner = ctx.index.waypointFor(`Service/${ns}/${svc.metadata.name}`);

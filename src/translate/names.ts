@@ -218,3 +218,8 @@ export const ISTIO_JSON_LOG_FORMAT: Readonly<Record<string, string>> = {
 /** The command operator that needs the req_without_query formatter extension. */
 export const REQ_WITHOUT_QUERY_OPERATOR = '%REQ_WITHOUT_QUERY';
 export const REQ_WITHOUT_QUERY_FORMATTER = 'envoy.formatter.req_without_query';
+
+/** Name of Envoy's fault HTTP filter, also the key of its per-route config (route.go: TranslateRoute). */
+export const FAULT_FILTER = 'envoy.filters.http.fault';
+/** The retry priority `retryRemoteLocalities` selects (retry.go: ConvertPolicy). */
+export const RETRY_PREVIOUS_PRIORITIES = 'envoy.retry_priorities.previous_priorities';

@@ -24,6 +24,7 @@ import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
+import { withVirtualServiceHttp, withVirtualServiceTcp } from './vs-routes';
 import { attachmentsOn, policyNamespaces, targetRefsOf } from './targeting';
 import {
   boundWorkloadIps,
@@ -176,8 +177,12 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
       const proto = istioProtocol(p);
       const protocol = chainKind(proto);
-      const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
-      const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
+      const http =
+        protocol === 'tcp'
+          ? { routes: [], outbound: [] }
+          : withVirtualServiceHttp(ctx, svc, p, httpRoutesFor(ctx, svc, p));
+      const tcp =
+        protocol === 'http' ? { tcp: [], outbound: [] } : withVirtualServiceTcp(ctx, svc, p, tcpRoutesFor(ctx, svc, p));
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
       ports.push({
         port: p.port,
