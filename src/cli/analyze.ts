@@ -8,6 +8,7 @@ import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
 import { EXIT_ANALYZER_ISSUES } from './errors';
+import { analyzeVirtualServices } from './analyze-vs';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -31,6 +32,7 @@ const CODE = {
   notEnrolled: 'ISL0001',
   routeWithoutWaypoint: 'ISL0002',
   unsupportedKind: 'ISL0003',
+  // analyze-vs.ts: IST0112 (multi-port destination without a port), ISL0004 (sourceLabels on a waypoint).
 } as const;
 
 function fromStatuses(statuses: readonly ObjectStatus[]): Message[] {
@@ -165,6 +167,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...selectorsOnWaypoints(world),
     ...notEnrolled(world),
     ...routesWithoutWaypoint(world, index),
+    ...analyzeVirtualServices(world, index),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),
