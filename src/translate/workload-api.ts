@@ -1,5 +1,6 @@
 import { nodeObjectOf, workloadLocality } from './locality';
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
+import { waypointExtras } from '../ambient/canary';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import { ipBytes } from './ip-bytes';
 import {
@@ -79,8 +80,15 @@ function targetPort(
   return t === undefined ? port.port : 0;
 }
 
-function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
-  const wp = boundWaypoint(index, `Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+/**
+ * A Service as ztunnel sees it; a bound one also says whether ingress
+ * gateways use its waypoint and which waypoints share it (services.go:
+ * serviceServiceBuilder, waypoints.go: buildWeightedWaypoints).
+ */
+function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
+  const key = `Service/${svc.metadata.namespace}/${svc.metadata.name}`;
+  const wp = boundWaypoint(index, key);
+  const extras = wp ? waypointExtras(svc, index.bindings.get(key), world, index.waypoints) : undefined;
   return {
     name: svc.metadata.name,
     namespace: svc.metadata.namespace ?? 'default',
@@ -88,6 +96,15 @@ function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): 
     addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
+    ...(extras?.weighted
+      ? {
+          weighted_waypoints: extras.weighted.map((w) => ({
+            destination: gatewayAddress(w.waypoint, opts.domain),
+            weight: w.weight,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -269,8 +286,10 @@ export function buildWorkloadApi(
   const workloads: PreparedResource[] = [];
   for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
-    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain], () =>
-      serviceMsg(svc, index, opts),
+    // Its namespace's labels and annotations carry the ingress and canary settings.
+    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace ?? 'default');
+    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain, ns], () =>
+      serviceMsg(svc, world, index, opts),
     );
     addresses.push(
       reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
