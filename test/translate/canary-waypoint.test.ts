@@ -44,7 +44,7 @@ function run(objects: KubeObject[]) {
       .filter((s) => s.kind === 'Service')
       .map((s) => [s.name, s.conditions?.find((c) => c.type === 'istio.io/WaypointBound')?.message] as const),
   );
-  return { services, bound };
+  return { services, bound, index };
 }
 
 const ns: KubeObject = {
@@ -58,7 +58,7 @@ const ns: KubeObject = {
 
 describe('canary waypoints and ingress-use-waypoint', () => {
   it('weights a valid canary against the primary and marks ingress use', () => {
-    const { services, bound } = run([
+    const { services, bound, index } = run([
       ns,
       waypoint('waypoint'),
       waypoint('canary'),
@@ -80,6 +80,12 @@ describe('canary waypoints and ingress-use-waypoint', () => {
       ],
     );
     assert.equal(echo.waypoint?.hostname?.hostname, 'waypoint.app.svc.cluster.local', 'the primary stays the waypoint');
+    // The canary fronts the service too, so it must serve it (ambientindex.go: serviceOwningWaypoints).
+    assert.deepEqual(
+      index.servicesOf('app/canary').map((s) => s.metadata.name),
+      ['echo'],
+    );
+    assert.equal(index.canaryFor('Service/app/echo')?.key, 'app/canary');
     assert.equal(
       bound.get('echo'),
       'Successfully attached to waypoint app/waypoint. Ingress traffic will traverse the waypoint',

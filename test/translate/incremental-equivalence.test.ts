@@ -275,6 +275,25 @@ describe('incremental translation matches a full translation', () => {
     ],
     ['the destination back', () => [upsert(backend)], 'any'],
     [
+      'a canary waypoint for one service (it then serves the service too)',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        const gw = obj('Gateway', NS0, 'waypoint');
+        return [
+          upsert({ ...gw, metadata: { ...gw.metadata, name: 'canary' } }),
+          upsert({
+            ...svc,
+            metadata: {
+              ...svc.metadata,
+              labels: { ...svc.metadata.labels, 'istio.io/use-waypoint-canary': 'canary' },
+              annotations: { 'istio.io/use-waypoint-canary-weight': '10' },
+            },
+          }),
+        ];
+      },
+      'any',
+    ],
+    [
       'a STRICT PeerAuthentication in one namespace (proxyless servers require mTLS)',
       () => [
         upsert({
@@ -307,6 +326,28 @@ describe('incremental translation matches a full translation', () => {
         }),
       ],
       'any',
+    ],
+    [
+      'the canary weight changed on its own',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        return [
+          upsert({
+            ...svc,
+            metadata: { ...svc.metadata, annotations: { 'istio.io/use-waypoint-canary-weight': '50' } },
+          }),
+        ];
+      },
+      'local',
+    ],
+    [
+      'the canary dropped',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        const { 'istio.io/use-waypoint-canary': _, ...labels } = svc.metadata.labels ?? {};
+        return [upsert({ ...svc, metadata: { ...svc.metadata, labels } })];
+      },
+      'local',
     ],
     [
       'a waypoint edit',
