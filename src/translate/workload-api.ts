@@ -88,7 +88,6 @@ function targetPort(
 function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
   const key = `Service/${svc.metadata.namespace}/${svc.metadata.name}`;
   const wp = boundWaypoint(index, key);
-  const extras = wp ? waypointExtras(svc, index.bindings.get(key), world, index.waypoints) : undefined;
   return {
     name: svc.metadata.name,
     namespace: svc.metadata.namespace ?? 'default',
@@ -96,15 +95,7 @@ function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: Trans
     addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
-    ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
-    ...(extras?.weighted
-      ? {
-          weighted_waypoints: extras.weighted.map((w) => ({
-            destination: gatewayAddress(w.waypoint, opts.domain),
-            weight: w.weight,
-          })),
-        }
-      : {}),
+    ...(wp ? extrasFields(svc, key, world, index, opts) : {}),
   };
 }
 
@@ -204,10 +195,34 @@ function selectorPolicies(world: World, pod: Pod): string[] {
     .sort();
 }
 
+/** The ingress and canary fields of a bound service (services.go: serviceServiceBuilder, serviceEntryServiceBuilder). */
+function extrasFields(
+  o: Service | ServiceEntry,
+  key: string,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+) {
+  const extras = waypointExtras(o, index.bindings.get(key), world, index.waypoints);
+  return {
+    ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
+    ...(extras?.weighted
+      ? {
+          weighted_waypoints: extras.weighted.map((w) => ({
+            destination: gatewayAddress(w.waypoint, opts.domain),
+            weight: w.weight,
+          })),
+        }
+      : {}),
+  };
+}
+
 /** A ServiceEntry is one service per host, sharing its addresses and ports. */
-function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
+function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
   const ns = se.metadata.namespace ?? 'default';
-  const wp = boundWaypoint(index, `ServiceEntry/${ns}/${se.metadata.name}`);
+  const key = `ServiceEntry/${ns}/${se.metadata.name}`;
+  const wp = boundWaypoint(index, key);
+  const extras = wp ? extrasFields(se, key, world, index, opts) : {};
   return (se.spec?.hosts ?? []).map((host) => ({
     name: se.metadata.name,
     namespace: ns,
@@ -217,6 +232,7 @@ function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: Translate
       .map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (se.spec?.ports ?? []).map((p) => ({ service_port: p.number, target_port: p.targetPort ?? p.number })),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...extras,
   }));
 }
 
@@ -305,7 +321,7 @@ export function buildWorkloadApi(
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {
-    for (const m of serviceEntryMsgs(se, index, opts))
+    for (const m of serviceEntryMsgs(se, world, index, opts))
       addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
   }
   for (const we of of('WorkloadEntry')) {

@@ -92,6 +92,31 @@ describe('canary waypoints and ingress-use-waypoint', () => {
     );
   });
 
+  it('gives a ServiceEntry the same fields (services.go: serviceEntryServiceBuilder)', () => {
+    const { services } = run([
+      ns,
+      waypoint('waypoint'),
+      waypoint('canary'),
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: {
+          name: 'ext',
+          namespace: 'app',
+          labels: { 'istio.io/ingress-use-waypoint': 'True', 'istio.io/use-waypoint-canary': 'canary' },
+          annotations: { 'istio.io/use-waypoint-canary-weight': '100' },
+        },
+        spec: { hosts: ['ext.example.com'], addresses: ['240.0.0.1'], ports: [{ number: 443, name: 'tls' }] },
+      },
+    ]);
+    const ext = services.get('ext')!;
+    assert.equal(ext.ingress_use_waypoint, true);
+    assert.deepEqual(
+      ext.weighted_waypoints.map((w) => w.weight),
+      [0, 100],
+    );
+  });
+
   it('keeps the primary alone and says why when the canary cannot be used', () => {
     const { services, bound } = run([
       ns,
