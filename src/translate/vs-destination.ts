@@ -1,4 +1,12 @@
-import { getInNamespace, type Service, type VirtualService, type VsDestination } from '../model';
+import {
+  getInNamespace,
+  list,
+  type Service,
+  type ServiceEntry,
+  type VirtualService,
+  type VsDestination,
+} from '../model';
+import { waypointKey } from '../ambient';
 import type { OutboundClusterIR } from './ir';
 import type { WaypointContext } from './context';
 import { ownedHere } from './backends';
@@ -45,6 +53,10 @@ export function vsDestinationCluster(
   const host = resolveShortname(dest.host ?? '', vs, ctx.opts.domain);
   if (host === '') return UNKNOWN_SERVICE;
   const svc = serviceForHostname(ctx, host);
+  if (!svc) {
+    const se = serviceEntryForHost(ctx, host);
+    if (se) return serviceEntryCluster(ctx, se, host, dest, listenerPort);
+  }
   const ports = svc?.spec?.ports ?? [];
   const port = dest.port?.number ?? (svc && ports.length === 1 ? (ports[0]?.port ?? listenerPort) : listenerPort);
   const sp = ports.find((p) => p.port === port);
@@ -63,4 +75,36 @@ export function vsDestinationCluster(
     });
   }
   return cluster;
+}
+
+/** The ServiceEntry that names `host` exactly, if any (push_context.go: ServiceForHostname). */
+function serviceEntryForHost(ctx: WaypointContext, host: string): ServiceEntry | undefined {
+  ctx.reads.all('ServiceEntry');
+  return list(ctx.world, 'ServiceEntry').find((e) => (e.spec?.hosts ?? []).includes(host));
+}
+
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY']);
+
+/**
+ * getWaypointDestinationCluster for a ServiceEntry host: inbound-vip when this
+ * waypoint serves the entry, else outbound; the port's protocol picks http or
+ * tcp, an unknown or unnamed protocol counting as http (portToSubset).
+ */
+function serviceEntryCluster(
+  ctx: WaypointContext,
+  se: ServiceEntry,
+  host: string,
+  dest: VsDestination,
+  listenerPort: number,
+): string {
+  const ports = se.spec?.ports ?? [];
+  const port = dest.port?.number ?? (ports.length === 1 ? (ports[0]?.number ?? listenerPort) : listenerPort);
+  const sp = ports.find((p) => p.number === port);
+  const proto = (sp?.protocol ?? '').toUpperCase();
+  const flavor = !sp || proto === '' || HTTP_PROTOCOLS.has(proto) ? 'http' : 'tcp';
+  const key = `ServiceEntry/${se.metadata.namespace ?? 'default'}/${se.metadata.name}`;
+  const owner = ctx.index.waypointFor(key);
+  const canary = ctx.index.canaryFor(key);
+  const here = (owner && waypointKey(owner) === ctx.waypoint.key) || canary?.key === ctx.waypoint.key;
+  return here ? inboundVip(port, flavor, host, dest.subset ?? '') : outbound(port, host, dest.subset ?? '');
 }
