@@ -1,6 +1,7 @@
 import { inNamespace, type Service, type VirtualService } from '../model';
 import type { WaypointContext } from './context';
 import { resolveShortname } from './vs-destination';
+import { defaultVirtualServiceExportTo } from './vs-export';
 import { hostnameOf } from './services';
 
 // Which VirtualServices a waypoint applies to one of its services, and in
@@ -43,12 +44,17 @@ export function hostsMatch(a: string, b: string): boolean {
 /**
  * The exportTo bucket a VirtualService falls in for a proxy in `ns`, or
  * undefined when it is not visible there (push_context.go: initVirtualServices).
- * No exportTo means the mesh default, `*`.
+ * No exportTo means the mesh config's default (vs-export.ts).
  */
-export function exportBucket(vs: VirtualService, ns: string): number | undefined {
+export function exportBucket(
+  vs: Pick<VirtualService, 'metadata' | 'spec'>,
+  ns: string,
+  defaults: readonly string[] = ['*'],
+): number | undefined {
   const own = vs.metadata.namespace ?? 'default';
-  const to = (vs.spec?.exportTo ?? []).map((e) => (e === '.' ? own : e));
-  if (to.length === 0 || to.includes('*')) return 2;
+  const written = vs.spec?.exportTo ?? [];
+  const to = (written.length > 0 ? written : defaults).map((e) => (e === '.' ? own : e));
+  if (to.includes('*')) return 2;
   if (to.includes('~')) return undefined;
   if (!to.includes(ns)) return undefined;
   return ns === own ? 0 : 1;
@@ -65,10 +71,12 @@ export function candidateVirtualServices(ctx: WaypointContext, svc: Service): Vi
   const host = hostnameOf(svc, ctx.opts.domain);
   const namespaces = [...new Set([svc.metadata.namespace ?? 'default', ctx.waypoint.namespace])];
   const out: VirtualService[] = [];
+  let defaults: readonly string[] | undefined;
   for (const ns of namespaces) {
     ctx.reads.namespace('VirtualService', ns);
     for (const vs of inNamespace(ctx.world, 'VirtualService', ns)) {
-      if (!forMesh(vs) || exportBucket(vs, ctx.waypoint.namespace) === undefined) continue;
+      defaults ??= defaultVirtualServiceExportTo(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+      if (!forMesh(vs) || exportBucket(vs, ctx.waypoint.namespace, defaults) === undefined) continue;
       if ((vs.spec?.hosts ?? []).some((h) => hostsMatch(resolveShortname(h, vs, ctx.opts.domain), host))) out.push(vs);
     }
   }
@@ -90,19 +98,22 @@ export function orderedSources<G>(
   blocks: readonly GatewayBlock<G>[],
 ): RouteSource<G>[] {
   const wpNs = ctx.waypoint.namespace;
+  const defaults = defaultVirtualServiceExportTo(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const ranked: Ranked<G>[] = vss.map((vs) => ({
     source: { kind: 'vs', vs },
-    bucket: exportBucket(vs, wpNs) ?? 2,
+    bucket: exportBucket(vs, wpNs, defaults) ?? 2,
     gatewayHere: false,
     created: vs.metadata.creationTimestamp ?? '',
     name: vs.metadata.name,
     namespace: vs.metadata.namespace ?? 'default',
   }));
-  // Generated VirtualServices carry no exportTo: the public bucket.
+  // Generated VirtualServices carry no exportTo: the mesh default's bucket.
+  // Deliberate difference: one the default hides is still applied.
   for (const b of blocks) {
+    const bucket = exportBucket({ metadata: { name: b.name, namespace: b.namespace }, spec: {} }, wpNs, defaults);
     ranked.push({
       source: { kind: 'gateway', block: b.value },
-      bucket: 2,
+      bucket: bucket ?? 2,
       gatewayHere: b.namespace === wpNs,
       created: b.created,
       name: b.name,
