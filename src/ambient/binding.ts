@@ -76,7 +76,8 @@ export function bind(o: KubeObject, subject: Subject, world: World, waypoints: R
   return { kind: 'bound', waypoint: ref, source };
 }
 
-function admits(wp: Waypoint, ns: string, nsLabels: Record<string, string>): boolean {
+/** Whether the waypoint accepts attachments from namespace `ns` (its allowedRoutes). */
+export function admits(wp: Waypoint, ns: string, nsLabels: Record<string, string>): boolean {
   switch (wp.allowed.from) {
     case 'All':
       return true;

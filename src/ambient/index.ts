@@ -15,6 +15,7 @@ import {
   type WorkloadEntry,
 } from '../model';
 import { bind, type Binding, type Subject } from './binding';
+import { waypointExtras } from './canary';
 import { backingPods } from './endpoints';
 import { isWaypointPod } from './enrollment';
 import { NamespacedMap, type KeyedLookup } from './namespaced-map';
@@ -56,6 +57,8 @@ export interface AmbientIndex {
   workloadsOf(waypoint: string): WorkloadLike[];
   /** The waypoint serving an object, by its key. */
   waypointFor(key: string): Waypoint | undefined;
+  /** The canary waypoint sharing a service's connections with its waypoint, by the service's key. */
+  canaryFor(key: string): Waypoint | undefined;
   /** Pods backing a Service, by its key: its EndpointSlices' pods, else its selector's. */
   podsOf(serviceKey: string): Pod[];
 }
@@ -74,6 +77,27 @@ const WAYPOINT_KINDS = new Set(['Gateway', 'GatewayClass']);
 interface Entry {
   object: KubeObject;
   binding: Binding;
+  /** A bound service's canary waypoint (`<ns>/<name>`), which serves it too. */
+  canary?: string;
+}
+
+/**
+ * An object's binding, and for a service its canary: the canary waypoint
+ * fronts the service as well, so it serves it (ambientindex.go:
+ * serviceOwningWaypoints; waypoints.go: buildWeightedWaypoints).
+ */
+function entryOf(o: KubeObject, world: World, waypoints: ReadonlyMap<string, Waypoint>): Entry {
+  const binding = bindOne(o, world, waypoints);
+  if (binding.kind !== 'bound' || SUBJECT_OF[o.kind] !== 'service') return { object: o, binding };
+  const canary = waypointExtras(o, binding, world, waypoints)?.weighted?.[1]?.waypoint.key;
+  return canary ? { object: o, binding, canary } : { object: o, binding };
+}
+
+/** The waypoints serving an entry: its own, and its canary. */
+function servingKeys(e: Entry | undefined): string[] {
+  if (e?.binding.kind !== 'bound') return [];
+  const own = waypointKey(e.binding.waypoint);
+  return e.canary ? [own, e.canary] : [own];
 }
 
 function bindOne(o: KubeObject, world: World, waypoints: ReadonlyMap<string, Waypoint>): Binding {
@@ -111,16 +135,16 @@ export function buildAmbientIndex(world: World, options: WaypointOptions = DEFAU
   const waypoints = discoverWaypoints(world, options);
   const entries: [string, Entry][] = [];
   for (const kind of [...SERVICE_KINDS, ...WORKLOAD_KINDS])
-    for (const o of list(world, kind)) entries.push([keyOf(o), { object: o, binding: bindOne(o, world, waypoints) }]);
+    for (const o of list(world, kind)) entries.push([keyOf(o), entryOf(o, world, waypoints)]);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const lists = { services: new Map<string, ServiceLike[]>(), workloads: new Map<string, WorkloadLike[]>() };
-  for (const [, { object, binding }] of entries) {
-    if (binding.kind !== 'bound') continue;
-    const into = listFor(object, lists);
-    const wk = waypointKey(binding.waypoint);
-    let l = into.get(wk);
-    if (!l) into.set(wk, (l = []));
-    l.push(object);
+  for (const [, e] of entries) {
+    const into = listFor(e.object, lists);
+    for (const wk of servingKeys(e)) {
+      let l = into.get(wk);
+      if (!l) into.set(wk, (l = []));
+      l.push(e.object);
+    }
   }
   return makeIndex(world, options, waypoints, {
     entries: NamespacedMap.from(entries),
@@ -155,12 +179,11 @@ export function updateAmbientIndex(prev: AmbientIndex, world: World, changed: Re
   const updates = new Map<string, Entry | undefined>();
   const affected = new Set<string>();
   for (const key of touched) {
-    const before = state.entries.get(key)?.binding;
-    if (before?.kind === 'bound') affected.add(waypointKey(before.waypoint));
+    for (const wk of servingKeys(state.entries.get(key))) affected.add(wk);
     const k = parseKey(key);
     const o = get(world, k.kind as KindName, k.namespace, k.name);
-    const entry = o && { object: o, binding: bindOne(o, world, prev.waypoints) };
-    if (entry?.binding.kind === 'bound') affected.add(waypointKey(entry.binding.waypoint));
+    const entry = o && entryOf(o, world, prev.waypoints);
+    for (const wk of servingKeys(entry)) affected.add(wk);
     updates.set(key, entry);
   }
   const lists = { services: new Map(state.services), workloads: new Map(state.workloads) };
@@ -169,8 +192,7 @@ export function updateAmbientIndex(prev: AmbientIndex, world: World, changed: Re
       const kept = (into.get(wk) ?? []).filter((o) => !updates.has(keyOf(o)));
       const members = kept.map((o) => [keyOf(o), o] as const);
       for (const [key, e] of updates)
-        if (e?.binding.kind === 'bound' && waypointKey(e.binding.waypoint) === wk && listFor(e.object, lists) === into)
-          members.push([key, e.object]);
+        if (e && servingKeys(e).includes(wk) && listFor(e.object, lists) === into) members.push([key, e.object]);
       members.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       if (members.length > 0)
         into.set(
@@ -193,7 +215,7 @@ function makeIndex(
   waypoints: ReadonlyMap<string, Waypoint>,
   state: State,
 ): AmbientIndex {
-  const { bindings, services, workloads } = state;
+  const { bindings, services, workloads, entries } = state;
   const pods = new Map<string, Pod[]>();
   const index: AmbientIndex = {
     world,
@@ -205,6 +227,10 @@ function makeIndex(
     waypointFor(key) {
       const b = bindings.get(key);
       return b?.kind === 'bound' ? waypoints.get(waypointKey(b.waypoint)) : undefined;
+    },
+    canaryFor(key) {
+      const c = entries.get(key)?.canary;
+      return c ? waypoints.get(c) : undefined;
     },
     podsOf(serviceKey) {
       let p = pods.get(serviceKey);

@@ -11,6 +11,7 @@ import { EXIT_ANALYZER_ISSUES } from './errors';
 import { unverifiedTls } from './analyze-dr';
 import { analyzeTelemetry } from './analyze-telemetry';
 import { serviceEntryFindings } from './analyze-service-entries';
+import { analyzeVirtualServices } from './analyze-vs';
 
 const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
 
@@ -34,6 +35,7 @@ const CODE = {
   notEnrolled: 'ISL0001',
   routeWithoutWaypoint: 'ISL0002',
   unsupportedKind: 'ISL0003',
+  // analyze-vs.ts: IST0112 (multi-port destination without a port), ISL0004 (sourceLabels on a waypoint).
 } as const;
 
 function fromStatuses(statuses: readonly ObjectStatus[]): Message[] {
@@ -171,6 +173,7 @@ export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
     ...unverifiedTls(world),
     ...analyzeTelemetry(world, DEFAULT_OPTIONS.rootNamespace),
     ...serviceEntryFindings(world, index),
+    ...analyzeVirtualServices(world, index),
   ];
   return msgs.sort((a, b) =>
     `${a.code}${a.kind}${a.namespace}${a.name}`.localeCompare(`${b.code}${b.kind}${b.namespace}${b.name}`),

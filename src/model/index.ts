@@ -12,3 +12,4 @@ export * from './backend-policy';
 export * from './traffic-policy';
 export * from './crd-registry';
 export * from './typed';
+export * from './virtual-service';

@@ -7,6 +7,7 @@ import type { KubeObject } from './meta';
 import * as s from './schemas';
 import * as bp from './backend-policy';
 import * as r from './istio-rules';
+import { virtualServiceSpec } from './virtual-service-schema';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -191,6 +192,14 @@ export const KINDS: readonly KindInfo[] = [
     'xbackendtrafficpolicies',
     true,
     specced(bp.xBackendTrafficPolicySpec, { required: true }),
+  ),
+  kind(
+    'VirtualService',
+    ISTIO_NET,
+    ['v1', 'v1beta1', 'v1alpha3'],
+    'virtualservices',
+    true,
+    specced(virtualServiceSpec, { required: true }),
   ),
 ];
 

@@ -14,6 +14,7 @@ import type {
 } from './istio';
 import { keyOf, objectKey, type KubeObject } from './meta';
 import type { BackendTLSPolicy, XBackendTrafficPolicy } from './backend-policy';
+import type { VirtualService } from './virtual-service';
 
 /** Kind name → its type. */
 export interface KindMap {
@@ -41,6 +42,7 @@ export interface KindMap {
   PeerAuthentication: PeerAuthentication;
   BackendTLSPolicy: BackendTLSPolicy;
   XBackendTrafficPolicy: XBackendTrafficPolicy;
+  VirtualService: VirtualService;
 }
 
 export type KindName = keyof KindMap;

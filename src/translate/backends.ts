@@ -133,11 +133,16 @@ export function resolveBackend(
   };
 }
 
-function ownedHere(ctx: WaypointContext, svc: Service): boolean {
+/** Whether this waypoint serves `svc` (its own inbound-vip clusters carry it). */
+export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
   const ns = svc.metadata.namespace ?? 'default';
   ctx.reads.object('Namespace', undefined, ns);
-  const owner = ctx.index.waypointFor(`Service/${ns}/${svc.metadata.name}`);
-  return owner !== undefined && waypointKey(owner) === ctx.waypoint.key;
+  const key = `Service/${ns}/${svc.metadata.name}`;
+  const owner = ctx.index.waypointFor(key);
+  if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key) return true;
+  // A canary waypoint serves the service as well (ambientindex.go: serviceOwningWaypoints).
+  const canary = ctx.index.canaryFor(key);
+  return canary !== undefined && canary.key === ctx.waypoint.key;
 }
 
 /**

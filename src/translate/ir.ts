@@ -53,6 +53,8 @@ export interface HeaderMatchIR {
   name: string;
   match: StringMatchIR;
   invert?: boolean;
+  /** An inverted match that also holds when the header is missing (route.go: TranslateRouteMatch). */
+  treatMissingAsEmpty?: boolean;
 }
 
 export interface RouteMatchIR {
@@ -74,6 +76,35 @@ export interface BackendIR {
   weight: number;
   requestHeaders?: HeaderMutationIR;
   responseHeaders?: HeaderMutationIR;
+  /** A destination's own `:authority` (route.go: processDestination, processWeightedDestination). */
+  hostRewrite?: string;
+}
+
+/** An Envoy FractionalPercent. */
+export interface FractionIR {
+  numerator: number;
+  denominator: 'HUNDRED' | 'MILLION';
+}
+
+/** A VirtualService fault as istiod translates it (route.go: TranslateFault). */
+export interface FaultIR {
+  delay?: { fixedDelayMs: number; percentage: FractionIR };
+  abort?: { httpStatus?: number; grpcStatus?: number; percentage?: FractionIR };
+}
+
+/** What a VirtualService route has that a Gateway API one does not (route.go: TranslateRoute). */
+export interface VsRouteIR {
+  /** `case_sensitive`, set on every route with a match. */
+  caseSensitive?: boolean;
+  statPrefix?: string;
+  regexRewrite?: { pattern: string; substitution: string };
+  fault?: FaultIR;
+  /** More than one destination was written: weighted_clusters even if one is left. */
+  weighted: boolean;
+  /** CORS: `forward_not_matching_preflights`, and `allow_credentials` as written. */
+  corsForwardNotMatching?: boolean;
+  corsAllowCredentials?: boolean;
+  directResponseBytes?: string;
 }
 
 /** An Envoy retry policy as istiod builds it (route/retry/retry.go: ConvertPolicy). */
@@ -85,6 +116,10 @@ export interface RetryIR {
   /** Envoy's `retry_on` conditions, `retriable-status-codes` included when it applies. */
   retryOn: string[];
   backoffBaseMs?: number;
+  /** `retryIgnorePreviousHosts: false`: no previous_hosts predicate. */
+  noHostPredicate?: boolean;
+  /** `retryRemoteLocalities`: the previous_priorities retry priority. */
+  remoteLocalities?: boolean;
 }
 
 /** HTTPRoute's CORS filter as istiod converts it (conversion.go: createCorsFilter). */
@@ -121,7 +156,7 @@ export interface HttpRouteIR {
   rewrite?: RewriteIR;
   requestHeaders?: HeaderMutationIR;
   responseHeaders?: HeaderMutationIR;
-  mirrors: { cluster: string; percent?: number }[];
+  mirrors: { cluster: string; percent?: number; fraction?: FractionIR }[];
   cors?: CorsIR;
   timeoutMs?: number;
   /** Absent: no retries (a rule's `retry.attempts: 0`). */
@@ -129,13 +164,18 @@ export interface HttpRouteIR {
   grpc: boolean;
   /** One per backend whose DestinationRule hashes consistently (route.go: processDestination). */
   hashPolicy?: ConsistentHashLB[];
+  /** Set for a VirtualService's route: its semantics and the object it came from. */
+  vs?: VsRouteIR;
+  source?: { kind: string; namespace: string; name: string };
 }
 
 export interface TcpRouteIR {
   name: string;
   backends: BackendIR[];
   /** The route's kind: a TLSRoute for the service host is applied like a TCPRoute. */
-  kind: 'TCPRoute' | 'TLSRoute';
+  kind: 'TCPRoute' | 'TLSRoute' | 'VirtualService';
+  /** The object, when the name does not say (a VirtualService's route). */
+  source?: { kind: string; namespace: string; name: string };
 }
 
 /** One AuthorizationPolicy rule set ready for RBAC, produced by the authz builder. */

@@ -304,3 +304,7 @@ export const SNI_DFP_FILTER = 'envoy.filters.network.sni_dynamic_forward_proxy';
 export function dnsCacheName(hostname: string): string {
   return `${hostname}_dfp_dns_cache`;
 }
+/** Name of Envoy's fault HTTP filter, also the key of its per-route config (route.go: TranslateRoute). */
+export const FAULT_FILTER = 'envoy.filters.http.fault';
+/** The retry priority `retryRemoteLocalities` selects (retry.go: ConvertPolicy). */
+export const RETRY_PREVIOUS_PRIORITIES = 'envoy.retry_priorities.previous_priorities';

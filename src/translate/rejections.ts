@@ -102,11 +102,12 @@ function splitRouteName(name: string): { namespace: string; name: string } {
   return { namespace: name.slice(0, first), name: name.slice(first + 1, last) };
 }
 
-const httpRouteRef = (r: HttpRouteIR): SourceRef => ({
-  kind: r.grpc ? 'GRPCRoute' : 'HTTPRoute',
-  ...splitRouteName(r.name),
-});
-const tcpRouteRef = (kind: string, r: TcpRouteIR): SourceRef => ({ kind, ...splitRouteName(r.name) });
+const httpRouteRef = (r: HttpRouteIR): SourceRef =>
+  r.source ?? {
+    kind: r.grpc ? 'GRPCRoute' : 'HTTPRoute',
+    ...splitRouteName(r.name),
+  };
+const tcpRouteRef = (kind: string, r: TcpRouteIR): SourceRef => r.source ?? { kind, ...splitRouteName(r.name) };
 
 const JWT_FILTER = /<envoy\.extensions\.filters\.http\.jwt_authn\./;
 const AUTHZ_FILTER = /<envoy\.extensions\.filters\.(http|network)\.(rbac|ext_authz)\./;

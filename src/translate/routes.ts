@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
-import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, WaypointIR } from './ir';
+import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, VsRouteIR, WaypointIR } from './ir';
 import type { ConsistentHashLB } from '../model';
 import { seconds } from './common';
 import { hashPolicy, withoutHostPredicate } from './hash-policy';
@@ -7,6 +7,7 @@ import { DEFAULT_RETRY, quoteMeta } from './route-policies';
 import * as names from './names';
 import { chainProtocols } from './clusters';
 import type { Recipe } from './recipe';
+import { faultPerRoute, fraction, remoteLocalitiesPriority } from './vs-envoy';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
 type Route = TypeMap['envoy.config.route.v3.Route'];
@@ -38,19 +39,31 @@ function routeMatch(r: HttpRouteIR): RouteMatch {
   if (!m.path) match.prefix = '/';
   else if (m.path.kind === 'exact') match.path = m.path.value;
   else if (m.path.kind === 'regex') match.safe_regex = { regex: m.path.value };
+  // A VirtualService prefix is a plain string prefix (route.go: TranslateRouteMatch).
+  else if (r.vs) match.prefix = m.path.value;
   // A Gateway API prefix matches whole path segments: /foo matches /foo and /foo/bar, not /foobar.
   else if (m.path.value === '/' || m.path.value === '') match.prefix = '/';
   else match.path_separated_prefix = m.path.value.replace(/\/+$/, '');
   const headers: NonNullable<RouteMatch['headers']> = m.headers.map((h) =>
     h.match.kind === 'present'
       ? { name: h.name, present_match: true, invert_match: h.invert ?? false }
-      : { name: h.name, string_match: stringMatcher(h.match), invert_match: h.invert ?? false },
+      : {
+          name: h.name,
+          string_match: stringMatcher(h.match),
+          invert_match: h.invert ?? false,
+          ...(h.treatMissingAsEmpty ? { treat_missing_header_as_empty: true } : {}),
+        },
   );
   if (m.method) headers.push({ name: ':method', string_match: { exact: m.method } });
   if (headers.length > 0) match.headers = headers;
   if (m.queryParams.length > 0) {
-    match.query_parameters = m.queryParams.map((q) => ({ name: q.name, string_match: stringMatcher(q.match) }));
+    match.query_parameters = m.queryParams.map((q) =>
+      q.match.kind === 'present'
+        ? { name: q.name, present_match: true }
+        : { name: q.name, string_match: stringMatcher(q.match) },
+    );
   }
+  if (r.vs?.caseSensitive !== undefined) match.case_sensitive = { value: r.vs.caseSensitive };
   // No `grpc` match for a GRPCRoute: istiod adds none (route.go: TranslateRouteMatch),
   // so a rule also matches a request without content-type application/grpc.
   return match;
@@ -86,7 +99,7 @@ function headerFields(
 
 function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
   const action: NonNullable<Route['route']> = {};
-  const only = r.backends.length === 1 ? r.backends[0] : undefined;
+  const only = r.backends.length === 1 && !r.vs?.weighted ? r.backends[0] : undefined;
   if (only) {
     action.cluster = only.cluster;
   } else {
@@ -100,17 +113,25 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
         ...(b.responseHeaders
           ? { response_headers_to_add: toAdd(b.responseHeaders), response_headers_to_remove: b.responseHeaders.remove }
           : {}),
+        ...(b.hostRewrite ? { host_rewrite_literal: b.hostRewrite } : {}),
       })),
     };
   }
   setTimeout(action, r.timeoutMs ?? 0);
   // A backend that could not be resolved names a cluster that does not exist:
   // its share answers 500, as Gateway API requires (route.go: applyHTTPRouteDestination).
-  action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR';
-  if (r.rewrite?.hostname) action.host_rewrite_literal = r.rewrite.hostname;
-  if (r.rewrite?.path?.kind === 'prefix') {
+  // A VirtualService's missing cluster answers Envoy's default 503 instead.
+  if (!r.vs) action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR';
+  const host = r.rewrite?.hostname ?? only?.hostRewrite;
+  if (host) action.host_rewrite_literal = host;
+  if (r.vs?.regexRewrite) {
+    action.regex_rewrite = {
+      pattern: { regex: r.vs.regexRewrite.pattern },
+      substitution: r.vs.regexRewrite.substitution,
+    };
+  } else if (r.rewrite?.path?.kind === 'prefix') {
     const p = r.rewrite.path.value;
-    if (p === '/') {
+    if (p === '/' && !r.vs) {
       // Strip the matched prefix, keeping a leading `/` (route.go: applyHTTPRouteDestination).
       const sep = r.match.path?.kind === 'prefix' && r.match.path.value !== '/' ? r.match.path.value : '';
       action.regex_rewrite = { pattern: { regex: `^${quoteMeta(sep)}(/?)(.*)` }, substitution: '/\\2' };
@@ -132,13 +153,15 @@ function routeAction(r: HttpRouteIR): NonNullable<Route['route']> {
       cluster: m.cluster,
       trace_sampled: { value: false },
       disable_shadow_host_suffix_append: true,
-      ...(m.percent !== undefined
-        ? {
-            runtime_fraction: {
-              default_value: { numerator: Math.round(m.percent * 10_000), denominator: 'MILLION' as const },
-            },
-          }
-        : {}),
+      ...(m.fraction
+        ? { runtime_fraction: { default_value: fraction(m.fraction) } }
+        : m.percent !== undefined
+          ? {
+              runtime_fraction: {
+                default_value: { numerator: Math.round(m.percent * 10_000), denominator: 'MILLION' as const },
+              },
+            }
+          : {}),
     }));
   }
   return action;
@@ -183,13 +206,15 @@ function retryPolicy(r: RetryIR): RetryPolicy {
     retry_host_predicate: previousHosts,
     host_selection_retry_max_attempts: 5,
     ...(r.backoffBaseMs !== undefined ? { retry_back_off: { base_interval: seconds(r.backoffBaseMs) } } : {}),
+    ...(r.remoteLocalities ? { retry_priority: remoteLocalitiesPriority() } : {}),
   };
+  if (r.noHostPredicate) delete policy.retry_host_predicate;
   RETRY_MEMO.set(r, policy);
   return policy;
 }
 
 /** route.go: TranslateCORSPolicy; preflights no origin matches are answered, not forwarded. */
-function corsPerRoute(c: CorsIR) {
+function corsPerRoute(c: CorsIR, vs?: VsRouteIR) {
   return {
     [names.CORS_FILTER]: pack('envoy.extensions.filters.http.cors.v3.CorsPolicy', {
       allow_origin_string_match: c.allowOrigins.map(stringMatcher),
@@ -197,15 +222,21 @@ function corsPerRoute(c: CorsIR) {
       ...(c.allowHeaders.length > 0 ? { allow_headers: c.allowHeaders.join(',') } : {}),
       ...(c.exposeHeaders.length > 0 ? { expose_headers: c.exposeHeaders.join(',') } : {}),
       ...(c.maxAgeSeconds !== undefined ? { max_age: String(c.maxAgeSeconds) } : {}),
-      ...(c.allowCredentials ? { allow_credentials: { value: true } } : {}),
+      ...(vs?.corsAllowCredentials !== undefined
+        ? { allow_credentials: { value: vs.corsAllowCredentials } }
+        : c.allowCredentials
+          ? { allow_credentials: { value: true } }
+          : {}),
       filter_enabled: { default_value: { numerator: 100, denominator: 'HUNDRED' as const } },
-      forward_not_matching_preflights: { value: false },
+      // route.go: forwardNotMatchingPreflights — a VirtualService forwards them unless told to ignore.
+      forward_not_matching_preflights: { value: vs?.corsForwardNotMatching ?? false },
     }),
   };
 }
 
 export function envoyRoute(r: HttpRouteIR): Route {
-  const lone = r.backends.length === 1 && !r.redirect && !r.directResponse ? r.backends[0] : undefined;
+  const lone =
+    r.backends.length === 1 && !r.redirect && !r.directResponse && !r.vs?.weighted ? r.backends[0] : undefined;
   const route: Route = {
     name: r.name,
     match: routeMatch(r),
@@ -223,11 +254,26 @@ export function envoyRoute(r: HttpRouteIR): Route {
       response_code: redirectCode(d.statusCode),
     };
   } else if (r.directResponse || r.backends.length === 0) {
-    route.direct_response = { status: r.directResponse?.status ?? 500 };
+    const body = r.directResponse?.body;
+    const bytes = r.vs?.directResponseBytes;
+    route.direct_response = {
+      status: r.directResponse?.status ?? 500,
+      ...(body !== undefined
+        ? { body: { inline_string: body } }
+        : bytes !== undefined
+          ? { body: { inline_bytes: bytes } }
+          : {}),
+    };
   } else {
     route.route = routeAction(r);
   }
-  if (r.cors) route.typed_per_filter_config = corsPerRoute(r.cors);
+  if (r.cors || r.vs?.fault) {
+    route.typed_per_filter_config = {
+      ...(r.vs?.fault ? { [names.FAULT_FILTER]: faultPerRoute(r.vs.fault) } : {}),
+      ...(r.cors ? corsPerRoute(r.cors, r.vs) : {}),
+    };
+  }
+  if (r.vs?.statPrefix) route.stat_prefix = r.vs.statPrefix;
   return route;
 }
 

@@ -1,4 +1,5 @@
 import { boundCondition, waypointKey, type AmbientIndex } from '../ambient';
+import { extrasMessage, waypointExtras } from '../ambient/canary';
 import {
   CONDITION,
   LABEL,
@@ -291,7 +292,13 @@ function serviceStatus(ctx: StatusContext, svc: Service | ServiceEntry): ObjectS
     kind: svc.kind,
     namespace: svc.metadata.namespace,
     name: svc.metadata.name,
-    conditions: [{ type: CONDITION.waypointBound, ...c }],
+    conditions: [
+      {
+        type: CONDITION.waypointBound,
+        ...c,
+        message: c.message + extrasMessage(waypointExtras(svc, b, ctx.world, ctx.index.waypoints)),
+      },
+    ],
   };
 }
 

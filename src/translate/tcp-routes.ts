@@ -38,15 +38,23 @@ export function tcpRoutesFor(
   svc: Service | RouteParent,
   port: Pick<ServicePort, 'port'>,
 ): { tcp: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
-  const outbound: OutboundClusterIR[] = [];
   const host = 'metadata' in svc ? hostnameOf(svc, ctx.opts.domain) : svc.hostname;
   const tls = attachedRoutes(ctx, 'TLSRoute', svc, port.port)
     .filter((r) => tlsRouteApplies(r, host))
     .sort(routeOrder);
   const tcp = attachedRoutes(ctx, 'TCPRoute', svc, port.port).sort(routeOrder);
   const chosen: AnyRoute | undefined = [...tls, ...tcp].find((r) => (r.spec?.rules?.length ?? 0) > 0);
-  const rule = chosen?.spec?.rules?.[0];
-  if (!chosen || !rule) return { tcp: [], outbound };
+  return chosen ? tcpRouteFromGateway(ctx, chosen) : { tcp: [], outbound: [] };
+}
+
+/** The TCP route a TCPRoute or TLSRoute makes: its first rule's backends. */
+export function tcpRouteFromGateway(
+  ctx: WaypointContext,
+  chosen: AnyRoute,
+): { tcp: TcpRouteIR[]; outbound: OutboundClusterIR[] } {
+  const outbound: OutboundClusterIR[] = [];
+  const rule = chosen.spec?.rules?.[0];
+  if (!rule) return { tcp: [], outbound };
   const backends = tcpBackends(ctx, chosen, rule.backendRefs ?? [], outbound);
   const name = routeName(chosen.metadata.namespace ?? 'default', chosen.metadata.name, 0, rule.name);
   return { tcp: [{ name, backends, kind: chosen.kind === 'TLSRoute' ? 'TLSRoute' : 'TCPRoute' }], outbound };

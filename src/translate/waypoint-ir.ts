@@ -23,6 +23,7 @@ import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from './tel
 import { meshTelemetry } from './telemetry-providers';
 import { servedServiceEntries } from './service-entries';
 import { serviceEntryIRs } from './service-entry-ir';
+import { withVirtualServiceHttp, withVirtualServiceTcp } from './vs-routes';
 import {
   boundWorkloadIps,
   endpointIRs,
@@ -166,8 +167,12 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
       const proto = istioProtocol(p);
       const protocol = chainKind(proto);
-      const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, svc, p);
-      const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, svc, p);
+      const http =
+        protocol === 'tcp'
+          ? { routes: [], outbound: [] }
+          : withVirtualServiceHttp(ctx, svc, p, httpRoutesFor(ctx, svc, p));
+      const tcp =
+        protocol === 'http' ? { tcp: [], outbound: [] } : withVirtualServiceTcp(ctx, svc, p, tcpRoutesFor(ctx, svc, p));
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
       const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
       const destination = destinationFor(ctx, rule, svc, p, endpoints);

@@ -1,5 +1,6 @@
 import { nodeObjectOf, workloadLocality } from './locality';
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
+import { waypointExtras } from '../ambient/canary';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
 import { ipBytes } from './ip-bytes';
 import {
@@ -84,8 +85,14 @@ function targetPort(
   return 0;
 }
 
-function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
-  const wp = boundWaypoint(index, `Service/${svc.metadata.namespace}/${svc.metadata.name}`);
+/**
+ * A Service as ztunnel sees it; a bound one also says whether ingress
+ * gateways use its waypoint and which waypoints share it (services.go:
+ * serviceServiceBuilder, waypoints.go: buildWeightedWaypoints).
+ */
+function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
+  const key = `Service/${svc.metadata.namespace}/${svc.metadata.name}`;
+  const wp = boundWaypoint(index, key);
   return {
     name: svc.metadata.name,
     namespace: svc.metadata.namespace ?? 'default',
@@ -93,6 +100,7 @@ function serviceMsg(svc: Service, index: AmbientIndex, opts: TranslateOptions): 
     addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(wp ? extrasFields(svc, key, world, index, opts) : {}),
   };
 }
 
@@ -202,15 +210,39 @@ const APP_PROTOCOL: Readonly<Partial<Record<IstioProtocol, AppProtocol>>> = {
   tcp: 'TCP',
 };
 
+/** The ingress and canary fields of a bound service (services.go: serviceServiceBuilder, serviceEntryServiceBuilder). */
+function extrasFields(
+  o: Service | ServiceEntry,
+  key: string,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+) {
+  const extras = waypointExtras(o, index.bindings.get(key), world, index.waypoints);
+  return {
+    ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
+    ...(extras?.weighted
+      ? {
+          weighted_waypoints: extras.weighted.map((w) => ({
+            destination: gatewayAddress(w.waypoint, opts.domain),
+            weight: w.weight,
+          })),
+        }
+      : {}),
+  };
+}
+
 /**
  * A ServiceEntry is one service per host (services.go:
  * constructServiceEntries): the entry's addresses, else those allocated to
  * the host (the same ones its waypoint matches, service-entries.ts:
  * hostAddresses), its ports with their protocol, and its subjectAltNames.
  */
-function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
+function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
   const ns = se.metadata.namespace ?? 'default';
-  const wp = boundWaypoint(index, `ServiceEntry/${ns}/${se.metadata.name}`);
+  const key = `ServiceEntry/${ns}/${se.metadata.name}`;
+  const wp = boundWaypoint(index, key);
+  const extras = wp ? extrasFields(se, key, world, index, opts) : {};
   const ports = (se.spec?.ports ?? []).map((p) => {
     const app = APP_PROTOCOL[serviceEntryProtocol(p)];
     return { service_port: p.number, target_port: p.targetPort ?? p.number, ...(app ? { app_protocol: app } : {}) };
@@ -227,6 +259,7 @@ function serviceEntryMsgs(se: ServiceEntry, index: AmbientIndex, opts: Translate
     ...(sans.length > 0 ? { subject_alt_names: sans } : {}),
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
     ...(lb as Pick<ServiceMsg, 'load_balancing'>),
+    ...extras,
   }));
 }
 
@@ -305,8 +338,10 @@ export function buildWorkloadApi(
   const workloads: PreparedResource[] = [];
   for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
-    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain], () =>
-      serviceMsg(svc, index, opts),
+    // Its namespace's labels and annotations carry the ingress and canary settings.
+    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace ?? 'default');
+    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain, ns], () =>
+      serviceMsg(svc, world, index, opts),
     );
     addresses.push(
       reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
@@ -322,7 +357,7 @@ export function buildWorkloadApi(
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {
-    for (const m of serviceEntryMsgs(se, index, opts))
+    for (const m of serviceEntryMsgs(se, world, index, opts))
       addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
   }
   for (const we of of('WorkloadEntry')) {

@@ -40,6 +40,7 @@ const SHORT_NAMES: Record<string, string[]> = {
   CustomResourceDefinition: ['crd', 'crds'],
   ServiceEntry: ['se'],
   DestinationRule: ['dr'],
+  VirtualService: ['vs'],
   PeerAuthentication: ['pa'],
   WorkloadEntry: ['we'],
 };

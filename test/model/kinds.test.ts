@@ -56,6 +56,7 @@ describe('kind registry', () => {
       'WorkloadEntry',
       'DestinationRule',
       'PeerAuthentication',
+      'VirtualService',
     ])
       assert.ok(names.includes(k), k);
     assert.equal(kindInfo('GatewayClass')!.namespaced, false);
@@ -204,6 +205,47 @@ describe('validation', () => {
       'ServiceEntry',
       { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: meta, spec: { ports: [{ number: 80 }] } },
       ['spec.hosts: required', 'spec.ports[0].name: required'],
+    ],
+    [
+      'virtual service values Envoy or istiod would refuse (validation.go: ValidateVirtualService)',
+      'VirtualService',
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: meta,
+        spec: {
+          hosts: ['*'],
+          http: [
+            {
+              match: [{ uri: { regex: '(?=x)' }, port: 70000 }],
+              route: [
+                { destination: { host: 'a', subset: 'Bad_Subset' }, weight: 0 },
+                { destination: { host: 'b' }, weight: 0 },
+              ],
+              timeout: '1 second',
+              fault: { abort: { grpcStatus: 'NOPE' } },
+              headers: { request: { set: { ':path': '/x' } } },
+            },
+            { redirect: { uri: '/x', redirectCode: 300 } },
+            { directResponse: { status: 700 }, route: [{ destination: { host: 'a' } }] },
+          ],
+          tcp: [{ route: [{ destination: { host: '*' } }] }],
+        },
+      },
+      [
+        'spec.http[0].match[0].uri.regex: invalid regex: error parsing regexp: invalid or unsupported Perl syntax: `(?=`',
+        'spec.http[0].match[0].port: must be an integer port (1-65535)',
+        'spec.http[0].route[0].destination.subset: subset name is invalid: Bad_Subset',
+        'spec.http[0].route: total destination weight = 0',
+        'spec.http[0].timeout: invalid duration "1 second": use a protobuf duration such as 1.5s, or 1h2m3s',
+        'spec.http[0].fault.abort.grpcStatus: gRPC status NOPE is not supported',
+        'spec.http[0].headers.request.set.:path: invalid header ":path": header cannot have ":" prefix',
+        'spec.http[1].redirect.redirectCode: 300 is not a redirect code Envoy supports (301, 302, 303, 307, 308)',
+        'spec.http[2].directResponse.status: HTTP status 700 is not in range 200-599',
+        'spec.http[2]: only one of route, directResponse may be set',
+        'spec.tcp[0].route[0].destination.host: invalid destination host *',
+        'spec.hosts: wildcard host * is not allowed for virtual services bound to the mesh gateway',
+      ],
     ],
   ];
   for (const [title, kind, o, want] of cases) it(title, () => assert.deepEqual(validate(kind, o), want));

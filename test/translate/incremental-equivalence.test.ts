@@ -289,6 +289,73 @@ describe('incremental translation matches a full translation', () => {
     ],
     ['a deleted route', () => [{ op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(5) }], 'local'],
     [
+      'a VirtualService splitting a service with a cross-namespace destination',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'split', namespace: NS0 },
+          spec: {
+            hosts: [svcName(7)],
+            http: [
+              {
+                match: [{ uri: { prefix: '/v2' } }],
+                route: [
+                  { destination: { host: svcName(7), subset: 'v2' }, weight: 90 },
+                  { destination: { host: `${svcName(100)}.${NS1}.svc.cluster.local` }, weight: 10 },
+                ],
+              },
+            ],
+            tcp: [{ route: [{ destination: { host: svcName(8) } }] }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'that VirtualService renamed to its host by a wildcard',
+      () => [
+        upsert({
+          ...obj('VirtualService', NS0, 'split'),
+          spec: {
+            hosts: [`*.${NS0}.svc.cluster.local`],
+            http: [{ route: [{ destination: { host: svcName(8) } }] }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the cross-namespace destination deleted',
+      () => [{ op: 'delete', kind: 'Service', namespace: NS1, name: svcName(100) }],
+      'any',
+    ],
+    [
+      'the VirtualService deleted',
+      () => [{ op: 'delete', kind: 'VirtualService', namespace: NS0, name: 'split' }],
+      'local',
+    ],
+    ['the destination back', () => [upsert(backend)], 'any'],
+    [
+      'a canary waypoint for one service (it then serves the service too)',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        const gw = obj('Gateway', NS0, 'waypoint');
+        return [
+          upsert({ ...gw, metadata: { ...gw.metadata, name: 'canary' } }),
+          upsert({
+            ...svc,
+            metadata: {
+              ...svc.metadata,
+              labels: { ...svc.metadata.labels, 'istio.io/use-waypoint-canary': 'canary' },
+              annotations: { 'istio.io/use-waypoint-canary-weight': '10' },
+            },
+          }),
+        ];
+      },
+      'any',
+    ],
+    [
       'a STRICT PeerAuthentication in one namespace (proxyless servers require mTLS)',
       () => [
         upsert({
@@ -457,6 +524,28 @@ describe('incremental translation matches a full translation', () => {
     [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
+      'local',
+    ],
+    [
+      'the canary weight changed on its own',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        return [
+          upsert({
+            ...svc,
+            metadata: { ...svc.metadata, annotations: { 'istio.io/use-waypoint-canary-weight': '50' } },
+          }),
+        ];
+      },
+      'local',
+    ],
+    [
+      'the canary dropped',
+      () => {
+        const svc = obj('Service', NS0, svcName(9));
+        const { 'istio.io/use-waypoint-canary': _, ...labels } = svc.metadata.labels ?? {};
+        return [upsert({ ...svc, metadata: { ...svc.metadata, labels } })];
+      },
       'local',
     ],
     [
