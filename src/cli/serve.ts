@@ -17,7 +17,9 @@ import {
   type Authenticator,
 } from '../xds';
 import { proxyAccess } from './proxy-auth';
-import { tlsCredentials } from './tls';
+import { readTlsFiles, tlsCredentials, tlsCredentialsFrom } from './tls';
+import { CA_FLAGS, caFlags, startCa, type CaFlags } from './serve-ca';
+import type { RunningCa } from '../ca/setup';
 import type { Command } from './commands';
 import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
@@ -67,6 +69,20 @@ flags:
   --discovery-address A    control-plane address waypoints connect to (default ${DEFAULT_DEPLOY.discoveryAddress})
   --lease-duration DUR     leader lease duration (default 15s)
   --lease-renew DUR        how often the leader renews its lease (default 5s)
+  --ca auto|on|off         serve istio.v1.auth.IstioCertificateService on the TLS port (default
+                           auto: whenever the TLS port is served). on also serves the TLS port
+                           without --tls-cert-file, on a certificate the CA issues itself
+  --cacerts-dir DIR        plug-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem
+                           (default: the cacerts Secret, else a self-signed root kept in the
+                           istio-ca-secret Secret; without a cluster, a root made in memory)
+  --ca-trusted-node-accounts LIST
+                           namespace/serviceaccount of node proxies that may ask for certificates
+                           of pods on their node (default <system namespace>/ztunnel; "" for none)
+  --workload-cert-ttl DUR  certificate lifetime when a request asks for none (default 24h)
+  --max-workload-cert-ttl DUR
+                           longest lifetime a request may ask for (default 2160h)
+  --serving-dns-names LIST DNS names of the certificate the CA issues for the TLS port
+                           (default istiod-lite.<system namespace>.svc)
 
 In Kubernetes mode one replica, elected with a Lease, creates each waypoint's
 Deployment, Service and ServiceAccount and writes statuses.`;
@@ -97,6 +113,7 @@ const FLAGS = {
   'lease-duration': { type: 'string', default: '15s' },
   'lease-renew': { type: 'string', default: '5s' },
   'discovery-address': { type: 'string', default: DEFAULT_DEPLOY.discoveryAddress },
+  ...CA_FLAGS,
 } as const;
 
 export interface ServeOptions {
@@ -119,6 +136,8 @@ export interface ServeOptions {
   debounce: { quietMs: number; maxMs: number };
   deploy?: WaypointDeployOptions;
   lease?: { durationMs: number; renewMs: number };
+  /** The certificate authority on the TLS port; undefined: off. */
+  ca?: CaFlags;
 }
 
 function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
@@ -190,6 +209,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         durationMs: parseDuration('lease-duration', values['lease-duration']),
         renewMs: parseDuration('lease-renew', values['lease-renew']),
       },
+      ca: caFlags(values, cert !== undefined),
     },
   };
 }
@@ -203,6 +223,8 @@ export interface RunningServer {
   debugPort: number;
   pipeline: Pipeline;
   xds: XdsServer;
+  /** The certificate authority, when it runs. */
+  ca?: RunningCa;
   stop(): Promise<void>;
 }
 
@@ -223,9 +245,17 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     access: proxyAccess(auth.systemNamespace),
   });
   pipeline.onKeysChanged(() => xds.refreshKeys());
+  let ca: RunningCa | undefined;
+  try {
+    ca = opts.ca ? await startCa(opts.ca, auth, pipeline, log) : undefined;
+  } catch (e) {
+    await pipeline.stop();
+    throw e;
+  }
+  const tlsOn = opts.tls !== undefined || ca !== undefined;
   const authenticators: Authenticator[] = [];
-  if (opts.tls?.caFile) authenticators.push(new CertificateAuthenticator(auth.trustDomain));
-  if (opts.tls && pipeline.kube) {
+  if (opts.tls?.caFile || ca) authenticators.push(new CertificateAuthenticator(auth.trustDomain));
+  if (tlsOn && pipeline.kube) {
     authenticators.push(
       new TokenReviewAuthenticator(kubeTokenReviewer(pipeline.kube.kubeConfig), {
         audiences: auth.audiences,
@@ -238,7 +268,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let webhook: WebhookServer | undefined;
   let debug: Awaited<ReturnType<typeof startDebugServer>>;
   try {
-    if (opts.tls && authenticators.length === 0) {
+    if (tlsOn && authenticators.length === 0) {
       throw new CommandError(
         '--xds-tls-port authenticates every stream: without a cluster to review tokens, give --tls-ca-file for client certificates',
       );
@@ -255,7 +285,17 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
           'plaintext xDS port is open beyond this machine: it does not authenticate proxies',
         );
     }
-    if (opts.tls) {
+    if (ca) {
+      const creds = tlsCredentialsFrom(
+        ca.tlsSource(opts.tls && readTlsFiles(opts.tls)),
+        opts.tls?.certFile ?? 'issued by the CA',
+        { log: log.child({ component: 'tls' }) },
+      );
+      xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, {
+        authenticators,
+        services: [ca.service(authenticators)],
+      });
+    } else if (opts.tls) {
       const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
       xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
@@ -288,6 +328,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     );
   } catch (e) {
     // Nothing half-started may keep the process alive.
+    ca?.stop();
     await webhook?.close();
     await xds.close();
     await pipeline.stop();
@@ -306,6 +347,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     const c = controller;
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
+    ca?.publishRoots(() => c.isLeader);
     if (webhook && opts.webhook?.caFile) {
       webhookConfig = new WebhookConfigController(
         pipeline.kube.kubeConfig,
@@ -339,7 +381,9 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     debugPort: debug.port,
     pipeline,
     xds,
+    ca,
     async stop() {
+      ca?.stop();
       controller?.stop();
       webhookConfig?.stop();
       await webhook?.close();
