@@ -7,6 +7,7 @@ import { list, type World } from '../model';
 export const ROOT_CONFIGMAP = 'istio-ca-root-cert';
 export const ROOT_CONFIGMAP_KEY = 'root-cert.pem';
 const LABELS = { 'istio.io/config': 'true' };
+const CA_FIELD_MANAGER = 'istiod-lite-ca';
 /** istiod skips the namespaces its injector ignores, except kube-system (namespacecontroller.go: NewNamespaceController). */
 const IGNORED = new Set(['kube-public', 'kube-node-lease', 'local-path-storage']);
 
@@ -26,7 +27,7 @@ export interface RootPublisherOptions {
  * Keeps `istio-ca-root-cert` with the CA's current roots in every namespace,
  * from the leader only (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go:
  * reconcileCACertAndCRL, security/pkg/k8s/configutil.go: InsertDataToConfigMap):
- * created when missing, its key rewritten when it differs, other keys kept.
+ * read, and written only when missing or its key differs; other keys kept.
  */
 export class RootConfigMapPublisher {
   private namespaces: string[] = [];
@@ -120,30 +121,24 @@ export class RootConfigMapPublisher {
     } catch (e) {
       if ((e as { code?: number }).code !== 404) throw e;
     }
-    if (!cm) {
-      await kubeRequest(
-        this.kc,
-        'POST',
-        path,
-        {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: LABELS },
-          data: { [ROOT_CONFIGMAP_KEY]: roots },
-        },
-        'application/json',
-      );
-      this.opts.log.info({ namespace: ns }, `created ConfigMap ${ROOT_CONFIGMAP}`);
-      return;
-    }
-    if (cm.data?.[ROOT_CONFIGMAP_KEY] === roots) return;
+    if (cm?.data?.[ROOT_CONFIGMAP_KEY] === roots) return;
+    // A server-side apply creates the ConfigMap or sets our key, leaving any
+    // other keys and labels to whoever wrote them.
     await kubeRequest(
       this.kc,
       'PATCH',
-      `${path}/${ROOT_CONFIGMAP}`,
-      { metadata: { labels: LABELS }, data: { [ROOT_CONFIGMAP_KEY]: roots } },
-      'application/merge-patch+json',
+      `${path}/${ROOT_CONFIGMAP}?fieldManager=${CA_FIELD_MANAGER}&force=true`,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: LABELS },
+        data: { [ROOT_CONFIGMAP_KEY]: roots },
+      },
+      'application/apply-patch+yaml',
     );
-    this.opts.log.info({ namespace: ns }, `updated ConfigMap ${ROOT_CONFIGMAP}`);
+    this.opts.log.info(
+      { namespace: ns },
+      cm ? `updated ConfigMap ${ROOT_CONFIGMAP}` : `created ConfigMap ${ROOT_CONFIGMAP}`,
+    );
   }
 }

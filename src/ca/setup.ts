@@ -92,6 +92,11 @@ export class RunningCa {
     };
   }
 
+  /** Our serving certificate (with its chain below the root) and key, for the webhook port. */
+  servingPair(): { cert: string; key: string } {
+    return { cert: this.serving!.chain, key: this.serving!.key };
+  }
+
   /** Publishes the roots to every namespace while `isLeader` holds (Kubernetes mode). */
   publishRoots(isLeader: () => boolean): void {
     if (!this.opts.kube || this.publisher) return;

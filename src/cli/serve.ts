@@ -162,8 +162,8 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
   const ca = values['tls-ca-file'];
   const hookPort = values['webhook-port'];
   const hookCa = values['webhook-ca-file'] ?? ca;
-  if (hookPort !== undefined && !cert)
-    throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file');
+  if (hookPort !== undefined && !cert && values.ca !== 'on')
+    throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file, or --ca on');
   return {
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
     opts: {
@@ -299,13 +299,16 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       const creds = tlsCredentials(opts.tls, { log: log.child({ component: 'tls' }) });
       xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
-    if (opts.tls && opts.webhook) {
+    if ((opts.tls || ca) && opts.webhook) {
+      // Without certificate files the webhook serves the certificate our CA issues, as istiod's does.
+      const own = opts.tls ? undefined : ca;
       webhook = await startWebhookServer({
         host: opts.listenAddress,
         port: opts.webhook.port,
-        certFile: opts.tls.certFile,
-        keyFile: opts.tls.keyFile,
+        certFile: opts.tls?.certFile ?? 'issued by the CA',
+        keyFile: opts.tls?.keyFile ?? 'issued by the CA',
         log: log.child({ component: 'webhook' }),
+        source: own && (() => own.servingPair()),
       });
     }
     debug = await startDebugServer(
@@ -348,13 +351,15 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
     ca?.publishRoots(() => c.isLeader);
-    if (webhook && opts.webhook?.caFile) {
+    const own = opts.tls ? undefined : ca;
+    if (webhook && (opts.webhook?.caFile || own)) {
       webhookConfig = new WebhookConfigController(
         pipeline.kube.kubeConfig,
         log.child({ component: 'webhook-config' }),
         {
-          name: opts.webhook.configName,
-          caFile: opts.webhook.caFile,
+          name: opts.webhook!.configName,
+          caFile: own ? 'the CA roots' : opts.webhook!.caFile!,
+          caBundle: own && (() => own.authority.rootCerts),
           namespace: auth.systemNamespace,
           intervalMs: 10_000,
         },
