@@ -14,6 +14,7 @@ export const CA_FLAGS = {
   'workload-cert-ttl': { type: 'string', default: `${DEFAULT_CERT_TTL_MS / 3600_000}h` },
   'max-workload-cert-ttl': { type: 'string', default: `${MAX_CERT_TTL_MS / 3600_000}h` },
   'serving-dns-names': { type: 'string' },
+  'ca-reload': { type: 'string', default: '60s' },
 } as const;
 
 export interface CaFlags {
@@ -23,6 +24,7 @@ export interface CaFlags {
   defaultTtlMs: number;
   maxTtlMs: number;
   servingDnsNames?: string[];
+  reloadMs: number;
 }
 
 type Values = { [K in keyof typeof CA_FLAGS]?: string };
@@ -60,6 +62,7 @@ export function caFlags(values: Values, tlsFiles: boolean): CaFlags | undefined 
     defaultTtlMs,
     maxTtlMs,
     servingDnsNames: values['serving-dns-names'] === undefined ? undefined : list(values['serving-dns-names']),
+    reloadMs: parseDuration('ca-reload', values['ca-reload'] ?? '60s'),
   };
 }
 
@@ -81,6 +84,7 @@ export async function startCa(
       maxTtlMs: flags.maxTtlMs,
       trustedNodeAccounts: flags.trustedNodeAccounts ?? new Set([`${ns}/ztunnel`]),
       servingDnsNames: flags.servingDnsNames ?? [`istiod-lite.${ns}.svc`],
+      reloadMs: flags.reloadMs,
       log: log.child({ component: 'ca' }),
     });
   } catch (e) {

@@ -83,6 +83,8 @@ flags:
                            longest lifetime a request may ask for (default 2160h)
   --serving-dns-names LIST DNS names of the certificate the CA issues for the TLS port
                            (default istiod-lite.<system namespace>.svc)
+  --ca-reload DUR          how often the CA's Secrets or --cacerts-dir are read again, and its
+                           own certificate renewed when half its life has passed (default 60s)
 
 In Kubernetes mode one replica, elected with a Lease, creates each waypoint's
 Deployment, Service and ServiceAccount and writes statuses.`;
