@@ -15,6 +15,7 @@ export const CA_FLAGS = {
   'max-workload-cert-ttl': { type: 'string', default: `${MAX_CERT_TTL_MS / 3600_000}h` },
   'serving-dns-names': { type: 'string' },
   'ca-reload': { type: 'string', default: '60s' },
+  'waypoint-ca-address': { type: 'string' },
 } as const;
 
 export interface CaFlags {

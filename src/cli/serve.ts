@@ -83,6 +83,8 @@ flags:
                            longest lifetime a request may ask for (default 2160h)
   --serving-dns-names LIST DNS names of the certificate the CA issues for the TLS port
                            (default istiod-lite.<system namespace>.svc)
+  --waypoint-ca-address A  CA_ADDR of the waypoint Deployments (default: --discovery-address);
+                           istiod's address when istiod issues the certificates
   --ca-reload DUR          how often the CA's Secrets or --cacerts-dir are read again, and its
                            own certificate renewed when half its life has passed (default 60s)
 
@@ -206,7 +208,11 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         quietMs: parseDuration('debounce-after', values['debounce-after']),
         maxMs: parseDuration('debounce-max', values['debounce-max']),
       },
-      deploy: { image: values['proxy-image'], discoveryAddress: values['discovery-address'] },
+      deploy: {
+        image: values['proxy-image'],
+        discoveryAddress: values['discovery-address'],
+        caAddress: values['waypoint-ca-address'],
+      },
       lease: {
         durationMs: parseDuration('lease-duration', values['lease-duration']),
         renewMs: parseDuration('lease-renew', values['lease-renew']),
