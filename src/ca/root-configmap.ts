@@ -37,6 +37,8 @@ export class RootConfigMapPublisher {
   private running?: Promise<void>;
   private again = false;
   private lastRoots = '';
+  private leading = false;
+  private leaderTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -49,11 +51,22 @@ export class RootConfigMapPublisher {
       this.kick();
     }, this.opts.resyncMs ?? 30_000);
     this.timer.unref();
+    // A replica that becomes leader writes at once rather than at the next resync.
+    this.leaderTimer = setInterval(() => {
+      const now = this.opts.isLeader();
+      if (now && !this.leading) {
+        this.current.clear();
+        this.kick();
+      }
+      this.leading = now;
+    }, 1000);
+    this.leaderTimer.unref();
     this.kick();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.leaderTimer) clearInterval(this.leaderTimer);
     this.timer = undefined;
   }
 

@@ -33,6 +33,7 @@ export class RunningCa {
   private timer?: NodeJS.Timeout;
   private publisher?: RootConfigMapPublisher;
   private renewNow = false;
+  private world?: World;
   readonly nodeAuthorizer: NodeAuthorizer;
 
   private constructor(
@@ -106,10 +107,12 @@ export class RunningCa {
       log: this.opts.log.child({ component: 'root-configmap' }),
     });
     this.authority.onRootsChanged(() => this.publisher?.kick());
+    if (this.world) this.publisher.update(this.world);
     this.publisher.start();
   }
 
   update(world: World): void {
+    this.world = world;
     this.nodeAuthorizer.update(world);
     this.publisher?.update(world);
   }

@@ -19,6 +19,8 @@ export const CA_FLAGS = {
 } as const;
 
 export interface CaFlags {
+  /** auto: only where workloads can prove who they are to it (a cluster's tokens, or a plug-in CA's certificates). */
+  mode: 'auto' | 'on';
   cacertsDir?: string;
   /** Undefined: `<system namespace>/ztunnel`, as istiod's ambient install sets CA_TRUSTED_NODE_ACCOUNTS. */
   trustedNodeAccounts?: Set<string>;
@@ -58,6 +60,7 @@ export function caFlags(values: Values, tlsFiles: boolean): CaFlags | undefined 
   if (defaultTtlMs <= 0 || maxTtlMs <= 0)
     throw new CommandError('--workload-cert-ttl and --max-workload-cert-ttl must be positive');
   return {
+    mode,
     cacertsDir: values['cacerts-dir'],
     trustedNodeAccounts: trusted,
     defaultTtlMs,

@@ -70,8 +70,9 @@ flags:
   --lease-duration DUR     leader lease duration (default 15s)
   --lease-renew DUR        how often the leader renews its lease (default 5s)
   --ca auto|on|off         serve istio.v1.auth.IstioCertificateService on the TLS port (default
-                           auto: whenever the TLS port is served). on also serves the TLS port
-                           without --tls-cert-file, on a certificate the CA issues itself
+                           auto: when the TLS port is served against a cluster, or with
+                           --cacerts-dir). on also serves the TLS port without --tls-cert-file,
+                           on a certificate the CA issues itself
   --cacerts-dir DIR        plug-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem
                            (default: the cacerts Secret, else a self-signed root kept in the
                            istio-ca-secret Secret; without a cluster, a root made in memory)
@@ -255,7 +256,9 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   pipeline.onKeysChanged(() => xds.refreshKeys());
   let ca: RunningCa | undefined;
   try {
-    ca = opts.ca ? await startCa(opts.ca, auth, pipeline, log) : undefined;
+    // In directory mode a root made in memory could vouch for no one, so auto leaves it off.
+    const wanted = opts.ca && (opts.ca.mode === 'on' || pipeline.kube || opts.ca.cacertsDir);
+    ca = wanted ? await startCa(opts.ca!, auth, pipeline, log) : undefined;
   } catch (e) {
     await pipeline.stop();
     throw e;
