@@ -32,7 +32,7 @@ describe('RootConfigMapPublisher', () => {
     const nss = ['a', 'b', 'kube-public'].map(
       (name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) as KubeObject,
     );
-    for (const n of nss) srv.put(n);
+    for (const n of nss) srv.put(n as never);
     // Someone else's key in b's ConfigMap stays.
     srv.put({
       apiVersion: 'v1',
