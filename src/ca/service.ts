@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { messageType } from '../envoy';
 import { authenticate, AuthError, spiffeUri, type Authenticator, type Identity } from '../xds/auth';
 import { CaError, type CertificateAuthority } from './authority';
+import { ERROR_TYPE, type CaMetrics } from './metrics';
 import type { NodeAuthorizer } from './node-authorizer';
 
 export const CA_SERVICE = 'istio.v1.auth.IstioCertificateService';
@@ -84,6 +85,7 @@ export interface CaServiceOptions {
   /** Who may ask on behalf of pods on its node; without it impersonation is refused (server.go: New). */
   nodeAuthorizer?: NodeAuthorizer;
   log: Logger;
+  metrics?: CaMetrics;
   authTimeoutMs?: number;
 }
 
@@ -139,12 +141,15 @@ export class CaService {
   }
 
   private async create(call: Call): Promise<string[]> {
+    const m = this.opts.metrics;
+    m?.csr.inc();
     const peer = call.getPeer();
     let caller: Identity;
     try {
       caller = await this.identify(call);
     } catch (e) {
       const err = e instanceof AuthError ? e : new AuthError(grpc.status.INTERNAL, 'authentication failed');
+      m?.authnErrors.inc();
       this.log.warn({ peer, error: err.message, detail: err.detail }, 'certificate request refused: authentication');
       // istiod answers every authentication failure alike.
       throw {
@@ -169,6 +174,7 @@ export class CaService {
         ? this.opts.nodeAuthorizer.check(caller, wanted)
         : 'impersonation is not allowed: no trusted node accounts are configured';
       if (reason !== undefined) {
+        m?.authnErrors.inc();
         this.log.warn(
           { peer, caller: subject, impersonated: wanted, reason },
           'certificate request refused: impersonation',
@@ -188,10 +194,12 @@ export class CaService {
     const ttlMs = req.validityDurationSec * 1000;
     try {
       const chain = await this.opts.authority.sign(req.csr, { uris: [subject] }, ttlMs);
+      m?.success.inc();
       this.log.debug({ peer, identity: subject, via: caller.via }, 'certificate issued');
       return chain;
     } catch (e) {
       const err = e instanceof CaError ? e : new CaError('generate', e instanceof Error ? e.message : String(e));
+      m?.signErrors.inc({ error: ERROR_TYPE[err.kind] });
       this.log.warn({ peer, identity: subject, error: err.message }, 'certificate request refused: signing');
       throw { code: CODES[err.kind], details: `CSR signing error (${err.message})` } satisfies Err;
     }

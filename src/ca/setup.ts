@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { World } from '../model';
 import type { Authenticator } from '../xds/auth';
 import { CertificateAuthority, loadBundle } from './authority';
+import { CaMetrics } from './metrics';
 import { NodeAuthorizer } from './node-authorizer';
 import { RootConfigMapPublisher } from './root-configmap';
 import { directoryRoots, ephemeralRoots, kubeRoots, type LoadedRoots } from './roots';
@@ -35,6 +36,7 @@ export class RunningCa {
   private renewNow = false;
   private world?: World;
   readonly nodeAuthorizer: NodeAuthorizer;
+  readonly metrics = new CaMetrics();
 
   private constructor(
     readonly authority: CertificateAuthority,
@@ -57,10 +59,23 @@ export class RunningCa {
       },
       'certificate authority ready',
     );
+    ca.recordExpiry();
     await ca.renewServing();
     ca.timer = setInterval(() => void ca.tick(), opts.reloadMs ?? 60_000);
     ca.timer.unref();
     return ca;
+  }
+
+  /** The CA's metrics in Prometheus text form. */
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  /** Expiry gauges, as istiod's RecordCertsExpiry sets them (server.go). */
+  private recordExpiry(): void {
+    const first = splitPem(this.authority.rootCerts)[0];
+    if (first) this.metrics.rootExpiry.set(certInfo(first).notAfter / 1000);
+    this.metrics.chainExpiry.set(this.authority.signingCertNotAfter / 1000);
   }
 
   get sourceName(): string {
@@ -77,6 +92,7 @@ export class RunningCa {
       authenticators,
       nodeAuthorizer: this.opts.trustedNodeAccounts.size > 0 ? this.nodeAuthorizer : undefined,
       log: this.opts.log,
+      metrics: this.metrics,
     });
     return { definition: caDefinition, implementation: svc.implementation };
   }
@@ -143,6 +159,7 @@ export class RunningCa {
       const loaded = await loadBundle(roots.bundle, roots.source);
       const before = this.authority.rootCerts;
       this.authority.replace(loaded);
+      this.recordExpiry();
       if (roots.source !== this.source || before !== loaded.bundle.rootCerts) {
         this.opts.log.info(
           { source: roots.source, roots: splitPem(loaded.bundle.rootCerts).length },

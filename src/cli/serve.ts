@@ -329,7 +329,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
         rejectz: () => rejectzJson(pipeline.rejections()),
-        metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
+        metrics: async () =>
+          (await xds.metrics.registry.metrics()) + (await pipeline.metrics()) + ((await ca?.metricsText()) ?? ''),
         ready: () => pipeline.ready(),
       },
       {

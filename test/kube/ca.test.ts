@@ -233,6 +233,22 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
     assert.doesNotMatch(text, /PRIVATE KEY/);
   });
 
+  it("counts requests under istiod's metric names, and shows no key on the debug port", async () => {
+    const get = async (path: string) => (await fetch(`http://127.0.0.1:${served.debugPort}${path}`)).text();
+    const metrics = await get('/metrics');
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);
+    assert.ok(value('citadel_server_csr_count') >= 10, metrics);
+    assert.ok(value('citadel_server_success_cert_issuance_count') >= 4);
+    assert.ok(value('citadel_server_authentication_failure_count') >= 7);
+    assert.match(metrics, /citadel_server_csr_sign_err_count\{error="TTL_ERROR"\} 1/);
+    assert.match(metrics, /citadel_server_csr_sign_err_count\{error="CSR_ERROR"\} 1/);
+    const rootExpiry = value('citadel_server_root_cert_expiry_timestamp');
+    assert.ok(rootExpiry * 1000 > Date.now() + 9 * 365 * 24 * 3600_000, 'a ten-year root');
+    for (const path of ['/metrics', '/debug/syncz', '/debug/ambientz', '/debug/rejectz', '/debug/adsz']) {
+      assert.doesNotMatch(await get(path), /PRIVATE KEY|BEGIN CERTIFICATE/, path);
+    }
+  });
+
   it('a second replica reuses the root in istio-ca-secret instead of making its own', async () => {
     const kc = join(dir, 'kubeconfig');
     const other = await startServe(['--kubeconfig', kc, '--ca', 'on', '--xds-tls-port', '0'], 30_000);
