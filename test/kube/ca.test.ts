@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { OPENSSL } from '../support/certs';
 import { CaClient, makeCsr, opensslVerify, opensslX509, readText } from '../support/ca-client';
@@ -89,8 +90,23 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
     srv.put(pod('istio-system', 'ztunnel-a', 'ztunnel', 'node-a', 'uid-ztunnel-a'));
     srv.put(pod('default', 'reviews-v1', 'bookinfo-reviews', 'node-a'));
     srv.put(pod('default', 'ratings-v1', 'bookinfo-ratings', 'node-b'));
+    srv.put({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'istiod-lite-validator' },
+      webhooks: [
+        {
+          name: 'validation.istiod-lite.io',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          failurePolicy: 'Ignore',
+          clientConfig: { url: 'https://127.0.0.1:1/validate' },
+          rules: [],
+        },
+      ],
+    });
     const kc = srv.writeKubeconfig(dir);
-    served = await startServe(['--kubeconfig', kc, '--ca', 'on', '--xds-tls-port', '0'], 30_000);
+    served = await startServe(['--kubeconfig', kc, '--ca', 'on', '--xds-tls-port', '0', '--webhook-port', '0'], 30_000);
     port = Number(served.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
     const cm = await waitFor(() => srv.get('v1', 'ConfigMap', 'default', 'istio-ca-root-cert'), 15_000);
     root = (cm.data as Record<string, string>)['root-cert.pem']!;
@@ -226,6 +242,32 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
       );
       assert.equal(line.impersonated, identity);
     }
+  });
+
+  it('serves the webhook on a certificate it issued itself, and puts its roots in the webhook CA bundle', async () => {
+    const webhookPort = Number(served.logs.find((l) => l.msg === 'serving')?.webhookPort);
+    const peer = await new Promise<{ authorized: boolean; error?: Error; san?: string }>((resolve) => {
+      const s = tlsConnect(
+        { host: '127.0.0.1', port: webhookPort, ca: root, servername: 'istiod-lite.istio-system.svc' },
+        () => {
+          resolve({ authorized: s.authorized, san: s.getPeerCertificate().subjectaltname });
+          s.end();
+        },
+      );
+      s.on('error', (error) => resolve({ authorized: false, error }));
+    });
+    assert.ok(peer.authorized, String(peer.error));
+    assert.equal(peer.san, 'DNS:istiod-lite.istio-system.svc');
+    await waitFor(() => {
+      const vwc = srv.get(
+        'admissionregistration.k8s.io/v1',
+        'ValidatingWebhookConfiguration',
+        undefined,
+        'istiod-lite-validator',
+      );
+      const hooks = (vwc?.webhooks ?? []) as { clientConfig?: { caBundle?: string } }[];
+      return hooks[0]?.clientConfig?.caBundle === Buffer.from(root).toString('base64') ? true : undefined;
+    }, 15_000);
   });
 
   it('never logs a private key', () => {
