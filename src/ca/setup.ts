@@ -101,9 +101,10 @@ export class RunningCa {
    * The TLS port's credentials: our own certificate for the Service's DNS
    * names, and the CA's roots (plus any extra bundle) for client certificates.
    */
-  tlsSource(extra?: SecureContextOptions): () => SecureContextOptions {
+  tlsSource(files?: () => SecureContextOptions): () => SecureContextOptions {
     return () => {
       const own = this.serving!;
+      const extra = files?.();
       const ca = [this.authority.rootCerts, extra?.ca ? String(extra.ca) : ''].join('');
       return extra?.cert ? { cert: extra.cert, key: extra.key, ca } : { cert: own.chain, key: own.key, ca };
     };

@@ -298,7 +298,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     }
     if (ca) {
       const creds = tlsCredentialsFrom(
-        ca.tlsSource(opts.tls && readTlsFiles(opts.tls)),
+        // Files given are read again on every refresh, so their rotation still needs no restart.
+        ca.tlsSource(opts.tls && (() => readTlsFiles(opts.tls!))),
         opts.tls?.certFile ?? 'issued by the CA',
         { log: log.child({ component: 'tls' }) },
       );

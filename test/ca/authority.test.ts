@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { CaError, CertificateAuthority, loadBundle } from '../../src/ca/authority';
 import { NodeAuthorizer, parseTrustedAccounts } from '../../src/ca/node-authorizer';
 import { ephemeralRoots } from '../../src/ca/roots';
+import { RunningCa } from '../../src/ca/setup';
+import pino from 'pino';
 import { createSelfSignedRoot, newKeyAndCsr } from '../../src/ca/x509';
 import { waypointObjects } from '../../src/controller/waypoint-objects';
 import { applyChanges, EMPTY_WORLD, type Gateway, type KubeObject } from '../../src/model';
@@ -144,5 +146,33 @@ describe('waypoint Deployments', () => {
       ),
       'istiod.istio-system.svc:15012',
     );
+  });
+});
+
+describe('RunningCa: the TLS port credentials', () => {
+  it('serves its own certificate for the given DNS names, or the given files re-read on every refresh', async () => {
+    const ca = await RunningCa.start({
+      namespace: 'istio-system',
+      trustDomain: 'cluster.local',
+      defaultTtlMs: 24 * HOUR,
+      maxTtlMs: 90 * 24 * HOUR,
+      trustedNodeAccounts: new Set(),
+      servingDnsNames: ['istiod-lite.istio-system.svc'],
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const own = ca.tlsSource()();
+      const leaf = new X509Certificate(String(own.cert));
+      assert.equal(leaf.subjectAltName, 'DNS:istiod-lite.istio-system.svc');
+      assert.ok(leaf.verify(new X509Certificate(ca.authority.rootCerts).publicKey));
+      assert.equal(own.ca, ca.authority.rootCerts);
+      let n = 0;
+      const source = ca.tlsSource(() => ({ cert: `cert-${++n}`, key: 'key', ca: 'extra-ca\n' }));
+      assert.equal(source().cert, 'cert-1');
+      assert.equal(source().cert, 'cert-2', 'the files are read again');
+      assert.equal(source().ca, ca.authority.rootCerts + 'extra-ca\n');
+    } finally {
+      ca.stop();
+    }
   });
 });
