@@ -17,7 +17,9 @@ import {
   type Authenticator,
 } from '../xds';
 import { proxyAccess } from './proxy-auth';
-import { tlsCredentials } from './tls';
+import { readTlsFiles, tlsCredentials, tlsCredentialsFrom } from './tls';
+import { CA_FLAGS, caFlags, startCa, type CaFlags } from './serve-ca';
+import type { RunningCa } from '../ca/setup';
 import type { Command } from './commands';
 import { CommandError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
@@ -73,6 +75,25 @@ flags:
                            (default ${DEFAULT_SCOPE.controllerName})
   --revision REV           deploy and report only waypoints labelled istio.io/rev=REV (or in a
                            namespace so labelled); default: those with no revision label
+  --ca auto|on|off         serve istio.v1.auth.IstioCertificateService on the TLS port (default
+                           auto: when the TLS port is served against a cluster, or with
+                           --cacerts-dir). on also serves the TLS port without --tls-cert-file,
+                           on a certificate the CA issues itself
+  --cacerts-dir DIR        plug-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem
+                           (default: the cacerts Secret, else a self-signed root kept in the
+                           istio-ca-secret Secret; without a cluster, a root made in memory)
+  --ca-trusted-node-accounts LIST
+                           namespace/serviceaccount of node proxies that may ask for certificates
+                           of pods on their node (default <system namespace>/ztunnel; "" for none)
+  --workload-cert-ttl DUR  certificate lifetime when a request asks for none (default 24h)
+  --max-workload-cert-ttl DUR
+                           longest lifetime a request may ask for (default 2160h)
+  --serving-dns-names LIST DNS names of the certificate the CA issues for the TLS port
+                           (default istiod-lite.<system namespace>.svc)
+  --waypoint-ca-address A  CA_ADDR of the waypoint Deployments (default: --discovery-address);
+                           istiod's address when istiod issues the certificates
+  --ca-reload DUR          how often the CA's Secrets or --cacerts-dir are read again, and its
+                           own certificate renewed when half its life has passed (default 60s)
 
 In Kubernetes mode one replica, elected with a Lease, creates each waypoint's
 Deployment, Service and ServiceAccount and writes statuses.`;
@@ -106,6 +127,7 @@ const FLAGS = {
   'gateway-class': { type: 'string', default: DEFAULT_SCOPE.gatewayClass },
   'controller-name': { type: 'string', default: DEFAULT_SCOPE.controllerName },
   revision: { type: 'string', default: DEFAULT_SCOPE.revision },
+  ...CA_FLAGS,
 } as const;
 
 export interface ServeOptions {
@@ -130,6 +152,8 @@ export interface ServeOptions {
   lease?: { durationMs: number; renewMs: number };
   /** The waypoint class, controller name and revision served (default: istiod's, default revision). */
   scope?: ControlPlaneScope;
+  /** The certificate authority on the TLS port; undefined: off. */
+  ca?: CaFlags;
 }
 
 function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
@@ -154,8 +178,8 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
   const ca = values['tls-ca-file'];
   const hookPort = values['webhook-port'];
   const hookCa = values['webhook-ca-file'] ?? ca;
-  if (hookPort !== undefined && !cert)
-    throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file');
+  if (hookPort !== undefined && !cert && values.ca !== 'on')
+    throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file, or --ca on');
   return {
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
     opts: {
@@ -196,7 +220,11 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         quietMs: parseDuration('debounce-after', values['debounce-after']),
         maxMs: parseDuration('debounce-max', values['debounce-max']),
       },
-      deploy: { image: values['proxy-image'], discoveryAddress: values['discovery-address'] },
+      deploy: {
+        image: values['proxy-image'],
+        discoveryAddress: values['discovery-address'],
+        caAddress: values['waypoint-ca-address'],
+      },
       scope: {
         gatewayClass: values['gateway-class'],
         controllerName: values['controller-name'],
@@ -206,6 +234,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         durationMs: parseDuration('lease-duration', values['lease-duration']),
         renewMs: parseDuration('lease-renew', values['lease-renew']),
       },
+      ca: caFlags(values, cert !== undefined),
     },
   };
 }
@@ -219,6 +248,8 @@ export interface RunningServer {
   debugPort: number;
   pipeline: Pipeline;
   xds: XdsServer;
+  /** The certificate authority, when it runs. */
+  ca?: RunningCa;
   stop(): Promise<void>;
 }
 
@@ -239,9 +270,19 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     access: proxyAccess(auth.systemNamespace),
   });
   pipeline.onKeysChanged(() => xds.refreshKeys());
+  let ca: RunningCa | undefined;
+  try {
+    // In directory mode a root made in memory could vouch for no one, so auto leaves it off.
+    const wanted = opts.ca && (opts.ca.mode === 'on' || pipeline.kube || opts.ca.cacertsDir);
+    ca = wanted ? await startCa(opts.ca!, auth, pipeline, log) : undefined;
+  } catch (e) {
+    await pipeline.stop();
+    throw e;
+  }
+  const tlsOn = opts.tls !== undefined || ca !== undefined;
   const authenticators: Authenticator[] = [];
-  if (opts.tls?.caFile) authenticators.push(new CertificateAuthenticator(auth.trustDomain));
-  if (opts.tls && pipeline.kube) {
+  if (opts.tls?.caFile || ca) authenticators.push(new CertificateAuthenticator(auth.trustDomain));
+  if (tlsOn && pipeline.kube) {
     authenticators.push(
       new TokenReviewAuthenticator(kubeTokenReviewer(pipeline.kube.kubeConfig), {
         audiences: auth.audiences,
@@ -254,7 +295,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let webhook: WebhookServer | undefined;
   let debug: Awaited<ReturnType<typeof startDebugServer>>;
   try {
-    if (opts.tls && authenticators.length === 0) {
+    if (tlsOn && authenticators.length === 0) {
       throw new CommandError(
         '--xds-tls-port authenticates every stream: without a cluster to review tokens, give --tls-ca-file for client certificates',
       );
@@ -271,17 +312,31 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
           'plaintext xDS port is open beyond this machine: it does not authenticate proxies',
         );
     }
-    if (opts.tls) {
+    if (ca) {
+      const creds = tlsCredentialsFrom(
+        // Files given are read again on every refresh, so their rotation still needs no restart.
+        ca.tlsSource(opts.tls && (() => readTlsFiles(opts.tls!))),
+        opts.tls?.certFile ?? 'issued by the CA',
+        { log: scoped(log, 'tls') },
+      );
+      xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, {
+        authenticators,
+        services: [ca.service(authenticators)],
+      });
+    } else if (opts.tls) {
       const creds = tlsCredentials(opts.tls, { log: scoped(log, 'tls') });
       xdsTlsPort = await xds.listen(hostPort(opts.listenAddress, opts.xdsTlsPort), creds, { authenticators });
     }
-    if (opts.tls && opts.webhook) {
+    if ((opts.tls || ca) && opts.webhook) {
+      // Without certificate files the webhook serves the certificate our CA issues, as istiod's does.
+      const own = opts.tls ? undefined : ca;
       webhook = await startWebhookServer({
         host: opts.listenAddress,
         port: opts.webhook.port,
-        certFile: opts.tls.certFile,
-        keyFile: opts.tls.keyFile,
+        certFile: opts.tls?.certFile ?? 'issued by the CA',
+        keyFile: opts.tls?.keyFile ?? 'issued by the CA',
         log: scoped(log, 'webhook'),
+        source: own && (() => own.servingPair()),
       });
     }
     debug = await startDebugServer(
@@ -291,7 +346,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
         rejectz: () => rejectzJson(pipeline.rejections()),
-        metrics: async () => (await xds.metrics.registry.metrics()) + (await pipeline.metrics()),
+        metrics: async () =>
+          (await xds.metrics.registry.metrics()) + (await pipeline.metrics()) + ((await ca?.metricsText()) ?? ''),
         ready: () => pipeline.ready(),
         logLevels: () => scopeLevels(log),
         setLogLevel: (level, scope) => {
@@ -310,6 +366,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     );
   } catch (e) {
     // Nothing half-started may keep the process alive.
+    ca?.stop();
     await webhook?.close();
     await xds.close();
     await pipeline.stop();
@@ -329,10 +386,13 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     const c = controller;
     pipeline.onUpdate((world, statuses) => c.update(world, statuses));
     controller.start();
-    if (webhook && opts.webhook?.caFile) {
+    ca?.publishRoots(() => c.isLeader);
+    const own = opts.tls ? undefined : ca;
+    if (webhook && (opts.webhook?.caFile || own)) {
       webhookConfig = new WebhookConfigController(pipeline.kube.kubeConfig, scoped(log, 'webhook-config'), {
-        name: opts.webhook.configName,
-        caFile: opts.webhook.caFile,
+        name: opts.webhook!.configName,
+        caFile: own ? 'the CA roots' : opts.webhook!.caFile!,
+        caBundle: own && (() => own.authority.rootCerts),
         namespace: auth.systemNamespace,
         intervalMs: 10_000,
       });
@@ -358,7 +418,9 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     debugPort: debug.port,
     pipeline,
     xds,
+    ca,
     async stop() {
+      ca?.stop();
       controller?.stop();
       webhookConfig?.stop();
       await webhook?.close();

@@ -34,12 +34,13 @@ class RotatingCredentials extends grpc.ServerCredentials {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly files: TlsFiles,
+    private readonly source: () => SecureContextOptions,
+    private readonly label: string,
     private readonly refreshMs: number,
     private readonly log?: Logger,
   ) {
-    const ctx = load(files);
-    super({ requestCert: files.caFile !== undefined, rejectUnauthorized: false }, ctx);
+    const ctx = source();
+    super({ requestCert: ctx.ca !== undefined, rejectUnauthorized: false }, ctx);
     this.current = ctx;
   }
 
@@ -60,7 +61,7 @@ class RotatingCredentials extends grpc.ServerCredentials {
   private reload(): void {
     let next: SecureContextOptions;
     try {
-      next = load(this.files);
+      next = this.source();
       if (same(next, this.current)) return;
       // Mid-rotation a file can be missing, or the key new and the certificate
       // not yet: a pair that does not make a context is not handed to the
@@ -74,7 +75,7 @@ class RotatingCredentials extends grpc.ServerCredentials {
       return;
     }
     this.current = next;
-    this.log?.info({ cert: this.files.certFile }, 'TLS certificate reloaded');
+    this.log?.info({ cert: this.label }, 'TLS certificate reloaded');
     this.updateSecureContextOptions(next);
   }
 
@@ -87,5 +88,23 @@ export function tlsCredentials(
   files: TlsFiles,
   opts: { refreshMs?: number; log?: Logger } = {},
 ): grpc.ServerCredentials {
-  return new RotatingCredentials(files, opts.refreshMs ?? 60_000, opts.log);
+  return new RotatingCredentials(() => load(files), files.certFile, opts.refreshMs ?? 60_000, opts.log);
+}
+
+/**
+ * The same, from a function that returns the current certificate, key and
+ * client CA bundle (a certificate our own CA issues and renews, roots that
+ * rotate); it is asked again every refreshMs.
+ */
+export function tlsCredentialsFrom(
+  source: () => SecureContextOptions,
+  label: string,
+  opts: { refreshMs?: number; log?: Logger } = {},
+): grpc.ServerCredentials {
+  return new RotatingCredentials(source, label, opts.refreshMs ?? 60_000, opts.log);
+}
+
+/** The PEM files' contents, for combining with other sources. */
+export function readTlsFiles(files: TlsFiles): SecureContextOptions {
+  return load(files);
 }

@@ -4,7 +4,7 @@ import { kubeRequest } from './rest';
 /** The part of a TokenReview's status that says who the token is. */
 export interface TokenReviewStatus {
   authenticated?: boolean;
-  user?: { username?: string; groups?: string[] };
+  user?: { username?: string; groups?: string[]; extra?: Record<string, string[] | undefined> };
   audiences?: string[];
   error?: string;
 }

@@ -13,6 +13,8 @@ export interface WaypointDeployOptions {
   image: string;
   /** Where waypoint proxies reach the control plane (host:port). */
   discoveryAddress: string;
+  /** Where they get workload certificates (CA_ADDR); default: the discovery address. */
+  caAddress?: string;
   /** The class, controller and revision the objects are labelled with (default: istiod's). */
   scope?: ControlPlaneScope;
 }
@@ -112,7 +114,7 @@ export function waypointObjects(gw: Gateway, opts: WaypointDeployOptions = DEFAU
                   },
                   { name: 'ISTIO_META_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                   { name: 'PILOT_ADDRESS', value: opts.discoveryAddress },
-                  { name: 'CA_ADDR', value: opts.discoveryAddress },
+                  { name: 'CA_ADDR', value: opts.caAddress ?? opts.discoveryAddress },
                   { name: 'ISTIO_META_WORKLOAD_NAME', value: name },
                   { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
                 ],

@@ -28,6 +28,8 @@ interface Vwc {
 export interface WebhookConfigOptions {
   name: string;
   caFile: string;
+  /** The CA bundle PEM, when it comes from our own CA rather than a file (caFile is then only a label). */
+  caBundle?: () => string;
   /** Namespace for the dry-run probe object. */
   namespace: string;
   intervalMs: number;
@@ -75,7 +77,9 @@ export class WebhookConfigController {
       }
       throw e;
     }
-    const caBundle = readFileSync(this.opts.caFile).toString('base64');
+    const caBundle = (this.opts.caBundle ? Buffer.from(this.opts.caBundle()) : readFileSync(this.opts.caFile)).toString(
+      'base64',
+    );
     const hooks = current.webhooks ?? [];
     const caStale = hooks.some((h) => h.clientConfig?.caBundle !== caBundle);
     const ignoring = hooks.some((h) => h.failurePolicy !== 'Fail');

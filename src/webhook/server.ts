@@ -68,8 +68,16 @@ export async function startWebhookServer(opts: {
   keyFile: string;
   log: Logger;
   refreshMs?: number;
+  /** The certificate and key, when our own CA issues them (the file names are then only labels). */
+  source?: () => { cert: string; key: string };
 }): Promise<WebhookServer> {
-  const load = () => ({ cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) });
+  const fromSource = opts.source;
+  const load = fromSource
+    ? () => {
+        const s = fromSource();
+        return { cert: Buffer.from(s.cert), key: Buffer.from(s.key) };
+      }
+    : () => ({ cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) });
   let current = load();
   const server: Server = createServer(current, (req, res) => {
     handleWebhook(req, res, opts.log).catch((e: unknown) => {

@@ -7,6 +7,8 @@ import { parseSpiffeId, spiffeId, type SpiffeParts } from '../envoy';
 export interface Identity extends SpiffeParts {
   /** How it was proven, for logs. */
   via: 'token' | 'certificate';
+  /** The pod a bound service-account token was minted for, as the TokenReview names it. */
+  pod?: { name: string; uid?: string };
 }
 
 /** What a stream presents: its request headers and, on a TLS connection, the verified peer certificate. */
@@ -97,10 +99,14 @@ export class CertificateAuthenticator implements Authenticator {
 /** What the Kubernetes TokenReview API answers, as much of it as we read. */
 export interface TokenReviewStatus {
   authenticated?: boolean;
-  user?: { username?: string };
+  user?: { username?: string; extra?: Record<string, string[] | undefined> };
   audiences?: string[];
   error?: string;
 }
+
+/** Where a TokenReview names the pod a bound token belongs to (security/pkg/k8s/tokenreview/k8sauthn.go: ValidateK8sJwt). */
+const POD_NAME = 'authentication.kubernetes.io/pod-name';
+const POD_UID = 'authentication.kubernetes.io/pod-uid';
 
 /** Sends one TokenReview; rejects only when the API could not be asked. */
 export type TokenReviewer = (token: string, audiences: string[]) => Promise<TokenReviewStatus>;
@@ -201,7 +207,15 @@ export class TokenReviewAuthenticator implements Authenticator {
     if (!sa) {
       throw new AuthError(grpc.status.UNAUTHENTICATED, `token user ${user || '(none)'} is not a service account`);
     }
-    return { trustDomain: this.opts.trustDomain, namespace: sa[1]!, serviceAccount: sa[2]!, via: 'token' };
+    const podName = st.user?.extra?.[POD_NAME]?.[0];
+    const podUid = st.user?.extra?.[POD_UID]?.[0];
+    return {
+      trustDomain: this.opts.trustDomain,
+      namespace: sa[1]!,
+      serviceAccount: sa[2]!,
+      via: 'token',
+      ...(podName ? { pod: { name: podName, uid: podUid } } : {}),
+    };
   }
 }
 

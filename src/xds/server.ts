@@ -47,6 +47,8 @@ export interface ListenOptions {
    * Without it the port trusts its callers (the plaintext port, for local use).
    */
   authenticators?: readonly Authenticator[];
+  /** Other gRPC services served on the same port (the certificate service on the TLS port). */
+  services?: ReadonlyArray<{ definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }>;
 }
 
 /** Bounds on what one client may ask of the server; each breach is a clear error for that stream. */
@@ -180,6 +182,7 @@ export class XdsServer {
       FetchClientStatus: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
         status.fetch(call, cb),
     });
+    for (const svc of opts.services ?? []) server.addService(svc.definition, svc.implementation);
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));

@@ -14,9 +14,9 @@ const CHART = join(PROJECT_ROOT, 'deploy', 'helm', 'istiod-lite');
 const RENDERED = join(PROJECT_ROOT, 'deploy', 'istiod-lite.yaml');
 const HEADER = `# Rendered from deploy/helm/istiod-lite with its default values:
 #   helm template istiod-lite deploy/helm/istiod-lite -n istio-system
-# Regenerate with UPDATE_DEPLOY=1 npm test -- deploy/chart. It needs cert-manager
-# for its serving certificate (see the README's "Install"); the chart's values
-# choose otherwise.
+# Regenerate with UPDATE_DEPLOY=1 npm test -- deploy/chart. istiod-lite is the
+# mesh's CA here and issues its own serving certificate; the chart's values can
+# have cert-manager issue it instead (see the README's "Install").
 `;
 
 interface Obj {
@@ -61,10 +61,18 @@ describe('the Helm chart', { skip: !helm && 'no helm binary could be found or fe
     );
   });
 
-  it('creates what it mounts: the namespace, and the serving certificate through cert-manager', () => {
+  it('is the mesh CA by default, issuing its own serving certificate: nothing to mount', () => {
     const objs = render();
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
     assert.ok(kinds.includes('Namespace/istio-system'));
+    const spec = podSpec(objs) as unknown as { volumes?: unknown[]; containers: { args: string[] }[] };
+    assert.ok(spec.containers[0]!.args.includes('--ca=on'));
+    assert.equal(spec.volumes, undefined);
+    assert.ok(!objs.some((o) => o.kind === 'Certificate'));
+  });
+
+  it('creates what it mounts with cert-manager: the serving certificate and its issuer', () => {
+    const objs = render(['--set', 'tls.source=certManager']);
     const secret = (podSpec(objs) as unknown as { volumes: { secret: { secretName: string } }[] }).volumes[0]!.secret
       .secretName;
     const cert = objs.find((o) => o.kind === 'Certificate' && (o.spec as { secretName: string }).secretName === secret);
@@ -177,7 +185,13 @@ describe('the Helm chart', { skip: !helm && 'no helm binary could be found or fe
       rmSync(join(dir, '.kube-cache'), { recursive: true, force: true });
       r = await runKubectl(kc, ['apply', '-f', RENDERED]);
       assert.equal(r.code, 0, r.stderr);
-      const want = (loadAll(readFileSync(RENDERED, 'utf8')) as (Obj | null)[]).filter((o): o is Obj => o !== null);
+      const withCertManager = render(['--set', 'tls.source=certManager']);
+      r = await runKubectl(kc, ['apply', '-f', '-'], withCertManager.map((o) => JSON.stringify(o)).join('\n'));
+      assert.equal(r.code, 0, r.stderr);
+      const want = [
+        ...(loadAll(readFileSync(RENDERED, 'utf8')) as (Obj | null)[]).filter((o): o is Obj => o !== null),
+        ...withCertManager,
+      ];
       for (const o of want) {
         assert.ok(
           srv.get(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name),

@@ -14,7 +14,7 @@ import { Store, type Obj } from './store';
 
 export interface TokenReviewResult {
   authenticated: boolean;
-  user?: { username: string; uid?: string; groups?: string[] };
+  user?: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
   audiences?: string[];
   error?: string;
 }

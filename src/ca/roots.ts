@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { kubeRequest } from '../controller/rest';
+import type { CaBundle } from './authority';
+import { createSelfSignedRoot, splitPem } from './x509';
+
+/** Secret names and keys istiod uses (security/pkg/pki/ca/ca.go: CASecret, CACertsSecret, CACertFile…). */
+export const CA_SECRET = 'istio-ca-secret';
+export const CACERTS_SECRET = 'cacerts';
+export const CA_CERT = 'ca-cert.pem';
+export const CA_KEY = 'ca-key.pem';
+export const CERT_CHAIN = 'cert-chain.pem';
+export const ROOT_CERT = 'root-cert.pem';
+/** The type istiod gives the Secret it creates (ca.go: istioCASecretType). */
+const CA_SECRET_TYPE = 'istio.io/ca-root';
+/** CITADEL_SELF_SIGNED_CA_CERT_TTL's default: ten years. */
+export const SELF_SIGNED_ROOT_TTL_MS = 3650 * 24 * 3600_000;
+
+export interface LoadedRoots {
+  bundle: CaBundle;
+  /** Where it came from, for logs and the README's wording: never key material. */
+  source: string;
+}
+
+/** Roots with duplicates dropped, so an overlap bundle lists each root once. */
+function joinRoots(...pems: string[]): string {
+  const seen = new Set<string>();
+  for (const p of pems) for (const c of splitPem(p)) seen.add(c.trim() + '\n');
+  return [...seen].join('');
+}
+
+/**
+ * A plug-in CA from the four files istiod reads from its cacerts directory
+ * (pilot/pkg/bootstrap/istio_ca.go: detectSigningCABundleAndCRL); undefined
+ * unless all four are present (istiod's signingCABundleComplete).
+ */
+function pluggedBundle(get: (name: string) => string | undefined): CaBundle | undefined {
+  const [cert, key, chain, root] = [CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT].map(get);
+  if (!cert || !key || !chain || !root) return undefined;
+  return { signingCert: cert, signingKey: key, certChain: chain, rootCerts: joinRoots(root) };
+}
+
+/** A plug-in CA from a directory laid out as the cacerts Secret (ROOT_CA_DIR in istiod). */
+export function directoryRoots(dir: string): LoadedRoots {
+  const get = (name: string) => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const bundle = pluggedBundle(get);
+  if (!bundle) {
+    throw new Error(`--cacerts-dir ${dir}: needs ${CA_CERT}, ${CA_KEY}, ${CERT_CHAIN} and ${ROOT_CERT}`);
+  }
+  return { bundle, source: `directory ${dir}` };
+}
+
+/** A root made in memory, for a control plane without a cluster to keep it in (ca.go: NewSelfSignedDebugIstioCAOptions). */
+export async function ephemeralRoots(trustDomain: string): Promise<LoadedRoots> {
+  const root = await createSelfSignedRoot(trustDomain, SELF_SIGNED_ROOT_TTL_MS);
+  return {
+    bundle: { signingCert: root.cert, signingKey: root.key, certChain: '', rootCerts: root.cert },
+    source: 'self-signed root in memory (not persisted)',
+  };
+}
+
+interface SecretObj {
+  data?: Record<string, string>;
+}
+
+function decoded(secret: SecretObj | undefined): (name: string) => string | undefined {
+  return (name) => {
+    const v = secret?.data?.[name];
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  };
+}
+
+async function readSecret(kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObj | undefined> {
+  try {
+    return (await kubeRequest(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${namespace}/secrets/${name}`,
+      undefined,
+      'application/json',
+    )) as SecretObj;
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
+}
+
+export interface KubeRootsOptions {
+  namespace: string;
+  trustDomain: string;
+  log: Logger;
+  selfSignedTtlMs?: number;
+  /** False on a reload: a Secret that went away is not replaced by a new root while this one is in use. */
+  createIfMissing?: boolean;
+}
+
+/**
+ * The CA's bundle from the cluster, in istiod's order
+ * (istio_ca.go: createIstioCA; ca.go: NewSelfSignedIstioCAOptions): the
+ * user's `cacerts` Secret when it holds a complete plug-in bundle; else the
+ * self-signed root in `istio-ca-secret`; else a new root written there.
+ * Creating the Secret is the lock between replicas: the API server lets one
+ * create win, and every other replica reads what it wrote, so a root is
+ * never replaced while its Secret exists.
+ */
+export async function kubeRoots(kc: k8s.KubeConfig, opts: KubeRootsOptions): Promise<LoadedRoots> {
+  const ns = opts.namespace;
+  const cacerts = await readSecret(kc, ns, CACERTS_SECRET);
+  const plugged = pluggedBundle(decoded(cacerts));
+  if (plugged) return { bundle: plugged, source: `Secret ${ns}/${CACERTS_SECRET}` };
+  // An incomplete cacerts may still add roots to trust (istiod's AppendRootCerts of its root-cert.pem).
+  const extraRoots = decoded(cacerts)(ROOT_CERT) ?? '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const existing = decoded(await readSecret(kc, ns, CA_SECRET));
+    const cert = existing(CA_CERT);
+    const key = existing(CA_KEY);
+    if (cert && key) {
+      return {
+        bundle: {
+          signingCert: cert,
+          signingKey: key,
+          certChain: '',
+          rootCerts: joinRoots(cert, existing(ROOT_CERT) ?? '', extraRoots),
+        },
+        source: `Secret ${ns}/${CA_SECRET}`,
+      };
+    }
+    if (cert || key) throw new Error(`Secret ${ns}/${CA_SECRET} lacks ${cert ? CA_KEY : CA_CERT}`);
+    if (opts.createIfMissing === false) throw new Error(`Secret ${ns}/${CA_SECRET} is missing`);
+    const root = await createSelfSignedRoot(opts.trustDomain, opts.selfSignedTtlMs ?? SELF_SIGNED_ROOT_TTL_MS);
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    try {
+      await kubeRequest(
+        kc,
+        'POST',
+        `/api/v1/namespaces/${ns}/secrets`,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: CA_SECRET, namespace: ns },
+          type: CA_SECRET_TYPE,
+          // The layout istiod's BuildSecret writes for its self-signed root.
+          data: {
+            [CA_CERT]: b64(root.cert),
+            [CA_KEY]: b64(root.key),
+            [CERT_CHAIN]: '',
+            [ROOT_CERT]: b64(root.cert),
+            'key.pem': '',
+          },
+        },
+        'application/json',
+      );
+      opts.log.info({ secret: `${ns}/${CA_SECRET}` }, 'created a self-signed root CA');
+      return {
+        bundle: {
+          signingCert: root.cert,
+          signingKey: root.key,
+          certChain: '',
+          rootCerts: joinRoots(root.cert, extraRoots),
+        },
+        source: `Secret ${ns}/${CA_SECRET} (created)`,
+      };
+    } catch (e) {
+      // Another replica created it first: read theirs.
+      if ((e as { code?: number }).code !== 409) throw e;
+    }
+  }
+  throw new Error(`Secret ${ns}/${CA_SECRET} could neither be read nor created`);
+}
