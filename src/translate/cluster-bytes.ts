@@ -73,7 +73,6 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
   return p;
 }
 
-// eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
 
 export interface EdsClusterParts {
