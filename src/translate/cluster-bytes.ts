@@ -1,5 +1,6 @@
 import { encodeMessage, type TypeMap } from '../envoy';
 import { once, seconds } from './common';
+import { ISTIO_METADATA as ISTIO } from './names';
 import { defaultCircuitBreakers, edsConfig, noPanicLbConfig, waypointInternalUpstream } from './cluster-defaults';
 
 // The bytes of a waypoint's EDS cluster, spliced from parts. All but four
@@ -15,7 +16,6 @@ import { defaultCircuitBreakers, edsConfig, noPanicLbConfig, waypointInternalUps
 // encodeMessage of the whole cluster, byte for byte.
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
-type Metadata = NonNullable<Cluster['metadata']>;
 type ProtocolOptions = NonNullable<Cluster['typed_extension_protocol_options']>;
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
@@ -47,10 +47,8 @@ const parts = once(() => ({
   lb: encodeMessage(CLUSTER, { common_lb_config: noPanicLbConfig() }),
 }));
 
-// Field 25 and field 36 encoded once per value: the values are shared
-// (serviceMetadata's per-service cache, the once() protocol options) and
-// never modified, so the same object always has the same bytes.
-const metadataBytes = new WeakMap<Metadata, Buffer>();
+// Field 36 encoded once per value: the values are the once() protocol
+// options, never modified, so the same object always has the same bytes.
 const optionBytes = new WeakMap<ProtocolOptions, Buffer>();
 
 function fieldOf<V extends object>(cache: WeakMap<V, Buffer>, value: V, encode: (v: V) => Buffer): Buffer {
@@ -73,65 +71,146 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
   return p;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 export interface EdsClusterParts {
   name: string;
   altStatName: string;
-  metadata: Metadata;
+  /** The service in `istio` metadata (serviceMetadata). */
+  host: string;
+  service: string;
+  namespace: string;
   options?: ProtocolOptions;
 }
 
+/** Size of a field with a one-byte tag and a body of `n` bytes. */
+const ld = (n: number) => 1 + varintSize(n) + n;
+
+// The buffer being written and the position in it (one cluster at a time).
+const NONE = Buffer.alloc(0);
+let out = NONE;
+let at = 0;
+
+function head(tag: number, len: number): void {
+  out[at++] = tag;
+  at = writeVarint(out, at, len);
+}
+
+/** Writes `s` if it is ASCII (its UTF-8 is then one byte a character); false if it is not. */
+function ascii(s: string): boolean {
+  const b = out;
+  let p = at;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return false;
+    b[p++] = c;
+  }
+  at = p;
+  return true;
+}
+
+/** Body size of a Struct map entry whose Value holds a string of `v` bytes under a `k`-byte key. */
+const stringEntry = (k: number, v: number) => ld(k) + ld(ld(v));
+
+/** A Struct map entry (field 1): key (1), then Value (2) with string_value (3). */
+function writeStringEntry(key: string, v: string): boolean {
+  head(0x0a, stringEntry(key.length, v.length));
+  head(0x0a, key.length);
+  ascii(key);
+  head(0x12, ld(v.length));
+  head(0x1a, v.length);
+  return ascii(v);
+}
+
 /**
- * The encoding of the EDS cluster `full` (the same cluster as a message,
- * for the rare name that is not ASCII, which the ordinary encoder writes).
- * The bytes own their memory, as prepare()'s do.
+ * Field 25, the `istio` metadata serviceMetadata builds:
+ * filter_metadata { istio: { services: [{ host, name, namespace }] } },
+ * written as protobufjs writes it — map entries key (1) then value (2) in
+ * insertion order; Value.struct_value is field 5, Value.list_value field 6,
+ * ListValue.values field 1. Sizes are worked out innermost first, then the
+ * field is written outermost first, straight into the cluster's buffer.
+ */
+function metadataSize(p: EdsClusterParts): number[] {
+  const svc =
+    ld(stringEntry(4, p.host.length)) + ld(stringEntry(4, p.service.length)) + ld(stringEntry(9, p.namespace.length));
+  const structValue = ld(svc);
+  const list = ld(structValue);
+  const listValue = ld(list);
+  const servicesEntry = ld(8) + ld(listValue);
+  const istio = ld(servicesEntry);
+  const metaEntry = ld(ISTIO.length) + ld(istio);
+  const meta = ld(metaEntry);
+  return [2 + varintSize(meta) + meta, meta, metaEntry, istio, servicesEntry, listValue, list, structValue, svc];
+}
+
+function writeMetadata(p: EdsClusterParts, sizes: number[]): boolean {
+  const [, meta = 0, metaEntry = 0, istio = 0, servicesEntry = 0, listValue = 0, list = 0, structValue = 0, svc = 0] =
+    sizes;
+  out[at++] = 0xca; // field 25, two bytes
+  out[at++] = 0x01;
+  at = writeVarint(out, at, meta);
+  head(0x0a, metaEntry);
+  head(0x0a, ISTIO.length);
+  ascii(ISTIO);
+  head(0x12, istio);
+  head(0x0a, servicesEntry);
+  head(0x0a, 8);
+  ascii('services');
+  head(0x12, listValue);
+  head(0x32, list);
+  head(0x0a, structValue);
+  head(0x2a, svc);
+  return (
+    writeStringEntry('host', p.host) &&
+    writeStringEntry('name', p.service) &&
+    writeStringEntry('namespace', p.namespace)
+  );
+}
+
+/**
+ * The encoding of the EDS cluster `full()` (which the ordinary encoder
+ * writes instead for the rare name that is not ASCII). The bytes own their
+ * memory, as prepare()'s do.
  */
 export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer {
   const { name, altStatName } = p;
-  if (!ASCII.test(name) || !ASCII.test(altStatName)) return ownCopy(encodeMessage(CLUSTER, full()));
   const k = parts();
-  const meta = fieldOf(metadataBytes, p.metadata, (m) => encodeMessage(CLUSTER, { metadata: m }));
   const opts = p.options
     ? fieldOf(optionBytes, p.options, (o) => encodeMessage(CLUSTER, { typed_extension_protocol_options: o }))
     : undefined;
   const n = name.length;
   const a = altStatName.length;
-  const nameField = 1 + varintSize(n) + n;
-  const edsBody = k.edsSource.length + 1 + varintSize(n) + n;
+  const edsBody = k.edsSource.length + ld(n);
+  const meta = metadataSize(p);
   const size =
-    nameField +
+    ld(n) +
     k.type.length +
-    1 +
-    varintSize(edsBody) +
-    edsBody +
+    ld(edsBody) +
     k.middle.length +
-    meta.length +
+    (meta[0] ?? 0) +
     k.lb.length +
     2 + // field 28's tag takes two bytes
     varintSize(a) +
     a +
     (opts?.length ?? 0);
-  const buf = Buffer.allocUnsafeSlow(size);
-  let pos = 0;
-  buf[pos++] = TAG_NAME;
-  pos = writeVarint(buf, pos, n);
-  pos += buf.write(name, pos, n, 'latin1');
-  pos += k.type.copy(buf, pos);
-  buf[pos++] = TAG_EDS_CLUSTER_CONFIG;
-  pos = writeVarint(buf, pos, edsBody);
-  pos += k.edsSource.copy(buf, pos);
-  buf[pos++] = TAG_SERVICE_NAME;
-  pos = writeVarint(buf, pos, n);
-  pos += buf.write(name, pos, n, 'latin1');
-  pos += k.middle.copy(buf, pos);
-  pos += meta.copy(buf, pos);
-  pos += k.lb.copy(buf, pos);
-  pos = writeVarint(buf, pos, TAG_ALT_STAT_NAME);
-  pos = writeVarint(buf, pos, a);
-  pos += buf.write(altStatName, pos, a, 'latin1');
-  if (opts) pos += opts.copy(buf, pos);
-  if (pos !== size) throw new Error(`cluster ${name}: spliced ${pos} of ${size} bytes`);
+  out = Buffer.allocUnsafeSlow(size);
+  at = 0;
+  head(TAG_NAME, n);
+  let ok = ascii(name);
+  at += k.type.copy(out, at);
+  head(TAG_EDS_CLUSTER_CONFIG, edsBody);
+  at += k.edsSource.copy(out, at);
+  head(TAG_SERVICE_NAME, n);
+  ok = ok && ascii(name);
+  at += k.middle.copy(out, at);
+  ok = ok && writeMetadata(p, meta);
+  at += k.lb.copy(out, at);
+  at = writeVarint(out, at, TAG_ALT_STAT_NAME);
+  at = writeVarint(out, at, a);
+  ok = ok && ascii(altStatName);
+  if (opts) at += opts.copy(out, at);
+  const buf = out;
+  out = NONE;
+  if (!ok) return ownCopy(encodeMessage(CLUSTER, full()));
+  if (at !== size) throw new Error(`cluster ${name}: spliced ${at} of ${size} bytes`);
   return buf;
 }
 

@@ -57,7 +57,9 @@ function edsParts(i: EdsInput): EdsClusterParts {
   return {
     name: i.name,
     altStatName: names.altStatName(i.name),
-    metadata: serviceMetadata(i.host, i.service, i.namespace),
+    host: i.host,
+    service: i.service,
+    namespace: i.namespace,
     ...(options ? { options } : {}),
   };
 }
@@ -78,7 +80,7 @@ function edsCluster(p: EdsClusterParts): Cluster {
     lb_policy: 'LEAST_REQUEST',
     common_lb_config: noPanicLbConfig(),
     circuit_breakers: defaultCircuitBreakers(),
-    metadata: p.metadata,
+    metadata: serviceMetadata(p.host, p.service, p.namespace),
     ...(p.options ? { typed_extension_protocol_options: p.options } : {}),
     transport_socket: waypointInternalUpstream(),
   };

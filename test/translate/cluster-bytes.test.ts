@@ -93,7 +93,14 @@ describe('spliced cluster bytes', () => {
           transport_socket: waypointInternalUpstream(),
         };
         const got = edsClusterBytes(
-          { name, altStatName: `${name}::stat`, metadata, ...(options ? { options } : {}) },
+          {
+            name,
+            altStatName: `${name}::stat`,
+            host: 'reviews.default.svc.cluster.local',
+            service: 'reviews',
+            namespace: 'default',
+            ...(options ? { options } : {}),
+          },
           () => cluster,
         );
         assert.equal(got.toString('hex'), reference(cluster).toString('hex'), `${name.slice(0, 40)} ${!!options}`);
