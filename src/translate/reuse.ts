@@ -4,7 +4,8 @@ import { prepare, type MessageName, type PreparedResource, type TypeMap } from '
 interface Entry {
   /** The input object itself: when it is the same object again, there is nothing to hash. */
   input: unknown;
-  hash: string;
+  /** Its hash, worked out when a later build first compares with it (inputs are never modified). */
+  hash?: string;
   resource: PreparedResource;
 }
 
@@ -40,8 +41,15 @@ export class Reuse {
       next.set(name, old);
       return old.resource;
     }
+    // Hashed only when there is a last build to compare with: a cold build
+    // (every resource new) spends nothing on it.
+    if (!old) {
+      const resource = prepare(message, name, build());
+      next.set(name, { input, resource });
+      return resource;
+    }
     const hash = hashOf(input);
-    const resource = old?.hash === hash ? old.resource : prepare(message, name, build());
+    const resource = (old.hash ??= hashOf(old.input)) === hash ? old.resource : prepare(message, name, build());
     next.set(name, { input, hash, resource });
     return resource;
   }
