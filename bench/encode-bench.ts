@@ -6,7 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { encodeCounts, decodeMessage, encodeMessage, messageType, TypeUrl, type PreparedResource } from '../src/envoy';
 import type { World } from '../src/model';
 import { buildAmbientIndex } from '../src/ambient';
-import { DEFAULT_OPTIONS, translateAll, translateWaypoint, type WaypointOutput } from '../src/translate';
+import { ServeStep } from '../src/cli/pipeline-step';
+import {
+  DEFAULT_OPTIONS,
+  IncrementalTranslator,
+  translateAll,
+  translateWaypoint,
+  type WaypointOutput,
+} from '../src/translate';
+import { SnapshotCache } from '../src/xds/cache';
 import { Reads } from '../src/translate/reads';
 import { clusterResources } from '../src/translate/resources';
 import { buildWaypointIR } from '../src/translate/waypoint-ir';
@@ -111,6 +119,14 @@ export function w7(world: World, services: number, rounds = 5): Row[] {
   }
   const encoded = total() - before;
 
+  // The whole step serve runs (waypoints, workload API, proxyless views), run
+  // again on the same World as a full resync does: nothing may be encoded.
+  const step = new ServeStep(new IncrementalTranslator(OPTS), new SnapshotCache(), OPTS);
+  step.run(world, 'all');
+  const stepBefore = total();
+  step.run(world, 'all');
+  const stepEncoded = total() - stepBefore;
+
   // Stage figure: the generic encoder alone over decoded clusters.
   const bodies = [...first.waypoints.values()].flatMap((w) => w.resources.get(TypeUrl.Cluster) ?? []);
   const decoded = bodies.map((c) => decodeMessage('envoy.config.cluster.v3.Cluster', c.body));
@@ -145,12 +161,12 @@ export function w7(world: World, services: number, rounds = 5): Row[] {
     {
       workload: 'W7 re-encodes of unchanged resources',
       size: `${services} services, every waypoint translated again, ${resources} resources`,
-      figure: `${unchanged} re-encoded unchanged (${encoded} encodes in all)`,
+      figure: `${unchanged} re-encoded unchanged (${encoded} encodes in all); serve's whole step again: ${stepEncoded} encodes`,
       floor: '—',
       ratio: '—',
       target: '0',
-      met: unchanged === 0,
-      detail: { unchanged, encoded, resources, encodeCounts: Object.fromEntries(encodeCounts()) },
+      met: unchanged === 0 && stepEncoded === 0,
+      detail: { unchanged, encoded, resources, stepEncoded, encodeCounts: Object.fromEntries(encodeCounts()) },
     },
     {
       workload: 'W7 stage: generic encoder over decoded clusters',
