@@ -89,6 +89,12 @@ const NONE = Buffer.alloc(0);
 let out = NONE;
 let at = 0;
 
+/** Copies `part` to `at` (TypedArray#set: Buffer#copy validates its arguments each call). */
+function put(part: Uint8Array, p: number): number {
+  out.set(part, p);
+  return p + part.length;
+}
+
 function head(tag: number, len: number): void {
   out[at++] = tag;
   at = writeVarint(out, at, len);
@@ -195,18 +201,18 @@ export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer
   at = 0;
   head(TAG_NAME, n);
   let ok = ascii(name);
-  at += k.type.copy(out, at);
+  at = put(k.type, at);
   head(TAG_EDS_CLUSTER_CONFIG, edsBody);
-  at += k.edsSource.copy(out, at);
+  at = put(k.edsSource, at);
   head(TAG_SERVICE_NAME, n);
   ok = ok && ascii(name);
-  at += k.middle.copy(out, at);
+  at = put(k.middle, at);
   ok = ok && writeMetadata(p, meta);
-  at += k.lb.copy(out, at);
+  at = put(k.lb, at);
   at = writeVarint(out, at, TAG_ALT_STAT_NAME);
   at = writeVarint(out, at, a);
   ok = ok && ascii(altStatName);
-  if (opts) at += opts.copy(out, at);
+  if (opts) at = put(opts, at);
   const buf = out;
   out = NONE;
   if (!ok) return ownCopy(encodeMessage(CLUSTER, full()));
