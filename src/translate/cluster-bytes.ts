@@ -3,24 +3,25 @@ import { once, seconds } from './common';
 import { ISTIO_METADATA as ISTIO } from './names';
 import { defaultCircuitBreakers, edsConfig, noPanicLbConfig, waypointInternalUpstream } from './cluster-defaults';
 
-// The bytes of a waypoint's EDS cluster, spliced from parts. All but four
+// The bytes of a waypoint's EDS cluster, spliced from parts. All but five
 // of its fields are the same on every EDS cluster of every waypoint
 // (cluster_waypoint.go: buildWaypointInboundVIPCluster gives them all
-// istiod's defaults), and the metadata and protocol options are one of a
-// few shared values; encoding them once per process and copying their
-// bytes is what lets a waypoint with thousands of clusters encode them at
-// the rate of a memcpy. A message's encoding is its fields' encodings in
-// field-number order, so the parts are each encoded by the ordinary encoder
-// (encodeMessage of a Cluster holding only those fields) and laid out in
-// that order. test/translate/cluster-bytes.test.ts holds the result to
-// encodeMessage of the whole cluster, byte for byte.
+// istiod's defaults), and the protocol options are one of a few shared
+// values: those are encoded once per process and their bytes copied. A
+// message's encoding is its fields' encodings in field-number order, so
+// each part is encoded by the ordinary encoder (encodeMessage of a Cluster
+// holding only those fields) and laid out in that order. The name, the EDS
+// service name, alt_stat_name and the `istio` metadata are written straight
+// into the cluster's buffer. test/translate/cluster-bytes.test.ts holds the
+// result to protobufjs' encode(fromObject()) of the whole cluster, byte for
+// byte.
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 type ProtocolOptions = NonNullable<Cluster['typed_extension_protocol_options']>;
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 
-/** mesh.go: DefaultMeshConfig — connectTimeout 10s (as clusters.ts). */
+/** mesh.go: DefaultMeshConfig — connectTimeout 10s (every waypoint cluster that sets one). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Tags (field number << 3 | 2) of the fields written here. */
