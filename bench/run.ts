@@ -4,6 +4,7 @@ import { churnBench } from './churn-bench';
 import { dirEdit, w8 } from './dir-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
+import { w7 } from './encode-bench';
 import { w1, w2 } from './translate-bench';
 import { transportBench } from './transport-bench';
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   // The server side runs in this process: it compacts its heap as `serve` does.
   const compaction = process.argv.includes('--no-compaction') ? undefined : startHeapCompaction();
   const full = process.argv.includes('--full');
-  // `--only w5` (or `w1,w3`) runs a subset; W1/W2/W7 run together, as do W3/W4/W6.
+  // `--only w5` (or `w1,w3`) runs a subset; W1/W2 run together (W7 with them), as do W3/W4/W6.
   const only = flag('--only')?.toLowerCase().split(',');
   const wants = (...ids: string[]) => !only || ids.some((id) => only.includes(id));
   const w5Minutes = Number(flag('--w5-minutes') ?? (full ? 10 : 1 / 3));
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       const { rows: r1, world } = w1(s);
       rows.push(...r1);
       rows.push(...w2(world, s));
+      if (wants('w1', 'w7')) rows.push(...w7(world, s));
     }
   const clientCount = full ? 1000 : 100;
   if (wants('w3', 'w4', 'w6')) {

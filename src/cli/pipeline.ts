@@ -16,8 +16,7 @@ import { RejectGate } from './pipeline-reject';
 import type { Rejection } from '../translate/rejections';
 import type { Json } from '../envoy';
 import { CommandError } from './errors';
-import { createKubeSource } from './kube';
-import { KubeSource } from '../watch/kube';
+import type { KubeSource } from '../watch/kube';
 import { withRefusals } from '../translate/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';
 import { scoped } from './log';
@@ -54,24 +53,28 @@ export function bundledExample(): string {
   return join(__dirname, '..', '..', '..', 'examples', 'bookinfo');
 }
 
-function chooseSource(opts: PipelineOptions, log: Logger): { source: ConfigSource; kube: boolean } {
+async function chooseSource(
+  opts: PipelineOptions,
+  log: Logger,
+): Promise<{ source: ConfigSource; kubeSource?: KubeSource }> {
   // Inside a pod the API server is announced by these variables (what
   // client-go's in-cluster config keys on too).
   const inCluster =
     opts.inCluster ?? (Boolean(process.env.KUBERNETES_SERVICE_HOST) && Boolean(process.env.KUBERNETES_SERVICE_PORT));
   if (opts.kubeconfig || (inCluster && !opts.configDir)) {
-    return {
-      source: createKubeSource({ kubeconfig: opts.kubeconfig, log: scoped(log, 'kube') }),
-      kube: true,
-    };
+    // Loaded only here: the Kubernetes client is slow to load and --config-dir never uses it.
+    const { createKubeSource } = await import('./kube');
+    const kubeSource = createKubeSource({ kubeconfig: opts.kubeconfig, log: scoped(log, 'kube') });
+    return { source: kubeSource, kubeSource };
   }
   const dir = opts.configDir ?? bundledExample();
   if (!existsSync(dir)) throw new CommandError(`--config-dir ${dir}: no such directory`);
-  return { source: new DirectorySource(dir, { log: scoped(log, 'manifests') }), kube: false };
+  return { source: new DirectorySource(dir, { log: scoped(log, 'manifests') }) };
 }
 
 export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache, log: Logger): Promise<Pipeline> {
-  const { source, kube } = chooseSource(opts, log);
+  const { source, kubeSource } = await chooseSource(opts, log);
+  const kube = kubeSource !== undefined;
   const metrics = new PipelineMetrics();
   const { registry } = metrics;
   new Gauge({
@@ -113,9 +116,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     metrics.recordBatch(previous, world, changed);
     previous = world;
     const { step } = serveStep.run(world, changed);
-    statuses = gate.statuses(
-      source instanceof KubeSource ? withRefusals(step.statuses, source.refusals()) : step.statuses,
-    );
+    statuses = gate.statuses(kubeSource ? withRefusals(step.statuses, kubeSource.refusals()) : step.statuses);
     metrics.translations.inc(step.translated.length);
     metrics.translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     metrics.waypoints.set(step.index.waypoints.size);
@@ -145,15 +146,14 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   });
   jwks.start((c) => store.enqueue([c]));
   store.attach(source);
-  if (source instanceof KubeSource) {
-    const kube = source;
-    kube.onRefusal(() => {
+  if (kubeSource) {
+    kubeSource.onRefusal(() => {
       if (!translatedOnce) return;
-      statuses = withRefusals(statuses, kube.refusals());
+      statuses = withRefusals(statuses, kubeSource.refusals());
       for (const cb of updateListeners) cb(store.world, statuses);
     });
     try {
-      log.info({ version: await source.probe() }, 'connected to Kubernetes');
+      log.info({ version: await kubeSource.probe() }, 'connected to Kubernetes');
     } catch (e) {
       throw new CommandError(e instanceof Error ? e.message : String(e));
     }
@@ -177,7 +177,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       updateListeners.push(cb);
       if (translatedOnce) cb(store.world, statuses);
     },
-    kube: source instanceof KubeSource ? source : undefined,
+    kube: kubeSource,
     ambientz: () => ambientzJson(translator.index),
     statuses: () => statuses,
     rejections: () => gate.rejections(),

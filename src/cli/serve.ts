@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { DEFAULT_CONTROLLER, WaypointController } from '../controller/controller';
+import type { WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
 import { isLoopback, startDebugServer } from '../debug/server';
@@ -375,6 +375,8 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let controller: WaypointController | undefined;
   let webhookConfig: WebhookConfigController | undefined;
   if (pipeline.kube) {
+    // Loaded only in Kubernetes mode: the Kubernetes client is slow to load and --config-dir never uses it.
+    const { DEFAULT_CONTROLLER, WaypointController } = await import('../controller/controller');
     controller = new WaypointController(pipeline.kube.kubeConfig, scoped(log, 'controller'), {
       ...DEFAULT_CONTROLLER,
       identity: `${hostname()}-${process.pid}`,

@@ -5,7 +5,6 @@ import type { Command } from './commands';
 import { CommandError, UsageError } from './errors';
 import { oneOf, parse, parseDuration } from './flags';
 import { formatted, table, write } from './output';
-import { call, kubeClient, NotFound } from './kube-client';
 
 const USAGE = `usage: istiod-lite waypoint generate|apply|list|delete|status [flags]
 
@@ -49,7 +48,12 @@ function programmed(gw: Gateway): string {
   return gw.status?.conditions?.find((c) => c.type === 'Programmed')?.status ?? 'False';
 }
 
+// The Kubernetes client is loaded when a subcommand talks to the cluster, not
+// when any command starts (it takes about half a second to load).
+const kubeApi = () => import('./kube-client');
+
 async function listWaypoints(objects: k8s.KubernetesObjectApi, server: string, ns?: string): Promise<Gateway[]> {
+  const { call } = await kubeApi();
   const res = await call('listing Gateways', server, () => objects.list('gateway.networking.k8s.io/v1', 'Gateway', ns));
   return (res.items as unknown as Gateway[])
     .filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)
@@ -70,6 +74,7 @@ async function apply(values: Record<string, unknown>): Promise<void> {
     'waypoint-timeout': string;
     kubeconfig?: string;
   };
+  const { call, kubeClient, NotFound } = await kubeApi();
   const { kc, objects } = kubeClient(v.kubeconfig);
   const server = kc.getCurrentCluster()?.server ?? 'the cluster';
   const gw = waypointGateway(v.name, v.namespace, v.for, v.revision);
@@ -156,6 +161,7 @@ async function remove(
   if (!bulk && names.length === 0)
     throw new UsageError('name the waypoints to delete, or pass --all, or --revision to delete one revision');
   if (v.revision === '') throw new UsageError('--revision needs a value');
+  const { call, kubeClient, NotFound } = await kubeApi();
   const { kc, objects } = kubeClient(v.kubeconfig);
   const server = kc.getCurrentCluster()?.server ?? 'the cluster';
   const waypoints = await listWaypoints(objects, server, v.namespace);
@@ -217,6 +223,7 @@ export const waypointCommand: Command = {
       case 'list':
       case 'status': {
         const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
+        const { kubeClient } = await kubeApi();
         const { kc, objects } = kubeClient(values.kubeconfig);
         const server = kc.getCurrentCluster()?.server ?? 'the cluster';
         let gws = await listWaypoints(objects, server, values['all-namespaces'] ? undefined : values.namespace);

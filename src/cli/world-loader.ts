@@ -3,7 +3,6 @@ import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
 import { loadManifests } from '../watch/load';
 import { describeError, type SourceError } from '../watch/source';
 import { bundledExample } from './pipeline';
-import { createKubeSource } from './kube';
 import { CommandError, EXIT_DATA } from './errors';
 import pino from 'pino';
 
@@ -37,6 +36,8 @@ export async function loadWorld(opts: {
   kubeconfig?: string;
 }): Promise<{ world: World; index: AmbientIndex; kube: boolean }> {
   if (opts.kubeconfig) {
+    // Loaded only here: the Kubernetes client is slow to load and file input never uses it.
+    const { createKubeSource } = await import('./kube');
     const src = createKubeSource({ kubeconfig: opts.kubeconfig, log: pino({ level: 'silent' }) });
     const changes: Change[] = [];
     src.onChanges((c) => changes.push(...c));

@@ -1,7 +1,7 @@
 export { protoRoot, messageType, typeForUrl } from './registry';
 export { encodeMessage, decodeMessage, pack, encodeTail, packWithTail } from './pack';
 export type { MessageName, TypeMap, OutputTypeMap, EncodedTail } from './pack';
-export { PreparedResource, prepare, contentVersion } from './resource';
+export { PreparedResource, prepare, contentVersion, countEncode, encodeCounts } from './resource';
 export { shareEncoding } from './encoder';
 export * from './type-urls';
 export * from './wire';

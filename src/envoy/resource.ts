@@ -59,9 +59,25 @@ export function contentVersion(bytes: Uint8Array): string {
   return digest.slice(0, 16);
 }
 
+// Resources encoded since the process started, by type URL: what the
+// benchmark reads to show that an unchanged resource is not encoded again.
+const encodes = new Map<string, number>();
+
+/** Counts one resource of `typeUrl` encoded (prepare() counts its own). */
+export function countEncode(typeUrl: string): void {
+  encodes.set(typeUrl, (encodes.get(typeUrl) ?? 0) + 1);
+}
+
+/** Resources encoded so far, by type URL. */
+export function encodeCounts(): ReadonlyMap<string, number> {
+  return encodes;
+}
+
 /** Encodes a typed message into a PreparedResource. */
 export function prepare<N extends MessageName>(name: N, resourceName: string, message: TypeMap[N]): PreparedResource {
-  return new PreparedResource(typeUrlOf(name), resourceName, owned(encodePlain(messageType(name), message, true)));
+  const typeUrl = typeUrlOf(name);
+  countEncode(typeUrl);
+  return new PreparedResource(typeUrl, resourceName, owned(encodePlain(messageType(name), message, true)));
 }
 
 /**

@@ -15,12 +15,11 @@ import {
 } from './cluster-defaults';
 import { vipClusterWithPolicy } from './cluster-vip';
 import * as names from './names';
+import type { Recipe } from './recipe';
 import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
+import { CONNECT_TIMEOUT_MS, edsClusterBytes, type EdsClusterParts } from './cluster-bytes';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
-
-/** mesh.go: DefaultMeshConfig — connectTimeout 10s. */
-const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * cluster_waypoint.go: buildInternalUpstreamCluster — a STATIC cluster whose
@@ -44,32 +43,58 @@ function internalCluster(name: string, listener: string): Cluster {
   };
 }
 
+/** What an EDS cluster is built from besides istiod's defaults: its recipe input. */
+interface EdsInput {
+  name: string;
+  host: string;
+  service: string;
+  namespace: string;
+  protocol?: IstioProtocol;
+  /** An outbound backend reached over HTTP/2 whatever its port's protocol. */
+  http2?: boolean;
+  /** The chain (and subset) in `istio.subset`: util.go AddSubsetToMetadata, on inbound-vip clusters. */
+  subset?: string;
+}
+
+function edsParts(i: EdsInput): EdsClusterParts {
+  const options = i.http2 ? http2Options() : upstreamProtocolOptions(i.protocol);
+  return {
+    name: i.name,
+    altStatName: names.altStatName(i.name),
+    host: i.host,
+    service: i.service,
+    namespace: i.namespace,
+    ...(i.subset ? { subset: i.subset } : {}),
+    ...(options ? { options } : {}),
+  };
+}
+
 /**
  * cluster_waypoint.go: buildWaypointInboundVIPCluster (and, for a backend
  * the waypoint does not own, the outbound cluster istiod builds the same
  * way): EDS, least-request, istiod's circuit breakers, no panic routing, the
  * service in `istio` metadata, and endpoints reached through connect_originate.
  */
-function edsCluster(
-  name: string,
-  svc: { host: string; name: string; namespace: string },
-  protocol?: IstioProtocol,
-  subset = '',
-): Cluster {
-  const options = upstreamProtocolOptions(protocol);
+function edsCluster(p: EdsClusterParts): Cluster {
   return {
-    name,
+    name: p.name,
     type: 'EDS',
-    alt_stat_name: names.altStatName(name),
-    eds_cluster_config: edsConfig(name),
+    alt_stat_name: p.altStatName,
+    eds_cluster_config: edsConfig(p.name),
     connect_timeout: seconds(CONNECT_TIMEOUT_MS),
     lb_policy: 'LEAST_REQUEST',
     common_lb_config: noPanicLbConfig(),
     circuit_breakers: defaultCircuitBreakers(),
-    metadata: serviceMetadata(svc.host, svc.name, svc.namespace, subset),
-    ...(options ? { typed_extension_protocol_options: options } : {}),
+    metadata: serviceMetadata(p.host, p.service, p.namespace, p.subset),
+    ...(p.options ? { typed_extension_protocol_options: p.options } : {}),
     transport_socket: waypointInternalUpstream(),
   };
+}
+
+function edsRecipe(input: EdsInput): Recipe<Cluster> {
+  const build = () => edsCluster(edsParts(input));
+  // The spliced bytes of build()'s cluster (cluster-bytes.ts).
+  return { name: input.name, input, build, encode: () => edsClusterBytes(edsParts(input), build) };
 }
 
 /**
@@ -117,51 +142,94 @@ function connectOriginate(trustDomain: string, namespace: string): Cluster {
   };
 }
 
-/** Every cluster of a waypoint, sorted by name (cluster_waypoint.go: buildWaypointInboundClusters). */
-export function buildClusters(ir: WaypointIR): Cluster[] {
-  const out: Cluster[] = [
-    internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL),
-    internalCluster(names.ENCAP, names.CONNECT_ORIGINATE),
-    connectOriginate(ir.trustDomain, ir.namespace),
+/**
+ * Every cluster of a waypoint, sorted by name, as recipes: an unchanged
+ * input keeps its last encoding (cluster_waypoint.go: buildWaypointInboundClusters).
+ */
+export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
+  const { trustDomain, namespace } = ir;
+  const out: Recipe<Cluster>[] = [
+    {
+      name: names.MAIN_INTERNAL,
+      input: null,
+      build: () => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL),
+    },
+    { name: names.ENCAP, input: null, build: () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE) },
+    {
+      name: names.CONNECT_ORIGINATE,
+      input: { trustDomain, namespace },
+      build: () => connectOriginate(trustDomain, namespace),
+    },
   ];
   for (const svc of ir.services) {
-    const meta = { host: svc.hostname, name: svc.name, namespace: svc.namespace };
     for (const p of svc.ports) {
       if (!hasCluster(svc, p)) continue;
       const d = p.destination;
       for (const proto of chainProtocols(p.protocol)) {
-        const name = names.inboundVip(p.port, proto, svc.hostname);
-        const base = usesEds(svc)
-          ? edsCluster(name, meta, p.istioProtocol, proto)
-          : serviceEntryCluster(name, svc, p, proto);
+        const eds: EdsInput = {
+          name: names.inboundVip(p.port, proto, svc.hostname),
+          host: svc.hostname,
+          service: svc.name,
+          namespace: svc.namespace,
+          protocol: p.istioProtocol,
+          subset: proto,
+        };
         const vip = {
-          svc: meta,
+          svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
           config: d?.config ?? '',
           subset: proto as string,
           ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
         };
-        out.push(d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base);
+        if (!usesEds(svc)) {
+          const build = () => {
+            const base = serviceEntryCluster(eds.name, svc, p, proto);
+            return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base;
+          };
+          out.push({ name: eds.name, input: [svc, p, proto], build });
+        } else if (d?.policy) {
+          // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
+          const policy = d.policy;
+          out.push({
+            name: eds.name,
+            input: [eds, vip, policy],
+            build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
+          });
+        } else out.push(edsRecipe(eds));
         // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
         for (const s of d?.subsets ?? []) {
-          const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
-          const sub = { ...vip, subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
-          out.push(vipClusterWithPolicy(edsCluster(name, meta, p.istioProtocol), sub));
+          const sub: EdsInput = {
+            ...eds,
+            name: names.inboundVip(p.port, proto, svc.hostname, s.name),
+            subset: undefined,
+          };
+          const subVip = { ...vip, subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
+          out.push({
+            name: sub.name,
+            input: [sub, subVip],
+            build: () => vipClusterWithPolicy(edsCluster(edsParts(sub)), subVip),
+          });
         }
       }
     }
   }
   for (const o of ir.outbound) {
     if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
-      out.push(outboundServiceEntryCluster(o));
+      out.push({ name: o.cluster, input: o, build: () => outboundServiceEntryCluster(o) });
       continue;
     }
-    const [name = o.hostname, namespace = ''] = o.serviceEntry
+    const [service = o.hostname, namespace = ''] = o.serviceEntry
       ? [o.hostname, o.serviceEntry.namespace]
       : o.hostname.split('.');
-    const c = edsCluster(o.cluster, { host: o.hostname, name, namespace }, o.protocol);
-    out.push(o.http2 ? { ...c, typed_extension_protocol_options: http2Options() } : c);
+    out.push(
+      edsRecipe({ name: o.cluster, host: o.hostname, service, namespace, protocol: o.protocol, http2: o.http2 }),
+    );
   }
-  return out.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** Every cluster of a waypoint as a message, sorted by name. */
+export function buildClusters(ir: WaypointIR): Cluster[] {
+  return clusterRecipes(ir).map((r) => r.build());
 }
 
 /** Ports with no declared protocol get both chains and are sniffed. */

@@ -7,4 +7,6 @@ export interface Recipe<M> {
   name: string;
   input: unknown;
   build: () => M;
+  /** The encoding of build()'s message, written more directly (optional). */
+  encode?: () => Buffer;
 }

@@ -1,6 +1,6 @@
-import { prepare, TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
+import { countEncode, prepare, PreparedResource, TypeUrl, type MessageName, type TypeMap } from '../envoy';
 import type { WaypointIR } from './ir';
-import { buildClusters } from './clusters';
+import { clusterRecipes } from './clusters';
 import { endpointRecipes } from './endpoints';
 import { listenerRecipes } from './listeners';
 import type { Recipe } from './recipe';
@@ -44,16 +44,27 @@ function cook<N extends MessageName>(
       candidate && prev && prev.builtFrom.has(key) && sameInput(prev.builtFrom.get(key), r.input)
         ? candidate
         : undefined;
-    return reused ?? prepare(message, r.name, r.build());
+    if (reused) return reused;
+    if (!r.encode) return prepare(message, r.name, r.build());
+    countEncode(type);
+    return new PreparedResource(type, r.name, r.encode());
   });
+}
+
+/** A waypoint's clusters, as buildResourcesFrom makes them (the benchmark times this step alone). */
+export function clusterResources(
+  ir: WaypointIR,
+  prev?: Built,
+  builtFrom = new Map<string, unknown>(),
+): PreparedResource[] {
+  return cook(TypeUrl.Cluster, 'envoy.config.cluster.v3.Cluster', clusterRecipes(ir), prev, builtFrom);
 }
 
 /** IR → encoded Envoy resources by type URL, reusing `prev`'s encodings where the input is unchanged. */
 export function buildResourcesFrom(ir: WaypointIR, prev?: Built): Built {
   const builtFrom = new Map<string, unknown>();
   const resources: ResourceSet = new Map([
-    // Clusters are few and cheap to build; they are always built.
-    [TypeUrl.Cluster, buildClusters(ir).map((c) => prepare('envoy.config.cluster.v3.Cluster', c.name ?? '', c))],
+    [TypeUrl.Cluster, clusterResources(ir, prev, builtFrom)],
     [
       TypeUrl.Endpoint,
       cook(TypeUrl.Endpoint, 'envoy.config.endpoint.v3.ClusterLoadAssignment', endpointRecipes(ir), prev, builtFrom),

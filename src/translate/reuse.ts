@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { prepare, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
+import { sameInput } from './same-input';
 
 interface Entry {
   /** The input object itself: when it is the same object again, there is nothing to hash. */
   input: unknown;
-  hash: string;
+  /** Its hash, worked out when a later build first compares with it (inputs are never modified). */
+  hash?: string;
   resource: PreparedResource;
 }
 
@@ -40,8 +42,23 @@ export class Reuse {
       next.set(name, old);
       return old.resource;
     }
+    // Hashed only when there is a last build to compare with: a cold build
+    // (every resource new) spends nothing on it.
+    if (!old) {
+      const resource = prepare(message, name, build());
+      next.set(name, { input, resource });
+      return resource;
+    }
+    // Structurally equal inputs print the same JSON, so they hash alike: no
+    // need to hash (JSON.stringify and SHA-256 of every unchanged input was
+    // most of a one-route edit's proxyless rebuild). sameInput answers false
+    // when it cannot tell (values other than plain data); the hash decides then.
+    if (sameInput(old.input, input)) {
+      next.set(name, { input, ...(old.hash !== undefined ? { hash: old.hash } : {}), resource: old.resource });
+      return old.resource;
+    }
     const hash = hashOf(input);
-    const resource = old?.hash === hash ? old.resource : prepare(message, name, build());
+    const resource = (old.hash ??= hashOf(old.input)) === hash ? old.resource : prepare(message, name, build());
     next.set(name, { input, hash, resource });
     return resource;
   }

@@ -106,12 +106,17 @@ export class SnapshotCache {
     changed: ReadonlySet<string>,
   ): CacheChange[] {
     const changes: CacheChange[] = [];
+    // A key that held nothing of this type gains every name: one set for all
+    // of them (at a cold start that is every waypoint, each given the whole
+    // mesh's Workload list), not a set per key.
+    let all: ReadonlySet<string> | undefined;
     for (const key of keys) {
       let entry = this.entries.get(key);
       if (!entry) this.entries.set(key, (entry = new Map()));
       const before = entry.get(typeUrl);
       let names: ReadonlySet<string> = changed;
-      if (!prev || before !== prev) {
+      if (before === undefined) names = all ??= new Set(next.keys());
+      else if (!prev || before !== prev) {
         const own = new Set<string>();
         for (const [name, r] of next) if (before?.get(name)?.version !== r.version) own.add(name);
         for (const name of before?.keys() ?? []) if (!next.has(name)) own.add(name);
