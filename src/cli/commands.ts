@@ -10,6 +10,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** The usage `-h` prints given the command's arguments (a subcommand's own), when not `usage`. */
+  helpFor?(argv: string[]): string;
   run(argv: string[]): Promise<void>;
 }
 
