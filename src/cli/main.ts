@@ -33,8 +33,22 @@ function describe(e: unknown): string {
   return e.message;
 }
 
+/**
+ * A one-shot command is over once its output is written: a watch or timer
+ * left behind by a client library must not keep the shell waiting. The
+ * empty write's callback runs after everything written before it is flushed.
+ */
+function finish(): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit()));
+}
+
 /** Entry point: runs a command and sets the exit status (see errors.ts: istioctl's codes). */
 export async function main(argv: string[]): Promise<void> {
+  await run(argv);
+  finish();
+}
+
+async function run(argv: string[]): Promise<void> {
   quietOnClosedPipe();
   let args = argv;
   if (args[0] === 'x' || args[0] === 'experimental') args = args.slice(1);

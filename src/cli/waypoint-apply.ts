@@ -73,6 +73,15 @@ async function waitProgrammed(
 
 /** `waypoint apply` (istioctl/pkg/waypoint/waypoint.go: waypointApplyCmd). */
 export async function apply(v: Values): Promise<void> {
+  const name = String(v.name ?? 'waypoint');
+  if (name === 'none')
+    throw new CommandError('"none" is reserved (istio.io/use-waypoint=none opts out); pick another --name');
+  const forType: TrafficType = oneOf('for', String(v.for), TRAFFIC_TYPES);
+  const revision = v.revision as string | undefined;
+  const timeoutMs = parseDuration('waypoint-timeout', String(v['waypoint-timeout']));
+  const enroll = v['enroll-namespace'] === true;
+  const overwrite = v.overwrite === true;
+  // Flags are checked before the cluster is looked for.
   const {
     objects,
     server,
@@ -82,14 +91,6 @@ export async function apply(v: Values): Promise<void> {
     context: v.context as string | undefined,
   });
   const ns = (v.namespace as string | undefined) ?? ctxNs;
-  const name = String(v.name ?? 'waypoint');
-  if (name === 'none')
-    throw new CommandError('"none" is reserved (istio.io/use-waypoint=none opts out); pick another --name');
-  const forType: TrafficType = oneOf('for', String(v.for), TRAFFIC_TYPES);
-  const revision = v.revision as string | undefined;
-  const timeoutMs = parseDuration('waypoint-timeout', String(v['waypoint-timeout']));
-  const enroll = v['enroll-namespace'] === true;
-  const overwrite = v.overwrite === true;
 
   // Checked before anything is written, so a refusal changes nothing.
   if (enroll) {

@@ -5,18 +5,29 @@ import { UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
+import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
+import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
 import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
 
-const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH | --xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
+const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f FILE_OR_DIR|-] [-R] [--xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
 
 Shows what ztunnel learns about services and workloads: addresses and the
-waypoint each is bound to ("None" when unbound). With --xds-address it asks a
-running server as ztunnel would; on the TLS port that takes ztunnel's identity.
+waypoint each is bound to ("None" when unbound), computed from the cluster
+of the current kubeconfig with the -f manifests laid over it (the manifests
+alone when no cluster is configured). With --xds-address it asks a running
+server as ztunnel would; on the TLS port that takes ztunnel's identity.
 
-${XDS_DIAL_USAGE}`;
+flags:
+${INPUT_USAGE}
+  -n, --namespace NS      only this namespace
+  -A, --all-namespaces    every namespace (the default)
+  -o, --output FORMAT     table (default), json or yaml
+  --xds-address HOST:PORT ask a running server
+${XDS_DIAL_USAGE}
+${KUBE_USAGE}`;
 
 function waypointName(index: AmbientIndex, key: string): string {
   const b = index.bindings.get(key);
@@ -65,8 +76,8 @@ export const ztunnelConfigCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parse(argv, {
-      filename: { type: 'string', short: 'f', multiple: true },
-      kubeconfig: { type: 'string' },
+      ...INPUT_FLAGS,
+      ...KUBE_FLAGS,
       'xds-address': { type: 'string' },
       ...XDS_DIAL_FLAGS,
       namespace: { type: 'string', short: 'n' },
@@ -94,7 +105,12 @@ export const ztunnelConfigCommand: Command = {
       const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
       rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
     } else {
-      const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+      const { world, index } = await loadWorld({
+        files: values.filename,
+        recursive: values.recursive,
+        kubeconfig: values.kubeconfig,
+        context: values.context,
+      });
       rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
     }
     if (format === 'table') write(table(header, rows));

@@ -46,7 +46,6 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
       );
       // istioctl waypoint.go waypointApplyCmd: a namespace outside ambient is warned about, not refused.
       assert.match(r.stderr, /warning: namespace default is not in the ambient mesh/);
-      assert.match(r.stderr, /waiting for waypoint default\/waypoint to be Programmed/);
     } finally {
       stop();
     }
@@ -77,6 +76,7 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
     ]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, 'waypoint slow/waypoint applied\n');
+    assert.match(r.stderr, /^waiting for waypoint slow\/waypoint to be Programmed…$/m, 'progress while it waits');
     assert.match(r.stderr, /error: timed out waiting for waypoint slow\/waypoint to be Programmed/);
     assert.doesNotMatch(r.stderr, /warning/, 'an ambient namespace draws no warning');
     assert.equal(srv.get('v1', 'Namespace', undefined, 'slow')?.metadata.labels?.['istio.io/use-waypoint'], undefined);

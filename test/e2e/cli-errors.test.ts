@@ -1,0 +1,184 @@
+// How the CLI fails, as a user sees it: one line naming the problem, istioctl's
+// exit codes (istioctl/cmd/sysexits.go), never a Node stack trace.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI, PROJECT_ROOT, runCli } from './serve-process';
+
+const STACK = /^\s+at /m;
+
+/** Runs `sh -c script` and returns its output. */
+function sh(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('bash', ['-c', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('CLI errors and help', () => {
+  let home: string;
+  /** No kubeconfig anywhere kubectl would look. */
+  let noCluster: Record<string, string>;
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'istiod-lite-home-'));
+    noCluster = { HOME: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', KUBERNETES_SERVICE_PORT: '' };
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('each waypoint subcommand answers -h with its own usage', async () => {
+    for (const sub of ['generate', 'apply', 'list', 'status', 'delete']) {
+      const r = await runCli(['waypoint', sub, '-h']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^usage: istiod-lite waypoint ${sub}\\b`));
+    }
+    const apply = await runCli(['x', 'waypoint', 'apply', '--help']);
+    assert.match(apply.stdout, /--enroll-namespace/);
+    assert.doesNotMatch(apply.stdout, /--all-namespaces/, 'only its own flags');
+    const top = await runCli(['waypoint', '--help']);
+    assert.match(top.stdout, /^usage: istiod-lite waypoint <subcommand>/);
+  });
+
+  it('an unknown flag, command or subcommand is one line and exit 64', async () => {
+    const cases: [string[], string][] = [
+      [['translate', '--nosuch'], 'error: unknown flag: --nosuch (see "istiod-lite translate --help")\n'],
+      [['nosuch'], 'error: unknown command "nosuch" (see "istiod-lite --help")\n'],
+      [
+        ['waypoint', 'nosuch'],
+        'error: unknown subcommand "nosuch" for "istiod-lite waypoint" (see "istiod-lite waypoint --help")\n',
+      ],
+      [['waypoint', 'list', '--all'], 'error: unknown flag: --all (see "istiod-lite waypoint list --help")\n'],
+      [
+        ['waypoint', 'generate', 'extra'],
+        'error: unexpected argument "extra": generate takes no arguments (see "istiod-lite waypoint generate --help")\n',
+      ],
+      [['translate', '-f'], 'error: flag needs an argument: -f, --filename (see "istiod-lite translate --help")\n'],
+      [
+        ['waypoint', 'apply', '--waypoint-timeout', '90'],
+        'error: --waypoint-timeout: "90" is not a duration (e.g. 100ms, 10s, 1m30s) (see "istiod-lite waypoint apply --help")\n',
+      ],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await runCli(args, 20_000, noCluster);
+      assert.equal(r.stderr, stderr, args.join(' '));
+      assert.equal(r.code, 64, args.join(' '));
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it("with no cluster configured, cluster commands say so (never client-node's localhost:8080)", async () => {
+    for (const args of [['waypoint', 'list'], ['waypoint', 'apply'], ['analyze'], ['ztunnel-config', 'service']]) {
+      const r = await runCli(args, 20_000, noCluster);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(
+        r.stderr,
+        /^error: no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~\/\.kube\/config/,
+      );
+      assert.doesNotMatch(r.stderr, /localhost:8080|127\.0\.0\.1:8080/);
+      assert.doesNotMatch(r.stderr, STACK);
+    }
+    const missing = await runCli(['waypoint', 'list', '--kubeconfig', join(home, 'nope')], 20_000, noCluster);
+    assert.equal(missing.stderr, `error: --kubeconfig ${join(home, 'nope')}: no such file\n`);
+  });
+
+  it('waypoint generate omits the namespace unless -n is given, and honours -o json', async () => {
+    const r = await runCli(['waypoint', 'generate'], 20_000, noCluster);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  labels:\n    istio.io/waypoint-for: service\n  name: waypoint\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n',
+    );
+    const json = await runCli(['waypoint', 'generate', '-n', 'apps', '--for', 'all', '-r', 'canary', '-o', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout).metadata, {
+      labels: { 'istio.io/waypoint-for': 'all', 'istio.io/rev': 'canary' },
+      name: 'waypoint',
+      namespace: 'apps',
+    });
+  });
+
+  it('stops quietly when its reader goes away (… | head)', async () => {
+    const r = await sh(
+      `"${process.execPath}" "${CLI}" translate -f "${join(PROJECT_ROOT, 'examples', 'bookinfo')}" | head -1; echo "status=\${PIPESTATUS[0]}" >&2`,
+    );
+    assert.equal(r.stdout, 'waypoints:\n');
+    assert.match(r.stderr, /^status=0\n$/);
+  });
+
+  it('a port in use is one line, exit 1', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((res) => busy.listen(0, '127.0.0.1', res));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await runCli(
+        [
+          'serve',
+          '--config-dir',
+          join(PROJECT_ROOT, 'examples', 'bookinfo'),
+          '--xds-port',
+          '0',
+          '--debug-port',
+          String(port),
+        ],
+        20_000,
+        noCluster,
+      );
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`error: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\\n$`));
+      assert.doesNotMatch(r.stderr, STACK);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('a launcher without a build says to build, without a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-nobuild-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(CLI, join(dir, 'bin', 'istiod-lite.js'));
+      const r = await sh(`"${process.execPath}" "${join(dir, 'bin', 'istiod-lite.js')}" translate`);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, 'error: istiod-lite is not built: run "npm run build" in the project first\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve takes Go durations and refuses a lease renewed no sooner than it expires', async () => {
+    const r = await runCli(['serve', '--lease-duration', '1m', '--lease-renew', '1m30s'], 20_000, noCluster);
+    assert.equal(r.code, 64);
+    assert.equal(
+      r.stderr,
+      'error: --lease-renew (1m30s) must be shorter than --lease-duration (1m) (see "istiod-lite serve --help")\n',
+    );
+  });
+
+  it('analyze and translate read manifests from standard input and from positional paths', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-stdin-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'apiVersion: v1\nkind: Namespace\nmetadata: [not, a, map]\n');
+      const r = await runCli(['analyze', bad], 20_000, noCluster);
+      assert.equal(r.code, 65, r.stderr);
+      assert.match(r.stderr, new RegExp(`^error: ${bad}:1`));
+      const piped = await sh(
+        `cat "${join(PROJECT_ROOT, 'examples', 'bookinfo', 'namespace.yaml')}" | "${process.execPath}" "${CLI}" analyze -f - -A`,
+        noCluster,
+      );
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.match(piped.stdout, /No validation issues found when analyzing all namespaces/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
