@@ -23,6 +23,7 @@ import type { Command } from './commands';
 import { CommandError, UsageError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
 import { createLogger, LOG_LEVELS } from './log';
+import { CLIENT_VERSION } from './version';
 import { startPipeline, type Pipeline } from './pipeline';
 import { rejectzJson } from './pipeline-reject';
 import { startHeapCompaction } from './v8-heap';
@@ -241,6 +242,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     systemNamespace: ROOT_NAMESPACE,
   };
   const xds = new XdsServer({
+    controlPlaneId: controlPlaneId(),
     cache,
     logger: log.child({ component: 'xds' }),
     debounce: opts.debounce,
@@ -379,6 +381,19 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       await pipeline.stop();
     },
   };
+}
+
+/**
+ * Which replica answers, in istiod's form (pilot/pkg/xds/xdsgen.go:
+ * ControlPlane): JSON naming the component, the pod and the version, so
+ * proxy-status can tell replicas apart.
+ */
+function controlPlaneId(): string {
+  return JSON.stringify({
+    Component: 'istiod-lite',
+    ID: process.env.POD_NAME || hostname(),
+    Info: { version: CLIENT_VERSION },
+  });
 }
 
 /** `host:port`, with an IPv6 literal in brackets as gRPC expects. */

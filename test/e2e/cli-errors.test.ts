@@ -2,7 +2,7 @@
 // exit codes (istioctl/cmd/sysexits.go), never a Node stack trace.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,5 +180,34 @@ describe('CLI errors and help', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('version prints the client version, and says so on stderr when no control plane answers', async () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const local = await runCli(['version', '--remote=false']);
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(local.stdout, `client version: ${pkg.version}\n`);
+    const away = await runCli(['version', '--xds-address', '127.0.0.1:1', '--timeout', '2s']);
+    assert.equal(away.code, 0);
+    assert.equal(away.stdout, `client version: ${pkg.version}\n`);
+    assert.match(away.stderr, /^warning: no control plane version: /);
+  });
+
+  it('completion prints a bash script that completes commands, subcommands and their flags', async () => {
+    const r = await runCli(['completion', 'bash']);
+    assert.equal(r.code, 0, r.stderr);
+    const complete = async (line: string) => {
+      const words = line.split(' ');
+      const s = await sh(
+        `${r.stdout}\nCOMP_WORDS=(${words.map((w) => `"${w}"`).join(' ')}); COMP_CWORD=${words.length - 1}; _istiod_lite; echo "\${COMPREPLY[@]}"`,
+      );
+      return s.stdout.trim().split(' ');
+    };
+    assert.deepEqual(await complete('istiod-lite way'), ['waypoint']);
+    assert.deepEqual(await complete('istiod-lite waypoint del'), ['delete']);
+    assert.deepEqual(await complete('istiod-lite x waypoint apply --enr'), ['--enroll-namespace']);
+    assert.deepEqual(await complete('istiod-lite analyze --all'), ['--all-namespaces']);
+    const bad = await runCli(['completion', 'fish']);
+    assert.equal(bad.code, 64);
   });
 });
