@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, PROJECT_ROOT, runCli } from './serve-process';
+import { CLI, PROJECT_ROOT, runCli, startServe } from './serve-process';
 
 const STACK = /^\s+at /m;
 
@@ -209,5 +209,34 @@ describe('CLI errors and help', () => {
     assert.deepEqual(await complete('istiod-lite analyze --all'), ['--all-namespaces']);
     const bad = await runCli(['completion', 'fish']);
     assert.equal(bad.code, 64);
+  });
+});
+
+describe('serve: where its configuration comes from', () => {
+  it('watches the cluster $KUBECONFIG names when no --config-dir is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-kcenv-'));
+    try {
+      const kc = join(dir, 'kubeconfig');
+      writeFileSync(
+        kc,
+        'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n',
+      );
+      const r = await runCli(['serve', '--xds-port', '0', '--debug-port', '0'], 20_000, { KUBECONFIG: kc });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot reach kubernetes http:\/\/127\.0\.0\.1:1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns when it serves no xDS port at all', async () => {
+    const served = await startServe(['--config-dir', join(PROJECT_ROOT, 'examples', 'bookinfo'), '--xds-port', 'off']);
+    try {
+      const warning = served.logs.find((l) => String(l.msg).startsWith('serving no xDS port'));
+      assert.ok(warning, 'a warning before it reports serving');
+      assert.equal(warning.level, 40);
+    } finally {
+      await served.stop();
+    }
   });
 });
