@@ -138,6 +138,51 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
     ]);
     assert.equal(pc.code, 0, pc.stderr);
     assert.match(pc.stdout, /inbound-vip\|9080\|http\|reviews\.default\.svc\.cluster\.local\s+inbound\|http\|9080\s+1/);
+    const debug = `127.0.0.1:${served.debugPort}`;
+    // istioctl writer/envoy/configdump/cluster.go: columns and ClusterFilter; deploy/<name> with -n.
+    const clusters = await runCli([
+      'proxy-config',
+      'clusters',
+      'deploy/reviews-svc-waypoint',
+      '-n',
+      'default',
+      '--port',
+      '9080',
+      '--debug-address',
+      debug,
+    ]);
+    assert.equal(clusters.code, 0, clusters.stderr);
+    const clines = clusters.stdout.trim().split('\n');
+    assert.match(clines[0]!, /^SERVICE FQDN\s+PORT\s+SUBSET\s+DIRECTION\s+TYPE\s+DESTINATION RULE$/);
+    assert.ok(clines.length > 1, clusters.stdout);
+    for (const l of clines.slice(1)) assert.match(l, /^\S+\s+9080\s+\S+\s+\S+\s+\S+\s+\S+$/);
+    assert.match(clusters.stdout, /^reviews\.default\.svc\.cluster\.local\s+9080\s+http\s+inbound-vip\s+EDS\s+-$/m);
+    // "all -o json" in Envoy's ConfigDump shape.
+    const all = await runCli([
+      'proxy-config',
+      'all',
+      'reviews-svc-waypoint-c49f9f569-b492t',
+      '-o',
+      'json',
+      '--debug-address',
+      debug,
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+    const dump = JSON.parse(all.stdout) as { configs: Record<string, unknown>[] };
+    assert.deepEqual(
+      dump.configs.map((c) => c['@type']),
+      [
+        'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+        'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
+        'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
+        'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
+      ],
+    );
+    const active = dump.configs[0]!.dynamicActiveClusters as { cluster: { name: string; '@type': string } }[];
+    assert.equal(active[0]?.cluster['@type'], 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
+    const none = await runCli(['proxy-config', 'routes', 'deploy/nosuch', '--debug-address', debug]);
+    assert.equal(none.code, 1);
+    assert.equal(none.stderr, 'error: no connected proxy of deployment default/nosuch\n');
   });
 
   it('keeps serving the last good route when the edit is broken, and says which document', async () => {
