@@ -114,12 +114,33 @@ export const ztunnelConfigCommand: Command = {
       rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
     }
     if (format === 'table') write(table(header, rows));
-    else
-      write(
-        formatted(
-          rows.map((r) => Object.fromEntries(header.map((h, i) => [h.toLowerCase().replace(/ /g, '_'), r[i]]))),
-          format,
-        ),
-      );
+    else write(formatted(service ? rows.map(serviceValue) : rows.map(workloadValue), format));
   },
 };
+
+const cells = (cell: string | undefined) => (cell && cell !== 'None' ? cell.split(',') : []);
+const orNull = (cell: string | undefined) => (cell && cell !== 'None' ? cell : null);
+
+/** A service row as values (lists, numbers, null for none) rather than the table's cells. */
+function serviceValue(r: string[]) {
+  const [ready, total] = (r[4] ?? '0/0').split('/').map(Number);
+  return {
+    namespace: r[0],
+    name: r[1],
+    vips: cells(r[2]),
+    waypoint: orNull(r[3]),
+    endpoints: { ready: ready ?? 0, total: total ?? 0 },
+  };
+}
+
+/** A workload row as values. */
+function workloadValue(r: string[]) {
+  return {
+    namespace: r[0],
+    name: r[1],
+    addresses: cells(r[2]),
+    node: r[3] || null,
+    waypoint: orNull(r[4]),
+    protocol: r[5],
+  };
+}

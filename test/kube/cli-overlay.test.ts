@@ -86,5 +86,11 @@ describe('analyze and ztunnel-config: the cluster, with -f laid over it', () => 
     const piped = await runCli(['ztunnel-config', 'service', '-f', extra], 30_000, env);
     assert.match(piped.stdout, /^default\s+cart\s+10\.96\.0\.50/m);
     assert.match(piped.stdout, /^shop\s+pay\s+10\.96\.0\.51/m);
+    // JSON carries values, not the table's cells.
+    const json = await runCli(['ztunnel-config', 'service', '-n', 'shop', '-f', extra, '-o', 'json'], 30_000, env);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [
+      { namespace: 'shop', name: 'pay', vips: ['10.96.0.51'], waypoint: null, endpoints: { ready: 0, total: 0 } },
+    ]);
   });
 });
