@@ -9,6 +9,7 @@ import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
 import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
+import { dumpRows, readZtunnelDump } from './ztunnel-dump';
 import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
 
@@ -22,6 +23,7 @@ server as ztunnel would; on the TLS port that takes ztunnel's identity.
 
 flags:
 ${INPUT_USAGE}
+                          (a ztunnel config dump, JSON from its /config_dump, is read as is)
   -n, --namespace NS      only this namespace
   -A, --all-namespaces    every namespace (the default)
   -o, --output FORMAT     table (default), json or yaml
@@ -93,6 +95,8 @@ export const ztunnelConfigCommand: Command = {
       ? ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS']
       : ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'];
     let rows: string[][];
+    // A ztunnel config dump given with -f is read as istioctl reads it; manifests are laid over the cluster.
+    const dump = values['xds-address'] ? undefined : readZtunnelDump(values.filename ?? []);
     if (values['xds-address']) {
       // What a ztunnel receives over xDS, rather than what we compute locally.
       const res = await queryDelta(
@@ -103,6 +107,9 @@ export const ztunnelConfigCommand: Command = {
         dialCredentials(values),
       );
       const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
+      rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
+    } else if (dump) {
+      const t = dumpRows(dump);
       rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
     } else {
       const { world, index } = await loadWorld({

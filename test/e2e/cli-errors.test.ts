@@ -240,3 +240,64 @@ describe('serve: where its configuration comes from', () => {
     }
   });
 });
+
+describe('ztunnel-config -f: a ztunnel config dump', () => {
+  it('reads the dump as istioctl does (writer/ztunnel/configdump), with no cluster', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-zdump-'));
+    try {
+      const file = join(dir, 'dump.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          services: [
+            {
+              name: 'reviews',
+              namespace: 'shop',
+              hostname: 'reviews.shop.svc.cluster.local',
+              vips: ['/10.96.0.7'],
+              waypoint: { destination: 'shop/waypoint.shop.svc.cluster.local' },
+              endpoints: { a: { workloadUid: 'u1' }, b: { workloadUid: 'u2' } },
+            },
+            {
+              name: 'waypoint',
+              namespace: 'shop',
+              hostname: 'waypoint.shop.svc.cluster.local',
+              vips: ['/10.96.0.9'],
+              endpoints: {},
+            },
+          ],
+          workloads: [
+            {
+              uid: 'u1',
+              name: 'reviews-1',
+              namespace: 'shop',
+              workloadIps: ['10.1.0.1'],
+              node: 'n1',
+              protocol: 'HBONE',
+              status: 'Healthy',
+              waypoint: { destination: '/10.96.0.9' },
+            },
+            {
+              uid: 'u2',
+              name: 'reviews-2',
+              namespace: 'shop',
+              workloadIps: ['10.1.0.2'],
+              node: 'n1',
+              protocol: 'TCP',
+              status: 'Unhealthy',
+            },
+          ],
+        }),
+      );
+      const env = { HOME: dir, KUBECONFIG: '' };
+      const svc = await runCli(['ztunnel-config', 'service', '-f', file], 20_000, env);
+      assert.equal(svc.code, 0, svc.stderr);
+      assert.match(svc.stdout, /^shop\s+reviews\s+10\.96\.0\.7\s+waypoint\s+1\/2$/m);
+      const wl = await runCli(['ztunnel-config', 'workload', '-f', file], 20_000, env);
+      assert.match(wl.stdout, /^shop\s+reviews-1\s+10\.1\.0\.1\s+n1\s+waypoint\s+HBONE$/m);
+      assert.match(wl.stdout, /^shop\s+reviews-2\s+10\.1\.0\.2\s+n1\s+None\s+TCP$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
