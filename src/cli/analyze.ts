@@ -12,11 +12,25 @@ import { unverifiedTls } from './analyze-dr';
 import { analyzeTelemetry } from './analyze-telemetry';
 import { serviceEntryFindings } from './analyze-service-entries';
 import { analyzeVirtualServices } from './analyze-vs';
+import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
+import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 
-const USAGE = `usage: istiod-lite analyze [-f FILE_OR_DIR … | --kubeconfig PATH] [-n NS | -A]
+const USAGE = `usage: istiod-lite analyze [FILE_OR_DIR|- …] [-f FILE_OR_DIR|- …] [-R] [-n NS | -A] [-o text|json|yaml]
 
-Finds the waypoint mistakes that make L7 policy silently not apply. Exit
-status 1 when there are errors.`;
+Finds the waypoint mistakes that make L7 policy silently not apply.
+
+It reads the cluster of the current kubeconfig, with the given manifests
+laid over it, as istioctl analyze does ("what would be wrong if I applied
+these"); with no cluster configured, the manifests alone. Exit status 79
+when there are errors (istioctl's code for analyzer findings), 65 when a
+given file holds a document that cannot be used.
+
+flags:
+${INPUT_USAGE}
+  -n, --namespace NS      namespace to report on (default: the kubeconfig context's, else default)
+  -A, --all-namespaces    report on every namespace
+  -o, --output FORMAT     text (default), json or yaml
+${KUBE_USAGE}`;
 
 export interface Message {
   level: 'Error' | 'Warning' | 'Info';
@@ -189,26 +203,28 @@ export const analyzeCommand: Command = {
   summary: 'find configuration mistakes that keep waypoints from applying policy',
   usage: USAGE,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        filename: { type: 'string', short: 'f', multiple: true },
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        'all-namespaces': { type: 'boolean', short: 'A' },
-        output: { type: 'string', short: 'o', default: 'text' },
-      },
-      false,
-    );
-    const loaded = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+    const { values, positionals } = parse(argv, {
+      ...INPUT_FLAGS,
+      ...KUBE_FLAGS,
+      namespace: { type: 'string', short: 'n' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      output: { type: 'string', short: 'o', default: 'text' },
+    });
+    const format = oneOf('output', values.output, ['text', 'json', 'yaml'] as const);
+    // istioctl analyze takes its files as arguments; -f is accepted too.
+    const loaded = await loadWorld({
+      files: [...positionals, ...(values.filename ?? [])],
+      recursive: values.recursive,
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+    });
     // JWKS are fetched as serve fetches them, so a key set that cannot be had is reported.
     const world = await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
     const index = loaded.index;
-    const ns = values['all-namespaces'] ? undefined : (values.namespace ?? 'default');
+    const ns = values['all-namespaces'] ? undefined : (values.namespace ?? loaded.namespace);
     const msgs = analyzeWorld(world, index).filter(
       (m) => !ns || m.namespace === ns || (m.kind === 'Namespace' && m.name === ns),
     );
-    const format = oneOf('output', values.output, ['text', 'json', 'yaml'] as const);
     if (format !== 'text') {
       write(formatted(msgs, format));
       if (msgs.some((m) => m.level === 'Error')) process.exitCode = EXIT_ANALYZER_ISSUES;

@@ -3,6 +3,8 @@ import { proxyConfigCommand } from './proxy-config';
 import { proxyStatusCommand } from './proxy-status';
 import { serveCommand } from './serve';
 import { translateCommand } from './translate-cmd';
+import { versionCommand } from './version';
+import { completionCommand } from './completion';
 import { waypointCommand } from './waypoint';
 import { ztunnelConfigCommand } from './ztunnel-config';
 
@@ -10,6 +12,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** The usage `-h` prints given the command's arguments (a subcommand's own), when not `usage`. */
+  helpFor?(argv: string[]): string;
   run(argv: string[]): Promise<void>;
 }
 
@@ -22,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   ztunnelConfigCommand,
   analyzeCommand,
   translateCommand,
+  versionCommand,
+  completionCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

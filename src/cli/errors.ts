@@ -5,8 +5,11 @@ export const EXIT_USAGE = 64;
 export const EXIT_DATA = 65;
 export const EXIT_ANALYZER_ISSUES = 79;
 
-/** A mistake in how a command was invoked: printed with usage, exit status 64. */
-export class UsageError extends Error {}
+/** A mistake in how a command was invoked: one line pointing at --help, exit status 64. */
+export class UsageError extends Error {
+  /** The subcommand whose --help to point at, when there is one. */
+  subcommand?: string;
+}
 
 /** A command that ran and failed for a reason the user must fix: exit status 1 unless given. */
 export class CommandError extends Error {

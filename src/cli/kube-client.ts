@@ -1,20 +1,15 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { CommandError } from './errors';
+import { requireCluster, type KubeTarget } from './kube-context';
 
-/** A client for commands that talk to the cluster; unreachable means a clear error, fast. */
-export function kubeClient(kubeconfig?: string): { kc: k8s.KubeConfig; objects: k8s.KubernetesObjectApi } {
-  const kc = new k8s.KubeConfig();
-  try {
-    if (kubeconfig) kc.loadFromFile(kubeconfig);
-    else kc.loadFromDefault();
-  } catch (e) {
-    throw new CommandError(
-      `cannot load kubeconfig${kubeconfig ? ` ${kubeconfig}` : ''}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-  if (!kc.getCurrentCluster())
-    throw new CommandError('no Kubernetes cluster configured (use --kubeconfig or set KUBECONFIG)');
-  return { kc, objects: k8s.KubernetesObjectApi.makeApiClient(kc) };
+/** A client for commands that talk to the cluster; none configured or unreachable means a clear error, fast. */
+export async function kubeClient(opts: {
+  kubeconfig?: string;
+  context?: string;
+}): Promise<KubeTarget & { objects: k8s.KubernetesObjectApi }> {
+  const target = await requireCluster(opts);
+  const { KubernetesObjectApi } = await import('@kubernetes/client-node');
+  return { ...target, objects: KubernetesObjectApi.makeApiClient(target.kc) };
 }
 
 /** Runs a cluster call with a deadline and turns failures into messages a user can act on. */

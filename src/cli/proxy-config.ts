@@ -1,19 +1,32 @@
 import type { Command } from './commands';
 import { CommandError, UsageError } from './errors';
-import { oneOf, parse } from './flags';
+import { oneOf, parse, parsePort } from './flags';
+import { clusterNameParts, destinationRuleOf, envoyConfigDump, type Dump } from './config-dump';
+import { findCluster, KUBE_FLAGS } from './kube-context';
 import { formatted, table, write } from './output';
 
-const USAGE = `usage: istiod-lite proxy-config all|clusters|listeners|routes|endpoints <pod>.<ns> [--debug-address HOST:PORT] [-o table|json|yaml]
+const USAGE = `usage: istiod-lite proxy-config all|clusters|listeners|routes|endpoints <pod>[.<ns>]|deploy/<name> [-n NS] [--fqdn F] [--port N] [--direction D] [--name R] [--debug-address HOST:PORT] [-o table|json|yaml]
 
 Shows the configuration the control plane serves to one connected proxy
-(from /debug/config_dump on the server's debug port).`;
+(from /debug/config_dump on the server's debug port). deploy/<name> picks a
+connected proxy of that Deployment. "all -o json" prints Envoy's ConfigDump
+shape (configs[] of ClustersConfigDump, ListenersConfigDump,
+RoutesConfigDump, EndpointsConfigDump), which Envoy tooling reads. The
+clusters table has istioctl's columns (SERVICE FQDN PORT SUBSET DIRECTION
+TYPE DESTINATION RULE); secret and bootstrap are not served by this
+control plane's dump, so they are not offered.
+
+flags:
+  -n, --namespace NS      the proxy's namespace when not in its name (default: the kubeconfig context's, else default)
+  --fqdn F                clusters whose name contains F (istioctl ClusterFilter)
+  --port N                clusters with port N
+  --direction D           clusters of direction D (inbound, outbound, inbound-vip…)
+  --name R                routes named R
+  --debug-address HOST:PORT  the server's debug port (default localhost:15014)
+  -o, --output FORMAT     table (default), json or yaml`;
 
 const SECTIONS = { clusters: 'CDS', listeners: 'LDS', routes: 'RDS', endpoints: 'EDS' } as const;
 type Section = keyof typeof SECTIONS;
-
-interface Dump {
-  configs: { type: string; resources: { name: string; version: string; resource: Record<string, unknown> }[] }[];
-}
 
 async function fetchDump(address: string, proxy: string): Promise<Dump> {
   const url = `http://${address}/debug/config_dump?proxyID=${encodeURIComponent(proxy)}`;
@@ -35,9 +48,13 @@ function rowsOf(section: Section, dump: Dump): { header: string[]; rows: string[
   const r = (x: (typeof items)[number]) => x.resource as Record<string, unknown> & { [k: string]: never };
   switch (section) {
     case 'clusters':
+      // istioctl writer/envoy/configdump/cluster.go: PrintClusterSummary.
       return {
-        header: ['NAME', 'TYPE', 'VERSION'],
-        rows: items.map((x) => [x.name, String(r(x).type ?? 'EDS'), x.version]),
+        header: ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'],
+        rows: items.map((x) => {
+          const n = clusterNameParts(x.name);
+          return [n.fqdn, n.port, n.subset, n.direction, String(r(x).type ?? 'EDS'), destinationRuleOf(x.resource)];
+        }),
       };
     case 'listeners':
       return {
@@ -86,18 +103,36 @@ export const proxyConfigCommand: Command = {
     const { values, positionals } = parse(argv, {
       'debug-address': { type: 'string', default: 'localhost:15014' },
       output: { type: 'string', short: 'o', default: 'table' },
+      namespace: { type: 'string', short: 'n' },
+      fqdn: { type: 'string' },
+      port: { type: 'string' },
+      direction: { type: 'string' },
+      name: { type: 'string' },
+      ...KUBE_FLAGS,
     });
-    const [what, proxy] = positionals;
-    if (!what || !proxy) throw new UsageError('need a section and a proxy (<pod>.<ns>)');
+    const [what, target] = positionals;
+    if (!what || !target) throw new UsageError('need a section and a proxy (<pod>.<ns> or deploy/<name>)');
+    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
     const section = oneOf('section', what, ['all', 'clusters', 'listeners', 'routes', 'endpoints'] as const);
     const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
-    const dump = await fetchDump(values['debug-address'], proxy);
+    const port = values.port === undefined ? undefined : parsePort('port', values.port);
+    const ns = values.namespace ?? (await quietNamespace(values));
+    const proxy = await resolveProxy(values['debug-address'], target, ns);
+    const dump = filtered(await fetchDump(values['debug-address'], proxy), {
+      fqdn: values.fqdn,
+      port,
+      direction: values.direction,
+      name: values.name,
+    });
     const sections: Section[] = section === 'all' ? ['clusters', 'listeners', 'routes', 'endpoints'] : [section];
     if (format !== 'table') {
-      const out: Record<string, unknown> = {};
-      for (const s of sections)
-        out[s] = dump.configs.find((c) => c.type === SECTIONS[s])?.resources.map((x) => x.resource) ?? [];
-      write(formatted(section === 'all' ? out : out[section], format));
+      if (section === 'all') return write(formatted(envoyConfigDump(dump), format));
+      write(
+        formatted(
+          dump.configs.find((c) => c.type === SECTIONS[section])?.resources.map((x) => x.resource) ?? [],
+          format,
+        ),
+      );
       return;
     }
     sections.forEach((s, i) => {
@@ -107,3 +142,61 @@ export const proxyConfigCommand: Command = {
     });
   },
 };
+
+/** The context's namespace when a kubeconfig is there; proxy-config itself needs no cluster. */
+async function quietNamespace(values: { kubeconfig?: string; context?: string }): Promise<string> {
+  try {
+    return (await findCluster(values))?.namespace ?? 'default';
+  } catch {
+    return 'default';
+  }
+}
+
+/**
+ * `<pod>.<ns>` as given, `<pod>` in -n's namespace, or deploy/<name>: the
+ * first connected proxy (by ID) whose pod name is the Deployment's, as
+ * istioctl picks a pod of a Deployment.
+ */
+async function resolveProxy(address: string, target: string, ns: string): Promise<string> {
+  const deploy = /^(?:deploy|deployment|deployments)\/(.+)$/.exec(target)?.[1];
+  if (!deploy) return target.includes('.') ? target : `${target}.${ns}`;
+  let body: unknown;
+  try {
+    const res = await fetch(`http://${address}/debug/syncz`, { signal: AbortSignal.timeout(5000) });
+    body = await res.json();
+  } catch (e) {
+    throw new CommandError(
+      `cannot reach the control plane's debug port at ${address}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const list = (Array.isArray(body) ? body : ((body as { body?: unknown }).body ?? [])) as { node?: { id?: string } }[];
+  const pod = new RegExp(
+    `^${deploy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[a-z0-9]+-[a-z0-9]+\\.${ns.replace(/\./g, '\\.')}$`,
+  );
+  const ids = list
+    .map((c) => c.node?.id ?? '')
+    .filter((id) => pod.test(id))
+    .sort();
+  if (ids.length === 0) throw new CommandError(`no connected proxy of deployment ${ns}/${deploy}`);
+  return ids[0]!;
+}
+
+/** istioctl's ClusterFilter (substring matches on the cluster name) and the route name filter. */
+function filtered(dump: Dump, f: { fqdn?: string; port?: number; direction?: string; name?: string }): Dump {
+  return {
+    configs: dump.configs.map((c) => {
+      if (c.type === 'CDS')
+        return {
+          ...c,
+          resources: c.resources.filter(
+            (x) =>
+              (!f.fqdn || x.name.includes(f.fqdn)) &&
+              (!f.direction || x.name.includes(f.direction)) &&
+              (f.port === undefined || x.name.includes(`|${f.port}|`)),
+          ),
+        };
+      if (c.type === 'RDS' && f.name) return { ...c, resources: c.resources.filter((x) => x.name === f.name) };
+      return c;
+    }),
+  };
+}

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { delimiter } from 'node:path';
 import type { WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
@@ -21,21 +22,24 @@ import { readTlsFiles, tlsCredentials, tlsCredentialsFrom } from './tls';
 import { CA_FLAGS, caFlags, startCa, type CaFlags } from './serve-ca';
 import type { RunningCa } from '../ca/setup';
 import type { Command } from './commands';
-import { CommandError } from './errors';
+import { CommandError, UsageError } from './errors';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
 import { createLogger, isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
+import { CLIENT_VERSION } from './version';
 import { startPipeline, type Pipeline } from './pipeline';
 import { rejectzJson } from './pipeline-reject';
 import { startHeapCompaction } from './v8-heap';
 
 const USAGE = `usage: istiod-lite serve [flags]
 
-Serves waypoint configuration over ADS. With --kubeconfig (or inside a
-cluster) it watches Kubernetes; otherwise it serves the manifests in
---config-dir (default: the bundled examples/bookinfo) and reloads them on change.
+Serves waypoint configuration over ADS. With --kubeconfig, $KUBECONFIG (when
+no --config-dir is given) or inside a cluster it watches Kubernetes;
+otherwise it serves the manifests in --config-dir (default: the bundled
+examples/bookinfo) and reloads them on change. Durations are Go durations
+(100ms, 1m30s). It warns when it serves no xDS port at all.
 
 flags:
-  --kubeconfig PATH        watch the cluster this kubeconfig points at
+  --kubeconfig PATH        watch the cluster this kubeconfig points at (default: $KUBECONFIG)
   --config-dir DIR         serve the manifests in DIR (YAML/JSON, recursive)
   --listen-address ADDR    address the TLS xDS port binds to (default 0.0.0.0)
   --xds-port N|off         plaintext xDS port, unauthenticated, for local use (default
@@ -68,7 +72,8 @@ flags:
   --proxy-image IMAGE      image of the waypoint Deployments (Kubernetes mode)
   --discovery-address A    control-plane address waypoints connect to (default ${DEFAULT_DEPLOY.discoveryAddress})
   --lease-duration DUR     leader lease duration (default 15s)
-  --lease-renew DUR        how often the leader renews its lease (default 5s)
+  --lease-renew DUR        how often the leader renews its lease (default 5s; less than
+                           --lease-duration)
   --gateway-class NAME     the waypoint GatewayClass served (default ${DEFAULT_SCOPE.gatewayClass});
                            another name lets istiod-lite run beside istiod
   --controller-name NAME   that class's controllerName, and ours in the statuses we write
@@ -183,7 +188,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
   return {
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
     opts: {
-      kubeconfig: values.kubeconfig,
+      kubeconfig: values.kubeconfig ?? (values['config-dir'] ? undefined : kubeconfigFromEnv()),
       configDir: values['config-dir'],
       listenAddress: values['listen-address'],
       xdsAddress: values['xds-address'],
@@ -230,13 +235,34 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         controllerName: values['controller-name'],
         revision: values.revision === 'default' ? '' : values.revision,
       },
-      lease: {
-        durationMs: parseDuration('lease-duration', values['lease-duration']),
-        renewMs: parseDuration('lease-renew', values['lease-renew']),
-      },
+      lease: leaseTimes(values['lease-duration'], values['lease-renew']),
       ca: caFlags(values, cert !== undefined),
     },
   };
+}
+
+/**
+ * A leader renewing no sooner than its lease runs out loses it between
+ * renewals, so the replicas would take turns writing (client-go's
+ * leaderelection refuses LeaseDuration <= RenewDeadline for the same reason).
+ */
+function leaseTimes(duration: string, renew: string): { durationMs: number; renewMs: number } {
+  const durationMs = parseDuration('lease-duration', duration);
+  const renewMs = parseDuration('lease-renew', renew);
+  if (renewMs <= 0) throw new UsageError(`--lease-renew: must be more than 0 (got ${renew})`);
+  if (renewMs >= durationMs)
+    throw new UsageError(`--lease-renew (${renew}) must be shorter than --lease-duration (${duration})`);
+  return { durationMs, renewMs };
+}
+
+/**
+ * $KUBECONFIG, as kubectl reads it, when neither --kubeconfig nor
+ * --config-dir says where the configuration comes from: its first file that
+ * exists (client-go merges several; serve watches one cluster).
+ */
+function kubeconfigFromEnv(): string | undefined {
+  const paths = (process.env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
+  return paths.find((p) => existsSync(p));
 }
 
 export interface RunningServer {
@@ -263,6 +289,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     systemNamespace: ROOT_NAMESPACE,
   };
   const xds = new XdsServer({
+    controlPlaneId: controlPlaneId(),
     cache,
     logger: scoped(log, 'xds'),
     debounce: opts.debounce,
@@ -372,6 +399,12 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     await pipeline.stop();
     throw e;
   }
+  if (xdsPort === undefined && xdsTlsPort === undefined)
+    log.warn(
+      pipeline.kube
+        ? 'serving no xDS port: against a cluster the plaintext port is off unless --xds-port is given, and the TLS port needs --tls-cert-file and --tls-key-file'
+        : 'serving no xDS port: --xds-port is off and no --tls-cert-file/--tls-key-file were given',
+    );
   let controller: WaypointController | undefined;
   let webhookConfig: WebhookConfigController | undefined;
   if (pipeline.kube) {
@@ -431,6 +464,19 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       await pipeline.stop();
     },
   };
+}
+
+/**
+ * Which replica answers, in istiod's form (pilot/pkg/xds/xdsgen.go:
+ * ControlPlane): JSON naming the component, the pod and the version, so
+ * proxy-status can tell replicas apart.
+ */
+function controlPlaneId(): string {
+  return JSON.stringify({
+    Component: 'istiod-lite',
+    ID: process.env.POD_NAME || hostname(),
+    Info: { version: CLIENT_VERSION },
+  });
 }
 
 /** `host:port`, with an IPv6 literal in brackets as gRPC expects. */

@@ -3,6 +3,7 @@ import { CommandError, UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadManifestFiles } from './world-loader';
+import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 import { rejectzJson } from './pipeline-reject';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
@@ -11,9 +12,9 @@ import { ResourceValidator } from '../envoy/validate-cache';
 import { findRejections } from '../translate/rejections';
 import { describeRejection, withRejections } from '../translate/status-rejections';
 
-const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR [-f …] [--waypoint NS/NAME] [-o yaml|json] [--offline]
+const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR|- [-f …] [-R] [--waypoint NS/NAME] [-o yaml|json] [--offline]
 
-Translates manifests offline, on the same code path as the server, and prints
+Translates manifests offline (it reads only the files given, never a cluster), on the same code path as the server, and prints
 each waypoint's clusters, endpoints, listeners and routes (proto3 JSON with
 @type) and the statuses the server would write. Remote JWKS are fetched as the
 server fetches them (verified TLS); with --offline they are not, and the
@@ -21,7 +22,15 @@ RequestAuthentication statuses say so.
 
 Every resource is checked as serve checks it. A resource Envoy would reject
 is still printed, listed under "rejected", and makes the command exit 1 after
-printing its problems on stderr; serve would not push it.`;
+printing its problems on stderr; serve would not push it. A document in the
+files that cannot be used is reported and the rest translated; the exit
+status is then 65.
+
+flags:
+${INPUT_USAGE}
+  --waypoint NS/NAME      only this waypoint
+  -o, --output FORMAT     yaml (default) or json
+  --offline               do not fetch remote JWKS`;
 
 export const translateCommand: Command = {
   name: 'translate',
@@ -31,7 +40,7 @@ export const translateCommand: Command = {
     const { values } = parse(
       argv,
       {
-        filename: { type: 'string', short: 'f', multiple: true },
+        ...INPUT_FLAGS,
         waypoint: { type: 'string' },
         output: { type: 'string', short: 'o', default: 'yaml' },
         offline: { type: 'boolean', default: false },
@@ -41,7 +50,7 @@ export const translateCommand: Command = {
     const files = values.filename ?? [];
     if (files.length === 0) throw new UsageError('-f FILE_OR_DIR is required');
     const format = oneOf('output', values.output, ['yaml', 'json'] as const);
-    const loaded = await loadManifestFiles(files);
+    const loaded = loadManifestFiles(files, values.recursive);
     const world = values.offline ? loaded.world : await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
     const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
     const wanted = values.waypoint;

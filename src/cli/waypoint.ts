@@ -1,263 +1,205 @@
 import YAML from 'yaml';
-import type * as k8s from '@kubernetes/client-node';
-import { LABEL, TRAFFIC_TYPES, WAYPOINT_CLASS, WAYPOINT_LISTENER, type Gateway } from '../model';
+import { TRAFFIC_TYPES } from '../model';
 import type { Command } from './commands';
-import { CommandError, UsageError } from './errors';
-import { oneOf, parse, parseDuration } from './flags';
-import { formatted, table, write } from './output';
+import { UsageError } from './errors';
+import { oneOf, parse, type FlagSpec } from './flags';
+import { formatted, write } from './output';
+import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
+import { apply } from './waypoint-apply';
+import { remove } from './waypoint-delete';
+import { list, status } from './waypoint-show';
+import { waypointGateway } from './waypoint-gateway';
 
-const USAGE = `usage: istiod-lite waypoint generate|apply|list|delete|status [flags]
-
-  generate  print a waypoint Gateway          (--name, --for, -r, -n)
-  apply     create or update a waypoint       (--name, --for, -r, -n, --enroll-namespace, --overwrite, -w, --waypoint-timeout)
-  list      list waypoints                    (-n, -A, -o)
-  delete    delete waypoints by name, --all, or -r REVISION (-n)
-  status    show waypoint conditions          (--name, -n, -o)
-
---for is service (default), workload, all or none.`;
-
-const FLAGS = {
-  name: { type: 'string', default: 'waypoint' },
-  for: { type: 'string', default: 'service' },
-  revision: { type: 'string', short: 'r' },
-  namespace: { type: 'string', short: 'n', default: 'default' },
-  'all-namespaces': { type: 'boolean', short: 'A' },
-  'enroll-namespace': { type: 'boolean' },
-  overwrite: { type: 'boolean' },
-  wait: { type: 'boolean', short: 'w' },
-  'waypoint-timeout': { type: 'string', default: '90s' },
-  all: { type: 'boolean' },
-  output: { type: 'string', short: 'o', default: 'table' },
-  kubeconfig: { type: 'string' },
+/** Flags every waypoint subcommand takes (istioctl's persistent --name, and the cluster's). */
+const COMMON = {
+  name: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  ...KUBE_FLAGS,
 } as const;
 
-export function waypointGateway(name: string, namespace: string, trafficType: string, revision?: string): Gateway {
-  return {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'Gateway',
-    metadata: {
-      labels: { [LABEL.waypointFor]: trafficType, ...(revision ? { [LABEL.rev]: revision } : {}) },
-      name,
-      namespace,
+const COMMON_USAGE = `  --name NAME             the waypoint's name (default waypoint)
+  -n, --namespace NS      namespace (default: the kubeconfig context's, else default)
+${KUBE_USAGE}`;
+
+interface Sub {
+  summary: string;
+  usage: string;
+  flags: FlagSpec;
+  /** Names allowed after the subcommand (delete only). */
+  positionals?: boolean;
+  run(values: Record<string, string | boolean | undefined>, args: string[]): Promise<void>;
+}
+
+const SUBS: Record<string, Sub> = {
+  generate: {
+    summary: 'print a waypoint Gateway',
+    usage: `usage: istiod-lite waypoint generate [--name NAME] [--for TYPE] [-r REV] [-n NS] [-o yaml|json]
+
+Prints a waypoint Gateway. Without -n it carries no namespace, so it can be
+piped into "kubectl apply -n NS -f -". The istio.io/waypoint-for label is
+always written (service unless --for says otherwise): istioctl leaves it
+out when --for is not given, and istiod then defaults to service, so the
+result is the same Gateway.
+
+flags:
+  --for TYPE              service (default), workload, all or none
+  -r, --revision REV      label the waypoint istio.io/rev=REV
+  -o, --output FORMAT     yaml (default) or json
+${COMMON_USAGE}`,
+    flags: {
+      for: { type: 'string', default: 'service' },
+      revision: { type: 'string', short: 'r' },
+      output: { type: 'string', short: 'o', default: 'yaml' },
     },
-    spec: { gatewayClassName: WAYPOINT_CLASS, listeners: [{ ...WAYPOINT_LISTENER }] },
-  };
-}
-
-function programmed(gw: Gateway): string {
-  return gw.status?.conditions?.find((c) => c.type === 'Programmed')?.status ?? 'False';
-}
-
-// The Kubernetes client is loaded when a subcommand talks to the cluster, not
-// when any command starts (it takes about half a second to load).
-const kubeApi = () => import('./kube-client');
-
-async function listWaypoints(objects: k8s.KubernetesObjectApi, server: string, ns?: string): Promise<Gateway[]> {
-  const { call } = await kubeApi();
-  const res = await call('listing Gateways', server, () => objects.list('gateway.networking.k8s.io/v1', 'Gateway', ns));
-  return (res.items as unknown as Gateway[])
-    .filter((g) => g.spec?.gatewayClassName === WAYPOINT_CLASS)
-    .sort((a, b) =>
-      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
-    );
-}
-
-async function apply(values: Record<string, unknown>): Promise<void> {
-  const v = values as {
-    name: string;
-    for: string;
-    revision?: string;
-    namespace: string;
-    overwrite?: boolean;
-    'enroll-namespace'?: boolean;
-    wait?: boolean;
-    'waypoint-timeout': string;
-    kubeconfig?: string;
-  };
-  const { call, kubeClient, NotFound } = await kubeApi();
-  const { kc, objects } = kubeClient(v.kubeconfig);
-  const server = kc.getCurrentCluster()?.server ?? 'the cluster';
-  const gw = waypointGateway(v.name, v.namespace, v.for, v.revision);
-  let existing: Gateway | undefined;
-  try {
-    existing = (await call(`reading Gateway ${v.namespace}/${v.name}`, server, () =>
-      objects.read({ apiVersion: gw.apiVersion, kind: 'Gateway', metadata: { name: v.name, namespace: v.namespace } }),
-    )) as unknown as Gateway;
-  } catch (e) {
-    if (!(e instanceof NotFound)) throw e;
-  }
-  if (existing && !v.overwrite) {
-    const same =
-      existing.spec?.gatewayClassName === WAYPOINT_CLASS &&
-      existing.metadata.labels?.[LABEL.waypointFor] === v.for &&
-      existing.metadata.labels?.[LABEL.rev] === v.revision;
-    if (!same)
-      throw new CommandError(
-        `waypoint ${v.namespace}/${v.name} already exists with different settings; use --overwrite to replace them`,
+    async run(v) {
+      const format = oneOf('output', String(v.output), ['yaml', 'json'] as const);
+      const forType = oneOf('for', String(v.for), TRAFFIC_TYPES);
+      // istioctl waypoint.go makeGateway(false): the namespace only when -n was given.
+      const gw = waypointGateway(
+        String(v.name ?? 'waypoint'),
+        v.namespace as string | undefined,
+        forType,
+        v.revision as string,
       );
-  }
-  await call(`applying waypoint ${v.namespace}/${v.name}`, server, () =>
-    objects.patch(
-      gw as unknown as k8s.KubernetesObject,
-      undefined,
-      undefined,
-      'istiod-lite',
-      true,
-      'application/apply-patch+yaml' as never,
-    ),
-  );
-  write(`waypoint ${v.namespace}/${v.name} applied\n`);
-  if (v['enroll-namespace']) {
-    await call(`labeling namespace ${v.namespace}`, server, () =>
-      objects.patch(
-        {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: v.namespace, labels: { [LABEL.useWaypoint]: v.name } },
-        },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        'application/merge-patch+json' as never,
-      ),
-    );
-    write(`namespace ${v.namespace} labeled with "${LABEL.useWaypoint}: ${v.name}"\n`);
-  }
-  if (v.wait) {
-    const deadline = Date.now() + parseDuration('waypoint-timeout', v['waypoint-timeout']);
-    for (;;) {
-      const cur = (await call('reading waypoint status', server, () =>
-        objects.read({
-          apiVersion: gw.apiVersion,
-          kind: 'Gateway',
-          metadata: { name: v.name, namespace: v.namespace },
-        }),
-      )) as unknown as Gateway;
-      if (programmed(cur) === 'True') break;
-      if (Date.now() > deadline)
-        throw new CommandError(`timed out waiting for waypoint ${v.namespace}/${v.name} to become Programmed`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    write(`waypoint ${v.namespace}/${v.name} is ready\n`);
-  }
-}
+      write(format === 'json' ? formatted(gw, 'json') : YAML.stringify(gw, { indentSeq: false }));
+    },
+  },
+  apply: {
+    summary: 'create or update a waypoint',
+    usage: `usage: istiod-lite waypoint apply [--name NAME] [--for TYPE] [-r REV] [-n NS] [--enroll-namespace [--overwrite]] [-w] [--waypoint-timeout DUR]
 
-/**
- * Deletes the named waypoints, or with --all / -r every waypoint in the
- * namespace / of that revision (istioctl/pkg/waypoint/waypoint.go:
- * deleteWaypoints). Only Gateways of the waypoint class are ever deleted;
- * a name that is not one is reported and the others are still deleted, and
- * as in istioctl that alone does not fail the command.
- */
-async function remove(
-  v: { namespace: string; revision?: string; all?: boolean; 'all-namespaces'?: boolean; kubeconfig?: string },
-  names: string[],
-): Promise<void> {
-  const bulk = v.all === true || v.revision !== undefined;
-  if (v['all-namespaces'])
-    throw new UsageError('delete acts on one namespace: name it with -n (--all-namespaces is not supported)');
-  if (bulk && names.length > 0) throw new UsageError('cannot name waypoints together with --all or --revision');
-  if (!bulk && names.length === 0)
-    throw new UsageError('name the waypoints to delete, or pass --all, or --revision to delete one revision');
-  if (v.revision === '') throw new UsageError('--revision needs a value');
-  const { call, kubeClient, NotFound } = await kubeApi();
-  const { kc, objects } = kubeClient(v.kubeconfig);
-  const server = kc.getCurrentCluster()?.server ?? 'the cluster';
-  const waypoints = await listWaypoints(objects, server, v.namespace);
-  let targets: string[];
-  if (bulk) {
-    targets = waypoints
-      .filter((g) => v.revision === undefined || g.metadata.labels?.[LABEL.rev] === v.revision)
-      .map((g) => g.metadata.name);
-    if (targets.length === 0)
-      write(
-        `no waypoints${v.revision !== undefined ? ` of revision ${v.revision}` : ''} in namespace ${v.namespace}\n`,
-      );
-  } else {
-    const known = new Set(waypoints.map((g) => g.metadata.name));
-    targets = [];
-    for (const n of names) {
-      if (known.has(n)) targets.push(n);
-      else write(`waypoint ${v.namespace}/${n} not found\n`);
-    }
-  }
-  const failures: string[] = [];
-  for (const n of targets) {
-    try {
-      await call(`deleting waypoint ${v.namespace}/${n}`, server, () =>
-        objects.delete({
-          apiVersion: 'gateway.networking.k8s.io/v1',
-          kind: 'Gateway',
-          metadata: { name: n, namespace: v.namespace },
-        }),
-      );
-      write(`waypoint ${v.namespace}/${n} deleted\n`);
-    } catch (e) {
-      // Gone between the list and the delete: what was asked for holds.
-      if (e instanceof NotFound) write(`waypoint ${v.namespace}/${n} not found\n`);
-      else failures.push(e instanceof Error ? e.message : String(e));
-    }
-  }
-  if (failures.length > 0) throw new CommandError(failures.join('\n'));
+Creates or updates a waypoint Gateway (server-side apply).
+
+With --enroll-namespace it waits until the waypoint is Programmed and only
+then labels the namespace istio.io/use-waypoint=NAME, so traffic is never
+sent to a waypoint that is not running. If the namespace already uses
+another waypoint it is left alone and the command fails, unless
+--overwrite is given (istioctl only warns and exits 0; a script could not
+tell). A namespace not in ambient (istio.io/dataplane-mode=ambient) gets a
+warning, as in istioctl.
+
+flags:
+  --for TYPE              service (default), workload, all or none
+  -r, --revision REV      label the waypoint istio.io/rev=REV
+  --enroll-namespace      label the namespace to use this waypoint, once it is Programmed
+  --overwrite             replace the namespace's other waypoint, or this waypoint's settings
+  -w, --wait              wait until the waypoint is Programmed
+  --waypoint-timeout DUR  how long to wait (Go duration, default 1m30s)
+${COMMON_USAGE}`,
+    flags: {
+      for: { type: 'string', default: 'service' },
+      revision: { type: 'string', short: 'r' },
+      'enroll-namespace': { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+      wait: { type: 'boolean', short: 'w' },
+      'waypoint-timeout': { type: 'string', default: '90s' },
+    },
+    run: (v) => apply(v),
+  },
+  list: {
+    summary: 'list waypoints',
+    usage: `usage: istiod-lite waypoint list [-n NS | -A] [-o table|json|yaml]
+
+Lists the waypoint Gateways (class istio-waypoint): name, revision, traffic
+type and whether they are Programmed. JSON and YAML print the Gateways as
+stored, without metadata.managedFields.
+
+flags:
+  -A, --all-namespaces    every namespace
+  -o, --output FORMAT     table (default), json or yaml
+${COMMON_USAGE}`,
+    flags: {
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      output: { type: 'string', short: 'o', default: 'table' },
+    },
+    run: (v) => list(v),
+  },
+  status: {
+    summary: 'show waypoint conditions',
+    usage: `usage: istiod-lite waypoint status [--name NAME] [-n NS | -A] [--wait=false] [--waypoint-timeout DUR] [-o table|json|yaml]
+
+Shows each waypoint's Programmed condition. As istioctl, it waits (up to
+--waypoint-timeout) for every waypoint to be Programmed, saying so on
+stderr, then prints each one's condition (istioctl prints a row per poll);
+--wait=false prints them at once. --name limits it to one waypoint.
+
+flags:
+  -A, --all-namespaces    every namespace
+  -w, --wait              wait until Programmed (default true; --wait=false to not)
+  --waypoint-timeout DUR  how long to wait (Go duration, default 1m30s)
+  -o, --output FORMAT     table (default), json or yaml
+${COMMON_USAGE}`,
+    flags: {
+      'all-namespaces': { type: 'boolean', short: 'A' },
+      wait: { type: 'boolean', short: 'w' },
+      'no-wait': { type: 'boolean' },
+      'waypoint-timeout': { type: 'string', default: '90s' },
+      output: { type: 'string', short: 'o', default: 'table' },
+    },
+    run: (v) => status(v),
+  },
+  delete: {
+    summary: 'delete waypoints by name, --all, or -r REVISION',
+    usage: `usage: istiod-lite waypoint delete NAME… | --all | -r REV [-n NS]
+
+Deletes the named waypoints, or every waypoint in the namespace (--all), or
+those labelled istio.io/rev=REV (-r). Names cannot be given with --all or
+-r. A name that is not a waypoint is reported and the others are still
+deleted. It acts on one namespace: --all-namespaces is refused.
+
+flags:
+  --all                   every waypoint in the namespace
+  -r, --revision REV      the waypoints of revision REV
+${COMMON_USAGE}`,
+    flags: {
+      all: { type: 'boolean' },
+      revision: { type: 'string', short: 'r' },
+      'all-namespaces': { type: 'boolean', short: 'A' },
+    },
+    positionals: true,
+    run: (v, names) => remove(v, names),
+  },
+};
+
+const USAGE = `usage: istiod-lite waypoint <subcommand> [flags]
+
+subcommands:
+${Object.entries(SUBS)
+  .map(([n, s]) => `  ${n.padEnd(10)} ${s.summary}`)
+  .join('\n')}
+
+Run "istiod-lite waypoint <subcommand> --help" for its flags.`;
+
+/** Go's `--flag=false` for the booleans that default to true (cobra accepts it; node:util does not). */
+function goBooleans(argv: string[]): string[] {
+  return argv.map((a) => (a === '--wait=false' || a === '-w=false' ? '--no-wait' : a === '--wait=true' ? '--wait' : a));
 }
 
 export const waypointCommand: Command = {
   name: 'waypoint',
   summary: 'generate, apply, list, delete and inspect waypoints',
   usage: USAGE,
+  helpFor(argv) {
+    const sub = argv.find((a) => a in SUBS);
+    return (sub && SUBS[sub]?.usage) || USAGE;
+  },
   async run(argv) {
-    const { values, positionals } = parse(argv, FLAGS);
-    const [sub, ...names] = positionals;
-    oneOf('for', values.for, TRAFFIC_TYPES);
-    switch (sub) {
-      case 'generate':
-        write(
-          YAML.stringify(waypointGateway(values.name, values.namespace, values.for, values.revision), {
-            indentSeq: false,
-          }),
-        );
-        return;
-      case 'apply':
-        return apply(values);
-      case 'list':
-      case 'status': {
-        const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
-        const { kubeClient } = await kubeApi();
-        const { kc, objects } = kubeClient(values.kubeconfig);
-        const server = kc.getCurrentCluster()?.server ?? 'the cluster';
-        let gws = await listWaypoints(objects, server, values['all-namespaces'] ? undefined : values.namespace);
-        if (sub === 'status' && argv.some((a) => a === '--name' || a.startsWith('--name=')))
-          gws = gws.filter((g) => g.metadata.name === values.name);
-        if (format !== 'table') return write(formatted(gws, format));
-        if (sub === 'list') {
-          const rows = gws.map((g) => [
-            ...(values['all-namespaces'] ? [g.metadata.namespace ?? ''] : []),
-            g.metadata.name,
-            g.metadata.labels?.[LABEL.rev] ?? 'default',
-            g.metadata.labels?.[LABEL.waypointFor] ?? 'service',
-            programmed(g),
-          ]);
-          return write(
-            table(
-              [...(values['all-namespaces'] ? ['NAMESPACE'] : []), 'NAME', 'REVISION', 'TRAFFIC TYPE', 'PROGRAMMED'],
-              rows,
-            ),
-          );
-        }
-        const rows = gws.flatMap((g) =>
-          (
-            g.status?.conditions ?? [
-              { type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'no status yet' },
-            ]
-          ).map((c) => [g.metadata.namespace ?? '', g.metadata.name, c.status, c.type, c.reason, c.message]),
-        );
-        return write(table(['NAMESPACE', 'NAME', 'STATUS', 'TYPE', 'REASON', 'MESSAGE'], rows));
-      }
-      case 'delete':
-        return remove(values, names);
-      default:
-        throw new UsageError(sub ? `unknown waypoint subcommand "${sub}"` : 'missing subcommand');
+    // The first argument naming a subcommand (flags may come before it, as cobra allows).
+    const known = argv.findIndex((a) => a in SUBS);
+    const at = known >= 0 ? known : argv.findIndex((a) => !a.startsWith('-'));
+    const name = at < 0 ? undefined : argv[at];
+    if (name === undefined) throw new UsageError('missing subcommand: generate, apply, list, delete or status');
+    const sub = SUBS[name];
+    if (!sub) throw new UsageError(`unknown subcommand "${name}" for "istiod-lite waypoint"`);
+    const rest = goBooleans([...argv.slice(0, at), ...argv.slice(at + 1)]);
+    try {
+      const { values, positionals } = parse(rest, { ...COMMON, ...sub.flags });
+      if (!sub.positionals && positionals.length > 0)
+        throw new UsageError(`unexpected argument "${positionals[0]}": ${name} takes no arguments`);
+      await sub.run(values as Record<string, string | boolean | undefined>, positionals);
+    } catch (e) {
+      if (e instanceof UsageError) e.subcommand = name;
+      throw e;
     }
   },
 };

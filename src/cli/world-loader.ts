@@ -1,21 +1,17 @@
 import { buildAmbientIndex, type AmbientIndex } from '../ambient';
 import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
-import { loadManifests } from '../watch/load';
 import { describeError, type SourceError } from '../watch/source';
-import { bundledExample } from './pipeline';
+import { createKubeSource } from './kube';
 import { CommandError, EXIT_DATA } from './errors';
+import { findCluster, requireCluster, type KubeTarget } from './kube-context';
+import { readInputs } from './manifest-input';
 import pino from 'pino';
 
-/** Loads manifests for an offline command, printing refused documents as errors. */
-export async function loadManifestFiles(files: string[]): Promise<{ world: World }> {
-  let loaded;
-  try {
-    loaded = await loadManifests(files);
-  } catch (e) {
-    throw new CommandError(e instanceof Error ? e.message : String(e));
-  }
-  reportLoadErrors(loaded.errors);
-  return loaded;
+/** Loads manifests for an offline command (-f, -R), printing refused documents as errors. */
+export function loadManifestFiles(files: string[], recursive = false): { world: World } {
+  const input = readInputs(files, recursive);
+  reportLoadErrors(input.errors);
+  return { world: applyChanges(EMPTY_WORLD, input.changes).world };
 }
 
 /**
@@ -27,37 +23,67 @@ function reportLoadErrors(errors: readonly SourceError[]): void {
   if (errors.length > 0) process.exitCode = EXIT_DATA;
 }
 
+/** Where a command's World came from, for its messages. */
+export interface LoadedWorld {
+  world: World;
+  index: AmbientIndex;
+  /** A cluster was read (the files, if any, are laid over it). */
+  kube: boolean;
+  /** The kubeconfig context's namespace, or "default": what -n defaults to. */
+  namespace: string;
+}
+
+/** Lists everything once from the cluster, as serve's informers would see it. */
+async function listCluster(target: KubeTarget): Promise<Change[]> {
+  const src = createKubeSource({ config: target.kc, log: pino({ level: 'silent' }) });
+  const changes: Change[] = [];
+  src.onChanges((c) => changes.push(...c));
+  try {
+    await src.probe();
+  } catch (e) {
+    throw new CommandError(
+      `cannot reach the cluster at ${target.server}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new CommandError(`cannot list from ${src.name} within 15s`)), 15_000).unref(),
+  );
+  try {
+    await Promise.race([src.start(), timeout]);
+  } finally {
+    await src.stop();
+  }
+  reportLoadErrors(src.errors());
+  return changes;
+}
+
 /**
- * The World an offline command works on: manifests (-f), a cluster
- * (--kubeconfig, listed once), or the bundled example.
+ * The World a reading command works on (istioctl analyze's model): the
+ * cluster of the current kubeconfig, with the -f manifests laid over it
+ * ("what if I applied these"); with no cluster configured, the manifests
+ * alone. Neither is an error: nothing else (no bundled example) is used.
  */
 export async function loadWorld(opts: {
   files?: string[];
+  recursive?: boolean;
   kubeconfig?: string;
-}): Promise<{ world: World; index: AmbientIndex; kube: boolean }> {
-  if (opts.kubeconfig) {
-    // Loaded only here: the Kubernetes client is slow to load and file input never uses it.
-    const { createKubeSource } = await import('./kube');
-    const src = createKubeSource({ kubeconfig: opts.kubeconfig, log: pino({ level: 'silent' }) });
-    const changes: Change[] = [];
-    src.onChanges((c) => changes.push(...c));
-    try {
-      await src.probe();
-    } catch (e) {
-      throw new CommandError(e instanceof Error ? e.message : String(e));
-    }
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new CommandError(`cannot list from ${src.name} within 15s`)), 15_000).unref(),
-    );
-    try {
-      await Promise.race([src.start(), timeout]);
-    } finally {
-      await src.stop();
-    }
-    reportLoadErrors(src.errors());
-    const world = applyChanges(EMPTY_WORLD, changes).world;
-    return { world, index: buildAmbientIndex(world, { assumeReady: false }), kube: true };
+  context?: string;
+}): Promise<LoadedWorld> {
+  const files = opts.files ?? [];
+  const target = await findCluster(opts);
+  if (!target && files.length === 0) {
+    await requireCluster(opts, 'or give manifests with -f');
   }
-  const loaded = await loadManifestFiles(opts.files && opts.files.length > 0 ? opts.files : [bundledExample()]);
-  return { world: loaded.world, index: buildAmbientIndex(loaded.world, { assumeReady: true }), kube: false };
+  // Files first: a parse error is reported even when the cluster then fails.
+  const input = readInputs(files, opts.recursive);
+  reportLoadErrors(input.errors);
+  const base = target ? await listCluster(target) : [];
+  const world = applyChanges(EMPTY_WORLD, [...base, ...input.changes]).world;
+  // Offline there is no controller to deploy waypoints: a valid one counts as ready.
+  return {
+    world,
+    index: buildAmbientIndex(world, { assumeReady: !target }),
+    kube: target !== undefined,
+    namespace: target?.namespace ?? 'default',
+  };
 }

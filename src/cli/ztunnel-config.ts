@@ -5,18 +5,31 @@ import { UsageError } from './errors';
 import { oneOf, parse } from './flags';
 import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
+import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
+import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
+import { dumpRows, readZtunnelDump } from './ztunnel-dump';
 import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
 
-const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f DIR | --kubeconfig PATH | --xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
+const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f FILE_OR_DIR|-] [-R] [--xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
 
 Shows what ztunnel learns about services and workloads: addresses and the
-waypoint each is bound to ("None" when unbound). With --xds-address it asks a
-running server as ztunnel would; on the TLS port that takes ztunnel's identity.
+waypoint each is bound to ("None" when unbound), computed from the cluster
+of the current kubeconfig with the -f manifests laid over it (the manifests
+alone when no cluster is configured). With --xds-address it asks a running
+server as ztunnel would; on the TLS port that takes ztunnel's identity.
 
-${XDS_DIAL_USAGE}`;
+flags:
+${INPUT_USAGE}
+                          (a ztunnel config dump, JSON from its /config_dump, is read as is)
+  -n, --namespace NS      only this namespace
+  -A, --all-namespaces    every namespace (the default)
+  -o, --output FORMAT     table (default), json or yaml
+  --xds-address HOST:PORT ask a running server
+${XDS_DIAL_USAGE}
+${KUBE_USAGE}`;
 
 function waypointName(index: AmbientIndex, key: string): string {
   const b = index.bindings.get(key);
@@ -65,8 +78,8 @@ export const ztunnelConfigCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parse(argv, {
-      filename: { type: 'string', short: 'f', multiple: true },
-      kubeconfig: { type: 'string' },
+      ...INPUT_FLAGS,
+      ...KUBE_FLAGS,
       'xds-address': { type: 'string' },
       ...XDS_DIAL_FLAGS,
       namespace: { type: 'string', short: 'n' },
@@ -82,6 +95,8 @@ export const ztunnelConfigCommand: Command = {
       ? ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS']
       : ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'];
     let rows: string[][];
+    // A ztunnel config dump given with -f is read as istioctl reads it; manifests are laid over the cluster.
+    const dump = values['xds-address'] ? undefined : readZtunnelDump(values.filename ?? []);
     if (values['xds-address']) {
       // What a ztunnel receives over xDS, rather than what we compute locally.
       const res = await queryDelta(
@@ -93,17 +108,46 @@ export const ztunnelConfigCommand: Command = {
       );
       const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
       rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
+    } else if (dump) {
+      const t = dumpRows(dump);
+      rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
     } else {
-      const { world, index } = await loadWorld({ files: values.filename, kubeconfig: values.kubeconfig });
+      const { world, index } = await loadWorld({
+        files: values.filename,
+        recursive: values.recursive,
+        kubeconfig: values.kubeconfig,
+        context: values.context,
+      });
       rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
     }
     if (format === 'table') write(table(header, rows));
-    else
-      write(
-        formatted(
-          rows.map((r) => Object.fromEntries(header.map((h, i) => [h.toLowerCase().replace(/ /g, '_'), r[i]]))),
-          format,
-        ),
-      );
+    else write(formatted(service ? rows.map(serviceValue) : rows.map(workloadValue), format));
   },
 };
+
+const cells = (cell: string | undefined) => (cell && cell !== 'None' ? cell.split(',') : []);
+const orNull = (cell: string | undefined) => (cell && cell !== 'None' ? cell : null);
+
+/** A service row as values (lists, numbers, null for none) rather than the table's cells. */
+function serviceValue(r: string[]) {
+  const [ready, total] = (r[4] ?? '0/0').split('/').map(Number);
+  return {
+    namespace: r[0],
+    name: r[1],
+    vips: cells(r[2]),
+    waypoint: orNull(r[3]),
+    endpoints: { ready: ready ?? 0, total: total ?? 0 },
+  };
+}
+
+/** A workload row as values. */
+function workloadValue(r: string[]) {
+  return {
+    namespace: r[0],
+    name: r[1],
+    addresses: cells(r[2]),
+    node: r[3] || null,
+    waypoint: orNull(r[4]),
+    protocol: r[5],
+  };
+}

@@ -4,7 +4,17 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { runCli } from './serve-process';
 
-const COMMANDS = ['serve', 'translate', 'analyze', 'waypoint', 'proxy-status', 'proxy-config', 'ztunnel-config'];
+const COMMANDS = [
+  'serve',
+  'translate',
+  'analyze',
+  'waypoint',
+  'proxy-status',
+  'proxy-config',
+  'ztunnel-config',
+  'version',
+  'completion',
+];
 
 describe('help on every command', () => {
   for (const name of COMMANDS) {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,19 +22,111 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('applies a waypoint and enrolls the namespace, printing what the guide prints', async () => {
-    const r = await runCli(['x', 'waypoint', 'apply', '-n', 'default', '--enroll-namespace', '--kubeconfig', kc]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(
-      r.stdout,
-      'waypoint default/waypoint applied\nnamespace default labeled with "istio.io/use-waypoint: waypoint"\n',
-    );
+  /** Marks a Gateway Programmed once it exists, as the controller would. */
+  const programWhenApplied = (ns: string, name: string): (() => void) => {
+    const t = setInterval(() => {
+      const gw = srv.get('gateway.networking.k8s.io/v1', 'Gateway', ns, name);
+      if (!gw || gw.status) return;
+      srv.put({
+        ...gw,
+        status: { conditions: [{ type: 'Programmed', status: 'True', reason: 'Programmed', message: 'ok' }] },
+      });
+    }, 200);
+    return () => clearInterval(t);
+  };
+
+  it('applies a waypoint and enrolls the namespace once it is Programmed, printing what the guide prints', async () => {
+    const stop = programWhenApplied('default', 'waypoint');
+    try {
+      const r = await runCli(['x', 'waypoint', 'apply', '-n', 'default', '--enroll-namespace', '--kubeconfig', kc]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        'waypoint default/waypoint applied\nnamespace default labeled with "istio.io/use-waypoint: waypoint"\n',
+      );
+      // istioctl waypoint.go waypointApplyCmd: a namespace outside ambient is warned about, not refused.
+      assert.match(r.stderr, /warning: namespace default is not in the ambient mesh/);
+    } finally {
+      stop();
+    }
     const gw = srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'waypoint');
     assert.equal((gw?.spec as { gatewayClassName: string }).gatewayClassName, 'istio-waypoint');
     assert.equal(
       srv.get('v1', 'Namespace', undefined, 'default')?.metadata.labels?.['istio.io/use-waypoint'],
       'waypoint',
     );
+  });
+
+  it('enrolling waits for Programmed: on timeout the namespace stays unlabelled', async () => {
+    srv.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'slow', labels: { 'istio.io/dataplane-mode': 'ambient' } },
+    });
+    const r = await runCli([
+      'waypoint',
+      'apply',
+      '-n',
+      'slow',
+      '--enroll-namespace',
+      '--waypoint-timeout',
+      '1s',
+      '--kubeconfig',
+      kc,
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, 'waypoint slow/waypoint applied\n');
+    assert.match(r.stderr, /^waiting for waypoint slow\/waypoint to be Programmed…$/m, 'progress while it waits');
+    assert.match(r.stderr, /error: timed out waiting for waypoint slow\/waypoint to be Programmed/);
+    assert.doesNotMatch(r.stderr, /warning/, 'an ambient namespace draws no warning');
+    assert.equal(srv.get('v1', 'Namespace', undefined, 'slow')?.metadata.labels?.['istio.io/use-waypoint'], undefined);
+  });
+
+  it("refuses to replace another waypoint's namespace label without --overwrite", async () => {
+    srv.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'taken', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'other' } },
+    });
+    const r = await runCli([
+      'waypoint',
+      'apply',
+      '-n',
+      'taken',
+      '--name',
+      'mine',
+      '--enroll-namespace',
+      '--kubeconfig',
+      kc,
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: namespace taken already uses waypoint "other"; pass --overwrite/);
+    assert.equal(srv.get('gateway.networking.k8s.io/v1', 'Gateway', 'taken', 'mine'), undefined, 'nothing applied');
+    const stop = programWhenApplied('taken', 'mine');
+    try {
+      const ok = await runCli([
+        'waypoint',
+        'apply',
+        '-n',
+        'taken',
+        '--name',
+        'mine',
+        '--enroll-namespace',
+        '--overwrite',
+        '-w',
+        '--kubeconfig',
+        kc,
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(
+        ok.stdout,
+        'waypoint taken/mine applied\nwaypoint taken/mine is ready\nnamespace taken labeled with "istio.io/use-waypoint: mine"\n',
+      );
+    } finally {
+      stop();
+    }
+    assert.equal(srv.get('v1', 'Namespace', undefined, 'taken')?.metadata.labels?.['istio.io/use-waypoint'], 'mine');
   });
 
   it('refuses to change an existing waypoint without --overwrite', async () => {
@@ -133,5 +225,58 @@ describe('waypoint apply/list/status/delete against a cluster', () => {
     const all = await runCli(['waypoint', 'delete', '--all', '-n', 'names', '--kubeconfig', kc]);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(gateways('names'), ['ingress'], '--all deletes waypoints only');
+  });
+
+  it('list and status say "No waypoints found." where there are none', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });
+    for (const sub of ['list', 'status']) {
+      const r = await runCli(['waypoint', sub, '-n', 'empty', '--kubeconfig', kc]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'No waypoints found.\n', sub);
+    }
+  });
+
+  it('list -o yaml prints the Gateways without managedFields', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fields' } });
+    const gw = waypoint('fields', 'wp');
+    srv.put({ ...gw, metadata: { ...gw.metadata, managedFields: [{ manager: 'istiod-lite', operation: 'Apply' }] } });
+    const r = await runCli(['waypoint', 'list', '-n', 'fields', '-o', 'yaml', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /name: wp/);
+    assert.doesNotMatch(r.stdout, /managedFields/);
+  });
+
+  it('status waits until the waypoint is Programmed (istioctl printWaypointStatus), or gives up', async () => {
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'waits' } });
+    srv.put(waypoint('waits', 'wp'));
+    const quick = await runCli(['waypoint', 'status', '-n', 'waits', '--waypoint-timeout', '1s', '--kubeconfig', kc]);
+    assert.equal(quick.code, 1);
+    assert.match(quick.stderr, /timed out waiting for waypoint waits\/wp to be Programmed/);
+    const once = await runCli(['waypoint', 'status', '-n', 'waits', '--wait=false', '--kubeconfig', kc]);
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stdout, /^waits\s+wp\s+Unknown\s+Programmed\s+Pending/m);
+    const stop = programWhenApplied('waits', 'wp');
+    try {
+      const r = await runCli(['waypoint', 'status', '-n', 'waits', '--kubeconfig', kc]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^waits\s+wp\s+True\s+Programmed\s+Programmed\s+ok$/m);
+    } finally {
+      stop();
+    }
+  });
+
+  it("uses KUBECONFIG and the context's namespace when no flag names them", async () => {
+    const other = join(dir, 'ctx-kubeconfig');
+    writeFileSync(other, readFileSync(kc, 'utf8').replace('namespace: default', 'namespace: ctxns'));
+    srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ctxns' } });
+    srv.put(waypoint('ctxns', 'from-context'));
+    const r = await runCli(['waypoint', 'list'], 20_000, { KUBECONFIG: other });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^from-context\s+default\s+none\s+False$/m);
+    const gen = await runCli(['waypoint', 'generate'], 20_000, { KUBECONFIG: other });
+    assert.doesNotMatch(gen.stdout, /namespace:/, 'generate names no namespace unless -n is given');
+    const badCtx = await runCli(['waypoint', 'list', '--context', 'nosuch'], 20_000, { KUBECONFIG: other });
+    assert.equal(badCtx.code, 1);
+    assert.match(badCtx.stderr, /^error: --context nosuch: no such context \(kubeconfig has: test\)\n$/);
   });
 });
