@@ -19,6 +19,7 @@ import { CommandError } from './errors';
 import type { KubeSource } from '../watch/kube';
 import { withRefusals } from '../translate/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';
+import { CaBundleReader } from '../watch/ca-bundles';
 import { scoped } from './log';
 
 export interface PipelineOptions {
@@ -145,6 +146,25 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     if ([...changed].some((k) => parseKey(k).kind === 'RequestAuthentication')) void resolveJwks(world);
   });
   jwks.start((c) => store.enqueue([c]));
+  // Against a cluster, the CA bundles BackendTLSPolicies name are read by name
+  // (ca-bundles.ts) rather than watched with every other ConfigMap.
+  const caBundles = kubeSource
+    ? new CaBundleReader((ns, name) => kubeSource.readConfigMap(ns, name), scoped(log, 'kube'))
+    : undefined;
+  const readCaBundles = (world: World) =>
+    caBundles?.sync(world).then(
+      (c) => c.length > 0 && store.enqueue(c),
+      (e: unknown) => log.warn({ error: String(e) }, 'reading CA bundles failed'),
+    );
+  if (caBundles) {
+    store.subscribe((world, changed) => {
+      if ([...changed].some((k) => parseKey(k).kind === 'BackendTLSPolicy')) void readCaBundles(world);
+    });
+    caBundles.start(
+      () => store.world,
+      (c) => store.enqueue(c),
+    );
+  }
   store.attach(source);
   if (kubeSource) {
     kubeSource.onRefusal(() => {
@@ -164,7 +184,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();
   // Like istiod's first push, wait for the first fetches before reporting ready.
-  await resolveJwks(store.world);
+  await Promise.all([resolveJwks(store.world), readCaBundles(store.world)]);
   store.flush();
   if (!translatedOnce) translatedOnce = true;
 
@@ -185,6 +205,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     ready: () => source.synced && translatedOnce,
     stop: () => {
       jwks.stop();
+      caBundles?.stop();
       return source.stop();
     },
   };

@@ -2,7 +2,7 @@ import { all, obj, run, strMap, type Check } from './checks';
 import { failClosedPolicy } from './fail-closed';
 import { meshConfigMap } from './mesh-schema';
 import type { AuthorizationPolicy } from './istio';
-import { MESH_CONFIGMAP } from './labels';
+import { MESH_CONFIGMAP, ROOT_NAMESPACE } from './labels';
 import type { KubeObject } from './meta';
 import * as s from './schemas';
 import * as bp from './backend-policy';
@@ -73,12 +73,14 @@ const ISTIO_SEC = 'security.istio.io';
  */
 export const KINDS: readonly KindInfo[] = [
   kind('Namespace', '', ['v1'], 'namespaces', false),
-  // The mesh config (`istio` ConfigMap) declares extension providers. Watched in
-  // every namespace, as istiod does, for the CA bundles below.
+  // The mesh config (`istio` ConfigMap) declares extension providers; only it is
+  // watched against a cluster. CA bundles that BackendTLSPolicies name are kept
+  // from manifests, and read by name against a cluster (watch/ca-bundles.ts).
   {
     ...kind('ConfigMap', '', ['v1'], 'configmaps', true, all(s.object({ data: strMap }), meshConfigMap)),
     // And CA bundles a BackendTLSPolicy may name (credentials/kube/secrets.go: ExtractRoot keys).
     relevant: (o) => o.metadata.name === MESH_CONFIGMAP || hasCaBundle(o),
+    watchScope: { namespace: ROOT_NAMESPACE, fieldSelector: `metadata.name=${MESH_CONFIGMAP}` },
   },
   kind('Service', '', ['v1'], 'services', true, specced(s.service)),
   kind('Pod', '', ['v1'], 'pods', true, s.object({ spec: s.podSpec, status: s.podStatus })),

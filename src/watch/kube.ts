@@ -129,6 +129,17 @@ export class KubeSource implements ConfigSource {
     return this.kc;
   }
 
+  /** One ConfigMap read by name (undefined when it does not exist): needs only `get`. */
+  async readConfigMap(namespace: string, name: string): Promise<KubeObject | undefined> {
+    const api = k8s.KubernetesObjectApi.makeApiClient(this.kc);
+    try {
+      return (await api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace } })) as KubeObject;
+    } catch (e) {
+      if ((e as { code?: number }).code === 404) return undefined;
+      throw e;
+    }
+  }
+
   get synced(): boolean {
     return this.watched.length > 0 && this.watched.every((w) => w.synced);
   }

@@ -32,6 +32,9 @@ const EVERY_STATUS_KIND = [
   `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tuned-params, namespace: default}\ndata:\n  deployment: |\n    spec:\n      replicas: 3\n      template:\n        spec:\n          containers:\n          - name: istio-proxy\n            resources: {requests: {cpu: 250m}}`,
   `apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: tuned, namespace: default}\nspec:\n  gatewayClassName: istio-waypoint\n  infrastructure: {parametersRef: {group: "", kind: ConfigMap, name: tuned-params}}\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]`,
   `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: default}\nspec:\n  ${target}\n  configPatches: []`,
+  // A CA bundle a BackendTLSPolicy names: read by name, not watched with every ConfigMap.
+  `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ratings-ca, namespace: default}\ndata: {ca.crt: "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"}`,
+  `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls-ca, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: ratings}]\n  validation: {hostname: ratings.example, caCertificateRefs: [{group: "", kind: ConfigMap, name: ratings-ca}]}`,
   `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  validation: {hostname: details.example, wellKnownCACertificates: System}`,
   `apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: budget, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  retryConstraint: {budget: {percent: 20}}`,
   `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default, labels: {istio.io/use-waypoint: waypoint}}\nspec:\n  hosts: [ext.example]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS`,
@@ -286,6 +289,21 @@ describe(
           'policy statuses',
         );
         await until(() => srv.get('networking.istio.io/v1', 'ServiceEntry', 'default', 'ext')?.status, 'entry status');
+        // The CA bundle was read by name: the policy's reference resolves.
+        const btls = (await until(
+          () =>
+            JSON.stringify(
+              srv.get('gateway.networking.k8s.io/v1', 'BackendTLSPolicy', 'default', 'btls-ca')?.status ?? '',
+            ).includes('ResolvedRefs') &&
+            srv.get('gateway.networking.k8s.io/v1', 'BackendTLSPolicy', 'default', 'btls-ca'),
+          'CA-bundle policy status',
+        )) as Any;
+        const resolved = btls.status.ancestors[0].conditions.find((c: Any) => c.type === 'ResolvedRefs');
+        assert.equal(resolved.status, 'True', JSON.stringify(btls.status));
+        assert.ok(
+          !srv.calls.some((x) => x.method === 'GET' && /^\/api\/v1\/configmaps(\?|$)/.test(x.url)),
+          'ConfigMaps are never listed across the cluster',
+        );
         const grants = grantsOf(readFileSync(join(PROJECT_ROOT, 'deploy', 'istiod-lite.yaml'), 'utf8'));
         // kubectl and the waypoint command (field manager istiod-lite) act with the user's rights.
         const used = verbsUsed(
