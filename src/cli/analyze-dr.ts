@@ -1,5 +1,6 @@
 import { list, type ClientTLSSettings, type World } from '../model';
 import type { Message } from './analyze';
+import { CODE } from './analyze-codes';
 
 /**
  * destinationrule/ca-certificates.go: CaCertificateAnalyzer — SIMPLE or
@@ -22,7 +23,7 @@ export function unverifiedTls(world: World): Message[] {
     if (unverified(top))
       out.push({
         level: 'Warning',
-        code: 'IST0128',
+        code: CODE.tlsWithoutCaCertificates,
         ...at,
         text: `DestinationRule ${full} in namespace ${ns} has TLS mode set to ${top?.mode} but no caCertificates are set to validate server identity for host: ${host}`,
       });
@@ -30,7 +31,7 @@ export function unverifiedTls(world: World): Message[] {
       if (unverified(p.tls))
         out.push({
           level: 'Warning',
-          code: 'IST0129',
+          code: CODE.tlsPortWithoutCaCertificates,
           ...at,
           text: `DestinationRule ${full} in namespace ${ns} has TLS mode set to ${p.tls?.mode} but no caCertificates are set to validate server identity for host: ${host} at port number:${p.port?.number ?? 0}`,
         });

@@ -5,14 +5,8 @@ import { waypointKey, type AmbientIndex } from '../ambient';
 import { get, list, type World } from '../model';
 import { hostAddresses, resolutionOf } from '../translate/service-entries';
 import type { Message } from './analyze';
-
-const CODE = {
-  routeWithoutWaypoint: 'ISL0002',
-  hostWithoutAddress: 'ISL0004',
-  dynamicDnsWithoutWaypoint: 'ISL0005',
-} as const;
-
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;
+import { CODE } from './analyze-codes';
+import { routesWithoutWaypoint } from './analyze-routes';
 
 export function serviceEntryFindings(world: World, index: AmbientIndex): Message[] {
   const out: Message[] = [];
@@ -42,25 +36,7 @@ export function serviceEntryFindings(world: World, index: AmbientIndex): Message
       });
     }
   }
-  // Routes whose parent entry uses no waypoint have no effect (as for Services in analyze.ts).
-  for (const kind of ROUTE_KINDS)
-    for (const r of list(world, kind)) {
-      const routeNs = r.metadata.namespace ?? 'default';
-      for (const p of r.spec?.parentRefs ?? []) {
-        if (p.kind !== 'ServiceEntry' || p.group !== 'networking.istio.io') continue;
-        const ns = p.namespace ?? routeNs;
-        if (!get(world, 'ServiceEntry', ns, p.name)) continue;
-        const b = index.bindings.get(`ServiceEntry/${ns}/${p.name}`);
-        if (b?.kind === 'bound' || b?.reason) continue;
-        out.push({
-          level: 'Warning',
-          code: CODE.routeWithoutWaypoint,
-          kind,
-          namespace: routeNs,
-          name: r.metadata.name,
-          text: `has no effect: ServiceEntry ${ns}/${p.name} uses no waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
-        });
-      }
-    }
+  // Routes whose parent entry uses no waypoint have no effect (as for Services).
+  out.push(...routesWithoutWaypoint(world, index, 'ServiceEntry'));
   return out;
 }

@@ -5,15 +5,7 @@
 import { list, matchesLabels, ROOT_NAMESPACE, type World } from '../model';
 import { findProvider, meshTelemetry } from '../translate/telemetry-providers';
 import type { Message } from './analyze';
-
-const CODE = {
-  deprecated: 'IST0002',
-  referenceNotFound: 'IST0101',
-  conflictingSelectors: 'IST0159',
-  invalidProvider: 'IST0157',
-  multipleWithoutSelector: 'IST0160',
-  unusableProvider: 'ISL0004',
-} as const;
+import { CODE } from './analyze-codes';
 
 /** Provider kinds the waypoint builds nothing from, and why. */
 function unusable(kind: string, type: string, use: 'accessLogging' | 'tracing'): string | undefined {
@@ -44,7 +36,7 @@ export function analyzeTelemetry(world: World, rootNamespace = ROOT_NAMESPACE): 
         if (l.disabled === true || (l.providers ?? []).length > 0) continue;
         out.push({
           level: 'Warning',
-          code: CODE.invalidProvider,
+          code: CODE.invalidTelemetryProvider,
           ...at(t),
           text: `The Telemetry ${t.metadata.name} in namespace "${t.metadata.namespace ?? ''}" with empty providers will be ignored.`,
         });
@@ -72,7 +64,12 @@ export function analyzeTelemetry(world: World, rootNamespace = ROOT_NAMESPACE): 
         ? unusable(p.kind, p.kind === 'other' ? p.type : '', use)
         : `the mesh config defines no extension provider ${name}`;
       if (why)
-        out.push({ level: 'Warning', code: CODE.unusableProvider, ...at(t), text: `${use} provider ${name}: ${why}` });
+        out.push({
+          level: 'Warning',
+          code: CODE.unusableTelemetryProvider,
+          ...at(t),
+          text: `${use} provider ${name}: ${why}`,
+        });
     }
   }
   // default_selector.go: DefaultSelectorAnalyzer — counts every Telemetry without a selector, targetRefs or not.
@@ -88,7 +85,7 @@ export function analyzeTelemetry(world: World, rootNamespace = ROOT_NAMESPACE): 
     for (const name of names)
       out.push({
         level: 'Error',
-        code: CODE.multipleWithoutSelector,
+        code: CODE.multipleTelemetriesWithoutSelector,
         kind: 'Telemetry',
         namespace: ns,
         name,
@@ -138,7 +135,7 @@ function selectors(world: World): Message[] {
     for (const name of names)
       out.push({
         level: 'Error',
-        code: CODE.conflictingSelectors,
+        code: CODE.conflictingTelemetrySelectors,
         kind: 'Telemetry',
         namespace: ns,
         name,

@@ -4,6 +4,7 @@ import { DEFAULT_OPTIONS } from '../translate';
 import { resolveShortname } from '../translate/vs-destination';
 import { forMesh, hostsMatch } from '../translate/vs-select';
 import type { Message } from './analyze';
+import { CODE } from './analyze-codes';
 
 // What `istioctl analyze` reports about VirtualServices, and what a waypoint
 // silently does not apply of one.
@@ -50,11 +51,16 @@ function destinationProblems(world: World): Message[] {
       const host = resolveShortname(d.host ?? '', vs, DOMAIN);
       const ports = portsOf(world, host);
       if (!ports) {
-        out.push({ level: 'Error', code: 'IST0101', ...at, text: `Referenced ${what} not found: "${d.host}"` });
+        out.push({
+          level: 'Error',
+          code: CODE.referenceNotFound,
+          ...at,
+          text: `Referenced ${what} not found: "${d.host}"`,
+        });
       } else if (d.port?.number === undefined && ports.length > 1) {
         out.push({
           level: 'Error',
-          code: 'IST0112',
+          code: CODE.multiPortWithoutPort,
           ...at,
           text: `This VirtualService routes to a service "${host}" that exposes multiple ports [${ports.join(' ')}]. Specifying a port in the destination is required to disambiguate.`,
         });
@@ -85,7 +91,7 @@ function waypointProblems(world: World, index: AmbientIndex): Message[] {
     if (named.length > 0 && !bound) {
       out.push({
         level: 'Warning',
-        code: 'ISL0002',
+        code: CODE.routeWithoutWaypoint,
         ...at,
         text: `has no effect: no Service it names (${named.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(', ')}) uses a waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
       });
@@ -95,7 +101,7 @@ function waypointProblems(world: World, index: AmbientIndex): Message[] {
         if (Object.keys(m.sourceLabels ?? {}).length > 0)
           out.push({
             level: 'Warning',
-            code: 'ISL0004',
+            code: CODE.sourceLabelsOnWaypoint,
             ...at,
             text: `http[${i}].match[${j}] has sourceLabels: waypoints have no source labels and skip this match`,
           });

@@ -8,6 +8,8 @@ import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadWorld } from './world-loader';
 import { EXIT_ANALYZER_ISSUES } from './errors';
+import { CODE } from './analyze-codes';
+import { routesWithoutWaypoint } from './analyze-routes';
 import { unverifiedTls } from './analyze-dr';
 import { analyzeTelemetry } from './analyze-telemetry';
 import { serviceEntryFindings } from './analyze-service-entries';
@@ -42,15 +44,6 @@ export interface Message {
 }
 
 // Istio's codes where Istio has one; ours (ISL…) for the rest.
-const CODE = {
-  negativeCondition: 'IST0171',
-  selectorOnWaypoint: 'IST0166',
-  referenceNotFound: 'IST0101',
-  notEnrolled: 'ISL0001',
-  routeWithoutWaypoint: 'ISL0002',
-  unsupportedKind: 'ISL0003',
-  // analyze-vs.ts: IST0112 (multi-port destination without a port), ISL0004 (sourceLabels on a waypoint).
-} as const;
 
 function fromStatuses(statuses: readonly ObjectStatus[]): Message[] {
   const out: Message[] = [];
@@ -123,38 +116,6 @@ function selectorsOnWaypoints(world: World): Message[] {
       text: `selects waypoint pod ${pods[0]?.metadata.name}; waypoints ignore selectors, attach with targetRefs to the Gateway or Service instead`,
     });
   }
-  return out;
-}
-
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;
-
-/**
- * A mesh route whose parent Service uses no waypoint has no effect. Its status
- * cannot say so in every case (istiod's ResolvedWaypoints reads only the
- * labels, and a Service labelled `none` in a labelled namespace passes), so
- * this asks the ambient index.
- */
-function routesWithoutWaypoint(world: World, index: AmbientIndex): Message[] {
-  const out: Message[] = [];
-  for (const kind of ROUTE_KINDS)
-    for (const r of list(world, kind)) {
-      const routeNs = r.metadata.namespace ?? 'default';
-      for (const p of r.spec?.parentRefs ?? []) {
-        if (p.kind !== 'Service' || (p.group !== '' && p.group !== 'core')) continue;
-        const ns = p.namespace ?? routeNs;
-        if (!get(world, 'Service', ns, p.name)) continue;
-        const b = index.bindings.get(`Service/${ns}/${p.name}`);
-        if (b?.kind === 'bound' || b?.reason) continue;
-        out.push({
-          level: 'Warning',
-          code: CODE.routeWithoutWaypoint,
-          kind,
-          namespace: routeNs,
-          name: r.metadata.name,
-          text: `has no effect: Service ${ns}/${p.name} uses no waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>`,
-        });
-      }
-    }
   return out;
 }
 

@@ -35,7 +35,7 @@ describe('analyze: Telemetry', () => {
     const { world } = await loadManifests([join(CASES, 'telemetry-otel-access-log', 'input.yaml')]);
     const m = summary(analyzeTelemetry(world));
     assert.equal(m.length, 1);
-    assert.match(m[0] ?? '', /^ISL0004 app\/logs: accessLogging provider otel: envoyOtelAls access logs are not built/);
+    assert.match(m[0] ?? '', /^ISL0007 app\/logs: accessLogging provider otel: envoyOtelAls access logs are not built/);
   });
 
   it('selector.go: a selector matching no pod, and two selecting the same pod', () => {

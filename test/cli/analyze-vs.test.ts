@@ -87,7 +87,7 @@ describe('analyze: VirtualServices', () => {
       // Sorted by code, as analyze prints them.
       assert.deepEqual(got, [
         'Warning [ISL0002] (VirtualService plain/multi) has no effect: no Service it names (plain/multi) uses a waypoint; label it or its namespace istio.io/use-waypoint=<waypoint>',
-        'Warning [ISL0004] (VirtualService app/echo) http[0].match[0] has sourceLabels: waypoints have no source labels and skip this match',
+        'Warning [ISL0006] (VirtualService app/echo) http[0].match[0] has sourceLabels: waypoints have no source labels and skip this match',
         'Error [IST0101] (VirtualService app/echo) Referenced host not found: "missing"',
         'Error [IST0101] (VirtualService app/echo) Referenced mirror host not found: "gone.app.svc.cluster.local"',
         'Error [IST0112] (VirtualService plain/multi) This VirtualService routes to a service "multi.plain.svc.cluster.local" that exposes multiple ports [80 9000]. Specifying a port in the destination is required to disambiguate.',
