@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { keyOf, type Change } from '../model';
-import { parseManifestFile } from '../watch/parse';
+import type { Change } from '../model';
+import { parseTexts, type ManifestText } from '../watch/load';
 import type { SourceError } from '../watch/source';
 import { walk } from '../watch/walk';
 import { CommandError } from './errors';
@@ -38,49 +38,26 @@ function filesOf(path: string, recursive: boolean): { files: string[]; errors: S
  * first appears.
  */
 export function readInputs(paths: readonly string[], recursive = false): { changes: Change[]; errors: SourceError[] } {
-  const changes: Change[] = [];
   const errors: SourceError[] = [];
-  const seen = new Map<string, string>();
+  const all: ManifestText[] = [];
   let stdinRead = false;
   for (const p of paths) {
-    const texts: { file: string; text: string }[] = [];
     if (p === '-') {
       if (stdinRead) throw new CommandError('-f -: standard input can be read only once');
       stdinRead = true;
-      texts.push({ file: '<stdin>', text: readFileSync(0, 'utf8') });
+      all.push({ file: '<stdin>', text: readFileSync(0, 'utf8') });
     } else {
       const found = filesOf(p, recursive);
       errors.push(...found.errors);
       for (const f of found.files) {
         try {
-          texts.push({ file: f, text: readFileSync(f, 'utf8') });
+          all.push({ file: f, text: readFileSync(f, 'utf8') });
         } catch (e) {
           throw new CommandError(`${f}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
     }
-    for (const { file, text } of texts) {
-      const parsed = parseManifestFile(file, text);
-      errors.push(...parsed.errors);
-      for (const d of parsed.docs) {
-        const key = keyOf(d.object);
-        const first = seen.get(key);
-        if (first) {
-          errors.push({
-            source: 'file',
-            file,
-            line: d.line,
-            kind: d.object.kind,
-            namespace: d.object.metadata.namespace,
-            name: d.object.metadata.name,
-            message: `same object as ${first}; ignored`,
-          });
-          continue;
-        }
-        seen.set(key, `${file}:${d.line}`);
-        changes.push({ op: 'upsert', object: d.object });
-      }
-    }
   }
-  return { changes, errors };
+  const parsed = parseTexts(all);
+  return { changes: parsed.changes, errors: [...errors, ...parsed.errors] };
 }

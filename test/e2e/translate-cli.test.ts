@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { PROJECT_ROOT, runCli } from './serve-process';
+import { crd, route } from '../support/crd-fixtures';
 
 /** The reviews HTTPRoute's first rule, as the bundled example writes it. */
 const REVIEWS_RULE = '  rules:\n    - backendRefs:\n        - name: reviews-v1';
@@ -182,5 +183,23 @@ describe('translate and analyze commands', () => {
       r.stdout,
       'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  labels:\n    istio.io/waypoint-for: service\n  name: waypoint\n  namespace: default\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n',
     );
+  });
+
+  it('checks the documents given against CRDs given beside them, in any order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-crd-cli-'));
+    try {
+      writeFileSync(join(dir, 'routes.yaml'), `${route('good', 'ok')}---\n${route('bad', 'forbidden')}`);
+      writeFileSync(join(dir, 'crds.yaml'), crd(16));
+      const r = await runCli(['translate', '-f', join(dir, 'routes.yaml'), '-f', join(dir, 'crds.yaml')]);
+      assert.equal(r.code, 65, r.stderr);
+      assert.match(
+        r.stderr,
+        /routes\.yaml:14: HTTPRoute app\/bad: spec\.rules\[0\]: Invalid value: "object": the name forbidden is reserved/,
+      );
+      assert.match(r.stdout, /HTTPRoute\s*\n?.*app\/good|name: good/);
+      assert.doesNotMatch(r.stdout, /name: bad/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

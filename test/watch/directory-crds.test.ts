@@ -5,71 +5,12 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { dump } from 'js-yaml';
 import { DirectorySource } from '../../src/watch/directory';
 import { loadManifests } from '../../src/watch/load';
 import { describeError } from '../../src/watch/source';
 import { ConfigStore } from '../../src/watch/store';
 import { list, type World } from '../../src/model';
-
-const crd = (maxRules: number) =>
-  dump({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'httproutes.gateway.networking.k8s.io' },
-    spec: {
-      group: 'gateway.networking.k8s.io',
-      names: { kind: 'HTTPRoute', plural: 'httproutes' },
-      scope: 'Namespaced',
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                spec: {
-                  type: 'object',
-                  properties: {
-                    rules: {
-                      type: 'array',
-                      maxItems: maxRules,
-                      items: {
-                        type: 'object',
-                        'x-kubernetes-validations': [
-                          {
-                            rule: "!has(self.name) || self.name != 'forbidden'",
-                            message: 'the name forbidden is reserved',
-                          },
-                        ],
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
-      ],
-    },
-  });
-
-const route = (name: string, ruleName: string) =>
-  `apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: ${name}
-  namespace: app
-spec:
-  parentRefs:
-  - {group: '', kind: Service, name: reviews}
-  rules:
-  - name: ${ruleName}
-    backendRefs:
-    - {name: reviews, port: 9080}
-`;
+import { crd, route } from '../support/crd-fixtures';
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
