@@ -100,25 +100,43 @@ export interface KubeRootsOptions {
   selfSignedTtlMs?: number;
   /** False on a reload: a Secret that went away is not replaced by a new root while this one is in use. */
   createIfMissing?: boolean;
+  /**
+   * Whether this replica may create the self-signed root now (it holds the
+   * leader lease). Absent: it may (a single control plane). A replica that may
+   * not waits for the Secret to appear.
+   */
+  mayCreate?: () => boolean;
+  /** How long a replica waits for the leader's Secret before giving up (default 2 min). */
+  waitMs?: number;
 }
+
+/** First and last pause between reads while waiting for the leader's root. */
+const WAIT_FIRST_MS = 200;
+const WAIT_MAX_MS = 5_000;
+export const ROOT_WAIT_MS = 120_000;
 
 /**
  * The CA's bundle from the cluster, in istiod's order
  * (istio_ca.go: createIstioCA; ca.go: NewSelfSignedIstioCAOptions): the
  * user's `cacerts` Secret when it holds a complete plug-in bundle; else the
- * self-signed root in `istio-ca-secret`; else a new root written there.
- * Creating the Secret is the lock between replicas: the API server lets one
- * create win, and every other replica reads what it wrote, so a root is
- * never replaced while its Secret exists.
+ * self-signed root in `istio-ca-secret`; else a new root written there, by
+ * the leader only. Other replicas read both Secrets again, with backoff,
+ * until one of them is there (or the wait runs out), so there is one create
+ * and a root is never replaced while its Secret exists. A create that still
+ * meets a Secret (a leader change mid-way) reads what is there.
  */
 export async function kubeRoots(kc: k8s.KubeConfig, opts: KubeRootsOptions): Promise<LoadedRoots> {
   const ns = opts.namespace;
-  const cacerts = await readSecret(kc, ns, CACERTS_SECRET);
-  const plugged = pluggedBundle(decoded(cacerts));
-  if (plugged) return { bundle: plugged, source: `Secret ${ns}/${CACERTS_SECRET}` };
-  // An incomplete cacerts may still add roots to trust (istiod's AppendRootCerts of its root-cert.pem).
-  const extraRoots = decoded(cacerts)(ROOT_CERT) ?? '';
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const deadline = Date.now() + (opts.waitMs ?? ROOT_WAIT_MS);
+  let delay = WAIT_FIRST_MS;
+  let conflicts = 0;
+  let waiting = false;
+  for (;;) {
+    const cacerts = await readSecret(kc, ns, CACERTS_SECRET);
+    const plugged = pluggedBundle(decoded(cacerts));
+    if (plugged) return { bundle: plugged, source: `Secret ${ns}/${CACERTS_SECRET}` };
+    // An incomplete cacerts may still add roots to trust (istiod's AppendRootCerts of its root-cert.pem).
+    const extraRoots = decoded(cacerts)(ROOT_CERT) ?? '';
     const existing = decoded(await readSecret(kc, ns, CA_SECRET));
     const cert = existing(CA_CERT);
     const key = existing(CA_KEY);
@@ -135,43 +153,67 @@ export async function kubeRoots(kc: k8s.KubeConfig, opts: KubeRootsOptions): Pro
     }
     if (cert || key) throw new Error(`Secret ${ns}/${CA_SECRET} lacks ${cert ? CA_KEY : CA_CERT}`);
     if (opts.createIfMissing === false) throw new Error(`Secret ${ns}/${CA_SECRET} is missing`);
-    const root = await createSelfSignedRoot(opts.trustDomain, opts.selfSignedTtlMs ?? SELF_SIGNED_ROOT_TTL_MS);
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    try {
-      await kubeRequest(
-        kc,
-        'POST',
-        `/api/v1/namespaces/${ns}/secrets`,
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: CA_SECRET, namespace: ns },
-          type: CA_SECRET_TYPE,
-          // The layout istiod's BuildSecret writes for its self-signed root.
-          data: {
-            [CA_CERT]: b64(root.cert),
-            [CA_KEY]: b64(root.key),
-            [CERT_CHAIN]: '',
-            [ROOT_CERT]: b64(root.cert),
-            'key.pem': '',
-          },
-        },
-        'application/json',
-      );
-      opts.log.info({ secret: `${ns}/${CA_SECRET}` }, 'created a self-signed root CA');
-      return {
-        bundle: {
-          signingCert: root.cert,
-          signingKey: root.key,
-          certChain: '',
-          rootCerts: joinRoots(root.cert, extraRoots),
-        },
-        source: `Secret ${ns}/${CA_SECRET} (created)`,
-      };
-    } catch (e) {
-      // Another replica created it first: read theirs.
-      if ((e as { code?: number }).code !== 409) throw e;
+    if (opts.mayCreate && !opts.mayCreate()) {
+      if (Date.now() + delay > deadline) {
+        throw new Error(
+          `Secret ${ns}/${CA_SECRET} did not appear within ${Math.round((opts.waitMs ?? ROOT_WAIT_MS) / 1000)}s; only the leader creates it`,
+        );
+      }
+      if (!waiting) opts.log.info({ secret: `${ns}/${CA_SECRET}` }, 'waiting for the leader to create the root CA');
+      waiting = true;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, WAIT_MAX_MS);
+      continue;
     }
+    const created = await createRootSecret(kc, opts, extraRoots);
+    if (created) return created;
+    if (++conflicts >= 3) throw new Error(`Secret ${ns}/${CA_SECRET} could neither be read nor created`);
   }
-  throw new Error(`Secret ${ns}/${CA_SECRET} could neither be read nor created`);
+}
+
+/** Writes a new self-signed root to istio-ca-secret; undefined when the Secret is already there. */
+async function createRootSecret(
+  kc: k8s.KubeConfig,
+  opts: KubeRootsOptions,
+  extraRoots: string,
+): Promise<LoadedRoots | undefined> {
+  const ns = opts.namespace;
+  const root = await createSelfSignedRoot(opts.trustDomain, opts.selfSignedTtlMs ?? SELF_SIGNED_ROOT_TTL_MS);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  try {
+    await kubeRequest(
+      kc,
+      'POST',
+      `/api/v1/namespaces/${ns}/secrets`,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: CA_SECRET, namespace: ns },
+        type: CA_SECRET_TYPE,
+        // The layout istiod's BuildSecret writes for its self-signed root.
+        data: {
+          [CA_CERT]: b64(root.cert),
+          [CA_KEY]: b64(root.key),
+          [CERT_CHAIN]: '',
+          [ROOT_CERT]: b64(root.cert),
+          'key.pem': '',
+        },
+      },
+      'application/json',
+    );
+  } catch (e) {
+    // Someone created it first: read theirs.
+    if ((e as { code?: number }).code === 409) return undefined;
+    throw e;
+  }
+  opts.log.info({ secret: `${ns}/${CA_SECRET}` }, 'created a self-signed root CA');
+  return {
+    bundle: {
+      signingCert: root.cert,
+      signingKey: root.key,
+      certChain: '',
+      rootCerts: joinRoots(root.cert, extraRoots),
+    },
+    source: `Secret ${ns}/${CA_SECRET} (created)`,
+  };
 }
