@@ -13,6 +13,10 @@ export const CA_CERT = 'ca-cert.pem';
 export const CA_KEY = 'ca-key.pem';
 export const CERT_CHAIN = 'cert-chain.pem';
 export const ROOT_CERT = 'root-cert.pem';
+/** The kubernetes.io/tls layout istiod also accepts for cacerts (ca.go: TLSSecretCACertFile…). */
+export const TLS_CERT = 'tls.crt';
+export const TLS_KEY = 'tls.key';
+export const TLS_CA = 'ca.crt';
 /** The type istiod gives the Secret it creates (ca.go: istioCASecretType). */
 const CA_SECRET_TYPE = 'istio.io/ca-root';
 /** CITADEL_SELF_SIGNED_CA_CERT_TTL's default: ten years. */
@@ -37,9 +41,28 @@ function joinRoots(...pems: string[]): string {
  * unless all four are present (istiod's signingCABundleComplete).
  */
 function pluggedBundle(get: (name: string) => string | undefined): CaBundle | undefined {
+  const tls = tlsBundle(get);
+  if (tls) return tls;
   const [cert, key, chain, root] = [CA_CERT, CA_KEY, CERT_CHAIN, ROOT_CERT].map(get);
   if (!cert || !key || !chain || !root) return undefined;
   return { signingCert: cert, signingKey: key, certChain: chain, rootCerts: joinRoots(root) };
+}
+
+/**
+ * The kubernetes.io/tls layout (what cert-manager writes): when `tls.crt` is
+ * there it wins, as in istio_ca.go: detectSigningCABundleAndCRL — signing
+ * certificate and key from `tls.crt`/`tls.key`, root from `ca.crt`, chain
+ * `tls.crt` then `ca.crt`. A missing key or root is an error naming it,
+ * not a silent fall-back to another layout.
+ */
+function tlsBundle(get: (name: string) => string | undefined): CaBundle | undefined {
+  const cert = get(TLS_CERT);
+  if (!cert) return undefined;
+  const key = get(TLS_KEY);
+  const root = get(TLS_CA);
+  const missing = [key ? '' : TLS_KEY, root ? '' : TLS_CA].filter(Boolean);
+  if (missing.length > 0) throw new Error(`has ${TLS_CERT} but no ${missing.join(' or ')}`);
+  return { signingCert: cert, signingKey: key!, certChain: cert + root!, rootCerts: joinRoots(root!) };
 }
 
 /** A plug-in CA from a directory laid out as the cacerts Secret (ROOT_CA_DIR in istiod). */
@@ -51,9 +74,16 @@ export function directoryRoots(dir: string): LoadedRoots {
       return undefined;
     }
   };
-  const bundle = pluggedBundle(get);
+  let bundle: CaBundle | undefined;
+  try {
+    bundle = pluggedBundle(get);
+  } catch (e) {
+    throw new Error(`--cacerts-dir ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (!bundle) {
-    throw new Error(`--cacerts-dir ${dir}: needs ${CA_CERT}, ${CA_KEY}, ${CERT_CHAIN} and ${ROOT_CERT}`);
+    throw new Error(
+      `--cacerts-dir ${dir}: needs ${CA_CERT}, ${CA_KEY}, ${CERT_CHAIN} and ${ROOT_CERT} (or ${TLS_CERT}, ${TLS_KEY} and ${TLS_CA})`,
+    );
   }
   return { bundle, source: `directory ${dir}` };
 }
@@ -133,7 +163,12 @@ export async function kubeRoots(kc: k8s.KubeConfig, opts: KubeRootsOptions): Pro
   let waiting = false;
   for (;;) {
     const cacerts = await readSecret(kc, ns, CACERTS_SECRET);
-    const plugged = pluggedBundle(decoded(cacerts));
+    let plugged: CaBundle | undefined;
+    try {
+      plugged = pluggedBundle(decoded(cacerts));
+    } catch (e) {
+      throw new Error(`Secret ${ns}/${CACERTS_SECRET} ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (plugged) return { bundle: plugged, source: `Secret ${ns}/${CACERTS_SECRET}` };
     // An incomplete cacerts may still add roots to trust (istiod's AppendRootCerts of its root-cert.pem).
     const extraRoots = decoded(cacerts)(ROOT_CERT) ?? '';

@@ -1,7 +1,7 @@
 // Two serve replicas against one cluster: only the holder of the leader lease
 // creates the self-signed root in istio-ca-secret; the other waits for it and
-// then signs with the same root. The issue's "created under the leader
-// lease"; istiod itself lets every replica race the create
+// then signs with the same root: one writer for the root, where istiod
+// lets every replica race the create
 // (security/pkg/pki/ca/ca.go: NewSelfSignedIstioCAOptions).
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
