@@ -103,7 +103,10 @@ type Err = Partial<grpc.StatusObject>;
  * CreateCertificate as istiod serves it (security/pkg/server/ca/server.go:
  * CreateCertificate): the caller proves an identity, which alone becomes the
  * certificate's SAN; an impersonated identity replaces it only when the node
- * authorizer allows. Refusals are opaque to the caller and logged in full.
+ * authorizer allows. A caller that is not who it claims gets istiod's opaque
+ * UNAUTHENTICATED; one that proved who it is but asks for what it may not have
+ * gets PERMISSION_DENIED with the reason (deliberate difference: istiod answers
+ * UNAUTHENTICATED there too). Every refusal is logged in full.
  */
 export class CaService {
   private readonly log: Logger;
@@ -179,9 +182,11 @@ export class CaService {
           { peer, caller: subject, impersonated: wanted, reason },
           'certificate request refused: impersonation',
         );
+        // The caller is authenticated, so the refusal is about permission; the
+        // reason goes back too (only a trusted node account learns anything about pods).
         throw {
-          code: grpc.status.UNAUTHENTICATED,
-          details: 'request impersonation authentication failure',
+          code: grpc.status.PERMISSION_DENIED,
+          details: `request impersonation denied: ${reason}`,
         } satisfies Err;
       }
       this.log.debug({ peer, caller: subject, impersonated: wanted }, 'node proxy impersonates a workload on its node');

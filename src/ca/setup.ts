@@ -25,6 +25,10 @@ export interface CaSetupOptions {
   servingDnsNames: string[];
   /** How often the roots' source is read again and the serving certificate checked (default 60 s). */
   reloadMs?: number;
+  /** Whether this replica holds the leader lease, which alone may create the self-signed root. */
+  mayCreateRoot?: () => boolean;
+  /** How long a replica waits for the leader to create the root (default 2 min). */
+  rootWaitMs?: number;
   log: Logger;
 }
 
@@ -205,6 +209,8 @@ async function readRoots(opts: CaSetupOptions, create: boolean): Promise<LoadedR
       trustDomain: opts.trustDomain,
       log: opts.log,
       createIfMissing: create,
+      mayCreate: opts.mayCreateRoot,
+      waitMs: opts.rootWaitMs,
     });
   }
   if (!create) throw new Error('an in-memory root is not reloaded');

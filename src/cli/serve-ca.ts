@@ -76,6 +76,8 @@ export async function startCa(
   auth: { trustDomain: string; systemNamespace: string },
   pipeline: Pipeline,
   log: Logger,
+  /** The leader lease's holder test: only the leader creates the self-signed root. */
+  isLeader?: () => boolean,
 ): Promise<RunningCa> {
   const ns = auth.systemNamespace;
   let ca: RunningCa;
@@ -90,6 +92,7 @@ export async function startCa(
       trustedNodeAccounts: flags.trustedNodeAccounts ?? new Set([`${ns}/ztunnel`]),
       servingDnsNames: flags.servingDnsNames ?? [`istiod-lite.${ns}.svc`],
       reloadMs: flags.reloadMs,
+      mayCreateRoot: isLeader,
       log: scoped(log, 'ca'),
     });
   } catch (e) {

@@ -297,12 +297,32 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     access: proxyAccess(auth.systemNamespace),
   });
   pipeline.onKeysChanged(() => xds.refreshKeys());
+  // The controller's leader lease also decides which replica creates the CA's
+  // self-signed root, so it is elected before the CA starts.
+  let controller: WaypointController | undefined;
+  if (pipeline.kube) {
+    // Loaded only in Kubernetes mode: the Kubernetes client is slow to load and --config-dir never uses it.
+    const { DEFAULT_CONTROLLER, WaypointController } = await import('../controller/controller');
+    controller = new WaypointController(pipeline.kube.kubeConfig, scoped(log, 'controller'), {
+      ...DEFAULT_CONTROLLER,
+      identity: `${hostname()}-${process.pid}`,
+      deploy: opts.deploy ?? DEFAULT_DEPLOY,
+      scope: opts.scope ?? DEFAULT_SCOPE,
+      leaseDurationMs: opts.lease?.durationMs ?? DEFAULT_CONTROLLER.leaseDurationMs,
+      renewEveryMs: opts.lease?.renewMs ?? DEFAULT_CONTROLLER.renewEveryMs,
+    });
+    const c = controller;
+    pipeline.onUpdate((world, statuses) => c.update(world, statuses));
+    controller.start();
+  }
+  const leader = controller;
   let ca: RunningCa | undefined;
   try {
     // In directory mode a root made in memory could vouch for no one, so auto leaves it off.
     const wanted = opts.ca && (opts.ca.mode === 'on' || pipeline.kube || opts.ca.cacertsDir);
-    ca = wanted ? await startCa(opts.ca!, auth, pipeline, log) : undefined;
+    ca = wanted ? await startCa(opts.ca!, auth, pipeline, log, leader && (() => leader.isLeader)) : undefined;
   } catch (e) {
+    controller?.stop();
     await pipeline.stop();
     throw e;
   }
@@ -394,6 +414,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   } catch (e) {
     // Nothing half-started may keep the process alive.
     ca?.stop();
+    controller?.stop();
     await webhook?.close();
     await xds.close();
     await pipeline.stop();
@@ -405,22 +426,9 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         ? 'serving no xDS port: against a cluster the plaintext port is off unless --xds-port is given, and the TLS port needs --tls-cert-file and --tls-key-file'
         : 'serving no xDS port: --xds-port is off and no --tls-cert-file/--tls-key-file were given',
     );
-  let controller: WaypointController | undefined;
   let webhookConfig: WebhookConfigController | undefined;
-  if (pipeline.kube) {
-    // Loaded only in Kubernetes mode: the Kubernetes client is slow to load and --config-dir never uses it.
-    const { DEFAULT_CONTROLLER, WaypointController } = await import('../controller/controller');
-    controller = new WaypointController(pipeline.kube.kubeConfig, scoped(log, 'controller'), {
-      ...DEFAULT_CONTROLLER,
-      identity: `${hostname()}-${process.pid}`,
-      deploy: opts.deploy ?? DEFAULT_DEPLOY,
-      scope: opts.scope ?? DEFAULT_SCOPE,
-      leaseDurationMs: opts.lease?.durationMs ?? DEFAULT_CONTROLLER.leaseDurationMs,
-      renewEveryMs: opts.lease?.renewMs ?? DEFAULT_CONTROLLER.renewEveryMs,
-    });
+  if (pipeline.kube && controller) {
     const c = controller;
-    pipeline.onUpdate((world, statuses) => c.update(world, statuses));
-    controller.start();
     ca?.publishRoots(() => c.isLeader);
     const own = opts.tls ? undefined : ca;
     if (webhook && (opts.webhook?.caFile || own)) {

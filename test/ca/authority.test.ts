@@ -4,10 +4,13 @@
 // authenticateImpersonation). Certificates are read back with node:crypto.
 import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CaError, CertificateAuthority, loadBundle } from '../../src/ca/authority';
 import { NodeAuthorizer, parseTrustedAccounts } from '../../src/ca/node-authorizer';
-import { ephemeralRoots } from '../../src/ca/roots';
+import { directoryRoots, ephemeralRoots } from '../../src/ca/roots';
 import { RunningCa } from '../../src/ca/setup';
 import pino from 'pino';
 import { createSelfSignedRoot, newKeyAndCsr } from '../../src/ca/x509';
@@ -173,6 +176,33 @@ describe('RunningCa: the TLS port credentials', () => {
       assert.equal(source().ca, ca.authority.rootCerts + 'extra-ca\n');
     } finally {
       ca.stop();
+    }
+  });
+});
+
+describe('a plug-in CA directory in the kubernetes.io/tls layout (istio_ca.go: detectSigningCABundleAndCRL)', () => {
+  it('signs with tls.crt/tls.key under the ca.crt root, and names a missing tls.key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-tls-layout-'));
+    try {
+      // A self-signed root used directly as the signing CA: tls.crt and ca.crt are the same certificate.
+      const root = await createSelfSignedRoot('cluster.local', 3600_000);
+      writeFileSync(join(dir, 'tls.crt'), root.cert);
+      writeFileSync(join(dir, 'ca.crt'), root.cert);
+      assert.throws(() => directoryRoots(dir), /--cacerts-dir .*: has tls\.crt but no tls\.key/);
+      writeFileSync(join(dir, 'tls.key'), root.key);
+      const loaded = directoryRoots(dir);
+      assert.equal(loaded.bundle.rootCerts.trim(), root.cert.trim());
+      assert.equal(loaded.bundle.certChain, root.cert + root.cert);
+      const ca = new CertificateAuthority(await loadBundle(loaded.bundle, loaded.source), {
+        defaultTtlMs: 3600_000,
+        maxTtlMs: 7200_000,
+      });
+      const { csr } = await newKeyAndCsr();
+      const chain = await ca.sign(csr, { uris: ['spiffe://cluster.local/ns/a/sa/b'] }, 0);
+      assert.ok(new X509Certificate(chain[0]!).verify(new X509Certificate(root.cert).publicKey));
+      assert.equal(chain.at(-1)!.trim(), root.cert.trim());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -190,6 +190,41 @@ describe(
       }
       assert.doesNotMatch(JSON.stringify(served.logs), /PRIVATE KEY/);
     });
+
+    it('takes the kubernetes.io/tls layout (tls.crt, tls.key, ca.crt), and names what an incomplete one lacks', async () => {
+      const previous = rootOf('shop')!;
+      const third = pluginCa(join(dir, 'three'), 'three');
+      const tls = {
+        'tls.crt': third['ca-cert.pem']!,
+        'tls.key': third['ca-key.pem']!,
+        'ca.crt': third['root-cert.pem']!,
+      };
+      // tls.crt without its key: refused, the current CA kept (istio_ca.go picks this layout once tls.crt exists).
+      srv.put(secretOf({ 'tls.crt': tls['tls.crt'], 'ca.crt': tls['ca.crt'] }));
+      const refused = await until(
+        () =>
+          served.logs.find(
+            (l) =>
+              l.msg === 'CA bundle could not be reloaded; keeping the current one' && /tls\.key/.test(String(l.error)),
+          ),
+        10_000,
+        'refusal of an incomplete tls layout',
+      );
+      assert.match(String(refused.error), /Secret istio-system\/cacerts has tls\.crt but no tls\.key/);
+      srv.put({ ...secretOf(tls), type: 'kubernetes.io/tls' });
+      const root = await until(
+        () => (rootOf('shop') === tls['ca.crt'] ? tls['ca.crt'] : undefined),
+        10_000,
+        'the tls layout root',
+      );
+      // The serving certificate moves to the new CA at the port's next refresh: trust the old roots too meanwhile.
+      const chain = await issue('three', root + previous);
+      assert.match(opensslX509(dir, chain[0]!, ['-issuer']), /three intermediate/);
+      // istiod's chain for this layout: tls.crt then ca.crt, then the roots.
+      assert.deepEqual(chain.slice(1), [tls['tls.crt'], tls['ca.crt'], tls['ca.crt']]);
+      const v = opensslVerify(dir, chain, root);
+      assert.ok(v.ok, v.out);
+    });
   },
 );
 

@@ -228,8 +228,10 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
       await assert.rejects(
         client(token).create(readText(csr), { metadata: { ImpersonatedIdentity: identity } }),
         (e: grpc.ServiceError) => {
-          assert.equal(e.code, grpc.status.UNAUTHENTICATED, identity);
-          assert.match(e.details, /impersonation authentication failure/);
+          // Authenticated but not allowed: PERMISSION_DENIED with the reason, not istiod's UNAUTHENTICATED.
+          assert.equal(e.code, grpc.status.PERMISSION_DENIED, identity);
+          assert.match(e.details, /^request impersonation denied: /);
+          assert.match(e.details, reason);
           return true;
         },
       );
