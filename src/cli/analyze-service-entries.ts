@@ -2,7 +2,7 @@
 // accepts but whose traffic never reaches (or is never configured on) the
 // waypoint.
 import { waypointKey, type AmbientIndex } from '../ambient';
-import { get, list, type World } from '../model';
+import { list, type World } from '../model';
 import { hostAddresses, resolutionOf } from '../translate/service-entries';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';

@@ -1,5 +1,5 @@
 import { isEnrolled } from '../ambient';
-import { get, LABEL, list, matchesLabels, type World } from '../model';
+import { LABEL, list, matchesLabels, type World } from '../model';
 import { DEFAULT_OPTIONS, statusesOf, type ObjectStatus } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import type { AmbientIndex } from '../ambient';
