@@ -7,7 +7,7 @@ import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
 import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
 import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
-import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
+import { dialOf, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
 import { dumpRows, readZtunnelDump } from './ztunnel-dump';
 import { TypeUrl } from '../envoy';
@@ -104,7 +104,7 @@ export const ztunnelConfigCommand: Command = {
         TypeUrl.Address,
         `ztunnel~127.0.0.1~ztunnel-config-${process.pid}.istio-system~istio-system.svc.cluster.local`,
         5000,
-        dialCredentials(values),
+        dialOf(values),
       );
       const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
       rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
