@@ -3,7 +3,7 @@ import { VERSION } from '../version';
 import type { Command } from './commands';
 import { oneOf, parse, parseDuration } from './flags';
 import { formatted, write } from './output';
-import { dialCredentials, queryXds, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
+import { dialOf, queryXds, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 
 /** This build's version: the one src/version.ts reads from the package it ships in. */
 export const CLIENT_VERSION = VERSION;
@@ -37,7 +37,7 @@ async function remoteVersions(
     DebugTypeUrl.Syncz,
     timeoutMs,
     [],
-    dialCredentials(values as Parameters<typeof dialCredentials>[0]),
+    dialOf(values as Parameters<typeof dialOf>[0]),
   );
   let id = '';
   let version = 'unknown';

@@ -9,11 +9,44 @@ export const XDS_DIAL_FLAGS = {
   'xds-token-file': { type: 'string' },
   'xds-cert-file': { type: 'string' },
   'xds-key-file': { type: 'string' },
+  authority: { type: 'string' },
+  'xds-authority': { type: 'string' },
 } as const;
 
 export const XDS_DIAL_USAGE = `  --xds-ca-file PATH      connect with TLS (the server's port 15012), trusting this CA
   --xds-token-file PATH   present this service-account token (audience istio-ca)
-  --xds-cert-file PATH    present this client certificate (with --xds-key-file)`;
+  --xds-cert-file PATH    present this client certificate (with --xds-key-file)
+  --authority NAME        the server name to verify and send as :authority, for a
+                          port-forward to 127.0.0.1 (alias --xds-authority)`;
+
+/** How to dial: credentials plus the channel options an authority override needs. */
+export interface Dial {
+  creds: grpc.ChannelCredentials;
+  options: grpc.ChannelOptions;
+}
+
+/**
+ * Credentials and, with --authority, the name checked against the server's
+ * certificate and sent as :authority (istioctl clioptions/central.go: the
+ * --authority flag, its XDSSAN).
+ */
+export function dialOf(
+  values: Parameters<typeof dialCredentials>[0] & { authority?: string; 'xds-authority'?: string },
+): Dial {
+  const authority = values.authority ?? values['xds-authority'];
+  if (
+    values.authority !== undefined &&
+    values['xds-authority'] !== undefined &&
+    values.authority !== values['xds-authority']
+  )
+    throw new CommandError('--authority and --xds-authority name different servers');
+  return {
+    creds: dialCredentials(values),
+    options: authority ? { 'grpc.ssl_target_name_override': authority, 'grpc.default_authority': authority } : {},
+  };
+}
+
+const PLAINTEXT: Dial = { creds: grpc.credentials.createInsecure(), options: {} };
 
 /** How to reach the server: plaintext unless a TLS flag is given. */
 export function dialCredentials(values: {
@@ -63,9 +96,9 @@ function firstResponse<T>(
   request: Buffer,
   decode: (b: Buffer) => T,
   timeoutMs: number,
-  creds: grpc.ChannelCredentials,
+  dial: Dial,
 ): Promise<T> {
-  const client = new grpc.Client(address, creds);
+  const client = new grpc.Client(address, dial.creds, dial.options);
   return new Promise<T>((resolve, reject) => {
     const done = (err?: Error, res?: T) => {
       clearTimeout(timer);
@@ -112,7 +145,7 @@ export function queryXds(
   typeUrl: string,
   timeoutMs = 5000,
   resourceNames: string[] = [],
-  creds = grpc.credentials.createInsecure(),
+  dial: Dial = PLAINTEXT,
 ): Promise<Response> {
   const request = encodeMessage('envoy.service.discovery.v3.DiscoveryRequest', {
     node: { id: `debug~127.0.0.1~istiod-lite-cli-${process.pid}.cli~cli.svc.cluster.local` },
@@ -125,7 +158,7 @@ export function queryXds(
     request,
     (b) => decodeMessage('envoy.service.discovery.v3.DiscoveryResponse', b),
     timeoutMs,
-    creds,
+    dial,
   );
 }
 
@@ -137,7 +170,7 @@ export function queryDelta(
   typeUrl: string,
   nodeId: string,
   timeoutMs = 5000,
-  creds = grpc.credentials.createInsecure(),
+  dial: Dial = PLAINTEXT,
 ): Promise<DeltaResponse> {
   const request = encodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', {
     node: { id: nodeId },
@@ -150,6 +183,6 @@ export function queryDelta(
     request,
     (b) => decodeMessage('envoy.service.discovery.v3.DeltaDiscoveryResponse', b),
     timeoutMs,
-    creds,
+    dial,
   );
 }

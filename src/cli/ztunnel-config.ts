@@ -7,19 +7,33 @@ import { formatted, table, write } from './output';
 import { loadWorld } from './world-loader';
 import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
 import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
-import { dialCredentials, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
+import { dialOf, queryDelta, XDS_DIAL_FLAGS, XDS_DIAL_USAGE } from './xds-query';
 import { tablesFromAddresses } from './ztunnel-view';
 import { dumpRows, readZtunnelDump } from './ztunnel-dump';
+import {
+  POLICY_HEADER,
+  policyRowsFromDump,
+  policyRowsFromWorld,
+  policyRowsFromXds,
+  policyValue,
+} from './ztunnel-policy';
 import { TypeUrl } from '../envoy';
 import { vipsOf } from '../translate/services';
 
-const USAGE = `usage: istiod-lite ztunnel-config service|workload [-f FILE_OR_DIR|-] [-R] [--xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
+const USAGE = `usage: istiod-lite ztunnel-config service|workload|policy|all [-f FILE_OR_DIR|-] [-R] [--xds-address HOST:PORT] [-n NS | -A] [-o table|json|yaml]
 
-Shows what ztunnel learns about services and workloads: addresses and the
-waypoint each is bound to ("None" when unbound), computed from the cluster
-of the current kubeconfig with the -f manifests laid over it (the manifests
-alone when no cluster is configured). With --xds-address it asks a running
-server as ztunnel would; on the TLS port that takes ztunnel's identity.
+Shows what ztunnel learns about services, workloads and authorization
+policies: addresses and the waypoint each is bound to ("None" when unbound),
+and the L4 policies ztunnel enforces (ACTION Allow/Deny, SCOPE Global,
+Namespace or WorkloadSelector), computed from the cluster of the current
+kubeconfig with the -f manifests laid over it (the manifests alone when no
+cluster is configured). With --xds-address it asks a running server as
+ztunnel would; on the TLS port that takes ztunnel's identity.
+
+"all" prints the workload, service and policy tables one after another
+(istioctl's all; --with-headers titles them). istioctl's all also has
+certificates and connections, which only a running ztunnel knows: they are
+not shown. Aliases: services/s/svc, workloads/w, policies/p/pol.
 
 flags:
 ${INPUT_USAGE}
@@ -27,9 +41,39 @@ ${INPUT_USAGE}
   -n, --namespace NS      only this namespace
   -A, --all-namespaces    every namespace (the default)
   -o, --output FORMAT     table (default), json or yaml
+  --with-headers          all: a title above each table
   --xds-address HOST:PORT ask a running server
 ${XDS_DIAL_USAGE}
 ${KUBE_USAGE}`;
+
+const VIEWS: Record<string, View> = {
+  service: 'service',
+  services: 'service',
+  s: 'service',
+  svc: 'service',
+  workload: 'workload',
+  workloads: 'workload',
+  w: 'workload',
+  policy: 'policy',
+  policies: 'policy',
+  p: 'policy',
+  pol: 'policy',
+  all: 'all',
+};
+type View = 'service' | 'workload' | 'policy' | 'all';
+
+// istioctl writer/ztunnel/configdump: PrintWorkloadSummary and PrintServiceSummary columns.
+const HEADERS = {
+  service: ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS'],
+  workload: ['NAMESPACE', 'POD NAME', 'ADDRESS', 'NODE', 'WAYPOINT', 'PROTOCOL'],
+  policy: POLICY_HEADER,
+};
+
+interface Tables {
+  service: string[][];
+  workload: string[][];
+  policy: string[][];
+}
 
 function waypointName(index: AmbientIndex, key: string): string {
   const b = index.bindings.get(key);
@@ -72,56 +116,109 @@ export function workloadRows(world: World, index: AmbientIndex, ns?: string): st
     ]);
 }
 
+const onlyNs = (rows: string[][], ns?: string) => rows.filter((r) => !ns || r[0] === ns);
+
+/** Every table, from a running server, a ztunnel dump, or the cluster and manifests. */
+async function tablesOf(values: Values, view: View, ns?: string): Promise<Tables> {
+  if (values['xds-address']) {
+    // What a ztunnel receives over xDS, rather than what we compute locally.
+    const node = `ztunnel~127.0.0.1~ztunnel-config-${process.pid}.istio-system~istio-system.svc.cluster.local`;
+    const dial = dialOf(values);
+    const bodies = (r: Awaited<ReturnType<typeof queryDelta>>) =>
+      r.resources.map((x) => x.resource?.value).filter((v): v is Buffer => !!v);
+    const addresses =
+      view === 'policy' ? undefined : await queryDelta(values['xds-address'], TypeUrl.Address, node, 5000, dial);
+    const authz =
+      view === 'policy' || view === 'all'
+        ? await queryDelta(values['xds-address'], TypeUrl.Authorization, node, 5000, dial)
+        : undefined;
+    const t = addresses ? tablesFromAddresses(bodies(addresses)) : { services: [], workloads: [] };
+    return {
+      service: onlyNs(t.services, ns),
+      workload: onlyNs(t.workloads, ns),
+      policy: authz ? policyRowsFromXds(bodies(authz), ns) : [],
+    };
+  }
+  // A ztunnel config dump given with -f is read as istioctl reads it; manifests are laid over the cluster.
+  const dump = readZtunnelDump(values.filename ?? []);
+  if (dump) {
+    const t = dumpRows(dump);
+    return {
+      service: onlyNs(t.services, ns),
+      workload: onlyNs(t.workloads, ns),
+      policy: policyRowsFromDump(dump.policies, ns),
+    };
+  }
+  const { world, index } = await loadWorld({
+    files: values.filename,
+    recursive: values.recursive,
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+  });
+  return {
+    service: serviceRows(world, index, ns),
+    workload: workloadRows(world, index, ns),
+    policy: policyRowsFromWorld(world, ns),
+  };
+}
+
+const FLAGS = {
+  ...INPUT_FLAGS,
+  ...KUBE_FLAGS,
+  'xds-address': { type: 'string' },
+  ...XDS_DIAL_FLAGS,
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  output: { type: 'string', short: 'o', default: 'table' },
+  'with-headers': { type: 'boolean' },
+} as const;
+type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
+
+const VALUE: Record<keyof Tables, (r: string[]) => object> = {
+  service: serviceValue,
+  workload: workloadValue,
+  policy: policyValue,
+};
+// istioctl configdump.go: PrintFullSummary's titles.
+const TITLES = { workload: 'WORKLOAD INFO', service: 'SERVICE INFO', policy: 'POLICY INFO' };
+
 export const ztunnelConfigCommand: Command = {
   name: 'ztunnel-config',
-  summary: 'show services and workloads as ztunnel sees them, with their waypoints',
+  summary: 'show services, workloads and policies as ztunnel sees them, with their waypoints',
   usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parse(argv, {
-      ...INPUT_FLAGS,
-      ...KUBE_FLAGS,
-      'xds-address': { type: 'string' },
-      ...XDS_DIAL_FLAGS,
-      namespace: { type: 'string', short: 'n' },
-      'all-namespaces': { type: 'boolean', short: 'A' },
-      output: { type: 'string', short: 'o', default: 'table' },
-    });
-    const what = oneOf('kind', positionals[0] ?? '', ['service', 'workload', 'services', 'workloads'] as const);
+    const { values, positionals } = parse(argv, FLAGS);
+    const kind = positionals[0] ?? '';
+    const view = VIEWS[kind];
+    if (!view) throw new UsageError(`"${kind}" is not one of service, workload, policy, all`);
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
     const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
     const ns = values['all-namespaces'] ? undefined : values.namespace;
-    const service = what.startsWith('service');
-    const header = service
-      ? ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS']
-      : ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'];
-    let rows: string[][];
-    // A ztunnel config dump given with -f is read as istioctl reads it; manifests are laid over the cluster.
-    const dump = values['xds-address'] ? undefined : readZtunnelDump(values.filename ?? []);
-    if (values['xds-address']) {
-      // What a ztunnel receives over xDS, rather than what we compute locally.
-      const res = await queryDelta(
-        values['xds-address'],
-        TypeUrl.Address,
-        `ztunnel~127.0.0.1~ztunnel-config-${process.pid}.istio-system~istio-system.svc.cluster.local`,
-        5000,
-        dialCredentials(values),
-      );
-      const t = tablesFromAddresses(res.resources.map((r) => r.resource?.value).filter((v): v is Buffer => !!v));
-      rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
-    } else if (dump) {
-      const t = dumpRows(dump);
-      rows = (service ? t.services : t.workloads).filter((r) => !ns || r[0] === ns);
-    } else {
-      const { world, index } = await loadWorld({
-        files: values.filename,
-        recursive: values.recursive,
-        kubeconfig: values.kubeconfig,
-        context: values.context,
-      });
-      rows = service ? serviceRows(world, index, ns) : workloadRows(world, index, ns);
+    const t = await tablesOf(values, view, ns);
+    if (view !== 'all') {
+      if (format === 'table') write(table(HEADERS[view], t[view]));
+      else write(formatted(t[view].map(VALUE[view]), format));
+      return;
     }
-    if (format === 'table') write(table(header, rows));
-    else write(formatted(service ? rows.map(serviceValue) : rows.map(workloadValue), format));
+    if (format !== 'table') {
+      write(
+        formatted(
+          {
+            workloads: t.workload.map(workloadValue),
+            services: t.service.map(serviceValue),
+            policies: t.policy.map(policyValue),
+          },
+          format,
+        ),
+      );
+      return;
+    }
+    // istioctl PrintFullSummary: each table after a blank line, titled with --with-headers.
+    for (const part of ['workload', 'service', 'policy'] as const) {
+      write('\n');
+      if (values['with-headers']) write(`------ ${TITLES[part]} ------\n\n`);
+      write(table(HEADERS[part], t[part]));
+    }
   },
 };
 

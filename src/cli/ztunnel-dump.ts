@@ -22,11 +22,12 @@ interface ZtunnelDump {
     waypoint?: { destination?: string };
     endpoints?: Record<string, { workloadUid?: string }>;
   }[];
+  policies?: { name?: string; namespace?: string; action?: string; scope?: string }[];
 }
 
 /**
- * A file given with -f that is a ztunnel config dump (JSON with "workloads"
- * or "services"), as istioctl ztunnel-config --file reads it; undefined for
+ * A file given with -f that is a ztunnel config dump (JSON with "workloads",
+ * "services" or "policies"), as istioctl ztunnel-config --file reads it; undefined for
  * manifests, which go through the cluster overlay instead.
  */
 export function readZtunnelDump(files: readonly string[]): ZtunnelDump | undefined {
@@ -39,7 +40,8 @@ export function readZtunnelDump(files: readonly string[]): ZtunnelDump | undefin
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
   const d = doc as Record<string, unknown>;
-  if (d.kind !== undefined || !(Array.isArray(d.workloads) || Array.isArray(d.services))) return undefined;
+  if (d.kind !== undefined || !(Array.isArray(d.workloads) || Array.isArray(d.services) || Array.isArray(d.policies)))
+    return undefined;
   if (d.workloads !== undefined && !Array.isArray(d.workloads))
     throw new CommandError(`${files[0]}: "workloads" is not a list`);
   return d as ZtunnelDump;

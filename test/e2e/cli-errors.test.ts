@@ -296,6 +296,30 @@ describe('ztunnel-config -f: a ztunnel config dump', () => {
       const wl = await runCli(['ztunnel-config', 'workload', '-f', file], 20_000, env);
       assert.match(wl.stdout, /^shop\s+reviews-1\s+10\.1\.0\.1\s+n1\s+waypoint\s+HBONE$/m);
       assert.match(wl.stdout, /^shop\s+reviews-2\s+10\.1\.0\.2\s+n1\s+None\s+TCP$/m);
+      // istioctl policies.go: a dump's policies, sorted by namespace then name, in ztunnel's words.
+      const pols = join(dir, 'policies.json');
+      writeFileSync(
+        pols,
+        JSON.stringify({
+          policies: [
+            { name: 'allow-waypoint', namespace: 'default', action: 'Allow', scope: 'WorkloadSelector', rules: [] },
+            { name: 'allow-nothing', namespace: 'default', action: 'Allow', scope: 'Namespace', rules: [] },
+          ],
+        }),
+      );
+      const pol = await runCli(['ztunnel-config', 'policy', '-f', pols], 20_000, env);
+      assert.equal(pol.code, 0, pol.stderr);
+      assert.deepEqual(
+        pol.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.trimEnd().split(/\s+/)),
+        [
+          ['NAMESPACE', 'POLICY', 'NAME', 'ACTION', 'SCOPE'],
+          ['default', 'allow-nothing', 'Allow', 'Namespace'],
+          ['default', 'allow-waypoint', 'Allow', 'WorkloadSelector'],
+        ],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

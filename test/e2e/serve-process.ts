@@ -20,7 +20,7 @@ export interface Served {
 export async function startServe(
   args: string[],
   timeoutMs = 20_000,
-  opts: { defaultPlaintext?: boolean } = {},
+  opts: { defaultPlaintext?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Served> {
   const proc = spawn(
     process.execPath,
@@ -38,6 +38,7 @@ export async function startServe(
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
     },
   );
   const logs: Record<string, unknown>[] = [];

@@ -185,6 +185,72 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
     assert.equal(none.stderr, 'error: no connected proxy of deployment default/nosuch\n');
   });
 
+  it('proxy-status <pod> says per type whether the proxy holds what was sent, across every replica given', async () => {
+    const addr = `127.0.0.1:${served.xdsPort}`;
+    // istioctl writer/compare: ClusterDiff, ListenerDiff, RouteDiff lines for a proxy that ACKed everything.
+    const synced = await runCli([
+      'proxy-status',
+      'reviews-svc-waypoint-c49f9f569-b492t',
+      '-n',
+      'default',
+      '--xds-address',
+      addr,
+    ]);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.match(
+      synced.stdout,
+      /^Clusters Match\nListeners Match\nRoutes Match \(RDS last loaded at \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} UTC\)\n$/,
+    );
+    // A second replica with its own ID and a proxy that has not ACKed its clusters nor asked for listeners.
+    const other = await startServe(['--config-dir', dir], 20_000, { env: { POD_NAME: 'istiod-lite-replica-b' } });
+    const lagging = new DeltaClient(`127.0.0.1:${other.xdsPort}`, {
+      id: 'waypoint~10.42.2.11~lagging-waypoint-1.default~default.svc.cluster.local',
+      metadata: { NAMESPACE: 'default', CLUSTER_ID: 'Kubernetes', ISTIO_VERSION: '1.30.3' },
+    });
+    try {
+      lagging.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+      await lagging.next();
+      const both = `${addr},127.0.0.1:${other.xdsPort}`;
+      const ps = await runCli(['proxy-status', '--xds-address', both]);
+      assert.equal(ps.code, 0, ps.stderr);
+      assert.match(ps.stdout, /^reviews-svc-waypoint-c49f9f569-b492t\.default\s+Kubernetes\s+(\S+)\s/m);
+      assert.match(
+        ps.stdout,
+        /^lagging-waypoint-1\.default\s+Kubernetes\s+istiod-lite-replica-b\s+1\.30\.3\s+\d+ \(CDS,/m,
+      );
+      assert.doesNotMatch(ps.stdout, /^reviews\S+\s+\S+\s+istiod-lite-replica-b/m);
+      // Repeating the flag is the same as a comma list.
+      const repeated = await runCli([
+        'proxy-status',
+        '--xds-address',
+        addr,
+        '--xds-address',
+        `127.0.0.1:${other.xdsPort}`,
+      ]);
+      assert.equal(repeated.stdout, ps.stdout);
+      // The pod is found on whichever replica holds it; what is outstanding is said per type.
+      const diff = await runCli(['proxy-status', 'lagging-waypoint-1.default', '--xds-address', both]);
+      assert.equal(diff.code, 0, diff.stderr);
+      const lines = diff.stdout.trim().split('\n');
+      assert.equal(lines[0], "Clusters Don't Match");
+      assert.match(lines[1]!, /^ {2}sent at \w{3}, \d{2} \w{3} \d{4} [\d:]{8} UTC, not acknowledged yet$/);
+      assert.equal(lines[2], "Listeners Don't Match");
+      assert.equal(lines[3], '  not sent: the proxy has not asked for them');
+      assert.equal(lines[4], "Routes Don't Match");
+      // An unknown pod, and a replica that does not answer: exit 1 with one line naming them.
+      const missing = await runCli(['proxy-status', 'nosuch.default', '--xds-address', both]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /proxy nosuch\.default is not connected to 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+/);
+      const down = await runCli(['proxy-status', '--xds-address', `${addr},127.0.0.1:1`, '--timeout', '3s']);
+      assert.equal(down.code, 1);
+      assert.match(down.stdout, /^reviews-svc-waypoint-c49f9f569-b492t\.default\s/m);
+      assert.match(down.stderr, /127\.0\.0\.1:1/);
+    } finally {
+      lagging.close();
+      await other.stop();
+    }
+  });
+
   it("exports the series istiod's dashboards query, counted from what happened", async () => {
     const text = await (await fetch(`http://127.0.0.1:${served.debugPort}/metrics`)).text();
     const value = (series: string): number => {

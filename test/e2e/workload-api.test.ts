@@ -104,4 +104,92 @@ describe('workload API for ztunnel and waypoints', () => {
       assert.equal(live.stdout, offline.stdout);
     }
   });
+
+  it('ztunnel-config policy and all show the L4 policies ztunnel receives, the same live and from manifests', async () => {
+    writeFileSync(join(dir, 'zz-l4-policies.yaml'), L4_POLICIES);
+    try {
+      const xds = ['--xds-address', `127.0.0.1:${served.xdsPort}`];
+      // The directory watch picks the file up; wait until the server sends the policies.
+      let live = await runCli(['ztunnel-config', 'policy', ...xds]);
+      for (let i = 0; i < 50 && !/deny-shop/.test(live.stdout); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        live = await runCli(['ztunnel-config', 'policy', ...xds]);
+      }
+      assert.equal(live.code, 0, live.stderr);
+      // istioctl policies.go: PrintPolicySummary's columns, sorted by namespace then name;
+      // the waypoint's targetRefs policy is not ztunnel's.
+      assert.deepEqual(
+        live.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/)),
+        [
+          ['NAMESPACE', 'POLICY', 'NAME', 'ACTION', 'SCOPE'],
+          ['default', 'allow-reviews', 'Allow', 'WorkloadSelector'],
+          ['default', 'ns-wide', 'Allow', 'Namespace'],
+          ['istio-system', 'deny-shop', 'Deny', 'Global'],
+        ],
+      );
+      const offline = await runCli(['ztunnel-config', 'policies', '-f', dir]);
+      assert.equal(offline.stdout, live.stdout);
+      const json = await runCli(['ztunnel-config', 'pol', '-n', 'default', '-f', dir, '-o', 'json']);
+      assert.deepEqual(JSON.parse(json.stdout), [
+        { namespace: 'default', name: 'allow-reviews', action: 'Allow', scope: 'WorkloadSelector' },
+        { namespace: 'default', name: 'ns-wide', action: 'Allow', scope: 'Namespace' },
+      ]);
+      // istioctl configdump.go PrintFullSummary: workloads, services, policies, each after a blank line.
+      const all = await runCli(['ztunnel-config', 'all', ...xds, '--with-headers']);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(
+        all.stdout,
+        /^\n------ WORKLOAD INFO ------\n\nNAMESPACE\s+POD NAME\s+ADDRESS\s+NODE\s+WAYPOINT\s+PROTOCOL\n/,
+      );
+      assert.match(all.stdout, /\n\n------ SERVICE INFO ------\n\nNAMESPACE\s+SERVICE NAME\s+SERVICE VIP/);
+      assert.ok(all.stdout.endsWith(`\n\n------ POLICY INFO ------\n\n${live.stdout}`), all.stdout);
+      const allOffline = await runCli(['ztunnel-config', 'all', '-f', dir, '--with-headers']);
+      assert.equal(allOffline.stdout, all.stdout);
+      const allJson = JSON.parse((await runCli(['ztunnel-config', 'all', '-f', dir, '-o', 'json'])).stdout) as Record<
+        string,
+        unknown[]
+      >;
+      assert.deepEqual(Object.keys(allJson), ['workloads', 'services', 'policies']);
+      assert.equal(allJson.policies!.length, 3);
+      const bad = await runCli(['ztunnel-config', 'certs', '-f', dir]);
+      assert.equal(bad.code, 64);
+      assert.match(bad.stderr, /"certs" is not one of service, workload, policy, all/);
+    } finally {
+      rmSync(join(dir, 'zz-l4-policies.yaml'));
+    }
+  });
 });
+
+// One policy of each ztunnel scope, and one bound to a waypoint (not sent to ztunnel).
+const L4_POLICIES = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: allow-reviews, namespace: default }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  action: ALLOW
+  rules: [{ from: [{ source: { namespaces: [default] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ns-wide, namespace: default }
+spec:
+  rules: [{ to: [{ operation: { ports: ['9080'] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny-shop, namespace: istio-system }
+spec:
+  action: DENY
+  rules: [{ from: [{ source: { namespaces: [shop] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: waypoint-only, namespace: default }
+spec:
+  targetRefs: [{ kind: Gateway, group: gateway.networking.k8s.io, name: waypoint }]
+  action: ALLOW
+  rules: [{ from: [{ source: { namespaces: [default] } }] }]
+`;

@@ -192,5 +192,29 @@ describe(
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /requires authentication/);
     });
+
+    it('proxy-status through a port-forward to 127.0.0.1 verifies the name given with --authority', async () => {
+      writeFileSync(join(dir, 'token'), 'istiod-token\n');
+      const tls = [
+        '--xds-address',
+        `127.0.0.1:${tlsPort}`,
+        '--xds-ca-file',
+        ca.caFile,
+        '--xds-token-file',
+        join(dir, 'token'),
+      ];
+      // The serving certificate names localhost and the Service, not 127.0.0.1.
+      const plain = await runCli(['proxy-status', ...tls, '--timeout', '3s']);
+      assert.equal(plain.code, 1);
+      assert.match(plain.stderr, /127\.0\.0\.1/);
+      // istioctl clioptions/central.go: --authority is the SAN checked and the :authority sent.
+      for (const flag of ['--authority', '--xds-authority']) {
+        const r = await runCli(['proxy-status', ...tls, flag, 'istiod-lite.istio-system.svc']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /waypoint-6f7b665c89-6hppr\.default/);
+      }
+      const wrong = await runCli(['proxy-status', ...tls, '--authority', 'other.example.com', '--timeout', '3s']);
+      assert.equal(wrong.code, 1);
+    });
   },
 );
