@@ -65,7 +65,7 @@ type View = 'service' | 'workload' | 'policy' | 'all';
 // istioctl writer/ztunnel/configdump: PrintWorkloadSummary and PrintServiceSummary columns.
 const HEADERS = {
   service: ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS'],
-  workload: ['NAMESPACE', 'POD NAME', 'ADDRESS', 'NODE', 'WAYPOINT', 'PROTOCOL'],
+  workload: ['NAMESPACE', 'POD NAME', 'IP', 'NODE', 'WAYPOINT', 'PROTOCOL'],
   policy: POLICY_HEADER,
 };
 

@@ -142,7 +142,7 @@ describe('workload API for ztunnel and waypoints', () => {
       assert.equal(all.code, 0, all.stderr);
       assert.match(
         all.stdout,
-        /^\n------ WORKLOAD INFO ------\n\nNAMESPACE\s+POD NAME\s+ADDRESS\s+NODE\s+WAYPOINT\s+PROTOCOL\n/,
+        /^\n------ WORKLOAD INFO ------\n\nNAMESPACE\s+POD NAME\s+IP\s+NODE\s+WAYPOINT\s+PROTOCOL\n/,
       );
       assert.match(all.stdout, /\n\n------ SERVICE INFO ------\n\nNAMESPACE\s+SERVICE NAME\s+SERVICE VIP/);
       assert.ok(all.stdout.endsWith(`\n\n------ POLICY INFO ------\n\n${live.stdout}`), all.stdout);
