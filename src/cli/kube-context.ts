@@ -23,7 +23,7 @@ export interface KubeTarget {
   namespace: string;
 }
 
-const NO_CLUSTER = 'no Kubernetes cluster configured';
+export const NO_CLUSTER = 'no Kubernetes cluster configured';
 
 /**
  * The cluster the user's kubeconfig points at, found where kubectl looks

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { delimiter } from 'node:path';
+import { homedir, hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
 import type { WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
@@ -23,6 +23,7 @@ import { CA_FLAGS, caFlags, startCa, type CaFlags } from './serve-ca';
 import type { RunningCa } from '../ca/setup';
 import type { Command } from './commands';
 import { CommandError, UsageError } from './errors';
+import { NO_CLUSTER } from './kube-context';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
 import { createLogger, isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
 import { CLIENT_VERSION } from './version';
@@ -32,10 +33,11 @@ import { startHeapCompaction } from './v8-heap';
 
 const USAGE = `usage: istiod-lite serve [flags]
 
-Serves waypoint configuration over ADS. With --kubeconfig, $KUBECONFIG (when
-no --config-dir is given) or inside a cluster it watches Kubernetes;
-otherwise it serves the manifests in --config-dir (default: the bundled
-examples/bookinfo) and reloads them on change. Durations are Go durations
+Serves waypoint configuration over ADS. With --config-dir it serves the
+manifests there and reloads them on change (the bundled example:
+--config-dir examples/bookinfo). Otherwise it watches the cluster kubectl
+would use: --kubeconfig, $KUBECONFIG, ~/.kube/config, or the one it runs in;
+with none of them it says so and exits. Durations are Go durations
 (100ms, 1m30s). It warns when it serves no xDS port at all.
 
 flags:
@@ -185,10 +187,12 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
   const hookCa = values['webhook-ca-file'] ?? ca;
   if (hookPort !== undefined && !cert && values.ca !== 'on')
     throw new CommandError('--webhook-port serves HTTPS: give --tls-cert-file and --tls-key-file, or --ca on');
+  // Flags are checked before the environment is looked at for a cluster.
+  const lease = leaseTimes(values['lease-duration'], values['lease-renew']);
   return {
     logLevel: oneOf('log-level', values['log-level'], LOG_LEVELS),
     opts: {
-      kubeconfig: values.kubeconfig ?? (values['config-dir'] ? undefined : kubeconfigFromEnv()),
+      kubeconfig: values.kubeconfig ?? (values['config-dir'] ? undefined : sourceFromEnvironment()),
       configDir: values['config-dir'],
       listenAddress: values['listen-address'],
       xdsAddress: values['xds-address'],
@@ -235,7 +239,7 @@ function options(argv: string[]): { opts: ServeOptions; logLevel: string } {
         controllerName: values['controller-name'],
         revision: values.revision === 'default' ? '' : values.revision,
       },
-      lease: leaseTimes(values['lease-duration'], values['lease-renew']),
+      lease,
       ca: caFlags(values, cert !== undefined),
     },
   };
@@ -263,6 +267,23 @@ function leaseTimes(duration: string, renew: string): { durationMs: number; rene
 function kubeconfigFromEnv(): string | undefined {
   const paths = (process.env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
   return paths.find((p) => existsSync(p));
+}
+
+/**
+ * Where serve's configuration comes from when no flag says: $KUBECONFIG, else
+ * ~/.kube/config, else the in-cluster environment (undefined: the pipeline
+ * finds it), as kubectl looks. With none of them it is an error: the bundled
+ * example is served only when named (--config-dir examples/bookinfo).
+ */
+function sourceFromEnvironment(): string | undefined {
+  const fromEnv = kubeconfigFromEnv();
+  if (fromEnv) return fromEnv;
+  const home = join(homedir(), '.kube', 'config');
+  if (existsSync(home)) return home;
+  if (process.env.KUBERNETES_SERVICE_HOST && process.env.KUBERNETES_SERVICE_PORT) return undefined;
+  throw new CommandError(
+    `${NO_CLUSTER}: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config; or serve manifests with --config-dir DIR (the bundled example: --config-dir examples/bookinfo)`,
+  );
 }
 
 export interface RunningServer {

@@ -55,7 +55,7 @@ describe('the shipped dashboard and alert rules', () => {
   let served: Served;
   let exported: Map<string, string>;
   before(async () => {
-    served = await startServe([]);
+    served = await startServe(['--config-dir', join(PROJECT_ROOT, 'examples', 'bookinfo')]);
     const text = await (await fetch(`http://127.0.0.1:${served.debugPort}/metrics`)).text();
     exported = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
   });

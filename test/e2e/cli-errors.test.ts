@@ -154,6 +154,15 @@ describe('CLI errors and help', () => {
     }
   });
 
+  it('serve with no cluster and no --config-dir says so instead of serving the bundled example', async () => {
+    const r = await runCli(['serve', '--xds-port', '0', '--debug-port', '0'], 20_000, noCluster);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /^error: no Kubernetes cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~\/\.kube\/config; or serve manifests with --config-dir DIR \(the bundled example: --config-dir examples\/bookinfo\)\n$/,
+    );
+  });
+
   it('serve takes Go durations and refuses a lease renewed no sooner than it expires', async () => {
     const r = await runCli(['serve', '--lease-duration', '1m', '--lease-renew', '1m30s'], 20_000, noCluster);
     assert.equal(r.code, 64);
