@@ -10,6 +10,8 @@ import { ztunnelConfigCommand } from './ztunnel-config';
 
 export interface Command {
   name: string;
+  /** Other names it answers to (istioctl's: ps, pc, zc). */
+  aliases?: readonly string[];
   summary: string;
   usage: string;
   /** The usage `-h` prints given the command's arguments (a subcommand's own), when not `usage`. */
@@ -31,5 +33,5 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 export function findCommand(name: string): Command | undefined {
-  return COMMANDS.find((c) => c.name === name);
+  return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
 }

@@ -3,7 +3,8 @@ import { CommandError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors';
 
 function usage(): string {
   const lines = ['usage: istiod-lite <command> [flags]', '', 'commands:'];
-  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(16)} ${c.summary}`);
+  for (const c of COMMANDS)
+    lines.push(`  ${c.name.padEnd(16)} ${c.summary}${c.aliases ? ` (alias: ${c.aliases.join(', ')})` : ''}`);
   lines.push(
     '',
     'Commands are also accepted under "x" (istiod-lite x waypoint apply …), as istioctl spells them.',

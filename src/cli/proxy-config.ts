@@ -95,8 +95,22 @@ function rowsOf(section: Section, dump: Dump): { header: string[]; rows: string[
   }
 }
 
+/** istioctl proxy-config's section aliases (proxyconfig.go). */
+const SECTION_ALIASES: Readonly<Record<string, string>> = {
+  a: 'all',
+  cluster: 'clusters',
+  c: 'clusters',
+  listener: 'listeners',
+  l: 'listeners',
+  route: 'routes',
+  r: 'routes',
+  endpoint: 'endpoints',
+  ep: 'endpoints',
+};
+
 export const proxyConfigCommand: Command = {
   name: 'proxy-config',
+  aliases: ['pc'],
   summary: "show one proxy's clusters, listeners, routes or endpoints",
   usage: USAGE,
   async run(argv) {
@@ -113,7 +127,13 @@ export const proxyConfigCommand: Command = {
     const [what, target] = positionals;
     if (!what || !target) throw new UsageError('need a section and a proxy (<pod>.<ns> or deploy/<name>)');
     if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
-    const section = oneOf('section', what, ['all', 'clusters', 'listeners', 'routes', 'endpoints'] as const);
+    const section = oneOf('section', SECTION_ALIASES[what] ?? what, [
+      'all',
+      'clusters',
+      'listeners',
+      'routes',
+      'endpoints',
+    ] as const);
     const format = oneOf('output', values.output, ['table', 'json', 'yaml'] as const);
     const port = values.port === undefined ? undefined : parsePort('port', values.port);
     const ns = values.namespace ?? (await quietNamespace(values));

@@ -142,6 +142,7 @@ export function diffLines(cfg: ClientConfig): string[] {
 
 export const proxyStatusCommand: Command = {
   name: 'proxy-status',
+  aliases: ['ps'],
   summary: 'show the sync status of every connected proxy',
   usage: USAGE,
   async run(argv) {

@@ -184,6 +184,7 @@ const TITLES = { workload: 'WORKLOAD INFO', service: 'SERVICE INFO', policy: 'PO
 
 export const ztunnelConfigCommand: Command = {
   name: 'ztunnel-config',
+  aliases: ['zc'],
   summary: 'show services, workloads and policies as ztunnel sees them, with their waypoints',
   usage: USAGE,
   async run(argv) {

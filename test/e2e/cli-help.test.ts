@@ -47,4 +47,25 @@ describe('help on every command', () => {
     const flag = await runCli(['translate', '--nosuch']);
     assert.equal(flag.code, 64);
   });
+
+  it("answers to istioctl's aliases: ps, pc (with its section aliases) and zc", async () => {
+    for (const [alias, name] of [
+      ['ps', 'proxy-status'],
+      ['pc', 'proxy-config'],
+      ['zc', 'ztunnel-config'],
+    ] as const) {
+      const r = await runCli([alias, '--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^usage: istiod-lite ${name}`));
+    }
+    const help = await runCli(['--help']);
+    assert.match(help.stdout, /proxy-status .*\(alias: ps\)/);
+    // A section alias is accepted: the command goes on to ask a server (here, none).
+    const section = await runCli(['pc', 'c', 'p.ns', '--debug-address', '127.0.0.1:1']);
+    assert.equal(section.code, 1, section.stderr);
+    assert.doesNotMatch(section.stderr, /section/);
+    const bad = await runCli(['pc', 'nosuch', 'p.ns']);
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /section/);
+  });
 });
