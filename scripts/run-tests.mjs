@@ -1,7 +1,7 @@
 // Runs the compiled test files with node's built-in test runner. Node 20 has
 // no glob support for --test, so we find the files ourselves. Arguments narrow
 // the run: `npm test -- xds` runs files whose path contains "xds".
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +27,49 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// --test-force-exit: a file whose tests have all finished exits even if a
-// real client library left a timer behind (grpc-js-xds keeps its xDS client's
-// retry timers after its channels close), instead of hanging until the timeout.
-const args = ['--test', '--test-concurrency=2', '--test-timeout=300000', '--test-force-exit', ...files];
-const res = spawnSync(process.execPath, args, {
-  stdio: 'inherit',
-  env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
-});
-process.exit(res.status ?? 1);
+// Each file runs in a node --test process of its own, two at a time (this
+// machine's cores). --test-force-exit lets a file whose tests have all finished
+// exit even if a real client library left a timer behind (grpc-js-xds keeps its
+// xDS client's retry timers after its channels close). It is not combined with
+// --test-concurrency in one process: together they end a file before all of its
+// tests have run, and report success for the ones that never ran.
+const CONCURRENCY = 2;
+const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
+const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+const failedFiles = [];
+/** Files that failed without a failing test to show for it (a crash, a load error). */
+let crashed = 0;
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const args = ['--test', '--test-reporter=tap', '--test-timeout=300000', '--test-force-exit', file];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      // Printed whole, so files running side by side do not interleave.
+      process.stdout.write(`# file: ${relative(root, file)}\n${out}`);
+      const counts = {};
+      for (const m of out.matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
+      for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
+      if (code !== 0 || counts.tests === undefined) {
+        failedFiles.push(relative(root, file));
+        if (!counts.fail) crashed++;
+      }
+      resolve();
+    });
+  });
+}
+
+const queue = [...files];
+await Promise.all(
+  Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+    while (queue.length > 0) await runFile(queue.shift());
+  }),
+);
+for (const f of failedFiles) console.log(`# failed: ${f}`);
+console.log(`# files ${files.length}, tests ${totals.tests}, cancelled ${totals.cancelled}, todo ${totals.todo}`);
+// The plain closing line CI reads.
+console.log(`${totals.pass} passed, ${totals.fail + crashed} failed, ${totals.skipped} skipped`);
+process.exit(failedFiles.length > 0 || totals.fail > 0 ? 1 : 0);
