@@ -12,6 +12,17 @@ export async function kubeClient(opts: {
   return { ...target, objects: KubernetesObjectApi.makeApiClient(target.kc) };
 }
 
+/** The client for a command's --kubeconfig/--context, and the namespace it acts in: -n, else the context's. */
+export async function clientIn(
+  v: Readonly<Record<string, unknown>>,
+): Promise<KubeTarget & { objects: k8s.KubernetesObjectApi; ns: string }> {
+  const c = await kubeClient({
+    kubeconfig: v.kubeconfig as string | undefined,
+    context: v.context as string | undefined,
+  });
+  return { ...c, ns: (v.namespace as string | undefined) ?? c.namespace };
+}
+
 /** Runs a cluster call with a deadline and turns failures into messages a user can act on. */
 export async function call<T>(what: string, server: string, fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -169,7 +169,7 @@ export const proxyStatusCommand: Command = {
     const entries = answers.flatMap((res) =>
       res.resources
         .map((a) => ({
-          any: a,
+          packed: a,
           istiod: replicaId(res.control_plane?.identifier ?? ''),
           cfg: decodeMessage('envoy.service.status.v3.ClientConfig', a.value),
         }))
@@ -196,7 +196,7 @@ export const proxyStatusCommand: Command = {
         const identifier = res.control_plane?.identifier ?? '';
         return {
           resources: res.resources
-            .filter((a) => entries.some((e) => e.any === a))
+            .filter((a) => entries.some((e) => e.packed === a))
             .map((a) => ({
               '@type': a.type_url,
               ...toProtoJson('envoy.service.status.v3.ClientConfig', a.value),

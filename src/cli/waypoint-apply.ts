@@ -3,7 +3,7 @@ import { LABEL, TRAFFIC_TYPES, WAYPOINT_CLASS, type Gateway, type TrafficType } 
 import { CommandError } from './errors';
 import { oneOf, parseDuration } from './flags';
 import { write } from './output';
-import { call, kubeClient, NotFound } from './kube-client';
+import { call, clientIn, NotFound } from './kube-client';
 import { programmed, waypointGateway } from './waypoint-gateway';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -82,15 +82,7 @@ export async function apply(v: Values): Promise<void> {
   const enroll = v['enroll-namespace'] === true;
   const overwrite = v.overwrite === true;
   // Flags are checked before the cluster is looked for.
-  const {
-    objects,
-    server,
-    namespace: ctxNs,
-  } = await kubeClient({
-    kubeconfig: v.kubeconfig as string | undefined,
-    context: v.context as string | undefined,
-  });
-  const ns = (v.namespace as string | undefined) ?? ctxNs;
+  const { objects, server, ns } = await clientIn(v);
 
   // Checked before anything is written, so a refusal changes nothing.
   if (enroll) {

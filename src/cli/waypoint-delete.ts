@@ -1,7 +1,7 @@
 import { LABEL } from '../model';
 import { CommandError, UsageError } from './errors';
 import { write } from './output';
-import { call, kubeClient, NotFound } from './kube-client';
+import { call, clientIn, NotFound } from './kube-client';
 import { listWaypoints } from './waypoint-gateway';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -22,15 +22,7 @@ export async function remove(v: Values, names: string[]): Promise<void> {
   if (!bulk && names.length === 0)
     throw new UsageError('name the waypoints to delete, or pass --all, or --revision to delete one revision');
   if (revision === '') throw new UsageError('--revision needs a value');
-  const {
-    objects,
-    server,
-    namespace: ctxNs,
-  } = await kubeClient({
-    kubeconfig: v.kubeconfig as string | undefined,
-    context: v.context as string | undefined,
-  });
-  const ns = (v.namespace as string | undefined) ?? ctxNs;
+  const { objects, server, ns } = await clientIn(v);
   const waypoints = await listWaypoints(objects, server, ns);
   let targets: string[];
   if (bulk) {
