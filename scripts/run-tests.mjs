@@ -28,11 +28,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Each file runs in a node --test process of its own, two at a time (this
-// machine's cores). --test-force-exit lets a file whose tests have all finished
-// exit even if a real client library left a timer behind (grpc-js-xds keeps its
-// xDS client's retry timers after its channels close). It is not combined with
-// --test-concurrency in one process: together they end a file before all of its
-// tests have run, and report success for the ones that never ran.
+// machine's cores), and its TAP summary is totalled here. Node's
+// --test-force-exit is not used: it ended files before all of their tests had
+// run (the golden suite stopped part-way) and still reported success. A real
+// client library can leave a timer behind after its tests are done
+// (grpc-js-xds keeps its xDS client's retry timers after its channels close),
+// so a file that has printed its summary and not exited within a few seconds
+// is ended; its summary already says how its tests went.
 const CONCURRENCY = 2;
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
@@ -40,20 +42,34 @@ const failedFiles = [];
 /** Files that failed without a failing test to show for it (a crash, a load error). */
 let crashed = 0;
 
+const LINGER_MS = 3000;
+
 function runFile(file) {
   return new Promise((resolve) => {
-    const args = ['--test', '--test-reporter=tap', '--test-timeout=300000', '--test-force-exit', file];
+    const args = ['--test', '--test-reporter=tap', '--test-timeout=300000', file];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    let ended = false;
+    let lingering;
+    child.stdout.on('data', (d) => {
+      out += d;
+      // The runner's last summary line: every test of the file has finished.
+      if (!lingering && /^# duration_ms /m.test(out)) {
+        lingering = setTimeout(() => {
+          ended = true;
+          child.kill('SIGKILL');
+        }, LINGER_MS);
+      }
+    });
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code) => {
+      clearTimeout(lingering);
       // Printed whole, so files running side by side do not interleave.
       process.stdout.write(`# file: ${relative(root, file)}\n${out}`);
       const counts = {};
       for (const m of out.matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
       for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
-      if (code !== 0 || counts.tests === undefined) {
+      if ((code !== 0 && !ended) || counts.tests === undefined || counts.fail > 0) {
         failedFiles.push(relative(root, file));
         if (!counts.fail) crashed++;
       }
