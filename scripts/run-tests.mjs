@@ -28,13 +28,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Each file runs in a node --test process of its own, two at a time (this
-// machine's cores), and its TAP summary is totalled here. Node's
-// --test-force-exit is not used: it ended files before all of their tests had
-// run (the golden suite stopped part-way) and still reported success. A real
-// client library can leave a timer behind after its tests are done
-// (grpc-js-xds keeps its xDS client's retry timers after its channels close),
-// so a file that has printed its summary and not exited within a few seconds
-// is ended; its summary already says how its tests went.
+// machine's cores). Node's --test-force-exit is not used: it ended files
+// before all of their tests had run (the golden suite stopped part-way) and
+// still reported success. A real client library can leave a timer behind
+// after its tests are done (grpc-js-xds keeps its xDS client's retry timers
+// after its channels close), and then node prints no summary until the
+// process would exit: a file that has printed nothing for IDLE_MS after its
+// last top-level result is ended, and its results are counted from its TAP
+// lines (a test that was still running would have printed since: the
+// per-test timeout is far longer).
 const CONCURRENCY = 2;
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
@@ -42,7 +44,29 @@ const failedFiles = [];
 /** Files that failed without a failing test to show for it (a crash, a load error). */
 let crashed = 0;
 
-const LINGER_MS = 3000;
+const IDLE_MS = 20_000;
+
+/** Leaf results of TAP output: every `ok`/`not ok` line whose YAML block does not say it is a suite. */
+function countTap(out) {
+  const lines = out.split('\n');
+  const c = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(ok|not ok) \d+ - .*?(# SKIP|# TODO)?$/.exec(lines[i]);
+    if (!m) continue;
+    let suite = false;
+    if (/^\s*---$/.test(lines[i + 1] ?? '')) {
+      for (let j = i + 2; j < lines.length && !/^\s*\.\.\.$/.test(lines[j]); j++)
+        if (/type: 'suite'/.test(lines[j])) suite = true;
+    }
+    if (suite) continue;
+    c.tests++;
+    if (m[2] === '# SKIP') c.skipped++;
+    else if (m[2] === '# TODO') c.todo++;
+    else if (m[1] === 'ok') c.pass++;
+    else c.fail++;
+  }
+  return c;
+}
 
 function runFile(file) {
   return new Promise((resolve) => {
@@ -50,26 +74,35 @@ function runFile(file) {
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let ended = false;
-    let lingering;
-    child.stdout.on('data', (d) => {
-      out += d;
-      // The runner's last summary line: every test of the file has finished.
-      if (!lingering && /^# duration_ms /m.test(out)) {
-        lingering = setTimeout(() => {
+    let idle;
+    const watch = () => {
+      clearTimeout(idle);
+      // Only after a top-level result (a nested one's YAML is indented further):
+      // a running test prints nothing for a while too.
+      const last = out.trimEnd().split('\n').at(-1) ?? '';
+      if (/^(ok|not ok) \d+ - /.test(last) || last === '  ...')
+        idle = setTimeout(() => {
           ended = true;
           child.kill('SIGKILL');
-        }, LINGER_MS);
-      }
+        }, IDLE_MS);
+    };
+    child.stdout.on('data', (d) => {
+      out += d;
+      watch();
     });
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code) => {
-      clearTimeout(lingering);
+      clearTimeout(idle);
       // Printed whole, so files running side by side do not interleave.
-      process.stdout.write(`# file: ${relative(root, file)}\n${out}`);
-      const counts = {};
-      for (const m of out.matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
+      process.stdout.write(
+        `# file: ${relative(root, file)}\n${out}${ended ? '# ended after its last result: it left handles open\n' : ''}`,
+      );
+      const summary = {};
+      for (const m of out.matchAll(/^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/gm))
+        summary[m[1]] = Number(m[2]);
+      const counts = summary.tests !== undefined ? summary : countTap(out);
       for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
-      if ((code !== 0 && !ended) || counts.tests === undefined || counts.fail > 0) {
+      if ((code !== 0 && !ended) || counts.tests === 0 || counts.fail > 0) {
         failedFiles.push(relative(root, file));
         if (!counts.fail) crashed++;
       }
