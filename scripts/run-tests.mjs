@@ -102,7 +102,9 @@ function runFile(file) {
         summary[m[1]] = Number(m[2]);
       const counts = summary.tests !== undefined ? summary : countTap(out);
       for (const k of Object.keys(totals)) totals[k] += counts[k] ?? 0;
-      if ((code !== 0 && !ended) || counts.tests === 0 || counts.fail > 0) {
+      // A file with no summary and no result at all did not run (a load error, a crash).
+      const ranNothing = summary.tests === undefined && counts.tests === 0;
+      if ((code !== 0 && !ended) || ranNothing || counts.fail > 0) {
         failedFiles.push(relative(root, file));
         if (!counts.fail) crashed++;
       }
