@@ -19,6 +19,7 @@ export const CODE = {
   dynamicDnsWithoutWaypoint: 'ISL0005',
   sourceLabelsOnWaypoint: 'ISL0006',
   unusableTelemetryProvider: 'ISL0007',
+  unusableDelegate: 'ISL0008',
 } as const;
 
 export const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute'] as const;

@@ -5,6 +5,7 @@ import { resolveShortname } from '../translate/vs-destination';
 import { forMesh, hostsMatch } from '../translate/vs-select';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';
+import { analyzeDelegates } from './analyze-delegate';
 
 // What `istioctl analyze` reports about VirtualServices, and what a waypoint
 // silently does not apply of one.
@@ -112,5 +113,5 @@ function waypointProblems(world: World, index: AmbientIndex): Message[] {
 }
 
 export function analyzeVirtualServices(world: World, index: AmbientIndex): Message[] {
-  return [...destinationProblems(world), ...waypointProblems(world, index)];
+  return [...destinationProblems(world), ...waypointProblems(world, index), ...analyzeDelegates(world)];
 }

@@ -321,6 +321,26 @@ export const virtualServiceSpec: Check = all(
     const mesh = none('gateways') || (o.gateways as unknown[]).includes('mesh');
     if (mesh && Array.isArray(o.hosts) && o.hosts.includes('*'))
       out.push(['hosts', 'wildcard host * is not allowed for virtual services bound to the mesh gateway']);
+    if (none('hosts')) out.push(...delegateProblems(o));
     return out;
   }),
 );
+
+/**
+ * A VirtualService without hosts is a delegate: no gateways, tls or tcp, and
+ * none of its rules may delegate again (validation.go: ValidateVirtualService;
+ * virtualservice.go: validateHTTPRouteConflict).
+ */
+function delegateProblems(o: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  const some = (k: string) => Array.isArray(o[k]) && o[k].length > 0;
+  if (some('gateways')) out.push(['gateways', 'delegate virtual service must have no gateways specified']);
+  if (some('tls')) out.push(['tls', 'delegate virtual service must have no tls route specified']);
+  if (some('tcp')) out.push(['tcp', 'delegate virtual service must have no tcp route specified']);
+  const http = Array.isArray(o.http) ? (o.http as unknown[]) : [];
+  http.forEach((r, i) => {
+    if (r !== null && typeof r === 'object' && (r as Record<string, unknown>).delegate !== undefined)
+      out.push([`http[${i}].delegate`, 'delegate HTTP route cannot contain delegate']);
+  });
+  return out;
+}

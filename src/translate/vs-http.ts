@@ -25,6 +25,8 @@ import type {
 import type { WaypointContext } from './context';
 import { DEFAULT_RETRY } from './route-policies';
 import { vsDestinationCluster } from './vs-destination';
+import { mergedHttpRules } from './vs-delegate';
+import { defaultVirtualServiceExportTo } from './vs-export';
 
 // A VirtualService's `http` routes as a waypoint serves them
 // (listener_waypoint.go: waypointInboundRoute, translateWaypointRoute;
@@ -316,7 +318,7 @@ function isCatchAll(r: HttpRouteIR): boolean {
 /**
  * The route entries of one VirtualService for a service port, in its order;
  * nothing after a catch-all (listener_waypoint.go: waypointInboundRoute).
- * Routes that delegate are left out (a delegate applies to gateways).
+ * Delegating rules are first replaced by their delegate's (vs-delegate.ts).
  */
 export function vsHttpRoutes(
   ctx: WaypointContext,
@@ -325,7 +327,9 @@ export function vsHttpRoutes(
   outbound: OutboundClusterIR[],
 ): HttpRouteIR[] {
   const out: HttpRouteIR[] = [];
-  for (const rule of vs.spec?.http ?? []) {
+  const exportDefaults = defaultVirtualServiceExportTo(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const { rules } = mergedHttpRules(ctx.world, vs, ctx.opts.domain, exportDefaults, ctx.reads);
+  for (const rule of rules) {
     if (rule.delegate) continue;
     if ((rule.match ?? []).length === 0) {
       const r = translate(ctx, vs, rule, undefined, listenerPort, outbound);
