@@ -10,9 +10,7 @@ import { CODE } from './analyze-codes';
 /** Provider kinds the waypoint builds nothing from, and why. */
 function unusable(kind: string, type: string, use: 'accessLogging' | 'tracing'): string | undefined {
   if (use === 'accessLogging') {
-    if (kind === 'otel-als')
-      return 'envoyOtelAls access logs are not built: the Envoy API this control plane builds against lacks the OpenTelemetry protos';
-    if (kind !== 'file' && kind !== 'http-als' && kind !== 'tcp-als')
+    if (kind !== 'file' && kind !== 'http-als' && kind !== 'tcp-als' && kind !== 'otel-als')
       return `a ${type || kind} provider writes no access log`;
     return undefined;
   }

@@ -5,6 +5,8 @@ import {
   ACCESS_LOG_CEL_FILTER,
   ACCESS_LOGGER_FILE,
   ACCESS_LOGGER_HTTP_GRPC,
+  ACCESS_LOGGER_OTEL,
+  OTEL_ALS_FILTER_STATE_OBJECTS,
   ACCESS_LOGGER_TCP_GRPC,
   REQ_WITHOUT_QUERY_FORMATTER,
   REQ_WITHOUT_QUERY_OPERATOR,
@@ -53,13 +55,41 @@ function celFilter(expression: string): AccessLogFilter {
   };
 }
 
-function grpcCommon(l: Extract<AccessLogIR, { kind: 'http-grpc' | 'tcp-grpc' }>) {
+function grpcCommon(l: Extract<AccessLogIR, { kind: 'http-grpc' | 'tcp-grpc' | 'otel' }>) {
   return {
     log_name: l.logName,
     grpc_service: { envoy_grpc: { cluster_name: l.cluster, authority: l.authority } },
     transport_api_version: 'V3' as const,
-    filter_state_objects_to_log: l.filterStateObjectsToLog,
+    filter_state_objects_to_log: l.kind === 'otel' ? [...OTEL_ALS_FILTER_STATE_OBJECTS] : l.filterStateObjectsToLog,
   };
+}
+
+/**
+ * telemetry_logging.go: buildOpenTelemetryAccessLogConfig — Envoy's own
+ * labels off, the body as a string value, attributes only when there are
+ * some, and the req_without_query formatter when body or attributes use it
+ * (accessLogFormatters).
+ */
+function otelConfig(l: Extract<AccessLogIR, { kind: 'otel' }>) {
+  const reqWithoutQuery = usesReqWithoutQuery(l.body) || usesReqWithoutQuery(l.attributes.map((a) => a.value));
+  return pack('envoy.extensions.access_loggers.open_telemetry.v3.OpenTelemetryAccessLogConfig', {
+    common_config: grpcCommon(l),
+    disable_builtin_labels: true,
+    ...(l.body !== '' ? { body: { string_value: l.body } } : {}),
+    ...(l.attributes.length > 0
+      ? { attributes: { values: l.attributes.map((a) => ({ key: a.key, value: { string_value: a.value } })) } }
+      : {}),
+    ...(reqWithoutQuery
+      ? {
+          formatters: [
+            {
+              name: REQ_WITHOUT_QUERY_FORMATTER,
+              typed_config: pack('envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery', {}),
+            },
+          ],
+        }
+      : {}),
+  });
 }
 
 /**
@@ -117,6 +147,7 @@ function accessLog(l: AccessLogIR, tunnel?: TunnelLogFilter): AccessLog {
       }),
       ...filter,
     };
+  if (l.kind === 'otel') return { name: ACCESS_LOGGER_OTEL, typed_config: otelConfig(l), ...filter };
   return {
     name: ACCESS_LOGGER_TCP_GRPC,
     typed_config: pack('envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig', {

@@ -282,6 +282,15 @@ export type AccessLogIR = (
       additionalResponseHeadersToLog: string[];
       additionalResponseTrailersToLog: string[];
     }
+  | {
+      /** envoyOtelAls: a log record per request, its body a format line, its attributes named format strings. */
+      kind: 'otel';
+      logName: string;
+      cluster: string;
+      authority: string;
+      body: string;
+      attributes: { key: string; value: string }[];
+    }
 ) & { filter?: string };
 
 /** A tracing custom tag, as the Telemetry API and istiod's own tags write it. */

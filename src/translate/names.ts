@@ -308,3 +308,16 @@ export function dnsCacheName(hostname: string): string {
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 /** The retry priority `retryRemoteLocalities` selects (retry.go: ConvertPolicy). */
 export const RETRY_PREVIOUS_PRIORITIES = 'envoy.retry_priorities.previous_priorities';
+
+/** The OpenTelemetry access logger (telemetry_logging.go: OtelEnvoyALSName, OtelEnvoyAccessLogFriendlyName). */
+export const ACCESS_LOGGER_OTEL = 'envoy.access_loggers.open_telemetry';
+export const OTEL_ALS_LOG_NAME = 'otel_envoy_accesslog';
+/** Filter state the OpenTelemetry logger always logs: the peer keys, old and new (envoyWasmStateToLog). */
+export const OTEL_ALS_FILTER_STATE_OBJECTS: readonly string[] = [
+  'upstream_peer',
+  'downstream_peer',
+  'wasm.upstream_peer',
+  'wasm.upstream_peer_id',
+  'wasm.downstream_peer',
+  'wasm.downstream_peer_id',
+];

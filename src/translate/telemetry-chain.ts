@@ -108,9 +108,26 @@ function accessLogOf(ctx: WaypointContext, inputs: TelemetryInputs, p: Telemetry
       additionalResponseTrailersToLog: http ? p.additionalResponseTrailersToLog : [],
     };
   }
-  // envoyOtelAls needs OpenTelemetry's common.proto, which the Envoy API we
-  // build against does not ship: it is left out, as istiod leaves out a
-  // provider whose service it cannot find.
+  if (p.kind === 'otel-als') {
+    // telemetry_logging.go: openTelemetryLog — Istio's line unless a text is
+    // given; labels become string attributes sorted by name
+    // (ConvertStructToAttributeKeyValues reads string values only).
+    const c = lookupCluster(ctx, inputs, p.service, p.port, true);
+    if (!c) return undefined;
+    return {
+      kind: 'otel',
+      logName: p.logName ?? names.OTEL_ALS_LOG_NAME,
+      cluster: c.cluster,
+      authority: c.hostname,
+      body: p.text !== '' ? p.text : names.ISTIO_TEXT_LOG_FORMAT,
+      attributes: Object.keys(p.labels ?? {})
+        .sort()
+        .map((key) => {
+          const v = p.labels?.[key];
+          return { key, value: typeof v === 'string' ? v : '' };
+        }),
+    };
+  }
   return undefined;
 }
 

@@ -31,7 +31,14 @@ export type TelemetryProvider = { name: string } & (
       additionalResponseHeadersToLog: string[];
       additionalResponseTrailersToLog: string[];
     })
-  | (Remote & { kind: 'otel-als' })
+  | (Remote & {
+      kind: 'otel-als';
+      logName?: string;
+      /** `logFormat.text`, empty when not set. */
+      text: string;
+      /** `logFormat.labels`, as written. */
+      labels?: Record<string, unknown>;
+    })
   | (Remote & { kind: 'zipkin'; maxTagLength: number; enable64bitTraceId: boolean; path: string })
   | (Remote & { kind: 'datadog'; maxTagLength: number })
   | (Remote & { kind: 'skywalking' })
@@ -153,7 +160,18 @@ function provider(p: Raw): TelemetryProvider | undefined {
     };
   }
   const otelAls = rec(p.envoyOtelAls);
-  if (otelAls) return { name, kind: 'otel-als', ...remote(otelAls) };
+  if (otelAls) {
+    const f = rec(otelAls.logFormat);
+    const labels = f && rec(f.labels);
+    return {
+      name,
+      kind: 'otel-als',
+      ...remote(otelAls),
+      ...(str(otelAls.logName) ? { logName: str(otelAls.logName) } : {}),
+      text: f ? str(f.text) : '',
+      ...(labels ? { labels } : {}),
+    };
+  }
   const zipkin = rec(p.zipkin);
   if (zipkin)
     return {

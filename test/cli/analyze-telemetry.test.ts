@@ -31,11 +31,19 @@ describe('analyze: Telemetry', () => {
     ]);
   });
 
-  it('names a provider no waypoint can use', async () => {
+  it('names a provider no waypoint can use, and not the gRPC and OpenTelemetry log providers', async () => {
     const { world } = await loadManifests([join(CASES, 'telemetry-otel-access-log', 'input.yaml')]);
-    const m = summary(analyzeTelemetry(world));
-    assert.equal(m.length, 1);
-    assert.match(m[0] ?? '', /^ISL0007 app\/logs: accessLogging provider otel: envoyOtelAls access logs are not built/);
+    assert.deepEqual(summary(analyzeTelemetry(world)), []);
+    const tel: KubeObject = {
+      apiVersion: 'telemetry.istio.io/v1',
+      kind: 'Telemetry',
+      metadata: { name: 'logs', namespace: 'app' },
+      spec: { accessLogging: [{ providers: [{ name: 'prometheus' }, { name: 'nope' }] }] },
+    };
+    assert.deepEqual(summary(analyzeTelemetry(applyChanges(EMPTY_WORLD, [{ op: 'upsert', object: tel }]).world)), [
+      'ISL0007 app/logs: accessLogging provider nope: the mesh config defines no extension provider nope',
+      'ISL0007 app/logs: accessLogging provider prometheus: a prometheus provider writes no access log',
+    ]);
   });
 
   it('selector.go: a selector matching no pod, and two selecting the same pod', () => {
