@@ -5,6 +5,7 @@ import { Gauge } from 'prom-client';
 import type { ConfigSource } from '../watch/source';
 import { parseKey, type World } from '../model';
 import { JwksResolver } from '../jwks/resolver';
+import { AddressAssigningSource } from '../watch/address-source';
 import { describeError } from '../watch/source';
 import { DirectorySource } from '../watch/directory';
 import { ConfigStore } from '../watch/store';
@@ -70,7 +71,8 @@ async function chooseSource(
   }
   const dir = opts.configDir ?? bundledExample();
   if (!existsSync(dir)) throw new CommandError(`--config-dir ${dir}: no such directory`);
-  return { source: new DirectorySource(dir, { log: scoped(log, 'manifests') }) };
+  // Files have no status to write allocated addresses to: they are derived on the way in.
+  return { source: new AddressAssigningSource(new DirectorySource(dir, { log: scoped(log, 'manifests') })) };
 }
 
 export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache, log: Logger): Promise<Pipeline> {
@@ -180,8 +182,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   }
   await source.start();
   // The directory source logs its own problems as they appear, rate-limited.
-  if (!(source instanceof DirectorySource))
-    for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
+  if (kube) for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();
   // Like istiod's first push, wait for the first fetches before reporting ready.
   await Promise.all([resolveJwks(store.world), readCaBundles(store.world)]);

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { applyChanges, crds, EMPTY_WORLD, keyOf, type Change, type World } from '../model';
+import { AddressAssigner } from './address-source';
 import { DirectorySource } from './directory';
 import { parseManifestFile } from './parse';
 import type { SourceError } from './source';
@@ -70,5 +71,6 @@ export async function loadManifests(paths: readonly string[]): Promise<{ world: 
   const files = parseTexts(texts);
   changes.push(...files.changes);
   errors.push(...files.errors);
-  return { world: applyChanges(EMPTY_WORLD, changes).world, errors };
+  // As the directory mode serves them: ServiceEntries with their allocated addresses.
+  return { world: applyChanges(EMPTY_WORLD, new AddressAssigner().apply(changes)).world, errors };
 }
