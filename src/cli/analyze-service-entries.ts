@@ -23,7 +23,7 @@ export function serviceEntryFindings(world: World, index: AmbientIndex): Message
           level: 'Warning',
           code: CODE.hostWithoutAddress,
           ...at,
-          text: `host ${host} has no address (none in spec.addresses, none allocated in status.addresses), so its traffic never reaches waypoint ${waypointKey(b.waypoint)}; set addresses or run istiod's IP allocator`,
+          text: `host ${host} has no address (none in spec.addresses, none allocated in status.addresses), so its traffic never reaches waypoint ${waypointKey(b.waypoint)}; set addresses, or let addresses be allocated (resolution other than NONE, no networking.istio.io/enable-autoallocate-ip: "false" label, a wildcard host only with DYNAMIC_DNS)`,
         });
       }
     } else if (resolutionOf(se) === 'DYNAMIC_DNS') {

@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import {
   DEFAULT_SCOPE,
+  fieldManagerOf,
   get,
   list,
   ownedByRevision,
@@ -17,6 +18,7 @@ import { waypointGatewayStatus } from './gateway-status';
 import { LeaderElector } from './leader';
 import { waypointObjects, DEFAULT_DEPLOY, type WaypointDeployOptions } from './waypoint-objects';
 import { ClusterWriter } from './writer';
+import { ServiceEntryAddressWriter } from './address-writer';
 
 export interface ControllerOptions {
   identity: string;
@@ -47,6 +49,8 @@ export const DEFAULT_CONTROLLER: Omit<ControllerOptions, 'identity'> = {
  */
 export class WaypointController {
   readonly writer: ClusterWriter;
+  /** ServiceEntry `status.addresses`, as istiod's IP allocator writes them. */
+  readonly addresses: ServiceEntryAddressWriter;
   private readonly api: k8s.KubernetesObjectApi;
   private readonly elector: LeaderElector;
   private latest?: { world: World; statuses: readonly ObjectStatus[] };
@@ -62,6 +66,7 @@ export class WaypointController {
     const api = k8s.KubernetesObjectApi.makeApiClient(kc);
     this.api = api;
     this.writer = new ClusterWriter(api, kc, log, opts.scope.controllerName);
+    this.addresses = new ServiceEntryAddressWriter(kc, log, fieldManagerOf(opts.scope.controllerName));
     this.elector = new LeaderElector(
       api,
       {
@@ -220,5 +225,6 @@ export class WaypointController {
         await this.writer.status(world, s);
       }
     }
+    if (this.elector.isLeader) await this.addresses.reconcile(world);
   }
 }
