@@ -335,6 +335,50 @@ describe('incremental translation matches a full translation', () => {
       () => [{ op: 'delete', kind: 'VirtualService', namespace: NS0, name: 'split' }],
       'local',
     ],
+    [
+      'a VirtualService delegating to one in a namespace no waypoint reads',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'root', namespace: NS0 },
+          spec: {
+            hosts: [svcName(12)],
+            http: [{ match: [{ uri: { prefix: '/api' } }], delegate: { name: 'leaf', namespace: 'delegates' } }],
+          },
+        }),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'leaf', namespace: 'delegates' },
+          spec: { http: [{ route: [{ destination: { host: `${svcName(13)}.${NS0}.svc.cluster.local` } }] }] },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the delegate edited (only the delegating waypoint read it)',
+      () => [
+        upsert({
+          ...obj('VirtualService', 'delegates', 'leaf'),
+          spec: {
+            http: [
+              {
+                match: [{ uri: { prefix: '/api/v2' } }],
+                route: [{ destination: { host: `${svcName(14)}.${NS0}.svc.cluster.local` } }],
+              },
+            ],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the delegate deleted',
+      () => [{ op: 'delete', kind: 'VirtualService', namespace: 'delegates', name: 'leaf' }],
+      'local',
+    ],
+    ['the root deleted', () => [{ op: 'delete', kind: 'VirtualService', namespace: NS0, name: 'root' }], 'local'],
     ['the destination back', () => [upsert(backend)], 'any'],
     [
       'a canary waypoint for one service (it then serves the service too)',
