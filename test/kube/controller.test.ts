@@ -288,7 +288,11 @@ describe(
           () => srv.get('security.istio.io/v1', 'RequestAuthentication', 'default', 'jwt')?.status,
           'policy statuses',
         );
-        await until(() => srv.get('networking.istio.io/v1', 'ServiceEntry', 'default', 'ext')?.status, 'entry status');
+        // Its WaypointBound condition, and the addresses the leader allocated (ipallocate.go), side by side.
+        await until(() => {
+          const st = srv.get('networking.istio.io/v1', 'ServiceEntry', 'default', 'ext')?.status as Any | undefined;
+          return st?.conditions?.length > 0 && st?.addresses?.length === 2;
+        }, 'entry status with conditions and allocated addresses');
         // The CA bundle was read by name: the policy's reference resolves.
         const btls = (await until(
           () =>
