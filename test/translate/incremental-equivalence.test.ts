@@ -115,6 +115,7 @@ describe('incremental translation matches a full translation', () => {
   const policy = obj('AuthorizationPolicy', NS0, `allow-${svcName(0)}`) as KubeObject & { spec: object };
   const ns1 = obj('Namespace', undefined, NS1);
   const backend = obj('Service', NS1, svcName(100));
+  const otherBackend = obj('Service', NS1, svcName(101));
   const node = (labels: Record<string, string>): KubeObject => ({
     apiVersion: 'v1',
     kind: 'Node',
@@ -296,13 +297,13 @@ describe('incremental translation matches a full translation', () => {
           kind: 'VirtualService',
           metadata: { name: 'split', namespace: NS0 },
           spec: {
-            hosts: [svcName(7)],
+            hosts: [svcName(10)],
             http: [
               {
                 match: [{ uri: { prefix: '/v2' } }],
                 route: [
-                  { destination: { host: svcName(7), subset: 'v2' }, weight: 90 },
-                  { destination: { host: `${svcName(100)}.${NS1}.svc.cluster.local` }, weight: 10 },
+                  { destination: { host: svcName(10), subset: 'v2' }, weight: 90 },
+                  { destination: { host: `${svcName(101)}.${NS1}.svc.cluster.local` }, weight: 10 },
                 ],
               },
             ],
@@ -327,7 +328,7 @@ describe('incremental translation matches a full translation', () => {
     ],
     [
       'the cross-namespace destination deleted',
-      () => [{ op: 'delete', kind: 'Service', namespace: NS1, name: svcName(100) }],
+      () => [{ op: 'delete', kind: 'Service', namespace: NS1, name: svcName(101) }],
       'any',
     ],
     [
@@ -379,7 +380,7 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     ['the root deleted', () => [{ op: 'delete', kind: 'VirtualService', namespace: NS0, name: 'root' }], 'local'],
-    ['the destination back', () => [upsert(backend)], 'any'],
+    ['the destination back', () => [upsert(otherBackend)], 'any'],
     [
       'a canary waypoint for one service (it then serves the service too)',
       () => {
