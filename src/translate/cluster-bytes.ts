@@ -134,40 +134,49 @@ function writeStringEntry(key: string, v: string): boolean {
  * filter_metadata { istio: { services: [{ host, name, namespace }] } },
  * written as protobufjs writes it — map entries key (1) then value (2) in
  * insertion order; Value.struct_value is field 5, Value.list_value field 6,
- * ListValue.values field 1. Sizes are worked out innermost first, then the
- * field is written outermost first, straight into the cluster's buffer.
+ * ListValue.values field 1. Sizes are worked out innermost first (into the
+ * variables below, not an array per cluster), then the field is written
+ * outermost first, straight into the cluster's buffer.
  */
-function metadataSize(p: EdsClusterParts): number[] {
-  const svc =
+let svcSize = 0;
+let structValueSize = 0;
+let listSize = 0;
+let listValueSize = 0;
+let servicesEntrySize = 0;
+let istioSize = 0;
+let metaEntrySize = 0;
+let metaSize = 0;
+
+/** The whole field's size, tag included; leaves its parts' sizes in the variables above. */
+function metadataSize(p: EdsClusterParts): number {
+  svcSize =
     ld(stringEntry(4, p.host.length)) + ld(stringEntry(4, p.service.length)) + ld(stringEntry(9, p.namespace.length));
-  const structValue = ld(svc);
-  const list = ld(structValue);
-  const listValue = ld(list);
-  const servicesEntry = ld(8) + ld(listValue);
-  const subset = p.subset ? ld(stringEntry(6, p.subset.length)) : 0;
-  const istio = ld(servicesEntry) + subset;
-  const metaEntry = ld(ISTIO.length) + ld(istio);
-  const meta = ld(metaEntry);
-  return [2 + varintSize(meta) + meta, meta, metaEntry, istio, servicesEntry, listValue, list, structValue, svc];
+  structValueSize = ld(svcSize);
+  listSize = ld(structValueSize);
+  listValueSize = ld(listSize);
+  servicesEntrySize = ld(8) + ld(listValueSize);
+  istioSize = ld(servicesEntrySize) + (p.subset ? ld(stringEntry(6, p.subset.length)) : 0);
+  metaEntrySize = ld(ISTIO.length) + ld(istioSize);
+  metaSize = ld(metaEntrySize);
+  return 2 + varintSize(metaSize) + metaSize;
 }
 
-function writeMetadata(p: EdsClusterParts, sizes: number[]): boolean {
-  const [, meta = 0, metaEntry = 0, istio = 0, servicesEntry = 0, listValue = 0, list = 0, structValue = 0, svc = 0] =
-    sizes;
+/** Writes the field metadataSize(p) measured last. */
+function writeMetadata(p: EdsClusterParts): boolean {
   out[at++] = 0xca; // field 25, two bytes
   out[at++] = 0x01;
-  at = writeVarint(out, at, meta);
-  head(0x0a, metaEntry);
+  at = writeVarint(out, at, metaSize);
+  head(0x0a, metaEntrySize);
   head(0x0a, ISTIO.length);
   ascii(ISTIO);
-  head(0x12, istio);
-  head(0x0a, servicesEntry);
+  head(0x12, istioSize);
+  head(0x0a, servicesEntrySize);
   head(0x0a, 8);
   ascii('services');
-  head(0x12, listValue);
-  head(0x32, list);
-  head(0x0a, structValue);
-  head(0x2a, svc);
+  head(0x12, listValueSize);
+  head(0x32, listSize);
+  head(0x0a, structValueSize);
+  head(0x2a, svcSize);
   return (
     writeStringEntry('host', p.host) &&
     writeStringEntry('name', p.service) &&
@@ -177,11 +186,11 @@ function writeMetadata(p: EdsClusterParts, sizes: number[]): boolean {
 }
 
 /**
- * The encoding of the EDS cluster `full()` (which the ordinary encoder
+ * The encoding of the EDS cluster `full(p)` (which the ordinary encoder
  * writes instead for the rare name that is not ASCII). The bytes own their
  * memory, as prepare()'s do.
  */
-export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer {
+export function edsClusterBytes(p: EdsClusterParts, full: (p: EdsClusterParts) => Cluster): Buffer {
   const { name, altStatName } = p;
   const k = parts();
   const opts = p.options
@@ -196,7 +205,7 @@ export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer
     k.type.length +
     ld(edsBody) +
     k.middle.length +
-    (meta[0] ?? 0) +
+    meta +
     k.lb.length +
     2 + // field 28's tag takes two bytes
     varintSize(a) +
@@ -212,7 +221,7 @@ export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer
   head(TAG_SERVICE_NAME, n);
   ok = ok && ascii(name);
   at = put(k.middle, at);
-  ok = ok && writeMetadata(p, meta);
+  ok = ok && writeMetadata(p);
   at = put(k.lb, at);
   at = writeVarint(out, at, TAG_ALT_STAT_NAME);
   at = writeVarint(out, at, a);
@@ -220,7 +229,7 @@ export function edsClusterBytes(p: EdsClusterParts, full: () => Cluster): Buffer
   if (opts) at = put(opts, at);
   const buf = out;
   out = NONE;
-  if (!ok) return ownCopy(encodeMessage(CLUSTER, full()));
+  if (!ok) return ownCopy(encodeMessage(CLUSTER, full(p)));
   if (at !== size) throw new Error(`cluster ${name}: spliced ${at} of ${size} bytes`);
   return buf;
 }

@@ -18,6 +18,7 @@ import * as names from './names';
 import type { Recipe } from './recipe';
 import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
 import { CONNECT_TIMEOUT_MS, edsClusterBytes, type EdsClusterParts } from './cluster-bytes';
+import { connectOriginateBytes, fixedClusterBytes } from './cluster-bytes-fixed';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 
@@ -57,15 +58,15 @@ interface EdsInput {
 }
 
 function edsParts(i: EdsInput): EdsClusterParts {
-  const options = i.http2 ? http2Options() : upstreamProtocolOptions(i.protocol);
+  // One object of one shape, without spreads: the spliced path builds one per cluster.
   return {
     name: i.name,
     altStatName: names.altStatName(i.name),
     host: i.host,
     service: i.service,
     namespace: i.namespace,
-    ...(i.subset ? { subset: i.subset } : {}),
-    ...(options ? { options } : {}),
+    subset: i.subset || undefined,
+    options: i.http2 ? http2Options() : upstreamProtocolOptions(i.protocol),
   };
 }
 
@@ -91,10 +92,25 @@ function edsCluster(p: EdsClusterParts): Cluster {
   };
 }
 
-function edsRecipe(input: EdsInput): Recipe<Cluster> {
-  const build = () => edsCluster(edsParts(input));
-  // The spliced bytes of build()'s cluster (cluster-bytes.ts).
-  return { name: input.name, input, build, encode: () => edsClusterBytes(edsParts(input), build) };
+/**
+ * The recipe of an EDS cluster with istiod's defaults: its bytes are spliced
+ * (cluster-bytes.ts). A class rather than an object of closures: a waypoint
+ * has one per service port, and a cold translation builds them all.
+ */
+class EdsRecipe implements Recipe<Cluster> {
+  readonly name: string;
+
+  constructor(readonly input: EdsInput) {
+    this.name = input.name;
+  }
+
+  build(): Cluster {
+    return edsCluster(edsParts(this.input));
+  }
+
+  encode(): Buffer {
+    return edsClusterBytes(edsParts(this.input), edsCluster);
+  }
 }
 
 /**
@@ -104,7 +120,6 @@ function edsRecipe(input: EdsInput): Recipe<Cluster> {
  * peers of the trust domain.
  */
 function connectOriginate(trustDomain: string, namespace: string): Cluster {
-  const san = (prefix: string) => ({ san_type: 'URI' as const, matcher: { prefix } });
   return {
     name: names.CONNECT_ORIGINATE,
     type: 'ORIGINAL_DST',
@@ -120,27 +135,42 @@ function connectOriginate(trustDomain: string, namespace: string): Cluster {
     typed_extension_protocol_options: h2ConnectOptions(),
     transport_socket: {
       name: 'tls',
-      typed_config: pack('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
-        common_tls_context: {
-          tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
-          alpn_protocols: ['h2'],
-          tls_certificate_sds_secret_configs: [sdsSecret('default')],
-          combined_validation_context: {
-            // buildCommonConnectTLSContext adds the trust domain;
-            // buildWaypointConnectOriginate the waypoint's namespace.
-            default_validation_context: {
-              match_typed_subject_alt_names: [
-                san(`${names.SPIFFE_SCHEME}${trustDomain}/`),
-                san(`${names.SPIFFE_SCHEME}${trustDomain}/ns/${namespace}/sa/`),
-              ],
-            },
-            validation_context_sds_secret_config: sdsSecret('ROOTCA'),
-          },
-        },
-      }),
+      typed_config: pack(
+        'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        connectTls(trustDomain, namespace),
+      ),
     },
   };
 }
+
+/** connect_originate's TLS context (the only part of it that depends on the waypoint). */
+function connectTls(
+  trustDomain: string,
+  namespace: string,
+): TypeMap['envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'] {
+  const san = (prefix: string) => ({ san_type: 'URI' as const, matcher: { prefix } });
+  return {
+    common_tls_context: {
+      tls_params: { tls_minimum_protocol_version: 'TLSv1_3', tls_maximum_protocol_version: 'TLSv1_3' },
+      alpn_protocols: ['h2'],
+      tls_certificate_sds_secret_configs: [sdsSecret('default')],
+      combined_validation_context: {
+        // buildCommonConnectTLSContext adds the trust domain;
+        // buildWaypointConnectOriginate the waypoint's namespace.
+        default_validation_context: {
+          match_typed_subject_alt_names: [
+            san(`${names.SPIFFE_SCHEME}${trustDomain}/`),
+            san(`${names.SPIFFE_SCHEME}${trustDomain}/ns/${namespace}/sa/`),
+          ],
+        },
+        validation_context_sds_secret_config: sdsSecret('ROOTCA'),
+      },
+    },
+  };
+}
+
+const mainInternal = () => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL);
+const encap = () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE);
 
 /**
  * Every cluster of a waypoint, sorted by name, as recipes: an unchanged
@@ -152,13 +182,16 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
     {
       name: names.MAIN_INTERNAL,
       input: null,
-      build: () => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL),
+      build: mainInternal,
+      encode: () => fixedClusterBytes(names.MAIN_INTERNAL, mainInternal),
     },
-    { name: names.ENCAP, input: null, build: () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE) },
+    { name: names.ENCAP, input: null, build: encap, encode: () => fixedClusterBytes(names.ENCAP, encap) },
     {
       name: names.CONNECT_ORIGINATE,
       input: { trustDomain, namespace },
       build: () => connectOriginate(trustDomain, namespace),
+      encode: () =>
+        connectOriginateBytes(() => connectOriginate(trustDomain, namespace), connectTls(trustDomain, namespace)),
     },
   ];
   for (const svc of ir.services) {
@@ -174,13 +207,15 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
           protocol: p.istioProtocol,
           subset: proto,
         };
-        const vip = {
+        // Only the clusters the ordinary encoder writes read this.
+        const vipOf = () => ({
           svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
           config: d?.config ?? '',
           subset: proto as string,
           ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
-        };
+        });
         if (!usesEds(svc)) {
+          const vip = vipOf();
           const build = () => {
             const base = serviceEntryCluster(eds.name, svc, p, proto);
             return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base;
@@ -189,12 +224,13 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         } else if (d?.policy) {
           // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
           const policy = d.policy;
+          const vip = vipOf();
           out.push({
             name: eds.name,
             input: [eds, vip, policy],
             build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
           });
-        } else out.push(edsRecipe(eds));
+        } else out.push(new EdsRecipe(eds));
         // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
         for (const s of d?.subsets ?? []) {
           const sub: EdsInput = {
@@ -202,7 +238,7 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
             name: names.inboundVip(p.port, proto, svc.hostname, s.name),
             subset: undefined,
           };
-          const subVip = { ...vip, subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
+          const subVip = { ...vipOf(), subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
           out.push({
             name: sub.name,
             input: [sub, subVip],
@@ -221,7 +257,7 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       ? [o.hostname, o.serviceEntry.namespace]
       : o.hostname.split('.');
     out.push(
-      edsRecipe({ name: o.cluster, host: o.hostname, service, namespace, protocol: o.protocol, http2: o.http2 }),
+      new EdsRecipe({ name: o.cluster, host: o.hostname, service, namespace, protocol: o.protocol, http2: o.http2 }),
     );
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));

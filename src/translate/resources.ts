@@ -10,11 +10,12 @@ import { sameInput } from './same-input';
 export type ResourceSet = Map<string, PreparedResource[]>;
 
 /**
- * By `type\0name`: the IR input each resource was built from. Inputs are
- * pieces of the IR, which the translation keeps anyway, and are never
- * modified once built.
+ * By type URL: the IR input each resource was built from, in the order of
+ * that type's resources. Inputs are pieces of the IR, which the translation
+ * keeps anyway, and are never modified once built. (A list beside the
+ * resources rather than a map by name: a cold build then keys nothing.)
  */
-export type BuiltFrom = ReadonlyMap<string, unknown>;
+export type BuiltFrom = ReadonlyMap<string, readonly unknown[]>;
 
 export interface Built {
   resources: ResourceSet;
@@ -33,18 +34,20 @@ function cook<N extends MessageName>(
   message: N,
   recipes: Recipe<TypeMap[N]>[],
   prev: Built | undefined,
-  builtFrom: Map<string, unknown>,
+  builtFrom: Map<string, readonly unknown[]>,
 ): PreparedResource[] {
-  const old = prev ? new Map((prev.resources.get(type) ?? []).map((r) => [r.name, r])) : undefined;
-  return recipes.map((r) => {
-    const key = `${type}\0${r.name}`;
-    builtFrom.set(key, r.input);
-    const candidate = old?.get(r.name);
-    const reused =
-      candidate && prev && prev.builtFrom.has(key) && sameInput(prev.builtFrom.get(key), r.input)
-        ? candidate
-        : undefined;
-    if (reused) return reused;
+  const oldResources = prev?.resources.get(type) ?? [];
+  const oldInputs = prev?.builtFrom.get(type);
+  const old = oldInputs ? new Map(oldResources.map((r, i) => [r.name, i])) : undefined;
+  const inputs: unknown[] = new Array<unknown>(recipes.length);
+  builtFrom.set(type, inputs);
+  return recipes.map((r, i) => {
+    inputs[i] = r.input;
+    const j = old?.get(r.name);
+    if (j !== undefined && oldInputs && j < oldInputs.length && sameInput(oldInputs[j], r.input)) {
+      const reused = oldResources[j];
+      if (reused) return reused;
+    }
     if (!r.encode) return prepare(message, r.name, r.build());
     countEncode(type);
     return new PreparedResource(type, r.name, r.encode());
@@ -55,14 +58,14 @@ function cook<N extends MessageName>(
 export function clusterResources(
   ir: WaypointIR,
   prev?: Built,
-  builtFrom = new Map<string, unknown>(),
+  builtFrom = new Map<string, readonly unknown[]>(),
 ): PreparedResource[] {
   return cook(TypeUrl.Cluster, 'envoy.config.cluster.v3.Cluster', clusterRecipes(ir), prev, builtFrom);
 }
 
 /** IR → encoded Envoy resources by type URL, reusing `prev`'s encodings where the input is unchanged. */
 export function buildResourcesFrom(ir: WaypointIR, prev?: Built): Built {
-  const builtFrom = new Map<string, unknown>();
+  const builtFrom = new Map<string, readonly unknown[]>();
   const resources: ResourceSet = new Map([
     [TypeUrl.Cluster, clusterResources(ir, prev, builtFrom)],
     [

@@ -107,6 +107,27 @@ describe('spliced cluster bytes', () => {
       }
   });
 
+  it('connect_originate matches for every trust domain and namespace, after the first has fixed its shared parts', () => {
+    // cluster_waypoint.go: buildWaypointConnectOriginate — only the SAN
+    // prefixes depend on the waypoint; the rest is encoded once per process.
+    const world = meshWorld(200);
+    let checked = 0;
+    for (const trustDomain of ['cluster.local', 'example.com', 'a.much.longer.trust-domain.example.org'.repeat(4)]) {
+      for (const w of translateAll(world, { ...opts, trustDomain }).waypoints.values()) {
+        const message = buildClusters(w.ir).find((c) => c.name === 'connect_originate');
+        const resource = clusterResources(w.ir).find((r) => r.name === 'connect_originate');
+        assert.ok(message && resource, w.key);
+        assert.equal(
+          resource.body.toString('hex'),
+          reference(message as object).toString('hex'),
+          `${trustDomain} ${w.key}`,
+        );
+        checked++;
+      }
+    }
+    assert.equal(checked, 6);
+  });
+
   it('an unchanged cluster keeps its encoding when its waypoint is translated again', () => {
     const world = meshWorld(200);
     const first = translateAll(world, opts);
