@@ -114,6 +114,10 @@ export function diffText(r: DiffReport): string {
     for (const m of r.findings.added) lines.push(`  + ${formatMessage(m)}`);
     for (const m of r.findings.resolved) lines.push(`  - ${formatMessage(m)}`);
   }
+  if (r.rejected.length > 0) {
+    lines.push('rejected');
+    for (const x of r.rejected) lines.push(`  ! ${x}`);
+  }
   if (!r.changed) return 'no changes: every proxy would receive what it receives now\n';
   lines.push(
     '',

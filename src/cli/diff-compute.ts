@@ -1,11 +1,13 @@
 import { messageName, PUSH_ORDER, toProtoJson, TypeUrl, type Json, type PreparedResource } from '../envoy';
 import { applyChanges, type Change, type World } from '../model';
-import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
+import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus, type WaypointOutput } from '../translate';
 import { SnapshotCache, type ResourceMap } from '../xds';
 import { analyzeWorld, formatMessage, type Message } from './analyze';
 import { fieldDiff, type FieldChange } from './diff-fields';
+import { describeRejection } from '../translate/status-rejections';
 import { ServeStep } from './pipeline-step';
-import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
+import { RejectGate } from './pipeline-reject';
+import { ZTUNNEL_KEY } from './proxy-key';
 
 /** One resource that a proxy would receive differently. */
 export interface ResourceChange {
@@ -24,7 +26,7 @@ export interface TypeChanges {
 
 /** What one proxy (or group of proxies sharing a view) would receive differently. */
 export interface TargetDiff {
-  /** `ns/name` of a waypoint, `ztunnel`, `grpc`, or `every waypoint` for the shared Workload list. */
+  /** `ns/name` of a waypoint, `ztunnel`, or `every waypoint` for the shared Workload list. */
   target: string;
   what: string;
   /** The waypoint appears or disappears with these manifests. */
@@ -44,9 +46,32 @@ export interface DiffReport {
   targets: TargetDiff[];
   statuses: StatusChange[];
   findings: { added: Message[]; resolved: Message[] };
+  /** Resources of the change Envoy would refuse or load with problems (serve holds the refused back). */
+  rejected: string[];
 }
 
 type Snapshot = Map<string, Map<string, ResourceMap>>;
+
+/**
+ * serve's reject gate for the changed configuration only. The baseline
+ * stands for what is served now, which serve already checked; checking
+ * every resource of the mesh again cost a third of a diff.
+ */
+class ChangeGate extends RejectGate {
+  armed = false;
+  override admit(out: WaypointOutput, served: (typeUrl: string, name: string) => PreparedResource | undefined) {
+    return this.armed ? super.admit(out, served) : out.resources;
+  }
+  override admitPatch(
+    key: string,
+    typeUrl: string,
+    upserts: readonly PreparedResource[],
+    removes: readonly string[],
+    client: 'grpc' | 'ztunnel',
+  ): readonly PreparedResource[] {
+    return this.armed ? super.admitPatch(key, typeUrl, upserts, removes, client) : upserts;
+  }
+}
 
 /** The cache's maps are never changed once given out, so holding them is a snapshot. */
 function snapshot(cache: SnapshotCache): Snapshot {
@@ -75,9 +100,7 @@ function typeChanges(typeUrl: string, before: ResourceMap, after: ResourceMap): 
 }
 
 function describeTarget(key: string): string {
-  if (key === ZTUNNEL_KEY) return 'every ztunnel (workload API)';
-  if (key === PROXYLESS_KEY) return 'proxyless gRPC clients';
-  return 'waypoint';
+  return key === ZTUNNEL_KEY ? 'every ztunnel (workload API)' : 'waypoint';
 }
 
 const EMPTY: ResourceMap = new Map();
@@ -139,7 +162,8 @@ function findingChanges(before: readonly Message[], after: readonly Message[]): 
 export function diffWorlds(before: World, changes: readonly Change[], opts: { assumeReady: boolean }): DiffReport {
   const topts = { ...DEFAULT_OPTIONS, assumeReady: opts.assumeReady };
   const cache = new SnapshotCache();
-  const step = new ServeStep(new IncrementalTranslator(topts), cache, topts);
+  const gate = new ChangeGate();
+  const step = new ServeStep(new IncrementalTranslator(topts), cache, topts, gate, false);
   const first = step.run(before, 'all').step;
   const held = snapshot(cache);
   const touched = new Map<string, Set<string>>();
@@ -151,6 +175,7 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
     }
   });
   const applied = applyChanges(before, changes);
+  gate.armed = true;
   const second = step.run(applied.world, applied.changed).step;
   unsubscribe();
 
@@ -182,11 +207,21 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
     targets.push({ target: 'every waypoint', what: 'Workload entries every waypoint gets', types: [sharedWorkloads] });
 
   const statuses = statusChanges(first.statuses, second.statuses);
-  const findings = findingChanges(analyzeWorld(before, first.index), analyzeWorld(applied.world, second.index));
+  const findings = findingChanges(
+    analyzeWorld(before, first.index, first.statuses),
+    analyzeWorld(applied.world, second.index, second.statuses),
+  );
+  const rejected = gate.rejections().map(describeRejection);
   return {
-    changed: targets.length > 0 || statuses.length > 0 || findings.added.length > 0 || findings.resolved.length > 0,
+    changed:
+      targets.length > 0 ||
+      statuses.length > 0 ||
+      findings.added.length > 0 ||
+      findings.resolved.length > 0 ||
+      rejected.length > 0,
     targets,
     statuses,
     findings,
+    rejected,
   };
 }
