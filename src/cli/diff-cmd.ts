@@ -143,10 +143,12 @@ async function runDiff(argv: string[]): Promise<void> {
   const format = oneOf('output', values.output, ['text', 'json', 'yaml'] as const);
   if (values['config-dir'] !== undefined && values.kubeconfig !== undefined)
     throw new UsageError('--config-dir and --kubeconfig name two configurations to compare with; give one');
-  // The files first: a document that cannot be used is reported before any cluster is asked.
+  // A directory is read first, so the files may use the CRDs it defines; a
+  // cluster last, so a document that cannot be used is reported before it is asked.
+  let base = values['config-dir'] !== undefined ? await baseline(values) : undefined;
   const input = readInputs(files, values.recursive);
   loadErrors(input.errors, files.join(', '));
-  const base = await baseline(values);
+  base ??= await baseline(values);
   const changes: Change[] = input.changes;
   const report = diffWorlds(base.world, changes, { assumeReady: base.assumeReady });
   write(format === 'text' ? diffText(report) : formatted(report, format));

@@ -111,7 +111,8 @@ function statusMap(statuses: readonly ObjectStatus[]): Map<string, ObjectStatus>
 }
 
 function statusJson(s: ObjectStatus | undefined): Json {
-  if (!s) return null;
+  // A status that appears or goes shows as its fields, not as one value.
+  if (!s) return {};
   const strip = (c: object): Json => {
     const rest: { [k: string]: unknown } = { ...c };
     delete rest.lastTransitionTime;
