@@ -1,11 +1,11 @@
 import { messageName, PUSH_ORDER, toProtoJson, TypeUrl, type Json, type PreparedResource } from '../envoy';
-import { applyChanges, type Change, type World } from '../model';
-import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus, type WaypointOutput } from '../translate';
-import { SnapshotCache, type ResourceMap } from '../xds';
+import { applyChanges, parseKey, type Change, type World } from '../model';
+import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
+import type { ResourceMap } from '../xds';
 import { analyzeWorld, formatMessage, type Message } from './analyze';
 import { fieldDiff, type FieldChange } from './diff-fields';
 import { describeRejection } from '../translate/status-rejections';
-import { ServeStep } from './pipeline-step';
+import { WorkloadApiView } from '../translate/workload-api-view';
 import { RejectGate } from './pipeline-reject';
 import { ZTUNNEL_KEY } from './proxy-key';
 
@@ -50,34 +50,8 @@ export interface DiffReport {
   rejected: string[];
 }
 
-type Snapshot = Map<string, Map<string, ResourceMap>>;
-
-/**
- * serve's reject gate for the changed configuration only. The baseline
- * stands for what is served now, which serve already checked; checking
- * every resource of the mesh again cost a third of a diff.
- */
-class ChangeGate extends RejectGate {
-  armed = false;
-  override admit(out: WaypointOutput, served: (typeUrl: string, name: string) => PreparedResource | undefined) {
-    return this.armed ? super.admit(out, served) : out.resources;
-  }
-  override admitPatch(
-    key: string,
-    typeUrl: string,
-    upserts: readonly PreparedResource[],
-    removes: readonly string[],
-    client: 'grpc' | 'ztunnel',
-  ): readonly PreparedResource[] {
-    return this.armed ? super.admitPatch(key, typeUrl, upserts, removes, client) : upserts;
-  }
-}
-
-/** The cache's maps are never changed once given out, so holding them is a snapshot. */
-function snapshot(cache: SnapshotCache): Snapshot {
-  const out: Snapshot = new Map();
-  for (const key of cache.keys()) out.set(key, new Map(PUSH_ORDER.map((t) => [t, cache.get(key, t)])));
-  return out;
+function byName(list: readonly PreparedResource[] | undefined): ResourceMap {
+  return new Map((list ?? []).map((r) => [r.name, r]));
 }
 
 function decode(r: PreparedResource): Json {
@@ -102,8 +76,6 @@ function typeChanges(typeUrl: string, before: ResourceMap, after: ResourceMap): 
 function describeTarget(key: string): string {
   return key === ZTUNNEL_KEY ? 'every ztunnel (workload API)' : 'waypoint';
 }
-
-const EMPTY: ResourceMap = new Map();
 
 /** Statuses as JSON keyed by object; the transition time is not a change a user makes. */
 function statusMap(statuses: readonly ObjectStatus[]): Map<string, ObjectStatus> {
@@ -153,59 +125,88 @@ function findingChanges(before: readonly Message[], after: readonly Message[]): 
 }
 
 /**
- * What applying `changes` to `before` would change for every proxy, on
- * serve's own path (ServeStep: the incremental translator, the shared
- * workload-API view and the reject gate): `before` is translated in full,
- * then the changes are applied as one step, and each cache entry the step
- * touched is compared with what it held. Only resources whose content
- * version moved are decoded and diffed field by field.
+ * The namespaces whose workload-API resources `changed` can move: every one
+ * when the waypoints changed or a cluster-scoped object other than a
+ * Namespace did (as ServeStep decides for serve).
+ */
+function reachedNamespaces(changed: ReadonlySet<string>, waypointsMoved: boolean): Set<string> | 'all' {
+  if (waypointsMoved) return 'all';
+  const out = new Set<string>();
+  for (const key of changed) {
+    const k = parseKey(key);
+    if (k.kind === 'Namespace') out.add(k.name);
+    else if (k.namespace !== undefined) out.add(k.namespace);
+    else return 'all';
+  }
+  return out;
+}
+
+/**
+ * What applying `changes` to `before` would change for every proxy, with
+ * the pieces serve's step uses (the incremental translator, the workload-API
+ * view, the reject gate): every waypoint of `before` is translated, then
+ * the changes are applied as one step, so only the waypoints whose reads
+ * they touch are translated again; the workload API is built, on both
+ * sides, only for the namespaces the change reaches. Only resources whose
+ * content version moved are decoded and diffed field by field.
  */
 export function diffWorlds(before: World, changes: readonly Change[], opts: { assumeReady: boolean }): DiffReport {
   const topts = { ...DEFAULT_OPTIONS, assumeReady: opts.assumeReady };
-  const cache = new SnapshotCache();
-  const gate = new ChangeGate();
-  const step = new ServeStep(new IncrementalTranslator(topts), cache, topts, gate, false);
-  const first = step.run(before, 'all').step;
-  const held = snapshot(cache);
-  const touched = new Map<string, Set<string>>();
-  const unsubscribe = cache.subscribe((cs) => {
-    for (const c of cs) {
-      let types = touched.get(c.key);
-      if (!types) touched.set(c.key, (types = new Set()));
-      types.add(c.typeUrl);
-    }
-  });
+  const translator = new IncrementalTranslator(topts);
+  const gate = new RejectGate();
+  const first = translator.update(before, 'all');
+  // The baseline stands for what is served now, which serve already checked;
+  // checking every resource of the mesh again would be most of a diff.
+  const held = new Map([...translator.outputs].map(([key, out]) => [key, out.resources]));
   const applied = applyChanges(before, changes);
-  gate.armed = true;
-  const second = step.run(applied.world, applied.changed).step;
-  unsubscribe();
+  const second = translator.update(applied.world, applied.changed);
 
   const targets: TargetDiff[] = [];
-  let sharedWorkloads: TypeChanges | undefined;
   const wasWaypoint = (k: string) => first.index.waypoints.has(k);
   const isWaypoint = (k: string) => second.index.waypoints.has(k);
-  for (const key of [...touched.keys()].sort()) {
+  for (const key of [...new Set([...second.translated, ...second.removed])].sort()) {
+    const out = translator.outputs.get(key);
+    const now = out
+      ? gate.admit(out, (t, name) =>
+          held
+            .get(key)
+            ?.get(t)
+            ?.find((r) => r.name === name),
+        )
+      : new Map();
     const types: TypeChanges[] = [];
     for (const t of PUSH_ORDER) {
-      if (!touched.get(key)!.has(t)) continue;
-      const tc = typeChanges(t, held.get(key)?.get(t) ?? EMPTY, cache.get(key, t));
-      if (!tc) continue;
-      // Every waypoint shares one Workload list: it is reported once, from a
-      // waypoint that had it before and still has it.
-      if (t === TypeUrl.Workload && wasWaypoint(key) && isWaypoint(key)) {
-        sharedWorkloads ??= tc;
-        continue;
-      }
-      if (t === TypeUrl.Workload && (wasWaypoint(key) || isWaypoint(key))) continue;
-      types.push(tc);
+      const tc = typeChanges(t, byName(held.get(key)?.get(t)), byName(now.get(t)));
+      if (tc) types.push(tc);
     }
     const waypoint =
       !wasWaypoint(key) && isWaypoint(key) ? 'added' : wasWaypoint(key) && !isWaypoint(key) ? 'removed' : undefined;
     if (types.length > 0 || waypoint)
       targets.push({ target: key, what: describeTarget(key), ...(waypoint ? { waypoint } : {}), types });
   }
-  if (sharedWorkloads)
-    targets.push({ target: 'every waypoint', what: 'Workload entries every waypoint gets', types: [sharedWorkloads] });
+
+  const reached = reachedNamespaces(applied.changed, first.index.waypoints !== second.index.waypoints);
+  const wasApi = new WorkloadApiView(topts);
+  wasApi.update(before, first.index, reached);
+  const isApi = new WorkloadApiView(topts);
+  isApi.update(applied.world, second.index, reached);
+  const was = wasApi.resources();
+  const is = isApi.resources();
+  const ztunnel: TypeChanges[] = [];
+  for (const t of [TypeUrl.Address, TypeUrl.Authorization]) {
+    const admitted = gate.admitPatch(ZTUNNEL_KEY, t, is.get(t) ?? [], [], 'ztunnel');
+    const tc = typeChanges(t, byName(was.get(t)), byName(admitted));
+    if (tc) ztunnel.push(tc);
+  }
+  if (ztunnel.length > 0) targets.push({ target: ZTUNNEL_KEY, what: describeTarget(ZTUNNEL_KEY), types: ztunnel });
+  // Every waypoint shares one Workload list: it is reported once.
+  const workloads = typeChanges(
+    TypeUrl.Workload,
+    byName(was.get(TypeUrl.Workload)),
+    byName(gate.admitPatch('workloads', TypeUrl.Workload, is.get(TypeUrl.Workload) ?? [], [], 'ztunnel')),
+  );
+  if (workloads)
+    targets.push({ target: 'every waypoint', what: 'Workload entries every waypoint gets', types: [workloads] });
 
   const statuses = statusChanges(first.statuses, second.statuses);
   const findings = findingChanges(

@@ -35,8 +35,6 @@ export class ServeStep {
     private readonly cache: SnapshotCache,
     opts: TranslateOptions,
     readonly gate: RejectGate = new RejectGate(),
-    /** Whether to build the proxyless view (diff, which reports waypoints and ztunnel, does not). */
-    private readonly withProxyless = true,
   ) {
     this.api = new WorkloadApiView(opts);
     this.proxyless = new ProxylessBuilder(opts);
@@ -85,7 +83,6 @@ export class ServeStep {
     );
     const workloadApi = since(t);
     t = process.hrtime.bigint();
-    if (!this.withProxyless) return { step, times: { waypoints, workloadApi, proxyless: 0 } };
     for (const [typeUrl, p] of this.proxyless.build(world, step.index, changed))
       cache.patch(
         PROXYLESS_KEY,

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { fieldDiff, shortValue } from '../../src/cli/diff-fields';
 
-describe('diff: field paths of a changed resource', () => {
+describe('diff: field paths of a changed resource (compare/comparator.go: Diff, as paths instead of a text diff)', () => {
   it('names each changed leaf by its path, with the value before and after', () => {
     const before = { name: 'c', connectTimeout: '10s', lb: { policy: 'ROUND_ROBIN' } };
     const after = { name: 'c', connectTimeout: '5s', lb: { policy: 'ROUND_ROBIN', slowStart: true } };

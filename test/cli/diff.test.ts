@@ -24,7 +24,7 @@ function edited(from: string, to: string): string {
   return policies.replace(from, to);
 }
 
-describe('diff: what each proxy would receive (istiod pushes what the translation of the new config gives)', () => {
+describe('diff: what each proxy would receive (ads.go: pushConnection sends what the new config translates to)', () => {
   it('reports nothing when the manifests are what is served', () => {
     const r = diffOf(policies);
     assert.equal(r.changed, false);

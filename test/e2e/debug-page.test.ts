@@ -19,7 +19,7 @@ function findChromium(): string | undefined {
     .find((p) => existsSync(p));
 }
 
-describe('the debug page, in a real browser', () => {
+describe('the debug page, in a real browser (debug.go: Syncz and ambientz data, ctrlz-style page)', () => {
   it('shows the waypoints, a connected proxy sync state per type, its pushes and NACK, and the convergence plot', async (t) => {
     const chromium = findChromium();
     if (!chromium) return t.skip('no Chromium binary (apt-get install chromium, or set CHROMIUM_PATH)');
