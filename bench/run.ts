@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { startHeapCompaction } from '../src/cli/v8-heap';
 import { churnBench } from './churn-bench';
 import { dirEdit, w8 } from './dir-bench';
+import { diffBench } from './diff-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { w7 } from './encode-bench';
@@ -53,6 +54,10 @@ async function main(): Promise<void> {
   if (wants('diredit')) {
     process.stderr.write(`editing one line of a namespace file in a ${dirServices}-service directory…\n`);
     rows.push(...(await dirEdit(dirServices, 10, 10)));
+  }
+  if (wants('diff')) {
+    process.stderr.write(`diffing one HTTPRoute edit against a ${dirServices}-service directory…\n`);
+    rows.push(...diffBench(dirServices, 5));
   }
   report(rows, {
     date: new Date().toISOString(),

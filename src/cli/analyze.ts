@@ -139,9 +139,10 @@ function notEnrolled(world: World): Message[] {
   return out;
 }
 
-export function analyzeWorld(world: World, index: AmbientIndex): Message[] {
+/** `statuses`, when the caller has them for this World and index, saves computing them again. */
+export function analyzeWorld(world: World, index: AmbientIndex, statuses?: readonly ObjectStatus[]): Message[] {
   const msgs = [
-    ...fromStatuses(statusesOf(world, index, DEFAULT_OPTIONS)),
+    ...fromStatuses(statuses ?? statusesOf(world, index, DEFAULT_OPTIONS)),
     ...selectorsOnWaypoints(world),
     ...notEnrolled(world),
     ...routesWithoutWaypoint(world, index),

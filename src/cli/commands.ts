@@ -7,6 +7,7 @@ import { versionCommand } from './version';
 import { completionCommand } from './completion';
 import { waypointCommand } from './waypoint';
 import { ztunnelConfigCommand } from './ztunnel-config';
+import { diffCommand } from './diff-cmd';
 
 export interface Command {
   name: string;
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   ztunnelConfigCommand,
   analyzeCommand,
   translateCommand,
+  diffCommand,
   versionCommand,
   completionCommand,
 ];

@@ -161,6 +161,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         metrics: async () =>
           (await xds.metrics.registry.metrics()) + (await pipeline.metrics()) + ((await ca?.metricsText()) ?? ''),
         ready: () => pipeline.ready(),
+        history: () => xds.history,
         logLevels: () => scopeLevels(log),
         setLogLevel: (level, scope) => {
           if (!isLogLevel(level)) throw new Error(`level ${level} is not one of ${LOG_LEVELS.join(', ')}`);

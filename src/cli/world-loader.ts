@@ -34,7 +34,7 @@ export interface LoadedWorld {
 }
 
 /** Lists everything once from the cluster, as serve's informers would see it. */
-async function listCluster(target: KubeTarget): Promise<Change[]> {
+export async function listCluster(target: KubeTarget): Promise<Change[]> {
   const src = createKubeSource({ config: target.kc, log: pino({ level: 'silent' }) });
   const changes: Change[] = [];
   src.onChanges((c) => changes.push(...c));

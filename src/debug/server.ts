@@ -4,8 +4,9 @@ import type { Logger } from 'pino';
 import type { Json } from '../envoy';
 import { PageError, type DebugViews } from './views';
 import type { ClientLog } from '../xds/log-limit';
+import { pageRoutes } from './page-routes';
 
-interface Route {
+export interface Route {
   path: string;
   summary: string;
   /** Methods served (default GET only). */
@@ -13,7 +14,7 @@ interface Route {
   handle(url: URL, res: ServerResponse, method: string): void | Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: Json): void {
+export function json(res: ServerResponse, status: number, body: Json): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, null, 2) + '\n');
 }
@@ -98,6 +99,7 @@ function routes(v: DebugViews): Route[] {
       summary: 'resources held back because Envoy would reject them, with why and where from',
       handle: (_u, res) => json(res, 200, v.rejectz?.() ?? []),
     },
+    ...pageRoutes(v),
   ];
 }
 

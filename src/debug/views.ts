@@ -1,5 +1,5 @@
 import { encodeMessage, toProtoJson, type Json } from '../envoy';
-import type { SnapshotCache, XdsServer } from '../xds';
+import type { PushHistory, SnapshotCache, XdsServer } from '../xds';
 import { PUSH_ORDER, shortType } from '../envoy';
 
 /** What the debug endpoints show; each is a read-only view of another module. */
@@ -16,6 +16,8 @@ export interface DebugViews {
   logLevels?(): Json;
   /** Sets the level of one scope, or of all when `scope` is undefined; throws on an unknown level or scope. */
   setLogLevel?(level: string, scope: string | undefined): void;
+  /** Recent pushes, their ACKs and NACKs, and convergence times (the debug page's). */
+  history?(): PushHistory;
 }
 
 /** A page of a debug view, and where the next one starts (undefined on the last). */

@@ -8,6 +8,7 @@ import type { ProxyInfo } from './node';
 import type { OutgoingMessage } from './services';
 import { type NamePool, NackRecord, sortedNames, TypeState } from './type-state';
 import type { WriteBudget, WriteGrant } from './write-budget';
+import type { PushHistory } from './push-history';
 
 /** The writable half of a gRPC stream, as much of it as we use. */
 export interface ResponseSink {
@@ -29,6 +30,8 @@ export interface ConnectionDeps {
   names: NamePool;
   /** Where lines a client's behaviour causes go, rate-limited. */
   clientLog: ClientLog;
+  /** Recent pushes, their answers and convergence times, for the debug page. */
+  history?: PushHistory;
 }
 
 /** Longest NACK text kept for syncz and CSDS; the rest of a client's message is dropped. */
@@ -180,6 +183,7 @@ export abstract class Connection {
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.pushTime.observe({ type }, Number(process.hrtime.bigint() - this.workStartedAt) / 1e9);
     this.deps.metrics.configSize.observe({ type }, f.size);
+    this.deps.history?.pushed(this.label, f);
     if (track) this.awaiting.set(f.nonce, f.typeUrl);
     this.deps.log.debug(
       {
@@ -252,6 +256,7 @@ export abstract class Connection {
     version: string,
     names: string[],
   ): void {
+    this.deps.history?.settled(nonce, error && clip(error.message, MAX_KEPT_ERROR));
     if (error) {
       const message = clip(error.message, MAX_KEPT_ERROR);
       const rec: NackRecord = { nonce, message, code: error.code, names, at: new Date() };
@@ -287,6 +292,7 @@ export abstract class Connection {
       this.clearAckTimer();
       if (this.inFlightSince !== undefined) {
         this.deps.metrics.convergence.observe((Date.now() - this.inFlightSince) / 1000);
+        this.deps.history?.converged(this.label, (Date.now() - this.inFlightSince) / 1000);
         this.inFlightSince = undefined;
       }
       this.flush();

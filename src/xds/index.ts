@@ -16,3 +16,4 @@ export { parseNode, keyByNodeId, type ProxyInfo, type ProxyKeyFn } from './node'
 export { DEFAULT_DEBOUNCE, type DebounceOptions } from './push-queue';
 export type { SyncStatus } from './type-state';
 export { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions, type WriteGrant } from './write-budget';
+export { PushHistory, type PushRecord, type ConvergenceSample } from './push-history';

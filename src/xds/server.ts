@@ -8,6 +8,7 @@ import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
+import { PushHistory } from './push-history';
 import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
 import { keyByNodeId, parseNode, proxyVersion, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
@@ -101,6 +102,8 @@ type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
  */
 export class XdsServer {
   readonly metrics = new XdsMetrics();
+  /** Recent pushes and convergence times, for the debug page. */
+  readonly history = new PushHistory();
   private readonly servers: grpc.Server[] = [];
   private readonly limits: XdsLimits;
   private readonly access: AccessPolicy;
@@ -265,6 +268,7 @@ export class XdsServer {
       controlPlane: this.controlPlane,
       writeBudget: this.writeBudget,
       names: this.names,
+      history: this.history,
     };
   }
 

@@ -156,6 +156,11 @@ describe('serve: TLS port, proxy mapping, debug endpoints', () => {
         '/debug/ambientz',
         '/debug/logging',
         '/debug/rejectz',
+        '/debug/page',
+        '/debug/page.js',
+        '/debug/page.css',
+        '/debug/pushz',
+        '/debug/convergence.svg',
       ],
     );
     const missing = await fetch(`http://127.0.0.1:${served.debugPort}/debug/config_dump`);
