@@ -21,6 +21,7 @@ import { withRefusals } from '../translate/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';
 import { CaBundleReader } from '../watch/ca-bundles';
 import { scoped } from './log';
+import { SecretStep } from './pipeline-secrets';
 
 export interface PipelineOptions {
   kubeconfig?: string;
@@ -97,6 +98,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const translator = new IncrementalTranslator(translateOptions);
   const gate = new RejectGate(scoped(log, 'validate'));
   const serveStep = new ServeStep(translator, cache, translateOptions, gate);
+  serveStep.secrets = new SecretStep(cache, scoped(log, 'sds'));
   new Gauge({
     name: 'istiod_lite_rejected_resources',
     help: 'Resources Envoy would refuse, held back from the proxies.',

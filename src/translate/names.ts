@@ -308,3 +308,12 @@ export function dnsCacheName(hostname: string): string {
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 /** The retry priority `retryRemoteLocalities` selects (retry.go: ConvertPolicy). */
 export const RETRY_PREVIOUS_PRIORITIES = 'envoy.retry_priorities.previous_priorities';
+
+// Credentials the control plane serves over SDS (pilot/pkg/model/credentials/resource.go).
+
+/** KubernetesSecretTypeURI: `kubernetes://<name>` or `kubernetes://<namespace>/<name>`. */
+export const SDS_KUBERNETES_PREFIX = 'kubernetes://';
+/** KubernetesConfigMapTypeURI: `configmap://<namespace>/<name>`, a CA bundle only. */
+export const SDS_CONFIGMAP_PREFIX = 'configmap://';
+/** InvalidSecretTypeURI: a reference that could not be resolved; never served. */
+export const SDS_INVALID_PREFIX = 'invalid://';

@@ -88,7 +88,7 @@ class HealthWatch extends k8s.Watch {
 
 function path(k: KindInfo, version: number): string {
   const v = k.versions[version] ?? 'v1';
-  const ns = k.watchScope ? `/namespaces/${k.watchScope.namespace}` : '';
+  const ns = k.watchScope?.namespace ? `/namespaces/${k.watchScope.namespace}` : '';
   return k.group ? `/apis/${k.group}/${v}${ns}/${k.plural}` : `/api/${v}${ns}/${k.plural}`;
 }
 
