@@ -22,7 +22,7 @@ export function ruleFor(ctx: WaypointContext, index: DestinationRuleIndex, svc: 
 }
 
 /** util.go: AddConfigInfoMetadata — the path of the rule (a backend policy's rule has istiod's generated name). */
-function ruleConfig(rule: MergedRule): string {
+export function ruleConfig(rule: MergedRule): string {
   return configPath('networking.istio.io', 'v1', 'destination-rule', rule.namespace, rule.name);
 }
 

@@ -410,6 +410,8 @@ export interface OutboundClusterIR {
   protocol?: IstioProtocol;
   /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
   serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
+  /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */
+  destination?: { policy: TrafficPolicy; config: string };
 }
 
 export interface WaypointIR {

@@ -46,6 +46,7 @@ export function referencedCredentials(ir: WaypointIR): string[] {
       for (const n of credentialSdsNames(d.policy?.tls)) out.add(n);
       for (const s of d.subsets) for (const n of credentialSdsNames(s.policy?.tls)) out.add(n);
     }
+  for (const o of ir.outbound) for (const n of credentialSdsNames(o.destination?.policy.tls)) out.add(n);
   return [...out].sort();
 }
 
