@@ -2,6 +2,9 @@ import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, type DestinationRuleIndex } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
+import { localityLbFor } from './locality-lb';
+import { endpointsOf } from '../ambient';
+import { get, type Pod } from '../model';
 
 // cluster.go: buildOutboundClusters — a waypoint's `outbound|<port>||<host>`
 // clusters (route backends and extension services it does not serve) take
@@ -26,6 +29,21 @@ export function withOutboundPolicies(
   return outbound.map((o) => {
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
-    return rule && policy ? { ...o, destination: { policy, config: ruleConfig(rule) } } : o;
+    if (!rule || !policy) return o;
+    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o));
+    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}) } };
   });
+}
+
+/**
+ * The pod behind each endpoint of a Service backend, in the order its
+ * endpoints were built (services.ts: endpointIRs); none for a ServiceEntry
+ * host, whose failoverPriority ranks are not computed.
+ */
+function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (Pod | undefined)[] {
+  if (o.serviceEntry) return [];
+  const [name = '', namespace = ''] = o.hostname.split('.');
+  const svc = get(ctx.world, 'Service', namespace, name);
+  const port = svc?.spec?.ports?.find((p) => p.port === o.port);
+  return svc && port ? endpointsOf(svc, port, ctx.world).map((e) => e.pod) : [];
 }

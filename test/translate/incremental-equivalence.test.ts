@@ -607,6 +607,51 @@ describe('incremental translation matches a full translation', () => {
       () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS1, name: 'outbound' }],
       'any',
     ],
+    [
+      'a waypoint pod on a zoned node, and a rule with outlier detection and failoverPriority',
+      () => [
+        // The rule's service has a pod on `solo` (same region as the waypoint) and others with no locality.
+        upsert(node({ 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' })),
+        upsert({
+          ...node({ 'topology.kubernetes.io/region': 'r1' }),
+          metadata: { name: 'wp-node', labels: { 'topology.kubernetes.io/region': 'r1' } },
+        }),
+        upsert({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'waypoint-5d8f-abcde',
+            namespace: NS0,
+            labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+          },
+          spec: { nodeName: 'wp-node' },
+          status: { phase: 'Running', podIP: '10.250.9.9' },
+        } as KubeObject),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'locality', namespace: NS0 },
+          spec: {
+            host: svcName(3),
+            trafficPolicy: {
+              outlierDetection: { consecutive5xxErrors: 3 },
+              loadBalancer: { localityLbSetting: { failoverPriority: ['topology.kubernetes.io/region'] } },
+            },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "the waypoint's node relabelled into another region",
+      () => [upsert({ ...node({}), metadata: { name: 'wp-node', labels: { 'topology.kubernetes.io/region': 'r2' } } })],
+      'local',
+    ],
+    [
+      'the waypoint pod deleted',
+      () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
+      'local',
+    ],
   ];
 
   for (const [what, changes, scope] of steps) {
