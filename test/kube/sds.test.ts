@@ -215,4 +215,12 @@ describe('SDS for DestinationRule credentials (Kubernetes)', { skip: !OPENSSL &&
       for (const s of secrets) assert.ok(!text.includes(s.trim()));
     }
   });
+
+  it('takes back a key pair whose Secret no longer holds one', async () => {
+    const c = waypoint('app');
+    c.send({ type_url: TypeUrl.Secret, subscribe: [CRED] });
+    await until(c, () => held(c).has(CRED), 'the key pair');
+    srv.put({ ...secret('app', KEY_2), data: { unrelated: b64('x') } });
+    await until(c, () => !held(c).has(CRED), 'its removal');
+  });
 });
