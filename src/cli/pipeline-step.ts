@@ -7,6 +7,7 @@ import { WorkloadApiView } from '../translate/workload-api-view';
 import type { SnapshotCache } from '../xds';
 import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
+import type { SecretStep } from './pipeline-secrets';
 
 /** Milliseconds each stage of one step took. */
 export interface StepTimes {
@@ -29,6 +30,8 @@ export class ServeStep {
   private waypoints?: Step['index']['waypoints'];
   private readonly api: WorkloadApiView;
   private readonly proxyless: ProxylessBuilder;
+  /** Serves the credentials waypoints' clusters fetch over SDS, when set. */
+  secrets?: SecretStep;
 
   constructor(
     private readonly translator: IncrementalTranslator,
@@ -56,6 +59,7 @@ export class ServeStep {
       cache.delete(key);
       this.gate.forget(key);
     }
+    this.secrets?.run(world, translator.outputs, step.translated, step.removed, changed);
     const waypoints = since(t);
     // The workload API is one view for every ztunnel; waypoints also get the
     // Workload entries of their peers (for telemetry). Only what changed is

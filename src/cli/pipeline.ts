@@ -22,6 +22,8 @@ import { withRefusals } from '../translate/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';
 import { CaBundleReader } from '../watch/ca-bundles';
 import { scoped } from './log';
+import { SecretStep } from './pipeline-secrets';
+import { kubeSecretReview, SecretAccess } from './secret-access';
 
 export interface PipelineOptions {
   kubeconfig?: string;
@@ -99,6 +101,25 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   const translator = new IncrementalTranslator(translateOptions);
   const gate = new RejectGate(scoped(log, 'validate'));
   const serveStep = new ServeStep(translator, cache, translateOptions, gate);
+  // Against a cluster, key pairs go only to waypoints whose service account
+  // may list Secrets in its namespace (sds.go: filterAuthorizedResources); a
+  // directory of manifests is trusted as it stands.
+  const secretAccess = kubeSource
+    ? new SecretAccess(
+        kubeSecretReview(kubeSource.kubeConfig),
+        (ns, sa) => {
+          const out = translator.outputs.get(`${ns}/${sa}`);
+          if (out) serveStep.secrets?.recheck(store.world, out);
+        },
+        scoped(log, 'sds'),
+      )
+    : undefined;
+  serveStep.secrets = new SecretStep(
+    cache,
+    scoped(log, 'sds'),
+    secretAccess ? (ns, sa) => secretAccess.authorize(ns, sa) : undefined,
+  );
+  secretAccess?.start();
   new Gauge({
     name: 'istiod_lite_rejected_resources',
     help: 'Resources Envoy would refuse, held back from the proxies.',
@@ -207,6 +228,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     stop: () => {
       jwks.stop();
       caBundles?.stop();
+      secretAccess?.stop();
       return source.stop();
     },
   };

@@ -71,7 +71,32 @@ function isDefault(field: protobuf.Field, v: unknown): boolean {
   return typeof v === 'object' && 'toNumber' in v && (v as { toNumber(): number }).toNumber() === 0;
 }
 
+/**
+ * Fields Envoy's protos mark sensitive (a private key, a password) are never
+ * rendered: every string in them reads `[redacted]`, as Envoy's own config
+ * dump does (MessageUtil::redact). JSON is what debug pages, proxy-config
+ * and golden files print; the wire encoding keeps the value.
+ */
+const SENSITIVE = '(udpa.annotations.sensitive)';
+export const REDACTED = '[redacted]';
+
+function redacted(j: Json): Json {
+  if (typeof j === 'string') return REDACTED;
+  if (Array.isArray(j)) return j.map(redacted);
+  if (j !== null && typeof j === 'object') {
+    const out: { [k: string]: Json } = {};
+    for (const [k, x] of Object.entries(j)) out[k] = redacted(x);
+    return out;
+  }
+  return j;
+}
+
 function fieldValueJson(field: protobuf.Field, v: unknown): Json {
+  if (field.options?.[SENSITIVE] === true) return redacted(plainFieldValueJson(field, v));
+  return plainFieldValueJson(field, v);
+}
+
+function plainFieldValueJson(field: protobuf.Field, v: unknown): Json {
   if (field.resolvedType instanceof protobuf.Type) return messageJson(field.resolvedType, v as Msg);
   if (field.resolvedType instanceof protobuf.Enum) {
     return field.resolvedType.valuesById[Number(v)] ?? Number(v);

@@ -11,6 +11,7 @@ export const TypeUrl = {
   Address: `${PREFIX}istio.workload.Address`,
   Workload: `${PREFIX}istio.workload.Workload`,
   Authorization: `${PREFIX}istio.security.Authorization`,
+  Secret: `${PREFIX}envoy.extensions.transport_sockets.tls.v3.Secret`,
 } as const;
 
 export type ResourceTypeUrl = (typeof TypeUrl)[keyof typeof TypeUrl];
@@ -26,6 +27,8 @@ export const PUSH_ORDER: readonly ResourceTypeUrl[] = [
   TypeUrl.Endpoint,
   TypeUrl.Listener,
   TypeUrl.Route,
+  // ads.go: PushOrder puts SDS after RDS; a cluster waits (warming) for its secret.
+  TypeUrl.Secret,
   TypeUrl.Address,
   TypeUrl.Workload,
   TypeUrl.Authorization,
@@ -48,6 +51,7 @@ const SHORT: Record<string, string> = {
   [TypeUrl.Address]: 'WDS',
   [TypeUrl.Workload]: 'WORKLOAD',
   [TypeUrl.Authorization]: 'AUTHZ',
+  [TypeUrl.Secret]: 'SDS',
 };
 
 /** Short label used in metrics and logs (pilot_xds_pushes{type="cds"} style). */

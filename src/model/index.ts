@@ -13,3 +13,4 @@ export * from './traffic-policy';
 export * from './crd-registry';
 export * from './typed';
 export * from './virtual-service';
+export * from './secret';

@@ -8,6 +8,7 @@ import * as s from './schemas';
 import * as bp from './backend-policy';
 import * as r from './istio-rules';
 import { virtualServiceSpec } from './virtual-service-schema';
+import { isCredentialSecret, SECRET_FIELD_SELECTOR, trimSecret } from './secret';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -32,7 +33,7 @@ export interface KindInfo {
    * Where the Kubernetes source watches this kind, when not every namespace:
    * one namespace and a field selector, so the server needs only a Role there.
    */
-  watchScope?: { namespace: string; fieldSelector: string };
+  watchScope?: { namespace?: string; fieldSelector: string };
 }
 
 function kind(
@@ -203,6 +204,15 @@ export const KINDS: readonly KindInfo[] = [
     true,
     specced(virtualServiceSpec, { required: true }),
   ),
+  // Credentials DestinationRules name (`credentialName`), served to waypoints
+  // over SDS. Only Secrets holding a certificate, key or CA key are kept, and
+  // only those keys (secret.ts); watched in every namespace as istiod does.
+  {
+    ...kind('Secret', '', ['v1'], 'secrets', true, s.object({ data: strMap, stringData: strMap })),
+    relevant: isCredentialSecret,
+    trim: trimSecret,
+    watchScope: { fieldSelector: SECRET_FIELD_SELECTOR },
+  },
 ];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));

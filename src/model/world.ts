@@ -15,6 +15,7 @@ import type {
 import { keyOf, objectKey, type KubeObject } from './meta';
 import type { BackendTLSPolicy, XBackendTrafficPolicy } from './backend-policy';
 import type { VirtualService } from './virtual-service';
+import type { Secret } from './secret';
 
 /** Kind name → its type. */
 export interface KindMap {
@@ -43,6 +44,7 @@ export interface KindMap {
   BackendTLSPolicy: BackendTLSPolicy;
   XBackendTrafficPolicy: XBackendTrafficPolicy;
   VirtualService: VirtualService;
+  Secret: Secret;
 }
 
 export type KindName = keyof KindMap;

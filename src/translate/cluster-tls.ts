@@ -21,8 +21,25 @@ type SdsConfig = TypeMap['envoy.extensions.transport_sockets.tls.v3.SdsSecretCon
  * no external SDS provider falls back to ADS under its bare name.
  */
 function credentialSds(credential: string): SdsConfig {
-  const name = credential.startsWith('sds://') ? credential.slice('sds://'.length) : credential;
-  return { name: names.credentialResource(name), sds_config: ADS };
+  return { name: credentialName(credential), sds_config: ADS };
+}
+
+function credentialName(credential: string): string {
+  return names.credentialResource(credential.startsWith('sds://') ? credential.slice('sds://'.length) : credential);
+}
+
+/**
+ * The SDS names a SIMPLE / MUTUAL context with `credentialName` fetches over
+ * ADS, as upstreamTls builds it: the key pair (MUTUAL) and the `-cacert`
+ * roots (unless verification is skipped). What the control plane must serve.
+ */
+export function credentialSdsNames(tls: ClientTLSSettings | undefined): string[] {
+  const cred = tls?.credentialName;
+  if (!cred || (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL')) return [];
+  const out: string[] = [];
+  if (tls.mode === 'MUTUAL') out.push(credentialName(cred));
+  if (tls.insecureSkipVerify !== true) out.push(credentialName(cred + names.SDS_CA_SUFFIX));
+  return out;
 }
 
 const SAN_TYPES = ['DNS', 'URI', 'EMAIL', 'IP_ADDRESS'] as const;

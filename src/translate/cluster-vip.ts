@@ -41,8 +41,11 @@ export interface VipPolicy {
   policy?: TrafficPolicy;
   /** The rule's `istio.config` path; written only when a policy applies (util.go: AddConfigInfoMetadata). */
   config: string;
-  /** The chain, `http` or `tcp`, or `<chain>/<subset>` for a subset's cluster (util.go: AddSubsetToMetadata). */
-  subset: string;
+  /**
+   * The chain, `http` or `tcp`, or `<chain>/<subset>` for a subset's cluster
+   * (util.go: AddSubsetToMetadata); none on an outbound cluster without subset.
+   */
+  subset?: string;
 }
 
 /**
@@ -59,7 +62,7 @@ export function vipClusterWithPolicy(base: Cluster, v: VipPolicy): Cluster {
       [names.ISTIO_METADATA]: struct({
         services: [{ host: v.svc.host, name: v.svc.name, namespace: v.svc.namespace }],
         ...(v.policy ? { config: v.config } : {}),
-        subset: v.subset,
+        ...(v.subset !== undefined ? { subset: v.subset } : {}),
       }),
     },
   };

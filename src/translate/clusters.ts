@@ -249,16 +249,34 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
     }
   }
   for (const o of ir.outbound) {
-    if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
-      out.push({ name: o.cluster, input: o, build: () => outboundServiceEntryCluster(o) });
-      continue;
-    }
     const [service = o.hostname, namespace = ''] = o.serviceEntry
       ? [o.hostname, o.serviceEntry.namespace]
       : o.hostname.split('.');
-    out.push(
-      new EdsRecipe({ name: o.cluster, host: o.hostname, service, namespace, protocol: o.protocol, http2: o.http2 }),
-    );
+    const d = o.destination;
+    // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
+    const withPolicy = (base: Cluster): Cluster =>
+      d
+        ? vipClusterWithPolicy(base, {
+            svc: { host: o.hostname, name: service, namespace },
+            config: d.config,
+            policy: d.policy,
+            ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
+          })
+        : base;
+    if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
+      out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o)) });
+      continue;
+    }
+    const eds: EdsInput = {
+      name: o.cluster,
+      host: o.hostname,
+      service,
+      namespace,
+      protocol: o.protocol,
+      http2: o.http2,
+    };
+    if (d) out.push({ name: o.cluster, input: [eds, d], build: () => withPolicy(edsCluster(edsParts(eds))) });
+    else out.push(new EdsRecipe(eds));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }

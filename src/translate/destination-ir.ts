@@ -6,6 +6,7 @@ import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedR
 import type { DestinationIR, EndpointIR } from './ir';
 import { configPath } from './names';
 import { hostnameOf } from './services';
+import { localityLbFor } from './locality-lb';
 
 /** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
 export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
@@ -22,7 +23,7 @@ export function ruleFor(ctx: WaypointContext, index: DestinationRuleIndex, svc: 
 }
 
 /** util.go: AddConfigInfoMetadata — the path of the rule (a backend policy's rule has istiod's generated name). */
-function ruleConfig(rule: MergedRule): string {
+export function ruleConfig(rule: MergedRule): string {
   return configPath('networking.istio.io', 'v1', 'destination-rule', rule.namespace, rule.name);
 }
 
@@ -41,19 +42,26 @@ export function destinationFor(
   if (!rule) return undefined;
   const policy = portPolicy(rule.trafficPolicy, port.port).policy;
   const subsets = [];
-  if (rule.subsets.length > 0) {
-    // endpointIRs builds one EndpointIR per service endpoint, in this order.
-    const raw = endpointsOf(svc, port, ctx.world);
-    for (const s of rule.subsets) {
-      const want = Object.entries(s.labels ?? {});
-      const picked = endpoints.filter((_, i) => {
-        const labels = raw[i]?.pod?.metadata.labels;
-        return labels !== undefined && want.every(([k, v]) => labels[k] === v);
-      });
-      const sp = subsetPolicy(rule.trafficPolicy, s.trafficPolicy, port.port);
-      subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}) });
-    }
+  // endpointIRs builds one EndpointIR per service endpoint, in this order.
+  const raw = endpointsOf(svc, port, ctx.world);
+  const pods = raw.map((r) => r.pod);
+  for (const s of rule.subsets) {
+    const want = Object.entries(s.labels ?? {});
+    const keep = (i: number) => {
+      const labels = raw[i]?.pod?.metadata.labels;
+      return labels !== undefined && want.every(([k, v]) => labels[k] === v);
+    };
+    const picked = endpoints.filter((_, i) => keep(i));
+    const sp = subsetPolicy(rule.trafficPolicy, s.trafficPolicy, port.port);
+    const lb = localityLbFor(
+      ctx,
+      sp,
+      picked,
+      pods.filter((_, i) => keep(i)),
+    );
+    subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}), ...(lb ? { localityLb: lb } : {}) });
   }
   if (!policy && subsets.length === 0) return undefined;
-  return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}) };
+  const lb = localityLbFor(ctx, policy, endpoints, pods);
+  return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}), ...(lb ? { localityLb: lb } : {}) };
 }

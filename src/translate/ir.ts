@@ -6,6 +6,7 @@ import type { ConsistentHashLB, TrafficPolicy } from '../model';
 // Envoy messages decides *how*. Each stage is pure and tested on its own.
 
 import type { TypeMap } from '../envoy';
+import type { LocalityLbIR } from './locality-lb';
 
 export type PortProtocol = 'http' | 'tcp' | 'sniff';
 /** istio's protocol names (pkg/config/protocol: Instance); `unsupported` means sniffed. */
@@ -379,6 +380,8 @@ export interface DestinationIR {
   config: string;
   policy?: TrafficPolicy;
   subsets: SubsetIR[];
+  /** Endpoint priorities / weights by the waypoint's locality (locality-lb.ts). */
+  localityLb?: LocalityLbIR;
 }
 
 export interface SubsetIR {
@@ -386,6 +389,7 @@ export interface SubsetIR {
   policy?: TrafficPolicy;
   /** The port's endpoints whose workload carries every label of the subset. */
   endpoints: EndpointIR[];
+  localityLb?: LocalityLbIR;
 }
 
 /** ServiceEntry `resolution`: how the waypoint finds a host's endpoints. */
@@ -419,6 +423,8 @@ export interface OutboundClusterIR {
   protocol?: IstioProtocol;
   /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
   serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
+  /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */
+  destination?: { policy: TrafficPolicy; config: string; localityLb?: LocalityLbIR };
 }
 
 export interface WaypointIR {

@@ -321,3 +321,11 @@ export const OTEL_ALS_FILTER_STATE_OBJECTS: readonly string[] = [
   'wasm.downstream_peer',
   'wasm.downstream_peer_id',
 ];
+// Credentials the control plane serves over SDS (pilot/pkg/model/credentials/resource.go).
+
+/** KubernetesSecretTypeURI: `kubernetes://<name>` or `kubernetes://<namespace>/<name>`. */
+export const SDS_KUBERNETES_PREFIX = 'kubernetes://';
+/** KubernetesConfigMapTypeURI: `configmap://<namespace>/<name>`, a CA bundle only. */
+export const SDS_CONFIGMAP_PREFIX = 'configmap://';
+/** InvalidSecretTypeURI: a reference that could not be resolved; never served. */
+export const SDS_INVALID_PREFIX = 'invalid://';

@@ -14,6 +14,7 @@ import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
 import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
+import { withOutboundPolicies } from './outbound-policy';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
@@ -211,7 +212,11 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     trustDomain: td,
     clusterId: ctx.opts.clusterId,
     services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
-    outbound: [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
+    outbound: withOutboundPolicies(
+      ctx,
+      rules,
+      [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
+    ),
     direct: shared,
     ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),

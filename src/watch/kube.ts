@@ -88,7 +88,7 @@ class HealthWatch extends k8s.Watch {
 
 function path(k: KindInfo, version: number): string {
   const v = k.versions[version] ?? 'v1';
-  const ns = k.watchScope ? `/namespaces/${k.watchScope.namespace}` : '';
+  const ns = k.watchScope?.namespace ? `/namespaces/${k.watchScope.namespace}` : '';
   return k.group ? `/apis/${k.group}/${v}${ns}/${k.plural}` : `/api/${v}${ns}/${k.plural}`;
 }
 
@@ -298,7 +298,11 @@ export class KubeSource implements ConfigSource {
       kind.watchScope?.fieldSelector,
     );
     const upsert = (o: k8s.KubernetesObject) => {
-      if (kind.relevant && !kind.relevant(o as KubeObject)) return;
+      if (kind.relevant && !kind.relevant(o as KubeObject)) {
+        // One that stopped being ours (a Secret whose credential keys were removed) goes, not stays stale.
+        this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
+        return;
+      }
       const object = this.admit(kind, shaped(kind, o, apiVersion));
       if (object) this.emit([{ op: 'upsert', object }]);
     };

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { DebugTypeUrl, encodeControlPlane, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { DebugTypeUrl, encodeControlPlane, isResourceType, TypeUrl, typeUrlOf, verifyTypeUrls } from '../envoy';
 import { namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
 import { PreAuthQueue } from './pre-auth-queue';
@@ -455,6 +455,17 @@ export class XdsServer {
     checkRequest(req, this.limits.maxNamesPerRequest);
     if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
       call.write(this.synczResponse(this.scopeOf(conn.identity)));
+      return;
+    }
+    if (typeUrl === TypeUrl.Secret && !conn.identity) {
+      // sds.go: Generate — credentials go only to a proxy that proved who it
+      // is; on a port that does not authenticate the request gets no answer,
+      // and the clusters waiting on it keep waiting, as with istiod.
+      this.clientLog.warn(
+        conn.label,
+        { proxy: clip(conn.label) },
+        'credentials are sent only to authenticated proxies (the TLS port); SDS request ignored',
+      );
       return;
     }
     if (isResourceType(typeUrl)) this.authorize(conn);

@@ -8,6 +8,7 @@ import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless';
 import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless-tls';
 import { renderResources, renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
+import { renderSecrets } from '../../src/translate/secrets';
 import { validateMessage } from '../../src/envoy';
 import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
 
@@ -24,6 +25,9 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
     const rendered = renderWaypoint(w);
     for (const section of RENDER_SECTIONS)
       files.set(`${w.namespace}.${w.name}.${section}.yaml`, render(rendered[section]));
+    // Only waypoints whose clusters fetch credentials over SDS get this file.
+    const secrets = renderSecrets(world, w.namespace, w.ir);
+    if (secrets) files.set(`${w.namespace}.${w.name}.secrets.yaml`, render(secrets));
     for (const [, rs] of w.resources) {
       for (const r of rs)
         for (const v of validateMessage(r.messageName, r.body))

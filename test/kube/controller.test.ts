@@ -38,6 +38,9 @@ const EVERY_STATUS_KIND = [
   `apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  validation: {hostname: details.example, wellKnownCACertificates: System}`,
   `apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: budget, namespace: default}\nspec:\n  targetRefs: [{group: "", kind: Service, name: details}]\n  retryConstraint: {budget: {percent: 20}}`,
   `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ext, namespace: default, labels: {istio.io/use-waypoint: waypoint}}\nspec:\n  hosts: [ext.example]\n  ports: [{number: 80, name: http, protocol: HTTP}]\n  resolution: DNS`,
+  // A key pair a DestinationRule names: the waypoint's service account is reviewed before it is sent over SDS.
+  `apiVersion: v1\nkind: Secret\nmetadata: {name: details-client, namespace: default}\ntype: kubernetes.io/tls\nstringData: {tls.crt: chain, tls.key: key}`,
+  `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: details-mtls, namespace: default}\nspec:\n  host: details\n  trafficPolicy: {tls: {mode: MUTUAL, credentialName: details-client}}`,
 ].join('\n---\n');
 
 type Any = Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any

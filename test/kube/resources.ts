@@ -55,6 +55,7 @@ export function defaultResources(): ApiResource[] {
     r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, false),
     r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, false),
     r('authentication.k8s.io', 'v1', 'TokenReview', 'tokenreviews', false, false, false, ['create']),
+    r('authorization.k8s.io', 'v1', 'SubjectAccessReview', 'subjectaccessreviews', false, false, false, ['create']),
     r('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, true),
     r(
       'admissionregistration.k8s.io',

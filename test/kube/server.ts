@@ -254,6 +254,7 @@ export class KubeServer {
         return json(res, 200, this.read(r, ns, name));
       case 'POST': {
         if (r.kind === 'TokenReview') return json(res, 201, this.tokenReview(JSON.parse(body) as Obj));
+        if (r.kind === 'SubjectAccessReview') return json(res, 201, this.accessReview(JSON.parse(body) as Obj));
         const obj = this.parse(body, req);
         await this.admit(r, 'CREATE', () => this.create(r, ns, obj, true), undefined, dryRun);
         return json(res, 201, this.create(r, ns, obj, dryRun));
@@ -710,6 +711,64 @@ export class KubeServer {
 
   private uninstallCrd(crd: Obj): void {
     for (const gk of this.crdKinds(crd)) this.installed.delete(gk);
+  }
+
+  /**
+   * A SubjectAccessReview for a resource, answered from the stored RBAC
+   * objects: RoleBindings in the namespace and ClusterRoleBindings whose
+   * subjects name the user (or its service account), and the rules of the
+   * Roles and ClusterRoles they bind.
+   */
+  private accessReview(review: Obj): Obj {
+    type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
+    type Binding = {
+      roleRef?: { kind?: string; name?: string };
+      subjects?: { kind?: string; name?: string; namespace?: string }[];
+    };
+    const spec = (review.spec ?? {}) as {
+      user?: string;
+      resourceAttributes?: { namespace?: string; verb?: string; group?: string; resource?: string };
+    };
+    const attrs = spec.resourceAttributes ?? {};
+    const user = spec.user ?? '';
+    const sa = /^system:serviceaccount:([^:]+):(.+)$/.exec(user);
+    const names = (b: Binding) =>
+      (b.subjects ?? []).some((s) =>
+        s.kind === 'ServiceAccount'
+          ? sa !== null && s.namespace === sa[1] && s.name === sa[2]
+          : s.kind === 'User' && s.name === user,
+      );
+    const has = (list: string[] | undefined, v: string) => (list ?? []).some((x) => x === '*' || x === v);
+    const allows = (rules: Rule[] | undefined) =>
+      (rules ?? []).some(
+        (rule) =>
+          has(rule.apiGroups, attrs.group ?? '') &&
+          has(rule.resources, attrs.resource ?? '') &&
+          has(rule.verbs, attrs.verb ?? ''),
+      );
+    const RBAC = 'rbac.authorization.k8s.io';
+    const roleOf = (b: Binding, ns: string | undefined) =>
+      b.roleRef?.kind === 'ClusterRole'
+        ? this.store.get(`${RBAC}/ClusterRole`, undefined, b.roleRef.name ?? '')
+        : this.store.get(`${RBAC}/Role`, ns, b.roleRef?.name ?? '');
+    const bindings: [Binding, string | undefined][] = [
+      ...(attrs.namespace
+        ? this.store
+            .list(`${RBAC}/RoleBinding`, attrs.namespace)
+            .map((b): [Binding, string | undefined] => [b as Binding, attrs.namespace])
+        : []),
+      ...this.store
+        .list(`${RBAC}/ClusterRoleBinding`)
+        .map((b): [Binding, string | undefined] => [b as Binding, undefined]),
+    ];
+    const allowed = bindings.some(([b, ns]) => names(b) && allows(roleOf(b, ns)?.rules as Rule[] | undefined));
+    return {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      metadata: { name: '' },
+      spec,
+      status: allowed ? { allowed: true, reason: 'allowed by a stored binding' } : { allowed: false },
+    };
   }
 
   private tokenReview(review: Obj): Obj {

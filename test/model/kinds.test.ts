@@ -26,11 +26,13 @@ describe('kind registry', () => {
       ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
       ['discovery.k8s.io/v1', 'EndpointSlice'],
       ['v1', 'Pod'],
+      // DestinationRule credentials (served over SDS).
+      ['v1', 'Secret'],
     ];
     for (const [v, k] of accepted) assert.ok(resolveKind(v, k), `${v} ${k}`);
     assert.equal(resolveKind('gateway.networking.k8s.io/v1alpha1', 'TCPRoute'), undefined);
     assert.equal(resolveKind('networking.istio.io/v1', 'Gateway'), undefined, "Istio's own Gateway is not ours");
-    assert.equal(resolveKind('v1', 'Secret'), undefined);
+    assert.equal(resolveKind('v1', 'ServiceAccount'), undefined);
   });
 
   it('knows every input kind, its plural and its scope', () => {

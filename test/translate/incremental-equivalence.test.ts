@@ -12,6 +12,8 @@ import { buildProxyless } from '../../src/translate/proxyless';
 import { ProxylessBuilder } from '../../src/translate/proxyless-builder';
 import { buildWorkloadApi } from '../../src/translate/workload-api';
 import { ServeStep } from '../../src/cli/pipeline-step';
+import { SecretStep } from '../../src/cli/pipeline-secrets';
+import { buildSecrets, referencedCredentials } from '../../src/translate/secrets';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { SnapshotCache } from '../../src/xds';
@@ -92,6 +94,7 @@ describe('incremental translation matches a full translation', () => {
   // The shared views are patched into the cache step by step, as serve does.
   const cache = new SnapshotCache();
   const serve = new ServeStep(t, cache, OPTS);
+  serve.secrets = new SecretStep(cache);
   serve.run(world, 'all');
   const obj = (kind: string, ns: string | undefined, name: string): KubeObject => {
     const o = get(world, kind as never, ns, name) as KubeObject | undefined;
@@ -603,6 +606,97 @@ describe('incremental translation matches a full translation', () => {
       ],
       'any',
     ],
+    [
+      'a DestinationRule for the cross-namespace backend (its outbound cluster), with a credential',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'outbound', namespace: NS1 },
+          spec: {
+            host: `${svcName(100)}.${NS1}.svc.cluster.local`,
+            trafficPolicy: {
+              loadBalancer: { simple: 'ROUND_ROBIN' },
+              tls: { mode: 'MUTUAL', credentialName: 'backend-client' },
+            },
+          },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'the credential Secret created in the waypoint namespace',
+      () => [
+        upsert({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'backend-client', namespace: NS0 },
+          data: { 'tls.crt': 'Y2hhaW4=', 'tls.key': 'a2V5', 'ca.crt': 'cm9vdHM=' },
+        } as KubeObject),
+      ],
+      'local',
+    ],
+    [
+      'the credential Secret rotated',
+      () => [
+        upsert(
+          Object.assign({}, obj('Secret', NS0, 'backend-client'), {
+            data: { 'tls.crt': 'Y2hhaW4y', 'tls.key': 'a2V5Mg==', 'ca.crt': 'cm9vdHM=' },
+          }),
+        ),
+      ],
+      'local',
+    ],
+    [
+      'the outbound rule deleted',
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS1, name: 'outbound' }],
+      'any',
+    ],
+    [
+      'a waypoint pod on a zoned node, and a rule with outlier detection and failoverPriority',
+      () => [
+        // The rule's service has a pod on `solo` (same region as the waypoint) and others with no locality.
+        upsert(node({ 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' })),
+        upsert({
+          ...node({ 'topology.kubernetes.io/region': 'r1' }),
+          metadata: { name: 'wp-node', labels: { 'topology.kubernetes.io/region': 'r1' } },
+        }),
+        upsert({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'waypoint-5d8f-abcde',
+            namespace: NS0,
+            labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+          },
+          spec: { nodeName: 'wp-node' },
+          status: { phase: 'Running', podIP: '10.250.9.9' },
+        } as KubeObject),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'locality', namespace: NS0 },
+          spec: {
+            host: svcName(3),
+            trafficPolicy: {
+              outlierDetection: { consecutive5xxErrors: 3 },
+              loadBalancer: { localityLbSetting: { failoverPriority: ['topology.kubernetes.io/region'] } },
+            },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "the waypoint's node relabelled into another region",
+      () => [upsert({ ...node({}), metadata: { name: 'wp-node', labels: { 'topology.kubernetes.io/region': 'r2' } } })],
+      'local',
+    ],
+    [
+      'the waypoint pod deleted',
+      () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
+      'local',
+    ],
   ];
 
   for (const [what, changes, scope] of steps) {
@@ -626,6 +720,14 @@ describe('incremental translation matches a full translation', () => {
         assert.deepEqual(held(cache, key, peers.keys()), sorted(peers), `Workload entries of ${key}`);
       const proxyless = buildProxyless(world, full.index, OPTS);
       assert.deepEqual(held(cache, PROXYLESS_KEY, proxyless.keys()), sorted(proxyless), 'proxyless');
+      for (const [key, out] of full.waypoints) {
+        const secrets = buildSecrets(world, out.namespace, referencedCredentials(out.ir)).resources;
+        assert.deepEqual(
+          held(cache, key, [TypeUrl.Secret]),
+          sorted(new Map([[TypeUrl.Secret, secrets]])),
+          `SDS secrets of ${key}`,
+        );
+      }
     });
   }
 });

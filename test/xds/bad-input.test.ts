@@ -80,11 +80,13 @@ describe('bad requests', () => {
     const c = new SotwClient(x.address, { id: NODE });
     try {
       c.send({
-        type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+        type_url: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
         resource_names: ['x'],
       });
       await c.expectNone(200);
-      assert.ok(x.logs.some((l) => l.msg.includes('does not serve') && String(l.type).endsWith('Secret')));
+      assert.ok(
+        x.logs.some((l) => l.msg.includes('does not serve') && String(l.type).endsWith('TypedExtensionConfig')),
+      );
       c.send({ type_url: TypeUrl.Cluster });
       assert.equal((await c.next()).resources.length, 1);
     } finally {

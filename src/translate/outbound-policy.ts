@@ -1,0 +1,49 @@
+import type { WaypointContext } from './context';
+import { ruleConfig } from './destination-ir';
+import { portPolicy, type DestinationRuleIndex } from './destination-rules';
+import type { OutboundClusterIR } from './ir';
+import { localityLbFor } from './locality-lb';
+import { endpointsOf } from '../ambient';
+import { get, type Pod } from '../model';
+
+// cluster.go: buildOutboundClusters — a waypoint's `outbound|<port>||<host>`
+// clusters (route backends and extension services it does not serve) take
+// the host's DestinationRule as istiod's applyDestinationRule /
+// applyTrafficPolicy give it, the same policy the inbound-vip clusters get.
+
+/** The namespace a backend's service lives in: the ServiceEntry's, or the `<name>.<ns>.svc…` hostname's. */
+function serviceNamespace(o: OutboundClusterIR): string {
+  return o.serviceEntry?.namespace ?? o.hostname.split('.')[1] ?? '';
+}
+
+/**
+ * Each outbound cluster with the port-level policy of the rule istiod looks
+ * up for it (sidecar.go: DestinationRule, from the waypoint's namespace);
+ * one without a rule or policy is returned as it was.
+ */
+export function withOutboundPolicies(
+  ctx: WaypointContext,
+  rules: DestinationRuleIndex,
+  outbound: readonly OutboundClusterIR[],
+): OutboundClusterIR[] {
+  return outbound.map((o) => {
+    const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
+    const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
+    if (!rule || !policy) return o;
+    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o));
+    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}) } };
+  });
+}
+
+/**
+ * The pod behind each endpoint of a Service backend, in the order its
+ * endpoints were built (services.ts: endpointIRs); none for a ServiceEntry
+ * host, whose failoverPriority ranks are not computed.
+ */
+function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (Pod | undefined)[] {
+  if (o.serviceEntry) return [];
+  const [name = '', namespace = ''] = o.hostname.split('.');
+  const svc = get(ctx.world, 'Service', namespace, name);
+  const port = svc?.spec?.ports?.find((p) => p.port === o.port);
+  return svc && port ? endpointsOf(svc, port, ctx.world).map((e) => e.pod) : [];
+}
