@@ -9,9 +9,7 @@ import {
   type SigningKey,
 } from './x509';
 
-/** istiod's DEFAULT_WORKLOAD_CERT_TTL and MAX_WORKLOAD_CERT_TTL defaults (pilot/pkg/features/security.go). */
-export const DEFAULT_CERT_TTL_MS = 24 * 3600_000;
-export const MAX_CERT_TTL_MS = 90 * 24 * 3600_000;
+export { DEFAULT_CERT_TTL_MS, MAX_CERT_TTL_MS } from './ttl';
 
 /**
  * The CA's key material as PEM text, in istiod's KeyCertBundle terms

@@ -188,6 +188,10 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       (c) => store.enqueue(c),
     );
   }
+  // The first World is translated once, with the keys and bundles it needs
+  // fetched (released below): the xDS server does not listen before this
+  // returns, so no proxy could see the World without them anyway.
+  store.hold();
   store.attach(source);
   if (kubeSource) {
     kubeSource.onRefusal(() => {
@@ -208,6 +212,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   // Like istiod's first push, wait for the first fetches before reporting ready.
   await Promise.all([resolveJwks(store.world), readCaBundles(store.world)]);
   store.flush();
+  store.release();
   if (!translatedOnce) translatedOnce = true;
 
   return {

@@ -1,8 +1,8 @@
 // serve's certificate-authority flags, and starting the CA from them.
 import type { Logger } from 'pino';
-import { DEFAULT_CERT_TTL_MS, MAX_CERT_TTL_MS } from '../ca/authority';
+import { DEFAULT_CERT_TTL_MS, MAX_CERT_TTL_MS } from '../ca/ttl';
 import { parseTrustedAccounts } from '../ca/node-authorizer';
-import { RunningCa } from '../ca/setup';
+import type { RunningCa } from '../ca/setup';
 import { CommandError } from './errors';
 import { oneOf, parseDuration } from './flags';
 import { scoped } from './log';
@@ -80,6 +80,8 @@ export async function startCa(
   isLeader?: () => boolean,
 ): Promise<RunningCa> {
   const ns = auth.systemNamespace;
+  // Loaded here: the X.509 library costs ~0.1 s to load, and directory mode runs no CA by default.
+  const { RunningCa } = await import('../ca/setup');
   let ca: RunningCa;
   try {
     ca = await RunningCa.start({

@@ -1,7 +1,6 @@
 import { buildAmbientIndex, type AmbientIndex } from '../ambient';
 import { applyChanges, EMPTY_WORLD, type Change, type World } from '../model';
 import { describeError, type SourceError } from '../watch/source';
-import { createKubeSource } from './kube';
 import { CommandError, EXIT_DATA } from './errors';
 import { findCluster, requireCluster, type KubeTarget } from './kube-context';
 import { readInputs } from './manifest-input';
@@ -35,6 +34,9 @@ export interface LoadedWorld {
 
 /** Lists everything once from the cluster, as serve's informers would see it. */
 export async function listCluster(target: KubeTarget): Promise<Change[]> {
+  // Loaded here, not at the top: the Kubernetes client costs ~0.4 s to load, which every
+  // command importing this module (serve --config-dir among them) would pay for nothing.
+  const { createKubeSource } = await import('./kube');
   const src = createKubeSource({ config: target.kc, log: pino({ level: 'silent' }) });
   const changes: Change[] = [];
   src.onChanges((c) => changes.push(...c));

@@ -68,6 +68,12 @@ export function messageName(typeUrl: string): string {
   return typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
 }
 
+// One string per message type, not one per resource: every PreparedResource
+// keeps its type URL, and a fresh concatenation is a string of its own.
+const URLS = new Map<string, string>();
+
 export function typeUrlOf(messageFullName: string): string {
-  return PREFIX + messageFullName;
+  let url = URLS.get(messageFullName);
+  if (url === undefined) URLS.set(messageFullName, (url = PREFIX + messageFullName));
+  return url;
 }

@@ -30,28 +30,110 @@ function numberRules(r: Rules, v: number): string | undefined {
   return undefined;
 }
 
-function stringRules(r: Rules, v: string): string | undefined {
-  if (r.ignore_empty === true && v === '') return undefined;
-  const chars = [...v].length;
-  const bytes = Buffer.byteLength(v);
-  if ('const' in r && v !== r.const) return `must equal "${String(r.const)}"`;
-  if ('len' in r && chars !== num(r.len)) return `must be ${num(r.len)} characters`;
-  if ('min_len' in r && chars < num(r.min_len)) return `must have at least ${num(r.min_len)} characters`;
-  if ('max_len' in r && chars > num(r.max_len)) return `must have at most ${num(r.max_len)} characters`;
-  if ('min_bytes' in r && bytes < num(r.min_bytes)) return `must have at least ${num(r.min_bytes)} bytes`;
-  if ('max_bytes' in r && bytes > num(r.max_bytes)) return `must have at most ${num(r.max_bytes)} bytes`;
-  if (typeof r.prefix === 'string' && !v.startsWith(r.prefix)) return `must start with "${r.prefix}"`;
-  if (typeof r.suffix === 'string' && !v.endsWith(r.suffix)) return `must end with "${r.suffix}"`;
-  if (typeof r.contains === 'string' && !v.includes(r.contains)) return `must contain "${r.contains}"`;
-  if (typeof r.not_contains === 'string' && v.includes(r.not_contains)) return `must not contain "${r.not_contains}"`;
-  if (typeof r.pattern === 'string' && !new RegExp(r.pattern, 'u').test(v)) return `must match /${r.pattern}/`;
-  if (Array.isArray(r.in) && r.in.length > 0 && !r.in.includes(v)) return `must be one of ${r.in.join(', ')}`;
-  if (Array.isArray(r.not_in) && r.not_in.includes(v)) return `must not be one of ${r.not_in.join(', ')}`;
+/** Code points in `v` (what protoc-gen-validate's len rules count): its length less one per surrogate pair. */
+function codePoints(v: string): number {
+  let n = v.length;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < v.length) {
+      const d = v.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+type StringCheck = (v: string, chars: number, bytes: number) => string | undefined;
+
+/** What a string field's rules need, worked out once per rules object: only the checks its rules declare, in order. */
+interface StringPlan {
+  ignoreEmpty: boolean;
+  chars: boolean;
+  bytes: boolean;
+  checks: StringCheck[];
+}
+
+const STRING_PLANS = new WeakMap<Rules, StringPlan>();
+
+function stringPlan(r: Rules): StringPlan {
+  const known = STRING_PLANS.get(r);
+  if (known) return known;
+  const checks: StringCheck[] = [];
+  if ('const' in r) {
+    const c = r.const;
+    checks.push((v) => (v !== c ? `must equal "${String(c)}"` : undefined));
+  }
+  if ('len' in r) {
+    const n = num(r.len);
+    checks.push((_v, chars) => (chars !== n ? `must be ${n} characters` : undefined));
+  }
+  if ('min_len' in r) {
+    const n = num(r.min_len);
+    checks.push((_v, chars) => (chars < n ? `must have at least ${n} characters` : undefined));
+  }
+  if ('max_len' in r) {
+    const n = num(r.max_len);
+    checks.push((_v, chars) => (chars > n ? `must have at most ${n} characters` : undefined));
+  }
+  if ('min_bytes' in r) {
+    const n = num(r.min_bytes);
+    checks.push((_v, _c, bytes) => (bytes < n ? `must have at least ${n} bytes` : undefined));
+  }
+  if ('max_bytes' in r) {
+    const n = num(r.max_bytes);
+    checks.push((_v, _c, bytes) => (bytes > n ? `must have at most ${n} bytes` : undefined));
+  }
+  const { prefix, suffix, contains, not_contains: notContains, pattern, in: within, not_in: notIn } = r;
+  if (typeof prefix === 'string')
+    checks.push((v) => (!v.startsWith(prefix) ? `must start with "${prefix}"` : undefined));
+  if (typeof suffix === 'string') checks.push((v) => (!v.endsWith(suffix) ? `must end with "${suffix}"` : undefined));
+  if (typeof contains === 'string')
+    checks.push((v) => (!v.includes(contains) ? `must contain "${contains}"` : undefined));
+  if (typeof notContains === 'string')
+    checks.push((v) => (v.includes(notContains) ? `must not contain "${notContains}"` : undefined));
+  if (typeof pattern === 'string') {
+    const re = new RegExp(pattern, 'u');
+    checks.push((v) => (!re.test(v) ? `must match /${pattern}/` : undefined));
+  }
+  if (Array.isArray(within) && within.length > 0)
+    checks.push((v) => (!within.includes(v) ? `must be one of ${within.join(', ')}` : undefined));
+  if (Array.isArray(notIn))
+    checks.push((v) => (notIn.includes(v) ? `must not be one of ${notIn.join(', ')}` : undefined));
   const strict = r.strict !== false;
-  if (r.well_known_regex === 'HTTP_HEADER_NAME' && !(strict ? HEADER_NAME : NOT_NUL_CR_LF).test(v))
-    return 'must be a valid HTTP header name';
-  if (r.well_known_regex === 'HTTP_HEADER_VALUE' && !(strict ? HEADER_VALUE_STRICT : NOT_NUL_CR_LF).test(v))
-    return 'must be a valid HTTP header value';
+  if (r.well_known_regex === 'HTTP_HEADER_NAME') {
+    const re = strict ? HEADER_NAME : NOT_NUL_CR_LF;
+    checks.push((v) => (!re.test(v) ? 'must be a valid HTTP header name' : undefined));
+  }
+  if (r.well_known_regex === 'HTTP_HEADER_VALUE') {
+    const re = strict ? HEADER_VALUE_STRICT : NOT_NUL_CR_LF;
+    checks.push((v) => (!re.test(v) ? 'must be a valid HTTP header value' : undefined));
+  }
+  const plan: StringPlan = {
+    ignoreEmpty: r.ignore_empty === true,
+    // Counted only when a rule needs them (most strings carry just min_len: 1).
+    chars: 'len' in r || 'min_len' in r || 'max_len' in r,
+    bytes: 'min_bytes' in r || 'max_bytes' in r,
+    checks,
+  };
+  STRING_PLANS.set(r, plan);
+  return plan;
+}
+
+// The rules are the protos' options, fixed once loaded: each rules object is
+// turned into its list of checks once, not re-read for each of the hundreds
+// of thousands of strings a cold start checks.
+function stringRules(r: Rules, v: string): string | undefined {
+  const plan = stringPlan(r);
+  if (plan.ignoreEmpty && v === '') return undefined;
+  const chars = plan.chars ? codePoints(v) : 0;
+  const bytes = plan.bytes ? Buffer.byteLength(v) : 0;
+  for (const check of plan.checks) {
+    const problem = check(v, chars, bytes);
+    if (problem !== undefined) return problem;
+  }
   return undefined;
 }
 

@@ -231,7 +231,7 @@ function checkOne(f: FieldPlan, v: unknown, present: boolean, rules: Rules | und
     if (full === 'google.protobuf.Duration' && rules?.duration)
       report(checkScalar('duration', rules.duration as Rules, v), path, cx.out);
     if (rules && WRAPPERS.has(full)) {
-      for (const [kind, r] of Object.entries(rules))
+      for (const [kind, r] of entriesOf(rules))
         if (kind !== 'message') report(checkScalar(kind, r as Rules, (v as Msg).value), path, cx.out);
     }
     walk(msgType, v as Msg, path, cx);
@@ -244,7 +244,16 @@ function checkOne(f: FieldPlan, v: unknown, present: boolean, rules: Rules | und
     return;
   }
   if (!rules) return;
-  for (const [kind, r] of Object.entries(rules)) report(checkScalar(kind, r as Rules, v), path, cx.out);
+  for (const [kind, r] of entriesOf(rules)) report(checkScalar(kind, r as Rules, v), path, cx.out);
+}
+
+// A field's rules are fixed once the protos are loaded; their entries are
+// listed once rather than for every value checked.
+const ENTRIES = new WeakMap<Rules, [string, unknown][]>();
+function entriesOf(rules: Rules): [string, unknown][] {
+  let e = ENTRIES.get(rules);
+  if (!e) ENTRIES.set(rules, (e = Object.entries(rules)));
+  return e;
 }
 
 function unpackAny(m: Msg, path: string, cx: Cx): void {

@@ -72,10 +72,12 @@ export function portKeyed(item: Check): Check {
 
 /** An object with known fields (checked when present) and required ones. */
 export function obj(fields: Record<string, Check>, required: readonly string[] = []): Check {
+  // Listed once, not for every object checked (82,000 objects at a 10,000-service cold start).
+  const entries = Object.entries(fields);
   return (v, p, errs) => {
     if (!isRecord(v)) return void errs.push(`${p || 'document'}: must be an object`);
     for (const r of required) if (v[r] === undefined || v[r] === null) errs.push(`${join(p, r)}: required`);
-    for (const [k, check] of Object.entries(fields)) {
+    for (const [k, check] of entries) {
       const x = v[k];
       if (x !== undefined && x !== null) check(x, join(p, k), errs);
     }

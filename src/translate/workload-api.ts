@@ -28,6 +28,7 @@ import type { IstioProtocol } from './ir';
 import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from './reuse';
+import { servicesSelecting } from './selecting-services';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
@@ -154,8 +155,7 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
   const l = pod.metadata.labels ?? {};
   const ns = pod.metadata.namespace ?? 'default';
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
-  for (const svc of inNamespace(world, 'Service', ns)) {
-    if (!matchesLabels(svc.spec?.selector, l)) continue;
+  for (const svc of servicesSelecting(inNamespace(world, 'Service', ns), l)) {
     services[serviceResourceName(svc, opts.domain)] = {
       ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p, pod) })),
     };

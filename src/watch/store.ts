@@ -13,6 +13,8 @@ export class ConfigStore {
   private pending: Change[] = [];
   private timer?: NodeJS.Timeout | 'immediate';
   private readonly listeners: WorldListener[] = [];
+  /** While held: the keys changed since hold(), told to listeners at release(). */
+  private held?: Set<string>;
 
   constructor(private readonly coalesceMs = 0) {}
 
@@ -49,6 +51,28 @@ export class ConfigStore {
     const { world, changed } = applyChanges(this.current, batch);
     this.current = world;
     if (changed.size === 0) return;
+    if (this.held) {
+      for (const k of changed) this.held.add(k);
+      return;
+    }
     for (const l of this.listeners) l(world, changed);
+  }
+
+  /**
+   * Until release(), changes are applied but listeners are not told. At
+   * start, what the first World needs fetched (remote JWKS, CA bundles) is
+   * then translated with it, in one step, instead of every waypoint that
+   * reads it being translated twice before anyone can connect.
+   */
+  hold(): void {
+    this.held ??= new Set();
+  }
+
+  /** Ends hold(): listeners get one notification with every key changed meanwhile. */
+  release(): void {
+    const changed = this.held;
+    this.held = undefined;
+    if (!changed || changed.size === 0) return;
+    for (const l of this.listeners) l(this.current, changed);
   }
 }
