@@ -7,6 +7,7 @@ import { versionCommand } from './version';
 import { completionCommand } from './completion';
 import { waypointCommand } from './waypoint';
 import { ztunnelConfigCommand } from './ztunnel-config';
+import { explainCommand } from './explain';
 
 export interface Command {
   name: string;
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   proxyConfigCommand,
   ztunnelConfigCommand,
   analyzeCommand,
+  explainCommand,
   translateCommand,
   versionCommand,
   completionCommand,
