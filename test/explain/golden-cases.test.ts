@@ -1,0 +1,26 @@
+// explain's answers for the routing and policy golden cases: each request
+// with the verdict istiod's semantics give for the case's input.
+import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { CASES_DIR } from '../golden/harness';
+import { explainer, mismatches, type Check } from './support';
+import { AUTHZ_CASES } from './cases-authz';
+
+const ALL: Record<string, Check[]> = { ...AUTHZ_CASES };
+
+describe('explain on the golden cases', () => {
+  for (const [name, checks] of Object.entries(ALL)) {
+    it(name, async () => {
+      const dir = join(CASES_DIR, name);
+      assert.ok(existsSync(dir), `golden case ${name} exists`);
+      const ask = await explainer(dir);
+      const problems = checks.flatMap((c) => {
+        const e = ask(c.ask);
+        return mismatches(e, c.want).map((p) => `${c.why}: ${p} — answer: ${e.verdict.summary}`);
+      });
+      assert.deepEqual(problems, []);
+    });
+  }
+});
