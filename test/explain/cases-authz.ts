@@ -154,4 +154,86 @@ export const AUTHZ_CASES: Record<string, Check[]> = {
       want: { outcome: 'forwarded' },
     },
   ],
+  'authz-source-identity': [
+    {
+      why: 'rule 0: service account billing of the policy namespace in trust domain partner.example',
+      ask: { to: 'echo.app:80', principal: 'spiffe://partner.example/ns/app/sa/billing', path: '/x' },
+      want: { outcome: 'forwarded', policy: 'ns[app]-policy[partners]-rule[0]' },
+    },
+    {
+      why: 'the same account in the local trust domain is not a partner',
+      ask: { to: 'echo.app:80', principal: sa('app', 'billing'), path: '/x' },
+      want: { outcome: 'denied', status: 403 },
+    },
+    {
+      why: 'rule 1: {*} is one segment and {**} the rest of the path',
+      ask: { to: 'echo.app:80', principal: sa('app', 'web'), path: '/api/v1/items/a/b' },
+      want: { outcome: 'forwarded', policy: 'ns[app]-policy[partners]-rule[1]' },
+    },
+    {
+      why: '{*} does not span two segments, and the rule with the bad port is dropped',
+      ask: { to: 'echo.app:80', principal: sa('app', 'web'), path: '/api/v1/v2/items/a' },
+      want: { outcome: 'denied', status: 403 },
+    },
+  ],
+  'authz-target-problems': [
+    {
+      why: 'none of the DENY policies reaches the echo Service (missing, opted-out and non-waypoint targets)',
+      ask: { to: 'echo.app:80' },
+      want: { outcome: 'forwarded', waypoint: 'app/waypoint' },
+    },
+    {
+      why: 'the unbound Service opts out with istio.io/use-waypoint=none',
+      ask: { to: 'unbound.app:80' },
+      want: { outcome: 'no-waypoint' },
+    },
+  ],
+  'authz-tcp-fail-closed': [
+    {
+      why: 'on TCP the rule with methods is dropped; rule 1 (namespace app, port 5432) allows',
+      ask: { to: 'db.app:5432', principal: sa('app', 'api'), tcp: true },
+      want: { outcome: 'tcp-forwarded', policy: 'ns[app]-policy[allow-get]-rule[1]' },
+    },
+    {
+      why: 'a caller from another namespace matches no ALLOW rule',
+      ask: { to: 'db.app:5432', principal: sa('other', 'api'), tcp: true },
+      want: { outcome: 'tcp-closed' },
+    },
+    {
+      why: 'the DENY rule loses its path on TCP and denies batch outright',
+      ask: { to: 'db.app:5432', principal: sa('app', 'batch'), tcp: true },
+      want: { outcome: 'tcp-closed', policy: 'ns[app]-policy[deny-path]-rule[0]' },
+    },
+  ],
+  'authz-when-conditions': [
+    {
+      why: 'request.auth.claims needs a token verified by jwt_authn; with no RequestAuthentication there is none, so nothing is allowed',
+      ask: {
+        to: 'echo.app:80',
+        from: '10.2.3.4',
+        headers: [['x-token', 'abcdef']],
+        jwtClaims: { iss: 'any', groups: ['admins'] },
+      },
+      want: { outcome: 'denied', status: 403 },
+    },
+  ],
+  'invalid-authz-allow-nothing': [
+    {
+      why: 'the only rule has a bad ipBlock and is dropped: the ALLOW policy allows nothing',
+      ask: { to: 'echo.app:80', from: '203.0.113.5' },
+      want: { outcome: 'denied', status: 403 },
+    },
+  ],
+  'invalid-authz-fail-closed': [
+    {
+      why: 'deny-bad-ip loses its bad source and denies every request, even the allowed reader',
+      ask: { to: 'echo.app:80', principal: sa('app', 'reader'), method: 'POST' },
+      want: { outcome: 'denied', status: 403, policy: 'ns[app]-policy[deny-bad-ip]-rule[0]' },
+    },
+    {
+      why: 'deny-bad-port loses its port and denies every GET',
+      ask: { to: 'echo.app:80', principal: sa('app', 'reader') },
+      want: { outcome: 'denied', status: 403, policy: 'ns[app]-policy[deny-bad-port]-rule[0]' },
+    },
+  ],
 };
