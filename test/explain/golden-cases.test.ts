@@ -7,8 +7,9 @@ import { describe, it } from 'node:test';
 import { CASES_DIR } from '../golden/harness';
 import { explainer, mismatches, type Check } from './support';
 import { AUTHZ_CASES } from './cases-authz';
+import { JWT_CASES } from './cases-jwt';
 
-const ALL: Record<string, Check[]> = { ...AUTHZ_CASES };
+const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES };
 
 describe('explain on the golden cases', () => {
   for (const [name, checks] of Object.entries(ALL)) {

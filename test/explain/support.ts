@@ -1,5 +1,6 @@
 // Runs explain over a directory of manifests as the CLI does offline:
 // translate, render each waypoint's resources as proto3 JSON, evaluate.
+import { sign, type KeyObject } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifests } from '../../src/watch/load';
@@ -110,4 +111,11 @@ export function mismatches(e: Explanation, w: Want): string[] {
   if (w.says !== undefined && !e.verdict.summary.includes(w.says))
     out.push(`answer "${e.verdict.summary}" lacks "${w.says}"`);
   return out;
+}
+
+/** A token signed with `key` (RS256): for checks that need a real signature. */
+export function signedToken(claims: Record<string, unknown>, key: KeyObject): string {
+  const b = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const data = `${b({ alg: 'RS256', typ: 'JWT' })}.${b(claims)}`;
+  return `${data}.${sign('sha256', Buffer.from(data), key).toString('base64url')}`;
 }
