@@ -8,8 +8,9 @@ import { CASES_DIR } from '../golden/harness';
 import { explainer, mismatches, type Check } from './support';
 import { AUTHZ_CASES } from './cases-authz';
 import { JWT_CASES } from './cases-jwt';
+import { HTTP_CASES } from './cases-http';
 
-const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES };
+const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES, ...HTTP_CASES };
 
 describe('explain on the golden cases', () => {
   for (const [name, checks] of Object.entries(ALL)) {
