@@ -9,8 +9,9 @@ import { explainer, mismatches, type Check } from './support';
 import { AUTHZ_CASES } from './cases-authz';
 import { JWT_CASES } from './cases-jwt';
 import { HTTP_CASES } from './cases-http';
+import { MESH_CASES } from './cases-mesh';
 
-const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES, ...HTTP_CASES };
+const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES, ...HTTP_CASES, ...MESH_CASES };
 
 describe('explain on the golden cases', () => {
   for (const [name, checks] of Object.entries(ALL)) {
