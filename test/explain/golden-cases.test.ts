@@ -11,8 +11,16 @@ import { JWT_CASES } from './cases-jwt';
 import { HTTP_CASES } from './cases-http';
 import { MESH_CASES } from './cases-mesh';
 import { L4_CASES } from './cases-l4';
+import { VS_CASES } from './cases-vs';
 
-const ALL: Record<string, Check[]> = { ...AUTHZ_CASES, ...JWT_CASES, ...HTTP_CASES, ...MESH_CASES, ...L4_CASES };
+const ALL: Record<string, Check[]> = {
+  ...AUTHZ_CASES,
+  ...JWT_CASES,
+  ...HTTP_CASES,
+  ...MESH_CASES,
+  ...L4_CASES,
+  ...VS_CASES,
+};
 
 describe('explain on the golden cases', () => {
   for (const [name, checks] of Object.entries(ALL)) {
