@@ -15,6 +15,9 @@ export const byName = (list: readonly unknown[], name: string): Record<string, u
   return found === undefined ? undefined : obj(found);
 };
 
+// Envoy's dynamic forward proxy cluster extension, read, not emitted.
+const DFP_CLUSTER = 'envoy.clusters.dynamic_forward_proxy';
+
 export interface EndpointView {
   address: string;
   health: string;
@@ -31,6 +34,8 @@ export interface ClusterView {
   endpoints: EndpointView[];
   /** Routed to the connection's own destination rather than to listed endpoints. */
   originalDestination: boolean;
+  /** A dynamic forward proxy: the request's host, resolved when the request comes. */
+  dynamicHost: boolean;
   /** healthy_panic_threshold: 0 turns panic routing off (Envoy's default is 50%). */
   panicThreshold: number;
 }
@@ -70,8 +75,18 @@ function endpointsOf(cla: unknown): EndpointView[] {
 /** A cluster and the endpoints Envoy would pick from (EDS by service name, or its own load assignment). */
 export function clusterView(cfg: EnvoyConfig, name: string): ClusterView {
   const c = byName(cfg.clusters, name);
-  if (!c) return { name, found: false, type: '', endpoints: [], originalDestination: false, panicThreshold: 50 };
-  const type = str(c.type) ?? (c.clusterType !== undefined ? 'CUSTOM' : 'EDS');
+  if (!c)
+    return {
+      name,
+      found: false,
+      type: '',
+      endpoints: [],
+      originalDestination: false,
+      dynamicHost: false,
+      panicThreshold: 50,
+    };
+  const custom = str(obj(c.clusterType).name);
+  const type = str(c.type) ?? (custom !== undefined ? custom : 'EDS');
   const pt = obj(obj(c.commonLbConfig).healthyPanicThreshold);
   const panicThreshold = obj(c.commonLbConfig).healthyPanicThreshold === undefined ? 50 : Number(pt.value ?? 0);
   let endpoints: EndpointView[] = [];
@@ -80,12 +95,20 @@ export function clusterView(cfg: EnvoyConfig, name: string): ClusterView {
     const cla = cfg.endpoints.find((x) => obj(x).clusterName === service);
     endpoints = cla === undefined ? [] : endpointsOf(cla);
   } else if (c.loadAssignment !== undefined) endpoints = endpointsOf(c.loadAssignment);
-  return { name, found: true, type, endpoints, originalDestination: type === 'ORIGINAL_DST', panicThreshold };
+  return {
+    name,
+    found: true,
+    type,
+    endpoints,
+    originalDestination: type === 'ORIGINAL_DST',
+    dynamicHost: custom === DFP_CLUSTER,
+    panicThreshold,
+  };
 }
 
 /** Whether Envoy has a host to send to: a usable one, or any host when panic routing is on. */
 export function hasUpstream(v: ClusterView): boolean {
-  if (v.originalDestination) return true;
+  if (v.originalDestination || v.dynamicHost) return true;
   if (v.endpoints.some((e) => e.healthy)) return true;
   return v.endpoints.length > 0 && v.panicThreshold > 0;
 }

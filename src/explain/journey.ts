@@ -141,6 +141,7 @@ function upstream(
   };
   const where = (c: ClusterStep) => {
     if (c.originalDestination) return `${c.name}, the original destination ${original}`;
+    if (c.dynamicHost) return `${c.name}, the request's host resolved by DNS`;
     const usable = c.endpoints.filter((e) => e.healthy);
     // An endpoint that is only the tunnel listener (encap) carries the connection to where it was going.
     if (usable.length > 0 && usable.every((e) => e.workload === undefined && e.address.startsWith('internal listener')))

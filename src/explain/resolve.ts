@@ -19,6 +19,9 @@ import {
 } from '../model';
 import type { AmbientIndex } from '../ambient';
 
+/** The label that opts a ServiceEntry out of address allocation. */
+const AUTO_ALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
+
 export interface Source {
   /** `<ns>/<name>` of the pod or workload entry, when known. */
   workload?: string;
@@ -78,9 +81,28 @@ function vipsOf(s: Service): string[] {
   return [s.spec?.clusterIP, ...(s.spec?.clusterIPs ?? [])].filter((x): x is string => !!x && x !== 'None');
 }
 
+/**
+ * An entry's addresses: its own (a /32 is an address, a wider CIDR a range), else
+ * those istiod's allocator wrote into status for the host, unless the entry opts
+ * out of allocation (ip_autoallocation.go: ShouldV2AutoAllocateIP).
+ */
 function seAddresses(se: ServiceEntry, host?: string): string[] {
-  const status = (se.status?.addresses ?? []).filter((a) => !host || !a.host || a.host === host).map((a) => a.value);
-  return [...(se.spec?.addresses ?? []).filter((a) => !a.includes('/')), ...status];
+  const own = (se.spec?.addresses ?? []).map((a) => a.replace(/\/(32|128)$/, ''));
+  if (own.length > 0) return own;
+  if (se.metadata.labels?.[AUTO_ALLOCATE_LABEL] === 'false') return [];
+  return (se.status?.addresses ?? []).filter((a) => !host || !a.host || hostMatches(a.host, host)).map((a) => a.value);
+}
+
+/** Whether an address (or CIDR range) of an entry holds `ip`. */
+function holds(address: string, ip: string): boolean {
+  if (!address.includes('/')) return ipOf(address) === ip;
+  try {
+    const [range, bits] = ipaddr.parseCIDR(address);
+    const a = ipaddr.process(ip);
+    return a.kind() === range.kind() && a.match(range, bits);
+  } catch {
+    return false;
+  }
 }
 
 function hostMatches(pattern: string, host: string): boolean {
@@ -104,7 +126,7 @@ export function resolveDestination(world: World, to: string, defaultNs: string, 
   if (ip) {
     const s = list(world, 'Service').find((x) => vipsOf(x).some((v) => ipOf(v) === ip));
     if (s) return { ...base(s, 'Service'), ip, ...opt('portName', svcPort(s)) };
-    const se = list(world, 'ServiceEntry').find((x) => seAddresses(x).some((v) => ipOf(v) === ip));
+    const se = list(world, 'ServiceEntry').find((x) => seAddresses(x).some((v) => holds(v, ip)));
     if (se) return { ...base(se, 'ServiceEntry'), ip, ...opt('portName', sePort(se)) };
     const p = list(world, 'Pod').find((x) => podIps(x).some((v) => ipOf(v) === ip));
     if (p) return { ...base(p, 'Pod'), ip };
@@ -128,7 +150,14 @@ export function resolveDestination(world: World, to: string, defaultNs: string, 
   }
   const se = list(world, 'ServiceEntry').find((x) => (x.spec?.hosts ?? []).some((h) => hostMatches(h, name)));
   if (se)
-    return { ...base(se, 'ServiceEntry'), ...opt('ip', seAddresses(se, name)[0]), ...opt('portName', sePort(se)) };
+    return {
+      ...base(se, 'ServiceEntry'),
+      ...opt(
+        'ip',
+        seAddresses(se, name).find((a) => !a.includes('/')),
+      ),
+      ...opt('portName', sePort(se)),
+    };
   throw new ExplainError(`no Service or ServiceEntry is called ${host}`);
 }
 

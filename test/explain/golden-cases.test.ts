@@ -12,6 +12,7 @@ import { HTTP_CASES } from './cases-http';
 import { MESH_CASES } from './cases-mesh';
 import { L4_CASES } from './cases-l4';
 import { VS_CASES } from './cases-vs';
+import { SE_CASES } from './cases-se';
 
 const ALL: Record<string, Check[]> = {
   ...AUTHZ_CASES,
@@ -20,6 +21,7 @@ const ALL: Record<string, Check[]> = {
   ...MESH_CASES,
   ...L4_CASES,
   ...VS_CASES,
+  ...SE_CASES,
 };
 
 describe('explain on the golden cases', () => {
