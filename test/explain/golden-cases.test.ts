@@ -13,6 +13,7 @@ import { MESH_CASES } from './cases-mesh';
 import { L4_CASES } from './cases-l4';
 import { VS_CASES } from './cases-vs';
 import { SE_CASES } from './cases-se';
+import { SEED_CASES } from './cases-seed';
 
 const ALL: Record<string, Check[]> = {
   ...AUTHZ_CASES,
@@ -22,6 +23,7 @@ const ALL: Record<string, Check[]> = {
   ...L4_CASES,
   ...VS_CASES,
   ...SE_CASES,
+  ...SEED_CASES,
 };
 
 describe('explain on the golden cases', () => {
