@@ -196,8 +196,11 @@ function upstream(
 function rbacSummary(results: RbacResult[]): string {
   return results
     .map((r) => {
-      const who =
-        r.matched.length > 0 ? `matched ${r.matched.join(', ')}` : `no policy matched (of ${r.policies.length})`;
+      const none =
+        r.policies.length === 0
+          ? 'it has no policies'
+          : `none of ${r.policies.slice(0, 3).join(', ')}${r.policies.length > 3 ? ` and ${r.policies.length - 3} more` : ''} matched`;
+      const who = r.matched.length > 0 ? `matched ${r.matched.join(', ')}` : none;
       const effect =
         r.mode === 'shadow'
           ? `shadow ${r.action}, enforces nothing`
