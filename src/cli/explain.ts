@@ -7,10 +7,16 @@ import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
-import { explain, ExplainError, type EnvoyConfig, type ExplainInput } from '../explain';
+import { explain, ExplainError, type EnvoyConfig, type ExplainInput, type Explanation } from '../explain';
 import { explanationText } from '../explain/text';
+import type { AmbientIndex } from '../ambient';
+import type { World } from '../model';
+import { fetchDump, resolveProxy } from './proxy-config';
+import type { Dump } from './config-dump';
+import { KUBE_FLAGS, KUBE_USAGE } from './kube-context';
+import { loadWorld } from './world-loader';
 
-const USAGE = `usage: istiod-lite explain -f FILE_OR_DIR [-f …] [-R] --to HOST|IP[:PORT] [--from WORKLOAD|NS/POD|IP]
+const USAGE = `usage: istiod-lite explain [-f FILE_OR_DIR …] [-R] [--debug-address HOST:PORT] --to HOST|IP[:PORT] [--from WORKLOAD|NS/POD|IP]
        [--method M] [--path P] [-H name=value …] [--jwt TOKEN | --jwt-claims JSON] [--principal SPIFFE_ID]
        [--tcp] [--sni NAME] [-n NS] [-o text|json|yaml] [--offline]
 
@@ -23,9 +29,12 @@ match, and the cluster and endpoints behind it. It ends in the answer:
 forwarded to a cluster, 403 RBAC: access denied, 401 Jwt is missing, 404 (no
 route: NR), 503 no healthy upstream, or a TCP connection forwarded or closed.
 
-It evaluates the Envoy configuration translated from the manifests (what
-translate prints and serve pushes), not the policies themselves, so its
-answer is also a check of that configuration.
+It evaluates Envoy configuration, not the policies themselves, so its answer
+is also a check of that configuration: offline (-f alone), the configuration
+translated from the manifests, as translate prints it; with --debug-address,
+what a running server serves a connected proxy of the waypoint (its
+/debug/config_dump, as proxy-config reads it), with names resolved in the
+cluster of the current kubeconfig, the -f manifests laid over it.
 
 flags:
 ${INPUT_USAGE}
@@ -41,7 +50,9 @@ ${INPUT_USAGE}
   --tcp                   plain TCP bytes rather than HTTP
   --sni NAME              the TLS server name the client sends (TCP/TLS routes)
   -o, --output FORMAT     text (default), json or yaml
-  --offline               do not fetch remote JWKS`;
+  --offline               do not fetch remote JWKS
+  --debug-address HOST:PORT  a running server's debug port: evaluate what it serves the waypoint
+${KUBE_USAGE}`;
 
 function headerPairs(list: readonly string[]): [string, string][] {
   return list.map((h) => {
@@ -73,11 +84,15 @@ export const explainCommand: Command = {
         sni: { type: 'string' },
         output: { type: 'string', short: 'o', default: 'text' },
         offline: { type: 'boolean', default: false },
+        'debug-address': { type: 'string' },
+        ...KUBE_FLAGS,
       },
       false,
     );
     const files = values.filename ?? [];
-    if (files.length === 0) throw new UsageError('-f FILE_OR_DIR is required');
+    const online = values['debug-address'];
+    if (files.length === 0 && online === undefined)
+      throw new UsageError('-f FILE_OR_DIR (or --debug-address) is required');
     if (!values.to) throw new UsageError('--to HOST[:PORT] is required');
     if (values.jwt !== undefined && values['jwt-claims'] !== undefined)
       throw new UsageError('--jwt and --jwt-claims cannot be used together');
@@ -106,28 +121,16 @@ export const explainCommand: Command = {
       ...(values.principal !== undefined ? { principal: values.principal } : {}),
       ...(values.sni !== undefined ? { sni: values.sni } : {}),
     };
-    const loaded = loadManifestFiles(files, values.recursive);
-    const world = values.offline ? loaded.world : await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
-    const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
-    const configs = new Map<string, EnvoyConfig>();
-    const configOf = (key: string): EnvoyConfig | undefined => {
-      const w = result.waypoints.get(key);
-      if (!w) return undefined;
-      const cached = configs.get(key);
-      if (cached) return cached;
-      const r = renderWaypoint(w);
-      const cfg: EnvoyConfig = {
-        listeners: r.listeners ?? [],
-        routes: r.routes ?? [],
-        clusters: r.clusters ?? [],
-        endpoints: r.endpoints ?? [],
-      };
-      configs.set(key, cfg);
-      return cfg;
-    };
-    let e;
+    let e: Explanation;
     try {
-      e = explain(world, result.index, configOf, input, DEFAULT_OPTIONS.trustDomain);
+      e =
+        online === undefined
+          ? await offline(files, values.recursive, values.offline, input)
+          : await fromServer(
+              online,
+              { files, recursive: values.recursive, kubeconfig: values.kubeconfig, context: values.context },
+              input,
+            );
     } catch (err) {
       if (err instanceof ExplainError) throw new CommandError(err.message);
       throw err;
@@ -135,3 +138,59 @@ export const explainCommand: Command = {
     write(format === 'text' ? explanationText(e) : formatted(e, format));
   },
 };
+
+/** The configuration translate would print for these manifests. */
+async function offline(
+  files: string[],
+  recursive: boolean | undefined,
+  noFetch: boolean,
+  input: ExplainInput,
+): Promise<Explanation> {
+  const loaded = loadManifestFiles(files, recursive);
+  const world = noFetch ? loaded.world : await withResolvedJwks(loaded.world, DEFAULT_OPTIONS.rootNamespace);
+  const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
+  const configOf = (key: string): EnvoyConfig | undefined => {
+    const w = result.waypoints.get(key);
+    if (!w) return undefined;
+    const r = renderWaypoint(w);
+    return {
+      listeners: r.listeners ?? [],
+      routes: r.routes ?? [],
+      clusters: r.clusters ?? [],
+      endpoints: r.endpoints ?? [],
+    };
+  };
+  return {
+    ...explain(world, result.index, configOf, input, DEFAULT_OPTIONS.trustDomain),
+    configuration: 'translated from the manifests',
+  };
+}
+
+/** A config dump's resources by section, as the evaluator reads them. */
+export function configOfDump(dump: Dump): EnvoyConfig {
+  const section = (t: string) => dump.configs.find((c) => c.type === t)?.resources.map((r) => r.resource) ?? [];
+  return { listeners: section('LDS'), routes: section('RDS'), clusters: section('CDS'), endpoints: section('EDS') };
+}
+
+/**
+ * What a running server serves the waypoint: the waypoint is found in the
+ * cluster's (or the files') objects, then one connected proxy of its
+ * Deployment is asked for, as proxy-config deploy/<name> does.
+ */
+async function fromServer(
+  address: string,
+  opts: { files: string[]; recursive?: boolean; kubeconfig?: string; context?: string },
+  input: ExplainInput,
+): Promise<Explanation> {
+  const loaded: { world: World; index: AmbientIndex } = await loadWorld(opts);
+  const first = explain(loaded.world, loaded.index, () => undefined, input, DEFAULT_OPTIONS.trustDomain);
+  const wp = first.waypoint?.waypoint;
+  if (wp === undefined) return first;
+  const [ns = 'default', name = ''] = wp.split('/');
+  const proxy = await resolveProxy(address, `deploy/${name}`, ns);
+  const cfg = configOfDump(await fetchDump(address, proxy));
+  return {
+    ...explain(loaded.world, loaded.index, (k) => (k === wp ? cfg : undefined), input, DEFAULT_OPTIONS.trustDomain),
+    configuration: `served to ${proxy} by ${address}`,
+  };
+}

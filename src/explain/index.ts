@@ -54,6 +54,8 @@ export interface Explanation {
   waypoint?: WaypointChoice;
   journey?: EnvoyJourney;
   verdict: Verdict;
+  /** Where the evaluated configuration came from (the manifests, or a server and proxy). */
+  configuration?: string;
 }
 
 /** An unsigned token carrying the claims (alg none: the evaluator takes it as signed). */

@@ -18,6 +18,7 @@ function requestLine(e: Explanation): string {
 export function explanationText(e: Explanation): string {
   const out: string[] = [`Request: ${requestLine(e)}`];
   for (const [k, v] of Object.entries(e.request.headers ?? {})) out.push(`  header ${k}: ${v}`);
+  if (e.configuration) out.push(`Configuration: ${e.configuration}`);
   let n = 0;
   const step = (title: string, line: string) => out.push(`${++n}. ${title.padEnd(12)}${line}`);
   const more = (line: string) => out.push(`${' '.repeat(15)}${line}`);
