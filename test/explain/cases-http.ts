@@ -184,4 +184,23 @@ export const HTTP_CASES: Record<string, Check[]> = {
       want: { outcome: 'forwarded', clusters: [IV('echo'), IV('other'), OUT('external', 'ext')], says: '(80%)' },
     },
   ],
+  'invalid-route-values': [
+    {
+      why: 'the bad routes are refused; the good regex route is served',
+      ask: { to: 'echo.app:80', path: '/api/v1/items' },
+      want: { outcome: 'forwarded', route: 'app.good.0', clusters: [IV('other')] },
+    },
+    {
+      why: 'with an HTTPRoute attached its routes replace the default route: other paths have none',
+      ask: { to: 'echo.app:80', path: '/', headers: [['x-user', 'a']] },
+      want: { outcome: 'no-route', status: 404 },
+    },
+  ],
+  'dr-subsets': [
+    {
+      why: 'subsets alone change no route: the service keeps its default route and every pod',
+      ask: { to: 'reviews.app:9080' },
+      want: { outcome: 'forwarded', route: 'default', clusters: [IV('reviews', 'app', 9080)], says: '10.244.2.2' },
+    },
+  ],
 };
