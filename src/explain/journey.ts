@@ -8,7 +8,7 @@ import { chooseChain, sniffsHttp } from './chain';
 import { byName, type EnvoyConfig } from './envoy-config';
 import { evaluateJwt } from './jwt';
 import { arr, metadataMatches, obj, str } from './matchers';
-import { evaluateRbac, type RbacContext, type RbacResult } from './rbac';
+import { describePolicy, evaluateRbac, type RbacContext, type RbacResult } from './rbac';
 import { describeMatch, pickVirtualHost, routeMismatch, type HttpRequest } from './route-match';
 import type { EnvoyJourney, Flow, RouteStep, Verdict } from './types';
 import { clustersOfAction, routerVerdict, upstream } from './upstream';
@@ -22,6 +22,12 @@ const TCP_RBAC_METADATA = 'envoy.filters.network.rbac';
 
 const typeOf = (f: unknown): string => str(obj(obj(f).typedConfig)['@type']) ?? '';
 const isType = (f: unknown, suffix: string) => typeOf(f).endsWith(suffix);
+
+/** Who denied: the first matching DENY policy (Envoy reports the first by name), or no ALLOW match. */
+function denyReason(r: RbacResult): string {
+  const first = r.matched[0];
+  return r.action === 'DENY' && first !== undefined ? `denied by ${describePolicy(first)}` : 'no ALLOW policy matched';
+}
 
 function rbacSummary(results: RbacResult[]): string {
   return results
@@ -129,7 +135,7 @@ function evalHttp(cfg: EnvoyConfig, hcm: Record<string, unknown>, flow: Flow, j:
           outcome: 'denied',
           status: 403,
           detail: 'RBAC: access denied',
-          summary: `403 RBAC: access denied (${deny.action === 'DENY' ? `DENY policy ${deny.matched[0]}` : 'no ALLOW policy matched'})`,
+          summary: `403 RBAC: access denied (${denyReason(deny)})`,
         };
     } else if (isType(f, 'ext_authz.v3.ExtAuthz')) {
       const cfgE = obj(f.typedConfig);
@@ -184,7 +190,7 @@ function evalTcp(cfg: EnvoyConfig, filters: Record<string, unknown>[], flow: Flo
         return {
           outcome: 'tcp-closed',
           detail: 'RBAC: access denied',
-          summary: `connection closed by RBAC (${deny.action === 'DENY' ? `DENY policy ${deny.matched[0]}` : 'no ALLOW policy matched'})`,
+          summary: `connection closed by RBAC (${denyReason(deny)})`,
         };
     } else if (isType(f, 'network.ext_authz.v3.ExtAuthz')) {
       const c = obj(f.typedConfig);

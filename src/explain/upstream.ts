@@ -64,15 +64,16 @@ export function upstream(
   };
   const failures = live
     .filter((c) => !ok.includes(c))
-    .map((c) =>
-      c.found ? `${c.name}${share(c)} has no healthy endpoint` : `cluster ${c.name}${share(c)} does not exist`,
-    );
+    .map((c) => {
+      const fate = tcp ? '' : ` (${c.found ? 503 : notFoundCode})`;
+      return c.found
+        ? `${c.name}${share(c)} has no healthy endpoint${fate}`
+        : `cluster ${c.name}${share(c)} does not exist${fate}`;
+    });
   if (ok.length > 0) {
     const summary =
       `${tcp ? 'TCP forwarded' : 'forwarded'} to ${ok.map((c) => `${where(c)}${share(c)}`).join('; ')}` +
-      (failures.length > 0
-        ? `; but ${failures.join('; ')} (${tcp ? 'those connections close' : 'those requests get 503'})`
-        : '');
+      (failures.length > 0 ? `; but ${failures.join('; ')}${tcp ? ' (those connections close)' : ''}` : '');
     return { clusters, verdict: { outcome: tcp ? 'tcp-forwarded' : 'forwarded', summary } };
   }
   const missing = live.find((c) => !c.found);
