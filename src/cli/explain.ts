@@ -40,7 +40,7 @@ flags:
 ${INPUT_USAGE}
   --to HOST[:PORT]        destination: a Service (name, name.ns, FQDN), a ServiceEntry host, or an IP; port 80 if not given
   --from WORKLOAD         caller: ns/pod, a pod name or Deployment name, or an IP; gives its IP and SPIFFE ID
-  -n, --namespace NS      namespace for short names (default: default)
+  -n, --namespace NS      namespace for short names (default: the caller's, else the kubeconfig context's, else default)
   --method M              HTTP method (default GET)
   --path P                HTTP path with query (default /)
   -H, --header name=value request header, repeatable (Host sets the authority)
@@ -73,7 +73,7 @@ export const explainCommand: Command = {
         ...INPUT_FLAGS,
         to: { type: 'string' },
         from: { type: 'string' },
-        namespace: { type: 'string', short: 'n', default: 'default' },
+        namespace: { type: 'string', short: 'n' },
         method: { type: 'string', default: 'GET' },
         path: { type: 'string', default: '/' },
         header: { type: 'string', short: 'H', multiple: true },
@@ -109,7 +109,7 @@ export const explainCommand: Command = {
     }
     const input: ExplainInput = {
       to: values.to,
-      namespace: values.namespace,
+      namespace: values.namespace ?? 'default',
       protocol: values.tcp ? 'tcp' : 'http',
       method: values.method.toUpperCase(),
       path: values.path.startsWith('/') ? values.path : `/${values.path}`,
@@ -130,6 +130,7 @@ export const explainCommand: Command = {
               online,
               { files, recursive: values.recursive, kubeconfig: values.kubeconfig, context: values.context },
               input,
+              values.namespace === undefined,
             );
     } catch (err) {
       if (err instanceof ExplainError) throw new CommandError(err.message);
@@ -180,9 +181,12 @@ export function configOfDump(dump: Dump): EnvoyConfig {
 async function fromServer(
   address: string,
   opts: { files: string[]; recursive?: boolean; kubeconfig?: string; context?: string },
-  input: ExplainInput,
+  given: ExplainInput,
+  contextNamespace: boolean,
 ): Promise<Explanation> {
-  const loaded: { world: World; index: AmbientIndex } = await loadWorld(opts);
+  const loaded: { world: World; index: AmbientIndex; namespace: string } = await loadWorld(opts);
+  // Without -n, short names are the kubeconfig context's namespace's, as kubectl reads them.
+  const input = contextNamespace ? { ...given, namespace: loaded.namespace } : given;
   const first = explain(loaded.world, loaded.index, () => undefined, input, DEFAULT_OPTIONS.trustDomain);
   const wp = first.waypoint?.waypoint;
   if (wp === undefined) return first;
