@@ -3,7 +3,7 @@
 // waypoint is given. Pure over its inputs (the World, the index, and each
 // waypoint's decoded resources).
 import type { AmbientIndex } from '../ambient';
-import type { World } from '../model';
+import { keyOf, type World } from '../model';
 import type { EnvoyConfig } from './envoy-config';
 import { walkWaypoint, type EnvoyJourney, type Flow, type Verdict } from './journey';
 import {
@@ -104,7 +104,9 @@ export function explain(
       waypoint,
       verdict: {
         outcome: 'no-waypoint',
-        summary: `no waypoint: ztunnel sends it to ${destination.kind} ${destination.namespace}/${destination.name} (${target}) directly; no HTTP route or L7 policy applies`,
+        summary:
+          `no waypoint: ztunnel sends it to ${destination.kind} ${destination.namespace}/${destination.name} (${target}) directly; no HTTP route or L7 policy applies` +
+          workloadWaypoints(index, destination),
       },
     };
   if (destination.ip === undefined)
@@ -139,4 +141,24 @@ export function explain(
   };
   const journey = walkWaypoint(cfg, flow);
   return { request, source, destination, waypoint, journey, verdict: journey.verdict };
+}
+
+/**
+ * A Service without a waypoint may still have endpoints with a workload
+ * waypoint of their own, which ztunnel uses for them; say which, so they can
+ * be explained by pod IP.
+ */
+function workloadWaypoints(index: AmbientIndex, d: Destination): string {
+  if (d.kind !== 'Service') return '';
+  const bound = index
+    .podsOf(d.key)
+    .map((p) => ({ p, b: index.bindings.get(keyOf(p)) }))
+    .filter((x) => x.b?.kind === 'bound');
+  if (bound.length === 0) return '';
+  const names = bound.map(({ p, b }) =>
+    b?.kind === 'bound'
+      ? `${p.metadata.name} (${p.status?.podIP ?? 'no IP'}) → ${b.waypoint.namespace}/${b.waypoint.name}`
+      : '',
+  );
+  return `; but endpoints with a workload waypoint go through it: ${names.join(', ')} (explain them by pod IP)`;
 }

@@ -94,9 +94,9 @@ export const SEED_CASES: Record<string, Check[]> = {
       want: { outcome: 'tcp-forwarded', chain: 'direct-tcp' },
     },
     {
-      why: 'the Service itself asks for no waypoint',
+      why: 'the Service itself asks for no waypoint; its bound pod is pointed out',
       ask: { to: 'echo.app:80' },
-      want: { outcome: 'no-waypoint' },
+      want: { outcome: 'no-waypoint', says: 'echo-v1-abc12 (10.244.0.69) → app/pod-waypoint' },
     },
   ],
   'cross-namespace-waypoint': [
