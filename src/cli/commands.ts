@@ -8,6 +8,7 @@ import { completionCommand } from './completion';
 import { waypointCommand } from './waypoint';
 import { ztunnelConfigCommand } from './ztunnel-config';
 import { diffCommand } from './diff-cmd';
+import { explainCommand } from './explain';
 
 export interface Command {
   name: string;
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   proxyConfigCommand,
   ztunnelConfigCommand,
   analyzeCommand,
+  explainCommand,
   translateCommand,
   diffCommand,
   versionCommand,

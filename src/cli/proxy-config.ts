@@ -28,7 +28,7 @@ flags:
 const SECTIONS = { clusters: 'CDS', listeners: 'LDS', routes: 'RDS', endpoints: 'EDS' } as const;
 type Section = keyof typeof SECTIONS;
 
-async function fetchDump(address: string, proxy: string): Promise<Dump> {
+export async function fetchDump(address: string, proxy: string): Promise<Dump> {
   const url = `http://${address}/debug/config_dump?proxyID=${encodeURIComponent(proxy)}`;
   let res: Response;
   try {
@@ -177,7 +177,7 @@ async function quietNamespace(values: { kubeconfig?: string; context?: string })
  * first connected proxy (by ID) whose pod name is the Deployment's, as
  * istioctl picks a pod of a Deployment.
  */
-async function resolveProxy(address: string, target: string, ns: string): Promise<string> {
+export async function resolveProxy(address: string, target: string, ns: string): Promise<string> {
   const deploy = /^(?:deploy|deployment|deployments)\/(.+)$/.exec(target)?.[1];
   if (!deploy) return target.includes('.') ? target : `${target}.${ns}`;
   let body: unknown;
