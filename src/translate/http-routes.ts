@@ -15,6 +15,7 @@ import { routeName } from './names';
 import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
 import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { pathMatchValue } from '../model/defaults';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
   if (!m) return undefined;
@@ -99,7 +100,7 @@ function applyFilters(
  * its trailing `/`, also when ranked (conversion.go: createURIMatch).
  */
 function httpPath(p: HTTPRouteMatch['path']): RouteMatchIR['path'] {
-  const value = p?.value ?? '/';
+  const value = pathMatchValue(p);
   if (p?.type === 'Exact') return { kind: 'exact', value };
   if (p?.type === 'RegularExpression') return { kind: 'regex', value };
   return { kind: 'prefix', value: value === '/' ? value : value.replace(/\/$/, '') };
