@@ -38,3 +38,12 @@ export const telemetryMetric = (m: { metric?: string } | undefined): string => m
 
 /** The canonical revision without a label naming one (`pkg/kube/labels/labels.go: CanonicalService`). */
 export const DEFAULT_CANONICAL_REVISION = 'latest';
+
+/** Gateway API `BackendRef.weight`: 1. */
+export const backendRefWeight = (ref: { weight?: number }): number => ref.weight ?? 1;
+
+/** Gateway API `HTTPRequestRedirectFilter.statusCode`: 302. */
+export const redirectStatusCode = (r: { statusCode?: number }): number => r.statusCode ?? 302;
+
+/** Gateway API `Fraction.denominator` (of a request mirror): 100. */
+export const fractionDenominator = (f: { denominator?: number }): number => f.denominator ?? 100;
