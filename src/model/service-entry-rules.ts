@@ -139,7 +139,8 @@ export const serviceEntryRules: Check = rule((o) => {
 
   for (const [k, p] of alphaSelectorProblems(selector && isRecord(selector.labels) ? selector.labels : {}))
     out.push([`spec.workloadSelector.labels${k ? `.${k}` : ''}`, p]);
-  if (selector && Array.isArray(spec.endpoints))
+  // An empty list decodes to none (protojson), so istiod lets `endpoints: []` beside a selector pass.
+  if (selector && records(spec.endpoints).length > 0)
     out.push(['spec', 'only one of WorkloadSelector or Endpoints is allowed in Service Entry']);
 
   const hosts = strings(spec.hosts);
