@@ -94,18 +94,31 @@ export class CrdRegistry {
     return new Set([...this.effective.keys()].map((k) => k.split('/')[2] as string));
   }
 
-  /** Problems of an object with the schema and rules its CRD declares for its apiVersion (none without a CRD). */
-  validate(o: unknown): string[] {
-    if (!isRecord(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return [];
+  private schemaOf(o: unknown): CompiledSchema | undefined {
+    if (!isRecord(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return undefined;
     const served = this.effective.get(`${o.apiVersion}/${o.kind}`);
-    if (!served) return [];
+    if (!served) return undefined;
     let c = this.compiled.get(served.text);
     if (!c) {
       const problems: string[] = [];
       c = { schema: compileSchema(served.schema, problems), problems };
       this.compiled.set(served.text, c);
     }
-    return c.schema.validate(o);
+    return c.schema;
+  }
+
+  /**
+   * Problems of an object with the schema and rules its CRD declares for its
+   * apiVersion (none without a CRD); given the version it replaces (`old`),
+   * transition rules too, as the API server checks an update.
+   */
+  validate(o: unknown, old?: unknown): string[] {
+    return this.schemaOf(o)?.validate(o, old) ?? [];
+  }
+
+  /** Problems of the transition rules alone, from `old` to `o`: for objects whose other checks ran already. */
+  transitionProblems(o: unknown, old: unknown): string[] {
+    return this.schemaOf(o)?.transitions(o, old) ?? [];
   }
 
   /** Problems compiling the schemas checked so far, by CRD. */
@@ -120,10 +133,13 @@ export class CrdRegistry {
 /** The process's CRDs: sources fill it, every check of an object reads it. */
 export const crds = new CrdRegistry();
 
-/** Every problem of an object: the fields we read (kinds.ts) and its CRD's schema and rules. */
-export function problemsOf(info: KindInfo, o: unknown): string[] {
+/**
+ * Every problem of an object: the fields we read (kinds.ts) and its CRD's
+ * schema and rules; with `old`, the version it replaces, its transition rules.
+ */
+export function problemsOf(info: KindInfo, o: unknown, old?: unknown): string[] {
   const own = info.validate(o);
-  const fromCrd = crds.validate(o);
+  const fromCrd = crds.validate(o, old);
   if (fromCrd.length === 0) return own;
   // One problem found by both is said once.
   const seen = new Set(own);

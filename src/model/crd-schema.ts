@@ -4,31 +4,12 @@
 // (apiextensions-apiserver: structural schema validation, then
 // `cel.Validator.Validate` at every schema node carrying rules).
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { celList, celMap, isCelError, parse, plan, type CelInput, type CelResult } from '@bufbuild/cel';
 import { RE2JS } from 're2js';
-import { k8sCelEnv } from './cel-k8s';
+import { checkRules, compileRules, join } from './crd-rules';
 import { parseIp } from './values';
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-interface Rule {
-  rule: string;
-  message?: string;
-  fieldPath?: string;
-  run: (self: CelInput) => CelResult;
-  runMessage?: (self: CelInput) => CelResult;
-}
-
-/** The part of a schema that carries rules or list-map keys, and the way down to them. */
-interface RuleNode {
-  rules: Rule[];
-  /** `x-kubernetes-list-type: map`: items must differ in these keys. */
-  mapKeys?: string[];
-  props?: Map<string, RuleNode>;
-  items?: RuleNode;
-  values?: RuleNode;
-}
 
 // Go's regexp (RE2) is what the API server matches `pattern` with.
 const re2 = (pattern: string) => {
@@ -110,44 +91,6 @@ export function toJsonSchema(s: unknown): unknown {
   return out;
 }
 
-function compileRules(s: unknown, problems: string[], at: string): RuleNode | undefined {
-  if (!isRecord(s)) return undefined;
-  const node: RuleNode = { rules: [] };
-  const env = k8sCelEnv();
-  const vs = s['x-kubernetes-validations'];
-  for (const v of Array.isArray(vs) ? vs : []) {
-    if (!isRecord(v) || typeof v.rule !== 'string') continue;
-    // A transition rule compares with the stored object; there is none at load.
-    if (/\boldSelf\b/.test(v.rule)) continue;
-    try {
-      const run = plan(env, parse(v.rule));
-      const m = typeof v.messageExpression === 'string' ? plan(env, parse(v.messageExpression)) : undefined;
-      node.rules.push({
-        rule: v.rule,
-        ...(typeof v.message === 'string' ? { message: v.message } : {}),
-        ...(typeof v.fieldPath === 'string' ? { fieldPath: v.fieldPath } : {}),
-        run: (self) => run({ self }),
-        ...(m ? { runMessage: (self: CelInput) => m({ self }) } : {}),
-      });
-    } catch (e) {
-      problems.push(`${at || 'schema'}: rule ${JSON.stringify(v.rule)} does not compile: ${String(e)}`);
-    }
-  }
-  const keys = s['x-kubernetes-list-map-keys'];
-  if (s['x-kubernetes-list-type'] === 'map' && Array.isArray(keys)) node.mapKeys = keys.map(String);
-  if (isRecord(s.properties)) {
-    for (const [k, x] of Object.entries(s.properties)) {
-      const child = compileRules(x, problems, `${at}.${k}`);
-      if (child) (node.props ??= new Map()).set(k, child);
-    }
-  }
-  const items = compileRules(s.items, problems, `${at}[]`);
-  if (items) node.items = items;
-  const values = compileRules(s.additionalProperties, problems, `${at}[*]`);
-  if (values) node.values = values;
-  return node.rules.length || node.mapKeys || node.props || node.items || node.values ? node : undefined;
-}
-
 /** Where a schema sets defaults: the API server fills them in before any rule runs, and rules rely on them. */
 interface DefaultNode {
   defaults?: [string, unknown][];
@@ -200,72 +143,6 @@ function withDefaults(node: DefaultNode, v: unknown): unknown {
       if (y !== x) set(k, y);
     }
   return out ?? v;
-}
-
-/**
- * A JSON value as CEL sees it: integers are int64, as the API server decodes
- * them. `memo` keeps each object's conversion for the rules of the nodes below it.
- */
-function toCel(v: unknown, memo: Map<object, CelInput>): CelInput {
-  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
-  if (v === null || typeof v !== 'object') return v as CelInput;
-  const known = memo.get(v);
-  if (known !== undefined) return known;
-  let out: CelInput;
-  // CEL's own list and map values: a plain object is converted again on every access (~20x slower).
-  if (Array.isArray(v)) out = celList(v.map((x) => toCel(x, memo)));
-  else {
-    const o = new Map<string, CelInput>();
-    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) o.set(k, toCel(x, memo));
-    out = celMap(o);
-  }
-  memo.set(v, out);
-  return out;
-}
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const join = (path: string, key: string) => (IDENT.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${key}]`);
-
-function checkRules(node: RuleNode, value: unknown, path: string, out: string[], memo: Map<object, CelInput>): void {
-  if (value === null || value === undefined) return;
-  if (node.rules.length > 0) {
-    const self = toCel(value, memo);
-    for (const r of node.rules) {
-      const res = r.run(self);
-      if (res === true) continue;
-      // fieldPath is relative to the rule's node, written `.a.b` or `['a']`.
-      const where = r.fieldPath ? `${path}${r.fieldPath}` : path;
-      const at = (where.startsWith('.') ? where.slice(1) : where) || 'object';
-      if (isCelError(res)) {
-        out.push(`${at}: Invalid value: rule ${JSON.stringify(r.rule)}: evaluation error: ${res.message}`);
-        continue;
-      }
-      const m = r.runMessage?.(self);
-      const message = typeof m === 'string' && m ? m : (r.message ?? `failed rule: ${r.rule}`);
-      out.push(`${at}: Invalid value: "object": ${message}`);
-    }
-  }
-  if (Array.isArray(value)) {
-    if (node.mapKeys) {
-      const seen = new Set<string>();
-      value.forEach((x, i) => {
-        if (!isRecord(x)) return;
-        const key = JSON.stringify((node.mapKeys as string[]).map((k) => x[k] ?? null));
-        if (seen.has(key)) {
-          const shown = Object.fromEntries((node.mapKeys as string[]).map((k) => [k, x[k]]));
-          out.push(`${path}[${i}]: Duplicate value: ${JSON.stringify(shown)}`);
-        }
-        seen.add(key);
-      });
-    }
-    if (node.items) value.forEach((x, i) => checkRules(node.items as RuleNode, x, `${path}[${i}]`, out, memo));
-    return;
-  }
-  if (!isRecord(value)) return;
-  for (const [k, child] of node.props ?? []) checkRules(child, value[k], join(path, k), out, memo);
-  if (node.values)
-    for (const [k, x] of Object.entries(value))
-      if (!node.props?.has(k)) checkRules(node.values, x, join(path, k), out, memo);
 }
 
 /** `/spec/rules/0/name` as `spec.rules[0].name`. */
@@ -324,8 +201,13 @@ function withoutBranches(errs: readonly ErrorObject[]): ErrorObject[] {
 }
 
 export interface CompiledSchema {
-  /** Problems with an object of this kind and version, each `field.path: problem`. */
-  validate(o: unknown): string[];
+  /**
+   * Problems with an object of this kind and version, each `field.path: problem`;
+   * with `old` (the stored version it replaces) transition rules are checked too.
+   */
+  validate(o: unknown, old?: unknown): string[];
+  /** Problems of the transition rules alone, from `old` to `o`. */
+  transitions(o: unknown, old: unknown): string[];
 }
 
 /** Compiles one version's `openAPIV3Schema`; `problems` gets what could not be compiled (those parts are skipped). */
@@ -336,18 +218,20 @@ export function compileSchema(schema: unknown, problems: string[] = []): Compile
   } catch (e) {
     problems.push(`schema does not compile: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const rules = compileRules(schema, problems, '');
+  const rules = compileRules(schema, problems);
   const defaults = rules && compileDefaults(schema);
+  const filled = (o: unknown) => (defaults && o !== undefined ? withDefaults(defaults, o) : o);
   return {
-    validate(o) {
-      const out: string[] = [];
+    validate(o, old) {
       if (check && !check(o)) {
-        for (const e of withoutBranches(check.errors ?? [])) out.push(describe(e));
         // CEL rules assume the schema's types; the API server would have refused the object already.
-        return out;
+        return withoutBranches(check.errors ?? []).map(describe);
       }
-      if (rules) checkRules(rules, defaults ? withDefaults(defaults, o) : o, '', out, new Map());
-      return out;
+      return rules ? checkRules(rules, filled(o), filled(old)) : [];
+    },
+    transitions(o, old) {
+      if (!rules || (check && !check(o))) return [];
+      return checkRules(rules, filled(o), filled(old), true);
     },
   };
 }

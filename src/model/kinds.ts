@@ -9,6 +9,8 @@ import * as bp from './backend-policy';
 import * as r from './istio-rules';
 import { virtualServiceSpec } from './virtual-service-schema';
 import { isCredentialSecret, SECRET_FIELD_SELECTOR, trimSecret } from './secret';
+import { envoyFilterRules } from './envoy-filter-rules';
+import { serviceEntryRules } from './service-entry-rules';
 
 /** How each kind we read is spelled in the API, and a check of the fields we rely on. */
 export interface KindInfo {
@@ -154,14 +156,14 @@ export const KINDS: readonly KindInfo[] = [
     true,
     specced(all(s.wasmPluginSpec, r.wasmPluginRules), { required: true }),
   ),
-  kind('EnvoyFilter', ISTIO_NET, ['v1alpha3'], 'envoyfilters', true, specced(s.envoyFilterSpec)),
+  kind('EnvoyFilter', ISTIO_NET, ['v1alpha3'], 'envoyfilters', true, specced(all(s.envoyFilterSpec, envoyFilterRules))),
   kind(
     'ServiceEntry',
     ISTIO_NET,
     ['v1', 'v1beta1', 'v1alpha3'],
     'serviceentries',
     true,
-    specced(s.serviceEntrySpec, { required: true }),
+    all(specced(s.serviceEntrySpec, { required: true }), serviceEntryRules),
   ),
   kind(
     'WorkloadEntry',

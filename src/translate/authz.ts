@@ -1,5 +1,6 @@
 import { ANNOTATION, type AuthorizationPolicy, type AuthzOperation, type AuthzSource } from '../model';
 import type { AuthzOperationIR, AuthzPolicyIR, AuthzSourceIR } from './ir';
+import { authorizationAction } from '../model/defaults';
 
 // Only string entries count: a malformed list is the load-time check's to report.
 const l = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -41,7 +42,7 @@ export function authzPolicyIR(p: AuthorizationPolicy): AuthzPolicyIR {
   return {
     namespace: p.metadata.namespace ?? 'default',
     name: p.metadata.name,
-    action: p.spec?.action ?? 'ALLOW',
+    action: authorizationAction(p.spec),
     dryRun: p.metadata.annotations?.[ANNOTATION.dryRun] === 'true',
     provider: p.spec?.provider?.name,
     rules: (p.spec?.rules ?? []).map((r) => ({

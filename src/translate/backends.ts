@@ -15,6 +15,7 @@ import type { WaypointContext } from './context';
 import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from './names';
 import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services';
 import { hostnameCluster, isHostnameRef } from './hostname-backends';
+import { backendRefGroup, backendRefKind } from '../model/defaults';
 
 /**
  * A backendRef that cannot be used still names the cluster istiod would route
@@ -64,8 +65,8 @@ export function checkBackendRef(
   reads?: Reads,
   enforceRefGrant = false,
 ): Checked {
-  const group = ref.group ?? '';
-  const kind = ref.kind ?? 'Service';
+  const group = backendRefGroup(ref);
+  const kind = backendRefKind(ref);
   if (!((group === '' || group === 'core') && kind === 'Service')) {
     return { ok: false, reason: 'InvalidKind', message: `backendRef ${group}/${kind} ${ref.name} is not a Service` };
   }
@@ -152,8 +153,8 @@ export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
  * listener_waypoint.go: getWaypointDestinationCluster, portToSubset.
  */
 function deadCluster(ctx: WaypointContext, route: KubeObject, ref: BackendRef, svc: Service | undefined): string {
-  const group = ref.group ?? '';
-  if (!((group === '' || group === 'core') && (ref.kind ?? 'Service') === 'Service') || ref.port === undefined)
+  const group = backendRefGroup(ref);
+  if (!((group === '' || group === 'core') && backendRefKind(ref) === 'Service') || ref.port === undefined)
     return UNKNOWN_SERVICE;
   const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
   if (!svc) return inboundVip(ref.port, 'http', serviceHostname(ref.name, ns, ctx.opts.domain));

@@ -15,6 +15,7 @@ import { routeName } from './names';
 import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
 import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { backendRefWeight, fractionDenominator, pathMatchValue, redirectStatusCode } from '../model/defaults';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
   if (!m) return undefined;
@@ -54,12 +55,11 @@ function applyFilters(
         break;
       case 'RequestRedirect': {
         const r = f.requestRedirect ?? {};
-        // statusCode: the CRD's default is 302.
         ir.redirect = {
           scheme: r.scheme,
           hostname: r.hostname,
           port: redirectPort(r, listenerPort),
-          statusCode: r.statusCode ?? 302,
+          statusCode: redirectStatusCode(r),
           path: pathModifier(r.path, 'redirect'),
         };
         break;
@@ -83,7 +83,7 @@ function applyFilters(
         if (!res.ok) break;
         if (res.outbound) outbound.push(res.outbound);
         const percent =
-          m.percent ?? (m.fraction ? (100 * m.fraction.numerator) / (m.fraction.denominator ?? 100) : undefined);
+          m.percent ?? (m.fraction ? (100 * m.fraction.numerator) / fractionDenominator(m.fraction) : undefined);
         ir.mirrors.push({ cluster: res.cluster, ...(percent !== undefined ? { percent } : {}) });
         break;
       }
@@ -99,7 +99,7 @@ function applyFilters(
  * its trailing `/`, also when ranked (conversion.go: createURIMatch).
  */
 function httpPath(p: HTTPRouteMatch['path']): RouteMatchIR['path'] {
-  const value = p?.value ?? '/';
+  const value = pathMatchValue(p);
   if (p?.type === 'Exact') return { kind: 'exact', value };
   if (p?.type === 'RegularExpression') return { kind: 'regex', value };
   return { kind: 'prefix', value: value === '/' ? value : value.replace(/\/$/, '') };
@@ -158,7 +158,7 @@ export function httpRoutesFor(
       const grpc = route.kind === 'GRPCRoute';
       const backends: BackendIR[] = [];
       for (const ref of rule.backendRefs ?? []) {
-        const weight = ref.weight ?? 1;
+        const weight = backendRefWeight(ref);
         if (weight === 0) continue;
         // An unusable backend keeps its share, answered 500 through a cluster
         // that does not exist (conversion.go: buildHTTPDestination).

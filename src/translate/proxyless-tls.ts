@@ -3,6 +3,7 @@ import { pack, type TypeMap } from '../envoy';
 import { inNamespace, LABEL, type ClientTLSSettings, type DestinationRule, type World } from '../model';
 import * as names from './names';
 import { peerMode } from './peer-authentication';
+import { podServiceAccount } from '../model/defaults';
 
 // Proxyless gRPC reads its certificates from the certificate providers in its
 // own bootstrap; we only name the provider instance and certificate. Only the
@@ -84,10 +85,7 @@ export function serverRequiresMtls(
 export function serverIdentities(backends: readonly ServiceEndpoint[], trustDomain: string): string[] {
   const ids = new Set<string>();
   for (const { pod } of backends)
-    if (pod)
-      ids.add(
-        names.spiffeId(trustDomain, pod.metadata.namespace ?? 'default', pod.spec?.serviceAccountName ?? 'default'),
-      );
+    if (pod) ids.add(names.spiffeId(trustDomain, pod.metadata.namespace ?? 'default', podServiceAccount(pod.spec)));
   return [...ids].sort();
 }
 

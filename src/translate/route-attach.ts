@@ -9,13 +9,14 @@ import {
   type TLSRoute,
 } from '../model';
 import type { WaypointContext } from './context';
+import { parentRefGroup } from '../model/defaults';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TCPRoute | TLSRoute;
 type RouteKind = AnyRoute['kind'];
 
 /** Whether a parentRef names `svc` (and `port`, when the ref has one). */
 export function refersToService(ref: ParentReference, routeNs: string, svc: Service, port?: number): boolean {
-  const group = ref.group ?? 'gateway.networking.k8s.io';
+  const group = parentRefGroup(ref);
   if (!((group === '' || group === 'core') && ref.kind === 'Service')) return false;
   if ((ref.namespace ?? routeNs) !== (svc.metadata.namespace ?? 'default') || ref.name !== svc.metadata.name)
     return false;
@@ -39,7 +40,7 @@ const SERVICE_ENTRY_GROUP = 'networking.istio.io';
 
 /** The key a parentRef names its parent by: `ns/name` for a Service, `ServiceEntry/ns/name` else. */
 function parentKey(ref: ParentReference, routeNs: string): string | undefined {
-  const group = ref.group ?? 'gateway.networking.k8s.io';
+  const group = parentRefGroup(ref);
   const ns = ref.namespace ?? routeNs;
   if ((group === '' || group === 'core') && ref.kind === 'Service') return `${ns}/${ref.name}`;
   if (group === SERVICE_ENTRY_GROUP && ref.kind === 'ServiceEntry') return `ServiceEntry/${ns}/${ref.name}`;

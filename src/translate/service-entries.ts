@@ -17,6 +17,7 @@ import type { WaypointContext } from './context';
 import type { EndpointIR, IstioProtocol, ServiceEntryResolution, WorkloadRef } from './ir';
 import { podLocality } from './locality';
 import { parseIstioProtocol } from './services';
+import { DEFAULT_CANONICAL_REVISION, serviceEntryResolution } from '../model/defaults';
 
 export type ServiceEntryPort = NonNullable<ServiceEntrySpec['ports']>[number];
 
@@ -32,7 +33,7 @@ export const isWildcardHost = (h: string): boolean => h.startsWith('*');
 
 /** The resolution as written; the API's default is NONE. */
 export function resolutionOf(se: ServiceEntry): ServiceEntryResolution {
-  return se.spec?.resolution ?? 'NONE';
+  return serviceEntryResolution(se.spec);
 }
 
 /** protocol.Parse on a ServiceEntry port (the `protocol` field, any case; unknown is sniffed). */
@@ -92,7 +93,7 @@ function ref(name: string, namespace: string, labels: Record<string, string>, cl
     name,
     namespace,
     canonicalName: labels[LABEL.canonicalName] ?? labels[LABEL.app] ?? name,
-    canonicalRevision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? 'latest',
+    canonicalRevision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
     cluster: clusterId,
   };
 }

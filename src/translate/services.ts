@@ -15,6 +15,7 @@ import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
 import type { Reads } from './reads';
 import { podLocality } from './locality';
+import { DEFAULT_CANONICAL_REVISION } from '../model/defaults';
 
 const KNOWN: ReadonlySet<string> = new Set([
   'grpc',
@@ -102,7 +103,8 @@ function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): Wor
     name,
     namespace: pod?.metadata.namespace ?? svc.metadata.namespace ?? 'default',
     canonicalName: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? name,
-    canonicalRevision: l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? 'latest',
+    canonicalRevision:
+      l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
     cluster: clusterId,
   };
 }

@@ -30,6 +30,7 @@ import { jwksFor, resolvedJwks } from './authn';
 import { ruleUsesL7 } from './ztunnel-authz';
 import { authzPolicyIR } from './authz';
 import { ruleProblem } from './rbac';
+import { authorizationAction } from '../model/defaults';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -257,7 +258,7 @@ function policyStatus(ctx: StatusContext, p: KubeObject & { spec?: Targeting }):
 
 /** Policies ztunnel enforces (no targetRefs): say when it cannot honour HTTP parts of them. */
 function ztunnelStatus(p: AuthorizationPolicy): ObjectStatus | undefined {
-  const action = p.spec?.action ?? 'ALLOW';
+  const action = authorizationAction(p.spec);
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
   const l7 = (p.spec?.rules ?? []).some(ruleUsesL7);
   const gen = p.metadata.generation;

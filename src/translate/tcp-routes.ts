@@ -5,6 +5,7 @@ import { resolveBackend } from './backends';
 import { routeName, ZERO_WEIGHT_CLUSTER } from './names';
 import { attachedRoutes, routeOrder, type AnyRoute, type RouteParent } from './route-attach';
 import { hostnameOf } from './services';
+import { backendRefWeight } from '../model/defaults';
 
 /**
  * Whether a waypoint applies a TLSRoute to a service: its SNI hosts, after
@@ -73,7 +74,7 @@ function tcpBackends(
 ): BackendIR[] {
   const out: BackendIR[] = [];
   for (const ref of refs) {
-    const weight = ref.weight ?? 1;
+    const weight = backendRefWeight(ref);
     if (weight === 0) continue;
     const res = resolveBackend(ctx, route, ref, 'tcp');
     if (res.ok && res.outbound) outbound.push(res.outbound);

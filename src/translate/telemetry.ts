@@ -5,6 +5,7 @@
 import { inNamespace, type Service, type Telemetry, type TelemetrySpec } from '../model';
 import type { WaypointContext } from './context';
 import { attachmentsOn, targetRefsOf } from './targeting';
+import { telemetryMetric } from '../model/defaults';
 
 export type AccessLogging = NonNullable<TelemetrySpec['accessLogging']>[number];
 export type Tracing = NonNullable<TelemetrySpec['tracing']>[number];
@@ -239,7 +240,7 @@ export function mergeMetrics(metrics: readonly Metrics[], defaults: readonly str
       if (!acc) providers.set(p, (acc = new Map()));
       for (const o of m.overrides ?? []) {
         const match = o.match;
-        const all = match?.customMetric === undefined && (match?.metric ?? 'ALL_METRICS') === 'ALL_METRICS';
+        const all = match?.customMetric === undefined && telemetryMetric(match) === 'ALL_METRICS';
         const server = serverSide(match);
         if (all && o.disabled === true) {
           if (server) allDisabled.add(p);

@@ -29,6 +29,7 @@ import { targetRefsOf } from './targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from './reuse';
 import { servicesSelecting } from './selecting-services';
+import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../model/defaults';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
@@ -60,7 +61,7 @@ function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
   const host = status.find((a) => a.type === 'Hostname' && a.value !== '');
   if (host) return { hostname: { namespace: wp.namespace, hostname: host.value }, hbone_mtls_port: HBONE_PORT };
   // The Gateway API defaults an address's type to IPAddress.
-  const ip = status.find((a) => (a.type ?? 'IPAddress') === 'IPAddress' && isIp(a.value))?.value;
+  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIp(a.value))?.value;
   if (ip) return { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT };
   return {
     hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
@@ -173,10 +174,11 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
     network: '',
     tunnel_protocol: isEnrolled(pod, world) ? 'HBONE' : 'NONE',
     trust_domain: opts.trustDomain,
-    service_account: pod.spec?.serviceAccountName ?? 'default',
+    service_account: podServiceAccount(pod.spec),
     node: pod.spec?.nodeName ?? '',
     canonical_name: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? deployment ?? pod.metadata.name,
-    canonical_revision: l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? 'latest',
+    canonical_revision:
+      l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
     workload_type: deployment ? 'DEPLOYMENT' : 'POD',
     workload_name: deployment ?? pod.metadata.name,
     services,
@@ -306,7 +308,7 @@ function workloadEntryMsg(
     trust_domain: opts.trustDomain,
     service_account: we.spec?.serviceAccount ?? 'default',
     canonical_name: labels[LABEL.canonicalName] ?? labels[LABEL.app] ?? we.metadata.name,
-    canonical_revision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? 'latest',
+    canonical_revision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
     workload_type: 'POD',
     workload_name: we.metadata.name,
     services,

@@ -4,6 +4,7 @@ import type { TranslateOptions } from './context';
 import { targetRefsOf } from './targeting';
 import { ipBytes } from './ip-bytes';
 import { cidrRange, port } from './rbac-matchers';
+import { authorizationAction } from '../model/defaults';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
 type Match = TypeMap['istio.security.Match'];
@@ -70,7 +71,7 @@ export function ruleUsesL7(rule: AuthzRule): boolean {
  */
 export function authorizationMsg(p: AuthorizationPolicy, opts: TranslateOptions): AuthorizationMsg | undefined {
   if (targetRefsOf(p.spec).length > 0) return undefined;
-  const action = p.spec?.action ?? 'ALLOW';
+  const action = authorizationAction(p.spec);
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
   const ns = p.metadata.namespace ?? 'default';
   const scope = p.spec?.selector ? 'WORKLOAD_SELECTOR' : ns === opts.rootNamespace ? 'GLOBAL' : 'NAMESPACE';

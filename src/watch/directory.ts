@@ -8,6 +8,7 @@ import { addChunk, parseChunks, type ChunkResult } from './parse';
 import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
 import { splitDocuments } from './split';
+import { transitionRefusal } from './transitions';
 import { under, walk } from './walk';
 
 interface FileState {
@@ -328,6 +329,12 @@ export class DirectorySource implements ConfigSource {
       // Keep the previous object when its content is unchanged, so a document
       // whose text changed only in comments or layout is not a change.
       const same = old && (old.object === d.object || JSON.stringify(old.object) === JSON.stringify(d.object));
+      const moved = old && !same ? transitionRefusal(rel, d, old.object) : undefined;
+      if (moved && old) {
+        errors.push(moved);
+        objects.set(key, old);
+        continue;
+      }
       objects.set(key, same ? { object: old.object, line: d.line } : d);
     }
     for (const [key, old] of prev?.objects ?? []) {

@@ -15,6 +15,48 @@ function trimmed(o: Crd): Crd {
   return { apiVersion: CRD_API_VERSION, kind: CRD_KIND, metadata: { name: o.metadata?.name }, spec: o.spec };
 }
 
+type Json = Record<string, unknown>;
+const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * client-node's list decodes a CRD into its typed model, which renames schema
+ * keywords (`x_kubernetes_validations`, `_default`, `ref`, …); watch events
+ * arrive as sent. The API's own spelling back, keyword by keyword, so a
+ * property that happens to be named `ref` keeps its name.
+ */
+const SCHEMA_NAMES = new Map(
+  k8s.V1JSONSchemaProps.getAttributeTypeMap()
+    .filter((a) => a.name !== a.baseName)
+    .map((a) => [a.name, a.baseName]),
+);
+
+function apiSchema(s: unknown): unknown {
+  if (!isRecord(s)) return s;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) {
+    const key = SCHEMA_NAMES.get(k) ?? k;
+    if (key === 'properties' || key === 'patternProperties' || key === 'definitions')
+      out[key] = isRecord(v) ? Object.fromEntries(Object.entries(v).map(([n, x]) => [n, apiSchema(x)])) : v;
+    else if (key === 'items' || key === 'additionalProperties' || key === 'not' || key === 'additionalItems')
+      out[key] = apiSchema(v);
+    else if (key === 'allOf' || key === 'anyOf' || key === 'oneOf') out[key] = Array.isArray(v) ? v.map(apiSchema) : v;
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** A listed CRD with its schemas as the API spells them. */
+function fromList(o: Crd): Crd {
+  const t = trimmed(o);
+  const spec = t.spec as Json | undefined;
+  if (!spec || !Array.isArray(spec.versions)) return t;
+  const versions = spec.versions.map((v: unknown) => {
+    if (!isRecord(v) || !isRecord(v.schema)) return v;
+    return { ...v, schema: { ...v.schema, openAPIV3Schema: apiSchema(v.schema.openAPIV3Schema) } };
+  });
+  return { ...t, spec: { ...spec, versions } as Crd['spec'] };
+}
+
 export class CrdWatch {
   private informer?: k8s.Informer<Crd> & k8s.ObjectCache<Crd>;
   private stopped = false;
@@ -47,7 +89,7 @@ export class CrdWatch {
     const listed = new Promise<void>((resolve) => (first = resolve));
     const list = () =>
       objects.list<Crd>(CRD_API_VERSION, CRD_KIND).then((l) => {
-        l.items = l.items.map(trimmed);
+        l.items = l.items.map(fromList);
         setImmediate(() => {
           this.apply();
           this.ready = true;

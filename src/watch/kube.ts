@@ -112,6 +112,8 @@ export class KubeSource implements ConfigSource {
   private stopped = false;
   private readonly refusalListeners: (() => void)[] = [];
   private readonly refused = new Map<string, { object: KubeObject; problems: readonly string[] }>();
+  /** The informer's previous version of each object: what an update's transition rules compare with. */
+  private readonly previous = new Map<string, KubeObject>();
   private readySignal?: () => void;
   private crdWatch?: CrdWatch;
 
@@ -217,9 +219,10 @@ export class KubeSource implements ConfigSource {
    * as the webhook would: an invalid one is refused and the last good version
    * stays, unless its kind serves a fail-closed form of it (AuthorizationPolicy).
    */
-  private admit(kind: KindInfo, object: KubeObject): KubeObject | undefined {
+  private admit(kind: KindInfo, object: KubeObject, old?: KubeObject): KubeObject | undefined {
     const key = keyOf(object);
-    const problems = problemsOf(kind, object);
+    // Transition rules compare with the version this one replaced, as the API server did on the update.
+    const problems = problemsOf(kind, object, old);
     if (problems.length === 0) {
       this.refused.delete(key);
       return object;
@@ -303,13 +306,18 @@ export class KubeSource implements ConfigSource {
         this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
         return;
       }
-      const object = this.admit(kind, shaped(kind, o, apiVersion));
+      const now = shaped(kind, o, apiVersion);
+      const key = keyOf(now);
+      const object = this.admit(kind, now, this.previous.get(key));
+      this.previous.set(key, now);
       if (object) this.emit([{ op: 'upsert', object }]);
     };
     informer.on('add', upsert);
     informer.on('update', upsert);
     informer.on('delete', (o) => {
-      this.refused.delete(objectKey(kind.kind, o.metadata?.namespace, o.metadata?.name ?? ''));
+      const key = objectKey(kind.kind, o.metadata?.namespace, o.metadata?.name ?? '');
+      this.previous.delete(key);
+      this.refused.delete(key);
       this.emit([{ op: 'delete', kind: kind.kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '' }]);
     });
     informer.on('error', (err: unknown) => {

@@ -51,6 +51,9 @@ export function review(body: unknown): AdmissionReviewOut {
     },
   } as unknown as KubeObject;
   if (info.relevant && !info.relevant(named)) return answer(true);
-  const problems = problemsOf(info, named);
+  // An update is checked against the stored version, as the API server runs
+  // the CRD's transition rules (those naming oldSelf); a create has none.
+  const old = req.operation === 'UPDATE' && isRecord(req.oldObject) ? req.oldObject : undefined;
+  const problems = problemsOf(info, named, old);
   return problems.length === 0 ? answer(true) : answer(false, `configuration is invalid: ${problems.join('; ')}`);
 }
