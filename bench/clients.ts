@@ -56,7 +56,11 @@ function dial(address: string, ns: string): grpc.Client {
       : grpc.credentials.createInsecure();
     creds.set(ns, c);
   }
-  return new grpc.Client(address, c, { 'grpc.use_local_subchannel_pool': 1 });
+  // The server's certificate names localhost; an IP address is no TLS server name.
+  return new grpc.Client(address, c, {
+    'grpc.use_local_subchannel_pool': 1,
+    ...(tls ? { 'grpc.ssl_target_name_override': 'localhost' } : {}),
+  });
 }
 
 class Client {

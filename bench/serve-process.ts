@@ -52,6 +52,11 @@ export function httpGet(port: number, path: string): Promise<{ status: number; b
   });
 }
 
+/** pino's numeric levels, or the label serve's logger writes. */
+function isWarning(level: number | string | undefined): boolean {
+  return typeof level === 'number' ? level >= 40 : ['warn', 'error', 'fatal'].includes(String(level));
+}
+
 export async function startServeProcess(dir: string, pki?: BenchPki, extra: string[] = []): Promise<ServeProcess> {
   const bin = join(__dirname, '..', '..', 'bin', 'istiod-lite.js');
   const args = ['serve', '--config-dir', dir, '--debug-port', '0', ...extra];
@@ -84,15 +89,23 @@ export async function startServeProcess(dir: string, pki?: BenchPki, extra: stri
     const lines = createInterface({ input: child.stderr! });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${warnings.slice(-3).join(' | ')}`)));
     lines.on('line', (l) => {
-      let j: { level?: number; msg?: string; time?: number; xdsPort?: number; xdsTlsPort?: number; debugPort?: number };
+      let j: {
+        level?: number | string;
+        msg?: string;
+        time?: string | number;
+        xdsPort?: number;
+        xdsTlsPort?: number;
+        debugPort?: number;
+      };
       try {
         j = JSON.parse(l) as typeof j;
       } catch {
         warnings.push(l);
         return;
       }
-      if (j.msg === 'configuration updated' && j.time !== undefined) updates.push(j.time);
-      if ((j.level ?? 0) >= 40 && warnings.length < 50) warnings.push(l);
+      // serve logs ISO timestamps.
+      if (j.msg === 'configuration updated' && j.time !== undefined) updates.push(new Date(j.time).getTime());
+      if (isWarning(j.level) && warnings.length < 50) warnings.push(l);
       if (j.msg === 'serving') resolve({ xdsPort: j.xdsPort, xdsTlsPort: j.xdsTlsPort, debugPort: j.debugPort ?? 0 });
     });
   });
