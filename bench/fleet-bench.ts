@@ -285,8 +285,9 @@ export async function fleetBench(opts: FleetOptions): Promise<Row[]> {
       figure: fmtSpread(slopes, kibUnit),
       floor: '—',
       ratio: '—',
-      target: '≤ 64 KiB',
-      met: median(slopes) <= 64,
+      // Below a few hundred clients the slope is lost in RSS noise (the heap's garbage of the first sync).
+      target: high - low >= 500 ? '≤ 64 KiB' : '(set at 500 → 1,000)',
+      met: high - low >= 500 ? median(slopes) <= 64 : null,
       load: loads,
       detail: {
         rssMiB: rounds.map((r) => r.rssMiB),

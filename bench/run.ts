@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   const runs = Number(flag('--runs') ?? 5);
   const w5Minutes = Number(flag('--w5-minutes') ?? (full ? 10 : 1 / 3));
   const rows: Row[] = [];
-  const sizes = full ? [1000, 5000, 10_000] : [1000];
+  // `--sizes 10000` (or `1000,10000`) sets the mesh sizes of W1, W2 and W7.
+  const sizes = flag('--sizes')?.split(',').map(Number) ?? (full ? [1000, 5000, 10_000] : [1000]);
   if (wants('w1'))
     for (const s of sizes) {
       process.stderr.write(`W1: serve's first full step at ${s} services, ${runs} fresh processes…\n`);
@@ -43,11 +44,19 @@ async function main(): Promise<void> {
   }
   if (wants('w3', 'w4', 'w6')) {
     const services = Number(flag('--fleet-services') ?? (full ? 10_000 : 1000));
-    const counts: [number, number] = full ? [500, 1000] : [50, 100];
+    const [lo, hi] = (flag('--counts') ?? (full ? '500,1000' : '50,100')).split(',').map(Number);
+    const counts: [number, number] = [lo!, hi!];
     process.stderr.write(
       `W3/W4/W6: serve on ${services} services, ${counts.join(' and ')} TLS proxies, ${runs} rounds of fresh servers…\n`,
     );
-    rows.push(...(await fleetBench({ services, counts, rounds: runs, settleMs: full ? 5000 : 2000 })));
+    rows.push(
+      ...(await fleetBench({
+        services,
+        counts,
+        rounds: runs,
+        settleMs: Number(flag('--settle-ms') ?? (full ? 10_000 : 2000)),
+      })),
+    );
   }
   if (wants('w5') && w5Minutes > 0) {
     const services = full ? 5000 : 1000;
