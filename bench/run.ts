@@ -6,6 +6,7 @@ import { fleetBench } from './fleet-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
 import { scaleBench } from './scale-bench';
+import { load } from './stats';
 import { w7 } from './encode-bench';
 import { w1Cold } from './w1-cold';
 import { meshWorld, w2 } from './translate-bench';
@@ -28,6 +29,13 @@ async function main(): Promise<void> {
   const runs = Number(flag('--runs') ?? 5);
   const w5Minutes = Number(flag('--w5-minutes') ?? (full ? 10 : 1 / 3));
   const rows: Row[] = [];
+  // Rows that do not record the load themselves get the load at the start of their block.
+  let tagged = 0;
+  let blockLoad = load();
+  const block = () => {
+    for (; tagged < rows.length; tagged++) rows[tagged]!.load ??= [blockLoad];
+    blockLoad = load();
+  };
   // `--sizes 10000` (or `1000,10000`) sets the mesh sizes of W1, W2 and W7.
   const sizes = flag('--sizes')?.split(',').map(Number) ?? (full ? [1000, 5000, 10_000] : [1000]);
   if (wants('w1'))
@@ -35,6 +43,7 @@ async function main(): Promise<void> {
       process.stderr.write(`W1: serve's first full step at ${s} services, ${runs} fresh processes…\n`);
       rows.push(...w1Cold(s, runs));
     }
+  block();
   if (wants('w2', 'w7')) {
     const s = sizes[sizes.length - 1]!;
     process.stderr.write(`W2/W7: ${s} services…\n`);
@@ -42,6 +51,7 @@ async function main(): Promise<void> {
     if (wants('w2')) rows.push(...w2(world, s));
     if (wants('w7')) rows.push(...w7(world, s, runs));
   }
+  block();
   if (wants('w3', 'w4', 'w6')) {
     const services = Number(flag('--fleet-services') ?? (full ? 10_000 : 1000));
     const [lo, hi] = (flag('--counts') ?? (full ? '500,1000' : '50,100')).split(',').map(Number);
@@ -58,6 +68,7 @@ async function main(): Promise<void> {
       })),
     );
   }
+  block();
   if (wants('w5') && w5Minutes > 0) {
     const services = full ? 5000 : 1000;
     const clients = full ? 500 : 100;
@@ -67,19 +78,23 @@ async function main(): Promise<void> {
   }
   // W8 and the directory edit spawn `serve` itself; `--services` overrides the mesh size.
   const dirServices = Number(flag('--services') ?? (full ? 10_000 : 1000));
+  block();
   if (wants('w8')) {
     process.stderr.write(`cold-starting serve on a ${dirServices}-service directory, ${runs} times…\n`);
     rows.push(...(await w8(dirServices, runs)));
   }
+  block();
   if (only?.includes('diredit')) {
     process.stderr.write(`editing one line of a namespace file in a ${dirServices}-service directory…\n`);
     rows.push(...(await dirEdit(dirServices, 10, 10)));
   }
+  block();
   if (only?.includes('scale')) {
     const scaleSizes = (flag('--scale-sizes') ?? '10000,20000,40000').split(',').map(Number);
     process.stderr.write(`scale: ${scaleSizes.join(', ')} services…\n`);
     rows.push(...scaleBench(scaleSizes));
   }
+  block();
   report(rows, {
     date: new Date().toISOString(),
     full,
