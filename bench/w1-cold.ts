@@ -88,6 +88,8 @@ export function w1Cold(services: number, runs: number): Row[] {
     });
     if (p.status !== 0) throw new Error(`W1 child failed: ${p.stderr}`);
     res.push(JSON.parse(p.stdout.trim().split('\n').pop() ?? '{}') as ColdRun);
+    // Each run as it ends: a long run cut short still leaves its finished runs.
+    process.stderr.write(`  W1 run ${i + 1}/${runs}: ${JSON.stringify({ load: loads[i], ...res[i] })}\n`);
   }
   const first = res[0]!;
   const ratios = res.map((r) => r.wallMs / r.floorWallMs);
