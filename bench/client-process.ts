@@ -20,10 +20,16 @@ export interface BenchNode {
 export class Clients {
   private readonly child: ChildProcess;
   private readonly waiters = new Map<string, (m: Record<string, unknown>) => void>();
+  /** Streams that failed other than by our own cancel (the first 20). */
+  readonly errors: string[] = [];
 
   constructor() {
     this.child = fork(join(__dirname, 'clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: Record<string, unknown>) => {
+      if (m.event === 'client-error') {
+        if (this.errors.length < 20) this.errors.push(`client ${String(m.client)}: ${String(m.error)}`);
+        return;
+      }
       const w = this.waiters.get(String(m.event));
       if (w) {
         this.waiters.delete(String(m.event));
@@ -36,9 +42,20 @@ export class Clients {
     this.child.send({ cmd, ...extra });
   }
 
+  /** The client process's id, for reading its CPU time. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   wait(event: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`clients: no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(`clients: no ${event} within ${timeoutMs} ms${this.errors.length ? `; ${this.errors[0]}` : ''}`),
+          ),
+        timeoutMs,
+      );
       this.waiters.set(event, (m) => {
         clearTimeout(t);
         resolve(m);

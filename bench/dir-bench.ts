@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import YAML from 'yaml';
 import { Clients } from './client-process';
+import { shippedEnv } from './malloc-env';
 import { generateMesh, nsName, type Manifest } from './mesh';
 import { ms, type Row } from './report';
 
@@ -99,6 +100,7 @@ async function startServe(dir: string): Promise<Server> {
   const updates: number[] = [];
   const child = spawn(process.execPath, [bin, 'serve', '--config-dir', dir, '--xds-port', '0', '--debug-port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'], // serve logs to stderr
+    env: shippedEnv(),
   });
   // A benchmark that exits or throws must not leave its server running on a shared
   // machine (a SIGKILLed one still can: Node has no parent-death signal).
@@ -110,7 +112,9 @@ async function startServe(dir: string): Promise<Server> {
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
     lines.on('line', (l) => {
       // When each change was applied (translated and in the cache), by the server's clock (same host).
-      if (l.includes('"configuration updated"')) updates.push((JSON.parse(l) as { time: number }).time);
+      // serve's log lines carry ISO timestamps.
+      if (l.includes('"configuration updated"'))
+        updates.push(new Date((JSON.parse(l) as { time: string }).time).getTime());
       if (!l.includes('"serving"')) return;
       const j = JSON.parse(l) as { xdsPort: number; debugPort: number };
       resolve({ xdsPort: j.xdsPort, debugPort: j.debugPort });

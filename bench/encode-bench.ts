@@ -21,6 +21,7 @@ import { buildWaypointIR } from '../src/translate/waypoint-ir';
 import type { WaypointIR } from '../src/translate/ir';
 import { meshWorld } from './translate-bench';
 import type { Row } from './report';
+import { shippedEnv } from './malloc-env';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 
@@ -86,7 +87,7 @@ export function w7(world: World, services: number, rounds = 5): Row[] {
   // Cold: a fresh process, n = `rounds`.
   const cold: Pass[] = [];
   for (let i = 0; i < rounds; i++) {
-    const r = spawnSync(process.execPath, [__filename, String(services)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [__filename, String(services)], { encoding: 'utf8', env: shippedEnv() });
     if (r.status !== 0) throw new Error(`cold W7 child failed: ${r.stderr}`);
     cold.push(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Pass);
   }

@@ -26,3 +26,16 @@ export function reexecWithShippedMalloc(): void {
   });
   process.exit(res.status ?? 1);
 }
+
+/**
+ * The environment a server or measured child runs under: the image's
+ * (NODE_ENV=production and its malloc settings, unless `--default-malloc`),
+ * with no NODE_OPTIONS flags of the benchmark's own (no --expose-gc).
+ */
+export function shippedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  delete env.NODE_OPTIONS;
+  for (const k of Object.keys(env)) if (k.startsWith('MALLOC_')) delete env[k];
+  if (!process.argv.includes('--default-malloc')) Object.assign(env, SHIPPED_MALLOC_ENV);
+  return env;
+}

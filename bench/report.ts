@@ -9,16 +9,25 @@ export interface Row {
   ratio: string;
   target: string;
   met: boolean | null;
+  /** 1-minute load averages while the row was measured: the machine is shared. */
+  load?: number[];
   detail?: Record<string, unknown>;
+}
+
+function loadCell(l: number[] | undefined): string {
+  if (!l || l.length === 0) return '—';
+  const lo = Math.min(...l);
+  const hi = Math.max(...l);
+  return lo === hi ? lo.toFixed(1) : `${lo.toFixed(1)}–${hi.toFixed(1)}`;
 }
 
 /** Prints the markdown table and writes the same rows as JSON under bench/results/. */
 export function report(rows: Row[], meta: Record<string, unknown>): string {
-  const header = ['workload', 'size', 'figure', 'floor', 'ratio', 'target', 'met'];
+  const header = ['workload', 'size', 'figure', 'floor', 'ratio', 'target', 'met', 'load'];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   for (const r of rows)
     lines.push(
-      `| ${[r.workload, r.size, r.figure, r.floor, r.ratio, r.target, r.met === null ? '—' : r.met ? 'met' : 'missed'].join(' | ')} |`,
+      `| ${[r.workload, r.size, r.figure, r.floor, r.ratio, r.target, r.met === null ? '—' : r.met ? 'met' : 'missed', loadCell(r.load)].join(' | ')} |`,
     );
   const table = lines.join('\n');
   process.stdout.write(table + '\n');

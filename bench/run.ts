@@ -1,13 +1,16 @@
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { startHeapCompaction } from '../src/cli/v8-heap';
 import { churnBench } from './churn-bench';
 import { dirEdit, w8 } from './dir-bench';
 import { diffBench } from './diff-bench';
+import { fleetBench } from './fleet-bench';
 import { reexecWithShippedMalloc } from './malloc-env';
 import { report, type Row } from './report';
+import { scaleBench } from './scale-bench';
+import { load } from './stats';
 import { w7 } from './encode-bench';
-import { w1, w2 } from './translate-bench';
-import { transportBench } from './transport-bench';
+import { w1Cold } from './w1-cold';
+import { meshWorld, w2 } from './translate-bench';
 
 /** `--name value` from the command line, if given. */
 function flag(name: string): string | undefined {
@@ -17,27 +20,56 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   reexecWithShippedMalloc();
-  // The server side runs in this process: it compacts its heap as `serve` does.
+  // W2, W5 and W7's warm rows run the server side in this process: it compacts its heap as `serve` does.
   const compaction = process.argv.includes('--no-compaction') ? undefined : startHeapCompaction();
   const full = process.argv.includes('--full');
-  // `--only w5` (or `w1,w3`) runs a subset; W1/W2 run together (W7 with them), as do W3/W4/W6.
-  const only = flag('--only')?.toLowerCase().split(',');
+  const scale = process.argv.includes('--scale');
+  // `--only w5` (or `w1,w3`) runs a subset; W3, W4 and W6 run together.
+  const only = flag('--only')?.toLowerCase().split(',') ?? (scale ? ['scale'] : undefined);
   const wants = (...ids: string[]) => !only || ids.some((id) => only.includes(id));
+  const runs = Number(flag('--runs') ?? 5);
   const w5Minutes = Number(flag('--w5-minutes') ?? (full ? 10 : 1 / 3));
   const rows: Row[] = [];
-  if (wants('w1', 'w2', 'w7'))
-    for (const s of full ? [1000, 5000, 10_000] : [1000]) {
-      process.stderr.write(`translating a mesh of ${s} services…\n`);
-      const { rows: r1, world } = w1(s);
-      rows.push(...r1);
-      rows.push(...w2(world, s));
-      if (wants('w1', 'w7')) rows.push(...w7(world, s));
+  // Rows that do not record the load themselves get the load at the start of their block.
+  let tagged = 0;
+  let blockLoad = load();
+  const block = () => {
+    for (; tagged < rows.length; tagged++) rows[tagged]!.load ??= [blockLoad];
+    blockLoad = load();
+  };
+  // `--sizes 10000` (or `1000,10000`) sets the mesh sizes of W1, W2 and W7.
+  const sizes = flag('--sizes')?.split(',').map(Number) ?? (full ? [1000, 5000, 10_000] : [1000]);
+  if (wants('w1'))
+    for (const s of sizes) {
+      process.stderr.write(`W1: serve's first full step at ${s} services, ${runs} fresh processes…\n`);
+      rows.push(...w1Cold(s, runs));
     }
-  const clientCount = full ? 1000 : 100;
-  if (wants('w3', 'w4', 'w6')) {
-    process.stderr.write(`serving ${clientCount} Delta clients in a separate process…\n`);
-    rows.push(...(await transportBench(full ? 10_000 : 1000, clientCount)));
+  block();
+  if (wants('w2', 'w7')) {
+    const s = sizes[sizes.length - 1]!;
+    process.stderr.write(`W2/W7: ${s} services…\n`);
+    const world = meshWorld(s);
+    if (wants('w2')) rows.push(...w2(world, s));
+    if (wants('w7')) rows.push(...w7(world, s, runs));
   }
+  block();
+  if (wants('w3', 'w4', 'w6')) {
+    const services = Number(flag('--fleet-services') ?? (full ? 10_000 : 1000));
+    const [lo, hi] = (flag('--counts') ?? (full ? '500,1000' : '50,100')).split(',').map(Number);
+    const counts: [number, number] = [lo!, hi!];
+    process.stderr.write(
+      `W3/W4/W6: serve on ${services} services, ${counts.join(' and ')} TLS proxies, ${runs} rounds of fresh servers…\n`,
+    );
+    rows.push(
+      ...(await fleetBench({
+        services,
+        counts,
+        rounds: runs,
+        settleMs: Number(flag('--settle-ms') ?? (full ? 10_000 : 2000)),
+      })),
+    );
+  }
+  block();
   if (wants('w5') && w5Minutes > 0) {
     const services = full ? 5000 : 1000;
     const clients = full ? 500 : 100;
@@ -47,18 +79,28 @@ async function main(): Promise<void> {
   }
   // W8 and the directory edit spawn `serve` itself; `--services` overrides the mesh size.
   const dirServices = Number(flag('--services') ?? (full ? 10_000 : 1000));
+  block();
   if (wants('w8')) {
-    process.stderr.write(`cold-starting serve on a ${dirServices}-service directory, 5 times…\n`);
-    rows.push(...(await w8(dirServices, 5)));
+    process.stderr.write(`cold-starting serve on a ${dirServices}-service directory, ${runs} times…\n`);
+    rows.push(...(await w8(dirServices, runs)));
   }
-  if (wants('diredit')) {
+  block();
+  if (only?.includes('diredit')) {
     process.stderr.write(`editing one line of a namespace file in a ${dirServices}-service directory…\n`);
     rows.push(...(await dirEdit(dirServices, 10, 10)));
   }
+  block();
   if (wants('diff')) {
     process.stderr.write(`diffing one HTTPRoute edit against a ${dirServices}-service directory…\n`);
     rows.push(...diffBench(dirServices, 5));
   }
+  block();
+  if (only?.includes('scale')) {
+    const scaleSizes = (flag('--scale-sizes') ?? '10000,20000,40000').split(',').map(Number);
+    process.stderr.write(`scale: ${scaleSizes.join(', ')} services…\n`);
+    rows.push(...scaleBench(scaleSizes));
+  }
+  block();
   report(rows, {
     date: new Date().toISOString(),
     full,
@@ -66,6 +108,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: cpus().length,
     cpu: cpus()[0]?.model,
+    loadavg: loadavg(),
     malloc: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
     heapCompaction: compaction ? { rounds: compaction.rounds } : 'off',
   });

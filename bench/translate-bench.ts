@@ -1,18 +1,14 @@
-// W1 (full translation) and W2 (incremental edits), in one process: the
-// translator is pure, so this measures it alone. W7 is in encode-bench.ts.
-import {
-  decodeMessage,
-  encodeCounts,
-  messageType,
-  TypeUrl,
-  type MessageName,
-  type PreparedResource,
-} from '../src/envoy';
+// W2 (incremental edits: serve's whole step for one change) and the
+// benchmark mesh as a World. W1 is in w1-cold.ts, W7 in encode-bench.ts.
+import { encodeCounts, TypeUrl } from '../src/envoy';
 import { applyChanges, EMPTY_WORLD, get as getObject, type KindName, type KubeObject, type World } from '../src/model';
-import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll } from '../src/translate';
+import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
+import { ServeStep } from '../src/cli/pipeline-step';
+import { SnapshotCache } from '../src/xds';
 import { unchangedReencodes } from './encode-bench';
 import { generateMesh, nsName, svcName } from './mesh';
-import { ms, ratio, timeIt, type Row } from './report';
+import { timeIt, type Row } from './report';
+import { fmtSpread, load, msUnit } from './stats';
 
 export function meshWorld(services: number): World {
   const objects = generateMesh({ services }) as unknown as KubeObject[];
@@ -20,52 +16,6 @@ export function meshWorld(services: number): World {
     EMPTY_WORLD,
     objects.map((object) => ({ op: 'upsert' as const, object })),
   ).world;
-}
-
-function allResources(outputs: Iterable<{ resources: Map<string, PreparedResource[]> }>): PreparedResource[] {
-  const out: PreparedResource[] = [];
-  for (const o of outputs) for (const rs of o.resources.values()) out.push(...rs);
-  return out;
-}
-
-/**
- * The floor: encoding the same messages with protobufjs (fromObject, then
- * encode) and nothing else. encodeMessage no longer goes through protobufjs,
- * so the floor calls it directly.
- */
-function encodeFloor(resources: PreparedResource[]): number {
-  const decoded = resources.map((r) => ({
-    type: messageType(r.messageName),
-    msg: decodeMessage(r.messageName as MessageName, r.body),
-  }));
-  return timeIt(() => {
-    for (const d of decoded) d.type.encode(d.type.fromObject(d.msg as object)).finish();
-  }).ms;
-}
-
-export function w1(services: number): { rows: Row[]; world: World } {
-  const world = meshWorld(services);
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const full = timeIt(() => translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }));
-  const rss = process.memoryUsage().rss;
-  const resources = allResources(full.value.waypoints.values());
-  const floor = encodeFloor(resources);
-  return {
-    world,
-    rows: [
-      {
-        workload: 'W1 full translation (cold)',
-        size: `${services} services, ${full.value.waypoints.size} waypoints, ${resources.length} resources`,
-        figure: `${ms(full.ms)}, RSS ${rss >= rss0 ? '+' : '−'}${(Math.abs(rss - rss0) / 2 ** 20).toFixed(0)} MiB (total ${(rss / 2 ** 20).toFixed(0)} MiB)`,
-        floor: `${ms(floor)} (protobufjs encode only)`,
-        ratio: ratio(full.ms, floor),
-        target: services >= 10_000 ? '≤ 1 s; RSS ≤ 1 GiB' : '(set at 10k)',
-        // The target is set at 10k services; smaller meshes are shown for the trend.
-        met: services >= 10_000 ? full.ms <= 1000 && rss < 2 ** 30 : null,
-      },
-    ],
-  };
 }
 
 const countAll = () => [...encodeCounts().values()].reduce((a, b) => a + b, 0);
@@ -84,9 +34,13 @@ const SHORT: Record<string, string> = {
 };
 
 export function w2(world0: World, services: number): Row[] {
+  // The whole step serve runs for a change (ServeStep: waypoints, workload
+  // API, proxyless views, cache), not the translator alone.
   const t = new IncrementalTranslator({ ...DEFAULT_OPTIONS, assumeReady: true });
+  const opts = { ...DEFAULT_OPTIONS, assumeReady: true };
+  const serveStep = new ServeStep(t, new SnapshotCache(), opts);
   let world = world0;
-  t.update(world, 'all');
+  serveStep.run(world, 'all');
   const ns = nsName(0);
   const svc = svcName(3);
   const get = (kind: KindName, name: string) => getObject(world, kind, ns, name) as KubeObject | undefined;
@@ -164,11 +118,14 @@ export function w2(world0: World, services: number): Row[] {
       const before = new Map([...t.outputs.keys()].map((k) => [k, versions(t, k)]));
       const prevOutputs = new Map(t.outputs);
       const encoded0 = countAll();
-      const r = applyChanges(world, [{ op: 'upsert', object: make(rep) }]);
-      world = r.world;
+      const object = make(rep);
       // CPU time too: on a shared machine wall time also counts other processes' turns.
       const cpu0 = process.cpuUsage();
-      const step = timeIt(() => t.update(world, r.changed));
+      const step = timeIt(() => {
+        const r = applyChanges(world, [{ op: 'upsert', object }]);
+        world = r.world;
+        return serveStep.run(world, r.changed).step;
+      });
       const cpu = process.cpuUsage(cpu0);
       encodes.push(countAll() - encoded0);
       for (const k of step.value.translated) {
@@ -190,14 +147,15 @@ export function w2(world0: World, services: number): Row[] {
     }
     const scope = [...scopes].join(' | ');
     rows.push({
-      workload: `W2 ${what}`,
-      size: `${services} services, ${REPS} edits`,
-      figure: `median ${ms(median(wall))}, max ${ms(Math.max(...wall))} (CPU median ${ms(median(cpuTimes))}); recomputed ${scope}; encoded ${median(encodes)} resources per edit, ${unchanged} of them unchanged`,
+      workload: `W2 ${what} (serve's whole step)`,
+      size: `${services} services, n=${REPS} edits`,
+      figure: `${fmtSpread(wall, msUnit)}; CPU ${fmtSpread(cpuTimes, msUnit)}; recomputed ${scope}; encoded ${median(encodes)} resources per edit, ${unchanged} of them unchanged`,
       floor: '—',
       ratio: '—',
       // The time is set at 10k services; at every size one waypoint and one type must be recomputed.
       target: `${services >= 10_000 ? '≤ 10 ms' : 'time set at 10k'}; 1 waypoint; ${expect} only`,
       met: (services < 10_000 || median(wall) <= 10) && scope === `1 waypoint(s); changed ${expect}` && unchanged === 0,
+      load: [load()],
       detail: { wallMs: wall, cpuMs: cpuTimes, translated, scope, encodes, unchangedReencoded: unchanged },
     });
   }

@@ -36,3 +36,13 @@ describe('benchmark malloc settings', () => {
     assert.deepEqual(shipped, SHIPPED_MALLOC_ENV);
   });
 });
+
+describe('npm start', () => {
+  it('runs the server under the malloc settings the image and the benchmarks use', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    for (const [k, v] of Object.entries(SHIPPED_MALLOC_ENV))
+      assert.match(pkg.scripts.start!, new RegExp(`\\b${k}=${v}\\b`));
+  });
+});
