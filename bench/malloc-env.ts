@@ -1,16 +1,9 @@
-// The glibc malloc settings the image ships with (Dockerfile), which the
-// benchmarks run the server under unless told --default-malloc.
-//
-// grpc-js copies every response into a frame buffer of its own, freed only
-// when V8 next collects it. Below glibc's mmap threshold those buffers come
-// from the main heap, and the heap's high-water mark after a burst of first
-// syncs stays resident; the default threshold also rises to the largest
-// buffer freed, so after the first large response nearly every frame lands
-// there. A fixed threshold of 32 KiB maps each frame of that size or more on
-// its own and returns it to the kernel when it is freed.
+// The glibc malloc settings the shipped server runs under (src/cli/runtime-env.ts),
+// which the benchmarks run the server under too unless told --default-malloc.
 import { spawnSync } from 'node:child_process';
+import { SHIPPED_MALLOC_ENV } from '../src/cli/runtime-env';
 
-export const SHIPPED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
+export { SHIPPED_MALLOC_ENV };
 
 /**
  * Unless the process already runs with the shipped settings (or
