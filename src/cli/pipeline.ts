@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
+import type { AmbientIndex } from '../ambient';
 import type { ConfigSource } from '../watch/source';
 import { parseKey, type World } from '../model';
 import { JwksResolver } from '../jwks/resolver';
@@ -43,6 +44,8 @@ export interface Pipeline {
   /** The Kubernetes source, when serving from a cluster. */
   readonly kube?: KubeSource;
   ambientz(): Json;
+  /** The World last translated and its index: what the cache now holds was built from them. */
+  served(): { world: World; index: AmbientIndex } | undefined;
   statuses(): readonly ObjectStatus[];
   /** Resources Envoy would refuse, kept out of the cache, and those it would load with problems. */
   rejections(): readonly Rejection[];
@@ -226,6 +229,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     },
     kube: kubeSource,
     ambientz: () => ambientzJson(translator.index),
+    served: () => (translator.index ? { world: previous, index: translator.index } : undefined),
     statuses: () => statuses,
     rejections: () => gate.rejections(),
     metrics: () => registry.metrics(),

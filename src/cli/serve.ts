@@ -3,7 +3,7 @@ import type { WaypointController } from '../controller/controller';
 import { DEFAULT_DEPLOY } from '../controller/waypoint-objects';
 import type { Logger } from 'pino';
 import { isLoopback, startDebugServer } from '../debug/server';
-import { adszJson, configDumpJson, synczJson } from '../debug/views';
+import { adszJson, configDumpJson, explainServed, synczJson } from '../debug/views';
 import { kubeTokenReviewer } from '../controller/token-review';
 import { WebhookConfigController } from '../controller/webhook-config';
 import { startWebhookServer, type WebhookServer } from '../webhook/server';
@@ -157,6 +157,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         adsz: (q) => adszJson(xds, q),
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
+        explain: (input) => explainServed(pipeline.served(), cache, input),
         rejectz: () => rejectzJson(pipeline.rejections()),
         metrics: async () =>
           (await xds.metrics.registry.metrics()) + (await pipeline.metrics()) + ((await ca?.metricsText()) ?? ''),

@@ -3,7 +3,9 @@ import { PushHistory } from '../xds';
 import { convergenceSvg } from './convergence-svg';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page/page-html';
 import { json, type Route } from './server';
-import { pageOf, type DebugViews } from './views';
+import { pageOf, PageError, type DebugViews } from './views';
+import { ExplainError } from '../explain';
+import { explainInputOf } from './explain-params';
 
 // The page loads only what this port serves; nothing inline runs.
 const CSP =
@@ -25,7 +27,33 @@ const NONE = new PushHistory({ maxPushes: 0, maxSamples: 0 });
 /** The introspection page and the two views only it needs (push history, the convergence plot). */
 export function pageRoutes(v: DebugViews): Route[] {
   const history = () => v.history?.() ?? NONE;
+  const explain = v.explain;
+  // Listed only where the server can answer: the page offers its form by this entry.
+  const explainRoute: Route[] = explain
+    ? [
+        {
+          path: '/debug/explain',
+          summary:
+            'one request (?source=&destination=&method=&path=&header=&jwt=&jwtClaims=&principal=&tcp=&sni=) through the configuration served now, as explain -o json prints it',
+          handle: (u, res) => {
+            const input = explainInputOf(u.searchParams, Math.floor(Date.now() / 1000));
+            let answer;
+            try {
+              answer = explain(input);
+            } catch (e) {
+              if (!(e instanceof ExplainError)) throw e;
+              // resolve.ts names the value it could not find; say which parameter carried it.
+              const param = input.from !== undefined && e.message.includes(input.from) ? 'source' : 'destination';
+              throw new PageError(`${param}: ${e.message}`);
+            }
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(answer, null, 2) + '\n');
+          },
+        },
+      ]
+    : [];
   return [
+    ...explainRoute,
     {
       path: '/debug/page',
       summary: 'a page for people: waypoints, connected proxies, recent pushes and NACKs, convergence',

@@ -1,6 +1,10 @@
 import { encodeMessage, toProtoJson, type Json } from '../envoy';
 import type { PushHistory, SnapshotCache, XdsServer } from '../xds';
-import { PUSH_ORDER, shortType } from '../envoy';
+import { PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import { explain, type EnvoyConfig, type ExplainInput, type Explanation } from '../explain';
+import type { AmbientIndex } from '../ambient';
+import type { World } from '../model';
+import { DEFAULT_OPTIONS } from '../translate';
 
 /** What the debug endpoints show; each is a read-only view of another module. */
 export interface DebugViews {
@@ -18,6 +22,8 @@ export interface DebugViews {
   setLogLevel?(level: string, scope: string | undefined): void;
   /** Recent pushes, their ACKs and NACKs, and convergence times (the debug page's). */
   history?(): PushHistory;
+  /** One request evaluated against what is served now; throws ExplainError on an unknown source or destination. */
+  explain?(input: ExplainInput): Explanation;
 }
 
 /** A page of a debug view, and where the next one starts (undefined on the last). */
@@ -146,6 +152,43 @@ export function configDumpJson(server: XdsServer, cache: SnapshotCache, proxyId:
     configs.push({ type: shortType(t), resources: items });
   }
   return { proxy: proxyId, key: conn.key ?? null, configs };
+}
+
+/**
+ * What the cache holds for a key, decoded as a config dump shows it: the same
+ * resources explain --debug-address reads from /debug/config_dump, without a
+ * connected proxy.
+ */
+export function servedConfig(cache: SnapshotCache, key: string): EnvoyConfig | undefined {
+  const section = (t: string) =>
+    [...cache.get(key, t).values()].map((r) => ({
+      '@type': r.typeUrl,
+      ...asObject(toProtoJson(r.messageName, r.body)),
+    }));
+  const config = {
+    listeners: section(TypeUrl.Listener),
+    routes: section(TypeUrl.Route),
+    clusters: section(TypeUrl.Cluster),
+    endpoints: section(TypeUrl.Endpoint),
+  };
+  return config.listeners.length === 0 && config.clusters.length === 0 ? undefined : config;
+}
+
+/**
+ * One request against what serve holds now: names resolved in the World last
+ * translated, each waypoint's configuration read from the cache, so the
+ * answer is the one explain --debug-address gives for a connected proxy.
+ */
+export function explainServed(
+  served: { world: World; index: AmbientIndex } | undefined,
+  cache: SnapshotCache,
+  input: ExplainInput,
+): Explanation {
+  if (!served) throw new PageError('nothing is translated yet; try again once /ready answers 200');
+  return {
+    ...explain(served.world, served.index, (key) => servedConfig(cache, key), input, DEFAULT_OPTIONS.trustDomain),
+    configuration: 'served now by this server',
+  };
 }
 
 function asObject(j: Json): { [k: string]: Json } {

@@ -20,7 +20,7 @@ function findChromium(): string | undefined {
 }
 
 describe('the debug page, in a real browser (debug.go: Syncz and ambientz data, ctrlz-style page)', () => {
-  it('shows the waypoints, a connected proxy sync state per type, its pushes and NACK, and the convergence plot', async (t) => {
+  it('shows the waypoints, a connected proxy sync state per type, its pushes and NACK, the convergence plot, and explains a request', async (t) => {
     const chromium = findChromium();
     if (!chromium) return t.skip('no Chromium binary (apt-get install chromium, or set CHROMIUM_PATH)');
     const puppeteer = await import('puppeteer-core');
@@ -107,9 +107,67 @@ describe('the debug page, in a real browser (debug.go: Syncz and ambientz data, 
       const [summary] = await text('#convergence-plot svg text.summary');
       assert.match(summary!, /^\d+ acknowledged push(es)? · p50/);
 
-      // This server has no explain endpoint: the page says so instead of failing.
-      assert.equal((await text('#explain-result'))[0], 'explain is not available on this server');
-      assert.equal(await page.$eval('#explain-form button', (b) => b.hasAttribute('disabled')), true);
+      // The explain box asks /debug/explain and shows the verdict the user reads.
+      assert.equal(await page.$eval('#explain-form button', (b) => b.hasAttribute('disabled')), false);
+      const ask = async (fields: Record<string, string>) => {
+        for (const name of ['source', 'destination', 'method', 'path'])
+          await page.$eval(
+            `#explain-form input[name="${name}"]`,
+            (i) => ((i as unknown as { value: string }).value = ''),
+          );
+        for (const [name, value] of Object.entries(fields))
+          await page.type(`#explain-form input[name="${name}"]`, value);
+        await page.$eval('#explain-result', (r) => r.replaceChildren());
+        await page.click('#explain-form button');
+        await page.waitForSelector('#explain-verdict, #explain-result.bad');
+        return {
+          verdict: (await text('#explain-result'))[0] ?? '',
+          answer: (await text('#explain-verdict'))[0] ?? '',
+          steps: await text('#explain-result ol.journey > li > strong'),
+        };
+      };
+      // policies.yaml's only AuthorizationPolicy (viewer) is attached to the
+      // namespace waypoint and allows GET only: DELETE to productpage, which
+      // that waypoint serves, is refused (rbac.go: ALLOW with no match).
+      const denied = await ask({
+        source: 'default/notsleep-685df55c6c-nwhs6',
+        destination: 'productpage.default:9080',
+        method: 'DELETE',
+      });
+      assert.equal(denied.answer, 'Answer: 403 RBAC: access denied (no ALLOW policy matched)', denied.verdict);
+      // reviews has a waypoint of its own with no policy; the answer follows
+      // the weights this test just wrote (80/20), so it is what is served now.
+      const toReviews = await ask({
+        source: 'default/productpage-v1-675fc69cf-fp65z',
+        destination: 'reviews.default:9080',
+        path: '/reviews/1',
+      });
+      assert.match(
+        toReviews.answer,
+        /^Answer: forwarded to outbound\|9080\|\|reviews-v1\.default\.svc\.cluster\.local → [\d.:]+ \(80%\); outbound\|9080\|\|reviews-v2\.default\.svc\.cluster\.local → [\d.:]+ \(20%\)$/,
+        toReviews.verdict,
+      );
+      assert.deepEqual(toReviews.steps, [
+        'Request:',
+        'Destination:',
+        'Waypoint:',
+        'Chain:',
+        'Route:',
+        'Cluster:',
+        'Cluster:',
+      ]);
+      assert.deepEqual(errors, []);
+      // A bad parameter: the endpoint's 400 message is shown (Chromium logs the 400 itself).
+      const bad = await ask({ destination: 'reviews.default:9080', method: 'G T' });
+      assert.equal(bad.verdict, 'method "G T" is not an HTTP method');
+      assert.deepEqual(errors.splice(0), [
+        'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      ]);
+      await ask({
+        source: 'default/productpage-v1-675fc69cf-fp65z',
+        destination: 'reviews.default:9080',
+        path: '/reviews/1',
+      });
       assert.deepEqual(errors, []);
 
       // The docs' screenshot is rewritten only when asked, as golden files are.

@@ -656,6 +656,7 @@ describe('the debug port', () => {
     assert.equal(mayReadDebug('/debug/syncz', '::ffff:127.0.0.1', false), true);
     assert.equal(mayReadDebug('/debug/config_dump', '10.42.0.7', false), false);
     assert.equal(mayReadDebug('/debug', '10.42.0.7', false), false);
+    assert.equal(mayReadDebug('/debug/explain', '10.42.0.7', false), false);
     assert.equal(mayReadDebug('/debugger', '10.42.0.7', false), true);
     assert.equal(mayReadDebug('/ready', '10.42.0.7', false), true);
     assert.equal(mayReadDebug('/metrics', '10.42.0.7', false), true);

@@ -1,5 +1,18 @@
 // The introspection page: plain HTML, CSS and script, served from this
 // process (no build step, no library, no network beyond the debug port).
+import { EXPLAIN_PARAMS } from '../explain-params';
+
+const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+/** The explain form: a field for each parameter that has a placeholder, named as /debug/explain reads it. */
+function explainFields(): string {
+  return EXPLAIN_PARAMS.filter((p) => p.placeholder !== undefined)
+    .map(
+      (p) =>
+        `      <label>${p.name} <input name="${p.name}" placeholder="${attr(p.placeholder ?? '')}"${p.size ? ` size="${p.size}"` : ''}></label>`,
+    )
+    .join('\n');
+}
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -20,13 +33,10 @@ export const PAGE_HTML = `<!doctype html>
   <section id="explain">
     <h2>Explain a request</h2>
     <form id="explain-form" autocomplete="off">
-      <label>source <input name="source" placeholder="default/productpage-v1-… or 10.42.0.7"></label>
-      <label>destination <input name="destination" placeholder="reviews.default.svc.cluster.local:9080"></label>
-      <label>method <input name="method" placeholder="GET" size="6"></label>
-      <label>path <input name="path" placeholder="/reviews/1"></label>
+${explainFields()}
       <button type="submit">explain</button>
     </form>
-    <pre id="explain-result" class="muted">checking whether this server can explain requests…</pre>
+    <div id="explain-result" class="muted">checking whether this server can explain requests…</div>
   </section>
   <section id="waypoints">
     <h2>Waypoints and what each serves</h2>
@@ -69,6 +79,10 @@ ul.served { margin: 0; padding-left: 1.1em; }
 form { display: flex; flex-wrap: wrap; gap: 0.6em; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 0.85em; color: #555; }
 input { font: inherit; padding: 0.2em 0.4em; }
+#explain-result { margin-top: 0.6em; }
+#explain-verdict { font-size: 1.05em; margin: 0.4em 0; }
+ol.journey { margin: 0; padding-left: 1.6em; }
+ol.journey ul { margin: 0; padding-left: 1.1em; color: #555; font-size: 0.92em; }
 pre { background: #f6f8fa; padding: 0.6em; overflow: auto; max-height: 24em; }
 `;
 
@@ -169,10 +183,56 @@ async function explain(params) {
   return { available: true, ok: res.ok, body };
 }
 
-function showExplain(text, cls) {
+function showExplain(content, cls) {
   const out = document.getElementById('explain-result');
   out.className = cls || '';
-  out.textContent = text;
+  out.replaceChildren(...(Array.isArray(content) ? content : [content]));
+}
+
+const GOOD = { forwarded: 'ok', 'tcp-forwarded': 'ok', redirect: 'ok', 'direct-response': 'ok', 'no-waypoint': 'warn' };
+
+// The journey as numbered steps with their details, as explain's text output
+// lists them, then the verdict.
+function journeySteps(e) {
+  const steps = [];
+  const step = (title, line, details) => steps.push(el('li', { 'data-step': title }, el('strong', {}, title + ': '), line,
+    ...(details && details.length ? [el('ul', {}, ...details.map((d) => el('li', {}, d)))] : [])));
+  const r = e.request;
+  const who = e.source.workload || e.source.ip || 'an unnamed caller';
+  step('Request', (r.protocol === 'http' ? r.method + ' http://' + r.authority + r.path : 'a TCP connection') + ' from ' + who +
+    (e.source.principal ? ' (' + e.source.principal + ')' : ''), Object.entries(r.headers || {}).map(([k, v]) => 'header ' + k + ': ' + v));
+  const d = e.destination;
+  if (d) step('Destination', d.kind + ' ' + d.namespace + '/' + d.name + (d.ip ? ' at ' + d.ip : '') + ' port ' + d.port);
+  const w = e.waypoint;
+  if (w) step('Waypoint', w.waypoint ? w.waypoint + (w.trafficType ? ' (for ' + w.trafficType + ' traffic)' : '') : 'none', [w.reason]);
+  const j = e.journey;
+  if (j) {
+    step('Chain', j.listener + ' → ' + (j.chain || '(none)'), [...j.chainSteps, ...j.notes]);
+    if (j.filters.length) step('Filters', j.filters.length + ' in order', j.filters.map((f) =>
+      f.kind + ' ' + f.filter + ': ' + f.summary + (f.stops ? ' ← stops here' : '')));
+    if (j.route) {
+      const rt = j.route;
+      step('Route', 'RouteConfiguration ' + rt.routeConfiguration + (rt.virtualHost ? ', virtual host ' + rt.virtualHost : ''), [
+        ...rt.passed.map((p) => '#' + p.index + ' ' + (p.name || '') + ' [' + p.match + ']: no — ' + p.why),
+        rt.route ? '#' + rt.route.index + ' ' + (rt.route.name || '') + ' [' + rt.route.match + ']: matched' + (rt.action ? ' → ' + rt.action : '') : 'no route matched',
+      ]);
+    }
+    for (const c of j.clusters) {
+      const weight = c.weight !== undefined ? ' weight ' + c.weight : '';
+      if (!c.found) { step('Cluster', c.name + weight + ': not in CDS'); continue; }
+      step('Cluster', c.name + ' (' + c.type + ')' + weight, c.originalDestination ? ["the connection's original destination"] :
+        c.endpoints.length ? c.endpoints.map((ep) => 'endpoint ' + (ep.workload || ep.address) + ' ' + ep.health) : ['no endpoints']);
+    }
+  }
+  return steps;
+}
+
+function renderExplanation(e) {
+  const v = e.verdict;
+  return [
+    el('p', { id: 'explain-verdict', class: GOOD[v.outcome] || 'bad', 'data-outcome': v.outcome }, 'Answer: ' + v.summary),
+    el('ol', { class: 'journey' }, ...journeySteps(e)),
+  ];
 }
 
 async function checkExplain() {
@@ -189,9 +249,10 @@ document.addEventListener('DOMContentLoaded', () => {
     try {
       const r = await explain(params);
       if (!r.available) return showExplain('explain is not available on this server', 'muted');
-      let text = r.body;
-      try { text = JSON.stringify(JSON.parse(r.body), null, 2); } catch (e) { /* not JSON: shown as it is */ }
-      showExplain(text, r.ok ? '' : 'bad');
+      let body;
+      try { body = JSON.parse(r.body); } catch (e) { return showExplain(r.body, 'bad'); }
+      if (!r.ok) return showExplain(body.error || r.body, 'bad');
+      showExplain(renderExplanation(body));
     } catch (e) {
       showExplain(String(e), 'bad');
     }
