@@ -52,7 +52,12 @@ describe('ServiceEntry address allocation in a cluster (ipallocate.go)', () => {
   before(async () => {
     srv = await startKubeServer();
     srv.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'egress' } });
-    srv.put(entry('first', ['a.example.com', 'b.example.com', '*.wild.example.com']));
+    // A wildcard host with DNS resolution needs endpoints to be valid (ValidateServiceEntry); the allocator skips it.
+    srv.put(
+      entry('first', ['a.example.com', 'b.example.com', '*.wild.example.com'], {
+        endpoints: [{ address: 'origin.example.net' }],
+      }),
+    );
     srv.put(entry('second', ['c.example.com']));
     srv.put(entry('own', ['d.example.com'], { addresses: ['240.240.0.1'] }));
     src = new KubeSource({ config: kubeConfigFor(srv), minBackoffMs: 50, maxBackoffMs: 200 });
