@@ -6,7 +6,8 @@ import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedR
 import type { DestinationIR, EndpointIR } from './ir';
 import { configPath } from './names';
 import { hostnameOf } from './services';
-import { localityLbFor } from './locality-lb';
+import { localityLbFor, trafficDistributionOf } from './locality-lb';
+import type { LocalityLbIR } from './locality-lb';
 
 /** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
 export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
@@ -40,6 +41,7 @@ export function destinationFor(
   endpoints: readonly EndpointIR[],
 ): DestinationIR | undefined {
   if (!rule) return undefined;
+  const td = trafficDistributionOf(ctx, svc);
   const policy = portPolicy(rule.trafficPolicy, port.port).policy;
   const subsets = [];
   // endpointIRs builds one EndpointIR per service endpoint, in this order.
@@ -58,10 +60,26 @@ export function destinationFor(
       sp,
       picked,
       pods.filter((_, i) => keep(i)),
+      td,
     );
     subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}), ...(lb ? { localityLb: lb } : {}) });
   }
   if (!policy && subsets.length === 0) return undefined;
-  const lb = localityLbFor(ctx, policy, endpoints, pods);
+  const lb = localityLbFor(ctx, policy, endpoints, pods, td);
   return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}), ...(lb ? { localityLb: lb } : {}) };
+}
+
+/**
+ * The locality plan of a port no rule applies to: the Service's
+ * trafficDistribution or the mesh config's setting (loadbalancer.go:
+ * GetEffectiveLbSetting with no DestinationRule).
+ */
+export function portLocalityLb(
+  ctx: WaypointContext,
+  svc: Service,
+  port: ServicePort,
+  endpoints: readonly EndpointIR[],
+): LocalityLbIR | undefined {
+  const pods = endpointsOf(svc, port, ctx.world).map((r) => r.pod);
+  return localityLbFor(ctx, undefined, endpoints, pods, trafficDistributionOf(ctx, svc));
 }

@@ -356,6 +356,8 @@ export interface ServicePortIR {
   policy: ChainPolicyIR;
   /** The DestinationRule (or backend policy) for this port, when one applies. */
   destination?: DestinationIR;
+  /** Endpoint priorities / weights when no rule applies (Service trafficDistribution, mesh config). */
+  localityLb?: LocalityLbIR;
   /** The rule's consistent hash, for the route used when no HTTPRoute applies (httproute.go). */
   defaultHash?: ConsistentHashLB;
   /** tcp_proxy settings from the rule of the port's (first) TCP destination (listener_waypoint.go). */
