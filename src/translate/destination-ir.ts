@@ -6,7 +6,7 @@ import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedR
 import type { DestinationIR, EndpointIR } from './ir';
 import { configPath } from './names';
 import { hostnameOf } from './services';
-import { localityLbFor, trafficDistributionOf } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
 import type { LocalityLbIR } from './locality-lb';
 
 /** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
@@ -62,15 +62,27 @@ export function destinationFor(
       pods.filter((_, i) => keep(i)),
       td,
     );
-    subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}), ...(lb ? { localityLb: lb } : {}) });
+    subsets.push({
+      name: s.name,
+      endpoints: picked,
+      ...(sp ? { policy: sp } : {}),
+      ...(lb ? { localityLb: lb } : {}),
+      ...(localityWeighted(ctx, sp, td) ? { localityWeighted: true as const } : {}),
+    });
   }
   if (!policy && subsets.length === 0) return undefined;
   const lb = localityLbFor(ctx, policy, endpoints, pods, td);
-  return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}), ...(lb ? { localityLb: lb } : {}) };
+  return {
+    config: ruleConfig(rule),
+    subsets,
+    ...(policy ? { policy } : {}),
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {}),
+  };
 }
 
 /**
- * The locality plan of a port no rule applies to: the Service's
+ * The locality plan and cluster setting of a port no rule applies to: the Service's
  * trafficDistribution or the mesh config's setting (loadbalancer.go:
  * GetEffectiveLbSetting with no DestinationRule).
  */
@@ -79,7 +91,12 @@ export function portLocalityLb(
   svc: Service,
   port: ServicePort,
   endpoints: readonly EndpointIR[],
-): LocalityLbIR | undefined {
+): { localityLb?: LocalityLbIR; localityWeighted?: true } {
   const pods = endpointsOf(svc, port, ctx.world).map((r) => r.pod);
-  return localityLbFor(ctx, undefined, endpoints, pods, trafficDistributionOf(ctx, svc));
+  const td = trafficDistributionOf(ctx, svc);
+  const lb = localityLbFor(ctx, undefined, endpoints, pods, td);
+  return {
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, undefined, td) ? { localityWeighted: true } : {}),
+  };
 }

@@ -183,6 +183,34 @@ export function effectiveLocalityLb(
   return { setting: mesh.setting, force: false };
 }
 
+function effectiveFor(
+  ctx: WaypointContext,
+  policy: TrafficPolicy | undefined,
+  trafficDistribution: string | undefined,
+): EffectiveLocalityLb | undefined {
+  let mesh = meshes.get(ctx);
+  if (mesh === undefined) meshes.set(ctx, (mesh = meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads)));
+  return effectiveLocalityLb(policy?.loadBalancer?.localityLbSetting, trafficDistribution, mesh);
+}
+
+/**
+ * loadbalancer.go: LocalityLBSettings.ApplyToCluster — whether the cluster
+ * gets locality-weighted balancing: weights are distributed, or failover
+ * entries or priorities are set and failover can happen (outlier detection,
+ * or forced by trafficDistribution).
+ */
+export function localityWeighted(
+  ctx: WaypointContext,
+  policy: TrafficPolicy | undefined,
+  trafficDistribution: string | undefined,
+): boolean {
+  const effective = effectiveFor(ctx, policy, trafficDistribution);
+  if (!effective) return false;
+  const { setting, force } = effective;
+  const failover = setting.failover !== undefined || setting.failoverPriority !== undefined;
+  return setting.distribute !== undefined || ((force || policy?.outlierDetection !== undefined) && failover);
+}
+
 /**
  * endpoint_builder.go: BuildClusterLoadAssignment with loadbalancer.go:
  * GetEffectiveLbSetting and ApplyLocalityLoadBalancer — the plan for one
@@ -199,9 +227,7 @@ export function localityLbFor(
   pods: readonly (Pod | undefined)[],
   trafficDistribution?: string,
 ): LocalityLbIR | undefined {
-  let mesh = meshes.get(ctx);
-  if (mesh === undefined) meshes.set(ctx, (mesh = meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads)));
-  const effective = effectiveLocalityLb(policy?.loadBalancer?.localityLbSetting, trafficDistribution, mesh);
+  const effective = effectiveFor(ctx, policy, trafficDistribution);
   if (!effective) return undefined;
   const { setting, force } = effective;
   if (setting.distribute === undefined && !policy?.outlierDetection && !force) return undefined;

@@ -2,7 +2,7 @@ import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, type DestinationRuleIndex } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
-import { localityLbFor, trafficDistributionOf } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
 import { endpointsOf } from '../ambient';
 import { get, type Pod } from '../model';
 
@@ -30,8 +30,10 @@ export function withOutboundPolicies(
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
     if (!rule || !policy) return o;
-    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o), backendDistribution(ctx, o));
-    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}) } };
+    const td = backendDistribution(ctx, o);
+    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o), td);
+    const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
+    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } };
   });
 }
 

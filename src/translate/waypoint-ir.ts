@@ -177,7 +177,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
       const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
-      const localityLb = destination ? undefined : portLocalityLb(ctx, svc, p, endpoints);
+      const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);
       const tcpProxy = protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, rule, tcp.tcp);
       ports.push({
@@ -190,7 +190,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
         tcpRoutes: tcp.tcp,
         policy,
         ...(destination ? { destination } : {}),
-        ...(localityLb ? { localityLb } : {}),
+        ...locality,
         ...(hash ? { defaultHash: hash } : {}),
         ...(tcpProxy ? { tcpProxy } : {}),
       });

@@ -76,20 +76,29 @@ const mesh = (text: string): KubeObject =>
 
 const outlier = { outlierDetection: { consecutive5xxErrors: 3 } };
 
-/** The priority each backend pod's endpoint gets in the service's EDS. */
-function priorities(objects: KubeObject[]): Record<string, number> {
+const CLUSTER = 'inbound-vip|80|http|web.app.svc.cluster.local';
+
+function resource(objects: KubeObject[], type: string): J {
   const { world } = applyChanges(
     EMPTY_WORLD,
     [...base, ...objects].map((object) => ({ op: 'upsert' as const, object })),
   );
   const out = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }).waypoints.get('app/waypoint');
   assert.ok(out, 'the waypoint is translated');
-  const cla = (out.resources.get(TypeUrl.Endpoint) ?? []).find(
-    (r) => r.name === 'inbound-vip|80|http|web.app.svc.cluster.local',
-  );
-  assert.ok(cla, 'the service has an assignment');
+  const r = (out.resources.get(type) ?? []).find((x) => x.name === CLUSTER);
+  assert.ok(r, `the service has its ${type}`);
+  return toProtoJson(r.messageName, r.body) as J;
+}
+
+/** Whether the service's cluster balances by locality weight. */
+const weighted = (objects: KubeObject[]) =>
+  'localityWeightedLbConfig' in (resource(objects, TypeUrl.Cluster).commonLbConfig ?? {});
+
+/** The priority each backend pod's endpoint gets in the service's EDS. */
+function priorities(objects: KubeObject[]): Record<string, number> {
+  const cla = resource(objects, TypeUrl.Endpoint);
   const got: Record<string, number> = {};
-  for (const g of (toProtoJson(cla.messageName, cla.body) as J).endpoints as J[])
+  for (const g of cla.endpoints as J[])
     for (const e of g.lbEndpoints as J[])
       got[String(e.endpoint.address.envoyInternalAddress.endpointId).split(':')[0]!] = g.priority ?? 0;
   return got;
@@ -160,4 +169,21 @@ describe('loadbalancer.go: GetEffectiveLbSetting — which setting applies', () 
       ]),
       FLAT,
     ));
+
+  it('the cluster is locality-weighted when failover is forced or outlier detection is on (LocalityLBSettings.ApplyToCluster)', () => {
+    assert.equal(weighted([service({ trafficDistribution: 'PreferClose' })]), true);
+    assert.equal(weighted([service()]), false);
+    assert.equal(weighted([service(), mesh(`localityLbSetting:\n  failoverPriority: [${ZONE}]\n`)]), false);
+    assert.equal(
+      weighted([service(), rule(outlier), mesh(`localityLbSetting:\n  failoverPriority: [${ZONE}]\n`)]),
+      true,
+    );
+    assert.equal(
+      weighted([
+        service({ trafficDistribution: 'PreferClose' }),
+        rule({ loadBalancer: { localityLbSetting: { enabled: false } } }),
+      ]),
+      false,
+    );
+  });
 });
