@@ -1,4 +1,13 @@
-import { get, inNamespace, LABEL, type LocalityLbSetting, type Pod, type Service, type TrafficPolicy } from '../model';
+import {
+  get,
+  inNamespace,
+  LABEL,
+  type LoadBalancerSettings,
+  type LocalityLbSetting,
+  type Pod,
+  type Service,
+  type TrafficPolicy,
+} from '../model';
 import type { WaypointContext } from './context';
 import type { EndpointIR } from './ir';
 import { podLocality } from './locality';
@@ -162,7 +171,8 @@ export interface EffectiveLocalityLb {
 
 /**
  * loadbalancer.go: GetEffectiveLbSetting — the rule's localityLbSetting
- * (`enabled: false` turns it off, whatever comes after), else the Service's
+ * (`enabled: false` turns it off, whatever comes after; a zone-aware setting
+ * in the rule does too, as below for the mesh's), else the Service's
  * trafficDistribution (PreferSameZone, PreferClose read as it: network, region, zone;
  * PreferSameNode: down to subzone and node, both with failover forced on),
  * else the mesh config's: none when it sets zoneAwareLbSetting (the EDS
@@ -170,10 +180,13 @@ export interface EffectiveLocalityLb {
  * BuildClusterLoadAssignment) or an `enabled: false` localityLbSetting.
  */
 export function effectiveLocalityLb(
-  rule: LocalityLbSetting | undefined,
+  lb: LoadBalancerSettings | undefined,
   trafficDistribution: string | undefined,
   mesh: MeshLocalityLb,
 ): EffectiveLocalityLb | undefined {
+  // A zone-aware setting outranks the rule's locality one and leaves a waypoint without either.
+  if (lb?.zoneAwareLbSetting) return undefined;
+  const rule = lb?.localityLbSetting;
   if (rule) return rule.enabled === false ? undefined : { setting: rule, force: false };
   if (trafficDistribution === 'PreferSameZone')
     return { setting: { enabled: true, failoverPriority: SAME_ZONE }, force: true };
@@ -190,7 +203,7 @@ function effectiveFor(
 ): EffectiveLocalityLb | undefined {
   let mesh = meshes.get(ctx);
   if (mesh === undefined) meshes.set(ctx, (mesh = meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads)));
-  return effectiveLocalityLb(policy?.loadBalancer?.localityLbSetting, trafficDistribution, mesh);
+  return effectiveLocalityLb(policy?.loadBalancer, trafficDistribution, mesh);
 }
 
 /**

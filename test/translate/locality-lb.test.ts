@@ -126,6 +126,15 @@ describe('loadbalancer.go: GetEffectiveLbSetting — which setting applies', () 
       FLAT,
     ));
 
+  it('level 1: a zone-aware setting in the DestinationRule leaves a waypoint without locality balancing', () => {
+    const objects = [
+      service({ trafficDistribution: 'PreferClose' }),
+      rule({ ...outlier, loadBalancer: { zoneAwareLbSetting: {}, localityLbSetting: { failoverPriority: [ZONE] } } }),
+    ];
+    assert.deepEqual(priorities(objects), FLAT);
+    assert.equal(weighted(objects), false);
+  });
+
   it('level 2: PreferClose ranks by network, region, zone without outlier detection (Force)', () =>
     assert.deepEqual(priorities([service({ trafficDistribution: 'PreferClose' })]), BY_ZONE));
 
