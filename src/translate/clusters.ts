@@ -269,16 +269,20 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       : o.hostname.split('.');
     const d = o.destination;
     // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
-    const withPolicy = (base: Cluster): Cluster =>
-      d
-        ? vipClusterWithPolicy(base, {
-            svc: { host: o.hostname, name: service, namespace },
-            config: d.config,
-            policy: d.policy,
-            ...(d.localityWeighted ? { localityWeighted: true } : {}),
-            ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
-          })
-        : base;
+    const withPolicy = (base: Cluster): Cluster => {
+      if (!d) {
+        // No rule, yet locality-weighted (trafficDistribution, mesh config).
+        applyLocalityWeighted(base, o.localityWeighted === true);
+        return base;
+      }
+      return vipClusterWithPolicy(base, {
+        svc: { host: o.hostname, name: service, namespace },
+        config: d.config,
+        policy: d.policy,
+        ...(d.localityWeighted ? { localityWeighted: true } : {}),
+        ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
+      });
+    };
     if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
       out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o)) });
       continue;
@@ -292,6 +296,8 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       http2: o.http2,
     };
     if (d) out.push({ name: o.cluster, input: [eds, d], build: () => withPolicy(edsCluster(edsParts(eds))) });
+    else if (o.localityWeighted)
+      out.push({ name: o.cluster, input: [eds, true], build: () => withPolicy(edsCluster(edsParts(eds))) });
     else out.push(new EdsRecipe(eds));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));

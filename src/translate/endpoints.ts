@@ -112,7 +112,7 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
   }
   for (const o of ir.outbound)
     if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC')
-      add(o.cluster, o.endpoints, o.destination?.localityLb);
+      add(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb);
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 

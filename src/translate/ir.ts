@@ -432,6 +432,9 @@ export interface OutboundClusterIR {
   serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
   /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */
   destination?: { policy: TrafficPolicy; config: string; localityLb?: LocalityLbIR; localityWeighted?: true };
+  /** Without a rule's policy: locality plan and setting from trafficDistribution or the mesh config. */
+  localityLb?: LocalityLbIR;
+  localityWeighted?: true;
 }
 
 export interface WaypointIR {

@@ -230,14 +230,15 @@ export function localityWeighted(
  * cluster's endpoints under `policy` (the port's or subset's, if a rule
  * applies) and the Service's trafficDistribution: `distribute` always,
  * failover with outlier detection or when forced (LocalityLBSettings.Force).
- * `pods[i]` is the workload behind `endpoints[i]`. The waypoint's pods are
- * read only when a plan may come of it.
+ * `pods[i]` is the workload behind `endpoints[i]` (a function: read only
+ * when ranks are computed). The waypoint's pods are read only when a plan
+ * may come of it.
  */
 export function localityLbFor(
   ctx: WaypointContext,
   policy: TrafficPolicy | undefined,
   endpoints: readonly EndpointIR[],
-  pods: readonly (Pod | undefined)[],
+  pods: readonly (Pod | undefined)[] | (() => readonly (Pod | undefined)[]),
   trafficDistribution?: string,
 ): LocalityLbIR | undefined {
   const effective = effectiveFor(ctx, policy, trafficDistribution);
@@ -259,8 +260,9 @@ export function localityLbFor(
   // applyFailoverPriorities does nothing for a proxy without labels.
   if (Object.keys(place.labels).length === 0) return failover.length > 0 ? { proxy, ...withFailover } : undefined;
   const ranks: Record<string, number> = {};
+  const workloads = typeof pods === 'function' ? pods() : pods;
   endpoints.forEach((e, i) => {
-    const pod = pods[i];
+    const pod = workloads[i];
     ranks[`${e.ip}:${e.port}`] = rank(
       place.labels,
       pod ? augmented(pod, e.locality, ctx.opts.clusterId) : {},

@@ -29,10 +29,12 @@ export function withOutboundPolicies(
   return outbound.map((o) => {
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
-    if (!rule || !policy) return o;
     const td = backendDistribution(ctx, o);
-    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o), td);
+    const lb = localityLbFor(ctx, policy, o.endpoints, () => backendPods(ctx, o), td);
     const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
+    // No rule's policy: the Service's trafficDistribution or the mesh config may still apply.
+    if (!rule || !policy)
+      return lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o;
     return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } };
   });
 }

@@ -196,3 +196,66 @@ describe('loadbalancer.go: GetEffectiveLbSetting — which setting applies', () 
     );
   });
 });
+
+describe('a route backend the waypoint does not serve (outbound cluster)', () => {
+  it('takes its Service trafficDistribution without a DestinationRule', () => {
+    const other = (name: string, nodeName: string, ip: string) => ({
+      // Outside the mesh: plain socket addresses.
+      ...pod(name, nodeName, ip, { app: 'api' }),
+      metadata: { name, namespace: 'other', labels: { app: 'api' } },
+    });
+    const objects: KubeObject[] = [
+      ...base,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+      service(),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api', namespace: 'other' },
+        spec: {
+          clusterIP: '10.96.0.20',
+          selector: { app: 'api' },
+          ports: [{ name: 'http', port: 80 }],
+          trafficDistribution: 'PreferClose',
+        },
+      } as KubeObject,
+      other('api-a', 'node-a', '10.244.2.1'),
+      other('api-b', 'node-b', '10.244.2.2'),
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'to-api', namespace: 'app' },
+        spec: {
+          parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }],
+          rules: [{ backendRefs: [{ name: 'api', namespace: 'other', port: 80 }] }],
+        },
+      } as KubeObject,
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1beta1',
+        kind: 'ReferenceGrant',
+        metadata: { name: 'from-app', namespace: 'other' },
+        spec: {
+          from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'app' }],
+          to: [{ group: '', kind: 'Service' }],
+        },
+      } as KubeObject,
+    ];
+    const { world } = applyChanges(
+      EMPTY_WORLD,
+      objects.map((object) => ({ op: 'upsert' as const, object })),
+    );
+    const out = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }).waypoints.get('app/waypoint');
+    assert.ok(out, 'the waypoint is translated');
+    const name = 'outbound|80||api.other.svc.cluster.local';
+    const find = (type: string) => {
+      const r = (out.resources.get(type) ?? []).find((x) => x.name === name);
+      assert.ok(r, `${name} has its ${type}`);
+      return toProtoJson(r.messageName, r.body) as J;
+    };
+    const got: Record<string, number> = {};
+    for (const g of find(TypeUrl.Endpoint).endpoints as J[])
+      for (const e of g.lbEndpoints as J[]) got[e.endpoint.address.socketAddress.address] = g.priority ?? 0;
+    assert.deepEqual(got, { '10.244.2.1': 0, '10.244.2.2': 1 });
+    assert.ok('localityWeightedLbConfig' in (find(TypeUrl.Cluster).commonLbConfig ?? {}));
+  });
+});
