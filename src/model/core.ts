@@ -17,6 +17,8 @@ export interface ServiceSpec {
   ports?: ServicePort[];
   selector?: Record<string, string>;
   externalName?: string;
+  /** PreferClose, PreferSameZone or PreferSameNode (locality-lb.ts reads it). */
+  trafficDistribution?: string;
 }
 
 export type Service = KubeObject<'Service', ServiceSpec, { conditions?: import('./meta').Condition[] }>;

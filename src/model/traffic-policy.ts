@@ -26,6 +26,8 @@ export interface LoadBalancerSettings {
   simple?: 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'PASSTHROUGH' | 'ROUND_ROBIN' | 'LEAST_REQUEST';
   consistentHash?: ConsistentHashLB;
   localityLbSetting?: LocalityLbSetting;
+  /** Only its presence is read: a waypoint balances without locality under it (locality-lb.ts). */
+  zoneAwareLbSetting?: Record<string, unknown>;
   warmupDurationSecs?: string;
   warmup?: { duration: string; minimumPercent?: number; aggression?: number };
 }

@@ -189,23 +189,21 @@ function slowStart(lb: LoadBalancerSettings | undefined): SlowStart | undefined 
 
 const u64 = (v: number | string | undefined) => String(v ?? 0);
 
+/** locality-lb.ts: localityWeighted decided it (loadbalancer.go: LocalityLBSettings.ApplyToCluster). */
+export function applyLocalityWeighted(c: Cluster, on: boolean): void {
+  if (on) c.common_lb_config = { ...c.common_lb_config, locality_weighted_lb_config: {} };
+}
+
 /**
  * cluster_traffic_policy.go: applyLoadBalancer, ApplyRingHashLoadBalancer —
  * the simple policy (LEAST_REQUEST by default, LEAST_CONN read as it),
  * warmup, consistent hash as RING_HASH (minimum ring 1024 unless given) or
  * MAGLEV, PASSTHROUGH as an ORIGINAL_DST cluster; and, from the locality
  * settings (loadbalancer.go: LocalityLBSettings.ApplyToCluster), locality-
- * weighted balancing when weights are distributed or failover can happen
- * (outlier detection is on).
+ * weighted balancing when `localityWeighted` says so.
  */
-export function applyLoadBalancer(c: Cluster, lb: LoadBalancerSettings | undefined): void {
-  const loc = lb?.localityLbSetting;
-  if (loc && loc.enabled !== false) {
-    const failover =
-      c.outlier_detection !== undefined && (loc.failover !== undefined || loc.failoverPriority !== undefined);
-    if (loc.distribute !== undefined || failover)
-      c.common_lb_config = { ...c.common_lb_config, locality_weighted_lb_config: {} };
-  }
+export function applyLoadBalancer(c: Cluster, lb: LoadBalancerSettings | undefined, localityWeighted = false): void {
+  applyLocalityWeighted(c, localityWeighted);
   delete c.least_request_lb_config;
   const warm = slowStart(lb);
   switch (lb?.simple) {

@@ -46,6 +46,8 @@ export interface VipPolicy {
    * (util.go: AddSubsetToMetadata); none on an outbound cluster without subset.
    */
   subset?: string;
+  /** locality-lb.ts: localityWeighted for the cluster's policy and Service. */
+  localityWeighted?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export function vipClusterWithPolicy(base: Cluster, v: VipPolicy): Cluster {
   applyConnectionPool(w, v.policy, CONNECT_TIMEOUT_MS);
   applyH2Upgrade(w, v.policy);
   applyOutlierDetection(w.cluster, v.policy?.outlierDetection);
-  applyLoadBalancer(w.cluster, v.policy?.loadBalancer);
+  applyLoadBalancer(w.cluster, v.policy?.loadBalancer, v.localityWeighted === true);
   const inner = innerTransportSocket(w, v.policy, rawBuffer());
   if (inner) w.cluster.transport_socket = internalUpstream(inner);
   return packHttpOptions(w);

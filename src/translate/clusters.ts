@@ -14,6 +14,7 @@ import {
   waypointInternalUpstream,
 } from './cluster-defaults';
 import { vipClusterWithPolicy } from './cluster-vip';
+import { applyLocalityWeighted } from './cluster-policy';
 import * as names from './names';
 import type { Recipe } from './recipe';
 import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
@@ -213,12 +214,19 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
           config: d?.config ?? '',
           subset: proto as string,
           ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
+          ...(d?.localityWeighted ? { localityWeighted: true } : {}),
         });
+        // No rule's policy, yet locality-weighted (trafficDistribution, mesh config).
+        const weighted = (d?.localityWeighted ?? p.localityWeighted) === true;
+        const withWeighted = (c: Cluster): Cluster => {
+          applyLocalityWeighted(c, weighted);
+          return c;
+        };
         if (!usesEds(svc)) {
           const vip = vipOf();
           const build = () => {
             const base = serviceEntryCluster(eds.name, svc, p, proto);
-            return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : base;
+            return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
           };
           out.push({ name: eds.name, input: [svc, p, proto], build });
         } else if (d?.policy) {
@@ -230,7 +238,9 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
             input: [eds, vip, policy],
             build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
           });
-        } else out.push(new EdsRecipe(eds));
+        } else if (weighted)
+          out.push({ name: eds.name, input: [eds, weighted], build: () => withWeighted(edsCluster(edsParts(eds))) });
+        else out.push(new EdsRecipe(eds));
         // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
         for (const s of d?.subsets ?? []) {
           const sub: EdsInput = {
@@ -238,7 +248,12 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
             name: names.inboundVip(p.port, proto, svc.hostname, s.name),
             subset: undefined,
           };
-          const subVip = { ...vipOf(), subset: `${proto}/${s.name}`, ...(s.policy ? { policy: s.policy } : {}) };
+          const subVip = {
+            ...vipOf(),
+            subset: `${proto}/${s.name}`,
+            ...(s.policy ? { policy: s.policy } : {}),
+            localityWeighted: s.localityWeighted === true,
+          };
           out.push({
             name: sub.name,
             input: [sub, subVip],
@@ -254,15 +269,20 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       : o.hostname.split('.');
     const d = o.destination;
     // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
-    const withPolicy = (base: Cluster): Cluster =>
-      d
-        ? vipClusterWithPolicy(base, {
-            svc: { host: o.hostname, name: service, namespace },
-            config: d.config,
-            policy: d.policy,
-            ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
-          })
-        : base;
+    const withPolicy = (base: Cluster): Cluster => {
+      if (!d) {
+        // No rule, yet locality-weighted (trafficDistribution, mesh config).
+        applyLocalityWeighted(base, o.localityWeighted === true);
+        return base;
+      }
+      return vipClusterWithPolicy(base, {
+        svc: { host: o.hostname, name: service, namespace },
+        config: d.config,
+        policy: d.policy,
+        ...(d.localityWeighted ? { localityWeighted: true } : {}),
+        ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
+      });
+    };
     if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
       out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o)) });
       continue;
@@ -276,6 +296,8 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       http2: o.http2,
     };
     if (d) out.push({ name: o.cluster, input: [eds, d], build: () => withPolicy(edsCluster(edsParts(eds))) });
+    else if (o.localityWeighted)
+      out.push({ name: o.cluster, input: [eds, true], build: () => withPolicy(edsCluster(edsParts(eds))) });
     else out.push(new EdsRecipe(eds));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -6,7 +6,8 @@ import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedR
 import type { DestinationIR, EndpointIR } from './ir';
 import { configPath } from './names';
 import { hostnameOf } from './services';
-import { localityLbFor } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
+import type { LocalityLbIR } from './locality-lb';
 
 /** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
 export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
@@ -40,6 +41,7 @@ export function destinationFor(
   endpoints: readonly EndpointIR[],
 ): DestinationIR | undefined {
   if (!rule) return undefined;
+  const td = trafficDistributionOf(ctx, svc);
   const policy = portPolicy(rule.trafficPolicy, port.port).policy;
   const subsets = [];
   // endpointIRs builds one EndpointIR per service endpoint, in this order.
@@ -58,10 +60,43 @@ export function destinationFor(
       sp,
       picked,
       pods.filter((_, i) => keep(i)),
+      td,
     );
-    subsets.push({ name: s.name, endpoints: picked, ...(sp ? { policy: sp } : {}), ...(lb ? { localityLb: lb } : {}) });
+    subsets.push({
+      name: s.name,
+      endpoints: picked,
+      ...(sp ? { policy: sp } : {}),
+      ...(lb ? { localityLb: lb } : {}),
+      ...(localityWeighted(ctx, sp, td) ? { localityWeighted: true as const } : {}),
+    });
   }
   if (!policy && subsets.length === 0) return undefined;
-  const lb = localityLbFor(ctx, policy, endpoints, pods);
-  return { config: ruleConfig(rule), subsets, ...(policy ? { policy } : {}), ...(lb ? { localityLb: lb } : {}) };
+  const lb = localityLbFor(ctx, policy, endpoints, pods, td);
+  return {
+    config: ruleConfig(rule),
+    subsets,
+    ...(policy ? { policy } : {}),
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {}),
+  };
+}
+
+/**
+ * The locality plan and cluster setting of a port no rule applies to: the Service's
+ * trafficDistribution or the mesh config's setting (loadbalancer.go:
+ * GetEffectiveLbSetting with no DestinationRule).
+ */
+export function portLocalityLb(
+  ctx: WaypointContext,
+  svc: Service,
+  port: ServicePort,
+  endpoints: readonly EndpointIR[],
+): { localityLb?: LocalityLbIR; localityWeighted?: true } {
+  const pods = endpointsOf(svc, port, ctx.world).map((r) => r.pod);
+  const td = trafficDistributionOf(ctx, svc);
+  const lb = localityLbFor(ctx, undefined, endpoints, pods, td);
+  return {
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, undefined, td) ? { localityWeighted: true } : {}),
+  };
 }

@@ -104,7 +104,7 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
     if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;
     for (const p of svc.ports) {
       for (const proto of chainProtocols(p.protocol)) {
-        add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints, p.destination?.localityLb);
+        add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints, p.destination?.localityLb ?? p.localityLb);
         for (const s of p.destination?.subsets ?? [])
           add(names.inboundVip(p.port, proto, svc.hostname, s.name), s.endpoints, s.localityLb);
       }
@@ -112,7 +112,7 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
   }
   for (const o of ir.outbound)
     if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC')
-      add(o.cluster, o.endpoints, o.destination?.localityLb);
+      add(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb);
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 

@@ -356,6 +356,10 @@ export interface ServicePortIR {
   policy: ChainPolicyIR;
   /** The DestinationRule (or backend policy) for this port, when one applies. */
   destination?: DestinationIR;
+  /** Endpoint priorities / weights when no rule applies (Service trafficDistribution, mesh config). */
+  localityLb?: LocalityLbIR;
+  /** The cluster gets locality-weighted balancing though no rule applies (locality-lb.ts: localityWeighted). */
+  localityWeighted?: true;
   /** The rule's consistent hash, for the route used when no HTTPRoute applies (httproute.go). */
   defaultHash?: ConsistentHashLB;
   /** tcp_proxy settings from the rule of the port's (first) TCP destination (listener_waypoint.go). */
@@ -382,6 +386,8 @@ export interface DestinationIR {
   subsets: SubsetIR[];
   /** Endpoint priorities / weights by the waypoint's locality (locality-lb.ts). */
   localityLb?: LocalityLbIR;
+  /** locality-lb.ts: localityWeighted for the port's cluster. */
+  localityWeighted?: true;
 }
 
 export interface SubsetIR {
@@ -390,6 +396,7 @@ export interface SubsetIR {
   /** The port's endpoints whose workload carries every label of the subset. */
   endpoints: EndpointIR[];
   localityLb?: LocalityLbIR;
+  localityWeighted?: true;
 }
 
 /** ServiceEntry `resolution`: how the waypoint finds a host's endpoints. */
@@ -424,7 +431,10 @@ export interface OutboundClusterIR {
   /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
   serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
   /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */
-  destination?: { policy: TrafficPolicy; config: string; localityLb?: LocalityLbIR };
+  destination?: { policy: TrafficPolicy; config: string; localityLb?: LocalityLbIR; localityWeighted?: true };
+  /** Without a rule's policy: locality plan and setting from trafficDistribution or the mesh config. */
+  localityLb?: LocalityLbIR;
+  localityWeighted?: true;
 }
 
 export interface WaypointIR {

@@ -1,7 +1,17 @@
-import { inNamespace, LABEL, type Pod, type TrafficPolicy } from '../model';
+import {
+  get,
+  inNamespace,
+  LABEL,
+  type LoadBalancerSettings,
+  type LocalityLbSetting,
+  type Pod,
+  type Service,
+  type TrafficPolicy,
+} from '../model';
 import type { WaypointContext } from './context';
 import type { EndpointIR } from './ir';
 import { podLocality } from './locality';
+import { meshLocalityLb, type MeshLocalityLb } from './mesh-config';
 
 // Endpoint priorities and weights by the waypoint's own locality
 // (loadbalancer/loadbalancer.go: ApplyLocalityLoadBalancer, applyLocalityWeights,
@@ -121,26 +131,120 @@ function rank(proxy: Record<string, string>, endpoint: Record<string, string>, p
 }
 
 const places = new WeakMap<WaypointContext, WaypointPlace | null>();
+const meshes = new WeakMap<WaypointContext, MeshLocalityLb>();
+
+/** The failover labels a Service's `spec.trafficDistribution` stands for. */
+const SAME_ZONE = [NETWORK, REGION, ZONE];
+const SAME_NODE = [NETWORK, REGION, ZONE, SUBZONE, HOSTNAME];
+
+const ANNOTATION = 'networking.istio.io/traffic-distribution';
+
+/** The names istiod reads in trafficDistribution, folded to one. */
+function distributionName(v: string | undefined, caseless: boolean): string | undefined {
+  const want = caseless ? v?.toLowerCase() : v;
+  for (const name of ['PreferClose', 'PreferSameZone', 'PreferSameNode'])
+    if (want === (caseless ? name.toLowerCase() : name)) return name === 'PreferClose' ? 'PreferSameZone' : name;
+  return undefined;
+}
+
+/**
+ * service.go: GetTrafficDistribution — the Service's spec field, else its
+ * annotation, else its namespace's annotation (annotations caseless; an
+ * unknown annotation value means no preference and stops the search).
+ */
+export function trafficDistributionOf(ctx: WaypointContext, svc: Service): string | undefined {
+  const spec = distributionName(svc.spec?.trafficDistribution, false);
+  if (spec) return spec;
+  const own = svc.metadata.annotations?.[ANNOTATION];
+  if (own) return distributionName(own, true);
+  const ns = svc.metadata.namespace ?? 'default';
+  ctx.reads.object('Namespace', undefined, ns);
+  const nsValue = get(ctx.world, 'Namespace', undefined, ns)?.metadata.annotations?.[ANNOTATION];
+  return nsValue ? distributionName(nsValue, true) : undefined;
+}
+
+/** The setting that applies and whether failover needs no outlier detection. */
+export interface EffectiveLocalityLb {
+  setting: LocalityLbSetting;
+  force: boolean;
+}
+
+/**
+ * loadbalancer.go: GetEffectiveLbSetting — the rule's localityLbSetting
+ * (`enabled: false` turns it off, whatever comes after; a zone-aware setting
+ * in the rule does too, as below for the mesh's), else the Service's
+ * trafficDistribution (PreferSameZone, PreferClose read as it: network, region, zone;
+ * PreferSameNode: down to subzone and node, both with failover forced on),
+ * else the mesh config's: none when it sets zoneAwareLbSetting (the EDS
+ * builder skips zone-aware settings for a waypoint, endpoint_builder.go:
+ * BuildClusterLoadAssignment) or an `enabled: false` localityLbSetting.
+ */
+export function effectiveLocalityLb(
+  lb: LoadBalancerSettings | undefined,
+  trafficDistribution: string | undefined,
+  mesh: MeshLocalityLb,
+): EffectiveLocalityLb | undefined {
+  // A zone-aware setting outranks the rule's locality one and leaves a waypoint without either.
+  if (lb?.zoneAwareLbSetting) return undefined;
+  const rule = lb?.localityLbSetting;
+  if (rule) return rule.enabled === false ? undefined : { setting: rule, force: false };
+  if (trafficDistribution === 'PreferSameZone')
+    return { setting: { enabled: true, failoverPriority: SAME_ZONE }, force: true };
+  if (trafficDistribution === 'PreferSameNode')
+    return { setting: { enabled: true, failoverPriority: SAME_NODE }, force: true };
+  if (mesh.zoneAware || !mesh.setting || mesh.setting.enabled === false) return undefined;
+  return { setting: mesh.setting, force: false };
+}
+
+function effectiveFor(
+  ctx: WaypointContext,
+  policy: TrafficPolicy | undefined,
+  trafficDistribution: string | undefined,
+): EffectiveLocalityLb | undefined {
+  let mesh = meshes.get(ctx);
+  if (mesh === undefined) meshes.set(ctx, (mesh = meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads)));
+  return effectiveLocalityLb(policy?.loadBalancer, trafficDistribution, mesh);
+}
+
+/**
+ * loadbalancer.go: LocalityLBSettings.ApplyToCluster — whether the cluster
+ * gets locality-weighted balancing: weights are distributed, or failover
+ * entries or priorities are set and failover can happen (outlier detection,
+ * or forced by trafficDistribution).
+ */
+export function localityWeighted(
+  ctx: WaypointContext,
+  policy: TrafficPolicy | undefined,
+  trafficDistribution: string | undefined,
+): boolean {
+  const effective = effectiveFor(ctx, policy, trafficDistribution);
+  if (!effective) return false;
+  const { setting, force } = effective;
+  const failover = setting.failover !== undefined || setting.failoverPriority !== undefined;
+  return setting.distribute !== undefined || ((force || policy?.outlierDetection !== undefined) && failover);
+}
 
 /**
  * endpoint_builder.go: BuildClusterLoadAssignment with loadbalancer.go:
  * GetEffectiveLbSetting and ApplyLocalityLoadBalancer — the plan for one
- * cluster's endpoints under `policy` (the port's or subset's): the rule's
- * localityLbSetting, else the mesh default (enabled, no failover entries);
- * `distribute` always, failover only with outlier detection. `pods[i]` is
- * the workload behind `endpoints[i]`. The waypoint's pods are read only when
- * a plan may come of it.
+ * cluster's endpoints under `policy` (the port's or subset's, if a rule
+ * applies) and the Service's trafficDistribution: `distribute` always,
+ * failover with outlier detection or when forced (LocalityLBSettings.Force).
+ * `pods[i]` is the workload behind `endpoints[i]` (a function: read only
+ * when ranks are computed). The waypoint's pods are read only when a plan
+ * may come of it.
  */
 export function localityLbFor(
   ctx: WaypointContext,
   policy: TrafficPolicy | undefined,
   endpoints: readonly EndpointIR[],
-  pods: readonly (Pod | undefined)[],
+  pods: readonly (Pod | undefined)[] | (() => readonly (Pod | undefined)[]),
+  trafficDistribution?: string,
 ): LocalityLbIR | undefined {
-  if (!policy) return undefined;
-  const setting = policy.loadBalancer?.localityLbSetting ?? { enabled: true };
-  if (setting.enabled === false) return undefined;
-  if (setting.distribute === undefined && !policy.outlierDetection) return undefined;
+  const effective = effectiveFor(ctx, policy, trafficDistribution);
+  if (!effective) return undefined;
+  const { setting, force } = effective;
+  if (setting.distribute === undefined && !policy?.outlierDetection && !force) return undefined;
   let place = places.get(ctx);
   if (place === undefined) places.set(ctx, (place = waypointPlace(ctx) ?? null));
   if (!place) return undefined;
@@ -156,8 +260,9 @@ export function localityLbFor(
   // applyFailoverPriorities does nothing for a proxy without labels.
   if (Object.keys(place.labels).length === 0) return failover.length > 0 ? { proxy, ...withFailover } : undefined;
   const ranks: Record<string, number> = {};
+  const workloads = typeof pods === 'function' ? pods() : pods;
   endpoints.forEach((e, i) => {
-    const pod = pods[i];
+    const pod = workloads[i];
     ranks[`${e.ip}:${e.port}`] = rank(
       place.labels,
       pod ? augmented(pod, e.locality, ctx.opts.clusterId) : {},

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type World } from '../model';
+import { get, MESH_CONFIGMAP, type LocalityLbSetting, type World } from '../model';
 import type { Reads } from './reads';
 import type { AccessLogFormatIR } from './ir';
 import { ISTIO_JSON_LOG_FORMAT, ISTIO_TEXT_LOG_FORMAT } from './names';
@@ -144,6 +144,29 @@ function meshObject(world: World, rootNamespace: string, reads?: Reads): Record<
   } catch {
     return {};
   }
+}
+
+/** The mesh config's locality settings, as far as a waypoint's EDS is concerned. */
+export interface MeshLocalityLb {
+  /** `zoneAwareLbSetting` is set: it outranks `localityLbSetting`. */
+  zoneAware: boolean;
+  /** `localityLbSetting`; absent when unset or not an object. */
+  setting?: LocalityLbSetting;
+}
+
+/**
+ * The mesh config's `localityLbSetting` and whether `zoneAwareLbSetting` is
+ * set (loadbalancer.go: GetEffectiveLbSetting reads both from the mesh).
+ * The default mesh config (mesh.go: DefaultMeshConfig) enables locality
+ * balancing with no further entries; a mesh config naming neither keeps it.
+ */
+export function meshLocalityLb(world: World, rootNamespace: string, reads?: Reads): MeshLocalityLb {
+  const mesh = meshObject(world, rootNamespace, reads);
+  const zoneAware = mesh.zoneAwareLbSetting !== undefined && mesh.zoneAwareLbSetting !== null;
+  const raw = mesh.localityLbSetting;
+  if (raw === undefined) return { zoneAware, setting: { enabled: true } };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { zoneAware };
+  return { zoneAware, setting: raw as LocalityLbSetting };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, type DestinationRuleIndex } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
-import { localityLbFor } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
 import { endpointsOf } from '../ambient';
 import { get, type Pod } from '../model';
 
@@ -29,10 +29,22 @@ export function withOutboundPolicies(
   return outbound.map((o) => {
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
-    if (!rule || !policy) return o;
-    const lb = localityLbFor(ctx, policy, o.endpoints, backendPods(ctx, o));
-    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}) } };
+    const td = backendDistribution(ctx, o);
+    const lb = localityLbFor(ctx, policy, o.endpoints, () => backendPods(ctx, o), td);
+    const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
+    // No rule's policy: the Service's trafficDistribution or the mesh config may still apply.
+    if (!rule || !policy)
+      return lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o;
+    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } };
   });
+}
+
+/** service.go: GetTrafficDistribution of a Service backend; none for a ServiceEntry host. */
+function backendDistribution(ctx: WaypointContext, o: OutboundClusterIR): string | undefined {
+  if (o.serviceEntry) return undefined;
+  const [name = '', namespace = ''] = o.hostname.split('.');
+  const svc = get(ctx.world, 'Service', namespace, name);
+  return svc ? trafficDistributionOf(ctx, svc) : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { outbound as outboundName } from './names';
 import type { WaypointContext } from './context';
 import { authzPolicyIR } from './authz';
 import { jwtRulesIR, resolvedJwks } from './authn';
-import { destinationFor, destinationIndex, ruleFor } from './destination-ir';
+import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
 import { withOutboundPolicies } from './outbound-policy';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from './http-routes';
@@ -177,6 +177,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
       const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
+      const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);
       const tcpProxy = protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, rule, tcp.tcp);
       ports.push({
@@ -189,6 +190,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
         tcpRoutes: tcp.tcp,
         policy,
         ...(destination ? { destination } : {}),
+        ...locality,
         ...(hash ? { defaultHash: hash } : {}),
         ...(tcpProxy ? { tcpProxy } : {}),
       });
