@@ -25,8 +25,10 @@ Shows what every proxy would receive differently if the manifests were
 applied (kubectl apply: each object given replaces the one of the same kind,
 namespace and name): per waypoint (and for ztunnel, the workload API) the
 resources added, removed and changed, with each changed field; then the
-status changes of Gateways, routes and policies, and the analyzer findings
-the change adds or resolves.
+status changes of Gateways, routes and policies, the analyzer findings
+the change adds or resolves, and the resources of those proxies Envoy would
+refuse (serve holds them back; the proxy keeps what it last accepted) or
+that the change makes acceptable.
 
 The configuration compared with is that of --config-dir DIR (as serve
 --config-dir reads it), else of the cluster kubectl would use. Both are
@@ -114,15 +116,23 @@ export function diffText(r: DiffReport): string {
     for (const m of r.findings.added) lines.push(`  + ${formatMessage(m)}`);
     for (const m of r.findings.resolved) lines.push(`  - ${formatMessage(m)}`);
   }
-  if (r.rejected.length > 0) {
-    lines.push('rejected');
-    for (const x of r.rejected) lines.push(`  ! ${x}`);
+  const envoy: string[] = [];
+  if (r.rejected.length + r.resolved.length > 0) {
+    envoy.push('envoy');
+    for (const x of r.rejected) envoy.push(`  ! ${x}`);
+    for (const x of r.resolved) envoy.push(`  - resolved: ${x}`);
   }
-  if (!r.changed) return 'no changes: every proxy would receive what it receives now\n';
+  lines.push(...envoy);
+  // A refusal that stays is no change, but it is why an edit may reach no proxy.
+  if (!r.changed)
+    return ['no changes: every proxy would receive what it receives now', ...envoy].map((l) => `${l}\n`).join('');
   lines.push(
     '',
     `${plural(added, 'resource')} added, ${removed} removed, ${changed} changed for ${plural(r.targets.length, 'proxy target')}; ` +
-      `${plural(r.statuses.length, 'status', 'statuses')} changed; ${plural(r.findings.added.length, 'new finding')}, ${r.findings.resolved.length} resolved`,
+      `${plural(r.statuses.length, 'status', 'statuses')} changed; ${plural(r.findings.added.length, 'new finding')}, ${r.findings.resolved.length} resolved` +
+      (r.rejected.length + r.resolved.length > 0
+        ? `; ${plural(r.rejected.length, 'resource')} Envoy would refuse or load with problems, ${r.resolved.length} resolved`
+        : ''),
   );
   return lines.join('\n') + '\n';
 }

@@ -46,8 +46,10 @@ export interface DiffReport {
   targets: TargetDiff[];
   statuses: StatusChange[];
   findings: { added: Message[]; resolved: Message[] };
-  /** Resources of the change Envoy would refuse or load with problems (serve holds the refused back). */
+  /** Resources of the proxies the change reaches that Envoy would refuse or load with problems (serve holds the refused back). */
   rejected: string[];
+  /** Those the configuration compared with has and the change clears. */
+  resolved: string[];
 }
 
 function byName(list: readonly PreparedResource[] | undefined): ResourceMap {
@@ -154,10 +156,14 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
   const topts = { ...DEFAULT_OPTIONS, assumeReady: opts.assumeReady };
   const translator = new IncrementalTranslator(topts);
   const gate = new RejectGate();
+  // The same check on the baseline, for the proxies the change reaches only,
+  // so a fix shows as resolved and a rejection that stays is no change.
+  const wasGate = new RejectGate();
   const first = translator.update(before, 'all');
   // The baseline stands for what is served now, which serve already checked;
   // checking every resource of the mesh again would be most of a diff.
   const held = new Map([...translator.outputs].map(([key, out]) => [key, out.resources]));
+  const firstOutputs = new Map(translator.outputs);
   const applied = applyChanges(before, changes);
   const second = translator.update(applied.world, applied.changed);
 
@@ -165,6 +171,8 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
   const wasWaypoint = (k: string) => first.index.waypoints.has(k);
   const isWaypoint = (k: string) => second.index.waypoints.has(k);
   for (const key of [...new Set([...second.translated, ...second.removed])].sort()) {
+    const wasOut = firstOutputs.get(key);
+    if (wasOut) wasGate.admit(wasOut, () => undefined);
     const out = translator.outputs.get(key);
     const now = out
       ? gate.admit(out, (t, name) =>
@@ -194,12 +202,14 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
   const is = isApi.resources();
   const ztunnel: TypeChanges[] = [];
   for (const t of [TypeUrl.Address, TypeUrl.Authorization]) {
+    wasGate.admitPatch(ZTUNNEL_KEY, t, was.get(t) ?? [], [], 'ztunnel');
     const admitted = gate.admitPatch(ZTUNNEL_KEY, t, is.get(t) ?? [], [], 'ztunnel');
     const tc = typeChanges(t, byName(was.get(t)), byName(admitted));
     if (tc) ztunnel.push(tc);
   }
   if (ztunnel.length > 0) targets.push({ target: ZTUNNEL_KEY, what: describeTarget(ZTUNNEL_KEY), types: ztunnel });
   // Every waypoint shares one Workload list: it is reported once.
+  wasGate.admitPatch('workloads', TypeUrl.Workload, was.get(TypeUrl.Workload) ?? [], [], 'ztunnel');
   const workloads = typeChanges(
     TypeUrl.Workload,
     byName(was.get(TypeUrl.Workload)),
@@ -208,22 +218,27 @@ export function diffWorlds(before: World, changes: readonly Change[], opts: { as
   if (workloads)
     targets.push({ target: 'every waypoint', what: 'Workload entries every waypoint gets', types: [workloads] });
 
-  const statuses = statusChanges(first.statuses, second.statuses);
+  // With the istio.io/EnvoyAccepted condition serve writes for each refusal.
+  const statuses = statusChanges(wasGate.statuses(first.statuses), gate.statuses(second.statuses));
   const findings = findingChanges(
     analyzeWorld(before, first.index, first.statuses),
     analyzeWorld(applied.world, second.index, second.statuses),
   );
   const rejected = gate.rejections().map(describeRejection);
+  const wasRejected = wasGate.rejections().map(describeRejection);
+  const resolved = wasRejected.filter((x) => !rejected.includes(x));
   return {
     changed:
       targets.length > 0 ||
       statuses.length > 0 ||
       findings.added.length > 0 ||
       findings.resolved.length > 0 ||
-      rejected.length > 0,
+      rejected.some((x) => !wasRejected.includes(x)) ||
+      resolved.length > 0,
     targets,
     statuses,
     findings,
     rejected,
+    resolved,
   };
 }

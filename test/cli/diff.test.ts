@@ -117,3 +117,76 @@ describe('diff: what each proxy would receive (ads.go: pushConnection sends what
     );
   });
 });
+
+// Gateway API puts no pattern on a header value, so this passes load-time
+// validation; Envoy refuses CR/LF in one, and serve's reject gate holds the
+// RouteConfiguration back (serve-reject.test.ts).
+const BAD_HEADER =
+  '  rules:\n    - filters:\n        - type: RequestHeaderModifier\n          requestHeaderModifier:\n            set:\n              - name: x-note\n                value: "a\\r\\nb"\n      backendRefs:\n        - name: reviews-v1';
+const REVIEWS_RULE = '  rules:\n    - backendRefs:\n        - name: reviews-v1';
+const REVIEWS_RDS = 'inbound-vip|9080|http|reviews.default.svc.cluster.local';
+
+describe('diff: resources Envoy would refuse (the reject gate serve runs before a push)', () => {
+  it('reports a route Envoy would refuse, naming the waypoint and resource, and keeps the served version', () => {
+    const parsed = parseTexts([{ file: 'change.yaml', text: edited(REVIEWS_RULE, BAD_HEADER) }]);
+    assert.deepEqual(parsed.errors, [], 'the header value passes load-time validation');
+    const r = diffWorlds(before, parsed.changes, { assumeReady: true });
+    assert.equal(r.changed, true);
+    assert.equal(r.rejected.length, 1, JSON.stringify(r.rejected));
+    assert.match(
+      r.rejected[0]!,
+      /^waypoint default\/reviews-svc-waypoint: Envoy would reject RouteConfiguration inbound-vip\|9080\|http\|reviews\.default\.svc\.cluster\.local \(.*valid HTTP header value/,
+    );
+    assert.deepEqual(r.resolved, []);
+    // The HTTPRoute gets the condition serve writes for it.
+    const st = r.statuses.find((s) => s.kind === 'HTTPRoute' && s.name === 'reviews');
+    assert.ok(
+      st?.fields.some((f) => /istio\.io\/EnvoyAccepted/.test(JSON.stringify(f.after ?? ''))),
+      JSON.stringify(r.statuses),
+    );
+    // Held back: the waypoint keeps the route it has, so no RDS change is shown for it.
+    const wp = r.targets.find((t) => t.target === 'default/reviews-svc-waypoint');
+    assert.equal(
+      wp?.types.find((t) => t.type === 'RouteConfiguration'),
+      undefined,
+      JSON.stringify(wp),
+    );
+    const text = diffText(r);
+    assert.match(text, /^envoy\n {2}! waypoint default\/reviews-svc-waypoint: Envoy would reject RouteConfiguration /m);
+    assert.match(text, /1 resource Envoy would refuse or load with problems, 0 resolved\n$/);
+  });
+
+  it('shows the fix as resolved, with the route fields it changes; a rejection that stays is no change', () => {
+    const bad = applyChanges(EMPTY_WORLD, [
+      ...readInputs([BOOKINFO]).changes,
+      ...parseTexts([{ file: 'bad.yaml', text: edited(REVIEWS_RULE, BAD_HEADER) }]).changes,
+    ]).world;
+    const fixed = diffWorlds(bad, parseTexts([{ file: 'fix.yaml', text: policies }]).changes, { assumeReady: true });
+    assert.equal(fixed.changed, true);
+    assert.deepEqual(fixed.rejected, []);
+    assert.equal(fixed.resolved.length, 1, JSON.stringify(fixed.resolved));
+    assert.match(fixed.resolved[0]!, /^waypoint default\/reviews-svc-waypoint: Envoy would reject RouteConfiguration /);
+    const rds = fixed.targets
+      .find((t) => t.target === 'default/reviews-svc-waypoint')
+      ?.types.find((t) => t.type === 'RouteConfiguration')
+      ?.resources.find((x) => x.name === REVIEWS_RDS);
+    assert.equal(rds?.change, 'changed');
+    assert.match(diffText(fixed), /^ {2}- resolved: waypoint default\/reviews-svc-waypoint: Envoy would reject /m);
+
+    // Another edit to the same waypoint that leaves the bad header: the refusal is still listed, not counted.
+    const same = diffWorlds(
+      bad,
+      parseTexts([{ file: 'same.yaml', text: edited(REVIEWS_RULE, BAD_HEADER).replace('weight: 90', 'weight: 80') }])
+        .changes,
+      { assumeReady: true },
+    );
+    // The weight is in the refused route, so no proxy receives it: no change, and the text says why.
+    assert.equal(same.changed, false);
+    assert.equal(same.rejected.length, 1);
+    assert.deepEqual(same.resolved, []);
+    assert.match(
+      diffText(same),
+      /^no changes: .*\nenvoy\n {2}! waypoint default\/reviews-svc-waypoint: Envoy would reject RouteConfiguration /,
+    );
+  });
+});
