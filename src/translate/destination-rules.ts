@@ -4,8 +4,10 @@ import { serviceHostname } from './names';
 
 // Which DestinationRule a waypoint applies to a service, decided as istiod's
 // push context and sidecar scope decide it. A waypoint's own namespace is its
-// config namespace; it builds its VIP clusters in the inbound direction, so
-// rules with a workloadSelector never apply to it (sidecar.go: DestinationRule).
+// config namespace. Rules with a workloadSelector stay private to their
+// namespace and apply only to outbound clusters of a proxy whose labels they
+// select; a waypoint's VIP clusters are built inbound, where they never apply
+// (sidecar.go: SidecarScope.DestinationRule).
 
 /** One rule as a pool holds it: user-written or made from a Gateway API backend policy. */
 export interface RuleInput {
@@ -17,6 +19,8 @@ export interface RuleInput {
   subsets: readonly Subset[];
   /** Made from BackendTLSPolicy / XBackendTrafficPolicy (push_context.go: isBackendPolicyDestinationRule). */
   backend: boolean;
+  /** workloadSelector.matchLabels, when the rule has a selector. */
+  selector?: Readonly<Record<string, string>>;
   /** Sort key: creation time, then name, then namespace (sortConfigBySelectorAndCreationTime). */
   created: string;
 }
@@ -35,6 +39,7 @@ export interface MergedRule {
   namespace: string;
   name: string;
   backend: boolean;
+  selector?: Readonly<Record<string, string>>;
   /** Every rule merged in, `namespace/name`, in merge order. */
   from: string[];
   trafficPolicy?: TrafficPolicy;
@@ -97,6 +102,7 @@ function fresh(r: RuleInput, exportTo: ReadonlySet<string>): MergedRule {
     namespace: r.namespace,
     name: r.name,
     backend: r.backend,
+    ...(r.selector ? { selector: r.selector } : {}),
     from: [`${r.namespace}/${r.name}`],
     ...(r.trafficPolicy ? { trafficPolicy: r.trafficPolicy } : {}),
     subsets: [...r.subsets],
@@ -108,7 +114,7 @@ function fresh(r: RuleInput, exportTo: ReadonlySet<string>): MergedRule {
  * (on by default): a rule merges into an earlier one for the same host whose
  * exportTo it equals (or covers); subsets are appended by new name; the first
  * top-level traffic policy wins, except that a user rule's fields always beat
- * a backend policy's. Only rules without a workloadSelector reach here.
+ * a backend policy's.
  */
 function mergeInto(pool: Pool, r: RuleInput, exportTo: ReadonlySet<string>): void {
   const list = pool.get(r.host);
@@ -122,8 +128,13 @@ function mergeInto(pool: Pool, r: RuleInput, exportTo: ReadonlySet<string>): voi
       appendSeparately = true;
       continue;
     }
-    // Both rules are without a selector: they merge.
-    appendSeparately = false;
+    // Two selector rules merge only when their selectors are equal; a rule
+    // with a selector and one without still merge (istiod does the same).
+    if (mdr.selector && r.selector && !sameLabels(mdr.selector, r.selector)) {
+      appendSeparately = true;
+      continue;
+    }
+    if (!mdr.selector === !r.selector) appendSeparately = false;
     const names = new Set(mdr.subsets.map((s) => s.name));
     const subsets = [...mdr.subsets, ...r.subsets.filter((s) => !names.has(s.name))];
     let trafficPolicy = mdr.trafficPolicy;
@@ -144,9 +155,13 @@ function mergeInto(pool: Pool, r: RuleInput, exportTo: ReadonlySet<string>): voi
 /** push_context.go: setDestinationRules, for one namespace's rules (sorted by age). */
 function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: string): NamespacePools {
   const pools: NamespacePools = { local: new Map(), exported: new Map(), rootLocal: new Map() };
-  const sorted = [...rules].sort((a, b) => cmp(a.created, b.created) || cmp(a.name, b.name));
+  // Selector rules first (push_context.go: sortConfigBySelectorAndCreationTime).
+  const sorted = [...rules].sort(
+    (a, b) => Number(!a.selector) - Number(!b.selector) || cmp(a.created, b.created) || cmp(a.name, b.name),
+  );
   for (const r of sorted) {
-    const exportTo = new Set(r.exportTo);
+    // A selector rule is never exported (push_context.go: setDestinationRules).
+    const exportTo = new Set(r.selector ? ['.'] : r.exportTo);
     if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(namespace))
       mergeInto(pools.local, r, exportTo);
     // The mesh default exportTo for rules is public ("*"); see parity.md.
@@ -158,6 +173,23 @@ function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: 
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
+}
+
+/** labels.Instance.SubsetOf: every label of the selector is on the proxy. */
+const selects = (selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/**
+ * The proxy an outbound lookup is for; its labels are asked for only when a
+ * selector rule is in play. Inbound lookups pass none.
+ */
+export interface OutboundProxy {
+  labels: () => Readonly<Record<string, string>>;
+}
 
 /** A rule's host as istiod reads it (model/config.go: ResolveShortnameToFQDN). */
 export function ruleHost(host: string, namespace: string, domain: string): string {
@@ -204,9 +236,16 @@ export class DestinationRuleIndex {
    * public rules; the root namespace's private ones when the proxy lives
    * there), then the service's namespace, then the root namespace, each by the
    * most specific host, the latter two only with rules exported to the proxy.
-   * sidecar.go: DestinationRule then takes the last rule without a selector.
+   * sidecar.go: SidecarScope.DestinationRule then takes, for an outbound
+   * cluster, the first rule of the proxy's namespace whose selector the
+   * proxy's labels satisfy, else the last rule without a selector.
    */
-  lookup(proxyNamespace: string, hostname: string, serviceNamespace: string): MergedRule | undefined {
+  lookup(
+    proxyNamespace: string,
+    hostname: string,
+    serviceNamespace: string,
+    outbound?: OutboundProxy,
+  ): MergedRule | undefined {
     const root = this.rootNamespace;
     const first =
       proxyNamespace !== root
@@ -216,7 +255,12 @@ export class DestinationRuleIndex {
       first ??
       this.exported(serviceNamespace, hostname, proxyNamespace) ??
       this.exported(root, hostname, proxyNamespace);
-    return found?.[found.length - 1];
+    let catchAll: MergedRule | undefined;
+    for (const r of found ?? []) {
+      if (!r.selector) catchAll = r;
+      else if (outbound && r.namespace === proxyNamespace && selects(r.selector, outbound.labels())) return r;
+    }
+    return catchAll;
   }
 
   private exported(owner: string, hostname: string, client: string): MergedRule[] | undefined {
@@ -225,12 +269,10 @@ export class DestinationRuleIndex {
   }
 }
 
-/** A namespace's DestinationRules without a workloadSelector, as pool input; the read is recorded. */
+/** A namespace's DestinationRules, as pool input; the read is recorded. */
 export function userRules(world: World, namespace: string, domain: string, reads: Reads): RuleInput[] {
   reads.namespace('DestinationRule', namespace);
-  return inNamespace(world, 'DestinationRule', namespace)
-    .filter((r) => !r.spec?.workloadSelector)
-    .map((r) => userRule(r, domain));
+  return inNamespace(world, 'DestinationRule', namespace).map((r) => userRule(r, domain));
 }
 
 function userRule(r: DestinationRule, domain: string): RuleInput {
@@ -243,6 +285,7 @@ function userRule(r: DestinationRule, domain: string): RuleInput {
     ...(r.spec?.trafficPolicy ? { trafficPolicy: r.spec.trafficPolicy } : {}),
     subsets: r.spec?.subsets ?? [],
     backend: false,
+    ...(r.spec?.workloadSelector ? { selector: r.spec.workloadSelector.matchLabels ?? {} } : {}),
     created: r.metadata.creationTimestamp ?? '',
   };
 }

@@ -5,11 +5,14 @@ import type { OutboundClusterIR } from './ir';
 import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
 import { endpointsOf } from '../ambient';
 import { get, type Pod } from '../model';
+import { waypointProxyLabels } from './waypoint-labels';
 
 // cluster.go: buildOutboundClusters — a waypoint's `outbound|<port>||<host>`
 // clusters (route backends and extension services it does not serve) take
 // the host's DestinationRule as istiod's applyDestinationRule /
-// applyTrafficPolicy give it, the same policy the inbound-vip clusters get.
+// applyTrafficPolicy give it. Unlike the inbound-vip clusters, they are built
+// in the outbound direction, so a rule in the waypoint's namespace whose
+// workloadSelector matches the waypoint's labels wins over the catch-all.
 
 /** The namespace a backend's service lives in: the ServiceEntry's, or the `<name>.<ns>.svc…` hostname's. */
 function serviceNamespace(o: OutboundClusterIR): string {
@@ -18,7 +21,8 @@ function serviceNamespace(o: OutboundClusterIR): string {
 
 /**
  * Each outbound cluster with the port-level policy of the rule istiod looks
- * up for it (sidecar.go: DestinationRule, from the waypoint's namespace);
+ * up for it (sidecar.go: SidecarScope.DestinationRule, outbound, from the
+ * waypoint's namespace with the waypoint's proxy labels);
  * one without a rule or policy is returned as it was.
  */
 export function withOutboundPolicies(
@@ -26,8 +30,10 @@ export function withOutboundPolicies(
   rules: DestinationRuleIndex,
   outbound: readonly OutboundClusterIR[],
 ): OutboundClusterIR[] {
+  let labels: Record<string, string> | undefined;
+  const proxy = { labels: () => (labels ??= waypointProxyLabels(ctx)) };
   return outbound.map((o) => {
-    const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o));
+    const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o), proxy);
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
     const td = backendDistribution(ctx, o);
     const lb = localityLbFor(ctx, policy, o.endpoints, () => backendPods(ctx, o), td);

@@ -648,6 +648,43 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      "a selector rule for the outbound backend in the waypoint's namespace, selecting the waypoint",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'for-waypoint', namespace: NS0 },
+          spec: {
+            host: `${svcName(100)}.${NS1}.svc.cluster.local`,
+            workloadSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+            trafficPolicy: { loadBalancer: { simple: 'RANDOM' } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the selector rule edited to ask for a label the waypoint lacks',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'for-waypoint', namespace: NS0 },
+          spec: {
+            host: `${svcName(100)}.${NS1}.svc.cluster.local`,
+            workloadSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'edge' } },
+            trafficPolicy: { loadBalancer: { simple: 'RANDOM' } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'the selector rule deleted',
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS0, name: 'for-waypoint' }],
+      'local',
+    ],
+    [
       'the outbound rule deleted',
       () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS1, name: 'outbound' }],
       'any',
@@ -690,6 +727,39 @@ describe('incremental translation matches a full translation', () => {
     [
       "the waypoint's node relabelled into another region",
       () => [upsert({ ...node({}), metadata: { name: 'wp-node', labels: { 'topology.kubernetes.io/region': 'r2' } } })],
+      'local',
+    ],
+    [
+      "a selector rule for the outbound backend asking for a label the waypoint's pod lacks",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'for-edge', namespace: NS0 },
+          spec: {
+            host: `${svcName(100)}.${NS1}.svc.cluster.local`,
+            workloadSelector: { matchLabels: { tier: 'edge' } },
+            trafficPolicy: { loadBalancer: { simple: 'RANDOM' } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "the waypoint's pod labelled so the selector rule matches it",
+      () => [
+        upsert({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'waypoint-5d8f-abcde',
+            namespace: NS0,
+            labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'edge' },
+          },
+          spec: { nodeName: 'wp-node' },
+          status: { phase: 'Running', podIP: '10.250.9.9' },
+        } as KubeObject),
+      ],
       'local',
     ],
     [
