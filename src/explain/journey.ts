@@ -86,6 +86,31 @@ function disabledOnRoute(route: Record<string, unknown> | undefined, filterName:
   return obj(obj(route?.typedPerFilterConfig)[filterName]).disabled === true;
 }
 
+/**
+ * One RBAC filter, HTTP or network: its shadow results join `metadata` (the
+ * request's dynamic metadata, which `ctx` reads) under `namespace` (later filters read them), the step is added to
+ * the journey, and the enforced policy that denies, if any, is returned.
+ */
+function rbacStep(
+  f: Record<string, unknown>,
+  ctx: RbacContext,
+  metadata: Map<string, Record<string, unknown>>,
+  namespace: string,
+  j: EnvoyJourney,
+): RbacResult | undefined {
+  const r = evaluateRbac(f.typedConfig, ctx);
+  metadata.set(namespace, { ...(metadata.get(namespace) ?? {}), ...r.metadata });
+  const deny = r.results.find((x) => x.mode === 'enforced' && !x.allowed);
+  j.filters.push({
+    filter: str(f.name) ?? '',
+    kind: 'rbac',
+    summary: rbacSummary(r.results),
+    rbac: r.results,
+    stops: deny !== undefined,
+  });
+  return deny;
+}
+
 function evalHttp(cfg: EnvoyConfig, hcm: Record<string, unknown>, flow: Flow, j: EnvoyJourney): Verdict {
   const http = flow.http ?? { method: 'GET', path: '/', authority: flow.destIp, headers: new Map<string, string>() };
   const headers = new Map(http.headers);
@@ -120,16 +145,7 @@ function evalHttp(cfg: EnvoyConfig, hcm: Record<string, unknown>, flow: Flow, j:
       });
       if (!r.ok) return { outcome: 'unauthenticated', status: 401, detail: r.error, summary: `401 ${r.error}` };
     } else if (isType(f, 'rbac.v3.RBAC')) {
-      const r = evaluateRbac(f.typedConfig, ctx);
-      metadata.set(HTTP_RBAC_METADATA, { ...(metadata.get(HTTP_RBAC_METADATA) ?? {}), ...r.metadata });
-      const deny = r.results.find((x) => x.mode === 'enforced' && !x.allowed);
-      j.filters.push({
-        filter: fname,
-        kind: 'rbac',
-        summary: rbacSummary(r.results),
-        rbac: r.results,
-        stops: deny !== undefined,
-      });
+      const deny = rbacStep(f, ctx, metadata, HTTP_RBAC_METADATA, j);
       if (deny)
         return {
           outcome: 'denied',
@@ -176,16 +192,7 @@ function evalTcp(cfg: EnvoyConfig, filters: Record<string, unknown>[], flow: Flo
   for (const f of filters) {
     const fname = str(f.name) ?? '';
     if (isType(f, 'network.rbac.v3.RBAC')) {
-      const r = evaluateRbac(f.typedConfig, ctx);
-      metadata.set(TCP_RBAC_METADATA, { ...(metadata.get(TCP_RBAC_METADATA) ?? {}), ...r.metadata });
-      const deny = r.results.find((x) => x.mode === 'enforced' && !x.allowed);
-      j.filters.push({
-        filter: fname,
-        kind: 'rbac',
-        summary: rbacSummary(r.results),
-        rbac: r.results,
-        stops: deny !== undefined,
-      });
+      const deny = rbacStep(f, ctx, metadata, TCP_RBAC_METADATA, j);
       if (deny)
         return {
           outcome: 'tcp-closed',
