@@ -41,7 +41,12 @@ async function lastReceipt(clients: Clients, count: number, t0: number): Promise
 }
 
 /** The raw fan-out of `bytes` to `count` streams: ms to the last receipt, and the server's CPU ms. */
-async function floor(clients: Clients, count: number, bytes: number): Promise<{ ms: number; cpu: number }> {
+async function floor(
+  clients: Clients,
+  nodes: ReturnType<typeof benchNodes>,
+  bytes: number,
+): Promise<{ ms: number; cpu: number }> {
+  const count = nodes.length;
   const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
   const server = new grpc.Server();
   const id = (b: Buffer) => b;
@@ -63,7 +68,7 @@ async function floor(clients: Clients, count: number, bytes: number): Promise<{ 
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
   );
   const ready = clients.wait('raw-ready');
-  clients.send('raw', { address: `127.0.0.1:${port}`, nodes: Array.from({ length: count }) });
+  clients.send('raw', { address: `127.0.0.1:${port}`, nodes });
   await ready;
   while (calls.length < count) await new Promise((r) => setTimeout(r, 10));
   const payload = Buffer.alloc(bytes, 7);
@@ -85,7 +90,8 @@ async function main(): Promise<void> {
   const clients = new Clients();
   try {
     const synced = clients.wait('synced');
-    clients.send('start', { address: `127.0.0.1:${port}`, nodes: benchNodes(bench.waypoints, count) });
+    const nodes = benchNodes(bench.waypoints, count);
+    clients.send('start', { address: `127.0.0.1:${port}`, nodes });
     await synced;
     await clients.receipts();
     for (let i = 0; i < rounds; i++) {
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
       const oursCpu = cpuMs() - c0;
       await clients.receipts();
       const bytes = bench.cache.get(bench.waypoints[0] ?? '', TypeUrl.Listener).get('main_internal')?.size ?? 0;
-      const raw = await floor(clients, count, bytes);
+      const raw = await floor(clients, nodes, bytes);
       process.stdout.write(
         JSON.stringify({
           round: i,
