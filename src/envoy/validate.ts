@@ -86,7 +86,8 @@ interface FieldPlan {
 /** What checking one message type needs; `trivial` types (nothing to check at any depth) are not walked. */
 interface TypePlan {
   trivial: boolean;
-  any: boolean;
+  /** A google.protobuf.Any: its packed message is checked instead. */
+  packed: boolean;
   load?: LoadCheck;
   requiredOneofs: { name: string; members: string[] }[];
   fields: FieldPlan[];
@@ -113,7 +114,7 @@ const RULES_ENVOY_DROPPED: ReadonlySet<string> = new Set([
 function planOf(type: protobuf.Type, plans: Plans): TypePlan {
   const known = plans.byType.get(type);
   if (known) return known;
-  const any = type.fullName === '.google.protobuf.Any';
+  const packed = type.fullName === '.google.protobuf.Any';
   const load = LOAD_CHECKS.get(type.fullName);
   const requiredOneofs = type.oneofsArray
     .filter((o) => rulesOf(o.parsedOptions as unknown as Options, '(validate.required)') !== undefined)
@@ -144,8 +145,8 @@ function planOf(type: protobuf.Type, plans: Plans): TypePlan {
   }
   IN_PROGRESS.delete(type);
   const plan: TypePlan = {
-    trivial: !any && !load && requiredOneofs.length === 0 && fields.length === 0,
-    any,
+    trivial: !packed && !load && requiredOneofs.length === 0 && fields.length === 0,
+    packed,
     load,
     requiredOneofs,
     fields,
@@ -157,7 +158,7 @@ function planOf(type: protobuf.Type, plans: Plans): TypePlan {
 function walk(type: protobuf.Type, m: Msg, path: string, cx: Cx): void {
   const plan = planOf(type, cx.plans);
   if (plan.trivial) return;
-  if (plan.any) {
+  if (plan.packed) {
     unpackAny(m, path, cx);
     return;
   }

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { DebugTypeUrl, encodeControlPlane, isResourceType, TypeUrl, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { DebugTypeUrl, encodeControlPlane, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
 import { namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
 import { PreAuthQueue } from './pre-auth-queue';
@@ -9,6 +9,7 @@ import type { Connection } from './connection';
 import { DeltaConnection } from './delta';
 import { XdsMetrics } from './metrics';
 import { PushHistory } from './push-history';
+import { SECRET_REFUSED_MESSAGE, secretRequestRefused } from './secret-access';
 import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } from './log-limit';
 import { keyByNodeId, parseNode, proxyVersion, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
@@ -457,15 +458,8 @@ export class XdsServer {
       call.write(this.synczResponse(this.scopeOf(conn.identity)));
       return;
     }
-    if (typeUrl === TypeUrl.Secret && !conn.identity) {
-      // sds.go: Generate — credentials go only to a proxy that proved who it
-      // is; on a port that does not authenticate the request gets no answer,
-      // and the clusters waiting on it keep waiting, as with istiod.
-      this.clientLog.warn(
-        conn.label,
-        { proxy: clip(conn.label) },
-        'credentials are sent only to authenticated proxies (the TLS port); SDS request ignored',
-      );
+    if (secretRequestRefused(typeUrl, conn.identity)) {
+      this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, SECRET_REFUSED_MESSAGE);
       return;
     }
     if (isResourceType(typeUrl)) this.authorize(conn);
