@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, PROJECT_ROOT } from './serve-process';
 import { SHIPPED_MALLOC_ENV } from '../../src/cli/runtime-env';
+import { until } from '../support/until';
 
 const linux = process.platform === 'linux';
 
@@ -46,15 +47,6 @@ const alive = (pid: number) => {
   }
 };
 
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
-}
-
 /** The launcher on the bundled example, without the malloc settings in its environment. */
 async function launch() {
   const env = { ...process.env };
@@ -75,7 +67,7 @@ async function launch() {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  assert.ok(await until(() => /"msg":"serving"/.test(logs), 60_000), `serve started:\n${logs}`);
+  await until(() => /"msg":"serving"/.test(logs), 'serve to report serving', 60_000);
   const [server] = childrenOf(proc.pid!);
   assert.ok(server, 'the launcher started the server as its child');
   return { proc, server, exited, logs: () => logs };
@@ -89,14 +81,14 @@ describe('the launcher', { skip: linux ? false : 'reads /proc' }, () => {
     proc.kill('SIGTERM');
     const end = await exited;
     assert.equal(end.code, 0, 'the launcher ends as the server does: a clean stop');
-    assert.ok(await until(() => !alive(server), 10_000), 'the server is gone');
+    await until(() => !alive(server), 'the server is gone', 10_000);
   });
 
   it('stops the server when the launcher is killed outright', async () => {
     const { proc, server, exited } = await launch();
     proc.kill('SIGKILL');
     await exited;
-    assert.ok(await until(() => !alive(server), 10_000), 'an orphaned server stops');
+    await until(() => !alive(server), 'an orphaned server stops', 10_000);
   });
 
   it('keeps a malloc setting the user chose', async () => {
@@ -125,7 +117,7 @@ describe('the launcher', { skip: linux ? false : 'reads /proc' }, () => {
     proc.stderr.on('data', (d: Buffer) => (logs += d.toString()));
     const exited = new Promise((resolve) => proc.on('exit', resolve));
     try {
-      assert.ok(await until(() => /"msg":"serving"/.test(logs), 60_000), `serve started:\n${logs}`);
+      await until(() => /"msg":"serving"/.test(logs), 'serve to report serving', 60_000);
       assert.deepEqual(childrenOf(proc.pid!), [], 'no second process: the setting is the user’s');
       assert.equal(environOf(proc.pid!).MALLOC_MMAP_THRESHOLD_, '65536');
     } finally {

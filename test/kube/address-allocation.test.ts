@@ -16,6 +16,7 @@ import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { kubeConfigFor } from './kubeconfig';
 import { startKubeServer, type KubeServer } from './server';
+import { until } from '../support/until';
 
 const entry = (name: string, hosts: string[], extra: Record<string, unknown> = {}) => ({
   apiVersion: 'networking.istio.io/v1',
@@ -23,14 +24,6 @@ const entry = (name: string, hosts: string[], extra: Record<string, unknown> = {
   metadata: { name, namespace: 'egress', creationTimestamp: `2024-01-0${name === 'first' ? 1 : 2}T00:00:00Z` },
   spec: { hosts, ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS', ...extra },
 });
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('ServiceEntry address allocation in a cluster (ipallocate.go)', () => {
   let srv: KubeServer;

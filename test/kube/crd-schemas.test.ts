@@ -8,14 +8,7 @@ import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { startKubeServer, type KubeServer } from './server';
 import { kubeConfigFor } from './kubeconfig';
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../support/until';
 
 const crd = (forbidden: string) => ({
   apiVersion: 'apiextensions.k8s.io/v1',

@@ -9,14 +9,7 @@ import { ConfigStore } from '../../src/watch/store';
 import { gatewayClass, immutableClassCrd } from '../support/immutable-crd';
 import { startKubeServer, type KubeServer } from './server';
 import { kubeConfigFor } from './kubeconfig';
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../support/until';
 
 describe('CRD transition rules from the cluster', () => {
   let srv: KubeServer;
