@@ -1,6 +1,9 @@
 import type * as k8s from '@kubernetes/client-node';
-import { LABEL, WAYPOINT_CLASS, WAYPOINT_LISTENER, type Gateway } from '../model';
+import { LABEL, WAYPOINT_CLASS, WAYPOINT_LISTENER, type Gateway, type ObjectMeta } from '../model';
 import { call } from './kube-client';
+
+/** A Gateway as written to the API server: without a namespace it goes to the client's current one. */
+export type GatewayManifest = Omit<Gateway, 'metadata'> & { metadata: ObjectMeta };
 
 /** The waypoint Gateway istioctl builds (istioctl/pkg/waypoint/waypoint.go: makeGateway). */
 export function waypointGateway(
@@ -8,7 +11,7 @@ export function waypointGateway(
   namespace: string | undefined,
   trafficType: string,
   revision?: string,
-): Gateway {
+): GatewayManifest {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',

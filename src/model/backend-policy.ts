@@ -1,5 +1,5 @@
 import { int, list, obj, oneOf, rule, str, type Check } from './checks';
-import type { KubeObject } from './meta';
+import type { NamespacedObject } from './meta';
 
 // Gateway API backend policies istiod turns into DestinationRules
 // (pilot/pkg/config/kube/gateway/backend_policies.go).
@@ -22,7 +22,7 @@ export interface BackendTLSPolicySpec {
   options?: Record<string, string>;
 }
 
-export type BackendTLSPolicy = KubeObject<'BackendTLSPolicy', BackendTLSPolicySpec>;
+export type BackendTLSPolicy = NamespacedObject<'BackendTLSPolicy', BackendTLSPolicySpec>;
 
 export interface XBackendTrafficPolicySpec {
   targetRefs: LocalTargetRef[];
@@ -33,7 +33,7 @@ export interface XBackendTrafficPolicySpec {
   sessionPersistence?: Record<string, unknown>;
 }
 
-export type XBackendTrafficPolicy = KubeObject<'XBackendTrafficPolicy', XBackendTrafficPolicySpec>;
+export type XBackendTrafficPolicy = NamespacedObject<'XBackendTrafficPolicy', XBackendTrafficPolicySpec>;
 
 const targetRef = obj({ group: str, kind: str, name: str, sectionName: str }, ['group', 'kind', 'name']);
 

@@ -1,4 +1,4 @@
-import type { KubeObject } from './meta';
+import type { KubeObject, NamespacedObject } from './meta';
 
 export type Namespace = KubeObject<'Namespace', unknown, { phase?: string }>;
 
@@ -21,7 +21,7 @@ export interface ServiceSpec {
   trafficDistribution?: string;
 }
 
-export type Service = KubeObject<'Service', ServiceSpec, { conditions?: import('./meta').Condition[] }>;
+export type Service = NamespacedObject<'Service', ServiceSpec, { conditions?: import('./meta').Condition[] }>;
 
 export interface ContainerPort {
   name?: string;
@@ -43,7 +43,7 @@ export interface PodStatus {
   conditions?: { type: string; status: string }[];
 }
 
-export type Pod = KubeObject<'Pod', PodSpec, PodStatus>;
+export type Pod = NamespacedObject<'Pod', PodSpec, PodStatus>;
 
 export interface EndpointSliceEndpoint {
   addresses: string[];
@@ -55,14 +55,14 @@ export interface EndpointSliceEndpoint {
 }
 
 /** EndpointSlice keeps its fields at the top level, not under spec. */
-export interface EndpointSlice extends KubeObject<'EndpointSlice'> {
+export interface EndpointSlice extends NamespacedObject<'EndpointSlice'> {
   addressType: 'IPv4' | 'IPv6' | 'FQDN';
   endpoints?: EndpointSliceEndpoint[];
   ports?: { name?: string; port?: number; protocol?: string; appProtocol?: string }[];
 }
 
 /** ConfigMap keeps `data` at the top level. */
-export interface ConfigMap extends KubeObject<'ConfigMap'> {
+export interface ConfigMap extends NamespacedObject<'ConfigMap'> {
   data?: Record<string, string>;
 }
 

@@ -1,4 +1,4 @@
-import type { Condition, KubeObject, LabelSelector } from './meta';
+import type { Condition, KubeObject, NamespacedObject, LabelSelector } from './meta';
 
 // Gateway API kinds, with the fields the control plane reads.
 
@@ -44,7 +44,7 @@ export interface GatewayStatus {
   listeners?: { name: string; supportedKinds?: unknown[]; attachedRoutes?: number; conditions?: Condition[] }[];
 }
 
-export type Gateway = KubeObject<'Gateway', GatewaySpec, GatewayStatus>;
+export type Gateway = NamespacedObject<'Gateway', GatewaySpec, GatewayStatus>;
 export type GatewayClass = KubeObject<
   'GatewayClass',
   { controllerName: string; description?: string },
@@ -115,7 +115,7 @@ export interface RouteStatus {
   parents?: RouteParentStatus[];
 }
 
-export type HTTPRoute = KubeObject<
+export type HTTPRoute = NamespacedObject<
   'HTTPRoute',
   { parentRefs?: ParentReference[]; hostnames?: string[]; rules?: HTTPRouteRule[] },
   RouteStatus
@@ -133,23 +133,23 @@ export interface GRPCRouteRule {
   backendRefs?: BackendRef[];
 }
 
-export type GRPCRoute = KubeObject<
+export type GRPCRoute = NamespacedObject<
   'GRPCRoute',
   { parentRefs?: ParentReference[]; hostnames?: string[]; rules?: GRPCRouteRule[] },
   RouteStatus
 >;
-export type TCPRoute = KubeObject<
+export type TCPRoute = NamespacedObject<
   'TCPRoute',
   { parentRefs?: ParentReference[]; rules?: { name?: string; backendRefs?: BackendRef[] }[] },
   RouteStatus
 >;
-export type TLSRoute = KubeObject<
+export type TLSRoute = NamespacedObject<
   'TLSRoute',
   { parentRefs?: ParentReference[]; hostnames?: string[]; rules?: { name?: string; backendRefs?: BackendRef[] }[] },
   RouteStatus
 >;
 
-export type ReferenceGrant = KubeObject<
+export type ReferenceGrant = NamespacedObject<
   'ReferenceGrant',
   { from: { group: string; kind: string; namespace: string }[]; to: { group: string; kind: string; name?: string }[] }
 >;

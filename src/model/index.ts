@@ -14,3 +14,4 @@ export * from './crd-registry';
 export * from './typed';
 export * from './virtual-service';
 export * from './secret';
+export * from './scope';

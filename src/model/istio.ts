@@ -1,4 +1,4 @@
-import type { Condition, KubeObject } from './meta';
+import type { Condition, NamespacedObject } from './meta';
 import type { TrafficPolicy } from './traffic-policy';
 
 // Istio kinds, with the fields the control plane reads.
@@ -65,7 +65,7 @@ export interface IstioStatus {
   validationMessages?: unknown[];
 }
 
-export type AuthorizationPolicy = KubeObject<'AuthorizationPolicy', AuthorizationPolicySpec, IstioStatus> & {
+export type AuthorizationPolicy = NamespacedObject<'AuthorizationPolicy', AuthorizationPolicySpec, IstioStatus> & {
   /**
    * Set when load dropped invalid rules (model/fail-closed.ts): the index each
    * served rule had in the policy as written, so RBAC keys keep istiod's
@@ -91,7 +91,7 @@ export interface JWTRule {
   spaceDelimitedClaims?: string[];
 }
 
-export type RequestAuthentication = KubeObject<
+export type RequestAuthentication = NamespacedObject<
   'RequestAuthentication',
   Targeting & { jwtRules?: JWTRule[] },
   IstioStatus
@@ -134,13 +134,13 @@ export interface TelemetrySpec extends Targeting {
   }[];
 }
 
-export type Telemetry = KubeObject<'Telemetry', TelemetrySpec, IstioStatus>;
-export type WasmPlugin = KubeObject<
+export type Telemetry = NamespacedObject<'Telemetry', TelemetrySpec, IstioStatus>;
+export type WasmPlugin = NamespacedObject<
   'WasmPlugin',
   Targeting & { url?: string; phase?: string; pluginConfig?: unknown },
   IstioStatus
 >;
-export type EnvoyFilter = KubeObject<
+export type EnvoyFilter = NamespacedObject<
   'EnvoyFilter',
   // EnvoyFilter's selector is `labels`, unlike the `matchLabels` of the other kinds.
   {
@@ -167,8 +167,8 @@ export interface ServiceEntryStatus extends IstioStatus {
   addresses?: { value: string; host?: string }[];
 }
 
-export type ServiceEntry = KubeObject<'ServiceEntry', ServiceEntrySpec, ServiceEntryStatus>;
-export type WorkloadEntry = KubeObject<
+export type ServiceEntry = NamespacedObject<'ServiceEntry', ServiceEntrySpec, ServiceEntryStatus>;
+export type WorkloadEntry = NamespacedObject<
   'WorkloadEntry',
   {
     address?: string;
@@ -193,7 +193,7 @@ export interface ClientTLSSettings {
   caCrl?: string;
 }
 
-export type DestinationRule = KubeObject<
+export type DestinationRule = NamespacedObject<
   'DestinationRule',
   {
     host: string;
@@ -214,4 +214,4 @@ export interface PeerAuthenticationSpec {
   portLevelMtls?: Record<string, { mode?: MtlsMode }>;
 }
 
-export type PeerAuthentication = KubeObject<'PeerAuthentication', PeerAuthenticationSpec, IstioStatus>;
+export type PeerAuthentication = NamespacedObject<'PeerAuthentication', PeerAuthenticationSpec, IstioStatus>;

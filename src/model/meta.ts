@@ -43,6 +43,23 @@ export interface KubeObject<K extends string = string, Spec = unknown, Status = 
   invalid?: readonly string[];
 }
 
+/** The metadata of a loaded object of a namespaced kind: its namespace is always set (model/scope.ts). */
+export interface NamespacedMeta extends ObjectMeta {
+  namespace: string;
+}
+
+/**
+ * An object of a namespaced kind as the model holds it. Every source defaults a
+ * missing namespace at load (as kubectl does, and the API server always sets
+ * it), so readers never guess one.
+ */
+export type Namespaced<T extends KubeObject> = T & { metadata: NamespacedMeta };
+
+/** `KubeObject` for a namespaced kind. */
+export type NamespacedObject<K extends string = string, Spec = unknown, Status = unknown> = Namespaced<
+  KubeObject<K, Spec, Status>
+>;
+
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];

@@ -1,4 +1,4 @@
-import type { KubeObject } from './meta';
+import type { KubeObject, NamespacedObject } from './meta';
 
 // Secrets a DestinationRule `credentialName` names, as far as they are read:
 // the certificate, key and CA keys of the layouts istiod accepts
@@ -7,7 +7,7 @@ import type { KubeObject } from './meta';
 // never carries more secret material than the proxies may be sent.
 
 /** Secret keeps `data` (base64) at the top level; `stringData` is folded into it when read. */
-export interface Secret extends KubeObject<'Secret'> {
+export interface Secret extends NamespacedObject<'Secret'> {
   type?: string;
   data?: Record<string, string>;
 }
@@ -65,12 +65,12 @@ export function trimSecret(o: KubeObject): KubeObject {
   for (const [k, v] of Object.entries(asRecord(s.stringData)))
     if (READ_KEYS.has(k) && typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
   const { name, namespace } = o.metadata;
-  const out: Secret = {
+  const out: KubeObject & Pick<Secret, 'type' | 'data'> = {
     apiVersion: o.apiVersion,
     kind: 'Secret',
     metadata: { name, ...(namespace !== undefined ? { namespace } : {}) },
     ...(typeof s.type === 'string' ? { type: s.type } : {}),
     data,
   };
-  return out as KubeObject;
+  return out;
 }

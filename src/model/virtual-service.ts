@@ -1,4 +1,4 @@
-import type { KubeObject } from './meta';
+import type { NamespacedObject } from './meta';
 import type { IstioStatus } from './istio';
 
 // networking.istio.io VirtualService, with the fields a waypoint reads
@@ -117,4 +117,4 @@ export interface VirtualServiceSpec {
   tcp?: { match?: VsL4Match[]; route?: VsRouteDestination[] }[];
 }
 
-export type VirtualService = KubeObject<'VirtualService', VirtualServiceSpec, IstioStatus>;
+export type VirtualService = NamespacedObject<'VirtualService', VirtualServiceSpec, IstioStatus>;

@@ -13,6 +13,7 @@ import type {
   WorkloadEntry,
 } from './istio';
 import { keyOf, objectKey, type KubeObject } from './meta';
+import { scoped, scopedNamespace } from './scope';
 import type { BackendTLSPolicy, XBackendTrafficPolicy } from './backend-policy';
 import type { VirtualService } from './virtual-service';
 import type { Secret } from './secret';
@@ -103,14 +104,16 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
   };
   for (const c of changes) {
     if (c.op === 'upsert') {
-      const key = keyOf(c.object);
-      const before = current(c.object.kind)?.get(key);
-      if (before !== undefined && sameContent(before, c.object)) continue;
-      own(c.object.kind).set(key, freeze(c.object, true));
-      note(c.object.kind, key, false);
+      // Every source's objects settle their namespace here, so a namespaced one always has one.
+      const object = scoped(c.object);
+      const key = keyOf(object);
+      const before = current(object.kind)?.get(key);
+      if (before !== undefined && sameContent(before, object)) continue;
+      own(object.kind).set(key, freeze(object, true));
+      note(object.kind, key, false);
       changed.add(key);
     } else {
-      const key = objectKey(c.kind, c.namespace, c.name);
+      const key = objectKey(c.kind, scopedNamespace(c.kind, c.namespace), c.name);
       if (current(c.kind)?.has(key)) {
         own(c.kind).delete(key);
         note(c.kind, key, true);

@@ -6,6 +6,7 @@ import {
   KINDS,
   objectKey,
   problemsOf,
+  scoped,
   type Change,
   type KindInfo,
   type KubeObject,
@@ -94,7 +95,7 @@ function path(k: KindInfo, version: number): string {
 
 /** An informer's object as our input: its kind filled in, trimmed to what we read. */
 function shaped(kind: KindInfo, o: k8s.KubernetesObject, apiVersion: string): KubeObject {
-  const full = { ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject;
+  const full = scoped({ ...o, apiVersion: o.apiVersion ?? apiVersion, kind: kind.kind } as KubeObject);
   return kind.trim ? kind.trim(full) : full;
 }
 

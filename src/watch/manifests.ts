@@ -1,4 +1,4 @@
-import { isCrd, kindInfo, problemsOf, resolveKind, type KubeObject } from '../model';
+import { isCrd, kindInfo, problemsOf, resolveKind, scoped, type KubeObject } from '../model';
 import type { SourceError } from './source';
 
 export interface ParsedDoc {
@@ -58,9 +58,7 @@ export function checkDocument(raw: unknown): {
   if (!name) return { ...ident, problems: ['metadata.name: required'] };
   if (info.relevant && !info.relevant(raw as unknown as KubeObject))
     return { ...ident, problems: [], irrelevant: true };
-  const object = raw as unknown as KubeObject;
-  if (info.namespaced && !namespace) object.metadata.namespace = 'default';
-  if (!info.namespaced && namespace) delete object.metadata.namespace;
+  const object = scoped(raw as unknown as KubeObject);
   const problems = problemsOf(info, object);
   return {
     object: problems.length === 0 ? (info.trim ? info.trim(object) : object) : info.failClosed?.(object, problems),
