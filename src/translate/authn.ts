@@ -37,7 +37,7 @@ export function jwksFor(r: JWTRule, resolved: ConfigMap | undefined): { jwks: st
  * `Authorization: Bearer` and `access_token`; `fromCookies` alone means cookies only.
  */
 export function jwtRulesIR(ra: RequestAuthentication, resolved: ConfigMap | undefined): JwtRuleIR[] {
-  const ns = ra.metadata.namespace ?? 'default';
+  const ns = ra.metadata.namespace;
   return (ra.spec?.jwtRules ?? []).map((r, i) => {
     const keys = jwksFor(r, resolved);
     return {

@@ -40,7 +40,7 @@ function operation(o: AuthzOperation | undefined): AuthzOperationIR {
 /** AuthorizationPolicy → the form RBAC building consumes. */
 export function authzPolicyIR(p: AuthorizationPolicy): AuthzPolicyIR {
   return {
-    namespace: p.metadata.namespace ?? 'default',
+    namespace: p.metadata.namespace,
     name: p.metadata.name,
     action: authorizationAction(p.spec),
     dryRun: p.metadata.annotations?.[ANNOTATION.dryRun] === 'true',

@@ -142,7 +142,7 @@ const hostsOf = (world: World, target: Target, domain: string): string[] =>
 /** backend_policies.go: getBackendTLSCredentialName — the CA bundle's SDS name, or why it is unusable. */
 function credentialName(world: World, p: BackendTLSPolicy, conds: Map<string, Cond>, reads: Reads | undefined): string {
   const v = p.spec?.validation;
-  const ns = p.metadata.namespace ?? 'default';
+  const ns = p.metadata.namespace;
   const accepted = conds.get('Accepted') as Cond;
   const resolved = conds.get('ResolvedRefs') as Cond;
   if (v?.wellKnownCACertificates !== undefined) {
@@ -189,7 +189,7 @@ const higher = (a: KubeObject, b: KubeObject) => {
 /** backend_policies.go: BackendTLSPolicyCollection, for one policy. */
 export function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: string, reads?: Reads): Evaluated {
   if (ignored(p)) return ignoredStatus(p);
-  const ns = p.metadata.namespace ?? 'default';
+  const ns = p.metadata.namespace;
   reads?.namespace('BackendTLSPolicy', ns);
   // The condition objects are shared by every target (istiod clones only the
   // map), so a problem found for one target also shows on the targets after it.
@@ -246,7 +246,7 @@ export function evaluateBackendTraffic(
   reads?: Reads,
 ): Evaluated {
   if (ignored(p)) return ignoredStatus(p);
-  const ns = p.metadata.namespace ?? 'default';
+  const ns = p.metadata.namespace;
   let retryBudget: RetryBudget | undefined;
   const rc = p.spec?.retryConstraint;
   if (rc) {

@@ -4,7 +4,7 @@ import {
   getInNamespace,
   inNamespace,
   type BackendRef,
-  type KubeObject,
+  type NamespacedObject,
   type Service,
   type ServicePort,
   type World,
@@ -30,11 +30,11 @@ export type Resolved =
 /** Whether a ReferenceGrant in the target namespace lets `from` refer to the Service. */
 export function referenceAllowed(
   ctx: { world: World; reads?: Reads },
-  from: KubeObject,
+  from: NamespacedObject,
   toNs: string,
   toName: string,
 ): boolean {
-  const fromNs = from.metadata.namespace ?? 'default';
+  const fromNs = from.metadata.namespace;
   if (fromNs === toNs) return true;
   ctx.reads?.namespace('ReferenceGrant', toNs);
   const fromGroup = from.apiVersion.includes('/') ? from.apiVersion.split('/')[0] : '';
@@ -60,7 +60,7 @@ export type Checked =
  */
 export function checkBackendRef(
   world: World,
-  route: KubeObject,
+  route: NamespacedObject,
   ref: BackendRef,
   reads?: Reads,
   enforceRefGrant = false,
@@ -70,7 +70,7 @@ export function checkBackendRef(
   if (!((group === '' || group === 'core') && kind === 'Service')) {
     return { ok: false, reason: 'InvalidKind', message: `backendRef ${group}/${kind} ${ref.name} is not a Service` };
   }
-  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
+  const ns = ref.namespace ?? route.metadata.namespace;
   reads?.object('Service', ns, ref.name);
   const svc = ns ? getInNamespace(world, 'Service', ns, ref.name) : get(world, 'Service', ns, ref.name);
   if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
@@ -100,7 +100,7 @@ export function checkBackendRef(
  */
 export function resolveBackend(
   ctx: WaypointContext,
-  route: KubeObject,
+  route: NamespacedObject,
   ref: BackendRef,
   want: ChainProtocol,
 ): Resolved {
@@ -136,7 +136,7 @@ export function resolveBackend(
 
 /** Whether this waypoint serves `svc` (its own inbound-vip clusters carry it). */
 export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   ctx.reads.object('Namespace', undefined, ns);
   const key = `Service/${ns}/${svc.metadata.name}`;
   const owner = ctx.index.waypointFor(key);
@@ -152,11 +152,11 @@ export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
  * port counts as HTTP), one of another kind has no host at all.
  * listener_waypoint.go: getWaypointDestinationCluster, portToSubset.
  */
-function deadCluster(ctx: WaypointContext, route: KubeObject, ref: BackendRef, svc: Service | undefined): string {
+function deadCluster(ctx: WaypointContext, route: NamespacedObject, ref: BackendRef, svc: Service | undefined): string {
   const group = backendRefGroup(ref);
   if (!((group === '' || group === 'core') && backendRefKind(ref) === 'Service') || ref.port === undefined)
     return UNKNOWN_SERVICE;
-  const ns = ref.namespace ?? route.metadata.namespace ?? 'default';
+  const ns = ref.namespace ?? route.metadata.namespace;
   if (!svc) return inboundVip(ref.port, 'http', serviceHostname(ref.name, ns, ctx.opts.domain));
   const host = hostnameOf(svc, ctx.opts.domain);
   return ownedHere(ctx, svc) ? inboundVip(ref.port, 'http', host) : outbound(ref.port, host);

@@ -19,7 +19,7 @@ export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
 
 /** The rule a waypoint applies to a service, looked up from the waypoint's own namespace. */
 export function ruleFor(ctx: WaypointContext, index: DestinationRuleIndex, svc: Service): MergedRule | undefined {
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   return index.lookup(ctx.waypoint.namespace, hostnameOf(svc, ctx.opts.domain), ns);
 }
 

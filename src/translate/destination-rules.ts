@@ -276,7 +276,7 @@ export function userRules(world: World, namespace: string, domain: string, reads
 }
 
 function userRule(r: DestinationRule, domain: string): RuleInput {
-  const ns = r.metadata.namespace ?? 'default';
+  const ns = r.metadata.namespace;
   return {
     namespace: ns,
     name: r.metadata.name,

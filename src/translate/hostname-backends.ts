@@ -2,7 +2,7 @@
 // ServiceEntry declares, as the egress waypoint guide routes to it
 // (conversion.go: buildDestination, the ServiceEntry `Hostname` case).
 import { waypointKey } from '../ambient';
-import { list, type BackendRef, type KubeObject, type ServiceEntry, type World } from '../model';
+import { list, type BackendRef, type NamespacedObject, type ServiceEntry, type World } from '../model';
 import type { WaypointContext } from './context';
 import type { Reads } from './reads';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from './names';
@@ -38,11 +38,16 @@ function entryForHost(world: World, host: string, fromNs: string): ServiceEntry 
  * conversion.go: buildDestination — a Hostname may not carry a namespace;
  * a host no ServiceEntry declares is reported BackendNotFound.
  */
-export function checkHostnameRef(world: World, route: KubeObject, ref: BackendRef, reads?: Reads): HostnameChecked {
+export function checkHostnameRef(
+  world: World,
+  route: NamespacedObject,
+  ref: BackendRef,
+  reads?: Reads,
+): HostnameChecked {
   if (ref.namespace !== undefined)
     return { ok: false, reason: 'InvalidKind', message: 'namespace may not be set with Hostname type', invalid: true };
   reads?.all('ServiceEntry');
-  const entry = entryForHost(world, ref.name, route.metadata.namespace ?? 'default');
+  const entry = entryForHost(world, ref.name, route.metadata.namespace);
   if (!entry) return { ok: false, reason: 'BackendNotFound', message: `backend(${ref.name}) not found` };
   return { ok: true, entry };
 }
@@ -55,7 +60,7 @@ export function checkHostnameRef(world: World, route: KubeObject, ref: BackendRe
  */
 export function hostnameCluster(
   ctx: WaypointContext,
-  route: KubeObject,
+  route: NamespacedObject,
   ref: BackendRef,
 ): { ok: boolean; reason?: string; message?: string; cluster: string; outbound?: OutboundClusterIR } {
   const checked = checkHostnameRef(ctx.world, route, ref, ctx.reads);
@@ -67,7 +72,7 @@ export function hostnameCluster(
   const port = entry?.spec?.ports?.find((p) => p.number === portNumber);
   const flavor = port && chainKind(serviceEntryProtocol(port)) === 'tcp' ? 'tcp' : 'http';
   if (!entry) return { ...checked, ok: false, cluster: inboundVip(portNumber, 'http', ref.name) };
-  const ns = entry.metadata.namespace ?? 'default';
+  const ns = entry.metadata.namespace;
   ctx.reads.object('ServiceEntry', ns, entry.metadata.name);
   const owner = ctx.index.waypointFor(`ServiceEntry/${ns}/${entry.metadata.name}`);
   if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key)

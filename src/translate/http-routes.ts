@@ -183,7 +183,7 @@ export function httpRoutesFor(
           : { retry: DEFAULT_RETRY, timeoutMs: undefined };
       for (const match of matches) {
         const ir: HttpRouteIR = {
-          name: routeName(route.metadata.namespace ?? 'default', route.metadata.name, i, rule.name),
+          name: routeName(route.metadata.namespace, route.metadata.name, i, rule.name),
           match,
           backends,
           mirrors: [],

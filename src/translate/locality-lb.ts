@@ -157,7 +157,7 @@ export function trafficDistributionOf(ctx: WaypointContext, svc: Service): strin
   if (spec) return spec;
   const own = svc.metadata.annotations?.[ANNOTATION];
   if (own) return distributionName(own, true);
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   ctx.reads.object('Namespace', undefined, ns);
   const nsValue = get(ctx.world, 'Namespace', undefined, ns)?.metadata.annotations?.[ANNOTATION];
   return nsValue ? distributionName(nsValue, true) : undefined;

@@ -85,7 +85,7 @@ export function serverRequiresMtls(
 export function serverIdentities(backends: readonly ServiceEndpoint[], trustDomain: string): string[] {
   const ids = new Set<string>();
   for (const { pod } of backends)
-    if (pod) ids.add(names.spiffeId(trustDomain, pod.metadata.namespace ?? 'default', podServiceAccount(pod.spec)));
+    if (pod) ids.add(names.spiffeId(trustDomain, pod.metadata.namespace, podServiceAccount(pod.spec)));
   return [...ids].sort();
 }
 
@@ -94,7 +94,7 @@ function hostMatches(rule: DestinationRule, host: string, domain: string): boole
   if (h === '*') return true;
   if (h.startsWith('*.')) return host.endsWith(h.slice(1));
   // A short name is relative to the rule's own namespace.
-  const fqdn = h.includes('.') ? h : names.serviceHostname(h, rule.metadata.namespace ?? 'default', domain);
+  const fqdn = h.includes('.') ? h : names.serviceHostname(h, rule.metadata.namespace, domain);
   return fqdn === host;
 }
 

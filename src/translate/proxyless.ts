@@ -159,7 +159,7 @@ function edsCluster(name: string, tls: TransportSocket | undefined): Cluster {
 }
 
 function policiesFor(world: World, svc: Service): AuthzPolicyIR[] {
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   return inNamespace(world, 'AuthorizationPolicy', ns)
     .filter((p) =>
       targetRefsOf(p.spec).some((t) => t.kind === 'Service' && (t.group ?? '') === '' && t.name === svc.metadata.name),
@@ -197,7 +197,7 @@ type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
 
 export function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions, svc: Service, reads: Reads) {
   const host = hostnameOf(svc, opts.domain);
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
   const none: Waypoint = {
     namespace: ns,

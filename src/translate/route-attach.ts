@@ -18,8 +18,7 @@ type RouteKind = AnyRoute['kind'];
 export function refersToService(ref: ParentReference, routeNs: string, svc: Service, port?: number): boolean {
   const group = parentRefGroup(ref);
   if (!((group === '' || group === 'core') && ref.kind === 'Service')) return false;
-  if ((ref.namespace ?? routeNs) !== (svc.metadata.namespace ?? 'default') || ref.name !== svc.metadata.name)
-    return false;
+  if ((ref.namespace ?? routeNs) !== svc.metadata.namespace || ref.name !== svc.metadata.name) return false;
   return port === undefined || ref.port === undefined || ref.port === port;
 }
 
@@ -77,7 +76,7 @@ function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, A
 function asParent(svc: Service | RouteParent): RouteParent {
   if ('kind' in svc && svc.kind === 'ServiceEntry') return svc;
   if ('metadata' in svc)
-    return { kind: 'Service', namespace: svc.metadata.namespace ?? 'default', name: svc.metadata.name, hostname: '' };
+    return { kind: 'Service', namespace: svc.metadata.namespace, name: svc.metadata.name, hostname: '' };
   return svc;
 }
 

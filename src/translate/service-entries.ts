@@ -118,7 +118,7 @@ export function serviceEntryEndpoints(
   host: string,
   port: ServiceEntryPort,
 ): EndpointIR[] {
-  const ns = se.metadata.namespace ?? 'default';
+  const ns = se.metadata.namespace;
   const dns = resolutionOf(se) === 'DNS' || resolutionOf(se) === 'DNS_ROUND_ROBIN';
   const usable = (a: string) => a !== '' && !a.startsWith('unix://') && (dns || isIp(a));
   const fallback = port.targetPort ?? port.number;
@@ -179,7 +179,7 @@ export function servedServiceEntries(ctx: WaypointContext): ServiceEntry[] {
   const out: ServiceEntry[] = [];
   for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
     if (s.kind !== 'ServiceEntry') continue;
-    const ns = s.metadata.namespace ?? 'default';
+    const ns = s.metadata.namespace;
     ctx.reads.object('ServiceEntry', ns, s.metadata.name);
     const se = getInNamespace(ctx.world, 'ServiceEntry', ns, s.metadata.name);
     if (se) out.push(se);

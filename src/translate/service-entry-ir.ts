@@ -35,7 +35,7 @@ export function serviceEntryIRs(
   );
   const wildcardTls = ctx.opts.wildcardTlsServiceEntries === true;
   for (const se of sorted) {
-    const ns = se.metadata.namespace ?? 'default';
+    const ns = se.metadata.namespace;
     const policy = policyOf(`ServiceEntry/${ns}/${se.metadata.name}`);
     const resolution = resolutionOf(se);
     const targetPorts: Record<number, number> = {};

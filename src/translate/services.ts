@@ -88,7 +88,7 @@ export function portProtocol(p: ServicePort): PortProtocol {
 }
 
 export function hostnameOf(svc: Service, domain: string): string {
-  return serviceHostname(svc.metadata.name, svc.metadata.namespace ?? 'default', domain);
+  return serviceHostname(svc.metadata.name, svc.metadata.namespace, domain);
 }
 
 export function vipsOf(svc: Service): string[] {
@@ -101,7 +101,7 @@ function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): Wor
   const name = pod?.metadata.name ?? svc.metadata.name;
   return {
     name,
-    namespace: pod?.metadata.namespace ?? svc.metadata.namespace ?? 'default',
+    namespace: pod?.metadata.namespace ?? svc.metadata.namespace,
     canonicalName: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? name,
     canonicalRevision:
       l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
@@ -115,7 +115,7 @@ function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): Wor
  * which ones there are as namespace members.
  */
 function readEndpointSources(svc: Service, world: World, reads: Reads): void {
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   reads.members('EndpointSlice', ns);
   const slices = endpointSlicesOf(world, ns, svc.metadata.name);
   for (const s of slices) {
@@ -129,7 +129,7 @@ function readEndpointSources(svc: Service, world: World, reads: Reads): void {
 
 /** Endpoints of a service port, with what the waypoint needs to reach each. */
 export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace;
   readEndpointSources(svc, world, reads);
   reads.object('Namespace', undefined, ns);
   return endpointsOf(svc, p, world).map((e) => {

@@ -7,6 +7,7 @@ import {
   list,
   MESH_CONTROLLER,
   type KubeObject,
+  type NamespacedObject,
   type AuthorizationPolicy,
   type BackendTLSPolicy,
   type XBackendTrafficPolicy,
@@ -62,7 +63,7 @@ function waypointConfigured(labels: Record<string, string> | undefined): boolean
  * reports True with the problem as its message.
  */
 function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentReference) {
-  const routeNs = route.metadata.namespace ?? 'default';
+  const routeNs = route.metadata.namespace;
   const ns = ref.namespace ?? routeNs;
   const gen = route.metadata.generation;
   const entry = isServiceEntryParent(ref);
@@ -141,8 +142,8 @@ function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefi
   };
 }
 
-function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTargetReference) {
-  const ns = policy.metadata.namespace ?? 'default';
+function targetCondition(ctx: StatusContext, policy: NamespacedObject, t: PolicyTargetReference) {
+  const ns = policy.metadata.namespace;
   const gen = policy.metadata.generation;
   const group = t.group ?? '';
   const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
@@ -185,7 +186,7 @@ function targetCondition(ctx: StatusContext, policy: KubeObject, t: PolicyTarget
 
 function policyProblems(
   ctx: StatusContext,
-  policy: KubeObject & { spec?: Targeting & { action?: string; provider?: { name: string } } },
+  policy: NamespacedObject & { spec?: Targeting & { action?: string; provider?: { name: string } } },
 ): string[] {
   // Problems found at load: the policy is served in its fail-closed form (model/fail-closed.ts).
   const out: string[] = [...(policy.invalid ?? [])];
@@ -225,7 +226,7 @@ function policyProblems(
 const UNSUPPORTED_ON_WAYPOINTS = new Set(['WasmPlugin', 'EnvoyFilter']);
 
 /** A targetRefs policy: one WaypointAccepted condition per target. */
-function policyStatus(ctx: StatusContext, p: KubeObject & { spec?: Targeting }): ObjectStatus | undefined {
+function policyStatus(ctx: StatusContext, p: NamespacedObject & { spec?: Targeting }): ObjectStatus | undefined {
   const targets = targetRefsOf(p.spec);
   if (targets.length === 0) return undefined;
   const kind = p.kind;
@@ -371,7 +372,7 @@ export function objectStatus(ctx: StatusContext, o: KubeObject): ObjectStatus | 
     case 'Telemetry':
     case 'WasmPlugin':
     case 'EnvoyFilter':
-      return policyStatus(ctx, o as KubeObject & { spec?: Targeting });
+      return policyStatus(ctx, o as NamespacedObject & { spec?: Targeting });
     case 'BackendTLSPolicy':
     case 'XBackendTrafficPolicy':
       return backendPolicyStatus(ctx, o as BackendTLSPolicy | XBackendTrafficPolicy);

@@ -1,4 +1,4 @@
-import { type KubeObject, type PolicyTargetReference, type Targeting } from '../model';
+import { type NamespacedObject, type PolicyTargetReference, type Targeting } from '../model';
 import type { WaypointContext } from './context';
 
 export type Attachment =
@@ -21,8 +21,8 @@ const GATEWAY_GROUP = 'gateway.networking.k8s.io';
  * the waypoint Gateway itself, or the istio-waypoint GatewayClass from the
  * root namespace.
  */
-export function attachmentsOn(ctx: WaypointContext, policy: KubeObject & { spec?: Targeting }): Attachment[] {
-  const ns = policy.metadata.namespace ?? 'default';
+export function attachmentsOn(ctx: WaypointContext, policy: NamespacedObject & { spec?: Targeting }): Attachment[] {
+  const ns = policy.metadata.namespace;
   const out: Attachment[] = [];
   for (const t of targetRefsOf(policy.spec)) {
     const group = t.group ?? '';

@@ -57,7 +57,7 @@ export function tcpRouteFromGateway(
   const rule = chosen.spec?.rules?.[0];
   if (!rule) return { tcp: [], outbound };
   const backends = tcpBackends(ctx, chosen, rule.backendRefs ?? [], outbound);
-  const name = routeName(chosen.metadata.namespace ?? 'default', chosen.metadata.name, 0, rule.name);
+  const name = routeName(chosen.metadata.namespace, chosen.metadata.name, 0, rule.name);
   return { tcp: [{ name, backends, kind: chosen.kind === 'TLSRoute' ? 'TLSRoute' : 'TCPRoute' }], outbound };
 }
 

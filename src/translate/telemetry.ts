@@ -71,9 +71,8 @@ export function applicableTelemetry(ctx: WaypointContext, svc?: Service): Applic
   wide(root);
   let ns = ctx.waypoint.namespace;
   if (ns !== root) wide(ns);
-  const svcNs = svc?.metadata.namespace ?? 'default';
-  if (svc && svcNs !== ns) {
-    ns = svcNs;
+  if (svc && svc.metadata.namespace !== ns) {
+    ns = svc.metadata.namespace;
     wide(ns);
   }
   for (const t of telemetriesIn(ctx, ns)) {
@@ -81,7 +80,7 @@ export function applicableTelemetry(ctx: WaypointContext, svc?: Service): Applic
     // policy_matcher.go: ShouldAttachPolicy — a waypoint honours targetRefs to
     // its Gateway (or class) and to the service the chain is for.
     const attaches = attachmentsOn(ctx, t).some(
-      (a) => a.scope === 'waypoint' || (svc && a.namespace === svcNs && a.name === svc.metadata.name),
+      (a) => a.scope === 'waypoint' || (svc && a.namespace === svc.metadata.namespace && a.name === svc.metadata.name),
     );
     if (attaches) add(t);
   }

@@ -147,7 +147,7 @@ function mergeRule(root: VsHttpRoute, leaf: VsHttpRoute): VsHttpRoute | undefine
 
 /** Whether a delegate is visible from `ns` (its exportTo, else the mesh default; `.` is its own namespace). */
 function exportedTo(delegate: VirtualService, ns: string, defaults: readonly string[]): boolean {
-  const own = delegate.metadata.namespace ?? 'default';
+  const own = delegate.metadata.namespace;
   const written = delegate.spec?.exportTo ?? [];
   const to = (written.length > 0 ? written : defaults).map((e) => (e === '.' ? own : e));
   return to.includes('*') || to.includes(ns);
@@ -171,7 +171,7 @@ export function mergedHttpRules(
   if (!http.some((r) => r.delegate)) return { rules: http, problems: [] };
   const rules: VsHttpRoute[] = [];
   const problems: DelegateProblem[] = [];
-  const rootNs = vs.metadata.namespace ?? 'default';
+  const rootNs = vs.metadata.namespace;
   for (const rule of http) {
     if (!rule.delegate) {
       rules.push(resolved(rule, vs, domain));

@@ -20,7 +20,7 @@ import { endpointIRs, istioProtocol, portProtocol } from './services';
  */
 export function resolveShortname(host: string, vs: VirtualService, domain: string): string {
   if (host === '' || host === '*' || host.includes('.') || host.includes(':')) return host;
-  return `${host}.${vs.metadata.namespace ?? 'default'}.svc.${domain}`;
+  return `${host}.${vs.metadata.namespace}.svc.${domain}`;
 }
 
 /** The Kubernetes Service a hostname names (`<name>.<ns>.svc.<domain>`), if any. */
@@ -102,7 +102,7 @@ function serviceEntryCluster(
   const sp = ports.find((p) => p.number === port);
   const proto = (sp?.protocol ?? '').toUpperCase();
   const flavor = !sp || proto === '' || HTTP_PROTOCOLS.has(proto) ? 'http' : 'tcp';
-  const key = `ServiceEntry/${se.metadata.namespace ?? 'default'}/${se.metadata.name}`;
+  const key = `ServiceEntry/${se.metadata.namespace}/${se.metadata.name}`;
   const owner = ctx.index.waypointFor(key);
   const canary = ctx.index.canaryFor(key);
   const here = (owner && waypointKey(owner) === ctx.waypoint.key) || canary?.key === ctx.waypoint.key;

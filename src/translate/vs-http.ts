@@ -234,7 +234,7 @@ function translate(
     backends: [],
     mirrors: [],
     grpc: false,
-    source: { kind: 'VirtualService', namespace: vs.metadata.namespace ?? 'default', name: vs.metadata.name },
+    source: { kind: 'VirtualService', namespace: vs.metadata.namespace, name: vs.metadata.name },
     vs: {
       weighted: dests.length > 1,
       ...(m ? { caseSensitive: !m.ignoreUriCase } : {}),

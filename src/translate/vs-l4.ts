@@ -59,7 +59,7 @@ export function vsTcpRoute(
     cluster: vsDestinationCluster(ctx, vs, d.destination, port, outbound),
     weight: d.weight ?? 0,
   }));
-  const ns = vs.metadata.namespace ?? 'default';
+  const ns = vs.metadata.namespace;
   return {
     name: `${ns}.${vs.metadata.name}`,
     backends,

@@ -42,7 +42,7 @@ export function withVirtualServiceHttp(
     // Routes in the waypoint's namespace make the block one of its own namespace.
     const ns = attached.some((r) => r.metadata.namespace === ctx.waypoint.namespace)
       ? ctx.waypoint.namespace
-      : (svc.metadata.namespace ?? 'default');
+      : svc.metadata.namespace;
     blocks.push({
       value: gateway.routes,
       namespace: ns,
@@ -75,7 +75,7 @@ export function withVirtualServiceTcp(
   const host = hostnameOf(svc, ctx.opts.domain);
   const block = (r: AnyRoute, kind: 'tls' | 'tcp'): GatewayBlock<AnyRoute> => ({
     value: r,
-    namespace: r.metadata.namespace ?? 'default',
+    namespace: r.metadata.namespace,
     created: r.metadata.creationTimestamp ?? '',
     name: `${r.metadata.name}~${kind}~0~gateway`,
   });

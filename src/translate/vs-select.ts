@@ -51,7 +51,7 @@ export function exportBucket(
   ns: string,
   defaults: readonly string[] = ['*'],
 ): number | undefined {
-  const own = vs.metadata.namespace ?? 'default';
+  const own = vs.metadata.namespace;
   const written = vs.spec?.exportTo ?? [];
   const to = (written.length > 0 ? written : defaults).map((e) => (e === '.' ? own : e));
   if (to.includes('*')) return 2;
@@ -69,7 +69,7 @@ export function forMesh(vs: VirtualService): boolean {
 /** The VirtualServices in the namespaces a waypoint reads that name `svc`, unordered. */
 export function candidateVirtualServices(ctx: WaypointContext, svc: Service): VirtualService[] {
   const host = hostnameOf(svc, ctx.opts.domain);
-  const namespaces = [...new Set([svc.metadata.namespace ?? 'default', ctx.waypoint.namespace])];
+  const namespaces = [...new Set([svc.metadata.namespace, ctx.waypoint.namespace])];
   const out: VirtualService[] = [];
   let defaults: readonly string[] | undefined;
   for (const ns of namespaces) {
@@ -105,7 +105,7 @@ export function orderedSources<G>(
     gatewayHere: false,
     created: vs.metadata.creationTimestamp ?? '',
     name: vs.metadata.name,
-    namespace: vs.metadata.namespace ?? 'default',
+    namespace: vs.metadata.namespace,
   }));
   // Generated VirtualServices carry no exportTo: the mesh default's bucket.
   // Deliberate difference: one the default hides is still applied.

@@ -3,7 +3,7 @@ import {
   inNamespace,
   type Service,
   type AuthorizationPolicy,
-  type KubeObject,
+  type NamespacedObject,
   type RequestAuthentication,
   type Targeting,
 } from '../model';
@@ -35,7 +35,7 @@ import {
   vipsOf,
 } from './services';
 
-type Targeted = KubeObject & { spec?: Targeting };
+type Targeted = NamespacedObject & { spec?: Targeting };
 
 /** Policies of one kind, split into waypoint-wide ones and those per service. */
 interface Attached<T> {
@@ -88,7 +88,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const entries = servedServiceEntries(ctx);
   const namespaces = policyNamespaces(
     ctx,
-    [...services, ...entries].map((s) => s.metadata.namespace ?? 'default'),
+    [...services, ...entries].map((s) => s.metadata.namespace),
   );
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
@@ -157,7 +157,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const rules = destinationIndex(ctx);
   for (const svc of services) {
     const rule = ruleFor(ctx, rules, svc);
-    const ns = svc.metadata.namespace ?? 'default';
+    const ns = svc.metadata.namespace;
     const svcKey = `${ns}/${svc.metadata.name}`;
     // One object for every service without a policy of its own, so what is
     // built from it (HTTP filters) is built once.

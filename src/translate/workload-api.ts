@@ -97,7 +97,7 @@ function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: Trans
   const wp = boundWaypoint(index, key);
   return {
     name: svc.metadata.name,
-    namespace: svc.metadata.namespace ?? 'default',
+    namespace: svc.metadata.namespace,
     hostname: hostnameOf(svc, opts.domain),
     addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
@@ -120,7 +120,7 @@ function podReady(p: Pod): boolean {
 // What workloadMsg reads, as objects that keep their identity while unchanged
 // (the World and the index share structure between versions).
 function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): readonly unknown[] {
-  const ns = pod.metadata.namespace ?? 'default';
+  const ns = pod.metadata.namespace;
   return [
     get(world, 'Namespace', undefined, ns),
     inNamespace(world, 'Service', ns),
@@ -154,7 +154,7 @@ const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
 
 function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
   const l = pod.metadata.labels ?? {};
-  const ns = pod.metadata.namespace ?? 'default';
+  const ns = pod.metadata.namespace;
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
   for (const svc of servicesSelecting(inNamespace(world, 'Service', ns), l)) {
     services[serviceResourceName(svc, opts.domain)] = {
@@ -191,7 +191,7 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
 }
 
 function selectorPolicies(world: World, pod: Pod): string[] {
-  return inNamespace(world, 'AuthorizationPolicy', pod.metadata.namespace ?? 'default')
+  return inNamespace(world, 'AuthorizationPolicy', pod.metadata.namespace)
     .filter(
       (p) =>
         targetRefsOf(p.spec).length === 0 &&
@@ -241,7 +241,7 @@ function extrasFields(
  * hostAddresses), its ports with their protocol, and its subjectAltNames.
  */
 function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
-  const ns = se.metadata.namespace ?? 'default';
+  const ns = se.metadata.namespace;
   const key = `ServiceEntry/${ns}/${se.metadata.name}`;
   const wp = boundWaypoint(index, key);
   const extras = wp ? extrasFields(se, key, world, index, opts) : {};
@@ -283,7 +283,7 @@ function workloadEntryMsg(
 ): WorkloadMsg | undefined {
   const addr = we.spec?.address;
   if (!addr || !isIp(addr)) return undefined;
-  const ns = we.metadata.namespace ?? 'default';
+  const ns = we.metadata.namespace;
   const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
   for (const se of inNamespace(world, 'ServiceEntry', ns)) {
@@ -341,7 +341,7 @@ export function buildWorkloadApi(
   for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
     // Its namespace's labels and annotations carry the ingress and canary settings.
-    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace ?? 'default');
+    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace);
     const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain, ns], () =>
       serviceMsg(svc, world, index, opts),
     );

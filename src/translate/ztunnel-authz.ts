@@ -73,7 +73,7 @@ export function authorizationMsg(p: AuthorizationPolicy, opts: TranslateOptions)
   if (targetRefsOf(p.spec).length > 0) return undefined;
   const action = authorizationAction(p.spec);
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
-  const ns = p.metadata.namespace ?? 'default';
+  const ns = p.metadata.namespace;
   const scope = p.spec?.selector ? 'WORKLOAD_SELECTOR' : ns === opts.rootNamespace ? 'GLOBAL' : 'NAMESPACE';
   const groups: NonNullable<AuthorizationMsg['groups']> = [];
   for (const rule of p.spec?.rules ?? []) {
