@@ -1,6 +1,6 @@
 // Typed readings of input fields the translator needs as values, so it never
 // re-parses a string (the checks in kinds.ts already refused what these cannot read).
-import { parseIp } from './values';
+import { checkedValue, parseCidr, parseIp } from './values';
 
 /**
  * A Service port's targetPort as a number or a container port name
@@ -17,4 +17,13 @@ export function targetPortOf(t: number | string | undefined): { port: number } |
 export function ipBytesOf(text: string): number[] | undefined {
   const r = parseIp(text);
   return r.ok ? r.value.bytes : undefined;
+}
+
+/**
+ * A CIDR that passed the load checks (a ServiceEntry address), as the range
+ * it covers: the address as written and its prefix length.
+ */
+export function cidrOf(text: string): { address: string; prefixLen: number } {
+  const c = checkedValue(parseCidr, text);
+  return { address: text.slice(0, text.indexOf('/')), prefixLen: c.prefixLen };
 }

@@ -2,17 +2,15 @@ import type { ConsistentHashLB } from '../model';
 import type { WaypointContext } from './context';
 import type { DestinationRuleIndex, MergedRule } from './destination-rules';
 import type { HttpRouteIR, TcpProxyIR, TcpRouteIR } from './ir';
+import { clusterNameParts } from './names';
 
 // What a DestinationRule changes outside the clusters: the routes' hash
 // policies and the TCP chains' tcp_proxy.
 
 /** A backend cluster's host and port, read back from its name (`…|<port>|…|<host>`). */
 function clusterTarget(cluster: string): { host: string; port: number } | undefined {
-  const parts = cluster.split('|');
-  if (parts.length !== 4) return undefined;
-  const port = Number(parts[1]);
-  const host = parts[3] ?? '';
-  return Number.isInteger(port) && host ? { host, port } : undefined;
+  const c = clusterNameParts(cluster);
+  return c && { host: c.hostname, port: c.port };
 }
 
 /** The namespace of a Kubernetes service host (`name.ns.svc.<domain>`). */

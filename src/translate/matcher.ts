@@ -1,4 +1,5 @@
 import { pack, type TypeMap } from '../envoy';
+import { cidrOf } from '../model/typed';
 import { once } from './common';
 
 type Matcher = TypeMap['xds.type.matcher.v3.Matcher'];
@@ -51,8 +52,10 @@ function forSelector(sel: ChainSelector): OnMatch {
 
 /** util.go: ConvertAddressToCidr — one address as a host range; a CIDR (ServiceEntry addresses) as itself. */
 function hostRange(ip: string): CidrRange {
-  const [addr = ip, bits] = ip.split('/');
-  if (bits !== undefined) return { address_prefix: addr, prefix_len: { value: Number(bits) } };
+  if (ip.includes('/')) {
+    const c = cidrOf(ip);
+    return { address_prefix: c.address, prefix_len: { value: c.prefixLen } };
+  }
   return { address_prefix: ip, prefix_len: { value: ip.includes(':') ? 128 : 32 } };
 }
 

@@ -329,3 +329,16 @@ export const SDS_KUBERNETES_PREFIX = 'kubernetes://';
 export const SDS_CONFIGMAP_PREFIX = 'configmap://';
 /** InvalidSecretTypeURI: a reference that could not be resolved; never served. */
 export const SDS_INVALID_PREFIX = 'invalid://';
+
+/**
+ * A cluster name built by `inboundVip` or `outbound`, read back: its port and
+ * hostname. Undefined for any other name (`UnknownService`, a blackhole).
+ */
+export function clusterNameParts(
+  name: string,
+): { kind: 'inbound-vip' | 'outbound'; port: number; hostname: string } | undefined {
+  const [kind, port = '', , hostname = '', ...rest] = name.split('|');
+  if ((kind !== 'inbound-vip' && kind !== 'outbound') || rest.length > 0 || !/^\d{1,5}$/.test(port) || !hostname)
+    return undefined;
+  return { kind, port: +port, hostname };
+}

@@ -89,10 +89,9 @@ export function provenance(
 
 /** The service port an `inbound-vip|<port>|<protocol>|<hostname>` name belongs to. */
 function servicePort(ir: WaypointIR, name: string) {
-  const parts = name.split('|');
-  if (parts[0] !== 'inbound-vip' || parts.length !== 4) return undefined;
-  const port = Number(parts[1]);
-  return ir.services.find((s) => s.hostname === parts[3])?.ports.find((p) => p.port === port);
+  const c = names.clusterNameParts(name);
+  if (c?.kind !== 'inbound-vip') return undefined;
+  return ir.services.find((s) => s.hostname === c.hostname)?.ports.find((p) => p.port === c.port);
 }
 
 /** Route entries are named `<namespace>.<route>.<rule>`; namespaces have no dots, route names may. */

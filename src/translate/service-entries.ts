@@ -18,6 +18,7 @@ import type { EndpointIR, IstioProtocol, ServiceEntryResolution, WorkloadRef } f
 import { podLocality } from './locality';
 import { parseIstioProtocol } from './services';
 import { DEFAULT_CANONICAL_REVISION, serviceEntryResolution } from '../model/defaults';
+import { cidrOf } from '../model/typed';
 
 export type ServiceEntryPort = NonNullable<ServiceEntrySpec['ports']>[number];
 
@@ -53,9 +54,9 @@ function usesAllocatedAddresses(se: ServiceEntry): boolean {
 
 /** `a.b.c.d/32` is the address itself (conversion.go: convertServices). */
 function normaliseAddress(a: string): string {
-  const [ip = a, bits] = a.split('/');
-  if (bits === undefined) return a;
-  return Number(bits) === (ip.includes(':') ? 128 : 32) ? ip : a;
+  if (!a.includes('/')) return a;
+  const c = cidrOf(a);
+  return c.prefixLen === (c.address.includes(':') ? 128 : 32) ? c.address : a;
 }
 
 /**

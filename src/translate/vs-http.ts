@@ -1,3 +1,4 @@
+import { parseRetryOn } from '../model/retry-on';
 import { checkedValue, parseIstioDuration } from '../model/values';
 import {
   type VirtualService,
@@ -130,28 +131,15 @@ function fault(f: VsHttpRoute['fault']): FaultIR | undefined {
   return out.delay || out.abort ? out : undefined;
 }
 
-/** Go's net/http StatusText: the codes a `retryOn` entry may name. */
-const KNOWN_STATUS = new Set([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400,
-  401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425,
-  426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
-]);
-
 /** route/retry/retry.go: ConvertPolicy, parseRetryOn. No policy: the default; attempts 0: none. */
 function retry(r: VsHttpRoute['retries']): RetryIR | undefined {
   if (!r) return DEFAULT_RETRY;
   const attempts = r.attempts ?? 0;
   if (attempts <= 0) return undefined;
   let retryOn = DEFAULT_RETRY.retryOn;
-  const codes: number[] = [];
+  let codes: number[] = [];
   if (r.retryOn) {
-    retryOn = [];
-    for (const part of r.retryOn.split(',').map((x) => x.trim())) {
-      if (part === '') continue;
-      const n = /^[+-]?\d+$/.test(part) ? Number(part) : NaN;
-      if (KNOWN_STATUS.has(n)) codes.push(n);
-      else retryOn.push(part);
-    }
+    ({ policies: retryOn, codes } = parseRetryOn(r.retryOn));
     if (codes.length > 0 && !retryOn.join(',').includes('retriable-status-codes'))
       retryOn = [...retryOn, 'retriable-status-codes'];
   }
