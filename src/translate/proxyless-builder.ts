@@ -44,7 +44,7 @@ export class ProxylessBuilder {
         for (const key of this.readers.get(h) ?? []) stale.add(key);
       for (const key of stale) {
         const p = this.pieces.get(key);
-        if (p) dirty.add(p.svc.metadata.namespace ?? '');
+        if (p) dirty.add(p.svc.metadata.namespace);
         this.drop(key);
       }
       // A Service added or deleted changes its namespace's bucket without any piece reading it.

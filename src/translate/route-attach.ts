@@ -113,8 +113,8 @@ export function routeOrder(a: AnyRoute, b: AnyRoute): number {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;
-  const na = a.metadata.namespace ?? '';
-  const nb = b.metadata.namespace ?? '';
+  const na = a.metadata.namespace;
+  const nb = b.metadata.namespace;
   if (na !== nb) return na < nb ? -1 : 1;
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }

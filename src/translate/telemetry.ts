@@ -56,7 +56,7 @@ export function applicableTelemetry(ctx: WaypointContext, svc?: Service): Applic
   const out: ApplicableTelemetry = { key: '', logging: [], tracing: [], metrics: [], objects: [] };
   const keys: string[] = [];
   const add = (t: Telemetry) => {
-    keys.push(`${t.metadata.namespace ?? ''}/${t.metadata.name}`);
+    keys.push(`${t.metadata.namespace}/${t.metadata.name}`);
     out.objects.push(t);
     if ((t.spec?.accessLogging ?? []).length > 0) out.logging.push(t.spec?.accessLogging ?? []);
     out.tracing.push(...(t.spec?.tracing ?? []));
