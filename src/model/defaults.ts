@@ -47,3 +47,30 @@ export const redirectStatusCode = (r: { statusCode?: number }): number => r.stat
 
 /** Gateway API `Fraction.denominator` (of a request mirror): 100. */
 export const fractionDenominator = (f: { denominator?: number }): number => f.denominator ?? 100;
+
+// Defaults of fields the translator read with `??` at each use.
+
+/** Gateway API `HTTPRouteRetry.attempts` unset: istiod makes 2 attempts (conversion.go: convertHTTPRoute). */
+export const httpRouteRetryAttempts = (r: { attempts?: number }): number => r.attempts ?? 2;
+
+/** Gateway API `RetryConstraint.minRetryRate.count`: 10 (the CRD's default, which backend_policies.go repeats). */
+export const minRetryRateCount = (rc: { minRetryRate?: { count?: number } }): number => rc.minRetryRate?.count ?? 10;
+
+/** Gateway API `BudgetDetails.interval`: 10s (the CRD's default; backend_policies.go sets the same). */
+export const RETRY_BUDGET_INTERVAL = '10s';
+
+/** Istio DestinationRule `RetryBudget.percent`: 20 (cluster_traffic_policy.go: applyRetryBudget). */
+export const retryBudgetPercent = (rb: { percent?: number }): number => rb.percent ?? 20;
+
+/** Istio DestinationRule `RetryBudget.minRetryConcurrency` unset or 0: 3 (cluster_traffic_policy.go: applyRetryBudget). */
+export const retryBudgetMinConcurrency = (rb: { minRetryConcurrency?: number }): number =>
+  rb.minRetryConcurrency ? rb.minRetryConcurrency : 3;
+
+/** Istio `WarmupConfiguration.aggression`: 1, a linear ramp (cluster_traffic_policy.go: setWarmup). */
+export const warmupAggression = (w: { aggression?: number }): number => w.aggression ?? 1;
+
+/** Istio `WarmupConfiguration.minimumPercent`: 10 (cluster_traffic_policy.go: setWarmup). */
+export const warmupMinimumPercent = (w: { minimumPercent?: number }): number => w.minimumPercent ?? 10;
+
+/** Istio mesh config ext authz provider `timeout`: 600s (authz/builder/extauthz.go: timeoutOrDefault). */
+export const EXT_AUTHZ_TIMEOUT_MS = 600_000;

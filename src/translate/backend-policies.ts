@@ -18,6 +18,7 @@ import {
 import type { StatusContext, WaypointContext } from './context';
 import type { RuleInput } from './destination-rules';
 import { parseGatewayDuration } from '../model/values';
+import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../model/defaults';
 import { serviceHostname } from './names';
 import type { Reads } from './reads';
 import { condition, type ObjectStatus } from './status';
@@ -254,8 +255,8 @@ export function evaluateBackendTraffic(
     retryBudget = {
       ...(rc.budget?.percent !== undefined ? { percent: rc.budget.percent } : {}),
       // 10s unless a valid interval is given; at least 10 retries (the Gateway API defaults).
-      budgetInterval: interval?.ok ? `${interval.value}ms` : '10s',
-      minRetryConcurrency: rc.minRetryRate?.count ?? 10,
+      budgetInterval: interval?.ok ? `${interval.value}ms` : RETRY_BUDGET_INTERVAL,
+      minRetryConcurrency: minRetryRateCount(rc),
     };
   }
   let conds = new Map<string, Cond>([['Accepted', { reason: 'Accepted', message: 'Configuration is valid' }]]);

@@ -1,6 +1,12 @@
 import { pack, type TypeMap } from '../envoy';
 import type { LoadBalancerSettings, OutlierDetection, TrafficPolicy } from '../model';
 import { parseIstioDuration } from '../model/values';
+import {
+  retryBudgetMinConcurrency,
+  retryBudgetPercent,
+  warmupAggression,
+  warmupMinimumPercent,
+} from '../model/defaults';
 import type { IstioProtocol } from './ir';
 import { seconds } from './common';
 
@@ -57,8 +63,8 @@ export function initialHttpOptions(p: IstioProtocol | undefined): HttpOptions | 
 function retryBudget(t: Thresholds, rb: TrafficPolicy['retryBudget']): void {
   if (!rb) return;
   t.retry_budget = {
-    budget_percent: { value: rb.percent ?? 20 },
-    min_retry_concurrency: { value: rb.minRetryConcurrency ? rb.minRetryConcurrency : 3 },
+    budget_percent: { value: retryBudgetPercent(rb) },
+    min_retry_concurrency: { value: retryBudgetMinConcurrency(rb) },
   };
 }
 
@@ -180,8 +186,8 @@ function slowStart(lb: LoadBalancerSettings | undefined): SlowStart | undefined 
     return {
       slow_start_window: duration(lb.warmup.duration),
       // The runtime key is one Envoy never has: the value is fixed.
-      aggression: { default_value: lb.warmup.aggression ?? 1, runtime_key: '(' },
-      min_weight_percent: { value: lb.warmup.minimumPercent ?? 10 },
+      aggression: { default_value: warmupAggression(lb.warmup), runtime_key: '(' },
+      min_weight_percent: { value: warmupMinimumPercent(lb.warmup) },
     };
   if (lb?.warmupDurationSecs) return { slow_start_window: duration(lb.warmupDurationSecs) };
   return undefined;

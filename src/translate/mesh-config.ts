@@ -4,6 +4,7 @@ import type { Reads } from './reads';
 import type { AccessLogFormatIR } from './ir';
 import { ISTIO_JSON_LOG_FORMAT, ISTIO_TEXT_LOG_FORMAT } from './names';
 import { checkedValue, parseIstioDuration, parseStatusOnError } from '../model/values';
+import { EXT_AUTHZ_TIMEOUT_MS } from '../model/defaults';
 
 /** An ext_authz service declared in the mesh config's extensionProviders. */
 export interface ExtAuthzProvider {
@@ -12,7 +13,7 @@ export interface ExtAuthzProvider {
   /** Service hostname, e.g. ext-authz.foo.svc.cluster.local. */
   host: string;
   port: number;
-  timeoutMs?: number;
+  timeoutMs: number;
   failOpen: boolean;
   statusOnError?: number;
   pathPrefix?: string;
@@ -104,7 +105,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
       kind: p.envoyExtAuthzGrpc ? 'grpc' : 'http',
       host,
       port: cfg.port,
-      timeoutMs: ms(cfg.timeout),
+      timeoutMs: ms(cfg.timeout) ?? EXT_AUTHZ_TIMEOUT_MS,
       failOpen: cfg.failOpen === true,
       statusOnError:
         typeof cfg.statusOnError === 'string' && cfg.statusOnError !== ''

@@ -1,4 +1,5 @@
 import type { HTTPCORSFilter, HTTPRouteRule, PathModifier } from '../model';
+import { httpRouteRetryAttempts } from '../model/defaults';
 import type { CorsIR, RetryIR, StringMatchIR } from './ir';
 import { parseGatewayDuration } from './route-attach';
 
@@ -35,7 +36,7 @@ export function ruleRetryAndTimeout(rule: HTTPRouteRule | undefined): { retry?: 
     const timeoutMs = backend ?? request;
     return { retry: DEFAULT_RETRY, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   }
-  const attempts = rule.retry.attempts ?? 2;
+  const attempts = httpRouteRetryAttempts(rule.retry);
   const timeout = request !== undefined ? { timeoutMs: request } : {};
   if (attempts <= 0) return timeout;
   const codes = rule.retry.codes ?? [];
@@ -91,6 +92,7 @@ export function corsPolicy(f: HTTPCORSFilter | undefined): CorsIR {
  */
 export function redirectPort(r: { scheme?: string; port?: number }, listenerPort: number): number | undefined {
   const port = r.port ?? (r.scheme ? undefined : listenerPort);
+  // Unset, the request's scheme is kept: always plain http on a waypoint (not an API default).
   const scheme = r.scheme ?? 'http';
   if ((port === 80 && scheme === 'http') || (port === 443 && scheme === 'https')) return undefined;
   return port;

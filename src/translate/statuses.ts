@@ -31,7 +31,7 @@ import { jwksFor, resolvedJwks } from './authn';
 import { ruleUsesL7 } from './ztunnel-authz';
 import { authzPolicyIR } from './authz';
 import { ruleProblem } from './rbac';
-import { authorizationAction } from '../model/defaults';
+import { authorizationAction, parentRefGroup } from '../model/defaults';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -119,7 +119,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
 }
 
 function isServiceParent(ref: ParentReference): boolean {
-  const group = ref.group ?? GATEWAY_GROUP;
+  const group = parentRefGroup(ref);
   return (group === '' || group === 'core') && ref.kind === 'Service';
 }
 

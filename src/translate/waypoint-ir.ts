@@ -130,7 +130,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       });
     }
     const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
-    return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs: timeoutMs ?? 600_000, ...rest } };
+    return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs, ...rest } };
   };
   // The waypoint-wide parts, built once. A service with a policy of its own
   // of one kind gets its own list of that kind, and shares the other kinds'
