@@ -14,12 +14,13 @@ import { fmtSpread, load, mibUnit, msUnit } from './stats';
 interface StageFigures {
   wallMs: number;
   cpuMs: number;
+  mainCpuMs: number;
   gcMs: number;
   rssMiB: number;
 }
 interface ChildReport {
   stages: Record<string, StageFigures>;
-  total: { wallMs: number; cpuMs: number; gcMs: number };
+  total: { wallMs: number; cpuMs: number; mainCpuMs: number; gcMs: number };
   peakMiB: number;
   objects: number;
   statuses: number;
@@ -58,6 +59,9 @@ export function coldPath(services: number, runs: number, execArgv?: readonly str
         msUnit,
       )}; CPU ${fmtSpread(
         reports.map((r) => pick(r).cpuMs),
+        msUnit,
+      )}, of it main thread ${fmtSpread(
+        reports.map((r) => pick(r).mainCpuMs),
         msUnit,
       )}; GC ${fmtSpread(
         reports.map((r) => pick(r).gcMs),
