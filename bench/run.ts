@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import { startHeapCompaction } from '../src/cli/v8-heap';
 import { churnBench } from './churn-bench';
+import { coldPath } from './cold-path';
 import { dirEdit, w8 } from './dir-bench';
 import { diffBench } from './diff-bench';
 import { fleetBench } from './fleet-bench';
@@ -83,6 +84,11 @@ async function main(): Promise<void> {
   if (wants('w8')) {
     process.stderr.write(`cold-starting serve on a ${dirServices}-service directory, ${runs} times…\n`);
     rows.push(...(await w8(dirServices, runs)));
+  }
+  block();
+  if (only?.includes('coldpath')) {
+    process.stderr.write(`cold path stages on a ${dirServices}-service directory, ${runs} fresh processes…\n`);
+    rows.push(...coldPath(dirServices, runs));
   }
   block();
   if (only?.includes('diredit')) {

@@ -2,8 +2,17 @@
 // cluster serves, in directory mode those kept in the config directory or
 // named by `--crds`. Each served version's schema is compiled the first time
 // an object of it is checked, and once only (kept by the schema's text).
-import { compileSchema, type CompiledSchema } from './crd-schema';
+import type { CompiledSchema } from './crd-schema';
 import type { KindInfo } from './kinds';
+
+// The schema compiler brings ajv and the CEL runtime, ~90 ms to load; most
+// starts (no CRD with a schema for a kind present) never compile a schema.
+let compiler: typeof import('./crd-schema') | undefined;
+function compileSchema(schema: unknown, problems: string[]): CompiledSchema {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  compiler ??= require('./crd-schema') as typeof import('./crd-schema');
+  return compiler.compileSchema(schema, problems);
+}
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -105,6 +105,24 @@ describe('manifest directory source', () => {
     assert.deepEqual(errs, ['b.yaml:1: Service app/same: same object as a.yaml:1; ignored']);
   });
 
+  it('hands a duplicated object to the next file when the first one goes, and back when it returns', async () => {
+    writeFileSync(join(dir, 'a.yaml'), svc('same', 80));
+    writeFileSync(join(dir, 'b.yaml'), svc('same', 90));
+    writeFileSync(join(dir, 'c.yaml'), svc('same', 100));
+    await start();
+    assert.equal(ports('same'), 80);
+    assert.equal(src.errors().length, 2);
+    unlinkSync(join(dir, 'a.yaml'));
+    await until(() => ports('same') === 90, 'b.yaml serves it');
+    assert.deepEqual(src.errors().map(describeError), ['c.yaml:1: Service app/same: same object as b.yaml:1; ignored']);
+    unlinkSync(join(dir, 'c.yaml'));
+    await until(() => src.errors().length === 0, 'no duplicate left');
+    assert.equal(ports('same'), 90);
+    writeFileSync(join(dir, 'a.yaml'), svc('same', 85));
+    await until(() => ports('same') === 85, 'a.yaml first again');
+    assert.deepEqual(src.errors().map(describeError), ['b.yaml:1: Service app/same: same object as a.yaml:1; ignored']);
+  });
+
   it('follows edits, new files and deletions, and keeps the last good version of a broken object', async () => {
     writeFileSync(join(dir, 'a.yaml'), svc('s', 80));
     await start();
