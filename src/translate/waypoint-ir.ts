@@ -179,7 +179,8 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
       const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);
-      const tcpProxy = protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, rule, tcp.tcp);
+      const tcpProxy =
+        protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, hostnameOf(svc, ctx.opts.domain), tcp.tcp);
       ports.push({
         port: p.port,
         name: p.name ?? '',
