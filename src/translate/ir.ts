@@ -435,6 +435,8 @@ export interface OutboundClusterIR {
   /** Without a rule's policy: locality plan and setting from trafficDistribution or the mesh config. */
   localityLb?: LocalityLbIR;
   localityWeighted?: true;
+  /** A subset's cluster `outbound|<port>|<subset>|<host>` (outbound-subsets.ts): `istio.subset` metadata. */
+  subset?: string;
 }
 
 export interface WaypointIR {

@@ -6,6 +6,7 @@ import { localityLbFor, localityWeighted, trafficDistributionOf } from './locali
 import { endpointsOf } from '../ambient';
 import { get, type Pod } from '../model';
 import { waypointProxyLabels } from './waypoint-labels';
+import { outboundSubsets } from './outbound-subsets';
 
 // cluster.go: buildOutboundClusters — a waypoint's `outbound|<port>||<host>`
 // clusters (route backends and extension services it does not serve) take
@@ -32,16 +33,25 @@ export function withOutboundPolicies(
 ): OutboundClusterIR[] {
   let labels: Record<string, string> | undefined;
   const proxy = { labels: () => (labels ??= waypointProxyLabels(ctx)) };
-  return outbound.map((o) => {
+  return outbound.flatMap((o) => {
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o), proxy);
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
     const td = backendDistribution(ctx, o);
-    const lb = localityLbFor(ctx, policy, o.endpoints, () => backendPods(ctx, o), td);
+    let pods: (Pod | undefined)[] | undefined;
+    const podsOf = () => (pods ??= backendPods(ctx, o));
+    const lb = localityLbFor(ctx, policy, o.endpoints, podsOf, td);
     const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
+    const subsets = rule ? outboundSubsets(ctx, o, rule, podsOf, td) : [];
     // No rule's policy: the Service's trafficDistribution or the mesh config may still apply.
     if (!rule || !policy)
-      return lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o;
-    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } };
+      return [
+        lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o,
+        ...subsets,
+      ];
+    return [
+      { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } },
+      ...subsets,
+    ];
   });
 }
 
