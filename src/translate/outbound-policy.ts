@@ -2,9 +2,10 @@ import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, type DestinationRuleIndex } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
-import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf, type EndpointWorkload } from './locality-lb';
+import { serviceEntryWorkloads } from './service-entry-destination';
 import { endpointsOf } from '../ambient';
-import { get, type Pod } from '../model';
+import { get } from '../model';
 import { waypointProxyLabels } from './waypoint-labels';
 import { outboundSubsets } from './outbound-subsets';
 
@@ -37,7 +38,7 @@ export function withOutboundPolicies(
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o), proxy);
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
     const td = backendDistribution(ctx, o);
-    let pods: (Pod | undefined)[] | undefined;
+    let pods: (EndpointWorkload | undefined)[] | undefined;
     const podsOf = () => (pods ??= backendPods(ctx, o));
     const lb = localityLbFor(ctx, policy, o.endpoints, podsOf, td);
     const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
@@ -65,11 +66,11 @@ function backendDistribution(ctx: WaypointContext, o: OutboundClusterIR): string
 
 /**
  * The pod behind each endpoint of a Service backend, in the order its
- * endpoints were built (services.ts: endpointIRs); none for a ServiceEntry
- * host, whose failoverPriority ranks are not computed.
+ * endpoints were built (services.ts: endpointIRs); for a ServiceEntry host
+ * the labels of each of its endpoints (service-entry-destination.ts).
  */
-function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (Pod | undefined)[] {
-  if (o.serviceEntry) return [];
+function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (EndpointWorkload | undefined)[] {
+  if (o.serviceEntry) return serviceEntryWorkloads(ctx, o);
   const [name = '', namespace = ''] = o.hostname.split('.');
   const svc = get(ctx.world, 'Service', namespace, name);
   const port = svc?.spec?.ports?.find((p) => p.port === o.port);

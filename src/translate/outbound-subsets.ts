@@ -1,9 +1,8 @@
-import type { Pod } from '../model';
 import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { subsetPolicy, type MergedRule } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
-import { localityLbFor, localityWeighted } from './locality-lb';
+import { localityLbFor, localityWeighted, type EndpointWorkload } from './locality-lb';
 import { outbound as outboundName } from './names';
 
 /**
@@ -19,7 +18,7 @@ export function outboundSubsets(
   ctx: WaypointContext,
   o: OutboundClusterIR,
   rule: MergedRule,
-  pods: () => readonly (Pod | undefined)[],
+  pods: () => readonly (EndpointWorkload | undefined)[],
   trafficDistribution: string | undefined,
 ): OutboundClusterIR[] {
   if (o.serviceEntry || o.subset || rule.subsets.length === 0) return [];

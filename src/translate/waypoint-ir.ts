@@ -208,7 +208,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const ownPolicy = (key: string) =>
     hasOwnPolicy(key, waypointTelemetry) ? policyFor(key, waypointTelemetry) : shared;
   const hosts = new Set(serviceIRs.map((s) => s.hostname));
-  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts));
+  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts, rules));
   return {
     namespace: wp.namespace,
     name: wp.name,
