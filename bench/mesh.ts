@@ -5,6 +5,8 @@
 // RequestAuthentication per namespace. Output is plain manifests that the
 // directory source and the Kubernetes test server both accept.
 
+import { istioKinds } from './mesh-istio';
+
 export type Manifest = Record<string, unknown> & {
   apiVersion: string;
   kind: string;
@@ -28,6 +30,8 @@ export interface MeshOptions {
   seed?: number;
   podsPerService?: number;
   servicesPerNamespace?: number;
+  /** Add DestinationRules, VirtualServices, ServiceEntries and Telemetry (bench/mesh-istio.ts). */
+  istioKinds?: boolean;
 }
 
 export const nsName = (i: number) => `bench-${String(i).padStart(3, '0')}`;
@@ -189,6 +193,19 @@ export function generateMesh(opts: MeshOptions): Manifest[] {
         },
       });
     }
+  }
+  if (opts.istioKinds) {
+    const svcs = Array.from({ length: opts.services }, (_, s) => ({
+      namespace: nsName(Math.floor(s / perNs)),
+      name: svcName(s),
+      index: s,
+    }));
+    out.push(
+      ...istioKinds(
+        svcs,
+        Array.from({ length: namespaces }, (_, n) => nsName(n)),
+      ),
+    );
   }
   return out;
 }

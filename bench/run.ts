@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   if (wants('w2', 'w7')) {
     const s = sizes[sizes.length - 1]!;
     process.stderr.write(`W2/W7: ${s} services…\n`);
-    const world = meshWorld(s);
+    // `--istio-kinds`: the mesh also holds DestinationRules, VirtualServices, ServiceEntries and Telemetry.
+    const world = meshWorld(s, process.argv.includes('--istio-kinds'));
     if (wants('w2')) rows.push(...w2(world, s));
     if (wants('w7')) rows.push(...w7(world, s, runs));
   }

@@ -10,8 +10,8 @@ import { generateMesh, nsName, svcName } from './mesh';
 import { timeIt, type Row } from './report';
 import { fmtSpread, load, msUnit } from './stats';
 
-export function meshWorld(services: number): World {
-  const objects = generateMesh({ services }) as unknown as KubeObject[];
+export function meshWorld(services: number, istioKinds = false): World {
+  const objects = generateMesh({ services, istioKinds }) as unknown as KubeObject[];
   return applyChanges(
     EMPTY_WORLD,
     objects.map((object) => ({ op: 'upsert' as const, object })),

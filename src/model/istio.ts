@@ -157,7 +157,13 @@ export interface ServiceEntrySpec {
   ports?: { number: number; protocol?: string; name: string; targetPort?: number }[];
   location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
   resolution?: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
-  endpoints?: { address?: string; ports?: Record<string, number>; labels?: Record<string, string> }[];
+  endpoints?: {
+    address?: string;
+    ports?: Record<string, number>;
+    labels?: Record<string, string>;
+    /** `region/zone/subzone` (locality-lb.ts ranks by it). */
+    locality?: string;
+  }[];
   workloadSelector?: { labels?: Record<string, string> };
   subjectAltNames?: string[];
 }

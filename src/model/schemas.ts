@@ -313,7 +313,7 @@ export const serviceEntrySpec = obj(
     ports: list(obj({ number: port, protocol: str, name: str, targetPort: port }, ['number', 'name'])),
     location: oneOf('MESH_EXTERNAL', 'MESH_INTERNAL'),
     resolution: oneOf('NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS'),
-    endpoints: list(obj({ address: str, ports: portMap, labels: strMap, network: str })),
+    endpoints: list(obj({ address: str, ports: portMap, labels: strMap, network: str, locality: str })),
     workloadSelector: obj({ labels: strMap }),
   },
   ['hosts'],

@@ -280,6 +280,7 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         config: d.config,
         policy: d.policy,
         ...(d.localityWeighted ? { localityWeighted: true } : {}),
+        ...(o.subset ? { subset: o.subset } : {}),
         ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
       });
     };

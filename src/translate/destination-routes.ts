@@ -1,33 +1,53 @@
-import type { ConsistentHashLB } from '../model';
+import type { ConsistentHashLB, TrafficPolicy } from '../model';
 import type { WaypointContext } from './context';
-import type { DestinationRuleIndex, MergedRule } from './destination-rules';
+import type { DestinationRuleIndex, MergedRule, OutboundProxy } from './destination-rules';
 import type { HttpRouteIR, TcpProxyIR, TcpRouteIR } from './ir';
 import { clusterNameParts } from './names';
+import { hostnameServiceNamespace } from './route-backend-host';
+import { waypointProxyLabels } from './waypoint-labels';
 
 // What a DestinationRule changes outside the clusters: the routes' hash
-// policies and the TCP chains' tcp_proxy.
+// policies and the TCP chains' tcp_proxy. istiod looks both up in the
+// outbound direction (route.go: HashForHTTPDestination;
+// listener_waypoint.go: buildWaypointNetworkFilters call
+// SidecarScope.DestinationRule with TrafficDirectionOutbound), so a
+// workloadSelector rule matching the waypoint's labels applies here as it
+// does on outbound clusters.
 
-/** A backend cluster's host and port, read back from its name (`…|<port>|…|<host>`). */
-function clusterTarget(cluster: string): { host: string; port: number } | undefined {
+/** A backend cluster's host, port and subset, read back from its name (`…|<port>|<chain>[/<subset>] or <subset>|<host>`). */
+function clusterTarget(cluster: string): { host: string; port: number; subset: string } | undefined {
   const c = clusterNameParts(cluster);
-  return c && { host: c.hostname, port: c.port };
+  return c && { host: c.hostname, port: c.port, subset: c.subset };
 }
 
-/** The namespace of a Kubernetes service host (`name.ns.svc.<domain>`). */
-const hostNamespace = (host: string) => host.split('.')[1] ?? '';
-
-function ruleForHost(ctx: WaypointContext, index: DestinationRuleIndex, host: string): MergedRule | undefined {
-  return index.lookup(ctx.waypoint.namespace, host, hostNamespace(host));
+/** The waypoint as an outbound lookup's proxy; its labels are computed once, when a selector rule asks. */
+function outboundProxy(ctx: WaypointContext): OutboundProxy {
+  let labels: Record<string, string> | undefined;
+  return { labels: () => (labels ??= waypointProxyLabels(ctx)) };
 }
+
+function ruleForHost(
+  ctx: WaypointContext,
+  index: DestinationRuleIndex,
+  host: string,
+  proxy: OutboundProxy,
+): MergedRule | undefined {
+  return index.lookup(ctx.waypoint.namespace, host, hostnameServiceNamespace(ctx, host), proxy);
+}
+
+const portHash = (tp: TrafficPolicy | undefined, port: number) =>
+  tp?.portLevelSettings?.find((p) => p.port?.number === port)?.loadBalancer?.consistentHash;
 
 /**
- * route.go: HashForHTTPDestination — the rule's consistent hash, or the one
- * of its port-level setting for the destination's port.
+ * route.go: HashForHTTPDestination — the first set of: the subset's
+ * port-level hash, the subset's hash, the rule's port-level hash, the
+ * rule's hash.
  */
-function hashFor(rule: MergedRule | undefined, port: number): ConsistentHashLB | undefined {
-  const tp = rule?.trafficPolicy;
-  const pls = tp?.portLevelSettings?.find((p) => p.port?.number === port)?.loadBalancer?.consistentHash;
-  return pls ?? tp?.loadBalancer?.consistentHash;
+function hashFor(rule: MergedRule | undefined, port: number, subset: string): ConsistentHashLB | undefined {
+  if (!rule) return undefined;
+  const tp = rule.trafficPolicy;
+  const s = subset ? rule.subsets.find((x) => x.name === subset)?.trafficPolicy : undefined;
+  return portHash(s, port) ?? s?.loadBalancer?.consistentHash ?? portHash(tp, port) ?? tp?.loadBalancer?.consistentHash;
 }
 
 /** route.go: processDestination / processWeightedDestination — one hash policy per hashing backend. */
@@ -37,11 +57,12 @@ export function withHashPolicies(
   routes: HttpRouteIR[],
 ): HttpRouteIR[] {
   let changed = false;
+  const proxy = outboundProxy(ctx);
   const out = routes.map((r) => {
     const hashes: ConsistentHashLB[] = [];
     for (const b of r.backends) {
       const t = clusterTarget(b.cluster);
-      const h = t && hashFor(ruleForHost(ctx, index, t.host), t.port);
+      const h = t && hashFor(ruleForHost(ctx, index, t.host, proxy), t.port, t.subset);
       if (h) hashes.push(h);
     }
     if (hashes.length === 0) return r;
@@ -58,38 +79,49 @@ export function defaultHash(rule: MergedRule | undefined): ConsistentHashLB | un
 }
 
 /**
- * listener_waypoint.go: buildWaypointNetworkFilters — the rule of the first
- * TCP route's first backend (else the service's): its top-level TCP idle
- * timeout and maximum connection duration, a source-IP hash
- * (networkfilter.go: maybeSetHashPolicy) and its tunnel (tunnelingconfig: Apply).
- * Gateway API backends name no subset, so subsets play no part.
+ * listener_waypoint.go: buildWaypointNetworkFilters — the rule (outbound
+ * lookup) of the first TCP route's first backend, else of the service
+ * itself: its top-level TCP idle timeout and maximum connection duration
+ * (subsets ignored, as there), a source-IP hash (networkfilter.go:
+ * maybeSetHashPolicy) and its tunnel (tunnelingconfig: Apply). When the
+ * first route has a single backend, that backend's subset decides the hash
+ * and the tunnel.
  */
 export function tcpProxyFor(
   ctx: WaypointContext,
   index: DestinationRuleIndex,
-  own: MergedRule | undefined,
+  serviceHost: string,
   routes: readonly TcpRouteIR[],
 ): TcpProxyIR | undefined {
-  const first = routes[0]?.backends[0];
-  const t = first && clusterTarget(first.cluster);
-  const rule = t ? ruleForHost(ctx, index, t.host) : own;
+  const backends = routes[0]?.backends ?? [];
+  const t = backends[0] && clusterTarget(backends[0].cluster);
+  const rule = ruleForHost(ctx, index, t ? t.host : serviceHost, outboundProxy(ctx));
   const tp = rule?.trafficPolicy;
-  if (!tp) return undefined;
-  const tcp = tp.connectionPool?.tcp;
+  const subsetName = t && backends.length === 1 ? t.subset : '';
+  const subset = subsetName ? rule?.subsets.find((s) => s.name === subsetName) : undefined;
+  const tcp = tp?.connectionPool?.tcp;
+  const tunnel = subsetName ? subset?.trafficPolicy?.tunnel : tp?.tunnel;
   const out: TcpProxyIR = {
     ...(tcp?.idleTimeout ? { idleTimeout: tcp.idleTimeout } : {}),
     ...(tcp?.maxConnectionDuration ? { maxConnectionDuration: tcp.maxConnectionDuration } : {}),
-    ...(tp.loadBalancer?.consistentHash?.useSourceIp ? { sourceIpHash: true } : {}),
-    ...(tp.tunnel
+    ...(sourceIpHash(tp, subset?.trafficPolicy) ? { sourceIpHash: true } : {}),
+    ...(tunnel
       ? {
-          tunnel: {
-            hostname: joinHostPort(tp.tunnel.targetHost, tp.tunnel.targetPort),
-            usePost: tp.tunnel.protocol === 'POST',
-          },
+          tunnel: { hostname: joinHostPort(tunnel.targetHost, tunnel.targetPort), usePost: tunnel.protocol === 'POST' },
         }
       : {}),
   };
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * networkfilter.go: maybeSetHashPolicy — the rule's source-IP hash, unless the
+ * chosen subset sets a load balancer: then its consistent hash decides (a
+ * subset balancing another way turns the hash off).
+ */
+function sourceIpHash(rule: TrafficPolicy | undefined, subset: TrafficPolicy | undefined): boolean {
+  if (subset?.loadBalancer) return subset.loadBalancer.consistentHash?.useSourceIp === true;
+  return rule?.loadBalancer?.consistentHash?.useSourceIp === true;
 }
 
 /** Go's net.JoinHostPort: an IPv6 host in brackets. */

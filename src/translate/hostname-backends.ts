@@ -95,6 +95,7 @@ export function hostnameCluster(
         raceFirstConnect: racesFirstConnect(entry),
         targetPorts,
         namespace: ns,
+        entry: entry.metadata.name,
       },
     },
   };

@@ -429,12 +429,17 @@ export interface OutboundClusterIR {
   /** The backend port's protocol, when it is a Service port. */
   protocol?: IstioProtocol;
   /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
-  serviceEntry?: ServiceIR['serviceEntry'] & { namespace: string };
+  serviceEntry?: ServiceIR['serviceEntry'] & {
+    namespace: string;
+    /** The entry's name, when known (its endpoints' labels for locality ranks). */ entry?: string;
+  };
   /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */
   destination?: { policy: TrafficPolicy; config: string; localityLb?: LocalityLbIR; localityWeighted?: true };
   /** Without a rule's policy: locality plan and setting from trafficDistribution or the mesh config. */
   localityLb?: LocalityLbIR;
   localityWeighted?: true;
+  /** A subset's cluster `outbound|<port>|<subset>|<host>` (outbound-subsets.ts): `istio.subset` metadata. */
+  subset?: string;
 }
 
 export interface WaypointIR {

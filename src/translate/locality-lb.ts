@@ -4,7 +4,6 @@ import {
   LABEL,
   type LoadBalancerSettings,
   type LocalityLbSetting,
-  type Pod,
   type Service,
   type TrafficPolicy,
 } from '../model';
@@ -49,7 +48,16 @@ const splitLocality = (l: string | undefined): Locality => {
 };
 
 /** label.go: AugmentLabels — a workload's labels plus its topology, cluster and node. */
-function augmented(pod: Pod, locality: string | undefined, clusterId: string): Record<string, string> {
+/**
+ * What failoverPriority reads of an endpoint's workload: its labels and node.
+ * A Pod is one; a ServiceEntry endpoint or WorkloadEntry gives its labels.
+ */
+export interface EndpointWorkload {
+  metadata: { labels?: Record<string, string> };
+  spec?: { nodeName?: string };
+}
+
+function augmented(pod: EndpointWorkload, locality: string | undefined, clusterId: string): Record<string, string> {
   const out = { ...(pod.metadata.labels ?? {}) };
   const l = splitLocality(locality);
   if (l.region) out[REGION] = l.region;
@@ -238,7 +246,7 @@ export function localityLbFor(
   ctx: WaypointContext,
   policy: TrafficPolicy | undefined,
   endpoints: readonly EndpointIR[],
-  pods: readonly (Pod | undefined)[] | (() => readonly (Pod | undefined)[]),
+  pods: readonly (EndpointWorkload | undefined)[] | (() => readonly (EndpointWorkload | undefined)[]),
   trafficDistribution?: string,
 ): LocalityLbIR | undefined {
   const effective = effectiveFor(ctx, policy, trafficDistribution);

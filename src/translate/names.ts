@@ -336,9 +336,11 @@ export const SDS_INVALID_PREFIX = 'invalid://';
  */
 export function clusterNameParts(
   name: string,
-): { kind: 'inbound-vip' | 'outbound'; port: number; hostname: string } | undefined {
-  const [kind, port = '', , hostname = '', ...rest] = name.split('|');
+): { kind: 'inbound-vip' | 'outbound'; port: number; hostname: string; subset: string } | undefined {
+  const [kind, port = '', middle = '', hostname = '', ...rest] = name.split('|');
   if ((kind !== 'inbound-vip' && kind !== 'outbound') || rest.length > 0 || !/^\d{1,5}$/.test(port) || !hostname)
     return undefined;
-  return { kind, port: +port, hostname };
+  // inbound-vip names carry `<chain>/<subset>`; outbound names the subset alone.
+  const subset = kind === 'inbound-vip' ? middle.split('/').slice(1).join('/') : middle;
+  return { kind, port: +port, hostname, subset };
 }

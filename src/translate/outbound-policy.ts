@@ -2,10 +2,12 @@ import type { WaypointContext } from './context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, type DestinationRuleIndex } from './destination-rules';
 import type { OutboundClusterIR } from './ir';
-import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
+import { localityLbFor, localityWeighted, trafficDistributionOf, type EndpointWorkload } from './locality-lb';
+import { serviceEntryWorkloads } from './service-entry-destination';
 import { endpointsOf } from '../ambient';
-import { get, type Pod } from '../model';
+import { get } from '../model';
 import { waypointProxyLabels } from './waypoint-labels';
+import { outboundSubsets } from './outbound-subsets';
 
 // cluster.go: buildOutboundClusters — a waypoint's `outbound|<port>||<host>`
 // clusters (route backends and extension services it does not serve) take
@@ -32,16 +34,25 @@ export function withOutboundPolicies(
 ): OutboundClusterIR[] {
   let labels: Record<string, string> | undefined;
   const proxy = { labels: () => (labels ??= waypointProxyLabels(ctx)) };
-  return outbound.map((o) => {
+  return outbound.flatMap((o) => {
     const rule = rules.lookup(ctx.waypoint.namespace, o.hostname, serviceNamespace(o), proxy);
     const policy = rule && portPolicy(rule.trafficPolicy, o.port).policy;
     const td = backendDistribution(ctx, o);
-    const lb = localityLbFor(ctx, policy, o.endpoints, () => backendPods(ctx, o), td);
+    let pods: (EndpointWorkload | undefined)[] | undefined;
+    const podsOf = () => (pods ??= backendPods(ctx, o));
+    const lb = localityLbFor(ctx, policy, o.endpoints, podsOf, td);
     const weighted = localityWeighted(ctx, policy, td) ? { localityWeighted: true as const } : {};
+    const subsets = rule ? outboundSubsets(ctx, o, rule, podsOf, td) : [];
     // No rule's policy: the Service's trafficDistribution or the mesh config may still apply.
     if (!rule || !policy)
-      return lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o;
-    return { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } };
+      return [
+        lb || weighted.localityWeighted ? { ...o, ...(lb ? { localityLb: lb } : {}), ...weighted } : o,
+        ...subsets,
+      ];
+    return [
+      { ...o, destination: { policy, config: ruleConfig(rule), ...(lb ? { localityLb: lb } : {}), ...weighted } },
+      ...subsets,
+    ];
   });
 }
 
@@ -55,11 +66,11 @@ function backendDistribution(ctx: WaypointContext, o: OutboundClusterIR): string
 
 /**
  * The pod behind each endpoint of a Service backend, in the order its
- * endpoints were built (services.ts: endpointIRs); none for a ServiceEntry
- * host, whose failoverPriority ranks are not computed.
+ * endpoints were built (services.ts: endpointIRs); for a ServiceEntry host
+ * the labels of each of its endpoints (service-entry-destination.ts).
  */
-function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (Pod | undefined)[] {
-  if (o.serviceEntry) return [];
+function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (EndpointWorkload | undefined)[] {
+  if (o.serviceEntry) return serviceEntryWorkloads(ctx, o);
   const [name = '', namespace = ''] = o.hostname.split('.');
   const svc = get(ctx.world, 'Service', namespace, name);
   const port = svc?.spec?.ports?.find((p) => p.port === o.port);

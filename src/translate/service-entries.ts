@@ -14,6 +14,7 @@ import {
   type WorkloadEntry,
 } from '../model';
 import type { WaypointContext } from './context';
+import type { EndpointWorkload } from './locality-lb';
 import type { EndpointIR, IstioProtocol, ServiceEntryResolution, WorkloadRef } from './ir';
 import { podLocality } from './locality';
 import { parseIstioProtocol } from './services';
@@ -118,6 +119,8 @@ export function serviceEntryEndpoints(
   se: ServiceEntry,
   host: string,
   port: ServiceEntryPort,
+  /** Filled, when given, with each endpoint's labels (and node), in the order of the result. */
+  workloads?: EndpointWorkload[],
 ): EndpointIR[] {
   const ns = se.metadata.namespace;
   const dns = resolutionOf(se) === 'DNS' || resolutionOf(se) === 'DNS_ROUND_ROBIN';
@@ -133,7 +136,9 @@ export function serviceEntryEndpoints(
       inMesh: false,
       ready: true,
       workload: ref('', ns, e.labels ?? {}, ctx.opts.clusterId),
+      ...(e.locality ? { locality: e.locality } : {}),
     });
+    workloads?.push({ metadata: { labels: e.labels ?? {} } });
   }
   const selector = se.spec?.workloadSelector?.labels;
   if (selector) {
@@ -151,6 +156,7 @@ export function serviceEntryEndpoints(
         workload: ref(we.metadata.name, ns, labels, ctx.opts.clusterId),
         ...(we.spec?.locality ? { locality: we.spec.locality } : {}),
       });
+      workloads?.push({ metadata: { labels } });
     }
     ctx.reads.members('Pod', ns);
     for (const pod of inNamespace(ctx.world, 'Pod', ns) as Pod[]) {
@@ -167,10 +173,13 @@ export function serviceEntryEndpoints(
         workload: ref(pod.metadata.name, ns, pod.metadata.labels ?? {}, ctx.opts.clusterId),
         ...(locality ? { locality } : {}),
       });
+      workloads?.push(pod);
     }
   }
-  if (out.length === 0 && dns && !selector)
+  if (out.length === 0 && dns && !selector) {
     out.push({ ip: host, port: fallback, inMesh: false, ready: true, workload: ref('', ns, {}, ctx.opts.clusterId) });
+    workloads?.push({ metadata: { labels: {} } });
+  }
   ctx.reads.object('Namespace', undefined, ns);
   return out;
 }

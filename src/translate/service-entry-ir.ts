@@ -4,15 +4,10 @@ import type { ChainPolicyIR, OutboundClusterIR, ServiceIR, ServicePortIR } from 
 import { httpRoutesFor } from './http-routes';
 import { tcpRoutesFor } from './tcp-routes';
 import type { RouteParent } from './route-attach';
+import type { DestinationRuleIndex } from './destination-rules';
+import { serviceEntryDestination, serviceEntryPortEndpoints } from './service-entry-destination';
 import { chainKind } from './services';
-import {
-  portServed,
-  racesFirstConnect,
-  resolutionOf,
-  serviceEntryEndpoints,
-  serviceEntryProtocol,
-  waypointVips,
-} from './service-entries';
+import { portServed, racesFirstConnect, resolutionOf, serviceEntryProtocol, waypointVips } from './service-entries';
 
 /**
  * The services a waypoint builds for its ServiceEntries: one per host, named
@@ -28,6 +23,7 @@ export function serviceEntryIRs(
   policyOf: (key: string) => ChainPolicyIR,
   outbound: Map<string, OutboundClusterIR>,
   taken: Set<string>,
+  rules?: DestinationRuleIndex,
 ): ServiceIR[] {
   const out: ServiceIR[] = [];
   const sorted = [...entries].sort((a, b) =>
@@ -52,15 +48,18 @@ export function serviceEntryIRs(
         const http = protocol === 'tcp' ? { routes: [], outbound: [] } : httpRoutesFor(ctx, parent, { port: p.number });
         const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, parent, { port: p.number });
         for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
+        const { endpoints, workloads } = serviceEntryPortEndpoints(ctx, se, host, p);
+        const destination = rules && serviceEntryDestination(ctx, rules, se, host, p.number, endpoints, workloads);
         ports.push({
           port: p.number,
           name: p.name,
           protocol,
           istioProtocol: proto,
-          endpoints: serviceEntryEndpoints(ctx, se, host, p),
+          endpoints,
           httpRoutes: http.routes,
           tcpRoutes: tcp.tcp,
           policy,
+          ...(destination ? { destination } : {}),
         });
       }
       out.push({

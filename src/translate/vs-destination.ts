@@ -65,9 +65,11 @@ export function vsDestinationCluster(
   const flavor = sp && portProtocol(sp) === 'tcp' ? 'tcp' : 'http';
   if (!svc || ownedHere(ctx, svc)) return inboundVip(port, flavor, host, subset);
   const cluster = outbound(port, host, subset);
-  if (!subset && sp) {
+  // The service's own outbound cluster also when a subset is named: its subset
+  // clusters are built beside it (outbound-subsets.ts), as buildOutboundClusters does.
+  if (sp) {
     outboundOut.push({
-      cluster,
+      cluster: outbound(port, host),
       hostname: host,
       port,
       endpoints: endpointIRs(svc, sp, ctx.world, ctx.reads, ctx.opts.clusterId),

@@ -179,7 +179,8 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
       const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);
-      const tcpProxy = protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, rule, tcp.tcp);
+      const tcpProxy =
+        protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, hostnameOf(svc, ctx.opts.domain), tcp.tcp);
       ports.push({
         port: p.port,
         name: p.name ?? '',
@@ -207,7 +208,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const ownPolicy = (key: string) =>
     hasOwnPolicy(key, waypointTelemetry) ? policyFor(key, waypointTelemetry) : shared;
   const hosts = new Set(serviceIRs.map((s) => s.hostname));
-  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts));
+  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts, rules));
   return {
     namespace: wp.namespace,
     name: wp.name,

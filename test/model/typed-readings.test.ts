@@ -24,16 +24,18 @@ describe('typed readings the translator takes instead of strings', () => {
     assert.deepEqual(parseRetryOn(''), { policies: [], codes: [] });
   });
 
-  it('cluster names read back give the port and hostname they were built from', () => {
+  it('cluster names read back give the port, hostname and subset they were built from', () => {
     assert.deepEqual(clusterNameParts(inboundVip(8080, 'http', 'a.ns.svc.cluster.local', 'v1')), {
       kind: 'inbound-vip',
       port: 8080,
       hostname: 'a.ns.svc.cluster.local',
+      subset: 'v1',
     });
     assert.deepEqual(clusterNameParts(outbound(443, 'example.com')), {
       kind: 'outbound',
       port: 443,
       hostname: 'example.com',
+      subset: '',
     });
     for (const other of ['UnknownService', 'outbound|80x||h', 'outbound|80||', 'other|80||h', 'outbound|80||h|x'])
       assert.equal(clusterNameParts(other), undefined, other);

@@ -763,6 +763,81 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      'that selector rule given a consistent hash and subsets',
+      () => [
+        upsert({
+          ...obj('DestinationRule', NS0, 'for-edge'),
+          spec: {
+            host: `${svcName(100)}.${NS1}.svc.cluster.local`,
+            workloadSelector: { matchLabels: { tier: 'edge' } },
+            trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
+            subsets: [
+              { name: 'v1', labels: { version: 'v1' } },
+              { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } },
+            ],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'a pod of that backend relabelled from one subset into the other',
+      () => {
+        const p = obj('Pod', NS1, `${svcName(100)}-0`);
+        return [upsert({ ...p, metadata: { ...p.metadata, labels: { app: svcName(100), version: 'v2' } } })];
+      },
+      'any',
+    ],
+    [
+      'a STATIC entry over WorkloadEntries in two localities, and a rule ranking them by tier',
+      () => [
+        upsert(
+          entry('ranked', {
+            hosts: ['ranked.example.internal'],
+            resolution: 'STATIC',
+            workloadSelector: { labels: { app: 'ranked' } },
+          }),
+        ),
+        ...(
+          [
+            ['r-1', '10.250.1.1', 'edge', 'r1/z1'],
+            ['r-2', '10.250.1.2', 'core', 'r2/z1'],
+          ] as const
+        ).map(([name, address, tier, locality]) =>
+          upsert({
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'WorkloadEntry',
+            metadata: { name, namespace: NS0 },
+            spec: { address, labels: { app: 'ranked', tier }, locality },
+          }),
+        ),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'ranked', namespace: NS0 },
+          spec: {
+            host: 'ranked.example.internal',
+            trafficPolicy: {
+              outlierDetection: { consecutive5xxErrors: 3 },
+              loadBalancer: { localityLbSetting: { failoverPriority: ['tier'] } },
+            },
+            subsets: [{ name: 'core', labels: { tier: 'core' } }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'one of those WorkloadEntries moved to the other tier and locality',
+      () => [
+        upsert({
+          ...obj('WorkloadEntry', NS0, 'r-1'),
+          spec: { address: '10.250.1.1', labels: { app: 'ranked', tier: 'core' }, locality: 'r3/z1' },
+        }),
+      ],
+      'local',
+    ],
+    [
       'the waypoint pod deleted',
       () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
       'local',
