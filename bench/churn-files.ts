@@ -4,7 +4,9 @@
 // file is written beside itself and renamed over the old one, so the server
 // never reads half a file. Only the changed documents are serialised again;
 // the rest keep their text, so the file differs from the last one in exactly
-// the changed documents, as a tool's output would.
+// the changed documents, as a tool's output would. Each edit takes `avoid`,
+// namespaces not to touch (those already edited in the same second), so each
+// edit's pushes are its own.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -20,6 +22,8 @@ export interface ChurnEdit {
   waypoint: string;
   /** What was changed, for the report: `Pod ns/name`, `HTTPRoute ns/name`, `Namespace name`. */
   objects: string[];
+  /** When the new file took the old one's place (Date.now() after the rename). */
+  at: number;
 }
 
 interface NsFile {
@@ -68,8 +72,8 @@ export class ChurnFiles {
   }
 
   /** A pod rescheduled: a new node and IP, and its EndpointSlice entry follows. */
-  podMove(): ChurnEdit {
-    const { ns, svc } = this.pick();
+  podMove(avoid: readonly string[] = []): ChurnEdit {
+    const { ns, svc } = this.pick(avoid);
     const pod = `${svc}-${Math.floor(this.random() * 5)}`;
     const n = ++this.moves;
     const ip = `10.251.${(n >> 8) & 255}.${n & 255}`;
@@ -84,13 +88,12 @@ export class ChurnFiles {
     this.edit(f, 'EndpointSlice', `${svc}-abc12`, (o) => {
       for (const e of o.endpoints as EndpointEntry[]) if (e.targetRef?.name === pod) e.addresses = [ip];
     });
-    this.write(f);
-    return this.made('podMove', ns, [`Pod ${ns}/${pod}`, `EndpointSlice ${ns}/${svc}-abc12`]);
+    return this.made(this.write(f), 'podMove', ns, [`Pod ${ns}/${pod}`, `EndpointSlice ${ns}/${svc}-abc12`]);
   }
 
   /** A canary weight shift on one route's weighted (last) rule. */
-  routeEdit(): ChurnEdit {
-    const { ns, svc } = this.pick();
+  routeEdit(avoid: readonly string[] = []): ChurnEdit {
+    const { ns, svc } = this.pick(avoid);
     const w = 50 + Math.floor(this.random() * 50);
     const f = this.file(ns);
     this.edit(f, 'HTTPRoute', svc, (o) => {
@@ -98,29 +101,31 @@ export class ChurnFiles {
       const last = rules[rules.length - 1];
       last?.backendRefs?.forEach((b, j) => (b.weight = j === 0 ? w : 100 - w));
     });
-    this.write(f);
-    return this.made('routeEdit', ns, [`HTTPRoute ${ns}/${svc}`]);
+    return this.made(this.write(f), 'routeEdit', ns, [`HTTPRoute ${ns}/${svc}`]);
   }
 
   /** A label nothing routes on, as most relabels are; it still reaches every binding in the namespace. */
-  relabel(): ChurnEdit {
-    const { ns } = this.pick();
+  relabel(avoid: readonly string[] = []): ChurnEdit {
+    const { ns } = this.pick(avoid);
     const f = this.file(ns);
     const epoch = String(++this.epoch);
     this.edit(f, 'Namespace', ns, (o) => {
       o.metadata.labels = { ...o.metadata.labels, 'bench.istiod-lite/epoch': epoch };
     });
-    this.write(f);
-    return this.made('relabel', ns, [`Namespace ${ns}`]);
+    return this.made(this.write(f), 'relabel', ns, [`Namespace ${ns}`]);
   }
 
-  private made(kind: ChurnKind, ns: string, objects: string[]): ChurnEdit {
-    return { kind, namespace: ns, waypoint: `${ns}/waypoint`, objects };
+  private made(at: number, kind: ChurnKind, ns: string, objects: string[]): ChurnEdit {
+    return { kind, namespace: ns, waypoint: `${ns}/waypoint`, objects, at };
   }
 
-  private pick(): { ns: string; svc: string } {
-    const s = Math.floor(this.random() * this.services);
-    return { ns: nsName(Math.floor(s / 100)), svc: svcName(s) };
+  /** A random service, outside the namespaces in `avoid` while there are others to pick. */
+  private pick(avoid: readonly string[]): { ns: string; svc: string } {
+    for (let tries = 0; ; tries++) {
+      const s = Math.floor(this.random() * this.services);
+      const ns = nsName(Math.floor(s / 100));
+      if (!avoid.includes(ns) || tries >= 100) return { ns, svc: svcName(s) };
+    }
   }
 
   private file(ns: string): NsFile {
@@ -139,10 +144,11 @@ export class ChurnFiles {
     f.docs[i] = YAML.stringify(copy);
   }
 
-  /** Written beside the file under a name serve does not read, then renamed over it. */
-  private write(f: NsFile): void {
+  /** Written beside the file under a name serve does not read, then renamed over it; returns when. */
+  private write(f: NsFile): number {
     const tmp = `${f.path}.tmp`;
     writeFileSync(tmp, namespaceText(f.docs));
     renameSync(tmp, f.path);
+    return Date.now();
   }
 }

@@ -73,6 +73,11 @@ describe('W5 churn file rewriter', () => {
             assert.equal(ns.metadata.labels?.['istio.io/use-waypoint'], 'waypoint', 'routing labels kept');
           }
         }
+      // Edits in one second keep to different namespaces, so their pushes are told apart.
+      for (let i = 0; i < 20; i++) {
+        const move = churn.podMove();
+        assert.notEqual(churn.routeEdit([move.namespace]).namespace, move.namespace);
+      }
       assert.deepEqual(
         readdirSync(join(mesh.dir, 'namespaces')).filter((f) => !f.endsWith('.yaml')),
         [],
