@@ -11,7 +11,7 @@
 import { rmSync } from 'node:fs';
 import { makePki } from './certs';
 import { ChurnFiles, type ChurnEdit, type ChurnKind } from './churn-files';
-import { driftPercent, pushLatencies, quantile } from './churn-stats';
+import { blockMeans, driftPercent, pushLatencies, quantile } from './churn-stats';
 import { benchNodes, Clients, type Receipt } from './client-process';
 import { translateSeconds, writeMeshDir } from './dir-bench';
 import { fleetTls } from './fleet-bench';
@@ -146,6 +146,8 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
     const ts = samples.map((x) => x.t);
     const rss = samples.map((x) => x.rssMiB);
     const rssDrift = driftPercent(ts, rss);
+    // Two-minute blocks, when the run holds at least three.
+    const blocks = o.seconds >= 360 ? blockMeans(ts, rss, 120) : [];
     const maxCpu = Math.max(...samples.map((x) => x.cpu));
     const minutes = o.seconds / 60;
     const atSpec = o.services >= 5000 && o.clients >= 500 && o.seconds >= 600;
@@ -158,7 +160,9 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
         size,
         figure:
           `CPU ${(100 * cpuShare).toFixed(1)}% of a core (max ${(100 * maxCpu).toFixed(0)}% in a 1 s sample); ` +
-          `RSS ${mib(rss[0] ?? NaN)}→${mib(rss[rss.length - 1] ?? NaN)} MiB, slope ${rssDrift >= 0 ? '+' : ''}${rssDrift.toFixed(1)}% over the run; ` +
+          `RSS ${mib(rss[0] ?? NaN)}→${mib(rss[rss.length - 1] ?? NaN)} MiB, slope ${rssDrift >= 0 ? '+' : ''}${rssDrift.toFixed(1)}% over the run` +
+          (blocks.length ? ` (2-min means ${blocks.map(mib).join(', ')} MiB)` : '') +
+          '; ' +
           `${((inRun.length * 1000) / wall).toFixed(1)} responses/s, ${((bytes * 1000) / wall / 1024).toFixed(0)} KiB/s`,
         floor: '—',
         ratio: '—',
@@ -171,6 +175,7 @@ export async function churnBench(o: ChurnOptions): Promise<Row[]> {
           warmupSeconds: warm,
           cpuShare,
           rssDriftPercent: rssDrift,
+          rssBlockMeansMiB: blocks,
           counts: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, v.length])),
           responses: inRun.length,
           bytes,

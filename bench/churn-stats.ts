@@ -24,6 +24,25 @@ export function driftPercent(xs: readonly number[], ys: readonly number[]): numb
   return mean > 0 ? (100 * slope(xs, ys) * span) / mean : 0;
 }
 
+/**
+ * Means of y over consecutive blocks of x that are `width` long (a partial
+ * last block is dropped): RSS under churn is a sawtooth, and means over whole
+ * blocks of a few of its cycles show growth that a fit's phase can hide.
+ */
+export function blockMeans(xs: readonly number[], ys: readonly number[], width: number): number[] {
+  const x0 = xs[0] ?? 0;
+  const blocks = Math.floor(((xs[xs.length - 1] ?? x0) - x0) / width);
+  const sums = Array.from({ length: blocks }, () => ({ sum: 0, n: 0 }));
+  xs.forEach((x, i) => {
+    const b = sums[Math.floor((x - x0) / width)];
+    if (b) {
+      b.sum += ys[i]!;
+      b.n++;
+    }
+  });
+  return sums.filter((b) => b.n > 0).map((b) => b.sum / b.n);
+}
+
 /** The q-quantile (0..1) by nearest rank; NaN for no values. */
 export function quantile(values: readonly number[], q: number): number {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

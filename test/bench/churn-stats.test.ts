@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { driftPercent, pushLatencies, quantile } from '../../bench/churn-stats';
+import { blockMeans, driftPercent, pushLatencies, quantile } from '../../bench/churn-stats';
 
 describe('W5 push latency', () => {
   // Clients 0 and 1 sit behind waypoint a, client 2 behind b.
@@ -74,6 +74,24 @@ describe('W5 figures', () => {
         ),
       ) < 2,
     );
+  });
+
+  it('block means average whole blocks, so a sawtooth without growth reads flat whatever its phase', () => {
+    const xs = Array.from({ length: 361 }, (_, i) => i);
+    // A 60 s sawtooth 800 → 1,100, started mid-rise: the fit reads a trend, the block means do not.
+    const saw = xs.map((x) => 800 + 5 * ((x + 30) % 60));
+    assert.deepEqual(blockMeans(xs, saw, 120), [947.5, 947.5, 947.5]);
+    assert.ok(Math.abs(driftPercent(xs, saw)) > 0.5);
+    // Growth shows: +1 per second.
+    assert.deepEqual(
+      blockMeans(
+        xs,
+        xs.map((x) => 100 + x),
+        120,
+      ),
+      [159.5, 279.5, 399.5],
+    );
+    assert.deepEqual(blockMeans([0, 1], [5, 5], 120), []);
   });
 
   it('quantiles are by nearest rank', () => {
