@@ -66,13 +66,14 @@ function latencyCell(xs: readonly (number | undefined)[]): string {
 }
 
 export async function churnBench(o: ChurnOptions): Promise<Row[]> {
-  const mesh = writeMeshDir(o.services);
-  const pki = makePki();
-  const churn = new ChurnFiles(mesh.dir, o.services);
-  // serve translates on demand, so every waypoint the churn reaches must have proxies connected.
+  // Every waypoint the churn reaches has proxies connected, so a serve that
+  // translates only waypoints with proxies still translates each change.
   const waypoints = Array.from({ length: Math.ceil(o.services / 100) }, (_, i) => `${nsName(i)}/waypoint`);
   if (o.clients < waypoints.length)
     throw new Error(`W5: ${o.clients} clients cannot cover ${waypoints.length} waypoints`);
+  const mesh = writeMeshDir(o.services);
+  const pki = makePki();
+  const churn = new ChurnFiles(mesh.dir, o.services);
   let s: ServeProcess | undefined;
   let clients: Clients | undefined;
   try {
