@@ -1,281 +1,225 @@
-// W5: steady churn against a connected fleet. The server (this process)
-// applies 1 pod move/s, 1 route edit/10 s and 1 namespace relabel/min while
-// Delta clients in another process ACK everything; we sample this process's
-// CPU and RSS and count what the clients received.
-import {
-  get,
-  objectKey,
-  type KindName,
-  type Change,
-  type EndpointSlice,
-  type HTTPRoute,
-  type KubeObject,
-  type Namespace,
-  type Pod,
-} from '../src/model';
-import { BenchServer } from './bench-server';
-import { benchNodes, Clients } from './client-process';
-import { nsName, rng, svcName } from './mesh';
+// W5: steady churn as a user of `serve --config-dir` meets it. The server is
+// `node bin/istiod-lite.js serve` in a process of its own with its defaults
+// (serve-process.ts: the shipped runtime, no --expose-gc, no forced GC); the
+// proxies are Delta clients on TLS connections of their own with their
+// waypoint's certificate, in a client process (as fleet-bench.ts); the churn
+// is files rewritten in the directory serve reads (churn-files.ts): 1 pod
+// move/s, 1 route weight shift/10 s, 1 namespace relabel/min. This process
+// only writes files and reads the server from outside: /proc every second
+// for CPU and RSS, /metrics for translation time, its log for when each
+// change was applied.
+import { rmSync } from 'node:fs';
+import { makePki } from './certs';
+import { ChurnFiles, type ChurnEdit, type ChurnKind } from './churn-files';
+import { blockMeans, driftPercent, pushLatencies, quantile } from './churn-stats';
+import { benchNodes, Clients, type Receipt } from './client-process';
+import { translateSeconds, writeMeshDir } from './dir-bench';
+import { fleetTls } from './fleet-bench';
+import { nsName } from './mesh';
 import { type Row } from './report';
-import { meshWorld } from './translate-bench';
+import { procStat, startServeProcess, type ServeProcess } from './serve-process';
+import { load, msUnit } from './stats';
 
 export interface ChurnOptions {
   services: number;
   clients: number;
   seconds: number;
-  /** Only waypoints, as W3/W4/W6 measure; by default the whole step `serve` runs (workload API, proxyless too). */
-  waypointsOnly?: boolean;
 }
 
 interface Sample {
+  /** Seconds since the measured run began. */
   t: number;
+  /** Share of a core in the second before. */
   cpu: number;
-  rss: number;
-  heap: number;
-  /** V8's committed heap, and memory outside it (Buffers' backing stores among it). */
-  heapTotal: number;
-  external: number;
+  rssMiB: number;
 }
 
-/** Least-squares slope of y over x. */
-export function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
+interface Made extends ChurnEdit {
+  tick: number;
 }
 
-/** The fitted change over the run as a percentage of the mean. */
-function driftPercent(samples: readonly Sample[], field: 'rss' | 'heap' | 'heapTotal' | 'external'): number {
-  const xs = samples.map((s) => s.t);
-  const ys = samples.map((s) => s[field]);
-  const mean = ys.reduce((a, b) => a + b, 0) / Math.max(ys.length, 1);
-  const span = (xs[xs.length - 1] ?? 0) - (xs[0] ?? 0);
-  return mean > 0 ? (100 * slope(xs, ys) * span) / mean : 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleepUntil = (at: number) => sleep(Math.max(0, at - Date.now()));
+
+/**
+ * Second i of the schedule: a pod move every second; offsets give a 20 s run
+ * two route edits and a relabel. Edits of one second go to different
+ * namespaces, so each one's pushes are told apart.
+ */
+function tick(churn: ChurnFiles, i: number): Made[] {
+  const made = [churn.podMove()];
+  const used = () => made.map((e) => e.namespace);
+  if (i % 10 === 5) made.push(churn.routeEdit(used()));
+  if (i % 60 === 15) made.push(churn.relabel(used()));
+  return made.map((e) => ({ ...e, tick: i }));
 }
 
-/** The three kinds of edit, each a pure function of the current World and a seeded random source. */
-class Churn {
-  private readonly random = rng(7);
-  private moves = 0;
-  private epoch = 0;
-
-  constructor(
-    private readonly bench: BenchServer,
-    private readonly services: number,
-  ) {}
-
-  private get<T extends KubeObject>(kind: string, namespace: string | undefined, name: string): T {
-    const o = get(this.bench.world, kind as KindName, namespace, name);
-    if (!o) throw new Error(`churn: ${objectKey(kind, namespace, name)} is not in the mesh`);
-    return o as T;
-  }
-
-  private pick(): { s: number; ns: string; svc: string } {
-    const s = Math.floor(this.random() * this.services);
-    return { s, ns: nsName(Math.floor(s / 100)), svc: svcName(s) };
-  }
-
-  /** A pod rescheduled: new node, new IP, and its EndpointSlice entry follows. */
-  podMove(): Change[] {
-    const { ns, svc } = this.pick();
-    const p = Math.floor(this.random() * 5);
-    const n = ++this.moves;
-    const ip = `10.251.${(n >> 8) & 255}.${n & 255}`;
-    const pod = this.get<Pod>('Pod', ns, `${svc}-${p}`);
-    const slice = this.get<EndpointSlice>('EndpointSlice', ns, `${svc}-abc12`);
-    const podName = pod.metadata.name;
-    return [
-      {
-        op: 'upsert',
-        object: {
-          ...pod,
-          spec: { ...pod.spec, nodeName: `node-${n % 10}` },
-          status: { ...pod.status, podIP: ip, podIPs: [{ ip }] },
-        } as Pod,
-      },
-      {
-        op: 'upsert',
-        object: {
-          ...slice,
-          endpoints: (slice.endpoints ?? []).map((e) =>
-            e.targetRef?.name === podName ? { ...e, addresses: [ip] } : e,
-          ),
-        } as EndpointSlice,
-      },
-    ];
-  }
-
-  /** A canary weight shift on one route's weighted rule. */
-  routeEdit(): Change[] {
-    const { ns, svc } = this.pick();
-    const route = this.get<HTTPRoute>('HTTPRoute', ns, svc);
-    const w = 50 + Math.floor(this.random() * 50);
-    const rules = (route.spec?.rules ?? []).map((r, i, all) =>
-      i === all.length - 1
-        ? { ...r, backendRefs: (r.backendRefs ?? []).map((b, j) => ({ ...b, weight: j === 0 ? w : 100 - w })) }
-        : r,
-    );
-    return [{ op: 'upsert', object: { ...route, spec: { ...route.spec, rules } } as HTTPRoute }];
-  }
-
-  /** A label that matters to nobody's routing, as most relabels are; it still touches every binding in the namespace. */
-  relabel(): Change[] {
-    const { ns } = this.pick();
-    const obj = this.get<Namespace>('Namespace', undefined, ns);
-    const labels = { ...obj.metadata.labels, 'bench.istiod-lite/epoch': String(++this.epoch) };
-    return [{ op: 'upsert', object: { ...obj, metadata: { ...obj.metadata, labels } } as Namespace }];
-  }
+/** `median X (p99 Y, n=N)` of the latencies that were measured, and how many were not. */
+function latencyCell(xs: readonly (number | undefined)[]): string {
+  const got = xs.filter((x): x is number => x !== undefined);
+  if (got.length === 0) return `no push (n=${xs.length})`;
+  const missing = xs.length - got.length;
+  return (
+    `median ${msUnit(quantile(got, 0.5))}, p99 ${msUnit(quantile(got, 0.99))} (n=${got.length})` +
+    (missing ? `, ${missing} without a push of their own` : '')
+  );
 }
-
-const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
 
 export async function churnBench(o: ChurnOptions): Promise<Row[]> {
-  const bench = new BenchServer(meshWorld(o.services), { serveStep: !o.waypointsOnly });
-  const port = await bench.listen();
-  const nodes = benchNodes(bench.waypoints, o.clients);
-  const clients = new Clients();
-  const churn = new Churn(bench, o.services);
+  // Every waypoint the churn reaches has proxies connected, so a serve that
+  // translates only waypoints with proxies still translates each change.
+  const waypoints = Array.from({ length: Math.ceil(o.services / 100) }, (_, i) => `${nsName(i)}/waypoint`);
+  if (o.clients < waypoints.length)
+    throw new Error(`W5: ${o.clients} clients cannot cover ${waypoints.length} waypoints`);
+  const mesh = writeMeshDir(o.services);
+  const pki = makePki();
+  const churn = new ChurnFiles(mesh.dir, o.services);
+  let s: ServeProcess | undefined;
+  let clients: Clients | undefined;
   try {
-    const synced = clients.wait('synced', 300_000);
-    clients.send('start', { address: `127.0.0.1:${port}`, nodes });
+    const loads = [load()];
+    s = await startServeProcess(mesh.dir, pki);
+    const pid = s.child.pid!;
+    const nodes = benchNodes(waypoints, o.clients);
+    const clientWaypoint = nodes.map((n) => `${n.ns}/${n.waypoint}`);
+    clients = new Clients();
+    const synced = clients.wait('synced', 600_000);
+    clients.send('start', { address: `127.0.0.1:${s.xdsTlsPort}`, nodes, tls: fleetTls(pki, nodes) });
     await synced;
-    // Let the first-connect traffic drain and its garbage go (and RSS give
-    // back what the first responses took) before measuring.
-    for (let i = 0; i < 2; i++) {
-      await new Promise((r) => setTimeout(r, 2500));
-      global.gc?.();
-    }
+    // Let the first-connect traffic drain; the server is left to collect its garbage as it would.
+    await sleep(3000);
     await clients.receipts();
 
-    const counts = { moves: 0, edits: 0, relabels: 0, pushes: 0, bytes: 0 };
-    // Second i of the schedule. Offsets keep a short run's mix honest: a 20 s
-    // run still sees two route edits and a relabel.
-    const tick = (i: number): number => {
-      const changes = churn.podMove();
-      counts.moves++;
-      if (i % 10 === 5) {
-        changes.push(...churn.routeEdit());
-        counts.edits++;
-      }
-      if (i % 60 === 15) {
-        changes.push(...churn.relabel());
-        counts.relabels++;
-      }
-      const a = process.hrtime.bigint();
-      bench.apply(changes);
-      return Number(process.hrtime.bigint() - a) / 1e6;
-    };
-    // Warm up under the same churn, so the heap has grown back to its working
-    // size after the forced GCs and the fit sees steady state, not regrowth.
+    // Warm up under the same churn, excluded from every figure.
     const warm = Math.min(60, Math.max(5, Math.round(o.seconds / 10)));
     const w0 = Date.now();
     for (let i = 1; i <= warm; i++) {
       await sleepUntil(w0 + i * 1000);
-      tick(i);
+      tick(churn, i);
     }
+    await sleep(1000);
     await clients.receipts();
-    Object.assign(counts, { moves: 0, edits: 0, relabels: 0 });
-    Object.assign(bench.times, { waypoints: 0, workloadApi: 0, proxyless: 0 });
+    loads.push(load());
 
+    const metrics0 = await translateSeconds(s.debugPort);
     const samples: Sample[] = [];
-    const stepMs: number[] = [];
+    const made: Made[] = [];
+    const receipts: Receipt[] = [];
     const t0 = Date.now();
-    const cpu0 = process.cpuUsage();
-    let last = { at: t0, cpu: cpu0 };
+    const stat0 = procStat(pid);
+    let last = { at: t0, cpuMs: stat0.cpuMs };
     const sample = () => {
+      const st = procStat(pid);
       const at = Date.now();
-      const cpu = process.cpuUsage();
-      const used = cpu.user + cpu.system - (last.cpu.user + last.cpu.system);
-      const m = process.memoryUsage();
       samples.push({
         t: (at - t0) / 1000,
-        cpu: used / 1000 / Math.max(at - last.at, 1),
-        rss: m.rss,
-        heap: m.heapUsed,
-        heapTotal: m.heapTotal,
-        external: m.external,
+        cpu: (st.cpuMs - last.cpuMs) / Math.max(at - last.at, 1),
+        rssMiB: st.rssMiB,
       });
-      last = { at, cpu };
+      last = { at, cpuMs: st.cpuMs };
     };
-    const drain = async () => {
-      for (const r of await clients.receipts()) {
-        counts.pushes++;
-        counts.bytes += r.bytes;
-      }
-    };
+    // The schedule continues from the warm-up's second, so the mix stays on its offsets.
     for (let i = 1; i <= o.seconds; i++) {
       await sleepUntil(t0 + i * 1000);
-      stepMs.push(tick(i));
       sample();
-      if (i % 5 === 0) await drain();
+      made.push(...tick(churn, warm + i));
+      if (i % 5 === 0) receipts.push(...(await clients.receipts()));
     }
     await sleepUntil(t0 + (o.seconds + 1) * 1000);
     sample();
-    await drain();
     const wall = Date.now() - t0;
-    const cpuEnd = process.cpuUsage(cpu0);
-    const cpuShare = (cpuEnd.user + cpuEnd.system) / 1000 / wall;
-    const rssDrift = driftPercent(samples, 'rss');
-    const heapDrift = driftPercent(samples, 'heap');
-    const heapTotalDrift = driftPercent(samples, 'heapTotal');
-    const externalDrift = driftPercent(samples, 'external');
-    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-    const first = samples[0];
-    const final = samples[samples.length - 1];
-    const maxCpu = Math.max(...samples.map((s) => s.cpu));
-    const meanStep = stepMs.reduce((a, b) => a + b, 0) / Math.max(stepMs.length, 1);
+    const cpuMs = procStat(pid).cpuMs - stat0.cpuMs;
+    // The last change's pushes get a few seconds more to arrive.
+    await sleep(2000);
+    receipts.push(...(await clients.receipts()));
+    const metrics1 = await translateSeconds(s.debugPort);
+    loads.push(load());
+
+    const latency = pushLatencies(made, receipts, clientWaypoint, t0 + wall + 2000);
+    const byKind = (k: ChurnKind) => latency.filter((_, i) => made[i]!.kind === k);
+    const applied = made.map((e) => (s!.updates.find((u) => u >= e.at) ?? NaN) - e.at);
+    const translations = metrics1.count - metrics0.count;
+    const translateMs = translations > 0 ? ((metrics1.sum - metrics0.sum) / translations) * 1000 : NaN;
+    const inRun = receipts.filter((r) => r.at >= t0 && r.at < t0 + wall);
+    const bytes = inRun.reduce((n, r) => n + r.bytes, 0);
+
+    const cpuShare = cpuMs / wall;
+    const ts = samples.map((x) => x.t);
+    const rss = samples.map((x) => x.rssMiB);
+    const rssDrift = driftPercent(ts, rss);
+    // Two-minute blocks, when the run holds at least three.
+    const blocks = o.seconds >= 360 ? blockMeans(ts, rss, 120) : [];
+    const maxCpu = Math.max(...samples.map((x) => x.cpu));
     const minutes = o.seconds / 60;
     const atSpec = o.services >= 5000 && o.clients >= 500 && o.seconds >= 600;
-    const per = (total: number) => (total / Math.max(stepMs.length, 1)).toFixed(1);
-    const stages = o.waypointsOnly
-      ? 'waypoints only'
-      : `waypoints ${per(bench.times.waypoints)} + workload API ${per(bench.times.workloadApi)} + proxyless ${per(bench.times.proxyless)} ms`;
+    const mib = (n: number) => n.toFixed(0);
+    const size = `${o.services} services, ${o.clients} TLS proxies, ${minutes >= 1 ? `${minutes.toFixed(0)} min` : `${o.seconds} s`}`;
+    const kinds = { podMove: byKind('podMove'), routeEdit: byKind('routeEdit'), relabel: byKind('relabel') };
     return [
       {
-        workload: `W5 churn (1 pod move/s, 1 route edit/10 s, 1 relabel/min)${o.waypointsOnly ? ', waypoints only' : ''}`,
-        size: `${o.services} services, ${o.clients} clients, ${minutes >= 1 ? `${minutes.toFixed(0)} min` : `${o.seconds} s`}`,
+        workload: 'W5 churn (1 pod move/s, 1 route edit/10 s, 1 relabel/min, files rewritten): serve CPU and RSS',
+        size,
         figure:
           `CPU ${(100 * cpuShare).toFixed(1)}% of a core (max ${(100 * maxCpu).toFixed(0)}% in a 1 s sample); ` +
-          `RSS ${mib(first?.rss ?? 0)}→${mib(final?.rss ?? 0)} MiB, slope ${rssDrift >= 0 ? '+' : ''}${rssDrift.toFixed(1)}% over the run; ` +
-          `${((counts.pushes * 1000) / wall).toFixed(1)} pushes/s, ${((counts.bytes * 1000) / wall / 1024).toFixed(0)} KiB/s; ` +
-          `change → published ${meanStep.toFixed(1)} ms mean (${stages})`,
+          `RSS ${mib(rss[0] ?? NaN)}→${mib(rss[rss.length - 1] ?? NaN)} MiB, slope ${rssDrift >= 0 ? '+' : ''}${rssDrift.toFixed(1)}% over the run` +
+          (blocks.length ? ` (2-min means ${blocks.map(mib).join(', ')} MiB)` : '') +
+          '; ' +
+          `${((inRun.length * 1000) / wall).toFixed(1)} responses/s, ${((bytes * 1000) / wall / 1024).toFixed(0)} KiB/s`,
         floor: '—',
         ratio: '—',
-        // Set for 5,000 services and 500 clients over 10 minutes: a short run's slope is mostly the
-        // heap growing back after the forced GCs, before any compaction round.
         target: atSpec ? 'mean CPU ≤ 25% of a core; RSS flat within 5%' : '(set at 5k services, 500 clients, 10 min)',
         met: atSpec ? cpuShare <= 0.25 && Math.abs(rssDrift) <= 5 : null,
+        load: loads,
         detail: {
-          ...counts,
           wallMs: wall,
+          serverCpuMs: cpuMs,
           warmupSeconds: warm,
           cpuShare,
           rssDriftPercent: rssDrift,
-          heapDriftPercent: heapDrift,
-          heapTotalDriftPercent: heapTotalDrift,
-          externalDriftPercent: externalDrift,
-          meanStepMs: meanStep,
-          serveStep: !o.waypointsOnly,
-          stageMsPerChange: {
-            waypoints: bench.times.waypoints / Math.max(stepMs.length, 1),
-            workloadApi: bench.times.workloadApi / Math.max(stepMs.length, 1),
-            proxyless: bench.times.proxyless / Math.max(stepMs.length, 1),
-          },
-          maxStepMs: Math.max(...stepMs, 0),
-          samples: samples.map((s) => [s.t, Math.round(s.cpu * 1000) / 1000, s.rss, s.heap, s.heapTotal, s.external]),
+          rssBlockMeansMiB: blocks,
+          counts: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, v.length])),
+          responses: inRun.length,
+          bytes,
+          readyMs: s.readyMs,
+          serverWarnings: s.warnings.slice(0, 5),
+          clientErrors: clients.errors,
+          // [seconds, share of a core, RSS MiB]
+          samples: samples.map((x) => [x.t, Math.round(x.cpu * 1000) / 1000, x.rssMiB]),
         },
+      },
+      {
+        workload: 'W5 push latency: file written → last response of its waypoint’s proxies',
+        size,
+        figure:
+          `pod move ${latencyCell(kinds.podMove)}; route edit ${latencyCell(kinds.routeEdit)}; ` +
+          `relabel ${latencyCell(kinds.relabel)}`,
+        floor: '—',
+        ratio: '—',
+        target: '—',
+        met: null,
+        load: loads,
+        detail: {
+          latencyMs: made.map((e, i) => ({ kind: e.kind, waypoint: e.waypoint, ms: latency[i] ?? null })),
+        },
+      },
+      {
+        workload: 'W5 stages: file written → change applied (serve’s log); translation per applied change (/metrics)',
+        size,
+        figure:
+          `applied median ${msUnit(quantile(applied, 0.5))}, p99 ${msUnit(quantile(applied, 0.99))}; ` +
+          `translation ${Number.isFinite(translateMs) ? msUnit(translateMs) : '—'} mean over ${translations} steps`,
+        floor: '—',
+        ratio: '—',
+        target: '—',
+        met: null,
+        load: loads,
+        detail: { appliedMs: applied, translateMsMean: translateMs, translations },
       },
     ];
   } finally {
-    clients.exit();
-    await bench.close();
+    clients?.exit();
+    await s?.stop();
+    rmSync(mesh.dir, { recursive: true, force: true });
+    pki.remove();
   }
 }

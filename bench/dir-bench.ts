@@ -18,9 +18,8 @@ import { ms, type Row } from './report';
 /** `serve`'s default --debounce-after: the part of edit → push that is waiting on purpose. */
 const DEBOUNCE_MS = 100;
 
-/** Writes the mesh as a user would keep it: one file per namespace (~480 KB at 100 services each). */
-export function writeMeshDir(services: number): { dir: string; bytes: number; files: number } {
-  const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-w8-'));
+/** The generated mesh grouped as writeMeshDir files it: by namespace, each Namespace in its own file. */
+export function meshByNamespace(services: number): Map<string, Manifest[]> {
   const byNs = new Map<string, Manifest[]>();
   for (const o of generateMesh({ services })) {
     const ns = o.kind === 'Namespace' ? o.metadata.name : (o.metadata.namespace ?? 'cluster');
@@ -28,10 +27,20 @@ export function writeMeshDir(services: number): { dir: string; bytes: number; fi
     list.push(o);
     byNs.set(ns, list);
   }
+  return byNs;
+}
+
+/** One namespace's file: its documents, each as YAML.stringify writes it, separated by `---`. */
+export const namespaceText = (docs: readonly string[]) => docs.join('---\n');
+
+/** Writes the mesh as a user would keep it: one file per namespace (~480 KB at 100 services each). */
+export function writeMeshDir(services: number): { dir: string; bytes: number; files: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'istiod-lite-w8-'));
+  const byNs = meshByNamespace(services);
   let bytes = 0;
   mkdirSync(join(dir, 'namespaces'));
   for (const [ns, objs] of byNs) {
-    const text = objs.map((o) => YAML.stringify(o)).join('---\n');
+    const text = namespaceText(objs.map((o) => YAML.stringify(o)));
     bytes += Buffer.byteLength(text);
     writeFileSync(join(dir, 'namespaces', `${ns}.yaml`), text);
   }
@@ -64,7 +73,7 @@ function httpText(port: number, path: string): Promise<string> {
 }
 
 /** Sum and count of the server's translate-time histogram: the translation part of each applied change. */
-async function translateSeconds(port: number): Promise<{ sum: number; count: number }> {
+export async function translateSeconds(port: number): Promise<{ sum: number; count: number }> {
   const m = await httpText(port, '/metrics');
   const v = (k: string) => Number(new RegExp(`^istiod_lite_translate_seconds_${k} (\\S+)$`, 'm').exec(m)?.[1] ?? NaN);
   return { sum: v('sum'), count: v('count') };

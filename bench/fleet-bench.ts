@@ -112,7 +112,7 @@ async function rawFloor(clients: Clients, pki: BenchPki, nodes: BenchNode[], tls
 }
 
 /** Every namespace's waypoint identity, for the client process. */
-function fleetTls(pki: BenchPki, nodes: readonly BenchNode[]): FleetTls {
+export function fleetTls(pki: BenchPki, nodes: readonly BenchNode[]): FleetTls {
   const identities: FleetTls['identities'] = {};
   for (const n of nodes) {
     if (identities[n.ns]) continue;

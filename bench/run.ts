@@ -21,7 +21,7 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   reexecWithShippedMalloc();
-  // W2, W5 and W7's warm rows run the server side in this process: it compacts its heap as `serve` does.
+  // W2 and W7's warm rows run the server side in this process: it compacts its heap as `serve` does.
   const compaction = process.argv.includes('--no-compaction') ? undefined : startHeapCompaction();
   const full = process.argv.includes('--full');
   const scale = process.argv.includes('--scale');
@@ -75,9 +75,10 @@ async function main(): Promise<void> {
   if (wants('w5') && w5Minutes > 0) {
     const services = full ? 5000 : 1000;
     const clients = full ? 500 : 100;
-    process.stderr.write(`churning ${services} services for ${w5Minutes} min with ${clients} clients…\n`);
-    const waypointsOnly = process.argv.includes('--w5-waypoints-only');
-    rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60), waypointsOnly })));
+    process.stderr.write(
+      `W5: serve on ${services} services, churned for ${w5Minutes.toFixed(2)} min, ${clients} TLS proxies…\n`,
+    );
+    rows.push(...(await churnBench({ services, clients, seconds: Math.round(w5Minutes * 60) })));
   }
   // W8 and the directory edit spawn `serve` itself; `--services` overrides the mesh size.
   const dirServices = Number(flag('--services') ?? (full ? 10_000 : 1000));
