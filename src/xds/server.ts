@@ -27,6 +27,12 @@ import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './wr
 export interface XdsServerOptions {
   cache: SnapshotCache;
   proxyKey?: ProxyKeyFn;
+  /**
+   * Called before a stream of `key` is answered from the cache (and when a
+   * proxy's key changes), so the owner can build that key's configuration on
+   * demand; it must have put it in the cache when it returns.
+   */
+  onDemand?: (key: string) => void;
   logger?: Logger;
   debounce?: Partial<DebounceOptions>;
   /** Longest wait for a push's ACKs before the next push goes anyway (default 15 s). */
@@ -250,6 +256,7 @@ export class XdsServer {
         this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
         continue;
       }
+      if (key !== undefined) this.opts.onDemand?.(key);
       this.index.setKey(c, key);
       c.schedulePush(c.states.keys(), Date.now());
     }
@@ -462,8 +469,10 @@ export class XdsServer {
       this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, SECRET_REFUSED_MESSAGE);
       return;
     }
-    if (isResourceType(typeUrl)) this.authorize(conn);
-    else {
+    if (isResourceType(typeUrl)) {
+      this.authorize(conn);
+      if (conn.key !== undefined) this.opts.onDemand?.(conn.key);
+    } else {
       const st = conn.states.get(typeUrl);
       if (!st)
         this.clientLog.warn(
