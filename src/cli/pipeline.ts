@@ -42,9 +42,11 @@ export interface Pipeline {
   readonly proxyKey: ProxyKeyFn;
   /**
    * A proxy of `key` connected, or a reader needs its configuration: build it
-   * into the cache now if it is not there. Cheap when already demanded.
+   * into the cache now if it is not there. Cheap when already demanded. A
+   * promise when the configuration waits for a JWKS fetch: it settles once
+   * the configuration is in the cache (or the key is gone).
    */
-  demand(key: string): void;
+  demand(key: string): Promise<void> | undefined;
   onKeysChanged(cb: () => void): void;
   /** Called after every applied change with the World and the statuses computed for it. */
   onUpdate(cb: (world: World, statuses: readonly ObjectStatus[]) => void): void;
@@ -61,6 +63,9 @@ export interface Pipeline {
   stop(): Promise<void>;
   readonly store: ConfigStore;
 }
+
+/** Longest a stream waits for a waypoint held back for a JWKS fetch (past any rule's fetch timeout). */
+const HOLD_LIMIT_MS = 60_000;
 
 /** The bundled example, found next to the compiled code. */
 export function bundledExample(): string {
@@ -156,6 +161,15 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     },
   });
   const keyListeners: (() => void)[] = [];
+  // Streams waiting for a waypoint held back for a JWKS fetch, by key.
+  const waiting = new Map<string, (() => void)[]>();
+  const releaseWaiting = () => {
+    for (const [key, fns] of waiting) {
+      if (serveStep.held.has(key)) continue;
+      waiting.delete(key);
+      for (const fn of fns) fn();
+    }
+  };
   const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
   let statuses: readonly ObjectStatus[] = [];
   let translatedOnce = false;
@@ -167,6 +181,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     metrics.recordBatch(previous, world, changed);
     previous = world;
     const { step } = serveStep.run(world, changed);
+    releaseWaiting();
     statuses = gate.statuses(kubeSource ? withRefusals(step.statuses, kubeSource.refusals()) : step.statuses);
     metrics.translations.inc(step.translated.length);
     metrics.translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
@@ -260,17 +275,32 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log),
     demand: (key) => {
       const start = process.hrtime.bigint();
-      if (!serveStep.demand(key)) return;
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      metrics.translations.inc(translator.outputs.has(key) ? 1 : 0);
-      log.info(
-        {
-          key,
-          ms: Math.round(ms * 10) / 10,
-          ...(serveStep.held.has(key) ? { waitingForJwks: serveStep.held.get(key) } : {}),
-        },
-        'translated on demand',
-      );
+      if (serveStep.demand(key)) {
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        metrics.translations.inc(translator.outputs.has(key) ? 1 : 0);
+        log.info(
+          {
+            key,
+            ms: Math.round(ms * 10) / 10,
+            ...(serveStep.held.has(key) ? { waitingForJwks: serveStep.held.get(key) } : {}),
+          },
+          'translated on demand',
+        );
+      }
+      if (!serveStep.held.has(key)) return undefined;
+      // The fetch settles within its rule's timeout and its result arrives as
+      // a change; the bound here only keeps a stream from waiting forever
+      // should that change never come.
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HOLD_LIMIT_MS);
+        timer.unref();
+        let list = waiting.get(key);
+        if (!list) waiting.set(key, (list = []));
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
     onKeysChanged: (cb) => void keyListeners.push(cb),
     onUpdate: (cb) => {
