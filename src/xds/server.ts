@@ -258,9 +258,12 @@ export class XdsServer {
         this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
         continue;
       }
-      if (key !== undefined) void this.opts.onDemand?.(key);
+      const hold = key !== undefined ? this.opts.onDemand?.(key) : undefined;
       this.index.setKey(c, key);
-      c.schedulePush(c.states.keys(), Date.now());
+      // A key whose configuration is still being fetched for is pushed once it is there, not empty first.
+      const push = () => c.schedulePush(c.states.keys(), Date.now());
+      if (hold) void hold.then(push);
+      else push();
     }
   }
 
