@@ -8,6 +8,7 @@ import type { SnapshotCache } from '../xds';
 import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
 import type { SecretStep } from './pipeline-secrets';
+import { pendingJwks } from './pipeline-jwks';
 
 /** Milliseconds each stage of one step took. */
 export interface StepTimes {
@@ -25,6 +26,13 @@ const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
  * only the namespaces a change reaches. Nothing Envoy would refuse reaches
  * the cache (see RejectGate). Shared with the benchmarks so they measure
  * what the server does.
+ *
+ * With an on-demand translator only demanded keys are built: a waypoint
+ * when one of its proxies connects or a reader asks for it, the workload
+ * API view on the first ztunnel or waypoint, the proxyless view on the
+ * first proxyless client (istiod: pilot/pkg/xds/ads.go initConnection
+ * builds a proxy's configuration when it connects, pushConnection only for
+ * connected proxies).
  */
 export class ServeStep {
   private waypoints?: Step['index']['waypoints'];
@@ -32,11 +40,26 @@ export class ServeStep {
   private readonly proxyless: ProxylessBuilder;
   /** Serves the credentials waypoints' clusters fetch over SDS, when set. */
   secrets?: SecretStep;
+  /**
+   * Hold a waypoint out of the cache while a remote JWKS its translation
+   * needs has had no first fetch settle (pipeline-jwks.ts). `serve` sets it;
+   * steps over Worlds that never get fetched keys leave it off.
+   */
+  holdPendingJwks = false;
+  /** The World of the last run: what an on-demand translation reads. */
+  private world?: World;
+  private apiBuilt = false;
+  private apiDemanded = false;
+  private proxylessBuilt = false;
+  /** Waypoints whose translation is in the cache (they share the Workload map). */
+  private readonly live = new Set<string>();
+  /** Waypoints held back, with the key sets they wait for. */
+  readonly held = new Map<string, string[]>();
 
   constructor(
     private readonly translator: IncrementalTranslator,
     private readonly cache: SnapshotCache,
-    opts: TranslateOptions,
+    private readonly opts: TranslateOptions,
     readonly gate: RejectGate = new RejectGate(),
   ) {
     this.api = new WorkloadApiView(opts);
@@ -45,28 +68,89 @@ export class ServeStep {
 
   run(world: World, changed: ReadonlySet<string> | 'all'): { step: Step; times: StepTimes } {
     const { translator, cache } = this;
+    this.world = world;
     let t = process.hrtime.bigint();
     const step = translator.update(world, changed);
-    for (const key of step.translated) {
-      const out = translator.outputs.get(key);
-      if (out)
-        cache.set(
-          key,
-          this.gate.admit(out, (typeUrl, name) => cache.get(key, typeUrl).get(name)),
-        );
-    }
+    const admitted = step.translated.filter((key) => this.admit(key, world));
     for (const key of step.removed) {
       cache.delete(key);
       this.gate.forget(key);
+      this.live.delete(key);
+      this.held.delete(key);
     }
-    this.secrets?.run(world, translator.outputs, step.translated, step.removed, changed);
+    this.secrets?.run(world, translator.outputs, admitted, step.removed, changed);
     const waypoints = since(t);
-    // The workload API is one view for every ztunnel; waypoints also get the
-    // Workload entries of their peers (for telemetry). Only what changed is
-    // put in the cache, so a pod change pushes just that entry.
     t = process.hrtime.bigint();
-    const api = this.api.update(world, step.index, this.touchedNamespaces(step, changed));
+    if (!translator.onDemand || this.apiDemanded) {
+      const touched = this.apiBuilt ? this.touchedNamespaces(step, changed) : 'all';
+      this.updateApi(world, step.index, touched);
+    }
     this.waypoints = step.index.waypoints;
+    const workloadApi = since(t);
+    t = process.hrtime.bigint();
+    if (translator.isDemanded(PROXYLESS_KEY))
+      this.buildProxyless(world, step.index, this.proxylessBuilt ? changed : 'all');
+    return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
+  }
+
+  /**
+   * Marks `key` (a waypoint, ZTUNNEL_KEY or PROXYLESS_KEY) demanded and,
+   * the first time, builds what it reads into the cache now, so the proxy
+   * that asked gets its complete configuration in its first response.
+   * True when this call translated anything.
+   */
+  demand(key: string): boolean {
+    const { translator } = this;
+    if (!translator.onDemand || !translator.demand(key)) return false;
+    if (key !== PROXYLESS_KEY) this.apiDemanded = true;
+    const { world } = this;
+    const index = translator.index;
+    // Before the first run there is nothing to read: the first run builds it.
+    if (!world || !index) return false;
+    if (key === PROXYLESS_KEY) {
+      this.buildProxyless(world, index, 'all');
+      return true;
+    }
+    const out = key === ZTUNNEL_KEY ? undefined : translator.translateNow(key);
+    const admitted = out !== undefined && this.admit(key, world);
+    if (admitted) this.secrets?.recheck(world, out);
+    if (!this.apiBuilt) this.updateApi(world, index, 'all');
+    else if (admitted) this.cache.patchShared([key], TypeUrl.Workload, [], []);
+    return true;
+  }
+
+  /** Puts a translated waypoint in the cache, unless it waits for a JWKS fetch; true when put. */
+  private admit(key: string, world: World): boolean {
+    const out = this.translator.outputs.get(key);
+    if (!out) return false;
+    const pending = this.holdPendingJwks ? pendingJwks(out, world, this.opts.rootNamespace) : [];
+    if (pending.length > 0) {
+      // What the cache holds (nothing, or the last translation) stays served until the fetch settles.
+      this.held.set(key, pending);
+      return false;
+    }
+    this.held.delete(key);
+    const { cache } = this;
+    cache.set(
+      key,
+      this.gate.admit(out, (typeUrl, name) => cache.get(key, typeUrl).get(name)),
+    );
+    if (!this.live.has(key)) {
+      this.live.add(key);
+      if (this.apiBuilt) cache.patchShared([key], TypeUrl.Workload, [], []);
+    }
+    return true;
+  }
+
+  /**
+   * The workload API is one view for every ztunnel; waypoints also get the
+   * Workload entries of their peers (for telemetry). Only what changed is
+   * put in the cache, so a pod change pushes just that entry.
+   */
+  private updateApi(world: World, index: Step['index'], touched: Set<string> | 'all'): void {
+    const { cache } = this;
+    const api = this.api.update(world, index, touched);
+    this.apiBuilt = true;
     for (const typeUrl of [TypeUrl.Address, TypeUrl.Authorization]) {
       const p = api.get(typeUrl);
       if (p)
@@ -80,21 +164,22 @@ export class ServeStep {
     // Every waypoint shares one Workload map: the cache patches it once, not once per waypoint.
     const w = api.get(TypeUrl.Workload) ?? { upserts: [], removes: [] };
     cache.patchShared(
-      step.index.waypoints.keys(),
+      this.live,
       TypeUrl.Workload,
       this.gate.admitPatch('workloads', TypeUrl.Workload, w.upserts, w.removes, 'ztunnel'),
       w.removes,
     );
-    const workloadApi = since(t);
-    t = process.hrtime.bigint();
-    for (const [typeUrl, p] of this.proxyless.build(world, step.index, changed))
-      cache.patch(
+  }
+
+  private buildProxyless(world: World, index: Step['index'], changed: ReadonlySet<string> | 'all'): void {
+    this.proxylessBuilt = true;
+    for (const [typeUrl, p] of this.proxyless.build(world, index, changed))
+      this.cache.patch(
         PROXYLESS_KEY,
         typeUrl,
         this.gate.admitPatch(PROXYLESS_KEY, typeUrl, p.upserts, p.removes, 'grpc'),
         p.removes,
       );
-    return { step, times: { waypoints, workloadApi, proxyless: since(t) } };
   }
 
   /**

@@ -32,12 +32,21 @@ export interface PipelineOptions {
   inCluster?: boolean;
   /** The waypoint GatewayClass (default istio-waypoint). */
   gatewayClass?: string;
+  /** Translate every waypoint on every change, not only those demanded (serve --translate-all). */
+  translateAll?: boolean;
 }
 
 /** sources → World → ambient index → translator → cache, kept running. */
 export interface Pipeline {
   readonly sourceName: string;
   readonly proxyKey: ProxyKeyFn;
+  /**
+   * A proxy of `key` connected, or a reader needs its configuration: build it
+   * into the cache now if it is not there. Cheap when already demanded. A
+   * promise when the configuration waits for a JWKS fetch: it settles once
+   * the configuration is in the cache (or the key is gone).
+   */
+  demand(key: string): Promise<void> | undefined;
   onKeysChanged(cb: () => void): void;
   /** Called after every applied change with the World and the statuses computed for it. */
   onUpdate(cb: (world: World, statuses: readonly ObjectStatus[]) => void): void;
@@ -54,6 +63,9 @@ export interface Pipeline {
   stop(): Promise<void>;
   readonly store: ConfigStore;
 }
+
+/** Longest a stream waits for a waypoint held back for a JWKS fetch (past any rule's fetch timeout). */
+const HOLD_LIMIT_MS = 60_000;
 
 /** The bundled example, found next to the compiled code. */
 export function bundledExample(): string {
@@ -101,9 +113,26 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     gatewayClass: opts.gatewayClass ?? DEFAULT_OPTIONS.gatewayClass,
     assumeReady: !kube,
   };
-  const translator = new IncrementalTranslator(translateOptions);
+  const translator = new IncrementalTranslator(translateOptions, { onDemand: !opts.translateAll });
   const gate = new RejectGate(scoped(log, 'validate'));
   const serveStep = new ServeStep(translator, cache, translateOptions, gate);
+  serveStep.holdPendingJwks = true;
+  new Gauge({
+    name: 'istiod_lite_demanded_keys',
+    help: 'Proxy keys (waypoints, ztunnel, proxyless) whose configuration is built because a proxy or reader asked for it.',
+    registers: [registry],
+    collect() {
+      this.set(translator.onDemand ? translator.demandedCount : translator.outputs.size);
+    },
+  });
+  new Gauge({
+    name: 'istiod_lite_waypoints_translated',
+    help: 'Waypoints whose configuration is translated and kept current.',
+    registers: [registry],
+    collect() {
+      this.set(translator.outputs.size);
+    },
+  });
   // Against a cluster, key pairs go only to waypoints whose service account
   // may list Secrets in its namespace (sds.go: filterAuthorizedResources); a
   // directory of manifests is trusted as it stands.
@@ -132,6 +161,15 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     },
   });
   const keyListeners: (() => void)[] = [];
+  // Streams waiting for a waypoint held back for a JWKS fetch, by key.
+  const waiting = new Map<string, (() => void)[]>();
+  const releaseWaiting = () => {
+    for (const [key, fns] of waiting) {
+      if (serveStep.held.has(key)) continue;
+      waiting.delete(key);
+      for (const fn of fns) fn();
+    }
+  };
   const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
   let statuses: readonly ObjectStatus[] = [];
   let translatedOnce = false;
@@ -143,12 +181,22 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     metrics.recordBatch(previous, world, changed);
     previous = world;
     const { step } = serveStep.run(world, changed);
+    releaseWaiting();
     statuses = gate.statuses(kubeSource ? withRefusals(step.statuses, kubeSource.refusals()) : step.statuses);
     metrics.translations.inc(step.translated.length);
     metrics.translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     metrics.waypoints.set(step.index.waypoints.size);
     translatedOnce = true;
-    log.info({ changed: changed.size, translated: step.translated, removed: step.removed }, 'configuration updated');
+    log.info(
+      {
+        changed: changed.size,
+        translated: step.translated,
+        removed: step.removed,
+        ...(serveStep.held.size > 0 ? { waitingForJwks: [...serveStep.held.keys()] } : {}),
+        ...(translator.onDemand ? { demanded: translator.demandedCount } : {}),
+      },
+      'configuration updated',
+    );
     for (const cb of updateListeners) cb(world, statuses);
     const now = [...step.index.waypoints.keys()].join(',');
     if (now !== waypointSet) {
@@ -191,9 +239,12 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       (c) => store.enqueue(c),
     );
   }
-  // The first World is translated once, with the keys and bundles it needs
-  // fetched (released below): the xDS server does not listen before this
-  // returns, so no proxy could see the World without them anyway.
+  // The first World is translated once, with the CA bundles it needs read
+  // (released below): the xDS server does not listen before this returns, so
+  // no proxy could see the World without them anyway. JWKS fetches are not
+  // waited for: istiod's readiness waits for its informers only
+  // (pilot/pkg/bootstrap/server.go: cachesSynced), and a waypoint needing a
+  // key set not fetched yet is held out of the cache instead (pipeline-jwks.ts).
   store.hold();
   store.attach(source);
   if (kubeSource) {
@@ -212,8 +263,8 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   // The directory source logs its own problems as they appear, rate-limited.
   if (kube) for (const e of source.errors()) log.warn({ error: describeError(e) }, 'rejected input');
   store.flush();
-  // Like istiod's first push, wait for the first fetches before reporting ready.
-  await Promise.all([resolveJwks(store.world), readCaBundles(store.world)]);
+  void resolveJwks(store.world);
+  await readCaBundles(store.world);
   store.flush();
   store.release();
   if (!translatedOnce) translatedOnce = true;
@@ -222,6 +273,35 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     sourceName: source.name,
     store,
     proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log),
+    demand: (key) => {
+      const start = process.hrtime.bigint();
+      if (serveStep.demand(key)) {
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        metrics.translations.inc(translator.outputs.has(key) ? 1 : 0);
+        log.info(
+          {
+            key,
+            ms: Math.round(ms * 10) / 10,
+            ...(serveStep.held.has(key) ? { waitingForJwks: serveStep.held.get(key) } : {}),
+          },
+          'translated on demand',
+        );
+      }
+      if (!serveStep.held.has(key)) return undefined;
+      // The fetch settles within its rule's timeout and its result arrives as
+      // a change; the bound here only keeps a stream from waiting forever
+      // should that change never come.
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HOLD_LIMIT_MS);
+        timer.unref();
+        let list = waiting.get(key);
+        if (!list) waiting.set(key, (list = []));
+        list.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     onKeysChanged: (cb) => void keyListeners.push(cb),
     onUpdate: (cb) => {
       updateListeners.push(cb);

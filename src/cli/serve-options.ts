@@ -50,6 +50,9 @@ flags:
   --expose-debug           serve /debug/* to other machines too (it shows every proxy's config)
   --debug-port N           debug and metrics HTTP port (default 15014)
   --debounce-after DUR     quiet period before a push (default 100ms)
+  --translate-all          translate every waypoint up front and on every change, not only
+                           those a proxy is connected to (their EnvoyAccepted refusals then
+                           show for every waypoint)
   --debounce-max DUR       longest a push waits under constant change (default 10s)
   --log-level LEVEL        ${LOG_LEVELS.join('|')} (default info)
   --proxy-image IMAGE      image of the waypoint Deployments (Kubernetes mode)
@@ -106,6 +109,7 @@ const FLAGS = {
   'debug-port': { type: 'string', default: '15014' },
   'expose-debug': { type: 'boolean', default: false },
   'debounce-after': { type: 'string', default: '100ms' },
+  'translate-all': { type: 'boolean', default: false },
   'debounce-max': { type: 'string', default: '10s' },
   'log-level': { type: 'string', default: 'info' },
   'proxy-image': { type: 'string', default: DEFAULT_DEPLOY.image },
@@ -142,6 +146,8 @@ export interface ServeOptions {
   scope?: ControlPlaneScope;
   /** The certificate authority on the TLS port; undefined: off. */
   ca?: CaFlags;
+  /** Translate every waypoint, not only the demanded ones. */
+  translateAll?: boolean;
 }
 
 export function serveOptions(argv: string[]): { opts: ServeOptions; logLevel: string } {
@@ -222,6 +228,7 @@ export function serveOptions(argv: string[]): { opts: ServeOptions; logLevel: st
       },
       lease,
       ca: caFlags(values, cert !== undefined),
+      translateAll: values['translate-all'],
     },
   };
 }

@@ -59,6 +59,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     logger: scoped(log, 'xds'),
     debounce: opts.debounce,
     proxyKey: pipeline.proxyKey,
+    onDemand: (key) => pipeline.demand(key),
     access: proxyAccess(auth.systemNamespace),
   });
   pipeline.onKeysChanged(() => xds.refreshKeys());
@@ -157,7 +158,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
         adsz: (q) => adszJson(xds, q),
         configDump: (id) => configDumpJson(xds, cache, id),
         ambientz: () => pipeline.ambientz(),
-        explain: (input) => explainServed(pipeline.served(), cache, input),
+        explain: (input) => explainServed(pipeline.served(), cache, input, (key) => pipeline.demand(key)),
         rejectz: () => rejectzJson(pipeline.rejections()),
         metrics: async () =>
           (await xds.metrics.registry.metrics()) + (await pipeline.metrics()) + ((await ca?.metricsText()) ?? ''),

@@ -183,10 +183,16 @@ export function explainServed(
   served: { world: World; index: AmbientIndex } | undefined,
   cache: SnapshotCache,
   input: ExplainInput,
+  demand?: (key: string) => void,
 ): Explanation {
   if (!served) throw new PageError('nothing is translated yet; try again once /ready answers 200');
+  // A waypoint no proxy has connected to is translated now, so the answer is its real configuration.
+  const config = (key: string) => {
+    demand?.(key);
+    return servedConfig(cache, key);
+  };
   return {
-    ...explain(served.world, served.index, (key) => servedConfig(cache, key), input, DEFAULT_OPTIONS.trustDomain),
+    ...explain(served.world, served.index, config, input, DEFAULT_OPTIONS.trustDomain),
     configuration: 'served now by this server',
   };
 }

@@ -101,10 +101,21 @@ function servedSignature(index: AmbientIndex, wp: Waypoint): string {
   return `${wp.ready}|${wp.trafficType}|${services}${services && workloads ? ',' : ''}${workloads}`;
 }
 
+/** Which waypoints an IncrementalTranslator keeps translated. */
+export interface TranslatorMode {
+  /**
+   * Only waypoints named to demand(): as istiod builds a proxy's
+   * configuration when it connects and pushes only to connected proxies
+   * (pilot/pkg/xds/ads.go: initConnection, pushConnection). Without it,
+   * every waypoint (translate, diff, the benchmarks' full steps).
+   */
+  onDemand?: boolean;
+}
+
 /**
- * Keeps the last translation of every waypoint and, on each World change,
- * translates again only the waypoints whose reads the change touches or
- * whose set of served services and workloads moved.
+ * Keeps the last translation of every (demanded) waypoint and, on each World
+ * change, translates again only the waypoints whose reads the change touches
+ * or whose set of served services and workloads moved.
  */
 export class IncrementalTranslator {
   readonly outputs = new Map<string, WaypointOutput>();
@@ -113,9 +124,51 @@ export class IncrementalTranslator {
   /** The World of the last update: what a change is compared with. */
   private world?: World;
   index?: AmbientIndex;
+  /**
+   * Keys some proxy or reader asked for. Never shrinks: a key stays
+   * demanded after its proxies leave, which keeps the rule simple (no
+   * reference counting against reconnects) and is bounded by the waypoints
+   * that ever had a proxy connected.
+   */
+  private readonly demanded = new Set<string>();
+  readonly onDemand: boolean;
 
-  constructor(private readonly opts: TranslateOptions & { assumeReady: boolean }) {
+  constructor(
+    private readonly opts: TranslateOptions & { assumeReady: boolean },
+    mode: TranslatorMode = {},
+  ) {
     this.statuses = new StatusTracker(opts);
+    this.onDemand = mode.onDemand ?? false;
+  }
+
+  /** Marks `key` demanded; true when it was not before. */
+  demand(key: string): boolean {
+    if (this.demanded.has(key)) return false;
+    this.demanded.add(key);
+    return true;
+  }
+
+  isDemanded(key: string): boolean {
+    return !this.onDemand || this.demanded.has(key);
+  }
+
+  get demandedCount(): number {
+    return this.demanded.size;
+  }
+
+  /**
+   * Translates a demanded waypoint the last update skipped, against the
+   * World and index of that update; undefined when it does not exist (yet)
+   * or is translated already.
+   */
+  translateNow(key: string): WaypointOutput | undefined {
+    const { index, world } = this;
+    const wp = index?.waypoints.get(key);
+    if (!index || !world || !wp || this.outputs.has(key)) return undefined;
+    const out = translateWaypoint(world, index, wp, this.opts);
+    this.outputs.set(key, out);
+    this.signatures.set(key, servedSignature(index, wp));
+    return out;
   }
 
   update(world: World, changed: ReadonlySet<string> | 'all'): Step {
@@ -129,6 +182,7 @@ export class IncrementalTranslator {
     this.world = world;
     const translated: string[] = [];
     for (const wp of index.waypoints.values()) {
+      if (this.onDemand && !this.demanded.has(wp.key)) continue;
       const sig = servedSignature(index, wp);
       const prev = this.outputs.get(wp.key);
       const stale =

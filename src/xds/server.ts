@@ -27,6 +27,14 @@ import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './wr
 export interface XdsServerOptions {
   cache: SnapshotCache;
   proxyKey?: ProxyKeyFn;
+  /**
+   * Called before a stream of `key` is answered from the cache (and when a
+   * proxy's key changes), so the owner can build that key's configuration on
+   * demand; it must have put it in the cache when it returns, or return a
+   * promise that settles once it has: the stream's requests wait for it, as
+   * istiod's first push for a proxy waits on what generating it fetches.
+   */
+  onDemand?: (key: string) => Promise<void> | void;
   logger?: Logger;
   debounce?: Partial<DebounceOptions>;
   /** Longest wait for a push's ACKs before the next push goes anyway (default 15 s). */
@@ -250,8 +258,12 @@ export class XdsServer {
         this.failers.get(c.id)?.(new AuthError(grpc.status.PERMISSION_DENIED, denied));
         continue;
       }
+      const hold = key !== undefined ? this.opts.onDemand?.(key) : undefined;
       this.index.setKey(c, key);
-      c.schedulePush(c.states.keys(), Date.now());
+      // A key whose configuration is still being fetched for is pushed once it is there, not empty first.
+      const push = () => c.schedulePush(c.states.keys(), Date.now());
+      if (hold) void hold.then(push);
+      else push();
     }
   }
 
@@ -311,10 +323,22 @@ export class XdsServer {
     };
     this.calls.add(call);
     this.failers.set(conn.id, (e) => fail(e.code, e.message));
+    // Requests that arrive while the stream waits for its key's configuration, in order.
+    let waiting: Buffer[] | undefined;
     const handle = (bytes: Buffer) => {
       if (done) return;
+      if (waiting) return void waiting.push(bytes);
       try {
-        this.onRequest(call, conn, bytes);
+        const hold = this.onRequest(call, conn, bytes);
+        if (hold) {
+          // This request is handled again once the configuration is there.
+          waiting = [bytes];
+          void hold.finally(() => {
+            const queued = waiting ?? [];
+            waiting = undefined;
+            for (const b of queued) handle(b);
+          });
+        }
       } catch (e) {
         if (e instanceof AuthError) return fail(e.code, e.message);
         if (e instanceof OverLimit) {
@@ -430,7 +454,7 @@ export class XdsServer {
     throw new AuthError(grpc.status.PERMISSION_DENIED, denied);
   }
 
-  private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): void {
+  private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): Promise<void> | undefined {
     conn.beginWork();
     const req = decodeRequest(conn instanceof SotwConnection ? 'sotw' : 'delta', bytes);
     const { kind, type_url: typeUrl } = req;
@@ -462,8 +486,11 @@ export class XdsServer {
       this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, SECRET_REFUSED_MESSAGE);
       return;
     }
-    if (isResourceType(typeUrl)) this.authorize(conn);
-    else {
+    if (isResourceType(typeUrl)) {
+      this.authorize(conn);
+      const hold = conn.key !== undefined ? this.opts.onDemand?.(conn.key) : undefined;
+      if (hold) return hold;
+    } else {
       const st = conn.states.get(typeUrl);
       if (!st)
         this.clientLog.warn(

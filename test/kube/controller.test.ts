@@ -287,6 +287,12 @@ describe(
           c.close();
           ch.close();
         }
+        // The waypoint is translated when its proxy connects (ads.go: initConnection); the key pair
+        // its DestinationRule names is then reviewed for its service account (sds.go: filterAuthorizedResources).
+        await until(
+          () => srv.calls.some((x) => x.method === 'POST' && /subjectaccessreviews/.test(x.url)),
+          'the secret access review',
+        );
         await until(
           () => srv.get('security.istio.io/v1', 'RequestAuthentication', 'default', 'jwt')?.status,
           'policy statuses',

@@ -118,7 +118,12 @@ describe('SDS from manifests over SotW', { skip: !OPENSSL && 'openssl not instal
     const server = ca.issue('server', ['DNS:localhost', 'IP:127.0.0.1']);
     const cache = new SnapshotCache();
     pipeline = await startPipeline({ configDir: dir }, cache, pino({ level: 'silent' }));
-    x = await startXds({ cache, proxyKey: pipeline.proxyKey, access: proxyAccess('istio-system') });
+    x = await startXds({
+      cache,
+      proxyKey: pipeline.proxyKey,
+      onDemand: (key) => pipeline.demand(key),
+      access: proxyAccess('istio-system'),
+    });
     const port = await x.server.listen(
       '127.0.0.1:0',
       tlsCredentials({ certFile: server.cert, keyFile: server.key, caFile: ca.caFile }),
