@@ -306,9 +306,8 @@ function workloadEntryMsg(
     network: we.spec?.network ?? '',
     tunnel_protocol: isEnrolled(we, world) ? 'HBONE' : 'NONE',
     trust_domain: opts.trustDomain,
-    // istiod sends the field as written, empty when unset (workloads.go: workloadEntryWorkloadBuilder);
-    // here an unset one is the `default` account, as for a pod (docs/parity.md, load-time defaults).
-    service_account: we.spec?.serviceAccount ?? 'default',
+    // As written, empty when unset: istiod does not default it (workloads.go: workloadEntryWorkloadBuilder).
+    service_account: we.spec?.serviceAccount ?? '',
     canonical_name: labels[LABEL.canonicalName] ?? labels[LABEL.app] ?? we.metadata.name,
     canonical_revision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
     workload_type: 'POD',
