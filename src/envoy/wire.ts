@@ -187,8 +187,3 @@ export function deltaResponse(f: DeltaFrame): EncodedMessage {
   if (f.controlPlane) parts.push(lenField(7, f.controlPlane));
   return new EncodedMessage(parts);
 }
-
-/** envoy.service.discovery.v3.DeltaDiscoveryResponse */
-export function encodeDeltaResponse(f: DeltaFrame): Buffer {
-  return deltaResponse(f).toBuffer();
-}

@@ -369,7 +369,3 @@ export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
     { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
   ];
 }
-
-export function buildListeners(ir: WaypointIR): Listener[] {
-  return listenerRecipes(ir).map((r) => r.build());
-}

@@ -145,9 +145,6 @@ export const UNUSABLE_JWKS = JSON.stringify({
   ],
 });
 
-/** jwks_resolver.go / policy_applier.go: the JWKS fetch timeout when a rule sets none. */
-export const JWKS_DEFAULT_TIMEOUT_MS = 5000;
-
 /** policy_applier.go: buildSpaceDelimitedClaims — always split on spaces. */
 export const DEFAULT_SPACE_DELIMITED_CLAIMS = ['permission', 'scope'];
 

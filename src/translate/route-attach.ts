@@ -14,15 +14,6 @@ import { parentRefGroup } from '../model/defaults';
 export type AnyRoute = HTTPRoute | GRPCRoute | TCPRoute | TLSRoute;
 type RouteKind = AnyRoute['kind'];
 
-/** Whether a parentRef names `svc` (and `port`, when the ref has one). */
-export function refersToService(ref: ParentReference, routeNs: string, svc: Service, port?: number): boolean {
-  const group = parentRefGroup(ref);
-  if (!((group === '' || group === 'core') && ref.kind === 'Service')) return false;
-  if ((ref.namespace ?? routeNs) !== (svc.metadata.namespace ?? 'default') || ref.name !== svc.metadata.name)
-    return false;
-  return port === undefined || ref.port === undefined || ref.port === port;
-}
-
 /**
  * What a mesh route attaches to: a Service, or a ServiceEntry, whose every
  * host the route then applies to (route_collections.go: HTTPRouteCollection,
