@@ -1,3 +1,4 @@
+import { isCoreServiceRef } from '../model/refs';
 import { checkedValue, parseGatewayDuration as gatewayDuration } from '../model/values';
 import {
   inNamespace,
@@ -33,7 +34,7 @@ const SERVICE_ENTRY_GROUP = 'networking.istio.io';
 function parentKey(ref: ParentReference, routeNs: string): string | undefined {
   const group = parentRefGroup(ref);
   const ns = ref.namespace ?? routeNs;
-  if ((group === '' || group === 'core') && ref.kind === 'Service') return `${ns}/${ref.name}`;
+  if (isCoreServiceRef(group, ref.kind)) return `${ns}/${ref.name}`;
   if (group === SERVICE_ENTRY_GROUP && ref.kind === 'ServiceEntry') return `ServiceEntry/${ns}/${ref.name}`;
   return undefined;
 }
