@@ -49,7 +49,7 @@ function keyOfParent(p: RouteParent): string {
 // service port looks at its own routes instead of every route around it.
 const BY_SERVICE = new WeakMap<readonly AnyRoute[], Map<string, AnyRoute[]>>();
 
-function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, AnyRoute[]> {
+function routesByService(routes: readonly AnyRoute[], ns: string): ReadonlyMap<string, readonly AnyRoute[]> {
   let m = BY_SERVICE.get(routes);
   if (m) return m;
   m = new Map();
@@ -89,8 +89,8 @@ export function attachedRoutes<K extends RouteKind>(
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as AnyRoute[], ns).get(key);
-    for (const r of (candidates ?? []) as Extract<AnyRoute, { kind: K }>[]) {
+    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[], ns).get(key);
+    for (const r of (candidates ?? []) as readonly Extract<AnyRoute, { kind: K }>[]) {
       const refs = r.spec?.parentRefs ?? [];
       if (refs.some((p) => parentKey(p, ns) === key && (p.port === undefined || p.port === port))) out.push(r);
     }
