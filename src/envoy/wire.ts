@@ -5,19 +5,23 @@
 
 const WIRE_LEN = 2;
 
+/** Bytes of a non-negative integer as a protobuf varint. */
 export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
+  if (n < 0x10000000) return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
+  let size = 4;
+  for (n = Math.floor(n / 0x10000000); n > 0; n = Math.floor(n / 128)) size++;
   return size;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
+/**
+ * Writes a non-negative integer as a protobuf varint at `pos` and returns the
+ * position after it; the one varint writer every hand encoder here uses.
+ * Shifts while the value fits 32 bits (the common case), divides above.
+ */
+export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n > 127) {
+    buf[pos++] = (n & 127) | 128;
+    n = n < 0x100000000 ? n >>> 7 : Math.floor(n / 128);
   }
   buf[pos++] = n;
   return pos;

@@ -124,7 +124,7 @@ export const IDENTITY_CERT = 'default';
 export const ROOT_CERT = 'ROOTCA';
 
 /** A workload's identity, `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
-export { spiffeId, SPIFFE_SCHEME } from '../envoy';
+export { spiffeId, SPIFFE_SCHEME } from '../model/spiffe';
 
 /**
  * The JWKS inlined when a rule's keys could not be fetched, as istiod does
