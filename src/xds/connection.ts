@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { type EncodedMessage, PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import { PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import type { EncodedMessage } from './frame';
 import type { SnapshotCache } from './cache';
 import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';

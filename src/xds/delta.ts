@@ -1,5 +1,6 @@
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { deltaResponse, TypeUrl } from '../envoy';
+import { TypeUrl } from '../envoy';
+import { deltaResponse } from './frame';
 import { Connection, type Frame } from './connection';
 import { TypeState } from './type-state';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { sotwResponse, shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
+import { shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
+import { sotwResponse } from './frame';
 import { Connection, type Frame } from './connection';
 import { type Held, heldResource, sortedNames, TypeState } from './type-state';
 
