@@ -1,4 +1,4 @@
-import type { PreparedResource } from '../resource';
+import type { PreparedResource } from '../envoy/resource';
 import { hasChecks, validateMessage, type ValidateOptions, type Violation } from './message';
 
 const NONE: readonly Violation[] = Object.freeze([]);

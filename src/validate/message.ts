@@ -1,6 +1,6 @@
 import * as protobuf from 'protobufjs';
-import { messageType } from '../registry';
-import { contentVersion } from '../resource';
+import { messageType } from '../envoy/registry';
+import { contentVersion } from '../envoy/resource';
 import { LOAD_CHECKS, type LoadCheck, type Violation } from './load';
 import { checkScalar, type Rules } from './rules';
 
