@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { list, type ServiceEntry, type World } from '../model';
 import { ownerOf, type AllocatedAddress } from '../model/ip-allocation';
 import { SequentialAllocator, withAddresses } from '../model/ip-allocation-plan';
-import { kubeRequest, objectPath } from './rest';
+import { patchStatus } from './kube-api';
 
 // istiod's IP allocator for a cluster (ipallocate.go: IPAllocator): the
 // leader writes each ServiceEntry's `status.addresses`; everything else
@@ -55,21 +55,26 @@ export class ServiceEntryAddressWriter {
     const key = ownerOf(planned);
     const current = list(world, 'ServiceEntry').find((s) => ownerOf(s) === key);
     const before = current?.status?.addresses;
-    const path = `${objectPath('ServiceEntry', planned.metadata.namespace, planned.metadata.name, planned.apiVersion)}/status?fieldManager=${this.fieldManager}`;
+    const target = {
+      kind: 'ServiceEntry',
+      namespace: planned.metadata.namespace,
+      name: planned.metadata.name,
+      apiVersion: planned.apiVersion,
+    };
     this.writes++;
     try {
       if (before && before.length > 0)
-        await kubeRequest(
+        await patchStatus(
           this.kc,
-          'PATCH',
-          path,
+          target,
           [
             { op: 'test', path: '/status/addresses', value: before },
             { op: 'replace', path: '/status/addresses', value: addresses },
           ],
           JSON_PATCH,
+          this.fieldManager,
         );
-      else await kubeRequest(this.kc, 'PATCH', path, { status: { addresses } }, MERGE_PATCH);
+      else await patchStatus(this.kc, target, { status: { addresses } }, MERGE_PATCH, this.fieldManager);
       this.pending.set(key, addresses);
       this.log.info(
         { serviceEntry: key, addresses: addresses.map((a) => `${a.host}=${a.value}`) },

@@ -1,7 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as k8s from '@kubernetes/client-node';
-import { kindInfo } from '../model';
 
 /**
  * A minimal request to the API server with the kubeconfig's credentials,
@@ -39,13 +38,4 @@ export async function kubeRequest(
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** The REST path of an object of a kind we know. */
-export function objectPath(kind: string, namespace: string | undefined, name: string, apiVersion?: string): string {
-  const info = kindInfo(kind);
-  if (!info) throw new Error(`unknown kind ${kind}`);
-  const version = apiVersion?.includes('/') ? apiVersion.split('/')[1] : (apiVersion ?? info.versions[0]);
-  const base = info.group ? `/apis/${info.group}/${version}` : `/api/${version}`;
-  return `${base}${info.namespaced ? `/namespaces/${namespace}` : ''}/${info.plural}/${name}`;
 }
