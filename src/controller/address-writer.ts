@@ -3,15 +3,12 @@ import type { Logger } from 'pino';
 import { list, type ServiceEntry, type World } from '../model';
 import { ownerOf, type AllocatedAddress } from '../model/ip-allocation';
 import { SequentialAllocator, withAddresses } from '../model/ip-allocation-plan';
-import { patchStatus } from './kube-api';
+import { JSON_PATCH, MERGE_PATCH, patchStatus } from './kube-api';
 
 // istiod's IP allocator for a cluster (ipallocate.go: IPAllocator): the
 // leader writes each ServiceEntry's `status.addresses`; everything else
 // (waypoint VIP chains, the workload API) reads them back from the status,
 // so addresses survive restarts and leader changes.
-
-const JSON_PATCH = 'application/json-patch+json';
-const MERGE_PATCH = 'application/merge-patch+json';
 
 export class ServiceEntryAddressWriter {
   writes = 0;

@@ -1,6 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { kindInfo } from '../model';
 
+/** Patch strategies, as the Content-Type of a PATCH. */
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const JSON_PATCH = 'application/json-patch+json';
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
 /** How long one API call may take before it fails, so a hung API server cannot stall a writer. */
 export const CALL_TIMEOUT_MS = 10_000;
 
