@@ -113,6 +113,6 @@ export function routeOrder(a: AnyRoute, b: AnyRoute): number {
 }
 
 /** A Gateway API duration in ms (GEP-2257, checked at load by model/values.ts), or none. */
-export function parseGatewayDuration(s: string | undefined): number | undefined {
+export function gatewayDurationMs(s: string | undefined): number | undefined {
   return s === undefined || s === '' ? undefined : checkedValue(gatewayDuration, s);
 }
