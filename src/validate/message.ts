@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { messageType } from '../envoy/registry';
+import { messageType, typeForUrl } from '../envoy/registry';
 import { contentVersion } from '../envoy/resource';
 import { LOAD_CHECKS, type LoadCheck, type Violation } from './load';
 import { checkScalar, type Rules } from './rules';
@@ -260,13 +260,9 @@ function entriesOf(rules: Rules): [string, unknown][] {
 function unpackAny(m: Msg, path: string, cx: Cx): void {
   const url = String(m.type_url ?? '');
   const name = url.slice(url.lastIndexOf('/') + 1);
-  let inner: protobuf.Type;
-  try {
-    inner = messageType(name);
-  } catch {
-    // Extensions we do not load (Istio's own filters) cannot be checked here.
-    return;
-  }
+  const inner = typeForUrl(url);
+  // Extensions we do not load (Istio's own filters) cannot be checked here.
+  if (!inner) return;
   const value = m.value as Uint8Array;
   const base = `${path}<${name}>`;
   if (value.length < ANY_CACHE_MIN) {
