@@ -1,4 +1,4 @@
-import { parseSpiffeId } from '../envoy';
+import { parseSpiffeId } from '../model/spiffe';
 import { derived, get, type Pod, type World } from '../model';
 import type { Identity } from '../xds/auth';
 

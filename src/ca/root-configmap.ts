@@ -1,6 +1,6 @@
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeRequest } from '../controller/rest';
+import { APPLY_PATCH, callOptions } from '../controller/kube-api';
 import { list, type World } from '../model';
 
 /** The ConfigMap every namespace gets, and its key (features.CACertConfigMapName, constants.CACertNamespaceConfigMapDataName). */
@@ -121,33 +121,30 @@ export class RootConfigMapPublisher {
   }
 
   private async reconcile(ns: string, roots: string): Promise<void> {
-    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    const api = this.kc.makeApiClient(k8s.CoreV1Api);
     let cm: ConfigMapObj | undefined;
     try {
-      cm = (await kubeRequest(
-        this.kc,
-        'GET',
-        `${path}/${ROOT_CONFIGMAP}`,
-        undefined,
-        'application/json',
-      )) as ConfigMapObj;
+      cm = await api.readNamespacedConfigMap({ namespace: ns, name: ROOT_CONFIGMAP }, callOptions());
     } catch (e) {
       if ((e as { code?: number }).code !== 404) throw e;
     }
     if (cm?.data?.[ROOT_CONFIGMAP_KEY] === roots) return;
     // A server-side apply creates the ConfigMap or sets our key, leaving any
     // other keys and labels to whoever wrote them.
-    await kubeRequest(
-      this.kc,
-      'PATCH',
-      `${path}/${ROOT_CONFIGMAP}?fieldManager=${CA_FIELD_MANAGER}&force=true`,
+    await api.patchNamespacedConfigMap(
       {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: LABELS },
-        data: { [ROOT_CONFIGMAP_KEY]: roots },
+        namespace: ns,
+        name: ROOT_CONFIGMAP,
+        fieldManager: CA_FIELD_MANAGER,
+        force: true,
+        body: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: ROOT_CONFIGMAP, namespace: ns, labels: LABELS },
+          data: { [ROOT_CONFIGMAP_KEY]: roots },
+        },
       },
-      'application/apply-patch+yaml',
+      callOptions(APPLY_PATCH),
     );
     this.opts.log.info(
       { namespace: ns },

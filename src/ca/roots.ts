@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeRequest } from '../controller/rest';
+import { callOptions } from '../controller/kube-api';
 import type { CaBundle } from './authority';
 import { createSelfSignedRoot, splitPem } from './x509';
 
@@ -110,13 +110,7 @@ function decoded(secret: SecretObj | undefined): (name: string) => string | unde
 
 async function readSecret(kc: k8s.KubeConfig, namespace: string, name: string): Promise<SecretObj | undefined> {
   try {
-    return (await kubeRequest(
-      kc,
-      'GET',
-      `/api/v1/namespaces/${namespace}/secrets/${name}`,
-      undefined,
-      'application/json',
-    )) as SecretObj;
+    return await kc.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ namespace, name }, callOptions());
   } catch (e) {
     if ((e as { code?: number }).code === 404) return undefined;
     throw e;
@@ -216,25 +210,25 @@ async function createRootSecret(
   const root = await createSelfSignedRoot(opts.trustDomain, opts.selfSignedTtlMs ?? SELF_SIGNED_ROOT_TTL_MS);
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   try {
-    await kubeRequest(
-      kc,
-      'POST',
-      `/api/v1/namespaces/${ns}/secrets`,
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespacedSecret(
       {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: CA_SECRET, namespace: ns },
-        type: CA_SECRET_TYPE,
-        // The layout istiod's BuildSecret writes for its self-signed root.
-        data: {
-          [CA_CERT]: b64(root.cert),
-          [CA_KEY]: b64(root.key),
-          [CERT_CHAIN]: '',
-          [ROOT_CERT]: b64(root.cert),
-          'key.pem': '',
+        namespace: ns,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: CA_SECRET, namespace: ns },
+          type: CA_SECRET_TYPE,
+          // The layout istiod's BuildSecret writes for its self-signed root.
+          data: {
+            [CA_CERT]: b64(root.cert),
+            [CA_KEY]: b64(root.key),
+            [CERT_CHAIN]: '',
+            [ROOT_CERT]: b64(root.cert),
+            'key.pem': '',
+          },
         },
       },
-      'application/json',
+      callOptions(),
     );
   } catch (e) {
     // Someone created it first: read theirs.

@@ -11,8 +11,6 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
-
 export function formatted(value: unknown, format: 'json' | 'yaml'): string {
   return format === 'json'
     ? JSON.stringify(value, null, 2) + '\n'

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { shortType, type Json, type PreparedResource } from '../envoy';
-import { blocking, ResourceValidator } from '../envoy/validate-cache';
+import { blocking, ResourceValidator } from '../validate';
 import type { ObjectStatus, ResourceSet } from '../translate';
 import type { WaypointOutput } from '../translate';
 import { GRPC_DEPRECATED_FIELDS } from '../translate/proxyless-tls';

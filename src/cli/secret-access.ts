@@ -1,6 +1,6 @@
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeRequest } from '../controller/rest';
+import { callOptions } from '../controller/kube-api';
 
 /** Whether `user` may list Secrets in `namespace`, and the API server's reason when not. */
 export type SecretReview = (namespace: string, user: string) => Promise<{ allowed: boolean; reason?: string }>;
@@ -10,19 +10,19 @@ export type SecretReview = (namespace: string, user: string) => Promise<{ allowe
  * proxy's service account: may it `list` `secrets` in its namespace.
  */
 export function kubeSecretReview(kc: k8s.KubeConfig): SecretReview {
+  const api = kc.makeApiClient(k8s.AuthorizationV1Api);
   return async (namespace, user) => {
-    const review = (await kubeRequest(
-      kc,
-      'POST',
-      '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    const review = await api.createSubjectAccessReview(
       {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb: 'list', resource: 'secrets' }, user },
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: { resourceAttributes: { namespace, verb: 'list', resource: 'secrets' }, user },
+        },
       },
-      'application/json',
-    )) as { status?: { allowed?: boolean; reason?: string } } | undefined;
-    return { allowed: review?.status?.allowed === true, reason: review?.status?.reason };
+      callOptions(),
+    );
+    return { allowed: review.status?.allowed === true, reason: review.status?.reason };
   };
 }
 

@@ -8,7 +8,7 @@ import { rejectzJson } from './pipeline-reject';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
-import { ResourceValidator } from '../envoy/validate-cache';
+import { ResourceValidator } from '../validate';
 import { findRejections } from '../translate/rejections';
 import { describeRejection, withRejections } from '../translate/status-rejections';
 

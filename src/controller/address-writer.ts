@@ -3,15 +3,12 @@ import type { Logger } from 'pino';
 import { list, type ServiceEntry, type World } from '../model';
 import { ownerOf, type AllocatedAddress } from '../model/ip-allocation';
 import { SequentialAllocator, withAddresses } from '../model/ip-allocation-plan';
-import { kubeRequest, objectPath } from './rest';
+import { JSON_PATCH, MERGE_PATCH, patchStatus } from './kube-api';
 
 // istiod's IP allocator for a cluster (ipallocate.go: IPAllocator): the
 // leader writes each ServiceEntry's `status.addresses`; everything else
 // (waypoint VIP chains, the workload API) reads them back from the status,
 // so addresses survive restarts and leader changes.
-
-const JSON_PATCH = 'application/json-patch+json';
-const MERGE_PATCH = 'application/merge-patch+json';
 
 export class ServiceEntryAddressWriter {
   writes = 0;
@@ -55,21 +52,26 @@ export class ServiceEntryAddressWriter {
     const key = ownerOf(planned);
     const current = list(world, 'ServiceEntry').find((s) => ownerOf(s) === key);
     const before = current?.status?.addresses;
-    const path = `${objectPath('ServiceEntry', planned.metadata.namespace, planned.metadata.name, planned.apiVersion)}/status?fieldManager=${this.fieldManager}`;
+    const target = {
+      kind: 'ServiceEntry',
+      namespace: planned.metadata.namespace,
+      name: planned.metadata.name,
+      apiVersion: planned.apiVersion,
+    };
     this.writes++;
     try {
       if (before && before.length > 0)
-        await kubeRequest(
+        await patchStatus(
           this.kc,
-          'PATCH',
-          path,
+          target,
           [
             { op: 'test', path: '/status/addresses', value: before },
             { op: 'replace', path: '/status/addresses', value: addresses },
           ],
           JSON_PATCH,
+          this.fieldManager,
         );
-      else await kubeRequest(this.kc, 'PATCH', path, { status: { addresses } }, MERGE_PATCH);
+      else await patchStatus(this.kc, target, { status: { addresses } }, MERGE_PATCH, this.fieldManager);
       this.pending.set(key, addresses);
       this.log.info(
         { serviceEntry: key, addresses: addresses.map((a) => `${a.host}=${a.value}`) },

@@ -1,29 +1,20 @@
-import type * as k8s from '@kubernetes/client-node';
-import { kubeRequest } from './rest';
-
-/** The part of a TokenReview's status that says who the token is. */
-export interface TokenReviewStatus {
-  authenticated?: boolean;
-  user?: { username?: string; groups?: string[]; extra?: Record<string, string[] | undefined> };
-  audiences?: string[];
-  error?: string;
-}
+import * as k8s from '@kubernetes/client-node';
+import { callOptions } from './kube-api';
 
 /**
  * Asks the API server who a bearer token belongs to (authentication.k8s.io
- * TokenReview), for the audiences a proxy's token must be minted for.
+ * TokenReview), for the audiences a proxy's token must be minted for
+ * (security/pkg/k8s/tokenreview/k8sauthn.go: ValidateK8sJwt).
  */
 export function kubeTokenReviewer(
   kc: k8s.KubeConfig,
-): (token: string, audiences: string[]) => Promise<TokenReviewStatus> {
+): (token: string, audiences: string[]) => Promise<k8s.V1TokenReviewStatus> {
+  const api = kc.makeApiClient(k8s.AuthenticationV1Api);
   return async (token, audiences) => {
-    const review = (await kubeRequest(
-      kc,
-      'POST',
-      '/apis/authentication.k8s.io/v1/tokenreviews',
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } },
-      'application/json',
-    )) as { status?: TokenReviewStatus } | undefined;
-    return review?.status ?? { authenticated: false, error: 'TokenReview returned no status' };
+    const review = await api.createTokenReview(
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } },
+      callOptions(),
+    );
+    return review.status ?? { authenticated: false, error: 'TokenReview returned no status' };
   };
 }

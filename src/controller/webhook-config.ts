@@ -7,12 +7,11 @@
 // a known-invalid object is refused (`readyForFailClose`), so a webhook that
 // never came up cannot block every write to the cluster.
 import { readFileSync } from 'node:fs';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeRequest } from './rest';
+import { callOptions, MERGE_PATCH } from './kube-api';
 
 export const DEFAULT_WEBHOOK_CONFIG = 'istiod-lite-validator';
-const PATH = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 
 interface WebhookEntry {
   name: string;
@@ -69,7 +68,9 @@ export class WebhookConfigController {
   private async once(): Promise<void> {
     let current: Vwc;
     try {
-      current = (await kubeRequest(this.kc, 'GET', `${PATH}/${this.opts.name}`, undefined, 'application/json')) as Vwc;
+      current = (await this.kc
+        .makeApiClient(k8s.AdmissionregistrationV1Api)
+        .readValidatingWebhookConfiguration({ name: this.opts.name }, callOptions())) as Vwc;
     } catch (e) {
       if ((e as { code?: number }).code === 404) {
         this.log.debug({ name: this.opts.name }, 'no ValidatingWebhookConfiguration; nothing to keep current');
@@ -97,13 +98,12 @@ export class WebhookConfigController {
       clientConfig: { ...h.clientConfig, caBundle },
       ...(failClose ? { failurePolicy: 'Fail' } : {}),
     }));
-    await kubeRequest(
-      this.kc,
-      'PATCH',
-      `${PATH}/${current.metadata.name}`,
-      { webhooks },
-      'application/merge-patch+json',
-    );
+    await this.kc
+      .makeApiClient(k8s.AdmissionregistrationV1Api)
+      .patchValidatingWebhookConfiguration(
+        { name: current.metadata.name, body: { webhooks } },
+        callOptions(MERGE_PATCH),
+      );
     hooks.splice(0, hooks.length, ...webhooks);
     this.log.info({ name: current.metadata.name, failClose }, 'webhook configuration updated');
   }
@@ -118,12 +118,16 @@ export class WebhookConfigController {
       spec: { action: 'DENY' },
     };
     try {
-      await kubeRequest(
-        this.kc,
-        'POST',
-        `/apis/security.istio.io/v1/namespaces/${this.opts.namespace}/authorizationpolicies?dryRun=All`,
-        probe,
-        'application/json',
+      await this.kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject(
+        {
+          group: 'security.istio.io',
+          version: 'v1',
+          namespace: this.opts.namespace,
+          plural: 'authorizationpolicies',
+          body: probe,
+          dryRun: 'All',
+        },
+        callOptions(),
       );
       this.log.info('invalid probe object was not refused yet; failurePolicy stays Ignore');
       return false;

@@ -2,11 +2,10 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiVersionOf, fieldManagerOf, kindInfo, type KubeObject, type World, get, type KindName } from '../model';
 import type { ObjectStatus } from '../translate';
-import { kubeRequest, objectPath } from './rest';
+import { APPLY_PATCH, MERGE_PATCH, patchStatus } from './kube-api';
 
 type Patch = k8s.PatchStrategy;
-const MERGE = 'application/merge-patch+json';
-const APPLY = 'application/apply-patch+yaml' as Patch;
+const APPLY = APPLY_PATCH as Patch;
 
 /** Writes to the cluster, counting what it wrote (tests and metrics read it). */
 export class ClusterWriter {
@@ -75,8 +74,13 @@ export class ClusterWriter {
     if (same) return;
     this.writes++;
     try {
-      const path = `${objectPath(s.kind, s.namespace, s.name, current.apiVersion || apiVersionOf(info))}/status?fieldManager=${this.fieldManager}`;
-      await kubeRequest(this.kc, 'PATCH', path, { status }, MERGE);
+      const target = {
+        kind: s.kind,
+        namespace: s.namespace,
+        name: s.name,
+        apiVersion: current.apiVersion || apiVersionOf(info),
+      };
+      await patchStatus(this.kc, target, { status }, MERGE_PATCH, this.fieldManager);
     } catch (e) {
       this.log.warn(
         { kind: s.kind, namespace: s.namespace, name: s.name, error: e instanceof Error ? e.message : String(e) },

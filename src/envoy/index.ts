@@ -6,6 +6,4 @@ export { shareEncoding } from './encoder';
 export * from './type-urls';
 export * from './wire';
 export { verifyTypeUrls } from './verify';
-export { validateMessage, type Violation } from './validate';
 export { toProtoJson, type Json } from './json';
-export { SPIFFE_SCHEME, spiffeId, parseSpiffeId, type SpiffeParts } from './spiffe';

@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { messageType } from './registry';
+import { messageType, typeForUrl } from './registry';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -139,13 +139,8 @@ function valueJson(m: Msg): Json {
 
 function anyJson(m: Msg): Json {
   const url = String(m.type_url ?? '');
-  const name = url.slice(url.lastIndexOf('/') + 1);
-  let inner: protobuf.Type;
-  try {
-    inner = messageType(name);
-  } catch {
-    return { '@type': url, value: Buffer.from((m.value as Uint8Array | undefined) ?? []).toString('base64') };
-  }
+  const inner = typeForUrl(url);
+  if (!inner) return { '@type': url, value: Buffer.from((m.value as Uint8Array | undefined) ?? []).toString('base64') };
   const body = messageJson(inner, inner.decode((m.value as Uint8Array | undefined) ?? new Uint8Array()) as Msg);
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) return { '@type': url, ...body };
   return { '@type': url, value: body };

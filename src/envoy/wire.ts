@@ -1,23 +1,27 @@
-// Hand-assembled protobuf framing for discovery responses. Each resource is
-// encoded once per version (PreparedResource); a response to any number of
-// connections is then a concatenation of those shared bytes plus a few
-// per-stream fields (nonce, version), with no re-serialization.
+// Protobuf wire primitives written by hand, and the framing of one resource
+// entry of a discovery response: each resource is encoded once per version
+// (PreparedResource) and keeps the few bytes around its body, so responses
+// (xds/frame.ts) concatenate shared bytes instead of re-serializing.
 
 const WIRE_LEN = 2;
 
+/** Bytes of a non-negative integer as a protobuf varint. */
 export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
+  if (n < 0x10000000) return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
+  let size = 4;
+  for (n = Math.floor(n / 0x10000000); n > 0; n = Math.floor(n / 128)) size++;
   return size;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
+/**
+ * Writes a non-negative integer as a protobuf varint at `pos` and returns the
+ * position after it; the one varint writer every hand encoder here uses.
+ * Shifts while the value fits 32 bits (the common case), divides above.
+ */
+export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n > 127) {
+    buf[pos++] = (n & 127) | 128;
+    n = n < 0x100000000 ? n >>> 7 : Math.floor(n / 128);
   }
   buf[pos++] = n;
   return pos;
@@ -108,87 +112,4 @@ export function deltaFraming(typeUrl: string, name: string, version: string, bod
   const headEnd = pos;
   pos = writeStringField(buf, pos, 3, name, nameBytes);
   return { head: buf.subarray(0, headEnd), tail: buf.subarray(headEnd, pos) };
-}
-
-/** envoy.config.core.v3.ControlPlane { identifier = 1 } */
-export function encodeControlPlane(identifier: string): Buffer {
-  return stringField(1, identifier);
-}
-
-/**
- * A message as the pieces that concatenate to it, joined only when it is
- * sent. A response to many streams shares its resources' bytes; joining each
- * stream's copy when it is written, into a buffer reused for every stream
- * (see xds/services.ts), keeps a fan-out from holding one joined copy per
- * stream until the next GC on top of the copy gRPC makes to frame it.
- */
-export class EncodedMessage {
-  readonly length: number;
-
-  constructor(readonly parts: readonly Uint8Array[]) {
-    let n = 0;
-    for (const p of parts) n += p.length;
-    this.length = n;
-  }
-
-  /** The message in the first `length` bytes of `into`, which must be at least that long. */
-  writeTo(into: Buffer): Buffer {
-    let pos = 0;
-    for (const p of this.parts) {
-      into.set(p, pos);
-      pos += p.length;
-    }
-    return into.subarray(0, pos);
-  }
-
-  /** The message in a buffer of its own. */
-  toBuffer(): Buffer {
-    return Buffer.concat(this.parts, this.length);
-  }
-}
-
-export interface SotwFrame {
-  versionInfo: string;
-  typeUrl: string;
-  nonce: string;
-  /** Pre-encoded `resources` field entries (field 2, Any), possibly split into pieces. */
-  resourceFields: readonly Uint8Array[];
-  controlPlane?: Uint8Array;
-}
-
-/** envoy.service.discovery.v3.DiscoveryResponse, as pieces. */
-export function sotwResponse(f: SotwFrame): EncodedMessage {
-  const parts: Uint8Array[] = [stringField(1, f.versionInfo), ...f.resourceFields, stringField(4, f.typeUrl)];
-  parts.push(stringField(5, f.nonce));
-  if (f.controlPlane) parts.push(lenField(6, f.controlPlane));
-  return new EncodedMessage(parts);
-}
-
-/** envoy.service.discovery.v3.DiscoveryResponse */
-export function encodeSotwResponse(f: SotwFrame): Buffer {
-  return sotwResponse(f).toBuffer();
-}
-
-export interface DeltaFrame {
-  systemVersionInfo: string;
-  typeUrl: string;
-  nonce: string;
-  /** Pre-encoded `resources` field entries (field 2, Resource), possibly split into pieces. */
-  resourceFields: readonly Uint8Array[];
-  removed: readonly string[];
-  controlPlane?: Uint8Array;
-}
-
-/** envoy.service.discovery.v3.DeltaDiscoveryResponse, as pieces. */
-export function deltaResponse(f: DeltaFrame): EncodedMessage {
-  const parts: Uint8Array[] = [stringField(1, f.systemVersionInfo), ...f.resourceFields, stringField(4, f.typeUrl)];
-  parts.push(stringField(5, f.nonce));
-  for (const name of f.removed) parts.push(lenField(6, Buffer.from(name, 'utf8')));
-  if (f.controlPlane) parts.push(lenField(7, f.controlPlane));
-  return new EncodedMessage(parts);
-}
-
-/** envoy.service.discovery.v3.DeltaDiscoveryResponse */
-export function encodeDeltaResponse(f: DeltaFrame): Buffer {
-  return deltaResponse(f).toBuffer();
 }

@@ -1,4 +1,5 @@
 import * as protobuf from 'protobufjs';
+import { writeVarint } from './wire';
 
 // The byte writer the plain-object encoder (encoder.ts) writes with: varints,
 // 64-bit values as fromObject converts them, and length-prefixed strings.
@@ -48,14 +49,7 @@ export class Writer {
   /** An unsigned 32-bit varint (tags, lengths, uint32). */
   u32(v: number): void {
     this.ensure(5);
-    const buf = this.buf;
-    let p = this.pos;
-    while (v > 127) {
-      buf[p++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    buf[p++] = v;
-    this.pos = p;
+    this.pos = writeVarint(this.buf, this.pos, v);
   }
 
   /** A 64-bit varint from its two unsigned 32-bit halves. */

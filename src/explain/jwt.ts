@@ -4,7 +4,7 @@
 // issuer, audience, time and signature; a verified payload goes to dynamic
 // metadata, where RBAC's request.auth.* rules read it.
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
-import { arr, has, obj, str, type Headers } from './matchers';
+import { arr, has, obj, str } from './matchers';
 import { routeMismatch, type HttpRequest } from './route-match';
 
 /** Envoy's 401 bodies (jwt_authn status strings). */
@@ -233,10 +233,4 @@ export function evaluateJwt(config: unknown, req: HttpRequest, nowSeconds: numbe
     ...(first && payloadKey ? { payload: first.payload, payloadKey } : {}),
     notes,
   };
-}
-
-/** Whether a header map carries a token in the default place (for the request summary). */
-export function bearerOf(headers: Headers): string | undefined {
-  const v = headers.get('authorization');
-  return v?.startsWith('Bearer ') ? v.slice(7) : undefined;
 }

@@ -113,7 +113,7 @@ const NONE: readonly never[] = Object.freeze([]);
 const byNamespace = <K extends KindName>(world: World, kind: K) =>
   grouped(world, kind, 'byNamespace', (o) => [o.metadata.namespace ?? ''], 'table');
 
-export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): KindMap[K][] {
+export function inNamespace<K extends KindName>(world: World, kind: K, namespace: string): readonly KindMap[K][] {
   return (byNamespace(world, kind).get(namespace) ?? NONE) as KindMap[K][];
 }
 

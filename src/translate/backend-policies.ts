@@ -1,3 +1,4 @@
+import { isCoreGroup, isCoreServiceRef } from '../model/refs';
 import {
   getInNamespace,
   inNamespace,
@@ -117,7 +118,7 @@ function resolveTarget(
   reads: Reads | undefined,
   allowServiceEntry: boolean,
 ): Target | string {
-  if ((t.group === '' || t.group === 'core') && t.kind === 'Service') {
+  if (isCoreServiceRef(t.group, t.kind)) {
     reads?.object('Service', ns, t.name);
     const svc = getInNamespace(world, 'Service', ns, t.name);
     if (!svc) return `Service ${ns}/${t.name} not found`;
@@ -156,7 +157,7 @@ function credentialName(world: World, p: BackendTLSPolicy, conds: Map<string, Co
   if (!ref) return '';
   if (refs.length > 1) accepted.message += '; warning: only the first caCertificateRefs will be used';
   let err: string;
-  if ((ref.group === '' || ref.group === 'core') && ref.kind === 'ConfigMap') {
+  if (isCoreGroup(ref.group) && ref.kind === 'ConfigMap') {
     reads?.object('ConfigMap', ns, ref.name);
     const cm = getInNamespace(world, 'ConfigMap', ns, ref.name);
     if (!cm) {

@@ -1,3 +1,4 @@
+import { isCoreServiceRef } from '../model/refs';
 import { waypointKey } from '../ambient';
 import {
   get,
@@ -42,10 +43,7 @@ export function referenceAllowed(
     (g) =>
       (g.spec?.from ?? []).some((f) => f.group === fromGroup && f.kind === from.kind && f.namespace === fromNs) &&
       (g.spec?.to ?? []).some(
-        (t) =>
-          (t.group === '' || t.group === 'core') &&
-          t.kind === 'Service' &&
-          (t.name === undefined || t.name === '' || t.name === toName),
+        (t) => isCoreServiceRef(t.group, t.kind) && (t.name === undefined || t.name === '' || t.name === toName),
       ),
   );
 }
@@ -67,7 +65,7 @@ export function checkBackendRef(
 ): Checked {
   const group = backendRefGroup(ref);
   const kind = backendRefKind(ref);
-  if (!((group === '' || group === 'core') && kind === 'Service')) {
+  if (!isCoreServiceRef(group, kind)) {
     return { ok: false, reason: 'InvalidKind', message: `backendRef ${group}/${kind} ${ref.name} is not a Service` };
   }
   const ns = ref.namespace ?? route.metadata.namespace;
@@ -154,8 +152,7 @@ export function ownedHere(ctx: WaypointContext, svc: Service): boolean {
  */
 function deadCluster(ctx: WaypointContext, route: NamespacedObject, ref: BackendRef, svc: Service | undefined): string {
   const group = backendRefGroup(ref);
-  if (!((group === '' || group === 'core') && backendRefKind(ref) === 'Service') || ref.port === undefined)
-    return UNKNOWN_SERVICE;
+  if (!isCoreServiceRef(group, backendRefKind(ref)) || ref.port === undefined) return UNKNOWN_SERVICE;
   const ns = ref.namespace ?? route.metadata.namespace;
   if (!svc) return inboundVip(ref.port, 'http', serviceHostname(ref.name, ns, ctx.opts.domain));
   const host = hostnameOf(svc, ctx.opts.domain);

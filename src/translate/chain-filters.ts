@@ -372,7 +372,7 @@ function statsFilters(ctx: ChainContext): ReturnType<typeof istioStats>[] {
 // filters are built and packed once per translation, not once per service.
 const HTTP_FILTER_MEMO = new WeakMap<ChainPolicyIR, Map<string, HttpFilter[]>>();
 
-export function httpFilters(ctx: ChainContext): HttpFilter[] {
+export function httpFilters(ctx: ChainContext): readonly HttpFilter[] {
   let byDomain = HTTP_FILTER_MEMO.get(ctx.policy);
   if (!byDomain) HTTP_FILTER_MEMO.set(ctx.policy, (byDomain = new Map()));
   const key = ctx.dnsCache ? `${ctx.trustDomain}|${ctx.dnsCache}` : ctx.trustDomain;

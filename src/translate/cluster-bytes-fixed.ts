@@ -1,4 +1,12 @@
-import { encodeMessage, messageType, typeUrlOf, type MessageName, type TypeMap } from '../envoy';
+import {
+  encodeMessage,
+  messageType,
+  typeUrlOf,
+  varintSize,
+  writeVarint,
+  type MessageName,
+  type TypeMap,
+} from '../envoy';
 import { encodePlain } from '../envoy/encoder';
 
 // The bytes of a waypoint's three non-service clusters. main_internal and
@@ -66,17 +74,6 @@ function around<N extends MessageName>(name: N, message: TypeMap[N], field: stri
     tag: (id << 3) | 2,
     after: encodePlain(type, above),
   };
-}
-
-const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
-
-function writeVarint(buf: Buffer, p: number, v: number): number {
-  while (v > 127) {
-    buf[p++] = (v & 127) | 128;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
 }
 
 let levels: Level[] | undefined;

@@ -1,4 +1,4 @@
-import { encodeMessage, type TypeMap } from '../envoy';
+import { encodeMessage, varintSize, writeVarint, type TypeMap } from '../envoy';
 import { once, seconds } from './common';
 import { ISTIO_METADATA as ISTIO } from './names';
 import { defaultCircuitBreakers, edsConfig, noPanicLbConfig, waypointInternalUpstream } from './cluster-defaults';
@@ -59,17 +59,6 @@ function fieldOf<V extends object>(cache: WeakMap<V, Buffer>, value: V, encode: 
     cache.set(value, b);
   }
   return b;
-}
-
-const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
-
-function writeVarint(buf: Buffer, p: number, v: number): number {
-  while (v > 127) {
-    buf[p++] = (v & 127) | 128;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
 }
 
 export interface EdsClusterParts {

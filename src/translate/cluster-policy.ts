@@ -26,9 +26,8 @@ const MAX_UINT32 = 4_294_967_295;
 /** A duration as written in a (validated) rule. */
 export function duration(text: string): Duration {
   const r = parseIstioDuration(text);
-  const ms = r.ok ? r.value : 0;
-  const s = Math.floor(ms / 1000);
-  return { seconds: s, nanos: Math.round((ms - s * 1000) * 1_000_000) };
+  // Validated durations are whole milliseconds; rounding drops float noise.
+  return seconds(r.ok ? Math.round(r.value) : 0);
 }
 
 const wholeSeconds = (text: string) => duration(text).seconds as number;

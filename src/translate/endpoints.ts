@@ -115,7 +115,3 @@ export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
       add(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb);
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
-
-export function buildEndpoints(ir: WaypointIR): Assignment[] {
-  return endpointRecipes(ir).map((r) => r.build());
-}

@@ -185,13 +185,15 @@ function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
     // escapes), plus listener_waypoint.go: buildWaypointInboundHTTPFilters
     // (HTTP/2 options on HTTP/2 ports).
     tail = encodeTail(HCM, {
-      http_filters: httpFilters({
-        kind: 'http',
-        statPrefix: a.name,
-        policy: a.policy,
-        trustDomain: a.trustDomain,
-        ...(a.dnsCache ? { dnsCache: a.dnsCache } : {}),
-      }),
+      http_filters: [
+        ...httpFilters({
+          kind: 'http',
+          statPrefix: a.name,
+          policy: a.policy,
+          trustDomain: a.trustDomain,
+          ...(a.dnsCache ? { dnsCache: a.dnsCache } : {}),
+        }),
+      ],
       tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
       ...(a.http2 ? { http2_protocol_options: {} } : {}),
       upgrade_configs: [{ upgrade_type: 'websocket' }],
@@ -368,8 +370,4 @@ export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
     },
     { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
   ];
-}
-
-export function buildListeners(ir: WaypointIR): Listener[] {
-  return listenerRecipes(ir).map((r) => r.build());
 }

@@ -124,7 +124,7 @@ export const IDENTITY_CERT = 'default';
 export const ROOT_CERT = 'ROOTCA';
 
 /** A workload's identity, `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`. */
-export { spiffeId, SPIFFE_SCHEME } from '../envoy';
+export { spiffeId, SPIFFE_SCHEME } from '../model/spiffe';
 
 /**
  * The JWKS inlined when a rule's keys could not be fetched, as istiod does
@@ -144,9 +144,6 @@ export const UNUSABLE_JWKS = JSON.stringify({
     },
   ],
 });
-
-/** jwks_resolver.go / policy_applier.go: the JWKS fetch timeout when a rule sets none. */
-export const JWKS_DEFAULT_TIMEOUT_MS = 5000;
 
 /** policy_applier.go: buildSpaceDelimitedClaims — always split on spaces. */
 export const DEFAULT_SPACE_DELIMITED_CLAIMS = ['permission', 'scope'];

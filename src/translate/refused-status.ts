@@ -3,6 +3,8 @@
 // WaypointAccepted=False with reason Invalid and the field paths, so
 // `kubectl get -o yaml` shows why the object has no effect. Its last good
 // version, if any, is what is still served.
+import { isCoreServiceRef } from '../model/refs';
+import { parentRefGroup } from '../model/defaults';
 import { CONDITION, MESH_CONTROLLER, type KubeObject, type ParentReference, type Targeting } from '../model';
 import { condition, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
@@ -15,8 +17,8 @@ export function refusedStatus(object: KubeObject, problems: readonly string[]): 
   const message = `refused: ${problems.join('; ')}`;
   const base = { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, subject: object };
   if (ROUTES.has(object.kind)) {
-    const refs = ((object.spec as { parentRefs?: ParentReference[] } | undefined)?.parentRefs ?? []).filter(
-      (r) => (r.group === '' || r.group === 'core') && r.kind === 'Service',
+    const refs = ((object.spec as { parentRefs?: ParentReference[] } | undefined)?.parentRefs ?? []).filter((r) =>
+      isCoreServiceRef(parentRefGroup(r), r.kind),
     );
     if (refs.length === 0) return undefined;
     return {

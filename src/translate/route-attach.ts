@@ -1,3 +1,4 @@
+import { isCoreServiceRef } from '../model/refs';
 import { checkedValue, parseGatewayDuration as gatewayDuration } from '../model/values';
 import {
   inNamespace,
@@ -13,14 +14,6 @@ import { parentRefGroup } from '../model/defaults';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TCPRoute | TLSRoute;
 type RouteKind = AnyRoute['kind'];
-
-/** Whether a parentRef names `svc` (and `port`, when the ref has one). */
-export function refersToService(ref: ParentReference, routeNs: string, svc: Service, port?: number): boolean {
-  const group = parentRefGroup(ref);
-  if (!((group === '' || group === 'core') && ref.kind === 'Service')) return false;
-  if ((ref.namespace ?? routeNs) !== svc.metadata.namespace || ref.name !== svc.metadata.name) return false;
-  return port === undefined || ref.port === undefined || ref.port === port;
-}
 
 /**
  * What a mesh route attaches to: a Service, or a ServiceEntry, whose every
@@ -41,7 +34,7 @@ const SERVICE_ENTRY_GROUP = 'networking.istio.io';
 function parentKey(ref: ParentReference, routeNs: string): string | undefined {
   const group = parentRefGroup(ref);
   const ns = ref.namespace ?? routeNs;
-  if ((group === '' || group === 'core') && ref.kind === 'Service') return `${ns}/${ref.name}`;
+  if (isCoreServiceRef(group, ref.kind)) return `${ns}/${ref.name}`;
   if (group === SERVICE_ENTRY_GROUP && ref.kind === 'ServiceEntry') return `ServiceEntry/${ns}/${ref.name}`;
   return undefined;
 }
@@ -56,7 +49,7 @@ function keyOfParent(p: RouteParent): string {
 // service port looks at its own routes instead of every route around it.
 const BY_SERVICE = new WeakMap<readonly AnyRoute[], Map<string, AnyRoute[]>>();
 
-function routesByService(routes: readonly AnyRoute[], ns: string): Map<string, AnyRoute[]> {
+function routesByService(routes: readonly AnyRoute[], ns: string): ReadonlyMap<string, readonly AnyRoute[]> {
   let m = BY_SERVICE.get(routes);
   if (m) return m;
   m = new Map();
@@ -96,8 +89,8 @@ export function attachedRoutes<K extends RouteKind>(
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as AnyRoute[], ns).get(key);
-    for (const r of (candidates ?? []) as Extract<AnyRoute, { kind: K }>[]) {
+    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[], ns).get(key);
+    for (const r of (candidates ?? []) as readonly Extract<AnyRoute, { kind: K }>[]) {
       const refs = r.spec?.parentRefs ?? [];
       if (refs.some((p) => parentKey(p, ns) === key && (p.port === undefined || p.port === port))) out.push(r);
     }
@@ -120,6 +113,6 @@ export function routeOrder(a: AnyRoute, b: AnyRoute): number {
 }
 
 /** A Gateway API duration in ms (GEP-2257, checked at load by model/values.ts), or none. */
-export function parseGatewayDuration(s: string | undefined): number | undefined {
+export function gatewayDurationMs(s: string | undefined): number | undefined {
   return s === undefined || s === '' ? undefined : checkedValue(gatewayDuration, s);
 }

@@ -1,7 +1,7 @@
 import type { HTTPCORSFilter, HTTPRouteRule, PathModifier } from '../model';
 import { httpRouteRetryAttempts } from '../model/defaults';
 import type { CorsIR, RetryIR, StringMatchIR } from './ir';
-import { parseGatewayDuration } from './route-attach';
+import { gatewayDurationMs } from './route-attach';
 
 // What a Gateway API rule's retry, timeouts, CORS and redirect become, decided
 // as istiod decides them (pilot/pkg/config/kube/gateway/conversion.go and
@@ -30,8 +30,8 @@ export const DEFAULT_RETRY: RetryIR = {
  * convertHTTPRoute; route/retry/retry.go: ConvertPolicy.
  */
 export function ruleRetryAndTimeout(rule: HTTPRouteRule | undefined): { retry?: RetryIR; timeoutMs?: number } {
-  const request = nonZero(parseGatewayDuration(rule?.timeouts?.request));
-  const backend = nonZero(parseGatewayDuration(rule?.timeouts?.backendRequest));
+  const request = nonZero(gatewayDurationMs(rule?.timeouts?.request));
+  const backend = nonZero(gatewayDurationMs(rule?.timeouts?.backendRequest));
   if (!rule?.retry) {
     const timeoutMs = backend ?? request;
     return { retry: DEFAULT_RETRY, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
@@ -40,7 +40,7 @@ export function ruleRetryAndTimeout(rule: HTTPRouteRule | undefined): { retry?: 
   const timeout = request !== undefined ? { timeoutMs: request } : {};
   if (attempts <= 0) return timeout;
   const codes = rule.retry.codes ?? [];
-  const backoffBaseMs = parseGatewayDuration(rule.retry.backoff);
+  const backoffBaseMs = gatewayDurationMs(rule.retry.backoff);
   return {
     ...timeout,
     retry: {

@@ -336,10 +336,6 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-export function buildRoutes(ir: WaypointIR): RouteConfiguration[] {
-  return routeRecipes(ir).map((r) => r.build());
-}
-
 /**
  * A waypoint's route when no HTTPRoute applies: the service's own cluster,
  * no timeout, the default retry policy (httproute.go:

@@ -143,7 +143,7 @@ export function serviceEntryEndpoints(
   const selector = se.spec?.workloadSelector?.labels;
   if (selector) {
     ctx.reads.members('WorkloadEntry', ns);
-    for (const we of inNamespace(ctx.world, 'WorkloadEntry', ns) as WorkloadEntry[]) {
+    for (const we of inNamespace(ctx.world, 'WorkloadEntry', ns) as readonly WorkloadEntry[]) {
       ctx.reads.object('WorkloadEntry', ns, we.metadata.name);
       const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
       const a = we.spec?.address ?? '';
@@ -159,7 +159,7 @@ export function serviceEntryEndpoints(
       workloads?.push({ metadata: { labels } });
     }
     ctx.reads.members('Pod', ns);
-    for (const pod of inNamespace(ctx.world, 'Pod', ns) as Pod[]) {
+    for (const pod of inNamespace(ctx.world, 'Pod', ns) as readonly Pod[]) {
       if (!matchesLabels(selector, pod.metadata.labels)) continue;
       ctx.reads.object('Pod', ns, pod.metadata.name);
       const ip = pod.status?.podIPs?.[0]?.ip ?? pod.status?.podIP;

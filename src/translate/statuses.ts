@@ -1,3 +1,4 @@
+import { isCoreServiceRef } from '../model/refs';
 import { boundCondition, waypointKey, type AmbientIndex } from '../ambient';
 import { extrasMessage, waypointExtras } from '../ambient/canary';
 import {
@@ -119,8 +120,7 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
 }
 
 function isServiceParent(ref: ParentReference): boolean {
-  const group = parentRefGroup(ref);
-  return (group === '' || group === 'core') && ref.kind === 'Service';
+  return isCoreServiceRef(parentRefGroup(ref), ref.kind);
 }
 
 function isServiceEntryParent(ref: ParentReference): boolean {
@@ -148,7 +148,7 @@ function targetCondition(ctx: StatusContext, policy: NamespacedObject, t: Policy
   const group = t.group ?? '';
   const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
   const bad = (reason: string, msg: string) => condition(CONDITION.waypointAccepted, false, reason, msg, gen);
-  if (t.kind === 'Service' && (group === '' || group === 'core')) {
+  if (isCoreServiceRef(group, t.kind)) {
     ctx.reads?.object('Service', ns, t.name);
     if (!get(ctx.world, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
     const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);

@@ -1,3 +1,4 @@
+import { isCoreServiceRef } from '../model/refs';
 import { type NamespacedObject, type PolicyTargetReference, type Targeting } from '../model';
 import type { WaypointContext } from './context';
 
@@ -26,7 +27,7 @@ export function attachmentsOn(ctx: WaypointContext, policy: NamespacedObject & {
   const out: Attachment[] = [];
   for (const t of targetRefsOf(policy.spec)) {
     const group = t.group ?? '';
-    if (t.kind === 'Service' && (group === '' || group === 'core')) {
+    if (isCoreServiceRef(group, t.kind)) {
       out.push({ scope: 'service', namespace: ns, name: t.name });
     } else if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
       // policies.go: a ServiceEntry target applies to the entry's hosts on its waypoint.

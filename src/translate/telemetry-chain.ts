@@ -16,6 +16,7 @@ import type {
 } from './ir';
 import * as names from './names';
 import { endpointIRs, istioProtocol } from './services';
+import { seconds } from './common';
 import type { TracingCustomTag } from '../model';
 import { findProvider, type MeshTelemetry, type ProxyTracing, type TelemetryProvider } from './telemetry-providers';
 import { mergeLogs, mergeMetrics, mergeTracing, type ApplicableTelemetry } from './telemetry';
@@ -161,8 +162,6 @@ function accessLogs(ctx: WaypointContext, inputs: TelemetryInputs, t: Applicable
     .map((b) => b.log);
 }
 
-const durationOf = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 });
-
 /** tracing.go: configureFromProviderConfig — undefined when the provider cannot trace or its service is unknown. */
 function tracerOf(ctx: WaypointContext, inputs: TelemetryInputs, p: TelemetryProvider): TracerIR | undefined {
   // The node's cluster, which istio-agent sets to `<canonical name>.<namespace>`.
@@ -220,7 +219,7 @@ function tracerOf(ctx: WaypointContext, inputs: TelemetryInputs, p: TelemetryPro
               http_uri: {
                 uri: joinPath(c.hostname, p.http.path),
                 cluster: c.cluster,
-                timeout: durationOf(p.http.timeoutMs ?? 0),
+                timeout: seconds(p.http.timeoutMs ?? 0),
               },
               ...(p.http.headers.length > 0
                 ? {
@@ -235,7 +234,7 @@ function tracerOf(ctx: WaypointContext, inputs: TelemetryInputs, p: TelemetryPro
         : {
             grpc_service: {
               envoy_grpc: { cluster_name: c.cluster, authority: c.hostname },
-              ...(p.grpc.timeoutMs !== undefined ? { timeout: durationOf(p.grpc.timeoutMs) } : {}),
+              ...(p.grpc.timeoutMs !== undefined ? { timeout: seconds(p.grpc.timeoutMs) } : {}),
               ...(p.grpc.initialMetadata.length > 0
                 ? { initial_metadata: p.grpc.initialMetadata.map((h) => ({ key: h.name, value: h.value })) }
                 : {}),

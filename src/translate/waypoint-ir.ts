@@ -51,7 +51,8 @@ function collect<T extends Targeted>(
   const out: Attached<T> = { waypoint: [], byService: new Map() };
   for (const ns of namespaces) {
     ctx.reads.namespace(kind, ns);
-    const items = (inNamespace(ctx.world, kind, ns) as unknown as T[]).sort((a, b) =>
+    // A copy: the namespace list is the World's cached view, shared by every reader.
+    const items = [...(inNamespace(ctx.world, kind, ns) as unknown as readonly T[])].sort((a, b) =>
       a.metadata.name < b.metadata.name ? -1 : 1,
     );
     for (const p of items) {

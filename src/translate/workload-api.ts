@@ -332,7 +332,7 @@ export function buildWorkloadApi(
   reuse: Reuse = new Reuse(),
   namespace?: string,
 ): Map<string, PreparedResource[]> {
-  const of = <K extends KindName>(kind: K): KindMap[K][] =>
+  const of = <K extends KindName>(kind: K): readonly KindMap[K][] =>
     namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>

@@ -1,3 +1,4 @@
+import { isCoreGroup } from '../model/refs';
 import type { Logger } from 'pino';
 import { list, type Change, type KubeObject, type World } from '../model';
 
@@ -21,7 +22,7 @@ export function referencedCaBundles(world: World): Set<string> {
   for (const p of list(world, 'BackendTLSPolicy')) {
     const ns = p.metadata.namespace ?? 'default';
     for (const r of p.spec?.validation?.caCertificateRefs ?? []) {
-      if ((r.group === '' || r.group === 'core') && r.kind === 'ConfigMap') out.add(`${ns}/${r.name}`);
+      if (isCoreGroup(r.group) && r.kind === 'ConfigMap') out.add(`${ns}/${r.name}`);
     }
   }
   return out;

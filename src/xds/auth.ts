@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { parseSpiffeId, spiffeId, type SpiffeParts } from '../envoy';
+import { parseSpiffeId, spiffeId, type SpiffeParts } from '../model/spiffe';
 
 /** A workload identity a stream has proven: `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. */
 export interface Identity extends SpiffeParts {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { type EncodedMessage, PUSH_ORDER, shortType, TypeUrl } from '../envoy';
+import { PUSH_ORDER, shortType, TypeUrl, type PreparedResource } from '../envoy';
+import type { EncodedMessage } from './frame';
 import type { SnapshotCache } from './cache';
 import type { Identity } from './auth';
 import type { XdsMetrics } from './metrics';
@@ -172,6 +173,23 @@ export abstract class Connection {
     return `${this.id}-${++this.nonceSeq}`;
   }
 
+  /**
+   * A response of `st`'s type carrying `sorted`, with a fresh nonce, recorded
+   * as what was last sent; the protocol supplies only the message itself.
+   */
+  protected frame(
+    st: TypeState,
+    sorted: readonly PreparedResource[],
+    removed: readonly string[],
+    message: (nonce: string) => EncodedMessage,
+  ): Frame {
+    const nonce = this.nonce();
+    st.namesSent = sorted.map((r) => r.name);
+    let size = 0;
+    for (const r of sorted) size += r.size;
+    return { typeUrl: st.typeUrl, nonce, message: message(nonce), names: st.namesSent, removed: [...removed], size };
+  }
+
   /** Writes a response; `track` holds later pushes until it is ACKed. */
   protected write(f: Frame, track: boolean): void {
     if (this.closed) return;
@@ -339,4 +357,9 @@ export abstract class Connection {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** Resources in name order, the order every response lists them in. */
+export function byName(resources: readonly PreparedResource[]): PreparedResource[] {
+  return [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,6 +1,7 @@
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { deltaResponse, TypeUrl } from '../envoy';
-import { Connection, type Frame } from './connection';
+import { TypeUrl } from '../envoy';
+import { deltaResponse } from './frame';
+import { byName, Connection, type Frame } from './connection';
 import { TypeState } from './type-state';
 
 export type DeltaDiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DeltaDiscoveryRequest'];
@@ -56,7 +57,7 @@ export class DeltaConnection extends Connection {
       const updates = st.outdated(current);
       const removed = [...st.held.keys()].filter((n) => !current.has(n));
       for (const n of st.names) if (!current.has(n) && !st.held.has(n)) removed.push(n);
-      this.write(this.frame(st, updates, removed, current), true);
+      this.write(this.response(st, updates, removed, current), true);
       return;
     }
     if (added.length === 0 && !wildcardAdded) return;
@@ -69,30 +70,27 @@ export class DeltaConnection extends Connection {
       else absent.push(n);
     }
     if (wildcardAdded) for (const r of st.outdated(current)) send.set(r.name, r);
-    if (send.size > 0 || absent.length > 0) this.write(this.frame(st, [...send.values()], absent, current), true);
+    if (send.size > 0 || absent.length > 0) this.write(this.response(st, [...send.values()], absent, current), true);
   }
 
-  private frame(
+  private response(
     st: TypeState,
     resources: readonly PreparedResource[],
     removed: readonly string[],
     current: ReadonlyMap<string, PreparedResource>,
   ): Frame {
-    const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = byName(resources);
     st.held.update(sorted, removed, current);
-    const nonce = this.nonce();
-    st.namesSent = sorted.map((r) => r.name);
-    let size = 0;
-    for (const r of sorted) size += r.size;
-    const message = deltaResponse({
-      systemVersionInfo: '',
-      typeUrl: st.typeUrl,
-      nonce,
-      resourceFields: sorted.flatMap((r) => r.deltaField()),
-      removed: [...removed].sort(),
-      controlPlane: this.deps.controlPlane,
-    });
-    return { typeUrl: st.typeUrl, nonce, message, names: st.namesSent, removed: [...removed], size };
+    return this.frame(st, sorted, removed, (nonce) =>
+      deltaResponse({
+        systemVersionInfo: '',
+        typeUrl: st.typeUrl,
+        nonce,
+        resourceFields: sorted.flatMap((r) => r.deltaField()),
+        removed: [...removed].sort(),
+        controlPlane: this.deps.controlPlane,
+      }),
+    );
   }
 
   protected computePush(types: readonly string[]): Frame[] {
@@ -117,8 +115,8 @@ export class DeltaConnection extends Connection {
       // pointing at a cluster before the cluster disappears.
       const split = removed.length > 0 && this.laterRequested(types, t);
       if (send.size > 0 || (removed.length > 0 && !split))
-        first.push(this.frame(st, [...send.values()], split ? [] : removed, current));
-      if (split) last.unshift(this.frame(st, [], removed, current));
+        first.push(this.response(st, [...send.values()], split ? [] : removed, current));
+      if (split) last.unshift(this.response(st, [], removed, current));
       if (t === TypeUrl.Cluster) clustersSent = [...send.keys()];
     }
     return [...first, ...last];

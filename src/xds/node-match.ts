@@ -47,9 +47,6 @@ export const DEFAULT_MATCH_LIMITS: MatchLimits = {
   deadlineMs: 250,
 };
 
-/** Most node matchers one CSDS request may carry. */
-export const MAX_NODE_MATCHERS = DEFAULT_MATCH_LIMITS.maxMatchers;
-
 /** A request whose matching would cost more than MatchLimits allow. */
 export class MatchBudgetError extends Error {}
 

@@ -17,7 +17,6 @@ export type PushBatch = Map<string, { types: Set<string>; since: number }>;
  */
 export class PushQueue {
   private batch: PushBatch = new Map();
-  private firstAt?: number;
   private quietTimer?: NodeJS.Timeout;
   private maxTimer?: NodeJS.Timeout;
   private closed = false;
@@ -39,7 +38,6 @@ export class PushQueue {
       }
       e.types.add(c.typeUrl);
     }
-    this.firstAt ??= at;
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = setTimeout(() => this.flush(), this.opts.quietMs);
     this.maxTimer ??= setTimeout(() => this.flush(), this.opts.maxMs);
@@ -50,7 +48,6 @@ export class PushQueue {
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.quietTimer = this.maxTimer = undefined;
-    this.firstAt = undefined;
     if (this.batch.size === 0) return;
     const batch = this.batch;
     this.batch = new Map();

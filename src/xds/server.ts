@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { DebugTypeUrl, encodeControlPlane, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { DebugTypeUrl, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { encodeControlPlane } from './frame';
 import { namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
 import { PreAuthQueue } from './pre-auth-queue';

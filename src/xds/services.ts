@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { EncodedMessage } from '../envoy';
+import { EncodedMessage } from './frame';
 
 // Service definitions with identity codecs: requests arrive as bytes and are
 // decoded by the handlers (so a malformed message becomes a clear error for

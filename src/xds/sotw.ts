@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { OutputTypeMap, PreparedResource } from '../envoy';
-import { sotwResponse, shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
-import { Connection, type Frame } from './connection';
+import { shortType, TypeUrl, WILDCARD_TYPES } from '../envoy';
+import { sotwResponse } from './frame';
+import { byName, Connection, type Frame } from './connection';
 import { type Held, heldResource, sortedNames, TypeState } from './type-state';
 
 export type DiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DiscoveryRequest'];
@@ -36,17 +37,17 @@ export class SotwConnection extends Connection {
     if (first) {
       // Always answer the first request of a type, even when the client
       // claims the current version: it may be waiting for this to warm up.
-      this.write(this.frame(st, this.wantedNow(st, current), true), true);
+      this.write(this.response(st, this.wantedNow(st, current), true), true);
       return;
     }
     // An ACK or NACK is answered only when it asked for something new, and
     // then only with what the client does not hold yet.
     if (!grew) return;
     if (FULL_STATE.has(st.typeUrl)) {
-      if (this.fullStateChanged(st, current)) this.write(this.frame(st, this.wantedNow(st, current), true), true);
+      if (this.fullStateChanged(st, current)) this.write(this.response(st, this.wantedNow(st, current), true), true);
     } else {
       const missing = st.outdated(current);
-      if (missing.length > 0) this.write(this.frame(st, missing, false), true);
+      if (missing.length > 0) this.write(this.response(st, missing, false), true);
     }
   }
 
@@ -88,24 +89,21 @@ export class SotwConnection extends Connection {
   }
 
   /** Builds a response and records what the client will hold. */
-  private frame(st: TypeState, resources: readonly PreparedResource[], replaceHeld: boolean): Frame {
-    const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  private response(st: TypeState, resources: readonly PreparedResource[], replaceHeld: boolean): Frame {
+    const sorted = byName(resources);
     if (replaceHeld && FULL_STATE.has(st.typeUrl)) st.held.clear();
     for (const r of sorted) st.held.set(r.name, r);
-    const nonce = this.nonce();
     const versionInfo = versionOf(st.held);
     st.versionSent = versionInfo;
-    st.namesSent = sorted.map((r) => r.name);
-    let size = 0;
-    for (const r of sorted) size += r.size;
-    const message = sotwResponse({
-      versionInfo,
-      typeUrl: st.typeUrl,
-      nonce,
-      resourceFields: sorted.flatMap((r) => r.sotwField()),
-      controlPlane: this.deps.controlPlane,
-    });
-    return { typeUrl: st.typeUrl, nonce, message, names: st.namesSent, removed: [], size };
+    return this.frame(st, sorted, [], (nonce) =>
+      sotwResponse({
+        versionInfo,
+        typeUrl: st.typeUrl,
+        nonce,
+        resourceFields: sorted.flatMap((r) => r.sotwField()),
+        controlPlane: this.deps.controlPlane,
+      }),
+    );
   }
 
   protected computePush(types: readonly string[]): Frame[] {
@@ -128,12 +126,12 @@ export class SotwConnection extends Connection {
         if (keep.length > 0 && changed.length > 0 && this.laterRequested(types, t)) {
           // Make before break: first add and update while still listing what is
           // going away; the set without it follows after every other type.
-          first.push(this.frame(st, [...want, ...keep], true));
-          last.unshift(this.frame(st, want, true));
+          first.push(this.response(st, [...want, ...keep], true));
+          last.unshift(this.response(st, want, true));
         } else if (keep.length > 0 && this.laterRequested(types, t)) {
-          last.unshift(this.frame(st, want, true));
+          last.unshift(this.response(st, want, true));
         } else {
-          first.push(this.frame(st, want, true));
+          first.push(this.response(st, want, true));
         }
         if (t === TypeUrl.Cluster) clustersSent = changed.map((r) => r.name);
       } else {
@@ -145,7 +143,7 @@ export class SotwConnection extends Connection {
           }
         }
         for (const n of [...st.held.keys()]) if (!current.has(n)) st.held.delete(n);
-        if (send.size > 0) first.push(this.frame(st, [...send.values()], false));
+        if (send.size > 0) first.push(this.response(st, [...send.values()], false));
       }
     }
     return [...first, ...last];

@@ -1,7 +1,8 @@
 import type { TypeMap } from '../envoy';
 import type { Connection } from './connection';
 import { TypeState } from './type-state';
-import { DebugTypeUrl, encodeAny, encodeMessage, encodeSotwResponse, lenField, typeUrlOf, TypeUrl } from '../envoy';
+import { DebugTypeUrl, encodeAny, encodeMessage, lenField, typeUrlOf, TypeUrl } from '../envoy';
+import { encodeSotwResponse } from './frame';
 
 const ENVOY_TYPES = [TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route];
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { pack, prepare, validateMessage } from '../../src/envoy';
+import { pack, prepare } from '../../src/envoy';
+import { validateMessage } from '../../src/validate';
 
 const paths = (v: { path: string; message: string }[]) =>
   v.map((x) => `${x.path.split('.').slice(-2).join('.')}: ${x.message}`);

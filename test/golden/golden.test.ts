@@ -9,7 +9,7 @@ import { buildProxyless } from '../../src/translate/proxyless';
 import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless-tls';
 import { renderResources, renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
 import { renderSecrets } from '../../src/translate/secrets';
-import { validateMessage } from '../../src/envoy';
+import { validateMessage } from '../../src/validate';
 import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
 
 async function produce(caseDir: string): Promise<{ files: Map<string, string>; violations: string[] }> {

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { SnapshotCache, XdsServer, type XdsServerOptions } from '../../src/xds';
 import type { PreparedResource } from '../../src/envoy';
+import { until } from './until';
 
 export interface LogLine {
   level: number;
@@ -39,10 +40,7 @@ export async function startXds(opts: Partial<XdsServerOptions> = {}) {
   };
 }
 
+/** `until` for a yes/no condition on in-process server state, polled often since it is cheap to ask. */
 export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(cond, what, timeoutMs, 10);
 }

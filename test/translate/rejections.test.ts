@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { TypeUrl } from '../../src/envoy';
-import { ResourceValidator } from '../../src/envoy/validate-cache';
+import { ResourceValidator } from '../../src/validate';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { findRejections, provenance } from '../../src/translate/rejections';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { toProtoJson, TypeUrl, validateMessage, type Json } from '../../src/envoy';
+import { toProtoJson, TypeUrl, type Json } from '../../src/envoy';
+import { validateMessage } from '../../src/validate';
 import { buildResources } from '../../src/translate/resources';
 import { noPolicy, operation, policy, source, waypoint } from './ir-fixture';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { DeltaClient, type DeltaResponse, unpack } from '../support/xds-client';
 import { cluster, endpoints, route } from '../support/resources';
-import { startXds } from '../support/xds-harness';
+import { startXds, waitFor } from '../support/xds-harness';
 
 let seq = 0;
 const newNode = () => `waypoint~10.0.1.${++seq}~wp-${seq}.default~default.svc.cluster.local`;
@@ -139,8 +139,8 @@ describe('Delta ADS', () => {
     x.set(id, { [TypeUrl.Cluster]: [cluster('bad', 'fixed')] });
     const fixed = await c.next();
     c.ack(fixed);
-    await new Promise((res) => setTimeout(res, 50));
-    assert.equal(conn.states.get(TypeUrl.Cluster)!.status(), 'SYNCED');
+    // The ACK travels to the server: wait for the state it sets, not a fixed time.
+    await waitFor(() => conn.states.get(TypeUrl.Cluster)!.status() === 'SYNCED', 3000, 'the ACK to mark CDS synced');
   });
 
   it('orders a push CDS, EDS, LDS, RDS, with removals after in reverse, and re-sends EDS after CDS', async () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EncodedMessage } from '../../src/envoy';
+import { EncodedMessage } from '../../src/xds/frame';
 import { adsDefinition, type OutgoingMessage, serializeResponse } from '../../src/xds/services';
 
 const identity = (b: Buffer) => b;

@@ -1,5 +1,5 @@
-import type { PreparedResource } from './resource';
-import { hasChecks, validateMessage, type ValidateOptions, type Violation } from './validate';
+import type { PreparedResource } from '../envoy/resource';
+import { hasChecks, validateMessage, type ValidateOptions, type Violation } from './message';
 
 const NONE: readonly Violation[] = Object.freeze([]);
 

@@ -1,10 +1,10 @@
 import * as protobuf from 'protobufjs';
-import { messageType } from './registry';
-import { contentVersion } from './resource';
-import { LOAD_CHECKS, type LoadCheck, type Violation } from './validate-load';
-import { checkScalar, type Rules } from './validate-rules';
+import { messageType, typeForUrl } from '../envoy/registry';
+import { contentVersion } from '../envoy/resource';
+import { LOAD_CHECKS, type LoadCheck, type Violation } from './load';
+import { checkScalar, type Rules } from './rules';
 
-export type { Violation } from './validate-load';
+export type { Violation } from './load';
 
 type Msg = protobuf.Message & Record<string, unknown>;
 type Options = Array<Record<string, unknown>> | undefined;
@@ -44,7 +44,7 @@ export function hasChecks(typeName: string, opts: ValidateOptions = {}): boolean
 
 /**
  * Validates encoded bytes of `typeName` against the protoc-gen-validate rules
- * Envoy declares and the load-time checks in validate-load.ts, descending
+ * Envoy declares and the load-time checks in load.ts, descending
  * into every nested message and every Any whose type is loaded. Deprecated
  * fields count as violations: Envoy warns or refuses, and nothing we emit
  * should need them, except the fields a consumer other than Envoy names in
@@ -260,13 +260,9 @@ function entriesOf(rules: Rules): [string, unknown][] {
 function unpackAny(m: Msg, path: string, cx: Cx): void {
   const url = String(m.type_url ?? '');
   const name = url.slice(url.lastIndexOf('/') + 1);
-  let inner: protobuf.Type;
-  try {
-    inner = messageType(name);
-  } catch {
-    // Extensions we do not load (Istio's own filters) cannot be checked here.
-    return;
-  }
+  const inner = typeForUrl(url);
+  // Extensions we do not load (Istio's own filters) cannot be checked here.
+  if (!inner) return;
   const value = m.value as Uint8Array;
   const base = `${path}<${name}>`;
   if (value.length < ANY_CACHE_MIN) {
