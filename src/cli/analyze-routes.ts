@@ -1,5 +1,7 @@
 import type { AmbientIndex } from '../ambient';
 import { get, list, type World } from '../model';
+import { parentRefGroup } from '../model/defaults';
+import { isCoreServiceRef } from '../model/refs';
 import type { Message } from './analyze';
 import { CODE, ROUTE_KINDS } from './analyze-codes';
 
@@ -14,13 +16,15 @@ export function routesWithoutWaypoint(
   index: AmbientIndex,
   parent: 'Service' | 'ServiceEntry' = 'Service',
 ): Message[] {
-  const groups = parent === 'Service' ? ['', 'core'] : ['networking.istio.io'];
+  // A parentRef without a group names a Gateway API group (the CRD's default), not the core one.
+  const names = (group: string, kind: string | undefined) =>
+    parent === 'Service' ? isCoreServiceRef(group, kind) : kind === parent && group === 'networking.istio.io';
   const out: Message[] = [];
   for (const kind of ROUTE_KINDS)
     for (const r of list(world, kind)) {
-      const routeNs = r.metadata.namespace ?? 'default';
+      const routeNs = r.metadata.namespace;
       for (const p of r.spec?.parentRefs ?? []) {
-        if (p.kind !== parent || !groups.includes(p.group ?? '')) continue;
+        if (!names(parentRefGroup(p), p.kind)) continue;
         const ns = p.namespace ?? routeNs;
         if (!get(world, parent, ns, p.name)) continue;
         const b = index.bindings.get(`${parent}/${ns}/${p.name}`);
