@@ -3,9 +3,10 @@
 // stream that received and sent one message. The server is this process,
 // run under the shipped malloc settings; the clients are a forked process of
 // their own. Each layer is the slope of RSS, V8 heap and malloc'd memory
-// between two connection counts in one fresh process, after gc() and a settle.
+// between two connection counts in one fresh process, after gc() and a settle,
+// and the server's CPU time per connection set up (handshake to first message).
 //
-//   node --expose-gc dist/bench/conn-cost.js [tls|h2|grpc] [low] [high]
+//   node --expose-gc dist/bench/conn-cost.js [tls|tls-resume|h2|grpc] [low] [high]
 //
 // What the xDS server adds on top is the fleet benchmark's W4 row minus the
 // grpc row here.
@@ -17,7 +18,9 @@ import * as grpc from '@grpc/grpc-js';
 import { makePki } from './certs';
 import { reexecWithShippedMalloc } from './malloc-env';
 
-type Layer = 'tls' | 'h2' | 'grpc';
+// tls-resume: TLS alone, every client resuming one session (TLS 1.3 ticket)
+// it got first, as an Envoy dialling with its default max_session_keys would.
+type Layer = 'tls' | 'tls-resume' | 'h2' | 'grpc';
 interface Pem {
   ca: string;
   cert: string;
@@ -41,6 +44,8 @@ const RAW = {
 };
 
 /** Server side: returns the port and a counter of connections that finished their first exchange. */
+let resumed = 0;
+
 async function serve(layer: Layer, pem: Pem): Promise<{ port: number; ready: () => number; keep: unknown[] }> {
   let ready = 0;
   const keep: unknown[] = [];
@@ -51,11 +56,12 @@ async function serve(layer: Layer, pem: Pem): Promise<{ port: number; ready: () 
     requestCert: true,
     rejectUnauthorized: false,
   };
-  if (layer === 'tls') {
+  if (layer === 'tls' || layer === 'tls-resume') {
     const s = tls.createServer(opts, (sock) => {
       keep.push(sock);
       sock.once('data', () => {
         sock.write('k');
+        if (sock.isSessionReused()) resumed++;
         ready++;
       });
     });
@@ -104,6 +110,19 @@ function clientMain(): void {
     if (m === 'exit') process.exit(0);
     const { layer, port, count, pem } = m;
     const base = { ca: pem.ca, cert: pem.cert, key: pem.key, servername: 'localhost' };
+    if (layer === 'tls-resume') {
+      // One connection first, for a ticket; the rest resume it.
+      // (A TLS 1.3 server sends its ticket after the handshake, once it next writes.)
+      const first = tls.connect({ ...base, port, host: '127.0.0.1' }, () => first.write('x'));
+      held.push(first);
+      first.once('session', (session: Buffer) => {
+        for (let i = 1; i < count; i++) {
+          const s = tls.connect({ ...base, port, host: '127.0.0.1', session }, () => s.write('x'));
+          held.push(s);
+        }
+      });
+      return;
+    }
     for (let i = 0; i < count; i++) {
       if (layer === 'tls') {
         const s = tls.connect({ ...base, port, host: '127.0.0.1' }, () => s.write('x'));
@@ -157,10 +176,14 @@ async function main(): Promise<void> {
   const child = fork(__filename, ['--client'], { stdio: 'inherit' });
   const at: Record<number, ReturnType<typeof reading>> = {};
   let open = 0;
+  let cpuMs = 0;
   for (const n of [low, high]) {
+    const cpu0 = process.cpuUsage();
     child.send({ layer, port: srv.port, count: n - open, pem });
     open = n;
     while (srv.ready() < n) await sleep(50);
+    const cpu = process.cpuUsage(cpu0);
+    cpuMs = (cpu.user + cpu.system) / 1000;
     await sleep(3000);
     at[n] = reading();
   }
@@ -168,7 +191,7 @@ async function main(): Promise<void> {
   const per = (k: keyof ReturnType<typeof reading>) =>
     (((at[high]![k] - at[low]![k]) * 1024) / (high - low)).toFixed(1);
   process.stdout.write(
-    `${JSON.stringify({ layer, low, high, kibPerConnection: { rss: per('rss'), heap: per('heap'), external: per('external'), arrayBuffers: per('arrayBuffers') }, at })}\n`,
+    `${JSON.stringify({ layer, low, high, serverCpuMsPerConnect: (cpuMs / (high - low)).toFixed(2), resumed, kibPerConnection: { rss: per('rss'), heap: per('heap'), external: per('external'), arrayBuffers: per('arrayBuffers') }, at })}\n`,
   );
   process.exit(0);
 }
