@@ -21,10 +21,12 @@ export class DeltaConnection extends Connection {
     if (firstOfType) {
       // A reconnecting client tells us what it still holds; resources at
       // those exact versions need not be sent again.
-      for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
-        const r = current.get(name);
-        st.held.set(r?.name ?? name, r && r.version === version ? r : { version });
-      }
+      const claimed = req.initial_resource_versions ?? {};
+      if (!st.held.claimCurrent(claimed, current))
+        for (const [name, version] of Object.entries(claimed)) {
+          const r = current.get(name);
+          st.held.set(r?.name ?? name, r && r.version === version ? r : { version });
+        }
     }
     const added: string[] = [];
     let wildcardAdded = false;

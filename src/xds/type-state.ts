@@ -74,6 +74,27 @@ export class HeldMap implements ReadonlyMap<string, Held> {
   }
 
   /**
+   * A reconnecting client's claimed versions (Delta `initial_resource_versions`),
+   * on a stream that holds nothing yet. A fleet re-dialling after a control
+   * plane restart or a network blip claims exactly the cache's current map,
+   * so that case shares it at once instead of building a per-stream copy
+   * only for the first response to find it level again. Returns false, having
+   * done nothing, when the claim is anything else.
+   */
+  claimCurrent(claimed: Readonly<Record<string, string>>, current: ReadonlyMap<string, PreparedResource>): boolean {
+    if (this.own !== undefined || this.shared !== NOTHING || current.size === 0) return false;
+    let n = 0;
+    for (const name in claimed) {
+      const r = current.get(name);
+      if (!r || r.name !== name || r.version !== claimed[name]) return false;
+      n++;
+    }
+    if (n !== current.size) return false;
+    this.shared = current;
+    return true;
+  }
+
+  /**
    * Records that the client now also holds `sent` and no longer holds
    * `removed`. When that leaves it holding exactly `current`, the stream
    * shares `current` (and drops any copy of its own) rather than copying.

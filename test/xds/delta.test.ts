@@ -118,6 +118,24 @@ describe('Delta ADS', () => {
     assert.deepEqual(r.removed_resources, ['goes']);
   });
 
+  it('a reconnecting client that claims exactly the current versions is sent none, and later changes reach it', async () => {
+    const id = newNode();
+    x.set(id, { [TypeUrl.Cluster]: [cluster('a'), cluster('b')] });
+    const c1 = client(id);
+    c1.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    c1.ack(await c1.next());
+    const held = c1.heldVersions(TypeUrl.Cluster);
+    c1.close();
+    const c2 = client(id);
+    c2.send({ type_url: TypeUrl.Cluster, subscribe: ['*'], initial_resource_versions: held });
+    const r = await c2.next();
+    assert.deepEqual([names(r), r.removed_resources], [[], []]);
+    c2.ack(r);
+    x.set(id, { [TypeUrl.Cluster]: [cluster('a', 'v2')] });
+    const pushed = await c2.next();
+    assert.deepEqual([names(pushed), pushed.removed_resources], [['a'], ['b']]);
+  });
+
   it('records a NACK, logs it and does not re-push the rejected version', async () => {
     const id = newNode();
     x.set(id, { [TypeUrl.Listener]: [] });

@@ -75,6 +75,34 @@ describe('HeldMap', () => {
   });
 });
 
+describe('HeldMap.claimCurrent (a Delta reconnect claiming versions)', () => {
+  const a = cluster('a', '1');
+  const b = cluster('b', '1');
+
+  it('shares the current map only when the claim is exactly it, and otherwise leaves the map untouched', () => {
+    const current = mapOf(a, b);
+    const exact = new HeldMap();
+    assert.ok(exact.claimCurrent({ a: a.version, b: b.version }, current));
+    assert.ok(exact.isShared);
+    assert.equal(exact.get('b'), b);
+    for (const claim of <Record<string, string>[]>[
+      { a: a.version }, // less than the map
+      { a: a.version, b: 'old' }, // a version the cache no longer has
+      { a: a.version, b: b.version, c: '1' }, // more than the map
+      {},
+    ]) {
+      const h = new HeldMap();
+      assert.ok(!h.claimCurrent(claim, current), JSON.stringify(claim));
+      assert.equal(h.size, 0);
+    }
+    // A stream that already holds something is not replaced by a claim.
+    const busy = new HeldMap();
+    busy.set('a', { version: 'x' });
+    assert.ok(!busy.claimCurrent({ a: a.version, b: b.version }, current));
+    assert.deepEqual(busy.get('a'), { version: 'x' });
+  });
+});
+
 describe('NameSet and NamePool', () => {
   const setOf = (...names: string[]) => {
     const s = new NameSet();
