@@ -1,6 +1,6 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { callOptions } from '../controller/kube-api';
+import { callOptions, k8sLib } from '../controller/kube-api';
 
 /** Whether `user` may list Secrets in `namespace`, and the API server's reason when not. */
 export type SecretReview = (namespace: string, user: string) => Promise<{ allowed: boolean; reason?: string }>;
@@ -10,7 +10,7 @@ export type SecretReview = (namespace: string, user: string) => Promise<{ allowe
  * proxy's service account: may it `list` `secrets` in its namespace.
  */
 export function kubeSecretReview(kc: k8s.KubeConfig): SecretReview {
-  const api = kc.makeApiClient(k8s.AuthorizationV1Api);
+  const api = kc.makeApiClient(k8sLib().AuthorizationV1Api);
   return async (namespace, user) => {
     const review = await api.createSubjectAccessReview(
       {

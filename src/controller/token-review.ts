@@ -1,5 +1,5 @@
-import * as k8s from '@kubernetes/client-node';
-import { callOptions } from './kube-api';
+import type * as k8s from '@kubernetes/client-node';
+import { callOptions, k8sLib } from './kube-api';
 
 /**
  * Asks the API server who a bearer token belongs to (authentication.k8s.io
@@ -9,7 +9,7 @@ import { callOptions } from './kube-api';
 export function kubeTokenReviewer(
   kc: k8s.KubeConfig,
 ): (token: string, audiences: string[]) => Promise<k8s.V1TokenReviewStatus> {
-  const api = kc.makeApiClient(k8s.AuthenticationV1Api);
+  const api = kc.makeApiClient(k8sLib().AuthenticationV1Api);
   return async (token, audiences) => {
     const review = await api.createTokenReview(
       { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences } } },

@@ -7,9 +7,9 @@
 // a known-invalid object is refused (`readyForFailClose`), so a webhook that
 // never came up cannot block every write to the cluster.
 import { readFileSync } from 'node:fs';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { callOptions, MERGE_PATCH } from './kube-api';
+import { callOptions, MERGE_PATCH, k8sLib } from './kube-api';
 
 export const DEFAULT_WEBHOOK_CONFIG = 'istiod-lite-validator';
 
@@ -69,7 +69,7 @@ export class WebhookConfigController {
     let current: Vwc;
     try {
       current = (await this.kc
-        .makeApiClient(k8s.AdmissionregistrationV1Api)
+        .makeApiClient(k8sLib().AdmissionregistrationV1Api)
         .readValidatingWebhookConfiguration({ name: this.opts.name }, callOptions())) as Vwc;
     } catch (e) {
       if ((e as { code?: number }).code === 404) {
@@ -99,7 +99,7 @@ export class WebhookConfigController {
       ...(failClose ? { failurePolicy: 'Fail' } : {}),
     }));
     await this.kc
-      .makeApiClient(k8s.AdmissionregistrationV1Api)
+      .makeApiClient(k8sLib().AdmissionregistrationV1Api)
       .patchValidatingWebhookConfiguration(
         { name: current.metadata.name, body: { webhooks } },
         callOptions(MERGE_PATCH),
@@ -118,7 +118,7 @@ export class WebhookConfigController {
       spec: { action: 'DENY' },
     };
     try {
-      await this.kc.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject(
+      await this.kc.makeApiClient(k8sLib().CustomObjectsApi).createNamespacedCustomObject(
         {
           group: 'security.istio.io',
           version: 'v1',
