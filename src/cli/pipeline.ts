@@ -48,8 +48,11 @@ export interface Pipeline {
    */
   demand(key: string): Promise<void> | undefined;
   onKeysChanged(cb: () => void): void;
-  /** Called after every applied change with the World and the statuses computed for it. */
-  onUpdate(cb: (world: World, statuses: readonly ObjectStatus[]) => void): void;
+  /**
+   * Called after every applied change with the World and its statuses,
+   * computed when first asked for (a directory needs none to serve).
+   */
+  onUpdate(cb: (world: World, statuses: () => readonly ObjectStatus[]) => void): void;
   /** The Kubernetes source, when serving from a cluster. */
   readonly kube?: KubeSource;
   ambientz(): Json;
@@ -170,8 +173,11 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
       for (const fn of fns) fn();
     }
   };
-  const updateListeners: ((world: World, statuses: readonly ObjectStatus[]) => void)[] = [];
-  let statuses: readonly ObjectStatus[] = [];
+  const updateListeners: ((world: World, statuses: () => readonly ObjectStatus[]) => void)[] = [];
+  let stepStatuses: () => readonly ObjectStatus[] = () => [];
+  let statusesMemo: readonly ObjectStatus[] | undefined;
+  const statuses = (): readonly ObjectStatus[] =>
+    (statusesMemo ??= gate.statuses(kubeSource ? withRefusals(stepStatuses(), kubeSource.refusals()) : stepStatuses()));
   let translatedOnce = false;
   let waypointSet = '';
   let previous = store.world;
@@ -182,7 +188,8 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     previous = world;
     const { step } = serveStep.run(world, changed);
     releaseWaiting();
-    statuses = gate.statuses(kubeSource ? withRefusals(step.statuses, kubeSource.refusals()) : step.statuses);
+    stepStatuses = () => step.statuses;
+    statusesMemo = undefined;
     metrics.translations.inc(step.translated.length);
     metrics.translateTime.observe(Number(process.hrtime.bigint() - start) / 1e9);
     metrics.waypoints.set(step.index.waypoints.size);
@@ -250,7 +257,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   if (kubeSource) {
     kubeSource.onRefusal(() => {
       if (!translatedOnce) return;
-      statuses = withRefusals(statuses, kubeSource.refusals());
+      statusesMemo = withRefusals(statuses(), kubeSource.refusals());
       for (const cb of updateListeners) cb(store.world, statuses);
     });
     try {
@@ -276,6 +283,8 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     demand: (key) => {
       const start = process.hrtime.bigint();
       if (serveStep.demand(key)) {
+        // What Envoy would refuse in the new translation shows in the statuses at once.
+        statusesMemo = undefined;
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
         metrics.translations.inc(translator.outputs.has(key) ? 1 : 0);
         log.info(
@@ -310,7 +319,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     kube: kubeSource,
     ambientz: () => ambientzJson(translator.index),
     served: () => (translator.index ? { world: previous, index: translator.index } : undefined),
-    statuses: () => statuses,
+    statuses,
     rejections: () => gate.rejections(),
     metrics: () => registry.metrics(),
     ready: () => source.synced && translatedOnce,

@@ -78,7 +78,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
       renewEveryMs: opts.lease?.renewMs ?? DEFAULT_CONTROLLER.renewEveryMs,
     });
     const c = controller;
-    pipeline.onUpdate((world, statuses) => c.update(world, statuses));
+    pipeline.onUpdate((world, statuses) => c.update(world, statuses()));
     controller.start();
   }
   const leader = controller;

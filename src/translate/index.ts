@@ -79,8 +79,11 @@ export interface Step {
   /** Waypoints translated again (new or affected). */
   translated: string[];
   removed: string[];
-  /** Shared with later steps while nothing changes them: read, do not modify. */
-  statuses: readonly ObjectStatus[];
+  /**
+   * Shared with later steps while nothing changes them: read, do not modify.
+   * Computed when first read, for the translator's latest World.
+   */
+  readonly statuses: readonly ObjectStatus[];
 }
 
 // Served lists are shared between index versions until a member changes, so
@@ -172,6 +175,7 @@ export class IncrementalTranslator {
   }
 
   update(world: World, changed: ReadonlySet<string> | 'all'): Step {
+    this.settlePrevious?.();
     const index =
       this.index && changed !== 'all'
         ? updateAmbientIndex(this.index, world, changed)
@@ -199,6 +203,47 @@ export class IncrementalTranslator {
       this.signatures.delete(key);
       removed.push(key);
     }
-    return { index, translated, removed, statuses: this.statuses.update(world, index, changed) };
+    this.notePending(changed);
+    this.statusInput = { world, index };
+    // Computed when first read, or before the next update at the latest (so a
+    // step's statuses are always its own World's): `serve` needs none to
+    // become ready or to serve a proxy, and at 10,000 services the first
+    // computation is a quarter second.
+    let statuses: readonly ObjectStatus[] | undefined;
+    const read = () => (statuses ??= this.currentStatuses());
+    this.settlePrevious = read;
+    return {
+      index,
+      translated,
+      removed,
+      get statuses() {
+        return read();
+      },
+    };
+  }
+
+  /** Fixes the last step's statuses before the World moves on. */
+  private settlePrevious?: () => void;
+
+  private pending: Set<string> | 'all' = 'all';
+  private statusInput?: { world: World; index: AmbientIndex };
+  private statusesNow: readonly ObjectStatus[] = [];
+
+  private notePending(changed: ReadonlySet<string> | 'all'): void {
+    if (changed === 'all') this.pending = 'all';
+    else if (this.pending !== 'all') for (const k of changed) this.pending.add(k);
+  }
+
+  /**
+   * The statuses of the last World. Changes not yet reflected are applied at
+   * once, as their union: a status depends on the World it is computed
+   * from, not on the steps that led there.
+   */
+  private currentStatuses(): readonly ObjectStatus[] {
+    const input = this.statusInput;
+    if (!input || (this.pending !== 'all' && this.pending.size === 0)) return this.statusesNow;
+    this.statusesNow = this.statuses.update(input.world, input.index, this.pending);
+    this.pending = new Set();
+    return this.statusesNow;
   }
 }
