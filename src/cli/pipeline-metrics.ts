@@ -88,15 +88,24 @@ export class PipelineMetrics {
   /** Counts one applied batch: its events by kind, and the push it triggers by reason. */
   recordBatch(before: World, after: World, changed: ReadonlySet<string>): void {
     const reasons = new Set<string>();
+    // Counted here first: a first load is ~80,000 changes at 10,000 services,
+    // and one labelled increment each would cost more than the counting.
+    const counts = new Map<string, { kind: string; event: string; n: number }>();
     for (const key of changed) {
       const { kind } = parseKey(key);
       const had = hasKey(before, kind, key);
       const has = hasKey(after, kind, key);
       const event = had && has ? 'update' : has ? 'add' : 'delete';
-      const reg = REGISTRY_TYPE[kind];
-      if (reg) this.regEvents.inc({ type: reg, event });
-      else this.cfgEvents.inc({ type: kind, event });
+      const id = `${kind}\u0000${event}`;
+      const c = counts.get(id);
+      if (c) c.n++;
+      else counts.set(id, { kind, event, n: 1 });
       reasons.add(TRIGGER_OF_KIND[kind] ?? 'config');
+    }
+    for (const { kind, event, n } of counts.values()) {
+      const reg = REGISTRY_TYPE[kind];
+      if (reg) this.regEvents.inc({ type: reg, event }, n);
+      else this.cfgEvents.inc({ type: kind, event }, n);
     }
     for (const type of reasons) this.triggers.inc({ type });
   }
