@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { parseKey, type World } from '../model';
+import { kindOfKey, type World } from '../model';
 import { VERSION } from '../version';
 
 /**
@@ -92,7 +92,7 @@ export class PipelineMetrics {
     // and one labelled increment each would cost more than the counting.
     const counts = new Map<string, { kind: string; event: string; n: number }>();
     for (const key of changed) {
-      const { kind } = parseKey(key);
+      const kind = kindOfKey(key);
       const had = hasKey(before, kind, key);
       const has = hasKey(after, kind, key);
       const event = had && has ? 'update' : has ? 'add' : 'delete';

@@ -74,6 +74,12 @@ export function keyOf(o: KubeObject): string {
   return objectKey(o.kind, o.metadata.namespace, o.metadata.name);
 }
 
+/** The kind of a key made by objectKey: what precedes its first `/`. */
+export function kindOfKey(key: string): string {
+  const i = key.indexOf('/');
+  return i < 0 ? key : key.slice(0, i);
+}
+
 export function parseKey(key: string): { kind: string; namespace?: string; name: string } {
   const parts = key.split('/');
   if (parts.length === 3) return { kind: parts[0] ?? '', namespace: parts[1], name: parts[2] ?? '' };
