@@ -3,7 +3,7 @@ import { shortType, type Json, type PreparedResource } from '../envoy';
 import { blocking, ResourceValidator } from '../validate';
 import type { ObjectStatus, ResourceSet } from '../translate';
 import type { WaypointOutput } from '../translate';
-import { GRPC_DEPRECATED_FIELDS } from '../translate/proxyless-tls';
+import { GRPC_DEPRECATED_FIELDS } from '../translate/proxyless/proxyless-tls';
 import { findRejections, type Rejection } from '../translate/rejections';
 import { describeRejection, withRejections } from '../translate/status-rejections';
 

@@ -2,7 +2,7 @@ import { TypeUrl } from '../envoy';
 import { parseKey, type World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
-import { ProxylessBuilder } from '../translate/proxyless-builder';
+import { ProxylessBuilder } from '../translate/proxyless/proxyless-builder';
 import { WorkloadApiView } from '../translate/workload-api-view';
 import type { SnapshotCache } from '../xds';
 import { RejectGate } from './pipeline-reject';

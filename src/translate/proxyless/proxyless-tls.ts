@@ -1,9 +1,9 @@
-import type { ServiceEndpoint } from '../ambient';
-import { pack, type TypeMap } from '../envoy';
-import { inNamespace, LABEL, type ClientTLSSettings, type DestinationRule, type World } from '../model';
-import * as names from './names';
-import { peerMode } from './peer-authentication';
-import { podServiceAccount } from '../model/defaults';
+import type { ServiceEndpoint } from '../../ambient';
+import { pack, type TypeMap } from '../../envoy';
+import { inNamespace, LABEL, type ClientTLSSettings, type DestinationRule, type World } from '../../model';
+import * as names from '../names';
+import { peerMode } from '../peer-authentication';
+import { podServiceAccount } from '../../model/defaults';
 
 // Proxyless gRPC reads its certificates from the certificate providers in its
 // own bootstrap; we only name the provider instance and certificate. Only the

@@ -1,11 +1,11 @@
-import type { AmbientIndex } from '../ambient';
-import { TypeUrl, type PreparedResource } from '../envoy';
-import { inNamespace, namespacesWith, parseKey, type Service, type World } from '../model';
-import { BucketedView, bucketOf, type Contribution, type Patch } from './buckets';
-import type { TranslateOptions } from './context';
+import type { AmbientIndex } from '../../ambient';
+import { TypeUrl, type PreparedResource } from '../../envoy';
+import { inNamespace, namespacesWith, parseKey, type Service, type World } from '../../model';
+import { BucketedView, bucketOf, type Contribution, type Patch } from '../buckets';
+import type { TranslateOptions } from '../context';
 import { assemble, servicePiece, type Assembled, type ServicePiece } from './proxyless';
-import { readKeysOfAll, Reads } from './reads';
-import { Reuse, type Encoded } from './reuse';
+import { readKeysOfAll, Reads } from '../reads';
+import { Reuse, type Encoded } from '../reuse';
 
 /**
  * Keeps each service's piece with what it read, so a change rebuilds only

@@ -1,15 +1,15 @@
-import { endpointsOf, type AmbientIndex, type Waypoint } from '../ambient';
-import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../envoy';
-import { inNamespace, list, type Service, type World } from '../model';
-import { authzPolicyIR } from './authz';
-import { rbacRules } from './rbac';
-import { targetRefsOf } from './targeting';
-import type { TranslateOptions } from './context';
-import { ADS } from './common';
-import { assignment } from './endpoints';
-import { httpRoutesFor } from './http-routes';
-import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from './ir';
-import { outbound } from './names';
+import { endpointsOf, type AmbientIndex, type Waypoint } from '../../ambient';
+import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../../envoy';
+import { inNamespace, list, type Service, type World } from '../../model';
+import { authzPolicyIR } from '../authz';
+import { rbacRules } from '../rbac';
+import { targetRefsOf } from '../targeting';
+import type { TranslateOptions } from '../context';
+import { ADS } from '../common';
+import { assignment } from '../endpoints';
+import { httpRoutesFor } from '../http-routes';
+import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from '../ir';
+import { outbound } from '../names';
 import {
   clientTls,
   destinationRuleFor,
@@ -18,11 +18,11 @@ import {
   serverRequiresMtls,
   upstreamMtls,
 } from './proxyless-tls';
-import { Reads } from './reads';
-import type { Recipe } from './recipe';
-import { Reuse } from './reuse';
-import { envoyRoute } from './routes';
-import { endpointIRs, hostnameOf, vipsOf } from './services';
+import { Reads } from '../reads';
+import type { Recipe } from '../recipe';
+import { Reuse } from '../reuse';
+import { envoyRoute } from '../routes';
+import { endpointIRs, hostnameOf, vipsOf } from '../services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
