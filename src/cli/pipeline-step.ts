@@ -3,7 +3,7 @@ import { parseKey, type World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless/proxyless-builder';
-import { WorkloadApiView } from '../translate/workload-api-view';
+import { WorkloadApiView } from '../translate/workload-api/workload-api-view';
 import type { SnapshotCache } from '../xds';
 import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';

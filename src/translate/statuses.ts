@@ -29,7 +29,7 @@ import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from './targeting';
 import { extAuthzProviders } from './mesh-config';
 import { jwksFor, resolvedJwks } from './authn';
-import { ruleUsesL7 } from './ztunnel-authz';
+import { ruleUsesL7 } from './workload-api/ztunnel-authz';
 import { authzPolicyIR } from './authz';
 import { ruleProblem } from './rbac';
 import { authorizationAction, parentRefGroup } from '../model/defaults';

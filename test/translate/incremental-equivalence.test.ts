@@ -10,7 +10,7 @@ import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type Worl
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { ProxylessBuilder } from '../../src/translate/proxyless/proxyless-builder';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { ServeStep } from '../../src/cli/pipeline-step';
 import { SecretStep } from '../../src/cli/pipeline-secrets';
 import { buildSecrets, referencedCredentials } from '../../src/translate/secrets';

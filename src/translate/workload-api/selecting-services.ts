@@ -1,4 +1,4 @@
-import { matchesLabels, type Service } from '../model';
+import { matchesLabels, type Service } from '../../model';
 
 // Which of a namespace's Services select a pod, without testing every
 // Service against every pod: building the workload API tested each of a

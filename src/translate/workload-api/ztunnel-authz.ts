@@ -1,10 +1,10 @@
-import type { TypeMap } from '../envoy';
-import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../model';
-import type { TranslateOptions } from './context';
-import { targetRefsOf } from './targeting';
+import type { TypeMap } from '../../envoy';
+import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../../model';
+import type { TranslateOptions } from '../context';
+import { targetRefsOf } from '../targeting';
 import { ipBytes } from './ip-bytes';
-import { cidrRange, port } from './rbac-matchers';
-import { authorizationAction } from '../model/defaults';
+import { cidrRange, port } from '../rbac-matchers';
+import { authorizationAction } from '../../model/defaults';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
 type Match = TypeMap['istio.security.Match'];

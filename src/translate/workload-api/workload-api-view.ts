@@ -1,10 +1,10 @@
-import type { AmbientIndex } from '../ambient';
-import { TypeUrl, type PreparedResource } from '../envoy';
-import { namespacesWith, type KindName, type World } from '../model';
-import { BucketedView, bucketOf, type Patch } from './buckets';
-import type { TranslateOptions } from './context';
-import type { Encoded } from './reuse';
-import { Reuse } from './reuse';
+import type { AmbientIndex } from '../../ambient';
+import { TypeUrl, type PreparedResource } from '../../envoy';
+import { namespacesWith, type KindName, type World } from '../../model';
+import { BucketedView, bucketOf, type Patch } from '../buckets';
+import type { TranslateOptions } from '../context';
+import type { Encoded } from '../reuse';
+import { Reuse } from '../reuse';
 import { buildWorkloadApi } from './workload-api';
 
 // The kinds a namespace's workload-API resources come from.

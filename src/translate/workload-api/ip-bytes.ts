@@ -1,4 +1,4 @@
-import { ipBytesOf } from '../model';
+import { ipBytesOf } from '../../model';
 /**
  * An IPv4 or IPv6 address as the 4 or 16 bytes the workload API carries.
  *

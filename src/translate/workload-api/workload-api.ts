@@ -1,7 +1,7 @@
-import { nodeObjectOf, workloadLocality } from './locality';
-import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../ambient';
-import { waypointExtras } from '../ambient/canary';
-import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
+import { nodeObjectOf, workloadLocality } from '../locality';
+import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../../ambient';
+import { waypointExtras } from '../../ambient/canary';
+import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../../envoy';
 import { ipBytes } from './ip-bytes';
 import {
   get,
@@ -18,18 +18,18 @@ import {
   type ServiceEntry,
   type WorkloadEntry,
   type World,
-} from '../model';
-import type { TranslateOptions } from './context';
-import { HBONE_PORT, serviceHostname } from './names';
-import { hostnameOf, vipsOf } from './services';
-import { hostAddresses, resolutionOf, serviceEntryProtocol } from './service-entries';
+} from '../../model';
+import type { TranslateOptions } from '../context';
+import { HBONE_PORT, serviceHostname } from '../names';
+import { hostnameOf, vipsOf } from '../services';
+import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../service-entries';
 import ipaddr from 'ipaddr.js';
-import type { IstioProtocol } from './ir';
-import { targetRefsOf } from './targeting';
+import type { IstioProtocol } from '../ir';
+import { targetRefsOf } from '../targeting';
 import { authorizationMsg } from './ztunnel-authz';
-import { Reuse } from './reuse';
+import { Reuse } from '../reuse';
 import { servicesSelecting } from './selecting-services';
-import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../model/defaults';
+import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../../model/defaults';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
