@@ -22,7 +22,7 @@ import { parseGatewayDuration } from '../model/values';
 import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../model/defaults';
 import { serviceHostname } from './names';
 import type { Reads } from './reads';
-import { condition, type ObjectStatus } from './status';
+import { condition, type ObjectStatus } from './status/status';
 
 // BackendTLSPolicy and XBackendTrafficPolicy as istiod applies them
 // (pilot/pkg/config/kube/gateway/backend_policies.go): each policy becomes

@@ -4,13 +4,13 @@ import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { readKeysOfAll, Reads } from './reads';
 import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './resources';
-import type { ObjectStatus } from './status';
-import { StatusTracker } from './status-tracker';
-import { computeStatuses } from './statuses';
+import type { ObjectStatus } from './status/status';
+import { StatusTracker } from './status/status-tracker';
+import { computeStatuses } from './status/statuses';
 import { buildWaypointIR } from './waypoint-ir';
 
 export { DEFAULT_OPTIONS, type TranslateOptions } from './context';
-export type { ObjectStatus } from './status';
+export type { ObjectStatus } from './status/status';
 export type { ResourceSet } from './resources';
 
 export interface WaypointOutput {

@@ -1,6 +1,6 @@
-import { isCoreServiceRef } from '../model/refs';
-import { boundCondition, waypointKey, type AmbientIndex } from '../ambient';
-import { extrasMessage, waypointExtras } from '../ambient/canary';
+import { isCoreServiceRef } from '../../model/refs';
+import { boundCondition, waypointKey, type AmbientIndex } from '../../ambient';
+import { extrasMessage, waypointExtras } from '../../ambient/canary';
 import {
   CONDITION,
   LABEL,
@@ -19,20 +19,20 @@ import {
   type ServiceEntry,
   type PolicyTargetReference,
   type Targeting,
-} from '../model';
-import { backendPolicyStatus } from './backend-policies';
-import { checkBackendRef } from './backends';
-import { checkHostnameRef, isHostnameRef } from './hostname-backends';
-import type { StatusContext } from './context';
-import type { AnyRoute } from './route-attach';
+} from '../../model';
+import { backendPolicyStatus } from '../backend-policies';
+import { checkBackendRef } from '../backends';
+import { checkHostnameRef, isHostnameRef } from '../hostname-backends';
+import type { StatusContext } from '../context';
+import type { AnyRoute } from '../route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
-import { targetRefsOf } from './targeting';
-import { extAuthzProviders } from './mesh-config';
-import { jwksFor, resolvedJwks } from './authn';
-import { ruleUsesL7 } from './workload-api/ztunnel-authz';
-import { authzPolicyIR } from './authz';
-import { ruleProblem } from './rbac';
-import { authorizationAction, parentRefGroup } from '../model/defaults';
+import { targetRefsOf } from '../targeting';
+import { extAuthzProviders } from '../mesh-config';
+import { jwksFor, resolvedJwks } from '../authn';
+import { ruleUsesL7 } from '../workload-api/ztunnel-authz';
+import { authzPolicyIR } from '../authz';
+import { ruleProblem } from '../rbac';
+import { authorizationAction, parentRefGroup } from '../../model/defaults';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 

@@ -3,11 +3,11 @@
 // WaypointAccepted=False with reason Invalid and the field paths, so
 // `kubectl get -o yaml` shows why the object has no effect. Its last good
 // version, if any, is what is still served.
-import { isCoreServiceRef } from '../model/refs';
-import { parentRefGroup } from '../model/defaults';
-import { CONDITION, MESH_CONTROLLER, type KubeObject, type ParentReference, type Targeting } from '../model';
+import { isCoreServiceRef } from '../../model/refs';
+import { parentRefGroup } from '../../model/defaults';
+import { CONDITION, MESH_CONTROLLER, type KubeObject, type ParentReference, type Targeting } from '../../model';
 import { condition, type ObjectStatus } from './status';
-import { targetRefsOf } from './targeting';
+import { targetRefsOf } from '../targeting';
 
 const ROUTES = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute']);
 const POLICIES = new Set(['AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter']);

@@ -1,10 +1,10 @@
 // What Envoy would refuse among one waypoint's resources, and which input
 // objects produced each refused resource, so they can be told why.
-import { decodeMessage, TypeUrl, type PreparedResource } from '../envoy';
-import { blocking, type ResourceValidator, type Violation } from '../validate';
-import type { WaypointOutput } from './index';
-import type { ChainPolicyIR, HttpRouteIR, TcpRouteIR, WaypointIR } from './ir';
-import * as names from './names';
+import { decodeMessage, TypeUrl, type PreparedResource } from '../../envoy';
+import { blocking, type ResourceValidator, type Violation } from '../../validate';
+import type { WaypointOutput } from '../index';
+import type { ChainPolicyIR, HttpRouteIR, TcpRouteIR, WaypointIR } from '../ir';
+import * as names from '../names';
 
 export interface SourceRef {
   kind: string;

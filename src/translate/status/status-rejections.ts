@@ -1,5 +1,5 @@
-import type { Condition } from '../model';
-import { messageName } from '../envoy';
+import type { Condition } from '../../model';
+import { messageName } from '../../envoy';
 import type { Rejection, SourceRef } from './rejections';
 import type { ObjectStatus } from './status';
 

@@ -1,4 +1,4 @@
-import type { Condition, KubeObject, ParentReference } from '../model';
+import type { Condition, KubeObject, ParentReference } from '../../model';
 
 /** A status the control plane computed for one object; the controller writes it. */
 export interface ObjectStatus {

@@ -1,7 +1,7 @@
-import type { AmbientIndex } from '../ambient';
-import { get, inNamespace, keyOf, list, parseKey, type KindName, type KubeObject, type World } from '../model';
-import type { TranslateOptions } from './context';
-import { readKeysOf, Reads } from './reads';
+import type { AmbientIndex } from '../../ambient';
+import { get, inNamespace, keyOf, list, parseKey, type KindName, type KubeObject, type World } from '../../model';
+import type { TranslateOptions } from '../context';
+import { readKeysOf, Reads } from '../reads';
 import type { ObjectStatus } from './status';
 import { gatewayStatuses, hasOwnStatus, objectStatus, STATUS_KINDS } from './statuses';
 
