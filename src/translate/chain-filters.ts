@@ -1,8 +1,8 @@
 import { pack, type TypeMap } from '../envoy';
 import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from './ir';
 import { once, seconds } from './common';
-import { jwtFilter } from './jwt';
-import { rbacRules, type ChainKind, type PolicyKey } from './rbac';
+import { jwtFilter } from './policy/jwt';
+import { rbacRules, type ChainKind, type PolicyKey } from './policy/rbac';
 import { istioStats, metadataExchange, upstreamPeerMetadata } from './istio-extensions';
 import * as names from './names';
 

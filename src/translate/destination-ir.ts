@@ -1,7 +1,7 @@
 import { endpointsOf } from '../ambient';
 import type { Service, ServicePort } from '../model';
 import type { WaypointContext } from './context';
-import { backendPolicyRules } from './backend-policies';
+import { backendPolicyRules } from './policy/backend-policies';
 import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedRule } from './destination-rules';
 import type { DestinationIR, EndpointIR } from './ir';
 import { configPath } from './names';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
-import { peerMode, type PeerTarget } from '../../src/translate/peer-authentication';
+import { peerMode, type PeerTarget } from '../../src/translate/policy/peer-authentication';
 import {
   clientTls,
   destinationRuleFor,

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { encodeMessage, toProtoJson } from '../../src/envoy';
 import type { AuthorizationPolicy } from '../../src/model';
-import { authzPolicyIR } from '../../src/translate/authz';
-import { buildRbac } from '../../src/translate/rbac';
+import { authzPolicyIR } from '../../src/translate/policy/authz';
+import { buildRbac } from '../../src/translate/policy/rbac';
 import { shadowStatPrefix } from '../../src/translate/chain-filters';
 
 // An optional cross-check against istiod's own builder expectations

@@ -2,7 +2,7 @@ import type { ServiceEndpoint } from '../../ambient';
 import { pack, type TypeMap } from '../../envoy';
 import { inNamespace, LABEL, type ClientTLSSettings, type DestinationRule, type World } from '../../model';
 import * as names from '../names';
-import { peerMode } from '../peer-authentication';
+import { peerMode } from '../policy/peer-authentication';
 import { podServiceAccount } from '../../model/defaults';
 
 // Proxyless gRPC reads its certificates from the certificate providers in its

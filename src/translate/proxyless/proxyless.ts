@@ -1,9 +1,9 @@
 import { endpointsOf, type AmbientIndex, type Waypoint } from '../../ambient';
 import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../../envoy';
 import { inNamespace, list, type Service, type World } from '../../model';
-import { authzPolicyIR } from '../authz';
-import { rbacRules } from '../rbac';
-import { targetRefsOf } from '../targeting';
+import { authzPolicyIR } from '../policy/authz';
+import { rbacRules } from '../policy/rbac';
+import { targetRefsOf } from '../policy/targeting';
 import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
 import { assignment } from '../endpoints';

@@ -7,7 +7,7 @@ import { isCoreServiceRef } from '../../model/refs';
 import { parentRefGroup } from '../../model/defaults';
 import { CONDITION, MESH_CONTROLLER, type KubeObject, type ParentReference, type Targeting } from '../../model';
 import { condition, type ObjectStatus } from './status';
-import { targetRefsOf } from '../targeting';
+import { targetRefsOf } from '../policy/targeting';
 
 const ROUTES = new Set(['HTTPRoute', 'GRPCRoute', 'TCPRoute', 'TLSRoute']);
 const POLICIES = new Set(['AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin', 'EnvoyFilter']);

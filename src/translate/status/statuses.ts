@@ -20,18 +20,18 @@ import {
   type PolicyTargetReference,
   type Targeting,
 } from '../../model';
-import { backendPolicyStatus } from '../backend-policies';
+import { backendPolicyStatus } from '../policy/backend-policies';
 import { checkBackendRef } from '../backends';
 import { checkHostnameRef, isHostnameRef } from '../hostname-backends';
 import type { StatusContext } from '../context';
 import type { AnyRoute } from '../route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
-import { targetRefsOf } from '../targeting';
+import { targetRefsOf } from '../policy/targeting';
 import { extAuthzProviders } from '../mesh-config';
-import { jwksFor, resolvedJwks } from '../authn';
+import { jwksFor, resolvedJwks } from '../policy/authn';
 import { ruleUsesL7 } from '../workload-api/ztunnel-authz';
-import { authzPolicyIR } from '../authz';
-import { ruleProblem } from '../rbac';
+import { authzPolicyIR } from '../policy/authz';
+import { ruleProblem } from '../policy/rbac';
 import { authorizationAction, parentRefGroup } from '../../model/defaults';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';

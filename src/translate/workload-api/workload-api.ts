@@ -25,7 +25,7 @@ import { hostnameOf, vipsOf } from '../services';
 import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../service-entries';
 import ipaddr from 'ipaddr.js';
 import type { IstioProtocol } from '../ir';
-import { targetRefsOf } from '../targeting';
+import { targetRefsOf } from '../policy/targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from '../reuse';
 import { servicesSelecting } from './selecting-services';

@@ -1,9 +1,9 @@
 import type { TypeMap } from '../../envoy';
 import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../../model';
 import type { TranslateOptions } from '../context';
-import { targetRefsOf } from '../targeting';
+import { targetRefsOf } from '../policy/targeting';
 import { ipBytes } from './ip-bytes';
-import { cidrRange, port } from '../rbac-matchers';
+import { cidrRange, port } from '../policy/rbac-matchers';
 import { authorizationAction } from '../../model/defaults';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];

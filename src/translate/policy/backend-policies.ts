@@ -1,4 +1,4 @@
-import { isCoreGroup, isCoreServiceRef } from '../model/refs';
+import { isCoreGroup, isCoreServiceRef } from '../../model/refs';
 import {
   getInNamespace,
   inNamespace,
@@ -15,14 +15,14 @@ import {
   type TrafficPolicy,
   type World,
   type XBackendTrafficPolicy,
-} from '../model';
-import type { StatusContext, WaypointContext } from './context';
-import type { RuleInput } from './destination-rules';
-import { parseGatewayDuration } from '../model/values';
-import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../model/defaults';
-import { serviceHostname } from './names';
-import type { Reads } from './reads';
-import { condition, type ObjectStatus } from './status/status';
+} from '../../model';
+import type { StatusContext, WaypointContext } from '../context';
+import type { RuleInput } from '../destination-rules';
+import { parseGatewayDuration } from '../../model/values';
+import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../../model/defaults';
+import { serviceHostname } from '../names';
+import type { Reads } from '../reads';
+import { condition, type ObjectStatus } from '../status/status';
 
 // BackendTLSPolicy and XBackendTrafficPolicy as istiod applies them
 // (pilot/pkg/config/kube/gateway/backend_policies.go): each policy becomes

@@ -1,6 +1,6 @@
-import { isCoreServiceRef } from '../model/refs';
-import { type NamespacedObject, type PolicyTargetReference, type Targeting } from '../model';
-import type { WaypointContext } from './context';
+import { isCoreServiceRef } from '../../model/refs';
+import { type NamespacedObject, type PolicyTargetReference, type Targeting } from '../../model';
+import type { WaypointContext } from '../context';
 
 export type Attachment =
   { scope: 'waypoint' } | { scope: 'service'; namespace: string; name: string; kind?: 'ServiceEntry' };

@@ -1,4 +1,4 @@
-import { inNamespace, type MtlsMode, type PeerAuthentication, type World } from '../model';
+import { inNamespace, type MtlsMode, type PeerAuthentication, type World } from '../../model';
 
 /** What a workload port accepts from its peers, once inheritance is resolved. */
 export type PeerMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';

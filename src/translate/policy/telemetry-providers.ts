@@ -3,11 +3,11 @@
 // accessLogFile / enableTracing switches. The mesh config was checked at load
 // (model/mesh-schema.ts); what does not read here counts as absent.
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type World } from '../model';
-import { checkedValue, parseIstioDuration } from '../model/values';
-import type { TracingCustomTag } from '../model';
-import type { AccessLogFormatIR } from './ir';
-import type { Reads } from './reads';
+import { get, MESH_CONFIGMAP, type World } from '../../model';
+import { checkedValue, parseIstioDuration } from '../../model/values';
+import type { TracingCustomTag } from '../../model';
+import type { AccessLogFormatIR } from '../ir';
+import type { Reads } from '../reads';
 
 interface Remote {
   /** `<host>` or `<namespace>/<host>`, as written. */

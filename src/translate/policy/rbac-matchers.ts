@@ -1,6 +1,6 @@
-import { pack, type TypeMap } from '../envoy';
-import * as names from './names';
-import { parseIpOrCidr, parsePortString } from '../model/values';
+import { pack, type TypeMap } from '../../envoy';
+import * as names from '../names';
+import { parseIpOrCidr, parsePortString } from '../../model/values';
 
 // The matcher shapes istiod's authz builder emits (pilot/pkg/security/authz/matcher/),
 // written from their behaviour: "*" alone is "present", "*x" a suffix, "x*" a prefix.

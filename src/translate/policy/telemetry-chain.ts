@@ -2,9 +2,9 @@
 // and stats filters (telemetry.go: AccessLogging, Tracing, telemetryFilters;
 // telemetry_logging.go: telemetryAccessLog; tracing.go:
 // configureTracingFromTelemetry, configureFromProviderConfig).
-import { get, type Service } from '../model';
-import { checkedValue, parseIstioDuration } from '../model/values';
-import type { WaypointContext } from './context';
+import { get, type Service } from '../../model';
+import { checkedValue, parseIstioDuration } from '../../model/values';
+import type { WaypointContext } from '../context';
 import type {
   AccessLogFormatIR,
   AccessLogIR,
@@ -13,11 +13,11 @@ import type {
   StatsFilterIR,
   TracerIR,
   TracingIR,
-} from './ir';
-import * as names from './names';
-import { endpointIRs, istioProtocol } from './services';
-import { seconds } from './common';
-import type { TracingCustomTag } from '../model';
+} from '../ir';
+import * as names from '../names';
+import { endpointIRs, istioProtocol } from '../services';
+import { seconds } from '../common';
+import type { TracingCustomTag } from '../../model';
 import { findProvider, type MeshTelemetry, type ProxyTracing, type TelemetryProvider } from './telemetry-providers';
 import { mergeLogs, mergeMetrics, mergeTracing, type ApplicableTelemetry } from './telemetry';
 

@@ -1,4 +1,4 @@
-import type { TypeMap } from '../envoy';
+import type { TypeMap } from '../../envoy';
 import {
   cidrRange,
   containsPathTemplate,
@@ -14,7 +14,7 @@ import {
   type StringMatcher,
   type ValueMatcher,
 } from './rbac-matchers';
-import * as names from './names';
+import * as names from '../names';
 
 // One generator per AuthorizationPolicy attribute, as in istiod's
 // pilot/pkg/security/authz/model/generator.go. A generator returns the Envoy

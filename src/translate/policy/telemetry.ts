@@ -2,10 +2,10 @@
 // as istiod's pilot/pkg/model/telemetry.go decides it. A waypoint's chains
 // are of the inbound listener class (listener_waypoint.go:
 // buildWaypointHTTPFilters), so the SERVER side of every merge applies.
-import { inNamespace, type Service, type Telemetry, type TelemetrySpec } from '../model';
-import type { WaypointContext } from './context';
+import { inNamespace, type Service, type Telemetry, type TelemetrySpec } from '../../model';
+import type { WaypointContext } from '../context';
 import { attachmentsOn, targetRefsOf } from './targeting';
-import { telemetryMetric } from '../model/defaults';
+import { telemetryMetric } from '../../model/defaults';
 
 export type AccessLogging = NonNullable<TelemetrySpec['accessLogging']>[number];
 export type Tracing = NonNullable<TelemetrySpec['tracing']>[number];

@@ -1,5 +1,5 @@
-import type { TypeMap } from '../envoy';
-import type { AuthzPolicyIR, AuthzRuleIR } from './ir';
+import type { TypeMap } from '../../envoy';
+import type { AuthzPolicyIR, AuthzRuleIR } from '../ir';
 import {
   G,
   isError,
@@ -11,7 +11,7 @@ import {
   type Principal,
   type PrincipalGen,
 } from './rbac-generators';
-import * as names from './names';
+import * as names from '../names';
 import { expandTrustDomainAliases, replaceTrustDomainAliases } from './trust-domain';
 
 export { JWT_FILTER, JWT_PAYLOAD_KEY } from './rbac-generators';

@@ -1,5 +1,5 @@
-import { pack, type TypeMap } from '../envoy';
-import type { JwtRuleIR } from './ir';
+import { pack, type TypeMap } from '../../envoy';
+import type { JwtRuleIR } from '../ir';
 import { JWT_FILTER, JWT_PAYLOAD_KEY } from './rbac';
 
 type HttpFilter = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter'];

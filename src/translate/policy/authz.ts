@@ -1,6 +1,6 @@
-import { ANNOTATION, type AuthorizationPolicy, type AuthzOperation, type AuthzSource } from '../model';
-import type { AuthzOperationIR, AuthzPolicyIR, AuthzSourceIR } from './ir';
-import { authorizationAction } from '../model/defaults';
+import { ANNOTATION, type AuthorizationPolicy, type AuthzOperation, type AuthzSource } from '../../model';
+import type { AuthzOperationIR, AuthzPolicyIR, AuthzSourceIR } from '../ir';
+import { authorizationAction } from '../../model/defaults';
 
 // Only string entries count: a malformed list is the load-time check's to report.
 const l = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

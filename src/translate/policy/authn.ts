@@ -7,10 +7,10 @@ import {
   type JWTRule,
   type RequestAuthentication,
   type World,
-} from '../model';
-import type { Reads } from './reads';
-import type { JwtRuleIR } from './ir';
-import * as names from './names';
+} from '../../model';
+import type { Reads } from '../reads';
+import type { JwtRuleIR } from '../ir';
+import * as names from '../names';
 
 /** The JWKS the control plane resolved, as handed to the translator (see src/jwks). */
 export function resolvedJwks(world: World, rootNamespace: string, reads?: Reads): ConfigMap | undefined {
