@@ -3,7 +3,7 @@ import type { WaypointContext } from './context';
 import type { DestinationRuleIndex, MergedRule, OutboundProxy } from './destination-rules';
 import type { HttpRouteIR, TcpProxyIR, TcpRouteIR } from './ir';
 import { clusterNameParts } from './names';
-import { hostnameServiceNamespace } from './route-backend-host';
+import { hostnameServiceNamespace } from './route/route-backend-host';
 import { waypointProxyLabels } from './waypoint-labels';
 
 // What a DestinationRule changes outside the clusters: the routes' hash

@@ -3,11 +3,11 @@ import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, VsR
 import type { ConsistentHashLB } from '../model';
 import { seconds } from './common';
 import { hashPolicy, withoutHostPredicate } from './hash-policy';
-import { DEFAULT_RETRY, quoteMeta } from './route-policies';
+import { DEFAULT_RETRY, quoteMeta } from './route/route-policies';
 import * as names from './names';
 import { chainProtocols } from './clusters';
 import type { Recipe } from './recipe';
-import { faultPerRoute, fraction, remoteLocalitiesPriority } from './vs-envoy';
+import { faultPerRoute, fraction, remoteLocalitiesPriority } from './route/vs-envoy';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
 type Route = TypeMap['envoy.config.route.v3.Route'];

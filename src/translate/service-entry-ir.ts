@@ -1,9 +1,9 @@
 import type { ServiceEntry } from '../model';
 import type { WaypointContext } from './context';
 import type { ChainPolicyIR, OutboundClusterIR, ServiceIR, ServicePortIR } from './ir';
-import { httpRoutesFor } from './http-routes';
-import { tcpRoutesFor } from './tcp-routes';
-import type { RouteParent } from './route-attach';
+import { httpRoutesFor } from './route/http-routes';
+import { tcpRoutesFor } from './route/tcp-routes';
+import type { RouteParent } from './route/route-attach';
 import type { DestinationRuleIndex } from './destination-rules';
 import { serviceEntryDestination, serviceEntryPortEndpoints } from './service-entry-destination';
 import { chainKind } from './services';

@@ -16,15 +16,15 @@ import { jwtRulesIR, resolvedJwks } from './policy/authn';
 import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
 import { withOutboundPolicies } from './outbound-policy';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
-import { httpRoutesFor } from './http-routes';
-import { tcpRoutesFor } from './tcp-routes';
+import { httpRoutesFor } from './route/http-routes';
+import { tcpRoutesFor } from './route/tcp-routes';
 import { attachmentKey, attachmentsOn, policyNamespaces } from './policy/targeting';
 import { applicableTelemetry } from './policy/telemetry';
 import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from './policy/telemetry-chain';
 import { meshTelemetry } from './policy/telemetry-providers';
 import { servedServiceEntries } from './service-entries';
 import { serviceEntryIRs } from './service-entry-ir';
-import { withVirtualServiceHttp, withVirtualServiceTcp } from './vs-routes';
+import { withVirtualServiceHttp, withVirtualServiceTcp } from './route/vs-routes';
 import {
   boundWorkloadIps,
   endpointIRs,

@@ -7,7 +7,7 @@ import { targetRefsOf } from '../policy/targeting';
 import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
 import { assignment } from '../endpoints';
-import { httpRoutesFor } from '../http-routes';
+import { httpRoutesFor } from '../route/http-routes';
 import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from '../ir';
 import { outbound } from '../names';
 import {

@@ -21,10 +21,10 @@ import {
   type Targeting,
 } from '../../model';
 import { backendPolicyStatus } from '../policy/backend-policies';
-import { checkBackendRef } from '../backends';
-import { checkHostnameRef, isHostnameRef } from '../hostname-backends';
+import { checkBackendRef } from '../route/backends';
+import { checkHostnameRef, isHostnameRef } from '../route/hostname-backends';
 import type { StatusContext } from '../context';
-import type { AnyRoute } from '../route-attach';
+import type { AnyRoute } from '../route/route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
 import { targetRefsOf } from '../policy/targeting';
 import { extAuthzProviders } from '../mesh-config';

@@ -5,13 +5,13 @@ import {
   type ServiceEntry,
   type VirtualService,
   type VsDestination,
-} from '../model';
-import { waypointKey } from '../ambient';
-import type { OutboundClusterIR } from './ir';
-import type { WaypointContext } from './context';
+} from '../../model';
+import { waypointKey } from '../../ambient';
+import type { OutboundClusterIR } from '../ir';
+import type { WaypointContext } from '../context';
 import { ownedHere } from './backends';
-import { inboundVip, outbound, UNKNOWN_SERVICE } from './names';
-import { endpointIRs, istioProtocol, portProtocol } from './services';
+import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
+import { endpointIRs, istioProtocol, portProtocol } from '../services';
 
 /**
  * A VirtualService host as istiod reads it: a short name is completed with

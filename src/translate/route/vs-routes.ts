@@ -1,9 +1,9 @@
-import type { Service, ServicePort } from '../model';
-import type { HttpRouteIR, OutboundClusterIR, TcpRouteIR } from './ir';
-import type { WaypointContext } from './context';
+import type { Service, ServicePort } from '../../model';
+import type { HttpRouteIR, OutboundClusterIR, TcpRouteIR } from '../ir';
+import type { WaypointContext } from '../context';
 import { attachedRoutes, routeOrder, type AnyRoute } from './route-attach';
 import { tcpRouteFromGateway, tlsRouteApplies } from './tcp-routes';
-import { hostnameOf } from './services';
+import { hostnameOf } from '../services';
 import { candidateVirtualServices, orderedSources, type GatewayBlock } from './vs-select';
 import { vsHttpRoutes } from './vs-http';
 import { vsTcpDestinations, vsTcpRoute, vsTlsDestinations } from './vs-l4';

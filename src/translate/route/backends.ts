@@ -1,5 +1,5 @@
-import { isCoreServiceRef } from '../model/refs';
-import { waypointKey } from '../ambient';
+import { isCoreServiceRef } from '../../model/refs';
+import { waypointKey } from '../../ambient';
 import {
   get,
   getInNamespace,
@@ -9,14 +9,14 @@ import {
   type Service,
   type ServicePort,
   type World,
-} from '../model';
-import type { Reads } from './reads';
-import type { OutboundClusterIR } from './ir';
-import type { WaypointContext } from './context';
-import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from './names';
-import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from './services';
+} from '../../model';
+import type { Reads } from '../reads';
+import type { OutboundClusterIR } from '../ir';
+import type { WaypointContext } from '../context';
+import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from '../names';
+import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from '../services';
 import { hostnameCluster, isHostnameRef } from './hostname-backends';
-import { backendRefGroup, backendRefKind } from '../model/defaults';
+import { backendRefGroup, backendRefKind } from '../../model/defaults';
 
 /**
  * A backendRef that cannot be used still names the cluster istiod would route

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type World } from '../model';
-import type { Reads } from './reads';
+import { get, MESH_CONFIGMAP, type World } from '../../model';
+import type { Reads } from '../reads';
 
 // The mesh config's defaultVirtualServiceExportTo: where a VirtualService
 // without exportTo is visible (push_context.go: initDefaultExportMaps;

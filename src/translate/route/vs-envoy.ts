@@ -1,7 +1,7 @@
-import { pack, type TypeMap } from '../envoy';
-import type { FaultIR, FractionIR } from './ir';
-import { seconds } from './common';
-import * as names from './names';
+import { pack, type TypeMap } from '../../envoy';
+import type { FaultIR, FractionIR } from '../ir';
+import { seconds } from '../common';
+import * as names from '../names';
 
 // Envoy pieces only a VirtualService route carries (route.go: TranslateFault,
 // retry/retry.go: ConvertPolicy).

@@ -1,5 +1,5 @@
-import { isCoreServiceRef } from '../model/refs';
-import { checkedValue, parseGatewayDuration as gatewayDuration } from '../model/values';
+import { isCoreServiceRef } from '../../model/refs';
+import { checkedValue, parseGatewayDuration as gatewayDuration } from '../../model/values';
 import {
   inNamespace,
   type GRPCRoute,
@@ -8,9 +8,9 @@ import {
   type Service,
   type TCPRoute,
   type TLSRoute,
-} from '../model';
-import type { WaypointContext } from './context';
-import { parentRefGroup } from '../model/defaults';
+} from '../../model';
+import type { WaypointContext } from '../context';
+import { parentRefGroup } from '../../model/defaults';
 
 export type AnyRoute = HTTPRoute | GRPCRoute | TCPRoute | TLSRoute;
 type RouteKind = AnyRoute['kind'];

@@ -1,4 +1,4 @@
-import type { RouteMatchIR } from './ir';
+import type { RouteMatchIR } from '../ir';
 
 // Route entry order within one service port, as istiod's sortHTTPRoutes
 // (pilot/pkg/config/kube/gateway/conversion.go) orders the one-match routes it

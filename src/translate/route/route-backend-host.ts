@@ -1,5 +1,5 @@
-import { list } from '../model';
-import type { WaypointContext } from './context';
+import { list } from '../../model';
+import type { WaypointContext } from '../context';
 
 /**
  * The namespace of the service a route backend's host names, for a

@@ -1,14 +1,14 @@
 // Route backends of kind `Hostname` (group networking.istio.io): a host a
 // ServiceEntry declares, as the egress waypoint guide routes to it
 // (conversion.go: buildDestination, the ServiceEntry `Hostname` case).
-import { waypointKey } from '../ambient';
-import { list, type BackendRef, type NamespacedObject, type ServiceEntry, type World } from '../model';
-import type { WaypointContext } from './context';
-import type { Reads } from './reads';
-import { inboundVip, outbound, UNKNOWN_SERVICE } from './names';
-import { chainKind } from './services';
-import { racesFirstConnect, resolutionOf, serviceEntryEndpoints, serviceEntryProtocol } from './service-entries';
-import type { OutboundClusterIR } from './ir';
+import { waypointKey } from '../../ambient';
+import { list, type BackendRef, type NamespacedObject, type ServiceEntry, type World } from '../../model';
+import type { WaypointContext } from '../context';
+import type { Reads } from '../reads';
+import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
+import { chainKind } from '../services';
+import { racesFirstConnect, resolutionOf, serviceEntryEndpoints, serviceEntryProtocol } from '../service-entries';
+import type { OutboundClusterIR } from '../ir';
 
 const GROUP = 'networking.istio.io';
 

@@ -1,6 +1,6 @@
-import type { HTTPCORSFilter, HTTPRouteRule, PathModifier } from '../model';
-import { httpRouteRetryAttempts } from '../model/defaults';
-import type { CorsIR, RetryIR, StringMatchIR } from './ir';
+import type { HTTPCORSFilter, HTTPRouteRule, PathModifier } from '../../model';
+import { httpRouteRetryAttempts } from '../../model/defaults';
+import type { CorsIR, RetryIR, StringMatchIR } from '../ir';
 import { gatewayDurationMs } from './route-attach';
 
 // What a Gateway API rule's retry, timeouts, CORS and redirect become, decided

@@ -1,5 +1,5 @@
-import { parseRetryOn } from '../model/retry-on';
-import { checkedValue, parseIstioDuration } from '../model/values';
+import { parseRetryOn } from '../../model/retry-on';
+import { checkedValue, parseIstioDuration } from '../../model/values';
 import {
   type VirtualService,
   type VsHeaderOperations,
@@ -7,8 +7,8 @@ import {
   type VsHttpRoute,
   type VsPercent,
   type VsStringMatch,
-} from '../model';
-import { GRPC_STATUS } from '../model/virtual-service-schema';
+} from '../../model';
+import { GRPC_STATUS } from '../../model/virtual-service-schema';
 import type {
   BackendIR,
   CorsIR,
@@ -22,8 +22,8 @@ import type {
   RetryIR,
   RouteMatchIR,
   StringMatchIR,
-} from './ir';
-import type { WaypointContext } from './context';
+} from '../ir';
+import type { WaypointContext } from '../context';
 import { DEFAULT_RETRY } from './route-policies';
 import { vsDestinationCluster } from './vs-destination';
 import { mergedHttpRules } from './vs-delegate';

@@ -1,8 +1,8 @@
-import { inNamespace, type Service, type VirtualService } from '../model';
-import type { WaypointContext } from './context';
+import { inNamespace, type Service, type VirtualService } from '../../model';
+import type { WaypointContext } from '../context';
 import { resolveShortname } from './vs-destination';
 import { defaultVirtualServiceExportTo } from './vs-export';
-import { hostnameOf } from './services';
+import { hostnameOf } from '../services';
 
 // Which VirtualServices a waypoint applies to one of its services, and in
 // which order relative to each other and to the Gateway API routes of the

@@ -1,11 +1,11 @@
-import type { BackendRef, Service, ServicePort, TLSRoute } from '../model';
-import type { BackendIR, OutboundClusterIR, TcpRouteIR } from './ir';
-import type { WaypointContext } from './context';
+import type { BackendRef, Service, ServicePort, TLSRoute } from '../../model';
+import type { BackendIR, OutboundClusterIR, TcpRouteIR } from '../ir';
+import type { WaypointContext } from '../context';
 import { resolveBackend } from './backends';
-import { routeName, ZERO_WEIGHT_CLUSTER } from './names';
+import { routeName, ZERO_WEIGHT_CLUSTER } from '../names';
 import { attachedRoutes, routeOrder, type AnyRoute, type RouteParent } from './route-attach';
-import { hostnameOf } from './services';
-import { backendRefWeight } from '../model/defaults';
+import { hostnameOf } from '../services';
+import { backendRefWeight } from '../../model/defaults';
 
 /**
  * Whether a waypoint applies a TLSRoute to a service: its SNI hosts, after

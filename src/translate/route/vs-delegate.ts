@@ -6,8 +6,8 @@ import {
   type VsHttpRoute,
   type VsStringMatch,
   type World,
-} from '../model';
-import type { Reads } from './reads';
+} from '../../model';
+import type { Reads } from '../reads';
 import { resolveShortname } from './vs-destination';
 
 // A root VirtualService's `delegate` rules replaced by the delegate's http

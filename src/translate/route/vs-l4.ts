@@ -1,6 +1,6 @@
-import type { VirtualService, VsL4Match, VsRouteDestination } from '../model';
-import type { BackendIR, OutboundClusterIR, TcpRouteIR } from './ir';
-import type { WaypointContext } from './context';
+import type { VirtualService, VsL4Match, VsRouteDestination } from '../../model';
+import type { BackendIR, OutboundClusterIR, TcpRouteIR } from '../ir';
+import type { WaypointContext } from '../context';
 import { vsDestinationCluster } from './vs-destination';
 
 // A VirtualService's `tls` and `tcp` routes on a waypoint's TCP chain

@@ -7,15 +7,15 @@ import type {
   HeaderModifier,
   Service,
   ServicePort,
-} from '../model';
-import type { BackendIR, HeaderMutationIR, HttpRouteIR, OutboundClusterIR, RouteMatchIR, StringMatchIR } from './ir';
-import type { WaypointContext } from './context';
+} from '../../model';
+import type { BackendIR, HeaderMutationIR, HttpRouteIR, OutboundClusterIR, RouteMatchIR, StringMatchIR } from '../ir';
+import type { WaypointContext } from '../context';
 import { resolveBackend } from './backends';
-import { routeName } from './names';
+import { routeName } from '../names';
 import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
 import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
-import { backendRefWeight, fractionDenominator, pathMatchValue, redirectStatusCode } from '../model/defaults';
+import { backendRefWeight, fractionDenominator, pathMatchValue, redirectStatusCode } from '../../model/defaults';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
   if (!m) return undefined;
