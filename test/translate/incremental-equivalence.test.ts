@@ -13,7 +13,7 @@ import { ProxylessBuilder } from '../../src/translate/proxyless/proxyless-builde
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { ServeStep } from '../../src/cli/pipeline-step';
 import { SecretStep } from '../../src/cli/pipeline-secrets';
-import { buildSecrets, referencedCredentials } from '../../src/translate/secrets';
+import { buildSecrets, referencedCredentials } from '../../src/translate/waypoint/secrets';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { SnapshotCache } from '../../src/xds';

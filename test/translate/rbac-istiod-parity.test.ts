@@ -7,7 +7,7 @@ import { encodeMessage, toProtoJson } from '../../src/envoy';
 import type { AuthorizationPolicy } from '../../src/model';
 import { authzPolicyIR } from '../../src/translate/policy/authz';
 import { buildRbac } from '../../src/translate/policy/rbac';
-import { shadowStatPrefix } from '../../src/translate/chain-filters';
+import { shadowStatPrefix } from '../../src/translate/waypoint/chain-filters';
 
 // An optional cross-check against istiod's own builder expectations
 // (pilot/pkg/security/authz/builder/builder_test.go: TestGenerator_GenerateHTTP

@@ -17,7 +17,7 @@ import {
   type XBackendTrafficPolicy,
 } from '../../model';
 import type { StatusContext, WaypointContext } from '../context';
-import type { RuleInput } from '../destination-rules';
+import type { RuleInput } from '../waypoint/destination-rules';
 import { parseGatewayDuration } from '../../model/values';
 import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../../model/defaults';
 import { serviceHostname } from '../names';

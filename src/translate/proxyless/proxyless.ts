@@ -6,7 +6,7 @@ import { rbacRules } from '../policy/rbac';
 import { targetRefsOf } from '../policy/targeting';
 import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
-import { assignment } from '../endpoints';
+import { assignment } from '../waypoint/endpoints';
 import { httpRoutesFor } from '../route/http-routes';
 import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from '../ir';
 import { outbound } from '../names';
@@ -21,7 +21,7 @@ import {
 import { Reads } from '../reads';
 import type { Recipe } from '../recipe';
 import { Reuse } from '../reuse';
-import { envoyRoute } from '../routes';
+import { envoyRoute } from '../waypoint/routes';
 import { endpointIRs, hostnameOf, vipsOf } from '../services';
 
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];

@@ -7,7 +7,12 @@ import type { WaypointContext } from '../context';
 import type { Reads } from '../reads';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { chainKind } from '../services';
-import { racesFirstConnect, resolutionOf, serviceEntryEndpoints, serviceEntryProtocol } from '../service-entries';
+import {
+  racesFirstConnect,
+  resolutionOf,
+  serviceEntryEndpoints,
+  serviceEntryProtocol,
+} from '../waypoint/service-entries';
 import type { OutboundClusterIR } from '../ir';
 
 const GROUP = 'networking.istio.io';

@@ -22,7 +22,7 @@ import {
 import type { TranslateOptions } from '../context';
 import { HBONE_PORT, serviceHostname } from '../names';
 import { hostnameOf, vipsOf } from '../services';
-import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../service-entries';
+import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../waypoint/service-entries';
 import ipaddr from 'ipaddr.js';
 import type { IstioProtocol } from '../ir';
 import { targetRefsOf } from '../policy/targeting';
