@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const { AddressAssigningSource } = await import('../src/watch/address-source');
   const { ConfigStore } = await import('../src/watch/store');
   const { buildAmbientIndex } = await import('../src/ambient');
-  const { StatusTracker } = await import('../src/translate/status-tracker');
+  const { StatusTracker } = await import('../src/translate/status/status-tracker');
   const { DEFAULT_OPTIONS } = await import('../src/translate');
   await mark('modules');
   const directory = new DirectorySource(dir);

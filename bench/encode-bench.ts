@@ -16,8 +16,8 @@ import {
 } from '../src/translate';
 import { SnapshotCache } from '../src/xds/cache';
 import { Reads } from '../src/translate/reads';
-import { clusterResources } from '../src/translate/resources';
-import { buildWaypointIR } from '../src/translate/waypoint-ir';
+import { clusterResources } from '../src/translate/waypoint/resources';
+import { buildWaypointIR } from '../src/translate/waypoint/waypoint-ir';
 import type { WaypointIR } from '../src/translate/ir';
 import { meshWorld } from './translate-bench';
 import type { Row } from './report';

@@ -1,7 +1,7 @@
 import { list, type World } from '../model';
 import { DEFAULT_OPTIONS } from '../translate';
-import { mergedHttpRules, type DelegateProblem } from '../translate/vs-delegate';
-import { defaultVirtualServiceExportTo } from '../translate/vs-export';
+import { mergedHttpRules, type DelegateProblem } from '../translate/route/vs-delegate';
+import { defaultVirtualServiceExportTo } from '../translate/route/vs-export';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';
 

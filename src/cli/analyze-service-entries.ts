@@ -3,7 +3,7 @@
 // waypoint.
 import { waypointKey, type AmbientIndex } from '../ambient';
 import { list, type World } from '../model';
-import { hostAddresses, resolutionOf } from '../translate/service-entries';
+import { hostAddresses, resolutionOf } from '../translate/waypoint/service-entries';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';
 import { routesWithoutWaypoint } from './analyze-routes';

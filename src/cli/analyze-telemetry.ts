@@ -3,7 +3,7 @@
 // lightstep.go, selector.go), plus one of ours: a provider a Telemetry names that no
 // waypoint can use.
 import { list, matchesLabels, ROOT_NAMESPACE, type World } from '../model';
-import { findProvider, meshTelemetry } from '../translate/telemetry-providers';
+import { findProvider, meshTelemetry } from '../translate/policy/telemetry-providers';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';
 

@@ -1,8 +1,8 @@
 import type { AmbientIndex } from '../ambient';
 import { list, type VirtualService, type VsDestination, type World } from '../model';
 import { DEFAULT_OPTIONS } from '../translate';
-import { resolveShortname } from '../translate/vs-destination';
-import { forMesh, hostsMatch } from '../translate/vs-select';
+import { resolveShortname } from '../translate/route/vs-destination';
+import { forMesh, hostsMatch } from '../translate/route/vs-select';
 import type { Message } from './analyze';
 import { CODE } from './analyze-codes';
 import { analyzeDelegates } from './analyze-delegate';

@@ -4,8 +4,8 @@ import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../tr
 import type { ResourceMap } from '../xds';
 import { analyzeWorld, formatMessage, type Message } from './analyze';
 import { fieldDiff, type FieldChange } from './diff-fields';
-import { describeRejection } from '../translate/status-rejections';
-import { WorkloadApiView } from '../translate/workload-api-view';
+import { describeRejection } from '../translate/status/status-rejections';
+import { WorkloadApiView } from '../translate/workload-api/workload-api-view';
 import { RejectGate } from './pipeline-reject';
 import { ZTUNNEL_KEY } from './proxy-key';
 

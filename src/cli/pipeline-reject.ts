@@ -3,9 +3,9 @@ import { shortType, type Json, type PreparedResource } from '../envoy';
 import { blocking, ResourceValidator } from '../validate';
 import type { ObjectStatus, ResourceSet } from '../translate';
 import type { WaypointOutput } from '../translate';
-import { GRPC_DEPRECATED_FIELDS } from '../translate/proxyless-tls';
-import { findRejections, type Rejection } from '../translate/rejections';
-import { describeRejection, withRejections } from '../translate/status-rejections';
+import { GRPC_DEPRECATED_FIELDS } from '../translate/proxyless/proxyless-tls';
+import { findRejections, type Rejection } from '../translate/status/rejections';
+import { describeRejection, withRejections } from '../translate/status/status-rejections';
 
 export interface RejectGateOptions {
   /** A rejection that persists is logged again at most this often. */

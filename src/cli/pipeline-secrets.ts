@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { TypeUrl, type PreparedResource } from '../envoy';
 import { parseKey, type World } from '../model';
 import type { WaypointOutput } from '../translate';
-import { buildSecrets, carriesKey, referencedCredentials } from '../translate/secrets';
+import { buildSecrets, carriesKey, referencedCredentials } from '../translate/waypoint/secrets';
 import type { SnapshotCache } from '../xds';
 
 /**

@@ -9,8 +9,8 @@ import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';
 import { ResourceValidator } from '../validate';
-import { findRejections } from '../translate/rejections';
-import { describeRejection, withRejections } from '../translate/status-rejections';
+import { findRejections } from '../translate/status/rejections';
+import { describeRejection, withRejections } from '../translate/status/status-rejections';
 
 const USAGE = `usage: istiod-lite translate -f FILE_OR_DIR|- [-f …] [-R] [--waypoint NS/NAME] [-o yaml|json] [--offline]
 

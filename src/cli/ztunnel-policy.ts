@@ -1,7 +1,7 @@
 import { decodeMessage, type OutputTypeMap } from '../envoy';
 import { list, type World } from '../model';
 import { DEFAULT_OPTIONS } from '../translate/context';
-import { authorizationMsg } from '../translate/ztunnel-authz';
+import { authorizationMsg } from '../translate/workload-api/ztunnel-authz';
 
 type Authorization = OutputTypeMap['istio.security.Authorization'];
 

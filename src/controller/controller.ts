@@ -13,7 +13,7 @@ import {
 } from '../model';
 import { applyOverlays, DEFAULTS_FOR_CLASS, OverlayError, parametersRefOf, type OverlaySource } from './overlay';
 import type { ObjectStatus } from '../translate';
-import { ENVOY_ACCEPTED } from '../translate/status-rejections';
+import { ENVOY_ACCEPTED } from '../translate/status/status-rejections';
 import { waypointGatewayStatus } from './gateway-status';
 import { LeaderElector } from './leader';
 import { waypointObjects, DEFAULT_DEPLOY, type WaypointDeployOptions } from './waypoint-objects';

@@ -3,15 +3,15 @@ import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { readKeysOfAll, Reads } from './reads';
-import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './resources';
-import type { ObjectStatus } from './status';
-import { StatusTracker } from './status-tracker';
-import { computeStatuses } from './statuses';
-import { buildWaypointIR } from './waypoint-ir';
+import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './waypoint/resources';
+import type { ObjectStatus } from './status/status';
+import { StatusTracker } from './status/status-tracker';
+import { computeStatuses } from './status/statuses';
+import { buildWaypointIR } from './waypoint/waypoint-ir';
 
 export { DEFAULT_OPTIONS, type TranslateOptions } from './context';
-export type { ObjectStatus } from './status';
-export type { ResourceSet } from './resources';
+export type { ObjectStatus } from './status/status';
+export type { ResourceSet } from './waypoint/resources';
 
 export interface WaypointOutput {
   key: string;

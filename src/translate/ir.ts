@@ -6,7 +6,7 @@ import type { ConsistentHashLB, TrafficPolicy } from '../model';
 // Envoy messages decides *how*. Each stage is pure and tested on its own.
 
 import type { TypeMap } from '../envoy';
-import type { LocalityLbIR } from './locality-lb';
+import type { LocalityLbIR } from './waypoint/locality-lb';
 
 export type PortProtocol = 'http' | 'tcp' | 'sniff';
 /** istio's protocol names (pkg/config/protocol: Instance); `unsupported` means sniffed. */

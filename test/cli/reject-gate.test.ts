@@ -12,7 +12,7 @@ import { RejectGate, rejectzJson } from '../../src/cli/pipeline-reject';
 import { prepare, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
-import { ENVOY_ACCEPTED } from '../../src/translate/status-rejections';
+import { ENVOY_ACCEPTED } from '../../src/translate/status/status-rejections';
 import { SotwClient, unpack, type SotwResponse } from '../support/xds-client';
 import { startXds } from '../support/xds-harness';
 

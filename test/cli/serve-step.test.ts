@@ -9,7 +9,7 @@ import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { SnapshotCache } from '../../src/xds';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };

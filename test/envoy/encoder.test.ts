@@ -10,7 +10,7 @@ import { encodeMessage, encodeTail, messageType, pack, packWithTail, type Messag
 import { encodePlain, shareEncoding } from '../../src/envoy/encoder';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { buildProxyless } from '../../src/translate/proxyless';
+import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { meshWorld } from '../../bench/translate-bench';
 import { CASES_DIR, caseNames } from '../golden/harness';
 

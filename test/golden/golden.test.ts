@@ -5,10 +5,10 @@ import { describe, it } from 'node:test';
 import { describeError } from '../../src/watch/source';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { buildProxyless } from '../../src/translate/proxyless';
-import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless-tls';
+import { buildProxyless } from '../../src/translate/proxyless/proxyless';
+import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless/proxyless-tls';
 import { renderResources, renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
-import { renderSecrets } from '../../src/translate/secrets';
+import { renderSecrets } from '../../src/translate/waypoint/secrets';
 import { validateMessage } from '../../src/validate';
 import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
 

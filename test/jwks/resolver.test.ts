@@ -11,7 +11,7 @@ import {
   type World,
 } from '../../src/model';
 import { JwksResolver } from '../../src/jwks/resolver';
-import { jwtRulesIR, resolvedJwks } from '../../src/translate/authn';
+import { jwtRulesIR, resolvedJwks } from '../../src/translate/policy/authn';
 import { UNUSABLE_JWKS } from '../../src/translate/names';
 import { makeCa, OPENSSL, type TestCa } from '../support/certs';
 

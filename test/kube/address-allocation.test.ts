@@ -11,7 +11,7 @@ import { ServiceEntryAddressWriter } from '../../src/controller/address-writer';
 import { decodeMessage, TypeUrl } from '../../src/envoy';
 import { get, type World } from '../../src/model';
 import { DEFAULT_OPTIONS } from '../../src/translate';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { KubeSource } from '../../src/watch/kube';
 import { ConfigStore } from '../../src/watch/store';
 import { kubeConfigFor } from './kubeconfig';

@@ -4,7 +4,7 @@ import { buildAmbientIndex } from '../../src/ambient';
 import { decodeMessage, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, statusesOf } from '../../src/translate';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 
 // istio.io/ingress-use-waypoint and canary waypoints as istiod reflects them
 // in the workload API and the Service's WaypointBound condition

@@ -9,16 +9,16 @@ import { encodeCounts, messageType, TypeUrl } from '../../src/envoy';
 import type { World } from '../../src/model';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll, translateWaypoint } from '../../src/translate';
-import { buildClusters } from '../../src/translate/clusters';
-import { edsClusterBytes } from '../../src/translate/cluster-bytes';
+import { buildClusters } from '../../src/translate/waypoint/clusters';
+import { edsClusterBytes } from '../../src/translate/waypoint/cluster-bytes';
 import {
   http2Options,
   passthroughHttpOptions,
   serviceMetadata,
   waypointInternalUpstream,
-} from '../../src/translate/cluster-defaults';
+} from '../../src/translate/waypoint/cluster-defaults';
 import { seconds } from '../../src/translate/common';
-import { clusterResources } from '../../src/translate/resources';
+import { clusterResources } from '../../src/translate/waypoint/resources';
 import { meshWorld } from '../../bench/translate-bench';
 import { CASES_DIR, caseNames } from '../golden/harness';
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { buildAmbientIndex } from '../../src/ambient';
 import { analyzeWorld } from '../../src/cli/analyze';
 import { DEFAULT_OPTIONS } from '../../src/translate';
-import { DestinationRuleIndex, type RuleInput } from '../../src/translate/destination-rules';
+import { DestinationRuleIndex, type RuleInput } from '../../src/translate/waypoint/destination-rules';
 import { kindInfo } from '../../src/model';
 import { loadManifests } from '../../src/watch/load';
 import { PROJECT_ROOT } from '../golden/harness';

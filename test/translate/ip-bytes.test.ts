@@ -2,7 +2,7 @@
 // Workload message outlives the allocations around it (see ip-bytes.ts).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ipBytes } from '../../src/translate/ip-bytes';
+import { ipBytes } from '../../src/translate/workload-api/ip-bytes';
 
 describe('ipBytes', () => {
   it('encodes IPv4 and IPv6 addresses', () => {

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { encodeMessage, toProtoJson } from '../../src/envoy';
 import { resolvedJwksConfigMap, type JWTRule, type RequestAuthentication } from '../../src/model';
-import { jwtRulesIR } from '../../src/translate/authn';
-import { jwtFilter } from '../../src/translate/jwt';
+import { jwtRulesIR } from '../../src/translate/policy/authn';
+import { jwtFilter } from '../../src/translate/policy/jwt';
 import { UNUSABLE_JWKS } from '../../src/translate/names';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

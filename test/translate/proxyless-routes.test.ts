@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { buildProxyless } from '../../src/translate/proxyless';
+import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { renderResources } from '../../src/translate/render';
 
 type J = Record<string, unknown>;

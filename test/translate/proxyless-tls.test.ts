@@ -1,8 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
-import { peerMode, type PeerTarget } from '../../src/translate/peer-authentication';
-import { clientTls, destinationRuleFor, serverIdentities, serverRequiresMtls } from '../../src/translate/proxyless-tls';
+import { peerMode, type PeerTarget } from '../../src/translate/policy/peer-authentication';
+import {
+  clientTls,
+  destinationRuleFor,
+  serverIdentities,
+  serverRequiresMtls,
+} from '../../src/translate/proxyless/proxyless-tls';
 
 const worldOf = (objects: KubeObject[]): World =>
   applyChanges(

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { encodeMessage, toProtoJson } from '../../src/envoy';
 import type { AuthorizationPolicy } from '../../src/model';
-import { authzPolicyIR } from '../../src/translate/authz';
-import { buildRbac } from '../../src/translate/rbac';
-import { shadowStatPrefix } from '../../src/translate/chain-filters';
+import { authzPolicyIR } from '../../src/translate/policy/authz';
+import { buildRbac } from '../../src/translate/policy/rbac';
+import { shadowStatPrefix } from '../../src/translate/waypoint/chain-filters';
 
 // An optional cross-check against istiod's own builder expectations
 // (pilot/pkg/security/authz/builder/builder_test.go: TestGenerator_GenerateHTTP

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { encodeMessage, toProtoJson } from '../../src/envoy';
 import type { AuthorizationPolicy } from '../../src/model';
 import { failClosedPolicy } from '../../src/model/fail-closed';
-import { authzPolicyIR } from '../../src/translate/authz';
-import { rbacRules, type ChainKind } from '../../src/translate/rbac';
+import { authzPolicyIR } from '../../src/translate/policy/authz';
+import { rbacRules, type ChainKind } from '../../src/translate/policy/rbac';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type J = any;

@@ -9,8 +9,8 @@ import { TypeUrl } from '../../src/envoy';
 import { ResourceValidator } from '../../src/validate';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { findRejections, provenance } from '../../src/translate/rejections';
-import { ENVOY_ACCEPTED, withRejections } from '../../src/translate/status-rejections';
+import { findRejections, provenance } from '../../src/translate/status/rejections';
+import { ENVOY_ACCEPTED, withRejections } from '../../src/translate/status/status-rejections';
 import { CASES_DIR } from '../golden/harness';
 
 function caseWorld(name: string, edit: (o: KubeObject) => KubeObject = (o) => o) {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { toProtoJson, TypeUrl, type Json } from '../../src/envoy';
 import { validateMessage } from '../../src/validate';
-import { buildResources } from '../../src/translate/resources';
+import { buildResources } from '../../src/translate/waypoint/resources';
 import { noPolicy, operation, policy, source, waypoint } from './ir-fixture';
 
 type J = Record<string, Json> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { matchesLabels, type Service } from '../../src/model';
-import { servicesSelecting } from '../../src/translate/selecting-services';
+import { servicesSelecting } from '../../src/translate/workload-api/selecting-services';
 
 // istiod's pod workloads list the namespace's services whose non-empty
 // selector matches the pod (ambient/workloads.go: podWorkloadBuilder,

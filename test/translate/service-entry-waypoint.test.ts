@@ -5,7 +5,7 @@ import { decodeMessage, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll, type TranslateOptions } from '../../src/translate';
 import { renderWaypoint } from '../../src/translate/render';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 
 type J = Record<string, unknown>;
 

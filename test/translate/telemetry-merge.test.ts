@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { mergeLogs, mergeMetrics, mergeTracing } from '../../src/translate/telemetry';
+import { mergeLogs, mergeMetrics, mergeTracing } from '../../src/translate/policy/telemetry';
 
 const obj = (m: Map<string, unknown>) => Object.fromEntries(m);
 

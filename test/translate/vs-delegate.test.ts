@@ -10,7 +10,7 @@ import {
   type VirtualServiceSpec,
   type VsHttpRoute,
 } from '../../src/model';
-import { mergedHttpRules } from '../../src/translate/vs-delegate';
+import { mergedHttpRules } from '../../src/translate/route/vs-delegate';
 
 const vs = (namespace: string, name: string, spec: VirtualServiceSpec): VirtualService => ({
   apiVersion: 'networking.istio.io/v1',

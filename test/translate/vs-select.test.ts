@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type VirtualService } from '../../src/model';
-import { exportBucket, hostsMatch } from '../../src/translate/vs-select';
-import { defaultVirtualServiceExportTo } from '../../src/translate/vs-export';
+import { exportBucket, hostsMatch } from '../../src/translate/route/vs-select';
+import { defaultVirtualServiceExportTo } from '../../src/translate/route/vs-export';
 
 const vs = (namespace: string, exportTo?: string[]): VirtualService => ({
   apiVersion: 'networking.istio.io/v1',

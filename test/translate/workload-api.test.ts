@@ -4,7 +4,7 @@ import { buildAmbientIndex } from '../../src/ambient';
 import { decodeMessage, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS } from '../../src/translate';
-import { buildWorkloadApi } from '../../src/translate/workload-api';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { SnapshotCache } from '../../src/xds';
 
 const objs: KubeObject[] = [

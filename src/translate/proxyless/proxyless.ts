@@ -1,0 +1,428 @@
+import { endpointsOf, type AmbientIndex, type Waypoint } from '../../ambient';
+import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../../envoy';
+import { inNamespace, list, type Service, type World } from '../../model';
+import { authzPolicyIR } from '../policy/authz';
+import { rbacRules } from '../policy/rbac';
+import { targetRefsOf } from '../policy/targeting';
+import type { TranslateOptions } from '../context';
+import { ADS } from '../common';
+import { assignment } from '../waypoint/endpoints';
+import { httpRoutesFor } from '../route/http-routes';
+import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from '../ir';
+import { outbound } from '../names';
+import {
+  clientTls,
+  destinationRuleFor,
+  downstreamMtls,
+  serverIdentities,
+  serverRequiresMtls,
+  upstreamMtls,
+} from './proxyless-tls';
+import { Reads } from '../reads';
+import type { Recipe } from '../recipe';
+import { Reuse } from '../reuse';
+import { envoyRoute } from '../waypoint/routes';
+import { endpointIRs, hostnameOf, vipsOf } from '../services';
+
+type Listener = TypeMap['envoy.config.listener.v3.Listener'];
+type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
+type TransportSocket = TypeMap['envoy.config.core.v3.TransportSocket'];
+
+const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** The name gRPC's xDS server asks for to serve on `<ip>:<port>`. */
+export const inboundListenerName = (ip: string, port: number) => `xds.istio.io/grpc/lds/inbound/${ip}:${port}`;
+
+const router = () => ({ name: 'router', typed_config: pack('envoy.extensions.filters.http.router.v3.Router', {}) });
+
+/**
+ * What a gRPC client cannot execute is left out rather than NACKed: it rejects
+ * redirects outright, and mirrors and rewrites would be silently different;
+ * it has no CORS filter, so a per-route CORS config would be rejected.
+ */
+function supported(r: HttpRouteIR): HttpRouteIR | undefined {
+  if (r.redirect) return undefined;
+  return { ...r, mirrors: [], rewrite: undefined, cors: undefined };
+}
+
+function clientListener(name: string): Listener {
+  return {
+    name,
+    api_listener: {
+      api_listener: pack(HCM, {
+        // gRPC ignores it; Envoy's rules require one.
+        stat_prefix: name,
+        rds: { config_source: ADS, route_config_name: name },
+        http_filters: [router()],
+      }),
+    },
+  };
+}
+
+type HttpFilter = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter'];
+
+/**
+ * AuthorizationPolicies targeting a Service, enforced by the gRPC servers
+ * behind it: DENY before ALLOW, peers named by their mTLS principal.
+ * A CUSTOM policy has no ext_authz here and fails closed as a DENY.
+ */
+function serverRbac(policies: AuthzPolicyIR[], trustDomain: string): HttpFilter[] {
+  const live = policies.filter((p) => !p.dryRun);
+  const deny = live.filter((p) => p.action === 'DENY' || p.action === 'CUSTOM');
+  const allow = live.filter((p) => p.action === 'ALLOW');
+  const out: HttpFilter[] = [];
+  if (deny.length > 0)
+    out.push({
+      name: 'rbac-deny',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', {
+        rules: rbacRules(deny, 'DENY', trustDomain, 'grpc'),
+      }),
+    });
+  if (allow.length > 0)
+    out.push({
+      name: 'rbac-allow',
+      typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', {
+        rules: rbacRules(allow, 'ALLOW', trustDomain, 'grpc'),
+      }),
+    });
+  return out;
+}
+
+function serverListener(ip: string, port: number, rbac: HttpFilter[], mtls: boolean): Listener {
+  return {
+    name: inboundListenerName(ip, port),
+    address: { socket_address: { address: ip, port_value: port } },
+    filter_chains: [
+      {
+        // Named by mode, as istiod does, so a config dump shows what the server requires.
+        name: mtls ? 'inbound-mtls' : 'inbound-plaintext',
+        ...(mtls ? { transport_socket: downstreamMtls() } : {}),
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: pack(HCM, {
+              stat_prefix: inboundListenerName(ip, port),
+              route_config: {
+                name: 'inbound',
+                virtual_hosts: [
+                  { name: 'inbound', domains: ['*'], routes: [{ match: { prefix: '/' }, non_forwarding_action: {} }] },
+                ],
+              },
+              http_filters: [...rbac, router()],
+            }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+type HeaderMatcher = TypeMap['envoy.config.route.v3.HeaderMatcher'];
+
+function legacyHeaderMatch(h: HeaderMatcher): HeaderMatcher {
+  const m = h.string_match;
+  if (!m || m.ignore_case) return h;
+  const { string_match: _sm, ...rest } = h;
+  if (m.exact !== undefined) return { ...rest, exact_match: m.exact };
+  if (m.prefix !== undefined) return { ...rest, prefix_match: m.prefix };
+  if (m.suffix !== undefined) return { ...rest, suffix_match: m.suffix };
+  if (m.safe_regex) return { ...rest, safe_regex_match: m.safe_regex };
+  return h;
+}
+
+/** gRPC takes a route's deadline from max_stream_duration, not from timeout. */
+function grpcRoute(r: HttpRouteIR): TypeMap['envoy.config.route.v3.Route'] {
+  const route = envoyRoute(r);
+  // gRPC's matcher knows prefix, path and safe_regex only.
+  const sep = route.match?.path_separated_prefix;
+  if (route.match && sep !== undefined) {
+    const { path_separated_prefix: _drop, ...rest } = route.match;
+    route.match = { ...rest, prefix: sep };
+  }
+  // Older gRPC (C-core before string_match support, as in Debian's
+  // python3-grpcio) only knows the legacy header matcher fields.
+  if (route.match?.headers) route.match = { ...route.match, headers: route.match.headers.map(legacyHeaderMatch) };
+  if (route.route && r.timeoutMs)
+    route.route = { ...route.route, max_stream_duration: { max_stream_duration: route.route.timeout } };
+  return route;
+}
+
+function edsCluster(name: string, tls: TransportSocket | undefined): Cluster {
+  return {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: ADS },
+    lb_policy: 'ROUND_ROBIN',
+    connect_timeout: { seconds: 10 },
+    ...(tls ? { transport_socket: tls } : {}),
+  };
+}
+
+function policiesFor(world: World, svc: Service): AuthzPolicyIR[] {
+  const ns = svc.metadata.namespace;
+  return inNamespace(world, 'AuthorizationPolicy', ns)
+    .filter((p) =>
+      targetRefsOf(p.spec).some((t) => t.kind === 'Service' && (t.group ?? '') === '' && t.name === svc.metadata.name),
+    )
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+    .map((p) => authzPolicyIR(p));
+}
+
+/** One service's share of the proxyless view. */
+export interface ServicePiece {
+  ports: {
+    name: string;
+    port: number;
+    host: string;
+    own: string;
+    endpoints: EndpointIR[];
+    policies: AuthzPolicyIR[];
+    outbound: OutboundClusterIR[];
+    entries: HttpRouteIR[];
+    /** Built with the piece, so a reused piece allocates nothing per change. */
+    cluster: OutboundClusterIR;
+    client: Recipe<Listener>;
+    route: Recipe<RouteConfiguration>;
+    /**
+     * `ip\0port` of each endpoint (the server listeners this port contributes
+     * policies to) and whether that server must require mTLS (PeerAuthentication).
+     */
+    servers: { key: string; ip: string; port: number; mtls: boolean }[];
+    /** The client side of an ISTIO_MUTUAL DestinationRule, when one applies. */
+    tls?: TransportSocket;
+  }[];
+}
+
+type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
+
+export function servicePiece(world: World, index: AmbientIndex, opts: TranslateOptions, svc: Service, reads: Reads) {
+  const host = hostnameOf(svc, opts.domain);
+  const ns = svc.metadata.namespace;
+  // Routes resolve as for a waypoint that owns nothing: every backend is an outbound cluster.
+  const none: Waypoint = {
+    namespace: ns,
+    name: '',
+    key: '',
+    gateway: undefined as never,
+    trafficType: 'none',
+    ready: false,
+    addresses: [],
+    allowed: { from: 'Same' },
+    listenerProblems: [],
+  };
+  const ctx = { world, index, waypoint: none, opts, reads };
+  const piece: ServicePiece = { ports: [] };
+  // mTLS on either side follows PeerAuthentication and DestinationRule, in
+  // the service's namespace or the root namespace.
+  for (const kind of ['PeerAuthentication', 'DestinationRule'])
+    for (const n of new Set([ns, opts.rootNamespace])) reads.namespace(kind, n);
+  for (const p of svc.spec?.ports ?? []) {
+    if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+    reads.namespace('AuthorizationPolicy', ns);
+    const http = httpRoutesFor(ctx, svc, p);
+    const backends = endpointsOf(svc, p, world);
+    // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in
+    // istiod: a gRPC client may not use xDS credentials, and there is no auto-mTLS.
+    const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
+    const name = `${host}:${p.port}`;
+    const own = outbound(p.port, host);
+    const endpoints = endpointIRs(svc, p, world, reads, opts.clusterId);
+    const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
+    const port = {
+      name,
+      port: p.port,
+      host,
+      own,
+      endpoints,
+      policies: policiesFor(world, svc),
+      outbound: http.outbound,
+      entries,
+      cluster: { cluster: own, hostname: host, port: p.port, endpoints },
+      client: clientRecipe(name),
+      servers: backends.map((e) => ({
+        key: `${e.ip}\u0000${e.port}`,
+        ip: e.ip,
+        port: e.port,
+        mtls: serverRequiresMtls(world, e, ns, opts.rootNamespace),
+      })),
+      tls:
+        clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL'
+          ? upstreamMtls(serverIdentities(backends, opts.trustDomain))
+          : undefined,
+    };
+    piece.ports.push({
+      ...port,
+      // The route's input is the port entry itself: same entry, same route.
+      route: routeRecipe(name, host, own, entries, port),
+    });
+  }
+  return piece;
+}
+
+type PieceOf = (svc: Service) => ServicePiece;
+
+/**
+ * Made outside any build so that its closure holds only these values: a
+ * cached recipe made inside a build would keep that build's context (its
+ * Reuse, hence the encodings before it) alive, and so on back.
+ */
+function serverRecipe(
+  ip: string,
+  port: number,
+  policies: AuthzPolicyIR[],
+  trustDomain: string,
+  mtls: boolean,
+): Recipe<Listener> {
+  // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
+  return {
+    name: inboundListenerName(ip, port),
+    input: [policies, mtls],
+    build: () => serverListener(ip, port, serverRbac(policies, trustDomain), mtls),
+  };
+}
+
+function clientRecipe(name: string): Recipe<Listener> {
+  return { name, input: null, build: () => clientListener(name) };
+}
+
+function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[], input: object) {
+  return {
+    name,
+    input,
+    build: (): RouteConfiguration => ({
+      name,
+      virtual_hosts: [
+        {
+          name,
+          domains: [host, name],
+          routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+        },
+      ],
+    }),
+  };
+}
+
+// Server listener recipes of one service's policy list, by `ip\0port`: a
+// reused piece keeps its policy list, so its server listeners are not
+// re-made each change. Keyed weakly, so they go with the piece.
+const SERVER_RECIPES = new WeakMap<AuthzPolicyIR[], Map<string, Recipe<Listener>>>();
+
+/**
+ * Configuration for proxyless gRPC (node metadata GENERATOR=grpc): a client
+ * listener per service port (`<host>:<port>`, routes over RDS), an
+ * `outbound|…` cluster per destination with endpoints that carry a locality,
+ * and a server listener per workload address.
+ */
+export function buildProxyless(
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
+): Map<string, PreparedResource[]> {
+  return assemble(opts, reuse, list(world, 'Service'), (svc) => servicePiece(world, index, opts, svc, new Reads()))
+    .byType;
+}
+
+export interface Assembled {
+  byType: Map<string, PreparedResource[]>;
+  /** Clusters that are a service's own (`outbound|<port>||<its host>`). */
+  own: ReadonlySet<string>;
+}
+
+export function assemble(
+  opts: TranslateOptions,
+  reuse: Reuse,
+  services: readonly Service[],
+  pieceOf: PieceOf,
+): Assembled {
+  // Each resource is a recipe: its input decides whether it is built again.
+  const listeners: Recipe<Listener>[] = [];
+  const routes: Recipe<RouteConfiguration>[] = [];
+  const clusters = new Map<string, OutboundClusterIR>();
+  // Inputs are the pieces' own objects where possible: a reused piece passes
+  // the same objects again, and Reuse then skips even hashing them.
+  // A server's mode depends on its pod and port alone, so every service behind it agrees.
+  const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean; ip: string; port: number }>();
+  const clusterTls = new Map<string, TransportSocket>();
+  const own = new Set<string>();
+  for (const svc of services) {
+    if (vipsOf(svc).length === 0) continue;
+    for (const pp of pieceOf(svc).ports) {
+      // A service's own cluster wins over a route's reference to it, whichever comes first.
+      clusters.set(pp.own, pp.cluster);
+      own.add(pp.own);
+      if (pp.tls) clusterTls.set(pp.own, pp.tls);
+      for (const { key, ip, port, mtls } of pp.servers) {
+        const s = servers.get(key);
+        if (s) s.contributors.push(pp.policies);
+        else servers.set(key, { contributors: [pp.policies], mtls, ip, port });
+      }
+      for (const o of pp.outbound) if (!own.has(o.cluster)) clusters.set(o.cluster, o);
+      listeners.push(pp.client);
+      routes.push(pp.route);
+    }
+  }
+  for (const [key, { contributors, mtls, ip, port }] of servers) {
+    // One service's policies are already distinct; only several services' need merging.
+    const only = contributors.length === 1 ? contributors[0] : undefined;
+    const recipeKey = `${key}\u0000${mtls ? 'mtls' : 'plaintext'}`;
+    const cached = only && SERVER_RECIPES.get(only)?.get(recipeKey);
+    if (cached) {
+      listeners.push(cached);
+      continue;
+    }
+    const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
+    const recipe = serverRecipe(ip, port, unique, opts.trustDomain, mtls);
+    if (only) {
+      let m = SERVER_RECIPES.get(only);
+      if (!m) SERVER_RECIPES.set(only, (m = new Map()));
+      m.set(recipeKey, recipe);
+    }
+    listeners.push(recipe);
+  }
+  const withLocality = (o: OutboundClusterIR) => {
+    // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
+    const cla = assignment(
+      o.cluster,
+      o.endpoints.map((e) => ({ ...e, inMesh: false })),
+    );
+    // gRPC ignores endpoints without a locality; give every group one.
+    for (const g of cla.endpoints ?? []) {
+      g.locality = g.locality?.region || g.locality?.zone ? g.locality : { region: opts.clusterId, zone: 'default' };
+      // gRPC weighs localities and skips one without a weight.
+      g.load_balancing_weight = { value: 1 };
+    }
+    return cla;
+  };
+  const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
+  const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  const byType = new Map([
+    [
+      TypeUrl.Listener,
+      listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r.name, r.input, r.build)),
+    ],
+    [
+      TypeUrl.Route,
+      routes
+        .sort(byName)
+        .map((r) => reuse.prepare('envoy.config.route.v3.RouteConfiguration', r.name, r.input, r.build)),
+    ],
+    [
+      TypeUrl.Cluster,
+      cs.map((c) => {
+        // The transport socket (or its absence) is all a cluster is built from besides its name.
+        const tls = clusterTls.get(c.cluster);
+        return reuse.prepare('envoy.config.cluster.v3.Cluster', c.cluster, tls ?? null, () =>
+          edsCluster(c.cluster, tls),
+        );
+      }),
+    ],
+    [
+      TypeUrl.Endpoint,
+      cs.map((c) =>
+        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, c.endpoints, () => withLocality(c)),
+      ),
+    ],
+  ]);
+  return { byType, own };
+}

@@ -1,0 +1,107 @@
+// Route backends of kind `Hostname` (group networking.istio.io): a host a
+// ServiceEntry declares, as the egress waypoint guide routes to it
+// (conversion.go: buildDestination, the ServiceEntry `Hostname` case).
+import { waypointKey } from '../../ambient';
+import { list, type BackendRef, type NamespacedObject, type ServiceEntry, type World } from '../../model';
+import type { WaypointContext } from '../context';
+import type { Reads } from '../reads';
+import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
+import { chainKind } from '../services';
+import {
+  racesFirstConnect,
+  resolutionOf,
+  serviceEntryEndpoints,
+  serviceEntryProtocol,
+} from '../waypoint/service-entries';
+import type { OutboundClusterIR } from '../ir';
+
+const GROUP = 'networking.istio.io';
+
+export function isHostnameRef(ref: BackendRef): boolean {
+  return ref.group === GROUP && ref.kind === 'Hostname';
+}
+
+export type HostnameChecked =
+  { ok: true; entry?: ServiceEntry } | { ok: false; reason: string; message: string; invalid?: boolean };
+
+/**
+ * The entry declaring a host, as istiod's LookupHostname finds it from the
+ * route's namespace: one in that namespace first, else any (oldest, then by
+ * namespace and name, for a stable choice).
+ */
+function entryForHost(world: World, host: string, fromNs: string): ServiceEntry | undefined {
+  const all = list(world, 'ServiceEntry').filter((se) => (se.spec?.hosts ?? []).includes(host));
+  const order = (a: ServiceEntry, b: ServiceEntry) => {
+    const k = (s: ServiceEntry) =>
+      `${s.metadata.namespace === fromNs ? 0 : 1}|${s.metadata.creationTimestamp ?? ''}|${s.metadata.namespace}/${s.metadata.name}`;
+    return k(a) < k(b) ? -1 : 1;
+  };
+  return all.sort(order)[0];
+}
+
+/**
+ * conversion.go: buildDestination — a Hostname may not carry a namespace;
+ * a host no ServiceEntry declares is reported BackendNotFound.
+ */
+export function checkHostnameRef(
+  world: World,
+  route: NamespacedObject,
+  ref: BackendRef,
+  reads?: Reads,
+): HostnameChecked {
+  if (ref.namespace !== undefined)
+    return { ok: false, reason: 'InvalidKind', message: 'namespace may not be set with Hostname type', invalid: true };
+  reads?.all('ServiceEntry');
+  const entry = entryForHost(world, ref.name, route.metadata.namespace);
+  if (!entry) return { ok: false, reason: 'BackendNotFound', message: `backend(${ref.name}) not found` };
+  return { ok: true, entry };
+}
+
+/**
+ * listener_waypoint.go: getWaypointDestinationCluster / portToSubset — the
+ * waypoint's own inbound-vip cluster when it serves the host (TCP and TLS
+ * ports take the tcp one), else outbound|port||host. A host nobody declares
+ * still names inbound-vip|port|http|host, so its share answers 500.
+ */
+export function hostnameCluster(
+  ctx: WaypointContext,
+  route: NamespacedObject,
+  ref: BackendRef,
+): { ok: boolean; reason?: string; message?: string; cluster: string; outbound?: OutboundClusterIR } {
+  const checked = checkHostnameRef(ctx.world, route, ref, ctx.reads);
+  if (!checked.ok && checked.invalid) return { ...checked, cluster: UNKNOWN_SERVICE };
+  const entry = checked.ok ? checked.entry : undefined;
+  const portNumber = ref.port ?? entry?.spec?.ports?.[0]?.number;
+  if (portNumber === undefined)
+    return { ok: false, reason: 'UnsupportedValue', message: 'needs a port', cluster: UNKNOWN_SERVICE };
+  const port = entry?.spec?.ports?.find((p) => p.number === portNumber);
+  const flavor = port && chainKind(serviceEntryProtocol(port)) === 'tcp' ? 'tcp' : 'http';
+  if (!entry) return { ...checked, ok: false, cluster: inboundVip(portNumber, 'http', ref.name) };
+  const ns = entry.metadata.namespace;
+  ctx.reads.object('ServiceEntry', ns, entry.metadata.name);
+  const owner = ctx.index.waypointFor(`ServiceEntry/${ns}/${entry.metadata.name}`);
+  if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key)
+    return { ok: true, cluster: inboundVip(portNumber, flavor, ref.name) };
+  const cluster = outbound(portNumber, ref.name);
+  if (!port) return { ok: true, cluster };
+  const protocol = serviceEntryProtocol(port);
+  const targetPorts: Record<number, number> = port.targetPort !== undefined ? { [port.number]: port.targetPort } : {};
+  return {
+    ok: true,
+    cluster,
+    outbound: {
+      cluster,
+      hostname: ref.name,
+      port: portNumber,
+      endpoints: serviceEntryEndpoints(ctx, entry, ref.name, port),
+      protocol,
+      serviceEntry: {
+        resolution: resolutionOf(entry),
+        raceFirstConnect: racesFirstConnect(entry),
+        targetPorts,
+        namespace: ns,
+        entry: entry.metadata.name,
+      },
+    },
+  };
+}

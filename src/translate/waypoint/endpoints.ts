@@ -1,0 +1,117 @@
+import type { TypeMap } from '../../envoy';
+import type { EndpointIR, WaypointIR } from '../ir';
+import { struct } from '../common';
+import * as names from '../names';
+import { chainProtocols } from './clusters';
+import type { Recipe } from '../recipe';
+import type { LocalityLbIR } from './locality-lb';
+import { applyLocalityPlan } from './locality-assignment';
+
+type Assignment = TypeMap['envoy.config.endpoint.v3.ClusterLoadAssignment'];
+type LbEndpoint = TypeMap['envoy.config.endpoint.v3.LbEndpoint'];
+
+/**
+ * In-mesh pods are reached through the connect_originate internal listener,
+ * which opens an HBONE tunnel to the address in the endpoint's metadata.
+ * Pods outside the mesh get a plain socket address.
+ */
+function lbEndpoint(e: EndpointIR): LbEndpoint {
+  const target = names.hostPort(e.ip, e.port);
+  const w = e.workload;
+  return {
+    endpoint: {
+      address: e.inMesh
+        ? { envoy_internal_address: { server_listener_name: names.CONNECT_ORIGINATE, endpoint_id: target } }
+        : { socket_address: { address: e.ip, port_value: e.port } },
+    },
+    health_status: e.ready ? 'HEALTHY' : 'UNHEALTHY',
+    load_balancing_weight: { value: 1 },
+    metadata: {
+      filter_metadata: {
+        [names.ORIGINAL_DST_METADATA]: struct({ local: target }),
+        [names.ISTIO_METADATA]: struct({
+          workload: names.workloadMetadata(w.name, w.namespace, w.canonicalName, w.canonicalRevision, w.cluster),
+        }),
+      },
+    },
+  };
+}
+
+function localityOf(e: EndpointIR): { region: string; zone: string; sub_zone: string } {
+  const [region = '', zone = '', subZone = ''] = (e.locality ?? '').split('/');
+  return { region, zone, sub_zone: subZone };
+}
+
+export function assignment(cluster: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR): Assignment {
+  const groups = new Map<string, EndpointIR[]>();
+  const sorted = [...endpoints].sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));
+  for (const e of sorted) {
+    const key = e.locality ?? '';
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(e);
+  }
+  if (plan) {
+    // Priorities and weights by the waypoint's locality (locality-lb.ts).
+    const shaped = applyLocalityPlan(
+      [...groups.keys()].sort().map((k) => {
+        const es = groups.get(k) ?? [];
+        const l = localityOf(es[0] as EndpointIR);
+        return {
+          locality: { region: l.region, zone: l.zone, subzone: l.sub_zone },
+          endpoints: es,
+          weight: es.length,
+          priority: 0,
+        };
+      }),
+      plan,
+    );
+    return {
+      cluster_name: cluster,
+      endpoints: shaped.map((g) => ({
+        locality: { region: g.locality.region, zone: g.locality.zone, sub_zone: g.locality.subzone },
+        lb_endpoints: g.endpoints.map(lbEndpoint),
+        load_balancing_weight: { value: g.weight },
+        ...(g.priority > 0 ? { priority: g.priority } : {}),
+      })),
+    };
+  }
+  return {
+    cluster_name: cluster,
+    endpoints: [...groups.keys()].sort().map((k) => {
+      const es = groups.get(k) ?? [];
+      // endpoint_builder.go: a locality's weight is the sum of its endpoints' (each 1).
+      return {
+        locality: localityOf(es[0] as EndpointIR),
+        lb_endpoints: es.map(lbEndpoint),
+        load_balancing_weight: { value: es.length },
+      };
+    }),
+  };
+}
+
+/** One assignment per EDS cluster, named like the cluster, with the IR it is built from. */
+export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
+  const out: Recipe<Assignment>[] = [];
+  const add = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR) =>
+    out.push({
+      name,
+      input: plan ? [endpoints, plan] : endpoints,
+      build: () => assignment(name, endpoints, plan),
+    });
+  for (const svc of ir.services) {
+    // Only EDS clusters take an assignment (a ServiceEntry's DNS clusters carry theirs).
+    if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;
+    for (const p of svc.ports) {
+      for (const proto of chainProtocols(p.protocol)) {
+        add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints, p.destination?.localityLb ?? p.localityLb);
+        for (const s of p.destination?.subsets ?? [])
+          add(names.inboundVip(p.port, proto, svc.hostname, s.name), s.endpoints, s.localityLb);
+      }
+    }
+  }
+  for (const o of ir.outbound)
+    if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC')
+      add(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb);
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}

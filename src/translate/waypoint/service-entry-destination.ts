@@ -1,0 +1,90 @@
+import { get, type ServiceEntry } from '../../model';
+import type { WaypointContext } from '../context';
+import { ruleConfig } from './destination-ir';
+import { portPolicy, subsetPolicy, type DestinationRuleIndex } from './destination-rules';
+import type { DestinationIR, EndpointIR, OutboundClusterIR } from '../ir';
+import { localityLbFor, localityWeighted, type EndpointWorkload } from './locality-lb';
+import { resolutionOf, serviceEntryEndpoints, type ServiceEntryPort } from './service-entries';
+
+// A DestinationRule on the chains a waypoint serves for a ServiceEntry host,
+// as on a Service's (cluster_waypoint.go: buildWaypointInboundVIP looks the
+// rule up for every service it builds, ServiceEntry ones included), and the
+// locality priorities of the entry's endpoints (loadbalancer.go:
+// ApplyLocalityLoadBalancer runs on any cluster's endpoints; the entry's
+// endpoint `locality`, a WorkloadEntry's `locality` or a selected pod's node
+// place them, their labels feed failoverPriority).
+
+/** The endpoints of one entry port with each one's labels (same order). */
+export function serviceEntryPortEndpoints(
+  ctx: WaypointContext,
+  se: ServiceEntry,
+  host: string,
+  port: ServiceEntryPort,
+): { endpoints: EndpointIR[]; workloads: EndpointWorkload[] } {
+  const workloads: EndpointWorkload[] = [];
+  return { endpoints: serviceEntryEndpoints(ctx, se, host, port, workloads), workloads };
+}
+
+/**
+ * cluster_waypoint.go: buildWaypointInboundVIP for an entry's host — the rule
+ * (inbound lookup from the waypoint's namespace; the entry's namespace as
+ * the service's), its port policy, the locality plan of the endpoints and,
+ * for STATIC entries (EDS), a cluster per subset with the endpoints whose
+ * labels it selects. DNS clusters carry their own endpoints: no subsets,
+ * and no priorities, here (not yet).
+ */
+export function serviceEntryDestination(
+  ctx: WaypointContext,
+  rules: DestinationRuleIndex,
+  se: ServiceEntry,
+  host: string,
+  port: number,
+  endpoints: readonly EndpointIR[],
+  workloads: readonly EndpointWorkload[],
+): DestinationIR | undefined {
+  const rule = rules.lookup(ctx.waypoint.namespace, host, se.metadata.namespace);
+  if (!rule) return undefined;
+  const eds = resolutionOf(se) === 'STATIC';
+  const policy = portPolicy(rule.trafficPolicy, port).policy;
+  const subsets = [];
+  for (const s of eds ? rule.subsets : []) {
+    const want = Object.entries(s.labels ?? {});
+    const keep = (i: number) => {
+      const labels = workloads[i]?.metadata.labels ?? {};
+      return want.every(([k, v]) => labels[k] === v);
+    };
+    const picked = endpoints.filter((_, i) => keep(i));
+    const sp = subsetPolicy(rule.trafficPolicy, s.trafficPolicy, port);
+    const lb = localityLbFor(
+      ctx,
+      sp,
+      picked,
+      workloads.filter((_, i) => keep(i)),
+    );
+    subsets.push({
+      name: s.name,
+      endpoints: picked,
+      ...(sp ? { policy: sp } : {}),
+      ...(lb ? { localityLb: lb } : {}),
+      ...(localityWeighted(ctx, sp, undefined) ? { localityWeighted: true as const } : {}),
+    });
+  }
+  if (!policy && subsets.length === 0) return undefined;
+  const lb = eds ? localityLbFor(ctx, policy, endpoints, workloads) : undefined;
+  return {
+    config: ruleConfig(rule),
+    subsets,
+    ...(policy ? { policy } : {}),
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, policy, undefined) ? { localityWeighted: true as const } : {}),
+  };
+}
+
+/** The labels of each endpoint of an outbound ServiceEntry cluster, in the order its endpoints were built. */
+export function serviceEntryWorkloads(ctx: WaypointContext, o: OutboundClusterIR): EndpointWorkload[] {
+  const ns = o.serviceEntry?.namespace ?? '';
+  const name = o.serviceEntry?.entry;
+  const se = name === undefined ? undefined : get(ctx.world, 'ServiceEntry', ns, name);
+  const port = se?.spec?.ports?.find((p) => p.number === o.port);
+  return se && port ? serviceEntryPortEndpoints(ctx, se, o.hostname, port).workloads : [];
+}

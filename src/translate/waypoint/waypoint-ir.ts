@@ -1,0 +1,228 @@
+import {
+  get,
+  inNamespace,
+  type Service,
+  type AuthorizationPolicy,
+  type NamespacedObject,
+  type RequestAuthentication,
+  type Targeting,
+} from '../../model';
+import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
+import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from '../mesh-config';
+import { outbound as outboundName } from '../names';
+import type { WaypointContext } from '../context';
+import { authzPolicyIR } from '../policy/authz';
+import { jwtRulesIR, resolvedJwks } from '../policy/authn';
+import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
+import { withOutboundPolicies } from './outbound-policy';
+import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
+import { httpRoutesFor } from '../route/http-routes';
+import { tcpRoutesFor } from '../route/tcp-routes';
+import { attachmentKey, attachmentsOn, policyNamespaces } from '../policy/targeting';
+import { applicableTelemetry } from '../policy/telemetry';
+import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from '../policy/telemetry-chain';
+import { meshTelemetry } from '../policy/telemetry-providers';
+import { servedServiceEntries } from './service-entries';
+import { serviceEntryIRs } from './service-entry-ir';
+import { withVirtualServiceHttp, withVirtualServiceTcp } from '../route/vs-routes';
+import {
+  boundWorkloadIps,
+  endpointIRs,
+  hostnameOf,
+  istioProtocol,
+  chainKind,
+  servedServices,
+  vipsOf,
+} from '../services';
+
+type Targeted = NamespacedObject & { spec?: Targeting };
+
+/** Policies of one kind, split into waypoint-wide ones and those per service. */
+interface Attached<T> {
+  waypoint: T[];
+  byService: Map<string, T[]>;
+}
+
+function collect<T extends Targeted>(
+  ctx: WaypointContext,
+  kind: 'AuthorizationPolicy' | 'RequestAuthentication',
+  namespaces: string[],
+): Attached<T> {
+  const out: Attached<T> = { waypoint: [], byService: new Map() };
+  for (const ns of namespaces) {
+    ctx.reads.namespace(kind, ns);
+    // A copy: the namespace list is the World's cached view, shared by every reader.
+    const items = [...(inNamespace(ctx.world, kind, ns) as unknown as readonly T[])].sort((a, b) =>
+      a.metadata.name < b.metadata.name ? -1 : 1,
+    );
+    for (const p of items) {
+      for (const a of attachmentsOn(ctx, p)) {
+        if (a.scope === 'waypoint') out.waypoint.push(p);
+        else {
+          const key = attachmentKey(a);
+          let l = out.byService.get(key);
+          if (!l) out.byService.set(key, (l = []));
+          l.push(p);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The Service behind a provider hostname (`<name>.<ns>.svc.<domain>`). */
+function providerService(ctx: WaypointContext, host: string): Service | undefined {
+  const suffix = `.svc.${ctx.opts.domain}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const [name = '', ns = ''] = host.slice(0, -suffix.length).split('.');
+  ctx.reads.object('Service', ns, name);
+  return get(ctx.world, 'Service', ns, name);
+}
+
+/** Everything one waypoint serves, with every reference resolved. */
+export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
+  const wp = ctx.waypoint;
+  ctx.reads.object('Gateway', wp.namespace, wp.name);
+  ctx.reads.all('GatewayClass');
+  const services = servedServices(ctx);
+  for (const s of services) ctx.reads.object('Service', s.metadata.namespace, s.metadata.name);
+  const entries = servedServiceEntries(ctx);
+  const namespaces = policyNamespaces(
+    ctx,
+    [...services, ...entries].map((s) => s.metadata.namespace),
+  );
+  const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
+  const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
+  const td = ctx.opts.trustDomain;
+  const outbound = new Map<string, OutboundClusterIR>();
+  const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const telemetryInputs: TelemetryInputs = {
+    mesh: meshTelemetry(ctx.world, ctx.opts.rootNamespace, ctx.reads),
+    meshFormat: meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads),
+    outbound,
+  };
+  // Chains with the same Telemetry in scope share one merge result.
+  const telemetryByKey = new Map<string, ChainTelemetry>();
+  const telemetryOf = (svc?: Service) => {
+    const t = applicableTelemetry(ctx, svc);
+    let c = telemetryByKey.get(t.key);
+    if (!c) telemetryByKey.set(t.key, (c = chainTelemetry(ctx, telemetryInputs, t)));
+    return c;
+  };
+  const waypointTelemetry = telemetryOf();
+  const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
+    const ir = aliases.length > 0 ? { ...authzPolicyIR(p), trustDomainAliases: aliases } : authzPolicyIR(p);
+    if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
+    const prov = providers.get(ir.provider);
+    const target = prov && providerService(ctx, prov.host);
+    if (!prov || !target) return ir;
+    const cluster = outboundName(prov.port, prov.host);
+    if (!outbound.has(cluster)) {
+      const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
+      const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
+      outbound.set(cluster, {
+        cluster,
+        hostname: prov.host,
+        port: prov.port,
+        endpoints,
+        http2: prov.kind === 'grpc',
+        ...(port ? { protocol: istioProtocol(port) } : {}),
+      });
+    }
+    const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
+    return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs, ...rest } };
+  };
+  // The waypoint-wide parts, built once. A service with a policy of its own
+  // of one kind gets its own list of that kind, and shares the other kinds'
+  // lists (so what is built from them, like the JWT filter, is built once).
+  const keys = resolvedJwks(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  const jwtRules = (ra: RequestAuthentication) => jwtRulesIR(ra, keys);
+  const shared: ChainPolicyIR = {
+    authz: authz.waypoint.map(withProvider),
+    jwt: authn.waypoint.flatMap(jwtRules),
+    ...waypointTelemetry,
+  };
+  const policyFor = (svcKey: string, t: ChainTelemetry): ChainPolicyIR => {
+    const a = authz.byService.get(svcKey);
+    const r = authn.byService.get(svcKey);
+    return {
+      authz: a ? [...shared.authz, ...a.map(withProvider)] : shared.authz,
+      jwt: r ? [...shared.jwt, ...r.flatMap(jwtRules)] : shared.jwt,
+      ...t,
+    };
+  };
+  const hasOwnPolicy = (svcKey: string, t: ChainTelemetry) =>
+    authz.byService.has(svcKey) || authn.byService.has(svcKey) || t !== waypointTelemetry;
+  const serviceIRs: ServiceIR[] = [];
+  const rules = destinationIndex(ctx);
+  for (const svc of services) {
+    const rule = ruleFor(ctx, rules, svc);
+    const ns = svc.metadata.namespace;
+    const svcKey = `${ns}/${svc.metadata.name}`;
+    // One object for every service without a policy of its own, so what is
+    // built from it (HTTP filters) is built once.
+    const t = telemetryOf(svc);
+    const policy = hasOwnPolicy(svcKey, t) ? policyFor(svcKey, t) : shared;
+    const ports = [];
+    for (const p of svc.spec?.ports ?? []) {
+      if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
+      const proto = istioProtocol(p);
+      const protocol = chainKind(proto);
+      const http =
+        protocol === 'tcp'
+          ? { routes: [], outbound: [] }
+          : withVirtualServiceHttp(ctx, svc, p, httpRoutesFor(ctx, svc, p));
+      const tcp =
+        protocol === 'http' ? { tcp: [], outbound: [] } : withVirtualServiceTcp(ctx, svc, p, tcpRoutesFor(ctx, svc, p));
+      for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
+      const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
+      const destination = destinationFor(ctx, rule, svc, p, endpoints);
+      const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
+      const hash = defaultHash(rule);
+      const tcpProxy =
+        protocol === 'http' ? undefined : tcpProxyFor(ctx, rules, hostnameOf(svc, ctx.opts.domain), tcp.tcp);
+      ports.push({
+        port: p.port,
+        name: p.name ?? '',
+        protocol,
+        istioProtocol: proto,
+        endpoints,
+        httpRoutes: withHashPolicies(ctx, rules, http.routes),
+        tcpRoutes: tcp.tcp,
+        policy,
+        ...(destination ? { destination } : {}),
+        ...locality,
+        ...(hash ? { defaultHash: hash } : {}),
+        ...(tcpProxy ? { tcpProxy } : {}),
+      });
+    }
+    serviceIRs.push({
+      hostname: hostnameOf(svc, ctx.opts.domain),
+      namespace: ns,
+      name: svc.metadata.name,
+      vips: vipsOf(svc),
+      ports,
+    });
+  }
+  // A ServiceEntry's chains take the waypoint-wide Telemetry (targetRefs to an entry are not merged yet).
+  const ownPolicy = (key: string) =>
+    hasOwnPolicy(key, waypointTelemetry) ? policyFor(key, waypointTelemetry) : shared;
+  const hosts = new Set(serviceIRs.map((s) => s.hostname));
+  serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts, rules));
+  return {
+    namespace: wp.namespace,
+    name: wp.name,
+    trustDomain: td,
+    clusterId: ctx.opts.clusterId,
+    services: serviceIRs.sort((a, b) => (a.hostname < b.hostname ? -1 : 1)),
+    outbound: withOutboundPolicies(
+      ctx,
+      rules,
+      [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
+    ),
+    direct: shared,
+    ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
+    workloadIps: boundWorkloadIps(ctx),
+  };
+}

@@ -1,0 +1,382 @@
+import { nodeObjectOf, workloadLocality } from '../locality';
+import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../../ambient';
+import { waypointExtras } from '../../ambient/canary';
+import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../../envoy';
+import { ipBytes } from './ip-bytes';
+import {
+  get,
+  inNamespace,
+  keyOf,
+  LABEL,
+  list,
+  matchesLabels,
+  targetPortOf,
+  type KindMap,
+  type KindName,
+  type Pod,
+  type Service,
+  type ServiceEntry,
+  type WorkloadEntry,
+  type World,
+} from '../../model';
+import type { TranslateOptions } from '../context';
+import { HBONE_PORT, serviceHostname } from '../names';
+import { hostnameOf, vipsOf } from '../services';
+import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../waypoint/service-entries';
+import ipaddr from 'ipaddr.js';
+import type { IstioProtocol } from '../ir';
+import { targetRefsOf } from '../policy/targeting';
+import { authorizationMsg } from './ztunnel-authz';
+import { Reuse } from '../reuse';
+import { servicesSelecting } from './selecting-services';
+import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../../model/defaults';
+
+type WorkloadMsg = TypeMap['istio.workload.Workload'];
+type ServiceMsg = TypeMap['istio.workload.Service'];
+type GatewayAddress = TypeMap['istio.workload.GatewayAddress'];
+type AuthorizationMsg = TypeMap['istio.security.Authorization'];
+type AppProtocol = NonNullable<TypeMap['istio.workload.Port']['app_protocol']>;
+
+/** The uid ztunnel keys workloads by: `<cluster>//Pod/<ns>/<name>`. */
+export function workloadUid(cluster: string, pod: Pod): string {
+  return `${cluster}//Pod/${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+/** `<ns>/<hostname>`: the name of a service in the workload API. */
+export function serviceResourceName(svc: Service, domain: string): string {
+  return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
+}
+
+const isIp = (v: string) => /^[\d.]+$|:/.test(v);
+
+/**
+ * How ztunnel reaches a waypoint (waypoints.go: getGatewayAddress): the
+ * Gateway's Hostname status address when it has one (a hostname is a steadier
+ * key than an IP), else its first IP address. A Gateway without status
+ * addresses (directory mode, where nothing deploys it) is named by the
+ * hostname of the Service its deployment would get.
+ */
+function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
+  const status = wp.gateway.status?.addresses ?? [];
+  const host = status.find((a) => a.type === 'Hostname' && a.value !== '');
+  if (host) return { hostname: { namespace: wp.namespace, hostname: host.value }, hbone_mtls_port: HBONE_PORT };
+  // The Gateway API defaults an address's type to IPAddress.
+  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIp(a.value))?.value;
+  if (ip) return { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT };
+  return {
+    hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
+    hbone_mtls_port: HBONE_PORT,
+  };
+}
+
+function boundWaypoint(index: AmbientIndex, key: string): Waypoint | undefined {
+  const b = index.bindings.get(key);
+  return b?.kind === 'bound' ? index.waypoints.get(waypointKey(b.waypoint)) : undefined;
+}
+
+function targetPort(
+  svc: Service,
+  port: NonNullable<Service['spec']>['ports'] extends (infer P)[] | undefined ? P : never,
+  pod?: Pod,
+): number {
+  const t = targetPortOf(port.targetPort);
+  if (!t) return port.port;
+  if ('port' in t) return t.port;
+  for (const c of pod?.spec?.containers ?? [])
+    for (const cp of c.ports ?? []) if (cp.name === t.name) return cp.containerPort;
+  return 0;
+}
+
+/**
+ * A Service as ztunnel sees it; a bound one also says whether ingress
+ * gateways use its waypoint and which waypoints share it (services.go:
+ * serviceServiceBuilder, waypoints.go: buildWeightedWaypoints).
+ */
+function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
+  const key = `Service/${svc.metadata.namespace}/${svc.metadata.name}`;
+  const wp = boundWaypoint(index, key);
+  return {
+    name: svc.metadata.name,
+    namespace: svc.metadata.namespace,
+    hostname: hostnameOf(svc, opts.domain),
+    addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
+    ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(wp ? extrasFields(svc, key, world, index, opts) : {}),
+  };
+}
+
+// Deployment pods are named <deployment>-<replicaset hash>-<pod hash>.
+function deploymentName(pod: Pod): string | undefined {
+  const m = /^(.+)-[a-z0-9]{5,10}-[a-z0-9]{5}$/.exec(pod.metadata.name);
+  return m?.[1];
+}
+
+function podReady(p: Pod): boolean {
+  const c = p.status?.conditions?.find((x) => x.type === 'Ready');
+  return c ? c.status === 'True' : p.status?.phase === 'Running';
+}
+
+// What workloadMsg reads, as objects that keep their identity while unchanged
+// (the World and the index share structure between versions).
+function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): readonly unknown[] {
+  const ns = pod.metadata.namespace;
+  return [
+    get(world, 'Namespace', undefined, ns),
+    inNamespace(world, 'Service', ns),
+    inNamespace(world, 'AuthorizationPolicy', ns),
+    index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
+    index.waypoints,
+    nodeObjectOf(pod, world),
+    opts.clusterId,
+    opts.trustDomain,
+    opts.domain,
+  ];
+}
+
+type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
+
+/** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
+function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
+  const m = memo.get(o);
+  if (m && m.inputs.length === inputs.length && m.inputs.every((x, i) => x === inputs[i])) return m.value;
+  const value = make();
+  memo.set(o, { inputs, value });
+  return value;
+}
+
+// Messages are memoised on the objects they read: building a pod's scans its
+// namespace's services, so rebuilding every pod's on each change is
+// O(pods × services), and unchanged messages keep their identity for Reuse.
+const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
+const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
+const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
+
+function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
+  const l = pod.metadata.labels ?? {};
+  const ns = pod.metadata.namespace;
+  const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
+  for (const svc of servicesSelecting(inNamespace(world, 'Service', ns), l)) {
+    services[serviceResourceName(svc, opts.domain)] = {
+      ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p, pod) })),
+    };
+  }
+  const wp = boundWaypoint(index, `Pod/${ns}/${pod.metadata.name}`);
+  const deployment = deploymentName(pod);
+  const locality = workloadLocality(pod, world);
+  const ips = (pod.status?.podIPs ?? []).map((x) => x.ip);
+  if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
+  return {
+    uid: workloadUid(opts.clusterId, pod),
+    name: pod.metadata.name,
+    namespace: ns,
+    addresses: ips.map(ipBytes),
+    network: '',
+    tunnel_protocol: isEnrolled(pod, world) ? 'HBONE' : 'NONE',
+    trust_domain: opts.trustDomain,
+    service_account: podServiceAccount(pod.spec),
+    node: pod.spec?.nodeName ?? '',
+    canonical_name: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? deployment ?? pod.metadata.name,
+    canonical_revision:
+      l[LABEL.canonicalRevision] ?? l[LABEL.appVersion] ?? l[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
+    workload_type: deployment ? 'DEPLOYMENT' : 'POD',
+    workload_name: deployment ?? pod.metadata.name,
+    services,
+    status: podReady(pod) ? 'HEALTHY' : 'UNHEALTHY',
+    cluster_id: opts.clusterId,
+    authorization_policies: selectorPolicies(world, pod),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(locality ? { locality } : {}),
+  };
+}
+
+function selectorPolicies(world: World, pod: Pod): string[] {
+  return inNamespace(world, 'AuthorizationPolicy', pod.metadata.namespace)
+    .filter(
+      (p) =>
+        targetRefsOf(p.spec).length === 0 &&
+        p.spec?.selector &&
+        matchesLabels(p.spec.selector.matchLabels, pod.metadata.labels),
+    )
+    .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+    .sort();
+}
+
+/** workloads.go: toAppProtocolFromProtocol. */
+const APP_PROTOCOL: Readonly<Partial<Record<IstioProtocol, AppProtocol>>> = {
+  http: 'HTTP11',
+  http2: 'HTTP2',
+  grpc: 'GRPC',
+  tls: 'TLS',
+  https: 'TLS',
+  tcp: 'TCP',
+};
+
+/** The ingress and canary fields of a bound service (services.go: serviceServiceBuilder, serviceEntryServiceBuilder). */
+function extrasFields(
+  o: Service | ServiceEntry,
+  key: string,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+) {
+  const extras = waypointExtras(o, index.bindings.get(key), world, index.waypoints);
+  return {
+    ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
+    ...(extras?.weighted
+      ? {
+          weighted_waypoints: extras.weighted.map((w) => ({
+            destination: gatewayAddress(w.waypoint, opts.domain),
+            weight: w.weight,
+          })),
+        }
+      : {}),
+  };
+}
+
+/**
+ * A ServiceEntry is one service per host (services.go:
+ * constructServiceEntries): the entry's addresses, else those allocated to
+ * the host (the same ones its waypoint matches, service-entries.ts:
+ * hostAddresses), its ports with their protocol, and its subjectAltNames.
+ */
+function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg[] {
+  const ns = se.metadata.namespace;
+  const key = `ServiceEntry/${ns}/${se.metadata.name}`;
+  const wp = boundWaypoint(index, key);
+  const extras = wp ? extrasFields(se, key, world, index, opts) : {};
+  const ports = (se.spec?.ports ?? []).map((p) => {
+    const app = APP_PROTOCOL[serviceEntryProtocol(p)];
+    return { service_port: p.number, target_port: p.targetPort ?? p.number, ...(app ? { app_protocol: app } : {}) };
+  });
+  const sans = se.spec?.subjectAltNames ?? [];
+  // A NONE entry's traffic goes where it was addressed (constructServiceEntries).
+  const lb = resolutionOf(se) === 'NONE' ? { load_balancing: { mode: 'PASSTHROUGH', health_policy: 'ALLOW_ALL' } } : {};
+  return (se.spec?.hosts ?? []).map((host) => ({
+    name: se.metadata.name,
+    namespace: ns,
+    hostname: host,
+    addresses: hostAddresses(se, host).map(networkAddress),
+    ports,
+    ...(sans.length > 0 ? { subject_alt_names: sans } : {}),
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    ...(lb as Pick<ServiceMsg, 'load_balancing'>),
+    ...extras,
+  }));
+}
+
+/** helpers.go: toNetworkAddressFromCidr — a range as its masked address and length. */
+function networkAddress(a: string): NonNullable<ServiceMsg['addresses']>[number] {
+  if (!a.includes('/')) return { network: '', address: ipBytes(a) };
+  const [ip, bits] = ipaddr.parseCIDR(a);
+  const kind = ip.kind() === 'ipv6' ? ipaddr.IPv6 : ipaddr.IPv4;
+  const masked = kind.networkAddressFromCIDR(a).toString();
+  return { network: '', address: ipBytes(masked), length: bits };
+}
+
+/** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */
+function workloadEntryMsg(
+  we: WorkloadEntry,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+): WorkloadMsg | undefined {
+  const addr = we.spec?.address;
+  if (!addr || !isIp(addr)) return undefined;
+  const ns = we.metadata.namespace;
+  const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
+  const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
+  for (const se of inNamespace(world, 'ServiceEntry', ns)) {
+    if (!matchesLabels(se.spec?.workloadSelector?.labels, labels)) continue;
+    for (const host of se.spec?.hosts ?? []) {
+      services[`${ns}/${host}`] = {
+        ports: (se.spec?.ports ?? []).map((p) => ({
+          service_port: p.number,
+          target_port: we.spec?.ports?.[p.name] ?? p.targetPort ?? p.number,
+        })),
+      };
+    }
+  }
+  const wp = boundWaypoint(index, `WorkloadEntry/${ns}/${we.metadata.name}`);
+  return {
+    uid: `${opts.clusterId}//WorkloadEntry/${ns}/${we.metadata.name}`,
+    name: we.metadata.name,
+    namespace: ns,
+    addresses: [ipBytes(addr)],
+    network: we.spec?.network ?? '',
+    tunnel_protocol: isEnrolled(we, world) ? 'HBONE' : 'NONE',
+    trust_domain: opts.trustDomain,
+    // As written, empty when unset: istiod does not default it (workloads.go: workloadEntryWorkloadBuilder).
+    service_account: we.spec?.serviceAccount ?? '',
+    canonical_name: labels[LABEL.canonicalName] ?? labels[LABEL.app] ?? we.metadata.name,
+    canonical_revision: labels[LABEL.canonicalRevision] ?? labels[LABEL.version] ?? DEFAULT_CANONICAL_REVISION,
+    workload_type: 'POD',
+    workload_name: we.metadata.name,
+    services,
+    status: 'HEALTHY',
+    cluster_id: opts.clusterId,
+    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+  };
+}
+
+/**
+ * Every workload-API resource: services and workloads (Address), their
+ * Workload twins, and L4 policies; with `namespace`, only that namespace's.
+ * Everything a namespace's resources read is in that namespace (or is the
+ * waypoints), so a view can be built and kept one namespace at a time.
+ */
+export function buildWorkloadApi(
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  reuse: Reuse = new Reuse(),
+  namespace?: string,
+): Map<string, PreparedResource[]> {
+  const of = <K extends KindName>(kind: K): readonly KindMap[K][] =>
+    namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
+  // Each message is its own input: equal messages encode to equal bytes.
+  const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
+    reuse.prepare(message, name, msg, () => msg);
+  const addresses: PreparedResource[] = [];
+  const workloads: PreparedResource[] = [];
+  for (const svc of of('Service')) {
+    if (vipsOf(svc).length === 0) continue;
+    // Its namespace's labels and annotations carry the ingress and canary settings.
+    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace);
+    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain, ns], () =>
+      serviceMsg(svc, world, index, opts),
+    );
+    addresses.push(
+      reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
+    );
+  }
+  for (const pod of of('Pod')) {
+    if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
+    const w = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
+      workloadMsg(pod, world, index, opts),
+    );
+    // `w` is the input of both: an unchanged pod keeps the same message object.
+    addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
+  }
+  for (const se of of('ServiceEntry')) {
+    for (const m of serviceEntryMsgs(se, world, index, opts))
+      addresses.push(encode('istio.workload.Address', `${m.namespace}/${m.hostname}`, { service: m }));
+  }
+  for (const we of of('WorkloadEntry')) {
+    const w = workloadEntryMsg(we, world, index, opts);
+    if (!w) continue;
+    addresses.push(encode('istio.workload.Address', w.uid ?? '', { workload: w }));
+    workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
+  }
+  const authz: PreparedResource[] = [];
+  for (const p of of('AuthorizationPolicy')) {
+    const msg = memoised(AUTHZ_MEMO, p, [opts.trustDomain, opts.rootNamespace], () => authorizationMsg(p, opts));
+    if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
+  }
+  return new Map([
+    [TypeUrl.Address, addresses],
+    [TypeUrl.Workload, workloads],
+    [TypeUrl.Authorization, authz],
+  ]);
+}
