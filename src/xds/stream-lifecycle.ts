@@ -89,7 +89,8 @@ export class StreamLifecycle {
     if (this.waiting) return void this.waiting.push(bytes);
     try {
       const hold = this.stream.onRequest(bytes);
-      if (hold) {
+      if (!hold) this.stream.conn.requestsHandled++;
+      else {
         // This request is handled again once the configuration is there.
         this.waiting = [bytes];
         void hold.finally(() => {
