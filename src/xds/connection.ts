@@ -79,6 +79,13 @@ export abstract class Connection {
   /** Who the stream proved to be, on a port that authenticates. */
   identity?: Identity;
   readonly states = new Map<string, TypeState>();
+  /**
+   * Requests handled to the end and responses written on this stream. A
+   * request the server chose not to answer moves the first and not the
+   * second, which is what a test waits on instead of a silence of N ms.
+   */
+  requestsHandled = 0;
+  responsesWritten = 0;
   private readonly awaiting = new Map<string, string>();
   private readonly pending = new Set<string>();
   private pendingSince?: number;
@@ -197,6 +204,7 @@ export abstract class Connection {
     const firstSync = st.nonceAcked === '';
     st.nonceSent = f.nonce;
     st.lastSentAt = new Date();
+    this.responsesWritten++;
     const type = shortType(f.typeUrl).toLowerCase();
     this.deps.metrics.pushes.inc({ type });
     this.deps.metrics.pushTime.observe({ type }, Number(process.hrtime.bigint() - this.workStartedAt) / 1e9);

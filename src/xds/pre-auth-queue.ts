@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { AuthError } from './auth';
-import type { XdsLimits } from './server';
+import type { XdsLimits } from './limits';
 
 /**
  * Requests of one stream held in order until the stream is authenticated,

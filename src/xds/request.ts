@@ -10,6 +10,11 @@ type Delta = ReturnType<typeof decodeMessage<'envoy.service.discovery.v3.DeltaDi
 /** A decoded request, with the message name errors use to describe it. */
 export type Request = (Sotw & { kind: 'DiscoveryRequest' }) | (Delta & { kind: 'DeltaDiscoveryRequest' });
 
+export type SotwRequest = Extract<Request, { kind: 'DiscoveryRequest' }>;
+export type DeltaRequest = Extract<Request, { kind: 'DeltaDiscoveryRequest' }>;
+
+export function decodeRequest(protocol: 'sotw', bytes: Buffer): SotwRequest;
+export function decodeRequest(protocol: 'delta', bytes: Buffer): DeltaRequest;
 export function decodeRequest(protocol: 'sotw' | 'delta', bytes: Buffer): Request {
   const kind = protocol === 'sotw' ? 'DiscoveryRequest' : 'DeltaDiscoveryRequest';
   try {

@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { DebugTypeUrl, isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
+import { isResourceType, typeUrlOf, verifyTypeUrls } from '../envoy';
 import { encodeControlPlane } from './frame';
 import { namespaceAccess, type AccessPolicy, type DebugScope } from './access';
 import { authenticate, AuthError, type Authenticator, type Identity, spiffeUri } from './auth';
-import { PreAuthQueue } from './pre-auth-queue';
+import type { Admission, AdsStream, StreamHost } from './ads-stream';
 import type { SnapshotCache } from './cache';
 import type { Connection } from './connection';
-import { DeltaConnection } from './delta';
+import { DeltaStream } from './delta-stream';
 import { XdsMetrics } from './metrics';
 import { PushHistory } from './push-history';
 import { SECRET_REFUSED_MESSAGE, secretRequestRefused } from './secret-access';
@@ -15,15 +15,19 @@ import { clip, ClientLog, DEFAULT_LOG_LIMIT, LogLimiter, type LogLimitOptions } 
 import { keyByNodeId, parseNode, proxyVersion, type ProxyKeyFn } from './node';
 import { DEFAULT_DEBOUNCE, type DebounceOptions, type PushBatch, PushQueue } from './push-queue';
 import { adsDefinition, csdsDefinition, type OutgoingMessage } from './services';
-import { SotwConnection } from './sotw';
+import { SotwStream } from './sotw-stream';
 import { clientConfigOf, encodeSynczResponse } from './syncz';
 import { ConnectionIndex } from './connection-index';
-import { BadRequest, checkRequest, decodeRequest } from './request';
-import { DEFAULT_MATCH_LIMITS, type MatchLimits } from './node-match';
-import { NameBudget, OverLimit } from './name-budget';
+import { BadRequest, checkRequest, type Request } from './request';
+import { DEFAULT_MATCH_LIMITS } from './node-match';
+import { DEFAULT_LIMITS, type XdsLimits } from './limits';
+import { NameBudget } from './name-budget';
+import { errText, type LifecycleDeps, peerOf, StreamLifecycle } from './stream-lifecycle';
 import { StatusService } from './csds';
 import { NamePool } from './type-state';
 import { DEFAULT_WRITE_BUDGET, WriteBudget, type WriteBudgetOptions } from './write-budget';
+
+export { DEFAULT_LIMITS, type XdsLimits } from './limits';
 
 export interface XdsServerOptions {
   cache: SnapshotCache;
@@ -62,48 +66,6 @@ export interface ListenOptions {
   services?: ReadonlyArray<{ definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }>;
 }
 
-/** Bounds on what one client may ask of the server; each breach is a clear error for that stream. */
-export interface XdsLimits {
-  /** Largest request message accepted, in bytes. */
-  maxRequestBytes: number;
-  /** Most resource names one request may subscribe to or name. */
-  maxNamesPerRequest: number;
-  /** Most names one stream may be subscribed to, over all its types. */
-  maxNamesPerStream: number;
-  /** Most names the streams of one HTTP/2 connection may be subscribed to together. */
-  maxNamesPerConnection: number;
-  /** Longest node id accepted (Istio's are well under 300 characters). */
-  maxNodeIdLength: number;
-  /** What one CSDS request's node matchers may cost. */
-  match: MatchLimits;
-  /** CSDS requests one stream may have waiting; they are answered one per event-loop turn. */
-  maxQueuedStatusRequests: number;
-  /** Most concurrent streams on one HTTP/2 connection. */
-  maxStreamsPerConnection: number;
-  /**
-   * What a stream may send before its authentication completes, and how long
-   * that may take: a client that floods or stalls there is refused before it
-   * costs more than this.
-   */
-  preAuthRequests: number;
-  preAuthBytes: number;
-  authTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: XdsLimits = {
-  maxRequestBytes: 4 << 20,
-  maxNamesPerRequest: 100_000,
-  maxNamesPerStream: 100_000,
-  maxNamesPerConnection: 250_000,
-  maxNodeIdLength: 2048,
-  match: DEFAULT_MATCH_LIMITS,
-  maxQueuedStatusRequests: 16,
-  maxStreamsPerConnection: 10_000,
-  preAuthRequests: 16,
-  preAuthBytes: 1 << 20,
-  authTimeoutMs: 10_000,
-};
-
 type Stream = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 /**
@@ -133,7 +95,15 @@ export class XdsServer {
   /** Every open ADS and CSDS stream, so shutdown can end each with a status clients retry on. */
   private readonly calls = new Set<Stream>();
   private readonly nameBudget: NameBudget;
+  private readonly lifecycle: LifecycleDeps;
   private closing = false;
+  /** The shared request rules, as each protocol's stream sees them. */
+  private readonly host: StreamHost = {
+    accept: (conn, req) => this.accept(conn, req),
+    admit: (conn, typeUrl) => this.admit(conn, typeUrl),
+    withinBudget: (peer, conn, req, apply) => this.withinBudget(peer, conn, req, apply),
+    syncz: (conn) => this.synczResponse(conn),
+  };
 
   constructor(private readonly opts: XdsServerOptions) {
     verifyTypeUrls([typeUrlOf('envoy.service.status.v3.ClientConfig')]);
@@ -156,6 +126,7 @@ export class XdsServer {
     this.writeBudget = new WriteBudget({ ...DEFAULT_WRITE_BUDGET, ...opts.writeBudget });
     this.queue = new PushQueue({ ...DEFAULT_DEBOUNCE, ...opts.debounce }, (b) => this.push(b));
     this.unsubscribe = opts.cache.subscribe((changes) => this.queue.add(changes));
+    this.lifecycle = { limits: this.limits, metrics: this.metrics, log: this.log, clientLog: this.clientLog };
   }
 
   /**
@@ -187,8 +158,8 @@ export class XdsServer {
       },
     });
     server.addService(adsDefinition, {
-      StreamAggregatedResources: (call: Stream) => this.stream(call, new SotwConnection(call, this.deps()), auth),
-      DeltaAggregatedResources: (call: Stream) => this.stream(call, new DeltaConnection(call, this.deps()), auth),
+      StreamAggregatedResources: (call: Stream) => this.serve(call, new SotwStream(call, this.deps(), this.host), auth),
+      DeltaAggregatedResources: (call: Stream) => this.serve(call, new DeltaStream(call, this.deps(), this.host), auth),
     });
     server.addService(csdsDefinition, {
       StreamClientStatus: (call: Stream) => status.stream(call),
@@ -292,22 +263,17 @@ export class XdsServer {
     }
   }
 
-  private stream(
-    call: Stream,
-    conn: SotwConnection | DeltaConnection,
-    auth: readonly Authenticator[] | undefined,
-  ): void {
+  /** Runs one ADS stream: authentication first, then its requests; its bookkeeping lives here. */
+  private serve(call: Stream, stream: AdsStream, auth: readonly Authenticator[] | undefined): void {
     if (this.refuseWhileClosing(call)) return;
-    let done = false;
+    const conn = stream.conn;
     // A stream counts as connected (adsz, syncz, metrics) once it is trusted.
     let registered = false;
     const register = () => {
       registered = true;
       this.index.add(conn);
     };
-    const finish = () => {
-      if (done) return;
-      done = true;
+    const life = new StreamLifecycle(call, stream, this.lifecycle, () => {
       this.calls.delete(call);
       this.nameBudget.release(call.getPeer(), conn);
       conn.close();
@@ -316,77 +282,22 @@ export class XdsServer {
       this.index.remove(conn);
       if (conn.proxy) this.metrics.connected.dec({ version: proxyVersion(conn.proxy) });
       this.clientLog.info(conn.label, { proxy: clip(conn.label), protocol: conn.protocol }, 'stream closed');
-    };
-    const fail = (code: grpc.status, details: string) => {
-      if (done) return;
-      finish();
-      call.emit('error', { code, details });
-    };
-    this.calls.add(call);
-    this.failers.set(conn.id, (e) => fail(e.code, e.message));
-    // Requests that arrive while the stream waits for its key's configuration, in order.
-    let waiting: Buffer[] | undefined;
-    const handle = (bytes: Buffer) => {
-      if (done) return;
-      if (waiting) return void waiting.push(bytes);
-      try {
-        const hold = this.onRequest(call, conn, bytes);
-        if (hold) {
-          // This request is handled again once the configuration is there.
-          waiting = [bytes];
-          void hold.finally(() => {
-            const queued = waiting ?? [];
-            waiting = undefined;
-            for (const b of queued) handle(b);
-          });
-        }
-      } catch (e) {
-        if (e instanceof AuthError) return fail(e.code, e.message);
-        if (e instanceof OverLimit) {
-          this.metrics.refused.inc({ limit: e.limit });
-          this.clientLog.warn(
-            peerOf(call),
-            { proxy: clip(conn.label), error: e.message },
-            'limit exceeded; closing stream',
-          );
-          return fail(grpc.status.RESOURCE_EXHAUSTED, e.message);
-        }
-        const bad = e instanceof BadRequest;
-        if (bad)
-          this.clientLog.warn(
-            peerOf(call),
-            { proxy: clip(conn.label), error: clip(errText(e)) },
-            'bad request; closing stream',
-          );
-        else {
-          this.metrics.internalErrors.inc();
-          this.log.error({ proxy: clip(conn.label), error: errText(e) }, 'request failed');
-        }
-        fail(bad ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, errText(e));
-      }
-    };
-    const gate = new PreAuthQueue(this.limits, handle, (e) => fail(e.code, e.message));
-    call.on('data', (bytes: Buffer) => gate.push(bytes));
-    call.on('end', () => {
-      finish();
-      call.end();
     });
-    call.on('error', finish);
-    call.on('close', finish);
-    call.on('cancelled', finish);
+    this.calls.add(call);
+    this.failers.set(conn.id, (e) => life.fail(e.code, e.message));
     if (!auth) {
       register();
-      gate.open();
+      life.open();
       return;
     }
     this.identify(call, auth).then(
       (id) => {
-        if (done) return;
+        if (life.isDone) return;
         conn.identity = id;
         register();
-        gate.open();
+        life.open();
       },
-      (e: AuthError) => gate.refuse(e),
+      (e: AuthError) => life.refuse(e),
     );
   }
 
@@ -455,13 +366,10 @@ export class XdsServer {
     throw new AuthError(grpc.status.PERMISSION_DENIED, denied);
   }
 
-  private onRequest(call: Stream, conn: SotwConnection | DeltaConnection, bytes: Buffer): Promise<void> | undefined {
-    conn.beginWork();
-    const req = decodeRequest(conn instanceof SotwConnection ? 'sotw' : 'delta', bytes);
-    const { kind, type_url: typeUrl } = req;
+  /** The node on a stream's first request names the proxy; it is only guaranteed there. */
+  private accept(conn: Connection, req: Request): void {
     if (!conn.proxy) {
-      // The node is only guaranteed on the first request of a stream.
-      if (!req.node?.id) throw new BadRequest(`first ${kind} on a stream must carry node.id`);
+      if (!req.node?.id) throw new BadRequest(`first ${req.kind} on a stream must carry node.id`);
       if (req.node.id.length > this.limits.maxNodeIdLength) {
         throw new BadRequest(
           `node.id is ${req.node.id.length} characters; the limit is ${this.limits.maxNodeIdLength}`,
@@ -479,46 +387,35 @@ export class XdsServer {
         this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, 'proxy maps to no configuration; serving none');
     }
     checkRequest(req, this.limits.maxNamesPerRequest);
-    if (typeUrl === DebugTypeUrl.Syncz && conn instanceof SotwConnection) {
-      call.write(this.synczResponse(this.scopeOf(conn.identity)));
-      return;
-    }
+  }
+
+  /** Refused secrets and unknown types are dropped; a proxy's configuration is built on demand before it is served. */
+  private admit(conn: Connection, typeUrl: string): Admission {
     if (secretRequestRefused(typeUrl, conn.identity)) {
       this.clientLog.warn(conn.label, { proxy: clip(conn.label) }, SECRET_REFUSED_MESSAGE);
-      return;
+      return 'drop';
     }
-    if (isResourceType(typeUrl)) {
-      this.authorize(conn);
-      const hold = conn.key !== undefined ? this.opts.onDemand?.(conn.key) : undefined;
-      if (hold) return hold;
-    } else {
-      const st = conn.states.get(typeUrl);
-      if (!st)
+    if (!isResourceType(typeUrl)) {
+      if (!conn.states.get(typeUrl))
         this.clientLog.warn(
           conn.label,
           { proxy: clip(conn.label), type: clip(typeUrl, 200) },
           'request for a type this server does not serve; ignored',
         );
-      return;
+      return 'drop';
     }
-    this.nameBudget.check(call.getPeer(), conn, req);
-    if (conn instanceof SotwConnection) conn.handle(req as Parameters<SotwConnection['handle']>[0]);
-    else conn.handle(req as Parameters<DeltaConnection['handle']>[0]);
-    this.nameBudget.record(call.getPeer(), conn);
+    this.authorize(conn);
+    const hold = conn.key !== undefined ? this.opts.onDemand?.(conn.key) : undefined;
+    return hold ? hold : 'serve';
   }
 
-  private synczResponse(scope: DebugScope): Buffer {
-    return encodeSynczResponse(this.syncz(scope), this.controlPlane);
+  private withinBudget(peer: string, conn: Connection, req: Request, apply: () => void): void {
+    this.nameBudget.check(peer, conn, req);
+    apply();
+    this.nameBudget.record(peer, conn);
   }
-}
 
-/** The client's address without its port: what log limits key a not-yet-identified client by. */
-function peerOf(call: { getPeer(): string }): string {
-  const p = call.getPeer();
-  const i = p.lastIndexOf(':');
-  return i > 0 ? p.slice(0, i) : p;
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  private synczResponse(conn: Connection): Buffer {
+    return encodeSynczResponse(this.syncz(this.scopeOf(conn.identity)), this.controlPlane);
+  }
 }

@@ -106,6 +106,10 @@ class Inbox<T> {
     if (this.items.length > 0) throw new Error(`unexpected ${what}: ${JSON.stringify(this.items[0]).slice(0, 300)}`);
   }
 
+  get size(): number {
+    return this.items.length;
+  }
+
   drain(): T[] {
     return this.items.splice(0);
   }
@@ -126,6 +130,10 @@ abstract class BaseClient<Resp> {
   protected readonly client: grpc.Client;
   protected readonly call: grpc.ClientDuplexStream<unknown, Resp>;
   readonly inbox = new Inbox<Resp>();
+  /** Requests written and responses received on this stream, and the last response's nonce. */
+  sent = 0;
+  received = 0;
+  lastNonce = '';
 
   private readonly ownsClient: boolean;
 
@@ -140,13 +148,22 @@ abstract class BaseClient<Resp> {
     this.client = shared ?? new ctor(address, grpc.credentials.createInsecure(), options);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     this.call = (this.client as any)[method]();
-    this.call.on('data', (r: Resp) => this.inbox.push(r));
+    this.call.on('data', (r: Resp) => {
+      this.received++;
+      this.lastNonce = (r as { nonce?: string }).nonce ?? '';
+      this.inbox.push(r);
+    });
     this.call.on('error', (e: grpc.ServiceError) => this.inbox.end(e));
     this.call.on('end', () => this.inbox.end());
   }
 
   next(timeoutMs = 3000): Promise<Resp> {
     return this.inbox.next(timeoutMs, 'response');
+  }
+
+  /** Responses received and not yet taken with next(). */
+  get unread(): number {
+    return this.inbox.size;
   }
 
   /** Asserts nothing arrives for `ms`. */
@@ -198,6 +215,7 @@ export class SotwClient extends BaseClient<SotwResponse> {
   }): void {
     const withNode = req.withNode ?? !this.nodeSent;
     this.nodeSent = true;
+    this.sent++;
     const names = req.resource_names ?? this.subscribed.get(req.type_url) ?? [];
     this.subscribed.set(req.type_url, names);
     this.call.write({
@@ -257,6 +275,7 @@ export class DeltaClient extends BaseClient<DeltaResponse> {
   }): void {
     const withNode = !this.nodeSent;
     this.nodeSent = true;
+    this.sent++;
     this.call.write({
       node: withNode ? nodeOf(this.node) : undefined,
       type_url: req.type_url,

@@ -36,8 +36,33 @@ export async function startXds(opts: Partial<XdsServerOptions> = {}) {
     set(key: string, byType: Record<string, PreparedResource[]>) {
       cache.set(key, new Map(Object.entries(byType)));
     },
+    /**
+     * Resolves once the server has handled every request `c` sent, and fails
+     * if it wrote `c` any response `c` has not received yet: the server saw
+     * the requests and chose to send nothing. Needs no quiet period, because
+     * the server writes a request's answers before it counts the request.
+     */
+    async quiet(c: QuietClient, what = 'the server to handle every request'): Promise<void> {
+      // Our nonces begin with the id of the connection that sent them.
+      const id = c.lastNonce.slice(0, c.lastNonce.lastIndexOf('-'));
+      const conn = server.connections.get(id);
+      if (!conn) throw new Error(`no connection ${id} for nonce ${c.lastNonce}`);
+      await waitFor(() => conn.requestsHandled >= c.sent, 3000, what);
+      if (c.unread > 0) throw new Error(`the client holds ${c.unread} unexpected response(s)`);
+      if (conn.responsesWritten !== c.received) {
+        throw new Error(`the server wrote ${conn.responsesWritten} responses; the client has ${c.received}`);
+      }
+    },
     close: () => server.close(),
   };
+}
+
+/** What quiet() reads of a test client. */
+export interface QuietClient {
+  readonly sent: number;
+  readonly received: number;
+  readonly lastNonce: string;
+  readonly unread: number;
 }
 
 /** `until` for a yes/no condition on in-process server state, polled often since it is cheap to ask. */

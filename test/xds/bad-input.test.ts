@@ -83,12 +83,14 @@ describe('bad requests', () => {
         type_url: 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig',
         resource_names: ['x'],
       });
-      await c.expectNone(200);
+      // Responses keep the order of requests: an answer to the unserved type would come first.
+      c.send({ type_url: TypeUrl.Cluster });
+      const r = await c.next();
+      assert.equal(r.type_url, TypeUrl.Cluster);
+      assert.equal(r.resources.length, 1);
       assert.ok(
         x.logs.some((l) => l.msg.includes('does not serve') && String(l.type).endsWith('TypedExtensionConfig')),
       );
-      c.send({ type_url: TypeUrl.Cluster });
-      assert.equal((await c.next()).resources.length, 1);
     } finally {
       c.close();
     }
@@ -103,7 +105,7 @@ describe('bad requests', () => {
       assert.equal(r.resources.length, 0);
       assert.equal(r.removed_resources.length, junk.length);
       c.send({ type_url: TypeUrl.Route, unsubscribe: junk });
-      await c.expectNone(100);
+      await x.quiet(c);
     } finally {
       c.close();
     }
