@@ -7,6 +7,7 @@
 // processes, one per client count, so memory per proxy is the slope
 // between the two counts and no round inherits another's heap.
 import * as grpc from '@grpc/grpc-js';
+import { rawStreamServer } from './raw-stream';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TypeUrl } from '../src/envoy';
@@ -70,23 +71,7 @@ async function lastReceipt(clients: Clients, type: string, who: Set<number>, t0:
 
 /** Raw grpc-js over the same TLS: the same bytes written to every client's stream, each on its own connection. */
 async function rawFloor(clients: Clients, pki: BenchPki, nodes: BenchNode[], tls: FleetTls, bytes: number) {
-  const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
-  const server = new grpc.Server();
-  const id = (b: Buffer) => b;
-  server.addService(
-    {
-      Stream: {
-        path: '/bench.Raw/Stream',
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: id,
-        requestDeserialize: id,
-        responseSerialize: id,
-        responseDeserialize: id,
-      },
-    },
-    { Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void calls.push(call) },
-  );
+  const { server, calls } = rawStreamServer();
   const creds = grpc.ServerCredentials.createSsl(
     readFileSync(pki.caFile),
     [{ cert_chain: readFileSync(pki.serverCert), private_key: readFileSync(pki.serverKey) }],

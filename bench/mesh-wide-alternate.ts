@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
+import { rawStreamServer } from './raw-stream';
 import { TypeUrl } from '../src/envoy';
 import { get } from '../src/model';
 import { BenchServer } from './bench-server';
@@ -47,23 +48,7 @@ async function floor(
   bytes: number,
 ): Promise<{ ms: number; cpu: number }> {
   const count = nodes.length;
-  const calls: grpc.ServerDuplexStream<Buffer, Buffer>[] = [];
-  const server = new grpc.Server();
-  const id = (b: Buffer) => b;
-  server.addService(
-    {
-      Stream: {
-        path: '/bench.Raw/Stream',
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: id,
-        requestDeserialize: id,
-        responseSerialize: id,
-        responseDeserialize: id,
-      },
-    },
-    { Stream: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void calls.push(call) },
-  );
+  const { server, calls } = rawStreamServer();
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
   );

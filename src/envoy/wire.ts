@@ -47,8 +47,8 @@ export function encodeAny(typeUrl: string, value: Uint8Array): Buffer {
 }
 
 /** envoy.service.discovery.v3.Resource { version = 1; resource = 2; name = 3 } */
-export function encodeDeltaResource(name: string, version: string, any: Uint8Array): Buffer {
-  return Buffer.concat([stringField(1, version), lenField(2, any), stringField(3, name)]);
+export function encodeDeltaResource(name: string, version: string, payload: Uint8Array): Buffer {
+  return Buffer.concat([stringField(1, version), lenField(2, payload), stringField(3, name)]);
 }
 
 /** Bytes of a length-delimited field's tag and length, before its payload. */
