@@ -22,6 +22,9 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
   const files = new Map<string, string>();
   const violations: string[] = [];
   for (const w of result.waypoints.values()) {
+    // The IR first: what the waypoint serves, decided, before any Envoy
+    // field. A change that moves only Envoy files changed how, not what.
+    files.set(`${w.namespace}.${w.name}.ir.yaml`, render(w.ir));
     const rendered = renderWaypoint(w);
     for (const section of RENDER_SECTIONS)
       files.set(`${w.namespace}.${w.name}.${section}.yaml`, render(rendered[section]));
