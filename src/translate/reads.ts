@@ -1,4 +1,5 @@
 import { get, objectKey, parseKey, type KindName, type KubeObject, type World } from '../model';
+import { isRefKind, refsOf } from './refs';
 
 /**
  * What one waypoint's translation looked at, so a change re-translates only
@@ -12,6 +13,14 @@ import { get, objectKey, parseKey, type KindName, type KubeObject, type World } 
 export class Reads {
   readonly keys = new Set<string>();
 
+  /**
+   * `byRef`: lookups by reference (`referencing`) record the reference, not
+   * the whole namespace. Only for a reader whose changes are worked out by
+   * readKeysOfAll with the World it last saw, which names what a changed
+   * object referenced before as well as now.
+   */
+  constructor(private readonly byRef = false) {}
+
   object(kind: string, namespace: string | undefined, name: string): void {
     this.keys.add(objectKey(kind, namespace, name));
   }
@@ -24,6 +33,14 @@ export class Reads {
     this.keys.add(`${kind}/*`);
   }
 
+  /** The objects of `kind` in `namespace` that reference `ref` (refs.ts: refsOf), and only those. */
+  referencing(kind: string, namespace: string, ref: string): void {
+    if (!this.byRef) return this.namespace(kind, namespace);
+    this.keys.add(refKey(kind, namespace, ref));
+    // Reached when a change's earlier version is unknown (see readKeysOfAll).
+    this.keys.add(refKey(kind, namespace, '*'));
+  }
+
   /** Which objects of `kind` are in `namespace`, and their labels (see above). */
   members(kind: string, namespace: string): void {
     this.keys.add(membersKey(kind, namespace));
@@ -31,6 +48,7 @@ export class Reads {
 }
 
 const membersKey = (kind: string, namespace: string) => `${kind}/${namespace}/*members`;
+const refKey = (kind: string, namespace: string, ref: string) => `${kind}/${namespace}/@${ref}`;
 
 /**
  * The read keys a change to `changedKey` affects: the key itself and the
@@ -61,15 +79,18 @@ const sameLabels = (a: KubeObject, b: KubeObject) => {
 export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: World): string[] {
   const out: string[] = [];
   for (const key of changed) {
-    let same = false;
-    if (prev) {
-      const k = parseKey(key);
-      const kind = k.kind as KindName;
-      const before = get(prev, kind, k.namespace, k.name) as KubeObject | undefined;
-      const after = get(world, kind, k.namespace, k.name) as KubeObject | undefined;
-      same = before !== undefined && after !== undefined && sameLabels(before, after);
-    }
+    const k = parseKey(key);
+    const kind = k.kind as KindName;
+    const after = get(world, kind, k.namespace, k.name) as KubeObject | undefined;
+    const before = prev && (get(prev, kind, k.namespace, k.name) as KubeObject | undefined);
+    const same = before !== undefined && after !== undefined && sameLabels(before, after);
     out.push(...readKeysOf(key, same));
+    // What it referenced before and what it references now; without the
+    // earlier version, every reader of that kind by reference in the namespace.
+    if (!isRefKind(kind)) continue;
+    const refs = new Set([...((after && refsOf(after)) ?? []), ...((before && refsOf(before)) ?? [])]);
+    if (!prev) refs.add('*');
+    for (const r of refs) out.push(refKey(kind, k.namespace ?? '', r));
   }
   return out;
 }

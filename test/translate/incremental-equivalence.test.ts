@@ -203,6 +203,30 @@ describe('incremental translation matches a full translation', () => {
     ],
     ['that node deleted', () => [{ op: 'delete', kind: 'Node', name: 'solo' }], 'local'],
     ['a policy edit', () => [upsert({ ...policy, spec: { ...policy.spec, action: 'DENY' } })], 'local'],
+    // Proxyless pieces read routes and policies by the Service they name:
+    // moving one must rebuild the service it left as well as the one it joined.
+    [
+      'that policy re-targeted to another Service',
+      () => [
+        upsert({ ...policy, spec: { ...policy.spec, targetRefs: [{ kind: 'Service', group: '', name: svcName(1) }] } }),
+      ],
+      'local',
+    ],
+    [
+      'a route re-parented to another Service',
+      () => [
+        upsert({
+          ...route,
+          spec: {
+            parentRefs: [{ group: '', kind: 'Service', name: svcName(6), port: 80 }],
+            rules: [{ backendRefs: [{ name: svcName(4), port: 80, weight: 3 }] }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    ['that route deleted', () => [{ op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(3) }], 'local'],
+    ['that route back as it was', () => [upsert(route)], 'local'],
     [
       'a namespace relabel that moves no binding',
       () => [upsert({ ...ns1, metadata: { ...ns1.metadata, labels: { ...ns1.metadata.labels, team: 'x' } } })],
@@ -461,6 +485,24 @@ describe('incremental translation matches a full translation', () => {
           },
         }),
       ],
+      'local',
+    ],
+    // Moving a rule must rebuild what the service it left falls back to (the
+    // root rule's mTLS for proxyless clients) and what the one it joined gets.
+    [
+      'the DestinationRule moved to another host (a full name)',
+      () => {
+        const dr = obj('DestinationRule', NS0, 'dr') as KubeObject & { spec: object };
+        return [upsert({ ...dr, spec: { ...dr.spec, host: `${svcName(6)}.${NS0}.svc.cluster.local` } })];
+      },
+      'local',
+    ],
+    [
+      'the DestinationRule back on its service (a short name)',
+      () => {
+        const dr = obj('DestinationRule', NS0, 'dr') as KubeObject & { spec: object };
+        return [upsert({ ...dr, spec: { ...dr.spec, host: svcName(3) } })];
+      },
       'local',
     ],
     [

@@ -85,7 +85,9 @@ export class ProxylessBuilder {
       const hit = this.pieces.get(key);
       if (hit && hit.svc === svc) return hit.piece;
       this.drop(key);
-      const reads = new Reads();
+      // By reference: a route or policy edit rebuilds the pieces of the
+      // services it names (before or after), not its whole namespace's.
+      const reads = new Reads(true);
       const piece = servicePiece(world, index, this.opts, svc, reads);
       this.pieces.set(key, { svc, reads: reads.keys, piece });
       for (const r of reads.keys) {

@@ -3,7 +3,7 @@ import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../../envoy'
 import { inNamespace, list, type Service, type World } from '../../model';
 import { authzPolicyIR } from '../policy/authz';
 import { rbacRules } from '../policy/rbac';
-import { targetRefsOf } from '../policy/targeting';
+import { serviceTargetsOf } from '../refs';
 import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
 import { assignment } from '../waypoint/endpoints';
@@ -160,10 +160,9 @@ function edsCluster(name: string, tls: TransportSocket | undefined): Cluster {
 
 function policiesFor(world: World, svc: Service): AuthzPolicyIR[] {
   const ns = svc.metadata.namespace;
+  const key = `${ns}/${svc.metadata.name}`;
   return inNamespace(world, 'AuthorizationPolicy', ns)
-    .filter((p) =>
-      targetRefsOf(p.spec).some((t) => t.kind === 'Service' && (t.group ?? '') === '' && t.name === svc.metadata.name),
-    )
+    .filter((p) => serviceTargetsOf(p).includes(key))
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
     .map((p) => authzPolicyIR(p));
 }
@@ -218,7 +217,7 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
     for (const n of new Set([ns, opts.rootNamespace])) reads.namespace(kind, n);
   for (const p of svc.spec?.ports ?? []) {
     if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
-    reads.namespace('AuthorizationPolicy', ns);
+    reads.referencing('AuthorizationPolicy', ns, `${ns}/${svc.metadata.name}`);
     const http = httpRoutesFor(ctx, svc, p);
     const backends = endpointsOf(svc, p, world);
     // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in

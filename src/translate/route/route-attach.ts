@@ -31,7 +31,7 @@ export interface RouteParent {
 const SERVICE_ENTRY_GROUP = 'networking.istio.io';
 
 /** The key a parentRef names its parent by: `ns/name` for a Service, `ServiceEntry/ns/name` else. */
-function parentKey(ref: ParentReference, routeNs: string): string | undefined {
+export function parentKey(ref: ParentReference, routeNs: string): string | undefined {
   const group = parentRefGroup(ref);
   const ns = ref.namespace ?? routeNs;
   if (isCoreServiceRef(group, ref.kind)) return `${ns}/${ref.name}`;
@@ -88,7 +88,7 @@ export function attachedRoutes<K extends RouteKind>(
   const key = keyOfParent(parent);
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
-    ctx.reads.namespace(kind, ns);
+    ctx.reads.referencing(kind, ns, key);
     const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[], ns).get(key);
     for (const r of (candidates ?? []) as readonly Extract<AnyRoute, { kind: K }>[]) {
       const refs = r.spec?.parentRefs ?? [];
