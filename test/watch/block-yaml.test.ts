@@ -284,6 +284,11 @@ describe('the block YAML parser', () => {
       '\t',
       '?',
       '~',
+      '\u00a0',
+      '\u2028',
+      '\u0085',
+      'é',
+      '\r',
     ];
     let same = 0;
     let bailed = 0;
