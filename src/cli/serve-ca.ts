@@ -5,8 +5,8 @@ import { parseTrustedAccounts } from '../ca/node-authorizer';
 import type { RunningCa } from '../ca/setup';
 import { CommandError } from './errors';
 import { oneOf, parseDuration } from './flags';
-import { scoped } from './log';
-import type { Pipeline } from './pipeline';
+import { scoped } from '../server/log';
+import type { Pipeline } from '../server/pipeline';
 
 export const CA_FLAGS = {
   ca: { type: 'string', default: 'auto' },

@@ -8,7 +8,7 @@ import { CA_FLAGS, caFlags, type CaFlags } from './serve-ca';
 import { CommandError, UsageError } from './errors';
 import { NO_CLUSTER } from './kube-context';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS } from '../server/log';
 
 // serve's flags, usage and options: what it is asked to do, checked before anything starts.
 

@@ -17,19 +17,19 @@ import {
 } from '../xds';
 import { proxyAccess } from './proxy-auth';
 import { readTlsFiles, tlsCredentials, tlsCredentialsFrom } from './tls';
-import { startCa } from './serve-ca';
+import { startCa } from '../cli/serve-ca';
 import type { RunningCa } from '../ca/setup';
-import type { Command } from './commands';
-import { CommandError } from './errors';
+import type { Command } from '../cli/commands';
+import { CommandError } from '../cli/errors';
 import { createLogger, isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
-import { CLIENT_VERSION } from './version';
+import { CLIENT_VERSION } from '../cli/version';
 import { startPipeline, type Pipeline } from './pipeline';
 import { rejectzJson } from './pipeline-reject';
 import { startHeapCompaction } from './v8-heap';
 
-import { serveOptions, USAGE, type ServeOptions } from './serve-options';
+import { serveOptions, USAGE, type ServeOptions } from '../cli/serve-options';
 
-export type { ServeOptions } from './serve-options';
+export type { ServeOptions } from '../cli/serve-options';
 export interface RunningServer {
   xdsPort?: number;
   xdsTlsPort?: number;

@@ -17,7 +17,7 @@ import { ServeStep } from './pipeline-step';
 import { RejectGate } from './pipeline-reject';
 import type { Rejection } from '../translate/status/rejections';
 import type { Json } from '../envoy';
-import { CommandError } from './errors';
+import { CommandError } from '../cli/errors';
 import type { KubeSource } from '../watch/kube';
 import { withRefusals } from '../translate/status/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';

@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KubeSource } from '../watch/kube';
-import { CommandError } from './errors';
+import { CommandError } from '../cli/errors';
 
 /** A Kubernetes source, with a clear error when the kubeconfig cannot be read. */
 export function createKubeSource(opts: { kubeconfig?: string; config?: KubeConfig; log: Logger }): KubeSource {
