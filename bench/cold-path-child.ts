@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   // What `serve` loads before it starts its pipeline.
   /* eslint-disable @typescript-eslint/no-require-imports */
   require('../src/cli/main');
-  require('../src/server/server');
+  require('../src/cli/serve');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { DirectorySource } = await import('../src/watch/directory');
   const { AddressAssigningSource } = await import('../src/watch/address-source');

@@ -1,4 +1,4 @@
-// The glibc malloc settings the shipped server runs under (src/cli/runtime-env.ts),
+// The glibc malloc settings the shipped server runs under (src/server/runtime-env.ts),
 // which the benchmarks run the server under too unless told --default-malloc.
 import { spawnSync } from 'node:child_process';
 import { SHIPPED_MALLOC_ENV } from '../src/server/runtime-env';

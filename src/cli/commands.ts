@@ -1,7 +1,7 @@
 import { analyzeCommand } from './analyze';
 import { proxyConfigCommand } from './proxy-config';
 import { proxyStatusCommand } from './proxy-status';
-import { serveCommand } from '../server/server';
+import { serveCommand } from './serve';
 import { translateCommand } from './translate-cmd';
 import { versionCommand } from './version';
 import { completionCommand } from './completion';

@@ -17,19 +17,15 @@ import {
 } from '../xds';
 import { proxyAccess } from './proxy-auth';
 import { readTlsFiles, tlsCredentials, tlsCredentialsFrom } from './tls';
-import { startCa } from '../cli/serve-ca';
+import { startCa } from './ca';
 import type { RunningCa } from '../ca/setup';
-import type { Command } from '../cli/commands';
-import { CommandError } from '../cli/errors';
-import { createLogger, isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
-import { CLIENT_VERSION } from '../cli/version';
+import { SetupError } from './errors';
+import { isLogLevel, LOG_LEVELS, scoped, scopeLevels, setScopeLevel } from './log';
+import { VERSION } from '../version';
 import { startPipeline, type Pipeline } from './pipeline';
 import { rejectzJson } from './pipeline-reject';
-import { startHeapCompaction } from './v8-heap';
+import type { ServeOptions } from './options';
 
-import { serveOptions, USAGE, type ServeOptions } from '../cli/serve-options';
-
-export type { ServeOptions } from '../cli/serve-options';
 export interface RunningServer {
   xdsPort?: number;
   xdsTlsPort?: number;
@@ -109,7 +105,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
   let debug: Awaited<ReturnType<typeof startDebugServer>>;
   try {
     if (tlsOn && authenticators.length === 0) {
-      throw new CommandError(
+      throw new SetupError(
         '--xds-tls-port authenticates every stream: without a cluster to review tokens, give --tls-ca-file for client certificates',
       );
     }
@@ -251,7 +247,7 @@ function controlPlaneId(): string {
   return JSON.stringify({
     Component: 'istiod-lite',
     ID: process.env.POD_NAME || hostname(),
-    Info: { version: CLIENT_VERSION },
+    Info: { version: VERSION },
   });
 }
 
@@ -263,26 +259,3 @@ function hostPort(host: string, port: number): string {
 function isLoopbackAddress(host: string): boolean {
   return host === 'localhost' || isLoopback(host.replace(/^\[|\]$/g, ''));
 }
-
-export const serveCommand: Command = {
-  name: 'serve',
-  summary: 'run the control plane',
-  usage: USAGE,
-  async run(argv) {
-    const { opts, logLevel } = serveOptions(argv);
-    const log = createLogger(logLevel);
-    const compaction = startHeapCompaction({
-      onError: (err) => log.warn({ err }, 'V8 refused --compact-on-every-full-gc; heap compaction is off'),
-    });
-    const server = await startServer(opts, log);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info({ signal }, 'shutting down');
-        compaction.stop();
-        void server.stop().then(resolve);
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-    });
-  },
-};
