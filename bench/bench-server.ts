@@ -2,7 +2,7 @@
 // incremental translator feeding a snapshot cache behind a real xDS server.
 // With `serveStep`, each change also rebuilds the workload API and proxyless
 // views, exactly as `serve` does (ServeStep); without, only waypoints.
-import { ServeStep, type StepTimes } from '../src/cli/pipeline-step';
+import { ServeStep, type StepTimes } from '../src/server/pipeline-step';
 import { applyChanges, type Change, type World } from '../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
 import { SnapshotCache, XdsServer } from '../src/xds';

@@ -2,7 +2,7 @@
 // translation: module loading, the directory source's first scan (walk, read,
 // split, YAML parse, validation), the first World, the ambient index and the
 // object statuses. Each run is a fresh process under the shipped runtime
-// settings (src/cli/runtime-env.ts; `serve` passes V8 no flags of its own).
+// settings (src/server/runtime-env.ts; `serve` passes V8 no flags of its own).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { encodeCounts, decodeMessage, encodeMessage, messageType, TypeUrl, type PreparedResource } from '../src/envoy';
 import type { World } from '../src/model';
 import { buildAmbientIndex } from '../src/ambient';
-import { ServeStep } from '../src/cli/pipeline-step';
+import { ServeStep } from '../src/server/pipeline-step';
 import {
   DEFAULT_OPTIONS,
   IncrementalTranslator,

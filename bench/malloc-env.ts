@@ -1,7 +1,7 @@
-// The glibc malloc settings the shipped server runs under (src/cli/runtime-env.ts),
+// The glibc malloc settings the shipped server runs under (src/server/runtime-env.ts),
 // which the benchmarks run the server under too unless told --default-malloc.
 import { spawnSync } from 'node:child_process';
-import { SHIPPED_MALLOC_ENV } from '../src/cli/runtime-env';
+import { SHIPPED_MALLOC_ENV } from '../src/server/runtime-env';
 
 export { SHIPPED_MALLOC_ENV };
 

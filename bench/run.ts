@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os';
-import { startHeapCompaction } from '../src/cli/v8-heap';
+import { startHeapCompaction } from '../src/server/v8-heap';
 import { churnBench } from './churn-bench';
 import { coldPath } from './cold-path';
 import { dirEdit, w8 } from './dir-bench';

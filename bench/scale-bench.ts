@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
-import { ServeStep } from '../src/cli/pipeline-step';
+import { ServeStep } from '../src/server/pipeline-step';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
 import { SnapshotCache } from '../src/xds';
 import { shippedEnv } from './malloc-env';

@@ -3,7 +3,7 @@
 import { encodeCounts, TypeUrl } from '../src/envoy';
 import { applyChanges, EMPTY_WORLD, get as getObject, type KindName, type KubeObject, type World } from '../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
-import { ServeStep } from '../src/cli/pipeline-step';
+import { ServeStep } from '../src/server/pipeline-step';
 import { SnapshotCache } from '../src/xds';
 import { unchangedReencodes } from './encode-bench';
 import { generateMesh, nsName, svcName } from './mesh';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PUSH_ORDER, type PreparedResource } from '../src/envoy';
-import { ServeStep } from '../src/cli/pipeline-step';
+import { ServeStep } from '../src/server/pipeline-step';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll } from '../src/translate';
 import { SnapshotCache } from '../src/xds';
 import { buildFloor } from './floor';

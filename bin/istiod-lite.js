@@ -5,9 +5,9 @@ const { spawn } = require('node:child_process');
 
 let runtime;
 try {
-  runtime = require('../dist/src/cli/runtime-env.js');
+  runtime = require('../dist/src/server/runtime-env.js');
 } catch (e) {
-  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/src/cli/')) {
+  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/src/server/')) {
     process.stderr.write('error: istiod-lite is not built: run "npm run build" in the project first\n');
     process.exit(1);
   }
@@ -16,7 +16,7 @@ try {
 
 const args = process.argv.slice(2);
 if (runtime.needsMallocRestart(args, process.env, process.platform)) {
-  // `serve` runs under the image's malloc settings (src/cli/runtime-env.ts),
+  // `serve` runs under the image's malloc settings (src/server/runtime-env.ts),
   // which glibc reads only at start: start it again with them, pass signals
   // on, and end as it ends.
   const child = spawn(process.execPath, [...process.execArgv, __filename, ...args], {

@@ -6,8 +6,8 @@ import { analyzeWorld, formatMessage, type Message } from './analyze';
 import { fieldDiff, type FieldChange } from './diff-fields';
 import { describeRejection } from '../translate/status/status-rejections';
 import { WorkloadApiView } from '../translate/workload-api/workload-api-view';
-import { RejectGate } from './pipeline-reject';
-import { ZTUNNEL_KEY } from './proxy-key';
+import { RejectGate } from '../server/pipeline-reject';
+import { ZTUNNEL_KEY } from '../server/proxy-key';
 
 /** One resource that a proxy would receive differently. */
 export interface ResourceChange {

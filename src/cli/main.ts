@@ -1,4 +1,5 @@
 import { COMMANDS, findCommand } from './commands';
+import { SetupError } from '../server/errors';
 import { CommandError, EXIT_FAILURE, EXIT_USAGE, UsageError } from './errors';
 
 function usage(): string {
@@ -76,9 +77,9 @@ async function run(argv: string[]): Promise<void> {
       const where = cmd ? `istiod-lite ${cmd.name}${e.subcommand ? ` ${e.subcommand}` : ''}` : '';
       process.stderr.write(`error: ${e.message}${where ? ` (see "${where} --help")` : ''}\n`);
       process.exitCode = EXIT_USAGE;
-    } else if (e instanceof CommandError) {
+    } else if (e instanceof CommandError || e instanceof SetupError) {
       process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = e.exitCode;
+      process.exitCode = e instanceof CommandError ? e.exitCode : EXIT_FAILURE;
     } else {
       process.stderr.write(`error: ${describe(e)}\n`);
       if (process.env.ISTIOD_LITE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);

@@ -1,16 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { DEFAULT_DEPLOY, type WaypointDeployOptions } from '../controller/waypoint-objects';
+import { DEFAULT_DEPLOY } from '../controller/waypoint-objects';
 import { DEFAULT_WEBHOOK_CONFIG } from '../controller/webhook-config';
-import { DEFAULT_SCOPE, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE, type ControlPlaneScope } from '../model';
-import { CA_FLAGS, caFlags, type CaFlags } from './serve-ca';
+import { DEFAULT_SCOPE, DEFAULT_TRUST_DOMAIN, ROOT_NAMESPACE, TOKEN_AUDIENCE } from '../model';
+import { CA_FLAGS, caFlags } from './serve-ca';
 import { CommandError, UsageError } from './errors';
 import { NO_CLUSTER } from './kube-context';
 import { parse, parseDuration, parsePort, oneOf } from './flags';
-import { LOG_LEVELS } from './log';
+import { LOG_LEVELS } from '../server/log';
+import type { ServeOptions } from '../server/options';
 
-// serve's flags, usage and options: what it is asked to do, checked before anything starts.
+// serve's flags and usage, read into the server's options (server/options.ts): what it is
+// asked to do, checked before anything starts.
 
 export const USAGE = `usage: istiod-lite serve [flags]
 
@@ -121,34 +123,6 @@ const FLAGS = {
   revision: { type: 'string', default: DEFAULT_SCOPE.revision },
   ...CA_FLAGS,
 } as const;
-
-export interface ServeOptions {
-  kubeconfig?: string;
-  configDir?: string;
-  listenAddress: string;
-  /** Plaintext port; undefined: 15010 with manifests, off against a cluster; null: off. */
-  xdsPort?: number | null;
-  /** Address of the plaintext port (default 127.0.0.1: it trusts whoever reaches it). */
-  xdsAddress?: string;
-  xdsTlsPort: number;
-  tls?: { certFile: string; keyFile: string; caFile?: string };
-  /** Validating webhook: needs `tls`; caFile feeds the CA bundle of the named configuration. */
-  webhook?: { port: number; configName: string; caFile?: string };
-  /** Identities on the TLS port; defaults as in the usage text. */
-  auth?: { trustDomain: string; audiences: string[]; systemNamespace: string };
-  debugAddress: string;
-  debugPort: number;
-  exposeDebug?: boolean;
-  debounce: { quietMs: number; maxMs: number };
-  deploy?: WaypointDeployOptions;
-  lease?: { durationMs: number; renewMs: number };
-  /** The waypoint class, controller name and revision served (default: istiod's, default revision). */
-  scope?: ControlPlaneScope;
-  /** The certificate authority on the TLS port; undefined: off. */
-  ca?: CaFlags;
-  /** Translate every waypoint, not only the demanded ones. */
-  translateAll?: boolean;
-}
 
 export function serveOptions(argv: string[]): { opts: ServeOptions; logLevel: string } {
   const { values, positionals } = parse(argv, FLAGS, false);

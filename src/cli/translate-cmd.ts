@@ -4,7 +4,7 @@ import { oneOf, parse } from './flags';
 import { formatted, write } from './output';
 import { loadManifestFiles } from './world-loader';
 import { INPUT_FLAGS, INPUT_USAGE } from './manifest-input';
-import { rejectzJson } from './pipeline-reject';
+import { rejectzJson } from '../server/pipeline-reject';
 import { DEFAULT_OPTIONS, translateAll } from '../translate';
 import { withResolvedJwks } from '../jwks/resolver';
 import { renderWaypoint } from '../translate/render';

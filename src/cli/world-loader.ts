@@ -36,7 +36,7 @@ export interface LoadedWorld {
 export async function listCluster(target: KubeTarget): Promise<Change[]> {
   // Loaded here, not at the top: the Kubernetes client costs ~0.4 s to load, which every
   // command importing this module (serve --config-dir among them) would pay for nothing.
-  const { createKubeSource } = await import('./kube');
+  const { createKubeSource } = await import('../server/kube');
   const src = createKubeSource({ config: target.kc, log: pino({ level: 'silent' }) });
   const changes: Change[] = [];
   src.onChanges((c) => changes.push(...c));

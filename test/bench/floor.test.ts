@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PUSH_ORDER, type PreparedResource } from '../../src/envoy';
-import { ServeStep } from '../../src/cli/pipeline-step';
+import { ServeStep } from '../../src/server/pipeline-step';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
 import { SnapshotCache } from '../../src/xds';
 import { buildFloor } from '../../bench/floor';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, PROJECT_ROOT } from './serve-process';
-import { SHIPPED_MALLOC_ENV } from '../../src/cli/runtime-env';
+import { SHIPPED_MALLOC_ENV } from '../../src/server/runtime-env';
 import { until } from '../support/until';
 
 const linux = process.platform === 'linux';

@@ -48,7 +48,7 @@ describe('translate and analyze commands', () => {
   it('refuses at load a regex Envoy could not compile, naming file, line and field, and prints the rest', async () => {
     // Two layers keep such a regex from Envoy: the load-time parse refuses the
     // document (shown here), and the emitted-resource check behind it would hold
-    // back the RouteConfiguration (test/cli/reject-gate.test.ts,
+    // back the RouteConfiguration (test/server/reject-gate.test.ts,
     // test/translate/rejections.test.ts inject it past the first layer).
     // A lookahead: RE2 has none, so Envoy cannot compile the header match.
     const r = await translateEdited(

@@ -11,10 +11,10 @@ import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet 
 import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { ProxylessBuilder } from '../../src/translate/proxyless/proxyless-builder';
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
-import { ServeStep } from '../../src/cli/pipeline-step';
-import { SecretStep } from '../../src/cli/pipeline-secrets';
+import { ServeStep } from '../../src/server/pipeline-step';
+import { SecretStep } from '../../src/server/pipeline-secrets';
 import { buildSecrets, referencedCredentials } from '../../src/translate/waypoint/secrets';
-import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/cli/proxy-key';
+import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/server/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { SnapshotCache } from '../../src/xds';
 

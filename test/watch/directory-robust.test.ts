@@ -21,7 +21,7 @@ import { list, type Change, type World } from '../../src/model';
 import { DirectorySource, type DirectoryOptions } from '../../src/watch/directory';
 import { describeError } from '../../src/watch/source';
 import { ConfigStore } from '../../src/watch/store';
-import { startPipeline } from '../../src/cli/pipeline';
+import { startPipeline } from '../../src/server/pipeline';
 import { SnapshotCache } from '../../src/xds';
 import { until } from './poll';
 

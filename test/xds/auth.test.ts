@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { DebugTypeUrl, encodeMessage, TypeUrl } from '../../src/envoy';
 import { LABEL } from '../../src/model';
-import { proxyAccess } from '../../src/cli/proxy-auth';
-import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
-import { tlsCredentials } from '../../src/cli/tls';
+import { proxyAccess } from '../../src/server/proxy-auth';
+import { ZTUNNEL_KEY } from '../../src/server/proxy-key';
+import { tlsCredentials } from '../../src/server/tls';
 import { withBearer } from '../../src/cli/xds-query';
 import { isLoopback, mayReadDebug } from '../../src/debug/server';
 import {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { createLogger, scoped, scopeLevels, setScopeLevel } from '../../src/cli/log';
+import { createLogger, scoped, scopeLevels, setScopeLevel } from '../../src/server/log';
 
 /** A root logger writing JSON lines into an array. */
 function capture(level = 'info') {

@@ -4,8 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
-import { ServeStep } from '../../src/cli/pipeline-step';
-import { ZTUNNEL_KEY } from '../../src/cli/proxy-key';
+import { ServeStep } from '../../src/server/pipeline-step';
+import { ZTUNNEL_KEY } from '../../src/server/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';

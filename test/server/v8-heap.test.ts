@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startHeapCompaction } from '../../src/cli/v8-heap';
+import { startHeapCompaction } from '../../src/server/v8-heap';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

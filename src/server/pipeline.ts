@@ -17,7 +17,7 @@ import { ServeStep } from './pipeline-step';
 import { RejectGate } from './pipeline-reject';
 import type { Rejection } from '../translate/status/rejections';
 import type { Json } from '../envoy';
-import { CommandError } from './errors';
+import { SetupError } from './errors';
 import type { KubeSource } from '../watch/kube';
 import { withRefusals } from '../translate/status/refused-status';
 import { PipelineMetrics } from './pipeline-metrics';
@@ -90,7 +90,7 @@ async function chooseSource(
     return { source: kubeSource, kubeSource };
   }
   const dir = opts.configDir ?? bundledExample();
-  if (!existsSync(dir)) throw new CommandError(`--config-dir ${dir}: no such directory`);
+  if (!existsSync(dir)) throw new SetupError(`--config-dir ${dir}: no such directory`);
   // Files have no status to write allocated addresses to: they are derived on the way in.
   return { source: new AddressAssigningSource(new DirectorySource(dir, { log: scoped(log, 'manifests') })) };
 }
@@ -263,7 +263,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     try {
       log.info({ version: await kubeSource.probe() }, 'connected to Kubernetes');
     } catch (e) {
-      throw new CommandError(e instanceof Error ? e.message : String(e));
+      throw new SetupError(e instanceof Error ? e.message : String(e));
     }
   }
   await source.start();

@@ -6,8 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
-import { ServeStep } from '../../src/cli/pipeline-step';
-import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/cli/proxy-key';
+import { ServeStep } from '../../src/server/pipeline-step';
+import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/server/proxy-key';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
