@@ -570,6 +570,21 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      "a consistent-hash DestinationRule for the entry's host (hash policy on its route and cluster)",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'egress', namespace: NS0 },
+          spec: {
+            host: 'api.example.com',
+            trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: 'session', ttl: '60s' } } } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
       'local',

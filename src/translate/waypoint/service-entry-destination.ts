@@ -1,7 +1,7 @@
 import { get, type ServiceEntry } from '../../model';
 import type { WaypointContext } from '../context';
 import { ruleConfig } from './destination-ir';
-import { portPolicy, subsetPolicy, type DestinationRuleIndex } from './destination-rules';
+import { portPolicy, subsetPolicy, type MergedRule } from './destination-rules';
 import type { DestinationIR, EndpointIR, OutboundClusterIR } from '../ir';
 import { localityLbFor, localityWeighted, type EndpointWorkload } from './locality-lb';
 import { resolutionOf, serviceEntryEndpoints, type ServiceEntryPort } from './service-entries';
@@ -27,23 +27,20 @@ export function serviceEntryPortEndpoints(
 
 /**
  * cluster_waypoint.go: buildWaypointInboundVIP for an entry's host — the rule
- * (inbound lookup from the waypoint's namespace; the entry's namespace as
- * the service's), its port policy, the locality plan of the endpoints and,
+ * (the caller's inbound lookup from the waypoint's namespace, the entry's
+ * namespace as the service's), its port policy, the locality plan of the endpoints and,
  * for STATIC entries (EDS), a cluster per subset with the endpoints whose
  * labels it selects. DNS clusters carry their own endpoints: no subsets,
  * and no priorities, here (not yet).
  */
 export function serviceEntryDestination(
   ctx: WaypointContext,
-  rules: DestinationRuleIndex,
+  rule: MergedRule,
   se: ServiceEntry,
-  host: string,
   port: number,
   endpoints: readonly EndpointIR[],
   workloads: readonly EndpointWorkload[],
 ): DestinationIR | undefined {
-  const rule = rules.lookup(ctx.waypoint.namespace, host, se.metadata.namespace);
-  if (!rule) return undefined;
   const eds = resolutionOf(se) === 'STATIC';
   const policy = portPolicy(rule.trafficPolicy, port).policy;
   const subsets = [];
