@@ -853,6 +853,32 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      'a DNS entry with endpoints in two localities, and a rule with outlier detection and a subset',
+      () => [
+        upsert(
+          entry('dns-ranked', {
+            hosts: ['dns-ranked.example.com'],
+            resolution: 'DNS',
+            endpoints: [
+              { address: 'a.example.net', locality: 'r1/z1', labels: { v: '1' } },
+              { address: 'b.example.net', locality: 'r2/z1', labels: { v: '2' } },
+            ],
+          }),
+        ),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'dns-ranked', namespace: NS0 },
+          spec: {
+            host: 'dns-ranked.example.com',
+            trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } },
+            subsets: [{ name: 'one', labels: { v: '1' } }],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
       'the waypoint pod deleted',
       () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
       'local',

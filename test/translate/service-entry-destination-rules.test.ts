@@ -120,3 +120,123 @@ describe('a consistent-hash DestinationRule for a ServiceEntry host on its waypo
     assert.equal(cfg.idleTimeout, '300s');
   });
 });
+
+/** The addresses of a cluster's inline endpoints, with each locality group's priority. */
+function inline(c: J | undefined): [string, number][] {
+  const groups = ((c?.loadAssignment as J | undefined)?.endpoints ?? []) as J[];
+  return groups.flatMap((g) =>
+    (g.lbEndpoints as J[]).map(
+      (e) =>
+        [
+          ((e.endpoint as J).address as { socketAddress: { address: string } }).socketAddress.address,
+          g.priority ?? 0,
+        ] as [string, number],
+    ),
+  );
+}
+
+describe('a DestinationRule with subsets for a DNS ServiceEntry host on its waypoint', () => {
+  const zoned: KubeObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: 'node-a',
+        labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'waypoint-0',
+        namespace: 'egress',
+        labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'gold' },
+      },
+      spec: { nodeName: 'node-a' },
+      status: { phase: 'Running', podIP: '10.244.0.9' },
+    } as KubeObject,
+  ];
+  const api = entry('api', {
+    hosts: ['api.example.com'],
+    addresses: ['240.240.0.10'],
+    resolution: 'DNS',
+    endpoints: [
+      { address: 'far.example.net', locality: 'r2/z1', labels: { version: 'v1', tier: 'gold' } },
+      { address: 'near.example.net', locality: 'r1/z1', labels: { version: 'v2', tier: 'silver' } },
+    ],
+  });
+
+  it('builds a cluster per subset with every endpoint of the port, as NewCDSEndpointBuilder without the rule does (cluster_waypoint.go: buildWaypointInboundVIPCluster)', () => {
+    const r = run([
+      api,
+      rule('api.example.com', {
+        subsets: [{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } }],
+      }),
+    ]);
+    const v1 = byName(r, 'clusters', 'inbound-vip|80|http/v1|api.example.com');
+    assert.equal(v1?.type, 'STRICT_DNS');
+    assert.equal(v1?.lbPolicy, 'RANDOM');
+    assert.deepEqual(((v1?.metadata as J).filterMetadata as J).istio, {
+      services: [{ host: 'api.example.com', name: 'api.example.com', namespace: 'egress' }],
+      config: '/apis/networking.istio.io/v1/namespaces/egress/destination-rule/api',
+      subset: 'http/v1',
+    });
+    assert.deepEqual(
+      inline(v1)
+        .map(([a]) => a)
+        .sort(),
+      ['far.example.net', 'near.example.net'],
+    );
+  });
+
+  it("ranks the inline endpoints by the waypoint's locality under outlier detection (loadbalancer.go: ApplyLocalityLoadBalancer)", () => {
+    const r = run([
+      ...zoned,
+      api,
+      rule('api.example.com', {
+        trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } },
+        subsets: [{ name: 'v1', labels: { version: 'v1' } }],
+      }),
+    ]);
+    for (const name of ['inbound-vip|80|http|api.example.com', 'inbound-vip|80|http/v1|api.example.com'])
+      assert.deepEqual(
+        inline(byName(r, 'clusters', name)),
+        [
+          ['near.example.net', 0],
+          ['far.example.net', 1],
+        ],
+        name,
+      );
+  });
+
+  it('ranks nothing by failoverPriority there: applyFailoverPriorities has no wrapped endpoints for an inline assignment', () => {
+    const r = run([
+      ...zoned,
+      api,
+      rule('api.example.com', {
+        trafficPolicy: {
+          outlierDetection: { consecutive5xxErrors: 3 },
+          loadBalancer: { localityLbSetting: { failoverPriority: ['tier'] } },
+        },
+      }),
+    ]);
+    // By tier, far (gold, as the waypoint) would come first; the assignment is left as built.
+    assert.deepEqual(inline(byName(r, 'clusters', 'inbound-vip|80|http|api.example.com')), [
+      ['near.example.net', 0],
+      ['far.example.net', 0],
+    ]);
+  });
+
+  it('leaves a DYNAMIC_DNS cluster its CLUSTER_PROVIDED balancing under a consistent hash, subsets included', () => {
+    const r = run([
+      entry('wild', { hosts: ['*.wild.example.com'], resolution: 'DYNAMIC_DNS' }),
+      rule('*.wild.example.com', {
+        trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
+        subsets: [{ name: 'blue', labels: { color: 'blue' } }],
+      }),
+    ]);
+    for (const name of ['inbound-vip|80|http|*.wild.example.com', 'inbound-vip|80|http/blue|*.wild.example.com'])
+      assert.equal(byName(r, 'clusters', name)?.lbPolicy, 'CLUSTER_PROVIDED', name);
+  });
+});

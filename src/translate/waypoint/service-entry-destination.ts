@@ -1,9 +1,9 @@
-import { get, type ServiceEntry } from '../../model';
+import { get, type ServiceEntry, type TrafficPolicy } from '../../model';
 import type { WaypointContext } from '../context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, subsetPolicy, type MergedRule } from './destination-rules';
 import type { DestinationIR, EndpointIR, OutboundClusterIR } from '../ir';
-import { localityLbFor, localityWeighted, type EndpointWorkload } from './locality-lb';
+import { localityLbFor, localityWeighted, type EndpointWorkload, type LocalityLbIR } from './locality-lb';
 import { resolutionOf, serviceEntryEndpoints, type ServiceEntryPort } from './service-entries';
 
 // A DestinationRule on the chains a waypoint serves for a ServiceEntry host,
@@ -28,10 +28,19 @@ export function serviceEntryPortEndpoints(
 /**
  * cluster_waypoint.go: buildWaypointInboundVIP for an entry's host — the rule
  * (the caller's inbound lookup from the waypoint's namespace, the entry's
- * namespace as the service's), its port policy, the locality plan of the endpoints and,
- * for STATIC entries (EDS), a cluster per subset with the endpoints whose
- * labels it selects. DNS clusters carry their own endpoints: no subsets,
- * and no priorities, here (not yet).
+ * namespace as the service's), its port policy, a cluster per subset
+ * whatever the resolution, and the locality plan of the endpoints.
+ *
+ * STATIC entries are EDS: a subset's cluster has the endpoints whose labels
+ * it selects (endpoint_builder.go: BuildClusterLoadAssignment). DNS clusters
+ * carry their endpoints, built by buildWaypointInboundVIPCluster through
+ * NewCDSEndpointBuilder without the rule, so no subset labels filter them:
+ * every subset's cluster lists all the port's endpoints. Their locality plan
+ * is applied to that inline assignment (loadbalancer.go:
+ * LocalityLBSettings.ApplyToCluster), but without the wrapped endpoints
+ * failoverPriority ranks nothing there (applyFailoverPriorities returns at
+ * once); `distribute` and `failover` apply. DYNAMIC_DNS and NONE clusters
+ * have no endpoints to shape.
  */
 export function serviceEntryDestination(
   ctx: WaypointContext,
@@ -41,19 +50,23 @@ export function serviceEntryDestination(
   endpoints: readonly EndpointIR[],
   workloads: readonly EndpointWorkload[],
 ): DestinationIR | undefined {
-  const eds = resolutionOf(se) === 'STATIC';
+  const resolution = resolutionOf(se);
+  const eds = resolution === 'STATIC';
+  const dns = resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN';
+  const plan = (p: TrafficPolicy | undefined, eps: readonly EndpointIR[], wls: readonly EndpointWorkload[]) =>
+    eds ? localityLbFor(ctx, p, eps, wls) : dns ? withoutRanks(localityLbFor(ctx, p, eps, [])) : undefined;
   const policy = portPolicy(rule.trafficPolicy, port).policy;
   const subsets = [];
-  for (const s of eds ? rule.subsets : []) {
+  for (const s of rule.subsets) {
     const want = Object.entries(s.labels ?? {});
     const keep = (i: number) => {
+      if (!eds) return true;
       const labels = workloads[i]?.metadata.labels ?? {};
       return want.every(([k, v]) => labels[k] === v);
     };
     const picked = endpoints.filter((_, i) => keep(i));
     const sp = subsetPolicy(rule.trafficPolicy, s.trafficPolicy, port);
-    const lb = localityLbFor(
-      ctx,
+    const lb = plan(
       sp,
       picked,
       workloads.filter((_, i) => keep(i)),
@@ -67,7 +80,7 @@ export function serviceEntryDestination(
     });
   }
   if (!policy && subsets.length === 0) return undefined;
-  const lb = eds ? localityLbFor(ctx, policy, endpoints, workloads) : undefined;
+  const lb = plan(policy, endpoints, workloads);
   return {
     config: ruleConfig(rule),
     subsets,
@@ -75,6 +88,13 @@ export function serviceEntryDestination(
     ...(lb ? { localityLb: lb } : {}),
     ...(localityWeighted(ctx, policy, undefined) ? { localityWeighted: true as const } : {}),
   };
+}
+
+/** A plan for a DNS cluster's inline endpoints: failoverPriority ranks dropped (see above); none if nothing is left. */
+function withoutRanks(plan: LocalityLbIR | undefined): LocalityLbIR | undefined {
+  if (!plan?.ranks) return plan;
+  const { ranks: _ranks, ...rest } = plan;
+  return rest.distribute || rest.localityFailover ? rest : undefined;
 }
 
 /** The labels of each endpoint of an outbound ServiceEntry cluster, in the order its endpoints were built. */
