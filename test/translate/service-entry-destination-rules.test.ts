@@ -240,3 +240,48 @@ describe('a DestinationRule with subsets for a DNS ServiceEntry host on its wayp
       assert.equal(byName(r, 'clusters', name)?.lbPolicy, 'CLUSTER_PROVIDED', name);
   });
 });
+
+describe('a ServiceEntry host no DestinationRule names', () => {
+  it("takes the mesh config's locality distribution, on a DNS cluster's inline endpoints too (loadbalancer.go: GetEffectiveLbSetting)", () => {
+    const r = run([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh: 'localityLbSetting:\n  distribute:\n  - from: r1/*\n    to: {"r1/*": 80, "r2/*": 20}\n' },
+      } as KubeObject,
+      {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: 'node-a',
+          labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'waypoint-0',
+          namespace: 'egress',
+          labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+        },
+        spec: { nodeName: 'node-a' },
+        status: { phase: 'Running', podIP: '10.244.0.9' },
+      } as KubeObject,
+      entry('api', {
+        hosts: ['api.example.com'],
+        addresses: ['240.240.0.10'],
+        resolution: 'DNS',
+        endpoints: [
+          { address: 'near.example.net', locality: 'r1/z1' },
+          { address: 'far.example.net', locality: 'r2/z1' },
+        ],
+      }),
+    ]);
+    const c = byName(r, 'clusters', 'inbound-vip|80|http|api.example.com');
+    const weights = ((c?.loadAssignment as J).endpoints as J[]).map((g) => g.loadBalancingWeight);
+    assert.deepEqual(weights, [80, 20]);
+    assert.deepEqual((c?.commonLbConfig as J).localityWeightedLbConfig, {});
+  });
+});

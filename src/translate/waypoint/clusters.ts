@@ -225,7 +225,7 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         if (!usesEds(svc)) {
           const vip = vipOf();
           const build = () => {
-            const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb);
+            const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb ?? p.localityLb);
             return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
           };
           out.push({ name: eds.name, input: [svc, p, proto], build });

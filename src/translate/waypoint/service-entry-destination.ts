@@ -2,7 +2,7 @@ import { get, type ServiceEntry, type TrafficPolicy } from '../../model';
 import type { WaypointContext } from '../context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, subsetPolicy, type MergedRule } from './destination-rules';
-import type { DestinationIR, EndpointIR, OutboundClusterIR } from '../ir';
+import type { DestinationIR, EndpointIR, OutboundClusterIR, ServiceEntryResolution } from '../ir';
 import { localityLbFor, localityWeighted, type EndpointWorkload, type LocalityLbIR } from './locality-lb';
 import { resolutionOf, serviceEntryEndpoints, type ServiceEntryPort } from './service-entries';
 
@@ -52,9 +52,8 @@ export function serviceEntryDestination(
 ): DestinationIR | undefined {
   const resolution = resolutionOf(se);
   const eds = resolution === 'STATIC';
-  const dns = resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN';
   const plan = (p: TrafficPolicy | undefined, eps: readonly EndpointIR[], wls: readonly EndpointWorkload[]) =>
-    eds ? localityLbFor(ctx, p, eps, wls) : dns ? withoutRanks(localityLbFor(ctx, p, eps, [])) : undefined;
+    planFor(ctx, resolution, p, eps, wls);
   const policy = portPolicy(rule.trafficPolicy, port).policy;
   const subsets = [];
   for (const s of rule.subsets) {
@@ -87,6 +86,42 @@ export function serviceEntryDestination(
     ...(policy ? { policy } : {}),
     ...(lb ? { localityLb: lb } : {}),
     ...(localityWeighted(ctx, policy, undefined) ? { localityWeighted: true as const } : {}),
+  };
+}
+
+/** The locality plan of an entry's cluster by resolution (see above). */
+function planFor(
+  ctx: WaypointContext,
+  resolution: ServiceEntryResolution,
+  policy: TrafficPolicy | undefined,
+  endpoints: readonly EndpointIR[],
+  workloads: readonly EndpointWorkload[],
+): LocalityLbIR | undefined {
+  if (resolution === 'STATIC') return localityLbFor(ctx, policy, endpoints, workloads);
+  if (resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN')
+    return withoutRanks(localityLbFor(ctx, policy, endpoints, []));
+  return undefined;
+}
+
+/**
+ * The locality plan and cluster setting of an entry port no rule's policy
+ * applies to: the mesh config's setting (loadbalancer.go:
+ * GetEffectiveLbSetting with no DestinationRule), as for a Service's port
+ * (destination-ir.ts: portLocalityLb). A DYNAMIC_DNS cluster takes none
+ * (buildWaypointInboundVIPCluster skips applyLoadBalancer for it).
+ */
+export function serviceEntryLocality(
+  ctx: WaypointContext,
+  se: ServiceEntry,
+  endpoints: readonly EndpointIR[],
+  workloads: readonly EndpointWorkload[],
+): { localityLb?: LocalityLbIR; localityWeighted?: true } {
+  const resolution = resolutionOf(se);
+  if (resolution === 'DYNAMIC_DNS') return {};
+  const lb = planFor(ctx, resolution, undefined, endpoints, workloads);
+  return {
+    ...(lb ? { localityLb: lb } : {}),
+    ...(localityWeighted(ctx, undefined, undefined) ? { localityWeighted: true as const } : {}),
   };
 }
 

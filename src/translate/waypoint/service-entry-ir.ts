@@ -6,7 +6,7 @@ import { tcpRoutesFor } from '../route/tcp-routes';
 import type { RouteParent } from '../route/route-attach';
 import type { DestinationRuleIndex } from './destination-rules';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
-import { serviceEntryDestination, serviceEntryPortEndpoints } from './service-entry-destination';
+import { serviceEntryDestination, serviceEntryLocality, serviceEntryPortEndpoints } from './service-entry-destination';
 import { chainKind } from '../services';
 import { portServed, racesFirstConnect, resolutionOf, serviceEntryProtocol, waypointVips } from './service-entries';
 
@@ -57,6 +57,7 @@ export function serviceEntryIRs(
         for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
         const { endpoints, workloads } = serviceEntryPortEndpoints(ctx, se, host, p);
         const destination = rule && serviceEntryDestination(ctx, rule, se, p.number, endpoints, workloads);
+        const locality = destination ? {} : serviceEntryLocality(ctx, se, endpoints, workloads);
         const tcpProxy = rules && protocol !== 'http' ? tcpProxyFor(ctx, rules, host, tcp.tcp) : undefined;
         ports.push({
           port: p.number,
@@ -68,6 +69,7 @@ export function serviceEntryIRs(
           tcpRoutes: tcp.tcp,
           policy,
           ...(destination ? { destination } : {}),
+          ...locality,
           ...(hash ? { defaultHash: hash } : {}),
           ...(tcpProxy ? { tcpProxy } : {}),
         });
