@@ -612,6 +612,21 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      "a consistent-hash DestinationRule for the entry's host (hash policy on its route and cluster)",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'egress', namespace: NS0 },
+          spec: {
+            host: 'api.example.com',
+            trafficPolicy: { loadBalancer: { consistentHash: { httpCookie: { name: 'session', ttl: '60s' } } } },
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
       'local',
@@ -875,6 +890,32 @@ describe('incremental translation matches a full translation', () => {
         upsert({
           ...obj('WorkloadEntry', NS0, 'r-1'),
           spec: { address: '10.250.1.1', labels: { app: 'ranked', tier: 'core' }, locality: 'r3/z1' },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'a DNS entry with endpoints in two localities, and a rule with outlier detection and a subset',
+      () => [
+        upsert(
+          entry('dns-ranked', {
+            hosts: ['dns-ranked.example.com'],
+            resolution: 'DNS',
+            endpoints: [
+              { address: 'a.example.net', locality: 'r1/z1', labels: { v: '1' } },
+              { address: 'b.example.net', locality: 'r2/z1', labels: { v: '2' } },
+            ],
+          }),
+        ),
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'dns-ranked', namespace: NS0 },
+          spec: {
+            host: 'dns-ranked.example.com',
+            trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } },
+            subsets: [{ name: 'one', labels: { v: '1' } }],
+          },
         }),
       ],
       'local',

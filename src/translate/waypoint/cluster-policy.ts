@@ -208,7 +208,13 @@ export function applyLocalityWeighted(c: Cluster, on: boolean): void {
  * weighted balancing when `localityWeighted` says so.
  */
 export function applyLoadBalancer(c: Cluster, lb: LoadBalancerSettings | undefined, localityWeighted = false): void {
+  // A dynamic forward proxy cluster keeps its own balancing; an original-destination one only takes the locality config.
+  if (c.lb_policy === 'CLUSTER_PROVIDED' && c.type !== 'ORIGINAL_DST') return;
   applyLocalityWeighted(c, localityWeighted);
+  if (c.type === 'ORIGINAL_DST') {
+    c.lb_policy = 'CLUSTER_PROVIDED';
+    return;
+  }
   delete c.least_request_lb_config;
   const warm = slowStart(lb);
   switch (lb?.simple) {
@@ -223,6 +229,7 @@ export function applyLoadBalancer(c: Cluster, lb: LoadBalancerSettings | undefin
       c.lb_policy = 'CLUSTER_PROVIDED';
       c.type = 'ORIGINAL_DST';
       delete c.eds_cluster_config;
+      delete c.load_assignment;
       break;
     default:
       c.lb_policy = 'LEAST_REQUEST';

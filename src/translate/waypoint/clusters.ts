@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { IstioProtocol, WaypointIR } from '../ir';
+import type { IstioProtocol, ServicePortIR, WaypointIR } from '../ir';
 import { sdsSecret, seconds } from '../common';
 import {
   defaultCircuitBreakers,
@@ -225,7 +225,7 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         if (!usesEds(svc)) {
           const vip = vipOf();
           const build = () => {
-            const base = serviceEntryCluster(eds.name, svc, p, proto);
+            const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb ?? p.localityLb);
             return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
           };
           out.push({ name: eds.name, input: [svc, p, proto], build });
@@ -243,17 +243,28 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         else out.push(new EdsRecipe(eds));
         // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
         for (const s of d?.subsets ?? []) {
+          const subVipOf = () => ({
+            ...vipOf(),
+            subset: `${proto}/${s.name}`,
+            ...(s.policy ? { policy: s.policy } : {}),
+            localityWeighted: s.localityWeighted === true,
+          });
+          if (!usesEds(svc)) {
+            // A DNS, DYNAMIC_DNS or passthrough cluster of its own per subset, its endpoints (DNS) inline.
+            const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
+            const subVip = subVipOf();
+            const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
+            const build = () =>
+              vipClusterWithPolicy(serviceEntryCluster(name, svc, sp, subVip.subset, s.localityLb), subVip);
+            out.push({ name, input: [svc, p, proto, s], build });
+            continue;
+          }
           const sub: EdsInput = {
             ...eds,
             name: names.inboundVip(p.port, proto, svc.hostname, s.name),
             subset: undefined,
           };
-          const subVip = {
-            ...vipOf(),
-            subset: `${proto}/${s.name}`,
-            ...(s.policy ? { policy: s.policy } : {}),
-            localityWeighted: s.localityWeighted === true,
-          };
+          const subVip = subVipOf();
           out.push({
             name: sub.name,
             input: [sub, subVip],

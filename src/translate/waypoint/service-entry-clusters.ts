@@ -9,6 +9,7 @@ import {
   waypointInternalUpstream,
 } from './cluster-defaults';
 import { assignment } from './endpoints';
+import type { LocalityLbIR } from './locality-lb';
 import * as names from '../names';
 
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
@@ -61,7 +62,7 @@ function common(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
  * (serviceentry/conversion.go: mergeServicesInstancesByNamespaceHost keeps
  * one for DNS_ROUND_ROBIN; Envoy refuses more under the race strategy too).
  */
-function dnsCluster(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
+function dnsCluster(name: string, svc: ServiceIR, p: ServicePortIR, plan?: LocalityLbIR): Cluster {
   const se = svc.serviceEntry;
   const logical = se?.resolution === 'DNS_ROUND_ROBIN' || se?.raceFirstConnect === true;
   const endpoints = logical ? p.endpoints.slice(0, 1) : p.endpoints;
@@ -79,7 +80,7 @@ function dnsCluster(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
     },
     dns_refresh_rate: seconds(DNS_REFRESH_MS),
     respect_dns_ttl: true,
-    load_assignment: assignment(name, endpoints),
+    load_assignment: assignment(name, endpoints, plan),
   };
 }
 
@@ -117,18 +118,30 @@ function passthroughCluster(name: string, svc: ServiceIR, p: ServicePortIR): Clu
 }
 
 /**
- * The cluster of one chain of a ServiceEntry host that is not EDS, with the
- * chain as `istio.subset` as on every inbound-vip cluster (cluster_waypoint.go).
+ * The cluster of one chain (or chain and subset) of a ServiceEntry host that
+ * is not EDS, with the chain as `istio.subset` as on every inbound-vip cluster
+ * (cluster_waypoint.go), and a DNS cluster's endpoints shaped by the
+ * waypoint's locality (`plan`; cluster_traffic_policy.go: applyLoadBalancer
+ * applies it to the cluster's own load assignment).
  */
-export function serviceEntryCluster(name: string, svc: ServiceIR, p: ServicePortIR, subset: string): Cluster {
-  return { ...byResolution(name, svc, p), metadata: serviceMetadata(svc.hostname, svc.name, svc.namespace, subset) };
+export function serviceEntryCluster(
+  name: string,
+  svc: ServiceIR,
+  p: ServicePortIR,
+  subset: string,
+  plan?: LocalityLbIR,
+): Cluster {
+  return {
+    ...byResolution(name, svc, p, plan),
+    metadata: serviceMetadata(svc.hostname, svc.name, svc.namespace, subset),
+  };
 }
 
-function byResolution(name: string, svc: ServiceIR, p: ServicePortIR): Cluster {
+function byResolution(name: string, svc: ServiceIR, p: ServicePortIR, plan?: LocalityLbIR): Cluster {
   switch (svc.serviceEntry?.resolution) {
     case 'DNS':
     case 'DNS_ROUND_ROBIN':
-      return dnsCluster(name, svc, p);
+      return dnsCluster(name, svc, p, plan);
     case 'DYNAMIC_DNS':
       return dfpCluster(name, svc, p);
     default:

@@ -5,7 +5,8 @@ import { httpRoutesFor } from '../route/http-routes';
 import { tcpRoutesFor } from '../route/tcp-routes';
 import type { RouteParent } from '../route/route-attach';
 import type { DestinationRuleIndex } from './destination-rules';
-import { serviceEntryDestination, serviceEntryPortEndpoints } from './service-entry-destination';
+import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
+import { serviceEntryDestination, serviceEntryLocality, serviceEntryPortEndpoints } from './service-entry-destination';
 import { chainKind } from '../services';
 import { portServed, racesFirstConnect, resolutionOf, serviceEntryProtocol, waypointVips } from './service-entries';
 
@@ -13,7 +14,10 @@ import { portServed, racesFirstConnect, resolutionOf, serviceEntryProtocol, wayp
  * The services a waypoint builds for its ServiceEntries: one per host, named
  * by the host in the entry's namespace (conversion.go: convertServices,
  * `Attributes.Name = host`), with the routes whose parent is the entry and
- * the policies whose target is (`ServiceEntry/<ns>/<name>` in `policyOf`).
+ * the policies whose target is (`ServiceEntry/<ns>/<name>` in `policyOf`),
+ * and the host's DestinationRule on its clusters, route hash policies and
+ * tcp_proxy as for a Service (listener_waypoint.go: buildWaypointInternal
+ * builds an entry's chains as a Service's).
  * A host two entries declare is served once, from the first entry in
  * namespace/name order, as istiod keys a waypoint's services by hostname.
  */
@@ -40,6 +44,9 @@ export function serviceEntryIRs(
       if (taken.has(host)) continue;
       taken.add(host);
       const parent: RouteParent = { kind: 'ServiceEntry', namespace: ns, name: se.metadata.name, hostname: host };
+      // The inbound lookup, as for a Service's chains (the entry's namespace as the service's).
+      const rule = rules?.lookup(ctx.waypoint.namespace, host, ns);
+      const hash = defaultHash(rule);
       const ports: ServicePortIR[] = [];
       for (const p of se.spec?.ports ?? []) {
         const proto = serviceEntryProtocol(p);
@@ -49,17 +56,22 @@ export function serviceEntryIRs(
         const tcp = protocol === 'http' ? { tcp: [], outbound: [] } : tcpRoutesFor(ctx, parent, { port: p.number });
         for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
         const { endpoints, workloads } = serviceEntryPortEndpoints(ctx, se, host, p);
-        const destination = rules && serviceEntryDestination(ctx, rules, se, host, p.number, endpoints, workloads);
+        const destination = rule && serviceEntryDestination(ctx, rule, se, p.number, endpoints, workloads);
+        const locality = destination ? {} : serviceEntryLocality(ctx, se, endpoints, workloads);
+        const tcpProxy = rules && protocol !== 'http' ? tcpProxyFor(ctx, rules, host, tcp.tcp) : undefined;
         ports.push({
           port: p.number,
           name: p.name,
           protocol,
           istioProtocol: proto,
           endpoints,
-          httpRoutes: http.routes,
+          httpRoutes: rules ? withHashPolicies(ctx, rules, http.routes) : http.routes,
           tcpRoutes: tcp.tcp,
           policy,
           ...(destination ? { destination } : {}),
+          ...locality,
+          ...(hash ? { defaultHash: hash } : {}),
+          ...(tcpProxy ? { tcpProxy } : {}),
         });
       }
       out.push({
