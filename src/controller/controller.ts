@@ -209,16 +209,22 @@ export class WaypointController {
     for (const s of statuses) {
       if (!this.elector.isLeader) return;
       if (s.kind === 'Gateway') {
-        const gw = list(world, 'Gateway').find(
-          (g) => g.metadata.namespace === s.namespace && g.metadata.name === s.name,
-        );
+        const gw = get(world, 'Gateway', s.namespace, s.name);
         if (!gw || !this.ours(world, gw)) continue;
         const gs = waypointGatewayStatus(world, gw, this.opts.domain);
-        // Conditions the translation adds (a resource Envoy would reject) are kept beside Programmed.
-        const extra = (s.conditions ?? []).filter((c) => c.type === ENVOY_ACCEPTED);
+        // Accepted is the translator's; Programmed goes after it, before what
+        // the translation adds (a resource Envoy would reject).
+        const conds = s.conditions ?? [];
         await this.writer.status(
           world,
-          { ...s, conditions: [...gs.conditions, ...extra] },
+          {
+            ...s,
+            conditions: [
+              ...conds.filter((c) => c.type !== ENVOY_ACCEPTED),
+              gs.programmed,
+              ...conds.filter((c) => c.type === ENVOY_ACCEPTED),
+            ],
+          },
           { addresses: gs.addresses },
         );
       } else {

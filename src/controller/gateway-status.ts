@@ -3,10 +3,13 @@ import { serviceHostname } from '../translate/names';
 
 export interface GatewayStatus {
   addresses: { type: string; value: string }[];
-  conditions: Condition[];
+  programmed: Condition;
 }
 
 /**
+ * What the controller adds to a waypoint Gateway's status: its addresses and
+ * Programmed. Accepted (and the listeners') comes from the translator's
+ * status pass (translate/status: gatewayStatuses), the one place it is decided.
  * A waypoint is Programmed once its Service exists and has a ready endpoint
  * on the HBONE port; until then ztunnel cannot send it anything.
  */
@@ -21,38 +24,30 @@ export function waypointGatewayStatus(world: World, gw: Gateway, domain = 'clust
       (s.ports ?? []).some((p) => p.port === 15008) &&
       (s.endpoints ?? []).some((e) => e.conditions?.ready !== false && e.addresses.length > 0),
   );
-  const programmed = Boolean(svc && ip && ready);
-  const cond = (type: string, ok: boolean, reason: string, message: string): Condition => ({
-    type,
-    status: ok ? 'True' : 'False',
-    reason,
-    message,
-    ...(gen !== undefined ? { observedGeneration: gen } : {}),
-  });
+  const host = serviceHostname(gw.metadata.name, ns, domain);
+  const programmed: Condition =
+    svc && ip && ready
+      ? {
+          type: 'Programmed',
+          status: 'True',
+          reason: 'Programmed',
+          message: `Resource programmed, assigned to service(s) ${host}:15008`,
+        }
+      : {
+          type: 'Programmed',
+          status: 'False',
+          reason: 'AddressNotUsable',
+          message: svc
+            ? `waypoint Service ${ns}/${gw.metadata.name} has no ready endpoint on port 15008 yet`
+            : `waypoint Service ${ns}/${gw.metadata.name} does not exist yet`,
+        };
   return {
     addresses: ip
       ? [
           { type: 'IPAddress', value: ip },
-          { type: 'Hostname', value: serviceHostname(gw.metadata.name, ns, domain) },
+          { type: 'Hostname', value: host },
         ]
       : [],
-    conditions: [
-      cond('Accepted', true, 'Accepted', 'Resource accepted'),
-      programmed
-        ? cond(
-            'Programmed',
-            true,
-            'Programmed',
-            'Resource programmed, assigned to service(s) ' + serviceHostname(gw.metadata.name, ns, domain) + ':15008',
-          )
-        : cond(
-            'Programmed',
-            false,
-            'AddressNotUsable',
-            svc
-              ? `waypoint Service ${ns}/${gw.metadata.name} has no ready endpoint on port 15008 yet`
-              : `waypoint Service ${ns}/${gw.metadata.name} does not exist yet`,
-          ),
-    ],
+    programmed: gen !== undefined ? { ...programmed, observedGeneration: gen } : programmed,
   };
 }

@@ -191,6 +191,11 @@ describe(
         ['IPAddress', 'Hostname'],
       );
       assert.equal(gw.status.addresses[1].value, 'waypoint.default.svc.cluster.local');
+      // Accepted is decided once, by the translator's status pass; the controller adds Programmed after it.
+      assert.deepEqual(
+        (gw.status.conditions as Any[]).map((c) => `${c.type}=${c.status}:${c.reason}`),
+        ['Accepted=True:Accepted', 'Programmed=True:Programmed'],
+      );
       const route = (await until(
         () =>
           (srv.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'reviews') as Any)?.status?.parents &&
