@@ -336,7 +336,7 @@ export function buildWorkloadApi(
     namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
-    reuse.prepare(message, name, msg, () => msg);
+    reuse.prepare(message, { name, input: msg, build: () => msg });
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   for (const svc of of('Service')) {
@@ -347,7 +347,11 @@ export function buildWorkloadApi(
       serviceMsg(svc, world, index, opts),
     );
     addresses.push(
-      reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
+      reuse.prepare('istio.workload.Address', {
+        name: serviceResourceName(svc, opts.domain),
+        input: m,
+        build: () => ({ service: m }),
+      }),
     );
   }
   for (const pod of of('Pod')) {
@@ -356,7 +360,9 @@ export function buildWorkloadApi(
       workloadMsg(pod, world, index, opts),
     );
     // `w` is the input of both: an unchanged pod keeps the same message object.
-    addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
+    addresses.push(
+      reuse.prepare('istio.workload.Address', { name: w.uid ?? '', input: w, build: () => ({ workload: w }) }),
+    );
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {
