@@ -2,7 +2,8 @@ import { nodeObjectOf, workloadLocality } from '../locality';
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../../ambient';
 import { waypointExtras } from '../../ambient/canary';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../../envoy';
-import { ipBytes } from './ip-bytes';
+import { ipBytes, ownBytes } from './ip-bytes';
+import { checkedValue, isIpAddress, maskedBytes, parseCidr } from '../../model/values';
 import {
   get,
   inNamespace,
@@ -23,7 +24,6 @@ import type { TranslateOptions } from '../context';
 import { HBONE_PORT, serviceHostname } from '../names';
 import { hostnameOf, vipsOf } from '../services';
 import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../waypoint/service-entries';
-import ipaddr from 'ipaddr.js';
 import type { IstioProtocol } from '../ir';
 import { targetRefsOf } from '../policy/targeting';
 import { authorizationMsg } from './ztunnel-authz';
@@ -47,8 +47,6 @@ export function serviceResourceName(svc: Service, domain: string): string {
   return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
 }
 
-const isIp = (v: string) => /^[\d.]+$|:/.test(v);
-
 /**
  * How ztunnel reaches a waypoint (waypoints.go: getGatewayAddress): the
  * Gateway's Hostname status address when it has one (a hostname is a steadier
@@ -61,7 +59,7 @@ function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
   const host = status.find((a) => a.type === 'Hostname' && a.value !== '');
   if (host) return { hostname: { namespace: wp.namespace, hostname: host.value }, hbone_mtls_port: HBONE_PORT };
   // The Gateway API defaults an address's type to IPAddress.
-  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIp(a.value))?.value;
+  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIpAddress(a.value))?.value;
   if (ip) return { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT };
   return {
     hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
@@ -268,10 +266,8 @@ function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, o
 /** helpers.go: toNetworkAddressFromCidr — a range as its masked address and length. */
 function networkAddress(a: string): NonNullable<ServiceMsg['addresses']>[number] {
   if (!a.includes('/')) return { network: '', address: ipBytes(a) };
-  const [ip, bits] = ipaddr.parseCIDR(a);
-  const kind = ip.kind() === 'ipv6' ? ipaddr.IPv6 : ipaddr.IPv4;
-  const masked = kind.networkAddressFromCIDR(a).toString();
-  return { network: '', address: ipBytes(masked), length: bits };
+  const c = checkedValue(parseCidr, a);
+  return { network: '', address: ownBytes(maskedBytes(c)), length: c.prefixLen };
 }
 
 /** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */
@@ -282,7 +278,7 @@ function workloadEntryMsg(
   opts: TranslateOptions,
 ): WorkloadMsg | undefined {
   const addr = we.spec?.address;
-  if (!addr || !isIp(addr)) return undefined;
+  if (!addr || !isIpAddress(addr)) return undefined;
   const ns = we.metadata.namespace;
   const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
