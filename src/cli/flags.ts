@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors';
+import { parseGoDuration } from '../model/values';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -30,25 +31,11 @@ function parseProblem(e: unknown): string {
   }
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * A Go duration ("100ms", "90s", "1m30s", "1.5h") in milliseconds, as
- * istioctl's flags take them (Go time.ParseDuration); "0" alone needs no unit.
- */
+/** A Go duration flag ("100ms", "90s", "1m30s", "1.5h") in milliseconds (values.ts: parseGoDuration). */
 export function parseDuration(flag: string, value: string): number {
-  const v = value.trim();
-  if (v === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let ms = 0;
-  let at = 0;
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    ms += Number(m[1]) * (UNITS[m[2]!] ?? 1);
-    at = re.lastIndex;
-  }
-  if (v === '' || at !== v.length)
-    throw new UsageError(`--${flag}: "${value}" is not a duration (e.g. 100ms, 10s, 1m30s)`);
-  return ms;
+  const r = parseGoDuration(value.trim());
+  if (!r.ok) throw new UsageError(`--${flag}: ${r.problem}`);
+  return r.value;
 }
 
 export function parsePort(flag: string, value: string): number {

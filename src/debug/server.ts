@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Json } from '../envoy';
+import { checkedValue, cidrContains, parseCidr, parseIp } from '../model/values';
 import { PageError, type DebugViews } from './views';
 import type { ClientLog } from '../xds/log-limit';
 import { pageRoutes } from './page-routes';
@@ -103,11 +104,14 @@ function routes(v: DebugViews): Route[] {
   ];
 }
 
-/** Whether an address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
+const LOOPBACK_V4 = checkedValue(parseCidr, '127.0.0.0/8');
+
+/** Whether a socket's remote address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a);
+  // Node writes an IPv4 peer of a dual-stack socket as `::ffff:a.b.c.d`.
+  const ip = parseIp(address.startsWith('::ffff:') ? address.slice(7) : address);
+  return ip.ok && (ip.value.text === '::1' || cidrContains(LOOPBACK_V4, ip.value));
 }
 
 /**

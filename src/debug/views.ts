@@ -112,6 +112,9 @@ export function adszJson(server: XdsServer, q: URLSearchParams = new URLSearchPa
       key: c.key ?? null,
       protocol: c.protocol,
       connectedAt: c.connectedAt.toISOString(),
+      // What a client can compare with its own counts to know the server saw all it sent and wrote nothing more.
+      requestsHandled: c.requestsHandled,
+      responsesWritten: c.responsesWritten,
       types: [...c.states.values()].map((s) => ({
         type: shortType(s.typeUrl),
         wildcard: s.wildcard,

@@ -1,7 +1,7 @@
 // Envoy's matchers, evaluated over the proto3 JSON we emit (the shape of an
 // Envoy config_dump). Pure: no I/O. Each function follows the Envoy matcher
 // of the same name (envoy/type/matcher/v3, envoy/config/route/v3).
-import ipaddr from 'ipaddr.js';
+import { cidrContains, parseIp } from '../model/values';
 import { RE2JS } from 're2js';
 
 /** Accessors for decoded JSON: a wrong shape reads as absent, never throws. */
@@ -106,17 +106,19 @@ export function describeHeader(h: unknown): string {
   return `header ${str(o.name)} ${not}${what}`;
 }
 
-/** CidrRange: `ip` inside addressPrefix/prefixLen. */
+/**
+ * CidrRange: `ip` inside addressPrefix/prefixLen. Addresses are read as the
+ * model reads them; an IPv4-mapped IPv6 address is IPv6 and never in an IPv4
+ * range, as Envoy's CidrRange::isInRange compares address versions first.
+ */
 export function inCidr(ip: string | undefined, range: unknown): boolean {
-  if (ip === undefined || !ipaddr.isValid(ip)) return false;
+  const a = ip === undefined ? undefined : parseIp(ip);
   const o = obj(range);
   const prefix = str(o.addressPrefix);
-  if (prefix === undefined || !ipaddr.isValid(prefix)) return false;
-  const a = ipaddr.process(ip);
-  const p = ipaddr.process(prefix);
-  if (a.kind() !== p.kind()) return false;
-  const len = num(o.prefixLen) ?? (p.kind() === 'ipv4' ? 32 : 128);
-  return a.match(p, len);
+  const p = prefix === undefined ? undefined : parseIp(prefix);
+  if (!a?.ok || !p?.ok) return false;
+  const prefixLen = num(o.prefixLen) ?? (p.value.family === 4 ? 32 : 128);
+  return cidrContains({ ...p.value, prefixLen }, a.value);
 }
 
 /** Dynamic metadata: filter name → its Struct. */

@@ -3,7 +3,8 @@
 // waypoint binding the ambient index recorded for it (ambient/binding.ts,
 // after istiod's ambient index: the object's istio.io/use-waypoint label,
 // else its namespace's).
-import ipaddr from 'ipaddr.js';
+import { singleAddressOf } from '../model';
+import { cidrContains, parseCidr, parseIp } from '../model/values';
 import {
   get,
   LABEL,
@@ -59,8 +60,8 @@ export interface WaypointChoice {
 }
 
 const ipOf = (s: string): string | undefined => {
-  const t = s.replace(/^\[|\]$/g, '');
-  return ipaddr.isValid(t) ? ipaddr.process(t).toString() : undefined;
+  const r = parseIp(s.replace(/^\[|\]$/g, ''));
+  return r.ok ? r.value.text : undefined;
 };
 
 /** `host:port` (or `[v6]:port`); the port defaults to 80. */
@@ -87,7 +88,7 @@ function vipsOf(s: Service): string[] {
  * out of allocation (ip_autoallocation.go: ShouldV2AutoAllocateIP).
  */
 function seAddresses(se: ServiceEntry, host?: string): string[] {
-  const own = (se.spec?.addresses ?? []).map((a) => a.replace(/\/(32|128)$/, ''));
+  const own = (se.spec?.addresses ?? []).map(singleAddressOf);
   if (own.length > 0) return own;
   if (se.metadata.labels?.[AUTO_ALLOCATE_LABEL] === 'false') return [];
   return (se.status?.addresses ?? []).filter((a) => !host || !a.host || hostMatches(a.host, host)).map((a) => a.value);
@@ -96,13 +97,9 @@ function seAddresses(se: ServiceEntry, host?: string): string[] {
 /** Whether an address (or CIDR range) of an entry holds `ip`. */
 function holds(address: string, ip: string): boolean {
   if (!address.includes('/')) return ipOf(address) === ip;
-  try {
-    const [range, bits] = ipaddr.parseCIDR(address);
-    const a = ipaddr.process(ip);
-    return a.kind() === range.kind() && a.match(range, bits);
-  } catch {
-    return false;
-  }
+  const range = parseCidr(address);
+  const a = parseIp(ip);
+  return range.ok && a.ok && cidrContains(range.value, a.value);
 }
 
 function hostMatches(pattern: string, host: string): boolean {

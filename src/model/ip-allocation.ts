@@ -1,4 +1,5 @@
 import type { ServiceEntry } from './istio';
+import { parseIp } from './values';
 
 // Addresses for ServiceEntry hosts that have none, as istiod's IP allocator
 // gives them (pilot/pkg/controllers/ipallocate/ipallocate.go): one IPv4
@@ -37,24 +38,14 @@ export function allocatedHosts(se: ServiceEntry): string[] {
 
 // ---- addresses as numbers ----
 
-/** An IP address as a number and its family, or undefined when it is not one. */
-export function parseIp(s: string): { n: bigint; v6: boolean } | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
-    const parts = s.split('.').map(Number);
-    if (parts.some((p) => p > 255)) return undefined;
-    return { n: parts.reduce((a, p) => (a << 8n) | BigInt(p), 0n), v6: false };
-  }
-  if (!s.includes(':') || s.includes('/')) return undefined;
-  const [head = '', tail, extra] = s.split('::');
-  if (extra !== undefined) return undefined;
-  const groups = (x: string) => (x === '' ? [] : x.split(':'));
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const missing = 8 - h.length - t.length;
-  if ((tail === undefined && missing !== 0) || missing < 0) return undefined;
-  const all = [...h, ...Array<string>(missing).fill('0'), ...t];
-  if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return { n: all.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n), v6: true };
+/**
+ * An IP address as a number and its family, or undefined when it is not one;
+ * read by the model's one address parser (values.ts: parseIp, Go's netip.ParseAddr).
+ */
+export function ipNumber(s: string): { n: bigint; v6: boolean } | undefined {
+  const r = parseIp(s);
+  if (!r.ok) return undefined;
+  return { n: r.value.bytes.reduce((a, b) => (a << 8n) | BigInt(b), 0n), v6: r.value.family === 6 };
 }
 
 /** Go's netip.Addr.String: dotted IPv4; IPv6 with the longest run of two or more zero groups as `::`. */
@@ -84,7 +75,7 @@ export class AddressBook {
 
   /** Marks an address as `owner`'s; false when another owner holds it (a conflict). Outside both prefixes: ignored. */
   claim(value: string, owner: string): boolean {
-    const a = parseIp(value);
+    const a = ipNumber(value);
     if (!a || (!contains(IPV4_PREFIX, a) && !contains(IPV6_PREFIX, a))) return true;
     const key = formatIp(a.n, a.v6);
     const held = this.owners.get(key);
@@ -94,7 +85,7 @@ export class AddressBook {
   }
 
   isFree(value: string): boolean {
-    const a = parseIp(value);
+    const a = ipNumber(value);
     return !a || !this.owners.has(formatIp(a.n, a.v6));
   }
 }
@@ -149,7 +140,7 @@ export function byAge(a: ServiceEntry, b: ServiceEntry): number {
 export function statusByHost(se: ServiceEntry): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const a of se.status?.addresses ?? []) {
-    if (!parseIp(a.value)) continue;
+    if (!ipNumber(a.value)) continue;
     const host = a.host ?? '';
     out.set(host, [...(out.get(host) ?? []), a.value]);
   }

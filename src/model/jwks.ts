@@ -1,5 +1,6 @@
 import type { ConfigMap } from './core';
 import { ROOT_NAMESPACE } from './labels';
+import { parseIstioDuration } from './values';
 
 // JWKS the control plane fetched for RequestAuthentication rules (istiod's
 // default: pilot/pkg/model/jwks_resolver.go resolves and inlines them). They
@@ -39,11 +40,12 @@ export function readResolution(cm: ConfigMap | undefined, key: string): JwksReso
   return { error: 'unreadable resolved JWKS entry' };
 }
 
-/** A rule's `timeout` (protobuf Duration JSON: `5s`, `0.5s`; `ms` accepted too), in ms; undefined when absent or unreadable. */
+/**
+ * A rule's `timeout` in ms, read as every Istio duration is (values.ts:
+ * parseIstioDuration, after validation.go: validateJwtRule); undefined when
+ * absent or unreadable.
+ */
 export function durationMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(s|ms)$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === 's' ? Math.round(n * 1000) : Math.round(n);
+  const r = v === undefined ? undefined : parseIstioDuration(v);
+  return r?.ok ? Math.round(r.value) : undefined;
 }

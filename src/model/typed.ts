@@ -27,3 +27,10 @@ export function cidrOf(text: string): { address: string; prefixLen: number } {
   const c = checkedValue(parseCidr, text);
   return { address: text.slice(0, text.indexOf('/')), prefixLen: c.prefixLen };
 }
+
+/** A load-checked address or CIDR, with a CIDR of one address (`a.b.c.d/32`) as the address itself (conversion.go: convertServices). */
+export function singleAddressOf(text: string): string {
+  if (!text.includes('/')) return text;
+  const c = cidrOf(text);
+  return c.prefixLen === (c.address.includes(':') ? 128 : 32) ? c.address : text;
+}

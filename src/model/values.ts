@@ -61,6 +61,9 @@ export function parseIp(text: string): Parsed<IpAddr> {
   return a ? ok(a) : bad(`bad IP address (${text})`);
 }
 
+/** Whether `text` is one IP address (as parseIp reads it). */
+export const isIpAddress = (text: string): boolean => v4(text) !== undefined || v6(text) !== undefined;
+
 /** A CIDR range, as `security.go: ValidateIPs` (netip.ParsePrefix) accepts it. */
 export function parseCidr(text: string): Parsed<Cidr> {
   const slash = text.indexOf('/');
@@ -80,6 +83,26 @@ export function parseIpOrCidr(text: string): Parsed<Cidr> {
   if (text.includes('/')) return parseCidr(text);
   const a = parseIp(text);
   return a.ok ? ok({ ...a.value, prefixLen: a.value.family === 4 ? 32 : 128 }) : a;
+}
+
+/** Whether `ip` lies in `range`: the same family and the same leading `prefixLen` bits (Go's netip.Prefix.Contains). */
+export function cidrContains(range: Cidr, ip: IpAddr): boolean {
+  if (range.family !== ip.family) return false;
+  for (let bit = 0; bit < range.prefixLen; bit += 8) {
+    const i = bit / 8;
+    const keep = Math.min(8, range.prefixLen - bit);
+    const mask = (0xff << (8 - keep)) & 0xff;
+    if (((range.bytes[i] ?? 0) & mask) !== ((ip.bytes[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/** A range's address with the bits past its prefix cleared (Go's netip.Prefix.Masked). */
+export function maskedBytes(range: Cidr): number[] {
+  return range.bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, range.prefixLen - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
 }
 
 /** A port written as a string (AuthorizationPolicy `ports`): `security.go: ValidatePorts`. */
@@ -108,6 +131,23 @@ export function parseGatewayDuration(text: string): Parsed<Millis> {
 const GO_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
 
 /**
+ * A Go duration as Go's time.ParseDuration reads it ("100ms", "1m30s",
+ * ".5h"; "0" alone needs no unit), as istioctl's and istiod's flags take
+ * them. Signs are not taken: no flag here means a negative time.
+ */
+export function parseGoDuration(text: string): Parsed<Millis> {
+  if (text === '0') return ok(0);
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * (GO_UNITS[m[2] ?? 's'] ?? 0);
+    at = re.lastIndex;
+  }
+  return text !== '' && at === text.length ? ok(total) : bad(`"${text}" is not a duration (e.g. 100ms, 10s, 1m30s)`);
+}
+
+/**
  * An Istio duration: the protobuf JSON form (`1.5s`) or Go's form (`1h2m3s`),
  * which the CRDs' CEL `duration()` takes. `agent/validation.go: ValidateDuration`
  * then wants at least 1ms and whole milliseconds.
@@ -115,12 +155,11 @@ const GO_UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms:
 export function parseIstioDuration(text: string): Parsed<Millis> {
   if (!/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/.test(text))
     return bad(`invalid duration "${text}": use a protobuf duration such as 1.5s, or 1h2m3s`);
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g))
-    total += Number(m[1]) * (GO_UNITS[m[2] ?? 's'] ?? 0);
-  if (total < 1) return bad(`duration must be greater than 1ms`);
-  if (!Number.isInteger(Math.round(total * 1e6) / 1e6)) return bad(`only durations to ms precision are supported`);
-  return ok(total);
+  const r = parseGoDuration(text);
+  if (!r.ok) return r;
+  if (r.value < 1) return bad(`duration must be greater than 1ms`);
+  if (!Number.isInteger(Math.round(r.value * 1e6) / 1e6)) return bad(`only durations to ms precision are supported`);
+  return r;
 }
 
 /**

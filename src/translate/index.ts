@@ -3,7 +3,8 @@ import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
 import { readKeysOfAll, Reads } from './reads';
-import { buildResourcesFrom, type BuiltFrom, type ResourceSet } from './waypoint/resources';
+import type { Encoded } from './reuse';
+import { buildResourcesFrom, type ResourceSet } from './waypoint/resources';
 import type { ObjectStatus } from './status/status';
 import { StatusTracker } from './status/status-tracker';
 import { computeStatuses } from './status/statuses';
@@ -19,7 +20,7 @@ export interface WaypointOutput {
   name: string;
   resources: ResourceSet;
   /** What each resource was built from, so the next translation can reuse unchanged encodings. */
-  builtFrom: BuiltFrom;
+  encoded: Encoded;
   /** World keys (and `Kind/ns/*` queries) this translation read. */
   reads: ReadonlySet<string>;
   ir: WaypointIR;
@@ -39,13 +40,13 @@ export function translateWaypoint(
 ): WaypointOutput {
   const reads = new Reads();
   const ir = buildWaypointIR({ world, index, waypoint, opts, reads });
-  const { resources, builtFrom } = buildResourcesFrom(ir, prev);
+  const { resources, encoded } = buildResourcesFrom(ir, prev?.encoded);
   return {
     key: waypoint.key,
     namespace: waypoint.namespace,
     name: waypoint.name,
     resources,
-    builtFrom,
+    encoded,
     reads: reads.keys,
     ir,
   };

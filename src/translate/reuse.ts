@@ -1,65 +1,72 @@
-import { createHash } from 'node:crypto';
-import { prepare, type MessageName, type PreparedResource, type TypeMap } from '../envoy';
+import { countEncode, prepare, PreparedResource, typeUrlOf, type MessageName, type TypeMap } from '../envoy';
+import type { Recipe } from './recipe';
 import { sameInput } from './same-input';
 
-interface Entry {
-  /** The input object itself: when it is the same object again, there is nothing to hash. */
-  input: unknown;
-  /** Its hash, worked out when a later build first compares with it (inputs are never modified). */
-  hash?: string;
-  resource: PreparedResource;
+/** One type's resources of a build, in the order they were made, each beside the input it was built from. */
+export interface EncodedType {
+  readonly resources: readonly PreparedResource[];
+  /** Pieces of IR, kept as they are (never modified once built): a cold build hashes and copies nothing. */
+  readonly inputs: readonly unknown[];
 }
 
-/** By message type, then resource name: what each resource was built from, and the resource. */
-export type Encoded = ReadonlyMap<string, ReadonlyMap<string, Entry>>;
+/** By type URL: what a build encoded, for the next build of the same view to reuse. */
+export type Encoded = ReadonlyMap<string, EncodedType>;
 
-// A null input (the name alone decides the resource) needs no hash.
-const hashOf = (input: unknown) =>
-  input === null
-    ? ''
-    : createHash('sha256')
-        .update(JSON.stringify(input) ?? '')
-        .digest('base64url');
+interface Made {
+  resources: PreparedResource[];
+  inputs: unknown[];
+}
 
 /**
- * Builds and encodes a resource only when what it is built from differs
- * from the last build: the views rebuilt on every change (workload API,
- * proxyless) are mostly unchanged by one edit, and encoding is most of
- * their cost. The result is the same as building afresh; `prev` only
- * saves work. `next` is what the following build should be given.
+ * Builds and encodes a resource only when what it is built from differs from
+ * the last build's resource of the same type and name: one edit leaves most
+ * resources of a waypoint, and of the views rebuilt on every change (workload
+ * API, proxyless), unchanged, and encoding is most of their cost. The result
+ * is the same as building afresh; `prev` only saves work. `next` is what the
+ * following build should be given.
+ *
+ * Inputs are compared structurally (sameInput), and only when there is a
+ * previous resource of that name: a cold build compares and keys nothing.
  */
 export class Reuse {
-  readonly next = new Map<string, Map<string, Entry>>();
+  private readonly made = new Map<string, Made>();
+  /** Positions of the previous build's resources by name, one map per type, made on first lookup. */
+  private readonly prevAt = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(private readonly prev?: Encoded) {}
 
-  prepare<N extends MessageName>(message: N, name: string, input: unknown, build: () => TypeMap[N]): PreparedResource {
-    let next = this.next.get(message);
-    if (!next) this.next.set(message, (next = new Map()));
-    const old = this.prev?.get(message)?.get(name);
-    // Inputs are never mutated once built, so the same object means the same content.
-    if (old && typeof input === 'object' && input !== null && old.input === input) {
-      next.set(name, old);
-      return old.resource;
-    }
-    // Hashed only when there is a last build to compare with: a cold build
-    // (every resource new) spends nothing on it.
-    if (!old) {
-      const resource = prepare(message, name, build());
-      next.set(name, { input, resource });
-      return resource;
-    }
-    // Structurally equal inputs print the same JSON, so they hash alike: no
-    // need to hash (JSON.stringify and SHA-256 of every unchanged input was
-    // most of a one-route edit's proxyless rebuild). sameInput answers false
-    // when it cannot tell (values other than plain data); the hash decides then.
-    if (sameInput(old.input, input)) {
-      next.set(name, { input, ...(old.hash !== undefined ? { hash: old.hash } : {}), resource: old.resource });
-      return old.resource;
-    }
-    const hash = hashOf(input);
-    const resource = (old.hash ??= hashOf(old.input)) === hash ? old.resource : prepare(message, name, build());
-    next.set(name, { input, hash, resource });
+  get next(): Encoded {
+    return this.made;
+  }
+
+  /**
+   * The recipe's resource: the previous one of its name when that was built
+   * from the same input, else the recipe's own encoding (when it has one) or
+   * its message encoded.
+   */
+  prepare<N extends MessageName>(message: N, recipe: Recipe<TypeMap[N]>): PreparedResource {
+    const typeUrl = typeUrlOf(message);
+    let made = this.made.get(typeUrl);
+    if (!made) this.made.set(typeUrl, (made = { resources: [], inputs: [] }));
+    const resource = this.previous(typeUrl, recipe.name, recipe.input) ?? this.encode(message, typeUrl, recipe);
+    made.resources.push(resource);
+    made.inputs.push(recipe.input);
     return resource;
+  }
+
+  private previous(typeUrl: string, name: string, input: unknown): PreparedResource | undefined {
+    const old = this.prev?.get(typeUrl);
+    if (!old) return undefined;
+    let at = this.prevAt.get(typeUrl);
+    if (!at) this.prevAt.set(typeUrl, (at = new Map(old.resources.map((r, i) => [r.name, i]))));
+    const i = at.get(name);
+    return i !== undefined && sameInput(old.inputs[i], input) ? old.resources[i] : undefined;
+  }
+
+  private encode<N extends MessageName>(message: N, typeUrl: string, recipe: Recipe<TypeMap[N]>): PreparedResource {
+    if (!recipe.encode) return prepare(message, recipe.name, recipe.build());
+    // prepare() counts its own encodes; the benchmark counts these too.
+    countEncode(typeUrl);
+    return new PreparedResource(typeUrl, recipe.name, recipe.encode());
   }
 }

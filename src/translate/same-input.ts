@@ -5,6 +5,7 @@
  * alike but this cannot tell (NaN, -0, a null against an undefined array
  * element) it answers false, which only costs a rebuild. The same object is
  * equal to itself without a walk: inputs are never modified once built.
+ * Bytes (a Buffer of an address, a packed Any's value) compare by content.
  */
 export function sameInput(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -15,6 +16,7 @@ export function sameInput(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) return sameBytes(a, b);
   // Only plain objects: anything else (a Map, a Date) prints by its own rules.
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const ra = a as Record<string, unknown>;
@@ -33,4 +35,10 @@ export function sameInput(a: unknown, b: unknown): boolean {
     i++;
     j++;
   }
+}
+
+function sameBytes(a: object, b: object): boolean {
+  // JSON prints a Buffer and a plain Uint8Array differently: the same class, or not equal.
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array) || a.constructor !== b.constructor) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { DeltaClient } from '../support/xds-client';
 import { PROJECT_ROOT, startServe } from './serve-process';
+import { until } from '../support/until';
 
 const NODE = 'waypoint~10.42.2.10~reviews-svc-waypoint-c49f9f569-b492t.default~default.svc.cluster.local';
 const PROXY = 'reviews-svc-waypoint-c49f9f569-b492t.default';
@@ -59,12 +60,14 @@ describe('the debug page, in a real browser (debug.go: Syncz and ambientz data, 
       assert.equal(pushed.type_url, TypeUrl.Route);
       client.ack(pushed);
       const base = `http://127.0.0.1:${served.debugPort}`;
-      for (let i = 0; ; i++) {
-        const h = (await (await fetch(`${base}/debug/pushz`)).json()) as { convergence: unknown[] };
-        if (h.convergence.length > 0) break;
-        assert.ok(i < 100, 'the RDS push is acknowledged within 5 s');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(
+        async () => {
+          const h = (await (await fetch(`${base}/debug/pushz`)).json()) as { convergence: unknown[] };
+          return h.convergence.length > 0;
+        },
+        'the RDS push acknowledged',
+        5_000,
+      );
 
       const page = await browser.newPage();
       await page.setViewport({ width: 1100, height: 800 });

@@ -19,6 +19,7 @@ import { opensslAvailable } from '../support/mesh-certs';
 import { proxylessBootstrap } from '../support/proxyless-fixture';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from '../kube/server';
 import { startServe, type Served } from './serve-process';
+import { until } from '../support/until';
 
 grpcXds.register();
 
@@ -156,16 +157,11 @@ describe(
         30_000,
       );
       tlsPort = Number(served.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
-      const end = Date.now() + 15_000;
-      for (;;) {
-        const cm = srv.get('v1', 'ConfigMap', 'app', 'istio-ca-root-cert');
-        if (cm) {
-          root = (cm.data as Record<string, string>)['root-cert.pem']!;
-          break;
-        }
-        if (Date.now() > end) throw new Error('no istio-ca-root-cert in namespace app');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const cm = await until(
+        () => srv.get('v1', 'ConfigMap', 'app', 'istio-ca-root-cert'),
+        'istio-ca-root-cert in app',
+      );
+      root = (cm.data as Record<string, string>)['root-cert.pem']!;
       for (const sa of ACCOUNTS) ids[sa] = await issue(sa);
 
       const server = new grpcXds.XdsServer({

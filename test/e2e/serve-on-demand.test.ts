@@ -163,8 +163,13 @@ describe('serve translates on demand', () => {
     );
     closers.push(() => c.close());
     c.send({ type_url: TypeUrl.Listener, subscribe: ['*'] });
-    // istiod's first push for this proxy waits on the fetch; so does ours.
-    await c.expectNone(500);
+    // istiod's first push for this proxy waits on the fetch; so does ours: the server says it holds
+    // the waypoint, and a response sent before the keys would be the first one read below.
+    await waitFor(
+      () => served.logs.some((l) => l.msg === 'translated on demand' && l.key === 'app/waypoint' && l.waitingForJwks),
+      10_000,
+      'the waypoint held for its keys',
+    );
     answerIdp();
     const lds = await c.next(10_000);
     const bytes = Buffer.concat(lds.resources.map((x) => Buffer.from(x.resource?.value ?? Buffer.alloc(0))));

@@ -4,7 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
+import { until } from '../support/until';
 import { DeltaClient, unpack } from '../support/xds-client';
+import { quietOverDebug } from '../support/xds-harness';
 import { PROJECT_ROOT, runCli, startServe, type Served } from './serve-process';
 
 const NODE = 'waypoint~10.42.2.10~reviews-svc-waypoint-c49f9f569-b492t.default~default.svc.cluster.local';
@@ -76,7 +78,7 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
       'outbound|9080||reviews-v1.default.svc.cluster.local=90',
       'outbound|9080||reviews-v2.default.svc.cluster.local=10',
     ]);
-    await client.expectNone(300);
+    await quietOverDebug(served.debugPort, client);
 
     const file = join(dir, 'policies.yaml');
     writeFileSync(
@@ -94,11 +96,19 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
       'outbound|9080||reviews-v2.default.svc.cluster.local=50',
     ]);
     client.ack(next);
-    await client.expectNone(500);
+    await quietOverDebug(served.debugPort, client);
   });
 
   it('shows the proxy SYNCED in proxy-status and its routes in proxy-config', async () => {
-    await new Promise((r) => setTimeout(r, 100));
+    // The client's last ACK reaches the server in its own time: wait until syncz shows it.
+    const verbose = await until(
+      async () => {
+        const r = await runCli(['proxy-status', '--xds-address', `127.0.0.1:${served.xdsPort}`, '-v', '1']);
+        return /Kubernetes\s+SYNCED\s+IGNORED\s+SYNCED\s+SYNCED\s+SYNCED\s/.test(r.stdout) && r;
+      },
+      'the proxy SYNCED in proxy-status',
+      10_000,
+    );
     const ps = await runCli(['proxy-status', '--xds-address', `127.0.0.1:${served.xdsPort}`]);
     assert.equal(ps.code, 0, ps.stderr);
     const lines = ps.stdout.trim().split('\n');
@@ -109,7 +119,6 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
     // The replica is named by its host (POD_NAME in a cluster), from istiod's identifier JSON.
     assert.match(row, new RegExp(`Kubernetes\\s+${hostname()}\\s+1\\.30\\.3\\s+4 \\(CDS,LDS,EDS,RDS\\)$`));
     // --verbosity 1 (printAllVerbose): each type's state, types ordered by URL.
-    const verbose = await runCli(['proxy-status', '--xds-address', `127.0.0.1:${served.xdsPort}`, '-v', '1']);
     const vlines = verbose.stdout.trim().split('\n');
     assert.match(vlines[0]!, /^NAME\s+CLUSTER\s+CDS\s+ECDS\s+EDS\s+LDS\s+RDS\s+ISTIOD\s+VERSION$/);
     const vrow = vlines.find((l) => l.startsWith('reviews-svc-waypoint-c49f9f569-b492t.default'));
@@ -276,11 +285,16 @@ describe('istiod-lite serve, end to end on a manifest directory', () => {
   it('keeps serving the last good route when the edit is broken, and says which document', async () => {
     const file = join(dir, 'policies.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('weight: 50\n', 'weight: fifty\n'));
-    await client.expectNone(800);
-    const line = served.logs.find(
-      (l) => l.msg === 'skipping bad manifest' && String(l.error).includes('HTTPRoute default/reviews'),
+    const line = await until(
+      () =>
+        served.logs.find(
+          (l) => l.msg === 'skipping bad manifest' && String(l.error).includes('HTTPRoute default/reviews'),
+        ),
+      'the bad document logged with its kind and name',
+      10_000,
     );
-    assert.ok(line, 'the bad document is logged with its kind and name');
+    // The edit was read and refused; the proxy was sent nothing for it.
+    await quietOverDebug(served.debugPort, client);
     assert.match(String(line.error), /policies\.yaml:\d+/);
   });
 });

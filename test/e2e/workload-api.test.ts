@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { DeltaClient, unpack } from '../support/xds-client';
+import { quietOverDebug } from '../support/xds-harness';
 import { PROJECT_ROOT, runCli, startServe, type Served } from './serve-process';
+import { until } from '../support/until';
 
 const ZTUNNEL = 'ztunnel~10.42.0.2~ztunnel-x7k2p.istio-system~istio-system.svc.cluster.local';
 
@@ -76,7 +78,7 @@ describe('workload API for ztunnel and waypoints', () => {
       ['Kubernetes//Pod/default/notsleep-685df55c6c-nwhs6'],
     );
     z.ack(upd);
-    await z.expectNone(300);
+    await quietOverDebug(served.debugPort, z);
   });
 
   it('lets a waypoint subscribe to Workload for its peers', async () => {
@@ -110,11 +112,10 @@ describe('workload API for ztunnel and waypoints', () => {
     try {
       const xds = ['--xds-address', `127.0.0.1:${served.xdsPort}`];
       // The directory watch picks the file up; wait until the server sends the policies.
-      let live = await runCli(['ztunnel-config', 'policy', ...xds]);
-      for (let i = 0; i < 50 && !/deny-shop/.test(live.stdout); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        live = await runCli(['ztunnel-config', 'policy', ...xds]);
-      }
+      const live = await until(async () => {
+        const r = await runCli(['ztunnel-config', 'policy', ...xds]);
+        return /deny-shop/.test(r.stdout) && r;
+      }, 'the L4 policies served');
       assert.equal(live.code, 0, live.stderr);
       // istioctl policies.go: PrintPolicySummary's columns, sorted by namespace then name;
       // the waypoint's targetRefs policy is not ztunnel's.

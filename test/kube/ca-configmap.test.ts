@@ -8,21 +8,14 @@ import { RootConfigMapPublisher } from '../../src/ca/root-configmap';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { kubeConfigFor } from './kubeconfig';
 import { startKubeServer, type KubeServer } from './server';
-
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../support/until';
 
 describe('RootConfigMapPublisher', () => {
   let srv: KubeServer;
   let publisher: RootConfigMapPublisher;
   let leader = false;
+  /** How often the publisher has asked whether it leads: each pass and each leader check does. */
+  let leaderChecks = 0;
   let roots = 'ROOT-1\n';
   const data = (ns: string) =>
     srv.get('v1', 'ConfigMap', ns, 'istio-ca-root-cert')?.data as Record<string, string> | undefined;
@@ -42,7 +35,10 @@ describe('RootConfigMapPublisher', () => {
     });
     publisher = new RootConfigMapPublisher(kubeConfigFor(srv), {
       roots: () => roots,
-      isLeader: () => leader,
+      isLeader: () => {
+        leaderChecks++;
+        return leader;
+      },
       log: pino({ level: 'silent' }),
       resyncMs: 300,
     });
@@ -60,7 +56,9 @@ describe('RootConfigMapPublisher', () => {
   });
 
   it('writes nothing while another replica leads', async () => {
-    await new Promise((r) => setTimeout(r, 700));
+    // Passes at start, on the namespaces' update, then at least two resyncs (every 300 ms), each asking first.
+    const seen = leaderChecks;
+    await until(() => leaderChecks >= seen + 2, 'two more passes');
     await publisher.idle();
     assert.equal(data('a'), undefined);
     assert.equal(data('b')?.['root-cert.pem'], 'stale');
@@ -68,8 +66,8 @@ describe('RootConfigMapPublisher', () => {
 
   it('once leading, creates or updates the key in every namespace but the ignored ones, keeping other keys', async () => {
     leader = true;
-    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 5_000, 'namespace a');
-    await until(() => (data('b')?.['root-cert.pem'] === roots ? true : undefined), 5_000, 'namespace b');
+    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 'namespace a', 5_000);
+    await until(() => (data('b')?.['root-cert.pem'] === roots ? true : undefined), 'namespace b', 5_000);
     assert.equal(data('b')?.['other.pem'], 'kept');
     const cm = srv.get('v1', 'ConfigMap', 'a', 'istio-ca-root-cert')!;
     assert.equal((cm.metadata as { labels?: Record<string, string> }).labels?.['istio.io/config'], 'true');
@@ -79,13 +77,13 @@ describe('RootConfigMapPublisher', () => {
   it('follows a roots change, and puts back an edited ConfigMap at the next resync', async () => {
     roots = 'ROOT-1\nROOT-2\n';
     publisher.kick();
-    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 5_000, 'new roots');
+    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 'new roots', 5_000);
     srv.put({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'istio-ca-root-cert', namespace: 'a' },
       data: { 'root-cert.pem': 'tampered' },
     });
-    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 5_000, 'restored roots');
+    await until(() => (data('a')?.['root-cert.pem'] === roots ? true : undefined), 'restored roots', 5_000);
   });
 });

@@ -12,6 +12,7 @@ import { OPENSSL } from '../support/certs';
 import { CaClient, makeCsr, opensslVerify, opensslX509, readText } from '../support/ca-client';
 import { startServe, type Served } from '../e2e/serve-process';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from './server';
+import { until } from '../support/until';
 
 function tokenReview(token: string, audiences: string[]): TokenReviewResult {
   if (token !== 'reviews-token' || !audiences.includes('istio-ca')) return { authenticated: false, error: 'invalid' };
@@ -88,13 +89,9 @@ describe('the self-signed root is created by the leader only', { skip: !OPENSSL 
         spec: { holderIdentity: 'someone-else', leaseDurationSeconds: 3600, renewTime: now, acquireTime: now },
       });
       const starting = startServe(caArgs(fresh.writeKubeconfig(kcDir)), 60_000);
-      const deadline = Date.now() + 20_000;
-      while (!fresh.calls.some((c) => c.url === `/api/v1/namespaces/istio-system/secrets/${SECRET}`)) {
-        assert.ok(Date.now() < deadline, 'replica never read the Secret');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      // Give it time for several reads: it must not create.
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Several reads of the missing Secret, each followed by a wait: it must not create.
+      const reads = () => fresh.calls.filter((c) => c.url === `/api/v1/namespaces/istio-system/secrets/${SECRET}`);
+      await until(() => reads().length >= 4, 'four reads of the Secret', 20_000);
       assert.equal(secretCreates(fresh).length, 0);
       // The leader's root appears; the waiting replica takes it.
       const made = srv.get('v1', 'Secret', 'istio-system', SECRET)!;

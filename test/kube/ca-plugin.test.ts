@@ -14,6 +14,7 @@ import { OPENSSL } from '../support/certs';
 import { CaClient, makeCsr, opensslVerify, opensslX509, readText } from '../support/ca-client';
 import { PROJECT_ROOT, startServe, type Served } from '../e2e/serve-process';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from './server';
+import { until } from '../support/until';
 
 function openssl(dir: string, args: string[]): void {
   execFileSync(OPENSSL!, args, { cwd: dir, stdio: 'ignore' });
@@ -82,16 +83,6 @@ const tokenReview = (token: string): TokenReviewResult =>
     ? { authenticated: true, user: { username: 'system:serviceaccount:shop:app' }, audiences: ['istio-ca'] }
     : { authenticated: false, error: 'invalid bearer token' };
 
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe(
   'a plug-in CA from the cacerts Secret, and its rotation',
   { skip: !OPENSSL && 'openssl not installed' },
@@ -141,7 +132,7 @@ describe(
         served.logs.find((l) => l.msg === 'certificate authority ready')?.source,
         'Secret istio-system/cacerts',
       );
-      const root = await until(() => rootOf('shop'), 10_000, 'root ConfigMap');
+      const root = await until(() => rootOf('shop'), 'root ConfigMap', 10_000);
       assert.equal(root, first['root-cert.pem']);
       // No istio-ca-secret is made when a plug-in CA is given.
       assert.equal(srv.get('v1', 'Secret', 'istio-system', 'istio-ca-secret'), undefined);
@@ -164,8 +155,8 @@ describe(
       srv.put(secretOf({ ...first, 'ca-key.pem': second['ca-key.pem']! }));
       await until(
         () => served.logs.find((l) => l.msg === 'CA bundle could not be reloaded; keeping the current one'),
-        10_000,
         'reload refusal',
+        10_000,
       );
       const line = served.logs.find((l) => l.msg === 'CA bundle could not be reloaded; keeping the current one')!;
       assert.match(String(line.error), /signing key does not match/);
@@ -178,7 +169,7 @@ describe(
       // istio's documented rotation: the new intermediate, and a root bundle holding both roots.
       const overlap = second['root-cert.pem']! + first['root-cert.pem']!;
       srv.put(secretOf({ ...second, 'root-cert.pem': overlap }));
-      const bundle = await until(() => (rootOf('shop') === overlap ? overlap : undefined), 10_000, 'rotated roots');
+      const bundle = await until(() => (rootOf('shop') === overlap ? overlap : undefined), 'rotated roots', 10_000);
       assert.equal(bundle, overlap);
       const fresh = await issue('two', bundle);
       assert.match(opensslX509(dir, fresh[0]!, ['-issuer']), /two intermediate/);
@@ -207,15 +198,15 @@ describe(
             (l) =>
               l.msg === 'CA bundle could not be reloaded; keeping the current one' && /tls\.key/.test(String(l.error)),
           ),
-        10_000,
         'refusal of an incomplete tls layout',
+        10_000,
       );
       assert.match(String(refused.error), /Secret istio-system\/cacerts has tls\.crt but no tls\.key/);
       srv.put({ ...secretOf(tls), type: 'kubernetes.io/tls' });
       const root = await until(
         () => (rootOf('shop') === tls['ca.crt'] ? tls['ca.crt'] : undefined),
-        10_000,
         'the tls layout root',
+        10_000,
       );
       // The serving certificate moves to the new CA at the port's next refresh: trust the old roots too meanwhile.
       const chain = await issue('three', root + previous);

@@ -16,6 +16,7 @@ import { OPENSSL } from '../support/certs';
 import { CaClient, makeCsr, opensslVerify, opensslX509, readText } from '../support/ca-client';
 import { startServe, type Served } from '../e2e/serve-process';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from './server';
+import { until } from '../support/until';
 
 const POD_NAME = 'authentication.kubernetes.io/pod-name';
 const POD_UID = 'authentication.kubernetes.io/pod-uid';
@@ -55,17 +56,6 @@ function pod(ns: string, name: string, sa: string, node: string, uid?: string) {
 }
 
 const TD = 'spiffe://cluster.local';
-
-/** Polls until `get` returns something. */
-async function waitFor<T>(get: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 'openssl not installed' }, () => {
   let srv: KubeServer;
@@ -108,7 +98,7 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
     const kc = srv.writeKubeconfig(dir);
     served = await startServe(['--kubeconfig', kc, '--ca', 'on', '--xds-tls-port', '0', '--webhook-port', '0'], 30_000);
     port = Number(served.logs.find((l) => l.msg === 'serving')?.xdsTlsPort);
-    const cm = await waitFor(() => srv.get('v1', 'ConfigMap', 'default', 'istio-ca-root-cert'), 15_000);
+    const cm = await until(() => srv.get('v1', 'ConfigMap', 'default', 'istio-ca-root-cert'), 'root ConfigMap', 15_000);
     root = (cm.data as Record<string, string>)['root-cert.pem']!;
   });
   after(async () => {
@@ -126,7 +116,11 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
     assert.equal(root.trim(), caCert.trim());
     assert.match(opensslX509(dir, root, ['-subject']), /O\s*=\s*cluster\.local/);
     for (const ns of ['istio-system', 'shop']) {
-      const cm = await waitFor(() => srv.get('v1', 'ConfigMap', ns, 'istio-ca-root-cert'), 10_000);
+      const cm = await until(
+        () => srv.get('v1', 'ConfigMap', ns, 'istio-ca-root-cert'),
+        `root ConfigMap in ${ns}`,
+        10_000,
+      );
       assert.equal((cm.data as Record<string, string>)['root-cert.pem'], root, ns);
     }
     assert.equal(srv.get('v1', 'ConfigMap', 'kube-public', 'istio-ca-root-cert'), undefined);
@@ -235,11 +229,12 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
           return true;
         },
       );
-      const line = await waitFor(
+      const line = await until(
         () =>
           served.logs.find(
             (l) => l.msg === 'certificate request refused: impersonation' && reason.test(String(l.reason)),
           ),
+        'the refusal log line',
         5_000,
       );
       assert.equal(line.impersonated, identity);
@@ -260,16 +255,20 @@ describe('serve as the certificate authority (Kubernetes)', { skip: !OPENSSL && 
     });
     assert.ok(peer.authorized, String(peer.error));
     assert.equal(peer.san, 'DNS:istiod-lite.istio-system.svc');
-    await waitFor(() => {
-      const vwc = srv.get(
-        'admissionregistration.k8s.io/v1',
-        'ValidatingWebhookConfiguration',
-        undefined,
-        'istiod-lite-validator',
-      );
-      const hooks = (vwc?.webhooks ?? []) as { clientConfig?: { caBundle?: string } }[];
-      return hooks[0]?.clientConfig?.caBundle === Buffer.from(root).toString('base64') ? true : undefined;
-    }, 15_000);
+    await until(
+      () => {
+        const vwc = srv.get(
+          'admissionregistration.k8s.io/v1',
+          'ValidatingWebhookConfiguration',
+          undefined,
+          'istiod-lite-validator',
+        );
+        const hooks = (vwc?.webhooks ?? []) as { clientConfig?: { caBundle?: string } }[];
+        return hooks[0]?.clientConfig?.caBundle === Buffer.from(root).toString('base64');
+      },
+      'the webhook CA bundle',
+      15_000,
+    );
   });
 
   it('never logs a private key', () => {

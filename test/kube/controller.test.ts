@@ -163,7 +163,15 @@ describe(
 
     it('elects exactly one writer', async () => {
       await until(() => leaders().length === 1, 'a leader');
-      await new Promise((r) => setTimeout(r, 700));
+      // Both replicas go on with election rounds (a read of the Lease each, every 300 ms): still one leader after two each.
+      const leaseReads = () =>
+        srv.calls.filter(
+          (c) =>
+            c.method === 'GET' &&
+            c.url.split('?')[0] === '/apis/coordination.k8s.io/v1/namespaces/istio-system/leases/istiod-lite-leader',
+        ).length;
+      const seen = leaseReads();
+      await until(() => leaseReads() >= seen + 4, 'two more election rounds of each replica');
       assert.equal(leaders().length, 1);
       const lease = srv.get('coordination.k8s.io/v1', 'Lease', 'istio-system', 'istiod-lite-leader') as Any;
       assert.ok(lease.spec.holderIdentity);

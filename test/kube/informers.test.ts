@@ -10,18 +10,11 @@ import { buildAmbientIndex } from '../../src/ambient';
 import { KUBECTL, runKubectl } from './kubectl';
 import { startKubeServer, type KubeServer } from './server';
 import { kubeConfigFor } from './kubeconfig';
+import { until } from '../support/until';
 
 // kubectl create sends protobuf for built-in kinds; apply sends JSON, which the test server speaks.
 const svc = (name: string, port: number) =>
   `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: app}\nspec:\n  ports: [{port: ${port}}]\n`;
-
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('Kubernetes informer source against the test server', { skip: !KUBECTL && 'kubectl not installed' }, () => {
   let srv: KubeServer;

@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { kindInfo } from '../../src/model';
+import { durationMs } from '../../src/model/jwks';
 import {
   checkCondition,
+  cidrContains,
   parseAuthzPath,
   parseCidr,
   parseGatewayDuration,
+  parseGoDuration,
   parseHeaderName,
   parseHostname,
   parseIp,
@@ -16,6 +19,7 @@ import {
   parsePortString,
   parseRe2,
   parseServiceAccount,
+  maskedBytes,
 } from '../../src/model/values';
 
 const problem = (r: { ok: boolean; problem?: string }) => (r.ok ? undefined : r.problem);
@@ -45,6 +49,18 @@ describe('value parsers (security.go: ValidateIPs, ValidatePorts; Gateway API CR
     assert.ok(one.ok && one.value.prefixLen === 32);
   });
 
+  it('ranges hold addresses of their own family only (netip.Prefix.Contains), and mask as Prefix.Masked', () => {
+    const c = (t: string) => (parseCidr(t) as { ok: true; value: Parameters<typeof cidrContains>[0] }).value;
+    const ip = (t: string) => (parseIp(t) as { ok: true; value: Parameters<typeof cidrContains>[1] }).value;
+    assert.equal(cidrContains(c('10.1.0.0/16'), ip('10.1.255.3')), true);
+    assert.equal(cidrContains(c('10.1.0.0/17'), ip('10.1.128.3')), false);
+    assert.equal(cidrContains(c('2001:db8::/33'), ip('2001:db8:7fff::1')), true);
+    assert.equal(cidrContains(c('0.0.0.0/0'), ip('::ffff:10.0.0.1')), false);
+    assert.deepEqual(maskedBytes(c('10.1.2.3/12')), [10, 0, 0, 0]);
+    // ipaddr.js, which explain's matchers used, also read `10.1` and `0x0a.0.0.1` as addresses; netip does not.
+    assert.equal(parseIp('10.1').ok || parseIp('0x0a.0.0.1').ok, false);
+  });
+
   it('ports written as strings', () => {
     assert.deepEqual(parsePortString('8080'), { ok: true, value: 8080 });
     for (const bad of ['80x', '-1', '65536', '', ' 80', '1e3'])
@@ -62,6 +78,20 @@ describe('value parsers (security.go: ValidateIPs, ValidatePorts; Gateway API CR
     assert.match(problem(parseIstioDuration('10parsecs')) ?? '', /^invalid duration/);
     assert.equal(problem(parseIstioDuration('0s')), 'duration must be greater than 1ms');
     assert.equal(problem(parseIstioDuration('1500us')), 'only durations to ms precision are supported');
+    // Go's form for flags takes what the Istio form refuses.
+    assert.deepEqual(parseGoDuration('.5s'), { ok: true, value: 500 });
+    assert.deepEqual(parseGoDuration('0'), { ok: true, value: 0 });
+    assert.equal(parseIstioDuration('.5s').ok, false);
+    assert.equal(parseGoDuration('5').ok, false);
+  });
+
+  it('a JWT rule timeout is an Istio duration like any other (validateJwtRule)', () => {
+    // The JWKS resolver once read only `<n>s`/`<n>ms` and fell back to its default for `1m`.
+    assert.equal(durationMs('1m'), 60_000);
+    assert.equal(durationMs('0.2s'), 200);
+    // ...and took a timeout validation refuses (below 1ms, or finer than ms).
+    assert.equal(durationMs('0.0001s'), undefined);
+    assert.equal(durationMs(' 5s'), undefined);
   });
 
   it('regexes: RE2 refuses what Envoy cannot compile', () => {

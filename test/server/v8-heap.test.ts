@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startHeapCompaction } from '../../src/server/v8-heap';
+import { until } from '../support/until';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -15,7 +16,9 @@ function oldSpaceSlack(): number {
   return s.space_size - s.space_used_size;
 }
 
-const nextTurn = () => new Promise((r) => setTimeout(r, 50));
+// V8 sweeps concurrently after a full GC returns and nothing signals when it is
+// done: the premise's measurement waits a moment for the page statistics to settle.
+const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe('heap compaction', () => {
   const compaction = startHeapCompaction({ everyMs: 3_600_000 });
@@ -30,7 +33,7 @@ describe('heap compaction', () => {
     objects = objects.filter((_, i) => i % 2 === 0);
     gc();
     gc();
-    await nextTurn();
+    await settle();
     const before = oldSpaceSlack();
     assert.ok(before > 16 * 2 ** 20, `premise: default GCs leave ${before >> 20} MiB of holes committed`);
 
@@ -38,7 +41,8 @@ describe('heap compaction', () => {
     assert.equal(compaction.pending, 2);
     gc();
     gc();
-    await nextTurn();
+    // GC entries reach the observer after the GC: the round ends when it has seen both.
+    await until(() => compaction.pending === 0, 'the round to see both full GCs', 5_000, 10);
     const afterCompaction = oldSpaceSlack();
     assert.ok(
       afterCompaction < before / 4,
@@ -51,11 +55,9 @@ describe('heap compaction', () => {
     compaction.arm();
     const rounds = compaction.rounds;
     gc();
-    await nextTurn();
-    assert.equal(compaction.pending, 1);
+    await until(() => compaction.pending === 1, 'the first full GC observed', 5_000, 10);
     gc();
-    await nextTurn();
-    assert.equal(compaction.pending, 0);
+    await until(() => compaction.pending === 0, 'the second full GC observed', 5_000, 10);
     compaction.arm();
     assert.equal(compaction.rounds, rounds + 1, 'armed again on request');
   });
@@ -64,19 +66,17 @@ describe('heap compaction', () => {
     const c = startHeapCompaction({ everyMs: 100, armedForMs: 150 });
     try {
       // Busy: the event loop is blocked for most of every period.
-      const until = Date.now() + 600;
-      while (Date.now() < until) {
+      const busyUntil = Date.now() + 600;
+      while (Date.now() < busyUntil) {
         const spin = Date.now() + 90;
         while (Date.now() < spin);
         await new Promise((r) => setImmediate(r));
       }
       assert.equal(c.rounds, 0, 'no round while busy');
-      await new Promise((r) => setTimeout(r, 250));
-      assert.ok(c.rounds >= 1, 'armed once idle');
+      await until(() => c.rounds >= 1, 'a round armed once idle', 5_000, 10);
       const rounds = c.rounds;
       // No GC comes; the round lapses and the next idle period arms a new one.
-      await new Promise((r) => setTimeout(r, 400));
-      assert.ok(c.rounds > rounds, `a lapsed round is followed by another (${rounds} → ${c.rounds})`);
+      await until(() => c.rounds > rounds, 'a lapsed round followed by another', 5_000, 10);
     } finally {
       c.stop();
     }

@@ -16,8 +16,12 @@ export interface TestCa {
   dir: string;
   /** The CA certificate (PEM file). */
   caFile: string;
-  /** Issues a leaf certificate with the given subjectAltName entries (`DNS:…`, `IP:…`, `URI:…`). */
-  issue(name: string, sans: string[]): CertFiles;
+  /**
+   * Issues a leaf certificate with the given subjectAltName entries (`DNS:…`, `IP:…`, `URI:…`).
+   * With `sharedKey` (a file name in `dir`, made on first use) several leaves share one key:
+   * a benchmark of many identities then measures handshakes, not key generation.
+   */
+  issue(name: string, sans: string[], sharedKey?: string): CertFiles;
   read(path: string): Buffer;
   remove(): void;
 }
@@ -37,8 +41,12 @@ export function makeCa(dir = mkdtempSync(join(tmpdir(), 'istiod-lite-ca-'))): Te
   return {
     dir,
     caFile: join(dir, 'ca.pem'),
-    issue(name, sans) {
-      openssl(['req', ...ec, '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
+    issue(name, sans, sharedKey) {
+      if (sharedKey && !existsSync(join(dir, sharedKey)))
+        openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', sharedKey], dir);
+      const key = sharedKey ?? `${name}.key`;
+      if (sharedKey) openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
+      else openssl(['req', ...ec, '-subj', `/CN=${name}`, '-keyout', key, '-out', `${name}.csr`], dir);
       // A leaf good for either end of a connection, as mesh workload certificates are.
       writeFileSync(
         join(dir, `${name}.ext`),
@@ -71,7 +79,7 @@ export function makeCa(dir = mkdtempSync(join(tmpdir(), 'istiod-lite-ca-'))): Te
         ],
         dir,
       );
-      return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
+      return { cert: join(dir, `${name}.pem`), key: join(dir, key) };
     },
     read: (path) => readFileSync(path),
     remove: () => rmSync(dir, { recursive: true, force: true }),

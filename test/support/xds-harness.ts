@@ -43,8 +43,7 @@ export async function startXds(opts: Partial<XdsServerOptions> = {}) {
      * the server writes a request's answers before it counts the request.
      */
     async quiet(c: QuietClient, what = 'the server to handle every request'): Promise<void> {
-      // Our nonces begin with the id of the connection that sent them.
-      const id = c.lastNonce.slice(0, c.lastNonce.lastIndexOf('-'));
+      const id = connectionOf(c);
       const conn = server.connections.get(id);
       if (!conn) throw new Error(`no connection ${id} for nonce ${c.lastNonce}`);
       await waitFor(() => conn.requestsHandled >= c.sent, 3000, what);
@@ -55,6 +54,41 @@ export async function startXds(opts: Partial<XdsServerOptions> = {}) {
     },
     close: () => server.close(),
   };
+}
+
+// Our nonces begin with the id of the connection that sent them.
+const connectionOf = (c: QuietClient) => c.lastNonce.slice(0, c.lastNonce.lastIndexOf('-'));
+
+interface AdszClient {
+  connectionId: string;
+  requestsHandled: number;
+  responsesWritten: number;
+}
+
+/**
+ * quiet() for a server in another process (`serve`), read from its
+ * /debug/adsz, which shows each connection's counts: resolves once the server
+ * has handled every request `c` sent, and fails if it wrote `c` more than `c`
+ * received.
+ */
+export async function quietOverDebug(debugPort: number, c: QuietClient, what = 'the server to handle every request') {
+  const id = connectionOf(c);
+  const conn = await until(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${debugPort}/debug/adsz?limit=1000`);
+      const { clients } = (await res.json()) as { clients: AdszClient[] };
+      const mine = clients.find((x) => x.connectionId === id);
+      if (!mine) throw new Error(`no connection ${id} in /debug/adsz`);
+      return mine.requestsHandled >= c.sent && mine;
+    },
+    what,
+    5000,
+    20,
+  );
+  if (c.unread > 0) throw new Error(`the client holds ${c.unread} unexpected response(s)`);
+  if (conn.responsesWritten !== c.received) {
+    throw new Error(`the server wrote ${conn.responsesWritten} responses; the client has ${c.received}`);
+  }
 }
 
 /** What quiet() reads of a test client. */

@@ -42,6 +42,12 @@ describe('sameInput', () => {
     }
   });
 
+  it('compares bytes by content, as JSON prints a Buffer', () => {
+    assert.equal(sameInput({ a: Buffer.from([10, 0, 0, 1]) }, { a: Buffer.from([10, 0, 0, 1]) }), true);
+    assert.equal(sameInput({ a: Buffer.from([10, 0, 0, 1]) }, { a: Buffer.from([10, 0, 0, 2]) }), false);
+    assert.equal(sameInput(Buffer.from([1]), new Uint8Array([1])), false);
+  });
+
   it('answers false (a rebuild) for what it cannot judge', () => {
     assert.equal(sameInput(new Map([[1, 2]]), new Map([[1, 2]])), false);
     assert.equal(sameInput({ a: NaN }, { a: NaN }), false);

@@ -251,8 +251,7 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
     };
     piece.ports.push({
       ...port,
-      // The route's input is the port entry itself: same entry, same route.
-      route: routeRecipe(name, host, own, entries, port),
+      route: routeRecipe(name, host, own, entries),
     });
   }
   return piece;
@@ -284,10 +283,11 @@ function clientRecipe(name: string): Recipe<Listener> {
   return { name, input: null, build: () => clientListener(name) };
 }
 
-function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[], input: object) {
+function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[]) {
   return {
     name,
-    input,
+    // All a route is built from besides its name; a reused piece passes this same array again.
+    input: [host, own, entries],
     build: (): RouteConfiguration => ({
       name,
       virtual_hosts: [
@@ -339,7 +339,7 @@ export function assemble(
   const routes: Recipe<RouteConfiguration>[] = [];
   const clusters = new Map<string, OutboundClusterIR>();
   // Inputs are the pieces' own objects where possible: a reused piece passes
-  // the same objects again, and Reuse then skips even hashing them.
+  // the same objects again, and Reuse then compares them without a walk.
   // A server's mode depends on its pod and port alone, so every service behind it agrees.
   const servers = new Map<string, { contributors: AuthzPolicyIR[][]; mtls: boolean; ip: string; port: number }>();
   const clusterTls = new Map<string, TransportSocket>();
@@ -396,30 +396,28 @@ export function assemble(
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   const byType = new Map([
-    [
-      TypeUrl.Listener,
-      listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r.name, r.input, r.build)),
-    ],
-    [
-      TypeUrl.Route,
-      routes
-        .sort(byName)
-        .map((r) => reuse.prepare('envoy.config.route.v3.RouteConfiguration', r.name, r.input, r.build)),
-    ],
+    [TypeUrl.Listener, listeners.sort(byName).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r))],
+    [TypeUrl.Route, routes.sort(byName).map((r) => reuse.prepare('envoy.config.route.v3.RouteConfiguration', r))],
     [
       TypeUrl.Cluster,
       cs.map((c) => {
         // The transport socket (or its absence) is all a cluster is built from besides its name.
         const tls = clusterTls.get(c.cluster);
-        return reuse.prepare('envoy.config.cluster.v3.Cluster', c.cluster, tls ?? null, () =>
-          edsCluster(c.cluster, tls),
-        );
+        return reuse.prepare('envoy.config.cluster.v3.Cluster', {
+          name: c.cluster,
+          input: tls ?? null,
+          build: () => edsCluster(c.cluster, tls),
+        });
       }),
     ],
     [
       TypeUrl.Endpoint,
       cs.map((c) =>
-        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', c.cluster, c.endpoints, () => withLocality(c)),
+        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', {
+          name: c.cluster,
+          input: c.endpoints,
+          build: () => withLocality(c),
+        }),
       ),
     ],
   ]);

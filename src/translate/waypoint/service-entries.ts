@@ -19,7 +19,8 @@ import type { EndpointIR, IstioProtocol, ServiceEntryResolution, WorkloadRef } f
 import { podLocality } from '../locality';
 import { parseIstioProtocol } from '../services';
 import { DEFAULT_CANONICAL_REVISION, serviceEntryResolution } from '../../model/defaults';
-import { cidrOf } from '../../model/typed';
+import { singleAddressOf } from '../../model/typed';
+import { isIpAddress } from '../../model/values';
 
 export type ServiceEntryPort = NonNullable<ServiceEntrySpec['ports']>[number];
 
@@ -53,13 +54,6 @@ function usesAllocatedAddresses(se: ServiceEntry): boolean {
   return (se.spec?.addresses ?? []).length === 0;
 }
 
-/** `a.b.c.d/32` is the address itself (conversion.go: convertServices). */
-function normaliseAddress(a: string): string {
-  if (!a.includes('/')) return a;
-  const c = cidrOf(a);
-  return c.prefixLen === (c.address.includes(':') ? 128 : 32) ? c.address : a;
-}
-
 /**
  * The addresses of one host: the entry's own, else those istiod's IP
  * allocator wrote for the host into the entry's status (never for a wildcard
@@ -67,7 +61,7 @@ function normaliseAddress(a: string): string {
  */
 export function hostAddresses(se: ServiceEntry, host: string): string[] {
   const own = se.spec?.addresses ?? [];
-  if (own.length > 0) return own.map(normaliseAddress);
+  if (own.length > 0) return own.map(singleAddressOf);
   if (!usesAllocatedAddresses(se)) return [];
   if (isWildcardHost(host) && resolutionOf(se) !== 'DYNAMIC_DNS') return [];
   return (se.status?.addresses ?? []).filter((a) => a.host === host && a.value !== '').map((a) => a.value);
@@ -87,8 +81,6 @@ export function waypointVips(se: ServiceEntry, host: string): string[] {
 export function racesFirstConnect(se: ServiceEntry): boolean {
   return se.metadata.annotations?.[DNS_CONNECT_STRATEGY] === 'RACE_FIRST_TCP_CONNECT';
 }
-
-const isIp = (v: string) => /^[\d.]+$|:/.test(v);
 
 function ref(name: string, namespace: string, labels: Record<string, string>, clusterId: string): WorkloadRef {
   return {
@@ -124,7 +116,7 @@ export function serviceEntryEndpoints(
 ): EndpointIR[] {
   const ns = se.metadata.namespace;
   const dns = resolutionOf(se) === 'DNS' || resolutionOf(se) === 'DNS_ROUND_ROBIN';
-  const usable = (a: string) => a !== '' && !a.startsWith('unix://') && (dns || isIp(a));
+  const usable = (a: string) => a !== '' && !a.startsWith('unix://') && (dns || isIpAddress(a));
   const fallback = port.targetPort ?? port.number;
   const out: EndpointIR[] = [];
   for (const e of se.spec?.endpoints ?? []) {

@@ -9,7 +9,11 @@ import { ipBytesOf } from '../../model';
  * (~7.9 KiB each), bounded only by the number of pods.
  */
 export function ipBytes(ip: string): Buffer {
-  const bytes = ipBytesOf(ip) ?? [];
+  return ownBytes(ipBytesOf(ip) ?? []);
+}
+
+/** Parsed address bytes (model/values.ts) as a Buffer of their own, for the reason above. */
+export function ownBytes(bytes: readonly number[]): Buffer {
   const b = Buffer.alloc(bytes.length);
   bytes.forEach((x, i) => (b[i] = x));
   return b;

@@ -2,7 +2,8 @@ import { nodeObjectOf, workloadLocality } from '../locality';
 import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../../ambient';
 import { waypointExtras } from '../../ambient/canary';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../../envoy';
-import { ipBytes } from './ip-bytes';
+import { ipBytes, ownBytes } from './ip-bytes';
+import { checkedValue, isIpAddress, maskedBytes, parseCidr } from '../../model/values';
 import {
   get,
   inNamespace,
@@ -23,7 +24,6 @@ import type { TranslateOptions } from '../context';
 import { HBONE_PORT, serviceHostname } from '../names';
 import { hostnameOf, vipsOf } from '../services';
 import { hostAddresses, resolutionOf, serviceEntryProtocol } from '../waypoint/service-entries';
-import ipaddr from 'ipaddr.js';
 import type { IstioProtocol } from '../ir';
 import { targetRefsOf } from '../policy/targeting';
 import { authorizationMsg } from './ztunnel-authz';
@@ -47,8 +47,6 @@ export function serviceResourceName(svc: Service, domain: string): string {
   return `${svc.metadata.namespace}/${hostnameOf(svc, domain)}`;
 }
 
-const isIp = (v: string) => /^[\d.]+$|:/.test(v);
-
 /**
  * How ztunnel reaches a waypoint (waypoints.go: getGatewayAddress): the
  * Gateway's Hostname status address when it has one (a hostname is a steadier
@@ -61,7 +59,7 @@ function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
   const host = status.find((a) => a.type === 'Hostname' && a.value !== '');
   if (host) return { hostname: { namespace: wp.namespace, hostname: host.value }, hbone_mtls_port: HBONE_PORT };
   // The Gateway API defaults an address's type to IPAddress.
-  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIp(a.value))?.value;
+  const ip = status.find((a) => gatewayAddressType(a) === 'IPAddress' && isIpAddress(a.value))?.value;
   if (ip) return { address: { network: '', address: ipBytes(ip) }, hbone_mtls_port: HBONE_PORT };
   return {
     hostname: { namespace: wp.namespace, hostname: serviceHostname(wp.name, wp.namespace, domain) },
@@ -268,10 +266,8 @@ function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, o
 /** helpers.go: toNetworkAddressFromCidr — a range as its masked address and length. */
 function networkAddress(a: string): NonNullable<ServiceMsg['addresses']>[number] {
   if (!a.includes('/')) return { network: '', address: ipBytes(a) };
-  const [ip, bits] = ipaddr.parseCIDR(a);
-  const kind = ip.kind() === 'ipv6' ? ipaddr.IPv6 : ipaddr.IPv4;
-  const masked = kind.networkAddressFromCIDR(a).toString();
-  return { network: '', address: ipBytes(masked), length: bits };
+  const c = checkedValue(parseCidr, a);
+  return { network: '', address: ownBytes(maskedBytes(c)), length: c.prefixLen };
 }
 
 /** A WorkloadEntry (a VM or other non-pod workload) with the ServiceEntries that select it. */
@@ -282,7 +278,7 @@ function workloadEntryMsg(
   opts: TranslateOptions,
 ): WorkloadMsg | undefined {
   const addr = we.spec?.address;
-  if (!addr || !isIp(addr)) return undefined;
+  if (!addr || !isIpAddress(addr)) return undefined;
   const ns = we.metadata.namespace;
   const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
@@ -336,7 +332,7 @@ export function buildWorkloadApi(
     namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
-    reuse.prepare(message, name, msg, () => msg);
+    reuse.prepare(message, { name, input: msg, build: () => msg });
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   for (const svc of of('Service')) {
@@ -347,7 +343,11 @@ export function buildWorkloadApi(
       serviceMsg(svc, world, index, opts),
     );
     addresses.push(
-      reuse.prepare('istio.workload.Address', serviceResourceName(svc, opts.domain), m, () => ({ service: m })),
+      reuse.prepare('istio.workload.Address', {
+        name: serviceResourceName(svc, opts.domain),
+        input: m,
+        build: () => ({ service: m }),
+      }),
     );
   }
   for (const pod of of('Pod')) {
@@ -356,7 +356,9 @@ export function buildWorkloadApi(
       workloadMsg(pod, world, index, opts),
     );
     // `w` is the input of both: an unchanged pod keeps the same message object.
-    addresses.push(reuse.prepare('istio.workload.Address', w.uid ?? '', w, () => ({ workload: w })));
+    addresses.push(
+      reuse.prepare('istio.workload.Address', { name: w.uid ?? '', input: w, build: () => ({ workload: w }) }),
+    );
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {

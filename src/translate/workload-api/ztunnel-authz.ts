@@ -2,8 +2,9 @@ import type { TypeMap } from '../../envoy';
 import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../../model';
 import type { TranslateOptions } from '../context';
 import { targetRefsOf } from '../policy/targeting';
-import { ipBytes } from './ip-bytes';
-import { cidrRange, port } from '../policy/rbac-matchers';
+import { ownBytes } from './ip-bytes';
+import { port } from '../policy/rbac-matchers';
+import { parseIpOrCidr } from '../../model/values';
 import { authorizationAction } from '../../model/defaults';
 
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
@@ -32,9 +33,8 @@ function sm(v: string): StringMatch {
 function cidrs(vs: string[] | undefined): { address: Buffer; length: number }[] {
   const out: { address: Buffer; length: number }[] = [];
   for (const v of vs ?? []) {
-    const c = cidrRange(v);
-    if (typeof c === 'string') continue;
-    out.push({ address: ipBytes(c.address_prefix ?? ''), length: c.prefix_len?.value ?? 0 });
+    const c = parseIpOrCidr(v);
+    if (c.ok) out.push({ address: ownBytes(c.value.bytes), length: c.value.prefixLen });
   }
   return out;
 }
