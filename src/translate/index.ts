@@ -182,8 +182,11 @@ export class IncrementalTranslator {
         ? updateAmbientIndex(this.index, world, changed)
         : buildAmbientIndex(world, this.opts);
     this.index = index;
-    // Worked out once per change, not once per waypoint.
-    const hits = changed === 'all' ? [] : readKeysOfAll(changed, world, this.world);
+    // Worked out once per change, not once per waypoint, and only when a
+    // translated waypoint is there to compare (a first load has none).
+    const before = this.world;
+    let hits: string[] | undefined;
+    const hitsOf = () => (hits ??= changed === 'all' ? [] : readKeysOfAll(changed, world, before));
     this.world = world;
     const translated: string[] = [];
     for (const wp of index.waypoints.values()) {
@@ -191,7 +194,7 @@ export class IncrementalTranslator {
       const sig = servedSignature(index, wp);
       const prev = this.outputs.get(wp.key);
       const stale =
-        changed === 'all' || !prev || this.signatures.get(wp.key) !== sig || hits.some((k) => prev.reads.has(k));
+        changed === 'all' || !prev || this.signatures.get(wp.key) !== sig || hitsOf().some((k) => prev.reads.has(k));
       if (!stale) continue;
       this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts, prev));
       this.signatures.set(wp.key, sig);

@@ -1,4 +1,4 @@
-import { get, objectKey, parseKey, type KindName, type KubeObject, type World } from '../model';
+import { get, kindOfKey, objectKey, parseKey, type KindName, type KubeObject, type World } from '../model';
 import { isRefKind, refsOf } from './refs';
 
 /**
@@ -79,17 +79,23 @@ const sameLabels = (a: KubeObject, b: KubeObject) => {
 export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: World): string[] {
   const out: string[] = [];
   for (const key of changed) {
+    if (!prev) {
+      // Nothing to compare with: every query that could cover the key (a
+      // first load's tens of thousands of keys cost only these strings).
+      out.push(...readKeysOf(key));
+      const kind = kindOfKey(key);
+      if (isRefKind(kind)) out.push(refKey(kind, key.split('/')[1] ?? '', '*'));
+      continue;
+    }
     const k = parseKey(key);
     const kind = k.kind as KindName;
     const after = get(world, kind, k.namespace, k.name) as KubeObject | undefined;
-    const before = prev && (get(prev, kind, k.namespace, k.name) as KubeObject | undefined);
+    const before = get(prev, kind, k.namespace, k.name) as KubeObject | undefined;
     const same = before !== undefined && after !== undefined && sameLabels(before, after);
     out.push(...readKeysOf(key, same));
-    // What it referenced before and what it references now; without the
-    // earlier version, every reader of that kind by reference in the namespace.
+    // What it referenced before and what it references now.
     if (!isRefKind(kind)) continue;
     const refs = new Set([...((after && refsOf(after)) ?? []), ...((before && refsOf(before)) ?? [])]);
-    if (!prev) refs.add('*');
     for (const r of refs) out.push(refKey(kind, k.namespace ?? '', r));
   }
   return out;
