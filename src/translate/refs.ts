@@ -1,4 +1,4 @@
-import type { KubeObject } from '../model';
+import type { DestinationRule, KubeObject } from '../model';
 import { targetRefsOf } from './policy/targeting';
 import { parentKey, type AnyRoute } from './route/route-attach';
 
@@ -8,6 +8,7 @@ const REF_KINDS: ReadonlySet<string> = new Set([
   'TCPRoute',
   'TLSRoute',
   'AuthorizationPolicy',
+  'DestinationRule',
 ]);
 
 export const isRefKind = (kind: string) => REF_KINDS.has(kind);
@@ -15,7 +16,7 @@ export const isRefKind = (kind: string) => REF_KINDS.has(kind);
 /**
  * What an object of a kind found by reference names: a route's parents
  * (route-attach.ts: parentKey), an AuthorizationPolicy's target Services
- * (`ns/name`). A reader that looks such objects up by the referenced key can
+ * (`ns/name`), a DestinationRule's host (ruleHostRef). A reader that looks such objects up by the referenced key can
  * record that key alone (Reads.referencing), and a change to one of them
  * reaches only the readers of what it named before or names now
  * (readKeysOfAll). Undefined for the kinds not found this way.
@@ -32,6 +33,8 @@ export function refsOf(o: KubeObject): string[] | undefined {
         .filter((k): k is string => k !== undefined);
     case 'AuthorizationPolicy':
       return serviceTargetsOf(o);
+    case 'DestinationRule':
+      return [ruleHostRef((o as DestinationRule).spec?.host ?? '')];
     default:
       return undefined;
   }
@@ -43,4 +46,28 @@ export function serviceTargetsOf(o: KubeObject): string[] {
   return targetRefsOf((o as { spec?: Parameters<typeof targetRefsOf>[0] }).spec)
     .filter((t) => t.kind === 'Service' && (t.group ?? '') === '')
     .map((t) => `${ns}/${t.name}`);
+}
+
+/**
+ * A DestinationRule's host as a reference, in one form whatever the cluster
+ * domain (which refsOf does not know): a name with a dot is matched exactly
+ * and is itself; a name without one is a Service of the rule's own namespace
+ * (proxyless-tls.ts: hostMatches, after model/config.go:
+ * ResolveShortnameToFQDN), `short:<name>`; any wildcard is `*`, which every
+ * reader by reference of the rule's namespace records.
+ */
+export function ruleHostRef(host: string): string {
+  if (host.includes('*')) return '*';
+  return host.includes('.') ? host : `short:${host}`;
+}
+
+/**
+ * The references under which a rule in `namespace` could match the service
+ * host `fqdn`: the name itself, and its short name when the host is a
+ * Service of that namespace. A wildcard rule is reached through `*`.
+ */
+export function hostRefs(fqdn: string, namespace: string, domain: string): string[] {
+  const suffix = `.${namespace}.svc.${domain}`;
+  const short = fqdn.endsWith(suffix) ? fqdn.slice(0, -suffix.length) : undefined;
+  return short && !short.includes('.') ? [fqdn, ruleHostRef(short)] : [fqdn];
 }

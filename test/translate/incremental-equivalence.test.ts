@@ -547,6 +547,92 @@ describe('incremental translation matches a full translation', () => {
       () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS0, name: 'dr' }],
       'local',
     ],
+    // Proxyless pieces read DestinationRules by host: a rule's edit must reach
+    // the services it matched before and matches now. These services have no
+    // HTTPRoute, so the rule's host is the only thing that reaches them; the
+    // root namespace's ISTIO_MUTUAL rule applies wherever no other rule does.
+    [
+      'two Services lose their HTTPRoutes',
+      () => [
+        { op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(20) },
+        { op: 'delete', kind: 'HTTPRoute', namespace: NS0, name: svcName(21) },
+      ],
+      'local',
+    ],
+    [
+      'a plaintext DestinationRule for one of them (a full name)',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'plain', namespace: NS0 },
+          spec: { host: `${svcName(20)}.${NS0}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'that rule moved to the other (a short name)',
+      () => {
+        const dr = obj('DestinationRule', NS0, 'plain') as KubeObject & { spec: object };
+        return [upsert({ ...dr, spec: { ...dr.spec, host: svcName(21) } })];
+      },
+      'local',
+    ],
+    [
+      'that rule moved to a host no Service has',
+      () => {
+        const dr = obj('DestinationRule', NS0, 'plain') as KubeObject & { spec: object };
+        return [upsert({ ...dr, spec: { ...dr.spec, host: 'nowhere' } })];
+      },
+      'local',
+    ],
+    [
+      "a wildcard rule over the namespace's Services",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'wide', namespace: NS0 },
+          spec: { host: `*.${NS0}.svc.cluster.local`, trafficPolicy: { tls: { mode: 'DISABLE' } } },
+        }),
+      ],
+      'local',
+    ],
+    [
+      'that wildcard rule deleted',
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS0, name: 'wide' }],
+      'local',
+    ],
+    [
+      'a Service in the root namespace',
+      () => [
+        upsert({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'central', namespace: 'istio-system' },
+          spec: { clusterIP: '10.99.0.9', ports: [{ name: 'grpc', port: 9090 }] },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'a root-namespace rule for it by its short name',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'central', namespace: 'istio-system' },
+          spec: { host: 'central', trafficPolicy: { tls: { mode: 'DISABLE' } } },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'that root rule deleted',
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: 'istio-system', name: 'central' }],
+      'any',
+    ],
     [
       'the PeerAuthentication relaxed to PERMISSIVE',
       () => [

@@ -3,7 +3,7 @@ import { pack, TypeUrl, type PreparedResource, type TypeMap } from '../../envoy'
 import { inNamespace, list, type Service, type World } from '../../model';
 import { authzPolicyIR } from '../policy/authz';
 import { rbacRules } from '../policy/rbac';
-import { serviceTargetsOf } from '../refs';
+import { hostRefs, serviceTargetsOf } from '../refs';
 import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
 import { assignment } from '../waypoint/endpoints';
@@ -212,9 +212,14 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
   const ctx = { world, index, waypoint: none, opts, reads };
   const piece: ServicePiece = { ports: [] };
   // mTLS on either side follows PeerAuthentication and DestinationRule, in
-  // the service's namespace or the root namespace.
-  for (const kind of ['PeerAuthentication', 'DestinationRule'])
-    for (const n of new Set([ns, opts.rootNamespace])) reads.namespace(kind, n);
+  // the service's namespace or the root namespace. Only a rule that could
+  // match this host is looked at (destinationRuleFor), so a reader by
+  // reference records the host's forms in each namespace consulted, and a
+  // rule there reaches it when its host did or does (a wildcard always).
+  for (const n of new Set([ns, opts.rootNamespace])) {
+    reads.namespace('PeerAuthentication', n);
+    for (const ref of hostRefs(host, n, opts.domain)) reads.referencing('DestinationRule', n, ref);
+  }
   for (const p of svc.spec?.ports ?? []) {
     if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
     reads.referencing('AuthorizationPolicy', ns, `${ns}/${svc.metadata.name}`);
