@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { keyOf, type Change, type KubeObject } from '../model';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type ParsedFile } from './manifests';
@@ -9,7 +9,7 @@ import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
 import { splitDocuments } from './split';
 import { transitionRefusal } from './transitions';
-import { under, walk } from './walk';
+import { MANIFEST, under, walk } from './walk';
 
 interface FileState {
   /** Identity and version of what was read: a change to any part means read again. */
@@ -97,6 +97,10 @@ export class DirectorySource implements ConfigSource {
   private watchFailed = false;
   private timer?: NodeJS.Timeout;
   private poller?: NodeJS.Timeout;
+  /** Files named by content-change events since the last rescan. */
+  private touched = new Set<string>();
+  /** Whether the next rescan must walk the tree (entries added, removed or renamed; the periodic rescan). */
+  private walkDue = false;
   private readonly problems: ProblemLog;
 
   constructor(
@@ -147,13 +151,26 @@ export class DirectorySource implements ConfigSource {
     return [...this.effective.values()];
   }
 
-  private schedule(): void {
+  /**
+   * Rescans after the settle time: the named file only, when every event
+   * since the last rescan was a content change to a known file (an edit in
+   * place costs that file, not a walk of every file — ~95 ms at 16,000
+   * files); the whole tree otherwise.
+   */
+  private schedule(changedFile?: string): void {
     if (!this.watching) return;
+    if (changedFile === undefined) this.walkDue = true;
+    else this.touched.add(changedFile);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      const touched = this.touched;
+      const full = this.walkDue;
+      this.touched = new Set();
+      this.walkDue = false;
       try {
-        this.rescan();
+        // A tree with problems (an unreadable directory) is walked again on every event, to see them go.
+        if (full || this.treeErrors.length > 0 || !this.rescanFiles(touched)) this.rescan();
       } catch (e) {
         this.opts.log?.error({ dir: this.dir, error: String(e) }, 'rescanning manifests failed');
       }
@@ -178,7 +195,10 @@ export class DirectorySource implements ConfigSource {
     for (const d of dirs) {
       if (this.watchers.has(d)) continue;
       try {
-        const w = watch(d, { persistent: false }, () => this.schedule());
+        // 'change' is a file's content or attributes; 'rename' an entry added, removed or renamed.
+        const w = watch(d, { persistent: false }, (event, name) =>
+          this.schedule(event === 'change' && name ? join(d, name.toString()) : undefined),
+        );
         w.on('error', () => {
           w.close();
           this.watchers.delete(d);
@@ -232,6 +252,38 @@ export class DirectorySource implements ConfigSource {
     this.resolve(changed);
     this.problems.report(this.errors().map(describeError));
     if (retry) this.schedule();
+  }
+
+  /**
+   * Re-reads the given files, known ones whose content changed, and emits
+   * the changes; false (nothing applied) when that is not enough and the
+   * tree must be walked: a file not read before, gone, no longer a file, one
+   * holding CustomResourceDefinitions, or one changing while read.
+   */
+  private rescanFiles(paths: ReadonlySet<string>): boolean {
+    const loaded: { path: string; old: FileState; next: FileState }[] = [];
+    for (const p of paths) {
+      const name = basename(p);
+      // What the walk skips (editor swap files, other files) changes nothing.
+      if (name.startsWith('.') || !MANIFEST.test(name)) continue;
+      const old = this.files.get(p);
+      if (!old) return false;
+      let st: Stats;
+      try {
+        st = statSync(p);
+      } catch {
+        return false;
+      }
+      if (!st.isFile()) return false;
+      if (old.sig === sigOf(st)) continue;
+      const next = this.load(p, st, old);
+      if (!next || next.crds || old.crds) return false;
+      loaded.push({ path: p, old, next });
+    }
+    for (const { path, next } of loaded) this.files.set(path, next);
+    this.resolve(loaded.map(({ path, old }) => ({ path, old })));
+    this.problems.report(this.errors().map(describeError));
+    return true;
   }
 
   /** After the directory's CRDs changed: parses again the files holding objects of the kinds they define. */

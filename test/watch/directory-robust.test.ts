@@ -116,6 +116,36 @@ describe('manifest directory source: what editors and tools do to files', () => 
     await until(() => port('t') === 93, 'edit after its directory was renamed');
   });
 
+  it('re-reads an edited file without walking the tree; added or renamed entries are walked', async () => {
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, `f${i}.yaml`), svc(`f${i}`));
+    writeFileSync(join(dir, '.f3.yaml.swp'), 'editor state');
+    let listed = 0;
+    await start({
+      ...EVENTS_ONLY,
+      io: {
+        readdir: (d) => {
+          listed++;
+          return readdirSync(d);
+        },
+      },
+    });
+    listed = 0;
+    inPlace(join(dir, 'f3.yaml'), svc('f3', 81));
+    await until(() => port('f3') === 81, 'in-place edit applied');
+    inPlace(join(dir, '.f3.yaml.swp'), 'editor state, again');
+    inPlace(join(dir, 'f4.yaml'), svc('f4', 82));
+    await until(() => port('f4') === 82, 'second edit applied');
+    assert.equal(listed, 0, 'no directory listed for edits in place');
+    renameOver(join(dir, 'f5.yaml'), svc('f5', 83));
+    await until(() => port('f5') === 83, 'safe save applied');
+    assert.ok(listed > 0, 'a rename walks the tree');
+    listed = 0;
+    inPlace(join(dir, 'new.yaml'), svc('n', 84));
+    await until(() => port('n') === 84, 'new file found');
+    assert.ok(listed > 0, 'a new file walks the tree');
+    assert.deepEqual(errors(), []);
+  });
+
   it('rescans periodically when file events are missed', async () => {
     // A write through a hard link outside the tree raises no event in the
     // tree's directories: only the periodic rescan sees it.
