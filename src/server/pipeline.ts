@@ -131,7 +131,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   });
   new Gauge({
     name: 'istiod_lite_waypoints_translated',
-    help: 'Waypoints whose configuration is translated and kept current.',
+    help: 'Waypoint translations kept current: one per translated waypoint, plus one per locality with a connected proxy for a waypoint whose pods span several.',
     registers: [registry],
     collect() {
       this.set(translator.outputs.size);
