@@ -9,6 +9,7 @@ import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
 import type { SecretStep } from './pipeline-secrets';
 import { pendingJwks } from './pipeline-jwks';
+import { parsePlaceKey } from '../translate/place-key';
 
 /** Milliseconds each stage of one step took. */
 export interface StepTimes {
@@ -101,7 +102,9 @@ export class ServeStep {
    */
   demand(key: string): boolean {
     const { translator } = this;
-    if (!translator.onDemand || !translator.demand(key)) return false;
+    // A place key (proxy-place.ts) is built when first asked for, whatever the mode.
+    const place = parsePlaceKey(key) !== undefined;
+    if ((!translator.onDemand && !place) || !translator.demand(key)) return false;
     if (key !== PROXYLESS_KEY) this.apiDemanded = true;
     const { world } = this;
     const index = translator.index;

@@ -13,6 +13,7 @@ import { ConfigStore } from '../watch/store';
 import { DEFAULT_OPTIONS, IncrementalTranslator, type ObjectStatus } from '../translate';
 import type { ProxyInfo, ProxyKeyFn, SnapshotCache } from '../xds';
 import { ambientzJson, proxyKeyFor } from './proxy-key';
+import { mayMovePlaces } from './proxy-place';
 import { ServeStep } from './pipeline-step';
 import { RejectGate } from './pipeline-reject';
 import type { Rejection } from '../translate/status/rejections';
@@ -130,7 +131,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   });
   new Gauge({
     name: 'istiod_lite_waypoints_translated',
-    help: 'Waypoints whose configuration is translated and kept current.',
+    help: 'Waypoint translations kept current: one per translated waypoint, plus one per locality with a connected proxy for a waypoint whose pods span several.',
     registers: [registry],
     collect() {
       this.set(translator.outputs.size);
@@ -143,8 +144,9 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     ? new SecretAccess(
         kubeSecretReview(kubeSource.kubeConfig),
         (ns, sa) => {
-          const out = translator.outputs.get(`${ns}/${sa}`);
-          if (out) serveStep.secrets?.recheck(store.world, out);
+          // The waypoint's translation and those made for its localities (place keys).
+          for (const out of translator.outputs.values())
+            if (out.namespace === ns && out.name === sa) serveStep.secrets?.recheck(store.world, out);
         },
         scoped(log, 'sds'),
       )
@@ -185,6 +187,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   store.subscribe((world, changed) => {
     const start = process.hrtime.bigint();
     metrics.recordBatch(previous, world, changed);
+    const before = previous;
     previous = world;
     const { step } = serveStep.run(world, changed);
     releaseWaiting();
@@ -206,7 +209,8 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     );
     for (const cb of updateListeners) cb(world, statuses);
     const now = [...step.index.waypoints.keys()].join(',');
-    if (now !== waypointSet) {
+    // A waypoint's pods moving between localities may move its proxies between place keys (proxy-place.ts).
+    if (now !== waypointSet || mayMovePlaces(changed, before, world)) {
       waypointSet = now;
       for (const cb of keyListeners) cb();
     }
@@ -279,7 +283,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   return {
     sourceName: source.name,
     store,
-    proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log),
+    proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log, previous),
     demand: (key) => {
       const start = process.hrtime.bigint();
       if (serveStep.demand(key)) {

@@ -1,4 +1,5 @@
 import { namespaceAccess, namespaceMismatch, spiffeUri, type AccessPolicy } from '../xds';
+import { waypointKeyOf } from '../translate/place-key';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
 
 /** The service account ztunnel runs as, in the control plane's namespace. */
@@ -24,11 +25,13 @@ export function proxyAccess(systemNamespace: string): AccessPolicy {
         if (id.namespace === systemNamespace && id.serviceAccount === ZTUNNEL_SERVICE_ACCOUNT) return undefined;
         return `${spiffeUri(id)} may not read the workload API (only ${systemNamespace}/${ZTUNNEL_SERVICE_ACCOUNT})`;
       }
-      const slash = key.indexOf('/');
-      const wpNs = key.slice(0, slash);
-      const wpName = key.slice(slash + 1);
+      // A place key (one locality's translation) is the waypoint's configuration too.
+      const wp = waypointKeyOf(key);
+      const slash = wp.indexOf('/');
+      const wpNs = wp.slice(0, slash);
+      const wpName = wp.slice(slash + 1);
       if (id.namespace === wpNs && id.serviceAccount === wpName) return undefined;
-      return `${spiffeUri(id)} may not act as waypoint ${key} (its service account is ${wpNs}/${wpName})`;
+      return `${spiffeUri(id)} may not act as waypoint ${wp} (its service account is ${wpNs}/${wpName})`;
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { AmbientIndex } from '../ambient';
 import type { Json } from '../envoy';
-import { LABEL } from '../model';
+import { LABEL, type World } from '../model';
 import type { ProxyInfo } from '../xds';
+import { placedKey } from './proxy-place';
 
 /**
  * Which waypoint a connecting proxy is: its namespace (node id or NAMESPACE
@@ -16,7 +17,12 @@ export const ZTUNNEL_KEY = 'ztunnel';
 /** Proxyless gRPC clients and servers (node metadata GENERATOR=grpc) share one view. */
 export const PROXYLESS_KEY = 'grpc';
 
-export function proxyKeyFor(p: ProxyInfo, index: AmbientIndex | undefined, log?: Logger): string | undefined {
+export function proxyKeyFor(
+  p: ProxyInfo,
+  index: AmbientIndex | undefined,
+  log?: Logger,
+  world?: World,
+): string | undefined {
   if (p.proxyType === 'ztunnel') return ZTUNNEL_KEY;
   if (p.metadata['GENERATOR'] === 'grpc') return PROXYLESS_KEY;
   if (!index) return undefined;
@@ -24,7 +30,7 @@ export function proxyKeyFor(p: ProxyInfo, index: AmbientIndex | undefined, log?:
   const label = p.labels[LABEL.gatewayName];
   if (label) {
     const key = `${ns}/${label}`;
-    if (index.waypoints.has(key)) return key;
+    if (index.waypoints.has(key)) return placedKey(p, key, world);
     log?.warn({ proxy: p.proxyId, waypoint: key }, 'proxy names a waypoint that does not exist (yet)');
     return undefined;
   }
@@ -34,7 +40,7 @@ export function proxyKeyFor(p: ProxyInfo, index: AmbientIndex | undefined, log?:
     if (!best || wp.key.length > best.length) best = wp.key;
   }
   if (!best) log?.warn({ proxy: p.proxyId }, 'proxy matches no waypoint; serving it nothing');
-  return best;
+  return best && placedKey(p, best, world);
 }
 
 /** Every binding with its reason, for /debug/ambientz. */

@@ -38,6 +38,12 @@ export interface WaypointContext {
   waypoint: Waypoint;
   opts: TranslateOptions;
   reads: Reads;
+  /**
+   * The locality (`region/zone/subzone`) of the proxies this translation is
+   * for, when the waypoint's pods span several (place-key.ts); unset, the
+   * translation is the one every proxy of the waypoint shares.
+   */
+  locality?: string;
 }
 
 /** Inputs for computing statuses (not tied to one waypoint); `reads`, when given, records what one status read. */

@@ -9,12 +9,14 @@ import type { ObjectStatus } from './status/status';
 import { StatusTracker } from './status/status-tracker';
 import { computeStatuses } from './status/statuses';
 import { buildWaypointIR } from './waypoint/waypoint-ir';
+import { parsePlaceKey, placeKey } from './place-key';
 
 export { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 export type { ObjectStatus } from './status/status';
 export type { ResourceSet } from './waypoint/resources';
 
 export interface WaypointOutput {
+  /** The waypoint's key, or a place key (place-key.ts) for a translation made for one locality. */
   key: string;
   namespace: string;
   name: string;
@@ -37,12 +39,13 @@ export function translateWaypoint(
   waypoint: Waypoint,
   opts: TranslateOptions = DEFAULT_OPTIONS,
   prev?: WaypointOutput,
+  locality?: string,
 ): WaypointOutput {
   const reads = new Reads();
-  const ir = buildWaypointIR({ world, index, waypoint, opts, reads });
+  const ir = buildWaypointIR({ world, index, waypoint, opts, reads, ...(locality !== undefined ? { locality } : {}) });
   const { resources, encoded } = buildResourcesFrom(ir, prev?.encoded);
   return {
-    key: waypoint.key,
+    key: locality !== undefined ? placeKey(waypoint.key, locality) : waypoint.key,
     namespace: waypoint.namespace,
     name: waypoint.name,
     resources,
@@ -135,6 +138,11 @@ export class IncrementalTranslator {
    * that ever had a proxy connected.
    */
   private readonly demanded = new Set<string>();
+  /**
+   * Place keys some proxy was given (place-key.ts), in either mode: each is
+   * translated, like its waypoint, for as long as the waypoint exists.
+   */
+  private readonly placeKeys = new Set<string>();
   readonly onDemand: boolean;
 
   constructor(
@@ -147,6 +155,12 @@ export class IncrementalTranslator {
 
   /** Marks `key` demanded; true when it was not before. */
   demand(key: string): boolean {
+    const place = parsePlaceKey(key);
+    if (place) {
+      if (this.placeKeys.has(key)) return false;
+      this.placeKeys.add(key);
+      return true;
+    }
     if (this.demanded.has(key)) return false;
     this.demanded.add(key);
     return true;
@@ -167,9 +181,10 @@ export class IncrementalTranslator {
    */
   translateNow(key: string): WaypointOutput | undefined {
     const { index, world } = this;
-    const wp = index?.waypoints.get(key);
+    const place = parsePlaceKey(key);
+    const wp = index?.waypoints.get(place?.waypoint ?? key);
     if (!index || !world || !wp || this.outputs.has(key)) return undefined;
-    const out = translateWaypoint(world, index, wp, this.opts);
+    const out = translateWaypoint(world, index, wp, this.opts, undefined, place?.locality);
     this.outputs.set(key, out);
     this.signatures.set(key, servedSignature(index, wp));
     return out;
@@ -189,20 +204,30 @@ export class IncrementalTranslator {
     const hitsOf = () => (hits ??= changed === 'all' ? [] : readKeysOfAll(changed, world, before));
     this.world = world;
     const translated: string[] = [];
+    const refresh = (key: string, wp: Waypoint, locality?: string) => {
+      const sig = servedSignature(index, wp);
+      const prev = this.outputs.get(key);
+      const stale =
+        changed === 'all' || !prev || this.signatures.get(key) !== sig || hitsOf().some((k) => prev.reads.has(k));
+      if (!stale) return;
+      this.outputs.set(key, translateWaypoint(world, index, wp, this.opts, prev, locality));
+      this.signatures.set(key, sig);
+      translated.push(key);
+    };
     for (const wp of index.waypoints.values()) {
       if (this.onDemand && !this.demanded.has(wp.key)) continue;
-      const sig = servedSignature(index, wp);
-      const prev = this.outputs.get(wp.key);
-      const stale =
-        changed === 'all' || !prev || this.signatures.get(wp.key) !== sig || hitsOf().some((k) => prev.reads.has(k));
-      if (!stale) continue;
-      this.outputs.set(wp.key, translateWaypoint(world, index, wp, this.opts, prev));
-      this.signatures.set(wp.key, sig);
-      translated.push(wp.key);
+      refresh(wp.key, wp);
+    }
+    for (const key of this.placeKeys) {
+      const place = parsePlaceKey(key);
+      const wp = place && index.waypoints.get(place.waypoint);
+      if (place && wp) refresh(key, wp, place.locality);
     }
     const removed: string[] = [];
     for (const key of [...this.outputs.keys()]) {
       if (index.waypoints.has(key)) continue;
+      const place = parsePlaceKey(key);
+      if (place && index.waypoints.has(place.waypoint)) continue;
       this.outputs.delete(key);
       this.signatures.delete(key);
       removed.push(key);

@@ -24,7 +24,7 @@ function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> |
  * GetLocalityLabel; `.` read as `/`, SanitizeLocalityLabel); else its node's
  * topology labels (util.go: getLabelValue, GA name before beta); else none.
  */
-export function podLocality(pod: Pod | undefined, world: World, reads: Reads): string | undefined {
+export function podLocality(pod: Pod | undefined, world: World, reads?: Reads): string | undefined {
   if (!pod) return undefined;
   const l = pod.metadata.labels ?? {};
   const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';

@@ -7,7 +7,14 @@ import { describe, it } from 'node:test';
 import { generateMesh, nsName, svcName } from '../../bench/mesh';
 import type { AmbientIndex } from '../../src/ambient';
 import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
-import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ResourceSet } from '../../src/translate';
+import {
+  DEFAULT_OPTIONS,
+  IncrementalTranslator,
+  translateAll,
+  translateWaypoint,
+  type ResourceSet,
+} from '../../src/translate';
+import { parsePlaceKey, placeKey } from '../../src/translate/place-key';
 import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { ProxylessBuilder } from '../../src/translate/proxyless/proxyless-builder';
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
@@ -1007,6 +1014,41 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      'a second waypoint pod in another region, with a proxy of each region connected (a place key each)',
+      () => {
+        serve.demand(placeKey(`${NS0}/waypoint`, 'r2//'));
+        serve.demand(placeKey(`${NS0}/waypoint`, 'r1/z1/'));
+        return [
+          upsert({
+            ...node({}),
+            metadata: {
+              name: 'wp-node-2',
+              labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
+            },
+          }),
+          upsert({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: {
+              name: 'waypoint-5d8f-fghij',
+              namespace: NS0,
+              labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
+            },
+            spec: { nodeName: 'wp-node-2' },
+            status: { phase: 'Running', podIP: '10.250.9.10' },
+          } as KubeObject),
+        ];
+      },
+      'local',
+    ],
+    [
+      "the second waypoint pod's node relabelled into the first pod's region",
+      () => [
+        upsert({ ...node({}), metadata: { name: 'wp-node-2', labels: { 'topology.kubernetes.io/region': 'r2' } } }),
+      ],
+      'local',
+    ],
+    [
       'the waypoint pod deleted',
       () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
       'local',
@@ -1022,9 +1064,23 @@ describe('incremental translation matches a full translation', () => {
       const full = translateAll(world, OPTS);
       if (scope === 'local') assert.ok(step.translated.length < full.waypoints.size, 'translated only some waypoints');
       assert.deepEqual(indexSummary(step.index), indexSummary(full.index));
-      assert.deepEqual([...t.outputs.keys()].sort(), [...full.waypoints.keys()].sort());
+      const keys = [...t.outputs.keys()];
+      assert.deepEqual(keys.filter((k) => !parsePlaceKey(k)).sort(), [...full.waypoints.keys()].sort());
       for (const [key, out] of full.waypoints)
         assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(out.resources), key);
+      // A place key's translation is the waypoint's, made for that locality.
+      for (const key of keys) {
+        const place = parsePlaceKey(key);
+        if (!place) continue;
+        const wp = full.index.waypoints.get(place.waypoint)!;
+        const fresh = translateWaypoint(world, full.index, wp, OPTS, undefined, place.locality);
+        assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(fresh.resources), key);
+        assert.deepEqual(
+          held(cache, key, [TypeUrl.Endpoint]),
+          sorted(new Map([[TypeUrl.Endpoint, fresh.resources.get(TypeUrl.Endpoint) ?? []]])),
+          key,
+        );
+      }
       assert.deepEqual(step.statuses, full.statuses);
       const api = buildWorkloadApi(world, full.index, OPTS);
       const ztunnel = new Map([...api].filter(([type]) => type !== TypeUrl.Workload));

@@ -11,6 +11,7 @@ import type { WaypointContext } from '../context';
 import type { EndpointIR } from '../ir';
 import { podLocality } from '../locality';
 import { meshLocalityLb, type MeshLocalityLb } from '../mesh-config';
+import { fullLocality } from '../place-key';
 
 // Endpoint priorities and weights by the waypoint's own locality
 // (loadbalancer/loadbalancer.go: ApplyLocalityLoadBalancer, applyLocalityWeights,
@@ -74,11 +75,15 @@ export interface WaypointPlace {
 }
 
 /**
- * The waypoint's locality and labels, from its pods (the Deployment's pods
- * carry the gateway-name label). istiod reshapes EDS per connected pod; the
- * cache here holds one assignment per waypoint, so this applies only when
- * every running pod of the waypoint is in one locality (labels: those all its
- * pods share). Undefined otherwise: the assignment is left as it is.
+ * The proxy's locality and labels that endpoints are ranked against, from
+ * the waypoint's pods (the Deployment's pods carry the gateway-name label).
+ * istiod reads them per connected proxy (pilot/pkg/xds/ads.go:
+ * setTopologyLabels, localityFromProxyLabels). The shared translation
+ * applies only when every running pod of the waypoint is in one locality
+ * (labels: those all its pods share); a translation for one locality of a
+ * waypoint whose pods span several (ctx.locality) takes that locality and the
+ * labels its pods there share. Undefined otherwise: the assignment is left as
+ * it is.
  */
 export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   const { namespace, name } = ctx.waypoint;
@@ -89,18 +94,23 @@ export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
       p.status?.phase !== 'Succeeded' &&
       p.status?.phase !== 'Failed',
   );
-  if (pods.length === 0) return undefined;
+  const only = ctx.locality;
+  if (pods.length === 0 && only === undefined) return undefined;
   let locality: string | undefined;
   let labels: Record<string, string> | undefined;
   for (const p of pods) {
     ctx.reads.object('Pod', namespace, p.metadata.name);
     const l = podLocality(p, ctx.world, ctx.reads) ?? '';
-    if (locality !== undefined && l !== locality) return undefined;
+    if (only !== undefined) {
+      if (fullLocality(l) !== only) continue;
+    } else if (locality !== undefined && l !== locality) return undefined;
     locality = l;
     const mine = augmented(p, l, ctx.opts.clusterId);
     labels = labels ? Object.fromEntries(Object.entries(labels).filter(([k, v]) => mine[k] === v)) : mine;
   }
-  return { locality: splitLocality(locality), labels: labels ?? {} };
+  // A proxy whose pod is not (yet) seen still has its locality (from its node).
+  if (only !== undefined && labels === undefined) labels = augmented({ metadata: {} }, only, ctx.opts.clusterId);
+  return { locality: splitLocality(only ?? locality), labels: labels ?? {} };
 }
 
 /** util.go: LocalityMatch — `region[/zone[/subzone]]`, `*` matching anything. */
