@@ -15,6 +15,7 @@ import { authzPolicyIR } from '../policy/authz';
 import { jwtRulesIR, resolvedJwks } from '../policy/authn';
 import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
 import { withOutboundPolicies } from './outbound-policy';
+import { completeOutboundPorts } from './outbound-ports';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from '../route/http-routes';
 import { tcpRoutesFor } from '../route/tcp-routes';
@@ -210,6 +211,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     hasOwnPolicy(key, waypointTelemetry) ? policyFor(key, waypointTelemetry) : shared;
   const hosts = new Set(serviceIRs.map((s) => s.hostname));
   serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts, rules));
+  completeOutboundPorts(ctx, outbound);
   return {
     namespace: wp.namespace,
     name: wp.name,
