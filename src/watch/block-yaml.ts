@@ -47,7 +47,7 @@ const BAIL = new Bail();
 /** The implicit scalar tags of a schema, by the first characters they may match. */
 interface Resolver {
   byFirst: Map<string, ScalarTagDefinition[]>;
-  any: ScalarTagDefinition[];
+  anyFirst: ScalarTagDefinition[];
   /** By character code: whether some tag may match a scalar starting with it (most text is a string). */
   mayMatch: Uint8Array;
 }
@@ -56,16 +56,16 @@ const resolvers = new WeakMap<Schema, Resolver>();
 function resolverOf(schema: Schema): Resolver {
   let r = resolvers.get(schema);
   if (r) return r;
-  r = { byFirst: new Map(), any: [], mayMatch: new Uint8Array(128) };
+  r = { byFirst: new Map(), anyFirst: [], mayMatch: new Uint8Array(128) };
   for (const t of schema.tags) {
     if (t.nodeKind !== 'scalar' || !t.implicit) continue;
     if (t.implicitFirstChars === null) {
-      r.any.push(t);
+      r.anyFirst.push(t);
       for (const list of r.byFirst.values()) list.push(t);
       continue;
     }
     for (const c of t.implicitFirstChars) {
-      const list = r.byFirst.get(c) ?? [...r.any];
+      const list = r.byFirst.get(c) ?? [...r.anyFirst];
       list.push(t);
       r.byFirst.set(c, list);
     }
@@ -316,8 +316,8 @@ class BlockParser {
   /** A plain scalar's value, as js-yaml resolves it; a merge key (`<<`) is js-yaml's to handle. */
   private resolve(text: string): unknown {
     const first = text.charCodeAt(0);
-    if (first < 128 && this.resolver.mayMatch[first] === 0 && this.resolver.any.length === 0) return text;
-    const tags = this.resolver.byFirst.get(text.charAt(0)) ?? this.resolver.any;
+    if (first < 128 && this.resolver.mayMatch[first] === 0 && this.resolver.anyFirst.length === 0) return text;
+    const tags = this.resolver.byFirst.get(text.charAt(0)) ?? this.resolver.anyFirst;
     for (const tag of tags) {
       const v = tag.resolve(text, false, tag.tagName);
       if (v === NOT_RESOLVED) continue;

@@ -121,6 +121,31 @@ describe('a consistent-hash DestinationRule for a ServiceEntry host on its waypo
   });
 });
 
+/** The waypoint's pod on a node in r1/z1: the locality its endpoints are ranked from. */
+function waypointInZone(labels: Record<string, string> = {}): KubeObject[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: 'node-a',
+        labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'waypoint-0',
+        namespace: 'egress',
+        labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', ...labels },
+      },
+      spec: { nodeName: 'node-a' },
+      status: { phase: 'Running', podIP: '10.244.0.9' },
+    } as KubeObject,
+  ];
+}
+
 /** The addresses of a cluster's inline endpoints, with each locality group's priority. */
 function inline(c: J | undefined): [string, number][] {
   const groups = ((c?.loadAssignment as J | undefined)?.endpoints ?? []) as J[];
@@ -136,27 +161,7 @@ function inline(c: J | undefined): [string, number][] {
 }
 
 describe('a DestinationRule with subsets for a DNS ServiceEntry host on its waypoint', () => {
-  const zoned: KubeObject[] = [
-    {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: 'node-a',
-        labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'waypoint-0',
-        namespace: 'egress',
-        labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'gold' },
-      },
-      spec: { nodeName: 'node-a' },
-      status: { phase: 'Running', podIP: '10.244.0.9' },
-    } as KubeObject,
-  ];
+  const zoned = waypointInZone({ tier: 'gold' });
   const api = entry('api', {
     hosts: ['api.example.com'],
     addresses: ['240.240.0.10'],
@@ -250,25 +255,7 @@ describe('a ServiceEntry host no DestinationRule names', () => {
         metadata: { name: 'istio', namespace: 'istio-system' },
         data: { mesh: 'localityLbSetting:\n  distribute:\n  - from: r1/*\n    to: {"r1/*": 80, "r2/*": 20}\n' },
       } as KubeObject,
-      {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: {
-          name: 'node-a',
-          labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
-        },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: 'waypoint-0',
-          namespace: 'egress',
-          labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' },
-        },
-        spec: { nodeName: 'node-a' },
-        status: { phase: 'Running', podIP: '10.244.0.9' },
-      } as KubeObject,
+      ...waypointInZone(),
       entry('api', {
         hosts: ['api.example.com'],
         addresses: ['240.240.0.10'],
