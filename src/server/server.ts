@@ -54,6 +54,7 @@ export async function startServer(opts: ServeOptions, log: Logger): Promise<Runn
     cache,
     logger: scoped(log, 'xds'),
     debounce: opts.debounce,
+    changeArrivedAt: () => pipeline.store.arrivedAt,
     proxyKey: pipeline.proxyKey,
     onDemand: (key) => pipeline.demand(key),
     access: proxyAccess(auth.systemNamespace),

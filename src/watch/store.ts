@@ -15,11 +15,28 @@ export class ConfigStore {
   private readonly listeners: WorldListener[] = [];
   /** While held: the keys changed since hold(), told to listeners at release(). */
   private held?: Set<string>;
+  /** When the latest change of the pending batch arrived. */
+  private pendingArrivedAt = 0;
+  private notifying?: number;
 
-  constructor(private readonly coalesceMs = 0) {}
+  constructor(
+    private readonly coalesceMs = 0,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get world(): World {
     return this.current;
+  }
+
+  /**
+   * While listeners run for a batch: when its latest change arrived here.
+   * The push debounce counts its quiet period from this moment, as istiod's
+   * counts from the config event's arrival (pilot/pkg/xds/discovery.go:
+   * debounce, lastConfigUpdateTime), so the translation runs inside the
+   * quiet period rather than before it. Undefined outside a notification.
+   */
+  get arrivedAt(): number | undefined {
+    return this.notifying;
   }
 
   attach(source: ConfigSource): void {
@@ -32,6 +49,7 @@ export class ConfigStore {
 
   enqueue(changes: readonly Change[]): void {
     this.pending.push(...changes);
+    this.pendingArrivedAt = this.now();
     if (this.timer) return;
     if (this.coalesceMs <= 0) {
       this.timer = 'immediate';
@@ -55,7 +73,12 @@ export class ConfigStore {
       for (const k of changed) this.held.add(k);
       return;
     }
-    for (const l of this.listeners) l(world, changed);
+    this.notifying = this.pendingArrivedAt;
+    try {
+      for (const l of this.listeners) l(world, changed);
+    } finally {
+      this.notifying = undefined;
+    }
   }
 
   /**

@@ -19,6 +19,9 @@ export class PushQueue {
   private batch: PushBatch = new Map();
   private quietTimer?: NodeJS.Timeout;
   private maxTimer?: NodeJS.Timeout;
+  /** Arrival of the burst's first and latest change. */
+  private firstAt?: number;
+  private lastAt = -Infinity;
   private closed = false;
 
   constructor(
@@ -27,9 +30,13 @@ export class PushQueue {
     private readonly now: () => number = Date.now,
   ) {}
 
-  add(changes: readonly CacheChange[]): void {
+  /**
+   * `at` is when the configuration change behind these cache changes arrived
+   * (default: now). Both windows count from arrivals, so the time spent
+   * translating the change is spent inside the quiet period, not added to it.
+   */
+  add(changes: readonly CacheChange[], at = this.now()): void {
     if (this.closed || changes.length === 0) return;
-    const at = this.now();
     for (const c of changes) {
       let e = this.batch.get(c.key);
       if (!e) {
@@ -38,9 +45,12 @@ export class PushQueue {
       }
       e.types.add(c.typeUrl);
     }
+    this.firstAt ??= at;
+    this.lastAt = Math.max(this.lastAt, at);
+    const now = this.now();
     if (this.quietTimer) clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.flush(), this.opts.quietMs);
-    this.maxTimer ??= setTimeout(() => this.flush(), this.opts.maxMs);
+    this.quietTimer = setTimeout(() => this.flush(), Math.max(0, this.lastAt + this.opts.quietMs - now));
+    this.maxTimer ??= setTimeout(() => this.flush(), Math.max(0, this.firstAt + this.opts.maxMs - now));
   }
 
   /** Hands over everything collected now. */
@@ -48,6 +58,8 @@ export class PushQueue {
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.maxTimer) clearTimeout(this.maxTimer);
     this.quietTimer = this.maxTimer = undefined;
+    this.firstAt = undefined;
+    this.lastAt = -Infinity;
     if (this.batch.size === 0) return;
     const batch = this.batch;
     this.batch = new Map();

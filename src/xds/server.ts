@@ -42,6 +42,12 @@ export interface XdsServerOptions {
   onDemand?: (key: string) => Promise<void> | void;
   logger?: Logger;
   debounce?: Partial<DebounceOptions>;
+  /**
+   * When the configuration change the cache is being updated for arrived, if
+   * known; the debounce counts from it (push-queue.ts). Default: the moment
+   * the cache changes.
+   */
+  changeArrivedAt?: () => number | undefined;
   /** Longest wait for a push's ACKs before the next push goes anyway (default 15 s). */
   ackTimeoutMs?: number;
   controlPlaneId?: string;
@@ -125,7 +131,7 @@ export class XdsServer {
     this.controlPlane = encodeControlPlane(opts.controlPlaneId ?? 'istiod-lite');
     this.writeBudget = new WriteBudget({ ...DEFAULT_WRITE_BUDGET, ...opts.writeBudget });
     this.queue = new PushQueue({ ...DEFAULT_DEBOUNCE, ...opts.debounce }, (b) => this.push(b));
-    this.unsubscribe = opts.cache.subscribe((changes) => this.queue.add(changes));
+    this.unsubscribe = opts.cache.subscribe((changes) => this.queue.add(changes, opts.changeArrivedAt?.()));
     this.lifecycle = { limits: this.limits, metrics: this.metrics, log: this.log, clientLog: this.clientLog };
   }
 

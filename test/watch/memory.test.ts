@@ -84,4 +84,18 @@ describe('config store coalescing', () => {
     store.flush();
     assert.equal(notified, 0);
   });
+
+  it("tells listeners when their batch's latest change arrived, and nothing outside a notification", async () => {
+    let clock = 100;
+    const store = new ConfigStore(0, () => clock);
+    const seen: (number | undefined)[] = [];
+    store.subscribe(() => seen.push(store.arrivedAt));
+    store.enqueue([{ op: 'upsert', object: ns('a') }]);
+    clock = 105;
+    store.enqueue([{ op: 'upsert', object: ns('b') }]);
+    clock = 180;
+    await tick();
+    assert.deepEqual(seen, [105], 'one batch, dated by its latest change, not by when it is applied');
+    assert.equal(store.arrivedAt, undefined);
+  });
 });
