@@ -66,6 +66,17 @@ const extras: KubeObject[] = [
   },
 ];
 
+/**
+ * The same World made of copies of its objects: a reference translation of it
+ * shares no object with the incremental one, so no memo keyed by an object's
+ * identity (module-level WeakMaps, views cached on tables) can hand the
+ * reference a value the incremental side left behind.
+ */
+function freshCopy(world: World): World {
+  const objects = Object.values(world.objects).flatMap((t) => [...(t as Map<string, KubeObject>).values()]);
+  return worldOf(objects.map((o) => structuredClone(o) as KubeObject));
+}
+
 function worldOf(objects: KubeObject[]): World {
   return applyChanges(
     EMPTY_WORLD,
@@ -130,6 +141,16 @@ describe('incremental translation matches a full translation', () => {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: 'solo', labels },
+  });
+  const selectorPolicy = (app: string): KubeObject => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'ztunnel-pick', namespace: NS0 },
+    spec: {
+      selector: { matchLabels: { app } },
+      action: 'DENY',
+      rules: [{ from: [{ source: { namespaces: ['x'] } }] }],
+    },
   });
   const telemetry = (ns: string, name: string, spec: object): KubeObject => ({
     apiVersion: 'telemetry.istio.io/v1',
@@ -217,6 +238,19 @@ describe('incremental translation matches a full translation', () => {
       () => [
         upsert({ ...policy, spec: { ...policy.spec, targetRefs: [{ kind: 'Service', group: '', name: svcName(1) }] } }),
       ],
+      'local',
+    ],
+    // A workload's message lists the selector policies that pick it, and only
+    // those: a selector policy's edit must reach the pods it selected and selects.
+    [
+      "a ztunnel policy selecting one Service's pods (their workloads list it)",
+      () => [upsert(selectorPolicy(svcName(7)))],
+      'local',
+    ],
+    ["that policy's selector moved to another Service's pods", () => [upsert(selectorPolicy(svcName(8)))], 'local'],
+    [
+      'that policy deleted',
+      () => [{ op: 'delete', kind: 'AuthorizationPolicy', namespace: NS0, name: 'ztunnel-pick' }],
       'local',
     ],
     [
@@ -1061,7 +1095,8 @@ describe('incremental translation matches a full translation', () => {
       assert.ok(r.changed.size > 0, 'the step changes the World');
       world = r.world;
       const { step } = serve.run(world, r.changed);
-      const full = translateAll(world, OPTS);
+      const reference = freshCopy(world);
+      const full = translateAll(reference, OPTS);
       if (scope === 'local') assert.ok(step.translated.length < full.waypoints.size, 'translated only some waypoints');
       assert.deepEqual(indexSummary(step.index), indexSummary(full.index));
       const keys = [...t.outputs.keys()];
@@ -1073,7 +1108,7 @@ describe('incremental translation matches a full translation', () => {
         const place = parsePlaceKey(key);
         if (!place) continue;
         const wp = full.index.waypoints.get(place.waypoint)!;
-        const fresh = translateWaypoint(world, full.index, wp, OPTS, undefined, place.locality);
+        const fresh = translateWaypoint(reference, full.index, wp, OPTS, undefined, place.locality);
         assert.deepEqual(versions(t.outputs.get(key)!.resources), versions(fresh.resources), key);
         assert.deepEqual(
           held(cache, key, [TypeUrl.Endpoint]),
@@ -1082,16 +1117,16 @@ describe('incremental translation matches a full translation', () => {
         );
       }
       assert.deepEqual(step.statuses, full.statuses);
-      const api = buildWorkloadApi(world, full.index, OPTS);
+      const api = buildWorkloadApi(reference, full.index, OPTS);
       const ztunnel = new Map([...api].filter(([type]) => type !== TypeUrl.Workload));
       assert.deepEqual(held(cache, ZTUNNEL_KEY, ztunnel.keys()), sorted(ztunnel), 'workload API');
       const peers = new Map([[TypeUrl.Workload, api.get(TypeUrl.Workload) ?? []]]);
       for (const key of full.waypoints.keys())
         assert.deepEqual(held(cache, key, peers.keys()), sorted(peers), `Workload entries of ${key}`);
-      const proxyless = buildProxyless(world, full.index, OPTS);
+      const proxyless = buildProxyless(reference, full.index, OPTS);
       assert.deepEqual(held(cache, PROXYLESS_KEY, proxyless.keys()), sorted(proxyless), 'proxyless');
       for (const [key, out] of full.waypoints) {
-        const secrets = buildSecrets(world, out.namespace, referencedCredentials(out.ir)).resources;
+        const secrets = buildSecrets(reference, out.namespace, referencedCredentials(out.ir)).resources;
         assert.deepEqual(
           held(cache, key, [TypeUrl.Secret]),
           sorted(new Map([[TypeUrl.Secret, secrets]])),

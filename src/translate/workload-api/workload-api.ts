@@ -12,6 +12,7 @@ import {
   list,
   matchesLabels,
   targetPortOf,
+  type AuthorizationPolicy,
   type KindMap,
   type KindName,
   type Pod,
@@ -116,13 +117,22 @@ function podReady(p: Pod): boolean {
 }
 
 // What workloadMsg reads, as objects that keep their identity while unchanged
-// (the World and the index share structure between versions).
-function workloadInputs(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): readonly unknown[] {
+// (the World and the index share structure between versions). Of the
+// namespace's AuthorizationPolicies only the names of those selecting the pod
+// count, as one string: editing any other policy (a waypoint's, by
+// targetRefs) leaves every pod's message as it was.
+function workloadInputs(
+  pod: Pod,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  policies: readonly string[],
+): readonly unknown[] {
   const ns = pod.metadata.namespace;
   return [
     get(world, 'Namespace', undefined, ns),
     inNamespace(world, 'Service', ns),
-    inNamespace(world, 'AuthorizationPolicy', ns),
+    policies.join('\n'),
     index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
     index.waypoints,
     nodeObjectOf(pod, world),
@@ -150,7 +160,13 @@ const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
 const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
 const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
 
-function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: TranslateOptions): WorkloadMsg {
+function workloadMsg(
+  pod: Pod,
+  world: World,
+  index: AmbientIndex,
+  opts: TranslateOptions,
+  policies: readonly string[],
+): WorkloadMsg {
   const l = pod.metadata.labels ?? {};
   const ns = pod.metadata.namespace;
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
@@ -182,20 +198,26 @@ function workloadMsg(pod: Pod, world: World, index: AmbientIndex, opts: Translat
     services,
     status: podReady(pod) ? 'HEALTHY' : 'UNHEALTHY',
     cluster_id: opts.clusterId,
-    authorization_policies: selectorPolicies(world, pod),
+    authorization_policies: [...policies],
     ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
     ...(locality ? { locality } : {}),
   };
 }
 
-function selectorPolicies(world: World, pod: Pod): string[] {
-  return inNamespace(world, 'AuthorizationPolicy', pod.metadata.namespace)
-    .filter(
-      (p) =>
-        targetRefsOf(p.spec).length === 0 &&
-        p.spec?.selector &&
-        matchesLabels(p.spec.selector.matchLabels, pod.metadata.labels),
-    )
+/**
+ * The policies of a namespace that apply by workload selector (istiod's
+ * ztunnel policies: no targetRefs, a selector), once per namespace build.
+ */
+function selectorPoliciesOf(world: World, ns: string): readonly AuthorizationPolicy[] {
+  return inNamespace(world, 'AuthorizationPolicy', ns).filter(
+    (p) => targetRefsOf(p.spec).length === 0 && p.spec?.selector,
+  );
+}
+
+/** Names (`ns/name`, sorted) of those that select the pod. */
+function selectorPolicies(candidates: readonly AuthorizationPolicy[], pod: Pod): string[] {
+  return candidates
+    .filter((p) => matchesLabels(p.spec?.selector?.matchLabels, pod.metadata.labels))
     .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
     .sort();
 }
@@ -335,6 +357,7 @@ export function buildWorkloadApi(
     reuse.prepare(message, { name, input: msg, build: () => msg });
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
+  const selectorCandidates = new Map<string, readonly AuthorizationPolicy[]>();
   for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
     // Its namespace's labels and annotations carry the ingress and canary settings.
@@ -352,8 +375,12 @@ export function buildWorkloadApi(
   }
   for (const pod of of('Pod')) {
     if (!pod.status?.podIP && !(pod.status?.podIPs ?? []).length) continue;
-    const w = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts), () =>
-      workloadMsg(pod, world, index, opts),
+    const ns = pod.metadata.namespace;
+    let candidates = selectorCandidates.get(ns);
+    if (!candidates) selectorCandidates.set(ns, (candidates = selectorPoliciesOf(world, ns)));
+    const policies = selectorPolicies(candidates, pod);
+    const w = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts, policies), () =>
+      workloadMsg(pod, world, index, opts, policies),
     );
     // `w` is the input of both: an unchanged pod keeps the same message object.
     addresses.push(
