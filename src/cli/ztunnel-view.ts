@@ -1,14 +1,10 @@
 import { decodeMessage, type OutputTypeMap } from '../envoy';
+import { ipTextOf } from '../model/values';
 
 type Address = OutputTypeMap['istio.workload.Address'];
 type GatewayAddress = OutputTypeMap['istio.workload.GatewayAddress'];
 
-function ipText(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < b.length; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
-}
+const ipText = (b: Buffer): string => ipTextOf(b) ?? b.toString('hex');
 
 /** The ztunnel-config tables from Address resources, as ztunnel received them. */
 export function tablesFromAddresses(bodies: Buffer[]): { services: string[][]; workloads: string[][] } {

@@ -61,6 +61,12 @@ export function parseIp(text: string): Parsed<IpAddr> {
   return a ? ok(a) : bad(`bad IP address (${text})`);
 }
 
+/** The text of a 4- or 16-byte address (IPv6 in its shortest form, RFC 5952); undefined for other lengths. */
+export function ipTextOf(bytes: Uint8Array): string | undefined {
+  if (bytes.length !== 4 && bytes.length !== 16) return undefined;
+  return ipaddr.fromByteArray([...bytes]).toString();
+}
+
 /** Whether `text` is one IP address (as parseIp reads it). */
 export const isIpAddress = (text: string): boolean => v4(text) !== undefined || v6(text) !== undefined;
 

@@ -7,7 +7,8 @@ import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { buildProxyless } from '../../src/translate/proxyless/proxyless';
 import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless/proxyless-tls';
-import { renderResources, renderWaypoint, RENDER_SECTIONS } from '../../src/translate/render';
+import { renderResources, renderWaypoint, renderWorkloadApi, RENDER_SECTIONS } from '../../src/translate/render';
+import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { renderSecrets } from '../../src/translate/waypoint/secrets';
 import { validateMessage } from '../../src/validate';
 import { caseNames, CASES_DIR, checkOutputs, render } from './harness';
@@ -18,7 +19,8 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
     .sort()
     .map((f) => join(caseDir, f));
   const { world, errors } = await loadManifests(inputs);
-  const result = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true });
+  const opts = { ...DEFAULT_OPTIONS, assumeReady: true };
+  const result = translateAll(world, opts);
   const files = new Map<string, string>();
   const violations: string[] = [];
   for (const w of result.waypoints.values()) {
@@ -48,6 +50,8 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
         for (const v of validateMessage(r.messageName, r.body, { allowDeprecated: GRPC_DEPRECATED_FIELDS }))
           violations.push(`proxyless ${r.name}: ${v.path}: ${v.message}`);
   }
+  // What ztunnel is told: which waypoint serves each service and workload, and the L4 policies.
+  files.set('ztunnel.yaml', render(renderWorkloadApi(buildWorkloadApi(world, result.index, opts))));
   files.set('statuses.yaml', render(result.statuses));
   if (errors.length > 0)
     files.set(
