@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { describeError } from '../../src/watch/source';
 import { loadManifests } from '../../src/watch/load';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
-import { buildProxyless } from '../../src/translate/proxyless/proxyless';
+import { buildProxyless, buildProxylessIR } from '../../src/translate/proxyless/proxyless';
 import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless/proxyless-tls';
 import { renderResources, renderWaypoint, renderWorkloadApi, RENDER_SECTIONS } from '../../src/translate/render';
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
@@ -42,6 +42,7 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
   // Proxyless output is one configuration for every gRPC node; only cases
   // about it render it, so the waypoint cases do not each grow four files.
   if (basename(caseDir).startsWith('proxyless-')) {
+    files.set('proxyless.ir.yaml', render(buildProxylessIR(world, result.index, DEFAULT_OPTIONS)));
     const resources = buildProxyless(world, result.index, DEFAULT_OPTIONS);
     const rendered = renderResources(resources);
     for (const section of RENDER_SECTIONS) files.set(`proxyless.${section}.yaml`, render(rendered[section]));

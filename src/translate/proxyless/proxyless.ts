@@ -8,7 +8,7 @@ import type { TranslateOptions } from '../context';
 import { ADS } from '../common';
 import { assignment } from '../waypoint/endpoints';
 import { httpRoutesFor } from '../route/http-routes';
-import type { AuthzPolicyIR, EndpointIR, HttpRouteIR, OutboundClusterIR } from '../ir';
+import type { AuthzPolicyIR, HttpRouteIR, OutboundClusterIR } from '../ir';
 import { outbound } from '../names';
 import {
   clientTls,
@@ -167,29 +167,46 @@ function policiesFor(world: World, svc: Service): AuthzPolicyIR[] {
     .map((p) => authzPolicyIR(p));
 }
 
+/**
+ * One service port as a gRPC client and the servers behind it see it: the
+ * proxyless view's IR, decided here and rendered in assemble(). Plain data,
+ * never modified once built, so a piece reused across changes is the same
+ * object and what is rendered from it is rendered once (PORT_RECIPES).
+ */
+export interface ProxylessPortIR {
+  /** `<host>:<port>`: the client listener and its route configuration. */
+  name: string;
+  port: number;
+  host: string;
+  /** The port's own cluster, `outbound|<port>||<host>`. */
+  own: string;
+  /** AuthorizationPolicies targeting the Service, enforced by the servers behind it. */
+  policies: AuthzPolicyIR[];
+  /** Clusters the routes send to besides `own`. */
+  outbound: OutboundClusterIR[];
+  /** Routes a gRPC client can execute (see supported()). */
+  entries: HttpRouteIR[];
+  /** The port's own cluster with its endpoints. */
+  cluster: OutboundClusterIR;
+  /**
+   * Each endpoint's address (the server listeners this port contributes
+   * policies to) and whether that server must require mTLS (PeerAuthentication).
+   */
+  servers: { ip: string; port: number; mtls: boolean }[];
+  /** Identities the client accepts from the servers, when an ISTIO_MUTUAL DestinationRule applies. */
+  upstreamMtls?: string[];
+}
+
 /** One service's share of the proxyless view. */
 export interface ServicePiece {
-  ports: {
-    name: string;
-    port: number;
-    host: string;
-    own: string;
-    endpoints: EndpointIR[];
-    policies: AuthzPolicyIR[];
-    outbound: OutboundClusterIR[];
-    entries: HttpRouteIR[];
-    /** Built with the piece, so a reused piece allocates nothing per change. */
-    cluster: OutboundClusterIR;
-    client: Recipe<Listener>;
-    route: Recipe<RouteConfiguration>;
-    /**
-     * `ip\0port` of each endpoint (the server listeners this port contributes
-     * policies to) and whether that server must require mTLS (PeerAuthentication).
-     */
-    servers: { key: string; ip: string; port: number; mtls: boolean }[];
-    /** The client side of an ISTIO_MUTUAL DestinationRule, when one applies. */
-    tls?: TransportSocket;
-  }[];
+  namespace: string;
+  name: string;
+  ports: ProxylessPortIR[];
+}
+
+/** The proxyless view's IR: every service's piece, by namespace and name. */
+export interface ProxylessIR {
+  services: ServicePiece[];
 }
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
@@ -210,7 +227,7 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
     listenerProblems: [],
   };
   const ctx = { world, index, waypoint: none, opts, reads };
-  const piece: ServicePiece = { ports: [] };
+  const piece: ServicePiece = { namespace: ns, name: svc.metadata.name, ports: [] };
   // mTLS on either side follows PeerAuthentication and DestinationRule, in
   // the service's namespace or the root namespace. Only a rule that could
   // match this host is looked at (destinationRuleFor), so a reader by
@@ -232,37 +249,52 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
     const own = outbound(p.port, host);
     const endpoints = endpointIRs(svc, p, world, reads, opts.clusterId);
     const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
-    const port = {
+    const mtls = clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL';
+    piece.ports.push({
       name,
       port: p.port,
       host,
       own,
-      endpoints,
       policies: policiesFor(world, svc),
       outbound: http.outbound,
       entries,
       cluster: { cluster: own, hostname: host, port: p.port, endpoints },
-      client: clientRecipe(name),
       servers: backends.map((e) => ({
-        key: `${e.ip}\u0000${e.port}`,
         ip: e.ip,
         port: e.port,
         mtls: serverRequiresMtls(world, e, ns, opts.rootNamespace),
       })),
-      tls:
-        clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL'
-          ? upstreamMtls(serverIdentities(backends, opts.trustDomain))
-          : undefined,
-    };
-    piece.ports.push({
-      ...port,
-      route: routeRecipe(name, host, own, entries),
+      ...(mtls ? { upstreamMtls: serverIdentities(backends, opts.trustDomain) } : {}),
     });
   }
   return piece;
 }
 
 type PieceOf = (svc: Service) => ServicePiece;
+
+/** What a port renders to besides its cluster: made once per port IR object. */
+interface PortRecipes {
+  client: Recipe<Listener>;
+  route: Recipe<RouteConfiguration>;
+  tls?: TransportSocket;
+}
+
+// Keyed weakly by the port's IR: a reused piece passes the same object, so
+// its recipes (and their inputs, compared by Reuse) are not made again.
+const PORT_RECIPES = new WeakMap<ProxylessPortIR, PortRecipes>();
+
+function recipesOf(pp: ProxylessPortIR): PortRecipes {
+  let r = PORT_RECIPES.get(pp);
+  if (!r) {
+    r = {
+      client: clientRecipe(pp.name),
+      route: routeRecipe(pp.name, pp.host, pp.own, pp.entries),
+      ...(pp.upstreamMtls ? { tls: upstreamMtls(pp.upstreamMtls) } : {}),
+    };
+    PORT_RECIPES.set(pp, r);
+  }
+  return r;
+}
 
 /**
  * Made outside any build so that its closure holds only these values: a
@@ -323,8 +355,22 @@ export function buildProxyless(
   opts: TranslateOptions,
   reuse: Reuse = new Reuse(),
 ): Map<string, PreparedResource[]> {
-  return assemble(opts, reuse, list(world, 'Service'), (svc) => servicePiece(world, index, opts, svc, new Reads()))
-    .byType;
+  const ir = buildProxylessIR(world, index, opts);
+  const pieces = new Map(ir.services.map((p) => [`${p.namespace}/${p.name}`, p]));
+  return assemble(opts, reuse, list(world, 'Service'), (svc) => {
+    const piece = pieces.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
+    if (!piece) throw new Error(`proxyless: no piece for Service ${svc.metadata.namespace}/${svc.metadata.name}`);
+    return piece;
+  }).byType;
+}
+
+/** The proxyless view's IR for the World: each Service with an address, in namespace and name order. */
+export function buildProxylessIR(world: World, index: AmbientIndex, opts: TranslateOptions): ProxylessIR {
+  const services = list(world, 'Service')
+    .filter((svc) => vipsOf(svc).length > 0)
+    .map((svc) => servicePiece(world, index, opts, svc, new Reads()));
+  const at = (p: ServicePiece) => `${p.namespace}\u0000${p.name}`;
+  return { services: services.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0)) };
 }
 
 export interface Assembled {
@@ -352,18 +398,20 @@ export function assemble(
   for (const svc of services) {
     if (vipsOf(svc).length === 0) continue;
     for (const pp of pieceOf(svc).ports) {
+      const recipes = recipesOf(pp);
       // A service's own cluster wins over a route's reference to it, whichever comes first.
       clusters.set(pp.own, pp.cluster);
       own.add(pp.own);
-      if (pp.tls) clusterTls.set(pp.own, pp.tls);
-      for (const { key, ip, port, mtls } of pp.servers) {
+      if (recipes.tls) clusterTls.set(pp.own, recipes.tls);
+      for (const { ip, port, mtls } of pp.servers) {
+        const key = `${ip}\u0000${port}`;
         const s = servers.get(key);
         if (s) s.contributors.push(pp.policies);
         else servers.set(key, { contributors: [pp.policies], mtls, ip, port });
       }
       for (const o of pp.outbound) if (!own.has(o.cluster)) clusters.set(o.cluster, o);
-      listeners.push(pp.client);
-      routes.push(pp.route);
+      listeners.push(recipes.client);
+      routes.push(recipes.route);
     }
   }
   for (const [key, { contributors, mtls, ip, port }] of servers) {
