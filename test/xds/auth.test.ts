@@ -3,6 +3,7 @@ import { copyFileSync } from 'node:fs';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
 import { DebugTypeUrl, encodeMessage, TypeUrl } from '../../src/envoy';
 import { LABEL } from '../../src/model';
 import { proxyAccess } from '../../src/server/proxy-auth';
@@ -21,6 +22,7 @@ import { makeCa, OPENSSL, type TestCa } from '../support/certs';
 import { mutate, rng } from '../support/fuzz';
 import { cluster } from '../support/resources';
 import { adsChannel, csdsClient, DeltaClient, SotwClient, unpack } from '../support/xds-client';
+import { until } from '../support/until';
 import { startXds, waitFor } from '../support/xds-harness';
 
 const WP = 'waypoint~10.0.0.1~waypoint-5d8f-abcde.app~app.svc.cluster.local';
@@ -93,6 +95,8 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
   let x: Awaited<ReturnType<typeof startXds>>;
   let tlsAddress: string;
   let reviews = 0;
+  /** Answers to the `slow-…` token reviews in flight, by token. */
+  const slowReviews = new Map<string, () => void>();
   const channels: grpc.Client[] = [];
   const clients: Array<DeltaClient | SotwClient> = [];
 
@@ -136,10 +140,10 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
           new TokenReviewAuthenticator(
             (t) => {
               reviews++;
-              // `slow-…` tokens are the waypoint's, answered after 300 ms; `hang` never is.
+              // `slow-…` tokens are the waypoint's, answered when the test releases them; `hang` never is.
               if (t === 'hang') return new Promise(() => undefined);
               if (t.startsWith('slow-'))
-                return new Promise((resolve) => setTimeout(() => resolve(review('tok-waypoint')), 300));
+                return new Promise((resolve) => slowReviews.set(t, () => resolve(review('tok-waypoint'))));
               return review(t);
             },
             { audiences: ['istio-ca'], trustDomain: 'cluster.local' },
@@ -253,8 +257,9 @@ describe('authentication and authorization on the TLS port', { skip: !OPENSSL &&
     const c = delta(WP, channel({ token: 'slow-1' }), WP_META);
     c.send({ type_url: TypeUrl.Cluster, subscribe: ['app-cluster'] });
     c.send({ type_url: TypeUrl.Cluster, subscribe: ['zt-only'] });
-    await new Promise((r) => setTimeout(r, 100));
+    const release = await until(() => slowReviews.get('slow-1'), 'the token review to start');
     assert.equal(x.server.connections.size, before, 'not yet authenticated, not yet a connection');
+    release();
     const r = await c.next(3000);
     assert.deepEqual(
       r.resources.map((res) => res.name),
@@ -600,11 +605,13 @@ describe('TLS certificate files', { skip: !OPENSSL && 'openssl not installed' },
   it('are re-read while the port serves, so a rotated certificate needs no restart', async () => {
     const ca = makeCa();
     const first = ca.issue('first', ['DNS:localhost']);
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
     const x = await startXds();
     try {
       const port = await x.server.listen(
         '127.0.0.1:0',
-        tlsCredentials({ certFile: first.cert, keyFile: first.key }, { refreshMs: 50 }),
+        tlsCredentials({ certFile: first.cert, keyFile: first.key }, { refreshMs: 50, log }),
         {
           authenticators: [new CertificateAuthenticator('cluster.local')],
         },
@@ -635,12 +642,16 @@ describe('TLS certificate files', { skip: !OPENSSL && 'openssl not installed' },
       // Half a rotation (a new key, the old certificate) is not served: the
       // port keeps the last good pair and keeps accepting connections.
       const third = ca.issue('third', ['DNS:localhost']);
+      const seen = warnings.length;
       copyFileSync(third.key, first.key);
-      await new Promise((r) => setTimeout(r, 300));
+      await until(
+        () => warnings.slice(seen).some((l) => l.includes('TLS files unreadable or mismatched')),
+        'the half-rotated pair to be refused',
+      );
       assert.equal(await servedCn(), 'second');
       copyFileSync(third.cert, first.cert);
-      const until = Date.now() + 3000;
-      while ((await servedCn()) !== 'third' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const rotatedBy = Date.now() + 3000;
+      while ((await servedCn()) !== 'third' && Date.now() < rotatedBy) await new Promise((r) => setTimeout(r, 50));
       assert.equal(await servedCn(), 'third');
     } finally {
       await x.close();
