@@ -33,6 +33,15 @@ export function checkWire(typeName: string, bytes: Uint8Array): void {
   walk(messageType(typeName), bytes, typeName, 0);
 }
 
+/**
+ * checkWire for a message found at `path`, `depth` levels inside an outer
+ * one: the same checks and messages as walking the outer message would give
+ * there, for a decoder that reads the outer message's own fields itself.
+ */
+export function checkWireAt(typeName: string, bytes: Uint8Array, path: string, depth: number): void {
+  walk(messageType(typeName), bytes, path, depth);
+}
+
 function walk(type: protobuf.Type, bytes: Uint8Array, path: string, depth: number): void {
   if (depth > 32) throw new Error(`${path}: nested too deeply`);
   const r = protobuf.Reader.create(bytes);
