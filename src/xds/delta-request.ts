@@ -45,8 +45,8 @@ export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
 /**
  * The request read from its bytes, or undefined when it holds anything this
  * leaves to the general decoder: error_detail (a NACK), resource locators,
- * unknown fields, a field of the wrong wire type, a tag or length that is not
- * in its shortest common form, invalid UTF-8, a repeated node, or a claimed
+ * unknown fields, a field of the wrong wire type, a tag of more than one byte
+ * or a length of more than four, invalid UTF-8, a repeated node, or a claimed
  * name that a JavaScript object would order or treat apart (one starting
  * with a digit, `__proto__`). Throws where the node does not decode.
  */
