@@ -1,5 +1,5 @@
 export { protoRoot, messageType, typeForUrl } from './registry';
-export { encodeMessage, decodeMessage, pack, encodeTail, packWithTail } from './pack';
+export { encodeMessage, decodeMessage, decodeNested, pack, encodeTail, packWithTail } from './pack';
 export type { MessageName, TypeMap, OutputTypeMap, EncodedTail } from './pack';
 export { PreparedResource, prepare, contentVersion, countEncode, encodeCounts } from './resource';
 export { shareEncoding } from './encoder';
@@ -7,3 +7,4 @@ export * from './type-urls';
 export * from './wire';
 export { verifyTypeUrls } from './verify';
 export { toProtoJson, type Json } from './json';
+export { checkWireAt } from './wire-check';

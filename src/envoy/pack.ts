@@ -1,9 +1,9 @@
-import type * as protobuf from 'protobufjs';
+import * as protobuf from 'protobufjs';
 import type { OutputTypeMap, TypeMap } from './generated/type-map';
 import type { Any } from './generated/google/protobuf/Any';
 import { encodePlain } from './encoder';
 import { messageType } from './registry';
-import { checkWire } from './wire-check';
+import { checkWire, checkWireAt } from './wire-check';
 import { typeUrlOf } from './type-urls';
 
 export type MessageName = keyof TypeMap;
@@ -88,4 +88,27 @@ export function decodeMessage<N extends MessageName>(name: N, bytes: Uint8Array)
   const type = messageType(name);
   checkWire(name, bytes);
   return type.toObject(type.decode(bytes), OUTPUT_OPTIONS) as OutputTypeMap[N];
+}
+
+/**
+ * decodeMessage for a message found at `path`, `depth` levels inside an outer
+ * one (see checkWireAt): a decoder that reads the outer message by hand
+ * hands its nested messages here, checked as the outer walk would check them.
+ */
+export function decodeNested<N extends MessageName>(
+  name: N,
+  bytes: Uint8Array,
+  path: string,
+  depth: number,
+): OutputTypeMap[N] {
+  const type = messageType(name);
+  checkWireAt(name, bytes, path, depth);
+  // protobufjs' generated decoders take the nesting depth as a fourth
+  // argument and refuse past Reader.recursionLimit: passing it keeps that
+  // limit where decoding the outer message would put it.
+  const decode = type.decode as unknown as (r: protobuf.Reader, l: number, e: undefined, n: number) => protobuf.Message;
+  return type.toObject(
+    decode.call(type, protobuf.Reader.create(bytes), bytes.length, undefined, depth),
+    OUTPUT_OPTIONS,
+  ) as OutputTypeMap[N];
 }

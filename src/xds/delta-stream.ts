@@ -1,7 +1,7 @@
 import type { AdsCall, AdsStream, StreamHost } from './ads-stream';
 import type { ConnectionDeps } from './connection';
 import { DeltaConnection } from './delta';
-import { decodeRequest } from './request';
+import { decodeDeltaRequest } from './delta-request';
 
 /**
  * One DeltaAggregatedResources stream: DeltaDiscoveryRequests that
@@ -22,7 +22,7 @@ export class DeltaStream implements AdsStream {
 
   onRequest(bytes: Buffer): Promise<void> | undefined {
     this.conn.beginWork();
-    const req = decodeRequest('delta', bytes);
+    const req = decodeDeltaRequest(bytes);
     this.host.accept(this.conn, req);
     const admission = this.host.admit(this.conn, req.type_url);
     if (admission === 'drop') return;

@@ -1,10 +1,9 @@
-import type { OutputTypeMap, PreparedResource } from '../envoy';
+import type { PreparedResource } from '../envoy';
 import { TypeUrl } from '../envoy';
 import { deltaResponse } from './frame';
 import { byName, Connection, type Frame } from './connection';
+import type { DeltaRequest } from './request';
 import { TypeState } from './type-state';
-
-export type DeltaDiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.DeltaDiscoveryRequest'];
 
 /**
  * Incremental ADS: we track the name -> version map the client holds and send
@@ -13,7 +12,7 @@ export type DeltaDiscoveryRequest = OutputTypeMap['envoy.service.discovery.v3.De
 export class DeltaConnection extends Connection {
   readonly protocol = 'delta' as const;
 
-  handle(req: DeltaDiscoveryRequest): void {
+  handle(req: DeltaRequest): void {
     const st = this.state(req.type_url);
     const firstOfType = !st.requested;
     st.requested = true;
@@ -21,11 +20,11 @@ export class DeltaConnection extends Connection {
     if (firstOfType) {
       // A reconnecting client tells us what it still holds; resources at
       // those exact versions need not be sent again.
-      const claimed = req.initial_resource_versions ?? {};
+      const claimed = req.initial_resource_versions;
       if (!st.held.claimCurrent(claimed, current))
-        for (const [name, version] of Object.entries(claimed)) {
+        for (const name of claimed.names()) {
           const r = current.get(name);
-          st.held.set(r?.name ?? name, r && r.version === version ? r : { version });
+          st.held.set(r?.name ?? name, r && claimed.holds(name, r.version) ? r : { version: claimed.version(name)! });
         }
     }
     const added: string[] = [];

@@ -1,5 +1,5 @@
 import type { Connection } from './connection';
-import type { DeltaDiscoveryRequest } from './delta';
+import type { DeltaRequest } from './request';
 import type { DiscoveryRequest } from './sotw';
 
 /** A request that would take a stream past one of the name limits; `limit` labels the refusal metric. */
@@ -25,7 +25,7 @@ export class NameBudget {
   constructor(private readonly limits: { maxNamesPerStream: number; maxNamesPerConnection: number }) {}
 
   /** Throws an OverLimit when `req` would take `conn` or its connection past a limit; checked before it is applied. */
-  check(peer: string, conn: Connection, req: DiscoveryRequest | DeltaDiscoveryRequest): void {
+  check(peer: string, conn: Connection, req: DiscoveryRequest | DeltaRequest): void {
     const mine = subscribedAfter(conn, req);
     const onConnection = (this.byPeer.get(peer) ?? 0) - (this.byStream.get(conn) ?? 0) + mine;
     const { maxNamesPerStream, maxNamesPerConnection } = this.limits;
@@ -70,7 +70,7 @@ function subscribedNames(conn: Connection): number {
 }
 
 /** What subscribedNames would be once `req` is applied. */
-function subscribedAfter(conn: Connection, req: DiscoveryRequest | DeltaDiscoveryRequest): number {
+function subscribedAfter(conn: Connection, req: DiscoveryRequest | DeltaRequest): number {
   const st = conn.states.get(req.type_url);
   const had = st?.names.size ?? 0;
   let now: number;

@@ -1,4 +1,5 @@
 import { decodeMessage } from '../envoy';
+import { ClaimedVersions } from './claimed-versions';
 import { clip } from './log-limit';
 
 /** A request the client got wrong: the stream ends with INVALID_ARGUMENT and this message. */
@@ -7,11 +8,25 @@ export class BadRequest extends Error {}
 type Sotw = ReturnType<typeof decodeMessage<'envoy.service.discovery.v3.DiscoveryRequest'>>;
 type Delta = ReturnType<typeof decodeMessage<'envoy.service.discovery.v3.DeltaDiscoveryRequest'>>;
 
-/** A decoded request, with the message name errors use to describe it. */
-export type Request = (Sotw & { kind: 'DiscoveryRequest' }) | (Delta & { kind: 'DeltaDiscoveryRequest' });
+export type SotwRequest = Sotw & { kind: 'DiscoveryRequest' };
 
-export type SotwRequest = Extract<Request, { kind: 'DiscoveryRequest' }>;
-export type DeltaRequest = Extract<Request, { kind: 'DeltaDiscoveryRequest' }>;
+/**
+ * The fields of a DeltaDiscoveryRequest a Delta stream uses (resource
+ * locators are not among them), claimed versions kept as ClaimedVersions.
+ */
+export interface DeltaRequest {
+  kind: 'DeltaDiscoveryRequest';
+  node: Delta['node'];
+  type_url: string;
+  resource_names_subscribe: string[];
+  resource_names_unsubscribe: string[];
+  initial_resource_versions: ClaimedVersions;
+  response_nonce: string;
+  error_detail: Delta['error_detail'];
+}
+
+/** A decoded request, with the message name errors use to describe it. */
+export type Request = SotwRequest | DeltaRequest;
 
 export function decodeRequest(protocol: 'sotw', bytes: Buffer): SotwRequest;
 export function decodeRequest(protocol: 'delta', bytes: Buffer): DeltaRequest;
@@ -20,10 +35,24 @@ export function decodeRequest(protocol: 'sotw' | 'delta', bytes: Buffer): Reques
   try {
     return protocol === 'sotw'
       ? { ...decodeMessage('envoy.service.discovery.v3.DiscoveryRequest', bytes), kind: 'DiscoveryRequest' }
-      : { ...decodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes), kind: 'DeltaDiscoveryRequest' };
+      : deltaOf(decodeMessage('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes));
   } catch (e) {
     throw new BadRequest(`malformed ${kind}: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The general decode's result as a DeltaRequest (delta-request.ts reads the common ones from the wire). */
+function deltaOf(d: Delta): DeltaRequest {
+  return {
+    kind: 'DeltaDiscoveryRequest',
+    node: d.node,
+    type_url: d.type_url,
+    resource_names_subscribe: d.resource_names_subscribe,
+    resource_names_unsubscribe: d.resource_names_unsubscribe,
+    initial_resource_versions: ClaimedVersions.fromRecord(d.initial_resource_versions ?? {}),
+    response_nonce: d.response_nonce,
+    error_detail: d.error_detail,
+  };
 }
 
 /** Refuses a request without a type or naming more resources than one request may. */
@@ -34,7 +63,7 @@ export function checkRequest(req: Request, maxNames: number): void {
       ? req.resource_names.length
       : req.resource_names_subscribe.length +
         req.resource_names_unsubscribe.length +
-        Object.keys(req.initial_resource_versions ?? {}).length;
+        req.initial_resource_versions.size;
   if (names > maxNames) {
     throw new BadRequest(
       `${req.kind} for ${clip(req.type_url, 200)} names ${names} resources; the limit is ${maxNames}`,

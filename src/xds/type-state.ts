@@ -1,4 +1,5 @@
 import { PreparedResource, WILDCARD_TYPES } from '../envoy';
+import type { ClaimedVersions } from './claimed-versions';
 
 /**
  * What we believe the client holds for one resource name: the resource as
@@ -81,15 +82,9 @@ export class HeldMap implements ReadonlyMap<string, Held> {
    * only for the first response to find it level again. Returns false, having
    * done nothing, when the claim is anything else.
    */
-  claimCurrent(claimed: Readonly<Record<string, string>>, current: ReadonlyMap<string, PreparedResource>): boolean {
+  claimCurrent(claimed: ClaimedVersions, current: ReadonlyMap<string, PreparedResource>): boolean {
     if (this.own !== undefined || this.shared !== NOTHING || current.size === 0) return false;
-    let n = 0;
-    for (const name in claimed) {
-      const r = current.get(name);
-      if (!r || r.name !== name || r.version !== claimed[name]) return false;
-      n++;
-    }
-    if (n !== current.size) return false;
+    if (!claimed.isExactly(current)) return false;
     this.shared = current;
     return true;
   }

@@ -136,6 +136,26 @@ describe('Delta ADS', () => {
     assert.deepEqual([names(pushed), pushed.removed_resources], [['a'], ['b']]);
   });
 
+  it('accepts claimed names and versions of 128 bytes and more (a map entry is no string: its lengths take two bytes)', async () => {
+    const id = newNode();
+    // Kubernetes allows 63-character service and namespace names: cluster names pass 128 bytes.
+    const long = `outbound|8080||${'s'.repeat(63)}.${'n'.repeat(63)}.svc.cluster.local`;
+    x.set(id, { [TypeUrl.Cluster]: [cluster(long), cluster('b')] });
+    const c1 = client(id);
+    c1.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    c1.ack(await c1.next());
+    const held = c1.heldVersions(TypeUrl.Cluster);
+    c1.close();
+    const c2 = client(id);
+    c2.send({
+      type_url: TypeUrl.Cluster,
+      subscribe: ['*'],
+      initial_resource_versions: { ...held, b: 'v'.repeat(200) },
+    });
+    const r = await c2.next();
+    assert.deepEqual([names(r), r.removed_resources], [['b'], []]);
+  });
+
   it('records a NACK, logs it and does not re-push the rejected version', async () => {
     const id = newNode();
     x.set(id, { [TypeUrl.Listener]: [] });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { TypeUrl, type PreparedResource } from '../../src/envoy';
+import { ClaimedVersions } from '../../src/xds/claimed-versions';
 import { HeldMap, NamePool, NameSet } from '../../src/xds/type-state';
 import { DeltaConnection } from '../../src/xds/delta';
 import { cluster, endpoints } from '../support/resources';
@@ -82,7 +83,7 @@ describe('HeldMap.claimCurrent (a Delta reconnect claiming versions)', () => {
   it('shares the current map only when the claim is exactly it, and otherwise leaves the map untouched', () => {
     const current = mapOf(a, b);
     const exact = new HeldMap();
-    assert.ok(exact.claimCurrent({ a: a.version, b: b.version }, current));
+    assert.ok(exact.claimCurrent(ClaimedVersions.fromRecord({ a: a.version, b: b.version }), current));
     assert.ok(exact.isShared);
     assert.equal(exact.get('b'), b);
     for (const claim of <Record<string, string>[]>[
@@ -92,13 +93,13 @@ describe('HeldMap.claimCurrent (a Delta reconnect claiming versions)', () => {
       {},
     ]) {
       const h = new HeldMap();
-      assert.ok(!h.claimCurrent(claim, current), JSON.stringify(claim));
+      assert.ok(!h.claimCurrent(ClaimedVersions.fromRecord(claim), current), JSON.stringify(claim));
       assert.equal(h.size, 0);
     }
     // A stream that already holds something is not replaced by a claim.
     const busy = new HeldMap();
     busy.set('a', { version: 'x' });
-    assert.ok(!busy.claimCurrent({ a: a.version, b: b.version }, current));
+    assert.ok(!busy.claimCurrent(ClaimedVersions.fromRecord({ a: a.version, b: b.version }), current));
     assert.deepEqual(busy.get('a'), { version: 'x' });
   });
 });
