@@ -289,3 +289,14 @@ export function localityLbFor(
   });
   return { proxy, ranks, ...withFailover };
 }
+
+/**
+ * A plan for a DNS cluster's inline endpoints when the cluster has no
+ * wrapped endpoints (loadbalancer.go: applyFailoverPriorities returns at
+ * once): failoverPriority ranks dropped; none if nothing is left.
+ */
+export function withoutRanks(plan: LocalityLbIR | undefined): LocalityLbIR | undefined {
+  if (!plan?.ranks) return plan;
+  const { ranks: _ranks, ...rest } = plan;
+  return rest.distribute || rest.localityFailover ? rest : undefined;
+}
