@@ -720,6 +720,87 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      'a DNS entry another waypoint serves, with two ports and labelled endpoints, as a second Hostname backend',
+      () => [
+        upsert({
+          ...entry('far', {
+            hosts: ['far.example.com'],
+            resolution: 'DNS',
+            ports: [
+              { number: 80, name: 'http', protocol: 'HTTP' },
+              { number: 443, name: 'tls', protocol: 'TLS' },
+            ],
+            endpoints: [
+              { address: 'a.far.example.net', locality: 'r1/z1', labels: { version: 'v1' } },
+              { address: 'b.far.example.net', locality: 'r2/z1', labels: { version: 'v2' } },
+            ],
+          }),
+          metadata: { name: 'far', namespace: NS1 },
+        }),
+        upsert({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'egress', namespace: NS0 },
+          spec: {
+            parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'egress' }],
+            rules: [
+              {
+                backendRefs: [
+                  { group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 },
+                  { group: 'networking.istio.io', kind: 'Hostname', name: 'far.example.com', port: 80 },
+                ],
+              },
+            ],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "a DestinationRule with subsets and failoverPriority for that entry's host (outbound subset clusters)",
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'far', namespace: NS1 },
+          spec: {
+            host: 'far.example.com',
+            trafficPolicy: {
+              outlierDetection: { consecutive5xxErrors: 3 },
+              loadBalancer: { localityLbSetting: { failoverPriority: ['version'] } },
+            },
+            subsets: [
+              { name: 'v1', labels: { version: 'v1' } },
+              { name: 'v2', labels: { version: 'v2' } },
+            ],
+          },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "that entry's endpoint relabelled and a port dropped",
+      () => [
+        upsert({
+          ...entry('far', {
+            hosts: ['far.example.com'],
+            resolution: 'DNS',
+            endpoints: [
+              { address: 'a.far.example.net', locality: 'r1/z1', labels: { version: 'v2' } },
+              { address: 'b.far.example.net', locality: 'r2/z1', labels: { version: 'v2' } },
+            ],
+          }),
+          metadata: { name: 'far', namespace: NS1 },
+        }),
+      ],
+      'local',
+    ],
+    [
+      "that entry's rule deleted",
+      () => [{ op: 'delete', kind: 'DestinationRule', namespace: NS1, name: 'far' }],
+      'local',
+    ],
+    [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
       'local',

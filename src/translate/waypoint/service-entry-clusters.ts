@@ -150,11 +150,14 @@ function byResolution(name: string, svc: ServiceIR, p: ServicePortIR, plan?: Loc
 }
 
 /**
- * The `outbound|<port>||<host>` cluster of a ServiceEntry host another
- * waypoint serves (or none): built as the entry's own waypoint would build
- * its cluster, as for Service backends (clusters.ts).
+ * The `outbound|<port>|<subset>|<host>` cluster of a ServiceEntry host another
+ * waypoint serves (or none), typed by the entry's resolution
+ * (cluster.go: buildOutboundClusters → convertResolution, buildCluster;
+ * cluster_builder.go: buildDFPCluster) and shaped as the entry's own
+ * waypoint would build its cluster, as for Service backends (clusters.ts);
+ * a DNS cluster's inline endpoints shaped by `plan`.
  */
-export function outboundServiceEntryCluster(o: OutboundClusterIR): Cluster {
+export function outboundServiceEntryCluster(o: OutboundClusterIR, plan?: LocalityLbIR): Cluster {
   const se = o.serviceEntry;
   const svc: ServiceIR = {
     hostname: o.hostname,
@@ -183,5 +186,5 @@ export function outboundServiceEntryCluster(o: OutboundClusterIR): Cluster {
     tcpRoutes: [],
     policy: empty,
   };
-  return byResolution(o.cluster, svc, port);
+  return byResolution(o.cluster, svc, port, plan);
 }
