@@ -801,6 +801,32 @@ describe('incremental translation matches a full translation', () => {
       'local',
     ],
     [
+      "the CUSTOM provider moved to that entry's host",
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh: 'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: far.example.com\n    port: 80\n',
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
+    [
+      'the entry behind the CUSTOM provider given another endpoint',
+      () => [
+        upsert({
+          ...entry('far', {
+            hosts: ['far.example.com'],
+            resolution: 'DNS',
+            endpoints: [{ address: 'c.far.example.net', locality: 'r1/z1', labels: { version: 'v1' } }],
+          }),
+          metadata: { name: 'far', namespace: NS1 },
+        }),
+      ],
+      'local',
+    ],
+    [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
       'local',

@@ -249,4 +249,49 @@ describe('outbound clusters of a ServiceEntry host another waypoint (or none) se
     ]);
     assert.ok(byName(r, 'clusters', 'outbound|80||api.example.com'));
   });
+
+  it('are built for ext_authz and access-log providers whose service is the host (telemetry_logging.go: LookupCluster; push_context.go: ExtraWaypointServices)', () => {
+    const mesh = [
+      'extensionProviders:',
+      '- name: authz',
+      '  envoyExtAuthzGrpc:',
+      '    service: api.example.com',
+      '    port: 443',
+      '- name: als',
+      '  envoyHttpAls:',
+      '    service: ext/api.example.com',
+      '    port: 80',
+      'defaultProviders:',
+      '  accessLogging: [als]',
+      '',
+    ].join('\n');
+    const r = run([
+      external({ resolution: 'DNS' }),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh },
+      } as KubeObject,
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'custom', namespace: 'egress' },
+        spec: {
+          targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+          action: 'CUSTOM',
+          provider: { name: 'authz' },
+          rules: [{}],
+        },
+      } as KubeObject,
+    ]);
+    assert.deepEqual(outboundNames(r), ['outbound|443||api.example.com', 'outbound|80||api.example.com']);
+    // The gRPC provider's port is reached over HTTP/2.
+    const grpc = byName(r, 'clusters', 'outbound|443||api.example.com');
+    const options = (grpc?.typedExtensionProtocolOptions as J)[
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+    ] as J;
+    assert.ok((options.explicitHttpConfig as J).http2ProtocolOptions, JSON.stringify(options));
+  });
 });

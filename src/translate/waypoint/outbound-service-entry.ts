@@ -1,4 +1,4 @@
-import { getInNamespace, type ServiceEntry } from '../../model';
+import { getInNamespace, list, type ServiceEntry } from '../../model';
 import type { WaypointContext } from '../context';
 import type { OutboundClusterIR } from '../ir';
 import { outbound as outboundName } from '../names';
@@ -80,4 +80,32 @@ export function completeServiceEntryPorts(ctx: WaypointContext, outbound: Map<st
       if (more) outbound.set(more.cluster, more);
     }
   }
+}
+
+/**
+ * telemetry_logging.go: LookupCluster for a provider `service` naming a
+ * ServiceEntry host (`<ns>/<host>`, or a host declared in one namespace
+ * only): the host's outbound cluster on `port`, which istiod's waypoint
+ * builds as an extra service (push_context.go: ExtraWaypointServices →
+ * filterWaypointOutboundServices), whether or not the waypoint serves the
+ * host. Undefined when no entry, several namespaces, or no such port of the
+ * entry answer.
+ */
+export function providerEntryOutbound(
+  ctx: WaypointContext,
+  service: string,
+  port: number,
+): OutboundClusterIR | undefined {
+  const parts = service.split('/');
+  const host = parts.length === 2 ? (parts[1] ?? '') : service;
+  const want = parts.length === 2 ? parts[0] : undefined;
+  ctx.reads.all('ServiceEntry');
+  const entries = list(ctx.world, 'ServiceEntry').filter(
+    (se) => (se.spec?.hosts ?? []).includes(host) && (want === undefined || se.metadata.namespace === want),
+  );
+  if (new Set(entries.map((se) => se.metadata.namespace)).size !== 1) return undefined;
+  // One namespace: istiod's index keeps one service per host and namespace; the first entry by name here.
+  const se = [...entries].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))[0];
+  const p = se?.spec?.ports?.find((x) => x.number === port);
+  return se && p ? serviceEntryOutbound(ctx, se, host, p) : undefined;
 }

@@ -180,7 +180,8 @@ export function outboundServiceEntryCluster(o: OutboundClusterIR, plan?: Localit
     port: o.port,
     name: '',
     protocol: 'tcp',
-    istioProtocol: o.protocol ?? 'unsupported',
+    // An ext_authz or access-log gRPC service is reached over HTTP/2, as Service backends are (clusters.ts).
+    istioProtocol: o.http2 ? 'http2' : (o.protocol ?? 'unsupported'),
     endpoints: o.endpoints,
     httpRoutes: [],
     tcpRoutes: [],
