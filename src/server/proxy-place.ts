@@ -1,16 +1,89 @@
-import { get, inNamespace, LABEL, parseKey, type Pod, type World } from '../model';
+import { get, inNamespace, LABEL, list, parseKey, type Pod, type TrafficPolicy, type World } from '../model';
 import { podLocality } from '../translate/locality';
-import { fullLocality, placeKey } from '../translate/place-key';
+import { fullLocality, placeKey, placeOf } from '../translate/place-key';
 import type { ProxyInfo } from '../xds';
 
 const running = (p: Pod) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
 
-/** The localities of a waypoint's running pods (gateway-name label), each `region/zone/subzone`. */
-function waypointLocalities(world: World, namespace: string, name: string): Set<string> {
-  const out = new Set<string>();
-  for (const p of inNamespace(world, 'Pod', namespace))
-    if (p.metadata.labels?.[LABEL.gatewayName] === name && running(p)) out.add(fullLocality(podLocality(p, world)));
+/** The waypoint's running pods (gateway-name label). */
+function waypointPods(world: World, namespace: string, name: string): Pod[] {
+  return inNamespace(world, 'Pod', namespace).filter(
+    (p) => p.metadata.labels?.[LABEL.gatewayName] === name && running(p),
+  );
+}
+
+/** label.go: AugmentLabels sets the node's name under this label (locality-lb.ts: augmented). */
+const HOSTNAME = 'kubernetes.io/hostname';
+/** Labels a locality or the cluster already decides: never a reason to split a locality's proxies. */
+const PLACED = new Set([
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+  'topology.istio.io/subzone',
+  'topology.istio.io/cluster',
+]);
+
+function policyLabels(p: TrafficPolicy | undefined, out: Set<string>): void {
+  const add = (names: readonly string[] | undefined) => {
+    // A `label=value` entry compares endpoints with the value given, not with the proxy's.
+    for (const n of names ?? []) if (!n.includes('=') && !PLACED.has(n)) out.add(n);
+  };
+  add(p?.loadBalancer?.localityLbSetting?.failoverPriority);
+  for (const pl of p?.portLevelSettings ?? []) add(pl.loadBalancer?.localityLbSetting?.failoverPriority);
+}
+
+const labelsByWorld = new WeakMap<World, ReadonlySet<string>>();
+
+/**
+ * The labels some DestinationRule's failoverPriority ranks endpoints by with
+ * the proxy's own value (loadbalancer.go: applyFailoverPriorityPerLocality
+ * reads them from the proxy's labels). Every rule's, not only those of hosts
+ * a waypoint reaches: a needless split costs a translation, never a wrong
+ * ranking. Worked out once per World.
+ */
+export function failoverLabels(world: World): ReadonlySet<string> {
+  let out = labelsByWorld.get(world);
+  if (!out) {
+    const names = new Set<string>();
+    for (const dr of list(world, 'DestinationRule')) {
+      policyLabels(dr.spec?.trafficPolicy, names);
+      for (const s of dr.spec?.subsets ?? []) policyLabels(s.trafficPolicy, names);
+    }
+    labelsByWorld.set(world, (out = names));
+  }
   return out;
+}
+
+/** A pod's value of a label as endpoints are ranked against it (the node's name for the hostname label). */
+function podValue(p: Pod, label: string): string {
+  if (label === HOSTNAME && p.spec?.nodeName) return p.spec.nodeName;
+  return p.metadata.labels?.[label] ?? '';
+}
+
+/**
+ * The places of a waypoint's pods: each pod's locality and the values of the
+ * failoverPriority labels whose value differs between the pods (labels they
+ * all share tell no proxy apart, so they stay out of the key).
+ */
+function placesOf(world: World, pods: readonly Pod[]): { varying: string[]; places: Map<Pod, string> } {
+  const varying = [...failoverLabels(world)].filter((l) => new Set(pods.map((p) => podValue(p, l))).size > 1).sort();
+  const places = new Map<Pod, string>();
+  for (const p of pods)
+    places.set(
+      p,
+      placeOf(fullLocality(podLocality(p, world)), Object.fromEntries(varying.map((l) => [l, podValue(p, l)]))),
+    );
+  return { varying, places };
+}
+
+/**
+ * The places of waypoint `key` that get translations of their own: none
+ * while its pods share one place (place-key.ts), else each pod's, sorted.
+ */
+export function waypointPlaces(world: World, key: string): string[] {
+  const slash = key.indexOf('/');
+  const { places } = placesOf(world, waypointPods(world, key.slice(0, slash), key.slice(slash + 1)));
+  const distinct = new Set(places.values());
+  return distinct.size < 2 ? [] : [...distinct].sort();
 }
 
 /**
@@ -30,34 +103,48 @@ export function proxyLocality(p: ProxyInfo, world: World): string {
 
 /**
  * The key a proxy of waypoint `key` is served under: the waypoint key while
- * the waypoint's pods share one locality (one translation for all, as
- * before), else the place key of the proxy's own locality, so its endpoints
- * are ranked from where it runs (endpoint_builder.go:
- * BuildClusterLoadAssignment). A proxy of unknown locality keeps the
- * waypoint key: endpoints keep priority 0 there.
+ * the waypoint's pods share one place (one translation for all, as before),
+ * else the place key of the proxy's own place — its locality and its values
+ * of the failoverPriority labels that tell the pods apart — so its endpoints
+ * are ranked from where it runs and by its own labels
+ * (endpoint_builder.go: BuildClusterLoadAssignment;
+ * loadbalancer.go: applyFailoverPriorities). A proxy whose pod is unknown
+ * is placed by its xDS node's locality and `LABELS`; one of unknown locality
+ * keeps the waypoint key when only localities tell the pods apart:
+ * endpoints keep priority 0 there.
  */
 export function placedKey(p: ProxyInfo, key: string, world: World | undefined): string {
   if (!world) return key;
   const slash = key.indexOf('/');
-  const localities = waypointLocalities(world, key.slice(0, slash), key.slice(slash + 1));
-  if (localities.size < 2) return key;
-  const mine = proxyLocality(p, world);
-  return mine && mine !== '//' ? placeKey(key, mine) : key;
+  const pods = waypointPods(world, key.slice(0, slash), key.slice(slash + 1));
+  const { varying, places } = placesOf(world, pods);
+  if (new Set(places.values()).size < 2) return key;
+  const own = pods.find((x) => x.metadata.name === p.podName && x.metadata.namespace === p.namespace);
+  const labels = Object.fromEntries(varying.map((l) => [l, own ? podValue(own, l) : (p.labels[l] ?? '')]));
+  const locality = proxyLocality(p, world);
+  if ((!locality || locality === '//') && varying.length === 0) return key;
+  return placeKey(key, placeOf(locality || '//', labels));
 }
 
 /**
  * Whether a change may move a proxy to another key: a waypoint pod came,
- * went or was relabelled, or a Node (whose topology places pods) changed.
- * Other changes leave every proxy's key as it is, so they cost no look at
- * the connected proxies.
+ * went or was relabelled, a Node (whose topology places pods) changed, or
+ * the labels DestinationRules' failoverPriority names changed. Other changes
+ * leave every proxy's key as it is, so they cost no look at the connected
+ * proxies.
  */
 export function mayMovePlaces(changed: ReadonlySet<string>, before: World, after: World): boolean {
+  let rules = false;
   for (const k of changed) {
     const { kind, namespace, name } = parseKey(k);
     if (kind === 'Node') return true;
+    if (kind === 'DestinationRule') rules = true;
     if (kind !== 'Pod' || namespace === undefined) continue;
     const gw = (w: World) => get(w, 'Pod', namespace, name)?.metadata.labels?.[LABEL.gatewayName];
     if (gw(before) !== undefined || gw(after) !== undefined) return true;
   }
-  return false;
+  if (!rules) return false;
+  const a = failoverLabels(before);
+  const b = failoverLabels(after);
+  return a.size !== b.size || [...a].some((l) => !b.has(l));
 }

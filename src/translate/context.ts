@@ -39,9 +39,10 @@ export interface WaypointContext {
   opts: TranslateOptions;
   reads: Reads;
   /**
-   * The locality (`region/zone/subzone`) of the proxies this translation is
-   * for, when the waypoint's pods span several (place-key.ts); unset, the
-   * translation is the one every proxy of the waypoint shares.
+   * The place of the proxies this translation is for (place-key.ts: their
+   * `region/zone/subzone`, and the failoverPriority label values that tell
+   * the waypoint's pods apart), when the waypoint's pods span several;
+   * unset, the translation is the one every proxy of the waypoint shares.
    */
   locality?: string;
 }

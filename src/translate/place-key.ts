@@ -1,19 +1,23 @@
 /**
- * The cache key of a waypoint's configuration for proxies in one locality.
- * istiod builds EDS for each connected proxy by its own locality
+ * The cache key of a waypoint's configuration for proxies in one place.
+ * istiod builds EDS for each connected proxy by its own locality and the
+ * values of the labels its DestinationRules' failoverPriority names
  * (pilot/pkg/xds/endpoints/endpoint_builder.go: BuildClusterLoadAssignment,
- * whose cache key includes the proxy's locality: WriteHash). Here proxies of
- * a waypoint whose pods all share one locality keep the waypoint key; when
- * its pods span several, each locality with a connected proxy gets a key
- * `<ns>/<name>@<region>/<zone>/<subzone>` and a translation of its own.
+ * whose cache key includes both: WriteHash). Here proxies of a waypoint
+ * whose pods all share one place keep the waypoint key; when its pods span
+ * several, each place with a connected proxy gets a key
+ * `<ns>/<name>@<place>` and a translation of its own. A place is
+ * `<region>/<zone>/<subzone>`, followed by `;<label>=<value>` for each
+ * failoverPriority label whose value differs between the waypoint's pods
+ * (label names and values never hold `;` or `=`).
  */
 const MARK = '@';
 
-export function placeKey(waypointKey: string, locality: string): string {
-  return `${waypointKey}${MARK}${locality}`;
+export function placeKey(waypointKey: string, place: string): string {
+  return `${waypointKey}${MARK}${place}`;
 }
 
-/** The waypoint and locality a place key names; undefined for any other key. */
+/** The waypoint and place (`locality` in the key's shape above) a place key names; undefined for any other key. */
 export function parsePlaceKey(key: string): { waypoint: string; locality: string } | undefined {
   const at = key.indexOf(MARK);
   if (at < 0) return undefined;
@@ -30,4 +34,25 @@ export function waypointKeyOf(key: string): string {
 export function fullLocality(l: string | undefined): string {
   const [region = '', zone = '', subzone = ''] = (l ?? '').split('/');
   return `${region}/${zone}/${subzone}`;
+}
+
+const LABEL_MARK = ';';
+
+/** A place: a full locality and the values of the labels that tell the waypoint's pods apart, sorted by label. */
+export function placeOf(locality: string, labels: Readonly<Record<string, string>> = {}): string {
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${LABEL_MARK}${k}=${labels[k] ?? ''}`);
+  return `${locality}${parts.join('')}`;
+}
+
+/** The locality and label values of a place (placeOf's inverse). */
+export function splitPlace(place: string): { locality: string; labels: Record<string, string> } {
+  const [locality = '', ...parts] = place.split(LABEL_MARK);
+  const labels: Record<string, string> = {};
+  for (const p of parts) {
+    const eq = p.indexOf('=');
+    if (eq > 0) labels[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return { locality, labels };
 }

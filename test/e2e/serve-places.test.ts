@@ -83,3 +83,52 @@ describe('serve shapes EDS per waypoint pod locality', () => {
     assert.deepEqual(priorities(pushed), { '10.244.1.1': 0, '10.244.1.2': 1 });
   });
 });
+
+// Two waypoint pods in one zone that differ only in a label the
+// DestinationRule's failoverPriority names: istiod ranks each proxy's EDS by
+// its own labels (loadbalancer.go: applyFailoverPriorities; the EDS cache key
+// carries the label values: endpoint_builder.go: WriteHash), so each gets its
+// own tier first.
+describe('serve shapes EDS per waypoint pod failoverPriority label', () => {
+  const TIERS = join(PROJECT_ROOT, 'test', 'e2e', 'fixtures', 'waypoint-two-tiers.yaml');
+  let dir: string;
+  let served: Served;
+  const clients: SotwClient[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'serve-tiers-'));
+    copyFileSync(TIERS, join(dir, 'app.yaml'));
+    served = await startServe(['--config-dir', dir]);
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await served.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function connect(pod: string): Promise<{ c: SotwClient; eds: SotwResponse }> {
+    const c = new SotwClient(`127.0.0.1:${served.xdsPort}`, waypointNode(pod));
+    clients.push(c);
+    c.send({ type_url: TypeUrl.Endpoint, resource_names: [CLUSTER] });
+    const eds = await c.next(10_000);
+    c.ack(eds);
+    return { c, eds };
+  }
+
+  let silver: { c: SotwClient; eds: SotwResponse };
+
+  it('gives the gold proxy the gold endpoint first and the silver proxy the silver one', async () => {
+    const gold = await connect('waypoint-5d8f-aaaaa');
+    silver = await connect('waypoint-5d8f-bbbbb');
+    assert.deepEqual(priorities(gold.eds), { '10.244.1.1': 0, '10.244.1.2': 1 });
+    assert.deepEqual(priorities(silver.eds), { '10.244.1.1': 1, '10.244.1.2': 0 });
+  });
+
+  it('moves the proxies to one shared configuration when the rule stops naming the label', async () => {
+    const text = readFileSync(TIERS, 'utf8');
+    writeFileSync(join(dir, 'app.yaml'), text.replace('failoverPriority: [tier]', 'failoverPriority: []'));
+    // Without failoverPriority every endpoint is in the pods' one zone: one priority.
+    const pushed = await silver.c.next(10_000);
+    assert.deepEqual(priorities(pushed), { '10.244.1.1': 0, '10.244.1.2': 0 });
+  });
+});

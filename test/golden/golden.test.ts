@@ -4,7 +4,8 @@ import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { describeError } from '../../src/watch/source';
 import { loadManifests } from '../../src/watch/load';
-import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
+import { DEFAULT_OPTIONS, translateAll, translateWaypoint } from '../../src/translate';
+import { waypointPlaces } from '../../src/server/proxy-place';
 import { buildProxyless, buildProxylessIR } from '../../src/translate/proxyless/proxyless';
 import { GRPC_DEPRECATED_FIELDS } from '../../src/translate/proxyless/proxyless-tls';
 import { renderResources, renderWaypoint, renderWorkloadApi, RENDER_SECTIONS } from '../../src/translate/render';
@@ -37,6 +38,19 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
       for (const r of rs)
         for (const v of validateMessage(r.messageName, r.body))
           violations.push(`${w.key} ${r.name}: ${v.path}: ${v.message}`);
+    }
+  }
+  // A waypoint whose pods form several places (proxy-place.ts) serves each
+  // place's proxies EDS of their own; only cases about it render them.
+  if (basename(caseDir).startsWith('places-')) {
+    for (const w of result.waypoints.values()) {
+      const wp = result.index.waypoints.get(w.key);
+      if (!wp) continue;
+      for (const place of waypointPlaces(world, w.key)) {
+        const out = translateWaypoint(world, result.index, wp, DEFAULT_OPTIONS, undefined, place);
+        const file = `${w.namespace}.${w.name}@${place.replace(/[/;=]/g, '_')}.endpoints.yaml`;
+        files.set(file, render(renderWaypoint(out).endpoints));
+      }
     }
   }
   // Proxyless output is one configuration for every gRPC node; only cases

@@ -11,22 +11,25 @@ import { parseAllDocuments } from 'yaml';
 import { toProtoJson, TypeUrl, type Json } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, translateWaypoint } from '../../src/translate';
-import { placeKey } from '../../src/translate/place-key';
+import { placeKey, placeOf } from '../../src/translate/place-key';
 import { parseNode } from '../../src/xds';
 import { proxyKeyFor } from '../../src/server/proxy-key';
+import { mayMovePlaces } from '../../src/server/proxy-place';
 import { proxyAccess } from '../../src/server/proxy-auth';
 import { nodeOf } from '../support/xds-client';
 
 type J = Record<string, Json> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
-const FIXTURE = join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures', 'waypoint-two-zones.yaml');
+const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'e2e', 'fixtures');
+const FIXTURE = join(FIXTURES, 'waypoint-two-zones.yaml');
+const TIERS = join(FIXTURES, 'waypoint-two-tiers.yaml');
 const CLUSTER = 'inbound-vip|80|http|echo.app.svc.cluster.local';
 const ZONE_A = 'r1/a/';
 const ZONE_B = 'r1/b/';
 
-function worldOf(edit: (objects: KubeObject[]) => KubeObject[] = (o) => o): World {
-  const objects = parseAllDocuments(readFileSync(FIXTURE, 'utf8')).map((d) => d.toJSON() as KubeObject);
+function worldOf(edit: (objects: KubeObject[]) => KubeObject[] = (o) => o, fixture = FIXTURE): World {
+  const objects = parseAllDocuments(readFileSync(fixture, 'utf8')).map((d) => d.toJSON() as KubeObject);
   return applyChanges(
     EMPTY_WORLD,
     edit(objects).map((object) => ({ op: 'upsert' as const, object })),
@@ -122,5 +125,55 @@ describe('EDS per waypoint pod locality', () => {
     const gone = applyChanges(moved, [{ op: 'delete', kind: 'Gateway', namespace: 'app', name: 'waypoint' }] as never);
     const last = t.update(gone.world, gone.changed);
     assert.ok(last.removed.includes(key));
+  });
+});
+
+describe('EDS per failoverPriority label of the waypoint pod (loadbalancer.go: applyFailoverPriorities; endpoint_builder.go: WriteHash)', () => {
+  const world = worldOf(undefined, TIERS);
+  const all = translateAll(world, OPTS);
+  const wp = all.index.waypoints.get('app/waypoint')!;
+  const GOLD = placeOf(ZONE_A, { tier: 'gold' });
+  const SILVER = placeOf(ZONE_A, { tier: 'silver' });
+
+  it('keys each proxy by its pod’s tier when two pods of one zone differ only in it', () => {
+    assert.equal(GOLD, 'r1/a/;tier=gold');
+    assert.equal(proxyKeyFor(waypointNode('waypoint-5d8f-aaaaa'), all.index, undefined, world), `app/waypoint@${GOLD}`);
+    assert.equal(
+      proxyKeyFor(waypointNode('waypoint-5d8f-bbbbb'), all.index, undefined, world),
+      `app/waypoint@${SILVER}`,
+    );
+    // A proxy whose pod is unknown: its xDS node's locality and `LABELS`.
+    const unknown = { ...waypointNode('waypoint-5d8f-ccccc', { region: 'r1', zone: 'a' }), labels: { tier: 'silver' } };
+    assert.equal(proxyKeyFor(unknown, all.index, undefined, world), `app/waypoint@${SILVER}`);
+  });
+
+  it('ranks the proxy’s own tier first, and leaves the shared translation unranked', () => {
+    const gold = translateWaypoint(world, all.index, wp, OPTS, undefined, GOLD);
+    const silver = translateWaypoint(world, all.index, wp, OPTS, undefined, SILVER);
+    assert.deepEqual(priorities(gold.resources), { '10.244.1.1': 0, '10.244.1.2': 1 });
+    assert.deepEqual(priorities(silver.resources), { '10.244.1.1': 1, '10.244.1.2': 0 });
+    assert.deepEqual(priorities(all.waypoints.get('app/waypoint')!.resources), { '10.244.1.1': 0, '10.244.1.2': 0 });
+  });
+
+  it('keeps one key while the pods share their tier, or no rule names the label', () => {
+    const same = worldOf(
+      (objects) =>
+        objects.map((o) =>
+          o.metadata.name === 'waypoint-5d8f-bbbbb'
+            ? ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, tier: 'gold' } } } as KubeObject)
+            : o,
+        ),
+      TIERS,
+    );
+    assert.equal(proxyKeyFor(waypointNode('waypoint-5d8f-bbbbb'), all.index, undefined, same), 'app/waypoint');
+    const unnamed = worldOf((objects) => objects.filter((o) => o.kind !== 'DestinationRule'), TIERS);
+    assert.equal(proxyKeyFor(waypointNode('waypoint-5d8f-bbbbb'), all.index, undefined, unnamed), 'app/waypoint');
+  });
+
+  it('moves proxies when a rule starts or stops naming the label (proxy-place.ts: mayMovePlaces)', () => {
+    const unnamed = worldOf((objects) => objects.filter((o) => o.kind !== 'DestinationRule'), TIERS);
+    assert.equal(mayMovePlaces(new Set(['DestinationRule/app/echo']), unnamed, world), true);
+    assert.equal(mayMovePlaces(new Set(['DestinationRule/app/echo']), world, world), false);
+    assert.equal(mayMovePlaces(new Set(['Service/app/echo']), unnamed, world), false);
   });
 });

@@ -2,6 +2,7 @@
 // and stats filters (telemetry.go: AccessLogging, Tracing, telemetryFilters;
 // telemetry_logging.go: telemetryAccessLog; tracing.go:
 // configureTracingFromTelemetry, configureFromProviderConfig).
+import { providerEntryOutbound } from '../waypoint/outbound-service-entry';
 import { get, type Service } from '../../model';
 import { checkedValue, parseIstioDuration } from '../../model/values';
 import type { WaypointContext } from '../context';
@@ -38,7 +39,8 @@ export interface TelemetryInputs {
 /**
  * telemetry_logging.go: LookupCluster — `<ns>/<host>` or a host unique in the
  * registry; the waypoint then needs the host's `outbound|<port>||<host>`
- * cluster. Only Kubernetes Service hostnames resolve here.
+ * cluster. A Kubernetes Service hostname, else a ServiceEntry host
+ * (outbound-service-entry.ts: providerEntryOutbound).
  */
 export function lookupCluster(
   ctx: WaypointContext,
@@ -50,7 +52,7 @@ export function lookupCluster(
   const parts = service.split('/');
   const host = parts.length === 2 ? (parts[1] ?? '') : service;
   const suffix = `.svc.${ctx.opts.domain}`;
-  if (!host.endsWith(suffix)) return undefined;
+  if (!host.endsWith(suffix)) return entryCluster(ctx, inputs, service, port, http2);
   const [name = '', ns = '', ...rest] = host.slice(0, -suffix.length).split('.');
   if (rest.length > 0 || (parts.length === 2 && parts[0] !== ns)) return undefined;
   ctx.reads.object('Service', ns, name);
@@ -69,6 +71,20 @@ export function lookupCluster(
     });
   }
   return { hostname: host, cluster };
+}
+
+/** lookupCluster for a ServiceEntry host: its outbound cluster on `port`, added once. */
+function entryCluster(
+  ctx: WaypointContext,
+  inputs: TelemetryInputs,
+  service: string,
+  port: number,
+  http2: boolean,
+): { hostname: string; cluster: string } | undefined {
+  const o = providerEntryOutbound(ctx, service, port);
+  if (!o) return undefined;
+  if (!inputs.outbound.has(o.cluster)) inputs.outbound.set(o.cluster, { ...o, http2 });
+  return { hostname: o.hostname, cluster: o.cluster };
 }
 
 function fileFormat(p: Extract<TelemetryProvider, { kind: 'file' }>, meshFormat: AccessLogFormatIR): AccessLogFormatIR {

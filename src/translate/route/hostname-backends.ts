@@ -7,12 +7,8 @@ import type { WaypointContext } from '../context';
 import type { Reads } from '../reads';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { chainKind } from '../services';
-import {
-  racesFirstConnect,
-  resolutionOf,
-  serviceEntryEndpoints,
-  serviceEntryProtocol,
-} from '../waypoint/service-entries';
+import { serviceEntryProtocol } from '../waypoint/service-entries';
+import { serviceEntryOutbound } from '../waypoint/outbound-service-entry';
 import type { OutboundClusterIR } from '../ir';
 
 const GROUP = 'networking.istio.io';
@@ -83,25 +79,6 @@ export function hostnameCluster(
   if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key)
     return { ok: true, cluster: inboundVip(portNumber, flavor, ref.name) };
   const cluster = outbound(portNumber, ref.name);
-  if (!port) return { ok: true, cluster };
-  const protocol = serviceEntryProtocol(port);
-  const targetPorts: Record<number, number> = port.targetPort !== undefined ? { [port.number]: port.targetPort } : {};
-  return {
-    ok: true,
-    cluster,
-    outbound: {
-      cluster,
-      hostname: ref.name,
-      port: portNumber,
-      endpoints: serviceEntryEndpoints(ctx, entry, ref.name, port),
-      protocol,
-      serviceEntry: {
-        resolution: resolutionOf(entry),
-        raceFirstConnect: racesFirstConnect(entry),
-        targetPorts,
-        namespace: ns,
-        entry: entry.metadata.name,
-      },
-    },
-  };
+  const o = port && serviceEntryOutbound(ctx, entry, ref.name, port);
+  return o ? { ok: true, cluster, outbound: o } : { ok: true, cluster };
 }

@@ -12,6 +12,7 @@ import type { WaypointContext } from '../context';
 import { ownedHere } from './backends';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { endpointIRs, istioProtocol, portProtocol } from '../services';
+import { serviceEntryOutbound } from '../waypoint/outbound-service-entry';
 
 /**
  * A VirtualService host as istiod reads it: a short name is completed with
@@ -55,7 +56,7 @@ export function vsDestinationCluster(
   const svc = serviceForHostname(ctx, host);
   if (!svc) {
     const se = serviceEntryForHost(ctx, host);
-    if (se) return serviceEntryCluster(ctx, se, host, dest, listenerPort);
+    if (se) return serviceEntryCluster(ctx, se, host, dest, listenerPort, outboundOut);
   }
   const ports = svc?.spec?.ports ?? [];
   const port = dest.port?.number ?? (svc && ports.length === 1 ? (ports[0]?.port ?? listenerPort) : listenerPort);
@@ -89,8 +90,11 @@ const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY
 
 /**
  * getWaypointDestinationCluster for a ServiceEntry host: inbound-vip when this
- * waypoint serves the entry, else outbound; the port's protocol picks http or
- * tcp, an unknown or unnamed protocol counting as http (portToSubset).
+ * waypoint serves the entry, else outbound (the entry's outbound cluster
+ * added to `outboundOut`, as istiod builds it for a service its routes
+ * reference: waypoint.go: filterWaypointOutboundServices); the port's
+ * protocol picks http or tcp, an unknown or unnamed protocol counting as
+ * http (portToSubset).
  */
 function serviceEntryCluster(
   ctx: WaypointContext,
@@ -98,6 +102,7 @@ function serviceEntryCluster(
   host: string,
   dest: VsDestination,
   listenerPort: number,
+  outboundOut: OutboundClusterIR[],
 ): string {
   const ports = se.spec?.ports ?? [];
   const port = dest.port?.number ?? (ports.length === 1 ? (ports[0]?.number ?? listenerPort) : listenerPort);
@@ -108,5 +113,9 @@ function serviceEntryCluster(
   const owner = ctx.index.waypointFor(key);
   const canary = ctx.index.canaryFor(key);
   const here = (owner && waypointKey(owner) === ctx.waypoint.key) || canary?.key === ctx.waypoint.key;
-  return here ? inboundVip(port, flavor, host, dest.subset ?? '') : outbound(port, host, dest.subset ?? '');
+  if (here) return inboundVip(port, flavor, host, dest.subset ?? '');
+  // The host's own outbound cluster, its subsets built beside it (outbound-subsets.ts).
+  const o = sp && serviceEntryOutbound(ctx, se, host, sp);
+  if (o) outboundOut.push(o);
+  return outbound(port, host, dest.subset ?? '');
 }

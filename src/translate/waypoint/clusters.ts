@@ -282,8 +282,10 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
     // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
     const withPolicy = (base: Cluster): Cluster => {
       if (!d) {
-        // No rule, yet locality-weighted (trafficDistribution, mesh config).
-        applyLocalityWeighted(base, o.localityWeighted === true);
+        // No rule, yet locality-weighted (trafficDistribution, mesh config); never a
+        // dynamic forward proxy cluster (cluster_traffic_policy.go: applyLoadBalancer returns for it).
+        const dfp = base.lb_policy === 'CLUSTER_PROVIDED' && base.type !== 'ORIGINAL_DST';
+        applyLocalityWeighted(base, o.localityWeighted === true && !dfp);
         return base;
       }
       return vipClusterWithPolicy(base, {
@@ -296,7 +298,10 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       });
     };
     if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
-      out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o)) });
+      // A DNS cluster's inline endpoints take the locality plan (cluster.go: buildOutboundClusters
+      // wraps them, so failoverPriority ranks them too).
+      const plan = d?.localityLb ?? o.localityLb;
+      out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o, plan)) });
       continue;
     }
     const eds: EdsInput = {

@@ -11,7 +11,7 @@ import type { WaypointContext } from '../context';
 import type { EndpointIR } from '../ir';
 import { podLocality } from '../locality';
 import { meshLocalityLb, type MeshLocalityLb } from '../mesh-config';
-import { fullLocality } from '../place-key';
+import { fullLocality, splitPlace } from '../place-key';
 
 // Endpoint priorities and weights by the waypoint's own locality
 // (loadbalancer/loadbalancer.go: ApplyLocalityLoadBalancer, applyLocalityWeights,
@@ -80,10 +80,11 @@ export interface WaypointPlace {
  * istiod reads them per connected proxy (pilot/pkg/xds/ads.go:
  * setTopologyLabels, localityFromProxyLabels). The shared translation
  * applies only when every running pod of the waypoint is in one locality
- * (labels: those all its pods share); a translation for one locality of a
- * waypoint whose pods span several (ctx.locality) takes that locality and the
- * labels its pods there share. Undefined otherwise: the assignment is left as
- * it is.
+ * (labels: those all its pods share); a translation for one place of a
+ * waypoint whose pods span several (ctx.locality: a locality and label
+ * values, place-key.ts) takes that locality and the labels its pods there
+ * share, the place's label values among them. Undefined otherwise: the
+ * assignment is left as it is.
  */
 export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   const { namespace, name } = ctx.waypoint;
@@ -94,23 +95,31 @@ export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
       p.status?.phase !== 'Succeeded' &&
       p.status?.phase !== 'Failed',
   );
-  const only = ctx.locality;
+  const place = ctx.locality === undefined ? undefined : splitPlace(ctx.locality);
+  const only = place?.locality;
+  const want = Object.entries(place?.labels ?? {});
   if (pods.length === 0 && only === undefined) return undefined;
   let locality: string | undefined;
   let labels: Record<string, string> | undefined;
   for (const p of pods) {
     ctx.reads.object('Pod', namespace, p.metadata.name);
     const l = podLocality(p, ctx.world, ctx.reads) ?? '';
+    const mine = augmented(p, l, ctx.opts.clusterId);
     if (only !== undefined) {
-      if (fullLocality(l) !== only) continue;
+      if (fullLocality(l) !== only || want.some(([k, v]) => (mine[k] ?? '') !== v)) continue;
     } else if (locality !== undefined && l !== locality) return undefined;
     locality = l;
-    const mine = augmented(p, l, ctx.opts.clusterId);
     labels = labels ? Object.fromEntries(Object.entries(labels).filter(([k, v]) => mine[k] === v)) : mine;
   }
-  // A proxy whose pod is not (yet) seen still has its locality (from its node).
-  if (only !== undefined && labels === undefined) labels = augmented({ metadata: {} }, only, ctx.opts.clusterId);
+  // A proxy whose pod is not (yet) seen still has its place (from its node).
+  if (only !== undefined && labels === undefined)
+    labels = augmented({ metadata: { labels: withoutEmpty(place?.labels ?? {}) } }, only, ctx.opts.clusterId);
   return { locality: splitLocality(only ?? locality), labels: labels ?? {} };
+}
+
+/** A place's label values without the empty ones (a pod without the label). */
+function withoutEmpty(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([, v]) => v !== ''));
 }
 
 /** util.go: LocalityMatch — `region[/zone[/subzone]]`, `*` matching anything. */
@@ -288,4 +297,15 @@ export function localityLbFor(
     );
   });
   return { proxy, ranks, ...withFailover };
+}
+
+/**
+ * A plan for a DNS cluster's inline endpoints when the cluster has no
+ * wrapped endpoints (loadbalancer.go: applyFailoverPriorities returns at
+ * once): failoverPriority ranks dropped; none if nothing is left.
+ */
+export function withoutRanks(plan: LocalityLbIR | undefined): LocalityLbIR | undefined {
+  if (!plan?.ranks) return plan;
+  const { ranks: _ranks, ...rest } = plan;
+  return rest.distribute || rest.localityFailover ? rest : undefined;
 }

@@ -3,14 +3,16 @@ import type { WaypointContext } from '../context';
 import type { OutboundClusterIR } from '../ir';
 import { outbound as outboundName } from '../names';
 import { endpointIRs, istioProtocol } from '../services';
+import { completeServiceEntryPorts } from './outbound-service-entry';
 
 /**
  * Every port of each Service the waypoint reaches outbound, not only the port
  * a route or extension named: istiod builds a waypoint's outbound clusters
  * from whole services (cluster.go: BuildClusters, `case model.Waypoint` →
  * filterWaypointOutboundServices → buildOutboundClusters, which loops
- * `service.Ports`, skipping UDP). ServiceEntry hosts and subset clusters are
- * left as they are; `outbound` is completed in place.
+ * `service.Ports`, skipping UDP), and of each ServiceEntry host
+ * (outbound-service-entry.ts: completeServiceEntryPorts). Subset clusters
+ * are left as they are; `outbound` is completed in place.
  */
 export function completeOutboundPorts(ctx: WaypointContext, outbound: Map<string, OutboundClusterIR>): void {
   const suffix = `.svc.${ctx.opts.domain}`;
@@ -36,4 +38,5 @@ export function completeOutboundPorts(ctx: WaypointContext, outbound: Map<string
       });
     }
   }
+  completeServiceEntryPorts(ctx, outbound);
 }

@@ -150,11 +150,14 @@ function byResolution(name: string, svc: ServiceIR, p: ServicePortIR, plan?: Loc
 }
 
 /**
- * The `outbound|<port>||<host>` cluster of a ServiceEntry host another
- * waypoint serves (or none): built as the entry's own waypoint would build
- * its cluster, as for Service backends (clusters.ts).
+ * The `outbound|<port>|<subset>|<host>` cluster of a ServiceEntry host another
+ * waypoint serves (or none), typed by the entry's resolution
+ * (cluster.go: buildOutboundClusters → convertResolution, buildCluster;
+ * cluster_builder.go: buildDFPCluster) and shaped as the entry's own
+ * waypoint would build its cluster, as for Service backends (clusters.ts);
+ * a DNS cluster's inline endpoints shaped by `plan`.
  */
-export function outboundServiceEntryCluster(o: OutboundClusterIR): Cluster {
+export function outboundServiceEntryCluster(o: OutboundClusterIR, plan?: LocalityLbIR): Cluster {
   const se = o.serviceEntry;
   const svc: ServiceIR = {
     hostname: o.hostname,
@@ -177,11 +180,12 @@ export function outboundServiceEntryCluster(o: OutboundClusterIR): Cluster {
     port: o.port,
     name: '',
     protocol: 'tcp',
-    istioProtocol: o.protocol ?? 'unsupported',
+    // An ext_authz or access-log gRPC service is reached over HTTP/2, as Service backends are (clusters.ts).
+    istioProtocol: o.http2 ? 'http2' : (o.protocol ?? 'unsupported'),
     endpoints: o.endpoints,
     httpRoutes: [],
     tcpRoutes: [],
     policy: empty,
   };
-  return byResolution(o.cluster, svc, port);
+  return byResolution(o.cluster, svc, port, plan);
 }

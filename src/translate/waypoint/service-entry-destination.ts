@@ -3,7 +3,7 @@ import type { WaypointContext } from '../context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, subsetPolicy, type MergedRule } from './destination-rules';
 import type { DestinationIR, EndpointIR, OutboundClusterIR, ServiceEntryResolution } from '../ir';
-import { localityLbFor, localityWeighted, type EndpointWorkload, type LocalityLbIR } from './locality-lb';
+import { localityLbFor, localityWeighted, withoutRanks, type EndpointWorkload, type LocalityLbIR } from './locality-lb';
 import { resolutionOf, serviceEntryEndpoints, type ServiceEntryPort } from './service-entries';
 
 // A DestinationRule on the chains a waypoint serves for a ServiceEntry host,
@@ -123,13 +123,6 @@ export function serviceEntryLocality(
     ...(lb ? { localityLb: lb } : {}),
     ...(localityWeighted(ctx, undefined, undefined) ? { localityWeighted: true as const } : {}),
   };
-}
-
-/** A plan for a DNS cluster's inline endpoints: failoverPriority ranks dropped (see above); none if nothing is left. */
-function withoutRanks(plan: LocalityLbIR | undefined): LocalityLbIR | undefined {
-  if (!plan?.ranks) return plan;
-  const { ranks: _ranks, ...rest } = plan;
-  return rest.distribute || rest.localityFailover ? rest : undefined;
 }
 
 /** The labels of each endpoint of an outbound ServiceEntry cluster, in the order its endpoints were built. */

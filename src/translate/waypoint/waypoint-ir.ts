@@ -16,6 +16,7 @@ import { jwtRulesIR, resolvedJwks } from '../policy/authn';
 import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
 import { withOutboundPolicies } from './outbound-policy';
 import { completeOutboundPorts } from './outbound-ports';
+import { providerEntryOutbound } from './outbound-service-entry';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from '../route/http-routes';
 import { tcpRoutesFor } from '../route/tcp-routes';
@@ -117,9 +118,12 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
     const prov = providers.get(ir.provider);
     const target = prov && providerService(ctx, prov.host);
-    if (!prov || !target) return ir;
+    // A ServiceEntry host, when no Service has it (outbound-service-entry.ts).
+    const entry = prov && !target ? providerEntryOutbound(ctx, prov.host, prov.port) : undefined;
+    if (!prov || (!target && !entry)) return ir;
     const cluster = outboundName(prov.port, prov.host);
-    if (!outbound.has(cluster)) {
+    if (entry && !outbound.has(cluster)) outbound.set(cluster, { ...entry, http2: prov.kind === 'grpc' });
+    if (target && !outbound.has(cluster)) {
       const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
       const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
       outbound.set(cluster, {

@@ -1,0 +1,297 @@
+// Outbound clusters of ServiceEntry hosts a waypoint reaches but does not
+// serve (cluster.go: buildOutboundClusters for the services
+// waypoint.go: filterWaypointOutboundServices picks): every port, typed by
+// resolution, with the DestinationRule's subsets and locality settings.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
+import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
+import { renderWaypoint } from '../../src/translate/render';
+
+type J = Record<string, unknown>;
+
+const base: KubeObject[] = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'egress' } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ext' } },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'waypoint', namespace: 'egress' },
+    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: 'front', namespace: 'egress', labels: { 'istio.io/use-waypoint': 'waypoint' } },
+    spec: {
+      hosts: ['front.example.com'],
+      addresses: ['240.240.0.1'],
+      resolution: 'DNS',
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+    },
+  } as KubeObject,
+  // The waypoint's pod, in r1/z1, labelled tier=gold.
+  {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: 'node-a',
+      labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'waypoint-0',
+      namespace: 'egress',
+      labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'gold' },
+    },
+    spec: { nodeName: 'node-a' },
+    status: { phase: 'Running', podIP: '10.244.0.9' },
+  } as KubeObject,
+];
+
+/** An entry in `ext` that no waypoint serves. */
+function external(spec: J): KubeObject {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: 'api', namespace: 'ext' },
+    spec: {
+      hosts: ['api.example.com'],
+      ports: [
+        { number: 80, name: 'http', protocol: 'HTTP' },
+        { number: 443, name: 'tls', protocol: 'TLS' },
+        { number: 53, name: 'dns', protocol: 'UDP' },
+      ],
+      ...spec,
+    },
+  } as KubeObject;
+}
+
+/** A route on the waypoint's own entry sending everything to api.example.com:80. */
+const route: KubeObject = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name: 'to-api', namespace: 'egress' },
+  spec: {
+    parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'front' }],
+    rules: [{ backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 }] }],
+  },
+} as KubeObject;
+
+const versions = {
+  subsets: [
+    { name: 'v1', labels: { version: 'v1' } },
+    { name: 'v2', labels: { version: 'v2' } },
+    { name: 'v3', labels: { version: 'v3' } },
+  ],
+};
+
+function rule(spec: J): KubeObject {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: 'api', namespace: 'ext' },
+    spec: { host: 'api.example.com', ...spec },
+  } as KubeObject;
+}
+
+function run(objects: KubeObject[]): Record<string, J[]> {
+  const { world } = applyChanges(
+    EMPTY_WORLD,
+    [...base, ...objects].map((object) => ({ op: 'upsert' as const, object })),
+  );
+  const out = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }).waypoints.get('egress/waypoint');
+  assert.ok(out, 'the waypoint is translated');
+  return renderWaypoint(out) as unknown as Record<string, J[]>;
+}
+
+const byName = (r: Record<string, J[]>, kind: string, name: string) =>
+  r[kind]?.find((x) => (x.name ?? x.clusterName) === name);
+const outboundNames = (r: Record<string, J[]>) =>
+  (r.clusters ?? []).map((c) => c.name as string).filter((n) => n.startsWith('outbound|'));
+
+/** The addresses of an assignment's endpoints, with each locality group's priority, by priority then address. */
+function placed(a: J | undefined): [string, number][] {
+  const groups = (a?.endpoints ?? []) as J[];
+  const all = groups.flatMap((g) =>
+    (g.lbEndpoints as J[]).map(
+      (e) =>
+        [
+          ((e.endpoint as J).address as { socketAddress: { address: string } }).socketAddress.address,
+          g.priority ?? 0,
+        ] as [string, number],
+    ),
+  );
+  return all.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));
+}
+
+const twoVersions = [
+  { address: 'gold.example.net', locality: 'r2/z1', labels: { version: 'v1', tier: 'gold' } },
+  { address: 'silver.example.net', locality: 'r1/z1', labels: { version: 'v2', tier: 'silver' } },
+];
+
+describe('outbound clusters of a ServiceEntry host another waypoint (or none) serves', () => {
+  it('are built for every port but UDP, not only the routed one (cluster.go: buildOutboundClusters loops service.Ports)', () => {
+    const r = run([external({ resolution: 'DNS' }), route]);
+    assert.deepEqual(outboundNames(r), ['outbound|443||api.example.com', 'outbound|80||api.example.com']);
+    assert.equal(byName(r, 'clusters', 'outbound|443||api.example.com')?.type, 'STRICT_DNS');
+  });
+
+  it('get a STATIC entry subset cluster per subset, EDS with the endpoints its labels select (cluster_builder.go: buildSubsetCluster)', () => {
+    const r = run([
+      external({
+        resolution: 'STATIC',
+        endpoints: [
+          { address: '192.0.2.1', labels: { version: 'v1' } },
+          { address: '192.0.2.2', labels: { version: 'v2' } },
+        ],
+      }),
+      rule(versions),
+      route,
+    ]);
+    const v1 = byName(r, 'clusters', 'outbound|80|v1|api.example.com');
+    assert.equal(v1?.type, 'EDS');
+    assert.deepEqual((((v1?.metadata as J).filterMetadata as J).istio as J).subset, 'v1');
+    assert.deepEqual(placed(byName(r, 'endpoints', 'outbound|80|v1|api.example.com')), [['192.0.2.1', 0]]);
+    assert.deepEqual(placed(byName(r, 'endpoints', 'outbound|80|v3|api.example.com')), []);
+    assert.ok(byName(r, 'clusters', 'outbound|443|v2|api.example.com'), 'every port has its subsets');
+  });
+
+  it('get DNS subset clusters listing the endpoints their labels select, none for a subset selecting nothing (endpoints.EndpointBuilder.WithSubset; buildCluster)', () => {
+    const r = run([external({ resolution: 'DNS', endpoints: twoVersions }), rule(versions), route]);
+    const v1 = byName(r, 'clusters', 'outbound|80|v1|api.example.com');
+    assert.equal(v1?.type, 'STRICT_DNS');
+    assert.deepEqual(placed(v1?.loadAssignment as J), [['gold.example.net', 0]]);
+    assert.equal(byName(r, 'clusters', 'outbound|80|v3|api.example.com'), undefined);
+  });
+
+  it("rank the default DNS cluster's endpoints by failoverPriority, not a subset's (buildOutboundClusters wraps only the default cluster's endpoints)", () => {
+    const r = run([
+      external({ resolution: 'DNS', endpoints: twoVersions }),
+      rule({
+        trafficPolicy: {
+          outlierDetection: { consecutive5xxErrors: 3 },
+          loadBalancer: { localityLbSetting: { failoverPriority: ['tier'] } },
+        },
+        subsets: [{ name: 'all', labels: {} }],
+      }),
+      route,
+    ]);
+    // The waypoint is gold: the gold endpoint first, though it is in another region.
+    assert.deepEqual(placed(byName(r, 'clusters', 'outbound|80||api.example.com')?.loadAssignment as J), [
+      ['gold.example.net', 0],
+      ['silver.example.net', 1],
+    ]);
+    // The subset's cluster is left as built: applyFailoverPriorities has no wrapped endpoints for it.
+    assert.deepEqual(placed(byName(r, 'clusters', 'outbound|80|all|api.example.com')?.loadAssignment as J), [
+      ['gold.example.net', 0],
+      ['silver.example.net', 0],
+    ]);
+  });
+
+  it('get ORIGINAL_DST subset clusters for NONE resolution, and none for a DYNAMIC_DNS host (applyDestinationRule skips DFP subsets)', () => {
+    const none = run([external({ resolution: 'NONE' }), rule(versions), route]);
+    const v2 = byName(none, 'clusters', 'outbound|80|v2|api.example.com');
+    assert.equal(v2?.type, 'ORIGINAL_DST');
+    assert.equal(v2?.lbPolicy, 'CLUSTER_PROVIDED');
+    const dfp = run([
+      external({
+        hosts: ['*.api.example.com'],
+        resolution: 'DYNAMIC_DNS',
+        ports: [
+          { number: 80, name: 'http', protocol: 'HTTP' },
+          { number: 443, name: 'tls', protocol: 'TLS' },
+        ],
+      }),
+      rule({ host: '*.api.example.com', ...versions }),
+      {
+        ...route,
+        spec: {
+          parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'front' }],
+          rules: [
+            { backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: '*.api.example.com', port: 80 }] },
+          ],
+        },
+      } as KubeObject,
+    ]);
+    // Every port, no subsets.
+    assert.deepEqual(outboundNames(dfp), ['outbound|443||*.api.example.com', 'outbound|80||*.api.example.com']);
+  });
+
+  it('are built for a VirtualService destination naming the host, its subset beside it (listener_waypoint.go: getWaypointDestinationCluster)', () => {
+    const r = run([
+      external({ resolution: 'DNS', endpoints: twoVersions }),
+      rule(versions),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'egress', labels: { 'istio.io/use-waypoint': 'waypoint' } },
+        spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }] },
+      } as KubeObject,
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'web', namespace: 'egress' },
+        spec: {
+          hosts: ['web'],
+          http: [{ route: [{ destination: { host: 'api.example.com', port: { number: 80 }, subset: 'v2' } }] }],
+        },
+      } as KubeObject,
+    ]);
+    const rc = byName(r, 'routes', 'inbound-vip|80|http|web.egress.svc.cluster.local');
+    const first = (((rc?.virtualHosts as J[])[0] as J).routes as J[])[0] as J;
+    assert.equal((first.route as J).cluster, 'outbound|80|v2|api.example.com');
+    assert.deepEqual(placed(byName(r, 'clusters', 'outbound|80|v2|api.example.com')?.loadAssignment as J), [
+      ['silver.example.net', 0],
+    ]);
+    assert.ok(byName(r, 'clusters', 'outbound|80||api.example.com'));
+  });
+
+  it('are built for ext_authz and access-log providers whose service is the host (telemetry_logging.go: LookupCluster; push_context.go: ExtraWaypointServices)', () => {
+    const mesh = [
+      'extensionProviders:',
+      '- name: authz',
+      '  envoyExtAuthzGrpc:',
+      '    service: api.example.com',
+      '    port: 443',
+      '- name: als',
+      '  envoyHttpAls:',
+      '    service: ext/api.example.com',
+      '    port: 80',
+      'defaultProviders:',
+      '  accessLogging: [als]',
+      '',
+    ].join('\n');
+    const r = run([
+      external({ resolution: 'DNS' }),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh },
+      } as KubeObject,
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'custom', namespace: 'egress' },
+        spec: {
+          targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+          action: 'CUSTOM',
+          provider: { name: 'authz' },
+          rules: [{}],
+        },
+      } as KubeObject,
+    ]);
+    assert.deepEqual(outboundNames(r), ['outbound|443||api.example.com', 'outbound|80||api.example.com']);
+    // The gRPC provider's port is reached over HTTP/2.
+    const grpc = byName(r, 'clusters', 'outbound|443||api.example.com');
+    const options = (grpc?.typedExtensionProtocolOptions as J)[
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+    ] as J;
+    assert.ok((options.explicitHttpConfig as J).http2ProtocolOptions, JSON.stringify(options));
+  });
+});
