@@ -431,6 +431,8 @@ export interface OutboundClusterIR {
   /** A ServiceEntry host another waypoint (or none) serves: its resolution picks the cluster type. */
   serviceEntry?: ServiceIR['serviceEntry'] & {
     namespace: string;
+    /** `location` MESH_EXTERNAL, the default (service.MeshExternal): `istio.external` on its cluster. */
+    meshExternal?: true;
     /** The entry's name, when known (its endpoints' labels for locality ranks). */ entry?: string;
   };
   /** The DestinationRule policy of the backend's port and the rule's `istio.config` path (outbound-policy.ts). */

@@ -232,9 +232,15 @@ describe('ServiceEntries served by a waypoint', () => {
     assert.equal(((routes[0] as J).route as J).cluster, 'outbound|80||far.example.com');
     const far = cluster(r, 'outbound|80||far.example.com');
     assert.equal(far?.type, 'STRICT_DNS', 'built as its own waypoint builds it');
+    // A mesh-external host (location unset: MESH_EXTERNAL) is flagged, as applyDestinationRule flags it.
     assert.deepEqual(((far?.metadata as J).filterMetadata as J).istio, {
+      external: true,
       services: [{ host: 'far.example.com', name: 'far.example.com', namespace: 'other' }],
     });
+    assert.deepEqual(
+      (far?.filters as J[]).map((f) => f.name),
+      ['istio.metadata_exchange'],
+    );
   });
 
   it('apply a TCPRoute whose parent is the entry to its TCP chain (route_collections.go: TCPRouteCollection, vsHosts = the entry hosts)', () => {

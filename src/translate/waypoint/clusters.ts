@@ -1,5 +1,6 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { IstioProtocol, ServicePortIR, WaypointIR } from '../ir';
+import type { IstioProtocol, OutboundClusterIR, ServicePortIR, WaypointIR } from '../ir';
+import { metadataExchange } from './istio-extensions';
 import { sdsSecret, seconds } from '../common';
 import {
   defaultCircuitBreakers,
@@ -297,11 +298,16 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
       });
     };
+    const extras = outboundExtras(o);
     if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
       // A DNS cluster's inline endpoints take the locality plan (cluster.go: buildOutboundClusters
       // wraps them, so failoverPriority ranks them too).
       const plan = d?.localityLb ?? o.localityLb;
-      out.push({ name: o.cluster, input: o, build: () => withPolicy(outboundServiceEntryCluster(o, plan)) });
+      out.push({
+        name: o.cluster,
+        input: o,
+        build: () => withOutboundExtras(withPolicy(outboundServiceEntryCluster(o, plan)), extras),
+      });
       continue;
     }
     const eds: EdsInput = {
@@ -312,12 +318,53 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
       protocol: o.protocol,
       http2: o.http2,
     };
-    if (d) out.push({ name: o.cluster, input: [eds, d], build: () => withPolicy(edsCluster(edsParts(eds))) });
-    else if (o.localityWeighted)
-      out.push({ name: o.cluster, input: [eds, true], build: () => withPolicy(edsCluster(edsParts(eds))) });
-    else out.push(new EdsRecipe(eds));
+    out.push({
+      name: o.cluster,
+      input: [eds, d ?? null, o.localityWeighted === true, extras],
+      build: () => withOutboundExtras(withPolicy(edsCluster(edsParts(eds))), extras),
+    });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** What only outbound clusters carry, beside what inbound-vip ones share with them. */
+interface OutboundExtras {
+  /** `istio.disable_mx` (every endpoint takes HBONE) or `istio.external` (a mesh-external host); neither on subsets. */
+  flag?: 'disable_mx' | 'external';
+}
+
+/**
+ * cluster_builder.go: applyDestinationRule, on an outbound cluster of the
+ * default mode: `disable_mx` when every endpoint of the port supports HBONE
+ * (push_context.go: AllInstancesSupportHBONE — none at all does not count),
+ * else `external` for a mesh-external host. buildSubsetCluster sets neither.
+ */
+function outboundExtras(o: OutboundClusterIR): OutboundExtras {
+  if (o.subset) return {};
+  if (o.endpoints.length > 0 && o.endpoints.every((e) => e.inMesh)) return { flag: 'disable_mx' };
+  if (o.serviceEntry?.meshExternal) return { flag: 'external' };
+  return {};
+}
+
+/**
+ * The outbound cluster's peer metadata exchange filter (cluster_builder.go:
+ * applyMetadataExchange with PILOT_ENABLE_METADATA_EXCHANGE on, its default;
+ * the same filter config as TCP chains carry) and its `istio` flag.
+ */
+function withOutboundExtras(c: Cluster, extras: OutboundExtras): Cluster {
+  c.filters = [...(c.filters ?? []), metadataExchange()];
+  if (!extras.flag) return c;
+  const fm = c.metadata?.filter_metadata ?? {};
+  const istio = fm[names.ISTIO_METADATA];
+  // A new metadata object: the one c holds may be shared by other clusters (serviceMetadata).
+  c.metadata = {
+    ...c.metadata,
+    filter_metadata: {
+      ...fm,
+      [names.ISTIO_METADATA]: { fields: { ...istio?.fields, [extras.flag]: { boolValue: true } } },
+    },
+  };
+  return c;
 }
 
 /** Every cluster of a waypoint as a message, sorted by name. */

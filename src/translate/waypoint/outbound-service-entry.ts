@@ -56,6 +56,8 @@ export function serviceEntryOutbound(
       targetPorts,
       namespace: se.metadata.namespace,
       entry: se.metadata.name,
+      // ServiceEntry.location defaults to MESH_EXTERNAL (its zero value).
+      ...(se.spec?.location !== 'MESH_INTERNAL' ? { meshExternal: true as const } : {}),
     },
   };
 }
