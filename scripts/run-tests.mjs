@@ -68,10 +68,32 @@ function countTap(out) {
   return c;
 }
 
+/** The `node --test` processes running, each the leader of its own process group. */
+const running = new Set();
+
+/**
+ * Ends a file's whole process group: `node --test` runs the file in a child
+ * process of its own, which killing the runner alone would leave running.
+ */
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    for (const c of running) killGroup(c);
+    process.exit(130);
+  });
+
 function runFile(file) {
   return new Promise((resolve) => {
     const args = ['--test', '--test-reporter=tap', '--test-timeout=300000', file];
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child);
     let out = '';
     let ended = false;
     let idle;
@@ -83,7 +105,7 @@ function runFile(file) {
       if (/^(ok|not ok) \d+ - /.test(last) || last === '  ...')
         idle = setTimeout(() => {
           ended = true;
-          child.kill('SIGKILL');
+          killGroup(child);
         }, IDLE_MS);
     };
     child.stdout.on('data', (d) => {
@@ -93,6 +115,9 @@ function runFile(file) {
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code) => {
       clearTimeout(idle);
+      running.delete(child);
+      // Whatever the file started and left behind goes with it.
+      killGroup(child);
       // Printed whole, so files running side by side do not interleave.
       process.stdout.write(
         `# file: ${relative(root, file)}\n${out}${ended ? '# ended after its last result: it left handles open\n' : ''}`,

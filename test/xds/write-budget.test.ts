@@ -123,8 +123,9 @@ function stalledDeltaStream(address: string, nodeId: string) {
       });
     },
     close(): void {
-      stream.close();
-      session.close();
+      // destroy, not close: a graceful close waits for the server to end a stream it is still holding.
+      stream.destroy();
+      session.destroy();
     },
   };
 }
@@ -132,8 +133,11 @@ function stalledDeltaStream(address: string, nodeId: string) {
 describe('write budget on the server', () => {
   const servers: Array<{ close(): Promise<void> }> = [];
   const clients: DeltaClient[] = [];
+  const channels: Array<{ close(): void }> = [];
   after(async () => {
     for (const c of clients) c.close();
+    // A shared channel outlives its streams: left open, it keeps the test process alive.
+    for (const ch of channels) ch.close();
     for (const s of servers) await s.close();
   });
 
@@ -159,6 +163,7 @@ describe('write budget on the server', () => {
     const x = await startXds({ writeBudget: { maxBytes: 1, stallMs: 60_000 } });
     servers.push(x);
     const channel = adsChannel(x.address);
+    channels.push(channel);
     const want = new Map<string, { clusters: PreparedResource[]; eds: PreparedResource[] }>();
     const streams: DeltaClient[] = [];
     for (let i = 0; i < 40; i++) {
