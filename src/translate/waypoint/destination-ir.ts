@@ -14,6 +14,7 @@ export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
   return new DestinationRuleIndex(
     (ns) => [...userRules(ctx.world, ns, ctx.opts.domain, ctx.reads), ...backendPolicyRules(ctx, ns)],
     ctx.opts.rootNamespace,
+    ctx.reads,
   );
 }
 

@@ -1,5 +1,5 @@
 import { inNamespace, type DestinationRule, type TrafficPolicy, type World } from '../../model';
-import type { Reads } from '../reads';
+import { memoRead, Reads, type ReadValue } from '../reads';
 import { serviceHostname } from '../names';
 
 // Which DestinationRule a waypoint applies to a service, decided as istiod's
@@ -215,20 +215,21 @@ const visibleTo = (r: MergedRule, ns: string) => r.exportTo.size === 0 || r.expo
 /**
  * The rules of a waypoint's config namespace, of a service's and of the root
  * namespace, built once per translation. `rulesIn` supplies a namespace's
- * rules (user-written and from backend policies) and records the read.
+ * rules (user-written and from backend policies) and records the read into
+ * `reads`; each later use of the namespace's pools replays it (memoRead), so
+ * every served service that looks a rule up records what the rules came from.
  */
 export class DestinationRuleIndex {
-  private readonly pools = new Map<string, NamespacePools>();
+  private readonly pools = new Map<string, ReadValue<NamespacePools>>();
 
   constructor(
     private readonly rulesIn: (namespace: string) => readonly RuleInput[],
     private readonly rootNamespace: string,
+    private readonly reads: Reads = new Reads(),
   ) {}
 
   private poolsFor(ns: string): NamespacePools {
-    let p = this.pools.get(ns);
-    if (!p) this.pools.set(ns, (p = poolsOf(this.rulesIn(ns), ns, this.rootNamespace)));
-    return p;
+    return memoRead(this.pools, ns, this.reads, () => poolsOf(this.rulesIn(ns), ns, this.rootNamespace));
   }
 
   /**

@@ -1,0 +1,91 @@
+import type { ChainPolicyIR, OutboundClusterIR, ServiceIR } from '../ir';
+
+/** One served Service's part of a waypoint's IR, with what building it read and added. */
+export interface ServiceRecord {
+  readonly ir: ServiceIR;
+  /** The keys its building recorded, memo hits replayed (reads.ts: memoRead). */
+  readonly reads: ReadonlySet<string>;
+  /** The outbound clusters it added or looked up, in order: what it brings back when reused. */
+  readonly outbound: readonly OutboundClusterIR[];
+}
+
+/** What the next translation of the same waypoint needs to reuse services' parts. */
+export interface ServiceMemo {
+  /** Keys read outside any one service's part: every part depends on them. */
+  readonly waypointReads: ReadonlySet<string>;
+  /** By `ns/name`. */
+  readonly services: ReadonlyMap<string, ServiceRecord>;
+  /** The waypoint-wide policy every service without its own shares (kept by identity). */
+  readonly shared: ChainPolicyIR;
+}
+
+/**
+ * The previous translation's memo and the read keys changed since, for a
+ * waypoint whose served Services and workloads are the same (the
+ * translator's served signature): a service whose reads the change misses
+ * keeps its part, unless a waypoint-wide read was hit.
+ */
+export class ServiceReuse {
+  private readonly usable: boolean;
+
+  constructor(
+    private readonly prev: ServiceMemo | undefined,
+    private readonly hits: readonly string[],
+  ) {
+    this.usable = prev !== undefined && !this.hit(prev.waypointReads);
+  }
+
+  private hit(keys: ReadonlySet<string>): boolean {
+    return this.hits.some((k) => keys.has(k));
+  }
+
+  /** The last waypoint-wide policy when it is equal to `now`'s, so identity-keyed memos downstream still hit. */
+  get previousShared(): ChainPolicyIR | undefined {
+    return this.usable ? this.prev?.shared : undefined;
+  }
+
+  /** The service's last part, when nothing it or the waypoint read has changed. */
+  previous(svcKey: string): ServiceRecord | undefined {
+    if (!this.usable) return undefined;
+    const r = this.prev?.services.get(svcKey);
+    return r && !this.hit(r.reads) ? r : undefined;
+  }
+}
+
+/**
+ * The outbound clusters of one translation. While a service's part is
+ * built, every cluster it adds, and every one it finds already added by
+ * another service (a `has` check that skips building it), is logged: reused
+ * alone, the part must bring back each cluster it relied on.
+ */
+export class OutboundClusters extends Map<string, OutboundClusterIR> {
+  private log?: OutboundClusterIR[];
+
+  /** Runs `fn`, returning its value and the clusters it added or looked up, in order. */
+  logging<T>(fn: () => T): { value: T; log: OutboundClusterIR[] } {
+    const log: OutboundClusterIR[] = [];
+    this.log = log;
+    try {
+      return { value: fn(), log };
+    } finally {
+      this.log = undefined;
+    }
+  }
+
+  override set(key: string, value: OutboundClusterIR): this {
+    this.log?.push(value);
+    return super.set(key, value);
+  }
+
+  override get(key: string): OutboundClusterIR | undefined {
+    const v = super.get(key);
+    if (v !== undefined) this.log?.push(v);
+    return v;
+  }
+
+  override has(key: string): boolean {
+    const v = super.get(key);
+    if (v !== undefined) this.log?.push(v);
+    return v !== undefined;
+  }
+}
