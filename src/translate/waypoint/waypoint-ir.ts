@@ -9,6 +9,7 @@ import {
 } from '../../model';
 import type { AuthzPolicyIR, ChainPolicyIR, ServiceIR, WaypointIR } from '../ir';
 import { memoRead, type ReadValue } from '../reads';
+import { NOT_SERVICE_TARGETED } from '../refs';
 import { sameInput } from '../same-input';
 import { OutboundClusters, type ServiceMemo, type ServiceRecord, type ServiceReuse } from './service-reuse';
 import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from '../mesh-config';
@@ -54,7 +55,9 @@ function collect<T extends Targeted>(
 ): Attached<T> {
   const out: Attached<T> = { waypoint: [], byService: new Map() };
   for (const ns of namespaces) {
-    ctx.reads.namespace(kind, ns);
+    // A Service's own policies are read by its part (servicePart), by reference.
+    if (kind === 'AuthorizationPolicy') ctx.reads.referencing(kind, ns, NOT_SERVICE_TARGETED);
+    else ctx.reads.namespace(kind, ns);
     // A copy: the namespace list is the World's cached view, shared by every reader.
     const items = [...(inNamespace(ctx.world, kind, ns) as unknown as readonly T[])].sort((a, b) =>
       a.metadata.name < b.metadata.name ? -1 : 1,
@@ -190,8 +193,10 @@ function build(
   const serviceIRs: ServiceIR[] = [];
   const rules = destinationIndex(ctx);
   const servicePart = (svc: Service, svcKey: string): ServiceIR => {
-    const rule = ruleFor(ctx, rules, svc);
     const ns = svc.metadata.namespace;
+    // Its policies of `authz.byService` (refs.ts: policyRefs).
+    ctx.reads.referencing('AuthorizationPolicy', ns, svcKey);
+    const rule = ruleFor(ctx, rules, svc);
     // One object for every service without a policy of its own, so what is
     // built from it (HTTP filters) is built once.
     const t = telemetryOf(svc);
