@@ -56,36 +56,45 @@ export class ServiceReuse {
  * The outbound clusters of one translation. While a service's part is
  * built, every cluster it adds, and every one it finds already added by
  * another service (a `has` check that skips building it), is logged: reused
- * alone, the part must bring back each cluster it relied on.
+ * alone, the part must bring back each cluster it relied on. Logs nest, as
+ * Reads' scopes do, so a memo shared by parts can keep what its value added
+ * and mention it again on a hit.
  */
 export class OutboundClusters extends Map<string, OutboundClusterIR> {
-  private log?: OutboundClusterIR[];
+  private readonly logs: OutboundClusterIR[][] = [];
 
   /** Runs `fn`, returning its value and the clusters it added or looked up, in order. */
   logging<T>(fn: () => T): { value: T; log: OutboundClusterIR[] } {
     const log: OutboundClusterIR[] = [];
-    this.log = log;
+    this.logs.push(log);
     try {
       return { value: fn(), log };
     } finally {
-      this.log = undefined;
+      this.logs.pop();
     }
   }
 
+  /** Logs clusters a memo's value relied on, at its hit. */
+  mention(clusters: readonly OutboundClusterIR[]): void {
+    for (const c of clusters) this.note(c);
+  }
+
+  private note(c: OutboundClusterIR): void {
+    for (const l of this.logs) l.push(c);
+  }
+
   override set(key: string, value: OutboundClusterIR): this {
-    this.log?.push(value);
+    this.note(value);
     return super.set(key, value);
   }
 
   override get(key: string): OutboundClusterIR | undefined {
     const v = super.get(key);
-    if (v !== undefined) this.log?.push(v);
+    if (v !== undefined) this.note(v);
     return v;
   }
 
   override has(key: string): boolean {
-    const v = super.get(key);
-    if (v !== undefined) this.log?.push(v);
-    return v !== undefined;
+    return this.get(key) !== undefined;
   }
 }

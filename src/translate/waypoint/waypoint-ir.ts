@@ -7,7 +7,7 @@ import {
   type RequestAuthentication,
   type Targeting,
 } from '../../model';
-import type { AuthzPolicyIR, ChainPolicyIR, ServiceIR, WaypointIR } from '../ir';
+import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
 import { memoRead, type ReadValue } from '../reads';
 import { NOT_SERVICE_TARGETED } from '../refs';
 import { sameInput } from '../same-input';
@@ -137,11 +137,16 @@ function build(
     meshFormat: meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads),
     outbound,
   };
-  // Chains with the same Telemetry in scope share one merge result; each records what it read.
-  const telemetryByKey = new Map<string, ReadValue<ChainTelemetry>>();
+  // Chains with the same Telemetry in scope share one merge result; each
+  // records what it read and relies on the clusters it added (providers').
+  const telemetryByKey = new Map<string, ReadValue<{ value: ChainTelemetry; log: OutboundClusterIR[] }>>();
   const telemetryOf = (svc?: Service) => {
     const t = applicableTelemetry(ctx, svc);
-    return memoRead(telemetryByKey, t.key, ctx.reads, () => chainTelemetry(ctx, telemetryInputs, t));
+    const made = memoRead(telemetryByKey, t.key, ctx.reads, () =>
+      outbound.logging(() => chainTelemetry(ctx, telemetryInputs, t)),
+    );
+    outbound.mention(made.log);
+    return made.value;
   };
   const waypointTelemetry = telemetryOf();
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
