@@ -144,6 +144,15 @@ describe('incremental translation matches a full translation', () => {
     metadata: { name, namespace: 'istio-system' },
     spec: { clusterIP: name === 'zipkin' ? '10.99.1.1' : '10.99.1.2', ports: [{ name: 'http', port: 9411 }] },
   });
+  const collectorSlice = (address: string): KubeObject =>
+    ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'zipkin-abc12', namespace: 'istio-system', labels: { 'kubernetes.io/service-name': 'zipkin' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports: [{ name: 'http', port: 9411, protocol: 'TCP' }],
+    }) as KubeObject;
   const steps: [string, () => Change[], 'local' | 'any'][] = [
     [
       'a route edit',
@@ -1094,6 +1103,7 @@ describe('incremental translation matches a full translation', () => {
             spec: { ...gw.spec, listeners: gw.spec.listeners.map((l) => ({ ...l, allowedRoutes: admitAll })) },
           }),
           upsert(collector('zipkin')),
+          upsert(collectorSlice('10.250.2.1')),
           upsert(collector('zipkin2')),
           upsert({
             ...obj('ConfigMap', 'istio-system', 'istio'),
@@ -1124,6 +1134,9 @@ describe('incremental translation matches a full translation', () => {
       'any',
     ],
     ['that Telemetry deleted', () => [{ op: 'delete', kind: 'Telemetry', namespace: NS1, name: 'other' }], 'any'],
+    // Read only by the Telemetry merge the two parts share: the second part
+    // must have recorded it too, or it keeps (and puts back) the old cluster.
+    ['the collector moved', () => [upsert(collectorSlice('10.250.2.2'))], 'any'],
     [
       'the collector Service deleted (both parts lose their tracer)',
       () => [{ op: 'delete', kind: 'Service', namespace: 'istio-system', name: 'zipkin' }],

@@ -1,4 +1,5 @@
 import type { ChainPolicyIR, OutboundClusterIR, ServiceIR } from '../ir';
+import type { Reads } from '../reads';
 
 /** One served Service's part of a waypoint's IR, with what building it read and added. */
 export interface ServiceRecord {
@@ -54,24 +55,45 @@ export class ServiceReuse {
 
 /**
  * The outbound clusters of one translation. While a service's part is
- * built, every cluster it adds, and every one it finds already added by
- * another service (a `has` check that skips building it), is logged: reused
- * alone, the part must bring back each cluster it relied on. Logs nest, as
- * Reads' scopes do, so a memo shared by parts can keep what its value added
- * and mention it again on a hit.
+ * built, every cluster it adds, and every one it finds already added (a
+ * `has` check that skips building it), is logged: reused alone, the part
+ * must bring back each cluster it relied on. A part that finds a cluster
+ * also records what building it read (the builder's reads with `ensure`,
+ * else all its part had read when it added it), so it is reused only while
+ * that cluster is unchanged. Logs nest, as Reads' scopes do, so a memo
+ * shared by parts can keep what its value added and mention it on a hit.
  */
 export class OutboundClusters extends Map<string, OutboundClusterIR> {
   private readonly logs: OutboundClusterIR[][] = [];
+  /** What building each cluster read, as far as known. */
+  private readonly madeFrom = new Map<string, ReadonlySet<string>>();
+  /** The reads of the part being built (a set that still grows). */
+  private part?: ReadonlySet<string>;
+
+  constructor(private readonly reads: Reads) {
+    super();
+  }
 
   /** Runs `fn`, returning its value and the clusters it added or looked up, in order. */
-  logging<T>(fn: () => T): { value: T; log: OutboundClusterIR[] } {
+  logging<T>(fn: () => T, part?: ReadonlySet<string>): { value: T; log: OutboundClusterIR[] } {
     const log: OutboundClusterIR[] = [];
+    const outer = this.part;
+    if (part) this.part = part;
     this.logs.push(log);
     try {
       return { value: fn(), log };
     } finally {
       this.logs.pop();
+      this.part = outer;
     }
+  }
+
+  /** Builds the cluster named `key` unless it is there; its reads are kept for those who find it. */
+  ensure(key: string, build: () => OutboundClusterIR): void {
+    if (this.has(key)) return;
+    const made = this.reads.capture(build);
+    this.set(key, made.value);
+    this.madeFrom.set(key, made.keys);
   }
 
   /** Logs clusters a memo's value relied on, at its hit. */
@@ -85,12 +107,17 @@ export class OutboundClusters extends Map<string, OutboundClusterIR> {
 
   override set(key: string, value: OutboundClusterIR): this {
     this.note(value);
+    if (this.part) this.madeFrom.set(key, this.part);
+    else this.madeFrom.delete(key);
     return super.set(key, value);
   }
 
   override get(key: string): OutboundClusterIR | undefined {
     const v = super.get(key);
-    if (v !== undefined) this.note(v);
+    if (v === undefined) return v;
+    this.note(v);
+    const from = this.madeFrom.get(key);
+    if (from) this.reads.replay(from);
     return v;
   }
 

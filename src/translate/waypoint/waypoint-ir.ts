@@ -129,7 +129,7 @@ function build(
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
   const td = ctx.opts.trustDomain;
-  const outbound = new OutboundClusters();
+  const outbound = new OutboundClusters(ctx.reads);
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const telemetryInputs: TelemetryInputs = {
@@ -156,18 +156,18 @@ function build(
     const target = prov && providerService(ctx, prov.host);
     if (!prov || !target) return ir;
     const cluster = outboundName(prov.port, prov.host);
-    if (!outbound.has(cluster)) {
+    outbound.ensure(cluster, () => {
       const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
       const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
-      outbound.set(cluster, {
+      return {
         cluster,
         hostname: prov.host,
         port: prov.port,
         endpoints,
         http2: prov.kind === 'grpc',
         ...(port ? { protocol: istioProtocol(port) } : {}),
-      });
-    }
+      };
+    });
     const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
     return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs, ...rest } };
   };
@@ -255,7 +255,7 @@ function build(
       for (const o of record.outbound) outbound.set(o.cluster, o);
     } else {
       const reads = new Set<string>();
-      const made = ctx.reads.isolated(reads, () => outbound.logging(() => servicePart(svc, svcKey)));
+      const made = ctx.reads.isolated(reads, () => outbound.logging(() => servicePart(svc, svcKey), reads));
       record = { ir: made.value, reads, outbound: made.log };
     }
     records.set(svcKey, record);
