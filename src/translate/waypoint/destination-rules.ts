@@ -234,12 +234,18 @@ export class DestinationRuleIndex {
     private readonly domain?: string,
   ) {}
 
+  /** The keys of one host's lookup in one namespace, built once (a service's ports look it up again). */
+  private readonly hostReads = new Map<string, ReadValue<undefined>>();
+
   private poolsFor(ns: string, hostname: string): NamespacePools {
-    if (this.domain !== undefined) {
-      for (const ref of hostRefs(hostname, ns, this.domain)) this.reads.referencing('DestinationRule', ns, ref);
-      // mostSpecific falls back to wildcard hosts, which all share one reference.
-      this.reads.referencing('DestinationRule', ns, ruleHostRef('*'));
-    }
+    const domain = this.domain;
+    if (domain !== undefined)
+      memoRead(this.hostReads, `${ns}/${hostname}`, this.reads, () => {
+        for (const ref of hostRefs(hostname, ns, domain)) this.reads.referencing('DestinationRule', ns, ref);
+        // mostSpecific falls back to wildcard hosts, which all share one reference.
+        this.reads.referencing('DestinationRule', ns, ruleHostRef('*'));
+        return undefined;
+      });
     return memoRead(this.pools, ns, this.reads, () => poolsOf(this.rulesIn(ns), ns, this.rootNamespace));
   }
 
