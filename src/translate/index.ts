@@ -8,7 +8,8 @@ import { buildResourcesFrom, type ResourceSet } from './waypoint/resources';
 import type { ObjectStatus } from './status/status';
 import { StatusTracker } from './status/status-tracker';
 import { computeStatuses } from './status/statuses';
-import { buildWaypointIR } from './waypoint/waypoint-ir';
+import { buildWaypointIRReusing } from './waypoint/waypoint-ir';
+import { ServiceReuse, type ServiceMemo } from './waypoint/service-reuse';
 import { parsePlaceKey, placeKey } from './place-key';
 
 export { DEFAULT_OPTIONS, type TranslateOptions } from './context';
@@ -26,12 +27,17 @@ export interface WaypointOutput {
   /** World keys (and `Kind/ns/*` queries) this translation read. */
   reads: ReadonlySet<string>;
   ir: WaypointIR;
+  /** Each served Service's part of `ir` with what it read, for the next translation to reuse. */
+  memo: ServiceMemo;
 }
 
 /**
  * One waypoint: World + index → its Envoy resources. Pure: same inputs, same
  * bytes. `prev`, this waypoint's last translation, only saves work: resources
- * whose IR input is unchanged keep their encoding.
+ * whose IR input is unchanged keep their encoding. With `hits`, the read keys
+ * a change reached since `prev` (reads.ts: readKeysOfAll), `prev` served the
+ * same Services and workloads, and each Service whose part of the IR read
+ * none of them keeps that part.
  */
 export function translateWaypoint(
   world: World,
@@ -40,9 +46,14 @@ export function translateWaypoint(
   opts: TranslateOptions = DEFAULT_OPTIONS,
   prev?: WaypointOutput,
   locality?: string,
+  hits?: readonly string[],
 ): WaypointOutput {
-  const reads = new Reads();
-  const ir = buildWaypointIR({ world, index, waypoint, opts, reads, ...(locality !== undefined ? { locality } : {}) });
+  const reads = new Reads(true);
+  const reuse = prev && hits ? new ServiceReuse(prev.memo, hits) : undefined;
+  const { ir, memo } = buildWaypointIRReusing(
+    { world, index, waypoint, opts, reads, ...(locality !== undefined ? { locality } : {}) },
+    reuse,
+  );
   const { resources, encoded } = buildResourcesFrom(ir, prev?.encoded);
   return {
     key: locality !== undefined ? placeKey(waypoint.key, locality) : waypoint.key,
@@ -52,6 +63,7 @@ export function translateWaypoint(
     encoded,
     reads: reads.keys,
     ir,
+    memo,
   };
 }
 
@@ -207,10 +219,11 @@ export class IncrementalTranslator {
     const refresh = (key: string, wp: Waypoint, locality?: string) => {
       const sig = servedSignature(index, wp);
       const prev = this.outputs.get(key);
-      const stale =
-        changed === 'all' || !prev || this.signatures.get(key) !== sig || hitsOf().some((k) => prev.reads.has(k));
-      if (!stale) return;
-      this.outputs.set(key, translateWaypoint(world, index, wp, this.opts, prev, locality));
+      const served = changed !== 'all' && prev !== undefined && this.signatures.get(key) === sig;
+      if (served && !hitsOf().some((k) => prev.reads.has(k))) return;
+      // The same served set: each service whose reads the change missed keeps its part.
+      const hits = served ? hitsOf() : undefined;
+      this.outputs.set(key, translateWaypoint(world, index, wp, this.opts, prev, locality, hits));
       this.signatures.set(key, sig);
       translated.push(key);
     };

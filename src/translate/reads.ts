@@ -12,6 +12,12 @@ import { isRefKind, refsOf } from './refs';
  */
 export class Reads {
   readonly keys = new Set<string>();
+  /**
+   * Sets that also take every key recorded while they are open (within):
+   * what one served service of a waypoint read, or what a memo's value was
+   * computed from, so a later hit can replay it (capture, replay).
+   */
+  private readonly scopes: Set<string>[] = [];
 
   /**
    * `byRef`: lookups by reference (`referencing`) record the reference, not
@@ -21,29 +27,78 @@ export class Reads {
    */
   constructor(private readonly byRef = false) {}
 
+  private add(key: string): void {
+    this.keys.add(key);
+    for (const s of this.scopes) s.add(key);
+  }
+
   object(kind: string, namespace: string | undefined, name: string): void {
-    this.keys.add(objectKey(kind, namespace, name));
+    this.add(objectKey(kind, namespace, name));
   }
 
   namespace(kind: string, namespace: string): void {
-    this.keys.add(`${kind}/${namespace}/*`);
+    this.add(`${kind}/${namespace}/*`);
   }
 
   all(kind: string): void {
-    this.keys.add(`${kind}/*`);
+    this.add(`${kind}/*`);
   }
 
   /** The objects of `kind` in `namespace` that reference `ref` (refs.ts: refsOf), and only those. */
   referencing(kind: string, namespace: string, ref: string): void {
     if (!this.byRef) return this.namespace(kind, namespace);
-    this.keys.add(refKey(kind, namespace, ref));
+    this.add(refKey(kind, namespace, ref));
     // Reached when a change's earlier version is unknown (see readKeysOfAll).
-    this.keys.add(refKey(kind, namespace, '*'));
+    this.add(refKey(kind, namespace, '*'));
   }
 
   /** Which objects of `kind` are in `namespace`, and their labels (see above). */
   members(kind: string, namespace: string): void {
-    this.keys.add(membersKey(kind, namespace));
+    this.add(membersKey(kind, namespace));
+  }
+
+  /** Runs `fn` with every key it records also added to `into`. */
+  within<T>(into: Set<string>, fn: () => T): T {
+    this.scopes.push(into);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /**
+   * Runs `fn` with the keys it records added to `into` and to no scope open
+   * around it: one served service's reads, apart from the waypoint-wide ones.
+   * Memo scopes opened inside `fn` still take them.
+   */
+  isolated<T>(into: Set<string>, fn: () => T): T {
+    const outer = this.scopes.splice(0);
+    this.scopes.push(into);
+    try {
+      return fn();
+    } finally {
+      this.scopes.splice(0, this.scopes.length, ...outer);
+    }
+  }
+
+  /** Records `keys` in this reader's keys alone: a reused part's reads, not the waypoint-wide ones. */
+  absorb(keys: Iterable<string>): void {
+    for (const k of keys) this.keys.add(k);
+  }
+
+  /** `fn`'s value and the keys it recorded: what a memo keeps beside its value. */
+  capture<T>(fn: () => T): { value: T; keys: ReadonlySet<string> } {
+    const keys = new Set<string>();
+    return { value: this.within(keys, fn), keys };
+  }
+
+  /**
+   * Records `keys` again: a memo hit replays what its value was computed
+   * from, so each reader that uses the value records it, not only the first.
+   */
+  replay(keys: Iterable<string>): void {
+    for (const k of keys) this.add(k);
   }
 }
 
@@ -99,4 +154,31 @@ export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: Wo
     for (const r of refs) out.push(refKey(kind, k.namespace ?? '', r));
   }
   return out;
+}
+
+/** A value beside the keys its computation recorded. */
+export interface ReadValue<V> {
+  value: V;
+  keys: ReadonlySet<string>;
+}
+
+/**
+ * A memo whose hits record what its value read, so every reader that uses a
+ * shared value (each served service of a waypoint) records it, not only the
+ * first to compute it.
+ */
+export function memoRead<K, V>(
+  memo: { get(key: K): ReadValue<V> | undefined; set(key: K, value: ReadValue<V>): unknown },
+  key: K,
+  reads: Reads,
+  compute: () => V,
+): V {
+  const hit = memo.get(key);
+  if (hit) {
+    reads.replay(hit.keys);
+    return hit.value;
+  }
+  const made = reads.capture(compute);
+  memo.set(key, made);
+  return made.value;
 }

@@ -32,12 +32,26 @@ export function refsOf(o: KubeObject): string[] | undefined {
         .map((r) => parentKey(r, ns))
         .filter((k): k is string => k !== undefined);
     case 'AuthorizationPolicy':
-      return serviceTargetsOf(o);
+      return policyRefs(o);
     case 'DestinationRule':
       return [ruleHostRef((o as DestinationRule).spec?.host ?? '')];
     default:
       return undefined;
   }
+}
+
+/**
+ * A policy's reference for anything but its plain Service targets (none, a
+ * Gateway, a GatewayClass, a ServiceEntry, a Service written with another
+ * group): a waypoint's chains it may reach are all its Services'.
+ */
+export const NOT_SERVICE_TARGETED = '~';
+
+/** An AuthorizationPolicy's target Services, and NOT_SERVICE_TARGETED when it has other targets or none. */
+function policyRefs(o: KubeObject): string[] {
+  const services = serviceTargetsOf(o);
+  const all = targetRefsOf((o as { spec?: Parameters<typeof targetRefsOf>[0] }).spec).length;
+  return services.length === all && all > 0 ? services : [...services, NOT_SERVICE_TARGETED];
 }
 
 /** The Services (`ns/name`) a policy's targetRefs name; policies target their own namespace only. */

@@ -158,6 +158,22 @@ describe('incremental translation matches a full translation', () => {
     metadata: { name, namespace: ns },
     spec,
   });
+  /** A tracing collector outside the mesh (istio-system is not ambient). */
+  const collector = (name: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'istio-system' },
+    spec: { clusterIP: name === 'zipkin' ? '10.99.1.1' : '10.99.1.2', ports: [{ name: 'http', port: 9411 }] },
+  });
+  const collectorSlice = (address: string): KubeObject =>
+    ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'zipkin-abc12', namespace: 'istio-system', labels: { 'kubernetes.io/service-name': 'zipkin' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports: [{ name: 'http', port: 9411, protocol: 'TCP' }],
+    }) as KubeObject;
   const steps: [string, () => Change[], 'local' | 'any'][] = [
     [
       'a route edit',
@@ -1240,6 +1256,99 @@ describe('incremental translation matches a full translation', () => {
       'the waypoint pod deleted',
       () => [{ op: 'delete', kind: 'Pod', namespace: NS0, name: 'waypoint-5d8f-abcde' }],
       'local',
+    ],
+    // A waypoint keeps each served Service's part of its IR that read nothing
+    // a change touched: these reach every part through what the waypoint
+    // reads as a whole, or through memos several parts share. (Scope 'any':
+    // the first waypoint's place keys are translated with it.)
+    [
+      'a waypoint-wide policy edit (every part takes the new shared policy)',
+      () => {
+        const wide = obj('AuthorizationPolicy', NS0, 'waypoint-wide') as KubeObject & { spec: object };
+        return [
+          upsert({ ...wide, spec: { ...wide.spec, rules: [{ to: [{ operation: { paths: ['/internal/*'] } }] }] } }),
+        ];
+      },
+      'any',
+    ],
+    [
+      'two Services of another namespace onto the first waypoint, traced by a namespace-wide Telemetry there',
+      () => {
+        const moved = [110, 111].map((i) => {
+          const svc = obj('Service', NS1, svcName(i));
+          const labels = { ...svc.metadata.labels, 'istio.io/use-waypoint': 'waypoint' };
+          return upsert({
+            ...svc,
+            metadata: { ...svc.metadata, labels: { ...labels, 'istio.io/use-waypoint-namespace': NS0 } },
+          });
+        });
+        const gw = obj('Gateway', NS0, 'waypoint') as KubeObject & { spec: { listeners: object[] } };
+        const admitAll = { namespaces: { from: 'All' } };
+        return [
+          ...moved,
+          upsert({
+            ...gw,
+            spec: { ...gw.spec, listeners: gw.spec.listeners.map((l) => ({ ...l, allowedRoutes: admitAll })) },
+          }),
+          upsert(collector('zipkin')),
+          upsert(collectorSlice('10.250.2.1')),
+          upsert(collector('zipkin2')),
+          upsert({
+            ...obj('ConfigMap', 'istio-system', 'istio'),
+            data: {
+              mesh:
+                'extensionProviders:\n' +
+                '- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n' +
+                '- name: zipkin2\n  zipkin:\n    service: zipkin2.istio-system.svc.cluster.local\n    port: 9411\n',
+            },
+          } as KubeObject),
+          upsert(telemetry(NS1, 'traced', { tracing: [{ providers: [{ name: 'zipkin' }] }] })),
+        ];
+      },
+      'any',
+    ],
+    // The two parts share one Telemetry merge: the second to use it must
+    // record what the first read computing it, and the cluster it added.
+    [
+      'the first of them traced by the other collector (the second still needs the first cluster)',
+      () => [
+        upsert(
+          telemetry(NS1, 'other', {
+            targetRefs: [{ kind: 'Service', group: '', name: svcName(110) }],
+            tracing: [{ providers: [{ name: 'zipkin2' }] }],
+          }),
+        ),
+      ],
+      'any',
+    ],
+    ['that Telemetry deleted', () => [{ op: 'delete', kind: 'Telemetry', namespace: NS1, name: 'other' }], 'any'],
+    // Read only by the Telemetry merge the two parts share: the second part
+    // must have recorded it too, or it keeps (and puts back) the old cluster.
+    ['the collector moved', () => [upsert(collectorSlice('10.250.2.2'))], 'any'],
+    [
+      'the collector Service deleted (both parts lose their tracer)',
+      () => [{ op: 'delete', kind: 'Service', namespace: 'istio-system', name: 'zipkin' }],
+      'any',
+    ],
+    [
+      'a DestinationRule for one of them, from its own namespace',
+      () => [
+        upsert({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'moved', namespace: NS1 },
+          spec: { host: svcName(111), trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' } } },
+        }),
+      ],
+      'any',
+    ],
+    [
+      'an endpoint of the other moved',
+      () => {
+        const p = obj('Pod', NS1, `${svcName(110)}-0`) as KubeObject & { status: object };
+        return [upsert({ ...p, status: { ...p.status, podIP: '10.250.0.110', podIPs: [{ ip: '10.250.0.110' }] } })];
+      },
+      'any',
     ],
   ];
 

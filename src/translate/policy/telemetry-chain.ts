@@ -32,8 +32,12 @@ export interface TelemetryInputs {
   mesh: MeshTelemetry;
   /** The mesh config's line format, for the built-in `envoy` provider and accessLogFile. */
   meshFormat: AccessLogFormatIR;
-  /** Outbound clusters the chains need, added to the waypoint's. */
-  outbound: Map<string, OutboundClusterIR>;
+  /**
+   * Outbound clusters the chains need, added to the waypoint's: each built
+   * once per name, by the first chain that needs it (waypoint/service-reuse.ts:
+   * OutboundClusters.ensure).
+   */
+  outbound: { ensure(cluster: string, build: () => OutboundClusterIR): void };
 }
 
 /**
@@ -59,17 +63,17 @@ export function lookupCluster(
   const svc: Service | undefined = get(ctx.world, 'Service', ns, name);
   if (!svc) return undefined;
   const cluster = names.outbound(port, host);
-  if (!inputs.outbound.has(cluster)) {
+  inputs.outbound.ensure(cluster, () => {
     const p = (svc.spec?.ports ?? []).find((x) => x.port === port);
-    inputs.outbound.set(cluster, {
+    return {
       cluster,
       hostname: host,
       port,
       endpoints: p ? endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId) : [],
       http2,
       ...(p ? { protocol: istioProtocol(p) } : {}),
-    });
-  }
+    };
+  });
   return { hostname: host, cluster };
 }
 
@@ -81,9 +85,10 @@ function entryCluster(
   port: number,
   http2: boolean,
 ): { hostname: string; cluster: string } | undefined {
+  // Looked up by every caller, so each records the entry's reads itself.
   const o = providerEntryOutbound(ctx, service, port);
   if (!o) return undefined;
-  if (!inputs.outbound.has(o.cluster)) inputs.outbound.set(o.cluster, { ...o, http2 });
+  inputs.outbound.ensure(o.cluster, () => ({ ...o, http2 }));
   return { hostname: o.hostname, cluster: o.cluster };
 }
 

@@ -9,11 +9,18 @@ import { hostnameOf } from '../services';
 import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
 import type { LocalityLbIR } from './locality-lb';
 
-/** The rule index for one waypoint's translation: user rules and rules made from backend policies. */
+/**
+ * The rule index for one waypoint's translation: user rules and rules made
+ * from backend policies. User rules are read by the hosts looked up (see
+ * DestinationRuleIndex), so editing one rule re-translates the parts of the
+ * services its host names, not all its namespace's.
+ */
 export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
   return new DestinationRuleIndex(
-    (ns) => [...userRules(ctx.world, ns, ctx.opts.domain, ctx.reads), ...backendPolicyRules(ctx, ns)],
+    (ns) => [...userRules(ctx.world, ns, ctx.opts.domain), ...backendPolicyRules(ctx, ns)],
     ctx.opts.rootNamespace,
+    ctx.reads,
+    ctx.opts.domain,
   );
 }
 

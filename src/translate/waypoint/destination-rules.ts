@@ -1,6 +1,7 @@
 import { inNamespace, type DestinationRule, type TrafficPolicy, type World } from '../../model';
-import type { Reads } from '../reads';
+import { memoRead, Reads, type ReadValue } from '../reads';
 import { serviceHostname } from '../names';
+import { hostRefs, ruleHostRef } from '../refs';
 
 // Which DestinationRule a waypoint applies to a service, decided as istiod's
 // push context and sidecar scope decide it. A waypoint's own namespace is its
@@ -215,20 +216,37 @@ const visibleTo = (r: MergedRule, ns: string) => r.exportTo.size === 0 || r.expo
 /**
  * The rules of a waypoint's config namespace, of a service's and of the root
  * namespace, built once per translation. `rulesIn` supplies a namespace's
- * rules (user-written and from backend policies) and records the read.
+ * rules (user-written and from backend policies) and records what it read
+ * into `reads`; each later use of the namespace's pools replays that
+ * (memoRead), so every served service that looks a rule up records what the
+ * rules came from. With `domain`, `rulesIn` leaves the DestinationRules
+ * themselves unrecorded and each lookup records the forms of its host a
+ * rule of each namespace it consults could be written with (refs.ts:
+ * hostRefs), so a rule's edit reaches the lookups of the host it names.
  */
 export class DestinationRuleIndex {
-  private readonly pools = new Map<string, NamespacePools>();
+  private readonly pools = new Map<string, ReadValue<NamespacePools>>();
 
   constructor(
     private readonly rulesIn: (namespace: string) => readonly RuleInput[],
     private readonly rootNamespace: string,
+    private readonly reads: Reads = new Reads(),
+    private readonly domain?: string,
   ) {}
 
-  private poolsFor(ns: string): NamespacePools {
-    let p = this.pools.get(ns);
-    if (!p) this.pools.set(ns, (p = poolsOf(this.rulesIn(ns), ns, this.rootNamespace)));
-    return p;
+  /** The keys of one host's lookup in one namespace, built once (a service's ports look it up again). */
+  private readonly hostReads = new Map<string, ReadValue<undefined>>();
+
+  private poolsFor(ns: string, hostname: string): NamespacePools {
+    const domain = this.domain;
+    if (domain !== undefined)
+      memoRead(this.hostReads, `${ns}/${hostname}`, this.reads, () => {
+        for (const ref of hostRefs(hostname, ns, domain)) this.reads.referencing('DestinationRule', ns, ref);
+        // mostSpecific falls back to wildcard hosts, which all share one reference.
+        this.reads.referencing('DestinationRule', ns, ruleHostRef('*'));
+        return undefined;
+      });
+    return memoRead(this.pools, ns, this.reads, () => poolsOf(this.rulesIn(ns), ns, this.rootNamespace));
   }
 
   /**
@@ -249,8 +267,8 @@ export class DestinationRuleIndex {
     const root = this.rootNamespace;
     const first =
       proxyNamespace !== root
-        ? mostSpecific(this.poolsFor(proxyNamespace).local, hostname)
-        : mostSpecific(this.poolsFor(root).rootLocal, hostname);
+        ? mostSpecific(this.poolsFor(proxyNamespace, hostname).local, hostname)
+        : mostSpecific(this.poolsFor(root, hostname).rootLocal, hostname);
     const found =
       first ??
       this.exported(serviceNamespace, hostname, proxyNamespace) ??
@@ -264,14 +282,14 @@ export class DestinationRuleIndex {
   }
 
   private exported(owner: string, hostname: string, client: string): MergedRule[] | undefined {
-    const list = mostSpecific(this.poolsFor(owner).exported, hostname)?.filter((r) => visibleTo(r, client));
+    const list = mostSpecific(this.poolsFor(owner, hostname).exported, hostname)?.filter((r) => visibleTo(r, client));
     return list && list.length > 0 ? list : undefined;
   }
 }
 
-/** A namespace's DestinationRules, as pool input; the read is recorded. */
-export function userRules(world: World, namespace: string, domain: string, reads: Reads): RuleInput[] {
-  reads.namespace('DestinationRule', namespace);
+/** A namespace's DestinationRules, as pool input; the read is recorded when `reads` is given. */
+export function userRules(world: World, namespace: string, domain: string, reads?: Reads): RuleInput[] {
+  reads?.namespace('DestinationRule', namespace);
   return inNamespace(world, 'DestinationRule', namespace).map((r) => userRule(r, domain));
 }
 

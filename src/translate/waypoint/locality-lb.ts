@@ -12,6 +12,7 @@ import type { EndpointIR } from '../ir';
 import { podLocality } from '../locality';
 import { meshLocalityLb, type MeshLocalityLb } from '../mesh-config';
 import { fullLocality, splitPlace } from '../place-key';
+import { memoRead, type ReadValue } from '../reads';
 
 // Endpoint priorities and weights by the waypoint's own locality
 // (loadbalancer/loadbalancer.go: ApplyLocalityLoadBalancer, applyLocalityWeights,
@@ -157,8 +158,9 @@ function rank(proxy: Record<string, string>, endpoint: Record<string, string>, p
   return adjust;
 }
 
-const places = new WeakMap<WaypointContext, WaypointPlace | null>();
-const meshes = new WeakMap<WaypointContext, MeshLocalityLb>();
+// Per translation; a hit replays the reads, so each served service records them (reads.ts: memoRead).
+const places = new WeakMap<WaypointContext, ReadValue<WaypointPlace | null>>();
+const meshes = new WeakMap<WaypointContext, ReadValue<MeshLocalityLb>>();
 
 /** The failover labels a Service's `spec.trafficDistribution` stands for. */
 const SAME_ZONE = [NETWORK, REGION, ZONE];
@@ -228,8 +230,7 @@ function effectiveFor(
   policy: TrafficPolicy | undefined,
   trafficDistribution: string | undefined,
 ): EffectiveLocalityLb | undefined {
-  let mesh = meshes.get(ctx);
-  if (mesh === undefined) meshes.set(ctx, (mesh = meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads)));
+  const mesh = memoRead(meshes, ctx, ctx.reads, () => meshLocalityLb(ctx.world, ctx.opts.rootNamespace, ctx.reads));
   return effectiveLocalityLb(policy?.loadBalancer, trafficDistribution, mesh);
 }
 
@@ -272,8 +273,7 @@ export function localityLbFor(
   if (!effective) return undefined;
   const { setting, force } = effective;
   if (setting.distribute === undefined && !policy?.outlierDetection && !force) return undefined;
-  let place = places.get(ctx);
-  if (place === undefined) places.set(ctx, (place = waypointPlace(ctx) ?? null));
+  const place = memoRead(places, ctx, ctx.reads, () => waypointPlace(ctx) ?? null);
   if (!place) return undefined;
   const proxy = place.locality;
   if (setting.distribute !== undefined) {

@@ -8,6 +8,10 @@ import {
   type Targeting,
 } from '../../model';
 import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
+import { memoRead, type ReadValue } from '../reads';
+import { NOT_SERVICE_TARGETED } from '../refs';
+import { sameInput } from '../same-input';
+import { OutboundClusters, type ServiceMemo, type ServiceRecord, type ServiceReuse } from './service-reuse';
 import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from '../mesh-config';
 import { outbound as outboundName } from '../names';
 import type { WaypointContext } from '../context';
@@ -52,7 +56,9 @@ function collect<T extends Targeted>(
 ): Attached<T> {
   const out: Attached<T> = { waypoint: [], byService: new Map() };
   for (const ns of namespaces) {
-    ctx.reads.namespace(kind, ns);
+    // A Service's own policies are read by its part (servicePart), by reference.
+    if (kind === 'AuthorizationPolicy') ctx.reads.referencing(kind, ns, NOT_SERVICE_TARGETED);
+    else ctx.reads.namespace(kind, ns);
     // A copy: the namespace list is the World's cached view, shared by every reader.
     const items = [...(inNamespace(ctx.world, kind, ns) as unknown as readonly T[])].sort((a, b) =>
       a.metadata.name < b.metadata.name ? -1 : 1,
@@ -81,8 +87,36 @@ function providerService(ctx: WaypointContext, host: string): Service | undefine
   return get(ctx.world, 'Service', ns, name);
 }
 
+/** A waypoint's IR, and what the next translation needs to reuse each service's part of it. */
+export interface BuiltIR {
+  ir: WaypointIR;
+  memo: ServiceMemo;
+}
+
 /** Everything one waypoint serves, with every reference resolved. */
 export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
+  return buildWaypointIRReusing(ctx).ir;
+}
+
+/**
+ * buildWaypointIR, keeping from `reuse` the part of each served Service
+ * none of whose reads (nor the waypoint-wide ones) changed. Each part is
+ * built with its reads recorded on their own (Reads.isolated) and the
+ * outbound clusters it relied on logged, so reusing it alone records and
+ * brings back all it did; the waypoint-wide parts are built every time.
+ */
+export function buildWaypointIRReusing(ctx: WaypointContext, reuse?: ServiceReuse): BuiltIR {
+  const waypointReads = new Set<string>();
+  const services = new Map<string, ServiceRecord>();
+  const built = ctx.reads.within(waypointReads, () => build(ctx, services, reuse));
+  return { ir: built.ir, memo: { waypointReads, services, shared: built.shared } };
+}
+
+function build(
+  ctx: WaypointContext,
+  records: Map<string, ServiceRecord>,
+  reuse: ServiceReuse | undefined,
+): { ir: WaypointIR; shared: ChainPolicyIR } {
   const wp = ctx.waypoint;
   ctx.reads.object('Gateway', wp.namespace, wp.name);
   ctx.reads.all('GatewayClass');
@@ -96,7 +130,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const authz = collect<AuthorizationPolicy>(ctx, 'AuthorizationPolicy', namespaces);
   const authn = collect<RequestAuthentication>(ctx, 'RequestAuthentication', namespaces);
   const td = ctx.opts.trustDomain;
-  const outbound = new Map<string, OutboundClusterIR>();
+  const outbound = new OutboundClusters(ctx.reads);
   const providers = extAuthzProviders(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const aliases = trustDomainAliases(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const telemetryInputs: TelemetryInputs = {
@@ -104,13 +138,16 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     meshFormat: meshAccessLogFormat(ctx.world, ctx.opts.rootNamespace, ctx.reads),
     outbound,
   };
-  // Chains with the same Telemetry in scope share one merge result.
-  const telemetryByKey = new Map<string, ChainTelemetry>();
+  // Chains with the same Telemetry in scope share one merge result; each
+  // records what it read and relies on the clusters it added (providers').
+  const telemetryByKey = new Map<string, ReadValue<{ value: ChainTelemetry; log: OutboundClusterIR[] }>>();
   const telemetryOf = (svc?: Service) => {
     const t = applicableTelemetry(ctx, svc);
-    let c = telemetryByKey.get(t.key);
-    if (!c) telemetryByKey.set(t.key, (c = chainTelemetry(ctx, telemetryInputs, t)));
-    return c;
+    const made = memoRead(telemetryByKey, t.key, ctx.reads, () =>
+      outbound.logging(() => chainTelemetry(ctx, telemetryInputs, t)),
+    );
+    outbound.mention(made.log);
+    return made.value;
   };
   const waypointTelemetry = telemetryOf();
   const withProvider = (p: AuthorizationPolicy): AuthzPolicyIR => {
@@ -122,19 +159,21 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     const entry = prov && !target ? providerEntryOutbound(ctx, prov.host, prov.port) : undefined;
     if (!prov || (!target && !entry)) return ir;
     const cluster = outboundName(prov.port, prov.host);
+    // Added within this part: what it read so far (the entry's lookups) is what the cluster was made from.
     if (entry && !outbound.has(cluster)) outbound.set(cluster, { ...entry, http2: prov.kind === 'grpc' });
-    if (target && !outbound.has(cluster)) {
-      const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
-      const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
-      outbound.set(cluster, {
-        cluster,
-        hostname: prov.host,
-        port: prov.port,
-        endpoints,
-        http2: prov.kind === 'grpc',
-        ...(port ? { protocol: istioProtocol(port) } : {}),
+    if (target)
+      outbound.ensure(cluster, () => {
+        const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
+        const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
+        return {
+          cluster,
+          hostname: prov.host,
+          port: prov.port,
+          endpoints,
+          http2: prov.kind === 'grpc',
+          ...(port ? { protocol: istioProtocol(port) } : {}),
+        };
       });
-    }
     const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
     return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs, ...rest } };
   };
@@ -143,11 +182,14 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   // lists (so what is built from them, like the JWT filter, is built once).
   const keys = resolvedJwks(ctx.world, ctx.opts.rootNamespace, ctx.reads);
   const jwtRules = (ra: RequestAuthentication) => jwtRulesIR(ra, keys);
-  const shared: ChainPolicyIR = {
+  const built: ChainPolicyIR = {
     authz: authz.waypoint.map(withProvider),
     jwt: authn.waypoint.flatMap(jwtRules),
     ...waypointTelemetry,
   };
+  // The last one when equal: reused parts hold it, and memos downstream key on it.
+  const last = reuse?.previousShared;
+  const shared = last && sameInput(last, built) ? last : built;
   const policyFor = (svcKey: string, t: ChainTelemetry): ChainPolicyIR => {
     const a = authz.byService.get(svcKey);
     const r = authn.byService.get(svcKey);
@@ -161,10 +203,11 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     authz.byService.has(svcKey) || authn.byService.has(svcKey) || t !== waypointTelemetry;
   const serviceIRs: ServiceIR[] = [];
   const rules = destinationIndex(ctx);
-  for (const svc of services) {
-    const rule = ruleFor(ctx, rules, svc);
+  const servicePart = (svc: Service, svcKey: string): ServiceIR => {
     const ns = svc.metadata.namespace;
-    const svcKey = `${ns}/${svc.metadata.name}`;
+    // Its policies of `authz.byService` (refs.ts: policyRefs).
+    ctx.reads.referencing('AuthorizationPolicy', ns, svcKey);
+    const rule = ruleFor(ctx, rules, svc);
     // One object for every service without a policy of its own, so what is
     // built from it (HTTP filters) is built once.
     const t = telemetryOf(svc);
@@ -202,13 +245,27 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
         ...(tcpProxy ? { tcpProxy } : {}),
       });
     }
-    serviceIRs.push({
+    return {
       hostname: hostnameOf(svc, ctx.opts.domain),
       namespace: ns,
       name: svc.metadata.name,
       vips: vipsOf(svc),
       ports,
-    });
+    };
+  };
+  for (const svc of services) {
+    const svcKey = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    let record = reuse?.previous(svcKey);
+    if (record) {
+      ctx.reads.absorb(record.reads);
+      for (const o of record.outbound) outbound.set(o.cluster, o);
+    } else {
+      const reads = new Set<string>();
+      const made = ctx.reads.isolated(reads, () => outbound.logging(() => servicePart(svc, svcKey), reads));
+      record = { ir: made.value, reads, outbound: made.log };
+    }
+    records.set(svcKey, record);
+    serviceIRs.push(record.ir);
   }
   // A ServiceEntry's chains take the waypoint-wide Telemetry (targetRefs to an entry are not merged yet).
   const ownPolicy = (key: string) =>
@@ -216,7 +273,7 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
   const hosts = new Set(serviceIRs.map((s) => s.hostname));
   serviceIRs.push(...serviceEntryIRs(ctx, entries, ownPolicy, outbound, hosts, rules));
   completeOutboundPorts(ctx, outbound);
-  return {
+  const ir: WaypointIR = {
     namespace: wp.namespace,
     name: wp.name,
     trustDomain: td,
@@ -231,4 +288,5 @@ export function buildWaypointIR(ctx: WaypointContext): WaypointIR {
     ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),
   };
+  return { ir, shared };
 }
