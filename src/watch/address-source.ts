@@ -52,9 +52,9 @@ export class AddressAssigningSource implements ConfigSource {
   private readonly assigner = new AddressAssigner();
 
   constructor(private readonly inner: ConfigSource) {
-    inner.onChanges((changes) => {
+    inner.onChanges((changes, arrivedAt) => {
       const out = this.assigner.apply(changes);
-      if (out.length > 0) for (const l of this.listeners) l(out);
+      if (out.length > 0) for (const l of this.listeners) l(out, arrivedAt);
     });
   }
 

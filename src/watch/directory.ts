@@ -96,6 +96,10 @@ export class DirectorySource implements ConfigSource {
   private watching = false;
   private watchFailed = false;
   private timer?: NodeJS.Timeout;
+  /** When the latest file event before the pending rescan happened. */
+  private eventAt?: number;
+  /** While a rescan that file events asked for emits: the latest of those events. */
+  private emittingFor?: number;
   private poller?: NodeJS.Timeout;
   /** Files named by content-change events since the last rescan. */
   private touched = new Set<string>();
@@ -161,6 +165,7 @@ export class DirectorySource implements ConfigSource {
     if (!this.watching) return;
     if (changedFile === undefined) this.walkDue = true;
     else this.touched.add(changedFile);
+    this.eventAt = Date.now();
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -168,11 +173,16 @@ export class DirectorySource implements ConfigSource {
       const full = this.walkDue;
       this.touched = new Set();
       this.walkDue = false;
+      // The settle and the re-read happen inside the push debounce's quiet period, which counts from the event.
+      this.emittingFor = this.eventAt;
+      this.eventAt = undefined;
       try {
         // A tree with problems (an unreadable directory) is walked again on every event, to see them go.
         if (full || this.treeErrors.length > 0 || !this.rescanFiles(touched)) this.rescan();
       } catch (e) {
         this.opts.log?.error({ dir: this.dir, error: String(e) }, 'rescanning manifests failed');
+      } finally {
+        this.emittingFor = undefined;
       }
     }, this.opts.settleMs ?? DEFAULT_SETTLE_MS);
   }
@@ -465,6 +475,6 @@ export class DirectorySource implements ConfigSource {
         }),
       );
     }
-    if (changes.length > 0) for (const l of this.listeners) l(changes);
+    if (changes.length > 0) for (const l of this.listeners) l(changes, this.emittingFor);
   }
 }

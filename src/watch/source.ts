@@ -18,7 +18,12 @@ export function describeError(e: SourceError): string {
   return `${where}:${what}${what ? ':' : ''} ${e.message}`.replace(/: +/g, ': ');
 }
 
-export type ChangeListener = (changes: Change[]) => void;
+/**
+ * `arrivedAt`: when the event these changes answer happened (a file event
+ * before the source's settle and re-read), if the source knows; the push
+ * debounce counts its quiet period from it. Default: when they are delivered.
+ */
+export type ChangeListener = (changes: Change[], arrivedAt?: number) => void;
 
 /** Where input objects come from: a manifest directory, a cluster, or a test. */
 export interface ConfigSource {

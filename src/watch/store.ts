@@ -40,16 +40,18 @@ export class ConfigStore {
   }
 
   attach(source: ConfigSource): void {
-    source.onChanges((changes) => this.enqueue(changes));
+    source.onChanges((changes, arrivedAt) => this.enqueue(changes, arrivedAt));
   }
 
   subscribe(l: WorldListener): void {
     this.listeners.push(l);
   }
 
-  enqueue(changes: readonly Change[]): void {
+  /** `arrivedAt`: when the event behind the changes happened, if earlier than now (ChangeListener). */
+  enqueue(changes: readonly Change[], arrivedAt?: number): void {
+    const at = Math.min(arrivedAt ?? Infinity, this.now());
+    this.pendingArrivedAt = this.pending.length === 0 ? at : Math.max(this.pendingArrivedAt, at);
     this.pending.push(...changes);
-    this.pendingArrivedAt = this.now();
     if (this.timer) return;
     if (this.coalesceMs <= 0) {
       this.timer = 'immediate';

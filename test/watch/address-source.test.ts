@@ -11,6 +11,7 @@ import { get, type World } from '../../src/model';
 import { AddressAssigningSource } from '../../src/watch/address-source';
 import { DirectorySource } from '../../src/watch/directory';
 import { ConfigStore } from '../../src/watch/store';
+import type { ChangeListener, ConfigSource } from '../../src/watch/source';
 
 const entry = (name: string, hosts: string[]) =>
   `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: ${name}, namespace: egress}\n` +
@@ -64,5 +65,26 @@ describe('directory source with ServiceEntry addresses', () => {
     const second = await open();
     assert.deepEqual(second.addresses('a'), a);
     assert.deepEqual(second.addresses('b'), first.addresses('b'));
+  });
+});
+
+describe('address-assigning source', () => {
+  it("passes on when the inner source's changes arrived", () => {
+    let emit: ChangeListener = () => undefined;
+    const inner: ConfigSource = {
+      name: 'inner',
+      synced: true,
+      start: () => Promise.resolve(),
+      stop: () => Promise.resolve(),
+      onChanges: (l) => (emit = l),
+      errors: () => [],
+    };
+    const outer = new AddressAssigningSource(inner);
+    const seen: (number | undefined)[] = [];
+    outer.onChanges((_, arrivedAt) => seen.push(arrivedAt));
+    const object = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } };
+    emit([{ op: 'upsert', object }], 42);
+    emit([{ op: 'upsert', object: { ...object, metadata: { name: 'b' } } }]);
+    assert.deepEqual(seen, [42, undefined]);
   });
 });

@@ -42,6 +42,22 @@ describe('manifest directory source', () => {
     store.flush();
   }
 
+  it('dates the changes a file event brings by the event, before its settle and re-read', async () => {
+    writeFileSync(join(dir, 'a.yaml'), svc('a'));
+    const seen: { arrivedAt?: number; deliveredAt: number }[] = [];
+    src = new DirectorySource(dir, { settleMs: 50 });
+    src.onChanges((_, arrivedAt) => seen.push({ arrivedAt, deliveredAt: Date.now() }));
+    await src.start();
+    assert.equal(seen[0]?.arrivedAt, undefined, 'the first load answers no event');
+    const written = Date.now();
+    writeFileSync(join(dir, 'a.yaml'), svc('a', 81));
+    await until(() => seen.length === 2, 'the edit to be delivered');
+    const { arrivedAt, deliveredAt } = seen[1]!;
+    assert.ok(arrivedAt !== undefined && arrivedAt >= written, 'dated by the file event');
+    // Timers may fire a millisecond early; the settle alone lies between the event and the delivery.
+    assert.ok(deliveredAt - arrivedAt >= 49, `the settle lies between (${deliveredAt - arrivedAt} ms)`);
+  });
+
   it('loads multi-document YAML, JSON and List files, recursively', async () => {
     writeFileSync(join(dir, 'a.yaml'), `${svc('one')}---\n${svc('two')}`);
     mkdirSync(join(dir, 'nested'));

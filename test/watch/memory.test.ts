@@ -98,4 +98,19 @@ describe('config store coalescing', () => {
     assert.deepEqual(seen, [105], 'one batch, dated by its latest change, not by when it is applied');
     assert.equal(store.arrivedAt, undefined);
   });
+
+  it('dates a batch by the latest arrival a source reports, never later than its delivery', async () => {
+    const clock = 100;
+    const store = new ConfigStore(0, () => clock);
+    const seen: (number | undefined)[] = [];
+    store.subscribe(() => seen.push(store.arrivedAt));
+    store.enqueue([{ op: 'upsert', object: ns('a') }], 60);
+    store.enqueue([{ op: 'upsert', object: ns('b') }], 80);
+    store.enqueue([{ op: 'upsert', object: ns('c') }], 70);
+    await tick();
+    assert.deepEqual(seen, [80]);
+    store.enqueue([{ op: 'upsert', object: ns('d') }], 500);
+    await tick();
+    assert.deepEqual(seen, [80, 100], 'a date in the future is taken as now');
+  });
 });
