@@ -13,6 +13,7 @@ import type {
 } from './istio';
 import { keyOf, objectKey, type KubeObject } from './meta';
 import { scoped, scopedNamespace } from './scope';
+import { TableDraft } from './layered-table';
 import type { BackendTLSPolicy, XBackendTrafficPolicy } from './backend-policy';
 import type { VirtualService } from './virtual-service';
 import type { Secret } from './secret';
@@ -53,12 +54,12 @@ export type KindName = keyof KindMap;
 export type Table<T> = ReadonlyMap<string, T>;
 
 /**
- * An immutable snapshot of every input object. An update copies only the
- * tables of the kinds it changes and leaves every other kind's table (and
+ * An immutable snapshot of every input object. An update makes new tables
+ * only for the kinds it changes and leaves every other kind's table (and
  * every other object) the same reference: derived views can be cached per
- * table. Tables are Maps, typed read-only: copying one is a native Map copy,
- * where a 50k-key object had to be rebuilt key by key (about 10× slower).
- * Objects are deep-frozen.
+ * table. A table is read-only: a plain Map, or a layer of the changed keys
+ * over the previous version's Map (layered-table.ts), so one change does not
+ * cost a copy of its whole kind. Objects are deep-frozen.
  */
 export interface World {
   readonly objects: { readonly [K in KindName]?: Table<KindMap[K]> };
@@ -107,13 +108,14 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
     if (deleted) k.deleted.add(key);
     else if (k.deleted.has(key)) k.reordered = true;
   };
-  // Tables copied in this batch, written in place until the batch ends.
-  const copies = new Map<string, Map<string, KubeObject>>();
+  // The next version of each table this batch changes: a layer over the
+  // previous one (layered-table.ts), written until the batch ends.
+  const copies = new Map<string, TableDraft<KubeObject>>();
   const tables = world.objects as Record<string, Table<KubeObject> | undefined>;
   const current = (kind: string) => copies.get(kind) ?? tables[kind];
   const own = (kind: string) => {
     let t = copies.get(kind);
-    if (!t) copies.set(kind, (t = new Map(tables[kind])));
+    if (!t) copies.set(kind, (t = new TableDraft(tables[kind])));
     return t;
   };
   for (const c of changes) {
@@ -137,7 +139,7 @@ export function applyChanges(world: World, changes: readonly Change[]): { world:
   }
   if (changed.size === 0) return { world, changed };
   const objects: Record<string, Table<KubeObject>> = { ...tables } as Record<string, Table<KubeObject>>;
-  for (const [kind, t] of copies) objects[kind] = t;
+  for (const [kind, t] of copies) objects[kind] = t.finish();
   const next: World = Object.freeze({ objects: Object.freeze(objects), generation: world.generation + 1 });
   for (const [kind, k] of byKind) {
     const prev = world.objects[kind as KindName];
