@@ -1,4 +1,5 @@
 import type { DestinationRule, KubeObject } from '../model';
+import { isCoreServiceRef } from '../model/refs';
 import { targetRefsOf } from './policy/targeting';
 import { parentKey, type AnyRoute } from './route/route-attach';
 
@@ -58,7 +59,7 @@ function policyRefs(o: KubeObject): string[] {
 export function serviceTargetsOf(o: KubeObject): string[] {
   const ns = o.metadata.namespace ?? '';
   return targetRefsOf((o as { spec?: Parameters<typeof targetRefsOf>[0] }).spec)
-    .filter((t) => t.kind === 'Service' && (t.group ?? '') === '')
+    .filter((t) => isCoreServiceRef(t.group ?? '', t.kind))
     .map((t) => `${ns}/${t.name}`);
 }
 
