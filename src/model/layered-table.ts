@@ -14,6 +14,13 @@ function flattenLimit(baseSize: number): number {
   return Math.max(64, 2 * Math.ceil(Math.sqrt(baseSize)));
 }
 
+/** `key` in `top` over `base`. */
+function read<T>(base: ReadonlyMap<string, T>, top: ReadonlyMap<string, Slot<T>>, key: string): T | undefined {
+  const v = top.get(key);
+  if (v === undefined) return base.get(key);
+  return v === GONE ? undefined : v;
+}
+
 /** A read-only table: `base` (never modified) with `top` over it. */
 export class LayeredTable<T> implements ReadonlyMap<string, T> {
   constructor(
@@ -25,9 +32,7 @@ export class LayeredTable<T> implements ReadonlyMap<string, T> {
   ) {}
 
   get(key: string): T | undefined {
-    const v = this.top.get(key);
-    if (v === undefined) return this.base.get(key);
-    return v === GONE ? undefined : v;
+    return read(this.base, this.top, key);
   }
 
   has(key: string): boolean {
@@ -94,9 +99,7 @@ export class TableDraft<T> {
   }
 
   get(key: string): T | undefined {
-    const v = this.top.get(key);
-    if (v === undefined) return this.base.get(key);
-    return v === GONE ? undefined : v;
+    return read(this.base, this.top, key);
   }
 
   has(key: string): boolean {

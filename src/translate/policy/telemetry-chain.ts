@@ -56,7 +56,13 @@ export function lookupCluster(
   const parts = service.split('/');
   const host = parts.length === 2 ? (parts[1] ?? '') : service;
   const suffix = `.svc.${ctx.opts.domain}`;
-  if (!host.endsWith(suffix)) return entryCluster(ctx, inputs, service, port, http2);
+  if (!host.endsWith(suffix)) {
+    // A ServiceEntry host. Looked up by every caller, so each records the entry's reads itself.
+    const o = providerEntryOutbound(ctx, service, port);
+    if (!o) return undefined;
+    inputs.outbound.ensure(o.cluster, () => ({ ...o, http2 }));
+    return { hostname: o.hostname, cluster: o.cluster };
+  }
   const [name = '', ns = '', ...rest] = host.slice(0, -suffix.length).split('.');
   if (rest.length > 0 || (parts.length === 2 && parts[0] !== ns)) return undefined;
   ctx.reads.object('Service', ns, name);
@@ -75,21 +81,6 @@ export function lookupCluster(
     };
   });
   return { hostname: host, cluster };
-}
-
-/** lookupCluster for a ServiceEntry host: its outbound cluster on `port`, added once. */
-function entryCluster(
-  ctx: WaypointContext,
-  inputs: TelemetryInputs,
-  service: string,
-  port: number,
-  http2: boolean,
-): { hostname: string; cluster: string } | undefined {
-  // Looked up by every caller, so each records the entry's reads itself.
-  const o = providerEntryOutbound(ctx, service, port);
-  if (!o) return undefined;
-  inputs.outbound.ensure(o.cluster, () => ({ ...o, http2 }));
-  return { hostname: o.hostname, cluster: o.cluster };
 }
 
 function fileFormat(p: Extract<TelemetryProvider, { kind: 'file' }>, meshFormat: AccessLogFormatIR): AccessLogFormatIR {
