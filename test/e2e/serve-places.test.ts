@@ -38,14 +38,24 @@ function priorities(r: SotwResponse): Record<string, number> {
   return got;
 }
 
-describe('serve shapes EDS per waypoint pod locality', () => {
-  let dir: string;
+/** Proxy connection of one waypoint pod, with its first EDS response. */
+interface Proxy {
+  c: SotwClient;
+  eds: SotwResponse;
+}
+
+/**
+ * `serve` on a copy of `fixture` (as `app.yaml` in a directory of its own),
+ * started before and stopped after the enclosing describe's tests; `connect`
+ * opens a proxy of a waypoint pod subscribed to the service's EDS.
+ */
+function serveFixture(fixture: string): { dir: () => string; connect: (pod: string) => Promise<Proxy> } {
+  let dir = '';
   let served: Served;
   const clients: SotwClient[] = [];
-
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'serve-places-'));
-    copyFileSync(FIXTURE, join(dir, 'app.yaml'));
+    copyFileSync(fixture, join(dir, 'app.yaml'));
     served = await startServe(['--config-dir', dir]);
   });
   after(async () => {
@@ -53,19 +63,24 @@ describe('serve shapes EDS per waypoint pod locality', () => {
     await served.stop();
     rmSync(dir, { recursive: true, force: true });
   });
+  return {
+    dir: () => dir,
+    async connect(pod) {
+      const c = new SotwClient(`127.0.0.1:${served.xdsPort}`, waypointNode(pod));
+      clients.push(c);
+      c.send({ type_url: TypeUrl.Endpoint, resource_names: [CLUSTER] });
+      const eds = await c.next(10_000);
+      c.ack(eds);
+      return { c, eds };
+    },
+  };
+}
 
-  /** A proxy of pod `pod`, subscribed to the service's EDS; resolves to its first response. */
-  async function connect(pod: string): Promise<{ c: SotwClient; eds: SotwResponse }> {
-    const c = new SotwClient(`127.0.0.1:${served.xdsPort}`, waypointNode(pod));
-    clients.push(c);
-    c.send({ type_url: TypeUrl.Endpoint, resource_names: [CLUSTER] });
-    const eds = await c.next(10_000);
-    c.ack(eds);
-    return { c, eds };
-  }
+describe('serve shapes EDS per waypoint pod locality', () => {
+  const { dir, connect } = serveFixture(FIXTURE);
 
-  let a: { c: SotwClient; eds: SotwResponse };
-  let b: { c: SotwClient; eds: SotwResponse };
+  let a: Proxy;
+  let b: Proxy;
 
   it('gives the proxy in zone a its zone first and the proxy in zone b its own', async () => {
     a = await connect('waypoint-5d8f-aaaaa');
@@ -77,7 +92,7 @@ describe('serve shapes EDS per waypoint pod locality', () => {
   it("moves the remaining proxies to the waypoint's one zone when the zone-b pod goes", async () => {
     const text = readFileSync(FIXTURE, 'utf8');
     const docs = text.split('\n---\n').filter((d) => !d.includes('name: waypoint-5d8f-bbbbb'));
-    writeFileSync(join(dir, 'app.yaml'), docs.join('\n---\n'));
+    writeFileSync(join(dir(), 'app.yaml'), docs.join('\n---\n'));
     // The zone-b proxy, still connected, now gets what every proxy of the waypoint shares: ranked from zone a.
     const pushed = await b.c.next(10_000);
     assert.deepEqual(priorities(pushed), { '10.244.1.1': 0, '10.244.1.2': 1 });
@@ -91,31 +106,9 @@ describe('serve shapes EDS per waypoint pod locality', () => {
 // own tier first.
 describe('serve shapes EDS per waypoint pod failoverPriority label', () => {
   const TIERS = join(PROJECT_ROOT, 'test', 'e2e', 'fixtures', 'waypoint-two-tiers.yaml');
-  let dir: string;
-  let served: Served;
-  const clients: SotwClient[] = [];
+  const { dir, connect } = serveFixture(TIERS);
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'serve-tiers-'));
-    copyFileSync(TIERS, join(dir, 'app.yaml'));
-    served = await startServe(['--config-dir', dir]);
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await served.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function connect(pod: string): Promise<{ c: SotwClient; eds: SotwResponse }> {
-    const c = new SotwClient(`127.0.0.1:${served.xdsPort}`, waypointNode(pod));
-    clients.push(c);
-    c.send({ type_url: TypeUrl.Endpoint, resource_names: [CLUSTER] });
-    const eds = await c.next(10_000);
-    c.ack(eds);
-    return { c, eds };
-  }
-
-  let silver: { c: SotwClient; eds: SotwResponse };
+  let silver: Proxy;
 
   it('gives the gold proxy the gold endpoint first and the silver proxy the silver one', async () => {
     const gold = await connect('waypoint-5d8f-aaaaa');
@@ -126,7 +119,7 @@ describe('serve shapes EDS per waypoint pod failoverPriority label', () => {
 
   it('moves the proxies to one shared configuration when the rule stops naming the label', async () => {
     const text = readFileSync(TIERS, 'utf8');
-    writeFileSync(join(dir, 'app.yaml'), text.replace('failoverPriority: [tier]', 'failoverPriority: []'));
+    writeFileSync(join(dir(), 'app.yaml'), text.replace('failoverPriority: [tier]', 'failoverPriority: []'));
     // Without failoverPriority every endpoint is in the pods' one zone: one priority.
     const pushed = await silver.c.next(10_000);
     assert.deepEqual(priorities(pushed), { '10.244.1.1': 0, '10.244.1.2': 0 });

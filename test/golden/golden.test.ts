@@ -66,6 +66,10 @@ async function produce(caseDir: string): Promise<{ files: Map<string, string>; v
           violations.push(`proxyless ${r.name}: ${v.path}: ${v.message}`);
   }
   // What ztunnel is told: which waypoint serves each service and workload, and the L4 policies.
+  // Each case pins its own subject (its input's header); these messages follow istiod's
+  // serviceregistry/ambient builders throughout: workloads.go: podWorkloadBuilder,
+  // workloadEntryWorkloadBuilder, serviceEntryWorkloadBuilder; services.go: serviceServiceBuilder;
+  // authorization.go and policies.go for the Authorizations (docs/parity.md, Workload API).
   files.set('ztunnel.yaml', render(renderWorkloadApi(buildWorkloadApi(world, result.index, opts))));
   files.set('statuses.yaml', render(result.statuses));
   if (errors.length > 0)

@@ -2,6 +2,7 @@
 // on the entry's chains besides the clusters (hash policies, tcp_proxy), and
 // the clusters of DNS entries (subsets, locality priorities).
 import { strict as assert } from 'node:assert';
+import { waypointInZone } from '../support/waypoint-pod';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
@@ -120,31 +121,6 @@ describe('a consistent-hash DestinationRule for a ServiceEntry host on its waypo
     assert.equal(cfg.idleTimeout, '300s');
   });
 });
-
-/** The waypoint's pod on a node in r1/z1: the locality its endpoints are ranked from. */
-function waypointInZone(labels: Record<string, string> = {}): KubeObject[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: 'node-a',
-        labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'waypoint-0',
-        namespace: 'egress',
-        labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', ...labels },
-      },
-      spec: { nodeName: 'node-a' },
-      status: { phase: 'Running', podIP: '10.244.0.9' },
-    } as KubeObject,
-  ];
-}
 
 /** The addresses of a cluster's inline endpoints, with each locality group's priority. */
 function inline(c: J | undefined): [string, number][] {

@@ -3,6 +3,7 @@
 // waypoint.go: filterWaypointOutboundServices picks): every port, typed by
 // resolution, with the DestinationRule's subsets and locality settings.
 import { strict as assert } from 'node:assert';
+import { waypointInZone } from '../support/waypoint-pod';
 import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
@@ -31,25 +32,7 @@ const base: KubeObject[] = [
     },
   } as KubeObject,
   // The waypoint's pod, in r1/z1, labelled tier=gold.
-  {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name: 'node-a',
-      labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' },
-    },
-  },
-  {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: 'waypoint-0',
-      namespace: 'egress',
-      labels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint', tier: 'gold' },
-    },
-    spec: { nodeName: 'node-a' },
-    status: { phase: 'Running', podIP: '10.244.0.9' },
-  } as KubeObject,
+  ...waypointInZone({ tier: 'gold' }),
 ];
 
 /** An entry in `ext` that no waypoint serves. */

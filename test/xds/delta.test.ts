@@ -30,6 +30,16 @@ describe('Delta ADS', () => {
     clients.push(c);
     return c;
   };
+  /** Syncs every cluster of `id` once, ACKs, disconnects: the versions a reconnecting client holds. */
+  const syncedAndGone = async (id: string) => {
+    const c = client(id);
+    c.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
+    const first = await c.next();
+    c.ack(first);
+    const held = c.heldVersions(TypeUrl.Cluster);
+    c.close();
+    return { first, held };
+  };
   before(async () => {
     x = await startXds();
   });
@@ -103,13 +113,8 @@ describe('Delta ADS', () => {
   it('skips only the resources whose version the reconnecting client still holds', async () => {
     const id = newNode();
     x.set(id, { [TypeUrl.Cluster]: [cluster('same'), cluster('changes'), cluster('goes')] });
-    const c1 = client(id);
-    c1.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
-    const first = await c1.next();
-    c1.ack(first);
+    const { first, held } = await syncedAndGone(id);
     assert.deepEqual(names(first), ['changes', 'goes', 'same']);
-    const held = c1.heldVersions(TypeUrl.Cluster);
-    c1.close();
     x.set(id, { [TypeUrl.Cluster]: [cluster('same'), cluster('changes', 'v2'), cluster('new')] });
     const c2 = client(id);
     c2.send({ type_url: TypeUrl.Cluster, subscribe: ['*'], initial_resource_versions: held });
@@ -121,11 +126,7 @@ describe('Delta ADS', () => {
   it('a reconnecting client that claims exactly the current versions is sent none, and later changes reach it', async () => {
     const id = newNode();
     x.set(id, { [TypeUrl.Cluster]: [cluster('a'), cluster('b')] });
-    const c1 = client(id);
-    c1.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
-    c1.ack(await c1.next());
-    const held = c1.heldVersions(TypeUrl.Cluster);
-    c1.close();
+    const { held } = await syncedAndGone(id);
     const c2 = client(id);
     c2.send({ type_url: TypeUrl.Cluster, subscribe: ['*'], initial_resource_versions: held });
     const r = await c2.next();
@@ -141,11 +142,7 @@ describe('Delta ADS', () => {
     // Kubernetes allows 63-character service and namespace names: cluster names pass 128 bytes.
     const long = `outbound|8080||${'s'.repeat(63)}.${'n'.repeat(63)}.svc.cluster.local`;
     x.set(id, { [TypeUrl.Cluster]: [cluster(long), cluster('b')] });
-    const c1 = client(id);
-    c1.send({ type_url: TypeUrl.Cluster, subscribe: ['*'] });
-    c1.ack(await c1.next());
-    const held = c1.heldVersions(TypeUrl.Cluster);
-    c1.close();
+    const { held } = await syncedAndGone(id);
     const c2 = client(id);
     c2.send({
       type_url: TypeUrl.Cluster,
