@@ -1,9 +1,9 @@
 import { TypeUrl } from '../envoy';
-import { parseKey, type World } from '../model';
+import type { World } from '../model';
 import type { IncrementalTranslator, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless/proxyless-builder';
-import { WorkloadApiView } from '../translate/workload-api/workload-api-view';
+import { WorkloadApiView, workloadApiNamespaces } from '../translate/workload-api/workload-api-view';
 import type { SnapshotCache } from '../xds';
 import { RejectGate } from './pipeline-reject';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from './proxy-key';
@@ -186,18 +186,11 @@ export class ServeStep {
   }
 
   /**
-   * The namespaces `changed` reaches: every one when the waypoints changed
-   * or a cluster-scoped object other than a Namespace did.
+   * The namespaces `changed` reaches in the workload API: every one when the
+   * waypoints changed (workloadApiNamespaces says the rest).
    */
   private touchedNamespaces(step: Step, changed: ReadonlySet<string> | 'all'): Set<string> | 'all' {
     if (changed === 'all' || step.index.waypoints !== this.waypoints) return 'all';
-    const touched = new Set<string>();
-    for (const key of changed) {
-      const k = parseKey(key);
-      if (k.kind === 'Namespace') touched.add(k.name);
-      else if (k.namespace !== undefined) touched.add(k.namespace);
-      else return 'all';
-    }
-    return touched;
+    return workloadApiNamespaces(changed);
   }
 }

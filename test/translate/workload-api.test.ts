@@ -5,6 +5,7 @@ import { decodeMessage, TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS } from '../../src/translate';
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
+import { workloadApiNamespaces } from '../../src/translate/workload-api/workload-api-view';
 import { SnapshotCache } from '../../src/xds';
 
 const objs: KubeObject[] = [
@@ -226,5 +227,29 @@ describe('workload API resources', () => {
     const ipOnly = waypointOf([{ type: 'IPAddress', value: '10.0.0.51' }]);
     assert.deepEqual([...ipOnly.address!.address], [10, 0, 0, 51]);
     assert.equal(ipOnly.hostname, undefined);
+  });
+});
+
+describe('workloadApiNamespaces', () => {
+  it('rebuilds the namespaces of the kinds the workload API reads, and no namespace for a route or rule', () => {
+    assert.deepEqual(
+      [...(workloadApiNamespaces(['Pod/a/p', 'Service/b/s', 'Namespace/c', 'ServiceEntry/d/e']) as Set<string>)],
+      ['a', 'b', 'c', 'd'],
+    );
+    assert.deepEqual(
+      [
+        ...(workloadApiNamespaces([
+          'HTTPRoute/a/r',
+          'DestinationRule/a/d',
+          'Telemetry/a/t',
+          'VirtualService/a/v',
+        ]) as Set<string>),
+      ],
+      [],
+    );
+  });
+
+  it('rebuilds every namespace for a cluster-scoped object other than a Namespace', () => {
+    assert.equal(workloadApiNamespaces(['HTTPRoute/a/r', 'Node/n1']), 'all');
   });
 });

@@ -1,6 +1,6 @@
 import type { AmbientIndex } from '../../ambient';
 import { TypeUrl, type PreparedResource } from '../../envoy';
-import { namespacesWith, type KindName, type World } from '../../model';
+import { namespacesWith, parseKey, type KindName, type World } from '../../model';
 import { BucketedView, bucketOf, type Patch } from '../buckets';
 import type { TranslateOptions } from '../context';
 import type { Encoded } from '../reuse';
@@ -9,6 +9,26 @@ import { buildWorkloadApi } from './workload-api';
 
 // The kinds a namespace's workload-API resources come from.
 const SOURCE_KINDS: readonly KindName[] = ['Service', 'Pod', 'ServiceEntry', 'WorkloadEntry', 'AuthorizationPolicy'];
+
+/**
+ * The namespaces a change of `changedKeys` reaches in the view: those of
+ * the source kinds' objects and of Namespaces (their labels enroll and bind
+ * workloads); every one for a cluster-scoped object (a Node gives pods
+ * their locality). Objects of other kinds (routes, rules, Telemetry) are
+ * never read by buildWorkloadApi, so an HTTPRoute edit rebuilds no
+ * namespace here. Changes of the waypoints themselves come through the
+ * ambient index, which the caller compares.
+ */
+export function workloadApiNamespaces(changedKeys: Iterable<string>): Set<string> | 'all' {
+  const touched = new Set<string>();
+  for (const key of changedKeys) {
+    const k = parseKey(key);
+    if (k.kind === 'Namespace') touched.add(k.name);
+    else if (k.namespace === undefined) return 'all';
+    else if ((SOURCE_KINDS as readonly string[]).includes(k.kind)) touched.add(k.namespace);
+  }
+  return touched;
+}
 
 const API_TYPES = [TypeUrl.Address, TypeUrl.Workload, TypeUrl.Authorization];
 
