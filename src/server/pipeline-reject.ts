@@ -33,6 +33,8 @@ export class RejectGate {
   /** Resource id → when it was last logged, and at which version. */
   private readonly logged = new Map<string, { at: number; version: string }>();
   private all: Rejection[] = [];
+  /** Each waypoint's resources as last checked (its translation's output, before admission). */
+  private readonly checked = new Map<string, ResourceSet>();
   private readonly opts: RejectGateOptions;
 
   constructor(
@@ -44,8 +46,9 @@ export class RejectGate {
 
   /** `out`'s resources as they may be served, given what `served` holds now. */
   admit(out: WaypointOutput, served: (typeUrl: string, name: string) => PreparedResource | undefined): ResourceSet {
-    const found = findRejections(out, this.validator);
+    const found = findRejections(out, this.validator, this.knownClean(out.key));
     this.record(out.key, found);
+    this.checked.set(out.key, out.resources);
     const refused = new Set(found.filter((r) => r.blocking).map((r) => `${r.typeUrl}\u0000${r.name}`));
     if (refused.size === 0) return out.resources;
     const admitted: ResourceSet = new Map();
@@ -107,6 +110,21 @@ export class RejectGate {
   /** A waypoint (or view) that went away has nothing rejected any more. */
   forget(key: string): void {
     this.record(key, []);
+    this.checked.delete(key);
+  }
+
+  /**
+   * Whether a resource of `key`'s output is the very object found clean at
+   * the same place last time: a translation reuses every resource its
+   * change did not reach, so an edit looks up only what it rebuilt, not all
+   * of a waypoint's hundreds of clusters and endpoints again.
+   */
+  private knownClean(key: string): ((typeUrl: string, r: PreparedResource, i: number) => boolean) | undefined {
+    const last = this.checked.get(key);
+    if (!last) return undefined;
+    const flagged = new Set((this.byKey.get(key) ?? []).map((r) => `${r.typeUrl}\u0000${r.name}`));
+    return (typeUrl, r, i) =>
+      last.get(typeUrl)?.[i] === r && (flagged.size === 0 || !flagged.has(`${typeUrl}\u0000${r.name}`));
   }
 
   rejections(): readonly Rejection[] {

@@ -174,3 +174,42 @@ describe('reject gate on patched views', () => {
     assert.deepEqual(gate.rejections(), []);
   });
 });
+
+describe('reject gate across translations', () => {
+  it('finds a refused resource among reused ones, on every step it stays, and forgets it once replaced', () => {
+    const gate = new RejectGate();
+    const world = applyChanges(
+      EMPTY_WORLD,
+      (generateMesh({ services: 10, servicesPerNamespace: 10 }) as unknown as KubeObject[]).map((object) => ({
+        op: 'upsert' as const,
+        object,
+      })),
+    ).world;
+    const translator = new IncrementalTranslator(OPTS);
+    translator.update(world, 'all');
+    const out = translator.outputs.get(WAYPOINT);
+    assert.ok(out);
+    const none = () => undefined;
+    const clusters = out.resources.get(TypeUrl.Cluster) ?? [];
+    const first = clusters[0];
+    assert.ok(first && clusters.length > 2);
+    assert.equal(gate.admit(out, none).get(TypeUrl.Cluster)?.length, clusters.length);
+    assert.deepEqual(gate.rejections(), []);
+    // The next translation reuses every other cluster object and rebuilds one, badly.
+    const bad = prepare('envoy.config.cluster.v3.Cluster', first.name, {
+      name: first.name,
+      connect_timeout: { seconds: -1 },
+    });
+    const broken = { ...out, resources: new Map(out.resources).set(TypeUrl.Cluster, [bad, ...clusters.slice(1)]) };
+    for (let step = 0; step < 2; step++) {
+      const names = (gate.admit(broken, none).get(TypeUrl.Cluster) ?? []).map((r) => r.name);
+      assert.equal(names.includes(first.name), false, `step ${step}`);
+      assert.deepEqual(
+        gate.rejections().map((r) => r.name),
+        [first.name],
+      );
+    }
+    gate.admit(out, none);
+    assert.deepEqual(gate.rejections(), []);
+  });
+});

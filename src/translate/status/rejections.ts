@@ -28,11 +28,21 @@ export interface Rejection {
   exact: boolean;
 }
 
-/** The resources of `out` with violations, each with the objects it came from. */
-export function findRejections(out: WaypointOutput, validator: ResourceValidator): Rejection[] {
+/**
+ * The resources of `out` with violations, each with the objects it came
+ * from. `known(typeUrl, r, i)` may name resources already found clean, which
+ * are not looked up again.
+ */
+export function findRejections(
+  out: WaypointOutput,
+  validator: ResourceValidator,
+  known?: (typeUrl: string, r: PreparedResource, i: number) => boolean,
+): Rejection[] {
   const found: Rejection[] = [];
   for (const [typeUrl, resources] of out.resources)
-    for (const r of resources) {
+    for (let i = 0; i < resources.length; i++) {
+      const r = resources[i] as PreparedResource;
+      if (known?.(typeUrl, r, i)) continue;
       const violations = validator.violations(r);
       if (violations.length === 0) continue;
       const { sources, exact } = provenance(out.ir, r, violations);
