@@ -7,6 +7,14 @@ export interface EncodedType {
   readonly resources: readonly PreparedResource[];
   /** Pieces of IR, kept as they are (never modified once built): a cold build hashes and copies nothing. */
   readonly inputs: readonly unknown[];
+  /** What was made for each piece of IR given to `group`, by that piece. */
+  readonly groups?: ReadonlyMap<object, Group>;
+}
+
+/** The resources made for one piece of IR, each beside its input. */
+interface Group {
+  readonly resources: readonly PreparedResource[];
+  readonly inputs: readonly unknown[];
 }
 
 /** By type URL: what a build encoded, for the next build of the same view to reuse. */
@@ -15,6 +23,7 @@ export type Encoded = ReadonlyMap<string, EncodedType>;
 interface Made {
   resources: PreparedResource[];
   inputs: unknown[];
+  groups?: Map<object, Group>;
 }
 
 /**
@@ -46,12 +55,44 @@ export class Reuse {
    */
   prepare<N extends MessageName>(message: N, recipe: Recipe<TypeMap[N]>): PreparedResource {
     const typeUrl = typeUrlOf(message);
-    let made = this.made.get(typeUrl);
-    if (!made) this.made.set(typeUrl, (made = { resources: [], inputs: [] }));
+    const made = this.madeOf(typeUrl);
     const resource = this.previous(typeUrl, recipe.name, recipe.input) ?? this.encode(message, typeUrl, recipe);
     made.resources.push(resource);
     made.inputs.push(recipe.input);
     return resource;
+  }
+
+  /**
+   * The resources of `recipes`, which read nothing but `piece` (a piece of
+   * IR, never modified once built): the last build's, whole, when it was
+   * given the same object, without making or comparing the recipes; else
+   * each prepared as above. A served Service's part of a waypoint's IR is
+   * kept by identity while an edit does not reach it, so an edit makes the
+   * recipes of the parts it rebuilt, not of every service of the waypoint.
+   */
+  group<N extends MessageName, P extends object>(
+    message: N,
+    piece: P,
+    recipes: (piece: P) => Recipe<TypeMap[N]>[],
+  ): readonly PreparedResource[] {
+    const typeUrl = typeUrlOf(message);
+    const made = this.madeOf(typeUrl);
+    let group = this.prev?.get(typeUrl)?.groups?.get(piece);
+    if (group) {
+      made.resources.push(...group.resources);
+      made.inputs.push(...group.inputs);
+    } else {
+      const rs = recipes(piece);
+      group = { resources: rs.map((r) => this.prepare(message, r)), inputs: rs.map((r) => r.input) };
+    }
+    (made.groups ??= new Map()).set(piece, group);
+    return group.resources;
+  }
+
+  private madeOf(typeUrl: string): Made {
+    let made = this.made.get(typeUrl);
+    if (!made) this.made.set(typeUrl, (made = { resources: [], inputs: [] }));
+    return made;
   }
 
   private previous(typeUrl: string, name: string, input: unknown): PreparedResource | undefined {

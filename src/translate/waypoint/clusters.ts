@@ -1,7 +1,7 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { IstioProtocol, OutboundClusterIR, ServicePortIR, WaypointIR } from '../ir';
+import type { IstioProtocol, OutboundClusterIR, ServiceIR, ServicePortIR, WaypointIR } from '../ir';
 import { metadataExchange } from './istio-extensions';
-import { sdsSecret, seconds } from '../common';
+import { byName, sdsSecret, seconds } from '../common';
 import {
   defaultCircuitBreakers,
   defaultInternalUpstream,
@@ -175,12 +175,14 @@ const mainInternal = () => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTER
 const encap = () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE);
 
 /**
- * Every cluster of a waypoint, sorted by name, as recipes: an unchanged
- * input keeps its last encoding (cluster_waypoint.go: buildWaypointInboundClusters).
+ * A waypoint's clusters as recipes, in three parts (resources.ts prepares
+ * each part's and sorts them by name): an unchanged input keeps its last
+ * encoding (cluster_waypoint.go: buildWaypointInboundClusters). These are
+ * the clusters of the waypoint itself.
  */
-export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
+export function waypointClusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
   const { trustDomain, namespace } = ir;
-  const out: Recipe<Cluster>[] = [
+  return [
     {
       name: names.MAIN_INTERNAL,
       input: null,
@@ -196,135 +198,139 @@ export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
         connectOriginateBytes(() => connectOriginate(trustDomain, namespace), connectTls(trustDomain, namespace)),
     },
   ];
-  for (const svc of ir.services) {
-    for (const p of svc.ports) {
-      if (!hasCluster(svc, p)) continue;
-      const d = p.destination;
-      for (const proto of chainProtocols(p.protocol)) {
-        const eds: EdsInput = {
-          name: names.inboundVip(p.port, proto, svc.hostname),
-          host: svc.hostname,
-          service: svc.name,
-          namespace: svc.namespace,
-          protocol: p.istioProtocol,
-          subset: proto,
+}
+
+/** A served service's inbound-vip clusters and their subsets; they read nothing but `svc`. */
+export function serviceClusterRecipes(svc: ServiceIR): Recipe<Cluster>[] {
+  const out: Recipe<Cluster>[] = [];
+  for (const p of svc.ports) {
+    if (!hasCluster(svc, p)) continue;
+    const d = p.destination;
+    for (const proto of chainProtocols(p.protocol)) {
+      const eds: EdsInput = {
+        name: names.inboundVip(p.port, proto, svc.hostname),
+        host: svc.hostname,
+        service: svc.name,
+        namespace: svc.namespace,
+        protocol: p.istioProtocol,
+        subset: proto,
+      };
+      // Only the clusters the ordinary encoder writes read this.
+      const vipOf = () => ({
+        svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
+        config: d?.config ?? '',
+        subset: proto as string,
+        ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
+        ...(d?.localityWeighted ? { localityWeighted: true } : {}),
+      });
+      // No rule's policy, yet locality-weighted (trafficDistribution, mesh config).
+      const weighted = (d?.localityWeighted ?? p.localityWeighted) === true;
+      const withWeighted = (c: Cluster): Cluster => {
+        applyLocalityWeighted(c, weighted);
+        return c;
+      };
+      if (!usesEds(svc)) {
+        const vip = vipOf();
+        const build = () => {
+          const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb ?? p.localityLb);
+          return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
         };
-        // Only the clusters the ordinary encoder writes read this.
-        const vipOf = () => ({
-          svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
-          config: d?.config ?? '',
-          subset: proto as string,
-          ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
-          ...(d?.localityWeighted ? { localityWeighted: true } : {}),
+        out.push({ name: eds.name, input: [svc, p, proto], build });
+      } else if (d?.policy) {
+        // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
+        const policy = d.policy;
+        const vip = vipOf();
+        out.push({
+          name: eds.name,
+          input: [eds, vip, policy],
+          build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
         });
-        // No rule's policy, yet locality-weighted (trafficDistribution, mesh config).
-        const weighted = (d?.localityWeighted ?? p.localityWeighted) === true;
-        const withWeighted = (c: Cluster): Cluster => {
-          applyLocalityWeighted(c, weighted);
-          return c;
-        };
+      } else if (weighted)
+        out.push({ name: eds.name, input: [eds, weighted], build: () => withWeighted(edsCluster(edsParts(eds))) });
+      else out.push(new EdsRecipe(eds));
+      // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
+      for (const s of d?.subsets ?? []) {
+        const subVipOf = () => ({
+          ...vipOf(),
+          subset: `${proto}/${s.name}`,
+          ...(s.policy ? { policy: s.policy } : {}),
+          localityWeighted: s.localityWeighted === true,
+        });
         if (!usesEds(svc)) {
-          const vip = vipOf();
-          const build = () => {
-            const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb ?? p.localityLb);
-            return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
-          };
-          out.push({ name: eds.name, input: [svc, p, proto], build });
-        } else if (d?.policy) {
-          // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
-          const policy = d.policy;
-          const vip = vipOf();
-          out.push({
-            name: eds.name,
-            input: [eds, vip, policy],
-            build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
-          });
-        } else if (weighted)
-          out.push({ name: eds.name, input: [eds, weighted], build: () => withWeighted(edsCluster(edsParts(eds))) });
-        else out.push(new EdsRecipe(eds));
-        // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
-        for (const s of d?.subsets ?? []) {
-          const subVipOf = () => ({
-            ...vipOf(),
-            subset: `${proto}/${s.name}`,
-            ...(s.policy ? { policy: s.policy } : {}),
-            localityWeighted: s.localityWeighted === true,
-          });
-          if (!usesEds(svc)) {
-            // A DNS, DYNAMIC_DNS or passthrough cluster of its own per subset, its endpoints (DNS) inline.
-            const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
-            const subVip = subVipOf();
-            const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
-            const build = () =>
-              vipClusterWithPolicy(serviceEntryCluster(name, svc, sp, subVip.subset, s.localityLb), subVip);
-            out.push({ name, input: [svc, p, proto, s], build });
-            continue;
-          }
-          const sub: EdsInput = {
-            ...eds,
-            name: names.inboundVip(p.port, proto, svc.hostname, s.name),
-            subset: undefined,
-          };
+          // A DNS, DYNAMIC_DNS or passthrough cluster of its own per subset, its endpoints (DNS) inline.
+          const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
           const subVip = subVipOf();
-          out.push({
-            name: sub.name,
-            input: [sub, subVip],
-            build: () => vipClusterWithPolicy(edsCluster(edsParts(sub)), subVip),
-          });
+          const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
+          const build = () =>
+            vipClusterWithPolicy(serviceEntryCluster(name, svc, sp, subVip.subset, s.localityLb), subVip);
+          out.push({ name, input: [svc, p, proto, s], build });
+          continue;
         }
+        const sub: EdsInput = {
+          ...eds,
+          name: names.inboundVip(p.port, proto, svc.hostname, s.name),
+          subset: undefined,
+        };
+        const subVip = subVipOf();
+        out.push({
+          name: sub.name,
+          input: [sub, subVip],
+          build: () => vipClusterWithPolicy(edsCluster(edsParts(sub)), subVip),
+        });
       }
     }
   }
-  for (const o of ir.outbound) {
-    const [service = o.hostname, namespace = ''] = o.serviceEntry
-      ? [o.hostname, o.serviceEntry.namespace]
-      : o.hostname.split('.');
-    const d = o.destination;
-    // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
-    const withPolicy = (base: Cluster): Cluster => {
-      if (!d) {
-        // No rule, yet locality-weighted (trafficDistribution, mesh config); never a
-        // dynamic forward proxy cluster (cluster_traffic_policy.go: applyLoadBalancer returns for it).
-        const dfp = base.lb_policy === 'CLUSTER_PROVIDED' && base.type !== 'ORIGINAL_DST';
-        applyLocalityWeighted(base, o.localityWeighted === true && !dfp);
-        return base;
-      }
-      return vipClusterWithPolicy(base, {
-        svc: { host: o.hostname, name: service, namespace },
-        config: d.config,
-        policy: d.policy,
-        ...(d.localityWeighted ? { localityWeighted: true } : {}),
-        ...(o.subset ? { subset: o.subset } : {}),
-        ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
-      });
-    };
-    const extras = outboundExtras(o);
-    if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
-      // A DNS cluster's inline endpoints take the locality plan (cluster.go: buildOutboundClusters
-      // wraps them, so failoverPriority ranks them too).
-      const plan = d?.localityLb ?? o.localityLb;
-      out.push({
-        name: o.cluster,
-        input: o,
-        build: () => withOutboundExtras(withPolicy(outboundServiceEntryCluster(o, plan)), extras),
-      });
-      continue;
+  return out;
+}
+
+/** An outbound cluster (a route backend or a provider's service the waypoint does not serve); it reads nothing but `o`. */
+export function outboundClusterRecipe(o: OutboundClusterIR): Recipe<Cluster> {
+  const [service = o.hostname, namespace = ''] = o.serviceEntry
+    ? [o.hostname, o.serviceEntry.namespace]
+    : o.hostname.split('.');
+  const d = o.destination;
+  // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
+  const withPolicy = (base: Cluster): Cluster => {
+    if (!d) {
+      // No rule, yet locality-weighted (trafficDistribution, mesh config); never a
+      // dynamic forward proxy cluster (cluster_traffic_policy.go: applyLoadBalancer returns for it).
+      const dfp = base.lb_policy === 'CLUSTER_PROVIDED' && base.type !== 'ORIGINAL_DST';
+      applyLocalityWeighted(base, o.localityWeighted === true && !dfp);
+      return base;
     }
-    const eds: EdsInput = {
-      name: o.cluster,
-      host: o.hostname,
-      service,
-      namespace,
-      protocol: o.protocol,
-      http2: o.http2,
-    };
-    out.push({
-      name: o.cluster,
-      input: [eds, d ?? null, o.localityWeighted === true, extras],
-      build: () => withOutboundExtras(withPolicy(edsCluster(edsParts(eds))), extras),
+    return vipClusterWithPolicy(base, {
+      svc: { host: o.hostname, name: service, namespace },
+      config: d.config,
+      policy: d.policy,
+      ...(d.localityWeighted ? { localityWeighted: true } : {}),
+      ...(o.subset ? { subset: o.subset } : {}),
+      ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
     });
+  };
+  const extras = outboundExtras(o);
+  if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
+    // A DNS cluster's inline endpoints take the locality plan (cluster.go: buildOutboundClusters
+    // wraps them, so failoverPriority ranks them too).
+    const plan = d?.localityLb ?? o.localityLb;
+    return {
+      name: o.cluster,
+      input: o,
+      build: () => withOutboundExtras(withPolicy(outboundServiceEntryCluster(o, plan)), extras),
+    };
   }
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  const eds: EdsInput = {
+    name: o.cluster,
+    host: o.hostname,
+    service,
+    namespace,
+    protocol: o.protocol,
+    http2: o.http2,
+  };
+  return {
+    name: o.cluster,
+    input: [eds, d ?? null, o.localityWeighted === true, extras],
+    build: () => withOutboundExtras(withPolicy(edsCluster(edsParts(eds))), extras),
+  };
 }
 
 /** What only outbound clusters carry, beside what inbound-vip ones share with them. */
@@ -365,6 +371,15 @@ function withOutboundExtras(c: Cluster, extras: OutboundExtras): Cluster {
     },
   };
   return c;
+}
+
+/** Every cluster of a waypoint as recipes, sorted by name. */
+export function clusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
+  return [
+    ...waypointClusterRecipes(ir),
+    ...ir.services.flatMap(serviceClusterRecipes),
+    ...ir.outbound.map(outboundClusterRecipe),
+  ].sort(byName);
 }
 
 /** Every cluster of a waypoint as a message, sorted by name. */

@@ -1,5 +1,5 @@
 import type { TypeMap } from '../../envoy';
-import type { EndpointIR, WaypointIR } from '../ir';
+import type { EndpointIR, OutboundClusterIR, ServiceIR } from '../ir';
 import { struct } from '../common';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
@@ -90,28 +90,35 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[], pl
   };
 }
 
-/** One assignment per EDS cluster, named like the cluster, with the IR it is built from. */
-export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
+const recipe = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR): Recipe<Assignment> => ({
+  name,
+  input: plan ? [endpoints, plan] : endpoints,
+  build: () => assignment(name, endpoints, plan),
+});
+
+/**
+ * A served service's assignments, one per EDS cluster and named like it,
+ * with the IR each is built from; they read nothing but `svc`. Only EDS
+ * clusters take one (a ServiceEntry's DNS clusters carry theirs).
+ */
+export function serviceEndpointRecipes(svc: ServiceIR): Recipe<Assignment>[] {
   const out: Recipe<Assignment>[] = [];
-  const add = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR) =>
-    out.push({
-      name,
-      input: plan ? [endpoints, plan] : endpoints,
-      build: () => assignment(name, endpoints, plan),
-    });
-  for (const svc of ir.services) {
-    // Only EDS clusters take an assignment (a ServiceEntry's DNS clusters carry theirs).
-    if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;
-    for (const p of svc.ports) {
-      for (const proto of chainProtocols(p.protocol)) {
-        add(names.inboundVip(p.port, proto, svc.hostname), p.endpoints, p.destination?.localityLb ?? p.localityLb);
-        for (const s of p.destination?.subsets ?? [])
-          add(names.inboundVip(p.port, proto, svc.hostname, s.name), s.endpoints, s.localityLb);
-      }
+  if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') return out;
+  for (const p of svc.ports) {
+    for (const proto of chainProtocols(p.protocol)) {
+      out.push(
+        recipe(names.inboundVip(p.port, proto, svc.hostname), p.endpoints, p.destination?.localityLb ?? p.localityLb),
+      );
+      for (const s of p.destination?.subsets ?? [])
+        out.push(recipe(names.inboundVip(p.port, proto, svc.hostname, s.name), s.endpoints, s.localityLb));
     }
   }
-  for (const o of ir.outbound)
-    if (!o.serviceEntry || o.serviceEntry.resolution === 'STATIC')
-      add(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb);
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return out;
+}
+
+/** An outbound cluster's assignment, when it is an EDS cluster; it reads nothing but `o`. */
+export function outboundEndpointRecipes(o: OutboundClusterIR): Recipe<Assignment>[] {
+  return !o.serviceEntry || o.serviceEntry.resolution === 'STATIC'
+    ? [recipe(o.cluster, o.endpoints, o.destination?.localityLb ?? o.localityLb)]
+    : [];
 }

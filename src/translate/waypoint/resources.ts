@@ -1,10 +1,11 @@
 import { PreparedResource, TypeUrl, type MessageName, type TypeMap } from '../../envoy';
-import type { WaypointIR } from '../ir';
-import { clusterRecipes } from './clusters';
-import { endpointRecipes } from './endpoints';
+import type { OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
+import { byName } from '../common';
+import { outboundClusterRecipe, serviceClusterRecipes, waypointClusterRecipes } from './clusters';
+import { outboundEndpointRecipes, serviceEndpointRecipes } from './endpoints';
 import { listenerRecipes } from './listeners';
 import type { Recipe } from '../recipe';
-import { routeRecipes } from './routes';
+import { DIRECT_HTTP_RECIPE, serviceRouteRecipes } from './routes';
 import { Reuse, type Encoded } from '../reuse';
 
 export type ResourceSet = Map<string, PreparedResource[]>;
@@ -15,14 +16,34 @@ export interface Built {
   encoded: Encoded;
 }
 
-/** Each recipe's resource: the previous translation's when its input is unchanged (see Reuse). */
-function cook<N extends MessageName>(message: N, recipes: Recipe<TypeMap[N]>[], reuse: Reuse): PreparedResource[] {
-  return recipes.map((r) => reuse.prepare(message, r));
+type Recipes<N extends MessageName, P> = (piece: P) => Recipe<TypeMap[N]>[];
+
+/**
+ * One type's resources, sorted by name: the waypoint's own recipes, then
+ * each served service's and each outbound cluster's, prepared by piece so
+ * that a part of the IR an edit did not rebuild brings back its resources
+ * whole (Reuse.group), and anything else keeps its last encoding when its
+ * input is unchanged (Reuse.prepare).
+ */
+function cook<N extends MessageName>(
+  message: N,
+  ir: WaypointIR,
+  reuse: Reuse,
+  own: readonly Recipe<TypeMap[N]>[],
+  perService: Recipes<N, ServiceIR>,
+  perOutbound?: Recipes<N, OutboundClusterIR>,
+): PreparedResource[] {
+  const out = own.map((r) => reuse.prepare(message, r));
+  for (const svc of ir.services) out.push(...reuse.group(message, svc, perService));
+  if (perOutbound) for (const o of ir.outbound) out.push(...reuse.group(message, o, perOutbound));
+  return out.sort(byName);
 }
 
 /** A waypoint's clusters, as buildResourcesFrom makes them (the benchmark times this step alone). */
 export function clusterResources(ir: WaypointIR, reuse = new Reuse()): PreparedResource[] {
-  return cook('envoy.config.cluster.v3.Cluster', clusterRecipes(ir), reuse);
+  return cook('envoy.config.cluster.v3.Cluster', ir, reuse, waypointClusterRecipes(ir), serviceClusterRecipes, (o) => [
+    outboundClusterRecipe(o),
+  ]);
 }
 
 /** IR → encoded Envoy resources by type URL, reusing `prev`'s encodings where the input is unchanged. */
@@ -30,9 +51,22 @@ export function buildResourcesFrom(ir: WaypointIR, prev?: Encoded): Built {
   const reuse = new Reuse(prev);
   const resources: ResourceSet = new Map([
     [TypeUrl.Cluster, clusterResources(ir, reuse)],
-    [TypeUrl.Endpoint, cook('envoy.config.endpoint.v3.ClusterLoadAssignment', endpointRecipes(ir), reuse)],
-    [TypeUrl.Listener, cook('envoy.config.listener.v3.Listener', listenerRecipes(ir), reuse)],
-    [TypeUrl.Route, cook('envoy.config.route.v3.RouteConfiguration', routeRecipes(ir), reuse)],
+    [
+      TypeUrl.Endpoint,
+      cook(
+        'envoy.config.endpoint.v3.ClusterLoadAssignment',
+        ir,
+        reuse,
+        [],
+        serviceEndpointRecipes,
+        outboundEndpointRecipes,
+      ),
+    ],
+    [TypeUrl.Listener, listenerRecipes(ir).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r))],
+    [
+      TypeUrl.Route,
+      cook('envoy.config.route.v3.RouteConfiguration', ir, reuse, [DIRECT_HTTP_RECIPE], serviceRouteRecipes),
+    ],
   ]);
   return { resources, encoded: reuse.next };
 }

@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, StringMatchIR, VsRouteIR, WaypointIR } from '../ir';
+import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, ServiceIR, StringMatchIR, VsRouteIR } from '../ir';
 import type { ConsistentHashLB } from '../../model';
 import { seconds } from '../common';
 import { hashPolicy, withoutHostPredicate } from './hash-policy';
@@ -301,40 +301,41 @@ function routeConfig(name: string, port: number, routes: Route[], domains = ['*'
 }
 
 /**
- * One RouteConfiguration per HTTP chain, named like the chain. Without any
- * HTTPRoute the service's own traffic goes to its own cluster.
+ * One RouteConfiguration per HTTP chain of a served service, named like the
+ * chain; they read nothing but `svc`. Without any HTTPRoute the service's
+ * own traffic goes to its own cluster.
  */
-export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
+export function serviceRouteRecipes(svc: ServiceIR): Recipe<RouteConfiguration>[] {
   const out: Recipe<RouteConfiguration>[] = [];
-  for (const svc of ir.services) {
-    for (const p of svc.ports) {
-      if (!chainProtocols(p.protocol).includes('http')) continue;
-      const name = names.inboundVip(p.port, 'http', svc.hostname);
-      // listener_waypoint.go: buildRouteVHostDomains — routes of a DYNAMIC_DNS
-      // host answer only that host, so a forged Host cannot steer the proxy.
-      const domains =
-        svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
-      out.push({
-        name,
-        input: [p.port, p.httpRoutes, p.defaultHash, domains],
-        build: () =>
-          p.httpRoutes.length > 0
-            ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
-            : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
-      });
-    }
+  for (const p of svc.ports) {
+    if (!chainProtocols(p.protocol).includes('http')) continue;
+    const name = names.inboundVip(p.port, 'http', svc.hostname);
+    // listener_waypoint.go: buildRouteVHostDomains — routes of a DYNAMIC_DNS
+    // host answer only that host, so a forged Host cannot steer the proxy.
+    const domains =
+      svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
+    out.push({
+      name,
+      input: [p.port, p.httpRoutes, p.defaultHash, domains],
+      build: () =>
+        p.httpRoutes.length > 0
+          ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
+          : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
+    });
   }
-  out.push({
-    name: names.DIRECT_HTTP,
-    input: null,
-    build: () => ({
-      name: names.DIRECT_HTTP,
-      validate_clusters: { value: false },
-      virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
-    }),
-  });
-  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return out;
 }
+
+/** The waypoint's own route configuration: direct traffic to the encap cluster. */
+export const DIRECT_HTTP_RECIPE: Recipe<RouteConfiguration> = {
+  name: names.DIRECT_HTTP,
+  input: null,
+  build: () => ({
+    name: names.DIRECT_HTTP,
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+  }),
+};
 
 /**
  * A waypoint's route when no HTTPRoute applies: the service's own cluster,
