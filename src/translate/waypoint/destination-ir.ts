@@ -17,10 +17,11 @@ import type { LocalityLbIR } from './locality-lb';
  */
 export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
   return new DestinationRuleIndex(
-    (ns) => [...userRules(ctx.world, ns, ctx.opts.domain), ...backendPolicyRules(ctx, ns)],
+    (ns) => userRules(ctx.world, ns, ctx.opts.domain),
     ctx.opts.rootNamespace,
     ctx.reads,
     ctx.opts.domain,
+    (ns) => backendPolicyRules(ctx, ns),
   );
 }
 

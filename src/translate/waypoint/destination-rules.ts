@@ -1,5 +1,6 @@
 import { inNamespace, type DestinationRule, type TrafficPolicy, type World } from '../../model';
 import { memoRead, Reads, type ReadValue } from '../reads';
+import { sameInput } from '../same-input';
 import { serviceHostname } from '../names';
 import { hostRefs, ruleHostRef } from '../refs';
 
@@ -173,6 +174,35 @@ function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: 
   return pools;
 }
 
+// poolsOf's last result for a list of user rules (by identity: userRules
+// keeps one list per World list of a namespace's rules), per namespace and
+// root namespace, with the backend rules it merged (compared by value).
+const POOLS = new WeakMap<
+  readonly RuleInput[],
+  Map<string, { backend: readonly RuleInput[]; pools: NamespacePools }>
+>();
+
+/**
+ * poolsOf over `user` then `backend`, kept from the last translation while
+ * both are unchanged: the pools are rebuilt from a namespace's every rule,
+ * and an edit elsewhere must not rebuild them.
+ */
+function keptPoolsOf(
+  user: readonly RuleInput[],
+  backend: readonly RuleInput[],
+  namespace: string,
+  rootNamespace: string,
+): NamespacePools {
+  let byNs = POOLS.get(user);
+  if (!byNs) POOLS.set(user, (byNs = new Map()));
+  const key = `${namespace}\u0000${rootNamespace}`;
+  const last = byNs.get(key);
+  if (last && sameInput(last.backend, backend)) return last.pools;
+  const pools = poolsOf([...user, ...backend], namespace, rootNamespace);
+  byNs.set(key, { backend, pools });
+  return pools;
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
@@ -232,6 +262,8 @@ export class DestinationRuleIndex {
     private readonly rootNamespace: string,
     private readonly reads: Reads = new Reads(),
     private readonly domain?: string,
+    /** The rules made from backend policies, apart: `rulesIn`'s list keeps its identity while unchanged. */
+    private readonly backendRulesIn: (namespace: string) => readonly RuleInput[] = () => [],
   ) {}
 
   /** The keys of one host's lookup in one namespace, built once (a service's ports look it up again). */
@@ -246,7 +278,9 @@ export class DestinationRuleIndex {
         this.reads.referencing('DestinationRule', ns, ruleHostRef('*'));
         return undefined;
       });
-    return memoRead(this.pools, ns, this.reads, () => poolsOf(this.rulesIn(ns), ns, this.rootNamespace));
+    return memoRead(this.pools, ns, this.reads, () =>
+      keptPoolsOf(this.rulesIn(ns), this.backendRulesIn(ns), ns, this.rootNamespace),
+    );
   }
 
   /**
@@ -287,10 +321,22 @@ export class DestinationRuleIndex {
   }
 }
 
-/** A namespace's DestinationRules, as pool input; the read is recorded when `reads` is given. */
-export function userRules(world: World, namespace: string, domain: string, reads?: Reads): RuleInput[] {
+// userRules' list for a World list of a namespace's rules (kept by the
+// World while no rule of the namespace changes), by domain.
+const USER_RULES = new WeakMap<readonly DestinationRule[], { domain: string; rules: readonly RuleInput[] }>();
+
+/**
+ * A namespace's DestinationRules, as pool input; the read is recorded when
+ * `reads` is given. The same list while the namespace's rules are.
+ */
+export function userRules(world: World, namespace: string, domain: string, reads?: Reads): readonly RuleInput[] {
   reads?.namespace('DestinationRule', namespace);
-  return inNamespace(world, 'DestinationRule', namespace).map((r) => userRule(r, domain));
+  const list = inNamespace(world, 'DestinationRule', namespace);
+  const last = USER_RULES.get(list);
+  if (last?.domain === domain) return last.rules;
+  const rules = list.map((r) => userRule(r, domain));
+  USER_RULES.set(list, { domain, rules });
+  return rules;
 }
 
 function userRule(r: DestinationRule, domain: string): RuleInput {
