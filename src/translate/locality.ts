@@ -1,5 +1,4 @@
-import { get, type Pod, type World } from '../model';
-import type { Reads } from './reads';
+import { get, readObject, unrecorded, type Pod, type RecordedWorld, type World } from '../model';
 
 const REGION = 'topology.kubernetes.io/region';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -9,11 +8,10 @@ const REGION_BETA = 'failure-domain.beta.kubernetes.io/region';
 const ZONE_BETA = 'failure-domain.beta.kubernetes.io/zone';
 
 /** A pod's node, recorded as read so relabelling that node reaches this translation. */
-function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> | undefined {
+function nodeOf(pod: Pod, from: RecordedWorld): Record<string, string> | undefined {
   const name = pod.spec?.nodeName;
   if (!name) return undefined;
-  reads?.object('Node', undefined, name);
-  const node = get(world, 'Node', undefined, name);
+  const node = readObject(from, 'Node', undefined, name);
   return node ? (node.metadata.labels ?? {}) : undefined;
 }
 
@@ -24,12 +22,12 @@ function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> |
  * GetLocalityLabel; `.` read as `/`, SanitizeLocalityLabel); else its node's
  * topology labels (util.go: getLabelValue, GA name before beta); else none.
  */
-export function podLocality(pod: Pod | undefined, world: World, reads?: Reads): string | undefined {
+export function podLocality(pod: Pod | undefined, from: RecordedWorld): string | undefined {
   if (!pod) return undefined;
   const l = pod.metadata.labels ?? {};
   const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';
   if (raw !== '') return raw.includes('/') ? raw : raw.split('.').join('/');
-  const n = nodeOf(pod, world, reads);
+  const n = nodeOf(pod, from);
   if (!n) return undefined;
   const region = n[REGION] || n[REGION_BETA] || '';
   const zone = n[ZONE] || n[ZONE_BETA] || '';
@@ -49,7 +47,7 @@ export interface LocalityMsg {
  * topology labels only; the pod's own labels are not consulted there.
  */
 export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefined {
-  const n = nodeOf(pod, world);
+  const n = nodeOf(pod, unrecorded(world));
   if (!n) return undefined;
   const region = n[REGION] ?? '';
   const zone = n[ZONE] ?? '';

@@ -75,7 +75,7 @@ export function lookupCluster(
       cluster,
       hostname: host,
       port,
-      endpoints: p ? endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId) : [],
+      endpoints: p ? endpointIRs(svc, p, ctx, ctx.opts.clusterId) : [],
       http2,
       ...(p ? { protocol: istioProtocol(p) } : {}),
     };

@@ -73,7 +73,7 @@ export function vsDestinationCluster(
       cluster: outbound(port, host),
       hostname: host,
       port,
-      endpoints: endpointIRs(svc, sp, ctx.world, ctx.reads, ctx.opts.clusterId),
+      endpoints: endpointIRs(svc, sp, ctx, ctx.opts.clusterId),
       protocol: istioProtocol(sp),
     });
   }

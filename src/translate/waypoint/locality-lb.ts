@@ -104,7 +104,7 @@ export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   let labels: Record<string, string> | undefined;
   for (const p of pods) {
     ctx.reads.object('Pod', namespace, p.metadata.name);
-    const l = podLocality(p, ctx.world, ctx.reads) ?? '';
+    const l = podLocality(p, ctx) ?? '';
     const mine = augmented(p, l, ctx.opts.clusterId);
     if (only !== undefined) {
       if (fullLocality(l) !== only || want.some(([k, v]) => (mine[k] ?? '') !== v)) continue;

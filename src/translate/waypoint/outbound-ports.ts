@@ -33,7 +33,7 @@ export function completeOutboundPorts(ctx: WaypointContext, outbound: Map<string
         cluster,
         hostname: o.hostname,
         port: p.port,
-        endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
+        endpoints: endpointIRs(svc, p, ctx, ctx.opts.clusterId),
         protocol: istioProtocol(p),
       });
     }

@@ -156,7 +156,7 @@ export function serviceEntryEndpoints(
       ctx.reads.object('Pod', ns, pod.metadata.name);
       const ip = pod.status?.podIPs?.[0]?.ip ?? pod.status?.podIP;
       if (!ip) continue;
-      const locality = podLocality(pod, ctx.world, ctx.reads);
+      const locality = podLocality(pod, ctx);
       out.push({
         ip,
         port: fallback,

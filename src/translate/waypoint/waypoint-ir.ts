@@ -164,7 +164,7 @@ function build(
     if (target)
       outbound.ensure(cluster, () => {
         const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
-        const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
+        const endpoints = port ? endpointIRs(target, port, ctx, ctx.opts.clusterId) : [];
         return {
           cluster,
           hostname: prov.host,
@@ -224,7 +224,7 @@ function build(
       const tcp =
         protocol === 'http' ? { tcp: [], outbound: [] } : withVirtualServiceTcp(ctx, svc, p, tcpRoutesFor(ctx, svc, p));
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
-      const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
+      const endpoints = endpointIRs(svc, p, ctx, ctx.opts.clusterId);
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
       const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);
