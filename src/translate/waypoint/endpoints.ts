@@ -3,7 +3,7 @@ import type { EndpointIR, WaypointIR } from '../ir';
 import { struct } from '../common';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import type { LocalityLbIR } from './locality-lb';
 import { applyLocalityPlan } from './locality-assignment';
 
@@ -90,15 +90,20 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[], pl
   };
 }
 
+/** What an assignment is built from: its cluster's name, endpoints and locality plan. */
+interface AssignmentInput {
+  name: string;
+  endpoints: readonly EndpointIR[];
+  plan: LocalityLbIR | undefined;
+}
+
+const assignmentOf = (i: AssignmentInput): Assignment => assignment(i.name, i.endpoints, i.plan);
+
 /** One assignment per EDS cluster, named like the cluster, with the IR it is built from. */
 export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
   const out: Recipe<Assignment>[] = [];
   const add = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR) =>
-    out.push({
-      name,
-      input: plan ? [endpoints, plan] : endpoints,
-      build: () => assignment(name, endpoints, plan),
-    });
+    out.push(fromInput(name, { name, endpoints, plan }, assignmentOf));
   for (const svc of ir.services) {
     // Only EDS clusters take an assignment (a ServiceEntry's DNS clusters carry theirs).
     if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;

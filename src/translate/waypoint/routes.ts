@@ -6,7 +6,7 @@ import { hashPolicy, withoutHostPredicate } from './hash-policy';
 import { DEFAULT_RETRY, quoteMeta } from '../route/route-policies';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import { faultPerRoute, fraction, remoteLocalitiesPriority } from '../route/vs-envoy';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
@@ -300,6 +300,30 @@ function routeConfig(name: string, port: number, routes: Route[], domains = ['*'
   };
 }
 
+/** What one HTTP chain's RouteConfiguration is built from. */
+interface ChainRoutesInput {
+  name: string;
+  port: number;
+  routes: readonly HttpRouteIR[];
+  defaultHash: ConsistentHashLB | undefined;
+  domains: string[] | undefined;
+}
+
+function chainRoutes(i: ChainRoutesInput): RouteConfiguration {
+  return i.routes.length > 0
+    ? routeConfig(i.name, i.port, i.routes.map(envoyRoute), i.domains)
+    : routeConfig(i.name, i.port, [defaultRoute(i.name, i.defaultHash)]);
+}
+
+/** direct-http: workload-addressed HTTP goes on to the workload, tunnelled. */
+function directRoutes(): RouteConfiguration {
+  return {
+    name: names.DIRECT_HTTP,
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+  };
+}
+
 /**
  * One RouteConfiguration per HTTP chain, named like the chain. Without any
  * HTTPRoute the service's own traffic goes to its own cluster.
@@ -314,25 +338,12 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
       // host answer only that host, so a forged Host cannot steer the proxy.
       const domains =
         svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
-      out.push({
-        name,
-        input: [p.port, p.httpRoutes, p.defaultHash, domains],
-        build: () =>
-          p.httpRoutes.length > 0
-            ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
-            : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
-      });
+      out.push(
+        fromInput(name, { name, port: p.port, routes: p.httpRoutes, defaultHash: p.defaultHash, domains }, chainRoutes),
+      );
     }
   }
-  out.push({
-    name: names.DIRECT_HTTP,
-    input: null,
-    build: () => ({
-      name: names.DIRECT_HTTP,
-      validate_clusters: { value: false },
-      virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
-    }),
-  });
+  out.push(fromInput(names.DIRECT_HTTP, null, directRoutes));
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
