@@ -1,4 +1,4 @@
-import { get, readObject, unrecorded, type Pod, type RecordedWorld, type World } from '../model';
+import { get, readObject, type Node, type Pod, type RecordedWorld, type World } from '../model';
 
 const REGION = 'topology.kubernetes.io/region';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -44,10 +44,11 @@ export interface LocalityMsg {
 /**
  * A pod's locality for the workload API, as the ambient index builds it
  * (ambient/workloads.go: getPodLocality, nodes.go: nodeLocality): its node's GA
- * topology labels only; the pod's own labels are not consulted there.
+ * topology labels only; the pod's own labels are not consulted there. A node
+ * without labels gives none, as an unknown node does.
  */
-export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefined {
-  const n = nodeOf(pod, unrecorded(world));
+export function workloadLocality(node: Node | undefined): LocalityMsg | undefined {
+  const n = node?.metadata.labels;
   if (!n) return undefined;
   const region = n[REGION] ?? '';
   const zone = n[ZONE] ?? '';
@@ -55,8 +56,8 @@ export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefine
   return region || zone || subzone ? { region, zone, subzone } : undefined;
 }
 
-/** The node a pod's workload message reads, for memoising on it. */
-export function nodeObjectOf(pod: Pod, world: World): unknown {
+/** The node a pod runs on, if it is known. */
+export function podNode(pod: Pod, world: World): Node | undefined {
   const name = pod.spec?.nodeName;
   return name ? get(world, 'Node', undefined, name) : undefined;
 }
