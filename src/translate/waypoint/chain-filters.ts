@@ -1,4 +1,5 @@
 import { pack, type TypeMap } from '../../envoy';
+import { derive } from '../derived';
 import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from '../ir';
 import { once, seconds } from '../common';
 import { jwtFilter } from '../policy/jwt';
@@ -280,13 +281,7 @@ function networkRbac(stage: RbacStage) {
 
 // Services with a policy of their own of another kind share the waypoint's
 // JWT rules list (see buildWaypointIR), so its filter is packed once.
-const JWT_FILTER_MEMO = new WeakMap<readonly JwtRuleIR[], { filter: HttpFilter | undefined }>();
-
-function jwtFilterOf(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
-  let m = JWT_FILTER_MEMO.get(rules);
-  if (!m) JWT_FILTER_MEMO.set(rules, (m = { filter: jwtFilter(rules) }));
-  return m.filter;
-}
+const jwtFilterOf = derive((rules: readonly JwtRuleIR[]): HttpFilter | undefined => jwtFilter(rules));
 
 /**
  * filters.go: BuildWaypointInboundDFPFilter — resolves a wildcard host's

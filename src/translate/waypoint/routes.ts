@@ -7,6 +7,7 @@ import { DEFAULT_RETRY, quoteMeta } from '../route/route-policies';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
 import { fromInput, type Recipe } from '../recipe';
+import { derive } from '../derived';
 import { faultPerRoute, fraction, remoteLocalitiesPriority } from '../route/vs-envoy';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
@@ -182,16 +183,12 @@ type RetryPolicy = NonNullable<NonNullable<Route['route']>['retry_policy']>;
 
 let previousHosts: RetryPolicy['retry_host_predicate'] | undefined;
 // Policies by their IR: the default one (one object) is built once, as istiod caches it.
-const RETRY_MEMO = new WeakMap<RetryIR, RetryPolicy>();
-
 /**
  * route/retry/retry.go: ConvertPolicy. Retries go to another host when one is
  * left (previous_hosts, up to 5 picks); no consistent-hash DestinationRule is
  * read, so the predicate is always there.
  */
-function retryPolicy(r: RetryIR): RetryPolicy {
-  const hit = RETRY_MEMO.get(r);
-  if (hit) return hit;
+const retryPolicy = derive((r: RetryIR): RetryPolicy => {
   previousHosts ??= [
     {
       name: names.RETRY_PREVIOUS_HOSTS,
@@ -209,9 +206,8 @@ function retryPolicy(r: RetryIR): RetryPolicy {
     ...(r.remoteLocalities ? { retry_priority: remoteLocalitiesPriority() } : {}),
   };
   if (r.noHostPredicate) delete policy.retry_host_predicate;
-  RETRY_MEMO.set(r, policy);
   return policy;
-}
+});
 
 /** route.go: TranslateCORSPolicy; preflights no origin matches are answered, not forwarded. */
 function corsPerRoute(c: CorsIR, vs?: VsRouteIR) {
