@@ -181,49 +181,54 @@ function proxyTags(ir: WaypointIR): ProxyTags {
   return { canonicalService: ir.name, namespace: ir.namespace, clusterId: ir.clusterId, meshId: ir.trustDomain };
 }
 
-// Everything of a chain's HttpConnectionManager after its first three fields
-// (codec_type, stat_prefix, rds) depends only on the chain policy, the
-// waypoint and whether the port is HTTP/2, so it is encoded once per policy
-// and shared by every chain with that policy.
+/**
+ * What a chain's HttpConnectionManager is built from after its first three
+ * fields (codec_type, stat_prefix, rds): not the chain's name or port.
+ */
+interface HcmTailInput {
+  policy: ChainPolicyIR;
+  trustDomain: string;
+  /** The port speaks HTTP/2 (grpc, grpc-web, http2). */
+  http2: boolean;
+  proxy: ProxyTags;
+  dnsCache: string | undefined;
+}
+
+// The tail is encoded once per policy and the other fields of its input, and
+// shared by every chain with that policy.
 const HCM_TAIL_MEMO = new WeakMap<ChainPolicyIR, Map<string, EncodedTail<typeof HCM>>>();
 
-function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
-  let byKey = HCM_TAIL_MEMO.get(a.policy);
-  if (!byKey) HCM_TAIL_MEMO.set(a.policy, (byKey = new Map()));
-  const p = a.proxy;
-  const key = `${a.trustDomain}|${a.http2 === true}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${a.dnsCache ?? ''}`;
-  let tail = byKey.get(key);
-  if (!tail) {
-    // listener_builder.go: buildHTTPConnectionManager with the default mesh
-    // config (path normalization DEFAULT: normalize, keep slashes and
-    // escapes), plus listener_waypoint.go: buildWaypointInboundHTTPFilters
-    // (HTTP/2 options on HTTP/2 ports).
-    tail = encodeTail(HCM, {
-      http_filters: [
-        ...httpFilters({
-          kind: 'http',
-          statPrefix: a.name,
-          policy: a.policy,
-          trustDomain: a.trustDomain,
-          ...(a.dnsCache ? { dnsCache: a.dnsCache } : {}),
-        }),
-      ],
-      tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
-      ...(a.http2 ? { http2_protocol_options: {} } : {}),
-      upgrade_configs: [{ upgrade_type: 'websocket' }],
-      stream_idle_timeout: { seconds: 0 },
-      server_name: 'istio-envoy',
-      proxy_100_continue: true,
-      // The filters read neither the chain's name nor its port (see httpFilters).
-      access_log: accessLogs(a.policy.accessLogs),
-      use_remote_address: { value: false },
-      normalize_path: { value: true },
-      request_id_extension: telemetryRequestId(a.policy.tracing),
-      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-    });
-    byKey.set(key, tail);
-  }
+function hcmTail(i: HcmTailInput): EncodedTail<typeof HCM> {
+  let byRest = HCM_TAIL_MEMO.get(i.policy);
+  if (!byRest) HCM_TAIL_MEMO.set(i.policy, (byRest = new Map()));
+  const p = i.proxy;
+  const key = `${i.trustDomain}|${i.http2}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${i.dnsCache ?? ''}`;
+  let tail = byRest.get(key);
+  if (!tail) byRest.set(key, (tail = encodeHcmTail(i)));
   return tail;
+}
+
+/**
+ * listener_builder.go: buildHTTPConnectionManager with the default mesh
+ * config (path normalization DEFAULT: normalize, keep slashes and escapes),
+ * plus listener_waypoint.go: buildWaypointInboundHTTPFilters (HTTP/2 options
+ * on HTTP/2 ports).
+ */
+function encodeHcmTail({ policy, trustDomain, http2, proxy, dnsCache }: HcmTailInput): EncodedTail<typeof HCM> {
+  return encodeTail(HCM, {
+    http_filters: [...httpFilters(policy, trustDomain, dnsCache)],
+    tracing: policy.tracing ? telemetryTracing(policy.tracing, proxy) : defaultTracing(proxy),
+    ...(http2 ? { http2_protocol_options: {} } : {}),
+    upgrade_configs: [{ upgrade_type: 'websocket' }],
+    stream_idle_timeout: { seconds: 0 },
+    server_name: 'istio-envoy',
+    proxy_100_continue: true,
+    access_log: accessLogs(policy.accessLogs),
+    use_remote_address: { value: false },
+    normalize_path: { value: true },
+    request_id_extension: telemetryRequestId(policy.tracing),
+    path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+  });
 }
 
 function httpChain(a: ChainArgs): FilterChain {
@@ -240,7 +245,13 @@ function httpChain(a: ChainArgs): FilterChain {
             codec_type: 'AUTO',
             rds: { config_source: ADS, route_config_name: a.name },
           },
-          hcmTail(a),
+          hcmTail({
+            policy: a.policy,
+            trustDomain: a.trustDomain,
+            http2: a.http2 === true,
+            proxy: a.proxy,
+            dnsCache: a.dnsCache,
+          }),
         ),
       },
     ],
