@@ -1,11 +1,11 @@
 import {
-  get,
   inNamespace,
   type Service,
   type AuthorizationPolicy,
   type NamespacedObject,
   type RequestAuthentication,
   type Targeting,
+  readObject,
 } from '../../model';
 import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
 import { memoRead, type ReadValue } from '../reads';
@@ -83,8 +83,7 @@ function providerService(ctx: WaypointContext, host: string): Service | undefine
   const suffix = `.svc.${ctx.opts.domain}`;
   if (!host.endsWith(suffix)) return undefined;
   const [name = '', ns = ''] = host.slice(0, -suffix.length).split('.');
-  ctx.reads.object('Service', ns, name);
-  return get(ctx.world, 'Service', ns, name);
+  return readObject(ctx, 'Service', ns, name);
 }
 
 /** A waypoint's IR, and what the next translation needs to reuse each service's part of it. */
