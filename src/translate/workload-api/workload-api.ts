@@ -31,10 +31,12 @@ import type { IstioProtocol } from '../ir';
 import { targetRefsOf } from '../policy/targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from '../reuse';
+import { fromInput } from '../recipe';
 import { servicesSelecting } from './selecting-services';
 import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../../model/defaults';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
+type AddressMsg = TypeMap['istio.workload.Address'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
 type GatewayAddress = TypeMap['istio.workload.GatewayAddress'];
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
@@ -363,6 +365,11 @@ function workloadEntryMsg(
   };
 }
 
+/** A message that is its own resource: equal messages encode to equal bytes. */
+const itself = <T>(msg: T): T => msg;
+const serviceAddress = (service: ServiceMsg): AddressMsg => ({ service });
+const workloadAddress = (workload: WorkloadMsg): AddressMsg => ({ workload });
+
 /**
  * Every workload-API resource: services and workloads (Address), their
  * Workload twins, and L4 policies; with `namespace`, only that namespace's.
@@ -380,7 +387,7 @@ export function buildWorkloadApi(
     namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
-    reuse.prepare(message, { name, input: msg, build: () => msg });
+    reuse.prepare(message, fromInput(name, msg, itself));
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   const selectorCandidates = new Map<string, readonly AuthorizationPolicy[]>();
@@ -395,11 +402,7 @@ export function buildWorkloadApi(
     };
     const m = memoised(SERVICE_MEMO, svc, input, serviceMsg);
     addresses.push(
-      reuse.prepare('istio.workload.Address', {
-        name: serviceResourceName(svc, opts.domain),
-        input: m,
-        build: () => ({ service: m }),
-      }),
+      reuse.prepare('istio.workload.Address', fromInput(serviceResourceName(svc, opts.domain), m, serviceAddress)),
     );
   }
   for (const pod of of('Pod')) {
@@ -421,9 +424,7 @@ export function buildWorkloadApi(
     };
     const w = memoised(WORKLOAD_MEMO, pod, input, workloadMsg);
     // `w` is the input of both: an unchanged pod keeps the same message object.
-    addresses.push(
-      reuse.prepare('istio.workload.Address', { name: w.uid ?? '', input: w, build: () => ({ workload: w }) }),
-    );
+    addresses.push(reuse.prepare('istio.workload.Address', fromInput(w.uid ?? '', w, workloadAddress)));
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {
