@@ -12,12 +12,12 @@ export interface Recipe<M> {
 }
 
 /**
- * A recipe whose build is a function of its input and nothing else: what is
- * compared to reuse the previous encoding is the build's one argument, not a
- * list of what the build reads kept beside it. `build` is a module-level
- * function, so it closes over nothing of the translation
- * (test/repo/recipes.test.ts checks that).
+ * A recipe whose build is a function of its input (and the resource's name)
+ * and nothing else: what is compared to reuse the previous encoding is the
+ * build's argument, not a list of what the build reads kept beside it.
+ * `build` is a module-level function, so it closes over nothing of the
+ * translation (test/repo/derived-deps.test.ts checks that).
  */
-export function fromInput<I, M>(name: string, input: I, build: (input: I) => M): Recipe<M> {
-  return { name, input, build: () => build(input) };
+export function fromInput<I, M>(name: string, input: I, build: (input: I, name: string) => M): Recipe<M> {
+  return { name, input, build: () => build(input, name) };
 }

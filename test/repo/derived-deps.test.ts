@@ -110,9 +110,10 @@ describe('dependencies are the builder’s argument', () => {
     let calls = 0;
     for (const { file, text } of sources) {
       if (file.endsWith('recipe.ts')) continue;
-      for (const m of text.matchAll(/\bfromInput\(/g)) {
+      // With or without type arguments: fromInput<I, M>(…).
+      for (const m of text.matchAll(/\bfromInput(?:<[^>()]*>)?\(/g)) {
         calls++;
-        const args = argsAt(text, (m.index ?? 0) + 'fromInput'.length);
+        const args = argsAt(text, (m.index ?? 0) + m[0].length - 1);
         const build = args[2] ?? '';
         const topLevel = new RegExp(`^(?:export )?(?:function|const) ${build}\\b`, 'm');
         if (!/^\w+$/.test(build) || !topLevel.test(text)) bad.push(`${file}: fromInput(…, ${build})`);

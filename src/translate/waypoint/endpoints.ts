@@ -90,20 +90,22 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[], pl
   };
 }
 
-/** What an assignment is built from: its cluster's name, endpoints and locality plan. */
-interface AssignmentInput {
-  name: string;
-  endpoints: readonly EndpointIR[];
-  plan: LocalityLbIR | undefined;
-}
+/**
+ * What an assignment is built from besides its cluster's name: its endpoints,
+ * and its locality plan when it has one. Without one the input is the IR's
+ * own endpoint list, which an unchanged part passes again: compared at once.
+ */
+type AssignmentInput = readonly EndpointIR[] | { endpoints: readonly EndpointIR[]; plan: LocalityLbIR };
 
-const assignmentOf = (i: AssignmentInput): Assignment => assignment(i.name, i.endpoints, i.plan);
+const assignmentOf = (i: AssignmentInput, name: string): Assignment =>
+  isPlain(i) ? assignment(name, i) : assignment(name, i.endpoints, i.plan);
+const isPlain = (i: AssignmentInput): i is readonly EndpointIR[] => Array.isArray(i);
 
 /** One assignment per EDS cluster, named like the cluster, with the IR it is built from. */
 export function endpointRecipes(ir: WaypointIR): Recipe<Assignment>[] {
   const out: Recipe<Assignment>[] = [];
   const add = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR) =>
-    out.push(fromInput(name, { name, endpoints, plan }, assignmentOf));
+    out.push(fromInput<AssignmentInput, Assignment>(name, plan ? { endpoints, plan } : endpoints, assignmentOf));
   for (const svc of ir.services) {
     // Only EDS clusters take an assignment (a ServiceEntry's DNS clusters carry theirs).
     if (svc.serviceEntry && svc.serviceEntry.resolution !== 'STATIC') continue;

@@ -296,19 +296,18 @@ function routeConfig(name: string, port: number, routes: Route[], domains = ['*'
   };
 }
 
-/** What one HTTP chain's RouteConfiguration is built from. */
-interface ChainRoutesInput {
-  name: string;
-  port: number;
-  routes: readonly HttpRouteIR[];
-  defaultHash: ConsistentHashLB | undefined;
-  domains: string[] | undefined;
-}
+/** What one HTTP chain's RouteConfiguration is built from besides its name (a tuple: compared without a key walk). */
+type ChainRoutesInput = readonly [
+  port: number,
+  routes: readonly HttpRouteIR[],
+  defaultHash: ConsistentHashLB | undefined,
+  domains: string[] | undefined,
+];
 
-function chainRoutes(i: ChainRoutesInput): RouteConfiguration {
-  return i.routes.length > 0
-    ? routeConfig(i.name, i.port, i.routes.map(envoyRoute), i.domains)
-    : routeConfig(i.name, i.port, [defaultRoute(i.name, i.defaultHash)]);
+function chainRoutes([port, routes, defaultHash, domains]: ChainRoutesInput, name: string): RouteConfiguration {
+  return routes.length > 0
+    ? routeConfig(name, port, routes.map(envoyRoute), domains)
+    : routeConfig(name, port, [defaultRoute(name, defaultHash)]);
 }
 
 /** direct-http: workload-addressed HTTP goes on to the workload, tunnelled. */
@@ -335,7 +334,11 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
       const domains =
         svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
       out.push(
-        fromInput(name, { name, port: p.port, routes: p.httpRoutes, defaultHash: p.defaultHash, domains }, chainRoutes),
+        fromInput<ChainRoutesInput, RouteConfiguration>(
+          name,
+          [p.port, p.httpRoutes, p.defaultHash, domains],
+          chainRoutes,
+        ),
       );
     }
   }
