@@ -52,11 +52,21 @@ export function waypointExtras(
   world: World,
   waypoints: ReadonlyMap<string, Waypoint>,
 ): WaypointExtras | undefined {
+  const nsObj = get(world, 'Namespace', undefined, o.metadata.namespace ?? 'default');
+  return waypointExtrasIn(o, binding, nsObj, waypoints);
+}
+
+/** waypointExtras, given the object's Namespace: the only other object it reads. */
+export function waypointExtrasIn(
+  o: KubeObject,
+  binding: Binding | undefined,
+  nsObj: KubeObject | undefined,
+  waypoints: ReadonlyMap<string, Waypoint>,
+): WaypointExtras | undefined {
   if (binding?.kind !== 'bound') return undefined;
   const primary = waypoints.get(waypointKey(binding.waypoint));
   if (!primary) return undefined;
   const nsName = o.metadata.namespace ?? 'default';
-  const nsObj = get(world, 'Namespace', undefined, nsName);
   const own = o.metadata.labels ?? {};
   const nsLabels = nsObj?.metadata.labels ?? {};
   const ingressRaw = own[INGRESS_USE_WAYPOINT] ?? nsLabels[INGRESS_USE_WAYPOINT];

@@ -3,8 +3,10 @@ import {
   get,
   getInNamespace,
   podsMatching,
+  readObject,
   type EndpointSlice,
   type Pod,
+  type RecordedWorld,
   type Service,
   type ServicePort,
   type World,
@@ -25,6 +27,27 @@ function podNamed(world: World, ns: string, name: string): Pod | undefined {
 /** Pods a Service selects (same namespace, running or not). */
 export function podsOfService(svc: Service, world: World): Pod[] {
   return podsMatching(world, svc.metadata.namespace ?? 'default', svc.spec?.selector);
+}
+
+/**
+ * podsOfService, recorded: which pods the namespace has (a pod joining,
+ * leaving or relabelled may change the selection) and each one picked.
+ */
+function selectedPods(svc: Service, from: RecordedWorld): Pod[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  from.reads.members('Pod', ns);
+  const pods = podsOfService(svc, from.world);
+  for (const pod of pods) from.reads.object('Pod', ns, pod.metadata.name);
+  return pods;
+}
+
+/** A Service's EndpointSlices, recorded: which slices the namespace has, and each one read. */
+function slicesOf(svc: Service, from: RecordedWorld): readonly EndpointSlice[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  from.reads.members('EndpointSlice', ns);
+  const slices = endpointSlicesOf(from.world, ns, svc.metadata.name);
+  for (const s of slices) from.reads.object('EndpointSlice', ns, s.metadata.name);
+  return slices;
 }
 
 /**
@@ -71,11 +94,12 @@ function resolveTargetPort(sp: ServicePort, pod: Pod | undefined): number | unde
 /**
  * Endpoints of one service port. EndpointSlices are the truth when they
  * exist (a cluster); a manifest directory often has none, so pods selected
- * by the service stand in for them.
+ * by the service stand in for them. Each read is recorded in `from.reads`
+ * as it is made.
  */
-export function endpointsOf(svc: Service, sp: ServicePort, world: World): ServiceEndpoint[] {
+export function endpointsOf(svc: Service, sp: ServicePort, from: RecordedWorld): ServiceEndpoint[] {
   const ns = svc.metadata.namespace ?? 'default';
-  const slices: readonly EndpointSlice[] = endpointSlicesOf(world, ns, svc.metadata.name);
+  const slices = slicesOf(svc, from);
   const out: ServiceEndpoint[] = [];
   if (slices.length > 0) {
     for (const s of slices) {
@@ -84,14 +108,14 @@ export function endpointsOf(svc: Service, sp: ServicePort, world: World): Servic
         (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ??
         (s.ports?.length === 1 ? s.ports[0] : undefined);
       for (const e of s.endpoints ?? []) {
-        const pod = e.targetRef?.kind === 'Pod' ? podNamed(world, ns, e.targetRef.name ?? '') : undefined;
+        const pod = e.targetRef?.kind === 'Pod' ? readObject(from, 'Pod', ns, e.targetRef.name ?? '') : undefined;
         const p = port?.port ?? resolveTargetPort(sp, pod);
         if (p === undefined) continue;
         for (const ip of e.addresses) out.push({ ip, port: p, ready: e.conditions?.ready !== false, pod });
       }
     }
   } else {
-    for (const pod of podsOfService(svc, world)) {
+    for (const pod of selectedPods(svc, from)) {
       const p = resolveTargetPort(sp, pod);
       if (p === undefined) continue;
       for (const ip of podIps(pod)) out.push({ ip, port: p, ready: podReady(pod), pod });

@@ -5,6 +5,7 @@ import {
   LABEL,
   NONE,
   type KubeObject,
+  type Namespace,
   type Pod,
   type World,
   type WorkloadEntry,
@@ -15,11 +16,15 @@ import {
  * opts out), then istiod's redirection annotation, then the namespace label.
  */
 export function isEnrolled(pod: Pod | WorkloadEntry, world: World): boolean {
+  return isEnrolledIn(pod, get(world, 'Namespace', undefined, pod.metadata.namespace ?? 'default'));
+}
+
+/** isEnrolled, given the workload's Namespace (read by the caller, which records that it did). */
+export function isEnrolledIn(pod: Pod | WorkloadEntry, ns: Namespace | undefined): boolean {
   const own = pod.metadata.labels?.[LABEL.dataplaneMode];
   if (own === NONE) return false;
   if (own === AMBIENT) return true;
   if (pod.metadata.annotations?.[ANNOTATION.redirection] === ANNOTATION_ENABLED) return true;
-  const ns = get(world, 'Namespace', undefined, pod.metadata.namespace ?? 'default');
   return ns?.metadata.labels?.[LABEL.dataplaneMode] === AMBIENT;
 }
 

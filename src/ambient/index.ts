@@ -37,7 +37,7 @@ export {
   type WaypointOptions,
 } from './waypoints';
 export { backingPods, podsOfService, endpointsOf, type ServiceEndpoint } from './endpoints';
-export { isEnrolled, isWaypointPod } from './enrollment';
+export { isEnrolled, isEnrolledIn, isWaypointPod } from './enrollment';
 export type { KeyedLookup } from './namespaced-map';
 
 type ServiceLike = Service | ServiceEntry;

@@ -1,5 +1,5 @@
 import { endpointsOf, isEnrolled, type AmbientIndex } from '../ambient';
-import { list, type World } from '../model';
+import { list, unrecorded, type World } from '../model';
 import type { Command } from './commands';
 import { UsageError } from './errors';
 import { oneOf, parse } from './flags';
@@ -87,7 +87,7 @@ export function serviceRows(world: World, index: AmbientIndex, ns?: string): str
       `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
     )
     .map((s) => {
-      const eps = (s.spec?.ports ?? []).slice(0, 1).flatMap((p) => endpointsOf(s, p, world));
+      const eps = (s.spec?.ports ?? []).slice(0, 1).flatMap((p) => endpointsOf(s, p, unrecorded(world)));
       const ready = eps.filter((e) => e.ready).length;
       return [
         s.metadata.namespace ?? '',

@@ -36,7 +36,9 @@ function rowsOf(policies: readonly PolicyLike[], ns?: string): string[][] {
 
 /** Policies as this control plane sends them to ztunnel (authorizationMsg), from the loaded world. */
 export function policyRowsFromWorld(world: World, ns?: string): string[][] {
-  const msgs = list(world, 'AuthorizationPolicy').flatMap((p) => authorizationMsg(p, DEFAULT_OPTIONS) ?? []);
+  const msgs = list(world, 'AuthorizationPolicy').flatMap(
+    (p) => authorizationMsg(p, DEFAULT_OPTIONS.rootNamespace) ?? [],
+  );
   return rowsOf(msgs, ns);
 }
 

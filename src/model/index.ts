@@ -15,3 +15,4 @@ export * from './typed';
 export * from './virtual-service';
 export * from './secret';
 export * from './scope';
+export * from './read-log';

@@ -1,4 +1,14 @@
-import { get, inNamespace, LABEL, list, parseKey, type Pod, type TrafficPolicy, type World } from '../model';
+import {
+  get,
+  inNamespace,
+  LABEL,
+  list,
+  parseKey,
+  unrecorded,
+  type Pod,
+  type TrafficPolicy,
+  type World,
+} from '../model';
 import { podLocality } from '../translate/locality';
 import { fullLocality, placeKey, placeOf } from '../translate/place-key';
 import type { ProxyInfo } from '../xds';
@@ -70,7 +80,10 @@ function placesOf(world: World, pods: readonly Pod[]): { varying: string[]; plac
   for (const p of pods)
     places.set(
       p,
-      placeOf(fullLocality(podLocality(p, world)), Object.fromEntries(varying.map((l) => [l, podValue(p, l)]))),
+      placeOf(
+        fullLocality(podLocality(p, unrecorded(world))),
+        Object.fromEntries(varying.map((l) => [l, podValue(p, l)])),
+      ),
     );
   return { varying, places };
 }
@@ -94,7 +107,7 @@ export function waypointPlaces(world: World, key: string): string[] {
  */
 export function proxyLocality(p: ProxyInfo, world: World): string {
   const pod = p.podName ? get(world, 'Pod', p.namespace, p.podName) : undefined;
-  const own = podLocality(pod, world);
+  const own = podLocality(pod, unrecorded(world));
   if (own) return fullLocality(own);
   const l = p.raw.locality;
   if (!l || !(l.region || l.zone || l.sub_zone)) return '';

@@ -1,4 +1,5 @@
 import { buildAmbientIndex, updateAmbientIndex, type AmbientIndex, type Waypoint } from '../ambient';
+import { derive } from './derived';
 import type { KubeObject, World } from '../model';
 import { DEFAULT_OPTIONS, type TranslateOptions } from './context';
 import type { WaypointIR } from './ir';
@@ -104,15 +105,9 @@ export interface Step {
 
 // Served lists are shared between index versions until a member changes, so
 // their key strings are computed once per list, not once per update.
-const LIST_KEYS = new WeakMap<readonly KubeObject[], string>();
-function listKeys(objects: readonly KubeObject[]): string {
-  let keys = LIST_KEYS.get(objects);
-  if (keys === undefined) {
-    keys = objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).join(',');
-    LIST_KEYS.set(objects, keys);
-  }
-  return keys;
-}
+const listKeys = derive((objects: readonly KubeObject[]): string =>
+  objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).join(','),
+);
 
 function servedSignature(index: AmbientIndex, wp: Waypoint): string {
   const services = listKeys(index.servicesOf(wp.key));

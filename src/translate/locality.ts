@@ -1,5 +1,4 @@
-import { get, type Pod, type World } from '../model';
-import type { Reads } from './reads';
+import { get, readObject, type Node, type Pod, type RecordedWorld, type World } from '../model';
 
 const REGION = 'topology.kubernetes.io/region';
 const ZONE = 'topology.kubernetes.io/zone';
@@ -9,11 +8,10 @@ const REGION_BETA = 'failure-domain.beta.kubernetes.io/region';
 const ZONE_BETA = 'failure-domain.beta.kubernetes.io/zone';
 
 /** A pod's node, recorded as read so relabelling that node reaches this translation. */
-function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> | undefined {
+function nodeOf(pod: Pod, from: RecordedWorld): Record<string, string> | undefined {
   const name = pod.spec?.nodeName;
   if (!name) return undefined;
-  reads?.object('Node', undefined, name);
-  const node = get(world, 'Node', undefined, name);
+  const node = readObject(from, 'Node', undefined, name);
   return node ? (node.metadata.labels ?? {}) : undefined;
 }
 
@@ -24,12 +22,12 @@ function nodeOf(pod: Pod, world: World, reads?: Reads): Record<string, string> |
  * GetLocalityLabel; `.` read as `/`, SanitizeLocalityLabel); else its node's
  * topology labels (util.go: getLabelValue, GA name before beta); else none.
  */
-export function podLocality(pod: Pod | undefined, world: World, reads?: Reads): string | undefined {
+export function podLocality(pod: Pod | undefined, from: RecordedWorld): string | undefined {
   if (!pod) return undefined;
   const l = pod.metadata.labels ?? {};
   const raw = l['topology.istio.io/locality'] ?? l['istio-locality'] ?? '';
   if (raw !== '') return raw.includes('/') ? raw : raw.split('.').join('/');
-  const n = nodeOf(pod, world, reads);
+  const n = nodeOf(pod, from);
   if (!n) return undefined;
   const region = n[REGION] || n[REGION_BETA] || '';
   const zone = n[ZONE] || n[ZONE_BETA] || '';
@@ -46,10 +44,11 @@ export interface LocalityMsg {
 /**
  * A pod's locality for the workload API, as the ambient index builds it
  * (ambient/workloads.go: getPodLocality, nodes.go: nodeLocality): its node's GA
- * topology labels only; the pod's own labels are not consulted there.
+ * topology labels only; the pod's own labels are not consulted there. A node
+ * without labels gives none, as an unknown node does.
  */
-export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefined {
-  const n = nodeOf(pod, world);
+export function workloadLocality(node: Node | undefined): LocalityMsg | undefined {
+  const n = node?.metadata.labels;
   if (!n) return undefined;
   const region = n[REGION] ?? '';
   const zone = n[ZONE] ?? '';
@@ -57,8 +56,8 @@ export function workloadLocality(pod: Pod, world: World): LocalityMsg | undefine
   return region || zone || subzone ? { region, zone, subzone } : undefined;
 }
 
-/** The node a pod's workload message reads, for memoising on it. */
-export function nodeObjectOf(pod: Pod, world: World): unknown {
+/** The node a pod runs on, if it is known. */
+export function podNode(pod: Pod, world: World): Node | undefined {
   const name = pod.spec?.nodeName;
   return name ? get(world, 'Node', undefined, name) : undefined;
 }

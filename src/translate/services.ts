@@ -1,19 +1,18 @@
-import { endpointsOf, isEnrolled, podsOfService } from '../ambient';
+import { endpointsOf, isEnrolledIn } from '../ambient';
 import {
-  endpointSlicesOf,
   get,
   getInNamespace,
   LABEL,
+  readObject,
   type Pod,
+  type RecordedWorld,
   type Service,
   type ServicePort,
-  type World,
   type WorkloadEntry,
 } from '../model';
 import type { EndpointIR, IstioProtocol, PortProtocol, WorkloadRef } from './ir';
 import { serviceHostname } from './names';
 import type { WaypointContext } from './context';
-import type { Reads } from './reads';
 import { podLocality } from './locality';
 import { DEFAULT_CANONICAL_REVISION } from '../model/defaults';
 
@@ -110,34 +109,18 @@ function workloadRef(pod: Pod | undefined, svc: Service, clusterId: string): Wor
 }
 
 /**
- * Records what endpointsOf reads: the service's slices and the pods they
- * name, or (without slices) the pods its selector picks; each by key, and
- * which ones there are as namespace members.
+ * Endpoints of a service port, with what the waypoint needs to reach each.
+ * Every World read (the slices, the pods, their namespace and nodes) is
+ * recorded in `from.reads` as it is made.
  */
-function readEndpointSources(svc: Service, world: World, reads: Reads): void {
-  const ns = svc.metadata.namespace;
-  reads.members('EndpointSlice', ns);
-  const slices = endpointSlicesOf(world, ns, svc.metadata.name);
-  for (const s of slices) {
-    reads.object('EndpointSlice', ns, s.metadata.name);
-    for (const e of s.endpoints ?? []) if (e.targetRef?.kind === 'Pod') reads.object('Pod', ns, e.targetRef.name ?? '');
-  }
-  if (slices.length > 0) return;
-  reads.members('Pod', ns);
-  for (const pod of podsOfService(svc, world)) reads.object('Pod', ns, pod.metadata.name);
-}
-
-/** Endpoints of a service port, with what the waypoint needs to reach each. */
-export function endpointIRs(svc: Service, p: ServicePort, world: World, reads: Reads, clusterId: string): EndpointIR[] {
-  const ns = svc.metadata.namespace;
-  readEndpointSources(svc, world, reads);
-  reads.object('Namespace', undefined, ns);
-  return endpointsOf(svc, p, world).map((e) => {
-    const locality = podLocality(e.pod, world, reads);
+export function endpointIRs(svc: Service, p: ServicePort, from: RecordedWorld, clusterId: string): EndpointIR[] {
+  const ns = readObject(from, 'Namespace', undefined, svc.metadata.namespace);
+  return endpointsOf(svc, p, from).map((e) => {
+    const locality = podLocality(e.pod, from);
     return {
       ip: e.ip,
       port: e.port,
-      inMesh: e.pod ? isEnrolled(e.pod, world) : false,
+      inMesh: e.pod ? isEnrolledIn(e.pod, ns) : false,
       ready: e.ready,
       workload: workloadRef(e.pod, svc, clusterId),
       ...(locality ? { locality } : {}),

@@ -3,7 +3,7 @@
 // telemetry_logging.go: telemetryAccessLog; tracing.go:
 // configureTracingFromTelemetry, configureFromProviderConfig).
 import { providerEntryOutbound } from '../waypoint/outbound-service-entry';
-import { get, type Service } from '../../model';
+import { type Service, readObject } from '../../model';
 import { checkedValue, parseIstioDuration } from '../../model/values';
 import type { WaypointContext } from '../context';
 import type {
@@ -65,8 +65,7 @@ export function lookupCluster(
   }
   const [name = '', ns = '', ...rest] = host.slice(0, -suffix.length).split('.');
   if (rest.length > 0 || (parts.length === 2 && parts[0] !== ns)) return undefined;
-  ctx.reads.object('Service', ns, name);
-  const svc: Service | undefined = get(ctx.world, 'Service', ns, name);
+  const svc: Service | undefined = readObject(ctx, 'Service', ns, name);
   if (!svc) return undefined;
   const cluster = names.outbound(port, host);
   inputs.outbound.ensure(cluster, () => {
@@ -75,7 +74,7 @@ export function lookupCluster(
       cluster,
       hostname: host,
       port,
-      endpoints: p ? endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId) : [],
+      endpoints: p ? endpointIRs(svc, p, ctx, ctx.opts.clusterId) : [],
       http2,
       ...(p ? { protocol: istioProtocol(p) } : {}),
     };

@@ -3,6 +3,7 @@
 // are of the inbound listener class (listener_waypoint.go:
 // buildWaypointHTTPFilters), so the SERVER side of every merge applies.
 import { inNamespace, type Service, type Telemetry, type TelemetrySpec } from '../../model';
+import { derive } from '../derived';
 import type { WaypointContext } from '../context';
 import { attachmentsOn, targetRefsOf } from './targeting';
 import { telemetryMetric } from '../../model/defaults';
@@ -35,15 +36,13 @@ function byAge(a: Telemetry, b: Telemetry): number {
 }
 
 // A namespace's list keeps its identity while none of its Telemetry changes: sorted once.
-const SORTED = new WeakMap<readonly Telemetry[], readonly Telemetry[]>();
+const sortedByAge = derive((list: readonly Telemetry[]): readonly Telemetry[] => [...list].sort(byAge));
 
 function telemetriesIn(ctx: WaypointContext, ns: string): readonly Telemetry[] {
   ctx.reads.namespace('Telemetry', ns);
   const list = inNamespace(ctx.world, 'Telemetry', ns);
   if (list.length < 2) return list;
-  let sorted = SORTED.get(list);
-  if (!sorted) SORTED.set(list, (sorted = [...list].sort(byAge)));
-  return sorted;
+  return sortedByAge(list);
 }
 
 /**

@@ -241,13 +241,13 @@ export function servicePiece(world: World, index: AmbientIndex, opts: TranslateO
     if (p.protocol === 'UDP' || p.protocol === 'SCTP') continue;
     reads.referencing('AuthorizationPolicy', ns, `${ns}/${svc.metadata.name}`);
     const http = httpRoutesFor(ctx, svc, p);
-    const backends = endpointsOf(svc, p, world);
+    const backends = endpointsOf(svc, p, ctx);
     // Only an explicit ISTIO_MUTUAL DestinationRule turns on client mTLS, as in
     // istiod: a gRPC client may not use xDS credentials, and there is no auto-mTLS.
     const rule = destinationRuleFor(world, host, ns, opts.rootNamespace, opts.domain);
     const name = `${host}:${p.port}`;
     const own = outbound(p.port, host);
-    const endpoints = endpointIRs(svc, p, world, reads, opts.clusterId);
+    const endpoints = endpointIRs(svc, p, ctx, opts.clusterId);
     const entries = http.routes.map(supported).filter((r): r is HttpRouteIR => r !== undefined);
     const mtls = clientTls(rule, p.port)?.mode === 'ISTIO_MUTUAL';
     piece.ports.push({

@@ -126,7 +126,7 @@ export function resolveBackend(
       cluster,
       hostname: host,
       port: port.port,
-      endpoints: endpointIRs(svc, port, ctx.world, ctx.reads, ctx.opts.clusterId),
+      endpoints: endpointIRs(svc, port, ctx, ctx.opts.clusterId),
       protocol: istioProtocol(port),
     },
   };

@@ -1,4 +1,5 @@
 import { isCoreServiceRef } from '../../model/refs';
+import { derive } from '../derived';
 import { checkedValue, parseGatewayDuration as gatewayDuration } from '../../model/values';
 import {
   inNamespace,
@@ -47,24 +48,19 @@ function keyOfParent(p: RouteParent): string {
 // parentRef of theirs names, in list order. Cached on the list, which the
 // World keeps while no route of that kind in the namespace changes, so each
 // service port looks at its own routes instead of every route around it.
-const BY_SERVICE = new WeakMap<readonly AnyRoute[], Map<string, AnyRoute[]>>();
-
-function routesByService(routes: readonly AnyRoute[], ns: string): ReadonlyMap<string, readonly AnyRoute[]> {
-  let m = BY_SERVICE.get(routes);
-  if (m) return m;
-  m = new Map();
+const routesByService = derive((routes: readonly AnyRoute[]): ReadonlyMap<string, readonly AnyRoute[]> => {
+  const m = new Map<string, AnyRoute[]>();
   for (const r of routes) {
     for (const ref of r.spec?.parentRefs ?? []) {
-      const key = parentKey(ref, ns);
+      const key = parentKey(ref, r.metadata.namespace);
       if (key === undefined) continue;
       let l = m.get(key);
       if (!l) m.set(key, (l = []));
       if (l[l.length - 1] !== r) l.push(r);
     }
   }
-  BY_SERVICE.set(routes, m);
   return m;
-}
+});
 
 function asParent(svc: Service | RouteParent): RouteParent {
   if ('kind' in svc && svc.kind === 'ServiceEntry') return svc;
@@ -89,7 +85,7 @@ export function attachedRoutes<K extends RouteKind>(
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
     ctx.reads.referencing(kind, ns, key);
-    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[], ns).get(key);
+    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[]).get(key);
     for (const r of (candidates ?? []) as readonly Extract<AnyRoute, { kind: K }>[]) {
       const refs = r.spec?.parentRefs ?? [];
       if (refs.some((p) => parentKey(p, ns) === key && (p.port === undefined || p.port === port))) out.push(r);

@@ -1,10 +1,10 @@
 import {
-  getInNamespace,
   list,
   type Service,
   type ServiceEntry,
   type VirtualService,
   type VsDestination,
+  readObject,
 } from '../../model';
 import { waypointKey } from '../../ambient';
 import type { OutboundClusterIR } from '../ir';
@@ -31,8 +31,7 @@ export function serviceForHostname(ctx: WaypointContext, host: string): Service 
   const parts = host.slice(0, -suffix.length).split('.');
   if (parts.length !== 2) return undefined;
   const [name = '', ns = ''] = parts;
-  ctx.reads.object('Service', ns, name);
-  return getInNamespace(ctx.world, 'Service', ns, name);
+  return readObject(ctx, 'Service', ns, name);
 }
 
 /**
@@ -73,7 +72,7 @@ export function vsDestinationCluster(
       cluster: outbound(port, host),
       hostname: host,
       port,
-      endpoints: endpointIRs(svc, sp, ctx.world, ctx.reads, ctx.opts.clusterId),
+      endpoints: endpointIRs(svc, sp, ctx, ctx.opts.clusterId),
       protocol: istioProtocol(sp),
     });
   }

@@ -1,4 +1,5 @@
 import { pack, type TypeMap } from '../../envoy';
+import { derive } from '../derived';
 import type { AuthzPolicyIR, ChainPolicyIR, ExtAuthzIR, JwtRuleIR } from '../ir';
 import { once, seconds } from '../common';
 import { jwtFilter } from '../policy/jwt';
@@ -9,23 +10,28 @@ import * as names from '../names';
 type HttpFilter = TypeMap['envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter'];
 type NetworkFilter = TypeMap['envoy.config.listener.v3.Filter'];
 
-export interface ChainContext {
+/** What a chain's filters are built from; HTTP chains' filters read nothing else. */
+export interface FilterInput {
   kind: ChainKind;
-  statPrefix: string;
   policy: ChainPolicyIR;
   trustDomain: string;
   /** A wildcard ServiceEntry host's DNS cache: its HTTP chain resolves the Host header (listener_builder.go). */
   dnsCache?: string;
 }
 
+/** A TCP chain's filters also read the chain's stat prefix. */
+export interface ChainContext extends FilterInput {
+  statPrefix: string;
+}
+
 export type RbacStage = 'AUDIT' | 'DENY' | 'ALLOW';
 
 /** The one ext_authz provider a chain uses: the first CUSTOM policy's (Istio allows one). */
-function customProvider(ctx: ChainContext): ExtAuthzIR | undefined {
+function customProvider(ctx: FilterInput): ExtAuthzIR | undefined {
   return ctx.policy.authz.find((p) => p.action === 'CUSTOM' && p.custom)?.custom;
 }
 
-function stagePolicies(ctx: ChainContext, stage: RbacStage): { enforced: AuthzPolicyIR[]; dryRun: AuthzPolicyIR[] } {
+function stagePolicies(ctx: FilterInput, stage: RbacStage): { enforced: AuthzPolicyIR[]; dryRun: AuthzPolicyIR[] } {
   const chosen = customProvider(ctx)?.provider;
   // A CUSTOM policy that cannot go to its provider fails closed: enforced as DENY.
   const unusable = (p: AuthzPolicyIR) =>
@@ -37,7 +43,7 @@ function stagePolicies(ctx: ChainContext, stage: RbacStage): { enforced: AuthzPo
 }
 
 /** CUSTOM policies that do reach their provider on this chain. */
-function customPolicies(ctx: ChainContext): AuthzPolicyIR[] {
+function customPolicies(ctx: FilterInput): AuthzPolicyIR[] {
   const chosen = customProvider(ctx);
   if (!chosen || (ctx.kind === 'tcp' && chosen.kind !== 'grpc')) return [];
   return ctx.policy.authz.filter((p) => p.action === 'CUSTOM' && p.custom?.provider === chosen.provider);
@@ -132,14 +138,14 @@ function httpService(c: ExtAuthzIR) {
   };
 }
 
-function customShadow(ctx: ChainContext, policies: AuthzPolicyIR[]) {
+function customShadow(ctx: FilterInput, policies: AuthzPolicyIR[]) {
   return {
     shadow_rules: rbacRules(policies, 'DENY', ctx.trustDomain, ctx.kind, customKey),
     shadow_rules_stat_prefix: EXT_AUTHZ_PREFIX,
   };
 }
 
-function httpExtAuthz(ctx: ChainContext): HttpFilter[] {
+function httpExtAuthz(ctx: FilterInput): HttpFilter[] {
   const policies = customPolicies(ctx);
   const c = customProvider(ctx);
   if (policies.length === 0 || !c) return [];
@@ -208,31 +214,35 @@ export function shadowStatPrefix(stage: RbacStage, hasShadow: boolean): string {
 }
 
 /** The RBAC config of one stage, or undefined when no policy of that action applies. */
-function rbacStage(ctx: ChainContext, stage: RbacStage) {
+function rbacStage(ctx: FilterInput, stage: RbacStage) {
   const { enforced, dryRun } = stagePolicies(ctx, stage);
+  return rbacConfig(enforced, dryRun, stage, ctx.trustDomain, ctx.kind);
+}
+
+/** The RBAC config of one stage's policies: a function of its arguments alone (httpRbac memoises on them). */
+function rbacConfig(
+  enforced: readonly AuthzPolicyIR[],
+  dryRun: readonly AuthzPolicyIR[],
+  stage: RbacStage,
+  trustDomain: string,
+  kind: ChainKind,
+) {
   if (enforced.length === 0 && dryRun.length === 0) return undefined;
   return {
     ...(enforced.length > 0
-      ? {
-          rules: rbacRules(
-            enforced,
-            ACTION[stage],
-            ctx.trustDomain,
-            ctx.kind,
-            stage === 'DENY' ? denyStageKey : undefined,
-          ),
-        }
+      ? { rules: rbacRules(enforced, ACTION[stage], trustDomain, kind, stage === 'DENY' ? denyStageKey : undefined) }
       : {}),
-    ...(dryRun.length > 0 ? { shadow_rules: rbacRules(dryRun, ACTION[stage], ctx.trustDomain, ctx.kind) } : {}),
+    ...(dryRun.length > 0 ? { shadow_rules: rbacRules(dryRun, ACTION[stage], trustDomain, kind) } : {}),
     shadow_rules_stat_prefix: shadowStatPrefix(stage, dryRun.length > 0),
   };
 }
 
-// An HTTP RBAC stage reads only its policies, the stage, the chain kind and
-// the trust domain. Chains whose own policy adds only ALLOW rules share the
-// waypoint's AUDIT and DENY policy objects (see buildWaypointIR), so those
-// stages are built and packed once per waypoint: memoised on the first
-// policy object, then matched by the identity of every policy in the stage.
+// An HTTP RBAC stage is a function of its policies, the stage, the chain kind
+// and the trust domain (rbacConfig's arguments). Chains whose own policy adds
+// only ALLOW rules share the waypoint's AUDIT and DENY policy objects (see
+// buildWaypointIR), so those stages are built and packed once per waypoint:
+// memoised on the first policy object, then matched by the identity of every
+// policy in the stage and the other arguments.
 interface StageMemo {
   key: string;
   enforced: readonly AuthzPolicyIR[];
@@ -246,16 +256,17 @@ const sameList = (a: readonly AuthzPolicyIR[], b: readonly AuthzPolicyIR[]) =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
 function httpRbac(stage: RbacStage) {
-  return (ctx: ChainContext): HttpFilter | undefined => {
+  return (ctx: FilterInput): HttpFilter | undefined => {
     const { enforced, dryRun } = stagePolicies(ctx, stage);
     const first = enforced[0] ?? dryRun[0];
     if (!first) return undefined;
-    const key = `${ctx.kind}|${stage}|${ctx.trustDomain}`;
+    const { trustDomain, kind } = ctx;
+    const key = `${kind}|${stage}|${trustDomain}`;
     let memos = HTTP_RBAC_MEMO.get(first);
     if (!memos) HTTP_RBAC_MEMO.set(first, (memos = []));
     const hit = memos.find((m) => m.key === key && sameList(m.enforced, enforced) && sameList(m.dryRun, dryRun));
     if (hit) return hit.filter;
-    const cfg = rbacStage(ctx, stage);
+    const cfg = rbacConfig(enforced, dryRun, stage, trustDomain, kind);
     const filter = cfg && {
       name: 'envoy.filters.http.rbac',
       typed_config: pack('envoy.extensions.filters.http.rbac.v3.RBAC', cfg),
@@ -280,13 +291,7 @@ function networkRbac(stage: RbacStage) {
 
 // Services with a policy of their own of another kind share the waypoint's
 // JWT rules list (see buildWaypointIR), so its filter is packed once.
-const JWT_FILTER_MEMO = new WeakMap<readonly JwtRuleIR[], { filter: HttpFilter | undefined }>();
-
-function jwtFilterOf(rules: readonly JwtRuleIR[]): HttpFilter | undefined {
-  let m = JWT_FILTER_MEMO.get(rules);
-  if (!m) JWT_FILTER_MEMO.set(rules, (m = { filter: jwtFilter(rules) }));
-  return m.filter;
-}
+const jwtFilterOf = derive((rules: readonly JwtRuleIR[]): HttpFilter | undefined => jwtFilter(rules));
 
 /**
  * filters.go: BuildWaypointInboundDFPFilter — resolves a wildcard host's
@@ -321,7 +326,7 @@ export function sniDfpFilter(cache: string, port: number): NetworkFilter {
  * verification before RBAC (RBAC reads its result), AUDIT before DENY before
  * ALLOW, telemetry after policy, router last.
  */
-const HTTP_FILTERS: ReadonlyArray<(ctx: ChainContext) => HttpFilter | HttpFilter[] | undefined> = [
+const HTTP_FILTERS: ReadonlyArray<(ctx: FilterInput) => HttpFilter | HttpFilter[] | undefined> = [
   httpExtAuthz,
   (ctx) => jwtFilterOf(ctx.policy.jwt),
   httpRbac('AUDIT'),
@@ -363,21 +368,26 @@ const NETWORK_FILTERS: ReadonlyArray<(ctx: ChainContext) => NetworkFilter | Netw
 
 /** telemetry.go: buildHTTPTelemetryFilter, buildTCPTelemetryFilter — the default one unless Telemetry says otherwise. */
 const defaultStats = once(() => istioStats());
-function statsFilters(ctx: ChainContext): ReturnType<typeof istioStats>[] {
+function statsFilters(ctx: FilterInput): ReturnType<typeof istioStats>[] {
   return ctx.policy.stats ? ctx.policy.stats.map((f) => istioStats(f)) : [defaultStats()];
 }
 
-// HTTP filters read only the policy and trust domain, and services with no
-// policy of their own share one policy object (see buildWaypointIR), so their
-// filters are built and packed once per translation, not once per service.
+// An HTTP chain's filters are a function of its policy, the trust domain and
+// the DNS cache (httpFilters' arguments; FilterInput has no stat prefix), and
+// services with no policy of their own share one policy object (see
+// buildWaypointIR), so their filters are built and packed once per
+// translation, not once per service.
 const HTTP_FILTER_MEMO = new WeakMap<ChainPolicyIR, Map<string, HttpFilter[]>>();
 
-export function httpFilters(ctx: ChainContext): readonly HttpFilter[] {
-  let byDomain = HTTP_FILTER_MEMO.get(ctx.policy);
-  if (!byDomain) HTTP_FILTER_MEMO.set(ctx.policy, (byDomain = new Map()));
-  const key = ctx.dnsCache ? `${ctx.trustDomain}|${ctx.dnsCache}` : ctx.trustDomain;
-  let filters = byDomain.get(key);
-  if (!filters) byDomain.set(key, (filters = HTTP_FILTERS.flatMap((f) => f(ctx) ?? [])));
+export function httpFilters(policy: ChainPolicyIR, trustDomain: string, dnsCache?: string): readonly HttpFilter[] {
+  let byRest = HTTP_FILTER_MEMO.get(policy);
+  if (!byRest) HTTP_FILTER_MEMO.set(policy, (byRest = new Map()));
+  const key = dnsCache ? `${trustDomain}|${dnsCache}` : trustDomain;
+  let filters = byRest.get(key);
+  if (!filters) {
+    const input: FilterInput = { kind: 'http', policy, trustDomain, ...(dnsCache ? { dnsCache } : {}) };
+    byRest.set(key, (filters = HTTP_FILTERS.flatMap((f) => f(input) ?? [])));
+  }
   return filters;
 }
 

@@ -1,4 +1,5 @@
 import { encodeMessage, varintSize, writeVarint, type TypeMap } from '../../envoy';
+import { derive } from '../derived';
 import { once, seconds } from '../common';
 import { ISTIO_METADATA as ISTIO } from '../names';
 import { defaultCircuitBreakers, edsConfig, noPanicLbConfig, waypointInternalUpstream } from './cluster-defaults';
@@ -50,16 +51,7 @@ const parts = once(() => ({
 
 // Field 36 encoded once per value: the values are the once() protocol
 // options, never modified, so the same object always has the same bytes.
-const optionBytes = new WeakMap<ProtocolOptions, Buffer>();
-
-function fieldOf<V extends object>(cache: WeakMap<V, Buffer>, value: V, encode: (v: V) => Buffer): Buffer {
-  let b = cache.get(value);
-  if (b === undefined) {
-    b = encode(value);
-    cache.set(value, b);
-  }
-  return b;
-}
+const optionBytes = derive((o: ProtocolOptions) => encodeMessage(CLUSTER, { typed_extension_protocol_options: o }));
 
 export interface EdsClusterParts {
   name: string;
@@ -182,9 +174,7 @@ function writeMetadata(p: EdsClusterParts): boolean {
 export function edsClusterBytes(p: EdsClusterParts, full: (p: EdsClusterParts) => Cluster): Buffer {
   const { name, altStatName } = p;
   const k = parts();
-  const opts = p.options
-    ? fieldOf(optionBytes, p.options, (o) => encodeMessage(CLUSTER, { typed_extension_protocol_options: o }))
-    : undefined;
+  const opts = p.options ? optionBytes(p.options) : undefined;
   const n = name.length;
   const a = altStatName.length;
   const edsBody = k.edsSource.length + ld(n);

@@ -53,7 +53,7 @@ export function destinationFor(
   const policy = portPolicy(rule.trafficPolicy, port.port).policy;
   const subsets = [];
   // endpointIRs builds one EndpointIR per service endpoint, in this order.
-  const raw = endpointsOf(svc, port, ctx.world);
+  const raw = endpointsOf(svc, port, ctx);
   const pods = raw.map((r) => r.pod);
   for (const s of rule.subsets) {
     const want = Object.entries(s.labels ?? {});
@@ -100,7 +100,7 @@ export function portLocalityLb(
   port: ServicePort,
   endpoints: readonly EndpointIR[],
 ): { localityLb?: LocalityLbIR; localityWeighted?: true } {
-  const pods = endpointsOf(svc, port, ctx.world).map((r) => r.pod);
+  const pods = endpointsOf(svc, port, ctx).map((r) => r.pod);
   const td = trafficDistributionOf(ctx, svc);
   const lb = localityLbFor(ctx, undefined, endpoints, pods, td);
   return {

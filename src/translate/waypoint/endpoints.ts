@@ -3,7 +3,7 @@ import type { EndpointIR, OutboundClusterIR, ServiceIR } from '../ir';
 import { struct } from '../common';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import type { LocalityLbIR } from './locality-lb';
 import { applyLocalityPlan } from './locality-assignment';
 
@@ -90,11 +90,19 @@ export function assignment(cluster: string, endpoints: readonly EndpointIR[], pl
   };
 }
 
-const recipe = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR): Recipe<Assignment> => ({
-  name,
-  input: plan ? [endpoints, plan] : endpoints,
-  build: () => assignment(name, endpoints, plan),
-});
+/**
+ * What an assignment is built from besides its cluster's name: its endpoints,
+ * and its locality plan when it has one. Without one the input is the IR's
+ * own endpoint list, which an unchanged part passes again: compared at once.
+ */
+type AssignmentInput = readonly EndpointIR[] | { endpoints: readonly EndpointIR[]; plan: LocalityLbIR };
+
+const assignmentOf = (i: AssignmentInput, name: string): Assignment =>
+  isPlain(i) ? assignment(name, i) : assignment(name, i.endpoints, i.plan);
+const isPlain = (i: AssignmentInput): i is readonly EndpointIR[] => Array.isArray(i);
+
+const recipe = (name: string, endpoints: readonly EndpointIR[], plan?: LocalityLbIR): Recipe<Assignment> =>
+  fromInput<AssignmentInput, Assignment>(name, plan ? { endpoints, plan } : endpoints, assignmentOf);
 
 /**
  * A served service's assignments, one per EDS cluster and named like it,

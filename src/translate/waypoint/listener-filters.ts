@@ -1,6 +1,6 @@
 import { pack, type TypeMap } from '../../envoy';
 import { once } from '../common';
-import type { IstioProtocol, WaypointIR } from '../ir';
+import type { IstioProtocol, ServicePortIR } from '../ir';
 import { chainKind, isTls } from '../services';
 
 type ListenerFilter = TypeMap['envoy.config.listener.v3.ListenerFilter'];
@@ -28,12 +28,18 @@ function portsPredicate(ports: number[]): Predicate {
   return rules.length === 1 ? (rules[0] as Predicate) : { or_match: { rules } };
 }
 
+/** What the listener filters read: each served port's protocol, and whether workloads are bound. */
+export interface ListenerFilterInput {
+  readonly services: readonly { readonly ports: readonly Pick<ServicePortIR, 'port' | 'istioProtocol'>[] }[];
+  readonly workloadIps: readonly string[];
+}
+
 /**
  * listener_waypoint.go: buildWaypointInternal — per destination port, what
  * the waypoint's services carry there; a port both HTTP and TCP (across
  * services) needs sniffing.
  */
-function portKinds(ir: WaypointIR): Map<number, IstioProtocol> {
+function portKinds(ir: ListenerFilterInput): Map<number, IstioProtocol> {
   const out = new Map<number, IstioProtocol>();
   for (const s of ir.services)
     for (const p of s.ports) {
@@ -52,7 +58,7 @@ function portKinds(ir: WaypointIR): Map<number, IstioProtocol> {
  * the ports that are only HTTP or only TCP. tls_inspector is added when some
  * port is TLS, disabled on the ports that are never TLS, so SNI can match.
  */
-export function mainInternalFilters(ir: WaypointIR): ListenerFilter[] {
+export function mainInternalFilters(ir: ListenerFilterInput): ListenerFilter[] {
   const kinds = portKinds(ir);
   const out: ListenerFilter[] = [originalDstFilter()];
   const noSniff =

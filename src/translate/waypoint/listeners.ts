@@ -1,5 +1,13 @@
 import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../../envoy';
-import type { AccessLogIR, ChainPolicyIR, ServiceIR, ServicePortIR, TcpProxyIR, TcpRouteIR, WaypointIR } from '../ir';
+import type {
+  AccessLogIR,
+  ChainPolicyIR,
+  ServiceEntryResolution,
+  ServicePortIR,
+  TcpProxyIR,
+  TcpRouteIR,
+  WaypointIR,
+} from '../ir';
 import { tcpProxySettings } from './hash-policy';
 import { ADS, sdsSecret } from '../common';
 import { accessLogs } from './accesslog';
@@ -10,7 +18,7 @@ import { connectAuthority, directConnectAuthority, downstreamPeerMetadata } from
 import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from '../names';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import { defaultTracing, telemetryRequestId, telemetryTracing, type ProxyTags } from './hcm-defaults';
 import { isHttp2 } from '../services';
 
@@ -19,13 +27,19 @@ type FilterChain = TypeMap['envoy.config.listener.v3.FilterChain'];
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
+/** What the HBONE listeners log: the waypoint-wide access logs, and the listener's own unless disabled. */
+interface ConnectInput {
+  logs: readonly AccessLogIR[];
+  own: readonly AccessLogIR[];
+}
+
 /**
  * Terminates HBONE: mTLS on 15008, HTTP/2 CONNECT handed to main_internal.
  * The waypoint-wide access logs log error statuses on its HCM and unmatched
  * connections on the listener (listener_waypoint.go:
  * buildHCMConnectTerminateChain, buildConnectTerminateListener).
  */
-function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
+function connectTerminate({ trustDomain, logs, own }: ConnectInput & { trustDomain: string }): Listener {
   return {
     name: names.CONNECT_TERMINATE,
     ...listenerLogs(own),
@@ -110,7 +124,7 @@ function connectTerminate(trustDomain: string, logs: readonly AccessLogIR[], own
  * inbound-vip cluster passed through, and the connect_originate cluster
  * dials it; the listener itself must not redirect (use_original_dst false).
  */
-function connectOriginate(logs: readonly AccessLogIR[], own: readonly AccessLogIR[]): Listener {
+function connectOriginate({ logs, own }: ConnectInput): Listener {
   return {
     name: names.CONNECT_ORIGINATE,
     ...listenerLogs(own),
@@ -167,49 +181,54 @@ function proxyTags(ir: WaypointIR): ProxyTags {
   return { canonicalService: ir.name, namespace: ir.namespace, clusterId: ir.clusterId, meshId: ir.trustDomain };
 }
 
-// Everything of a chain's HttpConnectionManager after its first three fields
-// (codec_type, stat_prefix, rds) depends only on the chain policy, the
-// waypoint and whether the port is HTTP/2, so it is encoded once per policy
-// and shared by every chain with that policy.
+/**
+ * What a chain's HttpConnectionManager is built from after its first three
+ * fields (codec_type, stat_prefix, rds): not the chain's name or port.
+ */
+interface HcmTailInput {
+  policy: ChainPolicyIR;
+  trustDomain: string;
+  /** The port speaks HTTP/2 (grpc, grpc-web, http2). */
+  http2: boolean;
+  proxy: ProxyTags;
+  dnsCache: string | undefined;
+}
+
+// The tail is encoded once per policy and the other fields of its input, and
+// shared by every chain with that policy.
 const HCM_TAIL_MEMO = new WeakMap<ChainPolicyIR, Map<string, EncodedTail<typeof HCM>>>();
 
-function hcmTail(a: ChainArgs): EncodedTail<typeof HCM> {
-  let byKey = HCM_TAIL_MEMO.get(a.policy);
-  if (!byKey) HCM_TAIL_MEMO.set(a.policy, (byKey = new Map()));
-  const p = a.proxy;
-  const key = `${a.trustDomain}|${a.http2 === true}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${a.dnsCache ?? ''}`;
-  let tail = byKey.get(key);
-  if (!tail) {
-    // listener_builder.go: buildHTTPConnectionManager with the default mesh
-    // config (path normalization DEFAULT: normalize, keep slashes and
-    // escapes), plus listener_waypoint.go: buildWaypointInboundHTTPFilters
-    // (HTTP/2 options on HTTP/2 ports).
-    tail = encodeTail(HCM, {
-      http_filters: [
-        ...httpFilters({
-          kind: 'http',
-          statPrefix: a.name,
-          policy: a.policy,
-          trustDomain: a.trustDomain,
-          ...(a.dnsCache ? { dnsCache: a.dnsCache } : {}),
-        }),
-      ],
-      tracing: a.policy.tracing ? telemetryTracing(a.policy.tracing, a.proxy) : defaultTracing(a.proxy),
-      ...(a.http2 ? { http2_protocol_options: {} } : {}),
-      upgrade_configs: [{ upgrade_type: 'websocket' }],
-      stream_idle_timeout: { seconds: 0 },
-      server_name: 'istio-envoy',
-      proxy_100_continue: true,
-      // The filters read neither the chain's name nor its port (see httpFilters).
-      access_log: accessLogs(a.policy.accessLogs),
-      use_remote_address: { value: false },
-      normalize_path: { value: true },
-      request_id_extension: telemetryRequestId(a.policy.tracing),
-      path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
-    });
-    byKey.set(key, tail);
-  }
+function hcmTail(i: HcmTailInput): EncodedTail<typeof HCM> {
+  let byRest = HCM_TAIL_MEMO.get(i.policy);
+  if (!byRest) HCM_TAIL_MEMO.set(i.policy, (byRest = new Map()));
+  const p = i.proxy;
+  const key = `${i.trustDomain}|${i.http2}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${i.dnsCache ?? ''}`;
+  let tail = byRest.get(key);
+  if (!tail) byRest.set(key, (tail = encodeHcmTail(i)));
   return tail;
+}
+
+/**
+ * listener_builder.go: buildHTTPConnectionManager with the default mesh
+ * config (path normalization DEFAULT: normalize, keep slashes and escapes),
+ * plus listener_waypoint.go: buildWaypointInboundHTTPFilters (HTTP/2 options
+ * on HTTP/2 ports).
+ */
+function encodeHcmTail({ policy, trustDomain, http2, proxy, dnsCache }: HcmTailInput): EncodedTail<typeof HCM> {
+  return encodeTail(HCM, {
+    http_filters: [...httpFilters(policy, trustDomain, dnsCache)],
+    tracing: policy.tracing ? telemetryTracing(policy.tracing, proxy) : defaultTracing(proxy),
+    ...(http2 ? { http2_protocol_options: {} } : {}),
+    upgrade_configs: [{ upgrade_type: 'websocket' }],
+    stream_idle_timeout: { seconds: 0 },
+    server_name: 'istio-envoy',
+    proxy_100_continue: true,
+    access_log: accessLogs(policy.accessLogs),
+    use_remote_address: { value: false },
+    normalize_path: { value: true },
+    request_id_extension: telemetryRequestId(policy.tracing),
+    path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+  });
 }
 
 function httpChain(a: ChainArgs): FilterChain {
@@ -226,7 +245,13 @@ function httpChain(a: ChainArgs): FilterChain {
             codec_type: 'AUTO',
             rds: { config_source: ADS, route_config_name: a.name },
           },
-          hcmTail(a),
+          hcmTail({
+            policy: a.policy,
+            trustDomain: a.trustDomain,
+            http2: a.http2 === true,
+            proxy: a.proxy,
+            dnsCache: a.dnsCache,
+          }),
         ),
       },
     ],
@@ -271,8 +296,8 @@ function tcpChain(a: ChainArgs, cluster: string, routes: readonly TcpRouteIR[], 
 
 /** The chains of one service port and how the matcher selects them. */
 function portChains(
-  svc: ServiceIR,
-  p: ServicePortIR,
+  svc: MainInternalService,
+  p: MainInternalPort,
   td: string,
   proxy: ProxyTags,
 ): { chains: FilterChain[]; select: ChainSelector } {
@@ -307,67 +332,88 @@ function portChains(
   return { chains, select };
 }
 
-function mainInternal(ir: WaypointIR): Listener {
+/** What main_internal reads of a service port: not its endpoints, HTTP routes or DestinationRule. */
+type MainInternalPort = Pick<
+  ServicePortIR,
+  'port' | 'protocol' | 'istioProtocol' | 'policy' | 'tcpRoutes' | 'tcpProxy'
+>;
+
+/** What main_internal reads of a served service. */
+interface MainInternalService {
+  hostname: string;
+  vips: readonly string[];
+  /** Set for a ServiceEntry host (a wildcard one resolves per request or SNI). */
+  serviceEntry?: { resolution: ServiceEntryResolution };
+  ports: readonly MainInternalPort[];
+}
+
+/**
+ * Everything main_internal is built from: its build takes this and nothing
+ * else, so an unchanged input may reuse the previous encoding.
+ */
+interface MainInternalInput {
+  trustDomain: string;
+  proxy: ProxyTags;
+  direct: ChainPolicyIR;
+  ownLogs: readonly AccessLogIR[];
+  workloadIps: readonly string[];
+  services: readonly MainInternalService[];
+}
+
+function mainInternalInput(ir: WaypointIR): MainInternalInput {
+  return {
+    trustDomain: ir.trustDomain,
+    proxy: proxyTags(ir),
+    direct: ir.direct,
+    ownLogs: ownLogs(ir),
+    workloadIps: ir.workloadIps,
+    services: ir.services.map((s) => ({
+      hostname: s.hostname,
+      vips: s.vips,
+      ...(s.serviceEntry ? { serviceEntry: { resolution: s.serviceEntry.resolution } } : {}),
+      ports: s.ports.map((p) => ({
+        port: p.port,
+        protocol: p.protocol,
+        istioProtocol: p.istioProtocol,
+        policy: p.policy,
+        tcpRoutes: p.tcpRoutes,
+        ...(p.tcpProxy ? { tcpProxy: p.tcpProxy } : {}),
+      })),
+    })),
+  };
+}
+
+function mainInternal(input: MainInternalInput): Listener {
   const chains: FilterChain[] = [];
   const targets: VipTarget[] = [];
-  const proxy = proxyTags(ir);
-  for (const svc of ir.services) {
+  const { proxy, trustDomain, direct } = input;
+  for (const svc of input.services) {
     const ports = new Map<number, ChainSelector>();
     for (const p of svc.ports) {
-      const { chains: cs, select } = portChains(svc, p, ir.trustDomain, proxy);
+      const { chains: cs, select } = portChains(svc, p, trustDomain, proxy);
       chains.push(...cs);
       ports.set(p.port, select);
     }
     targets.push({ vips: svc.vips, ports });
   }
-  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0, proxy }));
-  chains.push(
-    tcpChain(
-      { name: names.DIRECT_TCP, policy: ir.direct, trustDomain: ir.trustDomain, port: 0, proxy },
-      names.ENCAP,
-      [],
-    ),
-  );
+  chains.push(httpChain({ name: names.DIRECT_HTTP, policy: direct, trustDomain, port: 0, proxy }));
+  chains.push(tcpChain({ name: names.DIRECT_TCP, policy: direct, trustDomain, port: 0, proxy }, names.ENCAP, []));
   return {
     name: names.MAIN_INTERNAL,
-    ...listenerLogs(ownLogs(ir)),
+    ...listenerLogs(input.ownLogs),
     internal_listener: {},
-    listener_filters: mainInternalFilters(ir),
+    listener_filters: mainInternalFilters(input),
     traffic_direction: 'INBOUND',
     filter_chains: chains.sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1)),
-    filter_chain_matcher: chainMatcher(targets, ir.workloadIps, { http: names.DIRECT_HTTP, tcp: names.DIRECT_TCP }),
-  };
-}
-
-/** What main_internal reads of the IR: not endpoints, HTTP routes or outbound clusters. */
-function mainInternalInput(ir: WaypointIR): unknown {
-  return {
-    trustDomain: ir.trustDomain,
-    clusterId: ir.clusterId,
-    direct: ir.direct,
-    disableListenerLog: ir.disableListenerLog,
-    workloadIps: ir.workloadIps,
-    services: ir.services.map((s) => [
-      s.hostname,
-      s.vips,
-      s.serviceEntry?.resolution,
-      s.ports.map((p) => [p.port, p.protocol, p.istioProtocol, p.policy, p.tcpRoutes, p.tcpProxy]),
-    ]),
+    filter_chain_matcher: chainMatcher(targets, input.workloadIps, { http: names.DIRECT_HTTP, tcp: names.DIRECT_TCP }),
   };
 }
 
 export function listenerRecipes(ir: WaypointIR): Recipe<Listener>[] {
+  const logs = { logs: ir.direct.accessLogs, own: ownLogs(ir) };
   return [
-    {
-      name: names.CONNECT_ORIGINATE,
-      input: [ir.direct.accessLogs, ownLogs(ir)],
-      build: () => connectOriginate(ir.direct.accessLogs, ownLogs(ir)),
-    },
-    {
-      name: names.CONNECT_TERMINATE,
-      input: [ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)],
-      build: () => connectTerminate(ir.trustDomain, ir.direct.accessLogs, ownLogs(ir)),
-    },
-    { name: names.MAIN_INTERNAL, input: mainInternalInput(ir), build: () => mainInternal(ir) },
+    fromInput(names.CONNECT_ORIGINATE, logs, connectOriginate),
+    fromInput(names.CONNECT_TERMINATE, { ...logs, trustDomain: ir.trustDomain }, connectTerminate),
+    fromInput(names.MAIN_INTERNAL, mainInternalInput(ir), mainInternal),
   ];
 }

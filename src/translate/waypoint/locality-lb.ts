@@ -1,11 +1,11 @@
 import {
-  get,
   inNamespace,
   LABEL,
   type LoadBalancerSettings,
   type LocalityLbSetting,
   type Service,
   type TrafficPolicy,
+  readObject,
 } from '../../model';
 import type { WaypointContext } from '../context';
 import type { EndpointIR } from '../ir';
@@ -104,7 +104,7 @@ export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   let labels: Record<string, string> | undefined;
   for (const p of pods) {
     ctx.reads.object('Pod', namespace, p.metadata.name);
-    const l = podLocality(p, ctx.world, ctx.reads) ?? '';
+    const l = podLocality(p, ctx) ?? '';
     const mine = augmented(p, l, ctx.opts.clusterId);
     if (only !== undefined) {
       if (fullLocality(l) !== only || want.some(([k, v]) => (mine[k] ?? '') !== v)) continue;
@@ -187,8 +187,7 @@ export function trafficDistributionOf(ctx: WaypointContext, svc: Service): strin
   const own = svc.metadata.annotations?.[ANNOTATION];
   if (own) return distributionName(own, true);
   const ns = svc.metadata.namespace;
-  ctx.reads.object('Namespace', undefined, ns);
-  const nsValue = get(ctx.world, 'Namespace', undefined, ns)?.metadata.annotations?.[ANNOTATION];
+  const nsValue = readObject(ctx, 'Namespace', undefined, ns)?.metadata.annotations?.[ANNOTATION];
   return nsValue ? distributionName(nsValue, true) : undefined;
 }
 

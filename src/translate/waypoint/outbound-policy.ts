@@ -74,5 +74,5 @@ function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (EndpointWorkl
   const [name = '', namespace = ''] = o.hostname.split('.');
   const svc = get(ctx.world, 'Service', namespace, name);
   const port = svc?.spec?.ports?.find((p) => p.port === o.port);
-  return svc && port ? endpointsOf(svc, port, ctx.world).map((e) => e.pod) : [];
+  return svc && port ? endpointsOf(svc, port, ctx).map((e) => e.pod) : [];
 }

@@ -1,4 +1,4 @@
-import { getInNamespace } from '../../model';
+import { readObject } from '../../model';
 import type { WaypointContext } from '../context';
 import type { OutboundClusterIR } from '../ir';
 import { outbound as outboundName } from '../names';
@@ -23,8 +23,7 @@ export function completeOutboundPorts(ctx: WaypointContext, outbound: Map<string
     const parts = o.hostname.slice(0, -suffix.length).split('.');
     if (parts.length !== 2) continue;
     const [name = '', ns = ''] = parts;
-    ctx.reads.object('Service', ns, name);
-    const svc = getInNamespace(ctx.world, 'Service', ns, name);
+    const svc = readObject(ctx, 'Service', ns, name);
     for (const p of svc?.spec?.ports ?? []) {
       if (!svc || p.protocol === 'UDP') continue;
       const cluster = outboundName(p.port, o.hostname);
@@ -33,7 +32,7 @@ export function completeOutboundPorts(ctx: WaypointContext, outbound: Map<string
         cluster,
         hostname: o.hostname,
         port: p.port,
-        endpoints: endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId),
+        endpoints: endpointIRs(svc, p, ctx, ctx.opts.clusterId),
         protocol: istioProtocol(p),
       });
     }

@@ -1,4 +1,4 @@
-import { getInNamespace, list, type ServiceEntry } from '../../model';
+import { list, type ServiceEntry, readObject } from '../../model';
 import type { WaypointContext } from '../context';
 import type { OutboundClusterIR } from '../ir';
 import { outbound as outboundName } from '../names';
@@ -74,8 +74,7 @@ export function completeServiceEntryPorts(ctx: WaypointContext, outbound: Map<st
     const ref = o.serviceEntry;
     if (!ref?.entry || o.subset || seen.has(o.hostname)) continue;
     seen.add(o.hostname);
-    ctx.reads.object('ServiceEntry', ref.namespace, ref.entry);
-    const se = getInNamespace(ctx.world, 'ServiceEntry', ref.namespace, ref.entry);
+    const se = readObject(ctx, 'ServiceEntry', ref.namespace, ref.entry);
     for (const p of se?.spec?.ports ?? []) {
       if (!se || outbound.has(outboundName(p.number, o.hostname))) continue;
       const more = serviceEntryOutbound(ctx, se, o.hostname, p);

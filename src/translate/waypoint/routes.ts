@@ -6,7 +6,8 @@ import { hashPolicy, withoutHostPredicate } from './hash-policy';
 import { DEFAULT_RETRY, quoteMeta } from '../route/route-policies';
 import * as names from '../names';
 import { chainProtocols } from './clusters';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
+import { derive } from '../derived';
 import { faultPerRoute, fraction, remoteLocalitiesPriority } from '../route/vs-envoy';
 
 type RouteConfiguration = TypeMap['envoy.config.route.v3.RouteConfiguration'];
@@ -182,16 +183,12 @@ type RetryPolicy = NonNullable<NonNullable<Route['route']>['retry_policy']>;
 
 let previousHosts: RetryPolicy['retry_host_predicate'] | undefined;
 // Policies by their IR: the default one (one object) is built once, as istiod caches it.
-const RETRY_MEMO = new WeakMap<RetryIR, RetryPolicy>();
-
 /**
  * route/retry/retry.go: ConvertPolicy. Retries go to another host when one is
  * left (previous_hosts, up to 5 picks); no consistent-hash DestinationRule is
  * read, so the predicate is always there.
  */
-function retryPolicy(r: RetryIR): RetryPolicy {
-  const hit = RETRY_MEMO.get(r);
-  if (hit) return hit;
+const retryPolicy = derive((r: RetryIR): RetryPolicy => {
   previousHosts ??= [
     {
       name: names.RETRY_PREVIOUS_HOSTS,
@@ -209,9 +206,8 @@ function retryPolicy(r: RetryIR): RetryPolicy {
     ...(r.remoteLocalities ? { retry_priority: remoteLocalitiesPriority() } : {}),
   };
   if (r.noHostPredicate) delete policy.retry_host_predicate;
-  RETRY_MEMO.set(r, policy);
   return policy;
-}
+});
 
 /** route.go: TranslateCORSPolicy; preflights no origin matches are answered, not forwarded. */
 function corsPerRoute(c: CorsIR, vs?: VsRouteIR) {
@@ -300,6 +296,29 @@ function routeConfig(name: string, port: number, routes: Route[], domains = ['*'
   };
 }
 
+/** What one HTTP chain's RouteConfiguration is built from besides its name (a tuple: compared without a key walk). */
+type ChainRoutesInput = readonly [
+  port: number,
+  routes: readonly HttpRouteIR[],
+  defaultHash: ConsistentHashLB | undefined,
+  domains: string[] | undefined,
+];
+
+function chainRoutes([port, routes, defaultHash, domains]: ChainRoutesInput, name: string): RouteConfiguration {
+  return routes.length > 0
+    ? routeConfig(name, port, routes.map(envoyRoute), domains)
+    : routeConfig(name, port, [defaultRoute(name, defaultHash)]);
+}
+
+/** direct-http: workload-addressed HTTP goes on to the workload, tunnelled. */
+function directRoutes(): RouteConfiguration {
+  return {
+    name: names.DIRECT_HTTP,
+    validate_clusters: { value: false },
+    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+  };
+}
+
 /**
  * One RouteConfiguration per HTTP chain of a served service, named like the
  * chain; they read nothing but `svc`. Without any HTTPRoute the service's
@@ -314,28 +333,19 @@ export function serviceRouteRecipes(svc: ServiceIR): Recipe<RouteConfiguration>[
     // host answer only that host, so a forged Host cannot steer the proxy.
     const domains =
       svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
-    out.push({
-      name,
-      input: [p.port, p.httpRoutes, p.defaultHash, domains],
-      build: () =>
-        p.httpRoutes.length > 0
-          ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
-          : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
-    });
+    out.push(
+      fromInput<ChainRoutesInput, RouteConfiguration>(
+        name,
+        [p.port, p.httpRoutes, p.defaultHash, domains],
+        chainRoutes,
+      ),
+    );
   }
   return out;
 }
 
 /** The waypoint's own route configuration: direct traffic to the encap cluster. */
-export const DIRECT_HTTP_RECIPE: Recipe<RouteConfiguration> = {
-  name: names.DIRECT_HTTP,
-  input: null,
-  build: () => ({
-    name: names.DIRECT_HTTP,
-    validate_clusters: { value: false },
-    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
-  }),
-};
+export const DIRECT_HTTP_RECIPE: Recipe<RouteConfiguration> = fromInput(names.DIRECT_HTTP, null, directRoutes);
 
 /**
  * A waypoint's route when no HTTPRoute applies: the service's own cluster,

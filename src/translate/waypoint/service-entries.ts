@@ -4,7 +4,6 @@
 // buildWaypointInboundVIP; listener_waypoint.go: buildWaypointInternal).
 import { isEnrolled } from '../../ambient';
 import {
-  getInNamespace,
   inNamespace,
   LABEL,
   matchesLabels,
@@ -12,6 +11,7 @@ import {
   type ServiceEntry,
   type ServiceEntrySpec,
   type WorkloadEntry,
+  readObject,
 } from '../../model';
 import type { WaypointContext } from '../context';
 import type { EndpointWorkload } from './locality-lb';
@@ -156,7 +156,7 @@ export function serviceEntryEndpoints(
       ctx.reads.object('Pod', ns, pod.metadata.name);
       const ip = pod.status?.podIPs?.[0]?.ip ?? pod.status?.podIP;
       if (!ip) continue;
-      const locality = podLocality(pod, ctx.world, ctx.reads);
+      const locality = podLocality(pod, ctx);
       out.push({
         ip,
         port: fallback,
@@ -182,8 +182,7 @@ export function servedServiceEntries(ctx: WaypointContext): ServiceEntry[] {
   for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
     if (s.kind !== 'ServiceEntry') continue;
     const ns = s.metadata.namespace;
-    ctx.reads.object('ServiceEntry', ns, s.metadata.name);
-    const se = getInNamespace(ctx.world, 'ServiceEntry', ns, s.metadata.name);
+    const se = readObject(ctx, 'ServiceEntry', ns, s.metadata.name);
     if (se) out.push(se);
   }
   return out;

@@ -1,11 +1,11 @@
 import {
-  get,
   inNamespace,
   type Service,
   type AuthorizationPolicy,
   type NamespacedObject,
   type RequestAuthentication,
   type Targeting,
+  readObject,
 } from '../../model';
 import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
 import { memoRead, type ReadValue } from '../reads';
@@ -83,8 +83,7 @@ function providerService(ctx: WaypointContext, host: string): Service | undefine
   const suffix = `.svc.${ctx.opts.domain}`;
   if (!host.endsWith(suffix)) return undefined;
   const [name = '', ns = ''] = host.slice(0, -suffix.length).split('.');
-  ctx.reads.object('Service', ns, name);
-  return get(ctx.world, 'Service', ns, name);
+  return readObject(ctx, 'Service', ns, name);
 }
 
 /** A waypoint's IR, and what the next translation needs to reuse each service's part of it. */
@@ -164,7 +163,7 @@ function build(
     if (target)
       outbound.ensure(cluster, () => {
         const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
-        const endpoints = port ? endpointIRs(target, port, ctx.world, ctx.reads, ctx.opts.clusterId) : [];
+        const endpoints = port ? endpointIRs(target, port, ctx, ctx.opts.clusterId) : [];
         return {
           cluster,
           hostname: prov.host,
@@ -224,7 +223,7 @@ function build(
       const tcp =
         protocol === 'http' ? { tcp: [], outbound: [] } : withVirtualServiceTcp(ctx, svc, p, tcpRoutesFor(ctx, svc, p));
       for (const o of [...http.outbound, ...tcp.outbound]) outbound.set(o.cluster, o);
-      const endpoints = endpointIRs(svc, p, ctx.world, ctx.reads, ctx.opts.clusterId);
+      const endpoints = endpointIRs(svc, p, ctx, ctx.opts.clusterId);
       const destination = destinationFor(ctx, rule, svc, p, endpoints);
       const locality = destination ? {} : portLocalityLb(ctx, svc, p, endpoints);
       const hash = defaultHash(rule);

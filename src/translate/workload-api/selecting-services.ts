@@ -1,4 +1,5 @@
 import { matchesLabels, type Service } from '../../model';
+import { derive } from '../derived';
 
 // Which of a namespace's Services select a pod, without testing every
 // Service against every pod: building the workload API tested each of a
@@ -14,11 +15,7 @@ interface ByFirstLabel {
   groups: Map<string, number[]>;
 }
 
-const INDEX = new WeakMap<readonly Service[], ByFirstLabel>();
-
-function indexOf(services: readonly Service[]): ByFirstLabel {
-  let ix = INDEX.get(services);
-  if (ix) return ix;
+const indexOf = derive((services: readonly Service[]): ByFirstLabel => {
   const groups = new Map<string, number[]>();
   services.forEach((svc, i) => {
     const sel = svc.spec?.selector;
@@ -31,9 +28,8 @@ function indexOf(services: readonly Service[]): ByFirstLabel {
       break;
     }
   });
-  INDEX.set(services, (ix = { services, groups }));
-  return ix;
-}
+  return { services, groups };
+});
 
 /**
  * The Services of `services` whose non-empty selector matches `labels`, in

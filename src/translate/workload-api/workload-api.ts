@@ -1,6 +1,6 @@
-import { nodeObjectOf, workloadLocality } from '../locality';
-import { isEnrolled, waypointKey, type AmbientIndex, type Waypoint } from '../../ambient';
-import { waypointExtras } from '../../ambient/canary';
+import { podNode, workloadLocality } from '../locality';
+import { isEnrolled, isEnrolledIn, waypointKey, type AmbientIndex, type Binding, type Waypoint } from '../../ambient';
+import { waypointExtrasIn, type WaypointExtras } from '../../ambient/canary';
 import { TypeUrl, type MessageName, type PreparedResource, type TypeMap } from '../../envoy';
 import { ipBytes, ownBytes } from './ip-bytes';
 import { checkedValue, isIpAddress, maskedBytes, parseCidr } from '../../model/values';
@@ -16,6 +16,8 @@ import {
   type KindMap,
   type KindName,
   type Pod,
+  type Namespace,
+  type Node,
   type Service,
   type ServiceEntry,
   type WorkloadEntry,
@@ -29,10 +31,12 @@ import type { IstioProtocol } from '../ir';
 import { targetRefsOf } from '../policy/targeting';
 import { authorizationMsg } from './ztunnel-authz';
 import { Reuse } from '../reuse';
+import { fromInput } from '../recipe';
 import { servicesSelecting } from './selecting-services';
 import { DEFAULT_CANONICAL_REVISION, gatewayAddressType, podServiceAccount } from '../../model/defaults';
 
 type WorkloadMsg = TypeMap['istio.workload.Workload'];
+type AddressMsg = TypeMap['istio.workload.Address'];
 type ServiceMsg = TypeMap['istio.workload.Service'];
 type GatewayAddress = TypeMap['istio.workload.GatewayAddress'];
 type AuthorizationMsg = TypeMap['istio.security.Authorization'];
@@ -69,9 +73,14 @@ function gatewayAddress(wp: Waypoint, domain: string): GatewayAddress {
 }
 
 function boundWaypoint(index: AmbientIndex, key: string): Waypoint | undefined {
-  const b = index.bindings.get(key);
-  return b?.kind === 'bound' ? index.waypoints.get(waypointKey(b.waypoint)) : undefined;
+  return waypointOf(index.bindings.get(key), index.waypoints);
 }
+
+function waypointOf(b: Binding | undefined, waypoints: Waypoints): Waypoint | undefined {
+  return b?.kind === 'bound' ? waypoints.get(waypointKey(b.waypoint)) : undefined;
+}
+
+type Waypoints = AmbientIndex['waypoints'];
 
 function targetPort(
   svc: Service,
@@ -87,21 +96,33 @@ function targetPort(
 }
 
 /**
+ * Everything a Service's message is built from: serviceMsg reads this and
+ * nothing else, so the memo's comparison of these fields is what the message
+ * depends on. Its namespace's labels carry the ingress and canary settings.
+ */
+interface ServiceInput {
+  svc: Service;
+  namespace: Namespace | undefined;
+  binding: Binding | undefined;
+  waypoints: Waypoints;
+  domain: string;
+}
+
+/**
  * A Service as ztunnel sees it; a bound one also says whether ingress
  * gateways use its waypoint and which waypoints share it (services.go:
  * serviceServiceBuilder, waypoints.go: buildWeightedWaypoints).
  */
-function serviceMsg(svc: Service, world: World, index: AmbientIndex, opts: TranslateOptions): ServiceMsg {
-  const key = `Service/${svc.metadata.namespace}/${svc.metadata.name}`;
-  const wp = boundWaypoint(index, key);
+function serviceMsg({ svc, namespace, binding, waypoints, domain }: ServiceInput): ServiceMsg {
+  const wp = waypointOf(binding, waypoints);
   return {
     name: svc.metadata.name,
     namespace: svc.metadata.namespace,
-    hostname: hostnameOf(svc, opts.domain),
+    hostname: hostnameOf(svc, domain),
     addresses: vipsOf(svc).map((ip) => ({ network: '', address: ipBytes(ip) })),
     ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p) })),
-    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
-    ...(wp ? extrasFields(svc, key, world, index, opts) : {}),
+    ...(wp ? { waypoint: gatewayAddress(wp, domain) } : {}),
+    ...(wp ? extrasFields(waypointExtrasIn(svc, binding, namespace, waypoints), domain) : {}),
   };
 }
 
@@ -116,78 +137,89 @@ function podReady(p: Pod): boolean {
   return c ? c.status === 'True' : p.status?.phase === 'Running';
 }
 
-// What workloadMsg reads, as objects that keep their identity while unchanged
-// (the World and the index share structure between versions). Of the
-// namespace's AuthorizationPolicies only the names of those selecting the pod
-// count, as one string: editing any other policy (a waypoint's, by
-// targetRefs) leaves every pod's message as it was.
-function workloadInputs(
-  pod: Pod,
-  world: World,
-  index: AmbientIndex,
-  opts: TranslateOptions,
-  policies: readonly string[],
-): readonly unknown[] {
-  const ns = pod.metadata.namespace;
-  return [
-    get(world, 'Namespace', undefined, ns),
-    inNamespace(world, 'Service', ns),
-    policies.join('\n'),
-    index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
-    index.waypoints,
-    nodeObjectOf(pod, world),
-    opts.clusterId,
-    opts.trustDomain,
-    opts.domain,
-  ];
+/**
+ * Everything a pod's message is built from, as objects that keep their
+ * identity while unchanged (the World and the index share structure between
+ * versions): workloadMsg reads this and nothing else, so the memo's
+ * comparison of these fields is what the message depends on. Of the
+ * namespace's AuthorizationPolicies only the names of those selecting the
+ * pod count, as one string: editing any other policy (a waypoint's, by
+ * targetRefs) leaves every pod's message as it was.
+ */
+interface WorkloadInput {
+  pod: Pod;
+  namespace: Namespace | undefined;
+  /** The Services of the pod's namespace. */
+  services: readonly Service[];
+  /** Names (`ns/name`) of the policies that select the pod, sorted, one a line. */
+  policies: string;
+  binding: Binding | undefined;
+  waypoints: Waypoints;
+  node: Node | undefined;
+  clusterId: string;
+  trustDomain: string;
+  domain: string;
 }
 
-type Memo<T> = WeakMap<object, { inputs: readonly unknown[]; value: T }>;
+type Memo<I, T> = WeakMap<object, { input: I; value: T }>;
 
-/** `make()` for `o`, again only when an input is not the same object (or value) as last time. */
-function memoised<T>(memo: Memo<T>, o: object, inputs: readonly unknown[], make: () => T): T {
-  const m = memo.get(o);
-  if (m && m.inputs.length === inputs.length && m.inputs.every((x, i) => x === inputs[i])) return m.value;
-  const value = make();
-  memo.set(o, { inputs, value });
+/** Whether every field of two inputs is the same object (or value). */
+function sameFields<I extends object>(a: I, b: I): boolean {
+  for (const k in a) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * `make(input)` for `owner`, again only when a field of `input` is not the
+ * same as last time. `make` receives the input alone: what is compared is
+ * what it reads.
+ */
+function memoised<I extends object, T>(memo: Memo<I, T>, owner: object, input: I, make: (input: I) => T): T {
+  const m = memo.get(owner);
+  if (m && sameFields(m.input, input)) return m.value;
+  const value = make(input);
+  memo.set(owner, { input, value });
   return value;
 }
 
 // Messages are memoised on the objects they read: building a pod's scans its
 // namespace's services, so rebuilding every pod's on each change is
 // O(pods × services), and unchanged messages keep their identity for Reuse.
-const WORKLOAD_MEMO: Memo<WorkloadMsg> = new WeakMap();
-const SERVICE_MEMO: Memo<ServiceMsg> = new WeakMap();
-const AUTHZ_MEMO: Memo<AuthorizationMsg | undefined> = new WeakMap();
+const WORKLOAD_MEMO: Memo<WorkloadInput, WorkloadMsg> = new WeakMap();
+const SERVICE_MEMO: Memo<ServiceInput, ServiceMsg> = new WeakMap();
+const AUTHZ_MEMO: Memo<AuthzInput, AuthorizationMsg | undefined> = new WeakMap();
 
-function workloadMsg(
-  pod: Pod,
-  world: World,
-  index: AmbientIndex,
-  opts: TranslateOptions,
-  policies: readonly string[],
-): WorkloadMsg {
+/** What a policy's ztunnel message is built from. */
+interface AuthzInput {
+  policy: AuthorizationPolicy;
+  rootNamespace: string;
+}
+
+const authzMsg = (i: AuthzInput) => authorizationMsg(i.policy, i.rootNamespace);
+
+function workloadMsg(i: WorkloadInput): WorkloadMsg {
+  const { pod } = i;
   const l = pod.metadata.labels ?? {};
   const ns = pod.metadata.namespace;
   const services: Record<string, { ports: { service_port: number; target_port: number }[] }> = {};
-  for (const svc of servicesSelecting(inNamespace(world, 'Service', ns), l)) {
-    services[serviceResourceName(svc, opts.domain)] = {
+  for (const svc of servicesSelecting(i.services, l)) {
+    services[serviceResourceName(svc, i.domain)] = {
       ports: (svc.spec?.ports ?? []).map((p) => ({ service_port: p.port, target_port: targetPort(svc, p, pod) })),
     };
   }
-  const wp = boundWaypoint(index, `Pod/${ns}/${pod.metadata.name}`);
+  const wp = waypointOf(i.binding, i.waypoints);
   const deployment = deploymentName(pod);
-  const locality = workloadLocality(pod, world);
+  const locality = workloadLocality(i.node);
   const ips = (pod.status?.podIPs ?? []).map((x) => x.ip);
   if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
   return {
-    uid: workloadUid(opts.clusterId, pod),
+    uid: workloadUid(i.clusterId, pod),
     name: pod.metadata.name,
     namespace: ns,
     addresses: ips.map(ipBytes),
     network: '',
-    tunnel_protocol: isEnrolled(pod, world) ? 'HBONE' : 'NONE',
-    trust_domain: opts.trustDomain,
+    tunnel_protocol: isEnrolledIn(pod, i.namespace) ? 'HBONE' : 'NONE',
+    trust_domain: i.trustDomain,
     service_account: podServiceAccount(pod.spec),
     node: pod.spec?.nodeName ?? '',
     canonical_name: l[LABEL.canonicalName] ?? l[LABEL.appName] ?? l[LABEL.app] ?? deployment ?? pod.metadata.name,
@@ -197,9 +229,9 @@ function workloadMsg(
     workload_name: deployment ?? pod.metadata.name,
     services,
     status: podReady(pod) ? 'HEALTHY' : 'UNHEALTHY',
-    cluster_id: opts.clusterId,
-    authorization_policies: [...policies],
-    ...(wp ? { waypoint: gatewayAddress(wp, opts.domain) } : {}),
+    cluster_id: i.clusterId,
+    authorization_policies: i.policies === '' ? [] : i.policies.split('\n'),
+    ...(wp ? { waypoint: gatewayAddress(wp, i.domain) } : {}),
     ...(locality ? { locality } : {}),
   };
 }
@@ -233,20 +265,13 @@ const APP_PROTOCOL: Readonly<Partial<Record<IstioProtocol, AppProtocol>>> = {
 };
 
 /** The ingress and canary fields of a bound service (services.go: serviceServiceBuilder, serviceEntryServiceBuilder). */
-function extrasFields(
-  o: Service | ServiceEntry,
-  key: string,
-  world: World,
-  index: AmbientIndex,
-  opts: TranslateOptions,
-) {
-  const extras = waypointExtras(o, index.bindings.get(key), world, index.waypoints);
+function extrasFields(extras: WaypointExtras | undefined, domain: string) {
   return {
     ...(extras?.ingressUseWaypoint ? { ingress_use_waypoint: true } : {}),
     ...(extras?.weighted
       ? {
           weighted_waypoints: extras.weighted.map((w) => ({
-            destination: gatewayAddress(w.waypoint, opts.domain),
+            destination: gatewayAddress(w.waypoint, domain),
             weight: w.weight,
           })),
         }
@@ -264,7 +289,10 @@ function serviceEntryMsgs(se: ServiceEntry, world: World, index: AmbientIndex, o
   const ns = se.metadata.namespace;
   const key = `ServiceEntry/${ns}/${se.metadata.name}`;
   const wp = boundWaypoint(index, key);
-  const extras = wp ? extrasFields(se, key, world, index, opts) : {};
+  const nsObj = get(world, 'Namespace', undefined, ns);
+  const extras = wp
+    ? extrasFields(waypointExtrasIn(se, index.bindings.get(key), nsObj, index.waypoints), opts.domain)
+    : {};
   const ports = (se.spec?.ports ?? []).map((p) => {
     const app = APP_PROTOCOL[serviceEntryProtocol(p)];
     return { service_port: p.number, target_port: p.targetPort ?? p.number, ...(app ? { app_protocol: app } : {}) };
@@ -337,6 +365,11 @@ function workloadEntryMsg(
   };
 }
 
+/** A message that is its own resource: equal messages encode to equal bytes. */
+const itself = <T>(msg: T): T => msg;
+const serviceAddress = (service: ServiceMsg): AddressMsg => ({ service });
+const workloadAddress = (workload: WorkloadMsg): AddressMsg => ({ workload });
+
 /**
  * Every workload-API resource: services and workloads (Address), their
  * Workload twins, and L4 policies; with `namespace`, only that namespace's.
@@ -354,23 +387,22 @@ export function buildWorkloadApi(
     namespace === undefined ? list(world, kind) : inNamespace(world, kind, namespace);
   // Each message is its own input: equal messages encode to equal bytes.
   const encode = <N extends MessageName>(message: N, name: string, msg: TypeMap[N]) =>
-    reuse.prepare(message, { name, input: msg, build: () => msg });
+    reuse.prepare(message, fromInput(name, msg, itself));
   const addresses: PreparedResource[] = [];
   const workloads: PreparedResource[] = [];
   const selectorCandidates = new Map<string, readonly AuthorizationPolicy[]>();
   for (const svc of of('Service')) {
     if (vipsOf(svc).length === 0) continue;
-    // Its namespace's labels and annotations carry the ingress and canary settings.
-    const ns = get(world, 'Namespace', undefined, svc.metadata.namespace);
-    const m = memoised(SERVICE_MEMO, svc, [index.bindings.get(keyOf(svc)), index.waypoints, opts.domain, ns], () =>
-      serviceMsg(svc, world, index, opts),
-    );
+    const input: ServiceInput = {
+      svc,
+      namespace: get(world, 'Namespace', undefined, svc.metadata.namespace),
+      binding: index.bindings.get(keyOf(svc)),
+      waypoints: index.waypoints,
+      domain: opts.domain,
+    };
+    const m = memoised(SERVICE_MEMO, svc, input, serviceMsg);
     addresses.push(
-      reuse.prepare('istio.workload.Address', {
-        name: serviceResourceName(svc, opts.domain),
-        input: m,
-        build: () => ({ service: m }),
-      }),
+      reuse.prepare('istio.workload.Address', fromInput(serviceResourceName(svc, opts.domain), m, serviceAddress)),
     );
   }
   for (const pod of of('Pod')) {
@@ -378,14 +410,21 @@ export function buildWorkloadApi(
     const ns = pod.metadata.namespace;
     let candidates = selectorCandidates.get(ns);
     if (!candidates) selectorCandidates.set(ns, (candidates = selectorPoliciesOf(world, ns)));
-    const policies = selectorPolicies(candidates, pod);
-    const w = memoised(WORKLOAD_MEMO, pod, workloadInputs(pod, world, index, opts, policies), () =>
-      workloadMsg(pod, world, index, opts, policies),
-    );
+    const input: WorkloadInput = {
+      pod,
+      namespace: get(world, 'Namespace', undefined, ns),
+      services: inNamespace(world, 'Service', ns),
+      policies: selectorPolicies(candidates, pod).join('\n'),
+      binding: index.bindings.get(`Pod/${ns}/${pod.metadata.name}`),
+      waypoints: index.waypoints,
+      node: podNode(pod, world),
+      clusterId: opts.clusterId,
+      trustDomain: opts.trustDomain,
+      domain: opts.domain,
+    };
+    const w = memoised(WORKLOAD_MEMO, pod, input, workloadMsg);
     // `w` is the input of both: an unchanged pod keeps the same message object.
-    addresses.push(
-      reuse.prepare('istio.workload.Address', { name: w.uid ?? '', input: w, build: () => ({ workload: w }) }),
-    );
+    addresses.push(reuse.prepare('istio.workload.Address', fromInput(w.uid ?? '', w, workloadAddress)));
     workloads.push(encode('istio.workload.Workload', w.uid ?? '', w));
   }
   for (const se of of('ServiceEntry')) {
@@ -400,7 +439,7 @@ export function buildWorkloadApi(
   }
   const authz: PreparedResource[] = [];
   for (const p of of('AuthorizationPolicy')) {
-    const msg = memoised(AUTHZ_MEMO, p, [opts.trustDomain, opts.rootNamespace], () => authorizationMsg(p, opts));
+    const msg = memoised(AUTHZ_MEMO, p, { policy: p, rootNamespace: opts.rootNamespace }, authzMsg);
     if (msg) authz.push(encode('istio.security.Authorization', `${p.metadata.namespace}/${p.metadata.name}`, msg));
   }
   return new Map([

@@ -1,6 +1,5 @@
 import type { TypeMap } from '../../envoy';
 import type { AuthorizationPolicy, AuthzOperation, AuthzRule, AuthzSource } from '../../model';
-import type { TranslateOptions } from '../context';
 import { targetRefsOf } from '../policy/targeting';
 import { ownBytes } from './ip-bytes';
 import { port } from '../policy/rbac-matchers';
@@ -69,12 +68,12 @@ export function ruleUsesL7(rule: AuthzRule): boolean {
  * fields is dropped from an ALLOW (narrower) and keeps its L4 part in a DENY
  * (wider), so nothing fails open.
  */
-export function authorizationMsg(p: AuthorizationPolicy, opts: TranslateOptions): AuthorizationMsg | undefined {
+export function authorizationMsg(p: AuthorizationPolicy, rootNamespace: string): AuthorizationMsg | undefined {
   if (targetRefsOf(p.spec).length > 0) return undefined;
   const action = authorizationAction(p.spec);
   if (action !== 'ALLOW' && action !== 'DENY') return undefined;
   const ns = p.metadata.namespace;
-  const scope = p.spec?.selector ? 'WORKLOAD_SELECTOR' : ns === opts.rootNamespace ? 'GLOBAL' : 'NAMESPACE';
+  const scope = p.spec?.selector ? 'WORKLOAD_SELECTOR' : ns === rootNamespace ? 'GLOBAL' : 'NAMESPACE';
   const groups: NonNullable<AuthorizationMsg['groups']> = [];
   for (const rule of p.spec?.rules ?? []) {
     if (action === 'ALLOW' && ruleUsesL7(rule)) continue;

@@ -1,0 +1,128 @@
+// What a memo or a reused encoding depends on is its builder's argument, not
+// a list kept beside it: checked against the source, so a new module-level
+// memo or a recipe whose build closes over the translation fails here,
+// naming the file.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const TRANSLATE = join(ROOT, 'src', 'translate');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const sources = files(TRANSLATE).map((p) => ({ file: relative(ROOT, p), text: readFileSync(p, 'utf8') }));
+
+/**
+ * Module-level memos that are not `derive`d, each with the mechanism that
+ * keeps it right. A new one belongs here only with such a reason.
+ */
+const OTHER_MEMOS: Readonly<Record<string, string>> = {
+  // Keyed by a string that is the whole of what the value is built from.
+  'src/translate/waypoint/cluster-defaults.ts metadataByService': 'string key',
+  'src/translate/waypoint/cluster-bytes-fixed.ts fixed': 'string key: a fixed cluster by name',
+  'src/translate/waypoint/hcm-defaults.ts tracingByProxy': 'string key',
+  // reads.ts: memoRead, per translation context: a hit replays its reads.
+  'src/translate/waypoint/locality-lb.ts places': 'memoRead',
+  'src/translate/waypoint/locality-lb.ts meshes': 'memoRead',
+  // workload-api.ts: memoised, whose make receives only its typed input.
+  'src/translate/workload-api/workload-api.ts WORKLOAD_MEMO': 'typed input',
+  'src/translate/workload-api/workload-api.ts SERVICE_MEMO': 'typed input',
+  'src/translate/workload-api/workload-api.ts AUTHZ_MEMO': 'typed input',
+  // An IR object and a string of the other values the builder is given.
+  'src/translate/waypoint/chain-filters.ts HTTP_RBAC_MEMO': 'IR object and key',
+  'src/translate/waypoint/chain-filters.ts HTTP_FILTER_MEMO': 'IR object and key',
+  'src/translate/waypoint/listeners.ts HCM_TAIL_MEMO': 'IR object and key',
+  // Every argument of the function memoised: an object by identity, the rest by value.
+  'src/translate/waypoint/destination-rules.ts USER_RULES': 'World list and domain, all userRule reads',
+  'src/translate/waypoint/destination-rules.ts POOLS': "poolsOf's arguments: user rules, namespaces, backend rules",
+  // A piece of the proxyless IR, whose recipes are made from it alone.
+  'src/translate/proxyless/proxyless.ts PORT_RECIPES': 'IR object',
+  'src/translate/proxyless/proxyless.ts SERVER_RECIPES': 'IR object',
+};
+
+/** The argument list of the call whose `(` is at `open`, split at its top-level commas. */
+function argsAt(text: string, open: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        args.push(text.slice(start, i).trim());
+        return args.filter((a) => a !== '');
+      }
+    } else if (c === ',' && depth === 1) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  throw new Error('unbalanced call');
+}
+
+describe('dependencies are the builder’s argument', () => {
+  it('a module-level memo in src/translate is derive()d or has a reason of its own', () => {
+    const found: string[] = [];
+    for (const { file, text } of sources)
+      for (const m of text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = new (?:Weak)?Map\b/gm))
+        found.push(`${file} ${m[1]}`);
+    const unexplained = found.filter((f) => OTHER_MEMOS[f] === undefined);
+    assert.deepEqual(unexplained, [], 'use derive() (derived.ts) or memoRead (reads.ts), or give a reason here');
+    const stale = Object.keys(OTHER_MEMOS).filter((k) => !found.includes(k));
+    assert.deepEqual(stale, [], 'entries of OTHER_MEMOS that are gone');
+  });
+
+  it('derive() is called only at module level, so its function closes over no translation', () => {
+    const bad: string[] = [];
+    for (const { file, text } of sources) {
+      if (file.endsWith('derived.ts')) continue;
+      for (const m of text.matchAll(/\bderive\(/g)) {
+        const lineStart = text.lastIndexOf('\n', m.index) + 1;
+        const line = text.slice(lineStart, m.index);
+        if (!/^(?:export )?const \w+(?:: [^=]+)? = $/.test(line)) bad.push(`${file}: ${line.trim()}derive(`);
+      }
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  it('recipes written with input and build side by side are only in the files that still have them', () => {
+    // Their builds close over values beside the input (clusters: the DestinationRule
+    // and locality plan of the IR piece the input names; proxyless: the trust
+    // domain and cluster id of the build), kept right by reading. Move them to
+    // fromInput and take them off this list.
+    const still = ['src/translate/proxyless/proxyless.ts', 'src/translate/waypoint/clusters.ts'];
+    const found = sources
+      .filter(({ file }) => !file.endsWith('recipe.ts'))
+      .filter(({ text }) => /\binput: /.test(text) && /\bbuild(?:: |\(\): |(?= \}))/.test(text))
+      .map(({ file }) => file)
+      .sort();
+    assert.deepEqual(found, still);
+  });
+
+  it('a fromInput() recipe is built by a module-level function of its input', () => {
+    const bad: string[] = [];
+    let calls = 0;
+    for (const { file, text } of sources) {
+      if (file.endsWith('recipe.ts')) continue;
+      // With or without type arguments: fromInput<I, M>(…).
+      for (const m of text.matchAll(/\bfromInput(?:<[^>()]*>)?\(/g)) {
+        calls++;
+        const args = argsAt(text, (m.index ?? 0) + m[0].length - 1);
+        const build = args[2] ?? '';
+        const topLevel = new RegExp(`^(?:export )?(?:function|const) ${build}\\b`, 'm');
+        if (!/^\w+$/.test(build) || !topLevel.test(text)) bad.push(`${file}: fromInput(…, ${build})`);
+      }
+    }
+    assert.ok(calls > 0);
+    assert.deepEqual(bad, []);
+  });
+});
