@@ -34,12 +34,17 @@ const SHARED = new WeakSet<object>();
 // (a service's `istio` metadata on each of its clusters, a proxy's tracing
 // tags on each of its HTTP chains).
 const SHAREABLE = new Set([
+  // A waypoint's filter chains: main_internal holds them all and is written
+  // again on any change, while most chains are the same objects as before.
+  '.envoy.config.listener.v3.FilterChain',
   '.google.protobuf.Struct',
   '.envoy.config.core.v3.Metadata',
   '.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing',
 ]);
 
 function deepFreeze<T>(v: T): T {
+  // Bytes (a packed Any's value) cannot be frozen; they are never written to once encoded.
+  if (ArrayBuffer.isView(v)) return v;
   if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
     Object.freeze(v);
     for (const x of Object.values(v)) deepFreeze(x);

@@ -39,6 +39,7 @@ const OTHER_MEMOS: Readonly<Record<string, string>> = {
   'src/translate/waypoint/chain-filters.ts HTTP_RBAC_MEMO': 'IR object and key',
   'src/translate/waypoint/chain-filters.ts HTTP_FILTER_MEMO': 'IR object and key',
   'src/translate/waypoint/listeners.ts HCM_TAIL_MEMO': 'IR object and key',
+  'src/translate/waypoint/listeners.ts SERVICE_CHAINS': 'IR object and key',
   // Every argument of the function memoised: an object by identity, the rest by value.
   'src/translate/waypoint/destination-rules.ts USER_RULES': 'World list and domain, all userRule reads',
   'src/translate/waypoint/destination-rules.ts POOLS': "poolsOf's arguments: user rules, namespaces, backend rules",

@@ -1,8 +1,9 @@
-import { encodeTail, pack, packWithTail, type EncodedTail, type TypeMap } from '../../envoy';
+import { encodeTail, pack, packWithTail, shareEncoding, type EncodedTail, type TypeMap } from '../../envoy';
 import type {
   AccessLogIR,
   ChainPolicyIR,
   ServiceEntryResolution,
+  ServiceIR,
   ServicePortIR,
   TcpProxyIR,
   TcpRouteIR,
@@ -19,6 +20,7 @@ import { chainMatcher, type ChainSelector, type VipTarget } from './matcher';
 import { mainInternalFilters, originalDstFilter } from './listener-filters';
 import * as names from '../names';
 import { fromInput, type Recipe } from '../recipe';
+import { derive } from '../derived';
 import { defaultTracing, telemetryRequestId, telemetryTracing, type ProxyTags } from './hcm-defaults';
 import { isHttp2 } from '../services';
 
@@ -360,6 +362,22 @@ interface MainInternalInput {
   services: readonly MainInternalService[];
 }
 
+// One object per served service's part of the IR: a part an edit did not
+// rebuild passes the same one again, so its chains below are not made again.
+const mainInternalService = derive((s: ServiceIR): MainInternalService => ({
+  hostname: s.hostname,
+  vips: s.vips,
+  ...(s.serviceEntry ? { serviceEntry: { resolution: s.serviceEntry.resolution } } : {}),
+  ports: s.ports.map((p) => ({
+    port: p.port,
+    protocol: p.protocol,
+    istioProtocol: p.istioProtocol,
+    policy: p.policy,
+    tcpRoutes: p.tcpRoutes,
+    ...(p.tcpProxy ? { tcpProxy: p.tcpProxy } : {}),
+  })),
+}));
+
 function mainInternalInput(ir: WaypointIR): MainInternalInput {
   return {
     trustDomain: ir.trustDomain,
@@ -367,20 +385,38 @@ function mainInternalInput(ir: WaypointIR): MainInternalInput {
     direct: ir.direct,
     ownLogs: ownLogs(ir),
     workloadIps: ir.workloadIps,
-    services: ir.services.map((s) => ({
-      hostname: s.hostname,
-      vips: s.vips,
-      ...(s.serviceEntry ? { serviceEntry: { resolution: s.serviceEntry.resolution } } : {}),
-      ports: s.ports.map((p) => ({
-        port: p.port,
-        protocol: p.protocol,
-        istioProtocol: p.istioProtocol,
-        policy: p.policy,
-        tcpRoutes: p.tcpRoutes,
-        ...(p.tcpProxy ? { tcpProxy: p.tcpProxy } : {}),
-      })),
-    })),
+    services: ir.services.map(mainInternalService),
   };
+}
+
+/** One service's filter chains and how the matcher selects them, per port. */
+interface ServiceChains {
+  chains: readonly FilterChain[];
+  ports: ReadonlyMap<number, ChainSelector>;
+}
+
+// A service's chains for the trust domain and tags they were made with. The
+// chains are shared with the encoder (shareEncoding): main_internal holds
+// every chain of the waypoint and is encoded again whenever any changes, and
+// an unchanged service's chains are then copied as bytes, not encoded again.
+const SERVICE_CHAINS = new WeakMap<MainInternalService, Map<string, ServiceChains>>();
+
+function serviceChains(svc: MainInternalService, td: string, proxy: ProxyTags): ServiceChains {
+  let byKey = SERVICE_CHAINS.get(svc);
+  if (!byKey) SERVICE_CHAINS.set(svc, (byKey = new Map()));
+  const key = `${td}|${proxy.namespace}|${proxy.canonicalService}|${proxy.clusterId}|${proxy.meshId}`;
+  let made = byKey.get(key);
+  if (!made) {
+    const chains: FilterChain[] = [];
+    const ports = new Map<number, ChainSelector>();
+    for (const p of svc.ports) {
+      const { chains: cs, select } = portChains(svc, p, td, proxy);
+      for (const c of cs) chains.push(shareEncoding(c));
+      ports.set(p.port, select);
+    }
+    byKey.set(key, (made = { chains, ports }));
+  }
+  return made;
 }
 
 function mainInternal(input: MainInternalInput): Listener {
@@ -388,12 +424,8 @@ function mainInternal(input: MainInternalInput): Listener {
   const targets: VipTarget[] = [];
   const { proxy, trustDomain, direct } = input;
   for (const svc of input.services) {
-    const ports = new Map<number, ChainSelector>();
-    for (const p of svc.ports) {
-      const { chains: cs, select } = portChains(svc, p, trustDomain, proxy);
-      chains.push(...cs);
-      ports.set(p.port, select);
-    }
+    const { chains: cs, ports } = serviceChains(svc, trustDomain, proxy);
+    chains.push(...cs);
     targets.push({ vips: svc.vips, ports });
   }
   chains.push(httpChain({ name: names.DIRECT_HTTP, policy: direct, trustDomain, port: 0, proxy }));
