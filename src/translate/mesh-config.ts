@@ -12,6 +12,8 @@ export interface ExtAuthzProvider {
   kind: 'grpc' | 'http';
   /** Service hostname, e.g. ext-authz.foo.svc.cluster.local. */
   host: string;
+  /** `service` as written: `<ns>/<host>` names the namespace whose declaration of the host is meant. */
+  service: string;
   port: number;
   timeoutMs: number;
   failOpen: boolean;
@@ -90,7 +92,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
   for (const p of mesh?.extensionProviders ?? []) {
     const cfg = p.envoyExtAuthzGrpc ?? p.envoyExtAuthzHttp;
     if (!p.name || !cfg || typeof cfg.service !== 'string' || typeof cfg.port !== 'number') continue;
-    // "ns/host" names the namespace explicitly; the host alone is enough here.
+    // "ns/host" names the namespace explicitly; `service` keeps it for the lookup.
     const host = cfg.service.includes('/') ? (cfg.service.split('/')[1] ?? '') : cfg.service;
     const http = p.envoyExtAuthzHttp;
     if (http && httpProviderProblem(http)) continue;
@@ -104,6 +106,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
       name: p.name,
       kind: p.envoyExtAuthzGrpc ? 'grpc' : 'http',
       host,
+      service: cfg.service,
       port: cfg.port,
       timeoutMs: ms(cfg.timeout) ?? EXT_AUTHZ_TIMEOUT_MS,
       failOpen: cfg.failOpen === true,

@@ -348,3 +348,47 @@ describe('outbound clusters of a ServiceEntry host this waypoint serves', () => 
     assert.deepEqual(outboundNames(run([])), []);
   });
 });
+
+describe('an ext_authz provider naming a ServiceEntry host', () => {
+  const policy: KubeObject = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'custom', namespace: 'egress' },
+    spec: {
+      targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+      action: 'CUSTOM',
+      provider: { name: 'authz' },
+      rules: [{}],
+    },
+  } as KubeObject;
+  const meshWith = (service: string): KubeObject[] => [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: {
+        mesh: `extensionProviders:\n- name: authz\n  envoyExtAuthzGrpc:\n    service: ${service}\n    port: 443\n`,
+      },
+    } as KubeObject,
+  ];
+  /** api.example.com declared in `ext` and in `other`, each with an address of its own. */
+  const twice: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+    external({ resolution: 'STATIC', endpoints: [{ address: '192.0.2.1' }] }),
+    {
+      ...external({ resolution: 'STATIC', endpoints: [{ address: '192.0.2.9' }] }),
+      metadata: { name: 'api', namespace: 'other' },
+    } as KubeObject,
+  ];
+
+  it('takes the declaration of the namespace `<ns>/<host>` names (telemetry_logging.go: LookupCluster)', () => {
+    const r = run([...twice, ...meshWith('other/api.example.com'), policy]);
+    assert.deepEqual(placed(byName(r, 'endpoints', 'outbound|443||api.example.com')), [['192.0.2.9', 0]]);
+  });
+
+  it('is unresolved when the host alone names several namespaces, or `<ns>/` a namespace without it', () => {
+    assert.deepEqual(outboundNames(run([...twice, ...meshWith('api.example.com'), policy])), []);
+    assert.deepEqual(outboundNames(run([...twice, ...meshWith('egress/api.example.com'), policy])), []);
+  });
+});
