@@ -150,6 +150,16 @@ function meshObject(world: World, rootNamespace: string, reads?: Reads): Record<
   }
 }
 
+/**
+ * The mesh config's `defaultDestinationRuleExportTo`, checked at load
+ * (model/mesh-schema.ts); unset means `*` (mesh.go: DefaultMeshConfig;
+ * push_context.go: initDefaultExportMaps).
+ */
+export function meshRuleExportTo(world: World, rootNamespace: string, reads?: Reads): readonly string[] {
+  const v = meshObject(world, rootNamespace, reads).defaultDestinationRuleExportTo;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : ['*'];
+}
+
 /** The mesh config's locality settings, as far as a waypoint's EDS is concerned. */
 export interface MeshLocalityLb {
   /** `zoneAwareLbSetting` is set: it outranks `localityLbSetting`. */

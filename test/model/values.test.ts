@@ -270,6 +270,16 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       'data.mesh.accessLogFormat: must be a string',
     ]);
     assert.deepEqual(cm('accessLogEncoding: JSON\naccessLogFormat: \'{"a": "%PROTOCOL%"}\''), []);
+    // defaultDestinationRuleExportTo: a list of exportTo entries (visibility.go: Instance.Validate).
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: ["."]'), []);
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: "."'), [
+      'data.mesh.defaultDestinationRuleExportTo: must be a list',
+    ]);
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: ["~", Bad_NS, 3]'), [
+      'data.mesh.defaultDestinationRuleExportTo[0]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
+      'data.mesh.defaultDestinationRuleExportTo[1]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
+      'data.mesh.defaultDestinationRuleExportTo[2]: must be a string',
+    ]);
   });
 
   it('ServiceEntry addresses and Gateway listener hostnames', () => {

@@ -153,8 +153,18 @@ function mergeInto(pool: Pool, r: RuleInput, exportTo: ReadonlySet<string>): voi
   if (appendSeparately) list.push(fresh(r, exportTo));
 }
 
-/** push_context.go: setDestinationRules, for one namespace's rules (sorted by age). */
-function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: string): NamespacePools {
+/**
+ * push_context.go: setDestinationRules, for one namespace's rules (sorted by
+ * age). `defaultPrivate`: the mesh config's defaultDestinationRuleExportTo
+ * holds `.`, so a rule without exportTo stays in its namespace
+ * (push_context.go: initDefaultExportMaps; only `.` and `*` count there).
+ */
+function poolsOf(
+  rules: readonly RuleInput[],
+  namespace: string,
+  rootNamespace: string,
+  defaultPrivate: boolean,
+): NamespacePools {
   const pools: NamespacePools = { local: new Map(), exported: new Map(), rootLocal: new Map() };
   // Selector rules first (push_context.go: sortConfigBySelectorAndCreationTime).
   const sorted = [...rules].sort(
@@ -165,8 +175,9 @@ function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: 
     const exportTo = new Set(r.selector ? ['.'] : r.exportTo);
     if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(namespace))
       mergeInto(pools.local, r, exportTo);
-    // The mesh default exportTo for rules is public ("*"); see parity.md.
-    const privateOnly = exportTo.size === 1 && (exportTo.has('.') || exportTo.has(namespace));
+    const privateOnly =
+      (exportTo.size === 0 && defaultPrivate) ||
+      (exportTo.size === 1 && (exportTo.has('.') || exportTo.has(namespace)));
     if (!privateOnly) mergeInto(pools.exported, r, exportTo);
     else if (namespace === rootNamespace) mergeInto(pools.rootLocal, r, exportTo);
   }
@@ -232,6 +243,7 @@ export class DestinationRuleIndex {
     private readonly rootNamespace: string,
     private readonly reads: Reads = new Reads(),
     private readonly domain?: string,
+    private readonly defaultPrivate = false,
   ) {}
 
   /** The keys of one host's lookup in one namespace, built once (a service's ports look it up again). */
@@ -246,7 +258,9 @@ export class DestinationRuleIndex {
         this.reads.referencing('DestinationRule', ns, ruleHostRef('*'));
         return undefined;
       });
-    return memoRead(this.pools, ns, this.reads, () => poolsOf(this.rulesIn(ns), ns, this.rootNamespace));
+    return memoRead(this.pools, ns, this.reads, () =>
+      poolsOf(this.rulesIn(ns), ns, this.rootNamespace, this.defaultPrivate),
+    );
   }
 
   /**
