@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type LocalityLbSetting, type World } from '../model';
+import { get, MESH_CONFIGMAP, type LocalityLbSetting, type VsHttpRoute, type World } from '../model';
 import type { Reads } from './reads';
 import type { AccessLogFormatIR } from './ir';
 import { ISTIO_JSON_LOG_FORMAT, ISTIO_TEXT_LOG_FORMAT } from './names';
@@ -138,16 +138,35 @@ export function trustDomainAliases(world: World, rootNamespace: string, reads?: 
   }
 }
 
-function meshObject(world: World, rootNamespace: string, reads?: Reads): Record<string, unknown> {
+/** The parsed mesh config of each ConfigMap version (a World's objects never change). */
+const PARSED = new WeakMap<object, Readonly<Record<string, unknown>>>();
+
+function meshObject(world: World, rootNamespace: string, reads?: Reads): Readonly<Record<string, unknown>> {
   reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
-  if (!text) return {};
+  const cm = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  if (!cm) return {};
+  const hit = PARSED.get(cm);
+  if (hit) return hit;
+  let out: Record<string, unknown> = {};
   try {
-    const mesh: unknown = YAML.parse(text);
-    return mesh && typeof mesh === 'object' && !Array.isArray(mesh) ? (mesh as Record<string, unknown>) : {};
+    const mesh: unknown = YAML.parse(cm.data?.['mesh'] ?? '');
+    if (mesh && typeof mesh === 'object' && !Array.isArray(mesh)) out = mesh as Record<string, unknown>;
   } catch {
-    return {};
+    // An unreadable mesh config was refused at load; the defaults stand.
   }
+  PARSED.set(cm, out);
+  return out;
+}
+
+/**
+ * The mesh config's `defaultHttpRetryPolicy` (checked at load,
+ * model/mesh-schema.ts), which a route without a retry policy of its own
+ * takes (route.go: applyHTTPRouteDestination, BuildDefaultHTTPOutboundRoute);
+ * undefined when unset.
+ */
+export function meshHttpRetry(world: World, rootNamespace: string, reads?: Reads): VsHttpRoute['retries'] {
+  const v = meshObject(world, rootNamespace, reads).defaultHttpRetryPolicy;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as VsHttpRoute['retries']) : undefined;
 }
 
 /**

@@ -14,7 +14,8 @@ import { resolveBackend } from './backends';
 import { routeName } from '../names';
 import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
-import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { corsPolicy, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { meshRetry } from './retry-policy';
 import { backendRefWeight, fractionDenominator, pathMatchValue, redirectStatusCode } from '../../model/defaults';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
@@ -179,8 +180,8 @@ export function httpRoutesFor(
       // GRPCRoute has neither retry nor timeouts: it gets the default policy.
       const { retry, timeoutMs } =
         route.kind === 'HTTPRoute'
-          ? ruleRetryAndTimeout(rule as HTTPRouteRule)
-          : { retry: DEFAULT_RETRY, timeoutMs: undefined };
+          ? ruleRetryAndTimeout(rule as HTTPRouteRule, () => meshRetry(ctx))
+          : { retry: meshRetry(ctx), timeoutMs: undefined };
       for (const match of matches) {
         const ir: HttpRouteIR = {
           name: routeName(route.metadata.namespace, route.metadata.name, i, rule.name),

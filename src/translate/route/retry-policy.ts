@@ -1,7 +1,9 @@
 import { parseRetryOn } from '../../model/retry-on';
 import { checkedValue, parseIstioDuration } from '../../model/values';
 import type { VsHttpRoute } from '../../model';
+import type { WaypointContext } from '../context';
 import type { RetryIR } from '../ir';
+import { meshHttpRetry } from '../mesh-config';
 import { DEFAULT_RETRY } from './route-policies';
 
 // An Istio HTTPRetry (a VirtualService route's `retries`) as a route's retry policy.
@@ -32,4 +34,21 @@ export function convertRetry(r: VsHttpRoute['retries']): RetryIR | undefined {
     ...(r.retryIgnorePreviousHosts === false ? { noHostPredicate: true } : {}),
     ...(r.retryRemoteLocalities ? { remoteLocalities: true } : {}),
   };
+}
+
+const MESH = new WeakMap<object, { retry: RetryIR | undefined }>();
+
+/**
+ * The policy of a route that sets none: the mesh config's
+ * `defaultHttpRetryPolicy` converted as a VirtualService's (`attempts: 0`:
+ * none), else the default (route.go: applyHTTPRouteDestination, `policy =
+ * opts.Mesh.GetDefaultHttpRetryPolicy()` when the route has no retries;
+ * BuildDefaultHTTPOutboundRoute for a service's default route).
+ */
+export function meshRetry(ctx: WaypointContext): RetryIR | undefined {
+  const raw = meshHttpRetry(ctx.world, ctx.opts.rootNamespace, ctx.reads);
+  if (!raw) return DEFAULT_RETRY;
+  let hit = MESH.get(raw);
+  if (!hit) MESH.set(raw, (hit = { retry: convertRetry(raw) }));
+  return hit.retry;
 }

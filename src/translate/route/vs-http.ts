@@ -22,7 +22,7 @@ import type {
   StringMatchIR,
 } from '../ir';
 import type { WaypointContext } from '../context';
-import { convertRetry } from './retry-policy';
+import { convertRetry, meshRetry } from './retry-policy';
 import { vsDestinationCluster } from './vs-destination';
 import { mergedHttpRules } from './vs-delegate';
 import { defaultVirtualServiceExportTo } from './vs-export';
@@ -255,7 +255,7 @@ function translate(
       : hundredths(100);
     if (p) ir.mirrors.push({ cluster: cluster(mp.destination), fraction: p });
   }
-  const r = convertRetry(rule.retries);
+  const r = rule.retries ? convertRetry(rule.retries) : meshRetry(ctx);
   if (r) ir.retry = r;
   // A lone destination is used whatever its weight; of several, those weighted 0 are left out.
   for (const d of dests.length === 1 ? dests : dests.filter((x) => (x.weight ?? 0) !== 0)) {

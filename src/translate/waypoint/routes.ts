@@ -306,6 +306,7 @@ function routeConfig(name: string, port: number, routes: Route[], domains = ['*'
  */
 export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
   const out: Recipe<RouteConfiguration>[] = [];
+  const retry = ir.meshRetry ? ir.meshRetry.retry : DEFAULT_RETRY;
   for (const svc of ir.services) {
     for (const p of svc.ports) {
       if (!chainProtocols(p.protocol).includes('http')) continue;
@@ -316,21 +317,21 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
         svc.serviceEntry?.resolution === 'DYNAMIC_DNS' && p.httpRoutes.length > 0 ? [svc.hostname] : undefined;
       out.push({
         name,
-        input: [p.port, p.httpRoutes, p.defaultHash, domains],
+        input: [p.port, p.httpRoutes, p.defaultHash, domains, retry],
         build: () =>
           p.httpRoutes.length > 0
             ? routeConfig(name, p.port, p.httpRoutes.map(envoyRoute), domains)
-            : routeConfig(name, p.port, [defaultRoute(name, p.defaultHash)]),
+            : routeConfig(name, p.port, [defaultRoute(name, retry, p.defaultHash)]),
       });
     }
   }
   out.push({
     name: names.DIRECT_HTTP,
-    input: null,
+    input: retry ?? null,
     build: () => ({
       name: names.DIRECT_HTTP,
       validate_clusters: { value: false },
-      virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+      virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP, retry)] }],
     }),
   });
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -338,11 +339,11 @@ export function routeRecipes(ir: WaypointIR): Recipe<RouteConfiguration>[] {
 
 /**
  * A waypoint's route when no HTTPRoute applies: the service's own cluster,
- * no timeout, the default retry policy (httproute.go:
+ * no timeout, the default retry policy or the mesh config's (httproute.go:
  * buildSidecarInboundHTTPRouteConfig; route.go: BuildDefaultHTTPOutboundRoute).
  */
-function defaultRoute(cluster: string, hash?: ConsistentHashLB): Route {
-  const action: NonNullable<Route['route']> = { cluster, retry_policy: retryPolicy(DEFAULT_RETRY) };
+function defaultRoute(cluster: string, retry: RetryIR | undefined, hash?: ConsistentHashLB): Route {
+  const action: NonNullable<Route['route']> = { cluster, ...(retry ? { retry_policy: retryPolicy(retry) } : {}) };
   if (hash) action.hash_policy = [hashPolicy(hash)];
   setTimeout(action, 0);
   return { name: 'default', match: { prefix: '/' }, route: action };

@@ -11,7 +11,8 @@ import { memoRead, type ReadValue } from '../reads';
 import { NOT_SERVICE_TARGETED } from '../refs';
 import { sameInput } from '../same-input';
 import { OutboundClusters, type ServiceMemo, type ServiceRecord, type ServiceReuse } from './service-reuse';
-import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from '../mesh-config';
+import { extAuthzProviders, meshAccessLogFormat, meshHttpRetry, trustDomainAliases } from '../mesh-config';
+import { meshRetry } from '../route/retry-policy';
 import type { WaypointContext } from '../context';
 import { authzPolicyIR } from '../policy/authz';
 import { jwtRulesIR, resolvedJwks } from '../policy/authn';
@@ -259,8 +260,16 @@ function build(
       [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     ),
     direct: shared,
+    ...defaultRoutesRetry(ctx),
     ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),
   };
   return { ir, shared };
+}
+
+/** The default routes' retry policy when the mesh config sets one (route.go: BuildDefaultHTTPOutboundRoute). */
+function defaultRoutesRetry(ctx: WaypointContext): Pick<WaypointIR, 'meshRetry'> {
+  if (!meshHttpRetry(ctx.world, ctx.opts.rootNamespace, ctx.reads)) return {};
+  const retry = meshRetry(ctx);
+  return { meshRetry: retry ? { retry } : {} };
 }
