@@ -103,6 +103,12 @@ describe('DestinationRule input checks', () => {
       ],
     );
   });
+  it('requires both fields of http2KeepAlive (validation.go: validateConnectionPool)', () => {
+    assert.deepEqual(
+      check({ host: 'a', trafficPolicy: { connectionPool: { http: { http2KeepAlive: { interval: '30s' } } } } }),
+      ['spec.trafficPolicy.connectionPool.http.http2KeepAlive.timeout: required'],
+    );
+  });
   it('accepts the rules of the golden cases', () => assert.deepEqual(check({ host: 'a', exportTo: ['.'] }), []));
 });
 
