@@ -387,6 +387,18 @@ describe('an ext_authz provider naming a ServiceEntry host', () => {
     assert.deepEqual(placed(byName(r, 'endpoints', 'outbound|443||api.example.com')), [['192.0.2.9', 0]]);
   });
 
+  it("resolves a Service host only under its own namespace's `<ns>/` (HostnameAndNamespace)", () => {
+    const authz: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'authz', namespace: 'ext' },
+      spec: { clusterIP: '10.96.0.90', ports: [{ name: 'grpc', port: 443 }] },
+    } as KubeObject;
+    const host = 'authz.ext.svc.cluster.local';
+    assert.deepEqual(outboundNames(run([authz, ...meshWith(`ext/${host}`), policy])), [`outbound|443||${host}`]);
+    assert.deepEqual(outboundNames(run([authz, ...meshWith(`egress/${host}`), policy])), []);
+  });
+
   it('is unresolved when the host alone names several namespaces, or `<ns>/` a namespace without it', () => {
     assert.deepEqual(outboundNames(run([...twice, ...meshWith('api.example.com'), policy])), []);
     assert.deepEqual(outboundNames(run([...twice, ...meshWith('egress/api.example.com'), policy])), []);
