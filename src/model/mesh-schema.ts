@@ -1,5 +1,7 @@
 // The mesh config (`mesh` in the `istio` ConfigMap), as far as we read it: its
-// access-log encoding and format, and its ext_authz extension providers,
+// access-log encoding and format, the default exportTo of DestinationRules,
+// the default HTTP retry policy,
+// and its ext_authz extension providers,
 // checked as istiod checks them
 // (`validation/agent/extensionprovider.go: validateExtensionProvider`). An
 // invalid mesh config is refused whole and the last good one stays, as
@@ -74,6 +76,49 @@ function telemetryProvider(p: Record<string, unknown>, at: string): [string, str
   return out;
 }
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * `defaultDestinationRuleExportTo`: a list of strings, or istiod's mesh
+ * config parse fails; each entry `.`, `*` or a namespace name, as an
+ * object's own exportTo entries (visibility.go: Instance.Validate).
+ */
+function exportToDefault(v: unknown): [string, string][] {
+  const at = 'data.mesh.defaultDestinationRuleExportTo';
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return [[at, 'must be a list']];
+  const out: [string, string][] = [];
+  v.forEach((e: unknown, i) => {
+    if (typeof e !== 'string') out.push([`${at}[${i}]`, 'must be a string']);
+    else if (e !== '.' && e !== '*' && !(e.length <= 63 && DNS1123_LABEL.test(e)))
+      out.push([`${at}[${i}]`, 'only .,*, or a valid DNS 1123 label is allowed as exportTo entry']);
+  });
+  return out;
+}
+
+/**
+ * `defaultHttpRetryPolicy`: an HTTPRetry whose fields have their types, or
+ * istiod's mesh config parse fails; durations as protobuf durations.
+ */
+function retryDefault(v: unknown): [string, string][] {
+  const at = 'data.mesh.defaultHttpRetryPolicy';
+  if (v === undefined || v === null) return [];
+  if (typeof v !== 'object' || Array.isArray(v)) return [[at, 'must be an object']];
+  const r = v as Record<string, unknown>;
+  const out: [string, string][] = [];
+  if (r.attempts !== undefined && !(Number.isInteger(r.attempts) && (r.attempts as number) >= 0))
+    out.push([`${at}.attempts`, 'attempts cannot be negative']);
+  if (r.retryOn !== undefined && typeof r.retryOn !== 'string') out.push([`${at}.retryOn`, 'must be a string']);
+  for (const k of ['retryRemoteLocalities', 'retryIgnorePreviousHosts'])
+    if (r[k] !== undefined && typeof r[k] !== 'boolean') out.push([`${at}.${k}`, 'must be true or false']);
+  for (const k of ['perTryTimeout', 'backoff']) {
+    if (r[k] === undefined) continue;
+    const d = parseIstioDuration(String(r[k]));
+    if (!d.ok) out.push([`${at}.${k}`, d.problem]);
+  }
+  return out;
+}
+
 /** Checks `data.mesh` of a ConfigMap; the path names the provider inside the mesh config. */
 export const meshConfigMap = rule((o) => {
   const text = (o.data as Record<string, unknown> | undefined)?.mesh;
@@ -93,6 +138,8 @@ export const meshConfigMap = rule((o) => {
     out.push(['data.mesh.accessLogEncoding', `must be TEXT or JSON, not ${JSON.stringify(m.accessLogEncoding)}`]);
   if (m.accessLogFormat !== undefined && typeof m.accessLogFormat !== 'string')
     out.push(['data.mesh.accessLogFormat', 'must be a string']);
+  out.push(...exportToDefault((mesh as Record<string, unknown>).defaultDestinationRuleExportTo));
+  out.push(...retryDefault((mesh as Record<string, unknown>).defaultHttpRetryPolicy));
   const providers = (mesh as { extensionProviders?: unknown }).extensionProviders;
   if (providers === undefined) return out;
   if (!Array.isArray(providers)) return [...out, ['data.mesh.extensionProviders', 'must be a list']];

@@ -101,6 +101,8 @@ const connectionPool = obj({
     h2UpgradePolicy: oneOf('DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'),
     useClientProtocol: bool,
     maxConcurrentStreams: i32,
+    // validation.go: validateConnectionPool requires both.
+    http2KeepAlive: obj({ interval: duration, timeout: duration }, ['interval', 'timeout']),
   }),
 });
 

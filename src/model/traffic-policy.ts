@@ -49,6 +49,8 @@ export interface ConnectionPoolSettings {
     h2UpgradePolicy?: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
     useClientProtocol?: boolean;
     maxConcurrentStreams?: number;
+    /** HTTP/2 PING keepalive of upstream connections; both fields required. */
+    http2KeepAlive?: { interval?: string; timeout?: string };
   };
 }
 

@@ -210,7 +210,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
     for (const cb of updateListeners) cb(world, statuses);
     const now = [...step.index.waypoints.keys()].join(',');
     // A waypoint's pods moving between localities may move its proxies between place keys (proxy-place.ts).
-    if (now !== waypointSet || mayMovePlaces(changed, before, world)) {
+    if (now !== waypointSet || mayMovePlaces(changed, before, world, translateOptions.rootNamespace)) {
       waypointSet = now;
       for (const cb of keyListeners) cb();
     }
@@ -283,7 +283,7 @@ export async function startPipeline(opts: PipelineOptions, cache: SnapshotCache,
   return {
     sourceName: source.name,
     store,
-    proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log, previous),
+    proxyKey: (p: ProxyInfo) => proxyKeyFor(p, translator.index, log, previous, translateOptions.rootNamespace),
     demand: (key) => {
       const start = process.hrtime.bigint();
       if (serveStep.demand(key)) {

@@ -22,6 +22,7 @@ export function proxyKeyFor(
   index: AmbientIndex | undefined,
   log?: Logger,
   world?: World,
+  rootNamespace?: string,
 ): string | undefined {
   if (p.proxyType === 'ztunnel') return ZTUNNEL_KEY;
   if (p.metadata['GENERATOR'] === 'grpc') return PROXYLESS_KEY;
@@ -30,7 +31,7 @@ export function proxyKeyFor(
   const label = p.labels[LABEL.gatewayName];
   if (label) {
     const key = `${ns}/${label}`;
-    if (index.waypoints.has(key)) return placedKey(p, key, world);
+    if (index.waypoints.has(key)) return placedKey(p, key, world, rootNamespace);
     log?.warn({ proxy: p.proxyId, waypoint: key }, 'proxy names a waypoint that does not exist (yet)');
     return undefined;
   }
@@ -40,7 +41,7 @@ export function proxyKeyFor(
     if (!best || wp.key.length > best.length) best = wp.key;
   }
   if (!best) log?.warn({ proxy: p.proxyId }, 'proxy matches no waypoint; serving it nothing');
-  return best && placedKey(p, best, world);
+  return best && placedKey(p, best, world, rootNamespace);
 }
 
 /** Every binding with its reason, for /debug/ambientz. */

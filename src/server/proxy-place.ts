@@ -3,12 +3,15 @@ import {
   inNamespace,
   LABEL,
   list,
+  MESH_CONFIGMAP,
   parseKey,
+  ROOT_NAMESPACE,
   unrecorded,
   type Pod,
   type TrafficPolicy,
   type World,
 } from '../model';
+import { meshLocalityLb } from '../translate/mesh-config';
 import { podLocality } from '../translate/locality';
 import { fullLocality, placeKey, placeOf } from '../translate/place-key';
 import type { ProxyInfo } from '../xds';
@@ -32,33 +35,42 @@ const PLACED = new Set([
   'topology.istio.io/cluster',
 ]);
 
-function policyLabels(p: TrafficPolicy | undefined, out: Set<string>): void {
-  const add = (names: readonly string[] | undefined) => {
-    // A `label=value` entry compares endpoints with the value given, not with the proxy's.
-    for (const n of names ?? []) if (!n.includes('=') && !PLACED.has(n)) out.add(n);
-  };
-  add(p?.loadBalancer?.localityLbSetting?.failoverPriority);
-  for (const pl of p?.portLevelSettings ?? []) add(pl.loadBalancer?.localityLbSetting?.failoverPriority);
+function addLabels(names: unknown, out: Set<string>): void {
+  if (!Array.isArray(names)) return;
+  // A `label=value` entry compares endpoints with the value given, not with the proxy's.
+  for (const n of names) if (typeof n === 'string' && !n.includes('=') && !PLACED.has(n)) out.add(n);
 }
 
-const labelsByWorld = new WeakMap<World, ReadonlySet<string>>();
+function policyLabels(p: TrafficPolicy | undefined, out: Set<string>): void {
+  addLabels(p?.loadBalancer?.localityLbSetting?.failoverPriority, out);
+  for (const pl of p?.portLevelSettings ?? []) addLabels(pl.loadBalancer?.localityLbSetting?.failoverPriority, out);
+}
+
+/** Per World, per root namespace (one in practice). */
+const labelsByWorld = new WeakMap<World, Map<string, ReadonlySet<string>>>();
 
 /**
- * The labels some DestinationRule's failoverPriority ranks endpoints by with
- * the proxy's own value (loadbalancer.go: applyFailoverPriorityPerLocality
- * reads them from the proxy's labels). Every rule's, not only those of hosts
- * a waypoint reaches: a needless split costs a translation, never a wrong
- * ranking. Worked out once per World.
+ * The labels some failoverPriority ranks endpoints by with the proxy's own
+ * value (loadbalancer.go: applyFailoverPriorityPerLocality reads them from
+ * the proxy's labels): every DestinationRule's, and the mesh config's
+ * `localityLbSetting`, which a cluster without a rule's setting takes
+ * (loadbalancer.go: GetEffectiveLbSetting). Every rule's, not only those of
+ * hosts a waypoint reaches: a needless split costs a translation, never a
+ * wrong ranking. Worked out once per World.
  */
-export function failoverLabels(world: World): ReadonlySet<string> {
-  let out = labelsByWorld.get(world);
+export function failoverLabels(world: World, rootNamespace: string = ROOT_NAMESPACE): ReadonlySet<string> {
+  let byRoot = labelsByWorld.get(world);
+  if (!byRoot) labelsByWorld.set(world, (byRoot = new Map()));
+  let out = byRoot.get(rootNamespace);
   if (!out) {
     const names = new Set<string>();
     for (const dr of list(world, 'DestinationRule')) {
       policyLabels(dr.spec?.trafficPolicy, names);
       for (const s of dr.spec?.subsets ?? []) policyLabels(s.trafficPolicy, names);
     }
-    labelsByWorld.set(world, (out = names));
+    const mesh = meshLocalityLb(world, rootNamespace).setting;
+    if (mesh?.enabled !== false) addLabels(mesh?.failoverPriority, names);
+    byRoot.set(rootNamespace, (out = names));
   }
   return out;
 }
@@ -74,8 +86,14 @@ function podValue(p: Pod, label: string): string {
  * failoverPriority labels whose value differs between the pods (labels they
  * all share tell no proxy apart, so they stay out of the key).
  */
-function placesOf(world: World, pods: readonly Pod[]): { varying: string[]; places: Map<Pod, string> } {
-  const varying = [...failoverLabels(world)].filter((l) => new Set(pods.map((p) => podValue(p, l))).size > 1).sort();
+function placesOf(
+  world: World,
+  pods: readonly Pod[],
+  rootNamespace: string,
+): { varying: string[]; places: Map<Pod, string> } {
+  const varying = [...failoverLabels(world, rootNamespace)]
+    .filter((l) => new Set(pods.map((p) => podValue(p, l))).size > 1)
+    .sort();
   const places = new Map<Pod, string>();
   for (const p of pods)
     places.set(
@@ -92,9 +110,9 @@ function placesOf(world: World, pods: readonly Pod[]): { varying: string[]; plac
  * The places of waypoint `key` that get translations of their own: none
  * while its pods share one place (place-key.ts), else each pod's, sorted.
  */
-export function waypointPlaces(world: World, key: string): string[] {
+export function waypointPlaces(world: World, key: string, rootNamespace: string = ROOT_NAMESPACE): string[] {
   const slash = key.indexOf('/');
-  const { places } = placesOf(world, waypointPods(world, key.slice(0, slash), key.slice(slash + 1)));
+  const { places } = placesOf(world, waypointPods(world, key.slice(0, slash), key.slice(slash + 1)), rootNamespace);
   const distinct = new Set(places.values());
   return distinct.size < 2 ? [] : [...distinct].sort();
 }
@@ -126,11 +144,16 @@ export function proxyLocality(p: ProxyInfo, world: World): string {
  * keeps the waypoint key when only localities tell the pods apart:
  * endpoints keep priority 0 there.
  */
-export function placedKey(p: ProxyInfo, key: string, world: World | undefined): string {
+export function placedKey(
+  p: ProxyInfo,
+  key: string,
+  world: World | undefined,
+  rootNamespace: string = ROOT_NAMESPACE,
+): string {
   if (!world) return key;
   const slash = key.indexOf('/');
   const pods = waypointPods(world, key.slice(0, slash), key.slice(slash + 1));
-  const { varying, places } = placesOf(world, pods);
+  const { varying, places } = placesOf(world, pods, rootNamespace);
   if (new Set(places.values()).size < 2) return key;
   const own = pods.find((x) => x.metadata.name === p.podName && x.metadata.namespace === p.namespace);
   const labels = Object.fromEntries(varying.map((l) => [l, own ? podValue(own, l) : (p.labels[l] ?? '')]));
@@ -142,22 +165,28 @@ export function placedKey(p: ProxyInfo, key: string, world: World | undefined): 
 /**
  * Whether a change may move a proxy to another key: a waypoint pod came,
  * went or was relabelled, a Node (whose topology places pods) changed, or
- * the labels DestinationRules' failoverPriority names changed. Other changes
- * leave every proxy's key as it is, so they cost no look at the connected
- * proxies.
+ * the labels failoverPriority names (DestinationRules', the mesh config's)
+ * changed. Other changes leave every proxy's key as it is, so they cost no
+ * look at the connected proxies.
  */
-export function mayMovePlaces(changed: ReadonlySet<string>, before: World, after: World): boolean {
+export function mayMovePlaces(
+  changed: ReadonlySet<string>,
+  before: World,
+  after: World,
+  rootNamespace: string = ROOT_NAMESPACE,
+): boolean {
   let rules = false;
   for (const k of changed) {
     const { kind, namespace, name } = parseKey(k);
     if (kind === 'Node') return true;
     if (kind === 'DestinationRule') rules = true;
+    if (kind === 'ConfigMap' && namespace === rootNamespace && name === MESH_CONFIGMAP) rules = true;
     if (kind !== 'Pod' || namespace === undefined) continue;
     const gw = (w: World) => get(w, 'Pod', namespace, name)?.metadata.labels?.[LABEL.gatewayName];
     if (gw(before) !== undefined || gw(after) !== undefined) return true;
   }
   if (!rules) return false;
-  const a = failoverLabels(before);
-  const b = failoverLabels(after);
+  const a = failoverLabels(before, rootNamespace);
+  const b = failoverLabels(after, rootNamespace);
   return a.size !== b.size || [...a].some((l) => !b.has(l));
 }

@@ -454,6 +454,11 @@ export interface WaypointIR {
   outbound: OutboundClusterIR[];
   /** Policy for traffic addressed to workload IPs (direct-http / direct-tcp). */
   direct: ChainPolicyIR;
+  /**
+   * Set when the mesh config has a defaultHttpRetryPolicy: the policy of the
+   * default routes (none when `attempts` is 0); unset, the default policy.
+   */
+  meshRetry?: { retry?: RetryIR };
   /** The mesh config's `disableEnvoyListenerLog`: listeners carry no access log of their own. */
   disableListenerLog?: boolean;
   /**

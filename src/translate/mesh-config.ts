@@ -1,5 +1,6 @@
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type LocalityLbSetting, type World } from '../model';
+import { get, MESH_CONFIGMAP, type ConfigMap, type LocalityLbSetting, type VsHttpRoute, type World } from '../model';
+import { derive } from './derived';
 import type { Reads } from './reads';
 import type { AccessLogFormatIR } from './ir';
 import { ISTIO_JSON_LOG_FORMAT, ISTIO_TEXT_LOG_FORMAT } from './names';
@@ -12,6 +13,8 @@ export interface ExtAuthzProvider {
   kind: 'grpc' | 'http';
   /** Service hostname, e.g. ext-authz.foo.svc.cluster.local. */
   host: string;
+  /** `service` as written: `<ns>/<host>` names the namespace whose declaration of the host is meant. */
+  service: string;
   port: number;
   timeoutMs: number;
   failOpen: boolean;
@@ -90,7 +93,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
   for (const p of mesh?.extensionProviders ?? []) {
     const cfg = p.envoyExtAuthzGrpc ?? p.envoyExtAuthzHttp;
     if (!p.name || !cfg || typeof cfg.service !== 'string' || typeof cfg.port !== 'number') continue;
-    // "ns/host" names the namespace explicitly; the host alone is enough here.
+    // "ns/host" names the namespace explicitly; `service` keeps it for the lookup.
     const host = cfg.service.includes('/') ? (cfg.service.split('/')[1] ?? '') : cfg.service;
     const http = p.envoyExtAuthzHttp;
     if (http && httpProviderProblem(http)) continue;
@@ -104,6 +107,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
       name: p.name,
       kind: p.envoyExtAuthzGrpc ? 'grpc' : 'http',
       host,
+      service: cfg.service,
       port: cfg.port,
       timeoutMs: ms(cfg.timeout) ?? EXT_AUTHZ_TIMEOUT_MS,
       failOpen: cfg.failOpen === true,
@@ -135,16 +139,42 @@ export function trustDomainAliases(world: World, rootNamespace: string, reads?: 
   }
 }
 
-function meshObject(world: World, rootNamespace: string, reads?: Reads): Record<string, unknown> {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
-  if (!text) return {};
+/** The parsed mesh config of each ConfigMap version (a World's objects never change). */
+const parsedMesh = derive((cm: ConfigMap): Readonly<Record<string, unknown>> => {
   try {
-    const mesh: unknown = YAML.parse(text);
-    return mesh && typeof mesh === 'object' && !Array.isArray(mesh) ? (mesh as Record<string, unknown>) : {};
+    const mesh: unknown = YAML.parse(cm.data?.['mesh'] ?? '');
+    if (mesh && typeof mesh === 'object' && !Array.isArray(mesh)) return mesh as Record<string, unknown>;
   } catch {
-    return {};
+    // An unreadable mesh config was refused at load; the defaults stand.
   }
+  return {};
+});
+
+function meshObject(world: World, rootNamespace: string, reads?: Reads): Readonly<Record<string, unknown>> {
+  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  const cm = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  return cm ? parsedMesh(cm) : {};
+}
+
+/**
+ * The mesh config's `defaultHttpRetryPolicy` (checked at load,
+ * model/mesh-schema.ts), which a route without a retry policy of its own
+ * takes (route.go: applyHTTPRouteDestination, BuildDefaultHTTPOutboundRoute);
+ * undefined when unset.
+ */
+export function meshHttpRetry(world: World, rootNamespace: string, reads?: Reads): VsHttpRoute['retries'] {
+  const v = meshObject(world, rootNamespace, reads).defaultHttpRetryPolicy;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as VsHttpRoute['retries']) : undefined;
+}
+
+/**
+ * The mesh config's `defaultDestinationRuleExportTo`, checked at load
+ * (model/mesh-schema.ts); unset means `*` (mesh.go: DefaultMeshConfig;
+ * push_context.go: initDefaultExportMaps).
+ */
+export function meshRuleExportTo(world: World, rootNamespace: string, reads?: Reads): readonly string[] {
+  const v = meshObject(world, rootNamespace, reads).defaultDestinationRuleExportTo;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : ['*'];
 }
 
 /** The mesh config's locality settings, as far as a waypoint's EDS is concerned. */

@@ -1,7 +1,8 @@
 /**
  * The cache key of a waypoint's configuration for proxies in one place.
  * istiod builds EDS for each connected proxy by its own locality and the
- * values of the labels its DestinationRules' failoverPriority names
+ * values of the labels failoverPriority names (its DestinationRules', the
+ * mesh config's)
  * (pilot/pkg/xds/endpoints/endpoint_builder.go: BuildClusterLoadAssignment,
  * whose cache key includes both: WriteHash). Here proxies of a waypoint
  * whose pods all share one place keep the waypoint key; when its pods span

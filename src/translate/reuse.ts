@@ -11,10 +11,11 @@ export interface EncodedType {
   readonly groups?: ReadonlyMap<object, Group>;
 }
 
-/** The resources made for one piece of IR, each beside its input. */
+/** The resources made for one piece of IR, each beside its input, and the context they were made in. */
 interface Group {
   readonly resources: readonly PreparedResource[];
   readonly inputs: readonly unknown[];
+  readonly context: unknown;
 }
 
 /** By type URL: what a build encoded, for the next build of the same view to reuse. */
@@ -64,26 +65,29 @@ export class Reuse {
 
   /**
    * The resources of `recipes`, which read nothing but `piece` (a piece of
-   * IR, never modified once built): the last build's, whole, when it was
-   * given the same object, without making or comparing the recipes; else
-   * each prepared as above. A served Service's part of a waypoint's IR is
-   * kept by identity while an edit does not reach it, so an edit makes the
-   * recipes of the parts it rebuilt, not of every service of the waypoint.
+   * IR, never modified once built) and `context` (a small value of the
+   * build's, compared by value): the last build's, whole, when it was given
+   * the same object in an equal context, without making or comparing the
+   * recipes; else each prepared as above. A served Service's part of a
+   * waypoint's IR is kept by identity while an edit does not reach it, so an
+   * edit makes the recipes of the parts it rebuilt, not of every service of
+   * the waypoint.
    */
-  group<N extends MessageName, P extends object>(
+  group<N extends MessageName, P extends object, C>(
     message: N,
     piece: P,
-    recipes: (piece: P) => Recipe<TypeMap[N]>[],
+    recipes: (piece: P, context: C) => Recipe<TypeMap[N]>[],
+    context: C,
   ): readonly PreparedResource[] {
     const typeUrl = typeUrlOf(message);
     const made = this.madeOf(typeUrl);
     let group = this.prev?.get(typeUrl)?.groups?.get(piece);
-    if (group) {
+    if (group && sameInput(group.context, context)) {
       made.resources.push(...group.resources);
       made.inputs.push(...group.inputs);
     } else {
-      const rs = recipes(piece);
-      group = { resources: rs.map((r) => this.prepare(message, r)), inputs: rs.map((r) => r.input) };
+      const rs = recipes(piece, context);
+      group = { resources: rs.map((r) => this.prepare(message, r)), inputs: rs.map((r) => r.input), context };
     }
     (made.groups ??= new Map()).set(piece, group);
     return group.resources;

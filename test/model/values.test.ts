@@ -270,6 +270,28 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       'data.mesh.accessLogFormat: must be a string',
     ]);
     assert.deepEqual(cm('accessLogEncoding: JSON\naccessLogFormat: \'{"a": "%PROTOCOL%"}\''), []);
+    // defaultDestinationRuleExportTo: a list of exportTo entries (visibility.go: Instance.Validate).
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: ["."]'), []);
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: "."'), [
+      'data.mesh.defaultDestinationRuleExportTo: must be a list',
+    ]);
+    assert.deepEqual(cm('defaultDestinationRuleExportTo: ["~", Bad_NS, 3]'), [
+      'data.mesh.defaultDestinationRuleExportTo[0]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
+      'data.mesh.defaultDestinationRuleExportTo[1]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
+      'data.mesh.defaultDestinationRuleExportTo[2]: must be a string',
+    ]);
+    // defaultHttpRetryPolicy: an HTTPRetry (route.go reads it for routes without retries).
+    assert.deepEqual(cm('defaultHttpRetryPolicy: {attempts: 3, retryOn: "5xx,503", perTryTimeout: 2s}'), []);
+    assert.deepEqual(
+      cm('defaultHttpRetryPolicy: {attempts: -1, retryOn: [5xx], backoff: soon, retryRemoteLocalities: yes please}'),
+      [
+        'data.mesh.defaultHttpRetryPolicy.attempts: attempts cannot be negative',
+        'data.mesh.defaultHttpRetryPolicy.retryOn: must be a string',
+        'data.mesh.defaultHttpRetryPolicy.retryRemoteLocalities: must be true or false',
+        'data.mesh.defaultHttpRetryPolicy.backoff: invalid duration "soon": use a protobuf duration such as 1.5s, or 1h2m3s',
+      ],
+    );
+    assert.deepEqual(cm('defaultHttpRetryPolicy: 3'), ['data.mesh.defaultHttpRetryPolicy: must be an object']);
   });
 
   it('ServiceEntry addresses and Gateway listener hostnames', () => {

@@ -53,6 +53,31 @@ describe('DestinationRule lookup for a waypoint (push_context.go: destinationRul
   });
 });
 
+describe("the mesh config's defaultDestinationRuleExportTo (push_context.go: initDefaultExportMaps, setDestinationRules)", () => {
+  const rules: Record<string, RuleInput[]> = {
+    app: [
+      rule({ namespace: 'app', name: 'a', host: 'a.app.svc.cluster.local' }),
+      rule({ namespace: 'app', name: 'b-public', host: 'b.app.svc.cluster.local', exportTo: ['*'] }),
+    ],
+    'istio-system': [rule({ namespace: 'istio-system', name: 'root', host: '*.app.svc.cluster.local' })],
+  };
+  const index = (defaultPrivate: boolean) =>
+    new DestinationRuleIndex((ns) => rules[ns] ?? [], 'istio-system', undefined, undefined, defaultPrivate);
+
+  it('`.`: a rule without exportTo stays in its namespace, a root one too; one exported by name still applies', () => {
+    const priv = index(true);
+    assert.equal(priv.lookup('infra', 'a.app.svc.cluster.local', 'app')?.name, undefined);
+    assert.equal(priv.lookup('infra', 'b.app.svc.cluster.local', 'app')?.name, 'b-public');
+    assert.equal(priv.lookup('app', 'a.app.svc.cluster.local', 'app')?.name, 'a');
+    // The root namespace's rule: seen only by proxies living there.
+    assert.equal(priv.lookup('istio-system', 'c.app.svc.cluster.local', 'app')?.name, 'root');
+  });
+  it('unset (`*`): such a rule is seen from every namespace', () => {
+    assert.equal(index(false).lookup('infra', 'a.app.svc.cluster.local', 'app')?.name, 'a');
+    assert.equal(index(false).lookup('infra', 'c.app.svc.cluster.local', 'app')?.name, 'root');
+  });
+});
+
 describe('DestinationRule input checks', () => {
   const check = (spec: unknown) =>
     kindInfo('DestinationRule')!.validate({
@@ -76,6 +101,12 @@ describe('DestinationRule input checks', () => {
         'spec.trafficPolicy.outlierDetection.interval: duration must be greater than 1ms',
         'spec.trafficPolicy.outlierDetection.maxEjectionPercent: must be an integer in [0, 100]',
       ],
+    );
+  });
+  it('requires both fields of http2KeepAlive (validation.go: validateConnectionPool)', () => {
+    assert.deepEqual(
+      check({ host: 'a', trafficPolicy: { connectionPool: { http: { http2KeepAlive: { interval: '30s' } } } } }),
+      ['spec.trafficPolicy.connectionPool.http.http2KeepAlive.timeout: required'],
     );
   });
   it('accepts the rules of the golden cases', () => assert.deepEqual(check({ host: 'a', exportTo: ['.'] }), []));

@@ -508,6 +508,51 @@ describe('incremental translation matches a full translation', () => {
       ],
       'any',
     ],
+    // The root rule has no exportTo: a private default hides it from waypoints outside the root namespace.
+    [
+      'a mesh config keeping rules without exportTo in their namespace',
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh:
+              'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: authz.bench-000.svc.cluster.local\n    port: 9000\n' +
+              `- name: zipkin\n  zipkin:\n    service: ${svcName(7)}.${NS0}.svc.cluster.local\n    port: 80\n` +
+              'defaultDestinationRuleExportTo: [.]\n',
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
+    [
+      'the mesh config back to public rules',
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh:
+              'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: authz.bench-000.svc.cluster.local\n    port: 9000\n' +
+              `- name: zipkin\n  zipkin:\n    service: ${svcName(7)}.${NS0}.svc.cluster.local\n    port: 80\n`,
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
+    [
+      'a mesh config with a default HTTP retry policy (every route without one)',
+      () => [
+        upsert({
+          ...obj('ConfigMap', 'istio-system', 'istio'),
+          data: {
+            mesh:
+              'extensionProviders:\n- name: ext-authz\n  envoyExtAuthzGrpc:\n    service: authz.bench-000.svc.cluster.local\n    port: 9000\n' +
+              `- name: zipkin\n  zipkin:\n    service: ${svcName(7)}.${NS0}.svc.cluster.local\n    port: 80\n` +
+              'defaultHttpRetryPolicy: {attempts: 3, retryOn: 5xx}\n',
+          },
+        } as KubeObject),
+      ],
+      'any',
+    ],
     [
       'a DestinationRule with subsets, a consistent hash and TLS for one service',
       () => [

@@ -278,3 +278,129 @@ describe('outbound clusters of a ServiceEntry host another waypoint (or none) se
     assert.ok((options.explicitHttpConfig as J).http2ProtocolOptions, JSON.stringify(options));
   });
 });
+
+describe('outbound clusters of a ServiceEntry host this waypoint serves', () => {
+  /** A route on the waypoint's own entry sending to its own host. */
+  const toItself: KubeObject = {
+    ...route,
+    spec: {
+      parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'front' }],
+      rules: [
+        { backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'front.example.com', port: 80 }] },
+      ],
+    },
+  } as KubeObject;
+  const front = (spec: J): KubeObject =>
+    ({ ...base[3], spec: { ...(base[3] as { spec: J }).spec, ...spec } }) as KubeObject;
+
+  it('are built, unused, for a mesh-external entry a route names: every port and subset (waypoint.go: filterWaypointOutboundServices, `!f || ws.MeshExternal`)', () => {
+    const r = run([
+      front({
+        ports: [
+          { number: 80, name: 'http', protocol: 'HTTP' },
+          { number: 443, name: 'tls', protocol: 'TLS' },
+        ],
+      }),
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: 'front', namespace: 'egress' },
+        spec: { host: 'front.example.com', subsets: [{ name: 'v1' }] },
+      } as KubeObject,
+      toItself,
+    ]);
+    // The route still sends to the waypoint's own cluster (getWaypointDestinationCluster).
+    const rc = byName(r, 'routes', 'inbound-vip|80|http|front.example.com');
+    const first = (((rc?.virtualHosts as J[])[0] as J).routes as J[])[0] as J;
+    assert.equal((first.route as J).cluster, 'inbound-vip|80|http|front.example.com');
+    assert.deepEqual(outboundNames(r).sort(), [
+      'outbound|443|v1|front.example.com',
+      'outbound|443||front.example.com',
+      'outbound|80|v1|front.example.com',
+      'outbound|80||front.example.com',
+    ]);
+    assert.equal(byName(r, 'clusters', 'outbound|80||front.example.com')?.type, 'STRICT_DNS');
+  });
+
+  it("are built for a VirtualService destination naming it from another of the waypoint's services", () => {
+    const r = run([
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'egress', labels: { 'istio.io/use-waypoint': 'waypoint' } },
+        spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }] },
+      } as KubeObject,
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'web', namespace: 'egress' },
+        spec: {
+          hosts: ['web'],
+          http: [{ route: [{ destination: { host: 'front.example.com', port: { number: 80 } } }] }],
+        },
+      } as KubeObject,
+    ]);
+    assert.deepEqual(outboundNames(r), ['outbound|80||front.example.com']);
+  });
+
+  it('are not built for a MESH_INTERNAL entry, nor when no route names the host', () => {
+    assert.deepEqual(outboundNames(run([front({ location: 'MESH_INTERNAL' }), toItself])), []);
+    assert.deepEqual(outboundNames(run([])), []);
+  });
+});
+
+describe('an ext_authz provider naming a ServiceEntry host', () => {
+  const policy: KubeObject = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'custom', namespace: 'egress' },
+    spec: {
+      targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+      action: 'CUSTOM',
+      provider: { name: 'authz' },
+      rules: [{}],
+    },
+  } as KubeObject;
+  const meshWith = (service: string): KubeObject[] => [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: {
+        mesh: `extensionProviders:\n- name: authz\n  envoyExtAuthzGrpc:\n    service: ${service}\n    port: 443\n`,
+      },
+    } as KubeObject,
+  ];
+  /** api.example.com declared in `ext` and in `other`, each with an address of its own. */
+  const twice: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+    external({ resolution: 'STATIC', endpoints: [{ address: '192.0.2.1' }] }),
+    {
+      ...external({ resolution: 'STATIC', endpoints: [{ address: '192.0.2.9' }] }),
+      metadata: { name: 'api', namespace: 'other' },
+    } as KubeObject,
+  ];
+
+  it('takes the declaration of the namespace `<ns>/<host>` names (telemetry_logging.go: LookupCluster)', () => {
+    const r = run([...twice, ...meshWith('other/api.example.com'), policy]);
+    assert.deepEqual(placed(byName(r, 'endpoints', 'outbound|443||api.example.com')), [['192.0.2.9', 0]]);
+  });
+
+  it("resolves a Service host only under its own namespace's `<ns>/` (HostnameAndNamespace)", () => {
+    const authz: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'authz', namespace: 'ext' },
+      spec: { clusterIP: '10.96.0.90', ports: [{ name: 'grpc', port: 443 }] },
+    } as KubeObject;
+    const host = 'authz.ext.svc.cluster.local';
+    assert.deepEqual(outboundNames(run([authz, ...meshWith(`ext/${host}`), policy])), [`outbound|443||${host}`]);
+    assert.deepEqual(outboundNames(run([authz, ...meshWith(`egress/${host}`), policy])), []);
+  });
+
+  it('is unresolved when the host alone names several namespaces, or `<ns>/` a namespace without it', () => {
+    assert.deepEqual(outboundNames(run([...twice, ...meshWith('api.example.com'), policy])), []);
+    assert.deepEqual(outboundNames(run([...twice, ...meshWith('egress/api.example.com'), policy])), []);
+  });
+});

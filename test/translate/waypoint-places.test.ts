@@ -177,3 +177,53 @@ describe('EDS per failoverPriority label of the waypoint pod (loadbalancer.go: a
     assert.equal(mayMovePlaces(new Set(['Service/app/echo']), unnamed, world), false);
   });
 });
+
+describe("EDS per label of the mesh config's localityLbSetting.failoverPriority (loadbalancer.go: GetEffectiveLbSetting)", () => {
+  /** The two-tier fixture with the rule keeping only its outlier detection, the mesh config naming `tier`. */
+  const meshTiers = (mesh: string) =>
+    worldOf(
+      (objects) => [
+        ...objects.map((o) =>
+          o.kind === 'DestinationRule'
+            ? ({
+                ...o,
+                spec: { ...(o as unknown as J).spec, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } } },
+              } as KubeObject)
+            : o,
+        ),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'istio', namespace: 'istio-system' },
+          data: { mesh },
+        } as KubeObject,
+      ],
+      TIERS,
+    );
+  const world = meshTiers('localityLbSetting:\n  failoverPriority: [tier]\n');
+  const all = translateAll(world, OPTS);
+  const wp = all.index.waypoints.get('app/waypoint')!;
+  const GOLD = placeOf(ZONE_A, { tier: 'gold' });
+  const SILVER = placeOf(ZONE_A, { tier: 'silver' });
+
+  it('keys each proxy by its pod’s tier, and ranks its own tier first', () => {
+    assert.equal(proxyKeyFor(waypointNode('waypoint-5d8f-aaaaa'), all.index, undefined, world), `app/waypoint@${GOLD}`);
+    assert.equal(
+      proxyKeyFor(waypointNode('waypoint-5d8f-bbbbb'), all.index, undefined, world),
+      `app/waypoint@${SILVER}`,
+    );
+    const gold = translateWaypoint(world, all.index, wp, OPTS, undefined, GOLD);
+    const silver = translateWaypoint(world, all.index, wp, OPTS, undefined, SILVER);
+    assert.deepEqual(priorities(gold.resources), { '10.244.1.1': 0, '10.244.1.2': 1 });
+    assert.deepEqual(priorities(silver.resources), { '10.244.1.1': 1, '10.244.1.2': 0 });
+  });
+
+  it('splits nothing when the setting is disabled, and moves proxies when the mesh config changes', () => {
+    const off = meshTiers('localityLbSetting:\n  enabled: false\n  failoverPriority: [tier]\n');
+    assert.equal(proxyKeyFor(waypointNode('waypoint-5d8f-aaaaa'), all.index, undefined, off), 'app/waypoint');
+    const mesh = new Set(['ConfigMap/istio-system/istio']);
+    assert.equal(mayMovePlaces(mesh, off, world), true);
+    assert.equal(mayMovePlaces(mesh, world, world), false);
+  });
+});

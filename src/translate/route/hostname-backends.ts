@@ -8,7 +8,7 @@ import type { Reads } from '../reads';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { chainKind } from '../services';
 import { serviceEntryProtocol } from '../waypoint/service-entries';
-import { serviceEntryOutbound } from '../waypoint/outbound-service-entry';
+import { servedEntryOutbound, serviceEntryOutbound } from '../waypoint/outbound-service-entry';
 import type { OutboundClusterIR } from '../ir';
 
 const GROUP = 'networking.istio.io';
@@ -76,8 +76,11 @@ export function hostnameCluster(
   const ns = entry.metadata.namespace;
   ctx.reads.object('ServiceEntry', ns, entry.metadata.name);
   const owner = ctx.index.waypointFor(`ServiceEntry/${ns}/${entry.metadata.name}`);
-  if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key)
-    return { ok: true, cluster: inboundVip(portNumber, flavor, ref.name) };
+  if (owner !== undefined && waypointKey(owner) === ctx.waypoint.key) {
+    const unused = servedEntryOutbound(ctx, entry, ref.name, port);
+    const cluster = inboundVip(portNumber, flavor, ref.name);
+    return unused ? { ok: true, cluster, outbound: unused } : { ok: true, cluster };
+  }
   const cluster = outbound(portNumber, ref.name);
   const o = port && serviceEntryOutbound(ctx, entry, ref.name, port);
   return o ? { ok: true, cluster, outbound: o } : { ok: true, cluster };

@@ -14,7 +14,8 @@ import { resolveBackend } from './backends';
 import { routeName } from '../names';
 import { attachedRoutes, routeOrder, type RouteParent } from './route-attach';
 import { comparePrecedence } from './route-precedence';
-import { corsPolicy, DEFAULT_RETRY, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { corsPolicy, pathModifier, redirectPort, ruleRetryAndTimeout } from './route-policies';
+import { meshRetry } from './retry-policy';
 import { backendRefWeight, fractionDenominator, pathMatchValue, redirectStatusCode } from '../../model/defaults';
 
 function mutation(m: HeaderModifier | undefined): HeaderMutationIR | undefined {
@@ -179,8 +180,8 @@ export function httpRoutesFor(
       // GRPCRoute has neither retry nor timeouts: it gets the default policy.
       const { retry, timeoutMs } =
         route.kind === 'HTTPRoute'
-          ? ruleRetryAndTimeout(rule as HTTPRouteRule)
-          : { retry: DEFAULT_RETRY, timeoutMs: undefined };
+          ? ruleRetryAndTimeout(rule as HTTPRouteRule, () => meshRetry(ctx))
+          : { retry: meshRetry(ctx), timeoutMs: undefined };
       for (const match of matches) {
         const ir: HttpRouteIR = {
           name: routeName(route.metadata.namespace, route.metadata.name, i, rule.name),
@@ -198,10 +199,23 @@ export function httpRoutesFor(
       }
     });
   }
-  candidates.sort(precedence);
-  const ordered = candidates.map((c) => c.ir);
-  const catchAll = ordered.findIndex(isCatchAll);
-  return { routes: catchAll < 0 ? ordered : ordered.slice(0, catchAll + 1), outbound };
+  // One block per route namespace, the waypoint's own first: istiod merges
+  // a namespace's routes for a host into one VirtualService, each sorted on
+  // its own (route_collections.go: mergeHTTPRoutes, keyed by the route's
+  // namespace), lists the proxy namespace's first (push_context.go:
+  // VirtualServicesForGateway) and concatenates their routes, each cut after
+  // its own catch-all (listener_waypoint.go: buildWaypointInboundHTTPRouteConfig,
+  // waypointInboundRoute).
+  const own = (c: Candidate) => (c.route.metadata.namespace === ctx.waypoint.namespace ? 0 : 1);
+  candidates.sort((a, b) => own(a) - own(b) || precedence(a, b));
+  const ordered: HttpRouteIR[] = [];
+  let cut = -1;
+  for (const c of candidates) {
+    if (own(c) === cut) continue;
+    ordered.push(c.ir);
+    if (isCatchAll(c.ir)) cut = own(c);
+  }
+  return { routes: ordered, outbound };
 }
 
 /**

@@ -13,8 +13,8 @@ const CONNECTION_ERRORS = ['connect-failure', 'refused-stream', 'unavailable', '
 /**
  * The policy a route gets when nothing sets one: 2 retries on connection
  * errors and on codes the client lists in `x-envoy-retriable-status-codes`
- * (route/retry/retry.go: DefaultPolicy; the mesh config's
- * defaultHttpRetryPolicy is not read).
+ * (route/retry/retry.go: DefaultPolicy), unless the mesh config's
+ * defaultHttpRetryPolicy says otherwise (retry-policy.ts: meshRetry).
  */
 export const DEFAULT_RETRY: RetryIR = {
   attempts: 2,
@@ -24,17 +24,22 @@ export const DEFAULT_RETRY: RetryIR = {
 
 /**
  * A rule's retry policy and timeouts. With `retry` set, attempts default to 2
- * and `backendRequest` is the per-try timeout; without it, `backendRequest`
- * replaces the route timeout. `attempts: 0` turns retries off (and its
+ * and `backendRequest` is the per-try timeout; without it, the policy is
+ * `unset()`'s (the mesh default) and `backendRequest` replaces the route
+ * timeout. `attempts: 0` turns retries off (and its
  * `backendRequest` goes with it, as in istiod). conversion.go:
  * convertHTTPRoute; route/retry/retry.go: ConvertPolicy.
  */
-export function ruleRetryAndTimeout(rule: HTTPRouteRule | undefined): { retry?: RetryIR; timeoutMs?: number } {
+export function ruleRetryAndTimeout(
+  rule: HTTPRouteRule | undefined,
+  unset: () => RetryIR | undefined = () => DEFAULT_RETRY,
+): { retry?: RetryIR; timeoutMs?: number } {
   const request = nonZero(gatewayDurationMs(rule?.timeouts?.request));
   const backend = nonZero(gatewayDurationMs(rule?.timeouts?.backendRequest));
   if (!rule?.retry) {
     const timeoutMs = backend ?? request;
-    return { retry: DEFAULT_RETRY, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    const retry = unset();
+    return { ...(retry ? { retry } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   }
   const attempts = httpRouteRetryAttempts(rule.retry);
   const timeout = request !== undefined ? { timeoutMs: request } : {};

@@ -12,7 +12,7 @@ import type { WaypointContext } from '../context';
 import { ownedHere } from './backends';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { endpointIRs, istioProtocol, portProtocol } from '../services';
-import { serviceEntryOutbound } from '../waypoint/outbound-service-entry';
+import { servedEntryOutbound, serviceEntryOutbound } from '../waypoint/outbound-service-entry';
 
 /**
  * A VirtualService host as istiod reads it: a short name is completed with
@@ -112,7 +112,11 @@ function serviceEntryCluster(
   const owner = ctx.index.waypointFor(key);
   const canary = ctx.index.canaryFor(key);
   const here = (owner && waypointKey(owner) === ctx.waypoint.key) || canary?.key === ctx.waypoint.key;
-  if (here) return inboundVip(port, flavor, host, dest.subset ?? '');
+  if (here) {
+    const unused = servedEntryOutbound(ctx, se, host, sp);
+    if (unused) outboundOut.push(unused);
+    return inboundVip(port, flavor, host, dest.subset ?? '');
+  }
   // The host's own outbound cluster, its subsets built beside it (outbound-subsets.ts).
   const o = sp && serviceEntryOutbound(ctx, se, host, sp);
   if (o) outboundOut.push(o);

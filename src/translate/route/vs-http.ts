@@ -1,4 +1,3 @@
-import { parseRetryOn } from '../../model/retry-on';
 import { checkedValue, parseIstioDuration } from '../../model/values';
 import {
   type VirtualService,
@@ -19,12 +18,11 @@ import type {
   HttpRouteIR,
   OutboundClusterIR,
   RedirectIR,
-  RetryIR,
   RouteMatchIR,
   StringMatchIR,
 } from '../ir';
 import type { WaypointContext } from '../context';
-import { DEFAULT_RETRY } from './route-policies';
+import { convertRetry, meshRetry } from './retry-policy';
 import { vsDestinationCluster } from './vs-destination';
 import { mergedHttpRules } from './vs-delegate';
 import { defaultVirtualServiceExportTo } from './vs-export';
@@ -129,31 +127,6 @@ function fault(f: VsHttpRoute['fault']): FaultIR | undefined {
     };
   }
   return out.delay || out.abort ? out : undefined;
-}
-
-/** route/retry/retry.go: ConvertPolicy, parseRetryOn. No policy: the default; attempts 0: none. */
-function retry(r: VsHttpRoute['retries']): RetryIR | undefined {
-  if (!r) return DEFAULT_RETRY;
-  const attempts = r.attempts ?? 0;
-  if (attempts <= 0) return undefined;
-  let retryOn = DEFAULT_RETRY.retryOn;
-  let codes: number[] = [];
-  if (r.retryOn) {
-    ({ policies: retryOn, codes } = parseRetryOn(r.retryOn));
-    if (codes.length > 0 && !retryOn.join(',').includes('retriable-status-codes'))
-      retryOn = [...retryOn, 'retriable-status-codes'];
-  }
-  const perTry = ms(r.perTryTimeout);
-  const backoff = ms(r.backoff);
-  return {
-    attempts,
-    codes,
-    retryOn,
-    ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
-    ...(backoff !== undefined ? { backoffBaseMs: backoff } : {}),
-    ...(r.retryIgnorePreviousHosts === false ? { noHostPredicate: true } : {}),
-    ...(r.retryRemoteLocalities ? { remoteLocalities: true } : {}),
-  };
 }
 
 /** route.go: TranslateCORSPolicy. */
@@ -282,7 +255,7 @@ function translate(
       : hundredths(100);
     if (p) ir.mirrors.push({ cluster: cluster(mp.destination), fraction: p });
   }
-  const r = retry(rule.retries);
+  const r = rule.retries ? convertRetry(rule.retries) : meshRetry(ctx);
   if (r) ir.retry = r;
   // A lone destination is used whatever its weight; of several, those weighted 0 are left out.
   for (const d of dests.length === 1 ? dests : dests.filter((x) => (x.weight ?? 0) !== 0)) {

@@ -72,7 +72,8 @@ function retryBudget(t: Thresholds, rb: TrafficPolicy['retryBudget']): void {
  * over istiod's never-tripping defaults (a zero means "unset"), connect
  * timeout, TCP keepalive (cluster.go: applyTCPKeepalive, whole seconds) and
  * the connection lifetimes, which live in the HTTP protocol options even
- * for TCP clusters.
+ * for TCP clusters; on an HTTP/2 cluster, its stream limit and
+ * `http2KeepAlive` (connection_keepalive).
  */
 export function applyConnectionPool(w: Wrapper, policy: TrafficPolicy | undefined, connectTimeoutMs: number): void {
   const cp = policy?.connectionPool ?? {};
@@ -94,6 +95,7 @@ export function applyConnectionPool(w: Wrapper, policy: TrafficPolicy | undefine
   }
   const maxPerConnection = h?.maxRequestsPerConnection ?? 0;
   const maxStreams = h?.maxConcurrentStreams ?? 0;
+  const keepalive = h?.http2KeepAlive;
   w.cluster.connect_timeout = seconds(connectTimeoutMs);
   let maxDuration: string | undefined;
   const tcp = cp.tcp;
@@ -114,7 +116,7 @@ export function applyConnectionPool(w: Wrapper, policy: TrafficPolicy | undefine
     }
   }
   w.cluster.circuit_breakers = { thresholds: [t] };
-  if (maxDuration || idle || maxPerConnection > 0 || maxStreams > 0) {
+  if (maxDuration || idle || maxPerConnection > 0 || maxStreams > 0 || keepalive) {
     const o = (w.http ??= {});
     o.common_http_protocol_options = {
       ...o.common_http_protocol_options,
@@ -124,6 +126,12 @@ export function applyConnectionPool(w: Wrapper, policy: TrafficPolicy | undefine
     };
     const h2 = o.explicit_http_config?.http2_protocol_options;
     if (h2 && maxStreams > 0) h2.max_concurrent_streams = { value: maxStreams };
+    // Only on a cluster that already speaks HTTP/2, like max_concurrent_streams.
+    if (h2 && keepalive)
+      h2.connection_keepalive = {
+        ...(keepalive.interval ? { interval: duration(keepalive.interval) } : {}),
+        ...(keepalive.timeout ? { timeout: duration(keepalive.timeout) } : {}),
+      };
   }
   if (h?.useClientProtocol) {
     const o = (w.http ??= {});

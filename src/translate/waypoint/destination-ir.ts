@@ -4,6 +4,7 @@ import type { WaypointContext } from '../context';
 import { backendPolicyRules } from '../policy/backend-policies';
 import { DestinationRuleIndex, portPolicy, subsetPolicy, userRules, type MergedRule } from './destination-rules';
 import type { DestinationIR, EndpointIR } from '../ir';
+import { meshRuleExportTo } from '../mesh-config';
 import { configPath } from '../names';
 import { hostnameOf } from '../services';
 import { localityLbFor, localityWeighted, trafficDistributionOf } from './locality-lb';
@@ -21,6 +22,7 @@ export function destinationIndex(ctx: WaypointContext): DestinationRuleIndex {
     ctx.opts.rootNamespace,
     ctx.reads,
     ctx.opts.domain,
+    meshRuleExportTo(ctx.world, ctx.opts.rootNamespace, ctx.reads).includes('.'),
     (ns) => backendPolicyRules(ctx, ns),
   );
 }

@@ -154,8 +154,18 @@ function mergeInto(pool: Pool, r: RuleInput, exportTo: ReadonlySet<string>): voi
   if (appendSeparately) list.push(fresh(r, exportTo));
 }
 
-/** push_context.go: setDestinationRules, for one namespace's rules (sorted by age). */
-function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: string): NamespacePools {
+/**
+ * push_context.go: setDestinationRules, for one namespace's rules (sorted by
+ * age). `defaultPrivate`: the mesh config's defaultDestinationRuleExportTo
+ * holds `.`, so a rule without exportTo stays in its namespace
+ * (push_context.go: initDefaultExportMaps; only `.` and `*` count there).
+ */
+function poolsOf(
+  rules: readonly RuleInput[],
+  namespace: string,
+  rootNamespace: string,
+  defaultPrivate: boolean,
+): NamespacePools {
   const pools: NamespacePools = { local: new Map(), exported: new Map(), rootLocal: new Map() };
   // Selector rules first (push_context.go: sortConfigBySelectorAndCreationTime).
   const sorted = [...rules].sort(
@@ -166,8 +176,9 @@ function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: 
     const exportTo = new Set(r.selector ? ['.'] : r.exportTo);
     if (exportTo.size === 0 || exportTo.has('*') || exportTo.has('.') || exportTo.has(namespace))
       mergeInto(pools.local, r, exportTo);
-    // The mesh default exportTo for rules is public ("*"); see parity.md.
-    const privateOnly = exportTo.size === 1 && (exportTo.has('.') || exportTo.has(namespace));
+    const privateOnly =
+      (exportTo.size === 0 && defaultPrivate) ||
+      (exportTo.size === 1 && (exportTo.has('.') || exportTo.has(namespace)));
     if (!privateOnly) mergeInto(pools.exported, r, exportTo);
     else if (namespace === rootNamespace) mergeInto(pools.rootLocal, r, exportTo);
   }
@@ -176,7 +187,8 @@ function poolsOf(rules: readonly RuleInput[], namespace: string, rootNamespace: 
 
 // poolsOf's last result for a list of user rules (by identity: userRules
 // keeps one list per World list of a namespace's rules), per namespace and
-// root namespace, with the backend rules it merged (compared by value).
+// root namespace and mesh default exportTo, with the backend rules it merged
+// (compared by value).
 const POOLS = new WeakMap<
   readonly RuleInput[],
   Map<string, { backend: readonly RuleInput[]; pools: NamespacePools }>
@@ -192,13 +204,14 @@ function keptPoolsOf(
   backend: readonly RuleInput[],
   namespace: string,
   rootNamespace: string,
+  defaultPrivate: boolean,
 ): NamespacePools {
   let byNs = POOLS.get(user);
   if (!byNs) POOLS.set(user, (byNs = new Map()));
-  const key = `${namespace}\u0000${rootNamespace}`;
+  const key = `${namespace}\u0000${rootNamespace}\u0000${defaultPrivate}`;
   const last = byNs.get(key);
   if (last && sameInput(last.backend, backend)) return last.pools;
-  const pools = poolsOf([...user, ...backend], namespace, rootNamespace);
+  const pools = poolsOf([...user, ...backend], namespace, rootNamespace, defaultPrivate);
   byNs.set(key, { backend, pools });
   return pools;
 }
@@ -262,6 +275,7 @@ export class DestinationRuleIndex {
     private readonly rootNamespace: string,
     private readonly reads: Reads = new Reads(),
     private readonly domain?: string,
+    private readonly defaultPrivate = false,
     /** The rules made from backend policies, apart: `rulesIn`'s list keeps its identity while unchanged. */
     private readonly backendRulesIn: (namespace: string) => readonly RuleInput[] = () => [],
   ) {}
@@ -279,7 +293,7 @@ export class DestinationRuleIndex {
         return undefined;
       });
     return memoRead(this.pools, ns, this.reads, () =>
-      keptPoolsOf(this.rulesIn(ns), this.backendRulesIn(ns), ns, this.rootNamespace),
+      keptPoolsOf(this.rulesIn(ns), this.backendRulesIn(ns), ns, this.rootNamespace, this.defaultPrivate),
     );
   }
 

@@ -56,10 +56,39 @@ export function serviceEntryOutbound(
       targetPorts,
       namespace: se.metadata.namespace,
       entry: se.metadata.name,
-      // ServiceEntry.location defaults to MESH_EXTERNAL (its zero value).
-      ...(se.spec?.location !== 'MESH_INTERNAL' ? { meshExternal: true as const } : {}),
+      ...(isMeshExternal(se) ? { meshExternal: true as const } : {}),
     },
   };
+}
+
+/** ServiceEntry.location defaults to MESH_EXTERNAL (its zero value). */
+function isMeshExternal(se: ServiceEntry): boolean {
+  return se.spec?.location !== 'MESH_INTERNAL';
+}
+
+/**
+ * The outbound cluster a route naming a host this waypoint itself serves
+ * also brings: none for a mesh-internal entry (the route's inbound-vip
+ * cluster is all it needs), but for a mesh-external one istiod keeps the
+ * host among the waypoint's outbound services (waypoint.go:
+ * filterWaypointOutboundServices, `!f || ws.MeshExternal`) and so builds its
+ * `outbound|<port>||<host>` clusters, every port and subset, though no route
+ * sends to them (cluster.go: BuildClusters → buildOutboundClusters).
+ */
+export function servedEntryOutbound(
+  ctx: WaypointContext,
+  se: ServiceEntry,
+  host: string,
+  port: ServiceEntryPort | undefined,
+): OutboundClusterIR | undefined {
+  if (!isMeshExternal(se)) return undefined;
+  // The host is kept whatever port the route named: one cluster here, the
+  // others added by completeServiceEntryPorts.
+  for (const p of port ? [port, ...(se.spec?.ports ?? [])] : (se.spec?.ports ?? [])) {
+    const o = serviceEntryOutbound(ctx, se, host, p);
+    if (o) return o;
+  }
+  return undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { outboundClusterRecipe, serviceClusterRecipes, waypointClusterRecipes } 
 import { outboundEndpointRecipes, serviceEndpointRecipes } from './endpoints';
 import { listenerRecipes } from './listeners';
 import type { Recipe } from '../recipe';
-import { DIRECT_HTTP_RECIPE, serviceRouteRecipes } from './routes';
+import { defaultRetryOf, directHttpRecipe, serviceRouteRecipes } from './routes';
 import { Reuse, type Encoded } from '../reuse';
 
 export type ResourceSet = Map<string, PreparedResource[]>;
@@ -16,39 +16,48 @@ export interface Built {
   encoded: Encoded;
 }
 
-type Recipes<N extends MessageName, P> = (piece: P) => Recipe<TypeMap[N]>[];
+type Recipes<N extends MessageName, P, C> = (piece: P, context: C) => Recipe<TypeMap[N]>[];
 
 /**
  * One type's resources, sorted by name: the waypoint's own recipes, then
  * each served service's and each outbound cluster's, prepared by piece so
  * that a part of the IR an edit did not rebuild brings back its resources
  * whole (Reuse.group), and anything else keeps its last encoding when its
- * input is unchanged (Reuse.prepare).
+ * input is unchanged (Reuse.prepare). `context` is what the pieces' recipes
+ * read of the waypoint besides the piece.
  */
-function cook<N extends MessageName>(
+function cook<N extends MessageName, C>(
   message: N,
   ir: WaypointIR,
   reuse: Reuse,
   own: readonly Recipe<TypeMap[N]>[],
-  perService: Recipes<N, ServiceIR>,
-  perOutbound?: Recipes<N, OutboundClusterIR>,
+  context: C,
+  perService: Recipes<N, ServiceIR, C>,
+  perOutbound?: Recipes<N, OutboundClusterIR, C>,
 ): PreparedResource[] {
   const out = own.map((r) => reuse.prepare(message, r));
-  for (const svc of ir.services) out.push(...reuse.group(message, svc, perService));
-  if (perOutbound) for (const o of ir.outbound) out.push(...reuse.group(message, o, perOutbound));
+  for (const svc of ir.services) out.push(...reuse.group(message, svc, perService, context));
+  if (perOutbound) for (const o of ir.outbound) out.push(...reuse.group(message, o, perOutbound, context));
   return out.sort(byName);
 }
 
 /** A waypoint's clusters, as buildResourcesFrom makes them (the benchmark times this step alone). */
 export function clusterResources(ir: WaypointIR, reuse = new Reuse()): PreparedResource[] {
-  return cook('envoy.config.cluster.v3.Cluster', ir, reuse, waypointClusterRecipes(ir), serviceClusterRecipes, (o) => [
-    outboundClusterRecipe(o),
-  ]);
+  return cook(
+    'envoy.config.cluster.v3.Cluster',
+    ir,
+    reuse,
+    waypointClusterRecipes(ir),
+    null,
+    serviceClusterRecipes,
+    (o) => [outboundClusterRecipe(o)],
+  );
 }
 
 /** IR → encoded Envoy resources by type URL, reusing `prev`'s encodings where the input is unchanged. */
 export function buildResourcesFrom(ir: WaypointIR, prev?: Encoded): Built {
   const reuse = new Reuse(prev);
+  const retry = defaultRetryOf(ir);
   const resources: ResourceSet = new Map([
     [TypeUrl.Cluster, clusterResources(ir, reuse)],
     [
@@ -58,6 +67,7 @@ export function buildResourcesFrom(ir: WaypointIR, prev?: Encoded): Built {
         ir,
         reuse,
         [],
+        null,
         serviceEndpointRecipes,
         outboundEndpointRecipes,
       ),
@@ -65,7 +75,14 @@ export function buildResourcesFrom(ir: WaypointIR, prev?: Encoded): Built {
     [TypeUrl.Listener, listenerRecipes(ir).map((r) => reuse.prepare('envoy.config.listener.v3.Listener', r))],
     [
       TypeUrl.Route,
-      cook('envoy.config.route.v3.RouteConfiguration', ir, reuse, [DIRECT_HTTP_RECIPE], serviceRouteRecipes),
+      cook(
+        'envoy.config.route.v3.RouteConfiguration',
+        ir,
+        reuse,
+        [directHttpRecipe(retry)],
+        retry,
+        serviceRouteRecipes,
+      ),
     ],
   ]);
   return { resources, encoded: reuse.next };

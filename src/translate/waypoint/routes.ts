@@ -1,5 +1,14 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { CorsIR, HeaderMutationIR, HttpRouteIR, RetryIR, ServiceIR, StringMatchIR, VsRouteIR } from '../ir';
+import type {
+  CorsIR,
+  HeaderMutationIR,
+  HttpRouteIR,
+  RetryIR,
+  ServiceIR,
+  StringMatchIR,
+  VsRouteIR,
+  WaypointIR,
+} from '../ir';
 import type { ConsistentHashLB } from '../../model';
 import { seconds } from '../common';
 import { hashPolicy, withoutHostPredicate } from './hash-policy';
@@ -302,29 +311,40 @@ type ChainRoutesInput = readonly [
   routes: readonly HttpRouteIR[],
   defaultHash: ConsistentHashLB | undefined,
   domains: string[] | undefined,
+  retry: RetryIR | undefined,
 ];
 
-function chainRoutes([port, routes, defaultHash, domains]: ChainRoutesInput, name: string): RouteConfiguration {
+function chainRoutes([port, routes, defaultHash, domains, retry]: ChainRoutesInput, name: string): RouteConfiguration {
   return routes.length > 0
     ? routeConfig(name, port, routes.map(envoyRoute), domains)
-    : routeConfig(name, port, [defaultRoute(name, defaultHash)]);
+    : routeConfig(name, port, [defaultRoute(name, retry, defaultHash)]);
 }
 
 /** direct-http: workload-addressed HTTP goes on to the workload, tunnelled. */
-function directRoutes(): RouteConfiguration {
+function directRoutes(retry: RetryIR | null): RouteConfiguration {
   return {
     name: names.DIRECT_HTTP,
     validate_clusters: { value: false },
-    virtual_hosts: [{ name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP)] }],
+    virtual_hosts: [
+      { name: names.DIRECT_HTTP, domains: ['*'], routes: [defaultRoute(names.ENCAP, retry ?? undefined)] },
+    ],
   };
 }
 
 /**
- * One RouteConfiguration per HTTP chain of a served service, named like the
- * chain; they read nothing but `svc`. Without any HTTPRoute the service's
- * own traffic goes to its own cluster.
+ * The retry policy of routes no rule's retry applies to: the mesh config's
+ * `defaultHttpRetryPolicy` when set (none for `attempts: 0`), else istiod's
+ * default (route.go: applyHTTPRouteDestination, BuildDefaultHTTPOutboundRoute).
  */
-export function serviceRouteRecipes(svc: ServiceIR): Recipe<RouteConfiguration>[] {
+export const defaultRetryOf = (ir: WaypointIR): RetryIR | undefined =>
+  ir.meshRetry ? ir.meshRetry.retry : DEFAULT_RETRY;
+
+/**
+ * One RouteConfiguration per HTTP chain of a served service, named like the
+ * chain; they read nothing but `svc` and the retry of routes without one.
+ * Without any HTTPRoute the service's own traffic goes to its own cluster.
+ */
+export function serviceRouteRecipes(svc: ServiceIR, retry: RetryIR | undefined): Recipe<RouteConfiguration>[] {
   const out: Recipe<RouteConfiguration>[] = [];
   for (const p of svc.ports) {
     if (!chainProtocols(p.protocol).includes('http')) continue;
@@ -336,7 +356,7 @@ export function serviceRouteRecipes(svc: ServiceIR): Recipe<RouteConfiguration>[
     out.push(
       fromInput<ChainRoutesInput, RouteConfiguration>(
         name,
-        [p.port, p.httpRoutes, p.defaultHash, domains],
+        [p.port, p.httpRoutes, p.defaultHash, domains, retry],
         chainRoutes,
       ),
     );
@@ -345,15 +365,16 @@ export function serviceRouteRecipes(svc: ServiceIR): Recipe<RouteConfiguration>[
 }
 
 /** The waypoint's own route configuration: direct traffic to the encap cluster. */
-export const DIRECT_HTTP_RECIPE: Recipe<RouteConfiguration> = fromInput(names.DIRECT_HTTP, null, directRoutes);
+export const directHttpRecipe = (retry: RetryIR | undefined): Recipe<RouteConfiguration> =>
+  fromInput(names.DIRECT_HTTP, retry ?? null, directRoutes);
 
 /**
  * A waypoint's route when no HTTPRoute applies: the service's own cluster,
- * no timeout, the default retry policy (httproute.go:
+ * no timeout, the default retry policy or the mesh config's (httproute.go:
  * buildSidecarInboundHTTPRouteConfig; route.go: BuildDefaultHTTPOutboundRoute).
  */
-function defaultRoute(cluster: string, hash?: ConsistentHashLB): Route {
-  const action: NonNullable<Route['route']> = { cluster, retry_policy: retryPolicy(DEFAULT_RETRY) };
+function defaultRoute(cluster: string, retry: RetryIR | undefined, hash?: ConsistentHashLB): Route {
+  const action: NonNullable<Route['route']> = { cluster, ...(retry ? { retry_policy: retryPolicy(retry) } : {}) };
   if (hash) action.hash_policy = [hashPolicy(hash)];
   setTimeout(action, 0);
   return { name: 'default', match: { prefix: '/' }, route: action };

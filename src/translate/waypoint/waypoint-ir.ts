@@ -5,28 +5,26 @@ import {
   type NamespacedObject,
   type RequestAuthentication,
   type Targeting,
-  readObject,
 } from '../../model';
 import type { AuthzPolicyIR, ChainPolicyIR, OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
 import { memoRead, type ReadValue } from '../reads';
 import { NOT_SERVICE_TARGETED } from '../refs';
 import { sameInput } from '../same-input';
 import { OutboundClusters, type ServiceMemo, type ServiceRecord, type ServiceReuse } from './service-reuse';
-import { extAuthzProviders, meshAccessLogFormat, trustDomainAliases } from '../mesh-config';
-import { outbound as outboundName } from '../names';
+import { extAuthzProviders, meshAccessLogFormat, meshHttpRetry, trustDomainAliases } from '../mesh-config';
+import { meshRetry } from '../route/retry-policy';
 import type { WaypointContext } from '../context';
 import { authzPolicyIR } from '../policy/authz';
 import { jwtRulesIR, resolvedJwks } from '../policy/authn';
 import { destinationFor, destinationIndex, portLocalityLb, ruleFor } from './destination-ir';
 import { withOutboundPolicies } from './outbound-policy';
 import { completeOutboundPorts } from './outbound-ports';
-import { providerEntryOutbound } from './outbound-service-entry';
 import { defaultHash, tcpProxyFor, withHashPolicies } from './destination-routes';
 import { httpRoutesFor } from '../route/http-routes';
 import { tcpRoutesFor } from '../route/tcp-routes';
 import { attachmentKey, attachmentsOn, policyNamespaces } from '../policy/targeting';
 import { applicableTelemetry } from '../policy/telemetry';
-import { chainTelemetry, type ChainTelemetry, type TelemetryInputs } from '../policy/telemetry-chain';
+import { chainTelemetry, lookupCluster, type ChainTelemetry, type TelemetryInputs } from '../policy/telemetry-chain';
 import { meshTelemetry } from '../policy/telemetry-providers';
 import { servedServiceEntries } from './service-entries';
 import { serviceEntryIRs } from './service-entry-ir';
@@ -76,14 +74,6 @@ function collect<T extends Targeted>(
     }
   }
   return out;
-}
-
-/** The Service behind a provider hostname (`<name>.<ns>.svc.<domain>`). */
-function providerService(ctx: WaypointContext, host: string): Service | undefined {
-  const suffix = `.svc.${ctx.opts.domain}`;
-  if (!host.endsWith(suffix)) return undefined;
-  const [name = '', ns = ''] = host.slice(0, -suffix.length).split('.');
-  return readObject(ctx, 'Service', ns, name);
 }
 
 /** A waypoint's IR, and what the next translation needs to reuse each service's part of it. */
@@ -153,27 +143,13 @@ function build(
     const ir = aliases.length > 0 ? { ...authzPolicyIR(p), trustDomainAliases: aliases } : authzPolicyIR(p);
     if (ir.action !== 'CUSTOM' || !ir.provider) return ir;
     const prov = providers.get(ir.provider);
-    const target = prov && providerService(ctx, prov.host);
-    // A ServiceEntry host, when no Service has it (outbound-service-entry.ts).
-    const entry = prov && !target ? providerEntryOutbound(ctx, prov.host, prov.port) : undefined;
-    if (!prov || (!target && !entry)) return ir;
-    const cluster = outboundName(prov.port, prov.host);
-    // Added within this part: what it read so far (the entry's lookups) is what the cluster was made from.
-    if (entry && !outbound.has(cluster)) outbound.set(cluster, { ...entry, http2: prov.kind === 'grpc' });
-    if (target)
-      outbound.ensure(cluster, () => {
-        const port = (target.spec?.ports ?? []).find((x) => x.port === prov.port);
-        const endpoints = port ? endpointIRs(target, port, ctx, ctx.opts.clusterId) : [];
-        return {
-          cluster,
-          hostname: prov.host,
-          port: prov.port,
-          endpoints,
-          http2: prov.kind === 'grpc',
-          ...(port ? { protocol: istioProtocol(port) } : {}),
-        };
-      });
-    const { name: provider, host, port, kind, timeoutMs, ...rest } = prov;
+    // extauthz.go: buildExtAuthzHTTP / buildExtAuthzGRPC resolve `service` as
+    // the telemetry providers' does (telemetry_logging.go: LookupCluster), the
+    // `<ns>/` part naming whose declaration of the host is meant.
+    const found = prov && lookupCluster(ctx, telemetryInputs, prov.service, prov.port, prov.kind === 'grpc');
+    if (!prov || !found) return ir;
+    const { cluster } = found;
+    const { name: provider, host, port, kind, timeoutMs, service: _service, ...rest } = prov;
     return { ...ir, custom: { provider, host, port, kind, cluster, timeoutMs, ...rest } };
   };
   // The waypoint-wide parts, built once. A service with a policy of its own
@@ -284,8 +260,16 @@ function build(
       [...outbound.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1)),
     ),
     direct: shared,
+    ...defaultRoutesRetry(ctx),
     ...(telemetryInputs.mesh.disableEnvoyListenerLog ? { disableListenerLog: true } : {}),
     workloadIps: boundWorkloadIps(ctx),
   };
   return { ir, shared };
+}
+
+/** The default routes' retry policy when the mesh config sets one (route.go: BuildDefaultHTTPOutboundRoute). */
+function defaultRoutesRetry(ctx: WaypointContext): Pick<WaypointIR, 'meshRetry'> {
+  if (!meshHttpRetry(ctx.world, ctx.opts.rootNamespace, ctx.reads)) return {};
+  const retry = meshRetry(ctx);
+  return { meshRetry: retry ? { retry } : {} };
 }
