@@ -308,10 +308,9 @@ function serverRecipe(
   trustDomain: string,
   mtls: boolean,
 ): Recipe<Listener> {
-  // The trust domain is fixed for one builder (and a fresh Reuse rebuilds everything).
   return {
     name: inboundListenerName(ip, port),
-    input: [policies, mtls],
+    input: [policies, mtls, trustDomain],
     build: () => serverListener(ip, port, serverRbac(policies, trustDomain), mtls),
   };
 }
@@ -417,7 +416,7 @@ export function assemble(
   for (const [key, { contributors, mtls, ip, port }] of servers) {
     // One service's policies are already distinct; only several services' need merging.
     const only = contributors.length === 1 ? contributors[0] : undefined;
-    const recipeKey = `${key}\u0000${mtls ? 'mtls' : 'plaintext'}`;
+    const recipeKey = `${key}\u0000${mtls ? 'mtls' : 'plaintext'}\u0000${opts.trustDomain}`;
     const cached = only && SERVER_RECIPES.get(only)?.get(recipeKey);
     if (cached) {
       listeners.push(cached);
@@ -468,7 +467,8 @@ export function assemble(
       cs.map((c) =>
         reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', {
           name: c.cluster,
-          input: c.endpoints,
+          // withLocality reads the cluster ID for endpoints without a locality.
+          input: [c.endpoints, opts.clusterId],
           build: () => withLocality(c),
         }),
       ),
