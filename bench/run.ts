@@ -51,7 +51,8 @@ async function main(): Promise<void> {
     process.stderr.write(`W2/W7: ${s} services…\n`);
     // `--istio-kinds`: the mesh also holds DestinationRules, VirtualServices, ServiceEntries and Telemetry.
     const world = meshWorld(s, process.argv.includes('--istio-kinds'));
-    if (wants('w2')) rows.push(...w2(world, s));
+    // `--w2-edits N`: each edit N times (default 5), for a steadier median when comparing meshes.
+    if (wants('w2')) rows.push(...w2(world, s, Number(flag('--w2-edits') ?? 5)));
     if (wants('w7')) rows.push(...w7(world, s, runs));
   }
   block();
