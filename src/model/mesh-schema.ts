@@ -79,12 +79,13 @@ function telemetryProvider(p: Record<string, unknown>, at: string): [string, str
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * `defaultDestinationRuleExportTo`: a list of strings, or istiod's mesh
- * config parse fails; each entry `.`, `*` or a namespace name, as an
- * object's own exportTo entries (visibility.go: Instance.Validate).
+ * `defaultDestinationRuleExportTo`, `defaultVirtualServiceExportTo`: a list
+ * of strings, or istiod's mesh config parse fails; each entry `.`, `*` or a
+ * namespace name, as an object's own exportTo entries (visibility.go:
+ * Instance.Validate).
  */
-function exportToDefault(v: unknown): [string, string][] {
-  const at = 'data.mesh.defaultDestinationRuleExportTo';
+function exportToDefault(field: string, v: unknown): [string, string][] {
+  const at = `data.mesh.${field}`;
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) return [[at, 'must be a list']];
   const out: [string, string][] = [];
@@ -138,7 +139,8 @@ export const meshConfigMap = rule((o) => {
     out.push(['data.mesh.accessLogEncoding', `must be TEXT or JSON, not ${JSON.stringify(m.accessLogEncoding)}`]);
   if (m.accessLogFormat !== undefined && typeof m.accessLogFormat !== 'string')
     out.push(['data.mesh.accessLogFormat', 'must be a string']);
-  out.push(...exportToDefault((mesh as Record<string, unknown>).defaultDestinationRuleExportTo));
+  for (const field of ['defaultDestinationRuleExportTo', 'defaultVirtualServiceExportTo'])
+    out.push(...exportToDefault(field, (mesh as Record<string, unknown>)[field]));
   out.push(...retryDefault((mesh as Record<string, unknown>).defaultHttpRetryPolicy));
   const providers = (mesh as { extensionProviders?: unknown }).extensionProviders;
   if (providers === undefined) return out;

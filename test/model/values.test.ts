@@ -280,6 +280,11 @@ describe('rules istiod and the Gateway API CRDs enforce, with the field path', (
       'data.mesh.defaultDestinationRuleExportTo[1]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
       'data.mesh.defaultDestinationRuleExportTo[2]: must be a string',
     ]);
+    // defaultVirtualServiceExportTo: the same rules (vs-export.ts reads it).
+    assert.deepEqual(cm('defaultVirtualServiceExportTo: [".", "*", other]'), []);
+    assert.deepEqual(cm('defaultVirtualServiceExportTo: ["not a namespace"]'), [
+      'data.mesh.defaultVirtualServiceExportTo[0]: only .,*, or a valid DNS 1123 label is allowed as exportTo entry',
+    ]);
     // defaultHttpRetryPolicy: an HTTPRetry (route.go reads it for routes without retries).
     assert.deepEqual(cm('defaultHttpRetryPolicy: {attempts: 3, retryOn: "5xx,503", perTryTimeout: 2s}'), []);
     assert.deepEqual(
