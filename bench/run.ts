@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const s = sizes[sizes.length - 1]!;
     process.stderr.write(`W2/W7: ${s} services…\n`);
     // `--istio-kinds`: the mesh also holds DestinationRules, VirtualServices, ServiceEntries and Telemetry.
-    const world = meshWorld(s, process.argv.includes('--istio-kinds'));
+    const world = meshWorld(s, { istioKinds: process.argv.includes('--istio-kinds') });
     // `--w2-edits N`: each edit N times (default 5), for a steadier median when comparing meshes.
     if (wants('w2')) rows.push(...w2(world, s, Number(flag('--w2-edits') ?? 5)));
     if (wants('w7')) rows.push(...w7(world, s, runs));

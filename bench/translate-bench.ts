@@ -6,12 +6,12 @@ import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
 import { ServeStep } from '../src/server/pipeline-step';
 import { SnapshotCache } from '../src/xds';
 import { unchangedReencodes } from './encode-bench';
-import { generateMesh, nsName, svcName } from './mesh';
+import { generateMesh, nsName, svcName, type MeshOptions } from './mesh';
 import { timeIt, type Row } from './report';
 import { fmtSpread, load, msUnit } from './stats';
 
-export function meshWorld(services: number, istioKinds = false): World {
-  const objects = generateMesh({ services, istioKinds }) as unknown as KubeObject[];
+export function meshWorld(services: number, opts: Omit<MeshOptions, 'services'> = {}): World {
+  const objects = generateMesh({ ...opts, services }) as unknown as KubeObject[];
   return applyChanges(
     EMPTY_WORLD,
     objects.map((object) => ({ op: 'upsert' as const, object })),

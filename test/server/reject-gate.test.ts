@@ -6,11 +6,12 @@ import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { generateMesh, nsName, svcName } from '../../bench/mesh';
+import { nsName, svcName } from '../../bench/mesh';
+import { meshWorld } from '../../bench/translate-bench';
 import { ServeStep } from '../../src/server/pipeline-step';
 import { RejectGate, rejectzJson } from '../../src/server/pipeline-reject';
 import { prepare, TypeUrl } from '../../src/envoy';
-import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
+import { applyChanges, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
 import { ENVOY_ACCEPTED } from '../../src/translate/status/status-rejections';
 import { SotwClient, unpack, type SotwResponse } from '../support/xds-client';
@@ -48,13 +49,7 @@ describe('reject gate', async () => {
   const mine = () => gate.rejections().filter((r) => r.waypoint === WAYPOINT);
   const translator = new IncrementalTranslator(OPTS);
   const step = new ServeStep(translator, x.cache, OPTS, gate);
-  let world = applyChanges(
-    EMPTY_WORLD,
-    (generateMesh({ services: 20, servicesPerNamespace: 10 }) as unknown as KubeObject[]).map((object) => ({
-      op: 'upsert' as const,
-      object,
-    })),
-  ).world;
+  let world = meshWorld(20, { servicesPerNamespace: 10 });
   const run = (changes: Change[]) => {
     const r = applyChanges(world, changes);
     world = r.world;
@@ -178,13 +173,7 @@ describe('reject gate on patched views', () => {
 describe('reject gate across translations', () => {
   it('finds a refused resource among reused ones, on every step it stays, and forgets it once replaced', () => {
     const gate = new RejectGate();
-    const world = applyChanges(
-      EMPTY_WORLD,
-      (generateMesh({ services: 10, servicesPerNamespace: 10 }) as unknown as KubeObject[]).map((object) => ({
-        op: 'upsert' as const,
-        object,
-      })),
-    ).world;
+    const world = meshWorld(10, { servicesPerNamespace: 10 });
     const translator = new IncrementalTranslator(OPTS);
     translator.update(world, 'all');
     const out = translator.outputs.get(WAYPOINT);

@@ -5,11 +5,12 @@
 // later changes; a change read only by undemanded waypoints translates nothing.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { generateMesh, nsName, svcName } from '../../bench/mesh';
+import { nsName, svcName } from '../../bench/mesh';
+import { meshWorld } from '../../bench/translate-bench';
 import { ServeStep } from '../../src/server/pipeline-step';
 import { PROXYLESS_KEY, ZTUNNEL_KEY } from '../../src/server/proxy-key';
 import { TypeUrl } from '../../src/envoy';
-import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject, type World } from '../../src/model';
+import { applyChanges, get, type Change, type KubeObject, type World } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
 import { SnapshotCache } from '../../src/xds';
 
@@ -37,13 +38,7 @@ function pair(world: World) {
 const ids = (rs: Iterable<{ name: string; version: string }>) => [...rs].map((r) => `${r.name}@${r.version}`).sort();
 
 describe('serve step on demand', () => {
-  let world = applyChanges(
-    EMPTY_WORLD,
-    (generateMesh({ services: 60, servicesPerNamespace: 30 }) as unknown as KubeObject[]).map((object) => ({
-      op: 'upsert' as const,
-      object,
-    })),
-  ).world;
+  let world = meshWorld(60, { servicesPerNamespace: 30 });
   const { eager, lazy, eagerStep, lazyStep } = pair(world);
   const a = `${nsName(0)}/waypoint`;
   const b = `${nsName(1)}/waypoint`;

@@ -3,11 +3,12 @@
 // namespace changes, and after a waypoint goes away and comes back.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { generateMesh, nsName, svcName } from '../../bench/mesh';
+import { nsName, svcName } from '../../bench/mesh';
+import { meshWorld } from '../../bench/translate-bench';
 import { ServeStep } from '../../src/server/pipeline-step';
 import { ZTUNNEL_KEY } from '../../src/server/proxy-key';
 import { TypeUrl } from '../../src/envoy';
-import { applyChanges, EMPTY_WORLD, get, type Change, type KubeObject } from '../../src/model';
+import { applyChanges, get, type Change, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, IncrementalTranslator } from '../../src/translate';
 import { buildWorkloadApi } from '../../src/translate/workload-api/workload-api';
 import { SnapshotCache } from '../../src/xds';
@@ -15,10 +16,7 @@ import { SnapshotCache } from '../../src/xds';
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 
 describe('serve step', () => {
-  let world = applyChanges(
-    EMPTY_WORLD,
-    (generateMesh({ services: 200 }) as unknown as KubeObject[]).map((object) => ({ op: 'upsert' as const, object })),
-  ).world;
+  let world = meshWorld(200);
   const translator = new IncrementalTranslator(OPTS);
   const cache = new SnapshotCache();
   const step = new ServeStep(translator, cache, OPTS);
