@@ -3,25 +3,17 @@
 // retry.go: ConvertPolicy).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
+import type { KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { renderWaypoint } from '../../src/translate/render';
+import { gw, ns, worldOf } from '../ambient/fixtures';
 
 type J = Record<string, unknown>;
 
 const base: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-  {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'app', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' } },
-  },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'Gateway',
-    metadata: { name: 'waypoint', namespace: 'app' },
-    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
-  } as KubeObject,
+  ns('istio-system'),
+  ns('app', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }),
+  gw('waypoint', 'app'),
   {
     apiVersion: 'v1',
     kind: 'Service',
@@ -51,10 +43,7 @@ function retries(mesh?: string): Record<string, J | undefined> {
         } as KubeObject,
       ]
     : [];
-  const { world } = applyChanges(
-    EMPTY_WORLD,
-    [...base, ...cm].map((object) => ({ op: 'upsert' as const, object })),
-  );
+  const world = worldOf([...base, ...cm]);
   const out = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }).waypoints.get('app/waypoint');
   assert.ok(out);
   const got: Record<string, J | undefined> = {};

@@ -5,21 +5,17 @@
 import { strict as assert } from 'node:assert';
 import { waypointInZone } from '../support/waypoint-pod';
 import { describe, it } from 'node:test';
-import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
+import type { KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { renderWaypoint } from '../../src/translate/render';
+import { gw, ns, worldOf } from '../ambient/fixtures';
 
 type J = Record<string, unknown>;
 
 const base: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'egress' } },
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ext' } },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'Gateway',
-    metadata: { name: 'waypoint', namespace: 'egress' },
-    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
-  },
+  ns('egress'),
+  ns('ext'),
+  gw('waypoint', 'egress'),
   {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
@@ -82,10 +78,7 @@ function rule(spec: J): KubeObject {
 }
 
 function run(objects: KubeObject[]): Record<string, J[]> {
-  const { world } = applyChanges(
-    EMPTY_WORLD,
-    [...base, ...objects].map((object) => ({ op: 'upsert' as const, object })),
-  );
+  const world = worldOf([...base, ...objects]);
   const out = translateAll(world, { ...DEFAULT_OPTIONS, assumeReady: true }).waypoints.get('egress/waypoint');
   assert.ok(out, 'the waypoint is translated');
   return renderWaypoint(out) as unknown as Record<string, J[]>;
