@@ -88,3 +88,37 @@ export const worldOf = (objects: KubeObject[], from: World = EMPTY_WORLD): World
     from,
     objects.map((object) => ({ op: 'upsert' as const, object })),
   ).world;
+
+/** An HTTPRoute on Service `parent` (port 80) sending everything to `backend` (port 80) in `backendNamespace`. */
+export const serviceRoute = (
+  name: string,
+  namespace: string,
+  parent: string,
+  backend: string,
+  backendNamespace = namespace,
+): KubeObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name, namespace },
+  spec: {
+    parentRefs: [{ group: '', kind: 'Service', name: parent, port: 80 }],
+    rules: [
+      {
+        backendRefs: [
+          { name: backend, ...(backendNamespace !== namespace ? { namespace: backendNamespace } : {}), port: 80 },
+        ],
+      },
+    ],
+  },
+});
+
+/** Lets HTTPRoutes of `fromNamespace` send to the Services of `namespace`. */
+export const referenceGrant = (name: string, namespace: string, fromNamespace: string): KubeObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1beta1',
+  kind: 'ReferenceGrant',
+  metadata: { name, namespace },
+  spec: {
+    from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: fromNamespace }],
+    to: [{ group: '', kind: 'Service' }],
+  },
+});

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { toProtoJson, TypeUrl, type Json } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
+import { referenceGrant, serviceRoute } from '../ambient/fixtures';
 
 type J = Record<string, Json> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -58,24 +59,8 @@ const base: KubeObject[] = [
   } as KubeObject,
   svc('web', 'app', '10.96.0.10'),
   svc('api', 'other', '10.96.0.20'),
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: 'to-api', namespace: 'app' },
-    spec: {
-      parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }],
-      rules: [{ backendRefs: [{ name: 'api', namespace: 'other', port: 80 }] }],
-    },
-  } as KubeObject,
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
-    kind: 'ReferenceGrant',
-    metadata: { name: 'from-app', namespace: 'other' },
-    spec: {
-      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'app' }],
-      to: [{ group: '', kind: 'Service' }],
-    },
-  } as KubeObject,
+  serviceRoute('to-api', 'app', 'web', 'api', 'other'),
+  referenceGrant('from-app', 'other', 'app'),
   dr('api-all', 'app', 'api.other.svc.cluster.local', 'ROUND_ROBIN'),
   dr('web-all', 'app', 'web.app.svc.cluster.local', 'ROUND_ROBIN'),
 ];

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { toProtoJson, TypeUrl, type Json } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
+import { referenceGrant, serviceRoute } from '../ambient/fixtures';
 
 type J = Record<string, Json> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -221,24 +222,8 @@ describe('a route backend the waypoint does not serve (outbound cluster)', () =>
       } as KubeObject,
       other('api-a', 'node-a', '10.244.2.1'),
       other('api-b', 'node-b', '10.244.2.2'),
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: 'to-api', namespace: 'app' },
-        spec: {
-          parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }],
-          rules: [{ backendRefs: [{ name: 'api', namespace: 'other', port: 80 }] }],
-        },
-      } as KubeObject,
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1beta1',
-        kind: 'ReferenceGrant',
-        metadata: { name: 'from-app', namespace: 'other' },
-        spec: {
-          from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'app' }],
-          to: [{ group: '', kind: 'Service' }],
-        },
-      } as KubeObject,
+      serviceRoute('to-api', 'app', 'web', 'api', 'other'),
+      referenceGrant('from-app', 'other', 'app'),
     ];
     const { world } = applyChanges(
       EMPTY_WORLD,

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { renderWaypoint } from '../../src/translate/render';
+import { referenceGrant, serviceRoute } from '../ambient/fixtures';
 
 type J = Record<string, unknown>;
 
@@ -54,24 +55,8 @@ function backend(ambient: boolean, pods: number): KubeObject[] {
           status: { phase: 'Running', podIP: `10.244.1.${i + 1}` },
         }) as KubeObject,
     ),
-    {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'front', namespace: 'app' },
-      spec: {
-        parentRefs: [{ group: '', kind: 'Service', name: 'front', port: 80 }],
-        rules: [{ backendRefs: [{ name: 'back', namespace: 'far', port: 80 }] }],
-      },
-    } as KubeObject,
-    {
-      apiVersion: 'gateway.networking.k8s.io/v1beta1',
-      kind: 'ReferenceGrant',
-      metadata: { name: 'from-app', namespace: 'far' },
-      spec: {
-        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'app' }],
-        to: [{ group: '', kind: 'Service' }],
-      },
-    } as KubeObject,
+    serviceRoute('front', 'app', 'front', 'back', 'far'),
+    referenceGrant('from-app', 'far', 'app'),
   ];
 }
 
