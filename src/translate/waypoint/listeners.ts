@@ -196,6 +196,9 @@ interface HcmTailInput {
   dnsCache: string | undefined;
 }
 
+/** The trust domain and tracing tags a chain is built with, as a memo key. */
+const tagsKey = (td: string, p: ProxyTags) => `${td}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}`;
+
 // The tail is encoded once per policy and the other fields of its input, and
 // shared by every chain with that policy.
 const HCM_TAIL_MEMO = new WeakMap<ChainPolicyIR, Map<string, EncodedTail<typeof HCM>>>();
@@ -204,7 +207,7 @@ function hcmTail(i: HcmTailInput): EncodedTail<typeof HCM> {
   let byRest = HCM_TAIL_MEMO.get(i.policy);
   if (!byRest) HCM_TAIL_MEMO.set(i.policy, (byRest = new Map()));
   const p = i.proxy;
-  const key = `${i.trustDomain}|${i.http2}|${p.namespace}|${p.canonicalService}|${p.clusterId}|${p.meshId}|${i.dnsCache ?? ''}`;
+  const key = `${tagsKey(i.trustDomain, p)}|${i.http2}|${i.dnsCache ?? ''}`;
   let tail = byRest.get(key);
   if (!tail) byRest.set(key, (tail = encodeHcmTail(i)));
   return tail;
@@ -404,7 +407,7 @@ const SERVICE_CHAINS = new WeakMap<MainInternalService, Map<string, ServiceChain
 function serviceChains(svc: MainInternalService, td: string, proxy: ProxyTags): ServiceChains {
   let byKey = SERVICE_CHAINS.get(svc);
   if (!byKey) SERVICE_CHAINS.set(svc, (byKey = new Map()));
-  const key = `${td}|${proxy.namespace}|${proxy.canonicalService}|${proxy.clusterId}|${proxy.meshId}`;
+  const key = tagsKey(td, proxy);
   let made = byKey.get(key);
   if (!made) {
     const chains: FilterChain[] = [];
