@@ -1,6 +1,6 @@
 import { TypeUrl } from '../envoy';
 import type { World } from '../model';
-import type { IncrementalTranslator, Step } from '../translate';
+import type { IncrementalTranslator, ResourceSet, Step } from '../translate';
 import type { TranslateOptions } from '../translate';
 import { ProxylessBuilder } from '../translate/proxyless/proxyless-builder';
 import { WorkloadApiView, workloadApiNamespaces } from '../translate/workload-api/workload-api-view';
@@ -56,6 +56,8 @@ export class ServeStep {
   private readonly live = new Set<string>();
   /** Waypoints held back, with the key sets they wait for. */
   readonly held = new Map<string, string[]>();
+  /** What each waypoint's key was last set to in the cache, so the next set compares lists, not names. */
+  private readonly stored = new Map<string, ResourceSet>();
 
   constructor(
     private readonly translator: IncrementalTranslator,
@@ -75,6 +77,7 @@ export class ServeStep {
     const admitted = step.translated.filter((key) => this.admit(key, world));
     for (const key of step.removed) {
       cache.delete(key);
+      this.stored.delete(key);
       this.gate.forget(key);
       this.live.delete(key);
       this.held.delete(key);
@@ -134,10 +137,9 @@ export class ServeStep {
     }
     this.held.delete(key);
     const { cache } = this;
-    cache.set(
-      key,
-      this.gate.admit(out, (typeUrl, name) => cache.get(key, typeUrl).get(name)),
-    );
+    const admitted = this.gate.admit(out, (typeUrl, name) => cache.get(key, typeUrl).get(name));
+    cache.set(key, admitted, this.stored.get(key));
+    this.stored.set(key, admitted);
     if (!this.live.has(key)) {
       this.live.add(key);
       if (this.apiBuilt) cache.patchShared([key], TypeUrl.Workload, [], []);

@@ -35,8 +35,15 @@ export class SnapshotCache {
   /**
    * Replaces the resources of the given types under `key`; types not named
    * keep their resources. Notifies listeners of what actually changed.
+   * `last`, the lists this key was last set from, lets a list given again
+   * (the translation reused it) or changed in place be stored without
+   * diffing every name of the type.
    */
-  set(key: string, byType: ReadonlyMap<string, Iterable<PreparedResource>>): CacheChange[] {
+  set(
+    key: string,
+    byType: ReadonlyMap<string, Iterable<PreparedResource>>,
+    last?: ReadonlyMap<string, readonly PreparedResource[]>,
+  ): CacheChange[] {
     let entry = this.entries.get(key);
     if (!entry) {
       entry = new Map();
@@ -44,6 +51,12 @@ export class SnapshotCache {
     }
     const changes: CacheChange[] = [];
     for (const [typeUrl, resources] of byType) {
+      const was = last?.get(typeUrl);
+      if (was !== undefined && entry.has(typeUrl)) {
+        // The list this key was last set from, given again (or in step with it).
+        if (was === resources) continue;
+        if (Array.isArray(resources) && this.inStep(key, entry, typeUrl, was, resources, changes)) continue;
+      }
       const before = entry.get(typeUrl) ?? new Map<string, PreparedResource>();
       const after = new Map<string, PreparedResource>();
       const changed = new Set<string>();
@@ -66,6 +79,36 @@ export class SnapshotCache {
     if (entry.size === 0) this.entries.delete(key);
     this.emit(changes);
     return changes;
+  }
+
+  /**
+   * set()'s work for one type when the new list has the last one's names at
+   * the same places: only the places whose resource changed are looked at
+   * and put; false (nothing done) when the names moved.
+   */
+  private inStep(
+    key: string,
+    entry: Map<string, ResourceMap>,
+    typeUrl: string,
+    was: readonly PreparedResource[],
+    now: readonly PreparedResource[],
+    changes: CacheChange[],
+  ): boolean {
+    if (was.length !== now.length) return false;
+    const put: PreparedResource[] = [];
+    for (let i = 0; i < now.length; i++) {
+      const a = was[i]!;
+      const b = now[i]!;
+      if (a === b) continue;
+      if (a.name !== b.name) return false;
+      if (a.version !== b.version) put.push(b);
+    }
+    if (put.length === 0) return true;
+    const after = new Map(entry.get(typeUrl));
+    for (const r of put) after.set(r.name, this.intern(r));
+    entry.set(typeUrl, after);
+    changes.push({ key, typeUrl, names: new Set(put.map((r) => r.name)) });
+    return true;
   }
 
   /**

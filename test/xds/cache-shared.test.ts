@@ -66,3 +66,33 @@ describe('cache: patches', () => {
     assert.deepEqual(summary(cache.patchShared(['w1', 'w2'], T, [res('b', '1')], [])), ['w1:b,x', 'w2:b']);
   });
 });
+
+describe('cache: set from the lists it was last given', () => {
+  it('skips a list given again, puts only the places that changed, and diffs names that moved', () => {
+    const cache = new SnapshotCache();
+    const first = [res('a', '1'), res('b', '1'), res('c', '1')];
+    assert.deepEqual(summary(cache.set('w', new Map([[T, first]]))), ['w:a,b,c']);
+    const given = cache.get('w', T);
+    const last = new Map([[T, first]]);
+    assert.deepEqual(cache.set('w', new Map([[T, first]]), last), [], 'the same list is no change');
+    assert.equal(cache.get('w', T), given, 'and keeps its map');
+    // b rebuilt at the same version (equal bytes) is no change either.
+    const same = [first[0]!, res('b', '1'), first[2]!];
+    assert.deepEqual(cache.set('w', new Map([[T, same]]), last), []);
+    const edited = [first[0]!, res('b', '2'), first[2]!];
+    assert.deepEqual(summary(cache.set('w', new Map([[T, edited]]), last)), ['w:b']);
+    assert.deepEqual(
+      [...given.values()].map((r) => r.version),
+      first.map((r) => r.version),
+      'a map given out stays',
+    );
+    assert.equal(cache.get('w', T).get('b')?.version, edited[1]!.version);
+    // A name added, dropped or moved: the whole list is diffed.
+    const moved = [edited[0]!, res('d', '1'), edited[2]!];
+    assert.deepEqual(summary(cache.set('w', new Map([[T, moved]]), new Map([[T, edited]]))), ['w:b,d']);
+    assert.deepEqual([...cache.get('w', T).keys()].sort(), ['a', 'c', 'd']);
+    // After the key is deleted, `last` no longer describes it: everything is put again.
+    cache.delete('w');
+    assert.deepEqual(summary(cache.set('w', new Map([[T, moved]]), new Map([[T, moved]]))), ['w:a,c,d']);
+  });
+});

@@ -1,6 +1,5 @@
-import { PreparedResource, TypeUrl, type MessageName, type TypeMap } from '../../envoy';
+import { PreparedResource, TypeUrl, typeUrlOf, type MessageName, type TypeMap } from '../../envoy';
 import type { OutboundClusterIR, ServiceIR, WaypointIR } from '../ir';
-import { byName } from '../common';
 import { outboundClusterRecipe, serviceClusterRecipes, waypointClusterRecipes } from './clusters';
 import { outboundEndpointRecipes, serviceEndpointRecipes } from './endpoints';
 import { listenerRecipes } from './listeners';
@@ -8,7 +7,8 @@ import type { Recipe } from '../recipe';
 import { defaultRetryOf, directHttpRecipe, serviceRouteRecipes } from './routes';
 import { Reuse, type Encoded } from '../reuse';
 
-export type ResourceSet = Map<string, PreparedResource[]>;
+/** A waypoint's resources by type URL, each list sorted by name; a list may be the last build's very array. */
+export type ResourceSet = Map<string, readonly PreparedResource[]>;
 
 export interface Built {
   resources: ResourceSet;
@@ -34,15 +34,17 @@ function cook<N extends MessageName, C>(
   context: C,
   perService: Recipes<N, ServiceIR, C>,
   perOutbound?: Recipes<N, OutboundClusterIR, C>,
-): PreparedResource[] {
+): readonly PreparedResource[] {
   const out = own.map((r) => reuse.prepare(message, r));
-  for (const svc of ir.services) out.push(...reuse.group(message, svc, perService, context));
-  if (perOutbound) for (const o of ir.outbound) out.push(...reuse.group(message, o, perOutbound, context));
-  return out.sort(byName);
+  // Slots by what names a piece across builds: a service's host, an outbound
+  // cluster's name (`outbound|…`, never a host), both strings the IR already holds.
+  for (const svc of ir.services) out.push(...reuse.group(message, svc, svc.hostname, perService, context));
+  if (perOutbound) for (const o of ir.outbound) out.push(...reuse.group(message, o, o.cluster, perOutbound, context));
+  return reuse.sorted(typeUrlOf(message), out);
 }
 
 /** A waypoint's clusters, as buildResourcesFrom makes them (the benchmark times this step alone). */
-export function clusterResources(ir: WaypointIR, reuse = new Reuse()): PreparedResource[] {
+export function clusterResources(ir: WaypointIR, reuse = new Reuse()): readonly PreparedResource[] {
   return cook(
     'envoy.config.cluster.v3.Cluster',
     ir,
