@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   if (only?.includes('scale')) {
     const scaleSizes = (flag('--scale-sizes') ?? '10000,20000,40000').split(',').map(Number);
     process.stderr.write(`scale: ${scaleSizes.join(', ')} services…\n`);
-    rows.push(...scaleBench(scaleSizes));
+    rows.push(...scaleBench(scaleSizes, Number(flag('--runs') ?? 3)));
   }
   block();
   report(rows, {

@@ -1,7 +1,8 @@
 // --scale: how far past the targets one server goes. Each size runs serve's
-// first full step (ServeStep over the whole World) in a fresh process under
-// the shipped runtime and reports its time and memory; between sizes, the
-// memory and time each added service costs. Where that marginal cost rises
+// first full step (ServeStep over the whole World) in fresh processes under
+// the shipped runtime (`--runs`, 3 by default here) and reports the median
+// and range of its time and memory; between sizes, the memory and time each
+// added service costs, from the medians. Where that marginal cost rises
 // with size, cost per service grows faster than linearly. The largest mesh
 // that fits in 4 GiB is extrapolated from the last marginal cost, and shown
 // next to V8's heap limit, which may bind first.
@@ -13,7 +14,7 @@ import { DEFAULT_OPTIONS, IncrementalTranslator } from '../src/translate';
 import { SnapshotCache } from '../src/xds';
 import { shippedEnv } from './malloc-env';
 import type { Row } from './report';
-import { load, timed } from './stats';
+import { load, median, spreadOf, timed } from './stats';
 import { meshWorld } from './translate-bench';
 
 interface Point {
@@ -56,22 +57,52 @@ function child(services: number): void {
   process.stdout.write(JSON.stringify(p) + '\n');
 }
 
-export function scaleBench(sizes: readonly number[]): Row[] {
-  const points: Point[] = [];
-  for (const services of sizes) {
-    process.stderr.write(`  scale: ${services} services in a fresh process…\n`);
-    const l = load();
-    const p = spawnSync(process.execPath, [__filename, String(services)], {
-      encoding: 'utf8',
-      env: shippedEnv(),
-      maxBuffer: 1 << 20,
-    });
-    if (p.status !== 0) {
-      process.stderr.write(`  scale: ${services} services failed (${p.signal ?? p.status}): ${p.stderr.slice(-400)}\n`);
-      break;
-    }
-    points.push({ ...(JSON.parse(p.stdout.trim().split('\n').pop() ?? '{}') as Point), load: l });
+/** One size's fresh-process points, and the point of their medians that the marginals are taken from. */
+interface Size {
+  runs: Point[];
+  med: Point;
+}
+
+function measure(services: number): Point | undefined {
+  process.stderr.write(`  scale: ${services} services in a fresh process…\n`);
+  const l = load();
+  const p = spawnSync(process.execPath, [__filename, String(services)], {
+    encoding: 'utf8',
+    env: shippedEnv(),
+    maxBuffer: 1 << 20,
+  });
+  if (p.status !== 0) {
+    process.stderr.write(`  scale: ${services} services failed (${p.signal ?? p.status}): ${p.stderr.slice(-400)}\n`);
+    return undefined;
   }
+  return { ...(JSON.parse(p.stdout.trim().split('\n').pop() ?? '{}') as Point), load: l };
+}
+
+const FIELDS = ['worldMiB', 'rssMiB', 'peakMiB', 'heapUsedMiB', 'heapLimitMiB', 'stepMs', 'stepCpuMs', 'load'] as const;
+
+/** Each size `runs` times, each run a fresh process; sizes interleaved, so a slow minute of the machine spreads over all of them. */
+export function scaleBench(sizes: readonly number[], runs = 3): Row[] {
+  const bySize = new Map<number, Point[]>(sizes.map((s) => [s, []]));
+  for (let r = 0; r < runs; r++)
+    for (const services of sizes) {
+      const p = measure(services);
+      if (p) bySize.get(services)!.push(p);
+    }
+  const measured: Size[] = [];
+  for (const services of sizes) {
+    const ps = bySize.get(services)!;
+    if (ps.length === 0) break;
+    const med = { services } as Point;
+    for (const f of FIELDS) med[f] = median(ps.map((p) => p[f]));
+    measured.push({ runs: ps, med });
+  }
+  const points = measured.map((m) => m.med);
+  const spread = (i: number, f: (typeof FIELDS)[number], unit: (n: number) => string) => {
+    const s = spreadOf(measured[i]!.runs.map((p) => p[f]));
+    return s.n > 1 ? `${unit(s.median)} (${unit(s.min)}–${unit(s.max)}, n=${s.n})` : unit(s.median);
+  };
+  const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const mib = (n: number) => `${n.toFixed(0)} MiB`;
   const rows: Row[] = points.map((p, i) => {
     const prev = points[i - 1];
     const dS = prev ? p.services - prev.services : p.services;
@@ -81,15 +112,15 @@ export function scaleBench(sizes: readonly number[]): Row[] {
     return {
       workload: 'scale: first full step, fresh process',
       size: `${p.services} services`,
-      figure: `step CPU ${(p.stepCpuMs / 1000).toFixed(2)} s (wall ${(p.stepMs / 1000).toFixed(2)} s); peak RSS ${p.peakMiB.toFixed(0)} MiB (World alone ${p.worldMiB.toFixed(0)}), heap used ${p.heapUsedMiB.toFixed(0)} MiB`,
+      figure: `step CPU ${spread(i, 'stepCpuMs', sec)} (wall ${spread(i, 'stepMs', sec)}); peak RSS ${spread(i, 'peakMiB', mib)} (World alone ${mib(p.worldMiB)}), heap used ${spread(i, 'heapUsedMiB', mib)}`,
       floor: '—',
       ratio: '—',
       target: prev
         ? `${marginal.toFixed(1)} KiB and ${(marginalMs * 1000).toFixed(0)} µs CPU per added service since ${prev.services}`
         : `${marginal.toFixed(1)} KiB and ${(marginalMs * 1000).toFixed(0)} µs CPU per service`,
       met: null,
-      load: [p.load],
-      detail: { ...p, marginalKiBPerService: marginal, marginalMsPerService: marginalMs },
+      load: measured[i]!.runs.map((r) => r.load),
+      detail: { ...p, runs: measured[i]!.runs, marginalKiBPerService: marginal, marginalMsPerService: marginalMs },
     };
   });
   const last = points[points.length - 1];
