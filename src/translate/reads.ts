@@ -1,5 +1,5 @@
 import { get, kindOfKey, objectKey, parseKey, type KindName, type KubeObject, type World } from '../model';
-import { isRefKind, refsOf } from './refs';
+import { isMeshRefKind, isRefKind, meshRefsOf, refsOf } from './refs';
 
 /**
  * What one waypoint's translation looked at, so a change re-translates only
@@ -8,7 +8,11 @@ import { isRefKind, refsOf } from './refs';
  * each object it found records `Kind/ns/*members` and those objects' keys: it
  * is reached by a change to one of them, or by an object joining, leaving or
  * being relabelled, but not by a change to another object's content (a pod
- * moving does not touch the services that do not select it).
+ * moving does not touch the services that do not select it). A lookup by
+ * reference records `Kind/ns/@ref` (refs.ts: refsOf); one by reference in
+ * every namespace at once, as a ServiceEntry by host, the same key with `*`
+ * for the namespace (refs.ts: meshRefsOf). Either is reached only by a
+ * change to an object that named the reference before or names it now.
  */
 export class Reads {
   readonly keys = new Set<string>();
@@ -50,6 +54,18 @@ export class Reads {
     this.add(refKey(kind, namespace, ref));
     // Reached when a change's earlier version is unknown (see readKeysOfAll).
     this.add(refKey(kind, namespace, '*'));
+  }
+
+  /**
+   * The objects of `kind` in any namespace that reference `ref`
+   * (refs.ts: meshRefsOf), and only those. A reader without `byRef` records
+   * the whole kind, as such a lookup did before it had a key of its own.
+   */
+  referencingAnywhere(kind: string, ref: string): void {
+    if (!this.byRef) return this.all(kind);
+    this.add(refKey(kind, ANY_NAMESPACE, ref));
+    // Reached when a change's earlier version is unknown (see readKeysOfAll).
+    this.add(refKey(kind, ANY_NAMESPACE, '*'));
   }
 
   /** Which objects of `kind` are in `namespace`, and their labels (see above). */
@@ -104,6 +120,8 @@ export class Reads {
 
 const membersKey = (kind: string, namespace: string) => `${kind}/${namespace}/*members`;
 const refKey = (kind: string, namespace: string, ref: string) => `${kind}/${namespace}/@${ref}`;
+/** The namespace part of a mesh-wide reference's key: no namespace is named `*`. */
+const ANY_NAMESPACE = '*';
 
 /**
  * The read keys a change to `changedKey` affects: the key itself and the
@@ -140,6 +158,7 @@ export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: Wo
       out.push(...readKeysOf(key));
       const kind = kindOfKey(key);
       if (isRefKind(kind)) out.push(refKey(kind, key.split('/')[1] ?? '', '*'));
+      if (isMeshRefKind(kind)) out.push(refKey(kind, ANY_NAMESPACE, '*'));
       continue;
     }
     const k = parseKey(key);
@@ -149,6 +168,10 @@ export function readKeysOfAll(changed: Iterable<string>, world: World, prev?: Wo
     const same = before !== undefined && after !== undefined && sameLabels(before, after);
     out.push(...readKeysOf(key, same));
     // What it referenced before and what it references now.
+    if (isMeshRefKind(kind)) {
+      const hosts = new Set([...((after && meshRefsOf(after)) ?? []), ...((before && meshRefsOf(before)) ?? [])]);
+      for (const r of hosts) out.push(refKey(kind, ANY_NAMESPACE, r));
+    }
     if (!isRefKind(kind)) continue;
     const refs = new Set([...((after && refsOf(after)) ?? []), ...((before && refsOf(before)) ?? [])]);
     for (const r of refs) out.push(refKey(kind, k.namespace ?? '', r));

@@ -1,4 +1,4 @@
-import type { DestinationRule, KubeObject } from '../model';
+import type { DestinationRule, KubeObject, ServiceEntry } from '../model';
 import { isCoreServiceRef } from '../model/refs';
 import { targetRefsOf } from './policy/targeting';
 import { parentKey, type AnyRoute } from './route/route-attach';
@@ -40,6 +40,21 @@ export function refsOf(o: KubeObject): string[] | undefined {
       return undefined;
   }
 }
+
+/**
+ * What an object of a kind looked up from every namespace at once names: a
+ * ServiceEntry's hosts, each as written (service-entry-hosts.ts:
+ * entriesDeclaring matches a host exactly, a wildcard host only by the same
+ * string). A reader that looks such objects up by that key records it alone
+ * (Reads.referencingAnywhere), and a change to one reaches only the readers
+ * of a host it declared before or declares now (readKeysOfAll). Undefined for
+ * the other kinds.
+ */
+export function meshRefsOf(o: KubeObject): string[] | undefined {
+  return o.kind === 'ServiceEntry' ? [...new Set((o as ServiceEntry).spec?.hosts ?? [])] : undefined;
+}
+
+export const isMeshRefKind = (kind: string) => kind === 'ServiceEntry';
 
 /**
  * A policy's reference for anything but its plain Service targets (none, a

@@ -28,6 +28,7 @@ import { SnapshotCache } from '../../src/xds';
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 const NS0 = nsName(0);
 const NS1 = nsName(1);
+const NS2 = nsName(2);
 
 /** Extra objects whose reads cross namespaces: a mesh config, a CUSTOM policy, a cross-namespace backend. */
 const extras: KubeObject[] = [
@@ -921,9 +922,35 @@ describe('incremental translation matches a full translation', () => {
       ],
       'local',
     ],
+    // Entries are looked up by host in every namespace: a second namespace
+    // declaring the provider's host leaves the provider unresolved; one
+    // declaring the Hostname backend's host is read but not chosen (the
+    // route's own namespace's entry comes first).
+    [
+      "entries of another namespace declaring the provider's and the Hostname backend's hosts",
+      () => [
+        upsert({
+          ...entry('far-copy', { hosts: ['far.example.com'], resolution: 'DNS' }),
+          metadata: { name: 'far-copy', namespace: NS2 },
+        }),
+        upsert({
+          ...entry('api-copy', { hosts: ['api.example.com'], resolution: 'DNS' }),
+          metadata: { name: 'api-copy', namespace: NS2 },
+        }),
+      ],
+      'local',
+    ],
     [
       'the entry its route and policy name deleted',
       () => [{ op: 'delete', kind: 'ServiceEntry', namespace: NS0, name: 'egress' }],
+      'local',
+    ],
+    [
+      "the other namespace's entries deleted",
+      () => [
+        { op: 'delete', kind: 'ServiceEntry', namespace: NS2, name: 'far-copy' },
+        { op: 'delete', kind: 'ServiceEntry', namespace: NS2, name: 'api-copy' },
+      ],
       'local',
     ],
     [

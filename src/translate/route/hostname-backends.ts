@@ -2,9 +2,10 @@
 // ServiceEntry declares, as the egress waypoint guide routes to it
 // (conversion.go: buildDestination, the ServiceEntry `Hostname` case).
 import { waypointKey } from '../../ambient';
-import { list, type BackendRef, type NamespacedObject, type ServiceEntry, type World } from '../../model';
+import type { BackendRef, NamespacedObject, ServiceEntry, World } from '../../model';
 import type { WaypointContext } from '../context';
 import type { Reads } from '../reads';
+import { entriesDeclaring } from '../service-entry-hosts';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { chainKind } from '../services';
 import { serviceEntryProtocol } from '../waypoint/service-entries';
@@ -23,16 +24,19 @@ export type HostnameChecked =
 /**
  * The entry declaring a host, as istiod's LookupHostname finds it from the
  * route's namespace: one in that namespace first, else any (oldest, then by
- * namespace and name, for a stable choice).
+ * namespace and name, for a stable choice). The entries are the host's
+ * alone (service-entry-hosts.ts), and the read recorded is the host's.
  */
-function entryForHost(world: World, host: string, fromNs: string): ServiceEntry | undefined {
-  const all = list(world, 'ServiceEntry').filter((se) => (se.spec?.hosts ?? []).includes(host));
-  const order = (a: ServiceEntry, b: ServiceEntry) => {
-    const k = (s: ServiceEntry) =>
-      `${s.metadata.namespace === fromNs ? 0 : 1}|${s.metadata.creationTimestamp ?? ''}|${s.metadata.namespace}/${s.metadata.name}`;
-    return k(a) < k(b) ? -1 : 1;
-  };
-  return all.sort(order)[0];
+function entryForHost(world: World, host: string, fromNs: string, reads?: Reads): ServiceEntry | undefined {
+  // One string per entry, compared whole: keys are unique (namespace/name), so the least is the choice.
+  const k = (s: ServiceEntry) =>
+    `${s.metadata.namespace === fromNs ? 0 : 1}|${s.metadata.creationTimestamp ?? ''}|${s.metadata.namespace}/${s.metadata.name}`;
+  let best: { se: ServiceEntry; key: string } | undefined;
+  for (const se of entriesDeclaring(world, host, reads)) {
+    const key = k(se);
+    if (!best || key < best.key) best = { se, key };
+  }
+  return best?.se;
 }
 
 /**
@@ -47,8 +51,7 @@ export function checkHostnameRef(
 ): HostnameChecked {
   if (ref.namespace !== undefined)
     return { ok: false, reason: 'InvalidKind', message: 'namespace may not be set with Hostname type', invalid: true };
-  reads?.all('ServiceEntry');
-  const entry = entryForHost(world, ref.name, route.metadata.namespace);
+  const entry = entryForHost(world, ref.name, route.metadata.namespace, reads);
   if (!entry) return { ok: false, reason: 'BackendNotFound', message: `backend(${ref.name}) not found` };
   return { ok: true, entry };
 }

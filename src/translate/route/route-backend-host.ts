@@ -1,11 +1,12 @@
-import { list } from '../../model';
 import type { WaypointContext } from '../context';
+import { entriesDeclaring } from '../service-entry-hosts';
 
 /**
  * The namespace of the service a route backend's host names, for a
  * DestinationRule lookup (push_context.go: destinationRule takes the
  * service's namespace): `<name>.<ns>.svc.<domain>` gives its namespace;
- * another host is a ServiceEntry's, the first entry naming it; else none.
+ * another host is a ServiceEntry's, the first entry naming it (in World
+ * order); else none.
  */
 export function hostnameServiceNamespace(ctx: WaypointContext, host: string): string {
   const suffix = `.svc.${ctx.opts.domain}`;
@@ -13,7 +14,5 @@ export function hostnameServiceNamespace(ctx: WaypointContext, host: string): st
     const parts = host.slice(0, -suffix.length).split('.');
     if (parts.length === 2) return parts[1] ?? '';
   }
-  ctx.reads.all('ServiceEntry');
-  const se = list(ctx.world, 'ServiceEntry').find((e) => (e.spec?.hosts ?? []).includes(host));
-  return se?.metadata.namespace ?? '';
+  return entriesDeclaring(ctx.world, host, ctx.reads)[0]?.metadata.namespace ?? '';
 }

@@ -1,11 +1,4 @@
-import {
-  list,
-  type Service,
-  type ServiceEntry,
-  type VirtualService,
-  type VsDestination,
-  readObject,
-} from '../../model';
+import { type Service, type ServiceEntry, type VirtualService, type VsDestination, readObject } from '../../model';
 import { waypointKey } from '../../ambient';
 import type { OutboundClusterIR } from '../ir';
 import type { WaypointContext } from '../context';
@@ -13,6 +6,7 @@ import { ownedHere } from './backends';
 import { inboundVip, outbound, UNKNOWN_SERVICE } from '../names';
 import { endpointIRs, istioProtocol, portProtocol } from '../services';
 import { servedEntryOutbound, serviceEntryOutbound } from '../waypoint/outbound-service-entry';
+import { entriesDeclaring } from '../service-entry-hosts';
 
 /**
  * A VirtualService host as istiod reads it: a short name is completed with
@@ -79,10 +73,12 @@ export function vsDestinationCluster(
   return cluster;
 }
 
-/** The ServiceEntry that names `host` exactly, if any (push_context.go: ServiceForHostname). */
+/**
+ * The ServiceEntry that names `host` exactly, if any, the first in World
+ * order (push_context.go: ServiceForHostname).
+ */
 function serviceEntryForHost(ctx: WaypointContext, host: string): ServiceEntry | undefined {
-  ctx.reads.all('ServiceEntry');
-  return list(ctx.world, 'ServiceEntry').find((e) => (e.spec?.hosts ?? []).includes(host));
+  return entriesDeclaring(ctx.world, host, ctx.reads)[0];
 }
 
 const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB', 'HTTP_PROXY']);

@@ -1,7 +1,8 @@
-import { list, type ServiceEntry, readObject } from '../../model';
+import { type ServiceEntry, readObject } from '../../model';
 import type { WaypointContext } from '../context';
 import type { OutboundClusterIR } from '../ir';
 import { outbound as outboundName } from '../names';
+import { entriesDeclaring } from '../service-entry-hosts';
 import {
   isWildcardHost,
   racesFirstConnect,
@@ -129,9 +130,8 @@ export function providerEntryOutbound(
   const parts = service.split('/');
   const host = parts.length === 2 ? (parts[1] ?? '') : service;
   const want = parts.length === 2 ? parts[0] : undefined;
-  ctx.reads.all('ServiceEntry');
-  const entries = list(ctx.world, 'ServiceEntry').filter(
-    (se) => (se.spec?.hosts ?? []).includes(host) && (want === undefined || se.metadata.namespace === want),
+  const entries = entriesDeclaring(ctx.world, host, ctx.reads).filter(
+    (se) => want === undefined || se.metadata.namespace === want,
   );
   if (new Set(entries.map((se) => se.metadata.namespace)).size !== 1) return undefined;
   // One namespace: istiod's index keeps one service per host and namespace; the first entry by name here.
