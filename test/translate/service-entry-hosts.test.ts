@@ -159,6 +159,13 @@ describe("a Hostname backend's entry (hostname-backends.ts: entryForHost)", () =
     );
   });
 
+  it('takes an entry with no creation time (from a file) as the oldest', () => {
+    assert.equal(
+      chosen([entry('x', 'a', ['api.example.com'], { created: old }), entry('y', 'b', ['api.example.com'])]),
+      'b/y',
+    );
+  });
+
   it('reports a host no entry declares', () => {
     assert.equal(chosen([entry('x', 'shop', ['web.example.com'])]), undefined);
   });
@@ -238,7 +245,10 @@ describe('incremental translation of ServiceEntry hosts', () => {
   });
 
   it("an entry declaring a waypoint's host re-translates that waypoint alone", () => {
-    assert.deepEqual(step(upsert(entry('api', 'egress', ['api.example.com'], { port: 8080 }))), ['one/waypoint']);
+    assert.deepEqual(
+      step(upsert(entry('api', 'egress', ['api.example.com'], { port: 8080, created: '2024-01-01T00:00:00Z' }))),
+      ['one/waypoint'],
+    );
     assert.deepEqual(step(upsert(entry('vs', 'egress', ['vs.example.com'], { port: 8080 }))), ['two/waypoint']);
   });
 

@@ -29,8 +29,11 @@ export type HostnameChecked =
  */
 function entryForHost(world: World, host: string, fromNs: string, reads?: Reads): ServiceEntry | undefined {
   // One string per entry, compared whole: keys are unique (namespace/name), so the least is the choice.
+  // NUL separators sort an entry with no creation time (a manifest file's) before every dated one:
+  // istiod orders services by CreationTime (push_context.go: SortServicesByCreationTime), and
+  // Go's zero time is before every other.
   const k = (s: ServiceEntry) =>
-    `${s.metadata.namespace === fromNs ? 0 : 1}|${s.metadata.creationTimestamp ?? ''}|${s.metadata.namespace}/${s.metadata.name}`;
+    `${s.metadata.namespace === fromNs ? 0 : 1}\u0000${s.metadata.creationTimestamp ?? ''}\u0000${s.metadata.namespace}/${s.metadata.name}`;
   let best: { se: ServiceEntry; key: string } | undefined;
   for (const se of entriesDeclaring(world, host, reads)) {
     const key = k(se);
