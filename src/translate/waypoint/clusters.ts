@@ -99,7 +99,7 @@ function edsBytes(i: EdsInput): Buffer {
   return edsClusterBytes(edsParts(i), edsCluster);
 }
 
-/** An EDS cluster with istiod's defaults, built as its spliced encoding encodes it. */
+/** An EDS cluster with istiod's defaults as a message: what edsBytes encodes. */
 function edsClusterOf(i: EdsInput): Cluster {
   return edsCluster(edsParts(i));
 }
@@ -248,6 +248,7 @@ function withWeighted(c: Cluster, weighted: boolean): Cluster {
 /** A port's locality weighting: its rule's, else the port's own. */
 const portWeighted = (p: ServicePortIR): boolean => (p.destination?.localityWeighted ?? p.localityWeighted) === true;
 
+/** A ServiceEntry host's cluster of one chain, with the rule's policy or else its locality weighting. */
 function serviceEntryPortCluster({ svc, port: p, proto }: ServiceEntryPortInput, name: string): Cluster {
   const d = p.destination;
   const base = serviceEntryCluster(name, svc, p, proto, d?.localityLb ?? p.localityLb);
@@ -256,6 +257,7 @@ function serviceEntryPortCluster({ svc, port: p, proto }: ServiceEntryPortInput,
     : withWeighted(base, portWeighted(p));
 }
 
+/** A ServiceEntry host's cluster of one subset, with the subset's policy. */
 function serviceEntrySubsetCluster({ svc, port: p, proto, subset: s }: ServiceEntrySubsetInput, name: string): Cluster {
   const subVip = subsetVipOf(svc, p, proto, s);
   const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
