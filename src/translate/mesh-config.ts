@@ -1,5 +1,13 @@
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type ConfigMap, type LocalityLbSetting, type VsHttpRoute, type World } from '../model';
+import {
+  MESH_CONFIGMAP,
+  readObject,
+  recorded,
+  type ConfigMap,
+  type LocalityLbSetting,
+  type VsHttpRoute,
+  type World,
+} from '../model';
 import { derive } from './derived';
 import type { Reads } from './reads';
 import type { AccessLogFormatIR } from './ir';
@@ -74,15 +82,19 @@ function httpProviderProblem(http: Record<string, unknown>): boolean {
   return typeof http.pathPrefix === 'string' && http.pathPrefix !== '' && !http.pathPrefix.startsWith('/');
 }
 
+/** The `istio` ConfigMap of the root namespace, which holds the mesh config; its key recorded. */
+function meshConfigMap(world: World, rootNamespace: string, reads: Reads | undefined): ConfigMap | undefined {
+  return readObject(recorded(world, reads), 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
+}
+
 /**
  * The ext_authz providers of the mesh config (the `mesh` key of the `istio`
  * ConfigMap in the root namespace), by name. Anything unreadable counts as
  * absent, so CUSTOM policies naming it fail closed.
  */
 export function extAuthzProviders(world: World, rootNamespace: string, reads?: Reads): Map<string, ExtAuthzProvider> {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
   const out = new Map<string, ExtAuthzProvider>();
-  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  const text = meshConfigMap(world, rootNamespace, reads)?.data?.['mesh'];
   if (!text) return out;
   let mesh: { extensionProviders?: RawProvider[] } | undefined;
   try {
@@ -129,8 +141,7 @@ export function extAuthzProviders(world: World, rootNamespace: string, reads?: R
 
 /** The mesh config's `trustDomainAliases` (authorization.go builds its trust-domain bundle from them). */
 export function trustDomainAliases(world: World, rootNamespace: string, reads?: Reads): string[] {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  const text = meshConfigMap(world, rootNamespace, reads)?.data?.['mesh'];
   if (!text) return [];
   try {
     return strings((YAML.parse(text) as { trustDomainAliases?: unknown } | undefined)?.trustDomainAliases);
@@ -151,8 +162,7 @@ const parsedMesh = derive((cm: ConfigMap): Readonly<Record<string, unknown>> => 
 });
 
 function meshObject(world: World, rootNamespace: string, reads?: Reads): Readonly<Record<string, unknown>> {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const cm = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  const cm = meshConfigMap(world, rootNamespace, reads);
   return cm ? parsedMesh(cm) : {};
 }
 

@@ -1,7 +1,5 @@
 import { endpointsOf, isEnrolledIn } from '../ambient';
 import {
-  get,
-  getInNamespace,
   LABEL,
   readObject,
   type Pod,
@@ -133,10 +131,8 @@ export function servedServices(ctx: WaypointContext): Service[] {
   const out: Service[] = [];
   for (const s of ctx.index.servicesOf(ctx.waypoint.key)) {
     if (s.kind !== 'Service') continue;
-    const ns = s.metadata.namespace;
-    const svc = ns
-      ? getInNamespace(ctx.world, 'Service', ns, s.metadata.name)
-      : get(ctx.world, 'Service', ns, s.metadata.name);
+    // Each recorded as read (the index names only Services the World has).
+    const svc = readObject(ctx, 'Service', s.metadata.namespace, s.metadata.name);
     if (svc) out.push(svc);
   }
   return out;

@@ -1,7 +1,8 @@
 // What a memo or a reused encoding depends on is its builder's argument, not
-// a list kept beside it: checked against the source, so a new module-level
-// memo or a recipe whose build closes over the translation fails here,
-// naming the file.
+// a list kept beside it, and what the translator reads of the World is
+// recorded as it reads it: checked against the source, so a new module-level
+// memo, a recipe whose build closes over the translation or a read of the
+// World past its record fails here, naming the file.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -48,6 +49,25 @@ const OTHER_MEMOS: Readonly<Record<string, string>> = {
   'src/translate/proxyless/proxyless.ts SERVER_RECIPES': 'IR object',
 };
 
+/**
+ * Reads of the World in src/translate that do not go through the read
+ * helpers (model/read-log.ts: readObject, readNamespace, readReferencing,
+ * readSelected) though a context with a read log is at hand, by file, the
+ * function and its kind argument, each with why. A new one belongs here only
+ * with such a reason; otherwise read through a helper, which records the key.
+ */
+const DIRECT_READS: Readonly<Record<string, string>> = {
+  // A ServiceEntry by host: `ServiceEntry/*` is recorded just before.
+  'src/translate/waypoint/outbound-service-entry.ts list ServiceEntry': 'recorded as ServiceEntry/*',
+  'src/translate/route/route-backend-host.ts list ServiceEntry': 'recorded as ServiceEntry/*',
+  'src/translate/route/vs-destination.ts list ServiceEntry': 'recorded as ServiceEntry/*',
+  // Statuses are recomputed by the status tracker, which expands a change itself.
+  'src/translate/status/statuses.ts get Namespace':
+    "a Service parent's Namespace: the status tracker expands a Namespace change to its Services",
+  'src/translate/status/statuses.ts list kind':
+    'every status from scratch, with no read log (the status tracker records each status on its own)',
+};
+
 /** The argument list of the call whose `(` is at `open`, split at its top-level commas. */
 function argsAt(text: string, open: number): string[] {
   const args: string[] = [];
@@ -82,6 +102,19 @@ describe('dependencies are the builder’s argument', () => {
     assert.deepEqual(stale, [], 'entries of OTHER_MEMOS that are gone');
   });
 
+  it('the translator reads the World through a helper that records the read, or says why not', () => {
+    const found: string[] = [];
+    for (const { file, text } of sources)
+      for (const m of text.matchAll(/\b(get|getInNamespace|inNamespace|list)\(ctx\.world,\s*'?(\w+)/g))
+        found.push(`${file} ${m[1]} ${m[2]}`);
+    const unexplained = found.filter((f) => DIRECT_READS[f] === undefined);
+    assert.deepEqual(unexplained, [], 'read through model/read-log.ts, or give a reason in DIRECT_READS');
+    const once = new Set(found);
+    assert.equal(once.size, found.length, 'one direct read of each kind per file');
+    const stale = Object.keys(DIRECT_READS).filter((k) => !once.has(k));
+    assert.deepEqual(stale, [], 'entries of DIRECT_READS that are gone');
+  });
+
   it('derive() is called only at module level, so its function closes over no translation', () => {
     const bad: string[] = [];
     for (const { file, text } of sources) {
@@ -95,21 +128,18 @@ describe('dependencies are the builder’s argument', () => {
     assert.deepEqual(bad, []);
   });
 
-  it('recipes written with input and build side by side are only in the files that still have them', () => {
-    // Their builds close over values beside the input (clusters: the DestinationRule
-    // and locality plan of the IR piece the input names; proxyless: the trust
-    // domain and cluster id of the build), kept right by reading. Move them to
-    // fromInput and take them off this list.
-    const still = ['src/translate/proxyless/proxyless.ts', 'src/translate/waypoint/clusters.ts'];
+  it('no recipe is written with input and build side by side', () => {
+    // A build beside its input may close over values the input does not hold,
+    // which Reuse would then not compare: fromInput makes a recipe instead.
     const found = sources
       .filter(({ file }) => !file.endsWith('recipe.ts'))
       .filter(({ text }) => /\binput: /.test(text) && /\bbuild(?:: |\(\): |(?= \}))/.test(text))
       .map(({ file }) => file)
       .sort();
-    assert.deepEqual(found, still);
+    assert.deepEqual(found, []);
   });
 
-  it('a fromInput() recipe is built by a module-level function of its input', () => {
+  it('a fromInput() recipe is built (and encoded) by module-level functions of its input', () => {
     const bad: string[] = [];
     let calls = 0;
     for (const { file, text } of sources) {
@@ -118,9 +148,12 @@ describe('dependencies are the builder’s argument', () => {
       for (const m of text.matchAll(/\bfromInput(?:<[^>()]*>)?\(/g)) {
         calls++;
         const args = argsAt(text, (m.index ?? 0) + m[0].length - 1);
-        const build = args[2] ?? '';
-        const topLevel = new RegExp(`^(?:export )?(?:function|const) ${build}\\b`, 'm');
-        if (!/^\w+$/.test(build) || !topLevel.test(text)) bad.push(`${file}: fromInput(…, ${build})`);
+        // The build, and the encoding when one is given.
+        for (const fn of args.slice(2)) {
+          const topLevel = new RegExp(`^(?:export )?(?:function|const) ${fn}\\b`, 'm');
+          if (!/^\w+$/.test(fn) || !topLevel.test(text)) bad.push(`${file}: fromInput(…, ${fn})`);
+        }
+        if (args.length < 3) bad.push(`${file}: fromInput(${args.join(', ')}) without a build`);
       }
     }
     assert.ok(calls > 0);

@@ -1,5 +1,4 @@
 import {
-  get,
   jwksSourceKey,
   readResolution,
   RESOLVED_JWKS_CONFIGMAP,
@@ -7,6 +6,8 @@ import {
   type JWTRule,
   type RequestAuthentication,
   type World,
+  readObject,
+  recorded,
 } from '../../model';
 import type { Reads } from '../reads';
 import type { JwtRuleIR } from '../ir';
@@ -14,8 +15,7 @@ import * as names from '../names';
 
 /** The JWKS the control plane resolved, as handed to the translator (see src/jwks). */
 export function resolvedJwks(world: World, rootNamespace: string, reads?: Reads): ConfigMap | undefined {
-  reads?.object('ConfigMap', rootNamespace, RESOLVED_JWKS_CONFIGMAP);
-  return get(world, 'ConfigMap', rootNamespace, RESOLVED_JWKS_CONFIGMAP);
+  return readObject(recorded(world, reads), 'ConfigMap', rootNamespace, RESOLVED_JWKS_CONFIGMAP);
 }
 
 /**

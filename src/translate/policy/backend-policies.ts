@@ -1,7 +1,6 @@
 import { isCoreGroup, isCoreServiceRef } from '../../model/refs';
 import {
   getInNamespace,
-  inNamespace,
   type BackendTLSPolicy,
   type ClientTLSSettings,
   type Condition,
@@ -15,6 +14,9 @@ import {
   type TrafficPolicy,
   type World,
   type XBackendTrafficPolicy,
+  readNamespace,
+  readObject,
+  recorded,
 } from '../../model';
 import type { StatusContext, WaypointContext } from '../context';
 import type { RuleInput } from '../waypoint/destination-rules';
@@ -119,15 +121,13 @@ function resolveTarget(
   allowServiceEntry: boolean,
 ): Target | string {
   if (isCoreServiceRef(t.group, t.kind)) {
-    reads?.object('Service', ns, t.name);
-    const svc = getInNamespace(world, 'Service', ns, t.name);
+    const svc = readObject(recorded(world, reads), 'Service', ns, t.name);
     if (!svc) return `Service ${ns}/${t.name} not found`;
     const ports = (svc.spec?.ports ?? []).map((p) => ({ name: p.name ?? '', number: p.port }));
     return { kind: 'Service', namespace: ns, name: t.name, ports };
   }
   if (allowServiceEntry && t.group === 'networking.istio.io' && t.kind === 'ServiceEntry') {
-    reads?.object('ServiceEntry', ns, t.name);
-    const se = getInNamespace(world, 'ServiceEntry', ns, t.name) as ServiceEntry | undefined;
+    const se: ServiceEntry | undefined = readObject(recorded(world, reads), 'ServiceEntry', ns, t.name);
     if (!se) return `ServiceEntry ${ns}/${t.name} not found`;
     const ports = (se.spec?.ports ?? []).map((p) => ({ name: p.name, number: p.number }));
     return { kind: 'ServiceEntry', namespace: ns, name: t.name, ports };
@@ -158,8 +158,7 @@ function credentialName(world: World, p: BackendTLSPolicy, conds: Map<string, Co
   if (refs.length > 1) accepted.message += '; warning: only the first caCertificateRefs will be used';
   let err: string;
   if (isCoreGroup(ref.group) && ref.kind === 'ConfigMap') {
-    reads?.object('ConfigMap', ns, ref.name);
-    const cm = getInNamespace(world, 'ConfigMap', ns, ref.name);
+    const cm = readObject(recorded(world, reads), 'ConfigMap', ns, ref.name);
     if (!cm) {
       err = `ConfigMap ${ns}/${ref.name} not found`;
       resolved.error = { reason: 'InvalidCACertificateRef', message: `Certificate reference not found: ${err}` };
@@ -192,7 +191,6 @@ const higher = (a: KubeObject, b: KubeObject) => {
 export function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: string, reads?: Reads): Evaluated {
   if (ignored(p)) return ignoredStatus(p);
   const ns = p.metadata.namespace;
-  reads?.namespace('BackendTLSPolicy', ns);
   // The condition objects are shared by every target (istiod clones only the
   // map), so a problem found for one target also shows on the targets after it.
   let conds = new Map<string, Cond>([
@@ -207,7 +205,7 @@ export function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: st
   if (sans.length > 0) tls.subjectAltNames = sans;
   const cred = credentialName(world, p, conds, reads);
   if (cred) tls.credentialName = cred;
-  const others = inNamespace(world, 'BackendTLSPolicy', ns).filter((o) => !ignored(o) && o !== p);
+  const others = readNamespace(recorded(world, reads), 'BackendTLSPolicy', ns).filter((o) => !ignored(o) && o !== p);
   const out: Evaluated = { ancestors: [], policies: [] };
   for (const t of p.spec?.targetRefs ?? []) {
     conds = new Map(conds);
@@ -352,13 +350,12 @@ function mergedRule(pols: BackendPolicy[]): RuleInput {
 
 /** Every backend policy of a namespace, evaluated (status and attachments alike). */
 export function evaluateNamespace(world: World, ns: string, domain: string, reads?: Reads): BackendPolicy[] {
-  reads?.namespace('BackendTLSPolicy', ns);
-  reads?.namespace('XBackendTrafficPolicy', ns);
+  const from = recorded(world, reads);
+  const tls = readNamespace(from, 'BackendTLSPolicy', ns);
+  const traffic = readNamespace(from, 'XBackendTrafficPolicy', ns);
   const out: BackendPolicy[] = [];
-  for (const p of inNamespace(world, 'BackendTLSPolicy', ns))
-    out.push(...evaluateBackendTLS(world, p, domain, reads).policies);
-  for (const p of inNamespace(world, 'XBackendTrafficPolicy', ns))
-    out.push(...evaluateBackendTraffic(world, p, domain, reads).policies);
+  for (const p of tls) out.push(...evaluateBackendTLS(world, p, domain, reads).policies);
+  for (const p of traffic) out.push(...evaluateBackendTraffic(world, p, domain, reads).policies);
   return out;
 }
 

@@ -3,7 +3,7 @@
 // accessLogFile / enableTracing switches. The mesh config was checked at load
 // (model/mesh-schema.ts); what does not read here counts as absent.
 import YAML from 'yaml';
-import { get, MESH_CONFIGMAP, type World } from '../../model';
+import { MESH_CONFIGMAP, readObject, recorded, type World } from '../../model';
 import { checkedValue, parseIstioDuration } from '../../model/values';
 import type { TracingCustomTag } from '../../model';
 import type { AccessLogFormatIR } from '../ir';
@@ -217,8 +217,7 @@ const BUILTIN: readonly TelemetryProvider[] = [
  * the mesh config's own.
  */
 export function meshTelemetry(world: World, rootNamespace: string, reads?: Reads): MeshTelemetry {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const text = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
+  const text = readObject(recorded(world, reads), 'ConfigMap', rootNamespace, MESH_CONFIGMAP)?.data?.['mesh'];
   // Every waypoint reads the same mesh config: parsed once per text.
   if (last && last.text === text) return last.value;
   const value = parseMesh(text);

@@ -2,7 +2,7 @@
 // as istiod's pilot/pkg/model/telemetry.go decides it. A waypoint's chains
 // are of the inbound listener class (listener_waypoint.go:
 // buildWaypointHTTPFilters), so the SERVER side of every merge applies.
-import { inNamespace, type Service, type Telemetry, type TelemetrySpec } from '../../model';
+import { readNamespace, type Service, type Telemetry, type TelemetrySpec } from '../../model';
 import { derive } from '../derived';
 import type { WaypointContext } from '../context';
 import { attachmentsOn, targetRefsOf } from './targeting';
@@ -39,8 +39,7 @@ function byAge(a: Telemetry, b: Telemetry): number {
 const sortedByAge = derive((list: readonly Telemetry[]): readonly Telemetry[] => [...list].sort(byAge));
 
 function telemetriesIn(ctx: WaypointContext, ns: string): readonly Telemetry[] {
-  ctx.reads.namespace('Telemetry', ns);
-  const list = inNamespace(ctx.world, 'Telemetry', ns);
+  const list = readNamespace(ctx, 'Telemetry', ns);
   if (list.length < 2) return list;
   return sortedByAge(list);
 }

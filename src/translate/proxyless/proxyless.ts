@@ -19,7 +19,7 @@ import {
   upstreamMtls,
 } from './proxyless-tls';
 import { Reads } from '../reads';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import { Reuse } from '../reuse';
 import { envoyRoute } from '../waypoint/routes';
 import { endpointIRs, hostnameOf, vipsOf } from '../services';
@@ -27,6 +27,7 @@ import { endpointIRs, hostnameOf, vipsOf } from '../services';
 type Listener = TypeMap['envoy.config.listener.v3.Listener'];
 type Cluster = TypeMap['envoy.config.cluster.v3.Cluster'];
 type TransportSocket = TypeMap['envoy.config.core.v3.TransportSocket'];
+type Assignment = TypeMap['envoy.config.endpoint.v3.ClusterLoadAssignment'];
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -287,8 +288,8 @@ function recipesOf(pp: ProxylessPortIR): PortRecipes {
   let r = PORT_RECIPES.get(pp);
   if (!r) {
     r = {
-      client: clientRecipe(pp.name),
-      route: routeRecipe(pp.name, pp.host, pp.own, pp.entries),
+      client: fromInput(pp.name, null, clientListenerOf),
+      route: fromInput(pp.name, { host: pp.host, own: pp.own, entries: pp.entries }, routeOf),
       ...(pp.upstreamMtls ? { tls: upstreamMtls(pp.upstreamMtls) } : {}),
     };
     PORT_RECIPES.set(pp, r);
@@ -296,45 +297,68 @@ function recipesOf(pp: ProxylessPortIR): PortRecipes {
   return r;
 }
 
+/** All a server listener is built from: its recipe input. */
+interface ServerInput {
+  ip: string;
+  port: number;
+  policies: AuthzPolicyIR[];
+  mtls: boolean;
+  trustDomain: string;
+}
+
+const serverListenerOf = ({ ip, port, policies, mtls, trustDomain }: ServerInput): Listener =>
+  serverListener(ip, port, serverRbac(policies, trustDomain), mtls);
+
 /**
- * Made outside any build so that its closure holds only these values: a
- * cached recipe made inside a build would keep that build's context (its
- * Reuse, hence the encodings before it) alive, and so on back.
+ * Built from its input alone, so a cached recipe holds only these values: a
+ * recipe that held a build's context would keep it (its Reuse, hence the
+ * encodings before it) alive, and so on back.
  */
-function serverRecipe(
-  ip: string,
-  port: number,
-  policies: AuthzPolicyIR[],
-  trustDomain: string,
-  mtls: boolean,
-): Recipe<Listener> {
-  return {
-    name: inboundListenerName(ip, port),
-    input: [policies, mtls, trustDomain],
-    build: () => serverListener(ip, port, serverRbac(policies, trustDomain), mtls),
-  };
+function serverRecipe(server: ServerInput): Recipe<Listener> {
+  return fromInput(inboundListenerName(server.ip, server.port), server, serverListenerOf);
 }
 
-function clientRecipe(name: string): Recipe<Listener> {
-  return { name, input: null, build: () => clientListener(name) };
+const clientListenerOf = (_: null, name: string): Listener => clientListener(name);
+
+/** All a route is built from besides its name; a reused piece passes these same values again. */
+interface RouteInput {
+  host: string;
+  own: string;
+  entries: HttpRouteIR[];
 }
 
-function routeRecipe(name: string, host: string, own: string, entries: HttpRouteIR[]) {
-  return {
-    name,
-    // All a route is built from besides its name; a reused piece passes this same array again.
-    input: [host, own, entries],
-    build: (): RouteConfiguration => ({
+const routeOf = ({ host, own, entries }: RouteInput, name: string): RouteConfiguration => ({
+  name,
+  virtual_hosts: [
+    {
       name,
-      virtual_hosts: [
-        {
-          name,
-          domains: [host, name],
-          routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
-        },
-      ],
-    }),
-  };
+      domains: [host, name],
+      routes: [...entries.map(grpcRoute), { name: 'default', match: { prefix: '/' }, route: { cluster: own } }],
+    },
+  ],
+});
+
+const clusterOf = (tls: TransportSocket | null, name: string): Cluster => edsCluster(name, tls ?? undefined);
+
+/** A cluster's endpoints and the cluster ID that endpoints without a locality are placed in. */
+interface LocalityInput {
+  endpoints: OutboundClusterIR['endpoints'];
+  clusterId: string;
+}
+
+function withLocality({ endpoints, clusterId }: LocalityInput, name: string): Assignment {
+  // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
+  const cla = assignment(
+    name,
+    endpoints.map((e) => ({ ...e, inMesh: false })),
+  );
+  // gRPC ignores endpoints without a locality; give every group one.
+  for (const g of cla.endpoints ?? []) {
+    g.locality = g.locality?.region || g.locality?.zone ? g.locality : { region: clusterId, zone: 'default' };
+    // gRPC weighs localities and skips one without a weight.
+    g.load_balancing_weight = { value: 1 };
+  }
+  return cla;
 }
 
 // Server listener recipes of one service's policy list, by `ip\0port`: a
@@ -423,7 +447,7 @@ export function assemble(
       continue;
     }
     const unique = only ?? [...new Map(contributors.flat().map((p) => [`${p.namespace}/${p.name}`, p])).values()];
-    const recipe = serverRecipe(ip, port, unique, opts.trustDomain, mtls);
+    const recipe = serverRecipe({ ip, port, policies: unique, mtls, trustDomain: opts.trustDomain });
     if (only) {
       let m = SERVER_RECIPES.get(only);
       if (!m) SERVER_RECIPES.set(only, (m = new Map()));
@@ -431,20 +455,6 @@ export function assemble(
     }
     listeners.push(recipe);
   }
-  const withLocality = (o: OutboundClusterIR) => {
-    // gRPC dials pods directly: plain socket addresses, never the HBONE tunnel.
-    const cla = assignment(
-      o.cluster,
-      o.endpoints.map((e) => ({ ...e, inMesh: false })),
-    );
-    // gRPC ignores endpoints without a locality; give every group one.
-    for (const g of cla.endpoints ?? []) {
-      g.locality = g.locality?.region || g.locality?.zone ? g.locality : { region: opts.clusterId, zone: 'default' };
-      // gRPC weighs localities and skips one without a weight.
-      g.load_balancing_weight = { value: 1 };
-    }
-    return cla;
-  };
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   const cs = [...clusters.values()].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   const byType = new Map([
@@ -454,23 +464,17 @@ export function assemble(
       TypeUrl.Cluster,
       cs.map((c) => {
         // The transport socket (or its absence) is all a cluster is built from besides its name.
-        const tls = clusterTls.get(c.cluster);
-        return reuse.prepare('envoy.config.cluster.v3.Cluster', {
-          name: c.cluster,
-          input: tls ?? null,
-          build: () => edsCluster(c.cluster, tls),
-        });
+        const tls = clusterTls.get(c.cluster) ?? null;
+        return reuse.prepare('envoy.config.cluster.v3.Cluster', fromInput(c.cluster, tls, clusterOf));
       }),
     ],
     [
       TypeUrl.Endpoint,
       cs.map((c) =>
-        reuse.prepare('envoy.config.endpoint.v3.ClusterLoadAssignment', {
-          name: c.cluster,
-          // withLocality reads the cluster ID for endpoints without a locality.
-          input: [c.endpoints, opts.clusterId],
-          build: () => withLocality(c),
-        }),
+        reuse.prepare(
+          'envoy.config.endpoint.v3.ClusterLoadAssignment',
+          fromInput(c.cluster, { endpoints: c.endpoints, clusterId: opts.clusterId }, withLocality),
+        ),
       ),
     ],
   ]);

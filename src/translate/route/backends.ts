@@ -1,9 +1,9 @@
 import { isCoreServiceRef } from '../../model/refs';
 import { waypointKey } from '../../ambient';
 import {
-  get,
-  getInNamespace,
-  inNamespace,
+  readNamespace,
+  readObject,
+  recorded,
   type BackendRef,
   type NamespacedObject,
   type Service,
@@ -37,9 +37,8 @@ export function referenceAllowed(
 ): boolean {
   const fromNs = from.metadata.namespace;
   if (fromNs === toNs) return true;
-  ctx.reads?.namespace('ReferenceGrant', toNs);
   const fromGroup = from.apiVersion.includes('/') ? from.apiVersion.split('/')[0] : '';
-  return inNamespace(ctx.world, 'ReferenceGrant', toNs).some(
+  return readNamespace(recorded(ctx.world, ctx.reads), 'ReferenceGrant', toNs).some(
     (g) =>
       (g.spec?.from ?? []).some((f) => f.group === fromGroup && f.kind === from.kind && f.namespace === fromNs) &&
       (g.spec?.to ?? []).some(
@@ -69,8 +68,7 @@ export function checkBackendRef(
     return { ok: false, reason: 'InvalidKind', message: `backendRef ${group}/${kind} ${ref.name} is not a Service` };
   }
   const ns = ref.namespace ?? route.metadata.namespace;
-  reads?.object('Service', ns, ref.name);
-  const svc = ns ? getInNamespace(world, 'Service', ns, ref.name) : get(world, 'Service', ns, ref.name);
+  const svc = readObject(recorded(world, reads), 'Service', ns, ref.name);
   if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
   if (enforceRefGrant && !referenceAllowed({ world, reads }, route, ns, ref.name)) {
     return {

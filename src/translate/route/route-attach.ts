@@ -2,7 +2,7 @@ import { isCoreServiceRef } from '../../model/refs';
 import { derive } from '../derived';
 import { checkedValue, parseGatewayDuration as gatewayDuration } from '../../model/values';
 import {
-  inNamespace,
+  readReferencing,
   type GRPCRoute,
   type HTTPRoute,
   type ParentReference,
@@ -84,8 +84,7 @@ export function attachedRoutes<K extends RouteKind>(
   const key = keyOfParent(parent);
   const out: Extract<AnyRoute, { kind: K }>[] = [];
   for (const ns of namespaces) {
-    ctx.reads.referencing(kind, ns, key);
-    const candidates = routesByService(inNamespace(ctx.world, kind, ns) as unknown as readonly AnyRoute[]).get(key);
+    const candidates = routesByService(readReferencing(ctx, kind, ns, key) as unknown as readonly AnyRoute[]).get(key);
     for (const r of (candidates ?? []) as readonly Extract<AnyRoute, { kind: K }>[]) {
       const refs = r.spec?.parentRefs ?? [];
       if (refs.some((p) => parentKey(p, ns) === key && (p.port === undefined || p.port === port))) out.push(r);

@@ -1,11 +1,12 @@
 import {
-  getInNamespace,
   type VirtualService,
   type VsDestination,
   type VsHttpMatch,
   type VsHttpRoute,
   type VsStringMatch,
   type World,
+  readObject,
+  recorded,
 } from '../../model';
 import type { Reads } from '../reads';
 import { resolveShortname } from './vs-destination';
@@ -179,8 +180,7 @@ export function mergedHttpRules(
     }
     const namespace = rule.delegate.namespace || rootNs;
     const name = rule.delegate.name ?? '';
-    reads?.object('VirtualService', namespace, name);
-    const delegate = getInNamespace(world, 'VirtualService', namespace, name);
+    const delegate = readObject(recorded(world, reads), 'VirtualService', namespace, name);
     if (!delegate || (delegate.spec?.hosts ?? []).length > 0) {
       problems.push({ kind: 'not-found', namespace, name });
       continue;

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { derive } from '../derived';
-import { get, MESH_CONFIGMAP, type ConfigMap, type World } from '../../model';
+import { MESH_CONFIGMAP, readObject, recorded, type ConfigMap, type World } from '../../model';
 import type { Reads } from '../reads';
 
 // The mesh config's defaultVirtualServiceExportTo: where a VirtualService
@@ -21,7 +21,6 @@ const exportToOf = derive((cm: ConfigMap): readonly string[] => {
 });
 
 export function defaultVirtualServiceExportTo(world: World, rootNamespace: string, reads?: Reads): readonly string[] {
-  reads?.object('ConfigMap', rootNamespace, MESH_CONFIGMAP);
-  const cm = get(world, 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
+  const cm = readObject(recorded(world, reads), 'ConfigMap', rootNamespace, MESH_CONFIGMAP);
   return cm ? exportToOf(cm) : PUBLIC;
 }

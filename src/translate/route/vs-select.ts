@@ -1,4 +1,4 @@
-import { inNamespace, type Service, type VirtualService } from '../../model';
+import { readNamespace, type Service, type VirtualService } from '../../model';
 import type { WaypointContext } from '../context';
 import { resolveShortname } from './vs-destination';
 import { defaultVirtualServiceExportTo } from './vs-export';
@@ -73,8 +73,7 @@ export function candidateVirtualServices(ctx: WaypointContext, svc: Service): Vi
   const out: VirtualService[] = [];
   let defaults: readonly string[] | undefined;
   for (const ns of namespaces) {
-    ctx.reads.namespace('VirtualService', ns);
-    for (const vs of inNamespace(ctx.world, 'VirtualService', ns)) {
+    for (const vs of readNamespace(ctx, 'VirtualService', ns)) {
       defaults ??= defaultVirtualServiceExportTo(ctx.world, ctx.opts.rootNamespace, ctx.reads);
       if (!forMesh(vs) || exportBucket(vs, ctx.waypoint.namespace, defaults) === undefined) continue;
       if ((vs.spec?.hosts ?? []).some((h) => hostsMatch(resolveShortname(h, vs, ctx.opts.domain), host))) out.push(vs);

@@ -19,6 +19,8 @@ import {
   type ServiceEntry,
   type PolicyTargetReference,
   type Targeting,
+  readObject,
+  recorded,
 } from '../../model';
 import { backendPolicyStatus } from '../policy/backend-policies';
 import { checkBackendRef } from '../route/backends';
@@ -70,9 +72,9 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
   const entry = isServiceEntryParent(ref);
   // The parent's existence and labels, and its namespace's labels: the status
   // tracker expands a Namespace change to the Service keys in it.
-  ctx.reads?.object(entry ? 'ServiceEntry' : 'Service', ns, ref.name);
-  if (entry) ctx.reads?.object('Namespace', undefined, ns);
-  const parent = entry ? get(ctx.world, 'ServiceEntry', ns, ref.name) : get(ctx.world, 'Service', ns, ref.name);
+  const from = recorded(ctx.world, ctx.reads);
+  const parent = entry ? readObject(from, 'ServiceEntry', ns, ref.name) : readObject(from, 'Service', ns, ref.name);
+  const entryNamespace = entry ? readObject(from, 'Namespace', undefined, ns) : undefined;
   const conds = [];
   let waypoints = 'All waypoints resolved';
   if (!parent) {
@@ -84,7 +86,8 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
     // its waypoint's) is Accepted too: the waypoint does not apply it
     // (route-attach.ts), but istiod reports it valid (referenceAllowed).
     conds.push(condition('Accepted', true, 'Accepted', 'Route was valid', gen));
-    const namespace = get(ctx.world, 'Namespace', undefined, ns);
+    // A Service parent's Namespace is not recorded (see above).
+    const namespace = entry ? entryNamespace : get(ctx.world, 'Namespace', undefined, ns);
     if (!waypointConfigured(parent.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
       waypoints = MISSING_USE_WAYPOINT_LABEL;
   }
@@ -148,17 +151,16 @@ function targetCondition(ctx: StatusContext, policy: NamespacedObject, t: Policy
   const group = t.group ?? '';
   const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
   const bad = (reason: string, msg: string) => condition(CONDITION.waypointAccepted, false, reason, msg, gen);
+  const from = recorded(ctx.world, ctx.reads);
   if (isCoreServiceRef(group, t.kind)) {
-    ctx.reads?.object('Service', ns, t.name);
-    if (!get(ctx.world, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
+    if (!readObject(from, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
     const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);
     return wp
       ? ok(`bound to ${waypointKey(wp)}`)
       : bad('AncestorNotBound', `Service ${ns}/${t.name} is not bound to a waypoint`);
   }
   if (t.kind === 'Gateway' && group === GATEWAY_GROUP) {
-    ctx.reads?.object('Gateway', ns, t.name);
-    const gw = get(ctx.world, 'Gateway', ns, t.name);
+    const gw = readObject(from, 'Gateway', ns, t.name);
     if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
     if (gw.spec?.gatewayClassName !== ctx.opts.gatewayClass)
       return bad('TargetNotFound', `Gateway ${ns}/${t.name} is not a waypoint (class ${gw.spec?.gatewayClassName})`);
@@ -173,8 +175,7 @@ function targetCondition(ctx: StatusContext, policy: NamespacedObject, t: Policy
   }
   if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
     // policies.go: the ServiceEntry case — attached to the entry's hosts on its waypoint.
-    ctx.reads?.object('ServiceEntry', ns, t.name);
-    if (!get(ctx.world, 'ServiceEntry', ns, t.name))
+    if (!readObject(from, 'ServiceEntry', ns, t.name))
       return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} was not found`);
     const wp = ctx.index.waypointFor(`ServiceEntry/${ns}/${t.name}`);
     return wp

@@ -1,5 +1,5 @@
 import { pack, type TypeMap } from '../../envoy';
-import type { IstioProtocol, OutboundClusterIR, ServiceIR, ServicePortIR, WaypointIR } from '../ir';
+import type { IstioProtocol, OutboundClusterIR, ServiceIR, ServicePortIR, SubsetIR, WaypointIR } from '../ir';
 import { metadataExchange } from './istio-extensions';
 import { byName, sdsSecret, seconds } from '../common';
 import {
@@ -14,10 +14,10 @@ import {
   upstreamProtocolOptions,
   waypointInternalUpstream,
 } from './cluster-defaults';
-import { vipClusterWithPolicy } from './cluster-vip';
+import { vipClusterWithPolicy, type VipPolicy } from './cluster-vip';
 import { applyLocalityWeighted } from './cluster-policy';
 import * as names from '../names';
-import type { Recipe } from '../recipe';
+import { fromInput, type Recipe } from '../recipe';
 import { hasCluster, outboundServiceEntryCluster, serviceEntryCluster, usesEds } from './service-entry-clusters';
 import { CONNECT_TIMEOUT_MS, edsClusterBytes, type EdsClusterParts } from './cluster-bytes';
 import { connectOriginateBytes, fixedClusterBytes } from './cluster-bytes-fixed';
@@ -94,25 +94,14 @@ function edsCluster(p: EdsClusterParts): Cluster {
   };
 }
 
-/**
- * The recipe of an EDS cluster with istiod's defaults: its bytes are spliced
- * (cluster-bytes.ts). A class rather than an object of closures: a waypoint
- * has one per service port, and a cold translation builds them all.
- */
-class EdsRecipe implements Recipe<Cluster> {
-  readonly name: string;
+/** The encoding of an EDS cluster with istiod's defaults, spliced (cluster-bytes.ts). */
+function edsBytes(i: EdsInput): Buffer {
+  return edsClusterBytes(edsParts(i), edsCluster);
+}
 
-  constructor(readonly input: EdsInput) {
-    this.name = input.name;
-  }
-
-  build(): Cluster {
-    return edsCluster(edsParts(this.input));
-  }
-
-  encode(): Buffer {
-    return edsClusterBytes(edsParts(this.input), edsCluster);
-  }
+/** An EDS cluster with istiod's defaults as a message: what edsBytes encodes. */
+function edsClusterOf(i: EdsInput): Cluster {
+  return edsCluster(edsParts(i));
 }
 
 /**
@@ -121,7 +110,7 @@ class EdsRecipe implements Recipe<Cluster> {
  * destination (or of the address under `waypoint` in its metadata), only to
  * peers of the trust domain.
  */
-function connectOriginate(trustDomain: string, namespace: string): Cluster {
+function connectOriginate({ trustDomain, namespace }: ConnectInput): Cluster {
   return {
     name: names.CONNECT_ORIGINATE,
     type: 'ORIGINAL_DST',
@@ -139,17 +128,23 @@ function connectOriginate(trustDomain: string, namespace: string): Cluster {
       name: 'tls',
       typed_config: pack(
         'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-        connectTls(trustDomain, namespace),
+        connectTls({ trustDomain, namespace }),
       ),
     },
   };
 }
 
+/** What connect_originate takes from the waypoint: its recipe input. */
+interface ConnectInput {
+  trustDomain: string;
+  namespace: string;
+}
+
 /** connect_originate's TLS context (the only part of it that depends on the waypoint). */
-function connectTls(
-  trustDomain: string,
-  namespace: string,
-): TypeMap['envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'] {
+function connectTls({
+  trustDomain,
+  namespace,
+}: ConnectInput): TypeMap['envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'] {
   const san = (prefix: string) => ({ san_type: 'URI' as const, matcher: { prefix } });
   return {
     common_tls_context: {
@@ -171,8 +166,12 @@ function connectTls(
   };
 }
 
-const mainInternal = () => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL);
-const encap = () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE);
+const mainInternal = (): Cluster => internalCluster(names.MAIN_INTERNAL, names.MAIN_INTERNAL);
+const encap = (): Cluster => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE);
+const mainInternalBytes = (): Buffer => fixedClusterBytes(names.MAIN_INTERNAL, mainInternal);
+const encapBytes = (): Buffer => fixedClusterBytes(names.ENCAP, encap);
+const connectOriginateEncoded = (i: ConnectInput): Buffer =>
+  connectOriginateBytes(() => connectOriginate(i), connectTls(i));
 
 /**
  * A waypoint's clusters as recipes, in three parts (resources.ts prepares
@@ -181,24 +180,93 @@ const encap = () => internalCluster(names.ENCAP, names.CONNECT_ORIGINATE);
  * the clusters of the waypoint itself.
  */
 export function waypointClusterRecipes(ir: WaypointIR): Recipe<Cluster>[] {
-  const { trustDomain, namespace } = ir;
+  const connect: ConnectInput = { trustDomain: ir.trustDomain, namespace: ir.namespace };
   return [
-    {
-      name: names.MAIN_INTERNAL,
-      input: null,
-      build: mainInternal,
-      encode: () => fixedClusterBytes(names.MAIN_INTERNAL, mainInternal),
-    },
-    { name: names.ENCAP, input: null, build: encap, encode: () => fixedClusterBytes(names.ENCAP, encap) },
-    {
-      name: names.CONNECT_ORIGINATE,
-      input: { trustDomain, namespace },
-      build: () => connectOriginate(trustDomain, namespace),
-      encode: () =>
-        connectOriginateBytes(() => connectOriginate(trustDomain, namespace), connectTls(trustDomain, namespace)),
-    },
+    fromInput(names.MAIN_INTERNAL, null, mainInternal, mainInternalBytes),
+    fromInput(names.ENCAP, null, encap, encapBytes),
+    fromInput(names.CONNECT_ORIGINATE, connect, connectOriginate, connectOriginateEncoded),
   ];
 }
+
+/** A ServiceEntry host's port cluster of one chain (DNS, DYNAMIC_DNS or passthrough): its recipe input. */
+interface ServiceEntryPortInput {
+  svc: ServiceIR;
+  port: ServicePortIR;
+  proto: names.ChainProtocol;
+}
+
+/** The same, for one subset of the port's DestinationRule: a cluster of its own, its endpoints (DNS) inline. */
+interface ServiceEntrySubsetInput extends ServiceEntryPortInput {
+  subset: SubsetIR;
+}
+
+/** An EDS cluster with a rule's settings, built by the ordinary encoder: its recipe input. */
+interface EdsPolicyInput {
+  eds: EdsInput;
+  vip: VipPolicy;
+}
+
+/** An EDS cluster without a rule, yet locality-weighted: its recipe input. */
+interface EdsWeightedInput {
+  eds: EdsInput;
+  weighted: boolean;
+}
+
+/** What an inbound-vip cluster's `istio` metadata and policy take from its service and port (and chain). */
+function vipOf(svc: ServiceIR, p: ServicePortIR, proto: names.ChainProtocol): VipPolicy {
+  const d = p.destination;
+  return {
+    svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
+    config: d?.config ?? '',
+    subset: proto as string,
+    ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
+    ...(d?.localityWeighted ? { localityWeighted: true } : {}),
+  };
+}
+
+/** The same for one subset's cluster: its subset name, its own policy and locality weighting. */
+function subsetVipOf(
+  svc: ServiceIR,
+  p: ServicePortIR,
+  proto: names.ChainProtocol,
+  s: SubsetIR,
+): VipPolicy & { subset: string } {
+  return {
+    ...vipOf(svc, p, proto),
+    subset: `${proto}/${s.name}`,
+    ...(s.policy ? { policy: s.policy } : {}),
+    localityWeighted: s.localityWeighted === true,
+  };
+}
+
+/** No rule's policy, yet locality-weighted (trafficDistribution, mesh config). */
+function withWeighted(c: Cluster, weighted: boolean): Cluster {
+  applyLocalityWeighted(c, weighted);
+  return c;
+}
+
+/** A port's locality weighting: its rule's, else the port's own. */
+const portWeighted = (p: ServicePortIR): boolean => (p.destination?.localityWeighted ?? p.localityWeighted) === true;
+
+/** A ServiceEntry host's cluster of one chain, with the rule's policy or else its locality weighting. */
+function serviceEntryPortCluster({ svc, port: p, proto }: ServiceEntryPortInput, name: string): Cluster {
+  const d = p.destination;
+  const base = serviceEntryCluster(name, svc, p, proto, d?.localityLb ?? p.localityLb);
+  return d?.policy
+    ? vipClusterWithPolicy(base, { ...vipOf(svc, p, proto), policy: d.policy })
+    : withWeighted(base, portWeighted(p));
+}
+
+/** A ServiceEntry host's cluster of one subset, with the subset's policy. */
+function serviceEntrySubsetCluster({ svc, port: p, proto, subset: s }: ServiceEntrySubsetInput, name: string): Cluster {
+  const subVip = subsetVipOf(svc, p, proto, s);
+  const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
+  return vipClusterWithPolicy(serviceEntryCluster(name, svc, sp, subVip.subset, s.localityLb), subVip);
+}
+
+const edsPolicyCluster = ({ eds, vip }: EdsPolicyInput): Cluster => vipClusterWithPolicy(edsClusterOf(eds), vip);
+
+const edsWeightedCluster = ({ eds, weighted }: EdsWeightedInput): Cluster => withWeighted(edsClusterOf(eds), weighted);
 
 /** A served service's inbound-vip clusters and their subsets; they read nothing but `svc`. */
 export function serviceClusterRecipes(svc: ServiceIR): Recipe<Cluster>[] {
@@ -207,130 +275,118 @@ export function serviceClusterRecipes(svc: ServiceIR): Recipe<Cluster>[] {
     if (!hasCluster(svc, p)) continue;
     const d = p.destination;
     for (const proto of chainProtocols(p.protocol)) {
+      const name = names.inboundVip(p.port, proto, svc.hostname);
+      if (!usesEds(svc)) {
+        out.push(fromInput(name, { svc, port: p, proto }, serviceEntryPortCluster));
+        // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
+        for (const s of d?.subsets ?? [])
+          out.push(
+            fromInput(
+              names.inboundVip(p.port, proto, svc.hostname, s.name),
+              { svc, port: p, proto, subset: s },
+              serviceEntrySubsetCluster,
+            ),
+          );
+        continue;
+      }
       const eds: EdsInput = {
-        name: names.inboundVip(p.port, proto, svc.hostname),
+        name,
         host: svc.hostname,
         service: svc.name,
         namespace: svc.namespace,
         protocol: p.istioProtocol,
         subset: proto,
       };
-      // Only the clusters the ordinary encoder writes read this.
-      const vipOf = () => ({
-        svc: { host: svc.hostname, name: svc.name, namespace: svc.namespace },
-        config: d?.config ?? '',
-        subset: proto as string,
-        ...(p.istioProtocol ? { protocol: p.istioProtocol } : {}),
-        ...(d?.localityWeighted ? { localityWeighted: true } : {}),
-      });
-      // No rule's policy, yet locality-weighted (trafficDistribution, mesh config).
-      const weighted = (d?.localityWeighted ?? p.localityWeighted) === true;
-      const withWeighted = (c: Cluster): Cluster => {
-        applyLocalityWeighted(c, weighted);
-        return c;
-      };
-      if (!usesEds(svc)) {
-        const vip = vipOf();
-        const build = () => {
-          const base = serviceEntryCluster(eds.name, svc, p, proto, d?.localityLb ?? p.localityLb);
-          return d?.policy ? vipClusterWithPolicy(base, { ...vip, policy: d.policy }) : withWeighted(base);
-        };
-        out.push({ name: eds.name, input: [svc, p, proto], build });
-      } else if (d?.policy) {
-        // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
-        const policy = d.policy;
-        const vip = vipOf();
-        out.push({
-          name: eds.name,
-          input: [eds, vip, policy],
-          build: () => vipClusterWithPolicy(edsCluster(edsParts(eds)), { ...vip, policy }),
-        });
-      } else if (weighted)
-        out.push({ name: eds.name, input: [eds, weighted], build: () => withWeighted(edsCluster(edsParts(eds))) });
-      else out.push(new EdsRecipe(eds));
+      const weighted = portWeighted(p);
+      // A DestinationRule's settings: the ordinary encoder, not the spliced bytes.
+      if (d?.policy)
+        out.push(fromInput(name, { eds, vip: { ...vipOf(svc, p, proto), policy: d.policy } }, edsPolicyCluster));
+      else if (weighted) out.push(fromInput(name, { eds, weighted }, edsWeightedCluster));
+      else out.push(fromInput(name, eds, edsClusterOf, edsBytes));
       // cluster_waypoint.go: buildWaypointInboundVIP — one more cluster per subset and chain.
       for (const s of d?.subsets ?? []) {
-        const subVipOf = () => ({
-          ...vipOf(),
-          subset: `${proto}/${s.name}`,
-          ...(s.policy ? { policy: s.policy } : {}),
-          localityWeighted: s.localityWeighted === true,
-        });
-        if (!usesEds(svc)) {
-          // A DNS, DYNAMIC_DNS or passthrough cluster of its own per subset, its endpoints (DNS) inline.
-          const name = names.inboundVip(p.port, proto, svc.hostname, s.name);
-          const subVip = subVipOf();
-          const sp: ServicePortIR = { ...p, endpoints: s.endpoints };
-          const build = () =>
-            vipClusterWithPolicy(serviceEntryCluster(name, svc, sp, subVip.subset, s.localityLb), subVip);
-          out.push({ name, input: [svc, p, proto, s], build });
-          continue;
-        }
         const sub: EdsInput = {
           ...eds,
           name: names.inboundVip(p.port, proto, svc.hostname, s.name),
           subset: undefined,
         };
-        const subVip = subVipOf();
-        out.push({
-          name: sub.name,
-          input: [sub, subVip],
-          build: () => vipClusterWithPolicy(edsCluster(edsParts(sub)), subVip),
-        });
+        out.push(fromInput(sub.name, { eds: sub, vip: subsetVipOf(svc, p, proto, s) }, edsPolicyCluster));
       }
     }
   }
   return out;
 }
 
-/** An outbound cluster (a route backend or a provider's service the waypoint does not serve); it reads nothing but `o`. */
-export function outboundClusterRecipe(o: OutboundClusterIR): Recipe<Cluster> {
+/** What an outbound cluster's rule, subset and locality weighting are applied from. */
+interface OutboundPolicyInput {
+  eds: EdsInput;
+  destination: OutboundClusterIR['destination'];
+  localityWeighted: boolean;
+  subset: string | undefined;
+}
+
+/** An outbound EDS cluster: its recipe input. */
+interface OutboundEdsInput extends OutboundPolicyInput {
+  extras: OutboundExtras;
+}
+
+/** The EDS cluster an outbound cluster starts from: its service and namespace from the host or its ServiceEntry. */
+function outboundEds(o: OutboundClusterIR): EdsInput {
   const [service = o.hostname, namespace = ''] = o.serviceEntry
     ? [o.hostname, o.serviceEntry.namespace]
     : o.hostname.split('.');
-  const d = o.destination;
-  // cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones.
-  const withPolicy = (base: Cluster): Cluster => {
-    if (!d) {
-      // No rule, yet locality-weighted (trafficDistribution, mesh config); never a
-      // dynamic forward proxy cluster (cluster_traffic_policy.go: applyLoadBalancer returns for it).
-      const dfp = base.lb_policy === 'CLUSTER_PROVIDED' && base.type !== 'ORIGINAL_DST';
-      applyLocalityWeighted(base, o.localityWeighted === true && !dfp);
-      return base;
-    }
-    return vipClusterWithPolicy(base, {
-      svc: { host: o.hostname, name: service, namespace },
-      config: d.config,
-      policy: d.policy,
-      ...(d.localityWeighted ? { localityWeighted: true } : {}),
-      ...(o.subset ? { subset: o.subset } : {}),
-      ...(o.http2 ? { protocol: 'http2' as const } : o.protocol ? { protocol: o.protocol } : {}),
-    });
-  };
-  const extras = outboundExtras(o);
-  if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC') {
-    // A DNS cluster's inline endpoints take the locality plan (cluster.go: buildOutboundClusters
-    // wraps them, so failoverPriority ranks them too).
-    const plan = d?.localityLb ?? o.localityLb;
-    return {
-      name: o.cluster,
-      input: o,
-      build: () => withOutboundExtras(withPolicy(outboundServiceEntryCluster(o, plan)), extras),
-    };
+  return { name: o.cluster, host: o.hostname, service, namespace, protocol: o.protocol, http2: o.http2 };
+}
+
+const outboundPolicyOf = (o: OutboundClusterIR, eds: EdsInput): OutboundPolicyInput => ({
+  eds,
+  destination: o.destination,
+  localityWeighted: o.localityWeighted === true,
+  subset: o.subset,
+});
+
+/** cluster.go: buildOutboundClusters — applyDestinationRule on the outbound cluster, as on inbound-vip ones. */
+function withOutboundPolicy(
+  base: Cluster,
+  { eds, destination: d, localityWeighted, subset }: OutboundPolicyInput,
+): Cluster {
+  if (!d) {
+    // No rule, yet locality-weighted (trafficDistribution, mesh config); never a
+    // dynamic forward proxy cluster (cluster_traffic_policy.go: applyLoadBalancer returns for it).
+    const dfp = base.lb_policy === 'CLUSTER_PROVIDED' && base.type !== 'ORIGINAL_DST';
+    applyLocalityWeighted(base, localityWeighted && !dfp);
+    return base;
   }
-  const eds: EdsInput = {
-    name: o.cluster,
-    host: o.hostname,
-    service,
-    namespace,
-    protocol: o.protocol,
-    http2: o.http2,
-  };
-  return {
-    name: o.cluster,
-    input: [eds, d ?? null, o.localityWeighted === true, extras],
-    build: () => withOutboundExtras(withPolicy(edsCluster(edsParts(eds))), extras),
-  };
+  return vipClusterWithPolicy(base, {
+    svc: { host: eds.host, name: eds.service, namespace: eds.namespace },
+    config: d.config,
+    policy: d.policy,
+    ...(d.localityWeighted ? { localityWeighted: true } : {}),
+    ...(subset ? { subset } : {}),
+    ...(eds.http2 ? { protocol: 'http2' as const } : eds.protocol ? { protocol: eds.protocol } : {}),
+  });
+}
+
+/**
+ * A ServiceEntry host's outbound cluster that is not EDS. Its DNS endpoints
+ * are inline and take the locality plan (cluster.go: buildOutboundClusters
+ * wraps them, so failoverPriority ranks them too).
+ */
+function outboundServiceEntryClusterOf(o: OutboundClusterIR): Cluster {
+  const plan = o.destination?.localityLb ?? o.localityLb;
+  const base = outboundServiceEntryCluster(o, plan);
+  return withOutboundExtras(withOutboundPolicy(base, outboundPolicyOf(o, outboundEds(o))), outboundExtras(o));
+}
+
+const outboundEdsCluster = (i: OutboundEdsInput): Cluster =>
+  withOutboundExtras(withOutboundPolicy(edsClusterOf(i.eds), i), i.extras);
+
+/** An outbound cluster (a route backend or a provider's service the waypoint does not serve); it reads nothing but `o`. */
+export function outboundClusterRecipe(o: OutboundClusterIR): Recipe<Cluster> {
+  if (o.serviceEntry && o.serviceEntry.resolution !== 'STATIC')
+    return fromInput(o.cluster, o, outboundServiceEntryClusterOf);
+  const parts: OutboundEdsInput = { ...outboundPolicyOf(o, outboundEds(o)), extras: outboundExtras(o) };
+  return fromInput(o.cluster, parts, outboundEdsCluster);
 }
 
 /** What only outbound clusters carry, beside what inbound-vip ones share with them. */

@@ -1,4 +1,4 @@
-import { inNamespace, type DestinationRule, type TrafficPolicy, type World } from '../../model';
+import { readNamespace, recorded, type DestinationRule, type TrafficPolicy, type World } from '../../model';
 import { memoRead, Reads, type ReadValue } from '../reads';
 import { sameInput } from '../same-input';
 import { serviceHostname } from '../names';
@@ -344,8 +344,7 @@ const USER_RULES = new WeakMap<readonly DestinationRule[], { domain: string; rul
  * `reads` is given. The same list while the namespace's rules are.
  */
 export function userRules(world: World, namespace: string, domain: string, reads?: Reads): readonly RuleInput[] {
-  reads?.namespace('DestinationRule', namespace);
-  const list = inNamespace(world, 'DestinationRule', namespace);
+  const list = readNamespace(recorded(world, reads), 'DestinationRule', namespace);
   const last = USER_RULES.get(list);
   if (last?.domain === domain) return last.rules;
   const rules = list.map((r) => userRule(r, domain));

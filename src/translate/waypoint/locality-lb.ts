@@ -1,5 +1,5 @@
 import {
-  inNamespace,
+  readSelected,
   LABEL,
   type LoadBalancerSettings,
   type LocalityLbSetting,
@@ -89,8 +89,10 @@ export interface WaypointPlace {
  */
 export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   const { namespace, name } = ctx.waypoint;
-  ctx.reads.members('Pod', namespace);
-  const pods = inNamespace(ctx.world, 'Pod', namespace).filter(
+  const pods = readSelected(
+    ctx,
+    'Pod',
+    namespace,
     (p) =>
       p.metadata.labels?.[LABEL.gatewayName] === name &&
       p.status?.phase !== 'Succeeded' &&
@@ -102,8 +104,8 @@ export function waypointPlace(ctx: WaypointContext): WaypointPlace | undefined {
   if (pods.length === 0 && only === undefined) return undefined;
   let locality: string | undefined;
   let labels: Record<string, string> | undefined;
+  // Each pod is read as the loop reaches it: one that returns early has read only those before.
   for (const p of pods) {
-    ctx.reads.object('Pod', namespace, p.metadata.name);
     const l = podLocality(p, ctx) ?? '';
     const mine = augmented(p, l, ctx.opts.clusterId);
     if (only !== undefined) {

@@ -5,7 +5,7 @@ import type { OutboundClusterIR } from '../ir';
 import { localityLbFor, localityWeighted, trafficDistributionOf, type EndpointWorkload } from './locality-lb';
 import { serviceEntryWorkloads } from './service-entry-destination';
 import { endpointsOf } from '../../ambient';
-import { get } from '../../model';
+import { readObject } from '../../model';
 import { waypointProxyLabels } from './waypoint-labels';
 import { outboundSubsets } from './outbound-subsets';
 
@@ -60,7 +60,7 @@ export function withOutboundPolicies(
 function backendDistribution(ctx: WaypointContext, o: OutboundClusterIR): string | undefined {
   if (o.serviceEntry) return undefined;
   const [name = '', namespace = ''] = o.hostname.split('.');
-  const svc = get(ctx.world, 'Service', namespace, name);
+  const svc = readObject(ctx, 'Service', namespace, name);
   return svc ? trafficDistributionOf(ctx, svc) : undefined;
 }
 
@@ -72,7 +72,7 @@ function backendDistribution(ctx: WaypointContext, o: OutboundClusterIR): string
 function backendPods(ctx: WaypointContext, o: OutboundClusterIR): (EndpointWorkload | undefined)[] {
   if (o.serviceEntry) return serviceEntryWorkloads(ctx, o);
   const [name = '', namespace = ''] = o.hostname.split('.');
-  const svc = get(ctx.world, 'Service', namespace, name);
+  const svc = readObject(ctx, 'Service', namespace, name);
   const port = svc?.spec?.ports?.find((p) => p.port === o.port);
   return svc && port ? endpointsOf(svc, port, ctx).map((e) => e.pod) : [];
 }

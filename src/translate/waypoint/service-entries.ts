@@ -2,16 +2,15 @@
 // turns an entry into services (serviceentry/conversion.go: convertServices)
 // and its waypoint builds their chains and clusters (cluster_waypoint.go:
 // buildWaypointInboundVIP; listener_waypoint.go: buildWaypointInternal).
-import { isEnrolled } from '../../ambient';
+import { isEnrolledIn } from '../../ambient';
 import {
-  inNamespace,
   LABEL,
   matchesLabels,
   type Pod,
   type ServiceEntry,
   type ServiceEntrySpec,
-  type WorkloadEntry,
   readObject,
+  readSelected,
 } from '../../model';
 import type { WaypointContext } from '../context';
 import type { EndpointWorkload } from './locality-lb';
@@ -115,6 +114,8 @@ export function serviceEntryEndpoints(
   workloads?: EndpointWorkload[],
 ): EndpointIR[] {
   const ns = se.metadata.namespace;
+  // Whether a selected workload is enrolled reads its Namespace, the entry's.
+  const namespace = readObject(ctx, 'Namespace', undefined, ns);
   const dns = resolutionOf(se) === 'DNS' || resolutionOf(se) === 'DNS_ROUND_ROBIN';
   const usable = (a: string) => a !== '' && !a.startsWith('unix://') && (dns || isIpAddress(a));
   const fallback = port.targetPort ?? port.number;
@@ -134,33 +135,29 @@ export function serviceEntryEndpoints(
   }
   const selector = se.spec?.workloadSelector?.labels;
   if (selector) {
-    ctx.reads.members('WorkloadEntry', ns);
-    for (const we of inNamespace(ctx.world, 'WorkloadEntry', ns) as readonly WorkloadEntry[]) {
-      ctx.reads.object('WorkloadEntry', ns, we.metadata.name);
+    // Each one is read: spec.labels count too, which its namespace's members do not cover.
+    for (const we of readSelected(ctx, 'WorkloadEntry', ns)) {
       const labels = { ...(we.metadata.labels ?? {}), ...(we.spec?.labels ?? {}) };
       const a = we.spec?.address ?? '';
       if (!matchesLabels(selector, labels) || !usable(a)) continue;
       out.push({
         ip: a,
         port: we.spec?.ports?.[port.name] ?? fallback,
-        inMesh: isEnrolled(we, ctx.world),
+        inMesh: isEnrolledIn(we, namespace),
         ready: true,
         workload: ref(we.metadata.name, ns, labels, ctx.opts.clusterId),
         ...(we.spec?.locality ? { locality: we.spec.locality } : {}),
       });
       workloads?.push({ metadata: { labels } });
     }
-    ctx.reads.members('Pod', ns);
-    for (const pod of inNamespace(ctx.world, 'Pod', ns) as readonly Pod[]) {
-      if (!matchesLabels(selector, pod.metadata.labels)) continue;
-      ctx.reads.object('Pod', ns, pod.metadata.name);
+    for (const pod of readSelected(ctx, 'Pod', ns, (p) => matchesLabels(selector, p.metadata.labels))) {
       const ip = pod.status?.podIPs?.[0]?.ip ?? pod.status?.podIP;
       if (!ip) continue;
       const locality = podLocality(pod, ctx);
       out.push({
         ip,
         port: fallback,
-        inMesh: isEnrolled(pod, ctx.world),
+        inMesh: isEnrolledIn(pod, namespace),
         ready: podReady(pod),
         workload: ref(pod.metadata.name, ns, pod.metadata.labels ?? {}, ctx.opts.clusterId),
         ...(locality ? { locality } : {}),
@@ -172,7 +169,6 @@ export function serviceEntryEndpoints(
     out.push({ ip: host, port: fallback, inMesh: false, ready: true, workload: ref('', ns, {}, ctx.opts.clusterId) });
     workloads?.push({ metadata: { labels: {} } });
   }
-  ctx.reads.object('Namespace', undefined, ns);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { get, type ServiceEntry, type TrafficPolicy } from '../../model';
+import { readObject, type ServiceEntry, type TrafficPolicy } from '../../model';
 import type { WaypointContext } from '../context';
 import { ruleConfig } from './destination-ir';
 import { portPolicy, subsetPolicy, type MergedRule } from './destination-rules';
@@ -129,7 +129,7 @@ export function serviceEntryLocality(
 export function serviceEntryWorkloads(ctx: WaypointContext, o: OutboundClusterIR): EndpointWorkload[] {
   const ns = o.serviceEntry?.namespace ?? '';
   const name = o.serviceEntry?.entry;
-  const se = name === undefined ? undefined : get(ctx.world, 'ServiceEntry', ns, name);
+  const se = name === undefined ? undefined : readObject(ctx, 'ServiceEntry', ns, name);
   const port = se?.spec?.ports?.find((p) => p.number === o.port);
   return se && port ? serviceEntryPortEndpoints(ctx, se, o.hostname, port).workloads : [];
 }

@@ -1,5 +1,6 @@
 import {
-  inNamespace,
+  readNamespace,
+  readReferencing,
   type Service,
   type AuthorizationPolicy,
   type NamespacedObject,
@@ -55,12 +56,12 @@ function collect<T extends Targeted>(
   const out: Attached<T> = { waypoint: [], byService: new Map() };
   for (const ns of namespaces) {
     // A Service's own policies are read by its part (servicePart), by reference.
-    if (kind === 'AuthorizationPolicy') ctx.reads.referencing(kind, ns, NOT_SERVICE_TARGETED);
-    else ctx.reads.namespace(kind, ns);
+    const read =
+      kind === 'AuthorizationPolicy'
+        ? readReferencing(ctx, kind, ns, NOT_SERVICE_TARGETED)
+        : readNamespace(ctx, kind, ns);
     // A copy: the namespace list is the World's cached view, shared by every reader.
-    const items = [...(inNamespace(ctx.world, kind, ns) as unknown as readonly T[])].sort((a, b) =>
-      a.metadata.name < b.metadata.name ? -1 : 1,
-    );
+    const items = [...(read as unknown as readonly T[])].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
     for (const p of items) {
       for (const a of attachmentsOn(ctx, p)) {
         if (a.scope === 'waypoint') out.waypoint.push(p);
@@ -110,7 +111,6 @@ function build(
   ctx.reads.object('Gateway', wp.namespace, wp.name);
   ctx.reads.all('GatewayClass');
   const services = servedServices(ctx);
-  for (const s of services) ctx.reads.object('Service', s.metadata.namespace, s.metadata.name);
   const entries = servedServiceEntries(ctx);
   const namespaces = policyNamespaces(
     ctx,

@@ -1,4 +1,4 @@
-import { inNamespace, LABEL } from '../../model';
+import { LABEL, readSelected } from '../../model';
 import type { WaypointContext } from '../context';
 
 /**
@@ -9,8 +9,10 @@ import type { WaypointContext } from '../context';
  */
 export function waypointProxyLabels(ctx: WaypointContext): Record<string, string> {
   const { namespace, name } = ctx.waypoint;
-  ctx.reads.members('Pod', namespace);
-  const pods = inNamespace(ctx.world, 'Pod', namespace).filter(
+  const pods = readSelected(
+    ctx,
+    'Pod',
+    namespace,
     (p) =>
       p.metadata.labels?.[LABEL.gatewayName] === name &&
       p.status?.phase !== 'Succeeded' &&
@@ -18,7 +20,6 @@ export function waypointProxyLabels(ctx: WaypointContext): Record<string, string
   );
   let shared: Record<string, string> | undefined;
   for (const p of pods) {
-    ctx.reads.object('Pod', namespace, p.metadata.name);
     const mine = p.metadata.labels ?? {};
     shared = shared ? Object.fromEntries(Object.entries(shared).filter(([k, v]) => mine[k] === v)) : { ...mine };
   }
