@@ -57,10 +57,6 @@ const OTHER_MEMOS: Readonly<Record<string, string>> = {
  * with such a reason; otherwise read through a helper, which records the key.
  */
 const DIRECT_READS: Readonly<Record<string, string>> = {
-  // A ServiceEntry by host: `ServiceEntry/*` is recorded just before.
-  'src/translate/waypoint/outbound-service-entry.ts list ServiceEntry': 'recorded as ServiceEntry/*',
-  'src/translate/route/route-backend-host.ts list ServiceEntry': 'recorded as ServiceEntry/*',
-  'src/translate/route/vs-destination.ts list ServiceEntry': 'recorded as ServiceEntry/*',
   // Statuses are recomputed by the status tracker, which expands a change itself.
   'src/translate/status/statuses.ts get Namespace':
     "a Service parent's Namespace: the status tracker expands a Namespace change to its Services",
