@@ -7,7 +7,6 @@
 import '../support/enable-grpc-rbac';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { CaClient, makeCsr, readText } from '../support/ca-client';
 import { echoMethods, hello } from '../support/echo-backend';
+import { freePort } from '../support/free-port';
 import { opensslAvailable } from '../support/mesh-certs';
 import { proxylessBootstrap } from '../support/proxyless-fixture';
 import { startKubeServer, type KubeServer, type TokenReviewResult } from '../kube/server';
@@ -33,16 +33,6 @@ function tokenReview(token: string, audiences: string[]): TokenReviewResult {
     return { authenticated: false, error: 'invalid bearer token' };
   }
   return { authenticated: true, user: { username: `system:serviceaccount:app:${sa}` }, audiences: ['istio-ca'] };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The files an agent writes from a CreateCertificate answer. */

@@ -6,13 +6,13 @@
 import '../support/enable-grpc-rbac';
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { echoMethods, hello } from '../support/echo-backend';
+import { freePort } from '../support/free-port';
 import { certificateProviders, makeMeshCa, opensslAvailable, type Identity, type MeshCa } from '../support/mesh-certs';
 import { proxylessBootstrap } from '../support/proxyless-fixture';
 import { startServe, type Served } from './serve-process';
@@ -21,16 +21,6 @@ grpcXds.register();
 
 const BOOTSTRAP = 'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config';
 const INBOUND_TEMPLATE = { server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // `guarded` requires mTLS and allows one principal. `impostor`'s server holds
 // the certificate of `other`; its pod says it runs as `impostorSa`.

@@ -3,26 +3,16 @@
 import '../support/enable-grpc-rbac';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { echoMethods, hello } from '../support/echo-backend';
+import { freePort } from '../support/free-port';
 import { startServe, type Served } from './serve-process';
 
 grpcXds.register();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('AuthorizationPolicy at a proxyless gRPC server', () => {
   let dir: string;
