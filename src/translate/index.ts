@@ -242,13 +242,19 @@ export class IncrementalTranslator {
     }
     this.notePending(changed);
     this.statusInput = { world, index };
-    // Computed when first read, or before the next update at the latest (so a
-    // step's statuses are always its own World's): `serve` needs none to
-    // become ready or to serve a proxy, and at 10,000 services the first
-    // computation is a quarter second.
+    // Computed when first read: `serve` needs none to become ready or to
+    // serve a proxy, and at 10,000 services the first computation is a
+    // quarter second. Before the next update the tracker is brought up to
+    // date either way (so what it has to catch up on stays one step's
+    // changes); a step read only after that gets its own World's statuses
+    // computed afresh, which no reader of `serve` does.
     let statuses: readonly ObjectStatus[] | undefined;
-    const read = () => (statuses ??= this.currentStatuses());
-    this.settlePrevious = read;
+    let settled = false;
+    const read = () => (statuses ??= settled ? statusesOf(world, index, this.opts) : this.currentStatuses());
+    this.settlePrevious = () => {
+      if (statuses === undefined) this.applyPending();
+      settled = true;
+    };
     return {
       index,
       translated,
@@ -259,12 +265,11 @@ export class IncrementalTranslator {
     };
   }
 
-  /** Fixes the last step's statuses before the World moves on. */
+  /** Brings the statuses up to the last step before the World moves on. */
   private settlePrevious?: () => void;
 
   private pending: Set<string> | 'all' = 'all';
   private statusInput?: { world: World; index: AmbientIndex };
-  private statusesNow: readonly ObjectStatus[] = [];
 
   private notePending(changed: ReadonlySet<string> | 'all'): void {
     if (changed === 'all') this.pending = 'all';
@@ -277,10 +282,15 @@ export class IncrementalTranslator {
    * from, not on the steps that led there.
    */
   private currentStatuses(): readonly ObjectStatus[] {
+    this.applyPending();
+    return this.statuses.current();
+  }
+
+  /** Applies the changes not yet reflected to the tracker, without handing its list out. */
+  private applyPending(): void {
     const input = this.statusInput;
-    if (!input || (this.pending !== 'all' && this.pending.size === 0)) return this.statusesNow;
-    this.statusesNow = this.statuses.update(input.world, input.index, this.pending);
+    if (!input || (this.pending !== 'all' && this.pending.size === 0)) return;
+    this.statuses.apply(input.world, input.index, this.pending);
     this.pending = new Set();
-    return this.statusesNow;
   }
 }

@@ -43,11 +43,31 @@ export class StatusTracker {
   private readonly statuses = new Map<string, ObjectStatus>();
   private order: string[] = [];
   private out: ObjectStatus[] = [];
+  /**
+   * Whether `out` was handed to a reader (current()). A change then copies
+   * it before replacing a status in place; otherwise it is changed where it
+   * is, so a step nobody reads statuses of costs what changed, not a copy of
+   * every status in the mesh.
+   */
+  private shared = false;
   private waypoints?: AmbientIndex['waypoints'];
 
   constructor(private readonly opts: TranslateOptions) {}
 
-  update(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): ObjectStatus[] {
+  /** apply, then current. */
+  update(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): readonly ObjectStatus[] {
+    this.apply(world, index, changed);
+    return this.current();
+  }
+
+  /** Every status, sorted by key: a list that stays as it is once given out. */
+  current(): readonly ObjectStatus[] {
+    this.shared = true;
+    return this.out;
+  }
+
+  /** Brings the statuses up to date with `world` after `changed`. */
+  apply(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): void {
     if (changed === 'all' || index.waypoints !== this.waypoints) return this.rebuild(world, index);
     const dirty = new Set<string>();
     const touched = new Set(changed);
@@ -61,7 +81,7 @@ export class StatusTracker {
       if (hasOwnStatus(key.slice(0, key.indexOf('/')))) dirty.add(key);
       for (const w of readKeysOf(key)) for (const o of this.readers.get(w) ?? []) dirty.add(o);
     }
-    if (dirty.size === 0) return this.out;
+    if (dirty.size === 0) return;
     // Most steps replace statuses in place; only new or vanished ones move the order.
     const replaced: ObjectStatus[] = [];
     let moved = false;
@@ -81,15 +101,19 @@ export class StatusTracker {
       if (after) this.order.splice(position(this.order, statusKey(after)), 0, statusKey(after));
       moved ||= Boolean(before ?? after);
     }
-    if (moved) this.out = this.order.map((k) => this.statuses.get(k) as ObjectStatus);
+    if (moved) this.fresh(this.order.map((k) => this.statuses.get(k) as ObjectStatus));
     else if (replaced.length > 0) {
-      this.out = this.out.slice();
+      if (this.shared) this.fresh(this.out.slice());
       for (const s of replaced) this.out[position(this.order, statusKey(s))] = s;
     }
-    return this.out;
   }
 
-  private rebuild(world: World, index: AmbientIndex): ObjectStatus[] {
+  private fresh(out: ObjectStatus[]): void {
+    this.out = out;
+    this.shared = false;
+  }
+
+  private rebuild(world: World, index: AmbientIndex): void {
     this.tracked.clear();
     this.readers.clear();
     this.statuses.clear();
@@ -101,8 +125,7 @@ export class StatusTracker {
         if (s) this.statuses.set(statusKey(s), s);
       }
     this.order = [...this.statuses.keys()].sort(byKey);
-    this.out = this.order.map((k) => this.statuses.get(k) as ObjectStatus);
-    return this.out;
+    this.fresh(this.order.map((k) => this.statuses.get(k) as ObjectStatus));
   }
 
   private track(world: World, index: AmbientIndex, o: KubeObject): ObjectStatus | undefined {
