@@ -7,7 +7,7 @@ import { applyDirectoryCrds, holdsKind } from './dir-crds';
 import { addChunk, parseChunks, type ChunkResult } from './parse';
 import { ProblemLog } from './problem-log';
 import { describeError, type ChangeListener, type ConfigSource, type SourceError } from './source';
-import { splitDocuments } from './split';
+import { ownText, splitDocuments } from './split';
 import { transitionRefusal } from './transitions';
 import { MANIFEST, under, walk } from './walk';
 
@@ -362,17 +362,18 @@ export class DirectorySource implements ConfigSource {
     const parsed: ParsedFile = { docs: [], errors: [], invalidKeys: new Set(), unreadable: false };
     const split = splitDocuments(text);
     const known = prev && (Array.isArray(prev.chunks) ? new Map(prev.chunks) : prev.chunks);
-    const fresh = known ? split.filter((c) => !known.has(c.text)) : split;
+    // Past the first read, what this read's text holds must not outlive it:
+    // a document parsed again is parsed from text of its own (split.ts:
+    // ownText), and an unchanged one keeps the key it had.
+    const fresh = known ? split.filter((c) => !known.has(c.text)).map(ownText) : split;
     const results = parseChunks(fresh, maxDoc);
     let chunks: FileState['chunks'];
     if (known) {
+      const texts = new Set(split.map((c) => c.text));
       const map = new Map<string, ChunkResult>();
+      for (const [t, r] of known) if (texts.has(t)) map.set(t, r);
       fresh.forEach((c, i) => map.set(c.text, results[i] as ChunkResult));
-      for (const c of split) {
-        const r = map.get(c.text) ?? (known.get(c.text) as ChunkResult);
-        map.set(c.text, r);
-        addChunk(parsed, rel, c.line, r);
-      }
+      for (const c of split) addChunk(parsed, rel, c.line, map.get(c.text) as ChunkResult);
       chunks = map;
     } else {
       chunks = split.map((c, i) => [c.text, results[i] as ChunkResult]);

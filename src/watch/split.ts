@@ -64,3 +64,16 @@ export function splitDocuments(text: string): Chunk[] {
   close(text.length);
   return out;
 }
+
+/**
+ * `chunk` with text of its own instead of a slice of the file's text. V8
+ * keeps a slice's whole parent string alive, and a parsed document's strings
+ * are slices of the text it was parsed from: a document edited and parsed
+ * out of the newly read file would keep that whole file's text for as long
+ * as it stands, one more copy of the file per edit to another of its
+ * documents. The text was decoded from UTF-8, so it has no lone surrogate
+ * and the round trip gives it back exactly.
+ */
+export function ownText(chunk: Chunk): Chunk {
+  return { ...chunk, text: Buffer.from(chunk.text, 'utf8').toString('utf8') };
+}
