@@ -1,22 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { TypeUrl } from '../../src/envoy';
 import { adsChannel, DeltaClient } from '../support/xds-client';
 import { cluster } from '../support/resources';
 import { startXds, waitFor } from '../support/xds-harness';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-async function settledHeap(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
+import { settledHeap } from '../support/settled-heap';
 
 describe('stream lifecycle', () => {
   it('returns to the starting state after 1,000 streams open and close with pushes in flight', async () => {
