@@ -36,7 +36,7 @@ export interface EncodedTail<N extends MessageName> {
   readonly firstField: number;
 }
 
-/** Field numbers of the fields `message` sets (or may set: any not null). */
+/** Field numbers of the fields `message` sets (or may set: every one not null). */
 function fieldIds(type: protobuf.Type, message: object): number[] {
   const ids: number[] = [];
   for (const [k, v] of Object.entries(message)) {

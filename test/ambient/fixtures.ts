@@ -112,6 +112,23 @@ export const serviceRoute = (
   },
 });
 
+/** An HTTPRoute on Service `parent` (port 80) sending everything to the ServiceEntry host `host` (a `Hostname` backend). */
+export const hostnameRoute = (
+  name: string,
+  namespace: string,
+  parent: string,
+  host: string,
+  port: number,
+): KubeObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name, namespace },
+  spec: {
+    parentRefs: [{ group: '', kind: 'Service', name: parent, port: 80 }],
+    rules: [{ backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: host, port }] }],
+  },
+});
+
 /** Lets HTTPRoutes of `fromNamespace` send to the Services of `namespace`. */
 export const referenceGrant = (name: string, namespace: string, fromNamespace: string): KubeObject => ({
   apiVersion: 'gateway.networking.k8s.io/v1beta1',

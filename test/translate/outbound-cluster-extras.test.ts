@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 import { renderWaypoint } from '../../src/translate/render';
-import { referenceGrant, serviceRoute } from '../ambient/fixtures';
+import { hostnameRoute, referenceGrant, serviceRoute } from '../ambient/fixtures';
 
 type J = Record<string, unknown>;
 
@@ -121,17 +121,7 @@ describe('outbound cluster extras', () => {
           ...(location ? { location } : {}),
         },
       }) as KubeObject;
-    const route: KubeObject = {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: 'front', namespace: 'app' },
-      spec: {
-        parentRefs: [{ group: '', kind: 'Service', name: 'front', port: 80 }],
-        rules: [
-          { backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 443 }] },
-        ],
-      },
-    } as KubeObject;
+    const route = hostnameRoute('front', 'app', 'front', 'api.example.com', 443);
     const name = 'outbound|443||api.example.com';
     const base = [...waypoint, ns('ext')];
     assert.equal(istioOf(byName(clusters([...base, entry(), route]), name)).external, true);

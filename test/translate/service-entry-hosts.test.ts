@@ -10,7 +10,7 @@ import { readKeysOfAll, Reads } from '../../src/translate/reads';
 import { meshRefsOf } from '../../src/translate/refs';
 import { checkHostnameRef } from '../../src/translate/route/hostname-backends';
 import { entriesDeclaring } from '../../src/translate/service-entry-hosts';
-import { gw, ns, worldOf } from '../ambient/fixtures';
+import { gw, hostnameRoute, ns, worldOf } from '../ambient/fixtures';
 
 const entry = (
   name: string,
@@ -183,15 +183,7 @@ describe('incremental translation of ServiceEntry hosts', () => {
   });
   // Waypoint one's route sends to the Hostname api.example.com; waypoint
   // two's VirtualService to the entry host vs.example.com.
-  const hostnameRoute: KubeObject = {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: 'egress', namespace: 'one' },
-    spec: {
-      parentRefs: [{ group: '', kind: 'Service', name: 'a', port: 80 }],
-      rules: [{ backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 }] }],
-    },
-  };
+  const toApi = hostnameRoute('egress', 'one', 'a', 'api.example.com', 80);
   const virtualService: KubeObject = {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
@@ -207,7 +199,7 @@ describe('incremental translation of ServiceEntry hosts', () => {
     gw('waypoint', 'two'),
     svc('one', '10.0.1.1'),
     svc('two', '10.0.2.1'),
-    hostnameRoute,
+    toApi,
     virtualService,
     entry('api', 'egress', ['api.example.com'], { created: '2024-01-01T00:00:00Z' }),
     entry('vs', 'egress', ['vs.example.com']),
