@@ -29,7 +29,7 @@ export class Reads {
    * readKeysOfAll with the World it last saw, which names what a changed
    * object referenced before as well as now.
    */
-  constructor(private readonly byRef = false) {}
+  constructor(readonly byRef = false) {}
 
   private add(key: string): void {
     this.keys.add(key);
@@ -204,4 +204,30 @@ export function memoRead<K, V>(
   const made = reads.capture(compute);
   memo.set(key, made);
   return made.value;
+}
+
+/**
+ * A value decided from one object of the World and what else of the World
+ * it reads, kept as long as that World: every reader of the same World (the
+ * object's status, each waypoint that builds from it) gets the very value
+ * the first computed, and records what it read (memoRead). Readers that key
+ * lookups by reference and those that do not record different keys, so each
+ * kind has a table of its own. `decide` is a module-level function
+ * (test/repo/derived-deps.test.ts checks it) and sees only the World, its
+ * read log and the object.
+ */
+export class PerWorld<K extends object, V> {
+  private readonly tables = new WeakMap<World, readonly [Map<K, ReadValue<V>>, Map<K, ReadValue<V>>]>();
+
+  constructor(private readonly decide: (from: { world: World; reads: Reads }, key: K) => V) {}
+
+  get(ctx: { world: World; reads?: Reads | undefined }, key: K): V {
+    // A reader without a log (a whole status pass) computes as a by-reference
+    // one, so what it leaves in the table serves the waypoints after it.
+    const reads = ctx.reads ?? new Reads(true);
+    let pair = this.tables.get(ctx.world);
+    if (!pair) this.tables.set(ctx.world, (pair = [new Map(), new Map()]));
+    const world = ctx.world;
+    return memoRead(pair[reads.byRef ? 0 : 1], key, reads, () => this.decide({ world, reads }, key));
+  }
 }

@@ -111,6 +111,25 @@ describe('dependencies are the builder’s argument', () => {
     assert.deepEqual(stale, [], 'entries of DIRECT_READS that are gone');
   });
 
+  it('a PerWorld (reads.ts) is module-level and decides by a module-level function', () => {
+    const bad: string[] = [];
+    let calls = 0;
+    for (const { file, text } of sources) {
+      if (file.endsWith('reads.ts')) continue;
+      for (const m of text.matchAll(/\bnew PerWorld(?:<[^>()]*>)?\(/g)) {
+        calls++;
+        const lineStart = text.lastIndexOf('\n', m.index) + 1;
+        const [fn] = argsAt(text, (m.index ?? 0) + m[0].length - 1);
+        const topLevel = new RegExp(`^(?:export )?(?:function|const) ${fn}\\b`, 'm');
+        if (!/^(?:export )?const \w+ = $/.test(text.slice(lineStart, m.index)))
+          bad.push(`${file}: ${text.slice(lineStart, m.index).trim()}new PerWorld(`);
+        if (!fn || !/^\w+$/.test(fn) || !topLevel.test(text)) bad.push(`${file}: new PerWorld(${fn ?? ''})`);
+      }
+    }
+    assert.ok(calls > 0);
+    assert.deepEqual(bad, []);
+  });
+
   it('derive() is called only at module level, so its function closes over no translation', () => {
     const bad: string[] = [];
     for (const { file, text } of sources) {

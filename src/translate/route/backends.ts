@@ -1,21 +1,13 @@
 import { isCoreServiceRef } from '../../model/refs';
 import { waypointKey } from '../../ambient';
-import {
-  readNamespace,
-  readObject,
-  recorded,
-  type BackendRef,
-  type NamespacedObject,
-  type Service,
-  type ServicePort,
-  type World,
-} from '../../model';
-import type { Reads } from '../reads';
+import type { BackendRef, NamespacedObject, Service } from '../../model';
 import type { OutboundClusterIR } from '../ir';
 import type { WaypointContext } from '../context';
 import { inboundVip, outbound, serviceHostname, UNKNOWN_SERVICE, type ChainProtocol } from '../names';
 import { endpointIRs, hostnameOf, istioProtocol, portProtocol } from '../services';
-import { hostnameCluster, isHostnameRef } from './hostname-backends';
+import { hostnameCluster, isHostnameRef, type HostnameChecked } from './hostname-backends';
+import { backendCheck, type Checked } from './route-decision';
+import type { AnyRoute } from './route-attach';
 import { backendRefGroup, backendRefKind } from '../../model/defaults';
 
 /**
@@ -28,85 +20,21 @@ export type Resolved =
   | { ok: true; cluster: string; outbound?: OutboundClusterIR; service?: Service }
   | { ok: false; reason: string; message: string; cluster: string };
 
-/** Whether a ReferenceGrant in the target namespace lets `from` refer to the Service. */
-export function referenceAllowed(
-  ctx: { world: World; reads?: Reads },
-  from: NamespacedObject,
-  toNs: string,
-  toName: string,
-): boolean {
-  const fromNs = from.metadata.namespace;
-  if (fromNs === toNs) return true;
-  const fromGroup = from.apiVersion.includes('/') ? from.apiVersion.split('/')[0] : '';
-  return readNamespace(recorded(ctx.world, ctx.reads), 'ReferenceGrant', toNs).some(
-    (g) =>
-      (g.spec?.from ?? []).some((f) => f.group === fromGroup && f.kind === from.kind && f.namespace === fromNs) &&
-      (g.spec?.to ?? []).some(
-        (t) => isCoreServiceRef(t.group, t.kind) && (t.name === undefined || t.name === '' || t.name === toName),
-      ),
-  );
-}
-
-export type Checked =
-  { ok: true; service: Service; port: ServicePort } | { ok: false; reason: string; message: string; service?: Service };
-
-/**
- * The checks Gateway API's ResolvedRefs condition reports: kind, existence,
- * grant, port. Routes whose parent is a Service (mesh routes) need no
- * ReferenceGrant (conversion.go: buildDestination, `enforceRefGrant = !mesh`).
- */
-export function checkBackendRef(
-  world: World,
-  route: NamespacedObject,
-  ref: BackendRef,
-  reads?: Reads,
-  enforceRefGrant = false,
-): Checked {
-  const group = backendRefGroup(ref);
-  const kind = backendRefKind(ref);
-  if (!isCoreServiceRef(group, kind)) {
-    return { ok: false, reason: 'InvalidKind', message: `backendRef ${group}/${kind} ${ref.name} is not a Service` };
-  }
-  const ns = ref.namespace ?? route.metadata.namespace;
-  const svc = readObject(recorded(world, reads), 'Service', ns, ref.name);
-  if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
-  if (enforceRefGrant && !referenceAllowed({ world, reads }, route, ns, ref.name)) {
-    return {
-      ok: false,
-      reason: 'RefNotPermitted',
-      message: `no ReferenceGrant in ${ns} allows ${route.kind} ${route.metadata.namespace}/${route.metadata.name} to refer to Service ${ref.name}`,
-    };
-  }
-  if (ref.port === undefined)
-    return { ok: false, reason: 'UnsupportedValue', message: `backendRef to Service ${ns}/${ref.name} needs a port` };
-  const port = (svc.spec?.ports ?? []).find((p) => p.port === ref.port);
-  if (!port)
-    return {
-      ok: false,
-      reason: 'BackendNotFound',
-      message: `Service ${ns}/${ref.name} has no port ${ref.port}`,
-      service: svc,
-    };
-  return { ok: true, service: svc, port };
-}
-
 /**
  * Resolves a route backend to a cluster: the waypoint's own inbound-vip
- * cluster when it serves that service, else an outbound cluster.
+ * cluster when it serves that service, else an outbound cluster. Whether the
+ * backend can be used at all is the route's decision (route-decision.ts),
+ * the one its status reports.
  */
-export function resolveBackend(
-  ctx: WaypointContext,
-  route: NamespacedObject,
-  ref: BackendRef,
-  want: ChainProtocol,
-): Resolved {
+export function resolveBackend(ctx: WaypointContext, route: AnyRoute, ref: BackendRef, want: ChainProtocol): Resolved {
+  const decided = backendCheck(ctx, route, ref);
   if (isHostnameRef(ref)) {
-    const h = hostnameCluster(ctx, route, ref);
+    const h = hostnameCluster(ctx, ref, decided as HostnameChecked);
     return h.ok
       ? { ok: true, cluster: h.cluster, ...(h.outbound ? { outbound: h.outbound } : {}) }
       : { ok: false, reason: h.reason ?? 'BackendNotFound', message: h.message ?? '', cluster: h.cluster };
   }
-  const checked = checkBackendRef(ctx.world, route, ref, ctx.reads);
+  const checked = decided as Checked;
   if (!checked.ok) return { ...checked, cluster: deadCluster(ctx, route, ref, checked.service) };
   const { service: svc, port } = checked;
   const host = hostnameOf(svc, ctx.opts.domain);

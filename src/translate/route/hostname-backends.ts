@@ -64,13 +64,13 @@ export function checkHostnameRef(
  * waypoint's own inbound-vip cluster when it serves the host (TCP and TLS
  * ports take the tcp one), else outbound|port||host. A host nobody declares
  * still names inbound-vip|port|http|host, so its share answers 500.
+ * `checked` is the route's decision on `ref` (route-decision.ts).
  */
 export function hostnameCluster(
   ctx: WaypointContext,
-  route: NamespacedObject,
   ref: BackendRef,
+  checked: HostnameChecked,
 ): { ok: boolean; reason?: string; message?: string; cluster: string; outbound?: OutboundClusterIR } {
-  const checked = checkHostnameRef(ctx.world, route, ref, ctx.reads);
   if (!checked.ok && checked.invalid) return { ...checked, cluster: UNKNOWN_SERVICE };
   const entry = checked.ok ? checked.entry : undefined;
   const portNumber = ref.port ?? entry?.spec?.ports?.[0]?.number;

@@ -1,7 +1,7 @@
 import type { AmbientIndex } from '../../ambient';
 import { get, inNamespace, keyOf, list, parseKey, type KindName, type KubeObject, type World } from '../../model';
 import type { TranslateOptions } from '../context';
-import { readKeysOf, Reads } from '../reads';
+import { readKeysOf, readKeysOfAll, Reads } from '../reads';
 import type { ObjectStatus } from './status';
 import { gatewayStatuses, hasOwnStatus, objectStatus, STATUS_KINDS } from './statuses';
 
@@ -51,6 +51,8 @@ export class StatusTracker {
    */
   private shared = false;
   private waypoints?: AmbientIndex['waypoints'];
+  /** The World the statuses are of: what a change's earlier version is read from (readKeysOfAll). */
+  private world?: World;
 
   constructor(private readonly opts: TranslateOptions) {}
 
@@ -70,17 +72,25 @@ export class StatusTracker {
   apply(world: World, index: AmbientIndex, changed: ReadonlySet<string> | 'all'): void {
     if (changed === 'all' || index.waypoints !== this.waypoints) return this.rebuild(world, index);
     const dirty = new Set<string>();
-    const touched = new Set(changed);
-    for (const key of changed) {
-      const k = parseKey(key);
-      if (k.kind === 'Namespace')
-        for (const kind of SUBJECT_KINDS) for (const o of inNamespace(world, kind, k.name)) touched.add(keyOf(o));
-    }
-    for (const key of touched) {
+    // Statuses read by reference, as waypoints do (they share decisions,
+    // route-decision.ts): a change reaches what it referenced before and now.
+    const hits = readKeysOfAll(changed, world, this.world);
+    this.world = world;
+    const own = (key: string) => {
       // A Service's own status reads its binding, which moves with its namespace.
       if (hasOwnStatus(key.slice(0, key.indexOf('/')))) dirty.add(key);
-      for (const w of readKeysOf(key)) for (const o of this.readers.get(w) ?? []) dirty.add(o);
+    };
+    for (const key of changed) {
+      own(key);
+      const k = parseKey(key);
+      if (k.kind !== 'Namespace') continue;
+      for (const kind of SUBJECT_KINDS)
+        for (const o of inNamespace(world, kind, k.name)) {
+          own(keyOf(o));
+          hits.push(...readKeysOf(keyOf(o)));
+        }
     }
+    for (const w of hits) for (const o of this.readers.get(w) ?? []) dirty.add(o);
     if (dirty.size === 0) return;
     // Most steps replace statuses in place; only new or vanished ones move the order.
     const replaced: ObjectStatus[] = [];
@@ -118,6 +128,7 @@ export class StatusTracker {
     this.readers.clear();
     this.statuses.clear();
     this.waypoints = index.waypoints;
+    this.world = world;
     for (const s of gatewayStatuses(index)) this.statuses.set(statusKey(s), s);
     for (const kind of STATUS_KINDS)
       for (const o of list(world, kind) as KubeObject[]) {
@@ -129,7 +140,7 @@ export class StatusTracker {
   }
 
   private track(world: World, index: AmbientIndex, o: KubeObject): ObjectStatus | undefined {
-    const reads = new Reads();
+    const reads = new Reads(true);
     const key = keyOf(o);
     const status = objectStatus({ world, index, opts: this.opts, reads }, o);
     this.tracked.set(key, { reads: reads.keys, status });

@@ -23,8 +23,7 @@ import {
   recorded,
 } from '../../model';
 import { backendPolicyStatus } from '../policy/backend-policies';
-import { checkBackendRef } from '../route/backends';
-import { checkHostnameRef, isHostnameRef } from '../route/hostname-backends';
+import { routeBackends } from '../route/route-decision';
 import type { StatusContext } from '../context';
 import type { AnyRoute } from '../route/route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
@@ -37,16 +36,6 @@ import { ruleProblem } from '../policy/rbac';
 import { authorizationAction, parentRefGroup } from '../../model/defaults';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
-
-/** Filter types the route translation applies (http-routes.ts: applyFilters); others make the rule answer 500. */
-const SUPPORTED_FILTERS = new Set([
-  'RequestHeaderModifier',
-  'ResponseHeaderModifier',
-  'RequestRedirect',
-  'URLRewrite',
-  'RequestMirror',
-  'CORS',
-]);
 
 /** conditions.go: WaypointErrorMsgMissingLabel — the ResolvedWaypoints message for a parent no waypoint is configured for. */
 export const MISSING_USE_WAYPOINT_LABEL =
@@ -91,22 +80,8 @@ function routeParentConditions(ctx: StatusContext, route: AnyRoute, ref: ParentR
     if (!waypointConfigured(parent.metadata.labels) && namespace && !waypointConfigured(namespace.metadata.labels))
       waypoints = MISSING_USE_WAYPOINT_LABEL;
   }
-  const problems: { reason: string; message: string }[] = [];
-  for (const rule of route.spec?.rules ?? []) {
-    for (const br of rule.backendRefs ?? []) {
-      const c = isHostnameRef(br)
-        ? checkHostnameRef(ctx.world, route, br, ctx.reads)
-        : checkBackendRef(ctx.world, route, br, ctx.reads);
-      if (!c.ok) problems.push(c);
-    }
-    for (const f of (rule as { filters?: { type: string }[] }).filters ?? []) {
-      if (!SUPPORTED_FILTERS.has(f.type))
-        problems.push({
-          reason: 'UnsupportedValue',
-          message: `${f.type} filters are not supported; the rule answers 500`,
-        });
-    }
-  }
+  // The decision the waypoints build their clusters from (route-decision.ts).
+  const { problems } = routeBackends(ctx, route);
   conds.push(
     problems.length === 0
       ? condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved', gen)
