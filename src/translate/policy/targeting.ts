@@ -1,6 +1,6 @@
 import { isCoreServiceRef } from '../../model/refs';
 import { type NamespacedObject, type PolicyTargetReference, type Targeting } from '../../model';
-import type { WaypointContext } from '../context';
+import type { TranslateOptions, WaypointContext } from '../context';
 
 export type Attachment =
   { scope: 'waypoint' } | { scope: 'service'; namespace: string; name: string; kind?: 'ServiceEntry' };
@@ -15,38 +15,61 @@ export function targetRefsOf(spec: Targeting | undefined): PolicyTargetReference
 }
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+const ISTIO_GROUP = 'networking.istio.io';
 
 /**
- * Where a policy attaches on this waypoint. Waypoints honour targetRefs only
- * (selector policies belong to ztunnel): a Service or ServiceEntry in the policy's namespace,
- * the waypoint Gateway itself, or the istio-waypoint GatewayClass from the
- * root namespace.
+ * What one targetRef of a policy names, decided once for everyone who reads
+ * it: the waypoint attaches the policy by it (attachmentsOn) and the policy's
+ * WaypointAccepted condition reports it (status/statuses.ts). Waypoints honour
+ * targetRefs only (selector policies belong to ztunnel): a Service or
+ * ServiceEntry in the policy's namespace (policies.go: a ServiceEntry target
+ * applies to the entry's hosts on its waypoint), a Gateway, or the waypoint
+ * GatewayClass from the root namespace.
  */
+export type TargetDecision =
+  | { kind: 'Service' | 'ServiceEntry' | 'Gateway'; namespace: string; name: string }
+  | { kind: 'GatewayClass'; name: string }
+  | { kind: 'refused'; reason: 'TargetNotFound' | 'Invalid'; message: string };
+
+export function targetDecision(
+  opts: Pick<TranslateOptions, 'gatewayClass' | 'rootNamespace'>,
+  policyNamespace: string,
+  t: PolicyTargetReference,
+): TargetDecision {
+  const group = t.group ?? '';
+  const named = { namespace: policyNamespace, name: t.name };
+  if (isCoreServiceRef(group, t.kind)) return { kind: 'Service', ...named };
+  if (t.kind === 'ServiceEntry' && group === ISTIO_GROUP) return { kind: 'ServiceEntry', ...named };
+  if (t.kind === 'Gateway' && group === GATEWAY_GROUP) return { kind: 'Gateway', ...named };
+  if (t.kind === 'GatewayClass' && group === GATEWAY_GROUP) {
+    if (t.name !== opts.gatewayClass)
+      return {
+        kind: 'refused',
+        reason: 'TargetNotFound',
+        message: `GatewayClass ${t.name} is not ${opts.gatewayClass}`,
+      };
+    if (policyNamespace !== opts.rootNamespace)
+      return {
+        kind: 'refused',
+        reason: 'Invalid',
+        message: `GatewayClass targets are honoured only in the root namespace ${opts.rootNamespace}`,
+      };
+    return { kind: 'GatewayClass', name: t.name };
+  }
+  return { kind: 'refused', reason: 'Invalid', message: `unsupported targetRef ${group}/${t.kind} ${t.name}` };
+}
+
+/** Where a policy attaches on this waypoint, by its targets' decisions (targetDecision). */
 export function attachmentsOn(ctx: WaypointContext, policy: NamespacedObject & { spec?: Targeting }): Attachment[] {
-  const ns = policy.metadata.namespace;
   const out: Attachment[] = [];
   for (const t of targetRefsOf(policy.spec)) {
-    const group = t.group ?? '';
-    if (isCoreServiceRef(group, t.kind)) {
-      out.push({ scope: 'service', namespace: ns, name: t.name });
-    } else if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
-      // policies.go: a ServiceEntry target applies to the entry's hosts on its waypoint.
-      out.push({ scope: 'service', namespace: ns, name: t.name, kind: 'ServiceEntry' });
-    } else if (
-      t.kind === 'Gateway' &&
-      group === GATEWAY_GROUP &&
-      ns === ctx.waypoint.namespace &&
-      t.name === ctx.waypoint.name
-    ) {
+    const d = targetDecision(ctx.opts, policy.metadata.namespace, t);
+    if (d.kind === 'Service') out.push({ scope: 'service', namespace: d.namespace, name: d.name });
+    else if (d.kind === 'ServiceEntry')
+      out.push({ scope: 'service', namespace: d.namespace, name: d.name, kind: 'ServiceEntry' });
+    else if (d.kind === 'GatewayClass') out.push({ scope: 'waypoint' });
+    else if (d.kind === 'Gateway' && d.namespace === ctx.waypoint.namespace && d.name === ctx.waypoint.name)
       out.push({ scope: 'waypoint' });
-    } else if (
-      t.kind === 'GatewayClass' &&
-      group === GATEWAY_GROUP &&
-      t.name === ctx.opts.gatewayClass &&
-      ns === ctx.opts.rootNamespace
-    ) {
-      out.push({ scope: 'waypoint' });
-    }
   }
   return out;
 }

@@ -27,15 +27,13 @@ import { routeBackends } from '../route/route-decision';
 import type { StatusContext } from '../context';
 import type { AnyRoute } from '../route/route-attach';
 import { condition, StatusSink, type ObjectStatus } from './status';
-import { targetRefsOf } from '../policy/targeting';
+import { targetDecision, targetRefsOf } from '../policy/targeting';
 import { extAuthzProviders } from '../mesh-config';
 import { jwksFor, resolvedJwks } from '../policy/authn';
 import { ruleUsesL7 } from '../workload-api/ztunnel-authz';
 import { authzPolicyIR } from '../policy/authz';
 import { ruleProblem } from '../policy/rbac';
 import { authorizationAction, parentRefGroup } from '../../model/defaults';
-
-const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /** conditions.go: WaypointErrorMsgMissingLabel — the ResolvedWaypoints message for a parent no waypoint is configured for. */
 export const MISSING_USE_WAYPOINT_LABEL =
@@ -120,44 +118,42 @@ function routeStatus(ctx: StatusContext, route: AnyRoute): ObjectStatus | undefi
   };
 }
 
+/** A target's WaypointAccepted: the decision the waypoint attaches the policy by (targetDecision), and whether it holds. */
 function targetCondition(ctx: StatusContext, policy: NamespacedObject, t: PolicyTargetReference) {
   const ns = policy.metadata.namespace;
   const gen = policy.metadata.generation;
-  const group = t.group ?? '';
   const ok = (msg: string) => condition(CONDITION.waypointAccepted, true, 'Accepted', msg, gen);
   const bad = (reason: string, msg: string) => condition(CONDITION.waypointAccepted, false, reason, msg, gen);
   const from = recorded(ctx.world, ctx.reads);
-  if (isCoreServiceRef(group, t.kind)) {
-    if (!readObject(from, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
-    const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);
-    return wp
-      ? ok(`bound to ${waypointKey(wp)}`)
-      : bad('AncestorNotBound', `Service ${ns}/${t.name} is not bound to a waypoint`);
+  const d = targetDecision(ctx.opts, ns, t);
+  switch (d.kind) {
+    case 'refused':
+      return bad(d.reason, d.message);
+    case 'GatewayClass':
+      return ok(`bound to every waypoint`);
+    case 'Gateway': {
+      const gw = readObject(from, 'Gateway', ns, t.name);
+      if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
+      if (gw.spec?.gatewayClassName !== ctx.opts.gatewayClass)
+        return bad('TargetNotFound', `Gateway ${ns}/${t.name} is not a waypoint (class ${gw.spec?.gatewayClassName})`);
+      return ok(`bound to ${ns}/${t.name}`);
+    }
+    case 'Service': {
+      if (!readObject(from, 'Service', ns, t.name)) return bad('TargetNotFound', `Service ${ns}/${t.name} not found`);
+      const wp = ctx.index.waypointFor(`Service/${ns}/${t.name}`);
+      return wp
+        ? ok(`bound to ${waypointKey(wp)}`)
+        : bad('AncestorNotBound', `Service ${ns}/${t.name} is not bound to a waypoint`);
+    }
+    case 'ServiceEntry': {
+      if (!readObject(from, 'ServiceEntry', ns, t.name))
+        return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} was not found`);
+      const wp = ctx.index.waypointFor(`ServiceEntry/${ns}/${t.name}`);
+      return wp
+        ? ok(`bound to ${waypointKey(wp)}`)
+        : bad('AncestorNotBound', `ServiceEntry ${ns}/${t.name} is not bound to a waypoint`);
+    }
   }
-  if (t.kind === 'Gateway' && group === GATEWAY_GROUP) {
-    const gw = readObject(from, 'Gateway', ns, t.name);
-    if (!gw) return bad('TargetNotFound', `Gateway ${ns}/${t.name} not found`);
-    if (gw.spec?.gatewayClassName !== ctx.opts.gatewayClass)
-      return bad('TargetNotFound', `Gateway ${ns}/${t.name} is not a waypoint (class ${gw.spec?.gatewayClassName})`);
-    return ok(`bound to ${ns}/${t.name}`);
-  }
-  if (t.kind === 'GatewayClass' && group === GATEWAY_GROUP) {
-    if (t.name !== ctx.opts.gatewayClass)
-      return bad('TargetNotFound', `GatewayClass ${t.name} is not ${ctx.opts.gatewayClass}`);
-    if (ns !== ctx.opts.rootNamespace)
-      return bad('Invalid', `GatewayClass targets are honoured only in the root namespace ${ctx.opts.rootNamespace}`);
-    return ok(`bound to every waypoint`);
-  }
-  if (t.kind === 'ServiceEntry' && group === 'networking.istio.io') {
-    // policies.go: the ServiceEntry case — attached to the entry's hosts on its waypoint.
-    if (!readObject(from, 'ServiceEntry', ns, t.name))
-      return bad('TargetNotFound', `ServiceEntry ${ns}/${t.name} was not found`);
-    const wp = ctx.index.waypointFor(`ServiceEntry/${ns}/${t.name}`);
-    return wp
-      ? ok(`bound to ${waypointKey(wp)}`)
-      : bad('AncestorNotBound', `ServiceEntry ${ns}/${t.name} is not bound to a waypoint`);
-  }
-  return bad('Invalid', `unsupported targetRef ${group}/${t.kind} ${t.name}`);
 }
 
 function policyProblems(
