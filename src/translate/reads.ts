@@ -212,22 +212,26 @@ export function memoRead<K, V>(
  * object's status, each waypoint that builds from it) gets the very value
  * the first computed, and records what it read (memoRead). Readers that key
  * lookups by reference and those that do not record different keys, so each
- * kind has a table of its own. `decide` is a module-level function
- * (test/repo/derived-deps.test.ts checks it) and sees only the World, its
- * read log and the object.
+ * kind has a table of its own, as has each `variant`: a translation option
+ * the value depends on (a domain), as a string. `decide` is a module-level
+ * function (test/repo/derived-deps.test.ts checks it) and sees only the
+ * World, its read log, the object and the variant.
  */
 export class PerWorld<K extends object, V> {
-  private readonly tables = new WeakMap<World, readonly [Map<K, ReadValue<V>>, Map<K, ReadValue<V>>]>();
+  private readonly tables = new WeakMap<World, Map<string, Map<K, ReadValue<V>>>>();
 
-  constructor(private readonly decide: (from: { world: World; reads: Reads }, key: K) => V) {}
+  constructor(private readonly decide: (from: { world: World; reads: Reads }, key: K, variant: string) => V) {}
 
-  get(ctx: { world: World; reads?: Reads | undefined }, key: K): V {
+  get(ctx: { world: World; reads?: Reads | undefined }, key: K, variant = ''): V {
     // A reader without a log (a whole status pass) computes as a by-reference
     // one, so what it leaves in the table serves the waypoints after it.
     const reads = ctx.reads ?? new Reads(true);
-    let pair = this.tables.get(ctx.world);
-    if (!pair) this.tables.set(ctx.world, (pair = [new Map(), new Map()]));
     const world = ctx.world;
-    return memoRead(pair[reads.byRef ? 0 : 1], key, reads, () => this.decide({ world, reads }, key));
+    let tables = this.tables.get(world);
+    if (!tables) this.tables.set(world, (tables = new Map()));
+    const slot = reads.byRef ? variant : `\u0000${variant}`;
+    let table = tables.get(slot);
+    if (!table) tables.set(slot, (table = new Map()));
+    return memoRead(table, key, reads, () => this.decide({ world, reads }, key, variant));
   }
 }

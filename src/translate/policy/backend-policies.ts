@@ -23,7 +23,7 @@ import type { RuleInput } from '../waypoint/destination-rules';
 import { parseGatewayDuration } from '../../model/values';
 import { minRetryRateCount, RETRY_BUDGET_INTERVAL } from '../../model/defaults';
 import { serviceHostname } from '../names';
-import type { Reads } from '../reads';
+import { PerWorld, type Reads } from '../reads';
 import { condition, type ObjectStatus } from '../status/status';
 
 // BackendTLSPolicy and XBackendTrafficPolicy as istiod applies them
@@ -188,7 +188,7 @@ const higher = (a: KubeObject, b: KubeObject) => {
 };
 
 /** backend_policies.go: BackendTLSPolicyCollection, for one policy. */
-export function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: string, reads?: Reads): Evaluated {
+function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: string, reads?: Reads): Evaluated {
   if (ignored(p)) return ignoredStatus(p);
   const ns = p.metadata.namespace;
   // The condition objects are shared by every target (istiod clones only the
@@ -239,12 +239,7 @@ export function evaluateBackendTLS(world: World, p: BackendTLSPolicy, domain: st
 }
 
 /** backend_policies.go: BackendTrafficPolicyCollection, for one policy: only the retry budget is applied. */
-export function evaluateBackendTraffic(
-  world: World,
-  p: XBackendTrafficPolicy,
-  domain: string,
-  reads?: Reads,
-): Evaluated {
+function evaluateBackendTraffic(world: World, p: XBackendTrafficPolicy, domain: string, reads?: Reads): Evaluated {
   if (ignored(p)) return ignoredStatus(p);
   const ns = p.metadata.namespace;
   let retryBudget: RetryBudget | undefined;
@@ -348,14 +343,36 @@ function mergedRule(pols: BackendPolicy[]): RuleInput {
   };
 }
 
+const decideBackendPolicy = (
+  from: { world: World; reads: Reads },
+  p: BackendTLSPolicy | XBackendTrafficPolicy,
+  domain: string,
+): Evaluated =>
+  p.kind === 'BackendTLSPolicy'
+    ? evaluateBackendTLS(from.world, p, domain, from.reads)
+    : evaluateBackendTraffic(from.world, p as XBackendTrafficPolicy, domain, from.reads);
+
+/**
+ * A backend policy's evaluation, once per World and domain: its status lists
+ * the ancestors and the waypoints apply the policies of the very same value.
+ */
+const EVALUATED = new PerWorld(decideBackendPolicy);
+
+function evaluated(
+  ctx: { world: World; reads?: Reads | undefined },
+  p: BackendTLSPolicy | XBackendTrafficPolicy,
+  domain: string,
+): Evaluated {
+  return EVALUATED.get(ctx, p, domain);
+}
+
 /** Every backend policy of a namespace, evaluated (status and attachments alike). */
 export function evaluateNamespace(world: World, ns: string, domain: string, reads?: Reads): BackendPolicy[] {
   const from = recorded(world, reads);
   const tls = readNamespace(from, 'BackendTLSPolicy', ns);
   const traffic = readNamespace(from, 'XBackendTrafficPolicy', ns);
   const out: BackendPolicy[] = [];
-  for (const p of tls) out.push(...evaluateBackendTLS(world, p, domain, reads).policies);
-  for (const p of traffic) out.push(...evaluateBackendTraffic(world, p, domain, reads).policies);
+  for (const p of [...tls, ...traffic]) out.push(...evaluated({ world, reads }, p, domain).policies);
   return out;
 }
 
@@ -381,10 +398,7 @@ export function backendPolicyStatus(
   ctx: StatusContext,
   p: BackendTLSPolicy | XBackendTrafficPolicy,
 ): ObjectStatus | undefined {
-  const e =
-    p.kind === 'BackendTLSPolicy'
-      ? evaluateBackendTLS(ctx.world, p, ctx.opts.domain, ctx.reads)
-      : evaluateBackendTraffic(ctx.world, p as XBackendTrafficPolicy, ctx.opts.domain, ctx.reads);
+  const e = evaluated(ctx, p, ctx.opts.domain);
   return {
     kind: p.kind,
     ...(p.metadata.namespace ? { namespace: p.metadata.namespace } : {}),

@@ -1,13 +1,27 @@
-// A mesh route's backends are decided once per World (route-decision.ts):
-// the route's ResolvedRefs condition and the clusters the waypoint routes to
-// come from the same value, so a status cannot say a backend resolved while
-// the proxy answers 500 for it, or the other way round.
+// Decisions made once per World (reads.ts: PerWorld) and read by both the
+// status and the waypoint. A mesh route's backends (route-decision.ts): the
+// route's ResolvedRefs condition and the clusters the waypoint routes to come
+// from the same value, so a status cannot say a backend resolved while the
+// proxy answers 500 for it, or the other way round. A backend policy's
+// evaluation (backend-policies.ts): its ancestors' conditions and the rules
+// the waypoint applies.
 import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
-import { DEFAULT_OPTIONS, IncrementalTranslator, translateAll, type ObjectStatus } from '../../src/translate';
+import { buildAmbientIndex } from '../../src/ambient';
+import {
+  DEFAULT_OPTIONS,
+  IncrementalTranslator,
+  statusesOf,
+  translateAll,
+  translateWaypoint,
+  type ObjectStatus,
+} from '../../src/translate';
 import { PerWorld } from '../../src/translate/reads';
+import { loadManifests } from '../../src/watch/load';
+import { PROJECT_ROOT } from '../golden/harness';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 
@@ -62,27 +76,62 @@ const worldOf = (list: KubeObject[]): World =>
     list.map((object) => ({ op: 'upsert' as const, object })),
   ).world;
 
+type Reader = 'waypoint' | 'status';
+
 interface Asked {
-  reader: 'waypoint' | 'status';
+  reader: Reader;
   world: World;
-  key: object;
+  key: KubeObject;
   value: unknown;
 }
 
-/** Every decision handed out while `fn` runs, with who asked for it. */
-function watchDecisions<T>(fn: () => T): { result: T; asked: Asked[] } {
+/** Every decision handed out from now on, each with the pass (`as`) that asked for it. */
+function watchDecisions(): { asked: Asked[]; as<T>(reader: Reader, fn: () => T): T } {
   const asked: Asked[] = [];
+  let reader: Reader | undefined;
   const original = PerWorld.prototype.get;
   mock.method(
     PerWorld.prototype,
     'get',
-    function (this: PerWorld<object, unknown>, ctx: { world: World }, key: object) {
-      const value = original.call(this, ctx, key);
-      asked.push({ reader: 'waypoint' in ctx ? 'waypoint' : 'status', world: ctx.world, key, value });
+    function (this: PerWorld<object, unknown>, ...args: Parameters<typeof original>) {
+      const value = original.apply(this, args);
+      if (reader) asked.push({ reader, world: args[0].world, key: args[1] as KubeObject, value });
       return value;
     },
   );
-  return { result: fn(), asked };
+  return {
+    asked,
+    as(r, fn) {
+      reader = r;
+      try {
+        return fn();
+      } finally {
+        reader = undefined;
+      }
+    },
+  };
+}
+
+/** Translates every waypoint, then computes the statuses, each pass watched. */
+function bothPasses(world: World) {
+  const watch = watchDecisions();
+  const index = buildAmbientIndex(world, OPTS);
+  const waypoints = watch.as('waypoint', () =>
+    [...index.waypoints.values()].map((wp) => translateWaypoint(world, index, wp, OPTS)),
+  );
+  const statuses = watch.as('status', () => statusesOf(world, index, OPTS));
+  return { waypoints, statuses, asked: watch.asked };
+}
+
+/** For each object of `kind` decided: both passes asked, and got one value. */
+function assertShared(asked: readonly Asked[], kind: string): Set<string> {
+  const names = new Set(asked.filter((a) => a.key.kind === kind).map((a) => a.key.metadata.name));
+  for (const name of names) {
+    const mine = asked.filter((a) => a.key.kind === kind && a.key.metadata.name === name);
+    assert.deepEqual([...new Set(mine.map((a) => a.reader))].sort(), ['status', 'waypoint'], `${kind} ${name}`);
+    assert.equal(new Set(mine.map((a) => a.value)).size, 1, `${kind} ${name}: one value`);
+  }
+  return names;
 }
 
 const resolvedRefs = (statuses: readonly ObjectStatus[]) =>
@@ -106,14 +155,10 @@ describe('a route decides its backends once; status and waypoint read the same d
       { name: 'back', port: 80 },
       { name: 'gone', port: 80 },
     ]);
-    const world = worldOf([...objects, r]);
-    const { asked } = watchDecisions(() => translateAll(world, OPTS));
-    const forRoute = asked.filter((a) => (a.key as KubeObject).metadata?.name === 'r');
-    const readers = new Set(forRoute.map((a) => a.reader));
-    assert.deepEqual([...readers].sort(), ['status', 'waypoint']);
-    // Both ports of front and the status: at least three readers, one value.
-    assert.ok(forRoute.length >= 3, `asked ${forRoute.length} times`);
-    assert.equal(new Set(forRoute.map((a) => a.value)).size, 1);
+    const { asked } = bothPasses(worldOf([...objects, r]));
+    assert.deepEqual([...assertShared(asked, 'HTTPRoute')], ['r']);
+    // Both ports of front build the route, and the status reads it.
+    assert.ok(asked.filter((a) => a.reader === 'waypoint').length >= 2);
   });
 
   it('what ResolvedRefs reports is what the waypoint routes: a missing Service is a share with no cluster', () => {
@@ -148,21 +193,31 @@ describe('a route decides its backends once; status and waypoint read the same d
 
   it('after an edit, the incremental step decides again, once, for the new World', () => {
     const t = new IncrementalTranslator(OPTS);
-    const before = route([{ name: 'back', port: 80 }]);
-    const first = worldOf([...objects, before]);
-    t.update(first, 'all');
+    const first = worldOf([...objects, route([{ name: 'back', port: 80 }])]);
     void t.update(first, 'all').statuses;
-    const after = route([{ name: 'gone', port: 80 }]);
-    const { world } = applyChanges(first, [{ op: 'upsert', object: after }]);
-    const { result: step, asked } = watchDecisions(() => {
-      const s = t.update(world, new Set(['HTTPRoute/app/r']));
-      return { translated: s.translated, statuses: s.statuses };
-    });
+    const { world } = applyChanges(first, [{ op: 'upsert', object: route([{ name: 'gone', port: 80 }]) }]);
+    const watch = watchDecisions();
+    const step = watch.as('waypoint', () => t.update(world, new Set(['HTTPRoute/app/r'])));
+    const statuses = watch.as('status', () => step.statuses);
     assert.deepEqual(step.translated, ['app/waypoint']);
-    assert.equal(resolvedRefs(step.statuses)?.status, 'False');
-    const forRoute = asked.filter((a) => (a.key as KubeObject).metadata?.name === 'r');
-    assert.ok(forRoute.every((a) => a.world === world));
-    assert.deepEqual([...new Set(forRoute.map((a) => a.reader))].sort(), ['status', 'waypoint']);
-    assert.equal(new Set(forRoute.map((a) => a.value)).size, 1);
+    assert.equal(resolvedRefs(statuses)?.status, 'False');
+    assert.ok(watch.asked.every((a) => a.world === world));
+    assertShared(watch.asked, 'HTTPRoute');
+  });
+});
+
+describe('a backend policy is evaluated once; its status and the waypoint read the same evaluation', () => {
+  afterEach(() => mock.restoreAll());
+
+  it('every BackendTLSPolicy of the golden case: the status pass and the waypoint get one value', async () => {
+    const { world } = await loadManifests([
+      join(PROJECT_ROOT, 'test', 'golden', 'cases', 'backend-tls-policy', 'input.yaml'),
+    ]);
+    const { asked, statuses } = bothPasses(world);
+    const names = assertShared(asked, 'BackendTLSPolicy');
+    assert.ok(names.has('secure') && names.has('secure-late'), [...names].join(', '));
+    // The loser of a conflict says so, from the evaluation that left it out of the waypoint's rules.
+    const late = statuses.find((s) => s.kind === 'BackendTLSPolicy' && s.name === 'secure-late');
+    assert.equal(late?.parents?.[0]?.conditions.find((c) => c.type === 'Accepted')?.reason, 'Conflicted');
   });
 });
