@@ -4,16 +4,11 @@
 // what the waypoint enforces, and a refused target is enforced nowhere.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { applyChanges, EMPTY_WORLD, type KubeObject } from '../../src/model';
+import type { KubeObject } from '../../src/model';
+import { gw, ns, worldOf } from '../ambient/fixtures';
 import { DEFAULT_OPTIONS, translateAll } from '../../src/translate';
 
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
-
-const ns = (name: string, labels: Record<string, string>): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Namespace',
-  metadata: { name, labels },
-});
 
 const service = (name: string, namespace: string, ip: string): KubeObject =>
   ({
@@ -33,37 +28,24 @@ const policy = (name: string, namespace: string, target: { group: string; kind: 
 
 const GW = 'gateway.networking.k8s.io';
 
-const world = applyChanges(
-  EMPTY_WORLD,
-  [
-    ns('app', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }),
-    ns('plain', { 'istio.io/dataplane-mode': 'ambient' }),
-    ns('istio-system', {}),
-    {
-      apiVersion: `${GW}/v1`,
-      kind: 'Gateway',
-      metadata: { name: 'waypoint', namespace: 'app' },
-      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
-    } as KubeObject,
-    {
-      apiVersion: `${GW}/v1`,
-      kind: 'Gateway',
-      metadata: { name: 'ingress', namespace: 'app' },
-      spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
-    } as KubeObject,
-    service('echo', 'app', '10.96.0.10'),
-    service('lonely', 'plain', '10.96.0.11'),
-    policy('on-service', 'app', { group: '', kind: 'Service', name: 'echo' }),
-    policy('on-waypoint', 'app', { group: GW, kind: 'Gateway', name: 'waypoint' }),
-    policy('on-ingress', 'app', { group: GW, kind: 'Gateway', name: 'ingress' }),
-    policy('on-class-from-root', 'istio-system', { group: GW, kind: 'GatewayClass', name: 'istio-waypoint' }),
-    policy('on-class-from-app', 'app', { group: GW, kind: 'GatewayClass', name: 'istio-waypoint' }),
-    policy('on-other-class', 'istio-system', { group: GW, kind: 'GatewayClass', name: 'istio' }),
-    policy('on-missing', 'app', { group: '', kind: 'Service', name: 'nobody' }),
-    policy('on-unbound', 'plain', { group: '', kind: 'Service', name: 'lonely' }),
-    policy('on-deployment', 'app', { group: 'apps', kind: 'Deployment', name: 'echo' }),
-  ].map((object) => ({ op: 'upsert' as const, object })),
-).world;
+const world = worldOf([
+  ns('app', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }),
+  ns('plain', { 'istio.io/dataplane-mode': 'ambient' }),
+  ns('istio-system', {}),
+  gw('waypoint', 'app'),
+  gw('ingress', 'app', { className: 'istio', listener: { name: 'http', port: 80, protocol: 'HTTP' } }),
+  service('echo', 'app', '10.96.0.10'),
+  service('lonely', 'plain', '10.96.0.11'),
+  policy('on-service', 'app', { group: '', kind: 'Service', name: 'echo' }),
+  policy('on-waypoint', 'app', { group: GW, kind: 'Gateway', name: 'waypoint' }),
+  policy('on-ingress', 'app', { group: GW, kind: 'Gateway', name: 'ingress' }),
+  policy('on-class-from-root', 'istio-system', { group: GW, kind: 'GatewayClass', name: 'istio-waypoint' }),
+  policy('on-class-from-app', 'app', { group: GW, kind: 'GatewayClass', name: 'istio-waypoint' }),
+  policy('on-other-class', 'istio-system', { group: GW, kind: 'GatewayClass', name: 'istio' }),
+  policy('on-missing', 'app', { group: '', kind: 'Service', name: 'nobody' }),
+  policy('on-unbound', 'plain', { group: '', kind: 'Service', name: 'lonely' }),
+  policy('on-deployment', 'app', { group: 'apps', kind: 'Deployment', name: 'echo' }),
+]);
 
 describe('a targetRef means the same to the waypoint and to the status (policy/targeting.ts: targetDecision)', () => {
   const out = translateAll(world, OPTS);

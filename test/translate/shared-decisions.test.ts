@@ -9,7 +9,8 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
-import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
+import { applyChanges, type KubeObject, type World } from '../../src/model';
+import { gw, ns, worldOf } from '../ambient/fixtures';
 import { buildAmbientIndex } from '../../src/ambient';
 import {
   DEFAULT_OPTIONS,
@@ -26,17 +27,8 @@ import { PROJECT_ROOT } from '../golden/harness';
 const OPTS = { ...DEFAULT_OPTIONS, assumeReady: true };
 
 const objects: KubeObject[] = [
-  {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: 'app', labels: { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' } },
-  },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'Gateway',
-    metadata: { name: 'waypoint', namespace: 'app' },
-    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
-  },
+  ns('app', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }),
+  gw('waypoint', 'app'),
   // Two ports, so the waypoint builds the route twice from one decision.
   {
     apiVersion: 'v1',
@@ -69,12 +61,6 @@ function route(backends: { name: string; port?: number; group?: string; kind?: s
     },
   } as KubeObject;
 }
-
-const worldOf = (list: KubeObject[]): World =>
-  applyChanges(
-    EMPTY_WORLD,
-    list.map((object) => ({ op: 'upsert' as const, object })),
-  ).world;
 
 type Reader = 'waypoint' | 'status';
 
