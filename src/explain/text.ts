@@ -1,5 +1,5 @@
 // The human form of an explanation: the journey as numbered steps, then the answer.
-import type { Explanation } from './index';
+import type { Explanation } from './explain';
 import { describePolicy } from './rbac';
 
 function requestLine(e: Explanation): string {

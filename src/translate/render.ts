@@ -1,6 +1,6 @@
 import { toProtoJson, TypeUrl, type Json, type PreparedResource } from '../envoy';
 import { ipTextOf } from '../model/values';
-import type { WaypointOutput } from './index';
+import type { WaypointOutput } from './translator';
 
 const SECTIONS: [string, string][] = [
   ['clusters', TypeUrl.Cluster],

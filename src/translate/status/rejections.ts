@@ -2,7 +2,7 @@
 // objects produced each refused resource, so they can be told why.
 import { decodeMessage, TypeUrl, type PreparedResource } from '../../envoy';
 import { blocking, type ResourceValidator, type Violation } from '../../validate';
-import type { WaypointOutput } from '../index';
+import type { WaypointOutput } from '../translator';
 import type { ChainPolicyIR, HttpRouteIR, TcpRouteIR, WaypointIR } from '../ir';
 import * as names from '../names';
 
