@@ -100,6 +100,22 @@ describe('folder layering', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('every index.ts in src/ only re-exports, so what a folder holds is in files named for it', () => {
+    const bad: string[] = [];
+    let seen = 0;
+    for (const file of sources(SRC).filter((f) => f.endsWith(`${sep}index.ts`))) {
+      seen++;
+      const code = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      for (const statement of code.split(';').map((x) => x.trim()))
+        if (statement !== '' && !/^export (?:type )?(?:\*|\{[^}]*\}) from '[^']+'$/.test(statement))
+          bad.push(`${relative(ROOT, file)}: ${statement.split('\n')[0]}`);
+    }
+    assert.ok(seen >= 10, `found ${seen} index.ts files`);
+    assert.deepEqual(bad, []);
+  });
+
   it('sees the imports it checks', () => {
     // A parser that found nothing would pass the checks above vacuously.
     assert.ok(IMPORTS.some((i) => i.file === join('src', 'translate', 'index.ts') && i.spec.startsWith('./')));
