@@ -123,7 +123,7 @@ describe("a Hostname backend's entry (hostname-backends.ts: entryForHost)", () =
     kind: 'HTTPRoute',
     metadata: { name: 'r', namespace: 'shop' },
   };
-  const ref = { group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com' };
+  const ref = { group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 };
   const chosen = (objects: KubeObject[]) => {
     const checked = checkHostnameRef(worldOf(objects), route, ref);
     return checked.ok ? `${checked.entry?.metadata.namespace}/${checked.entry?.metadata.name}` : undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
 import { TypeUrl } from '../../src/envoy';
 import { applyChanges, type KubeObject, type World } from '../../src/model';
-import { gw, ns, worldOf } from '../ambient/fixtures';
+import { gw, ns, serviceEntry, worldOf } from '../ambient/fixtures';
 import { buildAmbientIndex } from '../../src/ambient';
 import {
   DEFAULT_OPTIONS,
@@ -50,7 +50,9 @@ const objects: KubeObject[] = [
   },
 ];
 
-function route(backends: { name: string; port?: number; group?: string; kind?: string }[]): KubeObject {
+function route(
+  backends: { name: string; port?: number; group?: string; kind?: string; namespace?: string }[],
+): KubeObject {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -190,6 +192,42 @@ describe('a route decides its backends once; status and waypoint read the same d
     assert.ok(watch.asked.every((a) => a.world === world));
     assertShared(watch.asked, 'HTTPRoute');
   });
+});
+
+describe('a Hostname backendRef istiod refuses (conversion.go: buildDestination)', () => {
+  // The entry declares port 80, which a backendRef without a port used to fall back to.
+  const entry = {
+    ...serviceEntry('shop', 'app'),
+    spec: { hosts: ['shop.example.com'], ports: [{ number: 80, name: 'http' }] },
+  };
+  const hostname = { group: 'networking.istio.io', kind: 'Hostname', name: 'shop.example.com' };
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['without a port', {}, 'port is required in backendRef'],
+    ['with a namespace', { port: 80, namespace: 'app' }, 'namespace may not be set with Hostname type'],
+  ];
+  for (const [what, extra, message] of cases)
+    it(`${what}: ResolvedRefs False InvalidDestination, and its share goes to no cluster (500); the rule's other backend stays`, () => {
+      const out = translateAll(
+        worldOf([
+          ...objects,
+          entry,
+          route([
+            { name: 'back', port: 80 },
+            { ...hostname, ...extra },
+          ]),
+        ]),
+        OPTS,
+      );
+      const c = resolvedRefs(out.statuses);
+      assert.deepEqual([c?.status, c?.reason, c?.message], ['False', 'InvalidDestination', message]);
+      assert.deepEqual(
+        [...routedClusters(out)],
+        [
+          ['inbound-vip|80|http|back.app.svc.cluster.local', true],
+          ['UnknownService', false],
+        ],
+      );
+    });
 });
 
 describe('a backend policy is evaluated once; its status and the waypoint read the same evaluation', () => {

@@ -43,8 +43,11 @@ function entryForHost(world: World, host: string, fromNs: string, reads?: Reads)
 }
 
 /**
- * conversion.go: buildDestination — a Hostname may not carry a namespace;
- * a host no ServiceEntry declares is reported BackendNotFound.
+ * conversion.go: buildDestination — a Hostname may not carry a namespace and
+ * must name a port (InvalidDestination, with istiod's messages); a host no
+ * ServiceEntry declares is reported BackendNotFound. istiod fails the whole
+ * route on the first two; here only the backend's share does, answered 500,
+ * as an unsupported filter fails only its rule (docs/parity.md).
  */
 export function checkHostnameRef(
   world: World,
@@ -53,7 +56,14 @@ export function checkHostnameRef(
   reads?: Reads,
 ): HostnameChecked {
   if (ref.namespace !== undefined)
-    return { ok: false, reason: 'InvalidKind', message: 'namespace may not be set with Hostname type', invalid: true };
+    return {
+      ok: false,
+      reason: 'InvalidDestination',
+      message: 'namespace may not be set with Hostname type',
+      invalid: true,
+    };
+  if (ref.port === undefined)
+    return { ok: false, reason: 'InvalidDestination', message: 'port is required in backendRef', invalid: true };
   const entry = entryForHost(world, ref.name, route.metadata.namespace, reads);
   if (!entry) return { ok: false, reason: 'BackendNotFound', message: `backend(${ref.name}) not found` };
   return { ok: true, entry };
@@ -73,9 +83,8 @@ export function hostnameCluster(
 ): { ok: boolean; reason?: string; message?: string; cluster: string; outbound?: OutboundClusterIR } {
   if (!checked.ok && checked.invalid) return { ...checked, cluster: UNKNOWN_SERVICE };
   const entry = checked.ok ? checked.entry : undefined;
-  const portNumber = ref.port ?? entry?.spec?.ports?.[0]?.number;
-  if (portNumber === undefined)
-    return { ok: false, reason: 'UnsupportedValue', message: 'needs a port', cluster: UNKNOWN_SERVICE };
+  // Set: a backendRef without a port is invalid (checkHostnameRef).
+  const portNumber = ref.port as number;
   const port = entry?.spec?.ports?.find((p) => p.number === portNumber);
   const flavor = port && chainKind(serviceEntryProtocol(port)) === 'tcp' ? 'tcp' : 'http';
   if (!entry) return { ...checked, ok: false, cluster: inboundVip(portNumber, 'http', ref.name) };

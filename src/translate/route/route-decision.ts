@@ -38,8 +38,9 @@ function checkBackendRef(world: World, route: NamespacedObject, ref: BackendRef,
   const ns = ref.namespace ?? route.metadata.namespace;
   const svc = readObject(recorded(world, reads), 'Service', ns, ref.name);
   if (!svc) return { ok: false, reason: 'BackendNotFound', message: `Service ${ns}/${ref.name} not found` };
+  // Gateway API's CRD refuses a Service backendRef without a port; istiod's words if one comes through.
   if (ref.port === undefined)
-    return { ok: false, reason: 'UnsupportedValue', message: `backendRef to Service ${ns}/${ref.name} needs a port` };
+    return { ok: false, reason: 'InvalidDestination', message: 'port is required in backendRef' };
   const port = (svc.spec?.ports ?? []).find((p) => p.port === ref.port);
   if (!port)
     return {
