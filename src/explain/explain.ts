@@ -96,39 +96,28 @@ export function explain(
   const destination = resolveDestination(world, input.to, source.namespace ?? input.namespace);
   const waypoint = waypointOf(index, destination);
   const target = `${destination.ip ?? destination.host}:${destination.port}`;
+  // Explanations that end before any Envoy configuration is consulted.
+  const before = (verdict: Explanation['verdict']): Explanation => ({
+    request,
+    source,
+    destination,
+    waypoint,
+    verdict,
+  });
   if (waypoint.waypoint === undefined)
-    return {
-      request,
-      source,
-      destination,
-      waypoint,
-      verdict: {
-        outcome: 'no-waypoint',
-        summary:
-          `no waypoint: ztunnel sends it to ${destination.kind} ${destination.namespace}/${destination.name} (${target}) directly; no HTTP route or L7 policy applies` +
-          workloadWaypoints(index, destination),
-      },
-    };
+    return before({
+      outcome: 'no-waypoint',
+      summary:
+        `no waypoint: ztunnel sends it to ${destination.kind} ${destination.namespace}/${destination.name} (${target}) directly; no HTTP route or L7 policy applies` +
+        workloadWaypoints(index, destination),
+    });
   if (destination.ip === undefined)
-    return {
-      request,
-      source,
-      destination,
-      waypoint,
-      verdict: {
-        outcome: 'unknown-destination',
-        summary: `${destination.kind} ${destination.namespace}/${destination.name} has no address, so ztunnel cannot capture traffic to it`,
-      },
-    };
+    return before({
+      outcome: 'unknown-destination',
+      summary: `${destination.kind} ${destination.namespace}/${destination.name} has no address, so ztunnel cannot capture traffic to it`,
+    });
   const cfg = configOf(waypoint.waypoint);
-  if (!cfg)
-    return {
-      request,
-      source,
-      destination,
-      waypoint,
-      verdict: { outcome: 'no-chain', summary: `no configuration for waypoint ${waypoint.waypoint}` },
-    };
+  if (!cfg) return before({ outcome: 'no-chain', summary: `no configuration for waypoint ${waypoint.waypoint}` });
   const flow: Flow = {
     protocol: input.protocol,
     ...(source.ip !== undefined ? { sourceIp: source.ip } : {}),
