@@ -1,4 +1,4 @@
-import { applyChanges, EMPTY_WORLD, type KubeObject, type World } from '../../src/model';
+import { applyChanges, EMPTY_WORLD, type BackendRef, type KubeObject, type World } from '../../src/model';
 
 export const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',
@@ -89,6 +89,17 @@ export const worldOf = (objects: KubeObject[], from: World = EMPTY_WORLD): World
     objects.map((object) => ({ op: 'upsert' as const, object })),
   ).world;
 
+/** An HTTPRoute on Service `parent` (port 80) with one rule sending everything to `backendRef`. */
+const routeOnService = (name: string, namespace: string, parent: string, backendRef: BackendRef): KubeObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name, namespace },
+  spec: {
+    parentRefs: [{ group: '', kind: 'Service', name: parent, port: 80 }],
+    rules: [{ backendRefs: [backendRef] }],
+  },
+});
+
 /** An HTTPRoute on Service `parent` (port 80) sending everything to `backend` (port 80) in `backendNamespace`. */
 export const serviceRoute = (
   name: string,
@@ -96,21 +107,12 @@ export const serviceRoute = (
   parent: string,
   backend: string,
   backendNamespace = namespace,
-): KubeObject => ({
-  apiVersion: 'gateway.networking.k8s.io/v1',
-  kind: 'HTTPRoute',
-  metadata: { name, namespace },
-  spec: {
-    parentRefs: [{ group: '', kind: 'Service', name: parent, port: 80 }],
-    rules: [
-      {
-        backendRefs: [
-          { name: backend, ...(backendNamespace !== namespace ? { namespace: backendNamespace } : {}), port: 80 },
-        ],
-      },
-    ],
-  },
-});
+): KubeObject =>
+  routeOnService(name, namespace, parent, {
+    name: backend,
+    ...(backendNamespace !== namespace ? { namespace: backendNamespace } : {}),
+    port: 80,
+  });
 
 /** An HTTPRoute on Service `parent` (port 80) sending everything to the ServiceEntry host `host` (a `Hostname` backend). */
 export const hostnameRoute = (
@@ -119,15 +121,8 @@ export const hostnameRoute = (
   parent: string,
   host: string,
   port: number,
-): KubeObject => ({
-  apiVersion: 'gateway.networking.k8s.io/v1',
-  kind: 'HTTPRoute',
-  metadata: { name, namespace },
-  spec: {
-    parentRefs: [{ group: '', kind: 'Service', name: parent, port: 80 }],
-    rules: [{ backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: host, port }] }],
-  },
-});
+): KubeObject =>
+  routeOnService(name, namespace, parent, { group: 'networking.istio.io', kind: 'Hostname', name: host, port });
 
 /** Lets HTTPRoutes of `fromNamespace` send to the Services of `namespace`. */
 export const referenceGrant = (name: string, namespace: string, fromNamespace: string): KubeObject => ({
